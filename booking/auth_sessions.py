@@ -1,0 +1,115 @@
+"""Server-side sign-in sessions for staff (console) and residents (kiosk).
+
+The cookie carries a random token; the database keeps only its SHA-256. A session
+ends on sign-out, after inactivity, or when the account changes (password, disabled).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from booking.errors import SessionExpired
+from booking.models import Resident, ResidentSession, StaffAccount, StaffSession
+
+STAFF_IDLE_LIMIT = timedelta(minutes=30)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_staff_session(session: Session, *, staff: StaffAccount, now: datetime) -> str:
+    """Open a console session and return the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(token_hash=_hash(token), staff_id=staff.id, created_at=now, last_seen_at=now)
+    )
+    session.flush()
+    return token
+
+
+def resume_staff_session(
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta = STAFF_IDLE_LIMIT
+) -> StaffAccount:
+    """The account behind a live token; marks it seen. Raises :class:`SessionExpired` otherwise."""
+    row = session.get(StaffSession, _hash(token)) if token else None
+    if row is None or row.ended_at is not None:
+        raise SessionExpired("not signed in")
+    if now - row.last_seen_at > idle_limit:
+        row.ended_at = now
+        row.end_reason = "idle"
+        raise SessionExpired("signed out after inactivity")
+    account = session.get(StaffAccount, row.staff_id)
+    if account is None or not account.is_active:
+        row.ended_at = now
+        row.end_reason = "disabled"
+        raise SessionExpired("account disabled")
+    row.last_seen_at = now
+    return account
+
+
+def end_staff_session(
+    session: Session, *, token: str, now: datetime, reason: str = "signed_out"
+) -> None:
+    row = session.get(StaffSession, _hash(token)) if token else None
+    if row is not None and row.ended_at is None:
+        row.ended_at = now
+        row.end_reason = reason
+
+
+def end_all_staff_sessions(session: Session, *, staff_id: int, now: datetime, reason: str) -> int:
+    result = session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_id == staff_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def start_resident_session(
+    session: Session, *, resident: Resident, site_id: int, now: datetime
+) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ResidentSession(
+            token_hash=_hash(token),
+            resident_id=resident.id,
+            site_id=site_id,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def resume_resident_session(
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta
+) -> tuple[Resident, int]:
+    """The resident and site behind a live kiosk token; marks it seen."""
+    row = session.get(ResidentSession, _hash(token)) if token else None
+    if row is None or row.ended_at is not None:
+        raise SessionExpired("not signed in")
+    if now - row.last_seen_at > idle_limit:
+        row.ended_at = now
+        row.end_reason = "idle"
+        raise SessionExpired("signed out after inactivity")
+    resident = session.get(Resident, row.resident_id)
+    if resident is None:
+        raise SessionExpired("not signed in")
+    row.last_seen_at = now
+    return resident, row.site_id
+
+
+def end_resident_session(
+    session: Session, *, token: str, now: datetime, reason: str = "signed_out"
+) -> None:
+    row = session.get(ResidentSession, _hash(token)) if token else None
+    if row is not None and row.ended_at is None:
+        row.ended_at = now
+        row.end_reason = reason

@@ -1,0 +1,155 @@
+"""Domain errors, each with a stable code that the web maps to a message or an API error."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule said no. ``code`` is stable and machine-readable; ``status`` is the HTTP analogue."""
+
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str = "", **details: object) -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+        self.details = details
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    status = 422
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class SignInFailed(DomainError):
+    """Wrong phone or wrong PIN: deliberately one error for both, so phones cannot be enumerated."""
+
+    code = "sign_in_failed"
+    status = 401
+
+
+class ResidentLockedOut(DomainError):
+    code = "resident_locked_out"
+    status = 423
+
+
+class StaffSignInFailed(DomainError):
+    code = "staff_sign_in_failed"
+    status = 401
+
+
+class SessionExpired(DomainError):
+    code = "session_expired"
+    status = 401
+
+
+# --- Booking seats and rooms (issue 4) ----------------------------------------------------------
+
+
+class SlotTaken(DomainError):
+    """Someone else holds the seat or room for part of that time."""
+
+    code = "slot_taken"
+    status = 409
+
+
+class OffGrid(DomainError):
+    code = "off_grid"
+    status = 422
+
+
+class OutsideBookingWindow(DomainError):
+    """Too far ahead, or already over (study seats: today and tomorrow)."""
+
+    code = "outside_booking_window"
+    status = 422
+
+
+class OutsideOpeningHours(DomainError):
+    code = "outside_opening_hours"
+    status = 422
+
+
+class BookingTooLong(DomainError):
+    code = "booking_too_long"
+    status = 422
+
+
+class DailyLimitReached(DomainError):
+    code = "daily_limit_reached"
+    status = 409
+
+
+class ResidentBusy(DomainError):
+    """The resident already has a booking at that time (one person, one seat)."""
+
+    code = "resident_busy"
+    status = 409
+
+
+class ResidentSuspended(DomainError):
+    code = "resident_suspended"
+    status = 403
+
+
+class SpaceClosed(DomainError):
+    code = "space_closed"
+    status = 409
+
+
+class OverCapacity(DomainError):
+    code = "over_capacity"
+    status = 422
+
+
+class WrongBookingState(DomainError):
+    """The booking is not in a state that allows this (e.g. checking in twice)."""
+
+    code = "wrong_booking_state"
+    status = 409
+
+
+class CheckInTooEarly(DomainError):
+    code = "check_in_too_early"
+    status = 409
+
+
+class CheckInClosed(DomainError):
+    code = "check_in_closed"
+    status = 409
+
+
+class LeaveExpired(DomainError):
+    code = "leave_expired"
+    status = 409
+
+
+class CancelTooLate(DomainError):
+    code = "cancel_too_late"
+    status = 409
+
+
+class SlotFree(DomainError):
+    """Nothing to queue for: the slot is free, book it."""
+
+    code = "slot_free"
+    status = 409
+
+
+class AlreadyQueued(DomainError):
+    code = "already_queued"
+    status = 409
+
+
+class OfferExpired(DomainError):
+    code = "offer_expired"
+    status = 409

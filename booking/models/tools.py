@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.db import Base, str_enum
+
+
+class ItemStatus(enum.StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    ON_LOAN = "on_loan"
+    OVERDUE = "overdue"
+    MAINTENANCE = "maintenance"
+    LOST = "lost"
+
+
+class ToolType(Base):
+    """A kind of tool the station lends (电钻 electric drill), with its lending policy."""
+
+    __tablename__ = "tool_types"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    safety_note_zh: Mapped[str] = mapped_column(Text, default="")
+    safety_note_en: Mapped[str] = mapped_column(Text, default="")
+    icon: Mapped[str] = mapped_column(String(40), default="tool")
+    loan_days: Mapped[int] = mapped_column(default=3)
+
+    items: Mapped[list[Item]] = relationship(back_populates="tool_type")
+
+
+class Item(Base):
+    """One physical tool with an asset tag, kept in a locker compartment or at the counter."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("locker_device_id", "compartment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    tool_type_id: Mapped[int] = mapped_column(ForeignKey("tool_types.id"), index=True)
+    asset_tag: Mapped[str] = mapped_column(String(40), unique=True)
+    condition: Mapped[str] = mapped_column(String(200), default="good")
+    status: Mapped[ItemStatus] = mapped_column(
+        str_enum(ItemStatus),
+        default=ItemStatus.AVAILABLE,
+    )
+    # Where the item lives: a locker (by its device id) and compartment, or the counter (both None).
+    locker_device_id: Mapped[str | None] = mapped_column(String(40))
+    compartment: Mapped[int | None]
+
+    tool_type: Mapped[ToolType] = relationship(back_populates="items")
+
+    @property
+    def at_counter(self) -> bool:
+        return self.locker_device_id is None

@@ -1,0 +1,375 @@
+"""The server's MQTT bridge: receive device messages, commit them, only then acknowledge.
+
+paho's network thread only queues what arrives (``on_message``); one worker thread drains
+the queue in batches, applies each batch in ONE write transaction (:mod:`devices.ingest`)
+and, after the commit, acknowledges every MQTT message (``manual_ack``: the broker keeps
+redelivering until then) and publishes the protocol ``ack`` {session, seq} for each event.
+A crash anywhere before the commit loses nothing: the persistent session
+(``clean_session=False``, fixed client id) redelivers, and (device, session, seq) dedupes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.reasoncodes import ReasonCode
+
+from booking.clock import Clock, SystemClock
+from booking.db import Database
+from devices import commands, ingest, protocol
+from devices.command_publisher import BrokerUrl
+from devices.ingest import Handlers, Inbound, Outcome
+
+log = logging.getLogger(__name__)
+
+SERVER_USERNAME = "linli-server"
+BATCH_SIZE = 200
+BATCH_WAIT_S = 0.05
+# After the first message, how long the worker waits for another before applying what it has.
+BATCH_IDLE_S = 0.005
+RETRY_DELAY_S = 1.0
+
+
+@dataclass(frozen=True)
+class _Unconfirmed:
+    """A command the bridge published, waiting for the broker's PUBACK to mark it sent."""
+
+    info: mqtt.MQTTMessageInfo
+    command_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class _Received:
+    inbound: Inbound
+    mid: int
+    qos: int
+    # The connection it arrived on: a PUBACK for it on a later connection would ack another.
+    generation: int
+
+
+class Bridge:
+    """One per deployment (the ``linli worker``): ``start()``, later ``stop()``."""
+
+    def __init__(
+        self,
+        database: Database,
+        url: str,
+        site: str,
+        *,
+        clock: Clock | None = None,
+        handlers: Handlers | None = None,
+        client_id: str | None = None,
+        batch_size: int = BATCH_SIZE,
+        batch_wait: float = BATCH_WAIT_S,
+        retry_delay: float = RETRY_DELAY_S,
+        keepalive: int = 30,
+    ) -> None:
+        if not protocol.ID_PATTERN.match(site):
+            raise ValueError(f"not a site slug: {site!r}")
+        self.database = database
+        self.site = site
+        self.clock = clock or SystemClock()
+        self.handlers = handlers or Handlers()
+        self.client_id = client_id or f"linli-server-{site}"
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.retry_delay = retry_delay
+        self._broker = BrokerUrl(url)
+        self._keepalive = keepalive
+        self._queue: queue.Queue[_Received] = queue.Queue()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._generation = 0
+        self.connected = threading.Event()
+        # Counters for operators and tests (read them with `counters()`).
+        self._counts: Counter[str] = Counter()
+        # Resync commands published but not yet recorded as sent (worker thread only).
+        self._unconfirmed: list[_Unconfirmed] = []
+        self._client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        client.username_pw_set(self._broker.username or SERVER_USERNAME, self._broker.password)
+        if self._broker.tls:
+            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        client.will_set(
+            protocol.server_status_topic(self.site),
+            protocol.server_status_payload(False, self.clock.now()),
+            qos=1,
+            retain=True,
+        )
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # Acks and resyncs go out in bursts as large as a batch; let more than paho's 20 fly.
+        client.max_inflight_messages_set(100)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self, connect_timeout: float = 10.0) -> Bridge:
+        """Connect in the background and start the worker; waits for the first connection."""
+        self._stop.clear()
+        self._worker = threading.Thread(target=self._work, name="linli-bridge", daemon=True)
+        self._worker.start()
+        self._client.connect_async(self._broker.host, self._broker.port, self._keepalive)
+        self._client.loop_start()
+        self.connected.wait(connect_timeout)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Say offline (a clean disconnect sends no Will), disconnect, stop the worker.
+
+        Messages received but not yet committed are not acknowledged, so the broker
+        delivers them again to the next bridge.
+        """
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
+            self._worker = None
+        if self.connected.is_set():
+            info = self._client.publish(
+                protocol.server_status_topic(self.site),
+                protocol.server_status_payload(False, self.clock.now()),
+                qos=1,
+                retain=True,
+            )
+            deadline = time.monotonic() + timeout
+            while not info.is_published() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected.clear()
+
+    def __enter__(self) -> Bridge:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def counters(self) -> dict[str, int]:
+        """Received, applied, duplicates, acks, resyncs and ``dead_letter.<reason>`` counts."""
+        with self._lock:
+            return dict(self._counts)
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += n
+
+    # --- paho callbacks (network thread: never block, never wait for a publish here) --------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Any,
+    ) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the bridge: %s", reason_code)
+            return
+        with self._lock:
+            self._generation += 1
+        # Every time, whatever session-present says: a broker that lost its state (crash,
+        # new volume) would otherwise leave us connected and deaf.
+        client.subscribe([(topic, 1) for topic in protocol.subscriptions(self.site)])
+        client.publish(
+            protocol.server_status_topic(self.site),
+            protocol.server_status_payload(True, self.clock.now()),
+            qos=1,
+            retain=True,
+        )
+        self.connected.set()
+        log.info("bridge connected (session present: %s)", flags.session_present)
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Any,
+    ) -> None:
+        with self._lock:
+            self._generation += 1
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("bridge disconnected: %s", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            generation = self._generation
+            self._counts["received"] += 1
+        self._queue.put(
+            _Received(
+                Inbound(message.topic, bytes(message.payload), self.clock.now(), message.retain),
+                message.mid,
+                message.qos,
+                generation,
+            )
+        )
+
+    # --- the worker ----------------------------------------------------------------------------
+
+    def _take_batch(self) -> list[_Received]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self._queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=min(left, BATCH_IDLE_S)))
+            except queue.Empty:
+                break
+        return batch
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            batch = self._take_batch()
+            if self._unconfirmed:
+                self._mark_commands_sent()
+            if not batch:
+                continue
+            outcome = self._apply_until_committed(batch)
+            if outcome is None:
+                return  # stopping before the commit: the broker redelivers the batch
+            self._after_commit(batch, outcome)
+
+    def _apply_until_committed(self, batch: list[_Received]) -> Outcome | None:
+        items = [received.inbound for received in batch]
+        while not self._stop.is_set():
+            now = self.clock.now()
+            try:
+                try:
+                    with self.database.write() as session:
+                        return ingest.apply_batch(session, items, now, self.handlers)
+                except Exception as error:
+                    if ingest.is_outage(error):
+                        raise
+                    # Something in the batch raised: again, one savepoint per message, so
+                    # only the culprit goes to the dead letters.
+                    with self.database.write() as session:
+                        return ingest.apply_batch(session, items, now, self.handlers, isolate=True)
+            except Exception:
+                # The database is away (or refuses even the isolated batch): keep the
+                # messages unacknowledged and try again; the broker holds the rest.
+                log.exception("ingest of %d messages failed; retrying", len(items))
+                self._count("retries")
+                self._stop.wait(self.retry_delay)
+        return None
+
+    def _after_commit(self, batch: list[_Received], outcome: Outcome) -> None:
+        with self._lock:
+            generation = self._generation
+            # Under the lock, so no reconnect can slip in between the check and the PUBACK.
+            for received in batch:
+                if received.qos > 0 and received.generation == generation:
+                    self._client.ack(received.mid, received.qos)
+        self._count("applied", outcome.applied)
+        self._count("duplicates", outcome.duplicates)
+        for reason, n in outcome.dead_letters.items():
+            self._count(f"dead_letter.{reason}", n)
+        for ack in outcome.acks:
+            self._publish(
+                protocol.device_topic(ack.site, ack.device, "ack"),
+                protocol.ack_payload(ack.session, ack.seq),
+                "ack",
+            )
+        for command in outcome.resyncs:
+            log.info("sequence gap from %s: resync %s", command.device_id, command.id)
+            info = self._publish(
+                commands.command_topic(command.site, command.device_id),
+                protocol.encode(commands.command_payload(command)),
+                "resync",
+            )
+            if info is not None:
+                self._unconfirmed.append(_Unconfirmed(info, command.id, command.expires_at))
+
+    def _publish(self, topic: str, payload: bytes, kind: str) -> mqtt.MQTTMessageInfo | None:
+        # Never retained: an ack or command replayed to a reconnecting device would lie.
+        # No on_publish callback: it would run, under paho's locks, for every ack's PUBACK,
+        # while only commands need their delivery recorded (polled in _mark_commands_sent).
+        info = self._client.publish(topic, payload, qos=1, retain=False)
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            log.warning("publish of %s to %s refused by the client: %s", kind, topic, info.rc)
+            return None
+        self._count(f"published.{kind}")
+        return info
+
+    def _mark_commands_sent(self) -> None:
+        """Record as ``sent`` the published commands the broker has acknowledged, so that
+        :func:`devices.commands.expire_overdue` does not call them undelivered.
+
+        One that expires still unacknowledged is left ``created``: not delivered, truly.
+        """
+        now = self.clock.now()
+        delivered: list[_Unconfirmed] = []
+        waiting: list[_Unconfirmed] = []
+        for unconfirmed in self._unconfirmed:
+            # Asked once each: a PUBACK arriving meanwhile must not drop it from both lists.
+            if unconfirmed.info.is_published():
+                delivered.append(unconfirmed)
+            elif unconfirmed.expires_at > now:
+                waiting.append(unconfirmed)
+        if delivered:
+            try:
+                with self.database.write() as session:
+                    for unconfirmed in delivered:
+                        commands.mark_sent(session, unconfirmed.command_id, now)
+            except Exception as error:
+                if ingest.is_outage(error):
+                    log.warning("could not record %d commands as sent; later", len(delivered))
+                    return  # all of them stay unconfirmed, to try again
+                # Never let bookkeeping stop the worker; the commands will time out instead.
+                log.exception("recording %d commands as sent failed", len(delivered))
+            else:
+                self._count("delivered.resync", len(delivered))
+        self._unconfirmed = waiting
+
+
+def run(
+    database: Database,
+    url: str,
+    site: str,
+    stop_event: threading.Event,
+    *,
+    handlers: Handlers | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """Run a bridge until ``stop_event`` is set (for the ``linli worker``)."""
+    bridge = Bridge(database, url, site, handlers=handlers, clock=clock)
+    bridge.start()
+    try:
+        stop_event.wait()
+    finally:
+        bridge.stop()

@@ -1,0 +1,398 @@
+"""Applying a batch of inbound device messages in the caller's one write transaction.
+
+The bridge hands over raw MQTT messages; this module validates them
+(:mod:`devices.protocol`), refuses what breaks the contract into dead letters, applies each
+(device, session, seq) once, keeps the registry current and dispatches events to the
+handlers other modules register (lending, health). It returns what must happen *after*
+the commit: which events to acknowledge to their devices and which resync commands to send.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from booking.errors import DomainError
+from booking.models import Site
+from devices import commands, dead_letters, registry
+from devices.models import CommandState, Device, DeviceCommand, DeviceKind, DeviceMessage
+from devices.protocol import (
+    Birth,
+    Event,
+    Heartbeat,
+    Parsed,
+    ProtocolError,
+    Reason,
+    Reply,
+    Sequenced,
+    State,
+    Status,
+    is_server_status,
+    parse,
+)
+
+log = logging.getLogger(__name__)
+
+RESYNC_TTL = timedelta(seconds=30)
+RESYNC_REQUESTED_BY = "bridge: sequence gap"
+
+EventHandler = Callable[[Session, Device, Event, datetime], object]
+ReplyHandler = Callable[[Session, Device, Reply, datetime], object]
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unreachable or busy (retry the batch later)
+    rather than that this one message cannot be applied."""
+    return isinstance(
+        error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError
+    ) or (isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
+
+
+class Handlers:
+    """The extension point for domain modules: functions called, in the ingest transaction,
+    for each newly applied event of a type (``register("door_opened", fn)``) and each reply.
+
+    A handler that raises sends its message to the dead letters; nothing it did is kept.
+    Replies go to :func:`devices.commands.record_reply` unless told otherwise.
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[str, list[EventHandler]] = defaultdict(list)
+        self._replies: list[ReplyHandler] = [_record_reply]
+
+    def register(self, event_type: str, handler: EventHandler) -> None:
+        self._events[event_type].append(handler)
+
+    def register_reply(self, handler: ReplyHandler) -> None:
+        self._replies.append(handler)
+
+    def event(self, session: Session, device: Device, event: Event, now: datetime) -> None:
+        for handler in self._events.get(event.type, ()):
+            handler(session, device, event, now)
+
+    def reply(self, session: Session, device: Device, reply: Reply, now: datetime) -> None:
+        for handler in self._replies:
+            handler(session, device, reply, now)
+
+
+def _record_reply(session: Session, device: Device, reply: Reply, now: datetime) -> None:
+    commands.record_reply(session, reply, now)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One MQTT message as received; ``retained`` when the broker replayed a retained one."""
+
+    topic: str
+    payload: bytes
+    received_at: datetime
+    retained: bool = False
+
+
+@dataclass(frozen=True)
+class Ack:
+    """An event the server has committed: publish ``ack`` {session, seq} to its device."""
+
+    site: str
+    device: str
+    session: int
+    seq: int
+
+
+@dataclass
+class Outcome:
+    acks: list[Ack] = field(default_factory=list)
+    # Resync commands created in the transaction, to publish once it commits.
+    resyncs: list[DeviceCommand] = field(default_factory=list)
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    applied: int = 0
+    duplicates: int = 0
+
+
+@dataclass
+class _Result:
+    ack: Ack | None = None
+    resync: bool = False
+    duplicate: bool = False
+    # The DeviceMessage row to insert with the rest of the batch (None: nothing to store).
+    row: dict[str, object] | None = None
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _load_devices(session: Session, device_ids: set[str]) -> dict[str, tuple[Device, str]]:
+    if not device_ids:
+        return {}
+    rows = session.execute(
+        select(Device, Site.slug)
+        .join(Site, Site.id == Device.site_id)
+        .where(Device.device_id.in_(sorted(device_ids)))
+    )
+    return {device.device_id: (device, slug) for device, slug in rows}
+
+
+def _applied_keys(session: Session, parsed: Sequence[Parsed]) -> set[tuple[str, int, int]]:
+    """Which of the batch's (device, session, seq) are in the ledger already: one query.
+
+    One ``device = ? AND session = ? AND seq IN (…)`` term per (device, session), OR-ed: each
+    is a search of the unique index. A row-value ``(device, session, seq) IN (…)`` reads the
+    same, but SQLite answers it by scanning the whole table, every batch.
+    """
+    groups: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for p in parsed:
+        if isinstance(p.message, Birth | State | Event | Reply):
+            groups[(p.message.device, p.message.session)].add(p.message.seq)
+    if not groups:
+        return set()
+    found = session.execute(
+        select(DeviceMessage.device_id, DeviceMessage.session, DeviceMessage.seq).where(
+            or_(
+                *(
+                    and_(
+                        DeviceMessage.device_id == device_id,
+                        DeviceMessage.session == msg_session,
+                        DeviceMessage.seq.in_(sorted(seqs)),
+                    )
+                    for (device_id, msg_session), seqs in sorted(groups.items())
+                )
+            )
+        )
+    )
+    return {(device_id, msg_session, seq) for device_id, msg_session, seq in found}
+
+
+def apply_batch(
+    session: Session,
+    items: Sequence[Inbound],
+    now: datetime,
+    handlers: Handlers,
+    *,
+    isolate: bool = False,
+) -> Outcome:
+    """Validate and apply ``items`` in order inside the caller's transaction.
+
+    With ``isolate``, each message runs in its own savepoint, so one that raises is rolled
+    back alone and dead-lettered; without it (the fast path) any error propagates and the
+    caller retries the batch isolated. Database outages always propagate.
+    """
+    outcome = Outcome()
+    checked: list[tuple[Inbound, Parsed | ProtocolError]] = []
+    for item in items:
+        if is_server_status(item.topic):
+            continue  # our own status, heard through the `+/status` subscription
+        try:
+            checked.append((item, parse(item.topic, item.payload)))
+        except ProtocolError as error:
+            checked.append((item, error))
+    good = [result for _, result in checked if isinstance(result, Parsed)]
+    devices = _load_devices(session, {p.topic.device for p in good})
+    applied = _applied_keys(session, good)
+    resync_for: set[str] = set()
+    # The ledger rows, inserted in one executemany at the end instead of one ORM object
+    # (and one flush's worth of bookkeeping) each; nothing in the batch reads them back.
+    ledger: list[dict[str, object]] = []
+
+    for item, result in checked:
+        if isinstance(result, ProtocolError):
+            _dead_letter(session, outcome, item, result.reason, result.detail, result.device)
+            continue
+        try:
+            if isolate:
+                with session.begin_nested():
+                    done = _apply_one(session, item, result, devices, applied, now, handlers)
+            else:
+                done = _apply_one(session, item, result, devices, applied, now, handlers)
+        except _Refused as refused:
+            _dead_letter(
+                session, outcome, item, refused.reason, refused.detail, result.topic.device
+            )
+            continue
+        except Exception as error:
+            if not isolate or is_outage(error):
+                raise
+            registry.forget_cache(session)
+            log.exception("applying %s from %s failed", result.topic.kind, result.topic.device)
+            _dead_letter(
+                session,
+                outcome,
+                item,
+                Reason.HANDLER_ERROR,
+                f"{type(error).__name__}: {error}"[:500],
+                result.topic.device,
+            )
+            # Stored as a dead letter is stored: acknowledge, or the device re-sends forever.
+            message = result.message
+            if isinstance(message, Event):
+                outcome.acks.append(
+                    Ack(result.topic.site, message.device, message.session, message.seq)
+                )
+            continue
+        if done.duplicate:
+            outcome.duplicates += 1
+        else:
+            outcome.applied += 1
+        if done.row is not None:
+            ledger.append(done.row)
+        if done.ack is not None:
+            outcome.acks.append(done.ack)
+        if done.resync and result.topic.device not in resync_for:
+            resync_for.add(result.topic.device)
+            command = _issue_resync(session, result.topic.device, now)
+            if command is not None:
+                outcome.resyncs.append(command)
+    if ledger:
+        session.execute(insert(DeviceMessage), ledger)
+    return outcome
+
+
+def _dead_letter(
+    session: Session,
+    outcome: Outcome,
+    item: Inbound,
+    reason: str,
+    detail: str,
+    device_id: str | None,
+) -> None:
+    dead_letters.record(
+        session,
+        topic=item.topic,
+        reason=reason,
+        payload=item.payload,
+        received_at=item.received_at,
+        device_id=device_id,
+        detail=detail,
+    )
+    outcome.dead_letters[reason] += 1
+
+
+def _apply_one(
+    session: Session,
+    item: Inbound,
+    parsed: Parsed,
+    devices: dict[str, tuple[Device, str]],
+    applied: set[tuple[str, int, int]],
+    now: datetime,
+    handlers: Handlers,
+) -> _Result:
+    topic, message = parsed.topic, parsed.message
+    entry = devices.get(topic.device)
+    if entry is None:
+        raise _Refused(Reason.UNKNOWN_DEVICE, f"no device {topic.device!r} is registered")
+    device, site = entry
+    if site != topic.site:
+        raise _Refused(Reason.WRONG_SITE, f"device {topic.device!r} belongs to site {site!r}")
+    # A retained message is old news replayed by the broker: no proof of life.
+    if not item.retained:
+        registry.touch(device, now)
+
+    if isinstance(message, Status):
+        registry.apply_status(device, message, now)
+        return _Result()
+    if isinstance(message, Heartbeat):
+        return _Result(resync=registry.apply_heartbeat(device, message, now))
+    return _apply_sequenced(session, device, site, message, applied, now, handlers)
+
+
+def _apply_sequenced(
+    session: Session,
+    device: Device,
+    site: str,
+    message: Sequenced,
+    applied: set[tuple[str, int, int]],
+    now: datetime,
+    handlers: Handlers,
+) -> _Result:
+    key = (device.device_id, message.session, message.seq)
+    ack = Ack(site, device.device_id, message.session, message.seq)
+    if key in applied:
+        # Applied before: the device missed our ack (or the broker redelivered); ack again.
+        return _Result(ack=ack if isinstance(message, Event) else None, duplicate=True)
+    if isinstance(message, Birth) and message.kind != device.kind.value:
+        raise _Refused(
+            Reason.WRONG_KIND, f"birth as {message.kind!r}, registered as {device.kind.value!r}"
+        )
+    gap = registry.note_sequence(device, message.session, message.seq)
+    row: dict[str, object] = {
+        "device_id": device.device_id,
+        "session": message.session,
+        "seq": message.seq,
+        "kind": _kind(message),
+        "event_type": message.type if isinstance(message, Event) else None,
+        "payload": _stored_payload(message),
+        "device_ts": message.ts,
+        "received_at": now,
+    }
+    applied.add(key)
+    if isinstance(message, Birth):
+        registry.apply_birth(session, device, message, now)
+    elif isinstance(message, State):
+        if device.kind is DeviceKind.LOCKER:
+            registry.apply_state(session, device, message, now)
+    elif isinstance(message, Event):
+        if device.kind is DeviceKind.LOCKER:
+            registry.apply_locker_event(session, device, message, now)
+        handlers.event(session, device, message, now)
+    else:
+        handlers.reply(session, device, message, now)
+    return _Result(ack=ack if isinstance(message, Event) else None, resync=gap, row=row)
+
+
+def _kind(message: Sequenced) -> str:
+    if isinstance(message, Birth):
+        return "birth"
+    if isinstance(message, State):
+        return "state"
+    if isinstance(message, Event):
+        return "event"
+    return "reply"
+
+
+def _stored_payload(message: Sequenced) -> dict[str, object]:
+    if isinstance(message, Birth):
+        return {
+            "kind": message.kind,
+            "firmware": message.firmware,
+            "capabilities": dict(message.capabilities),
+            "heartbeat_s": message.heartbeat_s,
+            "state": dict(message.state),
+        }
+    if isinstance(message, State):
+        return {"state": dict(message.state)}
+    if isinstance(message, Event):
+        return {"type": message.type, **message.without_health_values()}
+    return {"command_id": message.command_id, "status": message.status, "reason": message.reason}
+
+
+def _issue_resync(session: Session, device_id: str, now: datetime) -> DeviceCommand | None:
+    """A resync command for the device, unless one is still under way."""
+    pending = session.scalars(
+        select(DeviceCommand.id).where(
+            DeviceCommand.device_id == device_id,
+            DeviceCommand.name == "resync",
+            DeviceCommand.state.in_(
+                [CommandState.CREATED, CommandState.SENT, CommandState.ACCEPTED]
+            ),
+            DeviceCommand.expires_at > now,
+        )
+    ).first()
+    if pending is not None:
+        return None
+    try:
+        return commands.issue(
+            session, device_id, "resync", {}, now, ttl=RESYNC_TTL, requested_by=RESYNC_REQUESTED_BY
+        )
+    except DomainError as error:
+        log.info("no resync for %s: %s", device_id, error.code)
+        return None

@@ -1,0 +1,200 @@
+"""Tables of the device side: the registry of devices and their broker credentials."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+import booking.models  # noqa: F401  (sites, which devices refer to)
+from booking.db import Base, UTCDateTime, str_enum
+
+
+class DeviceKind(enum.StrEnum):
+    LOCKER = "locker"
+    BP_TERMINAL = "bp_terminal"
+
+
+class Device(Base):
+    """A locker or terminal at a site, as the server knows it.
+
+    ``device_id`` is unique across the deployment: it is the broker username, the
+    MQTT client id and a segment of every topic the device uses.
+    """
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("device_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[DeviceKind] = mapped_column(str_enum(DeviceKind))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    # The broker password, hashed for Mosquitto's password file (PBKDF2-SHA512, its own format).
+    mqtt_password_hash: Mapped[str] = mapped_column(String(200))
+    firmware: Mapped[str | None] = mapped_column(String(40))
+    capabilities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    online: Mapped[bool] = mapped_column(default=False)
+    online_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sparkplug's bdSeq: the device's connect counter, to tell a stale Last Will from a live one.
+    session_counter: Mapped[int | None]
+    last_seq: Mapped[int | None]
+    # From the device's birth; the silence check allows three missed heartbeats.
+    heartbeat_s: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CommandState(enum.StrEnum):
+    """Where a server→device command stands; the last four are final and never change again."""
+
+    CREATED = "created"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_COMMAND_STATES
+
+
+_FINAL_COMMAND_STATES = frozenset(
+    {CommandState.SUCCEEDED, CommandState.FAILED, CommandState.REJECTED, CommandState.TIMED_OUT}
+)
+
+
+class DeviceCommand(Base):
+    """One command sent to a device; ``id`` is the uuid4 the device uses as idempotency key.
+
+    The row records what the device answered, never what happened in the world: a locker's
+    own events (``door_opened``) are the facts; see :mod:`devices.commands`.
+    """
+
+    __tablename__ = "device_commands"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"), index=True)
+    # The site slug at issue time: the topic the command went to, even if the device moves later.
+    site: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(40))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[CommandState] = mapped_column(
+        str_enum(CommandState), default=CommandState.CREATED, index=True
+    )
+    # The device's reason code when rejected or failed ("jammed", "expired", …).
+    reason: Mapped[str | None] = mapped_column(String(40))
+    requested_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A retry republishes the same id; how often and when last, for the staff console.
+    send_count: Mapped[int] = mapped_column(default=0)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- ingest: what the bridge applied, what it refused, and the device state it keeps -----------
+
+
+class DeviceMessage(Base):
+    """One applied device message (birth, state, event, reply): the ledger behind exactly-once.
+
+    (device_id, session, seq) is unique, so a message delivered twice is applied once. The
+    payload is kept without health values: a ``reading`` loses its measurements here (the
+    health module receives them through its handler, with its own consent checks).
+    """
+
+    __tablename__ = "device_messages"
+    __table_args__ = (UniqueConstraint("device_id", "session", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"))
+    session: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    event_type: Mapped[str | None] = mapped_column(String(32), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    device_ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeadLetter(Base):
+    """A message the bridge refused or could not apply, kept for staff to inspect.
+
+    ``device_id`` is what the topic claimed, known or not (no foreign key: an unregistered
+    device's message is exactly what lands here).
+    """
+
+    __tablename__ = "device_dead_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    device_id: Mapped[str | None] = mapped_column(String(40))
+    # At most the protocol's 8 KiB: an oversized message is cut, never stored whole.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LockState(enum.StrEnum):
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+    LOCKING = "locking"
+    UNLOCKING = "unlocking"
+    JAMMED = "jammed"
+    OPEN = "open"
+
+
+class DoorState(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Compartment(Base):
+    """A locker compartment as the device last reported it.
+
+    Each field carries the (session, seq) of the message that set it, packed into one
+    integer (:func:`devices.registry.version`), so a late, older message never overwrites
+    what a newer one said.
+    """
+
+    __tablename__ = "device_compartments"
+    __table_args__ = (UniqueConstraint("device_id", "n"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"))
+    n: Mapped[int]
+    lock: Mapped[LockState | None] = mapped_column(str_enum(LockState))
+    door: Mapped[DoorState | None] = mapped_column(str_enum(DoorState))
+    item_present: Mapped[bool | None]
+    lock_version: Mapped[int] = mapped_column(BigInteger, default=-1)
+    door_version: Mapped[int] = mapped_column(BigInteger, default=-1)
+    item_version: Mapped[int] = mapped_column(BigInteger, default=-1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FaultKind(enum.StrEnum):
+    JAMMED = "jammed"
+    DOOR_LEFT_OPEN = "door_left_open"
+    FORCED_OPEN = "forced_open"
+
+
+class DeviceFault(Base):
+    """A fault a device reported, open until the device reports it cleared."""
+
+    __tablename__ = "device_faults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"), index=True)
+    compartment: Mapped[int | None]
+    kind: Mapped[FaultKind] = mapped_column(str_enum(FaultKind))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

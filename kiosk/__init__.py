@@ -1,0 +1,57 @@
+"""The Flask application: kiosk pages, staff console, JSON API and the `linli` CLI.
+
+This is the composition root: it may import both ``booking`` and ``devices``.
+The factory starts no scheduler and no MQTT client; ``linli worker`` does.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from kiosk import config as cfg
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("LINLI_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(cfg.DEFAULTS)
+    app.config.from_prefixed_env("LINLI")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.setdefault("DATABASE_URL", cfg.default_database_url(app.instance_path))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = cfg.load_or_create_secret_key(app.instance_path)
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+
+    from kiosk import extensions
+
+    extensions.init_app(app)
+
+    from kiosk import csrf, i18n
+
+    i18n.init_app(app)
+    csrf.init_app(app)
+
+    from kiosk.touch import bp as touch_bp
+
+    app.register_blueprint(touch_bp)
+
+    from kiosk import api, errors
+    from kiosk.staff import bp as staff_bp
+
+    errors.init_app(app)
+    app.register_blueprint(staff_bp)
+    api.init_app(app)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,40 @@
+# mypy: disable-error-code="untyped-decorator"
+# (flask-smorest ships no type hints; its decorators keep the view's signature.)
+"""About the service itself: is it up, and which centre is it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import text
+
+from booking import sites
+from booking.models import Site
+from kiosk.api.blueprint import api_blueprint
+from kiosk.api.schemas import HealthSchema, SiteSchema
+from kiosk.extensions import clock, database
+
+blp = api_blueprint("api_meta", "", "Health and the configured centre")
+
+
+@blp.route("/health")
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+def health() -> dict[str, Any]:
+    """Whether the service and its database answer."""
+    with database().read() as session:
+        session.execute(text("SELECT 1"))
+    return {"status": "ok", "time": clock().now()}
+
+
+@blp.route("/site")
+@blp.response(200, SiteSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def site() -> Site:
+    """The centre this server is configured for (setting ``SITE``): names, timezone, hours."""
+    with database().read() as session:
+        found = sites.get_site_by_slug(session, current_app.config["SITE"])
+        # Detached, so the read session's closing rollback does not expire what we answer.
+        session.expunge(found)
+    return found

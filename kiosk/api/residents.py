@@ -1,0 +1,53 @@
+# mypy: disable-error-code="untyped-decorator"
+# (flask-smorest ships no type hints; its decorators keep the view's signature.)
+"""Residents of the signed-in staff member's centre."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+
+from booking import residents as resident_service
+from booking.models import Resident
+from kiosk.api.blueprint import api_blueprint, staff_required
+from kiosk.api.schemas import ResidentPageSchema, ResidentQuerySchema, ResidentSchema
+from kiosk.extensions import database
+
+blp = api_blueprint("api_residents", "/residents", "Residents of the staff member's centre")
+
+
+@blp.route("")
+@staff_required(blp)
+@blp.arguments(ResidentQuerySchema, location="query")
+@blp.response(200, ResidentPageSchema)
+def list_residents(args: dict[str, Any]) -> dict[str, Any]:
+    """Search by name, phone or card id; 50 a page, by name."""
+    with database().read() as session:
+        result = resident_service.resident_page(
+            session, site_id=g.staff.site_id, query=args["q"], page=args["page"]
+        )
+        # Detached, so the read session's closing rollback does not expire what we answer.
+        session.expunge_all()
+    return {
+        "items": result.residents,
+        "page": result.page,
+        "page_size": result.page_size,
+        "pages": result.pages,
+        "total": result.total,
+    }
+
+
+@blp.route("/<int:resident_id>")
+@staff_required(blp)
+@blp.response(200, ResidentSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_resident(resident_id: int) -> Resident:
+    """One resident; a resident of another centre is not found."""
+    with database().read() as session:
+        found = resident_service.get_member(
+            session, site_id=g.staff.site_id, resident_id=resident_id
+        )
+        # Detached, so the read session's closing rollback does not expire what we answer.
+        session.expunge(found)
+    return found

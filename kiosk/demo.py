@@ -1,0 +1,390 @@
+"""`linli demo`: a whole demo centre on one machine, from one command.
+
+It migrates and seeds the database, provisions the demo devices (idempotently), starts a
+broker unless ``LINLI_MQTT_URL`` names one, then runs the three production processes the
+way production runs them (gunicorn with two workers, one ``linli worker``, the simulated
+fleet) and prints where to go and how to sign in. Ctrl-C stops them all.
+
+The broker is our own Mosquitto when installed, with a password file and ACL generated
+from the registry, so the demo exercises the real credentials; else the embedded amqtt
+broker, which accepts anyone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect, select
+
+from booking import demo_centre
+from booking.clock import Clock
+from booking.db import Base, Database
+from devices import provisioning
+from devices.models import Device, DeviceKind
+from kiosk import migrate, mqtt_config
+from kiosk.broker import (
+    EmbeddedBroker,
+    MosquittoBroker,
+    RunningBroker,
+    free_port,
+    mosquitto_binary,
+)
+
+DEVICES_FILE = "demo-devices.json"
+READY_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+PR_SET_PDEATHSIG = 1
+
+
+def demo_devices() -> list[tuple[str, DeviceKind]]:
+    return [(d, DeviceKind.LOCKER) for d in demo_centre.LOCKERS] + [
+        (d, DeviceKind.BP_TERMINAL) for d in demo_centre.BP_TERMINALS
+    ]
+
+
+# --- preparing the database ------------------------------------------------------------------
+
+
+def check_schema_complete(database: Database) -> None:
+    """After migrating, every table the code knows must exist, or a process fails later."""
+    present = set(inspect(database.engine).get_table_names())
+    missing = sorted(set(Base.metadata.tables) - present)
+    if missing:
+        raise SystemExit(
+            "the migrations are behind the models; tables missing after `linli db upgrade`: "
+            + ", ".join(missing)
+        )
+
+
+def provision(database: Database, clock: Clock, devices_file: Path) -> list[dict[str, Any]]:
+    """Register the demo devices, or reuse them; write the simulator's devices file.
+
+    A password is only ever known at registration, so the file is the memory: when it
+    still matches the stored hash the device keeps its password (and the broker's files
+    stay the same); otherwise the device gets a new one.
+    """
+    known: dict[str, str] = {}
+    if devices_file.exists():
+        try:
+            for remembered in json.loads(devices_file.read_text()):
+                known[remembered["device_id"]] = remembered["password"]
+        except (ValueError, KeyError, TypeError):
+            known = {}
+    entries = []
+    with database.write() as session:
+        site = provisioning.site_by_slug(session, demo_centre.SITE_SLUG)
+        for device_id, kind in demo_devices():
+            device = session.scalar(select(Device).where(Device.device_id == device_id))
+            password = known.get(device_id)
+            if device is None:
+                device, password = provisioning.register_device(
+                    session, site.id, device_id, kind, device_id, clock.now()
+                )
+            elif password is None or not provisioning.verify_mosquitto_hash(
+                device.mqtt_password_hash, password
+            ):
+                device, password = provisioning.rotate_password(session, device_id)
+            entry: dict[str, Any] = {
+                "device_id": device_id,
+                "kind": kind.value,
+                "username": device_id,
+                "password": password,
+                "site": demo_centre.SITE_SLUG,
+            }
+            if kind is DeviceKind.LOCKER:
+                entry["compartments"] = demo_centre.COMPARTMENTS_PER_LOCKER
+            entries.append(entry)
+    fd = os.open(devices_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(entries, out, indent=2)
+    return entries
+
+
+# --- the broker --------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoBroker:
+    device_url: str  # where the devices connect (username = client id)
+    server_url: str  # where the worker and the web connect, as linli-server
+    running: RunningBroker | None = None
+    description: str = ""
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+
+
+def start_broker(
+    database: Database, instance: Path, configured_url: str | None, server_pw: str
+) -> DemoBroker:
+    if configured_url:
+        return DemoBroker(configured_url, configured_url, None, f"the broker at {configured_url}")
+    if mosquitto_binary() is None:
+        embedded = EmbeddedBroker().start()
+        return DemoBroker(
+            embedded.url, embedded.url, embedded, "embedded amqtt broker (no passwords)"
+        )
+    data = instance / "demo-mosquitto"
+    with database.read() as session:
+        passwd, acl = mqtt_config.write_mosquitto_files(session, data, server_pw)
+    server_port = free_port()
+    # The same split as deploy/mosquitto/mosquitto.conf: devices on a listener where the
+    # username is the client id; the server's several clients on a loopback listener.
+    extra = (
+        "use_username_as_clientid true\n"
+        "allow_anonymous false\n"
+        f"password_file {passwd}\n"
+        f"acl_file {acl}\n"
+        "message_size_limit 8192\n"
+        f"listener {server_port} 127.0.0.1\n"
+    )
+    broker = MosquittoBroker(data, extra_config=extra).start()
+    server_url = mqtt_config.with_credentials(
+        f"mqtt://127.0.0.1:{server_port}", provisioning.SERVER_USERNAME, server_pw
+    )
+    return DemoBroker(broker.url, server_url, broker, f"Mosquitto on {broker.url} (passwords)")
+
+
+# --- the processes -----------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """In the child: receive SIGTERM when the demo dies, however it dies (Linux only)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        log = self.log_path.open("ab")
+        try:
+            self.process = subprocess.Popen(
+                self.argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Its own process group: Ctrl-C reaches only the demo, which then stops the
+                # children in order (simulator, worker, web) instead of all at once.
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        finally:
+            log.close()
+
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Demo:
+    children: list[Child] = field(default_factory=list)
+    broker: DemoBroker | None = None
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        if self.broker is not None:
+            self.broker.stop()
+
+
+def port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_until_ready(url: str, demo: Demo, timeout: float = READY_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in demo.children:
+            status = child.exited()
+            if status is not None:
+                raise SystemExit(
+                    f"{child.name} exited with status {status}; its log ({child.log_path}):\n"
+                    f"{child.log_tail()}"
+                )
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the web server did not answer {url} within {timeout:.0f} s")
+
+
+def run(
+    *,
+    database_url: str,
+    database: Database,
+    clock: Clock,
+    instance_path: str,
+    mqtt_url: str | None,
+    port: int,
+    exit_after_ready: bool,
+    with_simulator: bool,
+    echo: Callable[[str], None],
+) -> int:
+    instance = Path(instance_path)
+    logs = instance / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(database_url)
+    check_schema_complete(database)
+    with database.write() as session:
+        logins = demo_centre.seed(session, now=clock.now())
+    devices_file = instance / DEVICES_FILE
+    provision(database, clock, devices_file)
+    server_pw = mqtt_config.server_password(instance_path, mqtt_url)
+
+    demo = Demo()
+    stopping = False
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        demo.broker = start_broker(database, instance, mqtt_url, server_pw)
+        echo(f"broker: {demo.broker.description}")
+        bin_dir = Path(sys.executable).parent
+        env = {
+            **os.environ,
+            "LINLI_INSTANCE_PATH": str(instance),
+            "LINLI_DATABASE_URL": database_url,
+            "LINLI_MQTT_URL": demo.broker.server_url,
+            "LINLI_SITE": demo_centre.SITE_SLUG,
+            "PYTHONUNBUFFERED": "1",
+        }
+        demo.children.append(
+            Child(
+                "web",
+                [
+                    str(bin_dir / "gunicorn"),
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--graceful-timeout",
+                    "5",
+                    "kiosk:create_app()",
+                ],
+                logs / "web.log",
+            )
+        )
+        demo.children.append(
+            Child("worker", [str(bin_dir / "linli"), "worker"], logs / "worker.log")
+        )
+        if with_simulator:
+            demo.children.append(
+                Child(
+                    "simulator",
+                    [
+                        str(bin_dir / "linli-sim"),
+                        "fleet",
+                        "--broker",
+                        demo.broker.device_url,
+                        "--site",
+                        demo_centre.SITE_SLUG,
+                        "--state-dir",
+                        str(instance / "sim-state"),
+                        "--devices",
+                        str(devices_file),
+                        "--auto-person",
+                        "--no-console",
+                    ],
+                    logs / "simulator.log",
+                )
+            )
+        for child in demo.children:
+            child.start(env)
+        base = f"http://127.0.0.1:{port}"
+        wait_until_ready(f"{base}/healthz", demo)
+        echo("")
+        echo(f"  Kiosk (residents):  {base}/kiosk/")
+        echo(f"  Staff console:      {base}/staff/")
+        echo("")
+        echo("  Demo logins:")
+        for login in logins:
+            echo(f"    {login.who:<24} {login.login:<14} {login.secret}")
+        echo("")
+        echo(f"  Logs: {logs}/  (web, worker, simulator)")
+        if exit_after_ready:
+            return 0
+        echo("  Ctrl-C stops everything.")
+        while True:
+            for child in demo.children:
+                status = child.exited()
+                if status is not None:
+                    echo(f"{child.name} exited with status {status}; stopping the demo")
+                    echo(child.log_tail())
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        echo("stopping…")
+        return 0
+    finally:
+        # A second Ctrl-C during the stop must not leave children behind.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        demo.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        echo("demo stopped")
+
+
+def choose_port(requested: int | None) -> int:
+    if requested:
+        return requested
+    env_port = os.environ.get("LINLI_PORT")
+    if env_port:
+        return int(env_port)
+    return 5000 if port_is_free(5000) else free_port()

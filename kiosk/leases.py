@@ -1,0 +1,75 @@
+"""A lease row in the database, so that one deployment runs exactly one worker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.models import WorkerLease
+
+WORKER_LEASE = "worker"
+
+
+def new_holder_id() -> str:
+    """Who we are, readable in the table by an operator: host, pid and a random tail."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class LeaseHeld:
+    holder: str
+    expires_at: datetime
+
+
+def try_acquire(
+    session: Session, *, name: str, holder: str, now: datetime, ttl: timedelta
+) -> LeaseHeld | None:
+    """Take or renew the lease; None on success, else who holds it and until when.
+
+    One conditional UPDATE, then an INSERT that the primary key makes fail for all but one
+    contender, so two workers starting at the same moment cannot both win on either backend.
+    """
+    renewed = session.execute(
+        update(WorkerLease)
+        .where(WorkerLease.name == name, WorkerLease.holder == holder)
+        .values(expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    if renewed.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    taken_over = session.execute(
+        update(WorkerLease)
+        .where(WorkerLease.name == name, WorkerLease.expires_at < now)
+        .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    if taken_over.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    current = session.scalar(select(WorkerLease).where(WorkerLease.name == name))
+    if current is not None:
+        return LeaseHeld(current.holder, current.expires_at)
+    try:
+        with session.begin_nested():
+            session.add(
+                WorkerLease(name=name, holder=holder, acquired_at=now, expires_at=now + ttl)
+            )
+    except IntegrityError:
+        current = session.scalar(select(WorkerLease).where(WorkerLease.name == name))
+        if current is None:  # taken and released between our two statements; try again later
+            return LeaseHeld("unknown", now)
+        return LeaseHeld(current.holder, current.expires_at)
+    return None
+
+
+def release(session: Session, *, name: str, holder: str) -> None:
+    """Give the lease up at a clean stop, so the next worker need not wait for it to expire."""
+    session.execute(
+        delete(WorkerLease).where(WorkerLease.name == name, WorkerLease.holder == holder)
+    )

@@ -1,0 +1,175 @@
+"""Operations commands of `linli`: `devices …`, `worker` and `demo` (registered in kiosk/cli.py)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from booking.errors import DomainError
+from booking.models import Site
+from devices import provisioning
+from devices.models import DeviceKind
+from kiosk import extensions, mqtt_config
+
+
+def _fail(error: DomainError) -> None:
+    click.echo(f"Error: {error.message}", err=True)
+    sys.exit(2)
+
+
+@click.group("devices", cls=AppGroup)
+def devices_group() -> None:
+    """Lockers and terminals: registration and broker credentials."""
+
+
+@devices_group.command("add")
+@click.option("--site", "site_slug", required=True, help="Site slug, e.g. xinhua.")
+@click.option("--id", "device_id", required=True, help="Device id, e.g. locker-a.")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice([k.value for k in DeviceKind]),
+)
+@click.option("--name", default="", help="A name staff recognise.")
+def devices_add(site_slug: str, device_id: str, kind: str, name: str) -> None:
+    """Register a device and print its broker credentials (shown this once)."""
+    try:
+        with extensions.database().write() as session:
+            site = provisioning.site_by_slug(session, site_slug)
+            device, password = provisioning.register_device(
+                session, site.id, device_id, kind, name, extensions.clock().now()
+            )
+            registered = device.device_id
+    except DomainError as error:
+        _fail(error)
+        return
+    _print_credentials(registered, site_slug, password)
+    click.echo("Run `linli devices mosquitto-config` and reload Mosquitto to let it in.")
+
+
+@devices_group.command("credentials")
+@click.option("--id", "device_id", required=True)
+def devices_credentials(device_id: str) -> None:
+    """Give a device a new broker password and print it (the old one stops working)."""
+    try:
+        with extensions.database().write() as session:
+            device, password = provisioning.rotate_password(session, device_id)
+            site = session.get(Site, device.site_id)
+            slug = site.slug if site else "?"
+    except DomainError as error:
+        _fail(error)
+        return
+    _print_credentials(device_id, slug, password)
+    click.echo("Run `linli devices mosquitto-config` and reload Mosquitto to apply it.")
+
+
+def _print_credentials(device_id: str, site: str, password: str) -> None:
+    click.echo(f"device:    {device_id}")
+    click.echo(f"site:      {site}")
+    click.echo(f"username:  {device_id}   (also its MQTT client id)")
+    click.echo(f"password:  {password}")
+    click.echo(f"topics:    linli/v1/{site}/{device_id}/…")
+    click.echo("The password is not stored and will not be shown again.")
+
+
+@devices_group.command("list")
+def devices_list() -> None:
+    """Every registered device, its site and whether it is online."""
+    with extensions.database().read() as session:
+        # Read inside the transaction: ending a read-only look expires what it loaded.
+        lines = [
+            f"{slug:<12} {d.device_id:<16} {d.kind.value:<12} "
+            f"{'online' if d.online else 'offline':<8} last seen "
+            f"{f'{d.last_seen_at:%Y-%m-%d %H:%M} UTC' if d.last_seen_at else 'never'}  {d.name}"
+            for d, slug in provisioning.list_devices(session)
+        ]
+    click.echo("\n".join(lines) if lines else "no devices registered")
+
+
+@devices_group.command("mosquitto-config")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for `passwd` and `acl` (e.g. /etc/mosquitto/linli).",
+)
+def devices_mosquitto_config(out_dir: Path) -> None:
+    """Write Mosquitto's password file and ACL for every device and the bridge account."""
+    server_pw = mqtt_config.server_password(
+        current_app.instance_path, current_app.config.get("MQTT_URL")
+    )
+    with extensions.database().read() as session:
+        passwd, acl = mqtt_config.write_mosquitto_files(session, out_dir, server_pw)
+        count = len(provisioning.list_devices(session))
+    click.echo(f"wrote {passwd} and {acl} ({count} devices + {provisioning.SERVER_USERNAME})")
+    click.echo("Reload Mosquitto to apply: systemctl reload mosquitto (or kill -HUP its pid).")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Refuse to start when another worker holds the lease, instead of waiting for it.",
+)
+def worker_command(no_wait: bool) -> None:
+    """Run the scheduler and the MQTT bridge (exactly one per deployment)."""
+    from kiosk.worker import Worker, WorkerError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("kiosk.worker").info("signal %s: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker = Worker(
+        extensions.database(),
+        extensions.clock(),
+        mqtt_url=current_app.config.get("MQTT_URL"),
+        site=current_app.config["SITE"],
+    )
+    try:
+        status = worker.run(stop, wait_for_lease=not no_wait)
+    except WorkerError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    sys.exit(status)
+
+
+@click.command("demo")
+@click.option("--port", type=int, default=None, help="Web port (default LINLI_PORT, else 5000).")
+@click.option(
+    "--exit-after-ready",
+    is_flag=True,
+    help="Stop everything once the kiosk answers (for smoke tests).",
+)
+@click.option("--no-simulator", is_flag=True, help="Do not start the simulated devices.")
+@with_appcontext
+def demo_command(port: int | None, exit_after_ready: bool, no_simulator: bool) -> None:
+    """Run a whole demo centre: web, worker, broker and simulated devices."""
+    from kiosk import demo
+
+    status = demo.run(
+        database_url=current_app.config["DATABASE_URL"],
+        database=extensions.database(),
+        clock=extensions.clock(),
+        instance_path=current_app.instance_path,
+        mqtt_url=current_app.config.get("MQTT_URL"),
+        port=demo.choose_port(port),
+        exit_after_ready=exit_after_ready,
+        with_simulator=not no_simulator,
+        echo=click.echo,
+    )
+    sys.exit(status)

@@ -1,0 +1,175 @@
+"""Periodic jobs: APScheduler 3 with its job store in the application's database.
+
+Only ``linli worker`` builds a scheduler, and only while it holds the worker lease (see
+``kiosk.leases``): the web app factory never starts one, so gunicorn's workers cannot each
+run every job. Jobs are stored by explicit id and replaced on start, so a restart neither
+duplicates them nor loses them.
+
+A job is a module-level function without arguments (the job store pickles a reference to it,
+never a database or a clock); it finds the process's database and clock in ``runtime`` and
+opens its own short ``Database.write()`` transaction.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from booking.clock import Clock
+from booking.db import Database
+
+log = logging.getLogger(__name__)
+
+JOBS_TABLE = "apscheduler_jobs"
+# APScheduler's default grace is 1 s: a run missed while the worker was down or busy would be
+# skipped without a word. An hour's grace with coalescing runs it once, late, instead.
+MISFIRE_GRACE_SECONDS = 3600
+JOB_DEFAULTS: dict[str, Any] = {
+    "coalesce": True,
+    "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+    "max_instances": 1,
+}
+
+
+@dataclass(frozen=True)
+class Runtime:
+    database: Database
+    clock: Clock
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The database and clock of this worker process, set by :func:`build_scheduler`."""
+    if _runtime is None:
+        raise RuntimeError("no scheduler runtime: jobs run only inside `linli worker`")
+    return _runtime
+
+
+def set_runtime(database: Database, clock: Clock) -> None:
+    global _runtime
+    _runtime = Runtime(database, clock)
+
+
+# --- the jobs ----------------------------------------------------------------------------------
+
+
+def _domain_function(module: str, name: str) -> Callable[..., Any] | None:
+    """A function another module provides, or None while that module does not exist yet."""
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    return found if callable(found) else None
+
+
+def mark_silent_devices_offline() -> None:
+    """Devices whose heartbeat stopped without a Last Will (power cut, broker lost it)."""
+    rt = runtime()
+    job = _domain_function("devices.registry", "mark_silent_devices_offline")
+    if job is None:
+        raise RuntimeError("devices.registry.mark_silent_devices_offline is missing")
+    with rt.database.write() as session:
+        job(session, rt.clock.now())
+
+
+def expire_overdue_commands() -> None:
+    """Commands the device never answered before ``expires_at``: tell the waiting screen."""
+    rt = runtime()
+    job = _domain_function("devices.commands", "expire_overdue")
+    if job is None:
+        raise RuntimeError("devices.commands.expire_overdue is missing")
+    with rt.database.write() as session:
+        job(session, rt.clock.now())
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[[], None]
+    every: timedelta
+    # The module and function the job calls; the job is scheduled only once it exists.
+    needs: tuple[str, str]
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec(
+        "devices.mark_silent_offline",
+        mark_silent_devices_offline,
+        timedelta(seconds=30),
+        ("devices.registry", "mark_silent_devices_offline"),
+    ),
+    JobSpec(
+        "devices.expire_overdue_commands",
+        expire_overdue_commands,
+        timedelta(seconds=5),
+        ("devices.commands", "expire_overdue"),
+    ),
+)
+
+
+# --- the scheduler -----------------------------------------------------------------------------
+
+
+def build_scheduler(database: Database, clock: Clock) -> BackgroundScheduler:
+    """A scheduler (not started) whose persistent jobs live in ``database``."""
+    set_runtime(database, clock)
+    return BackgroundScheduler(
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=database.engine, tablename=JOBS_TABLE),
+            # For jobs that belong to this process only and must not outlive it.
+            "process": MemoryJobStore(),
+        },
+        job_defaults=JOB_DEFAULTS,
+        timezone="UTC",
+    )
+
+
+def add_jobs(scheduler: BackgroundScheduler, jobs: tuple[JobSpec, ...] = JOBS) -> list[str]:
+    """Add (or replace) every job whose domain function exists; return the ids added.
+
+    Call it on a started (possibly paused) scheduler, so that the stored jobs are visible.
+    """
+    added = []
+    for spec in jobs:
+        if _domain_function(*spec.needs) is None:
+            log.warning("job %s not scheduled: %s.%s does not exist", spec.id, *spec.needs)
+            if scheduler.get_job(spec.id) is not None:
+                scheduler.remove_job(spec.id)
+            continue
+        scheduler.add_job(
+            spec.func,
+            "interval",
+            seconds=spec.every.total_seconds(),
+            id=spec.id,
+            name=spec.id,
+            replace_existing=True,
+        )
+        added.append(spec.id)
+    return added
+
+
+def start_scheduler(database: Database, clock: Clock) -> BackgroundScheduler:
+    """Build, load the stored jobs, bring them up to date, then let them run.
+
+    Started paused so that the stored jobs are loaded (and stale ones removed) before any of
+    them fires with an outdated schedule.
+    """
+    scheduler = build_scheduler(database, clock)
+    scheduler.start(paused=True)
+    try:
+        add_jobs(scheduler)
+    except BaseException:
+        scheduler.shutdown(wait=False)
+        raise
+    scheduler.resume()
+    return scheduler

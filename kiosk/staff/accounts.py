@@ -1,0 +1,24 @@
+"""Staff accounts of the centre, for its admins."""
+
+from __future__ import annotations
+
+from flask import g, render_template
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from booking.models import StaffAccount
+from kiosk.extensions import database
+from kiosk.staff.auth import admin_required
+
+
+@admin_required
+def accounts() -> ResponseReturnValue:
+    with database().read() as session:
+        found = list(
+            session.scalars(
+                select(StaffAccount)
+                .where(StaffAccount.site_id == g.staff.site_id)
+                .order_by(StaffAccount.username)
+            )
+        )
+        return render_template("staff/accounts.html", accounts=found)

@@ -1,0 +1,90 @@
+"""The console's forms. Every one that changes something carries a CSRF token (Flask-WTF)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+
+from booking.residents import MAX_QUERY_LENGTH
+from booking.staff import MIN_PASSWORD_LENGTH
+
+
+class SignInForm(FlaskForm):  # type: ignore[misc]
+    username = StringField(
+        _l("Username"),
+        validators=[
+            InputRequired(_l("Enter your username.")),
+            Length(max=40, message=_l("Username or password is wrong.")),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            InputRequired(_l("Enter your password.")),
+            Length(max=200, message=_l("Username or password is wrong.")),
+        ],
+    )
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField(
+        _l("Current password"), validators=[InputRequired(_l("Enter your current password."))]
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[
+            InputRequired(_l("Enter a new password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l(
+                    "The new password must be %(min)d to 200 characters.", min=MIN_PASSWORD_LENGTH
+                ),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(_l("Enter the new password again.")),
+            EqualTo("new", message=_l("The two new passwords differ.")),
+        ],
+    )
+
+
+class SignOutForm(FlaskForm):  # type: ignore[misc]
+    """Sign-out is a POST with a token, so another site cannot sign staff out with a link."""
+
+
+class LanguageForm(FlaskForm):  # type: ignore[misc]
+    # Checked against the configured languages by ``kiosk.i18n.choose_locale``.
+    locale = StringField(validators=[InputRequired()])
+    next = HiddenField()
+
+
+class ResidentSearchForm(FlaskForm):  # type: ignore[misc]
+    """A GET search: nothing changes, so no CSRF token (it would also leak into URLs)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Name, phone or card"),
+        validators=[
+            Optional(),
+            Length(
+                max=MAX_QUERY_LENGTH,
+                message=_l("Search text is at most %(max)d characters.", max=MAX_QUERY_LENGTH),
+            ),
+        ],
+    )
+    page = IntegerField(
+        invalid_value_message=_l("Page must be a whole number from 1."),
+        validators=[
+            Optional(),
+            NumberRange(min=1, message=_l("Page must be a whole number from 1.")),
+        ],
+    )

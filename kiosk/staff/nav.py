@@ -1,0 +1,40 @@
+"""The console's navigation bar. Adding an area is one line in :data:`NAV`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+from booking.models import StaffAccount
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: LazyString
+    admin_only: bool = False
+
+
+NAV: tuple[NavEntry, ...] = (
+    NavEntry("staff.overview", _l("Overview")),
+    NavEntry("staff.residents", _l("Residents")),
+    NavEntry("staff.accounts", _l("Staff accounts"), admin_only=True),
+)
+
+
+def entries_for(staff: StaffAccount | None) -> list[NavEntry]:
+    if staff is None:
+        return []
+    return [entry for entry in NAV if staff.is_admin or not entry.admin_only]
+
+
+def section_of(endpoint: str | None) -> str | None:
+    """The nav entry a page belongs to, so ``staff.resident`` highlights ``staff.residents``."""
+    if endpoint is None:
+        return None
+    for entry in NAV:
+        if endpoint == entry.endpoint or endpoint.startswith(entry.endpoint.removesuffix("s")):
+            return entry.endpoint
+    return None

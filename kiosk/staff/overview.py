@@ -1,0 +1,30 @@
+"""The console's first page: what the staff member's centre has, counted from the database."""
+
+from __future__ import annotations
+
+from flask import g, render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+
+from booking import sites
+from booking.models import ItemStatus, Site
+from kiosk.extensions import database
+
+ITEM_STATUS_LABELS = {
+    ItemStatus.AVAILABLE: _l("Available"),
+    ItemStatus.RESERVED: _l("Reserved"),
+    ItemStatus.ON_LOAN: _l("On loan"),
+    ItemStatus.OVERDUE: _l("Overdue"),
+    ItemStatus.MAINTENANCE: _l("In maintenance"),
+    ItemStatus.LOST: _l("Lost"),
+}
+
+
+def overview() -> ResponseReturnValue:
+    with database().read() as session:
+        site = session.get(Site, g.staff.site_id)
+        counts = sites.count_site(session, g.staff.site_id)
+        # Rendered inside the block: a read session's objects expire when it closes.
+        return render_template(
+            "staff/overview.html", site=site, counts=counts, item_status_labels=ITEM_STATUS_LABELS
+        )

@@ -1,0 +1,34 @@
+"""Residents of the staff member's centre: search, pages of 50, and one resident's page."""
+
+from __future__ import annotations
+
+from flask import g, render_template, request
+from flask.typing import ResponseReturnValue
+
+from booking import residents as resident_service
+from kiosk.extensions import database
+from kiosk.staff.forms import ResidentSearchForm
+
+
+def residents() -> ResponseReturnValue:
+    form = ResidentSearchForm(request.args)
+    if request.args and not form.validate():
+        return render_template("staff/residents.html", form=form, result=None), 400
+    query = (form.q.data or "").strip()
+    with database().read() as session:
+        result = resident_service.resident_page(
+            session, site_id=g.staff.site_id, query=query, page=form.page.data or 1
+        )
+        # Rendered inside the block: a read session's objects expire when it closes.
+        return render_template("staff/residents.html", form=form, result=result, query=query)
+
+
+def resident(resident_id: int) -> ResponseReturnValue:
+    # A resident of another centre answers 404 like one who does not exist.
+    with database().read() as session:
+        found = resident_service.get_member(
+            session, site_id=g.staff.site_id, resident_id=resident_id
+        )
+        return render_template(
+            "staff/resident.html", resident=found, memberships=len(found.memberships)
+        )

@@ -1,0 +1,95 @@
+"""The staff sign-in cookie: one revocable server-side session per browser.
+
+The cookie ``linli_staff`` holds only a random token; ``booking.auth_sessions`` keeps its
+hash, its last use and whether it has ended. Both the console and the JSON API read it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, g, request
+from werkzeug.wrappers import Response
+
+from booking import auth_sessions
+from booking.errors import SessionExpired
+from booking.models import StaffAccount
+from kiosk.extensions import clock, database
+
+COOKIE_NAME = "linli_staff"
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=int(current_app.config["STAFF_IDLE_MINUTES"]))
+
+
+def current_staff() -> StaffAccount | None:
+    """The signed-in staff account of this request (also in ``g.staff``), or None.
+
+    Looked up once per request; a token that has expired or was revoked is forgotten and
+    its cookie removed when the response goes out.
+    """
+    if "staff" in g:
+        staff: StaffAccount | None = g.staff
+        return staff
+    token = request.cookies.get(COOKIE_NAME, "")
+    account: StaffAccount | None = None
+    if token:
+        with database().write() as session:
+            try:
+                account = auth_sessions.resume_staff_session(
+                    session, token=token, now=clock().now(), idle_limit=idle_limit()
+                )
+            except SessionExpired:
+                # Leave the block normally so the session's end (idle, disabled) is committed.
+                g.staff_cookie_stale = True
+    g.staff = account
+    g.staff_token = token if account is not None else None
+    return account
+
+
+def start(response: Response, account: StaffAccount) -> None:
+    """Open a session for ``account`` and give this browser its cookie."""
+    with database().write() as session:
+        token = auth_sessions.start_staff_session(session, staff=account, now=clock().now())
+    set_cookie(response, token)
+    g.staff = account
+    g.staff_token = token
+    g.staff_cookie_stale = False
+
+
+def set_cookie(response: Response, token: str) -> None:
+    # No max-age: closing the browser drops it; the server ends it after inactivity anyway.
+    # Path "/" because the JSON API under /api reads the same cookie.
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
+    )
+
+
+def end(response: Response) -> None:
+    """Sign this browser out: end the session on the server and drop the cookie."""
+    token = request.cookies.get(COOKIE_NAME, "")
+    if token:
+        with database().write() as session:
+            auth_sessions.end_staff_session(session, token=token, now=clock().now())
+    clear_cookie(response)
+    g.staff = None
+    g.staff_token = None
+
+
+def clear_cookie(response: Response) -> None:
+    response.delete_cookie(
+        COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=request.is_secure
+    )
+
+
+def forget_stale_cookie(response: Response) -> Response:
+    """An ``after_request`` hook: remove a cookie whose session is over."""
+    if g.get("staff_cookie_stale"):
+        clear_cookie(response)
+    return response

@@ -1,0 +1,141 @@
+/* Linli kiosk: sign a resident out when nobody is using the screen.
+ *
+ * The overlay appears (idle limit - warning) seconds after the last touch and counts
+ * down the warning (at least 20 s, WCAG 2.2.1). "Continue" pings the server so its own
+ * idle timer restarts too; at zero the page posts sign-out and goes home. Signed-out
+ * pages other than home just go home, so half-typed phone numbers do not linger.
+ * Settings come from data- attributes on <body>: the CSP allows no inline script.
+ */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var data = body.dataset;
+  var idleMs = Number(data.idleSeconds) * 1000;
+  var warningMs = Math.min(Number(data.warningSeconds) * 1000, idleMs);
+  var signedIn = data.signedIn === "true";
+  var isHome = data.isHome === "true";
+  var homeUrl = data.homeUrl;
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = meta ? meta.getAttribute("content") : "";
+  var overlay = document.getElementById("idle-overlay");
+  var countdown = overlay ? overlay.querySelector("[data-countdown]") : null;
+  // Touches between page loads reach the server at most this often.
+  var KEEPALIVE_EVERY_MS = 15000;
+
+  if (!(idleMs > 0)) {
+    return;
+  }
+
+  var lastActivity = Date.now();
+  var lastKeepalive = Date.now();
+  var finished = false;
+
+  function post(url, payload) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": csrfToken
+      },
+      body: JSON.stringify(payload || {})
+    });
+  }
+
+  function goHome() {
+    finished = true;
+    window.location.assign(homeUrl);
+  }
+
+  function keepalive() {
+    lastKeepalive = Date.now();
+    post(data.keepaliveUrl).then(function (response) {
+      // The server already ended the session (for instance another tab signed out).
+      if (response.status === 401) {
+        goHome();
+      }
+    }).catch(function () { /* offline for a moment: the next touch tries again */ });
+  }
+
+  function signOut(reason) {
+    finished = true;
+    post(data.signOutUrl, { reason: reason }).catch(function () {}).then(goHome, goHome);
+  }
+
+  function overlayShown() {
+    return overlay !== null && !overlay.hidden;
+  }
+
+  function showOverlay(secondsLeft) {
+    if (countdown) {
+      countdown.textContent = String(secondsLeft);
+    }
+    if (!overlayShown()) {
+      overlay.hidden = false;
+      body.classList.add("has-overlay");
+      var button = overlay.querySelector("[data-idle-continue]");
+      if (button) {
+        button.focus();
+      }
+    }
+  }
+
+  function hideOverlay() {
+    if (overlayShown()) {
+      overlay.hidden = true;
+      body.classList.remove("has-overlay");
+    }
+  }
+
+  function onActivity() {
+    // While the overlay is up only its buttons count: a stray touch must not hide it.
+    if (finished || overlayShown()) {
+      return;
+    }
+    lastActivity = Date.now();
+    if (signedIn && Date.now() - lastKeepalive > KEEPALIVE_EVERY_MS) {
+      keepalive();
+    }
+  }
+
+  function tick() {
+    if (finished) {
+      return;
+    }
+    var idle = Date.now() - lastActivity;
+    if (!signedIn) {
+      if (!isHome && idle >= idleMs) {
+        goHome();
+      }
+      return;
+    }
+    if (idle >= idleMs) {
+      signOut("idle");
+    } else if (idle >= idleMs - warningMs) {
+      showOverlay(Math.ceil((idleMs - idle) / 1000));
+    } else {
+      hideOverlay();
+    }
+  }
+
+  ["pointerdown", "keydown", "touchstart", "wheel"].forEach(function (name) {
+    document.addEventListener(name, onActivity, { capture: true, passive: true });
+  });
+
+  if (overlay) {
+    overlay.querySelector("[data-idle-continue]").addEventListener("click", function () {
+      lastActivity = Date.now();
+      hideOverlay();
+      keepalive();
+    });
+    overlay.querySelector("[data-idle-sign-out]").addEventListener("click", function () {
+      signOut("signed_out");
+    });
+  }
+
+  window.setInterval(tick, 500);
+  // Lets tests (and anyone debugging) know the timer is armed before time is moved on.
+  body.dataset.idleReady = "true";
+})();

@@ -1,0 +1,162 @@
+"""Kiosk pages: parse the request, call one service, show the answer. Nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from flask_wtf.csrf import CSRFError
+
+from booking import auth_sessions, residents
+from booking.errors import DomainError
+from kiosk import i18n
+from kiosk.extensions import clock, database
+from kiosk.touch import session as kiosk_session
+from kiosk.touch.messages import message_for
+
+
+@dataclass(frozen=True)
+class Service:
+    slug: str
+    icon: str
+    title: LazyString
+    blurb: LazyString
+
+
+# The four services of the centre; each page says "coming soon" until its module lands.
+SERVICES = (
+    Service("tools", "tools", _l("Borrow tools"), _l("Ladders, drills and more from the lockers")),
+    Service("study", "study", _l("Study seats"), _l("Book a quiet seat in the study room")),
+    Service(
+        "rooms", "rooms", _l("Activity rooms"), _l("Dance, table tennis, calligraphy and more")
+    ),
+    Service("blood-pressure", "heart", _l("Blood pressure"), _l("Measure and keep your readings")),
+)
+SERVICES_BY_SLUG = {s.slug: s for s in SERVICES}
+
+PHONE_HELP = _l("Please enter your 11-digit mobile phone number.")
+PIN_HELP = _l("Your PIN is 4 to 6 digits. Please enter it again.")
+SIGNED_OUT = _l("You have signed out. Goodbye!")
+SIGNED_OUT_IDLE = _l(
+    "Nobody used the screen for a while, so we signed you out to keep your information safe."
+)
+CSRF_FAILED = _l("This page was open for too long. Please try again.")
+PAGE_NOT_FOUND = _l("We could not find that page.")
+
+
+def home() -> ResponseReturnValue:
+    return render_template("touch/home.html", services=SERVICES, is_home=True)
+
+
+def service(service: str) -> ResponseReturnValue:
+    found = SERVICES_BY_SLUG.get(service)
+    if found is None:
+        abort(404)
+    return render_template("touch/coming_soon.html", service=found)
+
+
+def sign_in_form() -> ResponseReturnValue:
+    if kiosk_session.current_resident() is not None:
+        return redirect(url_for("touch.home"))
+    return render_template("touch/sign_in.html")
+
+
+def sign_in() -> ResponseReturnValue:
+    phone = residents.normalise_phone(request.form.get("phone", ""))
+    pin = request.form.get("pin", "")
+    # Format mistakes are caught here, before the database: they count as no attempt.
+    if not residents.PHONE_PATTERN.match(phone):
+        return _sign_in_error(str(PHONE_HELP), 422, field="phone")
+    if not residents.PIN_PATTERN.match(pin):
+        return _sign_in_error(str(PIN_HELP), 422, field="pin")
+
+    site = kiosk_session.current_site()
+    now = clock().now()
+    failure: DomainError | None = None
+    with database().write() as session:
+        # A resident who walked away is replaced by whoever signs in next at this screen.
+        auth_sessions.end_resident_session(
+            session, token=kiosk_session.presented_token(), now=now, reason="replaced"
+        )
+        try:
+            resident = residents.authenticate_resident(
+                session, site_id=site.id, phone=phone, pin=pin, now=now
+            )
+            token = auth_sessions.start_resident_session(
+                session, resident=resident, site_id=site.id, now=now
+            )
+        except DomainError as error:
+            # Swallowed inside the transaction so that the failure count is committed.
+            failure = error
+    if failure is not None:
+        kiosk_session.forget_token()
+        return _sign_in_error(message_for(failure, timezone=site.timezone), failure.status)
+    kiosk_session.remember_token(token)
+    return redirect(url_for("touch.home"))
+
+
+def _sign_in_error(message: str, status: int, field: str = "phone") -> ResponseReturnValue:
+    # The phone is not echoed back: a kiosk screen never shows one, and an unknown phone
+    # and a wrong PIN must look exactly alike.
+    return render_template("touch/sign_in.html", error=message, focus=field), status
+
+
+def sign_out() -> ResponseReturnValue:
+    reason = "idle" if _posted("reason") == "idle" else "signed_out"
+    was_signed_in = kiosk_session.current_resident() is not None
+    with database().write() as session:
+        auth_sessions.end_resident_session(
+            session, token=kiosk_session.presented_token(), now=clock().now(), reason=reason
+        )
+    kiosk_session.forget_token()
+    if was_signed_in:
+        flash(str(SIGNED_OUT_IDLE if reason == "idle" else SIGNED_OUT), "info")
+    if request.is_json:
+        return {"signed_in": False, "home": url_for("touch.home")}
+    return redirect(url_for("touch.home"))
+
+
+def keepalive() -> ResponseReturnValue:
+    """Called by the page when the resident is still there; resuming already marked them seen."""
+    if kiosk_session.current_resident() is None:
+        return {"signed_in": False, "home": url_for("touch.home")}, 401
+    return {"signed_in": True, "idle_seconds": int(kiosk_session.idle_limit().total_seconds())}
+
+
+def language() -> ResponseReturnValue:
+    if not i18n.choose_locale(request.form.get("locale", "")):
+        abort(400)
+    return redirect(_safe_next(request.form.get("next", "")))
+
+
+def _safe_next(target: str) -> str:
+    """Only a kiosk path on this host, so the switch cannot send anyone elsewhere."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/kiosk/"):
+        return url_for("touch.home")
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _posted(field: str) -> str:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        value = data.get(field) if isinstance(data, dict) else None
+    else:
+        value = request.form.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    # CSRF is checked before the kiosk's own hooks run, so load the page context here.
+    kiosk_session.load_kiosk_context()
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return {"error": {"code": "csrf_failed", "message": str(CSRF_FAILED)}}, 400
+    return render_template("touch/error.html", message=str(CSRF_FAILED)), 400
+
+
+def not_found(error: Exception) -> ResponseReturnValue:
+    return render_template("touch/error.html", message=str(PAGE_NOT_FOUND)), 404

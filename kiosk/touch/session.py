@@ -1,0 +1,142 @@
+"""Who is at the kiosk: the site it serves and the resident signed in, if any.
+
+The kiosk trusts only its own cookie, ``linli_kiosk``, holding a token whose hash is a
+row in ``resident_sessions``. The server ends the session after ``KIOSK_IDLE_SECONDS``
+without a request, whatever the page in front of the resident does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, flash, g, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from booking import auth_sessions, sites
+from booking.errors import NotFound, SessionExpired
+from kiosk.extensions import clock, database
+
+COOKIE_NAME = "linli_kiosk"
+COOKIE_PATH = "/kiosk"
+SIGNED_OUT_MESSAGE = _l("For your privacy you have been signed out. Please sign in again.")
+
+
+@dataclass(frozen=True)
+class KioskSite:
+    id: int
+    slug: str
+    name_zh: str
+    name_en: str
+    timezone: str
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if str(get_locale() or "").startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True)
+class KioskResident:
+    """Only what a kiosk screen may show: never the full name or the phone."""
+
+    id: int
+    masked_name: str
+
+
+def idle_limit() -> timedelta:
+    return timedelta(seconds=int(current_app.config["KIOSK_IDLE_SECONDS"]))
+
+
+def load_kiosk_context() -> ResponseReturnValue | None:
+    """Before every kiosk request: find the site, and resume the resident's session if live."""
+    if "kiosk_site" in g:
+        return None
+    g.kiosk_site = None
+    g.kiosk_resident = None
+    g.kiosk_new_token = None
+    g.kiosk_clear_cookie = False
+    token = request.cookies.get(COOKIE_NAME, "")
+    db = database()
+    with db.write() if token else db.read() as session:
+        try:
+            site = sites.get_site_by_slug(session, current_app.config["SITE"])
+        except NotFound:
+            return _not_set_up()
+        g.kiosk_site = KioskSite(site.id, site.slug, site.name_zh, site.name_en, site.timezone)
+        if not token:
+            return None
+        try:
+            # Resuming counts as activity; an idle session is ended (and committed) here.
+            resident, site_id = auth_sessions.resume_resident_session(
+                session, token=token, now=clock().now(), idle_limit=idle_limit()
+            )
+        except SessionExpired:
+            resident, site_id = None, None
+    if resident is None or site_id != site.id:
+        g.kiosk_clear_cookie = True
+        flash(str(SIGNED_OUT_MESSAGE), "info")
+        return None
+    g.kiosk_resident = KioskResident(resident.id, resident.masked_name)
+    return None
+
+
+def _not_set_up() -> ResponseReturnValue:
+    return render_template("touch/not_set_up.html", site_slug=current_app.config["SITE"]), 503
+
+
+def current_resident() -> KioskResident | None:
+    resident: KioskResident | None = g.get("kiosk_resident")
+    return resident
+
+
+def current_site() -> KioskSite:
+    site: KioskSite = g.kiosk_site
+    return site
+
+
+def remember_token(token: str) -> None:
+    """Give this browser the new session's token when the response goes out."""
+    g.kiosk_new_token = token
+    g.kiosk_clear_cookie = False
+
+
+def forget_token() -> None:
+    g.kiosk_new_token = None
+    g.kiosk_clear_cookie = True
+
+
+def presented_token() -> str:
+    return request.cookies.get(COOKIE_NAME, "")
+
+
+def write_kiosk_cookie(response: Response) -> Response:
+    if g.get("kiosk_new_token"):
+        response.set_cookie(
+            COOKIE_NAME,
+            g.kiosk_new_token,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    elif g.get("kiosk_clear_cookie"):
+        response.delete_cookie(
+            COOKIE_NAME, path=COOKIE_PATH, httponly=True, samesite="Lax", secure=request.is_secure
+        )
+    return response
+
+
+# The countdown before an idle sign-out: WCAG 2.2.1 asks for at least 20 seconds.
+IDLE_WARNING_SECONDS = 20
+
+
+def template_context() -> dict[str, object]:
+    return {
+        "kiosk_site": g.get("kiosk_site"),
+        "resident": current_resident(),
+        "idle_seconds": int(idle_limit().total_seconds()),
+        "idle_warning_seconds": IDLE_WARNING_SECONDS,
+    }

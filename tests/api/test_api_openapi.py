@@ -1,0 +1,67 @@
+"""The OpenAPI document is generated from the code and covers every API route."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+
+@pytest.fixture
+def spec(client: FlaskClient) -> dict[str, Any]:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json  # type: ignore[assignment]
+    return document
+
+
+def _openapi_path(rule: str) -> str:
+    # Flask's /residents/<int:resident_id> is OpenAPI's /residents/{resident_id}.
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def _api_rules(app: Flask) -> list[tuple[str, set[str]]]:
+    return [
+        (_openapi_path(rule.rule), {m.lower() for m in rule.methods or ()} - {"head", "options"})
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+    ]
+
+
+def test_the_openapi_document_is_valid_openapi_3(spec: dict[str, Any]) -> None:
+    assert spec["openapi"].startswith("3.")
+    validate(spec)
+
+
+def test_every_api_route_and_method_is_in_the_openapi_document(
+    app: Flask, spec: dict[str, Any]
+) -> None:
+    rules = _api_rules(app)
+    assert rules  # the walk found the API, not nothing
+    for path, methods in rules:
+        assert path in spec["paths"], path
+        assert methods <= set(spec["paths"][path]), (path, methods)
+
+
+def test_every_documented_error_uses_the_error_envelope(spec: dict[str, Any]) -> None:
+    envelope = spec["components"]["schemas"]["Error"]
+    assert envelope["required"] == ["error"]
+    for name, response in spec["components"]["responses"].items():
+        schema = response["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Error"}, name
+
+
+def test_staff_only_routes_document_their_401_and_the_session_cookie(
+    spec: dict[str, Any],
+) -> None:
+    operation = spec["paths"]["/api/v1/residents"]["get"]
+    assert "401" in operation["responses"]
+    assert "422" in operation["responses"]
+    assert operation["security"] == [{"staffSession": []}]
+    scheme = spec["components"]["securitySchemes"]["staffSession"]
+    assert (scheme["in"], scheme["name"]) == ("cookie", "linli_staff")
+    assert "security" not in spec["paths"]["/api/v1/health"]["get"]

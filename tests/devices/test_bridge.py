@@ -1,0 +1,304 @@
+"""The bridge over a real broker (Mosquitto in CI, embedded amqtt elsewhere), with a raw paho
+device speaking the protocol: availability, acks after commit, dead letters, resync, restarts."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+
+from booking.db import Database
+from booking.models import Site
+from devices.bridge import Bridge
+from devices.models import CommandState, Device, DeviceCommand, DeviceKind, DeviceMessage
+
+DEADLINE_S = 15.0
+
+
+def ts() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE_S) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def host_port(url: str) -> tuple[str, int]:
+    rest = url.split("://", 1)[1].rsplit("@", 1)[-1]
+    host, _, port = rest.partition(":")
+    return host, int(port or 1883)
+
+
+class TestDevice:
+    """A locker as raw paho: Will before connect, outbox of unacknowledged events."""
+
+    __test__ = False
+
+    def __init__(self, url: str, site: str, device_id: str, session: int) -> None:
+        self.site, self.device_id, self.session = site, device_id, session
+        self.seq = -1
+        self.unacked: dict[int, bytes] = {}
+        self.commands: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=device_id,
+            clean_session=True,
+            protocol=mqtt.MQTTv311,
+        )
+        self.client.will_set(self.topic("status"), self.status("offline"), qos=1, retain=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(0.1, 0.5)
+        self.connected = threading.Event()
+        host, port = host_port(url)
+        self.client.connect(host, port, keepalive=5)
+        self.client.loop_start()
+        assert self.connected.wait(10), "test device could not connect"
+
+    def topic(self, kind: str) -> str:
+        return f"linli/v1/{self.site}/{self.device_id}/{kind}"
+
+    def status(self, state: str) -> bytes:
+        body = {"v": 1, "device": self.device_id, "session": self.session, "state": state}
+        return json.dumps({**body, "ts": ts()}).encode()
+
+    def _on_connect(self, client: mqtt.Client, *args: Any) -> None:
+        client.subscribe([(self.topic("ack"), 1), (self.topic("cmd"), 1)])
+        client.publish(self.topic("status"), self.status("online"), qos=1, retain=True)
+        self.connected.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        body = json.loads(message.payload)
+        with self.lock:
+            if message.topic.endswith("/ack") and body["session"] == self.session:
+                self.unacked.pop(body["seq"], None)
+            elif message.topic.endswith("/cmd"):
+                self.commands.append(body)
+
+    def envelope(self, seq: int | None = None) -> dict[str, Any]:
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        return {"v": 1, "device": self.device_id, "session": self.session, "seq": seq, "ts": ts()}
+
+    def birth(self) -> None:
+        compartments = [
+            {"n": n, "lock": "locked", "door": "closed", "item_present": True} for n in (1, 2)
+        ]
+        body = {
+            **self.envelope(),
+            "kind": "locker",
+            "firmware": "test 1",
+            "capabilities": {"compartments": 2},
+            "heartbeat_s": 30,
+            "state": {"compartments": compartments},
+        }
+        self.client.publish(self.topic("birth"), json.dumps(body).encode(), qos=1)
+
+    def event(self, type_: str, seq: int | None = None, **fields: Any) -> int:
+        body = {**self.envelope(seq), "type": type_, **fields}
+        payload = json.dumps(body).encode()
+        with self.lock:
+            self.unacked[body["seq"]] = payload
+        self.client.publish(self.topic("event"), payload, qos=1)
+        return int(body["seq"])
+
+    def resend_unacked(self) -> None:
+        with self.lock:
+            pending = list(self.unacked.values())
+        for payload in pending:
+            self.client.publish(self.topic("event"), payload, qos=1)
+
+    def pending(self) -> int:
+        with self.lock:
+            return len(self.unacked)
+
+    def crash(self) -> None:
+        """Break the connection without DISCONNECT, as a power cut would: the Will fires."""
+        self.client.loop_stop()
+        sock = self.client.socket()
+        if sock is not None:
+            sock.close()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def add_locker(database: Database, site: str, device_id: str) -> None:
+    with database.write() as session:
+        row = Site(slug=site, name_zh="测试站", name_en="Test centre")
+        session.add(row)
+        session.flush()
+        session.add(
+            Device(
+                site_id=row.id,
+                device_id=device_id,
+                kind=DeviceKind.LOCKER,
+                name=device_id,
+                mqtt_password_hash="$7$unused",
+                capabilities={},
+                online=False,
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
+def locker_row(database: Database, device_id: str) -> Device:
+    with database.read() as session:
+        found = session.scalars(select(Device).where(Device.device_id == device_id)).one()
+        session.expunge(found)
+        return found
+
+
+def event_seqs(database: Database, device_id: str) -> list[int]:
+    with database.read() as session:
+        return list(
+            session.scalars(
+                select(DeviceMessage.seq)
+                .where(DeviceMessage.device_id == device_id, DeviceMessage.kind == "event")
+                .order_by(DeviceMessage.seq)
+            )
+        )
+
+
+@pytest.fixture
+def device_id(mqtt_site: str) -> str:
+    return f"{mqtt_site}-locker"
+
+
+@pytest.fixture
+def bridge(mqtt_url: str, mqtt_site: str, database: Database, device_id: str) -> Iterator[Bridge]:
+    add_locker(database, mqtt_site, device_id)
+    bridge = Bridge(database, mqtt_url, mqtt_site, client_id=f"linli-server-{mqtt_site}")
+    bridge.start()
+    assert bridge.connected.is_set(), "bridge could not connect to the test broker"
+    yield bridge
+    bridge.stop()
+
+
+@pytest.fixture
+def locker(mqtt_url: str, mqtt_site: str, device_id: str, bridge: Bridge) -> Iterator[TestDevice]:
+    device = TestDevice(mqtt_url, mqtt_site, device_id, session=1)
+    yield device
+    device.stop()
+
+
+def test_a_birth_over_the_broker_marks_the_locker_online(
+    locker: TestDevice, database: Database, device_id: str
+) -> None:
+    locker.birth()
+    wait_for(lambda: locker_row(database, device_id).online, "the locker online")
+    assert locker_row(database, device_id).firmware == "test 1"
+
+
+def test_an_event_is_acknowledged_to_the_device_after_it_is_stored(
+    locker: TestDevice, database: Database, device_id: str
+) -> None:
+    locker.birth()
+    seq = locker.event("door_closed", compartment=1)
+    wait_for(lambda: locker.pending() == 0, "the ack of the event")
+    assert event_seqs(database, device_id) == [seq]
+
+
+def test_a_broken_connection_marks_the_locker_offline_through_its_last_will(
+    locker: TestDevice, database: Database, device_id: str
+) -> None:
+    locker.birth()
+    wait_for(lambda: locker_row(database, device_id).online, "the locker online")
+    locker.crash()
+    wait_for(lambda: not locker_row(database, device_id).online, "the Will to mark it offline")
+
+
+def test_a_spoofed_message_over_the_broker_is_dead_lettered_and_counted(
+    locker: TestDevice, bridge: Bridge, database: Database, device_id: str
+) -> None:
+    body = {**locker.envelope(), "type": "door_closed", "compartment": 1, "device": "someone"}
+    locker.client.publish(locker.topic("event"), json.dumps(body).encode(), qos=1)
+    wait_for(lambda: bridge.counters().get("dead_letter.spoofed") == 1, "the dead letter")
+    assert event_seqs(database, device_id) == []
+
+
+def test_a_gap_in_seq_makes_the_bridge_send_a_resync_command(locker: TestDevice) -> None:
+    locker.birth()
+    locker.event("door_closed", compartment=1)
+    locker.event("door_closed", seq=7, compartment=1)
+    commands = wait_for(lambda: list(locker.commands), "a command to the device")
+    assert commands[0]["name"] == "resync"
+
+
+def test_a_resync_command_is_marked_sent_once_the_broker_has_acknowledged_it(
+    locker: TestDevice, database: Database, device_id: str
+) -> None:
+    locker.birth()
+    locker.event("door_closed", compartment=1)
+    locker.event("door_closed", seq=7, compartment=1)
+
+    def resync_sent() -> DeviceCommand | None:
+        with database.read() as session:
+            command = session.scalars(
+                select(DeviceCommand).where(DeviceCommand.device_id == device_id)
+            ).one_or_none()
+            if command is None or command.state is not CommandState.SENT:
+                return None
+            session.expunge(command)
+            return command
+
+    command = wait_for(resync_sent, "the resync command marked sent")
+    assert (command.name, command.send_count) == ("resync", 1)
+    assert command.sent_at is not None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "crash"])
+@pytest.mark.parametrize("server_away", [False, True], ids=["server-connected", "server-away"])
+def test_after_a_broker_restart_every_event_is_stored_exactly_once(
+    own_mosquitto: Any, database: Database, sig: signal.Signals, server_away: bool
+) -> None:
+    site, device_id, total = "restart", "restart-locker", 60
+    add_locker(database, site, device_id)
+    bridge = Bridge(database, own_mosquitto.url, site, retry_delay=0.1).start()
+    locker = TestDevice(own_mosquitto.url, site, device_id, session=1)
+    try:
+        locker.birth()
+        wait_for(lambda: locker_row(database, device_id).online, "the locker online")
+        if server_away:
+            bridge.stop()
+        for _ in range(total // 2):
+            locker.event("door_closed", compartment=1)
+        own_mosquitto.restart(sig)
+        locker.connected.clear()
+        locker.connected.wait(10)
+        for _ in range(total - total // 2):
+            locker.event("door_closed", compartment=1)
+        if server_away:
+            bridge = Bridge(database, own_mosquitto.url, site, retry_delay=0.1).start()
+
+        def all_acked() -> bool:
+            # The device's outbox at work: re-send what the server has not acknowledged.
+            locker.resend_unacked()
+            return locker.pending() == 0
+
+        wait_for(all_acked, "every event acknowledged", timeout=30)
+        assert event_seqs(database, device_id) == list(range(1, total + 1))
+        with database.read() as session:
+            rows = session.scalar(select(func.count()).where(DeviceMessage.device_id == device_id))
+        assert rows == total + 1  # the birth, then each event once
+    finally:
+        locker.stop()
+        bridge.stop()

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from booking.db import Database
+from kiosk import migrate
+
+
+def test_sqlite_connections_use_write_ahead_logging(database: Database) -> None:
+    with database.read() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_wait_when_busy(database: Database) -> None:
+    with database.read() as session:
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_write_transaction_on_sqlite_holds_the_write_lock_from_its_start(
+    database: Database,
+) -> None:
+    other = Database(database.url)
+    with database.write():
+        # The other writer cannot start while the first holds the reserved lock.
+        raw = other.engine.raw_connection()
+        try:
+            raw.execute("PRAGMA busy_timeout=0")  # type: ignore[attr-defined]
+            try:
+                raw.execute("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+                locked = False
+            except Exception as error:  # sqlite3.OperationalError: database is locked
+                locked = "locked" in str(error)
+        finally:
+            raw.close()
+    other.dispose()
+    assert locked
+
+
+def test_migrations_upgrade_an_empty_database_to_head(empty_database_url: str) -> None:
+    migrate.upgrade(empty_database_url)
+    heads = migrate.alembic_config(empty_database_url)
+    from alembic.script import ScriptDirectory
+
+    assert (
+        migrate.current(empty_database_url) == ScriptDirectory.from_config(heads).get_current_head()
+    )

@@ -1,0 +1,74 @@
+"""Chinese first, English second: the resident's choice is kept for the visit."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.kiosk.conftest import KioskActions
+
+
+def switch(kiosk: KioskActions, locale: str, next: str = "/kiosk/") -> FlaskClient:
+    response = kiosk.client.post(
+        "/kiosk/language",
+        data={"locale": locale, "next": next, "csrf_token": kiosk.csrf_token()},
+    )
+    assert response.status_code == 302, response.status_code
+    return kiosk.client
+
+
+def test_the_kiosk_speaks_chinese_until_told_otherwise(kiosk: KioskActions) -> None:
+    page = kiosk.home()
+    assert '<html lang="zh-CN">' in page
+    assert "借工具" in page
+    assert 'value="en"' in page  # the switch offers English
+
+
+def test_the_language_switch_turns_the_kiosk_english_and_back(kiosk: KioskActions) -> None:
+    switch(kiosk, "en")
+    page = kiosk.home()
+    assert '<html lang="en">' in page
+    assert "Borrow tools" in page
+    assert "Xinhua Neighbourhood Centre" in page
+    assert 'value="zh_CN"' in page
+    switch(kiosk, "zh_CN")
+    assert "借工具" in kiosk.home()
+
+
+def test_the_language_switch_returns_to_the_page_it_was_pressed_on(kiosk: KioskActions) -> None:
+    response = kiosk.client.post(
+        "/kiosk/language",
+        data={"locale": "en", "next": "/kiosk/services/study", "csrf_token": kiosk.csrf_token()},
+    )
+    assert response.location == "/kiosk/services/study"
+
+
+@pytest.mark.parametrize(
+    "next", ["https://evil.example/kiosk/", "//evil.example/kiosk/", "/staff/", "javascript:x"]
+)
+def test_the_language_switch_never_leaves_the_kiosk(kiosk: KioskActions, next: str) -> None:
+    response = kiosk.client.post(
+        "/kiosk/language", data={"locale": "en", "next": next, "csrf_token": kiosk.csrf_token()}
+    )
+    assert response.location == "/kiosk/"
+
+
+def test_an_unknown_language_is_refused_and_changes_nothing(kiosk: KioskActions) -> None:
+    response = kiosk.client.post(
+        "/kiosk/language", data={"locale": "fr", "csrf_token": kiosk.csrf_token()}
+    )
+    assert response.status_code == 400
+    assert "借工具" in kiosk.home()
+
+
+def test_a_signed_in_resident_is_greeted_in_english_after_switching(kiosk: KioskActions) -> None:
+    kiosk.sign_in()
+    switch(kiosk, "en")
+    assert "Hello, 王*英" in kiosk.home()
+
+
+def test_the_lockout_is_explained_in_english_too(kiosk: KioskActions) -> None:
+    switch(kiosk, "en")
+    for _ in range(5):
+        response = kiosk.sign_in(pin="9999")
+    assert "locked for 15 minutes, until 09:45" in response.get_data(as_text=True)

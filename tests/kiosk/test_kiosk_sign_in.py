@@ -1,0 +1,186 @@
+"""Signing in at the kiosk with phone and PIN."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from booking.models import ResidentSession, SignInThrottle
+from kiosk.extensions import database
+from tests.kiosk.conftest import DEMO_PHONE, UNKNOWN_PHONE, KioskActions, alert_of
+
+
+def throttle_failures(app: Flask, phone: str) -> int:
+    with app.app_context(), database().read() as session:
+        row = session.get(SignInThrottle, phone)
+        return row.failures if row else 0
+
+
+def open_sessions(app: Flask) -> int:
+    with app.app_context(), database().read() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(ResidentSession)
+                .where(ResidentSession.ended_at.is_(None))
+            )
+            or 0
+        )
+
+
+def test_a_resident_signs_in_and_is_greeted_by_masked_name(kiosk: KioskActions) -> None:
+    response = kiosk.sign_in()
+    assert response.status_code == 302
+    page = kiosk.home()
+    assert "您好，王*英" in page
+
+
+def test_a_signed_in_kiosk_never_shows_the_full_name_or_the_phone(kiosk: KioskActions) -> None:
+    kiosk.sign_in()
+    for path in ("/kiosk/", "/kiosk/services/tools", "/kiosk/sign-in"):
+        page = kiosk.client.get(path, follow_redirects=True).get_data(as_text=True)
+        assert "王秀英" not in page
+        assert DEMO_PHONE not in page
+
+
+def test_the_kiosk_cookie_is_http_only_lax_and_limited_to_kiosk_pages(
+    kiosk: KioskActions,
+) -> None:
+    header = kiosk.sign_in().headers["Set-Cookie"]
+    assert header.startswith("linli_kiosk=")
+    assert "HttpOnly" in header
+    assert "SameSite=Lax" in header
+    assert "Path=/kiosk" in header
+    assert "Secure" not in header
+
+
+def test_the_kiosk_cookie_is_secure_when_the_kiosk_is_served_over_https(
+    client: FlaskClient, demo: None
+) -> None:
+    client.get("/kiosk/", base_url="https://localhost")
+    from tests.kiosk.conftest import csrf_token_of
+
+    token = csrf_token_of(
+        client.get("/kiosk/", base_url="https://localhost").get_data(as_text=True)
+    )
+    response = client.post(
+        "/kiosk/sign-in",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/kiosk/sign-in"},
+        data={"phone": DEMO_PHONE, "pin": "1234", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_unknown_phone_and_wrong_pin_answer_identically(kiosk: KioskActions) -> None:
+    unknown = kiosk.sign_in(phone=UNKNOWN_PHONE, pin="1234")
+    wrong_pin = kiosk.sign_in(phone=DEMO_PHONE, pin="9999")
+    assert unknown.status_code == wrong_pin.status_code == 401
+    assert alert_of(unknown.get_data(as_text=True)) == alert_of(wrong_pin.get_data(as_text=True))
+    assert alert_of(unknown.get_data(as_text=True)).startswith("手机号码或密码不对")
+    assert UNKNOWN_PHONE not in unknown.get_data(as_text=True)
+    assert DEMO_PHONE not in wrong_pin.get_data(as_text=True)
+
+
+def test_a_wrong_pin_is_counted_although_the_sign_in_fails(kiosk: KioskActions, app: Flask) -> None:
+    kiosk.sign_in(pin="9999")
+    kiosk.sign_in(pin="9999")
+    assert throttle_failures(app, DEMO_PHONE) == 2
+    assert open_sessions(app) == 0
+
+
+def test_five_wrong_pins_show_the_lockout_and_until_what_local_time(kiosk: KioskActions) -> None:
+    for _ in range(4):
+        kiosk.sign_in(pin="9999")
+    fifth = kiosk.sign_in(pin="9999")
+    assert fifth.status_code == 423
+    # The clock fixture stands at 09:30 in Shanghai; the lock lasts 15 minutes.
+    assert alert_of(fifth.get_data(as_text=True)) == (
+        "输错次数太多。这个手机号码已锁定15分钟，到 09:45 为止。请到时再试，或找工作人员帮忙。"
+    )
+
+
+def test_a_sixth_try_with_the_right_pin_is_still_refused_during_the_lockout(
+    kiosk: KioskActions, app: Flask
+) -> None:
+    for _ in range(5):
+        kiosk.sign_in(pin="9999")
+    sixth = kiosk.sign_in(pin="1234")
+    assert sixth.status_code == 423
+    assert "已锁定15分钟" in alert_of(sixth.get_data(as_text=True))
+    assert kiosk.token() is None
+    assert open_sessions(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("phone", "pin", "message"),
+    [
+        ("", "1234", "请输入您的11位手机号码。"),
+        ("1380000000", "1234", "请输入您的11位手机号码。"),
+        ("23800000001", "1234", "请输入您的11位手机号码。"),
+        ("1380000000a", "1234", "请输入您的11位手机号码。"),
+        (DEMO_PHONE, "", "密码是4到6位数字，请重新输入。"),
+        (DEMO_PHONE, "123", "密码是4到6位数字，请重新输入。"),
+        (DEMO_PHONE, "1234567", "密码是4到6位数字，请重新输入。"),
+        (DEMO_PHONE, "12a4", "密码是4到6位数字，请重新输入。"),
+    ],
+)
+def test_a_malformed_phone_or_pin_is_explained_and_counts_no_attempt(
+    kiosk: KioskActions, app: Flask, phone: str, pin: str, message: str
+) -> None:
+    response = kiosk.sign_in(phone=phone, pin=pin)
+    assert response.status_code == 422
+    assert alert_of(response.get_data(as_text=True)) == message
+    assert throttle_failures(app, DEMO_PHONE) == 0
+    assert open_sessions(app) == 0
+
+
+def test_sign_in_without_a_csrf_token_is_refused_and_changes_nothing(
+    client: FlaskClient, demo: None, app: Flask
+) -> None:
+    assert app.config.get("WTF_CSRF_ENABLED", True) is True
+    response = client.post("/kiosk/sign-in", data={"phone": DEMO_PHONE, "pin": "9999"})
+    assert response.status_code == 400
+    assert "这个页面打开太久了" in response.get_data(as_text=True)
+    assert throttle_failures(app, DEMO_PHONE) == 0
+    assert client.get_cookie("linli_kiosk", path="/kiosk") is None
+
+
+def test_sign_in_with_a_forged_csrf_token_is_refused(kiosk: KioskActions, app: Flask) -> None:
+    response = kiosk.client.post(
+        "/kiosk/sign-in", data={"phone": DEMO_PHONE, "pin": "1234", "csrf_token": "forged"}
+    )
+    assert response.status_code == 400
+    assert open_sessions(app) == 0
+
+
+def test_signing_out_ends_the_session_on_the_server(kiosk: KioskActions, app: Flask) -> None:
+    kiosk.sign_in()
+    token = kiosk.token()
+    assert token
+    response = kiosk.sign_out()
+    assert response.status_code == 302
+    assert kiosk.token() is None
+    assert "您已退出登录，再见！" in kiosk.home()
+    # The old token replayed by hand opens nothing.
+    kiosk.client.set_cookie("linli_kiosk", token, path="/kiosk")
+    assert not kiosk.is_signed_in()
+
+
+def test_signing_in_at_a_kiosk_someone_left_ends_their_session(
+    kiosk: KioskActions, app: Flask
+) -> None:
+    kiosk.sign_in()
+    kiosk.sign_in(phone="13800000002", pin="2345")
+    assert open_sessions(app) == 1
+    assert "您好，李*国" in kiosk.home()
+
+
+def test_a_wrong_pin_says_how_many_tries_are_left_before_the_lock(kiosk: KioskActions) -> None:
+    response = kiosk.sign_in(pin="9999")
+    assert alert_of(response.get_data(as_text=True)) == (
+        "手机号码或密码不对，请再试一次。还可以再试 4 次，之后这个手机号码将被锁定。"
+    )

@@ -1,0 +1,166 @@
+"""`linli demo`: provisioning is idempotent, and the whole demo serves and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from booking import demo_centre
+from booking.clock import FrozenClock
+from booking.db import Base, Database
+from devices import provisioning
+from kiosk import demo, migrate
+from kiosk.broker import free_port
+
+
+def seeded(database: Database, clock: FrozenClock) -> Database:
+    with database.write() as session:
+        demo_centre.seed(session, now=clock.now())
+    return database
+
+
+def test_provisioning_the_demo_twice_keeps_the_same_passwords(
+    database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    seeded(database, clock)
+    devices_file = tmp_path / "demo-devices.json"
+    first = demo.provision(database, clock, devices_file)
+    second = demo.provision(database, clock, devices_file)
+    assert [e["device_id"] for e in first] == ["locker-a", "locker-b", "bp-1"]
+    assert first == second
+    assert json.loads(devices_file.read_text()) == second
+    assert devices_file.stat().st_mode & 0o077 == 0
+
+
+def test_a_lost_devices_file_gives_the_demo_devices_new_passwords_that_work(
+    database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    seeded(database, clock)
+    devices_file = tmp_path / "demo-devices.json"
+    first = demo.provision(database, clock, devices_file)
+    devices_file.unlink()
+    second = demo.provision(database, clock, devices_file)
+    assert first[0]["password"] != second[0]["password"]
+    with database.read() as session:
+        hashes = {d.device_id: d.mqtt_password_hash for d, _ in provisioning.list_devices(session)}
+    for entry in second:
+        assert provisioning.verify_mosquitto_hash(hashes[entry["device_id"]], entry["password"])
+
+
+def test_the_demo_refuses_a_database_the_migrations_left_incomplete(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'partial.sqlite3'}")
+    Base.metadata.tables["sites"].create(database.engine)
+    with pytest.raises(SystemExit, match="tables missing"):
+        demo.check_schema_complete(database)
+    database.dispose()
+
+
+def prepared_instance(tmp_path: Path) -> tuple[Path, str]:
+    """An instance folder whose database has the whole schema, stamped at the head revision.
+
+    Built from the models rather than the migrations, so that this test is about the demo's
+    processes; whether the migrations reach the models is the migrations' own test.
+    """
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    url = f"sqlite:///{instance / 'linli.sqlite3'}"
+    database = Database(url)
+    Base.metadata.create_all(database.engine)
+    database.dispose()
+    command.stamp(migrate.alembic_config(url), "head")
+    return instance, url
+
+
+def get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        status: int = response.status
+        return status
+
+
+def test_the_demo_serves_kiosk_and_console_and_stops_everything_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    instance, url = prepared_instance(tmp_path)
+    env = {**os.environ, "LINLI_INSTANCE_PATH": str(instance), "LINLI_DATABASE_URL": url}
+    env.pop("LINLI_MQTT_URL", None)
+    linli = Path(sys.executable).parent / "linli"
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(linli), "demo", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        text = "".join(output)
+        assert time.monotonic() - started < 30, text
+        kiosk = re.search(r"Kiosk \(residents\):\s+(\S+)", text)
+        staff = re.search(r"Staff console:\s+(\S+)", text)
+        assert kiosk and staff, text
+        assert get(kiosk.group(1)) == 200
+        assert get(staff.group(1)) == 200  # the sign-in page, after a redirect
+        assert "13800000001" in text and "linli-admin-2026" in text
+        children = descendants(process.pid)
+        assert len(children) >= 4, children  # web (+ its 2 workers), worker, simulator, broker
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(p) for p in children):
+            time.sleep(0.1)
+        assert not [p for p in children if _alive(p)]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); it is dead for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below ``root``, from /proc (children in new sessions included)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found: list[int] = []
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found

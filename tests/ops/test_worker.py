@@ -1,0 +1,187 @@
+"""The worker: one per deployment, clean stops, and a web app that starts nothing of it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from booking.clock import FrozenClock
+from booking.db import Base, Database
+from kiosk import leases
+from kiosk.worker import LEASE_TTL, LeaseTaken, Worker, WorkerError
+
+MQTT_URL = "mqtt://127.0.0.1:1"
+
+
+class FakeBridge:
+    """Stands in for devices.bridge.run: runs until told to stop and remembers that it was."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.started = threading.Event()
+        self.stopped_cleanly = threading.Event()
+        self.fail = fail
+
+    def __call__(self, database: Database, url: str, site: str, stop: threading.Event) -> None:
+        self.started.set()
+        if self.fail:
+            raise ConnectionError("broker unreachable")
+        stop.wait()
+        self.stopped_cleanly.set()
+
+
+def start_worker(worker: Worker) -> tuple[threading.Event, threading.Thread, list[int]]:
+    stop = threading.Event()
+    status: list[int] = []
+    thread = threading.Thread(target=lambda: status.append(worker.run(stop)), daemon=True)
+    thread.start()
+    return stop, thread, status
+
+
+def test_a_second_worker_refuses_to_start_while_the_first_runs(
+    database: Database, clock: FrozenClock
+) -> None:
+    bridge = FakeBridge()
+    first = Worker(database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=bridge)
+    stop, thread, _ = start_worker(first)
+    assert bridge.started.wait(5)
+    second = Worker(database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=FakeBridge())
+    with pytest.raises(LeaseTaken, match=first.holder):
+        second.run(threading.Event(), wait_for_lease=False)
+    stop.set()
+    thread.join(10)
+
+
+def test_a_waiting_worker_starts_once_the_first_stops(
+    database: Database, clock: FrozenClock
+) -> None:
+    first = Worker(database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=FakeBridge())
+    stop1, thread1, _ = start_worker(first)
+    second_bridge = FakeBridge()
+    second = Worker(
+        database,
+        clock,
+        mqtt_url=MQTT_URL,
+        site="xinhua",
+        bridge=second_bridge,
+        lease_ttl=first.lease_ttl / 20,  # polls every second
+    )
+    time.sleep(0.3)
+    stop2, thread2, _ = start_worker(second)
+    assert not second_bridge.started.wait(0.5)
+    stop1.set()
+    thread1.join(10)
+    assert second_bridge.started.wait(5)
+    stop2.set()
+    thread2.join(10)
+
+
+def test_a_stopped_worker_stops_its_bridge_and_releases_the_lease(
+    database: Database, clock: FrozenClock
+) -> None:
+    bridge = FakeBridge()
+    worker = Worker(database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=bridge)
+    stop, thread, status = start_worker(worker)
+    assert bridge.started.wait(5)
+    stop.set()
+    thread.join(10)
+    assert status == [0]
+    assert bridge.stopped_cleanly.is_set()
+    with database.write() as session:
+        assert (
+            leases.try_acquire(
+                session,
+                name=leases.WORKER_LEASE,
+                holder="next",
+                now=clock.now(),
+                ttl=worker.lease_ttl,
+            )
+            is None
+        )
+
+
+def test_a_failing_bridge_stops_the_worker_with_an_error_status(
+    database: Database, clock: FrozenClock
+) -> None:
+    worker = Worker(database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=FakeBridge(True))
+    assert worker.run(threading.Event()) == 1
+
+
+def test_the_worker_refuses_a_database_that_was_never_migrated(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    empty = Database(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    worker = Worker(empty, clock, mqtt_url=None, site="xinhua")
+    with pytest.raises(WorkerError, match="linli db upgrade"):
+        worker.run(threading.Event())
+    empty.dispose()
+
+
+def test_creating_the_app_starts_no_thread_and_no_mqtt_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk import create_app
+
+    connects: list[Any] = []
+    monkeypatch.setattr(mqtt.Client, "connect", lambda self, *a, **k: connects.append(a))
+    monkeypatch.setattr(mqtt.Client, "connect_async", lambda self, *a, **k: connects.append(a))
+    before = set(threading.enumerate())
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+            "MQTT_URL": "mqtt://127.0.0.1:1883",
+        }
+    )
+    app.test_client().get("/healthz")
+    assert set(threading.enumerate()) - before == set()
+    assert connects == []
+
+
+def test_linli_worker_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'linli.sqlite3'}"
+    database = Database(url)
+    Base.metadata.create_all(database.engine)
+    env = {
+        **os.environ,
+        "LINLI_DATABASE_URL": url,
+        "LINLI_INSTANCE_PATH": str(tmp_path / "instance"),
+        "LINLI_SECRET_KEY": "test",
+    }
+    env.pop("LINLI_MQTT_URL", None)
+    linli = Path(sys.executable).parent / "linli"
+    process = subprocess.Popen([str(linli), "worker"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        deadline = time.monotonic() + 20
+        for line in process.stderr:
+            if "holds the lease" in line or time.monotonic() > deadline:
+                break
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+    with database.read() as session:
+        held = leases.try_acquire(
+            session,
+            name=leases.WORKER_LEASE,
+            holder="next",
+            now=datetime.now(UTC),
+            ttl=LEASE_TTL,
+        )
+    database.dispose()
+    assert held is None
