@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import pytest
+from booking_centre import Centre, build_centre
+
+from booking.clock import FrozenClock
+from booking.db import Database
+
+
+@pytest.fixture
+def centre(any_database: Database, clock: FrozenClock) -> Centre:
+    return build_centre(any_database, clock)
+
+
+@pytest.fixture
+def pg_centre(postgres_database: Database, clock: FrozenClock) -> Centre:
+    return build_centre(postgres_database, clock)

@@ -1,0 +1,247 @@
+"""Fixtures shared by the whole suite.
+
+A fresh database per test: an SQLite file in tmp_path, and, when
+LINLI_TEST_DATABASE_URL is set, a throw-away PostgreSQL schema as well.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+import devices.models  # noqa: F401  (so create_all makes every table)
+import kiosk.models  # noqa: F401  (the worker lease)
+from booking import passwords
+from booking.clock import FrozenClock
+from booking.db import Base, Database
+
+# Argon2 at production cost makes every sign-in in the suite take ~50 ms; the rules are the same.
+passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL")
+SKIP_NO_POSTGRES = "PostgreSQL not configured: set LINLI_TEST_DATABASE_URL (CI does)"
+
+
+def _postgres_schema_url(base_url: str) -> Iterator[str]:
+    """A URL whose connections see only a new, empty schema; dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database on each backend (PostgreSQL skipped when not configured)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'linli.sqlite3'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_NO_POSTGRES)
+    yield from _postgres_schema_url(POSTGRES_URL)
+
+
+@pytest.fixture
+def any_database(empty_database_url: str) -> Iterator[Database]:
+    """The schema on each backend, for domain rules that must hold on both."""
+    database = Database(empty_database_url)
+    Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[Database]:
+    """The schema on PostgreSQL only, for what only PostgreSQL enforces (skipped when not configured)."""
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_NO_POSTGRES)
+    for url in _postgres_schema_url(POSTGRES_URL):
+        database = Database(url)
+        Base.metadata.create_all(database.engine)
+        try:
+            yield database
+        finally:
+            database.dispose()
+
+
+@pytest.fixture
+def database(tmp_path: Any) -> Iterator[Database]:
+    """The schema on SQLite only, for tests about behaviour rather than the database."""
+    database = Database(f"sqlite:///{tmp_path / 'linli.sqlite3'}")
+    Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # A Tuesday morning in Shanghai (01:30 UTC = 09:30 local).
+    return FrozenClock(datetime(2026, 11, 24, 1, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def app(tmp_path: Any, clock: FrozenClock) -> Iterator[Flask]:
+    from kiosk import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+            "CLOCK": clock,
+        }
+    )
+    app.instance_path = str(tmp_path)
+    from kiosk.extensions import database as app_database
+
+    with app.app_context():
+        Base.metadata.create_all(app_database().engine)
+    yield app
+    with app.app_context():
+        app_database().dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app: Flask, clock: FrozenClock) -> None:
+    """The demo centre seeded into the app's database."""
+    from booking import demo_centre
+    from kiosk.extensions import database as app_database
+
+    with app.app_context(), app_database().write() as session:
+        demo_centre.seed(session, now=clock.now())
+
+
+# --- MQTT brokers -----------------------------------------------------------------------------
+
+MQTT_URL = os.environ.get("LINLI_TEST_MQTT_URL")
+SKIP_NO_MOSQUITTO = "Mosquitto not installed: these tests start their own broker process"
+
+
+@pytest.fixture(scope="session")
+def mqtt_url() -> Iterator[str]:
+    """A broker for protocol tests: the real Mosquitto when LINLI_TEST_MQTT_URL is set (CI),
+    else the embedded amqtt broker. Shared by the session, so tests use a unique site slug."""
+    if MQTT_URL:
+        yield MQTT_URL
+        return
+    from kiosk.broker import EmbeddedBroker
+
+    broker = EmbeddedBroker().start()
+    yield broker.url
+    broker.stop()
+
+
+@pytest.fixture
+def mqtt_site() -> str:
+    """A site slug no other test uses, so tests sharing a broker never see each other's topics."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def own_mosquitto(tmp_path: Any) -> Iterator[Any]:
+    """A Mosquitto process of this test's own, which the test may stop, crash or restart."""
+    from kiosk.broker import MosquittoBroker, mosquitto_binary
+
+    if mosquitto_binary() is None:
+        pytest.skip(SKIP_NO_MOSQUITTO)
+    broker = MosquittoBroker(tmp_path / "mosquitto").start()
+    yield broker
+    broker.stop()
+
+
+# --- staff console ----------------------------------------------------------------------------
+
+STAFF_PASSWORD = "linli-staff-2026"  # the demo centre's "zhao" (booking.demo_centre)
+ADMIN_PASSWORD = "linli-admin-2026"  # the demo centre's "admin"
+
+
+class StaffActions:
+    """Sign a test client in and out of the staff console the way a browser would."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def csrf_token(self) -> str:
+        """A CSRF token for this client's session, read off the sign-in form."""
+        import re
+
+        # Signed in, the sign-in page redirects to the overview, whose head has the meta tag.
+        page = self._client.get("/staff/sign-in", follow_redirects=True).get_data(as_text=True)
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+        assert match, "no CSRF token on the sign-in page"
+        return match.group(1)
+
+    def sign_in(
+        self, username: str = "zhao", password: str = STAFF_PASSWORD, next: str = ""
+    ) -> Any:
+        return self._client.post(
+            "/staff/sign-in",
+            data={
+                "username": username,
+                "password": password,
+                "next": next,
+                "csrf_token": self.csrf_token(),
+            },
+        )
+
+    def sign_out(self) -> Any:
+        return self._client.post("/staff/sign-out", data={"csrf_token": self.csrf_token()})
+
+    def token(self) -> str | None:
+        cookie = self._client.get_cookie("linli_staff")
+        return cookie.value if cookie else None
+
+
+@pytest.fixture
+def staff_auth(client: FlaskClient) -> StaffActions:
+    return StaffActions(client)
+
+
+# --- CI: no skips for missing services --------------------------------------------------------
+
+# Words that every skip for a missing service has in its reason (see the SKIP_* messages).
+SERVICE_SKIP_WORDS = ("postgresql", "mosquitto", "chromium", "playwright")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """With LINLI_CI_REQUIRE_ALL set (CI sets it), a test skipped for a missing service fails:
+    CI provides every service, so such a skip means the suite silently tested less."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not os.environ.get("LINLI_CI_REQUIRE_ALL") or not report.skipped:
+        return
+    if hasattr(report, "wasxfail"):
+        return
+    longrepr = report.longrepr
+    reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+    if any(word in reason.lower() for word in SERVICE_SKIP_WORDS):
+        report.outcome = "failed"
+        report.longrepr = f"LINLI_CI_REQUIRE_ALL is set but a service is missing: {reason}"
