@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 from booking_centre import Centre, at
+from sqlalchemy import func, select
 
 from booking import occupancy, seats
 from booking.clock import FrozenClock

@@ -45,3 +45,47 @@ def test_migrations_upgrade_an_empty_database_to_head(empty_database_url: str) -
     assert (
         migrate.current(empty_database_url) == ScriptDirectory.from_config(heads).get_current_head()
     )
+
+
+def test_migrated_schema_matches_the_models(empty_database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    import devices.models  # noqa: F401  (registers the device tables)
+    import kiosk.models  # noqa: F401  (registers the worker lease)
+    from booking.db import Base
+
+    migrate.upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={"include_object": lambda obj, name, type_, *_: name != "apscheduler_jobs"},
+            )
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_migrations_create_the_booking_exclusion_constraints_on_postgresql(
+    empty_database_url: str,
+) -> None:
+    if not empty_database_url.startswith("postgresql"):
+        return  # SQLite has no exclusion constraints; BEGIN IMMEDIATE serialises its writers.
+    from sqlalchemy import create_engine
+
+    migrate.upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            names = conn.scalars(
+                text(
+                    "SELECT conname FROM pg_constraint "
+                    "WHERE contype = 'x' AND conrelid = 'bookings'::regclass ORDER BY conname"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert names == ["ex_bookings_room_overlap", "ex_bookings_seat_overlap"]
