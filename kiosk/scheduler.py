@@ -12,7 +12,6 @@ opens its own short ``Database.write()`` transaction.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +21,13 @@ from typing import Any
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
 
+from booking import booking_jobs, uptime
 from booking.clock import Clock
 from booking.db import Database
+from booking.models import Site
+from devices import commands, registry
 
 log = logging.getLogger(__name__)
 
@@ -63,33 +66,32 @@ def set_runtime(database: Database, clock: Clock) -> None:
 # --- the jobs ----------------------------------------------------------------------------------
 
 
-def _domain_function(module: str, name: str) -> Callable[..., Any] | None:
-    """A function another module provides, or None while that module does not exist yet."""
-    try:
-        found = getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-    return found if callable(found) else None
-
-
 def mark_silent_devices_offline() -> None:
     """Devices whose heartbeat stopped without a Last Will (power cut, broker lost it)."""
     rt = runtime()
-    job = _domain_function("devices.registry", "mark_silent_devices_offline")
-    if job is None:
-        raise RuntimeError("devices.registry.mark_silent_devices_offline is missing")
     with rt.database.write() as session:
-        job(session, rt.clock.now())
+        registry.mark_silent_devices_offline(session, rt.clock.now())
 
 
 def expire_overdue_commands() -> None:
     """Commands the device never answered before ``expires_at``: tell the waiting screen."""
     rt = runtime()
-    job = _domain_function("devices.commands", "expire_overdue")
-    if job is None:
-        raise RuntimeError("devices.commands.expire_overdue is missing")
     with rt.database.write() as session:
-        job(session, rt.clock.now())
+        commands.expire_overdue(session, rt.clock.now())
+
+
+def run_booking_jobs() -> None:
+    """Note that the service is alive at every site, then run every booking job now due.
+
+    The heartbeat comes first: after downtime it records the outage, which the catching-up
+    jobs consult so that nobody gets a no-show strike for the server's own absence.
+    """
+    rt = runtime()
+    now = rt.clock.now()
+    with rt.database.write() as session:
+        for site_id in session.scalars(select(Site.id)).all():
+            uptime.record_heartbeat(session, site_id=site_id, now=now)
+    booking_jobs.run_due(rt.database, now=now)
 
 
 @dataclass(frozen=True)
@@ -97,23 +99,12 @@ class JobSpec:
     id: str
     func: Callable[[], None]
     every: timedelta
-    # The module and function the job calls; the job is scheduled only once it exists.
-    needs: tuple[str, str]
 
 
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec(
-        "devices.mark_silent_offline",
-        mark_silent_devices_offline,
-        timedelta(seconds=30),
-        ("devices.registry", "mark_silent_devices_offline"),
-    ),
-    JobSpec(
-        "devices.expire_overdue_commands",
-        expire_overdue_commands,
-        timedelta(seconds=5),
-        ("devices.commands", "expire_overdue"),
-    ),
+    JobSpec("devices.mark_silent_offline", mark_silent_devices_offline, timedelta(seconds=30)),
+    JobSpec("devices.expire_overdue_commands", expire_overdue_commands, timedelta(seconds=5)),
+    JobSpec("booking.run_due", run_booking_jobs, uptime.HEARTBEAT_EVERY),
 )
 
 
@@ -135,17 +126,16 @@ def build_scheduler(database: Database, clock: Clock) -> BackgroundScheduler:
 
 
 def add_jobs(scheduler: BackgroundScheduler, jobs: tuple[JobSpec, ...] = JOBS) -> list[str]:
-    """Add (or replace) every job whose domain function exists; return the ids added.
+    """Add (or replace) every job, remove stored jobs no longer listed; return the ids added.
 
     Call it on a started (possibly paused) scheduler, so that the stored jobs are visible.
     """
-    added = []
+    wanted = {spec.id for spec in jobs}
+    for stored in scheduler.get_jobs(jobstore="default"):
+        if stored.id not in wanted:
+            log.info("removing job %s: no longer part of this version", stored.id)
+            scheduler.remove_job(stored.id, jobstore="default")
     for spec in jobs:
-        if _domain_function(*spec.needs) is None:
-            log.warning("job %s not scheduled: %s.%s does not exist", spec.id, *spec.needs)
-            if scheduler.get_job(spec.id) is not None:
-                scheduler.remove_job(spec.id)
-            continue
         scheduler.add_job(
             spec.func,
             "interval",
@@ -153,9 +143,9 @@ def add_jobs(scheduler: BackgroundScheduler, jobs: tuple[JobSpec, ...] = JOBS) -
             id=spec.id,
             name=spec.id,
             replace_existing=True,
+            jobstore="default",
         )
-        added.append(spec.id)
-    return added
+    return [spec.id for spec in jobs]
 
 
 def start_scheduler(database: Database, clock: Clock) -> BackgroundScheduler:

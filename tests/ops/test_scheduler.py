@@ -65,20 +65,9 @@ def test_releasing_someone_elses_lease_does_nothing(
     assert acquire(any_database, "worker-2", clock) is not None
 
 
-# Jobs whose domain functions exist whatever else has been built: scheduler's own helpers.
 TEST_JOBS = (
-    scheduler.JobSpec(
-        "test.every_minute",
-        scheduler.expire_overdue_commands,
-        timedelta(minutes=1),
-        ("kiosk.scheduler", "runtime"),
-    ),
-    scheduler.JobSpec(
-        "test.every_hour",
-        scheduler.mark_silent_devices_offline,
-        timedelta(hours=1),
-        ("kiosk.scheduler", "runtime"),
-    ),
+    scheduler.JobSpec("test.every_minute", scheduler.expire_overdue_commands, timedelta(minutes=1)),
+    scheduler.JobSpec("test.every_hour", scheduler.mark_silent_devices_offline, timedelta(hours=1)),
 )
 
 
@@ -126,21 +115,39 @@ def test_jobs_run_late_once_rather_than_being_skipped_after_downtime(
         assert scheduler.MISFIRE_GRACE_SECONDS > 1
 
 
-def test_a_job_whose_domain_function_is_missing_is_not_scheduled_and_is_removed(
+def test_a_stored_job_this_version_no_longer_has_is_removed(
     database: Database, clock: FrozenClock
 ) -> None:
     s = scheduler.build_scheduler(database, clock)
     s.start(paused=True)
     scheduler.add_jobs(s, TEST_JOBS)
-    gone = scheduler.JobSpec(
-        "test.every_minute",
-        scheduler.expire_overdue_commands,
-        timedelta(minutes=1),
-        ("kiosk.no_such_module", "nothing"),
-    )
-    assert scheduler.add_jobs(s, (gone,)) == []
+    assert scheduler.add_jobs(s, TEST_JOBS[1:]) == ["test.every_hour"]
     s.shutdown()
     assert set(stored_jobs(database, clock)) == {"test.every_hour"}
+
+
+def test_the_worker_schedules_the_booking_device_and_command_jobs() -> None:
+    assert {spec.id for spec in scheduler.JOBS} == {
+        "booking.run_due",
+        "devices.mark_silent_offline",
+        "devices.expire_overdue_commands",
+    }
+
+
+def test_the_booking_job_records_that_the_service_is_alive_at_every_site(
+    database: Database, clock: FrozenClock
+) -> None:
+    from sqlalchemy import select
+
+    from booking.models import Heartbeat, Site
+
+    with database.write() as session:
+        session.add_all([Site(slug="one", name_zh="一", name_en="One"), Site(slug="two", name_zh="二", name_en="Two")])
+    scheduler.set_runtime(database, clock)
+    scheduler.run_booking_jobs()
+    with database.read() as session:
+        seen = session.scalars(select(Heartbeat.last_seen_at)).all()
+    assert seen == [clock.now(), clock.now()]
 
 
 def test_a_job_outside_the_worker_refuses_to_guess_its_database(
