@@ -63,3 +63,12 @@ def _add_staff_commands() -> None:
 
 
 _add_staff_commands()
+
+
+def _add_developer_commands() -> None:
+    from kiosk.i18n_catalogue import i18n_group
+
+    main.add_command(i18n_group)
+
+
+_add_developer_commands()

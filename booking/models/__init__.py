@@ -1,5 +1,7 @@
 """Every table of the domain, imported here so the metadata is complete for Alembic and tests."""
 
+from booking.models.alerts import AlertSeverity, AlertStatus, StaffAlert
+from booking.models.audit import AuditEntry
 from booking.models.auth_sessions import ResidentSession, SignInThrottle, StaffSession
 from booking.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus, SpaceRules
 from booking.models.closures import Closure
@@ -15,6 +17,10 @@ from booking.models.uptime import Heartbeat, Outage
 from booking.models.waitlist import WaitlistEntry, WaitlistStatus
 
 __all__ = [
+    "AlertSeverity",
+    "AlertStatus",
+    "AuditEntry",
+    "StaffAlert",
     "ACTIVE_STATUSES",
     "Booking",
     "BookingStatus",

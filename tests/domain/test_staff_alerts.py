@@ -1,0 +1,159 @@
+"""Staff alerts: one open alert per cause, acknowledged and resolved with notes, audited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from booking import alerts, audit, staff
+from booking.clock import FrozenClock
+from booking.db import Database
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.models import AlertSeverity, AlertStatus, Site, StaffAccount, StaffRole
+
+
+@pytest.fixture
+def worker(database: Database, clock: FrozenClock) -> StaffAccount:
+    with database.write() as session:
+        site = Site(slug="demo", name_zh="演示中心", name_en="Demo centre")
+        other = Site(slug="other", name_zh="别的中心", name_en="Other centre")
+        session.add_all([site, other])
+        session.flush()
+        account = staff.create_staff(
+            session,
+            site_id=site.id,
+            username="zhao",
+            display_name="赵敏",
+            password="correct horse battery",
+            role=StaffRole.STAFF,
+            now=clock.now(),
+        )
+        session.expunge(account)
+        return account
+
+
+def door_alert(database: Database, clock: FrozenClock, site_id: int) -> int:
+    with database.write() as session:
+        return alerts.raise_alert(
+            session,
+            site_id=site_id,
+            kind="locker.door_left_open",
+            severity=AlertSeverity.WARNING,
+            summary="locker-a compartment 3 left open",
+            subject="device:locker-a",
+            dedupe_key="door_left_open:locker-a:3",
+            now=clock.now(),
+        ).id
+
+
+def test_the_same_cause_raised_twice_is_one_open_alert(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    assert door_alert(database, clock, worker.site_id) == door_alert(
+        database, clock, worker.site_id
+    )
+
+
+def test_the_same_cause_after_resolution_opens_a_new_alert(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    first = door_alert(database, clock, worker.site_id)
+    with database.write() as session:
+        alerts.resolve(session, session.merge(worker), first, now=clock.now(), note="closed it")
+    assert door_alert(database, clock, worker.site_id) != first
+
+
+def test_resolving_needs_a_note_and_changes_nothing_without_one(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    alert_id = door_alert(database, clock, worker.site_id)
+    with pytest.raises(InvalidInput), database.write() as session:
+        alerts.resolve(session, session.merge(worker), alert_id, now=clock.now(), note="  ")
+    with database.read() as session:
+        assert alerts.open_alerts(session, site_id=worker.site_id)[0].status is AlertStatus.OPEN
+
+
+def test_acknowledging_then_resolving_records_who_when_and_the_notes(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    alert_id = door_alert(database, clock, worker.site_id)
+    with database.write() as session:
+        alerts.acknowledge(
+            session, session.merge(worker), alert_id, now=clock.now(), note="on my way"
+        )
+    clock.advance(timedelta(minutes=5))
+    with database.write() as session:
+        alert = alerts.resolve(
+            session, session.merge(worker), alert_id, now=clock.now(), note="door shut"
+        )
+        assert alert.status is AlertStatus.RESOLVED
+        assert alert.resolved_at == clock.now()
+        assert alert.acknowledged_at == clock.now() - timedelta(minutes=5)
+        assert "on my way" in alert.note and "door shut" in alert.note
+        actions = [e.action for e in audit.entries(session, site_id=worker.site_id)]
+    assert actions == ["alert.resolved", "alert.acknowledged"]
+
+
+def test_a_resolved_alert_cannot_be_resolved_again(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    alert_id = door_alert(database, clock, worker.site_id)
+    with database.write() as session:
+        alerts.resolve(session, session.merge(worker), alert_id, now=clock.now(), note="done")
+    with pytest.raises(Conflict), database.write() as session:
+        alerts.resolve(session, session.merge(worker), alert_id, now=clock.now(), note="again")
+
+
+def test_staff_cannot_touch_another_sites_alert(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    with database.read() as session:
+        from sqlalchemy import select
+
+        other_site = session.scalar(select(Site.id).where(Site.slug == "other"))
+    assert other_site is not None
+    alert_id = door_alert(database, clock, other_site)
+    with pytest.raises(NotFound), database.write() as session:
+        alerts.acknowledge(session, session.merge(worker), alert_id, now=clock.now())
+
+
+def test_open_alerts_list_urgent_ones_first(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    door_alert(database, clock, worker.site_id)
+    with database.write() as session:
+        alerts.raise_alert(
+            session,
+            site_id=worker.site_id,
+            kind="bp.urgent",
+            severity=AlertSeverity.URGENT,
+            summary="urgent blood-pressure reading",
+            now=clock.now(),
+        )
+    with database.read() as session:
+        kinds = [a.kind for a in alerts.open_alerts(session, site_id=worker.site_id)]
+    assert kinds == ["bp.urgent", "locker.door_left_open"]
+
+
+def test_the_audit_log_filters_by_person_and_action_prefix(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    with database.write() as session:
+        account = session.merge(worker)
+        audit.record_staff(
+            session, account, action="health.viewed", subject="resident:1", now=clock.now()
+        )
+        audit.record_staff(
+            session, account, action="booking.approved", subject="booking:2", now=clock.now()
+        )
+        audit.record(
+            session,
+            action="health.viewed",
+            actor="staff:other",
+            site_id=worker.site_id,
+            now=clock.now(),
+        )
+    with database.read() as session:
+        mine = audit.entries(session, site_id=worker.site_id, actor="staff:zhao", action="health.")
+        assert [(e.action, e.subject) for e in mine] == [("health.viewed", "resident:1")]
