@@ -32,10 +32,10 @@ def _locked() -> Iterator[None]:
 
 
 def _pybabel(*args: str) -> None:
-    CommandLineInterface().run(["pybabel", "-q", *args])
+    CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]
 
 
-def add_chinese(translations: dict[str, str]) -> list[str]:
+def add_chinese(translations: dict[str, str | list[str]]) -> list[str]:
     """Set the Chinese for each msgid (plural ones take a list); return ids not in the catalogue."""
     with open(CHINESE_PO, "rb") as f:
         catalog = read_po(f, locale="zh_Hans_CN")
@@ -66,7 +66,7 @@ def i18n_group() -> None:
 )
 def update(zh_file: Path | None) -> None:
     """Extract, update both catalogues, add Chinese from --zh, compile; list what is missing."""
-    translations: dict[str, str] = {}
+    translations: dict[str, str | list[str]] = {}
     if zh_file is not None:
         try:
             translations = json.loads(zh_file.read_text(encoding="utf-8"))
@@ -87,7 +87,7 @@ def update(zh_file: Path | None) -> None:
         click.echo(f"not in the catalogue (typo, or not used in code yet): {msgid}", err=True)
     with open(CHINESE_PO, "rb") as f:
         missing = [m.id for m in read_po(f) if m.id and not m.string]
-    for msgid in missing:
-        click.echo(f"no Chinese yet: {msgid!r}")
+    for missing_id in missing:
+        click.echo(f"no Chinese yet: {missing_id!r}")
     if missing:
         raise SystemExit(1)
