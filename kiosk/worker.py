@@ -41,8 +41,9 @@ class LeaseTaken(WorkerError):
 
 def default_bridge(database: Database, url: str, site: str, stop: threading.Event) -> None:
     from devices.bridge import run
+    from devices.handlers import default_handlers
 
-    run(database, url, site, stop)
+    run(database, url, site, stop, handlers=default_handlers())
 
 
 class Worker:

@@ -1,0 +1,14 @@
+"""Which domain code reacts to which device events: the one list the worker's bridge uses.
+
+Each capability keeps its reactions in its own module with a ``register(handlers)``
+function and is added to :func:`default_handlers` here.
+"""
+
+from __future__ import annotations
+
+from devices.ingest import Handlers
+
+
+def default_handlers() -> Handlers:
+    handlers = Handlers()
+    return handlers
