@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy import text
 
 from booking.db import Database
@@ -89,3 +92,40 @@ def test_migrations_create_the_booking_exclusion_constraints_on_postgresql(
     finally:
         engine.dispose()
     assert names == ["ex_bookings_room_overlap", "ex_bookings_seat_overlap"]
+
+
+def test_sqlite_writers_of_one_process_queue_instead_of_failing_as_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from booking import db
+
+    # Without SQLite's own busy wait, any overlap of two writers would fail at once.
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 0)
+    database = Database(f"sqlite:///{tmp_path / 'queue.sqlite3'}")
+    with database.write() as session:
+        session.execute(text("CREATE TABLE counter (n INTEGER)"))
+        session.execute(text("INSERT INTO counter VALUES (0)"))
+    errors: list[BaseException] = []
+
+    def increment() -> None:
+        try:
+            with database.write() as session:
+                n = session.execute(text("SELECT n FROM counter")).scalar_one()
+                time.sleep(0.005)
+                session.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+        except BaseException as error:  # noqa: BLE001 (collected for the assertion)
+            errors.append(error)
+
+    threads = [threading.Thread(target=increment) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.read() as session:
+        total = session.execute(text("SELECT n FROM counter")).scalar_one()
+    database.dispose()
+    assert errors == []
+    assert total == 16
