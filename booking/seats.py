@@ -54,17 +54,7 @@ def book_seat(
         session, site=site, space=space, rules=rules, starts_at=starts_at, ends_at=ends_at, now=now
     )
     occupancy.lock_resident(session, resident_id)
-    booking_rules.check_seat_holder(
-        session,
-        site=site,
-        rules=rules,
-        resident_id=resident_id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        now=now,
-    )
-    occupancy.lock_seat(session, seat.id)
-    return occupancy.take(
+    return _take_seat(
         session,
         Booking(
             site_id=site.id,
@@ -76,7 +66,29 @@ def book_seat(
             ends_at=ends_at,
             created_at=now,
         ),
+        site=site,
+        rules=rules,
+        now=now,
     )
+
+
+def _take_seat(
+    session: Session, booking: Booking, *, site: Site, rules: booking_rules.Rules, now: datetime
+) -> Booking:
+    """Check the resident's quotas and suspension, then take the seat (the resident's row is
+    already locked, so two kiosks cannot both pass the daily quota)."""
+    assert booking.resident_id is not None and booking.seat_id is not None
+    booking_rules.check_seat_holder(
+        session,
+        site=site,
+        rules=rules,
+        resident_id=booking.resident_id,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        now=now,
+    )
+    occupancy.lock_seat(session, booking.seat_id)
+    return occupancy.take(session, booking)
 
 
 def sit_now(
@@ -133,17 +145,7 @@ def sit_now(
     if best is None:
         raise SlotTaken("no seat is free now" if seat_id is None else "that seat is taken now")
     seat, ends_at = best
-    booking_rules.check_seat_holder(
-        session,
-        site=site,
-        rules=rules,
-        resident_id=resident_id,
-        starts_at=now,
-        ends_at=ends_at,
-        now=now,
-    )
-    occupancy.lock_seat(session, seat.id)
-    return occupancy.take(
+    return _take_seat(
         session,
         Booking(
             site_id=site.id,
@@ -157,6 +159,9 @@ def sit_now(
             checked_in_at=now,
             walk_in=True,
         ),
+        site=site,
+        rules=rules,
+        now=now,
     )
 
 
