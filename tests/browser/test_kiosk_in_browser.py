@@ -101,6 +101,33 @@ def test_continue_on_the_idle_overlay_keeps_the_resident_signed_in(
     assert page_problems.messages == []
 
 
+def test_the_page_behind_the_idle_overlay_cannot_be_tapped_or_focused(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    page.clock.install()
+    page.goto("/kiosk/sign-in")
+    page.locator("#phone").press_sequentially("13800000002")
+    page.locator("#pin").press_sequentially("2345")
+    page.locator("#pin").press("Enter")
+    expect(page.locator(".greeting")).to_have_text("您好，李*国")
+
+    wait_until_idle_timer_is_armed(page)
+    page.clock.fast_forward(45_000)
+    page.clock.run_for(500)
+    expect(page.locator("#idle-overlay")).to_be_visible()
+    assert page.evaluate("document.querySelector('main').inert") is True
+    # Tabbing stays inside the dialog instead of reaching the page behind it.
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        assert page.evaluate(
+            "document.getElementById('idle-overlay').contains(document.activeElement)"
+        )
+    page.locator("[data-idle-continue]").tap()
+    expect(page.locator("#idle-overlay")).to_be_hidden()
+    assert page.evaluate("document.querySelector('main').inert") is False
+    assert page_problems.messages == []
+
+
 @pytest.mark.parametrize(("viewport", "shape"), [(PORTRAIT, "portrait"), (LANDSCAPE, "landscape")])
 def test_five_wrong_pins_show_the_lockout(
     page: Page, live_server: LiveServer, page_problems: PageProblems, shape: str

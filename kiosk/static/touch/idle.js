@@ -64,6 +64,15 @@
     post(data.signOutUrl, { reason: reason }).catch(function () {}).then(goHome, goHome);
   }
 
+  // While the overlay is up, the page behind it is inert: no focus, no taps, no screen reader.
+  function setBackgroundInert(inert) {
+    Array.prototype.forEach.call(body.children, function (element) {
+      if (element !== overlay && element.tagName !== "SCRIPT") {
+        element.inert = inert;
+      }
+    });
+  }
+
   function overlayShown() {
     return overlay !== null && !overlay.hidden;
   }
@@ -75,6 +84,7 @@
     if (!overlayShown()) {
       overlay.hidden = false;
       body.classList.add("has-overlay");
+      setBackgroundInert(true);
       var button = overlay.querySelector("[data-idle-continue]");
       if (button) {
         button.focus();
@@ -86,6 +96,7 @@
     if (overlayShown()) {
       overlay.hidden = true;
       body.classList.remove("has-overlay");
+      setBackgroundInert(false);
     }
   }
 
@@ -122,6 +133,18 @@
 
   ["pointerdown", "keydown", "touchstart", "wheel"].forEach(function (name) {
     document.addEventListener(name, onActivity, { capture: true, passive: true });
+  });
+
+  // Tab cycles through the overlay's own buttons instead of leaving the dialog.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab" || !overlayShown()) {
+      return;
+    }
+    var buttons = overlay.querySelectorAll("button");
+    var index = Array.prototype.indexOf.call(buttons, document.activeElement);
+    var step = event.shiftKey ? -1 : 1;
+    buttons[(index + step + buttons.length) % buttons.length].focus();
+    event.preventDefault();
   });
 
   if (overlay) {
