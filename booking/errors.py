@@ -153,3 +153,10 @@ class AlreadyQueued(DomainError):
 class OfferExpired(DomainError):
     code = "offer_expired"
     status = 409
+
+
+class SuspensionNotActive(DomainError):
+    """Lifting a suspension that has ended or was lifted already."""
+
+    code = "suspension_not_active"
+    status = 409

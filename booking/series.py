@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from booking import booking_rules, occupancy, releases
 from booking.errors import InvalidInput, NotFound
@@ -208,3 +208,56 @@ def add_exception(
             session, booking, status=BookingStatus.CANCELLED, now=now, reason="series exception"
         )
     return exception
+
+
+def end_series(
+    session: Session, *, staff_id: int, series_id: int, last_date: date, now: datetime
+) -> BookingSeries:
+    """The series meets on no date after ``last_date``; its later bookings are cancelled.
+
+    Ending before the first meeting leaves a series that never meets (its first date is
+    kept, as an exception, because a series spans at least one day).
+    """
+    series = session.get(BookingSeries, series_id)
+    if series is None:
+        raise NotFound("no such series")
+    staff_member(session, staff_id, series.site_id)
+    if last_date >= series.ends_on:
+        raise InvalidInput("the series already ends by then", field="last_date")
+    occupancy.lock_space(session, series.space_id)
+    if last_date < series.starts_on:
+        series.ends_on = series.starts_on
+        if series.starts_on.weekday() == series.weekday and not any(
+            e.on_date == series.starts_on for e in series.exceptions
+        ):
+            series.exceptions.append(SeriesException(on_date=series.starts_on))
+    else:
+        series.ends_on = last_date
+    session.flush()
+    later = session.scalars(
+        select(Booking)
+        .where(
+            Booking.series_id == series.id,
+            Booking.occurs_on > last_date,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.ends_at > now,
+        )
+        .order_by(Booking.starts_at)
+    ).all()
+    for booking in later:
+        releases.release(
+            session, booking, status=BookingStatus.CANCELLED, now=now, reason="series ended"
+        )
+    return series
+
+
+def series_of(session: Session, *, site_id: int) -> list[BookingSeries]:
+    """Every series of the site, the latest-ending first, with its exceptions loaded."""
+    return list(
+        session.scalars(
+            select(BookingSeries)
+            .where(BookingSeries.site_id == site_id)
+            .options(selectinload(BookingSeries.exceptions))
+            .order_by(BookingSeries.ends_on.desc(), BookingSeries.id.desc())
+        )
+    )

@@ -8,8 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking import notifications
-from booking.errors import ResidentSuspended
-from booking.models import Booking, BookingSuspension, NoShowStrike, NotificationKind
+from booking.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
+from booking.models import (
+    Booking,
+    BookingSuspension,
+    NoShowStrike,
+    NotificationKind,
+    Resident,
+    StaffAccount,
+)
 
 
 def active_suspension(
@@ -22,6 +29,7 @@ def active_suspension(
             BookingSuspension.site_id == site_id,
             BookingSuspension.starts_at <= now,
             BookingSuspension.ends_at > now,
+            BookingSuspension.lifted_at.is_(None),
         )
         .order_by(BookingSuspension.ends_at.desc())
         .limit(1)
@@ -109,3 +117,64 @@ def strikes_of(session: Session, *, resident_id: int, site_id: int) -> list[NoSh
             .order_by(NoShowStrike.given_at)
         )
     )
+
+
+def lift_suspension(
+    session: Session, *, staff_id: int, suspension_id: int, reason: str, now: datetime
+) -> BookingSuspension:
+    """Staff end a suspension early (a misunderstanding, a kiosk fault); the resident may
+    book seats again at once. The strikes that caused it stay counted towards it, so they
+    cannot suspend the resident a second time."""
+    reason = reason.strip()
+    if not reason or len(reason) > 300:
+        raise InvalidInput("give the reason for lifting it (1–300 characters)", field="reason")
+    suspension = session.get(BookingSuspension, suspension_id)
+    if suspension is None:
+        raise NotFound("no such suspension")
+    # booking.rooms.staff_member's rule, inline: rooms imports booking_rules, which imports us.
+    staff = session.get(StaffAccount, staff_id)
+    if staff is None or not staff.is_active or staff.site_id != suspension.site_id:
+        raise NotFound("no such staff member at this centre")
+    if suspension.lifted_at is not None or not suspension.starts_at <= now < suspension.ends_at:
+        raise SuspensionNotActive("this suspension is not in force")
+    suspension.lifted_at = now
+    suspension.lifted_by_staff_id = staff_id
+    suspension.lift_reason = reason
+    session.flush()
+    return suspension
+
+
+def current_suspensions(
+    session: Session, *, site_id: int, now: datetime
+) -> list[tuple[BookingSuspension, Resident]]:
+    """Suspensions in force at the site, with their residents, ending soonest first."""
+    return [
+        (suspension, resident)
+        for suspension, resident in session.execute(
+            select(BookingSuspension, Resident)
+            .join(Resident, Resident.id == BookingSuspension.resident_id)
+            .where(
+                BookingSuspension.site_id == site_id,
+                BookingSuspension.starts_at <= now,
+                BookingSuspension.ends_at > now,
+                BookingSuspension.lifted_at.is_(None),
+            )
+            .order_by(BookingSuspension.ends_at, BookingSuspension.id)
+        )
+    ]
+
+
+def recent_strikes(
+    session: Session, *, site_id: int, since: datetime
+) -> list[tuple[NoShowStrike, Resident, Booking]]:
+    """No-show strikes given at the site since ``since``, newest first, with who and what."""
+    return [
+        (strike, resident, booking)
+        for strike, resident, booking in session.execute(
+            select(NoShowStrike, Resident, Booking)
+            .join(Resident, Resident.id == NoShowStrike.resident_id)
+            .join(Booking, Booking.id == NoShowStrike.booking_id)
+            .where(NoShowStrike.site_id == site_id, NoShowStrike.given_at >= since)
+            .order_by(NoShowStrike.given_at.desc(), NoShowStrike.id.desc())
+        )
+    ]

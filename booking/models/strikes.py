@@ -40,3 +40,8 @@ class BookingSuspension(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(100), default="no_show_strikes")
+    # Staff may lift a suspension early; it then stops counting from ``lifted_at`` on, and
+    # ``ends_at`` keeps the end it would have had.
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    lift_reason: Mapped[str] = mapped_column(String(300), default="")
