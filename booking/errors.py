@@ -160,3 +160,27 @@ class SuspensionNotActive(DomainError):
 
     code = "suspension_not_active"
     status = 409
+
+
+# --- Blood pressure and health data (issue 6) ---------------------------------------------------
+
+
+class ConsentRequired(DomainError):
+    """Readings are kept only for a resident who gave the separate health-data consent."""
+
+    code = "consent_required"
+    status = 409
+
+
+class ImpossibleReading(DomainError):
+    """Values no body produces (``details["reason"]`` says which rule): a faulty cuff."""
+
+    code = "impossible_reading"
+    status = 422
+
+
+class TerminalBusy(DomainError):
+    """Another resident is paired with the terminal right now."""
+
+    code = "terminal_busy"
+    status = 409

@@ -5,6 +5,14 @@ from booking.models.audit import AuditEntry
 from booking.models.auth_sessions import ResidentSession, SignInThrottle, StaffSession
 from booking.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus, SpaceRules
 from booking.models.closures import Closure
+from booking.models.health import (
+    BpReading,
+    ConsentChannel,
+    HealthConsent,
+    HealthSettings,
+    PairingStatus,
+    TerminalPairing,
+)
 from booking.models.notifications import Notification, NotificationKind
 from booking.models.residents import Resident, ResidentMembership
 from booking.models.series import BookingSeries, SeriesException
@@ -26,6 +34,12 @@ __all__ = [
     "BookingStatus",
     "SpaceRules",
     "Closure",
+    "BpReading",
+    "ConsentChannel",
+    "HealthConsent",
+    "HealthSettings",
+    "PairingStatus",
+    "TerminalPairing",
     "Notification",
     "NotificationKind",
     "BookingSeries",
