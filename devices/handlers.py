@@ -6,9 +6,11 @@ function and is added to :func:`default_handlers` here.
 
 from __future__ import annotations
 
+from devices import health_events
 from devices.ingest import Handlers
 
 
 def default_handlers() -> Handlers:
     handlers = Handlers()
+    health_events.register(handlers)
     return handlers
