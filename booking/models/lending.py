@@ -1,0 +1,335 @@
+"""Lending: loans, locker pickups and returns, the site's lending policy, lending suspensions,
+and the append-only history every change of an item or loan writes.
+
+State lives on the rows (``Item.status``, ``Loan.status``, ``Reservation.state``); the
+history (:class:`LendingEvent`) says who changed it, when, and which device confirmed it.
+Every change goes through :mod:`booking.lending`, which writes both in one transaction, so
+the last event of an item always names the item's current status.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booking.db import Base, UTCDateTime, str_enum
+from booking.models.tools import ItemStatus
+
+
+class LoanStatus(enum.StrEnum):
+    ACTIVE = "active"
+    OVERDUE = "overdue"
+    RETURNED = "returned"
+    LOST = "lost"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (LoanStatus.ACTIVE, LoanStatus.OVERDUE)
+
+
+OPEN_LOAN_STATUSES = (LoanStatus.ACTIVE, LoanStatus.OVERDUE)
+
+
+class LoanChannel(enum.StrEnum):
+    LOCKER = "locker"
+    COUNTER = "counter"
+
+
+class ReturnCondition(enum.StrEnum):
+    FINE = "fine"
+    DAMAGED = "damaged"
+    PARTS_MISSING = "parts_missing"
+
+
+class LendingPolicy(Base):
+    """A site's lending rules. A site without a row uses the defaults below
+    (:func:`booking.lending.policy_for`); the loan period is per tool type
+    (``ToolType.loan_days``)."""
+
+    __tablename__ = "lending_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), unique=True)
+    max_items_on_loan: Mapped[int] = mapped_column(default=3)
+    # How long a reserved item is kept for its resident to collect it.
+    hold_minutes: Mapped[int] = mapped_column(default=120)
+    # A compartment unlocked for a pickup or return that nobody opens is given up after this.
+    door_open_timeout_s: Mapped[int] = mapped_column(default=60)
+    # `overdue_strikes` loans gone overdue within `overdue_window_days` suspend borrowing
+    # for `suspension_days`.
+    overdue_strikes: Mapped[int] = mapped_column(default=2)
+    overdue_window_days: Mapped[int] = mapped_column(default=90)
+    suspension_days: Mapped[int] = mapped_column(default=30)
+    # An overdue loan still out this many days after its due date alerts staff.
+    escalate_after_days: Mapped[int] = mapped_column(default=3)
+
+
+class LendingSuspension(Base):
+    """A resident may not borrow at a site from ``starts_at`` until ``ends_at``
+    (separate from seat-booking suspensions: a late drill should not cost a study seat)."""
+
+    __tablename__ = "lending_suspensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(100), default="overdue_loans")
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    lift_reason: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Loan(Base):
+    """An item in a resident's hands. A locker loan is created only when the locker reported
+    the item gone from its compartment; a counter loan when staff hand it over."""
+
+    __tablename__ = "loans"
+    __table_args__ = (
+        # One open loan per item, by construction.
+        Index(
+            "ux_loans_open_item",
+            "item_id",
+            unique=True,
+            sqlite_where=text("returned_at IS NULL AND status != 'lost'"),
+            postgresql_where=text("returned_at IS NULL AND status != 'lost'"),
+        ),
+        # The records page: newest first within a site, optionally narrowed by one column.
+        Index("ix_loans_site_started", "site_id", "started_at", "id"),
+        Index("ix_loans_site_status_due", "site_id", "status", "due_at"),
+        Index("ix_loans_resident_started", "resident_id", "started_at"),
+        Index("ix_loans_item_started", "item_id", "started_at"),
+        Index("ix_loans_tool_type_started", "tool_type_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    # Copied from the item so the records page filters by tool without a join.
+    tool_type_id: Mapped[int] = mapped_column(ForeignKey("tool_types.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    channel: Mapped[LoanChannel] = mapped_column(str_enum(LoanChannel))
+    status: Mapped[LoanStatus] = mapped_column(str_enum(LoanStatus), default=LoanStatus.ACTIVE)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pickup that became this loan (locker loans).
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("lending_reservations.id"))
+    lent_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    returned_to_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    return_condition: Mapped[ReturnCondition | None] = mapped_column(str_enum(ReturnCondition))
+    return_note: Mapped[str] = mapped_column(Text, default="")
+    # Overdue handling: when the job marked it, when the resident saw the reminder at the
+    # kiosk, when staff were alerted, and the suspension it counted towards (once only).
+    overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_id: Mapped[int | None] = mapped_column(ForeignKey("lending_suspensions.id"))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+
+class ReservationState(enum.StrEnum):
+    """A locker pickup::
+
+        reserved ──open──▶ opening ──door_opened──▶ door_open ──item gone──▶ completed (loan)
+            │                 │                         └── door closed, item inside ──▶ released
+            └── hold expired ─┴── offline / rejected / timed out / jammed / not opened ──▶ released
+    """
+
+    RESERVED = "reserved"
+    OPENING = "opening"
+    DOOR_OPEN = "door_open"
+    COMPLETED = "completed"
+    RELEASED = "released"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ReservationState.COMPLETED, ReservationState.RELEASED)
+
+
+LIVE_RESERVATION_STATES = (
+    ReservationState.RESERVED,
+    ReservationState.OPENING,
+    ReservationState.DOOR_OPEN,
+)
+
+
+class ReleaseReason(enum.StrEnum):
+    """Why a pickup or return attempt ended without its goal."""
+
+    DEVICE_OFFLINE = "device_offline"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"
+    JAMMED = "jammed"
+    DOOR_NOT_OPENED = "door_not_opened"
+    ITEM_LEFT_INSIDE = "item_left_inside"  # pickup: door closed with the item still there
+    NOTHING_RETURNED = "nothing_returned"  # return: door closed with the compartment empty
+    COMPARTMENT_OCCUPIED = "compartment_occupied"
+    HOLD_EXPIRED = "hold_expired"
+    CANCELLED = "cancelled"
+
+
+class Reservation(Base):
+    """An item held for a resident until it is taken from its compartment (or released)."""
+
+    __tablename__ = "lending_reservations"
+    __table_args__ = (
+        # One live reservation per item, by construction.
+        Index(
+            "ux_lending_reservations_live_item",
+            "item_id",
+            unique=True,
+            sqlite_where=text("state IN ('reserved', 'opening', 'door_open')"),
+            postgresql_where=text("state IN ('reserved', 'opening', 'door_open')"),
+        ),
+        Index("ix_lending_reservations_state", "state", "expires_at"),
+        Index("ix_lending_reservations_resident", "resident_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    state: Mapped[ReservationState] = mapped_column(
+        str_enum(ReservationState), default=ReservationState.RESERVED
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The hold: after this an uncollected reservation is released.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where the item was when the compartment was opened for it.
+    device_id: Mapped[str | None] = mapped_column(String(40))
+    compartment: Mapped[int | None]
+    # The open command (devices' device_commands.id); no foreign key, as booking's tables
+    # do not depend on the device side's.
+    command_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    opening_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the locker confirmed the compartment unlocked (the open command's `done`); the
+    # door-not-opened clock runs from here.
+    unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    door_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    release_reason: Mapped[ReleaseReason | None] = mapped_column(str_enum(ReleaseReason))
+
+
+class ReturnState(enum.StrEnum):
+    """A locker return::
+
+        opening ──door_opened──▶ door_open ──door closed, item inside──▶ returned
+           └── offline / rejected / timed out / jammed / not opened / nothing put in ──▶ released
+    """
+
+    OPENING = "opening"
+    DOOR_OPEN = "door_open"
+    RETURNED = "returned"
+    RELEASED = "released"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ReturnState.RETURNED, ReturnState.RELEASED)
+
+
+LIVE_RETURN_STATES = (ReturnState.OPENING, ReturnState.DOOR_OPEN)
+
+
+class ReturnAttempt(Base):
+    """A resident bringing a loaned item back to its compartment."""
+
+    __tablename__ = "lending_returns"
+    __table_args__ = (
+        Index(
+            "ux_lending_returns_live_loan",
+            "loan_id",
+            unique=True,
+            sqlite_where=text("state IN ('opening', 'door_open')"),
+            postgresql_where=text("state IN ('opening', 'door_open')"),
+        ),
+        Index("ix_lending_returns_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    state: Mapped[ReturnState] = mapped_column(str_enum(ReturnState), default=ReturnState.OPENING)
+    device_id: Mapped[str] = mapped_column(String(40))
+    compartment: Mapped[int]
+    command_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    door_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether the compartment's sensor saw the item go in while the door was open.
+    item_seen: Mapped[bool] = mapped_column(default=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    release_reason: Mapped[ReleaseReason | None] = mapped_column(str_enum(ReleaseReason))
+
+
+class LendingAction(enum.StrEnum):
+    """What a :class:`LendingEvent` records."""
+
+    RESERVED = "reserved"
+    OPEN_REQUESTED = "open_requested"  # pickup, return or maintenance open issued
+    DOOR_OPENED = "door_opened"
+    RESERVATION_RELEASED = "reservation_released"
+    LENT = "lent"  # a loan began (locker: item left the compartment; counter: handed over)
+    RETURN_RELEASED = "return_released"
+    RETURNED = "returned"
+    CONDITION_REPORTED = "condition_reported"
+    TO_MAINTENANCE = "to_maintenance"
+    BACK_IN_SERVICE = "back_in_service"
+    MARKED_OVERDUE = "marked_overdue"
+    OVERDUE_ESCALATED = "overdue_escalated"
+    MARKED_LOST = "marked_lost"
+    DOOR_LEFT_OPEN = "door_left_open"
+    FORCED_OPEN = "forced_open"
+    ITEM_MISSING = "item_missing"  # gone from its compartment with no pickup under way
+    UNEXPECTED_ITEM = "unexpected_item"  # something appeared where nothing was expected
+    JAMMED = "jammed"
+    MAINTENANCE_OPEN = "maintenance_open"
+
+
+class LendingEvent(Base):
+    """One change of an item or loan; append-only (nothing updates or deletes these rows).
+
+    ``item_status`` is the item's status right after the change, so the history alone tells
+    an item's status at any moment, and the last event's must equal ``Item.status``.
+    ``actor`` is "resident:17", "staff:3", "device:locker-a" or "system:<job>". A change a
+    device confirmed names the device message (device id, session, seq) that did it.
+    """
+
+    __tablename__ = "lending_events"
+    __table_args__ = (
+        Index("ix_lending_events_item_at", "item_id", "at", "id"),
+        Index("ix_lending_events_resident_at", "resident_id", "at"),
+        Index("ix_lending_events_site_at", "site_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    item_status: Mapped[ItemStatus] = mapped_column(str_enum(ItemStatus))
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
+    loan_status: Mapped[LoanStatus | None] = mapped_column(str_enum(LoanStatus))
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL")
+    )
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("lending_reservations.id"))
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("lending_returns.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[LendingAction] = mapped_column(str_enum(LendingAction))
+    device_command_id: Mapped[str | None] = mapped_column(String(36))
+    device_id: Mapped[str | None] = mapped_column(String(40))
+    device_session: Mapped[int | None] = mapped_column(BigInteger)
+    device_seq: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
