@@ -1,0 +1,134 @@
+"""marshmallow schemas of the bookings API: availability, bookings, and what a new one needs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from booking.models import BookingStatus
+
+STATUSES = [status.value for status in BookingStatus]
+
+
+class UTCDateTime(ma.fields.AwareDateTime):
+    """Answers in UTC whatever offset the time was given with (one form for clients to parse)."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return super()._serialize(
+            None if value is None else value.astimezone(UTC), attr, obj, **kwargs
+        )
+
+
+WHEN = {"description": "With a UTC offset, e.g. 2026-11-24T10:00:00+08:00"}
+
+
+class SeatPeriodQuerySchema(ma.Schema):
+    starts_at = ma.fields.AwareDateTime(required=True, metadata=WHEN)
+    ends_at = ma.fields.AwareDateTime(
+        required=True, metadata={"description": "At most a day after starts_at"}
+    )
+
+
+class SeatStateSchema(ma.Schema):
+    id = ma.fields.Integer(required=True, attribute="seat.id")
+    number = ma.fields.Integer(required=True, attribute="seat.number")
+    has_power = ma.fields.Boolean(required=True, attribute="seat.has_power")
+    by_window = ma.fields.Boolean(required=True, attribute="seat.by_window")
+    quiet_zone = ma.fields.Boolean(required=True, attribute="seat.quiet_zone")
+    free = ma.fields.Boolean(
+        required=True, metadata={"description": "No active booking overlaps the period"}
+    )
+
+
+class SeatAvailabilitySchema(ma.Schema):
+    space_id = ma.fields.Integer(required=True)
+    starts_at = UTCDateTime(required=True)
+    ends_at = UTCDateTime(required=True)
+    seats = ma.fields.List(ma.fields.Nested(SeatStateSchema), required=True)
+
+
+class RoomDayQuerySchema(ma.Schema):
+    date = ma.fields.Date(required=True, metadata={"description": "The centre's local date"})
+
+
+class BusyPeriodSchema(ma.Schema):
+    starts_at = UTCDateTime(required=True)
+    ends_at = UTCDateTime(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(["booking", "closure"]))
+    status = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "The booking's status; null for a closure"},
+    )
+
+
+class RoomDaySchema(ma.Schema):
+    space_id = ma.fields.Integer(required=True, attribute="space.id")
+    date = ma.fields.Date(required=True, attribute="day")
+    opens_at = UTCDateTime(required=True)
+    closes_at = UTCDateTime(required=True)
+    busy = ma.fields.List(
+        ma.fields.Nested(BusyPeriodSchema),
+        required=True,
+        metadata={"description": "Active bookings and closures, in time order"},
+    )
+
+
+class BookingSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    space_id = ma.fields.Integer(required=True)
+    seat_id = ma.fields.Integer(required=True, allow_none=True)
+    resident_id = ma.fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null for a staff series"}
+    )
+    series_id = ma.fields.Integer(required=True, allow_none=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))
+    starts_at = UTCDateTime(required=True)
+    ends_at = UTCDateTime(required=True)
+    headcount = ma.fields.Integer(required=True)
+    purpose = ma.fields.String(required=True)
+    walk_in = ma.fields.Boolean(required=True)
+    reason = ma.fields.String(
+        required=True, metadata={"description": "Why it ended or was refused (for the resident)"}
+    )
+    created_at = UTCDateTime(required=True)
+    checked_in_at = UTCDateTime(required=True, allow_none=True)
+
+
+class BookingListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(BookingSchema), required=True)
+
+
+class BookingQuerySchema(ma.Schema):
+    resident_id = ma.fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "Their bookings from today on, finished ones included"},
+    )
+
+
+class BookingCreateSchema(ma.Schema):
+    """A seat booking names ``seat_id``; a room booking names ``space_id`` (and a headcount)."""
+
+    resident_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    seat_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1))
+    space_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1))
+    starts_at = ma.fields.AwareDateTime(required=True, metadata=WHEN)
+    ends_at = ma.fields.AwareDateTime(required=True, metadata=WHEN)
+    headcount = ma.fields.Integer(
+        load_default=1, validate=validate.Range(min=1), metadata={"description": "Rooms only"}
+    )
+    purpose = ma.fields.String(
+        load_default="", validate=validate.Length(max=200), metadata={"description": "Rooms only"}
+    )
+
+    @ma.validates_schema
+    def _one_place(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if (data.get("seat_id") is None) == (data.get("space_id") is None):
+            raise ma.ValidationError("give either seat_id or space_id", field_name="seat_id")
+        if data.get("seat_id") is not None and (data["headcount"] != 1 or data["purpose"]):
+            raise ma.ValidationError("a seat is for one person", field_name="headcount")
