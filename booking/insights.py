@@ -83,9 +83,10 @@ class DateRange:
         return (self.last - self.first).days + 1
 
     @classmethod
-    def weeks_ending(cls, last: date, weeks: int) -> DateRange:
-        """The ``weeks`` whole weeks up to and including ``last``."""
-        return cls(last - timedelta(days=7 * weeks - 1), last)
+    def recent_weeks(cls, today: date, weeks: int) -> DateRange:
+        """This week so far and the ``weeks - 1`` whole weeks before it, so weekly charts
+        start on a Monday."""
+        return cls(week_of(today) - timedelta(days=7 * (weeks - 1)), today)
 
     def dates(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range(self.days)]

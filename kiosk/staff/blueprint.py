@@ -11,6 +11,7 @@ from flask import Blueprint, g, request
 from booking.errors import NotFound
 from kiosk.staff import accounts, auth, nav, overview, residents
 from kiosk.staff.forms import LanguageForm, SignOutForm
+from kiosk.staff.insights import insights_csv, insights_page
 
 bp = Blueprint(
     "staff",
@@ -30,6 +31,8 @@ bp.add_url_rule("/", "overview", overview.overview)
 bp.add_url_rule("/residents", "residents", residents.residents)
 bp.add_url_rule("/residents/<int:resident_id>", "resident", residents.resident)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
+bp.add_url_rule("/insights", "insights", insights_page)
+bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)
 
 
 @bp.errorhandler(NotFound)

@@ -20,6 +20,7 @@ class NavEntry:
 NAV: tuple[NavEntry, ...] = (
     NavEntry("staff.overview", _l("Overview")),
     NavEntry("staff.residents", _l("Residents")),
+    NavEntry("staff.insights", _l("Insights")),
     NavEntry("staff.accounts", _l("Staff accounts"), admin_only=True),
 )
 

@@ -343,6 +343,7 @@ def test_a_date_range_must_be_in_order_and_at_most_a_year(first: date, last: dat
 def test_a_date_range_touches_every_week_from_its_first_monday() -> None:
     within = DateRange(date(2026, 11, 4), date(2026, 11, 16))
     assert within.weeks() == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
-    assert DateRange.weeks_ending(date(2026, 11, 22), 2) == DateRange(
-        date(2026, 11, 9), date(2026, 11, 22)
+    # On Tuesday the 24th, two weeks back start on Monday the 16th.
+    assert DateRange.recent_weeks(date(2026, 11, 24), 2) == DateRange(
+        date(2026, 11, 16), date(2026, 11, 24)
     )

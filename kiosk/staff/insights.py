@@ -1,0 +1,341 @@
+"""Insights: the centre's use as charts for a date range, each with its numbers and a CSV.
+
+The figures come from :mod:`booking.insights`; this module turns them into labelled charts
+(:mod:`kiosk.staff.charts`), tables and CSV rows, all in the staff member's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort, g, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+from wtforms import DateField
+from wtforms.validators import Optional
+
+from booking import insights, sites
+from booking.errors import InvalidInput
+from booking.insights import DateRange
+from booking.models import Site
+from kiosk.extensions import clock, database
+from kiosk.staff import charts
+from kiosk.staff.csv_export import Cell, csv_lines
+
+DEFAULT_WEEKS = 8
+WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+
+
+class RangeForm(FlaskForm):  # type: ignore[misc]
+    """A GET filter: it changes nothing, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(
+        _l("Start date"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+    )
+    end = DateField(
+        _l("End date"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for field in (self.start, self.end):
+            # WTForms' own message is English-only; ours goes through the catalogue.
+            field.messages = {}
+
+    def chosen_range(self, today: date) -> DateRange:
+        """The range asked for; a missing end is today, a missing start the Monday 7 weeks
+        before the end's week (8 weeks on the weekly charts)."""
+        end = self.end.data or today
+        if self.start.data is None:
+            return DateRange.recent_weeks(end, DEFAULT_WEEKS)
+        return DateRange(self.start.data, end)
+
+
+@dataclass(frozen=True)
+class Table:
+    header: Sequence[str]
+    rows: Sequence[Sequence[Cell]]
+
+
+@dataclass(frozen=True)
+class Chart:
+    slug: str
+    title: str
+    explanation: str
+    svg: Markup
+    table: Table
+    empty: bool
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.0f}%"
+
+
+def _week_label(monday: date) -> str:
+    return monday.strftime("%m-%d")
+
+
+def _room_name(room: insights.Room) -> str:
+    return room.name_en if str(get_locale()) == "en" else room.name_zh
+
+
+# --- the charts ------------------------------------------------------------------------------
+
+
+def occupancy_chart(data: insights.SeatOccupancy) -> Chart:
+    hours = list(range(data.first_hour, data.last_hour + 1))
+    rows: list[list[Cell]] = []
+    for weekday in range(7):
+        for hour in hours:
+            cell = data.cell(weekday, hour)
+            rows.append(
+                [
+                    str(WEEKDAYS[weekday]),
+                    f"{hour:02d}:00",
+                    round(cell.used_seconds / 3600, 2),
+                    round(cell.capacity_seconds / 3600, 2),
+                    round(cell.rate * 100, 1),
+                ]
+            )
+    title = _("Study-seat occupancy by weekday and hour")
+    svg = charts.heatmap(
+        chart_id="chart-occupancy",
+        title=title,
+        description=_(
+            "Share of the %(seats)d study seats in use, by weekday (rows) and hour of day "
+            "(columns); darker is fuller, and every cell shows its percentage.",
+            seats=data.seats,
+        ),
+        row_labels=[str(day) for day in WEEKDAYS],
+        column_labels=[f"{hour}" for hour in hours],
+        shares=[[data.cell(w, h).rate for h in hours] for w in range(7)],
+        cell_texts=[[_percent(data.cell(w, h).rate) for h in hours] for w in range(7)],
+        cell_titles=[
+            [
+                _(
+                    "%(day)s %(hour)02d:00–%(next)02d:00: %(percent)s occupied",
+                    day=WEEKDAYS[w],
+                    hour=h,
+                    next=h + 1,
+                    percent=_percent(data.cell(w, h).rate),
+                )
+                for h in hours
+            ]
+            for w in range(7)
+        ],
+        x_label=_("Hour of day (local time)"),
+        y_label=_("Weekday"),
+        legend_label=_("Seats in use"),
+    )
+    return Chart(
+        slug="occupancy",
+        title=title,
+        explanation=_(
+            "Counts the time from a booking's start until it ended or the resident left, "
+            "for bookings the resident checked in to; no-shows leave the seat empty."
+        ),
+        svg=svg,
+        table=Table(
+            [
+                _("Weekday"),
+                _("Hour"),
+                _("Seat-hours used"),
+                _("Seat-hours offered"),
+                _("Occupancy %"),
+            ],
+            rows,
+        ),
+        empty=data.is_empty,
+    )
+
+
+def room_chart(data: insights.RoomBookings) -> Chart:
+    title = _("Activity-room bookings per week")
+    series = [
+        charts.Series(_room_name(room), [data.count(week, room.id) for week in data.weeks])
+        for room in data.rooms
+    ]
+    bar_titles = [
+        _("Week of %(day)s: %(count)d bookings", day=week.isoformat(), count=data.week_total(week))
+        + "".join(
+            f"; {_room_name(room)} {data.count(week, room.id)}"
+            for room in data.rooms
+            if data.count(week, room.id)
+        )
+        for week in data.weeks
+    ]
+    svg = charts.bar_chart(
+        chart_id="chart-rooms",
+        title=title,
+        description=_(
+            "Bookings of each activity room per week, stacked by room; the number above a bar "
+            "is the week's total."
+        ),
+        categories=[_week_label(week) for week in data.weeks],
+        series=series,
+        x_label=_("Week starting (Monday)"),
+        y_label=_("Bookings"),
+        bar_titles=bar_titles,
+        totals=[str(data.week_total(week)) for week in data.weeks],
+        empty_text=_("No bookings in this range"),
+    )
+    rows: list[list[Cell]] = [
+        [week.isoformat(), _room_name(room), data.count(week, room.id)]
+        for week in data.weeks
+        for room in data.rooms
+    ]
+    return Chart(
+        slug="rooms",
+        title=title,
+        explanation=_(
+            "Approved bookings, used or not, including staff classes; cancelled, refused and "
+            "undecided requests are left out."
+        ),
+        svg=svg,
+        table=Table([_("Week starting"), _("Room"), _("Bookings")], rows),
+        empty=data.is_empty,
+    )
+
+
+def no_show_chart(weeks: Sequence[insights.NoShowWeek]) -> Chart:
+    title = _("No-show rate of seat bookings per week")
+    svg = charts.bar_chart(
+        chart_id="chart-no-shows",
+        title=title,
+        description=_(
+            "Share of seat bookings per week where the resident did not come; the label "
+            "above each bar gives the rate and the counts."
+        ),
+        categories=[_week_label(w.week) for w in weeks],
+        series=[charts.Series(_("No-show rate"), [(w.rate or 0) * 100 for w in weeks])],
+        x_label=_("Week starting (Monday)"),
+        y_label=_("No-shows (%)"),
+        bar_titles=[
+            _(
+                "Week of %(day)s: %(missed)d of %(total)d bookings were no-shows",
+                day=w.week.isoformat(),
+                missed=w.no_shows,
+                total=w.decided,
+            )
+            for w in weeks
+        ],
+        totals=[
+            f"{_percent(w.rate)} ({w.no_shows}/{w.decided})" if w.decided else "–" for w in weeks
+        ],
+        axis_max=100,
+        tick_format=lambda v: f"{v:.0f}%",
+        empty_text=_("No seat bookings in this range"),
+    )
+    return Chart(
+        slug="no-shows",
+        title=title,
+        explanation=_(
+            "Of the seat bookings whose time has come (the resident checked in or was a "
+            "no-show), how many were no-shows. Cancelled bookings are not counted."
+        ),
+        svg=svg,
+        table=Table(
+            [_("Week starting"), _("Seat bookings"), _("No-shows"), _("No-show rate %")],
+            [
+                [
+                    w.week.isoformat(),
+                    w.decided,
+                    w.no_shows,
+                    None if w.rate is None else round(w.rate * 100, 1),
+                ]
+                for w in weeks
+            ],
+        ),
+        empty=not any(w.decided for w in weeks),
+    )
+
+
+CHARTS: dict[str, Callable[[Session, int, DateRange], Chart]] = {
+    "occupancy": lambda s, site, within: occupancy_chart(
+        insights.seat_occupancy(s, site_id=site, within=within)
+    ),
+    "rooms": lambda s, site, within: room_chart(
+        insights.room_bookings_per_week(s, site_id=site, within=within)
+    ),
+    "no-shows": lambda s, site, within: no_show_chart(
+        insights.no_show_rate_per_week(s, site_id=site, within=within)
+    ),
+}
+
+
+# --- the views -------------------------------------------------------------------------------
+
+
+def _today(session: Session) -> date:
+    site = session.get(Site, g.staff.site_id)
+    assert site is not None
+    return sites.local_time(site, clock().now()).date()
+
+
+def _range_or_errors(form: RangeForm, session: Session) -> DateRange | None:
+    if request.args and not form.validate():
+        for field in (form.start, form.end):
+            if field.errors:
+                field.errors = [_("Enter a date as YYYY-MM-DD.")]
+        return None
+    try:
+        return form.chosen_range(_today(session))
+    except InvalidInput as error:
+        message = (
+            _("The range may be at most %(days)d days.", days=insights.MAX_RANGE_DAYS)
+            if "max" in error.details
+            else _("The end date is before the start date.")
+        )
+        form.end.errors = [message]
+        return None
+
+
+def insights_page() -> ResponseReturnValue:
+    form = RangeForm(request.args)
+    with database().read() as session:
+        within = _range_or_errors(form, session)
+        if within is None:
+            return render_template("staff/insights.html", form=form, charts=[], within=None), 400
+        if form.start.data is None:
+            form.start.data, form.end.data = within.first, within.last
+        shown = [build(session, g.staff.site_id, within) for build in CHARTS.values()]
+        return render_template("staff/insights.html", form=form, charts=shown, within=within)
+
+
+def insights_csv(chart: str) -> ResponseReturnValue:
+    build = CHARTS.get(chart)
+    if build is None:
+        abort(404)
+    form = RangeForm(request.args)
+    with database().read() as session:
+        within = _range_or_errors(form, session)
+        if within is None:
+            errors = [e for f in (form.start, form.end) for e in f.errors]
+            return Response("\n".join(errors), status=400, mimetype="text/plain")
+        table = build(session, g.staff.site_id, within).table
+    filename = f"linli-{chart}-{within.first.isoformat()}-{within.last.isoformat()}.csv"
+    return Response(
+        "".join(csv_lines(table.header, table.rows)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
