@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from devices import staff_alerts
 from devices.models import DeadLetter
 from devices.protocol import MAX_PAYLOAD_BYTES
 
@@ -40,6 +41,9 @@ def record(
         received_at=received_at,
     )
     session.add(letter)
+    staff_alerts.message_refused(
+        session, topic=topic, reason=reason, device_id=letter.device_id, now=received_at
+    )
     log.warning("dead letter (%s) on %s: %s", reason, topic[:MAX_TOPIC], detail[:MAX_DETAIL])
     return letter
 

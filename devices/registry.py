@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from devices import staff_alerts
 from devices.models import (
     Compartment,
     Device,
@@ -40,8 +41,13 @@ def version(session: int, seq: int) -> int:
 
 def _set_online(device: Device, online: bool, now: datetime) -> None:
     if device.online != online or device.online_changed_at is None:
+        went_offline = device.online and not online
         device.online = online
         device.online_changed_at = now
+        # Staff hear of it in the same transaction; a bare Device (no session) is a unit test's.
+        session = Session.object_session(device)
+        if went_offline and session is not None:
+            staff_alerts.device_went_offline(session, device, now)
 
 
 def _adopt_session(device: Device, session: int) -> None:
@@ -316,6 +322,9 @@ def open_fault(
     )
     session.add(fault)
     faults.append(fault)
+    device = session.scalar(select(Device).where(Device.device_id == device_id))
+    if device is not None:
+        staff_alerts.fault_opened(session, device, compartment, kind, now)
     return fault
 
 
