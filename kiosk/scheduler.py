@@ -23,7 +23,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from booking import booking_jobs, uptime
+from booking import booking_jobs, health, uptime
 from booking.clock import Clock
 from booking.db import Database
 from booking.models import Site
@@ -94,6 +94,13 @@ def run_booking_jobs() -> None:
     booking_jobs.run_due(rt.database, now=now)
 
 
+def purge_expired_health_readings() -> None:
+    """Readings older than their site's retention period (default two years) go (PIPL)."""
+    rt = runtime()
+    with rt.database.write() as session:
+        health.purge_expired(session, rt.clock.now())
+
+
 @dataclass(frozen=True)
 class JobSpec:
     id: str
@@ -105,6 +112,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("devices.mark_silent_offline", mark_silent_devices_offline, timedelta(seconds=30)),
     JobSpec("devices.expire_overdue_commands", expire_overdue_commands, timedelta(seconds=5)),
     JobSpec("booking.run_due", run_booking_jobs, uptime.HEARTBEAT_EVERY),
+    JobSpec("health.purge_expired", purge_expired_health_readings, timedelta(hours=6)),
 )
 
 
