@@ -141,9 +141,9 @@ class Loan(Base):
 class ReservationState(enum.StrEnum):
     """A locker pickup::
 
-        reserved ──open──▶ opening ──door_opened──▶ door_open ──item gone──▶ completed (loan)
-            │                 │                         └── door closed, item inside ──▶ released
-            └── hold expired ─┴── offline / rejected / timed out / jammed / not opened ──▶ released
+    reserved ──open──▶ opening ──door_opened──▶ door_open ──item gone──▶ completed (loan)
+        │                 │                         └── door closed, item inside ──▶ released
+        └── hold expired ─┴── offline / rejected / timed out / jammed / not opened ──▶ released
     """
 
     RESERVED = "reserved"
@@ -224,8 +224,8 @@ class Reservation(Base):
 class ReturnState(enum.StrEnum):
     """A locker return::
 
-        opening ──door_opened──▶ door_open ──door closed, item inside──▶ returned
-           └── offline / rejected / timed out / jammed / not opened / nothing put in ──▶ released
+    opening ──door_opened──▶ door_open ──door closed, item inside──▶ returned
+       └── offline / rejected / timed out / jammed / not opened / nothing put in ──▶ released
     """
 
     OPENING = "opening"
@@ -321,9 +321,7 @@ class LendingEvent(Base):
     item_status: Mapped[ItemStatus] = mapped_column(str_enum(ItemStatus))
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
     loan_status: Mapped[LoanStatus | None] = mapped_column(str_enum(LoanStatus))
-    resident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("residents.id", ondelete="SET NULL")
-    )
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("lending_reservations.id"))
     return_id: Mapped[int | None] = mapped_column(ForeignKey("lending_returns.id"))
     actor: Mapped[str] = mapped_column(String(80))
