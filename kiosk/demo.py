@@ -277,6 +277,7 @@ def run(
     check_schema_complete(database)
     with database.write() as session:
         logins = demo_centre.seed(session, now=clock.now())
+        demo_centre.seed_history(session, now=clock.now())  # past bookings for the insights
     devices_file = instance / DEVICES_FILE
     provision(database, clock, devices_file)
     server_pw = mqtt_config.server_password(instance_path, mqtt_url)
