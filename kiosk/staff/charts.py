@@ -128,16 +128,7 @@ def heatmap(
             font_weight=600,
         )
     )
-    parts.append(
-        _text(
-            18,
-            top + cell_h * len(row_labels) / 2,
-            y_label,
-            text_anchor="middle",
-            font_weight=600,
-            transform=f"rotate(-90 18 {top + cell_h * len(row_labels) / 2:.1f})",
-        )
-    )
+    parts.append(_text(8, top - 10, y_label, font_weight=600))
     # The legend: five steps of the scale, each with its number.
     legend_y = grid_bottom + 50
     parts.append(f'<g class="legend">{_text(left, legend_y + 17, legend_label, font_weight=600)}')
@@ -161,15 +152,12 @@ def heatmap(
     return Markup("".join(parts))
 
 
-def _nice_ceiling(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 5 × a power of ten)."""
-    if value <= 0:
-        return 1
+def nice_step(value: float) -> float:
+    """A round step (1, 2 or 5 × a power of ten, at least 1) at or above ``value``: counts
+    and percentages get whole-number ticks."""
     magnitude = 1.0
     while magnitude * 10 <= value:
         magnitude *= 10
-    while magnitude > value:
-        magnitude /= 10
     for factor in (1, 2, 5, 10):
         if factor * magnitude >= value:
             return factor * magnitude
@@ -186,14 +174,13 @@ def bar_chart(
     x_label: str,
     y_label: str,
     bar_titles: Sequence[str],
-    totals: Sequence[str],
-    axis_max: float | None = None,
+    totals: Sequence[Sequence[str]],
     tick_format: Callable[[float], str] = lambda v: f"{v:g}",
     empty_text: str = "",
 ) -> Markup:
-    """Bars per category, the series stacked bottom-up in order, a total written above each
-    bar and every segment tall enough for it labelled with its own value."""
-    left, top, right = 70, 24, 16
+    """Bars per category, the series stacked bottom-up in order, the lines of ``totals``
+    written above each bar and every segment tall enough for it labelled with its value."""
+    left, top, right = 70, 40, 16
     plot_h = 260
     bar_w = max(24, min(64, 720 // max(len(categories), 1)))
     slot = bar_w + 18
@@ -203,7 +190,7 @@ def bar_chart(
     height = top + plot_h + 70 + legend_rows * 26
     base = top + plot_h
     stacked = [sum(s.values[i] for s in series) for i in range(len(categories))]
-    maximum = axis_max if axis_max is not None else _nice_ceiling(max(stacked, default=0))
+    maximum = 4 * nice_step(max(stacked, default=0) / 4)
     scale = plot_h / maximum if maximum else 0
 
     parts = _open_svg(chart_id, width, height, title, description)
@@ -241,7 +228,17 @@ def bar_chart(
                         fill=readable_ink(rgb),
                     )
                 )
-        parts.append(_text(x + bar_w / 2, y - 6, totals[i], text_anchor="middle", font_weight=600))
+        for n, line in enumerate(reversed(totals[i])):
+            parts.append(
+                _text(
+                    x + bar_w / 2,
+                    y - 6 - n * 17,
+                    line,
+                    text_anchor="middle",
+                    font_weight=600 if n == len(totals[i]) - 1 else 400,
+                    font_size=14 if n == len(totals[i]) - 1 else 12,
+                )
+            )
         parts.append(
             _text(x + bar_w / 2, base + 20, category, text_anchor="middle", font_size=12) + "</g>"
         )
@@ -265,17 +262,8 @@ def bar_chart(
             font_weight=600,
         )
     )
-    mid = top + plot_h / 2
-    parts.append(
-        _text(
-            16,
-            mid,
-            y_label,
-            text_anchor="middle",
-            font_weight=600,
-            transform=f"rotate(-90 16 {mid:.1f})",
-        )
-    )
+    # Horizontal, above the axis: Chinese set sideways is hard to read.
+    parts.append(_text(8, 16, y_label, font_weight=600))
     if legend_rows:
         parts.append('<g class="legend">')
         for k, one in enumerate(series):

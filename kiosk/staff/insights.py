@@ -193,7 +193,7 @@ def room_chart(data: insights.RoomBookings) -> Chart:
         x_label=_("Week starting (Monday)"),
         y_label=_("Bookings"),
         bar_titles=bar_titles,
-        totals=[str(data.week_total(week)) for week in data.weeks],
+        totals=[[str(data.week_total(week))] for week in data.weeks],
         empty_text=_("No bookings in this range"),
     )
     rows: list[list[Cell]] = [
@@ -236,10 +236,10 @@ def no_show_chart(weeks: Sequence[insights.NoShowWeek]) -> Chart:
             )
             for w in weeks
         ],
+        # The rate, and under it how many of how many, so a 50% of 1/2 is not mistaken.
         totals=[
-            f"{_percent(w.rate)} ({w.no_shows}/{w.decided})" if w.decided else "–" for w in weeks
+            [_percent(w.rate), f"{w.no_shows}/{w.decided}"] if w.decided else ["–"] for w in weeks
         ],
-        axis_max=100,
         tick_format=lambda v: f"{v:.0f}%",
         empty_text=_("No seat bookings in this range"),
     )
