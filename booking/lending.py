@@ -512,6 +512,7 @@ def release(
     *,
     actor: str,
     device: DeviceRef | None = None,
+    command_reason: str | None = None,
 ) -> bool:
     """End a live pickup without a loan; the item is available again (unless it has since
     gone to maintenance or gone missing). Returns False if it had already ended."""
@@ -532,9 +533,16 @@ def release(
         reservation=reservation,
         command_id=reservation.command_id,
         device=device,
-        detail={"reason": reason.value},
+        detail=_release_detail(reason, command_reason),
     )
     return True
+
+
+def _release_detail(reason: ReleaseReason, command_reason: str | None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"reason": reason.value}
+    if command_reason:
+        detail["device_reason"] = command_reason
+    return detail
 
 
 def cancel_reservation(
@@ -582,10 +590,9 @@ def loan_for_locker_return(
     return loan, item
 
 
-def begin_return(
-    session: Session, loan: Loan, item: Item, *, command_id: str, now: datetime
-) -> ReturnAttempt:
-    """The open command for a return has been issued (in this same transaction)."""
+def begin_return(session: Session, loan: Loan, item: Item, *, now: datetime) -> ReturnAttempt:
+    """Start a return to the item's own compartment; the caller issues the open command
+    (with the attempt's id as its reason) and reports it with :func:`return_open_requested`."""
     assert item.locker_device_id is not None and item.compartment is not None
     attempt = ReturnAttempt(
         site_id=loan.site_id,
@@ -595,23 +602,29 @@ def begin_return(
         state=ReturnState.OPENING,
         device_id=item.locker_device_id,
         compartment=item.compartment,
-        command_id=command_id,
         created_at=now,
     )
     session.add(attempt)
     session.flush()
+    return attempt
+
+
+def return_open_requested(
+    session: Session, attempt: ReturnAttempt, *, command_id: str, now: datetime
+) -> None:
+    """The open command for a return has been issued (in this same transaction)."""
+    attempt.command_id = command_id
     record(
         session,
-        item=item,
+        item=session.get_one(Item, attempt.item_id),
         action=LendingAction.OPEN_REQUESTED,
-        actor=resident_actor(loan.resident_id),
+        actor=resident_actor(attempt.resident_id),
         now=now,
-        loan=loan,
+        loan=session.get_one(Loan, attempt.loan_id),
         return_attempt=attempt,
         command_id=command_id,
-        detail={"purpose": "return", "compartment": item.compartment},
+        detail={"purpose": "return", "compartment": attempt.compartment},
     )
-    return attempt
 
 
 def get_return(
@@ -682,6 +695,25 @@ def complete_return(
     return loan
 
 
+def return_to_locker_at_once(
+    session: Session, loan: Loan, item: Item, now: datetime, device: DeviceRef
+) -> None:
+    """The tool went back into its compartment before the pickup's door even closed: the
+    resident changed their mind, so the loan ends as soon as it began."""
+    _end_loan(loan, item, now)
+    loan.return_condition = ReturnCondition.FINE
+    record(
+        session,
+        item=item,
+        action=LendingAction.RETURNED,
+        actor=device_actor(device.device_id),
+        now=now,
+        loan=loan,
+        device=device,
+        detail={"put_back_during_pickup": True},
+    )
+
+
 def _end_loan(loan: Loan, item: Item, now: datetime) -> None:
     loan.status = LoanStatus.RETURNED
     loan.returned_at = now
@@ -697,6 +729,7 @@ def release_return(
     *,
     actor: str,
     device: DeviceRef | None = None,
+    command_reason: str | None = None,
 ) -> bool:
     """End a return attempt without the item back: the loan stays open."""
     if attempt.state.is_final:
@@ -716,7 +749,7 @@ def release_return(
         return_attempt=attempt,
         command_id=attempt.command_id,
         device=device,
-        detail={"reason": reason.value},
+        detail=_release_detail(reason, command_reason),
     )
     return True
 

@@ -6,11 +6,12 @@ function and is added to :func:`default_handlers` here.
 
 from __future__ import annotations
 
-from devices import health_events
+from devices import health_events, lending_events
 from devices.ingest import Handlers
 
 
 def default_handlers() -> Handlers:
     handlers = Handlers()
     health_events.register(handlers)
+    lending_events.register(handlers)
     return handlers

@@ -23,11 +23,11 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from booking import booking_jobs, health, uptime
+from booking import booking_jobs, health, lending_jobs, uptime
 from booking.clock import Clock
 from booking.db import Database
 from booking.models import Site
-from devices import commands, registry
+from devices import commands, lending_locker, registry
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,16 @@ def purge_expired_health_readings() -> None:
         health.purge_expired(session, rt.clock.now())
 
 
+def run_lending_jobs() -> None:
+    """Settle pickups and returns whose compartment did not open or was not opened in time,
+    release expired holds, mark loans overdue and escalate old ones."""
+    rt = runtime()
+    now = rt.clock.now()
+    with rt.database.write() as session:
+        lending_locker.settle_all(session, now)
+    lending_jobs.run_due(rt.database, now=now)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     id: str
@@ -112,6 +122,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("devices.mark_silent_offline", mark_silent_devices_offline, timedelta(seconds=30)),
     JobSpec("devices.expire_overdue_commands", expire_overdue_commands, timedelta(seconds=5)),
     JobSpec("booking.run_due", run_booking_jobs, uptime.HEARTBEAT_EVERY),
+    JobSpec("lending.run_due", run_lending_jobs, timedelta(seconds=15)),
     JobSpec("health.purge_expired", purge_expired_health_readings, timedelta(hours=6)),
 )
 
