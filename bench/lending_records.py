@@ -1,0 +1,296 @@
+"""The staff's lending-records page with 100,000 loans: how long its queries take.
+
+Seeds one centre with ``--loans`` loans (default 100,000) over two years, bulk-inserted in
+batches (Core ``executemany``), with 5,000 residents, 9 tool types and 300 items, then runs
+the page's typical filtered queries through the real code path
+(``booking.lending_records.loan_page``: the page of 50 rows with names, plus the total
+count) ``--repeat`` times each and prints per-query p50/p95.
+
+    .venv/bin/python bench/lending_records.py
+    .venv/bin/python bench/lending_records.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+With ``--postgres`` (or LINLI_TEST_DATABASE_URL set) PostgreSQL runs too, in a schema of its
+own that is dropped afterwards. The last line (over every query of every database) is
+``p95_ms=… p50_ms=… max_ms=… loans=… dbs=…``; the target is p95 < 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import insert, select, text
+
+from booking import lending_records
+from booking.db import Base, Database
+from booking.lending_records import LoanFilter
+from booking.models import (
+    Item,
+    Loan,
+    LoanChannel,
+    LoanStatus,
+    Resident,
+    ResidentMembership,
+    Site,
+    ToolType,
+)
+
+NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+SPAN = timedelta(days=730)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "秀英建国伟静桂兰明华芳丽强军敏洁勇艳杰娟涛超"
+TOOLS = (
+    ("drill", "电钻", "Electric drill", 3, 60),
+    ("ladder", "折叠梯", "Folding ladder", 2, 40),
+    ("toolbox", "维修工具箱", "Repair toolbox", 3, 50),
+    ("first-aid", "急救包", "First-aid kit", 7, 30),
+    ("glue-gun", "热熔胶枪", "Hot glue gun", 3, 30),
+    ("cart", "拖板车", "Drag cart", 1, 20),
+    ("long-ladder", "长人字梯", "Long step ladder", 1, 10),
+    ("saw", "手锯", "Hand saw", 3, 30),
+    ("sewing", "缝纫机", "Sewing machine", 7, 30),
+)
+RESIDENTS = 5000
+
+
+@dataclass
+class Seeded:
+    site: Site
+    tool_type_ids: list[int]
+    item_tags: list[str]
+    resident_names: list[str]
+    resident_phones: list[str]
+    middle_loan_id: int
+
+
+def seed(database: Database, loans: int, rng: random.Random) -> Seeded:
+    """One centre and its lending history, bulk-inserted (minutes through the ORM)."""
+    with database.write() as session:
+        site = Site(slug="bench", name_zh="基准站", name_en="Bench centre")
+        session.add(site)
+        session.flush()
+        types = [
+            ToolType(site_id=site.id, code=code, name_zh=zh, name_en=en, loan_days=days)
+            for code, zh, en, days, _count in TOOLS
+        ]
+        session.add_all(types)
+        session.flush()
+        items: list[dict[str, Any]] = []
+        for tool, (code, *_rest, count) in zip(types, TOOLS, strict=True):
+            for n in range(1, count + 1):
+                items.append(
+                    {"site_id": site.id, "tool_type_id": tool.id,
+                     "asset_tag": f"BENCH-{code.upper()}-{n:03d}", "condition": "good"}
+                )  # fmt: skip
+        session.execute(insert(Item), items)
+        names = [
+            rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN) for _ in range(RESIDENTS)
+        ]
+        phones = [f"139{i:08d}" for i in range(RESIDENTS)]
+        session.execute(
+            insert(Resident),
+            [{"name": n, "phone": p, "pin_hash": "x", "created_at": NOW - SPAN}
+             for n, p in zip(names, phones, strict=True)],
+        )  # fmt: skip
+        resident_ids = list(session.scalars(select(Resident.id).order_by(Resident.id)))
+        session.execute(
+            insert(ResidentMembership),
+            [{"resident_id": r, "site_id": site.id, "joined_at": NOW - SPAN} for r in resident_ids],
+        )
+        item_rows = session.execute(
+            select(Item.id, Item.tool_type_id, Item.asset_tag).where(Item.site_id == site.id)
+        ).all()
+        days_of = {tool.id: tool.loan_days for tool in types}
+        site_id = site.id
+        tool_type_ids = [tool.id for tool in types]
+        session.expunge(site)
+    # Loans in start order, so ids grow with time as they do in production.
+    step = SPAN / loans
+    batch: list[dict[str, Any]] = []
+    open_items: set[int] = set()
+    start = NOW - SPAN
+    for n in range(loans):
+        started = start + step * n + timedelta(seconds=rng.randint(0, 59))
+        item_id, type_id, _tag = rng.choice(item_rows)
+        due = started + timedelta(days=days_of[type_id])
+        age = NOW - started
+        status, returned = LoanStatus.RETURNED, started + timedelta(days=rng.uniform(0.1, 4))
+        if age < timedelta(days=4) and rng.random() < 0.6:
+            status, returned = LoanStatus.ACTIVE, None
+            if due < NOW:
+                status = LoanStatus.OVERDUE
+        elif age < timedelta(days=60) and rng.random() < 0.02:
+            status, returned = LoanStatus.OVERDUE, None
+        elif rng.random() < 0.002:
+            status, returned = LoanStatus.LOST, None
+        batch.append(
+            {"site_id": site_id, "item_id": item_id, "tool_type_id": type_id,
+             "resident_id": rng.choice(resident_ids),
+             "channel": LoanChannel.COUNTER if type_id == tool_type_ids[5] else LoanChannel.LOCKER,
+             "status": status, "started_at": started, "due_at": due, "returned_at": returned,
+             "return_note": ""}
+        )  # fmt: skip
+        if len(batch) == 5000:
+            _insert_loans(database, batch, open_items)
+            batch = []
+    if batch:
+        _insert_loans(database, batch, open_items)
+    with database.write() as session:
+        # Planner statistics, as a production database has them (autovacuum, `PRAGMA optimize`).
+        session.execute(text("ANALYZE"))
+        middle = session.scalar(select(Loan.id).order_by(Loan.id).offset(loans // 2).limit(1))
+    return Seeded(
+        site=site,
+        tool_type_ids=tool_type_ids,
+        item_tags=[tag for _id, _type, tag in item_rows],
+        resident_names=names,
+        resident_phones=phones,
+        middle_loan_id=int(middle or 0),
+    )
+
+
+def _insert_loans(database: Database, batch: list[dict[str, Any]], open_items: set[int]) -> None:
+    # An item has at most one open loan (ux_loans_open_item): the first open loan drawn for
+    # an item stays open, later ones are returned on their due date.
+    for row in batch:
+        if row["returned_at"] is None and row["status"] is not LoanStatus.LOST:
+            if row["item_id"] in open_items:
+                row["status"], row["returned_at"] = LoanStatus.RETURNED, row["due_at"]
+            else:
+                open_items.add(row["item_id"])
+    with database.write() as session:
+        session.execute(insert(Loan), batch)
+
+
+Query = tuple[str, Callable[[Seeded, random.Random], dict[str, Any]]]
+
+
+def _local_days(seeded: Seeded, first: date, last: date) -> dict[str, Any]:
+    start, end = lending_records.local_day_bounds(seeded.site, first, last)
+    return {"where": LoanFilter(started_from=start, started_before=end)}
+
+
+QUERIES: tuple[Query, ...] = (
+    ("newest, no filter", lambda s, r: {"where": LoanFilter()}),
+    ("deep page (cursor at the middle)",
+     lambda s, r: {"where": LoanFilter(), "before": s.middle_loan_id}),
+    ("resident name part", lambda s, r: {"where": LoanFilter(resident=r.choice(s.resident_names)[:2])}),
+    ("resident phone part", lambda s, r: {"where": LoanFilter(resident=r.choice(s.resident_phones)[-6:])}),
+    ("tool type", lambda s, r: {"where": LoanFilter(tool_type_id=r.choice(s.tool_type_ids))}),
+    ("asset tag", lambda s, r: {"where": LoanFilter(asset_tag=r.choice(s.item_tags))}),
+    ("status returned", lambda s, r: {"where": LoanFilter(status=LoanStatus.RETURNED)}),
+    ("status lost", lambda s, r: {"where": LoanFilter(status=LoanStatus.LOST)}),
+    ("one month", lambda s, r: _local_days(s, date(2025, 6, 1), date(2025, 6, 30))),
+    ("overdue only", lambda s, r: {"where": LoanFilter(overdue_only=True)}),
+    ("tool type + one month",
+     lambda s, r: {"where": LoanFilter(
+         tool_type_id=r.choice(s.tool_type_ids),
+         started_from=lending_records.local_day_bounds(s.site, date(2025, 3, 1), None)[0],
+         started_before=lending_records.local_day_bounds(s.site, None, date(2025, 3, 31))[1])}),
+    ("resident + status returned",
+     lambda s, r: {"where": LoanFilter(resident=r.choice(s.resident_phones), status=LoanStatus.RETURNED)}),
+)  # fmt: skip
+
+
+def run_queries(database: Database, seeded: Seeded, repeat: int, rng: random.Random) -> list[float]:
+    every: list[float] = []
+    print(f"{'query':38} {'rows':>5} {'total':>7} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, make in QUERIES:
+        timings: list[float] = []
+        rows = total = 0
+        for _ in range(repeat):
+            args = make(seeded, rng)
+            started = time.perf_counter()
+            with database.read() as session:
+                page = lending_records.loan_page(session, site_id=seeded.site.id, now=NOW, **args)
+            timings.append((time.perf_counter() - started) * 1000)
+            rows, total = len(page.rows), page.total
+        every += timings
+        print(
+            f"{name:38} {rows:>5} {total:>7} {statistics.median(timings):8.1f} {p95(timings):8.1f}"
+        )
+    return every
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+@contextmanager
+def sqlite_database() -> Iterator[Database]:
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+        Base.metadata.create_all(database.engine)
+        try:
+            yield database
+        finally:
+            database.dispose()
+
+
+@contextmanager
+def postgres_database(base_url: str) -> Iterator[Database]:
+    from sqlalchemy import create_engine
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base_url else "?"
+    database = Database(f"{base_url}{sep}options={quote(f'-csearch_path={schema}')}")
+    try:
+        Base.metadata.create_all(database.engine)
+        yield database
+    finally:
+        database.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--loans", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--postgres", default=os.environ.get("LINLI_TEST_DATABASE_URL"))
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args(argv)
+    if args.loans < 100 or args.repeat < 1:
+        parser.error("--loans must be at least 100 and --repeat at least 1")
+
+    import devices.models  # noqa: F401  (create_all makes every table, as in production)
+    import kiosk.models  # noqa: F401
+
+    every: list[float] = []
+    backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", sqlite_database)]
+    if args.postgres:
+        backends.append(("postgresql", lambda: postgres_database(args.postgres)))
+    for name, opener in backends:
+        rng = random.Random(args.seed)
+        with opener() as database:
+            started = time.perf_counter()
+            seeded = seed(database, args.loans, rng)
+            print(f"\n{name}: seeded {args.loans} loans in {time.perf_counter() - started:.1f} s")
+            every += run_queries(database, seeded, args.repeat, rng)
+    print(
+        f"p95_ms={p95(every):.1f} p50_ms={statistics.median(every):.1f} "
+        f"max_ms={max(every):.1f} loans={args.loans} dbs={'+'.join(n for n, _ in backends)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
