@@ -127,7 +127,8 @@ def seed(database: Database, loans: int, rng: random.Random) -> Seeded:
         item_id, type_id, _tag = rng.choice(item_rows)
         due = started + timedelta(days=days_of[type_id])
         age = NOW - started
-        status, returned = LoanStatus.RETURNED, started + timedelta(days=rng.uniform(0.1, 4))
+        status = LoanStatus.RETURNED
+        returned: datetime | None = started + timedelta(days=rng.uniform(0.1, 4))
         if age < timedelta(days=4) and rng.random() < 0.6:
             status, returned = LoanStatus.ACTIVE, None
             if due < NOW:
