@@ -32,7 +32,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from booking.errors import InvalidInput, NotFound
-from booking.models import Booking, BookingStatus, Seat, Site, Space, SpaceKind
+from booking.health import ALERT_FOLLOW_UP as BP_FOLLOW_UP
+from booking.health import ALERT_URGENT as BP_URGENT
+from booking.models import (
+    Booking,
+    BookingStatus,
+    Loan,
+    Seat,
+    Site,
+    Space,
+    SpaceKind,
+    StaffAlert,
+    ToolType,
+)
 
 MAX_RANGE_DAYS = 366
 SECONDS_PER_HOUR = 3600
@@ -422,3 +434,79 @@ def no_show_rate_per_week(session: Session, *, site_id: int, within: DateRange) 
     )
     found = {_monday(w): (int(total), int(missed or 0)) for w, total, missed in rows}
     return [NoShowWeek(monday, *found.get(monday, (0, 0))) for monday in within.weeks()]
+
+
+# --- loans per tool type ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolLoans:
+    tool_type_id: int
+    name_zh: str
+    name_en: str
+    loans: int  # loans that started in the range
+    overdue: int  # of those, how many went overdue at some point (returned late or not yet)
+
+    @property
+    def overdue_rate(self) -> float | None:
+        return self.overdue / self.loans if self.loans else None
+
+
+def loans_per_tool_type(session: Session, *, site_id: int, within: DateRange) -> list[ToolLoans]:
+    """Loans that started in the range, per tool type (every type of the site, in its
+    order), and how many of them ran past their due date."""
+    low_utc, high_utc = within.utc_bounds(_site_zone(session, site_id))
+    went_overdue = case((Loan.overdue_since.is_not(None), 1), else_=0)
+    rows = session.execute(
+        select(Loan.tool_type_id, func.count(), func.sum(went_overdue))
+        .where(Loan.site_id == site_id, Loan.started_at >= low_utc, Loan.started_at < high_utc)
+        .group_by(Loan.tool_type_id)
+    )
+    found = {int(type_id): (int(n), int(late or 0)) for type_id, n, late in rows}
+    return [
+        ToolLoans(tool.id, tool.name_zh, tool.name_en, *found.get(tool.id, (0, 0)))
+        for tool in session.scalars(
+            select(ToolType).where(ToolType.site_id == site_id).order_by(ToolType.id)
+        )
+    ]
+
+
+# --- blood-pressure alerts per week ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertWeek:
+    week: date  # Monday
+    urgent: int  # very high readings that needed someone at once
+    follow_up: int  # residents living alone measured high on several days
+
+    @property
+    def total(self) -> int:
+        return self.urgent + self.follow_up
+
+
+def bp_alerts_per_week(session: Session, *, site_id: int, within: DateRange) -> list[AlertWeek]:
+    """Blood-pressure staff alerts raised in each local week, by kind. Counts alerts, not
+    readings: a second urgent reading while the first alert is open is the same alert."""
+    zone = _site_zone(session, site_id)
+    low_utc, high_utc = within.utc_bounds(zone)
+    changes = _offset_changes(zone, low_utc, high_utc)
+    week = _week_monday(_to_local(_epoch_seconds(session, StaffAlert.created_at), changes))
+    raised = (
+        select(week.label("week"), StaffAlert.kind)
+        .where(
+            StaffAlert.site_id == site_id,
+            StaffAlert.kind.in_((BP_URGENT, BP_FOLLOW_UP)),
+            StaffAlert.created_at >= low_utc,
+            StaffAlert.created_at < high_utc,
+        )
+        .subquery("raised")
+    )
+    rows = session.execute(
+        select(raised.c.week, raised.c.kind, func.count()).group_by(raised.c.week, raised.c.kind)
+    )
+    counts = {(_monday(w), kind): int(n) for w, kind, n in rows}
+    return [
+        AlertWeek(monday, counts.get((monday, BP_URGENT), 0), counts.get((monday, BP_FOLLOW_UP), 0))
+        for monday in within.weeks()
+    ]

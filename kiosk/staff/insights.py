@@ -267,6 +267,112 @@ def no_show_chart(weeks: Sequence[insights.NoShowWeek]) -> Chart:
     )
 
 
+def _tool_name(tool: insights.ToolLoans) -> str:
+    return tool.name_en if str(get_locale()) == "en" else tool.name_zh
+
+
+def loans_chart(tools: Sequence[insights.ToolLoans]) -> Chart:
+    title = _("Loans per tool type, and how many went overdue")
+    svg = charts.bar_chart(
+        chart_id="chart-loans",
+        title=title,
+        description=_(
+            "Loans that started in the range for each tool type, split into those returned "
+            "in time (or still within their time) and those that went overdue; above each "
+            "bar the number of loans and the overdue rate."
+        ),
+        categories=[_tool_name(t) for t in tools],
+        series=[
+            charts.Series(_("In time"), [t.loans - t.overdue for t in tools]),
+            charts.Series(_("Went overdue"), [t.overdue for t in tools]),
+        ],
+        x_label=_("Tool type"),
+        y_label=_("Loans"),
+        bar_titles=[
+            _(
+                "%(tool)s: %(loans)d loans, %(overdue)d overdue",
+                tool=_tool_name(t),
+                loans=t.loans,
+                overdue=t.overdue,
+            )
+            for t in tools
+        ],
+        totals=[
+            [str(t.loans), _("%(percent)s overdue", percent=_percent(t.overdue_rate))]
+            if t.loans
+            else ["0"]
+            for t in tools
+        ],
+        empty_text=_("No loans in this range"),
+    )
+    return Chart(
+        slug="loans",
+        title=title,
+        explanation=_(
+            "A loan counts as overdue once it was past its due date, whether it has come "
+            "back since or not."
+        ),
+        svg=svg,
+        table=Table(
+            [_("Tool type"), _("Loans"), _("Went overdue"), _("Overdue rate %")],
+            [
+                [
+                    _tool_name(t),
+                    t.loans,
+                    t.overdue,
+                    None if t.overdue_rate is None else round(t.overdue_rate * 100, 1),
+                ]
+                for t in tools
+            ],
+        ),
+        empty=not any(t.loans for t in tools),
+    )
+
+
+def bp_alerts_chart(weeks: Sequence[insights.AlertWeek]) -> Chart:
+    title = _("Blood-pressure alerts per week")
+    svg = charts.bar_chart(
+        chart_id="chart-bp-alerts",
+        title=title,
+        description=_(
+            "Staff alerts raised by blood-pressure readings each week: urgent readings, and "
+            "follow-up visits for residents living alone who measured high on several days."
+        ),
+        categories=[_week_label(w.week) for w in weeks],
+        series=[
+            charts.Series(_("Urgent"), [w.urgent for w in weeks]),
+            charts.Series(_("Follow-up visit"), [w.follow_up for w in weeks]),
+        ],
+        x_label=_("Week starting (Monday)"),
+        y_label=_("Alerts"),
+        bar_titles=[
+            _(
+                "Week of %(day)s: %(urgent)d urgent, %(follow_up)d follow-up",
+                day=w.week.isoformat(),
+                urgent=w.urgent,
+                follow_up=w.follow_up,
+            )
+            for w in weeks
+        ],
+        totals=[[str(w.total)] for w in weeks],
+        empty_text=_("No blood-pressure alerts in this range"),
+    )
+    return Chart(
+        slug="bp-alerts",
+        title=title,
+        explanation=_(
+            "Counts alerts, not readings: a second urgent reading while the first alert is "
+            "still open is the same alert. No reading values are shown here."
+        ),
+        svg=svg,
+        table=Table(
+            [_("Week starting"), _("Urgent"), _("Follow-up visit"), _("Alerts")],
+            [[w.week.isoformat(), w.urgent, w.follow_up, w.total] for w in weeks],
+        ),
+        empty=not any(w.total for w in weeks),
+    )
+
+
 CHARTS: dict[str, Callable[[Session, int, DateRange], Chart]] = {
     "occupancy": lambda s, site, within: occupancy_chart(
         insights.seat_occupancy(s, site_id=site, within=within)
@@ -276,6 +382,12 @@ CHARTS: dict[str, Callable[[Session, int, DateRange], Chart]] = {
     ),
     "no-shows": lambda s, site, within: no_show_chart(
         insights.no_show_rate_per_week(s, site_id=site, within=within)
+    ),
+    "loans": lambda s, site, within: loans_chart(
+        insights.loans_per_tool_type(s, site_id=site, within=within)
+    ),
+    "bp-alerts": lambda s, site, within: bp_alerts_chart(
+        insights.bp_alerts_per_week(s, site_id=site, within=within)
     ),
 }
 

@@ -13,7 +13,18 @@ from booking import insights
 from booking.db import Database
 from booking.errors import InvalidInput
 from booking.insights import DateRange
-from booking.models import Booking, BookingStatus, Site
+from booking.models import (
+    AlertSeverity,
+    Booking,
+    BookingStatus,
+    Item,
+    Loan,
+    LoanChannel,
+    LoanStatus,
+    Site,
+    StaffAlert,
+    ToolType,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MON, TUE, WED = 0, 1, 2
@@ -322,6 +333,105 @@ def test_insights_of_one_site_ignore_other_sites(any_database: Database, centre:
     assert [(w.decided, w.no_shows) for w in weeks] == [(0, 0)]
     assert rooms.rooms == [] and rooms.is_empty
     assert seats.seats == 0 and seats.is_empty
+
+
+# --- loans per tool type -------------------------------------------------------------------------
+
+
+def test_loans_are_counted_per_tool_type_with_how_many_went_overdue(
+    any_database: Database, centre: Centre
+) -> None:
+    with any_database.write() as session:
+        drill, ladder, cart = (
+            ToolType(site_id=centre.site_id, code=code, name_zh=zh, name_en=code)
+            for code, zh in (("drill", "电钻"), ("ladder", "折叠梯"), ("cart", "拖板车"))
+        )
+        session.add_all([drill, ladder, cart])
+        session.flush()
+        items = {}
+        for tool in (drill, ladder):
+            items[tool.code] = Item(
+                site_id=centre.site_id, tool_type_id=tool.id, asset_tag=f"T-{tool.code}"
+            )
+            session.add(items[tool.code])
+        session.flush()
+
+        def loan(tool: ToolType, day: date, *, overdue: bool, returned: bool = True) -> Loan:
+            starts = local(day, 10)
+            return Loan(
+                site_id=centre.site_id,
+                item_id=items[tool.code].id,
+                tool_type_id=tool.id,
+                resident_id=centre.residents[0],
+                channel=LoanChannel.LOCKER,
+                status=LoanStatus.RETURNED if returned else LoanStatus.OVERDUE,
+                started_at=starts,
+                due_at=starts + timedelta(days=3),
+                returned_at=starts + timedelta(days=5 if overdue else 2) if returned else None,
+                overdue_since=starts + timedelta(days=3) if overdue else None,
+            )
+
+        session.add_all(
+            [
+                loan(drill, date(2026, 11, 2), overdue=False),
+                loan(drill, date(2026, 11, 9), overdue=True),
+                loan(drill, date(2026, 11, 16), overdue=True, returned=False),
+                loan(drill, date(2026, 11, 20), overdue=False),
+                loan(ladder, date(2026, 11, 17), overdue=False),
+                # Before the range: not counted.
+                loan(ladder, date(2026, 10, 20), overdue=True),
+            ]
+        )
+
+    with any_database.read() as session:
+        found = insights.loans_per_tool_type(
+            session, site_id=centre.site_id, within=DateRange(date(2026, 11, 1), date(2026, 11, 22))
+        )
+
+    assert [(t.name_zh, t.loans, t.overdue) for t in found] == [
+        ("电钻", 4, 2),
+        ("折叠梯", 1, 0),
+        ("拖板车", 0, 0),
+    ]
+    assert [t.overdue_rate for t in found] == [0.5, 0.0, None]
+
+
+# --- blood-pressure alerts per week ----------------------------------------------------------------
+
+
+def test_blood_pressure_alerts_are_counted_per_local_week_and_kind(
+    any_database: Database, centre: Centre
+) -> None:
+    def alert(kind: str, at: datetime) -> StaffAlert:
+        return StaffAlert(
+            site_id=centre.site_id,
+            kind=kind,
+            severity=AlertSeverity.URGENT,
+            summary="Blood pressure measured",
+            created_at=at,
+        )
+
+    with any_database.write() as session:
+        session.add_all(
+            [
+                alert("bp.urgent", local(date(2026, 11, 10), 9)),
+                # Monday 16th 07:00 in Shanghai is Sunday 15th 23:00 in UTC.
+                alert("bp.urgent", local(date(2026, 11, 16), 7)),
+                alert("bp.follow_up", local(date(2026, 11, 18), 15)),
+                alert("bp.follow_up", local(date(2026, 11, 22), 20)),
+                alert("locker.door_left_open", local(date(2026, 11, 18), 15)),
+            ]
+        )
+
+    with any_database.read() as session:
+        weeks = insights.bp_alerts_per_week(
+            session, site_id=centre.site_id, within=DateRange(date(2026, 11, 9), date(2026, 11, 22))
+        )
+
+    assert [(w.week, w.urgent, w.follow_up) for w in weeks] == [
+        (date(2026, 11, 9), 1, 0),
+        (date(2026, 11, 16), 1, 2),
+    ]
 
 
 # --- the date range ------------------------------------------------------------------------------

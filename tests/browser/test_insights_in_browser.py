@@ -59,6 +59,15 @@ def test_the_insights_page_renders_its_charts(page: Page, page_problems: PagePro
     expect(no_shows.locator("g.bar")).to_have_count(8)
     expect(no_shows).to_contain_text("%")
     screenshot(page, "insights-03-no-shows")
+
+    loans = page.locator("svg#chart-loans")
+    loans.scroll_into_view_if_needed()
+    expect(loans.locator("g.bar")).to_have_count(7)  # the demo's tool types
+    bp_alerts = page.locator("svg#chart-bp-alerts")
+    bp_alerts.scroll_into_view_if_needed()
+    expect(bp_alerts.locator("g.bar")).to_have_count(8)
+    expect(bp_alerts.locator("g.legend")).to_contain_text("紧急")
+    screenshot(page, "insights-04-loans-and-alerts")
     assert page_problems.messages == []
 
 
@@ -71,4 +80,4 @@ def test_a_narrower_range_redraws_the_weekly_charts(page: Page) -> None:
     page.get_by_role("button", name="显示").click()
     expect(page.locator("svg#chart-rooms g.bar")).to_have_count(2)
     expect(page.locator("svg#chart-no-shows g.bar")).to_have_count(2)
-    screenshot(page, "insights-04-two-weeks")
+    screenshot(page, "insights-05-two-weeks")

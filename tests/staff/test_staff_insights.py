@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,21 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from booking import sites
-from booking.models import Booking, BookingStatus, Resident, Seat, Space, SpaceKind
+from booking.models import (
+    AlertSeverity,
+    Booking,
+    BookingStatus,
+    Item,
+    Loan,
+    LoanChannel,
+    LoanStatus,
+    Resident,
+    Seat,
+    Space,
+    SpaceKind,
+    StaffAlert,
+    ToolType,
+)
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 
@@ -34,7 +48,8 @@ def signed_in(demo: None, staff_auth: StaffActions) -> None:
 
 @pytest.fixture
 def history(app: Flask, demo: None) -> None:
-    """Last Tuesday: a used seat 10:00–11:00, a no-show, and one dance-room class."""
+    """Last Tuesday: a used seat 10:00–11:00, a no-show, one dance-room class, an overdue
+    drill loan and an urgent blood-pressure alert."""
     with app.app_context(), database().write() as session:
         site = sites.get_site_by_slug(session, "xinhua")
         resident = session.scalar(select(Resident).where(Resident.name == "王秀英"))
@@ -73,10 +88,34 @@ def history(app: Flask, demo: None) -> None:
                     status=BookingStatus.COMPLETED,
                     starts_at=local(LAST_TUESDAY, 9),
                     ends_at=local(LAST_TUESDAY, 10),
-                    purpose='=HYPERLINK("http://evil")',
                     **common,
                 ),
             ]
+        )
+        drill = session.scalar(select(Item).join(ToolType).where(ToolType.code == "drill"))
+        assert drill is not None
+        session.add(
+            Loan(
+                site_id=site.id,
+                item_id=drill.id,
+                tool_type_id=drill.tool_type_id,
+                resident_id=resident.id,
+                channel=LoanChannel.COUNTER,
+                status=LoanStatus.RETURNED,
+                started_at=local(LAST_TUESDAY, 9),
+                due_at=local(LAST_TUESDAY + timedelta(days=3), 9),
+                returned_at=local(LAST_TUESDAY + timedelta(days=4), 9),
+                overdue_since=local(LAST_TUESDAY + timedelta(days=3), 9),
+            )
+        )
+        session.add(
+            StaffAlert(
+                site_id=site.id,
+                kind="bp.urgent",
+                severity=AlertSeverity.URGENT,
+                summary="Blood pressure measured",
+                created_at=local(LAST_TUESDAY, 11),
+            )
         )
 
 
@@ -104,12 +143,12 @@ def test_the_nav_leads_to_insights(client: FlaskClient) -> None:
 
 
 @pytest.mark.usefixtures("signed_in", "history")
-def test_the_page_draws_the_three_booking_charts_as_accessible_svg(client: FlaskClient) -> None:
+def test_the_page_draws_every_chart_as_accessible_svg(client: FlaskClient) -> None:
     response = client.get("/staff/insights")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
-    for chart in ("occupancy", "rooms", "no-shows"):
+    for chart in ("occupancy", "rooms", "no-shows", "loans", "bp-alerts"):
         assert f'data-chart="{chart}"' in page
         svg = re.search(rf'<svg [^>]*id="chart-{chart}"[^>]*>(.*?)</svg>', page, re.S)
         assert svg, chart
@@ -133,7 +172,7 @@ def test_each_number_is_written_on_the_chart_not_only_coloured(client: FlaskClie
 @pytest.mark.usefixtures("signed_in")
 def test_an_empty_range_says_there_is_no_data(client: FlaskClient) -> None:
     page = client.get("/staff/insights").get_data(as_text=True)
-    assert page.count("此范围内还没有数据") == 3
+    assert page.count("此范围内还没有数据") == 5
 
 
 @pytest.mark.usefixtures("signed_in")
@@ -190,6 +229,22 @@ def test_the_occupancy_csv_has_a_row_per_weekday_and_hour(client: FlaskClient) -
     assert ["周二", "10:00", "1.0", "24.0", "4.2"] in rows
 
 
+@pytest.mark.usefixtures("signed_in", "history")
+def test_the_loans_csv_gives_each_tool_type_its_loans_and_overdue_rate(
+    client: FlaskClient,
+) -> None:
+    rows = csv_rows(client.get("/staff/insights/loans.csv?start=2026-11-16&end=2026-11-22"))
+    assert rows[0] == ["工具类型", "借出次数", "曾逾期", "逾期率 %"]
+    assert ["电钻", "1", "1", "100.0"] in rows
+    assert ["折叠梯", "0", "0", ""] in rows
+
+
+@pytest.mark.usefixtures("signed_in", "history")
+def test_the_blood_pressure_alerts_csv_counts_alerts_per_week(client: FlaskClient) -> None:
+    rows = csv_rows(client.get("/staff/insights/bp-alerts.csv?start=2026-11-16&end=2026-11-22"))
+    assert rows == [["周开始日期", "紧急", "上门随访", "提醒数"], ["2026-11-16", "1", "0", "1"]]
+
+
 @pytest.mark.usefixtures("signed_in")
 def test_csv_cells_that_look_like_formulas_are_made_text(app: Flask, client: FlaskClient) -> None:
     with app.app_context(), database().write() as session:
@@ -211,4 +266,5 @@ def test_the_default_range_is_this_week_and_the_seven_before(
     page = client.get("/staff/insights").get_data(as_text=True)
     # Tuesday 2026-11-24: from Monday 2026-10-05, so eight weeks with this one.
     assert 'value="2026-10-05"' in page and 'value="2026-11-24"' in page
-    assert page.count('<g class="bar">') == 2 * 8
+    # Eight weeks on each weekly chart, and the demo's seven tool types.
+    assert page.count('<g class="bar">') == 3 * 8 + 7
