@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
-from kiosk.touch import controllers, security, session
+from kiosk.touch import controllers, my_bookings, room_pages, seat_pages, security, session
 
 bp = Blueprint("touch", __name__, url_prefix="/kiosk")
 
@@ -23,3 +23,41 @@ bp.add_url_rule("/sign-in", "sign_in", controllers.sign_in, methods=["POST"])
 bp.add_url_rule("/sign-out", "sign_out", controllers.sign_out, methods=["POST"])
 bp.add_url_rule("/session/keepalive", "keepalive", controllers.keepalive, methods=["POST"])
 bp.add_url_rule("/language", "language", controllers.language, methods=["POST"])
+
+# Study seats, activity rooms and my bookings (issue 4).
+bp.add_url_rule("/seats", "seats", seat_pages.seat_map, methods=["GET"])
+bp.add_url_rule("/seats/<int:seat_id>", "seat", seat_pages.seat_page, methods=["GET"])
+bp.add_url_rule("/seats/book", "book_seat", seat_pages.book_seat, methods=["POST"])
+bp.add_url_rule("/seats/waitlist", "wait_for_seat", seat_pages.wait_for_seat, methods=["POST"])
+bp.add_url_rule("/seats/sit-now", "sit_now", seat_pages.sit_now, methods=["POST"])
+bp.add_url_rule("/rooms", "rooms", room_pages.timeline, methods=["GET"])
+bp.add_url_rule("/rooms/<int:space_id>/book", "room_form", room_pages.room_form, methods=["GET"])
+bp.add_url_rule("/rooms/<int:space_id>/book", "book_room", room_pages.book_room, methods=["POST"])
+bp.add_url_rule(
+    "/rooms/<int:space_id>/waitlist", "wait_for_room", room_pages.wait_for_room, methods=["POST"]
+)
+bp.add_url_rule("/bookings", "my_bookings", my_bookings.my_bookings, methods=["GET"])
+bp.add_url_rule(
+    "/bookings/<int:booking_id>", "booking_slip", my_bookings.booking_slip_page, methods=["GET"]
+)
+bp.add_url_rule(
+    "/bookings/<int:booking_id>/calendar.ics",
+    "booking_calendar",
+    my_bookings.booking_calendar,
+    methods=["GET"],
+)
+bp.add_url_rule(
+    "/bookings/<int:booking_id>/<action>",
+    "booking_action",
+    my_bookings.booking_action,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/waitlist/<int:entry_id>/leave", "leave_queue", my_bookings.leave_queue, methods=["POST"]
+)
+bp.add_url_rule(
+    "/notifications/<int:notification_id>/read",
+    "notice_read",
+    my_bookings.notice_read,
+    methods=["POST"],
+)

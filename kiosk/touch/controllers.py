@@ -15,6 +15,7 @@ from booking import auth_sessions, residents
 from booking.errors import DomainError
 from kiosk import i18n
 from kiosk.extensions import clock, database
+from kiosk.touch import my_bookings
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.messages import message_for
 
@@ -37,6 +38,11 @@ SERVICES = (
     Service("blood-pressure", "heart", _l("Blood pressure"), _l("Measure and keep your readings")),
 )
 SERVICES_BY_SLUG = {s.slug: s for s in SERVICES}
+# Services whose screens have landed: the tile leads to them instead of "coming soon".
+SERVICE_PAGES = {
+    "study": "touch.seats",
+    "rooms": "touch.rooms",
+}
 
 PHONE_HELP = _l("Please enter your 11-digit mobile phone number.")
 PIN_HELP = _l("Your PIN is 4 to 6 digits. Please enter it again.")
@@ -56,13 +62,16 @@ def service(service: str) -> ResponseReturnValue:
     found = SERVICES_BY_SLUG.get(service)
     if found is None:
         abort(404)
+    if service in SERVICE_PAGES:
+        return redirect(url_for(SERVICE_PAGES[service]))
     return render_template("touch/coming_soon.html", service=found)
 
 
 def sign_in_form() -> ResponseReturnValue:
+    next_page = _safe_next(request.args.get("next", ""))
     if kiosk_session.current_resident() is not None:
-        return redirect(url_for("touch.home"))
-    return render_template("touch/sign_in.html")
+        return redirect(next_page)
+    return render_template("touch/sign_in.html", next_page=next_page)
 
 
 def sign_in() -> ResponseReturnValue:
@@ -96,13 +105,21 @@ def sign_in() -> ResponseReturnValue:
         kiosk_session.forget_token()
         return _sign_in_error(message_for(failure, timezone=site.timezone), failure.status)
     kiosk_session.remember_token(token)
-    return redirect(url_for("touch.home"))
+    # Sent here from a page that needs a resident: back to it, signed in. Otherwise news
+    # about their bookings (approved, rejected, an offer) is the first thing they see.
+    next_page = request.form.get("next", "") or my_bookings.landing_after_sign_in(
+        resident.id, site.id
+    )
+    return redirect(_safe_next(next_page or ""))
 
 
 def _sign_in_error(message: str, status: int, field: str = "phone") -> ResponseReturnValue:
     # The phone is not echoed back: a kiosk screen never shows one, and an unknown phone
     # and a wrong PIN must look exactly alike.
-    return render_template("touch/sign_in.html", error=message, focus=field), status
+    next_page = _safe_next(request.form.get("next", ""))
+    return render_template(
+        "touch/sign_in.html", error=message, focus=field, next_page=next_page
+    ), status
 
 
 def sign_out() -> ResponseReturnValue:

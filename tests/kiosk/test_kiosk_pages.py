@@ -57,7 +57,7 @@ def test_home_shows_the_site_name_and_the_four_services(client: FlaskClient, dem
         assert f'<span class="tile-title">{title}</span>' in page
 
 
-@pytest.mark.parametrize("service", ["tools", "study", "rooms", "blood-pressure"])
+@pytest.mark.parametrize("service", ["tools"])
 def test_each_service_page_says_plainly_it_is_coming_soon(
     client: FlaskClient, demo: None, service: str
 ) -> None:

@@ -1,0 +1,144 @@
+"""A resident's booking as the kiosk shows it: words, times, and the buttons that apply now.
+
+Which buttons show follows the booking rules (check-in window, before the start, an open
+offer), so a resident is offered only what the domain would accept at this moment; the
+domain still decides when the button is pressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from booking import booking_rules
+from booking.models import Booking, BookingStatus, Seat, Site, Space, SpaceKind
+from kiosk.touch import booking_slip, booking_words
+from kiosk.touch.booking_words import StatusWord
+
+# The buttons of a booking, in the order they are shown; each maps to one domain call.
+CHECK_IN = "check-in"
+STEP_OUT = "step-out"
+COME_BACK = "come-back"
+LEAVE = "leave"
+CANCEL = "cancel"
+ACCEPT = "accept"
+DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class SeatFeatures:
+    power: bool
+    window: bool
+    quiet: bool
+
+
+@dataclass(frozen=True)
+class BookingView:
+    id: int
+    reference: str
+    what: str
+    where: str
+    when: str
+    starts_at: datetime
+    ends_at: datetime
+    status: BookingStatus
+    word: StatusWord
+    is_seat: bool
+    space_kind: SpaceKind
+    features: SeatFeatures | None
+    headcount: int
+    purpose: str
+    reason: str
+    walk_in: bool
+    actions: list[str] = field(default_factory=list)
+    note: str = ""  # when check-in opens, until when a seat is kept, until when an offer holds
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (
+            BookingStatus.HELD,
+            BookingStatus.PENDING,
+            BookingStatus.CONFIRMED,
+            BookingStatus.CHECKED_IN,
+            BookingStatus.ON_LEAVE,
+        )
+
+
+def view_of(session: Session, booking: Booking, site: Site, now: datetime) -> BookingView:
+    space = session.get_one(Space, booking.space_id)
+    seat = session.get(Seat, booking.seat_id) if booking.seat_id is not None else None
+    rules = booking_rules.rules_for(session, space)
+    actions, note = _actions(booking, rules, now, site.timezone)
+    return BookingView(
+        id=booking.id,
+        reference=booking_slip.reference(site.slug, booking.id),
+        what=booking_words.what(space, seat),
+        where=booking_words.in_language(site.name_zh, site.name_en),
+        when=booking_words.period_text(booking.starts_at, booking.ends_at, site.timezone),
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        status=booking.status,
+        word=booking_words.status_word(booking.status),
+        is_seat=seat is not None,
+        space_kind=space.kind,
+        features=SeatFeatures(seat.has_power, seat.by_window, seat.quiet_zone) if seat else None,
+        headcount=booking.headcount,
+        purpose=booking.purpose,
+        reason=booking.reason if booking.status is BookingStatus.REJECTED else "",
+        walk_in=booking.walk_in,
+        actions=actions,
+        note=note,
+    )
+
+
+def _actions(
+    booking: Booking, rules: booking_rules.Rules, now: datetime, timezone: str
+) -> tuple[list[str], str]:
+    status = booking.status
+    at = booking_words.clock_time
+    if status is BookingStatus.HELD:
+        if booking.hold_expires_at is not None and now >= booking.hold_expires_at:
+            return [], ""
+        until = at(booking.hold_expires_at, timezone) if booking.hold_expires_at else ""
+        return [ACCEPT, DECLINE], _note_offer(until)
+    if status is BookingStatus.PENDING:
+        return ([CANCEL] if now < booking.starts_at else []), ""
+    if status is BookingStatus.CONFIRMED:
+        actions: list[str] = []
+        note = ""
+        if booking.seat_id is not None:
+            opens = booking.starts_at - timedelta(minutes=rules.check_in_early_minutes)
+            closes = booking.starts_at + timedelta(minutes=rules.check_in_late_minutes)
+            if opens <= now < closes:
+                actions.append(CHECK_IN)
+                note = _note_check_in_until(at(closes, timezone))
+            elif now < opens:
+                note = _note_check_in_from(at(opens, timezone), at(closes, timezone))
+        if now < booking.starts_at:
+            actions.append(CANCEL)
+        return actions, note
+    if status is BookingStatus.CHECKED_IN:
+        return ([STEP_OUT] if now < booking.ends_at else []) + [LEAVE], ""
+    if status is BookingStatus.ON_LEAVE and booking.leave_started_at is not None:
+        kept = booking.leave_started_at + timedelta(minutes=rules.max_leave_minutes)
+        return [COME_BACK, LEAVE], _note_kept(at(kept, timezone))
+    return [], ""
+
+
+def _note_offer(until: str) -> str:
+    return str(_("Kept for you until %(time)s.", time=until))
+
+
+def _note_check_in_until(until: str) -> str:
+    return str(_("Please check in by %(time)s, or the seat goes to others.", time=until))
+
+
+def _note_check_in_from(opens: str, closes: str) -> str:
+    return str(_("Check in here between %(opens)s and %(closes)s.", opens=opens, closes=closes))
+
+
+def _note_kept(until: str) -> str:
+    return str(_("Your seat is kept until %(time)s. Tap “I am back” when you return.", time=until))
