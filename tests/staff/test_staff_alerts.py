@@ -1,0 +1,317 @@
+"""The console's alerts inbox: urgent first in plain words, acknowledge and resolve with notes,
+resolved history, and the live stream of new alerts."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from booking import alerts
+from booking.clock import FrozenClock
+from booking.models import AlertSeverity, AlertStatus, AuditEntry, Site, StaffAlert
+from kiosk.extensions import database
+from tests.conftest import StaffActions
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+
+@pytest.fixture
+def english(client: FlaskClient, staff_auth: StaffActions) -> StaffActions:
+    """Signed in as zhao, reading the console in English."""
+    staff_auth.sign_in()
+    client.post("/staff/language", data={"locale": "en", "csrf_token": staff_auth.csrf_token()})
+    return staff_auth
+
+
+def raise_alert(
+    app: Flask,
+    clock: FrozenClock,
+    kind: str = "locker.door_left_open",
+    severity: AlertSeverity = AlertSeverity.WARNING,
+    summary: str = "locker-a: compartment 3 left open",
+    subject: str = "device:locker-a",
+    site_slug: str = "xinhua",
+) -> int:
+    with app.app_context(), database().write() as session:
+        site = session.scalars(select(Site).where(Site.slug == site_slug)).one()
+        return alerts.raise_alert(
+            session,
+            site_id=site.id,
+            kind=kind,
+            severity=severity,
+            summary=summary,
+            subject=subject,
+            dedupe_key=f"{kind}:{summary}",
+            now=clock.now(),
+        ).id
+
+
+def alert(app: Flask, alert_id: int) -> StaffAlert:
+    with app.app_context(), database().read() as session:
+        found = session.get_one(StaffAlert, alert_id)
+        session.expunge(found)
+        return found
+
+
+def listed_ids(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'data-alert-id="(\d+)"', page)]
+
+
+def test_the_inbox_lists_urgent_alerts_first_then_newest(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    older = raise_alert(app, clock, summary="door 1")
+    urgent = raise_alert(app, clock, "bp.urgent", AlertSeverity.URGENT, "see the resident")
+    newer = raise_alert(app, clock, summary="door 2")
+    page = client.get("/staff/alerts").get_data(as_text=True)
+    assert listed_ids(page) == [urgent, newer, older]
+
+
+def test_the_inbox_words_the_kind_and_links_the_subject(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    raise_alert(app, clock, "bp.urgent", AlertSeverity.URGENT, "see them", subject="resident:1")
+    clock.advance(timedelta(minutes=5))
+    page = client.get("/staff/alerts").get_data(as_text=True)
+    assert "Blood pressure: urgent reading" in page
+    assert "Urgent" in page  # the severity in words, not only in colour
+    assert 'href="/staff/residents/1"' in page
+    assert "5 minutes ago" in page
+
+
+def test_an_unknown_kind_is_shown_as_its_code(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    raise_alert(app, clock, kind="boiler.too_hot")
+    assert "boiler.too_hot" in client.get("/staff/alerts").get_data(as_text=True)
+
+
+def test_alerts_of_another_site_are_not_shown(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    with app.app_context(), database().write() as session:
+        session.add(Site(slug="other", name_zh="别处", name_en="Elsewhere"))
+    raise_alert(app, clock, summary="far away door", site_slug="other")
+    assert "far away door" not in client.get("/staff/alerts").get_data(as_text=True)
+
+
+def test_acknowledging_marks_the_alert_taken_and_keeps_the_note(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    alert_id = raise_alert(app, clock)
+    response = client.post(
+        f"/staff/alerts/{alert_id}/acknowledge",
+        data={"note": "going now", "csrf_token": english.csrf_token()},
+    )
+    assert response.status_code == 303
+    found = alert(app, alert_id)
+    assert found.status is AlertStatus.ACKNOWLEDGED
+    assert "zhao] going now" in found.note
+    assert "Someone is on it" in client.get("/staff/alerts").get_data(as_text=True)
+
+
+def test_resolving_needs_a_note_and_changes_nothing_without_one(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    alert_id = raise_alert(app, clock)
+    response = client.post(
+        f"/staff/alerts/{alert_id}/resolve",
+        data={"note": "   ", "csrf_token": english.csrf_token()},
+    )
+    assert response.status_code == 400
+    assert "Say what was done." in response.get_data(as_text=True)
+    assert alert(app, alert_id).status is AlertStatus.OPEN
+
+
+def test_resolving_with_a_note_closes_the_alert_and_audits_it(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    alert_id = raise_alert(app, clock)
+    response = client.post(
+        f"/staff/alerts/{alert_id}/resolve",
+        data={"note": "door shut, nothing missing", "csrf_token": english.csrf_token()},
+    )
+    assert response.status_code == 303
+    assert alert(app, alert_id).status is AlertStatus.RESOLVED
+    assert alert_id not in listed_ids(client.get("/staff/alerts").get_data(as_text=True))
+    with app.app_context(), database().read() as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.subject == f"alert:{alert_id}")
+        ).all()
+    assert actions == ["alert.resolved"]
+
+
+def test_resolving_twice_says_it_was_already_resolved(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    alert_id = raise_alert(app, clock)
+    token = english.csrf_token()
+    client.post(f"/staff/alerts/{alert_id}/resolve", data={"note": "done", "csrf_token": token})
+    again = client.post(
+        f"/staff/alerts/{alert_id}/resolve",
+        data={"note": "done", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "This alert was already resolved." in again.get_data(as_text=True)
+
+
+def test_acting_on_an_alert_without_a_csrf_token_is_refused(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    alert_id = raise_alert(app, clock)
+    response = client.post(f"/staff/alerts/{alert_id}/resolve", data={"note": "done"})
+    assert response.status_code == 400
+    assert alert(app, alert_id).status is AlertStatus.OPEN
+
+
+def test_acting_on_an_alert_of_another_site_is_not_found(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    with app.app_context(), database().write() as session:
+        session.add(Site(slug="other", name_zh="别处", name_en="Elsewhere"))
+    alert_id = raise_alert(app, clock, site_slug="other")
+    response = client.post(
+        f"/staff/alerts/{alert_id}/resolve", data={"note": "x", "csrf_token": english.csrf_token()}
+    )
+    assert response.status_code == 404
+    assert alert(app, alert_id).status is AlertStatus.OPEN
+
+
+def resolve(client: FlaskClient, staff: StaffActions, alert_id: int) -> None:
+    client.post(
+        f"/staff/alerts/{alert_id}/resolve", data={"note": "ok", "csrf_token": staff.csrf_token()}
+    )
+
+
+def test_the_history_lists_resolved_alerts_filtered_by_kind(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    door = raise_alert(app, clock, summary="door history")
+    offline = raise_alert(app, clock, "device.offline", summary="locker-b went offline")
+    raise_alert(app, clock, summary="still open door")
+    resolve(client, english, door)
+    resolve(client, english, offline)
+    page = client.get("/staff/alerts/history").get_data(as_text=True)
+    assert "door history" in page and "locker-b went offline" in page
+    assert "still open door" not in page
+    filtered = client.get("/staff/alerts/history?kind=device.offline").get_data(as_text=True)
+    assert "locker-b went offline" in filtered and "door history" not in filtered
+
+
+def test_the_history_filters_by_local_date_of_resolution(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    door = raise_alert(app, clock, summary="resolved on the 24th")
+    resolve(client, english, door)
+    on_day = client.get("/staff/alerts/history?date_from=2026-11-24&date_to=2026-11-24")
+    assert "resolved on the 24th" in on_day.get_data(as_text=True)
+    later = client.get("/staff/alerts/history?date_from=2026-11-25")
+    assert "resolved on the 24th" not in later.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["kind=nonsense", "date_from=yesterday", "date_from=2026-11-25&date_to=2026-11-24", "page=0"],
+)
+def test_a_bad_history_filter_is_refused_with_a_message(
+    client: FlaskClient, english: StaffActions, query: str
+) -> None:
+    response = client.get(f"/staff/alerts/history?{query}")
+    assert response.status_code == 400
+    assert 'class="errors"' in response.get_data(as_text=True)
+
+
+# --- the live stream --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def short_stream(app: Flask) -> None:
+    """One poll per stream: the test client reads it to its end at once."""
+    app.config.update(STAFF_ALERT_STREAM_SECONDS=0, STAFF_ALERT_POLL_SECONDS=0)
+
+
+def stream_events(client: FlaskClient, url: str, **headers: str) -> list[dict[str, object]]:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    events = []
+    for block in response.get_data(as_text=True).split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if fields.get("event") == "alert":
+            events.append({"event_id": fields["id"], **json.loads(fields["data"])})
+    return events
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_the_stream_sends_alerts_raised_after_the_page_was_shown(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    raise_alert(app, clock, summary="on the page already")
+    page = client.get("/staff/alerts").get_data(as_text=True)
+    stream_url = re.search(r'data-stream="([^"]+)"', page)
+    assert stream_url is not None
+    new = raise_alert(app, clock, "locker.forced_open", AlertSeverity.URGENT, "forced!")
+    events = stream_events(client, stream_url.group(1).replace("&amp;", "&"))
+    assert new in [e["id"] for e in events]
+    sent = next(e for e in events if e["id"] == new)
+    assert sent["rank"] == 0
+    assert sent["event_id"] == str(new)  # where a reconnect resumes
+    assert f'id="alert-{new}"' in str(sent["html"])
+    assert "Locker door forced open" in str(sent["announce"])
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_a_reconnecting_stream_resumes_from_the_last_event_id(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    first = raise_alert(app, clock, summary="alpha")
+    second = raise_alert(app, clock, summary="beta")
+    events = stream_events(client, "/staff/alerts/stream?after=0", **{"Last-Event-ID": str(first)})
+    assert second in [e["id"] for e in events]
+    assert events[-1]["event_id"] == str(second)
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_the_stream_looks_a_little_back_for_alerts_committed_late(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    # An alert whose transaction committed after a higher id was already sent: the
+    # browser drops the ones it shows already, by id.
+    late = raise_alert(app, clock, summary="gamma")
+    seen = raise_alert(app, clock, summary="delta")
+    events = stream_events(client, f"/staff/alerts/stream?after={seen}")
+    assert [e["id"] for e in events] == [late, seen]
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_the_stream_leaves_out_resolved_alerts(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    alert_id = raise_alert(app, clock, summary="gone already")
+    resolve(client, english, alert_id)
+    assert stream_events(client, "/staff/alerts/stream?after=0") == []
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_the_stream_tells_the_browser_when_to_reconnect(
+    client: FlaskClient, english: StaffActions
+) -> None:
+    body = client.get("/staff/alerts/stream").get_data(as_text=True)
+    assert body.startswith("retry: ")
+
+
+def test_the_stream_refuses_a_bad_last_event_id(client: FlaskClient, english: StaffActions) -> None:
+    assert client.get("/staff/alerts/stream?after=abc").status_code == 400
+    response = client.get("/staff/alerts/stream", headers={"Last-Event-ID": "-1"})
+    assert response.status_code == 400
+
+
+def test_the_stream_is_for_signed_in_staff_only(client: FlaskClient) -> None:
+    response = client.get("/staff/alerts/stream")
+    assert response.status_code == 302
