@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import residents, staff
+from booking import health, residents, staff
 from booking.models import (
     Booking,
     BookingStatus,
+    ConsentChannel,
+    HealthConsent,
     Item,
     Resident,
     Seat,
@@ -138,6 +140,7 @@ def seed(session: Session, *, now: datetime) -> list[DemoLogin]:
                 role=role,
                 now=now,
             )
+    _seed_health_consent(session, site, now)
     logins = [
         DemoLogin(f"resident {name}", phone, pin) for name, phone, pin, *_ in DEMO_RESIDENTS[:2]
     ]
@@ -146,6 +149,31 @@ def seed(session: Session, *, now: datetime) -> list[DemoLogin]:
         for username, display, pw, role in DEMO_STAFF
     ]
     return logins
+
+
+# Residents who agreed to keep their blood-pressure readings (on paper, at registration).
+HEALTH_CONSENTS = ("13800000001",)
+
+
+def _seed_health_consent(session: Session, site: Site, now: datetime) -> None:
+    """Consent for the demo residents who have never had a consent record: one who later
+    withdrew is not signed up again by seeding twice."""
+    for phone in HEALTH_CONSENTS:
+        resident = session.scalar(select(Resident).where(Resident.phone == phone))
+        if resident is None:
+            continue
+        ever = session.scalar(
+            select(HealthConsent.id).where(HealthConsent.resident_id == resident.id).limit(1)
+        )
+        if ever is None:
+            health.give_consent(
+                session,
+                resident_id=resident.id,
+                site_id=site.id,
+                channel=ConsentChannel.PAPER,
+                now=now,
+                actor="system:demo",
+            )
 
 
 def _seed_spaces(session: Session, site: Site) -> None:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
-from kiosk.touch import controllers, my_bookings, room_pages, seat_pages, security, session
+import kiosk.touch.health_pages as health_pages
+from kiosk.touch import (
+    controllers,
+    lending_pages,
+    my_bookings,
+    room_pages,
+    seat_pages,
+    security,
+    session,
+)
 
 bp = Blueprint("touch", __name__, url_prefix="/kiosk")
 
@@ -23,6 +32,24 @@ bp.add_url_rule("/sign-in", "sign_in", controllers.sign_in, methods=["POST"])
 bp.add_url_rule("/sign-out", "sign_out", controllers.sign_out, methods=["POST"])
 bp.add_url_rule("/session/keepalive", "keepalive", controllers.keepalive, methods=["POST"])
 bp.add_url_rule("/language", "language", controllers.language, methods=["POST"])
+
+# Blood pressure (issue 6); a fixed path wins over "/services/<service>"'s "coming soon".
+BP = "/services/blood-pressure"
+bp.add_url_rule(BP, "health", health_pages.overview, methods=["GET"])
+bp.add_url_rule(f"{BP}/consent", "health_consent", health_pages.give_consent, methods=["POST"])
+bp.add_url_rule(f"{BP}/decline", "health_decline", health_pages.decline_consent, methods=["POST"])
+bp.add_url_rule(f"{BP}/measure", "health_measure", health_pages.measure, methods=["POST"])
+bp.add_url_rule(f"{BP}/measure/<int:pairing_id>", "health_waiting", health_pages.waiting)
+bp.add_url_rule(
+    f"{BP}/measure/<int:pairing_id>/status", "health_status", health_pages.waiting_status
+)
+bp.add_url_rule(
+    f"{BP}/measure/<int:pairing_id>/cancel", "health_cancel", health_pages.cancel, methods=["POST"]
+)
+bp.add_url_rule(f"{BP}/readings/<int:reading_id>", "health_reading", health_pages.reading)
+bp.add_url_rule(f"{BP}/history", "health_history", health_pages.history)
+bp.add_url_rule(f"{BP}/withdraw", "health_withdraw_form", health_pages.withdraw_form)
+bp.add_url_rule(f"{BP}/withdraw", "health_withdraw", health_pages.withdraw, methods=["POST"])
 
 # Study seats, activity rooms and my bookings (issue 4).
 bp.add_url_rule("/seats", "seats", seat_pages.seat_map, methods=["GET"])
@@ -59,5 +86,33 @@ bp.add_url_rule(
     "/notifications/<int:notification_id>/read",
     "notice_read",
     my_bookings.notice_read,
+    methods=["POST"],
+)
+
+# Borrowing and returning tools (issue 5).
+bp.add_url_rule("/tools", "tools", lending_pages.catalogue, methods=["GET"])
+bp.add_url_rule(
+    "/tools/<int:tool_type_id>/borrow", "borrow_tool", lending_pages.borrow, methods=["POST"]
+)
+bp.add_url_rule("/tools/pickup/<int:reservation_id>", "tool_pickup", lending_pages.pickup)
+bp.add_url_rule(
+    "/tools/pickup/<int:reservation_id>/status", "tool_pickup_status", lending_pages.pickup_status
+)
+bp.add_url_rule("/tools/loans/<int:loan_id>/slip", "tool_slip", lending_pages.slip)
+bp.add_url_rule("/tools/mine", "tools_mine", lending_pages.my_loans, methods=["GET"])
+bp.add_url_rule(
+    "/tools/loans/<int:loan_id>/return", "return_tool", lending_pages.give_back, methods=["POST"]
+)
+bp.add_url_rule("/tools/return/<int:return_id>", "tool_return", lending_pages.return_page)
+bp.add_url_rule(
+    "/tools/return/<int:return_id>/status", "tool_return_status", lending_pages.return_status
+)
+bp.add_url_rule(
+    "/tools/loans/<int:loan_id>/condition", "tool_condition_form", lending_pages.condition_form
+)
+bp.add_url_rule(
+    "/tools/loans/<int:loan_id>/condition",
+    "tool_condition",
+    lending_pages.report_condition,
     methods=["POST"],
 )

@@ -1,0 +1,89 @@
+"""The blood-pressure trend chart, drawn on the server as SVG geometry (no script, no remote
+asset): the kiosk's history page and the console's resident page render the same chart.
+
+Systolic and diastolic are told apart by line style and marker shape as well as colour, and
+the chart always sits beside a table of the same readings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from booking.models import BpReading
+
+WIDTH = 960
+HEIGHT = 420
+LEFT, RIGHT, TOP, BOTTOM = 80, 24, 24, 56
+# The guideline's "high" thresholds, drawn as dashed reference lines.
+REFERENCE_LINES = (140, 90)
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    value: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    systolic: list[Point]
+    diastolic: list[Point]
+    y_ticks: list[Tick]
+    references: list[Tick]
+    x_labels: list[tuple[float, str]]
+    plot: tuple[int, int, int, int]  # left, top, right, bottom
+
+    @staticmethod
+    def polyline(points: Sequence[Point]) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in points)
+
+
+def trend_chart(readings: Sequence[BpReading], timezone: str) -> Chart | None:
+    """The chart of ``readings`` (any order; drawn oldest to newest), or None if empty."""
+    if not readings:
+        return None
+    ordered = sorted(readings, key=lambda r: (r.measured_at, r.id))
+    low = min(50.0, min(r.diastolic for r in ordered) - 10)
+    high = max(200.0, max(r.systolic for r in ordered) + 10)
+    low, high = 10 * (low // 10), 10 * -(-high // 10)
+    left, top, right, bottom = LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM
+
+    def y_of(value: float) -> float:
+        return bottom - (value - low) / (high - low) * (bottom - top)
+
+    step = (right - left) / max(len(ordered) - 1, 1)
+
+    def x_of(index: int) -> float:
+        return left + (index * step if len(ordered) > 1 else (right - left) / 2)
+
+    zone = ZoneInfo(timezone)
+    systolic = [Point(x_of(i), y_of(r.systolic), r.systolic) for i, r in enumerate(ordered)]
+    diastolic = [Point(x_of(i), y_of(r.diastolic), r.diastolic) for i, r in enumerate(ordered)]
+    ticks = [Tick(y_of(v), str(int(v))) for v in range(int(low), int(high) + 1, 20)]
+    references = [Tick(y_of(v), str(v)) for v in REFERENCE_LINES]
+    # A date under the first, the last and every fifth reading: enough to read the trend.
+    labels = [
+        (x_of(i), _day(r.measured_at, zone))
+        for i, r in enumerate(ordered)
+        if i in (0, len(ordered) - 1) or (i % 5 == 0 and len(ordered) - 1 - i >= 3)
+    ]
+    return Chart(
+        WIDTH, HEIGHT, systolic, diastolic, ticks, references, labels, (left, top, right, bottom)
+    )
+
+
+def _day(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local.month}/{local.day}"
