@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from booking import lending
 from booking.errors import InvalidInput, NotFound
 from booking.models import (
     OPEN_LOAN_STATUSES,
     Item,
+    LendingAction,
     LendingEvent,
     Loan,
     LoanChannel,
@@ -29,6 +31,7 @@ from booking.models import (
     Resident,
     ResidentMembership,
     Site,
+    StaffAccount,
     ToolType,
 )
 from booking.residents import normalise_phone
@@ -38,6 +41,12 @@ MAX_PAGE_SIZE = 500
 MAX_QUERY_LENGTH = 60
 MAX_REASON_LENGTH = 300
 HISTORY_LIMIT = 200
+
+
+class NotAMember(NotFound):
+    """Nobody of this centre has that phone number (counter lending looks residents up by it)."""
+
+    code = "resident_not_member"
 
 
 def _like(text: str) -> str:
@@ -353,6 +362,18 @@ def item_by_tag(session: Session, *, site_id: int, asset_tag: str) -> Item | Non
     )
 
 
+def member_by_phone(session: Session, *, site_id: int, phone: str) -> Resident | None:
+    """The site's member with this phone number, however staff typed it (spaces, +86)."""
+    digits = normalise_phone(phone)
+    if not digits.isdigit() or len(digits) > 20:
+        return None
+    return session.scalar(
+        select(Resident)
+        .join(ResidentMembership)
+        .where(Resident.phone == digits, ResidentMembership.site_id == site_id)
+    )
+
+
 def tool_types(session: Session, *, site_id: int) -> list[ToolType]:
     return list(
         session.scalars(select(ToolType).where(ToolType.site_id == site_id).order_by(ToolType.id))
@@ -378,4 +399,30 @@ def counter_items(session: Session, *, site_id: int) -> list[Item]:
             .where(Item.site_id == site_id, Item.locker_device_id.is_(None))
             .order_by(Item.tool_type_id, Item.asset_tag)
         )
+    )
+
+
+def record_maintenance_open(
+    session: Session,
+    *,
+    staff: StaffAccount,
+    item: Item,
+    reason: str,
+    command_id: str,
+    now: datetime,
+) -> LendingEvent:
+    """Write into the item's history that staff had its compartment opened, and why (the
+    audit entry and the command are :func:`devices.maintenance.open_for_maintenance`'s)."""
+    return lending.record(
+        session,
+        item=item,
+        action=LendingAction.MAINTENANCE_OPEN,
+        actor=lending.staff_actor(staff),
+        now=now,
+        command_id=command_id,
+        detail={
+            "reason": reason.strip()[:MAX_REASON_LENGTH],
+            "device_id": item.locker_device_id,
+            "compartment": item.compartment,
+        },
     )

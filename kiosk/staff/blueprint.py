@@ -9,9 +9,27 @@ import werkzeug.exceptions
 from flask import Blueprint, g, request
 
 from booking.errors import NotFound
-from kiosk.staff import accounts, auth, nav, overview, residents
+from kiosk.staff import (
+    accounts,
+    alert_stream,
+    alerts,
+    audit_log,
+    auth,
+    devices_board,
+    nav,
+    overview,
+    residents,
+)
+from kiosk.staff import health as health_pages
+from kiosk.staff import lending as lending_pages
 from kiosk.staff.forms import LanguageForm, SignOutForm
 from kiosk.staff.insights import insights_csv, insights_page
+from kiosk.staff.resident_page import (
+    lift_lending_suspension,
+    lift_seat_suspension,
+    readings,
+    resident,
+)
 
 bp = Blueprint(
     "staff",
@@ -29,10 +47,78 @@ bp.add_url_rule("/password", "change_password", auth.change_password, methods=["
 bp.add_url_rule("/language", "choose_language", auth.choose_language, methods=["POST"])
 bp.add_url_rule("/", "overview", overview.overview)
 bp.add_url_rule("/residents", "residents", residents.residents)
-bp.add_url_rule("/residents/<int:resident_id>", "resident", residents.resident)
+bp.add_url_rule("/residents/<int:resident_id>", "resident", resident)
+bp.add_url_rule(
+    "/residents/<int:resident_id>/seat-suspensions/<int:suspension_id>/lift",
+    "resident_lift_seat_suspension",
+    lift_seat_suspension,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/residents/<int:resident_id>/lending-suspensions/<int:suspension_id>/lift",
+    "resident_lift_lending_suspension",
+    lift_lending_suspension,
+    methods=["POST"],
+)
+bp.add_url_rule("/residents/<int:resident_id>/readings", "resident_readings", readings)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)
+bp.add_url_rule("/alerts", "alerts", alerts.inbox)
+bp.add_url_rule("/alerts/stream", "alerts_stream", alert_stream.stream)
+bp.add_url_rule("/alerts/history", "alerts_history", alerts.history)
+bp.add_url_rule(
+    "/alerts/<int:alert_id>/acknowledge", "alert_acknowledge", alerts.acknowledge, methods=["POST"]
+)
+bp.add_url_rule("/alerts/<int:alert_id>/resolve", "alert_resolve", alerts.resolve, methods=["POST"])
+bp.add_url_rule("/devices", "devices", devices_board.board)
+bp.add_url_rule(
+    "/devices/<device_id>/compartments/<int:compartment>/open",
+    "device_maintenance_open",
+    devices_board.maintenance_open,
+    methods=["POST"],
+)
+bp.add_url_rule("/audit", "audit_log", audit_log.audit_log)
+bp.add_url_rule("/health", "health", health_pages.overview)
+bp.add_url_rule("/health/settings", "health_settings", health_pages.save_settings, methods=["POST"])
+bp.add_url_rule("/health/residents/<int:resident_id>", "health_resident", health_pages.resident)
+bp.add_url_rule(
+    "/health/residents/<int:resident_id>/fhir.json", "health_export", health_pages.export
+)
+bp.add_url_rule(
+    "/health/alerts/<int:alert_id>/acknowledge",
+    "health_alert_acknowledge",
+    health_pages.acknowledge,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/health/alerts/<int:alert_id>/note", "health_alert_note", health_pages.add_note, methods=["POST"]
+)
+bp.add_url_rule(
+    "/health/alerts/<int:alert_id>/resolve",
+    "health_alert_resolve",
+    health_pages.resolve,
+    methods=["POST"],
+)
+bp.add_url_rule("/lending", "lending", lending_pages.records)
+bp.add_url_rule("/lending/records.csv", "lending_csv", lending_pages.records_csv)
+bp.add_url_rule("/lending/overdue", "lending_overdue", lending_pages.overdue)
+bp.add_url_rule("/lending/counter", "lending_counter", lending_pages.counter)
+bp.add_url_rule("/lending/items/<int:item_id>", "lending_item", lending_pages.item)
+bp.add_url_rule(
+    "/lending/items/<int:item_id>/lend", "lending_lend", lending_pages.lend, methods=["POST"]
+)
+bp.add_url_rule(
+    "/lending/items/<int:item_id>/maintenance-open",
+    "lending_maintenance_open",
+    lending_pages.maintenance_open,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/lending/loans/<int:loan_id>/return", "lending_return", lending_pages.take_back,
+    methods=["POST"],
+)  # fmt: skip
+bp.add_url_rule("/lending/residents/<int:resident_id>", "lending_resident", lending_pages.resident)
 
 
 @bp.errorhandler(NotFound)

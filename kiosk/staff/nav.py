@@ -19,8 +19,13 @@ class NavEntry:
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("staff.overview", _l("Overview")),
+    NavEntry("staff.alerts", _l("Alerts")),
+    NavEntry("staff.devices", _l("Devices")),
     NavEntry("staff.residents", _l("Residents")),
+    NavEntry("staff.health", _l("Health")),
+    NavEntry("staff.lending", _l("Lending records")),
     NavEntry("staff.insights", _l("Insights")),
+    NavEntry("staff.audit_log", _l("Audit log")),
     NavEntry("staff.accounts", _l("Staff accounts"), admin_only=True),
 )
 

@@ -1,0 +1,399 @@
+"""The console's lending pages: the records with filters and CSV, the overdue list, one
+item's and one resident's history, counter lending and returns, and opening a locker
+compartment for maintenance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from booking import lending, lending_records
+from booking import residents as resident_service
+from booking.errors import DomainError, InvalidInput
+from booking.lending_errors import NotInLocker
+from booking.lending_records import LoanFilter, LoanRow, NotAMember
+from booking.models import Item, LoanStatus, ReturnCondition, Site, ToolType
+from booking.sites import local_time
+from devices import commands, maintenance
+from devices.commands import DeviceNotFound, DeviceOffline, InvalidCommand, OutcomeResult
+from kiosk.device_link import command_publisher
+from kiosk.extensions import clock, database
+from kiosk.staff import lending_words
+from kiosk.staff.csv_export import Cell, csv_lines
+from kiosk.staff.lending_forms import (
+    CounterLendForm,
+    CounterReturnForm,
+    MaintenanceOpenForm,
+    RecordsFilterForm,
+)
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _tool_name(tool: ToolType) -> str:
+    return f"{tool.name_zh} {tool.name_en}"
+
+
+def _filter_form(session: Session) -> RecordsFilterForm:
+    form = RecordsFilterForm(request.args)
+    form.tool_type.choices = [("", _("Any tool"))] + [
+        (str(t.id), _tool_name(t))
+        for t in lending_records.tool_types(session, site_id=g.staff.site_id)
+    ]
+    form.status.choices = [("", _("Any status"))] + [
+        (status.value, str(label)) for status, label in lending_words.LOAN_STATUS.items()
+    ]
+    return form
+
+
+def _loan_filter(session: Session, form: RecordsFilterForm) -> LoanFilter:
+    site = session.get_one(Site, g.staff.site_id)
+    started_from, started_before = lending_records.local_day_bounds(
+        site, form.date_from.data, form.date_to.data
+    )
+    return LoanFilter(
+        resident=form.resident.data or "",
+        tool_type_id=int(form.tool_type.data) if form.tool_type.data else None,
+        asset_tag=form.item.data or "",
+        status=LoanStatus(form.status.data) if form.status.data else None,
+        started_from=started_from,
+        started_before=started_before,
+        overdue_only=bool(form.overdue.data),
+    )
+
+
+def _cursor(form: RecordsFilterForm) -> int | None:
+    raw = (form.before.data or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidInput("bad page cursor", field="before")
+    return int(raw)
+
+
+def _filter_args() -> dict[str, str]:
+    """The current filter as query arguments, for page and export links (no cursor)."""
+    return {k: v for k, v in request.args.items() if k != "before" and v}
+
+
+def records() -> ResponseReturnValue:
+    with database().read() as session:
+        form = _filter_form(session)
+        now = clock().now()
+        page = None
+        status = 200
+        if form.validate():
+            try:
+                page = lending_records.loan_page(
+                    session,
+                    site_id=g.staff.site_id,
+                    where=_loan_filter(session, form),
+                    now=now,
+                    before=_cursor(form),
+                )
+            except InvalidInput:
+                form.form_errors.append(_("That page no longer exists; start from the first page."))
+                status = 400
+        else:
+            status = 400
+        return render_template(
+            "staff/lending.html",
+            form=form,
+            page=page,
+            now=now,
+            filter_args=_filter_args(),
+            words=lending_words,
+        ), status
+
+
+def records_csv() -> ResponseReturnValue:
+    with database().read() as session:
+        form = _filter_form(session)
+        if not form.validate():
+            abort(400)
+        where = _loan_filter(session, form)
+        site = session.get_one(Site, g.staff.site_id)
+        session.expunge(site)
+    now = clock().now()
+    header = [
+        _("Loan"), _("Borrowed"), _("Due"), _("Returned"), _("Status"), _("Late"),
+        _("Channel"), _("Tool"), _("Asset tag"), _("Resident"), _("Phone"), _("Condition"),
+    ]  # fmt: skip
+
+    def when(moment: datetime | None) -> str:
+        return local_time(site, moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    def line(row: LoanRow) -> list[Cell]:
+        return [
+            row.loan_id, when(row.started_at), when(row.due_at), when(row.returned_at),
+            str(lending_words.LOAN_STATUS[row.status]),
+            _("yes") if row.is_late(now) else "",
+            str(lending_words.CHANNEL[row.channel]), f"{row.tool_name_zh} {row.tool_name_en}",
+            row.asset_tag, row.resident_name, row.resident_phone,
+            str(lending_words.CONDITION.get(row.return_condition or "", "")),
+        ]  # fmt: skip
+
+    def body() -> Any:
+        # A fresh read for the stream: the request's view has returned by the time it runs.
+        with database().read() as stream_session:
+            rows = lending_records.iter_loans(stream_session, site_id=site.id, where=where, now=now)
+            yield from csv_lines(header, (line(row) for row in rows))
+
+    filename = f"lending-records-{local_time(site, now):%Y%m%d-%H%M}.csv"
+    return Response(
+        stream_with_context(body()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
+def overdue() -> ResponseReturnValue:
+    with database().read() as session:
+        now = clock().now()
+        rows = lending_records.overdue_loans(session, site_id=g.staff.site_id, now=now)
+        return render_template(
+            "staff/lending_overdue.html", rows=rows, now=now, words=lending_words
+        )
+
+
+def item(
+    item_id: int, *, forms: dict[str, Any] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    with database().read() as session:
+        found = lending_records.site_item(session, site_id=g.staff.site_id, item_id=item_id)
+        now = clock().now()
+        open_loan = lending_records.open_loan_of_item(
+            session, site_id=g.staff.site_id, item_id=item_id
+        )
+        loans = lending_records.loan_page(
+            session, site_id=g.staff.site_id, where=LoanFilter(item_id=item_id), now=now
+        )
+        forms = forms or {}
+        return render_template(
+            "staff/lending_item.html",
+            item=found,
+            tool=session.get_one(ToolType, found.tool_type_id),
+            open_loan=(
+                lending_records.loan_row(session, site_id=g.staff.site_id, loan_id=open_loan.id)
+                if open_loan
+                else None
+            ),
+            history=lending_records.item_history(session, site_id=g.staff.site_id, item_id=item_id),
+            loans=loans,
+            now=now,
+            words=lending_words,
+            lend_form=forms.get("lend") or CounterLendForm(),
+            return_form=forms.get("return") or CounterReturnForm(),
+            maintenance_form=forms.get("maintenance") or MaintenanceOpenForm(),
+        ), status
+
+
+def resident(resident_id: int) -> ResponseReturnValue:
+    with database().read() as session:
+        found = resident_service.get_member(
+            session, site_id=g.staff.site_id, resident_id=resident_id
+        )
+        now = clock().now()
+        form = RecordsFilterForm(request.args)
+        try:
+            before = _cursor(form)
+            loans = lending_records.loan_page(
+                session,
+                site_id=g.staff.site_id,
+                where=LoanFilter(resident_id=resident_id),
+                now=now,
+                before=before,
+            )
+        except InvalidInput:
+            abort(400)
+        return render_template(
+            "staff/lending_resident.html",
+            resident=found,
+            loans=loans,
+            history=lending_records.resident_history(
+                session, site_id=g.staff.site_id, resident_id=resident_id
+            ),
+            now=now,
+            words=lending_words,
+        )
+
+
+def counter() -> ResponseReturnValue:
+    with database().read() as session:
+        items = lending_records.counter_items(session, site_id=g.staff.site_id)
+        now = clock().now()
+        loans = {
+            i.id: lending_records.open_loan_of_item(session, site_id=g.staff.site_id, item_id=i.id)
+            for i in items
+        }
+        rows = {
+            item_id: lending_records.loan_row(session, site_id=g.staff.site_id, loan_id=loan.id)
+            for item_id, loan in loans.items()
+            if loan is not None
+        }
+        tools = {t.id: t for t in lending_records.tool_types(session, site_id=g.staff.site_id)}
+        return render_template(
+            "staff/lending_counter.html",
+            items=items,
+            loans=rows,
+            tools=tools,
+            now=now,
+            words=lending_words,
+            lend_form=CounterLendForm(),
+            return_form=CounterReturnForm(),
+        )
+
+
+# --- counter lending --------------------------------------------------------------------------
+
+
+def _back_to(item_id: int) -> ResponseReturnValue:
+    target = request.form.get("back") == "counter"
+    return redirect(
+        url_for("staff.lending_counter")
+        if target
+        else url_for("staff.lending_item", item_id=item_id),
+        303,
+    )
+
+
+def lend(item_id: int) -> ResponseReturnValue:
+    form = CounterLendForm()
+    if not form.validate_on_submit():
+        flash(_("Nothing was lent: enter the resident's phone."), "error")
+        return item(item_id, forms={"lend": form}, status=400)
+    now = clock().now()
+    try:
+        with database().write() as session:
+            member = lending_records.member_by_phone(
+                session, site_id=g.staff.site_id, phone=form.resident.data or ""
+            )
+            if member is None:
+                raise NotAMember("no member with that phone")
+            loan = lending.lend_at_counter(
+                session, staff=g.staff, item_id=item_id, resident_id=member.id, now=now
+            )
+            lent = session.get_one(Item, loan.item_id)
+            site = session.get_one(Site, g.staff.site_id)
+            message = _(
+                "%(tag)s lent to %(name)s, due back %(due)s.",
+                tag=lent.asset_tag,
+                name=member.name,
+                due=local_time(site, loan.due_at).strftime("%Y-%m-%d %H:%M"),
+            )
+    except DomainError as error:
+        flash(str(lending_words.refusal(error.code)), "error")
+        return item(item_id, forms={"lend": form}, status=error.status)
+    flash(message, "info")
+    return _back_to(item_id)
+
+
+def take_back(loan_id: int) -> ResponseReturnValue:
+    form = CounterReturnForm()
+    with database().read() as session:
+        row = lending_records.loan_row(session, site_id=g.staff.site_id, loan_id=loan_id)
+    if not form.validate_on_submit():
+        flash(_("Nothing was returned: say what condition the item is in."), "error")
+        return item(row.item_id, forms={"return": form}, status=400)
+    try:
+        with database().write() as session:
+            loan = lending.return_at_counter(
+                session,
+                staff=g.staff,
+                loan_id=loan_id,
+                condition=form.condition.data or "",
+                now=clock().now(),
+                note=form.note.data or "",
+            )
+            condition = loan.return_condition
+    except DomainError as error:
+        flash(str(lending_words.refusal(error.code)), "error")
+        return item(row.item_id, forms={"return": form}, status=error.status)
+    if condition is ReturnCondition.FINE:
+        flash(_("%(tag)s is back and can be lent again.", tag=row.asset_tag), "info")
+    else:
+        flash(
+            _("%(tag)s is back and in maintenance; staff have been alerted.", tag=row.asset_tag),
+            "info",
+        )
+    return _back_to(row.item_id)
+
+
+# --- maintenance open -------------------------------------------------------------------------
+
+
+def maintenance_open(item_id: int) -> ResponseReturnValue:
+    """Open the compartment of a locker item, with a reason, and say plainly how it went."""
+    form = MaintenanceOpenForm()
+    if not form.validate_on_submit() or not (form.reason.data or "").strip():
+        if not form.reason.errors:
+            form.reason.errors = [_("Say why the compartment must open.")]
+        flash(_("The compartment was not opened: say why it must open."), "error")
+        return item(item_id, forms={"maintenance": form}, status=400)
+    reason = (form.reason.data or "").strip()
+    now = clock().now()
+    try:
+        with database().write() as session:
+            found = lending_records.site_item(session, site_id=g.staff.site_id, item_id=item_id)
+            if found.locker_device_id is None or found.compartment is None:
+                raise NotInLocker("the item is kept at the counter")
+            # The audit entry, the command (requested_by names staff and reason) and the
+            # item's history are one transaction: a compartment never opens unrecorded.
+            command = maintenance.open_for_maintenance(
+                session,
+                g.staff,
+                device_id=found.locker_device_id,
+                compartment=found.compartment,
+                reason=reason,
+                now=now,
+            )
+            lending_records.record_maintenance_open(
+                session, staff=g.staff, item=found, reason=reason, command_id=command.id, now=now
+            )
+            command_id, device_id, number = command.id, found.locker_device_id, found.compartment
+    except NotInLocker:
+        flash(_("This item is kept at the counter, not in a locker."), "error")
+        return item(item_id, forms={"maintenance": form}, status=409)
+    except DeviceOffline:
+        flash(_("The locker is offline: it cannot open now."), "error")
+        return item(item_id, forms={"maintenance": form}, status=503)
+    except (DeviceNotFound, InvalidCommand):
+        flash(_("This item's locker or compartment is not known to the centre."), "error")
+        return item(item_id, forms={"maintenance": form}, status=409)
+    try:
+        outcome = commands.retry(database(), command_publisher(), command_id, clock=clock())
+    except DomainError:
+        flash(_("The command could not be sent: the device link is not running."), "error")
+        return redirect(url_for("staff.lending_item", item_id=item_id), 303)
+    if outcome.result is OutcomeResult.DONE:
+        flash(_("Compartment %(n)d of %(device)s is open.", n=number, device=device_id), "info")
+    elif outcome.result is OutcomeResult.TIMED_OUT:
+        flash(_("The locker did not answer in time. Check it before trying again."), "error")
+    else:
+        flash(
+            _(
+                "The locker did not open compartment %(n)d (%(reason)s).",
+                n=number,
+                reason=outcome.reason or outcome.result.value,
+            ),
+            "error",
+        )
+    return redirect(url_for("staff.lending_item", item_id=item_id), 303)

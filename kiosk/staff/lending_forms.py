@@ -1,0 +1,97 @@
+"""The lending pages' forms: the records filter (a GET search), counter lending and returns,
+and opening a compartment for maintenance (POSTs with a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from booking.lending_records import MAX_QUERY_LENGTH, MAX_REASON_LENGTH
+
+
+class RecordsFilterForm(FlaskForm):  # type: ignore[misc]
+    """A GET search: nothing changes, so no CSRF token (it would also leak into URLs)."""
+
+    class Meta:
+        csrf = False
+
+    resident = StringField(
+        _l("Resident (name or phone)"),
+        validators=[
+            Optional(),
+            Length(
+                max=MAX_QUERY_LENGTH,
+                message=_l("Search text is at most %(max)d characters.", max=MAX_QUERY_LENGTH),
+            ),
+        ],
+    )
+    tool_type = SelectField(_l("Tool"), choices=[], validate_choice=True, default="")
+    item = StringField(
+        _l("Asset tag"),
+        validators=[
+            Optional(),
+            Length(
+                max=MAX_QUERY_LENGTH,
+                message=_l("Search text is at most %(max)d characters.", max=MAX_QUERY_LENGTH),
+            ),
+        ],
+    )
+    status = SelectField(_l("Status"), choices=[], validate_choice=True, default="")
+    date_from = DateField(
+        _l("Borrowed from"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+    )
+    date_to = DateField(
+        _l("Borrowed until"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+    )
+    overdue = BooleanField(_l("Overdue only"))
+    before = HiddenField()
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class CounterLendForm(FlaskForm):  # type: ignore[misc]
+    resident = StringField(
+        _l("Resident's phone"),
+        validators=[InputRequired(_l("Enter the resident's phone.")), Length(max=20)],
+    )
+
+
+class CounterReturnForm(FlaskForm):  # type: ignore[misc]
+    condition = SelectField(
+        _l("Condition"),
+        choices=[
+            ("fine", _l("Fine")),
+            ("damaged", _l("Damaged")),
+            ("parts_missing", _l("Parts missing")),
+        ],
+        validators=[InputRequired(_l("Say what condition the item is in."))],
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=MAX_REASON_LENGTH)])
+
+
+class MaintenanceOpenForm(FlaskForm):  # type: ignore[misc]
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            InputRequired(_l("Say why the compartment must open.")),
+            Length(
+                max=MAX_REASON_LENGTH,
+                message=_l("The reason is at most %(max)d characters.", max=MAX_REASON_LENGTH),
+            ),
+        ],
+    )
