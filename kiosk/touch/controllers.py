@@ -15,7 +15,7 @@ from booking import auth_sessions, residents
 from booking.errors import DomainError
 from kiosk import i18n
 from kiosk.extensions import clock, database
-from kiosk.touch import my_bookings
+from kiosk.touch import lending_reminders, my_bookings
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.messages import message_for
 
@@ -40,6 +40,7 @@ SERVICES = (
 SERVICES_BY_SLUG = {s.slug: s for s in SERVICES}
 # Services whose screens have landed: the tile leads to them instead of "coming soon".
 SERVICE_PAGES = {
+    "tools": "touch.tools",
     "study": "touch.seats",
     "rooms": "touch.rooms",
 }
@@ -105,6 +106,7 @@ def sign_in() -> ResponseReturnValue:
         kiosk_session.forget_token()
         return _sign_in_error(message_for(failure, timezone=site.timezone), failure.status)
     kiosk_session.remember_token(token)
+    lending_reminders.remind_overdue(resident.id, site.id, site.timezone)
     # Sent here from a page that needs a resident: back to it, signed in. Otherwise news
     # about their bookings (approved, rejected, an offer) is the first thing they see.
     next_page = request.form.get("next", "") or my_bookings.landing_after_sign_in(

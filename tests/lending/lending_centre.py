@@ -29,6 +29,7 @@ class Station:
     ladder: int
     cart: int
     residents: tuple[int, ...]
+    phones: tuple[str, ...]
     staff_id: int
 
 
@@ -106,6 +107,7 @@ def build_station(
             ladder=ladder.id,
             cart=cart.id,
             residents=people,
+            phones=(f"{prefix}01", f"{prefix}02", f"{prefix}03"),
             staff_id=worker.id,
         )
 

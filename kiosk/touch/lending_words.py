@@ -1,0 +1,130 @@
+"""What the kiosk says about lending: refusals, why a pickup or return ended, and the steps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from booking.errors import DomainError
+from booking.models import ReleaseReason
+from kiosk.touch.messages import message_for
+
+REFUSALS: dict[str, LazyString] = {
+    "no_item_available": _l(
+        "Sorry, none of these is free in the lockers right now. "
+        "Please choose another tool or ask at the service desk."
+    ),
+    "item_unavailable": _l("Sorry, this tool cannot be lent right now. Please ask the staff."),
+    "loan_limit_reached": _l(
+        "You already have %(number)d tools. Please return one before borrowing another."
+    ),
+    "lending_suspended": _l(
+        "Because tools came back late, you cannot borrow until %(time)s. "
+        "Please ask the staff if you need help."
+    ),
+    "overdue_loan_outstanding": _l(
+        "A tool you borrowed is overdue. Please return it before borrowing another."
+    ),
+    "not_in_locker": _l("This tool goes back to the service desk. Please bring it to the staff."),
+    "wrong_lending_state": _l(
+        "That has already been done. The current state is shown on the page."
+    ),
+    "invalid_condition": _l("Please choose one of the answers."),
+    "devices_unavailable": _l(
+        "The lockers are not connected right now. Please ask the staff at the service desk."
+    ),
+}
+
+PICKUP_ENDED: dict[ReleaseReason, LazyString] = {
+    ReleaseReason.DEVICE_OFFLINE: _l(
+        "The locker is not connected right now, so nothing was lent. "
+        "Please try again later or ask the staff."
+    ),
+    ReleaseReason.REJECTED: _l(
+        "The locker could not open the compartment, so nothing was lent. "
+        "Please ask the staff for help."
+    ),
+    ReleaseReason.TIMED_OUT: _l(
+        "The locker did not answer in time, so nothing was lent. Please try again."
+    ),
+    ReleaseReason.JAMMED: _l(
+        "The compartment's lock is stuck, so nothing was lent. The staff have been told."
+    ),
+    ReleaseReason.DOOR_NOT_OPENED: _l(
+        "The door was not opened within a minute, so it locked again and nothing was lent. "
+        "You can try again."
+    ),
+    ReleaseReason.ITEM_LEFT_INSIDE: _l(
+        "The door was closed with the tool still inside, so nothing was lent. You can try again."
+    ),
+    ReleaseReason.HOLD_EXPIRED: _l("The tool was kept for you for 2 hours and has been released."),
+    ReleaseReason.CANCELLED: _l("This pickup was cancelled. Nothing was lent."),
+}
+
+RETURN_ENDED: dict[ReleaseReason, LazyString] = {
+    ReleaseReason.DEVICE_OFFLINE: _l(
+        "The locker is not connected right now. The tool is still lent to you: "
+        "please try again later or bring it to the service desk."
+    ),
+    ReleaseReason.REJECTED: _l(
+        "The locker could not open the compartment. The tool is still lent to you: "
+        "please bring it to the service desk."
+    ),
+    ReleaseReason.TIMED_OUT: _l(
+        "The locker did not answer in time. The tool is still lent to you. Please try again."
+    ),
+    ReleaseReason.JAMMED: _l(
+        "The compartment's lock is stuck; the staff have been told. "
+        "Please bring the tool to the service desk."
+    ),
+    ReleaseReason.DOOR_NOT_OPENED: _l(
+        "The door was not opened within a minute, so it locked again. "
+        "The tool is still lent to you. You can try again."
+    ),
+    ReleaseReason.NOTHING_RETURNED: _l(
+        "The door was closed but the compartment is still empty. "
+        "The tool is still lent to you. Please try again."
+    ),
+    ReleaseReason.COMPARTMENT_OCCUPIED: _l(
+        "Something is already in that compartment, so it cannot take the tool back. "
+        "The staff have been told: please bring the tool to the service desk."
+    ),
+    ReleaseReason.CANCELLED: _l("This return was cancelled. The tool is still lent to you."),
+}
+
+OPENING = _l("Opening compartment %(number)d…")
+OPEN_TAKE = _l("Compartment %(number)d is unlocked. Open its door and take the tool.")
+DOOR_OPEN_TAKE = _l("Take the tool, then close the door firmly.")
+OPEN_PUT = _l("Compartment %(number)d is unlocked. Open its door and put the tool inside.")
+DOOR_OPEN_PUT = _l("Put the tool inside, then close the door firmly.")
+UNKNOWN_END = _l("Something went wrong. Please ask the staff for help.")
+
+
+def refusal(error: DomainError, *, timezone: str) -> str:
+    """The sentence for a lending refusal (other codes: the kiosk's general messages)."""
+    template = REFUSALS.get(error.code)
+    if template is None:
+        return message_for(error, timezone=timezone)
+    if error.code == "loan_limit_reached":
+        limit = error.details.get("limit")
+        return str(template) % {"number": limit if isinstance(limit, int) else 3}
+    if error.code == "lending_suspended":
+        until = error.details.get("until")
+        shown = (
+            until.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+            if isinstance(until, datetime)
+            else ""
+        )
+        return str(template) % {"time": shown}
+    return str(template)
+
+
+def pickup_ended(reason: ReleaseReason | None) -> str:
+    return str(PICKUP_ENDED.get(reason, UNKNOWN_END)) if reason else str(UNKNOWN_END)
+
+
+def return_ended(reason: ReleaseReason | None) -> str:
+    return str(RETURN_ENDED.get(reason, UNKNOWN_END)) if reason else str(UNKNOWN_END)
