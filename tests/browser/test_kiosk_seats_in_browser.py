@@ -1,0 +1,102 @@
+"""Booking a study seat in a real browser: sign in on the keypad, tap a seat on the map, read
+the slip, check in."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveServer, PageProblems, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def tap_digits(page: Page, digits: str) -> None:
+    for digit in digits:
+        page.locator(f'.keypad [data-key="{digit}"]').tap()
+
+
+def test_a_resident_books_a_seat_on_the_map_and_checks_in(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    page.goto("/kiosk/")
+    page.locator(".tile-study").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/seats$"))
+    expect(page.locator(".seat-map .seat")).to_have_count(24)
+    expect(page.locator("#seat-summary")).to_contain_text("24 个座位空闲")
+    screenshot(page, "seats-01-map")
+
+    # Tapping a seat while signed out asks for a sign-in, then comes back to the seat.
+    page.locator('.seat-map [data-seat="5"]').tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/sign-in\?next="))
+    tap_digits(page, "13800000001")
+    tap_digits(page, "1234")
+    page.locator(".button-submit").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/seats/\d+\?"))
+    expect(page.locator("#seat-state")).to_contain_text("这个时间空闲")
+    screenshot(page, "seats-02-seat-5")
+
+    page.locator(".button-book").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/bookings/\d+$"))
+    expect(page.locator(".notice")).to_contain_text("您的座位已预约好了")
+    expect(page.locator(".booking-what")).to_contain_text("自习室，5号座")
+    expect(page.locator(".booking-status")).to_have_text("已预约")
+    expect(page.locator("svg.qr-code")).to_be_visible()
+    expect(page.locator("#slip-reference")).to_have_text(re.compile(r"^XINHUA-\d{6}$"))
+    screenshot(page, "seats-03-slip")
+
+    # The booking starts in the slot under way, so check-in is open now.
+    page.locator(".action-check-in").tap()
+    expect(page.locator(".notice")).to_contain_text("签到成功")
+    expect(page.locator(".booking-status")).to_have_text("已签到")
+    expect(page.locator(".action-step-out")).to_be_visible()
+    screenshot(page, "seats-04-checked-in")
+
+    page.locator(".button-home").tap()
+    page.locator(".tile-study").tap()
+    expect(page.locator('.seat-map [data-seat="5"]')).to_have_attribute("data-state", "mine")
+    screenshot(page, "seats-05-map-with-mine")
+    assert page_problems.messages == []
+
+
+def test_a_seat_tile_is_a_big_enough_target(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    page.goto("/kiosk/seats")
+    box = page.locator('.seat-map [data-seat="1"]').bounding_box()
+    assert box is not None
+    assert box["width"] >= 64 and box["height"] >= 64
+    for choice in page.locator(".choices a").all()[:5]:
+        size = choice.bounding_box()
+        assert size is not None and size["height"] >= 64
+    assert page_problems.messages == []
+
+
+def test_a_resident_books_a_room_from_the_timeline(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    page.goto("/kiosk/sign-in?next=/kiosk/rooms")
+    tap_digits(page, "13800000002")
+    tap_digits(page, "2345")
+    page.locator(".button-submit").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/rooms$"))
+    screenshot(page, "rooms-01-timeline")
+
+    dance = page.locator(".room-head", has_text="舞蹈室").get_attribute("data-room")
+    page.locator(f'.slot[data-room="{dance}"][data-start="14:00"] a').tap()
+    expect(page.locator("#room-start")).to_have_text("14:00")
+    page.locator(".choices-headcount label", has_text="8").first.tap()
+    page.locator(".choices-purpose label", has_text="跳舞或锻炼").tap()
+    screenshot(page, "rooms-02-form")
+    page.locator(".button-book").tap()
+    expect(page.locator(".notice")).to_contain_text("房间已预约好了")
+    expect(page.locator(".booking-group")).to_contain_text("8 人")
+    screenshot(page, "rooms-03-slip")
+
+    page.goto("/kiosk/rooms")
+    expect(page.locator(f'.slot[data-room="{dance}"][data-start="14:00"]')).to_have_attribute(
+        "data-state", "taken"
+    )
+    assert page_problems.messages == []
