@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 
 @pytest.fixture
-def english(client: FlaskClient, staff_auth: StaffActions) -> StaffActions:
+def english(client: FlaskClient, staff_auth: StaffActions, demo: None) -> StaffActions:
     """Signed in as zhao, reading the console in English."""
     staff_auth.sign_in()
     client.post("/staff/language", data={"locale": "en", "csrf_token": staff_auth.csrf_token()})

@@ -1,0 +1,124 @@
+"""What the console's device board shows: each device of a site, its compartments and faults."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.models import Item, ToolType
+from devices.models import (
+    Compartment,
+    Device,
+    DeviceFault,
+    DeviceKind,
+    DoorState,
+    FaultKind,
+    LockState,
+)
+
+
+@dataclass(frozen=True)
+class ItemInPlace:
+    id: int
+    asset_tag: str
+    name_zh: str
+    name_en: str
+    status: str
+
+
+@dataclass(frozen=True)
+class CompartmentRow:
+    n: int
+    lock: LockState | None
+    door: DoorState | None
+    item_present: bool | None
+    item: ItemInPlace | None
+    faults: tuple[FaultKind, ...]
+
+
+@dataclass(frozen=True)
+class FaultRow:
+    kind: FaultKind
+    compartment: int | None
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    device_id: str
+    name: str
+    kind: DeviceKind
+    online: bool
+    online_changed_at: datetime | None
+    last_seen_at: datetime | None
+    firmware: str | None
+    faults: tuple[FaultRow, ...]
+    compartments: tuple[CompartmentRow, ...] = field(default=())
+
+
+def board(session: Session, site_id: int) -> list[DeviceRow]:
+    """Every device of the site by id, with open faults and, for lockers, each compartment
+    (those the device reported and those an item is assigned to) and the item kept there."""
+    devices = list(
+        session.scalars(select(Device).where(Device.site_id == site_id).order_by(Device.device_id))
+    )
+    ids = [d.device_id for d in devices]
+    if not ids:
+        return []
+    compartments: dict[str, dict[int, Compartment]] = defaultdict(dict)
+    for row in session.scalars(select(Compartment).where(Compartment.device_id.in_(ids))):
+        compartments[row.device_id][row.n] = row
+    faults: dict[str, list[DeviceFault]] = defaultdict(list)
+    for fault in session.scalars(
+        select(DeviceFault)
+        .where(DeviceFault.device_id.in_(ids), DeviceFault.closed_at.is_(None))
+        .order_by(DeviceFault.opened_at, DeviceFault.id)
+    ):
+        faults[fault.device_id].append(fault)
+    items: dict[tuple[str, int], ItemInPlace] = {}
+    for item, tool in session.execute(
+        select(Item, ToolType)
+        .join(ToolType, ToolType.id == Item.tool_type_id)
+        .where(Item.site_id == site_id, Item.locker_device_id.in_(ids))
+    ):
+        if item.locker_device_id is not None and item.compartment is not None:
+            items[(item.locker_device_id, item.compartment)] = ItemInPlace(
+                item.id, item.asset_tag, tool.name_zh, tool.name_en, item.status.value
+            )
+    rows = []
+    for device in devices:
+        device_faults = faults[device.device_id]
+        numbers = set(compartments[device.device_id]) | {
+            n for (d, n) in items if d == device.device_id
+        }
+        compartment_rows = []
+        for n in sorted(numbers):
+            reported = compartments[device.device_id].get(n)
+            compartment_rows.append(
+                CompartmentRow(
+                    n=n,
+                    lock=reported.lock if reported else None,
+                    door=reported.door if reported else None,
+                    item_present=reported.item_present if reported else None,
+                    item=items.get((device.device_id, n)),
+                    faults=tuple(f.kind for f in device_faults if f.compartment == n),
+                )
+            )
+        rows.append(
+            DeviceRow(
+                device_id=device.device_id,
+                name=device.name,
+                kind=device.kind,
+                online=device.online,
+                online_changed_at=device.online_changed_at,
+                last_seen_at=device.last_seen_at,
+                firmware=device.firmware,
+                faults=tuple(FaultRow(f.kind, f.compartment, f.opened_at) for f in device_faults),
+                compartments=tuple(compartment_rows),
+            )
+        )
+    return rows
