@@ -113,7 +113,8 @@ NOTICE_TEXTS = {
         "Not approved: your booking of %(what)s, %(when)s. The staff's reason: %(reason)s"
     ),
     NotificationKind.CLOSURE: _l(
-        "Cancelled because the room is closed: %(what)s, %(when)s. Reason: %(reason)s"
+        "The room is closed, so your booking was cancelled or shortened: %(what)s, now "
+        "%(when)s. Reason: %(reason)s"
     ),
     NotificationKind.WAITLIST_OFFER: _l(
         "Good news: the time you were waiting for is free: %(what)s, %(when)s. "

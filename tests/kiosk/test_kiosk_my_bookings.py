@@ -9,9 +9,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from booking import booking_jobs, notifications
+from booking import booking_jobs, closures, notifications
 from booking.clock import FrozenClock
-from booking.models import BookingStatus, BookingSuspension, NotificationKind, Resident
+from booking.models import (
+    BookingStatus,
+    BookingSuspension,
+    NotificationKind,
+    Resident,
+    StaffAccount,
+)
 from kiosk.extensions import database
 from kiosk.touch import calendar_file
 from tests.booking.booking_centre import keep_alive
@@ -285,3 +291,25 @@ def test_a_suspended_resident_is_told_until_when_and_cannot_book_a_seat(
     assert response.status_code == 403
     assert "12月1日周二 09:30 之前您不能预约自习座位" in alert_of(response.get_data(as_text=True))
     assert bookings(app) == []
+
+
+def test_a_closure_that_cancels_a_booking_is_told_with_its_reason(
+    kiosk: KioskActions, app: Flask, clock: FrozenClock, booked: int
+) -> None:
+    with app.app_context(), database().write() as session:
+        staff = session.scalar(select(StaffAccount.id).where(StaffAccount.username == "zhao"))
+        assert staff is not None
+        closures.declare_closure(
+            session,
+            staff_id=staff,
+            site_id=1,
+            space_id=None,
+            starts_at=clock.now() + timedelta(minutes=30),  # from 10:00, as the booking
+            ends_at=clock.now() + timedelta(hours=3),
+            reason="停电检修",
+            now=clock.now(),
+        )
+    assert status_of(app, booked) is BookingStatus.CANCELLED
+    text = page(kiosk, "/kiosk/bookings")
+    assert "因场地关闭，您的预约已取消或缩短：自习室，5号座" in text
+    assert "停电检修" in text

@@ -257,3 +257,19 @@ def test_the_seat_pages_are_sent_with_no_store(kiosk: KioskActions, app: Flask) 
     kiosk.sign_in()
     for path in ("/kiosk/seats", f"/kiosk/seats/{seat_id(app, 1)}"):
         assert kiosk.client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_the_seat_pages_speak_english_when_asked(kiosk: KioskActions, app: Flask) -> None:
+    kiosk.client.post(
+        "/kiosk/language",
+        data={"locale": "en", "next": "/kiosk/seats", "csrf_token": kiosk.csrf_token()},
+    )
+    kiosk.sign_in()
+    text = page(kiosk, "/kiosk/seats")
+    assert "24 seats free" in text
+    assert "Today, Tue, Nov 24" in text
+    assert "Quiet zone" in text
+    response = book_seat(kiosk, app, 5)
+    slip = page(kiosk, response.headers["Location"])
+    assert "Study room, seat 5" in slip
+    assert "Your seat is booked." in slip
