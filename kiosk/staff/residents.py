@@ -1,4 +1,5 @@
-"""Residents of the staff member's centre: search, pages of 50, and one resident's page."""
+"""Residents of the staff member's centre: search and pages of 50 (one resident's page is
+:mod:`kiosk.staff.resident_page`)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,3 @@ def residents() -> ResponseReturnValue:
         # Rendered inside the block: a read session's objects expire when it closes.
         return render_template("staff/residents.html", form=form, result=result, query=query)
 
-
-def resident(resident_id: int) -> ResponseReturnValue:
-    # A resident of another centre answers 404 like one who does not exist.
-    with database().read() as session:
-        found = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
-        )
-        return render_template(
-            "staff/resident.html", resident=found, memberships=len(found.memberships)
-        )

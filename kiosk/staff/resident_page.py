@@ -1,0 +1,181 @@
+"""One resident's page in the console: bookings, strikes and suspensions, loans, health
+consent; lifting a suspension; and the readings page, whose every view is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import flash, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from booking import audit, health, lending, strikes
+from booking import residents as resident_service
+from booking.errors import DomainError, NotFound
+from booking.models import (
+    BookingStatus,
+    BookingSuspension,
+    LendingSuspension,
+    LoanStatus,
+    Resident,
+)
+from booking.resident_record import resident_record
+from kiosk.extensions import clock, database
+
+REASON_MAX = 300
+
+BOOKING_STATUS_LABELS = {
+    BookingStatus.HELD: _l("Offered from the waiting list"),
+    BookingStatus.PENDING: _l("Waiting for approval"),
+    BookingStatus.CONFIRMED: _l("Booked"),
+    BookingStatus.CHECKED_IN: _l("Checked in"),
+    BookingStatus.ON_LEAVE: _l("On a short leave"),
+    BookingStatus.COMPLETED: _l("Completed"),
+    BookingStatus.CANCELLED: _l("Cancelled"),
+    BookingStatus.REJECTED: _l("Refused"),
+    BookingStatus.NO_SHOW: _l("No-show"),
+    BookingStatus.RELEASED: _l("Released after a long leave"),
+    BookingStatus.EXPIRED: _l("Offer expired"),
+}
+LOAN_STATUS_LABELS = {
+    LoanStatus.ACTIVE: _l("On loan"),
+    LoanStatus.OVERDUE: _l("Overdue"),
+    LoanStatus.RETURNED: _l("Returned"),
+    LoanStatus.LOST: _l("Lost"),
+}
+
+
+class LiftSuspensionForm(FlaskForm):  # type: ignore[misc]
+    reason = TextAreaField(
+        _l("Why lift it"),
+        validators=[
+            InputRequired(_l("Say why the suspension is lifted.")),
+            Length(
+                max=REASON_MAX,
+                message=_l("The reason is at most %(max)d characters.", max=REASON_MAX),
+            ),
+        ],
+    )
+
+
+def _page(
+    session: Session,
+    member: Resident,
+    *,
+    seat_form: LiftSuspensionForm | None = None,
+    lending_form: LiftSuspensionForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    record = resident_record(
+        session, site_id=g.staff.site_id, resident_id=member.id, now=clock().now()
+    )
+    # Rendered inside the session: the record's rows expire when it closes.
+    return render_template(
+        "staff/resident.html",
+        resident=member,
+        memberships=len(member.memberships),
+        record=record,
+        seat_form=seat_form or LiftSuspensionForm(prefix="seat"),
+        lending_form=lending_form or LiftSuspensionForm(prefix="lending"),
+        booking_status_labels=BOOKING_STATUS_LABELS,
+        loan_status_labels=LOAN_STATUS_LABELS,
+    ), status
+
+
+def resident(resident_id: int) -> ResponseReturnValue:
+    # A resident of another centre answers 404 like one who does not exist.
+    with database().read() as session:
+        member = resident_service.get_member(
+            session, site_id=g.staff.site_id, resident_id=resident_id
+        )
+        return _page(session, member)
+
+
+def _lift(
+    resident_id: int,
+    kind: str,
+    lift: Callable[[Session, Resident, str], None],
+) -> ResponseReturnValue:
+    """Lift one of the resident's suspensions; a missing reason or a suspension no longer
+    in force re-shows the page with the message and changes nothing."""
+    form = LiftSuspensionForm(prefix=kind)
+    status = 400
+    valid = form.validate()
+    reason = (form.reason.data or "").strip() if valid else ""
+    if valid and not reason:
+        form.reason.errors = [_("Say why the suspension is lifted.")]
+    elif reason:
+        try:
+            with database().write() as session:
+                member = resident_service.get_member(
+                    session, site_id=g.staff.site_id, resident_id=resident_id
+                )
+                lift(session, member, reason)
+        except NotFound:
+            raise
+        except DomainError:
+            # Said above the page: the lift form is gone once nothing is in force.
+            flash(_("This suspension is no longer in force; nothing was changed."), "error")
+            status = 409
+        else:
+            flash(_("The suspension is lifted."), "success")
+            return redirect(url_for("staff.resident", resident_id=resident_id), code=303)
+    with database().read() as session:
+        member = resident_service.get_member(
+            session, site_id=g.staff.site_id, resident_id=resident_id
+        )
+        return _page(session, member, status=status, **{f"{kind}_form": form})
+
+
+def lift_seat_suspension(resident_id: int, suspension_id: int) -> ResponseReturnValue:
+    def lift(session: Session, member: Resident, reason: str) -> None:
+        suspension = session.get(BookingSuspension, suspension_id)
+        if suspension is None or suspension.resident_id != member.id:
+            raise NotFound("no such suspension of this resident")
+        now = clock().now()
+        strikes.lift_suspension(
+            session, staff_id=g.staff.id, suspension_id=suspension_id, reason=reason, now=now
+        )
+        audit.record_staff(
+            session,
+            g.staff,
+            action="booking.suspension_lifted",
+            now=now,
+            subject=health.resident_subject(member.id),
+            detail={"suspension_id": suspension_id, "reason": reason},
+        )
+
+    return _lift(resident_id, "seat", lift)
+
+
+def lift_lending_suspension(resident_id: int, suspension_id: int) -> ResponseReturnValue:
+    def lift(session: Session, member: Resident, reason: str) -> None:
+        suspension = session.get(LendingSuspension, suspension_id)
+        if suspension is None or suspension.resident_id != member.id:
+            raise NotFound("no such suspension of this resident")
+        # Audited by the lending service itself, in this transaction.
+        lending.lift_suspension(
+            session, staff=g.staff, suspension_id=suspension_id, now=clock().now(), reason=reason
+        )
+
+    return _lift(resident_id, "lending", lift)
+
+
+def readings(resident_id: int) -> ResponseReturnValue:
+    """The resident's blood-pressure readings with their values: a health-data view, so it
+    is written to the audit log in the same transaction that reads them."""
+    with database().write() as session:
+        member = health.view_resident_health(
+            session, g.staff, resident_id=resident_id, now=clock().now(), action="health.viewed"
+        )
+        return render_template(
+            "staff/resident_readings.html",
+            resident=member,
+            readings=health.recent_readings(session, member.id),
+            consent=health.consent_in_force(session, member.id),
+        )
