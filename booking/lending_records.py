@@ -43,7 +43,7 @@ MAX_REASON_LENGTH = 300
 HISTORY_LIMIT = 200
 
 
-class NotAMember(NotFound):
+class NotAMember(InvalidInput):
     """Nobody of this centre has that phone number (counter lending looks residents up by it)."""
 
     code = "resident_not_member"

@@ -13,6 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from booking.lending_records import MAX_QUERY_LENGTH, MAX_REASON_LENGTH
@@ -75,9 +76,9 @@ class CounterReturnForm(FlaskForm):  # type: ignore[misc]
     condition = SelectField(
         _l("Condition"),
         choices=[
-            ("fine", _l("Fine")),
-            ("damaged", _l("Damaged")),
-            ("parts_missing", _l("Parts missing")),
+            SelectChoice("fine", _l("Fine")),
+            SelectChoice("damaged", _l("Damaged")),
+            SelectChoice("parts_missing", _l("Parts missing")),
         ],
         validators=[InputRequired(_l("Say what condition the item is in."))],
     )
