@@ -27,7 +27,6 @@ from kiosk.staff.insights import insights_csv, insights_page
 from kiosk.staff.resident_page import (
     lift_lending_suspension,
     lift_seat_suspension,
-    readings,
     resident,
 )
 
@@ -60,7 +59,6 @@ bp.add_url_rule(
     lift_lending_suspension,
     methods=["POST"],
 )
-bp.add_url_rule("/residents/<int:resident_id>/readings", "resident_readings", readings)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)

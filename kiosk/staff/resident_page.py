@@ -1,11 +1,12 @@
 """One resident's page in the console: bookings, strikes and suspensions, loans, health
-consent; lifting a suspension; and the readings page, whose every view is audited."""
+consent, and lifting a suspension. Reading values are not shown here: the page links to
+the health area's page for the resident, whose every opening is audited."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import current_app, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,7 @@ from booking.resident_record import resident_record
 from kiosk.extensions import clock, database
 
 REASON_MAX = 300
+HEALTH_PAGE = "staff.health_resident"
 
 BOOKING_STATUS_LABELS = {
     BookingStatus.HELD: _l("Offered from the waiting list"),
@@ -84,7 +86,16 @@ def _page(
         lending_form=lending_form or LiftSuspensionForm(prefix="lending"),
         booking_status_labels=BOOKING_STATUS_LABELS,
         loan_status_labels=LOAN_STATUS_LABELS,
+        readings_url=_readings_url(member.id),
     ), status
+
+
+def _readings_url(resident_id: int) -> str | None:
+    # The values live on the health area's page for the resident (chart, alerts, export),
+    # which audits every opening; this page only links to it.
+    if HEALTH_PAGE in current_app.view_functions:
+        return url_for(HEALTH_PAGE, resident_id=resident_id)
+    return None
 
 
 def resident(resident_id: int) -> ResponseReturnValue:
@@ -164,18 +175,3 @@ def lift_lending_suspension(resident_id: int, suspension_id: int) -> ResponseRet
         )
 
     return _lift(resident_id, "lending", lift)
-
-
-def readings(resident_id: int) -> ResponseReturnValue:
-    """The resident's blood-pressure readings with their values: a health-data view, so it
-    is written to the audit log in the same transaction that reads them."""
-    with database().write() as session:
-        member = health.view_resident_health(
-            session, g.staff, resident_id=resident_id, now=clock().now(), action="health.viewed"
-        )
-        return render_template(
-            "staff/resident_readings.html",
-            resident=member,
-            readings=health.recent_readings(session, member.id),
-            consent=health.consent_in_force(session, member.id),
-        )

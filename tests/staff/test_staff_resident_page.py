@@ -1,5 +1,5 @@
 """A resident's page in the console: their bookings, strikes and suspensions, loans and
-health consent; lifting a suspension; the readings page, audited as a health-data view."""
+health consent, and lifting a suspension; reading values only behind a link."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import residents as resident_service
 from booking import sites
-from booking.clock import FrozenClock
 from booking.models import (
     AuditEntry,
     Booking,
@@ -31,7 +29,6 @@ from booking.models import (
     NoShowStrike,
     Resident,
     Seat,
-    Site,
     Space,
     SpaceKind,
     ToolType,
@@ -330,49 +327,18 @@ def readings(app: Flask, wang: int) -> None:
 
 
 @pytest.mark.usefixtures("signed_in", "readings")
-def test_the_resident_page_shows_no_reading_values_and_records_no_health_view(
+def test_the_resident_page_shows_no_reading_values_and_links_to_the_health_page(
     app: Flask, client: FlaskClient, wang: int
 ) -> None:
     before = audit_actions(app)
     page = client.get(f"/staff/residents/{wang}").get_data(as_text=True)
     assert "已保存 1 条读数，最近一次测量于 2026-11-23 09:00。" in page
     assert "163" not in page and "97" not in page
-    assert f'href="/staff/residents/{wang}/readings"' in page
+    # The values are on the health area's page for the resident, which audits each opening.
+    assert f'href="/staff/health/residents/{wang}"' in page
     assert audit_actions(app) == before
 
 
-@pytest.mark.usefixtures("signed_in", "readings")
-def test_opening_the_readings_shows_the_values_and_is_audited_as_a_health_view(
-    app: Flask, client: FlaskClient, wang: int
-) -> None:
-    before = audit_actions(app)
-    response = client.get(f"/staff/residents/{wang}/readings")
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    row = re.search(r'<tr data-reading="\d+">(.*?)</tr>', response.get_data(as_text=True), re.S)
-    assert row and ">163<" in row.group(1) and ">97<" in row.group(1) and ">77<" in row.group(1)
-    assert audit_actions(app)[len(before) :] == [("health.viewed", f"resident:{wang}")]
-
-
-@pytest.mark.usefixtures("signed_in")
-def test_readings_of_a_resident_of_another_centre_are_not_found_and_not_audited(
-    app: Flask, client: FlaskClient, clock: FrozenClock
-) -> None:
-    with app.app_context(), database().write() as session:
-        other = Site(slug="other", name_zh="别的中心", name_en="Other")
-        session.add(other)
-        session.flush()
-        outsider = resident_service.register_resident(
-            session, site_id=other.id, name="王外人", phone="13600000000", pin="1234",
-            now=clock.now(),
-        ).id  # fmt: skip
-    before = audit_actions(app)
-    assert client.get(f"/staff/residents/{outsider}/readings").status_code == 404
-    assert client.get(f"/staff/residents/{outsider}").status_code == 404
-    assert audit_actions(app) == before
-
-
-def test_the_resident_pages_need_a_signed_in_staff_member(client: FlaskClient, wang: int) -> None:
-    for path in (f"/staff/residents/{wang}", f"/staff/residents/{wang}/readings"):
-        response = client.get(path)
-        assert response.status_code == 302 and "/staff/sign-in" in response.headers["Location"]
+def test_the_resident_page_needs_a_signed_in_staff_member(client: FlaskClient, wang: int) -> None:
+    response = client.get(f"/staff/residents/{wang}")
+    assert response.status_code == 302 and "/staff/sign-in" in response.headers["Location"]
