@@ -313,3 +313,12 @@ def test_a_closure_that_cancels_a_booking_is_told_with_its_reason(
     text = page(kiosk, "/kiosk/bookings")
     assert "因场地关闭，您的预约已取消或缩短：自习室，5号座" in text
     assert "停电检修" in text
+
+
+def test_the_home_page_leads_a_signed_in_resident_to_my_bookings(kiosk: KioskActions) -> None:
+    assert "button-my-bookings" not in kiosk.home()
+    kiosk.sign_in()
+    assert (
+        'class="button button-secondary button-wide button-my-bookings" href="/kiosk/bookings"'
+        in (kiosk.home())
+    )
