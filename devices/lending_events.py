@@ -28,6 +28,7 @@ from booking.models import (
     Item,
     ItemStatus,
     LendingAction,
+    LendingEvent,
     Loan,
     LoanChannel,
     ReleaseReason,
@@ -231,14 +232,29 @@ def _item_appeared(session: Session, device: Device, n: int, event: Event, now: 
     )
 
 
+def _last_event(session: Session, item_id: int) -> LendingEvent | None:
+    return session.scalar(
+        select(LendingEvent)
+        .where(LendingEvent.item_id == item_id)
+        .order_by(LendingEvent.at.desc(), LendingEvent.id.desc())
+        .limit(1)
+    )
+
+
 def _put_back_during_pickup(session: Session, loan: Loan, device: Device, n: int) -> bool:
+    """The pickup's own door is still open (nothing has happened to the item since the
+    locker reported it taken), and the tool went back in."""
     if loan.channel is not LoanChannel.LOCKER or loan.reservation_id is None:
         return False
     reservation = session.get(Reservation, loan.reservation_id)
+    last = _last_event(session, loan.item_id)
     return (
         reservation is not None
         and reservation.device_id == device.device_id
         and reservation.compartment == n
+        and last is not None
+        and last.action is LendingAction.LENT
+        and last.reservation_id == reservation.id
         and _door_is_open(session, device.device_id, n)
     )
 
@@ -253,6 +269,7 @@ def door_closed(session: Session, device: Device, event: Event, now: datetime) -
         lending.release(session, reservation, ReleaseReason.ITEM_LEFT_INSIDE, now,
                         actor=_actor(device), device=_ref(event))  # fmt: skip
         return
+    _close_pickup_door(session, device, n, event, now)
     attempt = _live_return(session, device.device_id, n)
     if attempt is not None and attempt.state is ReturnState.DOOR_OPEN:
         if attempt.item_seen:
@@ -260,6 +277,24 @@ def door_closed(session: Session, device: Device, event: Event, now: datetime) -
         else:
             lending.release_return(session, attempt, ReleaseReason.NOTHING_RETURNED, now,
                                    actor=_actor(device), device=_ref(event))  # fmt: skip
+
+
+def _close_pickup_door(
+    session: Session, device: Device, n: int, event: Event, now: datetime
+) -> None:
+    """Note in the history that the door of a finished pickup closed (so a tool put into
+    that compartment later is no longer "changed my mind" but something unexpected)."""
+    item = _item_at(session, device.device_id, n)
+    if item is None:
+        return
+    loan = _open_loan(session, item.id)
+    last = _last_event(session, item.id)
+    if loan is None or last is None or last.action is not LendingAction.LENT:
+        return
+    if last.loan_id != loan.id or loan.channel is not LoanChannel.LOCKER:
+        return
+    lending.record(session, item=item, action=LendingAction.DOOR_CLOSED, actor=_actor(device),
+                   now=now, loan=loan, device=_ref(event))  # fmt: skip
 
 
 def _record_fault(

@@ -280,6 +280,8 @@ class LendingAction(enum.StrEnum):
     RESERVED = "reserved"
     OPEN_REQUESTED = "open_requested"  # pickup, return or maintenance open issued
     DOOR_OPENED = "door_opened"
+    # A pickup's door closed after the tool left: the pickup is over at the locker too.
+    DOOR_CLOSED = "door_closed"
     RESERVATION_RELEASED = "reservation_released"
     LENT = "lent"  # a loan began (locker: item left the compartment; counter: handed over)
     RETURN_RELEASED = "return_released"

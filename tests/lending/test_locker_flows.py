@@ -1,0 +1,396 @@
+"""Borrowing and returning at the kiosk against a simulated locker (linli_sim) over a real
+broker, with the worker's bridge and its handlers recording what the locker reports; and
+every way it can go wrong."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from flask import Flask
+from kiosk_helpers import Resident
+from lending_centre import Station, build_station
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import select
+
+from booking.clock import FrozenClock
+from booking.db import Database
+from booking.models import (
+    AlertSeverity,
+    Item,
+    ItemStatus,
+    LendingAction,
+    LendingEvent,
+    Loan,
+    LoanStatus,
+    ReleaseReason,
+    Reservation,
+    ReturnAttempt,
+    StaffAlert,
+)
+from devices import lending_locker
+from devices.bridge import Bridge
+from devices.command_publisher import BrokerUrl
+from devices.handlers import default_handlers
+from devices.models import Device
+from kiosk.device_link import stop_publisher
+from kiosk.extensions import database as app_database
+from linli_sim.locker import LockerSim
+
+WAIT_S = 10.0
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+@dataclass
+class Rig:
+    app: Flask
+    station: Station
+    database: Database
+    locker: LockerSim
+    clock: FrozenClock
+    bridge: Bridge
+
+    def resident(self, index: int = 0) -> Resident:
+        resident = Resident(self.app, self.station.phones[index])
+        resident.sign_in()
+        return resident
+
+    def status(self, resident: Resident, page: str) -> dict[str, Any]:
+        response = resident.client.get(page + "/status")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        state: dict[str, Any] = response.get_json()
+        return state
+
+    def wait_phase(self, resident: Resident, page: str, *phases: str) -> dict[str, Any]:
+        return wait_until(
+            lambda: (s := self.status(resident, page))["phase"] in phases and s,
+            f"phase {phases} of {page}",
+        )
+
+    def borrow(self, resident: Resident, tool_type: int | None = None) -> str:
+        response = resident.post(f"/kiosk/tools/{tool_type or self.station.drill_type}/borrow")
+        assert response.status_code == 302
+        page = response.headers["Location"]
+        assert "/kiosk/tools/pickup/" in page, page
+        return page
+
+    def give_back(self, resident: Resident, loan_id: int) -> str:
+        response = resident.post(f"/kiosk/tools/loans/{loan_id}/return")
+        assert response.status_code == 302
+        page = response.headers["Location"]
+        assert "/kiosk/tools/return/" in page, page
+        return page
+
+    def take_tool(self, resident: Resident, n: int = 1) -> int:
+        """A whole good pickup of the drill in compartment n; the new loan's id."""
+        page = self.borrow(resident)
+        self.wait_phase(resident, page, "unlocked")
+        assert self.locker.person_opens(n)
+        self.wait_phase(resident, page, "door_open")
+        assert self.locker.person_takes_item(n)
+        assert self.locker.person_closes(n)
+        done = self.wait_phase(resident, page, "done")
+        # A real resident does not come back within the 50 ms the bolt takes to lock again.
+        wait_until(lambda: self.locker.compartment(n)["lock"] == "locked", "the bolt locked")
+        return int(done["done_url"].split("/loans/")[1].split("/")[0])
+
+    def rows(self, model: type, *where: Any) -> list[Any]:
+        with self.database.read() as session:
+            found = list(session.scalars(select(model).where(*where)))
+            for row in found:
+                session.expunge(row)
+            return found
+
+
+@pytest.fixture
+def rig(
+    app: Flask, clock: FrozenClock, mqtt_url: str, mqtt_site: str, tmp_path: Path
+) -> Iterator[Rig]:
+    with app.app_context():
+        database = app_database()
+        station = build_station(database, clock, slug=mqtt_site)
+    app.config["SITE"] = station.slug
+    app.config["MQTT_URL"] = mqtt_url
+    with database.write() as session:
+        session.scalars(select(Device)).one().online = False
+    bridge = Bridge(
+        database, mqtt_url, mqtt_site, clock=clock, handlers=default_handlers(),
+        client_id=f"linli-server-{mqtt_site}",
+    ).start()  # fmt: skip
+    assert bridge.connected.is_set(), "the bridge could not connect to the test broker"
+    # time_scale 0.1: the bolt moves in 50 ms and relocks an unopened door after 6 s.
+    locker = LockerSim(station.locker, mqtt_site, mqtt_url, tmp_path / "sim", time_scale=0.1)
+    locker.start()
+    rig = Rig(app, station, database, locker, clock, bridge)
+    wait_until(
+        lambda: rig.rows(Device)[0].online and len(rig.rows(Device)) == 1, "the locker online"
+    )
+    yield rig
+    locker.stop()
+    bridge.stop()
+    with app.app_context():
+        stop_publisher()
+    clear_retained(mqtt_url, mqtt_site, station.locker)
+
+
+def clear_retained(url: str, site: str, device_id: str) -> None:
+    """A shared broker keeps retained topics forever: leave none of this test's behind."""
+    broker = BrokerUrl(url)
+    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    for topic in (
+        f"linli/v1/{site}/{device_id}/status",
+        f"linli/v1/{site}/{device_id}/state",
+        f"linli/v1/{site}/server/status",
+    ):
+        client.publish(topic, b"", qos=1, retain=True).wait_for_publish(WAIT_S)
+    client.disconnect()
+    client.loop_stop()
+
+
+# --- the good paths -----------------------------------------------------------------------------
+
+
+def test_a_drill_taken_from_its_compartment_becomes_a_loan_with_its_due_date_on_the_slip(
+    rig: Rig,
+) -> None:
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    assert rig.rows(Loan) == []
+    rig.wait_phase(resident, page, "unlocked")
+    assert rig.locker.person_opens(1)
+    rig.wait_phase(resident, page, "door_open")
+    assert rig.rows(Loan) == []  # the door is open, the tool not yet out
+    assert rig.locker.person_takes_item(1)
+    assert rig.locker.person_closes(1)
+    done = rig.wait_phase(resident, page, "done")
+    slip = resident.page(done["done_url"])
+    assert "2026-11-27 09:30" in slip  # three days from Tuesday 09:30, Shanghai time
+    [loan] = rig.rows(Loan)
+    assert loan.status is LoanStatus.ACTIVE and loan.item_id == rig.station.drills[0]
+    lent = rig.rows(LendingEvent, LendingEvent.action == LendingAction.LENT)[0]
+    assert lent.actor == f"device:{rig.station.locker}"
+    assert lent.device_id == rig.station.locker and lent.device_seq is not None
+    [reservation] = rig.rows(Reservation)
+    assert lent.device_command_id == reservation.command_id
+
+
+def test_the_open_command_names_the_pickup_that_asked_for_it(rig: Rig) -> None:
+    from devices.models import DeviceCommand
+
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    rig.wait_phase(resident, page, "unlocked")
+    [reservation] = rig.rows(Reservation)
+    [command] = rig.rows(DeviceCommand, DeviceCommand.name == "open")
+    assert command.id == reservation.command_id
+    assert command.requested_by == f"pickup:{reservation.id}"
+    assert command.args == {"compartment": 1}
+
+
+def test_a_tool_put_back_in_its_compartment_is_returned_and_asked_about(rig: Rig) -> None:
+    resident = rig.resident()
+    loan_id = rig.take_tool(resident)
+    page = rig.give_back(resident, loan_id)
+    rig.wait_phase(resident, page, "unlocked")
+    assert rig.locker.person_opens(1)
+    rig.wait_phase(resident, page, "door_open")
+    assert rig.locker.person_puts_item(1)
+    assert rig.locker.person_closes(1)
+    done = rig.wait_phase(resident, page, "done")
+    assert "/condition" in done["done_url"]
+    assert 'value="damaged"' in resident.page(done["done_url"])
+    resident.post(done["done_url"], condition="fine")
+    [loan] = rig.rows(Loan)
+    assert loan.status is LoanStatus.RETURNED
+    assert rig.rows(Item, Item.id == loan.item_id)[0].status is ItemStatus.AVAILABLE
+    assert rig.rows(StaffAlert) == []
+
+
+# --- what goes wrong ----------------------------------------------------------------------------
+
+
+def test_an_offline_locker_is_told_plainly_and_nothing_is_lent(rig: Rig) -> None:
+    rig.locker.stop()
+    wait_until(lambda: not rig.rows(Device)[0].online, "the locker offline")
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    state = rig.status(resident, page)
+    assert state["phase"] == "failed" and "not connected" in state["message"] + "未连接"
+    [reservation] = rig.rows(Reservation)
+    assert reservation.release_reason is ReleaseReason.DEVICE_OFFLINE
+    assert rig.rows(Loan) == []
+
+
+def test_a_command_not_answered_in_time_releases_the_pickup(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lending_locker, "OPEN_TTL", timedelta(seconds=1))
+    # The locker drops off the broker without a word; the registry still thinks it online.
+    rig.locker.stop()
+    with rig.database.write() as session:
+        session.scalars(select(Device)).one().online = True
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    state = rig.wait_phase(resident, page, "failed")
+    assert "did not answer" in state["message"] or "没有回应" in state["message"]
+    [reservation] = rig.rows(Reservation)
+    assert reservation.release_reason is ReleaseReason.TIMED_OUT
+    assert rig.rows(Item, Item.id == reservation.item_id)[0].status is ItemStatus.AVAILABLE
+
+
+def test_a_command_rejected_because_the_door_is_open_releases_the_pickup(rig: Rig) -> None:
+    rig.locker.leave_door_open(1)  # also a forced open: staff are alerted
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    rig.wait_phase(resident, page, "failed")
+    [reservation] = rig.rows(Reservation)
+    assert reservation.release_reason is ReleaseReason.REJECTED
+    assert rig.rows(Loan) == []
+
+
+def test_a_jammed_lock_rejects_the_pickup_and_staff_are_alerted(rig: Rig) -> None:
+    rig.locker.jam(1)
+    wait_until(lambda: rig.rows(StaffAlert), "the jam alert")
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    state = rig.wait_phase(resident, page, "failed")
+    assert state["message"]
+    [reservation] = rig.rows(Reservation)
+    assert reservation.release_reason is ReleaseReason.JAMMED
+    assert [a.kind for a in rig.rows(StaffAlert)] == ["locker.jammed"]
+
+
+def test_a_lock_that_jams_after_unlocking_ends_the_pickup(rig: Rig) -> None:
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    rig.wait_phase(resident, page, "unlocked")
+    rig.locker.jam(1)
+    rig.wait_phase(resident, page, "failed")
+    [reservation] = rig.rows(Reservation)
+    assert reservation.release_reason is ReleaseReason.JAMMED
+    assert rig.rows(Loan) == []
+
+
+def test_the_door_closed_with_the_tool_inside_makes_no_loan_and_the_tool_stays_available(
+    rig: Rig,
+) -> None:
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    rig.wait_phase(resident, page, "unlocked")
+    rig.locker.person_opens(1)
+    rig.wait_phase(resident, page, "door_open")
+    rig.locker.person_closes(1)
+    state = rig.wait_phase(resident, page, "failed")
+    assert "still inside" in state["message"] or "仍在柜内" in state["message"]
+    assert rig.rows(Loan) == []
+    assert rig.rows(Item, Item.id == rig.station.drills[0])[0].status is ItemStatus.AVAILABLE
+
+
+def test_a_door_not_opened_within_60_seconds_releases_the_pickup(rig: Rig) -> None:
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    rig.wait_phase(resident, page, "unlocked")
+    for _ in range(4):  # the screen polls all along, which keeps the resident signed in
+        rig.clock.advance(timedelta(seconds=15.25))
+        state = rig.status(resident, page)
+    assert state["phase"] == "failed"
+    assert "within a minute" in state["message"] or "一分钟" in state["message"]
+    [reservation] = rig.rows(Reservation)
+    assert reservation.release_reason is ReleaseReason.DOOR_NOT_OPENED
+
+
+def test_a_door_left_open_alerts_staff_and_is_in_the_items_history(rig: Rig) -> None:
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    rig.wait_phase(resident, page, "unlocked")
+    rig.locker.person_opens(1)
+    rig.wait_phase(resident, page, "door_open")
+    rig.locker.person_takes_item(1)
+    rig.locker.leave_door_open(1)
+    wait_until(
+        lambda: rig.rows(LendingEvent, LendingEvent.action == LendingAction.DOOR_LEFT_OPEN),
+        "the door-left-open record",
+    )
+    [alert] = rig.rows(StaffAlert)
+    assert alert.kind == "locker.door_left_open"
+    assert len(rig.rows(Loan)) == 1  # the tool did leave: the loan stands
+
+
+def test_a_forced_door_and_a_tool_gone_without_a_loan_alert_staff_urgently(rig: Rig) -> None:
+    rig.locker.force_open(2)
+    rig.locker.person_takes_item(2)
+    wait_until(
+        lambda: rig.rows(StaffAlert, StaffAlert.kind == "lending.item_missing"),
+        "the missing-item alert",
+    )
+    kinds = {a.kind: a.severity for a in rig.rows(StaffAlert)}
+    assert kinds == {
+        "locker.forced_open": AlertSeverity.URGENT,
+        "lending.item_missing": AlertSeverity.URGENT,
+    }
+    assert rig.rows(Loan) == []
+    actions = [
+        e.action for e in rig.rows(LendingEvent, LendingEvent.item_id == rig.station.drills[1])
+    ]
+    assert actions == [LendingAction.FORCED_OPEN, LendingAction.ITEM_MISSING]
+
+
+def test_a_tool_put_into_the_wrong_compartment_is_caught_and_the_return_not_counted(
+    rig: Rig,
+) -> None:
+    resident = rig.resident()
+    loan_id = rig.take_tool(resident)
+    page = rig.give_back(resident, loan_id)
+    rig.wait_phase(resident, page, "unlocked")
+    rig.locker.person_opens(1)
+    rig.wait_phase(resident, page, "door_open")
+    # Compartment 5 stands empty; someone pries it and puts the drill there instead.
+    rig.locker.force_open(5)
+    rig.locker.person_takes_item(5)  # what the simulator had in it (nothing of ours)
+    rig.locker.person_puts_item(5)
+    rig.locker.person_closes(1)
+    state = rig.wait_phase(resident, page, "failed")
+    assert "still empty" in state["message"] or "仍是空的" in state["message"]
+    assert rig.rows(Loan)[0].status is LoanStatus.ACTIVE
+    assert rig.rows(StaffAlert, StaffAlert.kind == "lending.wrong_compartment")
+
+
+def test_a_return_into_an_occupied_compartment_is_refused_and_staff_told(rig: Rig) -> None:
+    resident = rig.resident()
+    loan_id = rig.take_tool(resident)
+    # Something ends up in the drill's empty compartment (forced open, then put in).
+    rig.locker.force_open(1)
+    rig.locker.person_puts_item(1)
+    rig.locker.person_closes(1)
+    wait_until(
+        lambda: rig.rows(StaffAlert, StaffAlert.kind == "lending.wrong_compartment"),
+        "the unexpected-item alert",
+    )
+    page = rig.give_back(resident, loan_id)
+    state = rig.status(resident, page)
+    assert state["phase"] == "failed"
+    [attempt] = rig.rows(ReturnAttempt)
+    assert attempt.release_reason is ReleaseReason.COMPARTMENT_OCCUPIED
+    assert attempt.command_id is None  # the compartment was never opened
+    assert rig.rows(StaffAlert, StaffAlert.kind == "lending.compartment_occupied")
+    assert rig.rows(Loan)[0].status is LoanStatus.ACTIVE
