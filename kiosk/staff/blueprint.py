@@ -11,6 +11,7 @@ from flask import Blueprint, g, request
 from booking.errors import NotFound
 from kiosk.staff import (
     accounts,
+    admin,
     alert_stream,
     alerts,
     audit_log,
@@ -77,6 +78,23 @@ bp.add_url_rule(
     methods=["POST"],
 )
 bp.add_url_rule("/audit", "audit_log", audit_log.audit_log)
+bp.add_url_rule("/admin", "admin", admin.index)
+bp.add_url_rule("/admin/hours", "admin_hours", admin.hours, methods=["GET", "POST"])
+bp.add_url_rule("/admin/policy", "admin_policy", admin.policy, methods=["GET", "POST"])
+bp.add_url_rule("/admin/spaces", "admin_spaces", admin.spaces)
+bp.add_url_rule("/admin/spaces/<int:space_id>", "admin_space", admin.space, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/admin/spaces/<int:space_id>/seats", "admin_add_seat", admin.add_seat, methods=["POST"]
+)
+bp.add_url_rule("/admin/seats/<int:seat_id>", "admin_seat", admin.seat, methods=["POST"])
+bp.add_url_rule("/admin/tools", "admin_tools", admin.tools)
+bp.add_url_rule("/admin/tools/new", "admin_new_tool_type", admin.tool_type, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/admin/tools/<int:tool_type_id>", "admin_tool_type", admin.tool_type, methods=["GET", "POST"]
+)
+bp.add_url_rule("/admin/items/new", "admin_new_item", admin.item, methods=["GET", "POST"])
+bp.add_url_rule("/admin/items/<int:item_id>", "admin_item", admin.item, methods=["GET", "POST"])
+bp.add_url_rule("/admin/devices", "admin_devices", admin.devices, methods=["GET", "POST"])
 bp.add_url_rule("/health", "health", health_pages.overview)
 bp.add_url_rule("/health/settings", "health_settings", health_pages.save_settings, methods=["POST"])
 bp.add_url_rule("/health/residents/<int:resident_id>", "health_resident", health_pages.resident)

@@ -27,6 +27,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("staff.insights", _l("Insights")),
     NavEntry("staff.audit_log", _l("Audit log")),
     NavEntry("staff.accounts", _l("Staff accounts"), admin_only=True),
+    NavEntry("staff.admin", _l("Administration"), admin_only=True),
 )
 
 

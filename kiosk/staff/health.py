@@ -1,0 +1,236 @@
+"""The console's health area: blood-pressure alerts and follow-up tasks, one resident's
+readings, the FHIR export, and (admins) the guideline and retention settings.
+
+Lists never show a value: they say what happened ("measured", "urgent") and link to the
+resident's health page, whose every opening is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+
+from booking import alerts as alert_service
+from booking import fhir_export, health
+from booking.alerts import MAX_NOTE
+from booking.bp_classification import Ruleset
+from booking.errors import Conflict, DomainError, NotFound
+from booking.models import Resident, Site
+from kiosk import health_chart, health_words
+from kiosk.extensions import clock, database
+from kiosk.staff import alert_words
+from kiosk.staff.alert_forms import AcknowledgeForm, ResolveForm
+
+
+class NoteForm(FlaskForm):  # type: ignore[misc]
+    note = TextAreaField(
+        _l("Note"),
+        validators=[
+            InputRequired(_l("Write the note first.")),
+            Length(max=MAX_NOTE, message=_l("A note is at most %(max)d characters.", max=MAX_NOTE)),
+        ],
+    )
+
+    def validate_note(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Write the note first."))
+
+
+class HealthSettingsForm(FlaskForm):  # type: ignore[misc]
+    ruleset = SelectField(_l("Guideline for the ranges"), choices=[], validate_choice=True)
+    retention_days = IntegerField(
+        _l("Keep readings for (days)"),
+        invalid_value_message=_l("Enter a whole number of days."),
+        validators=[
+            InputRequired(_l("Enter a whole number of days.")),
+            NumberRange(
+                min=health.MIN_RETENTION_DAYS,
+                max=health.MAX_RETENTION_DAYS,
+                message=_l(
+                    "Between %(min)d and %(max)d days.",
+                    min=health.MIN_RETENTION_DAYS,
+                    max=health.MAX_RETENTION_DAYS,
+                ),
+            ),
+        ],
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.ruleset.choices = [
+            (r.value, str(health_words.RULESET_NAMES[r.value])) for r in Ruleset
+        ]
+
+
+def _back(default: str) -> str:
+    """Where a form returns to: a path of the health area only."""
+    target = request.form.get("next", "")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/staff/health"):
+        return default
+    return parts.path
+
+
+def overview(
+    settings_form: HealthSettingsForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """Open health alerts and follow-up tasks: who and what, never a value."""
+    now = clock().now()
+    with database().read() as session:
+        found = health.health_alerts(session, site_id=g.staff.site_id)
+        names = _names(session, {a.resident_id for a in found if a.resident_id})
+        views = [(alert_words.view(a, now), a.resident_id) for a in found]
+        settings = health.settings_for(session, g.staff.site_id)
+    if settings_form is None and g.staff.is_admin:
+        settings_form = HealthSettingsForm(
+            formdata=None, ruleset=settings.ruleset.value, retention_days=settings.retention_days
+        )
+    return (
+        render_template(
+            "staff/health.html",
+            alerts=views,
+            names=names,
+            settings=settings,
+            ruleset_names=health_words.RULESET_NAMES,
+            settings_form=settings_form,
+            ack_form=AcknowledgeForm(formdata=None),
+            note_form=NoteForm(formdata=None),
+            resolve_form=ResolveForm(formdata=None),
+        ),
+        status,
+    )
+
+
+def _names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Resident.id, Resident.name).where(Resident.id.in_(sorted(ids))))
+    return {rid: name for rid, name in rows}
+
+
+def resident(resident_id: int) -> ResponseReturnValue:
+    """One resident's readings with values, chart and alerts; the view is audited."""
+    now = clock().now()
+    # A write: the audit entry commits with the view, or there is no view.
+    with database().write() as session:
+        try:
+            member = health.view_resident_health(
+                session, g.staff, resident_id=resident_id, now=now, action="health.viewed"
+            )
+        except NotFound:
+            abort(404)
+        site = session.get_one(Site, g.staff.site_id)
+        readings = health.recent_readings(session, resident_id)
+        found = health.health_alerts(
+            session, site_id=site.id, resident_id=resident_id, include_resolved=True, limit=50
+        )
+        return render_template(
+            "staff/health_resident.html",
+            resident=member,
+            consent=health.consent_in_force(session, resident_id),
+            readings=readings,
+            chart=health_chart.trend_chart(readings, site.timezone),
+            alerts=[alert_words.view(a, now) for a in found],
+            words=health_words,
+            timezone=ZoneInfo(site.timezone),
+            ack_form=AcknowledgeForm(formdata=None),
+            note_form=NoteForm(formdata=None),
+            resolve_form=ResolveForm(formdata=None),
+        )
+
+
+def export(resident_id: int) -> ResponseReturnValue:
+    """The resident's readings as a FHIR R4 Bundle (JSON download); audited."""
+    now = clock().now()
+    with database().write() as session:
+        try:
+            health.view_resident_health(
+                session, g.staff, resident_id=resident_id, now=now, action="health.exported"
+            )
+        except NotFound:
+            abort(404)
+        bundle = fhir_export.export_bundle(
+            health.all_readings(session, resident_id), resident_id=resident_id, generated_at=now
+        )
+    response = Response(
+        json.dumps(bundle, ensure_ascii=False, indent=2), mimetype="application/fhir+json"
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="linli-bp-resident-{resident_id}-{now:%Y%m%d}.fhir.json"'
+    )
+    return response
+
+
+def _alert_action(alert_id: int, form: FlaskForm, act: str) -> ResponseReturnValue:
+    back = _back(url_for("staff.health"))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(back, 303)
+    note = form.note.data or ""
+    try:
+        with database().write() as session:
+            if act == "resolve":
+                alert_service.resolve(session, g.staff, alert_id, now=clock().now(), note=note)
+            else:
+                alert_service.acknowledge(session, g.staff, alert_id, now=clock().now(), note=note)
+    except Conflict:
+        flash(_("This alert was already resolved."), "info")
+    except NotFound:
+        abort(404)
+    else:
+        flash(
+            {
+                "acknowledge": _("Alert acknowledged: colleagues see that you are on it."),
+                "note": _("Note added."),
+                "resolve": _("Alert resolved."),
+            }[act],
+            "info",
+        )
+    return redirect(back, 303)
+
+
+def acknowledge(alert_id: int) -> ResponseReturnValue:
+    return _alert_action(alert_id, AcknowledgeForm(), "acknowledge")
+
+
+def add_note(alert_id: int) -> ResponseReturnValue:
+    return _alert_action(alert_id, NoteForm(), "note")
+
+
+def resolve(alert_id: int) -> ResponseReturnValue:
+    return _alert_action(alert_id, ResolveForm(), "resolve")
+
+
+def save_settings() -> ResponseReturnValue:
+    if not g.staff.is_admin:
+        abort(403)
+    form = HealthSettingsForm()
+    if not form.validate_on_submit():
+        return overview(settings_form=form, status=400)
+    try:
+        with database().write() as session:
+            health.configure(
+                session,
+                g.staff,
+                ruleset=form.ruleset.data,
+                retention_days=int(form.retention_days.data),
+                now=clock().now(),
+            )
+    except DomainError:
+        return overview(settings_form=form, status=400)
+    flash(_("Health settings saved."), "info")
+    return redirect(url_for("staff.health"), 303)
