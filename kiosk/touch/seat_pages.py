@@ -204,6 +204,8 @@ def _seat_page(
         choice=choice,
         today=today,
         when=when,
+        # The period under way: the resident standing here may simply sit down.
+        sit_here=tile.free and choice.starts_at is not None and choice.starts_at <= clock().now(),
         error=error,
         words=booking_words,
     ), status

@@ -273,3 +273,11 @@ def test_the_seat_pages_speak_english_when_asked(kiosk: KioskActions, app: Flask
     slip = page(kiosk, response.headers["Location"])
     assert "Study room, seat 5" in slip
     assert "Your seat is booked." in slip
+
+
+def test_a_seat_free_now_can_be_sat_on_from_its_page(kiosk: KioskActions, app: Flask) -> None:
+    kiosk.sign_in()
+    now_page = page(kiosk, f"/kiosk/seats/{seat_id(app, 7)}?day={TODAY}&start=09:30")
+    assert "现在就坐这里" in now_page
+    later_page = page(kiosk, f"/kiosk/seats/{seat_id(app, 7)}?day={TODAY}&start=11:00")
+    assert "现在就坐这里" not in later_page
