@@ -21,7 +21,7 @@ from booking.models import (
 from kiosk.extensions import database
 from kiosk.touch import calendar_file
 from tests.booking.booking_centre import keep_alive
-from tests.kiosk.booking_helpers import book_seat, bookings, page, post
+from tests.kiosk.booking_helpers import book_seat, bookings, page, post, seat_id
 from tests.kiosk.conftest import KioskActions, alert_of
 
 
@@ -322,3 +322,68 @@ def test_the_home_page_leads_a_signed_in_resident_to_my_bookings(kiosk: KioskAct
         'class="button button-secondary button-wide button-my-bookings" href="/kiosk/bookings"'
         in (kiosk.home())
     )
+
+
+def test_leaving_a_waiting_list_takes_the_resident_off_it(kiosk: KioskActions, app: Flask) -> None:
+    kiosk.sign_in("13800000002", "2345")
+    book_seat(kiosk, app, 5)
+    kiosk.sign_out()
+    kiosk.sign_in()
+    post(
+        kiosk,
+        "/kiosk/seats/waitlist",
+        seat_id=seat_id(app, 5),
+        day="2026-11-24",
+        start="10:00",
+        minutes=120,
+    )
+    text = page(kiosk, "/kiosk/bookings")
+    entry = text.split('data-queue="')[1].split('"')[0]
+    post(kiosk, f"/kiosk/waitlist/{entry}/leave")
+    text = page(kiosk, "/kiosk/bookings")
+    assert "您已退出候补" in text
+    assert "data-queue=" not in text
+
+
+def test_a_declined_offer_is_gone_from_the_list(kiosk: KioskActions, app: Flask) -> None:
+    kiosk.sign_in("13800000002", "2345")
+    book_seat(kiosk, app, 5)
+    kiosk.sign_out()
+    kiosk.sign_in()
+    post(
+        kiosk,
+        "/kiosk/seats/waitlist",
+        seat_id=seat_id(app, 5),
+        day="2026-11-24",
+        start="10:00",
+        minutes=120,
+    )
+    kiosk.sign_out()
+    kiosk.sign_in("13800000002", "2345")
+    [first] = bookings(app)
+    post(kiosk, f"/kiosk/bookings/{first.id}/cancel")
+    kiosk.sign_out()
+    kiosk.sign_in()
+    offer = next(b for b in bookings(app) if b.status is BookingStatus.HELD)
+    text = page(kiosk, "/kiosk/bookings")
+    assert "为您保留到 10:00" in text  # 30 minutes from 09:30
+    post(kiosk, f"/kiosk/bookings/{offer.id}/decline")
+    assert status_of(app, offer.id) is BookingStatus.EXPIRED
+    assert "您已放弃为您保留的时间" in page(kiosk, "/kiosk/bookings")
+
+
+@pytest.mark.parametrize(
+    "path", ["/kiosk/seats", "/kiosk/rooms", "/kiosk/bookings", "/kiosk/seats/{seat}", "/slip"]
+)
+def test_the_booking_pages_have_no_inline_script_or_style(
+    kiosk: KioskActions, app: Flask, booked: int, path: str
+) -> None:
+    path = path.replace("{seat}", str(seat_id(app, 3)))
+    if path == "/slip":
+        path = f"/kiosk/bookings/{booked}"
+    response = kiosk.client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    text = response.get_data(as_text=True)
+    for forbidden in ("<script>", "<style", " style=", " onclick=", "http://", "https://"):
+        assert forbidden not in text
