@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Integer,
     and_,
     case,
     cast,
@@ -26,8 +25,6 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    true,
-    union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -269,43 +266,42 @@ def seat_occupancy(session: Session, *, site_id: int, within: DateRange) -> Seat
     clipped = select(
         _clip(raw.c.a, low, high).label("a"), _clip(raw.c.b, low, high).label("b")
     ).subquery("clipped")
-    used = select(
-        _to_local(clipped.c.a, changes).label("s"), _to_local(clipped.c.b, changes).label("e")
-    ).subquery("used")
-    span_hours = session.scalar(
-        select(func.max(used.c.e // SECONDS_PER_HOUR - used.c.s // SECONDS_PER_HOUR))
+    # Materialised, so each booking's local start and end are computed once, not once per
+    # reference in the queries that use them (both databases would otherwise inline them).
+    used = (
+        select(
+            _to_local(clipped.c.a, changes).label("s"), _to_local(clipped.c.b, changes).label("e")
+        )
+        .cte("used")
+        .prefix_with("MATERIALIZED")
     )
-    by_cell: dict[tuple[int, int], int] = {}
-    if span_hours is not None:
-        # One row per booking and local clock hour it touches: join with 0 … span. (A
-        # UNION rather than VALUES: SQLite cannot name a VALUES list's columns.)
-        steps = union_all(
-            *(select(literal(k, Integer).label("k")) for k in range(int(span_hours) + 1))
-        ).subquery("steps")
-        hour = used.c.s // SECONDS_PER_HOUR + steps.c.k
-        hour_start = hour * SECONDS_PER_HOUR
-        hour_end = hour_start + SECONDS_PER_HOUR
-        overlap = case((used.c.e < hour_end, used.c.e), else_=hour_end) - case(
-            (used.c.s > hour_start, used.c.s), else_=hour_start
+    # One row per booking and local clock hour it touches, however long the booking.
+    hours = select(used.c.s, used.c.e, (used.c.s // SECONDS_PER_HOUR).label("h")).cte(
+        "hours", recursive=True
+    )
+    hours = hours.union_all(
+        select(hours.c.s, hours.c.e, hours.c.h + 1).where(
+            (hours.c.h + 1) * SECONDS_PER_HOUR < hours.c.e
         )
-        # Grouped in an outer query: PostgreSQL binds each constant of an expression
-        # separately, so the same expression in SELECT and GROUP BY would not match.
-        touched = (
-            select(
-                ((hour // 24 + _EPOCH_WEEKDAY_SHIFT) % 7).label("weekday"),
-                (hour % 24).label("hour"),
-                overlap.label("seconds"),
-            )
-            .select_from(used.join(steps, true()))
-            .where(hour_start < used.c.e)
-            .subquery("touched")
+    )
+    hour_start = hours.c.h * SECONDS_PER_HOUR
+    hour_end = hour_start + SECONDS_PER_HOUR
+    overlap = case((hours.c.e < hour_end, hours.c.e), else_=hour_end) - case(
+        (hours.c.s > hour_start, hours.c.s), else_=hour_start
+    )
+    # Grouped in an outer query: PostgreSQL binds each constant of an expression
+    # separately, so the same expression in SELECT and GROUP BY would not match.
+    touched = select(
+        ((hours.c.h // 24 + _EPOCH_WEEKDAY_SHIFT) % 7).label("weekday"),
+        (hours.c.h % 24).label("hour"),
+        overlap.label("seconds"),
+    ).subquery("touched")
+    rows = session.execute(
+        select(touched.c.weekday, touched.c.hour, func.sum(touched.c.seconds)).group_by(
+            touched.c.weekday, touched.c.hour
         )
-        rows = session.execute(
-            select(touched.c.weekday, touched.c.hour, func.sum(touched.c.seconds)).group_by(
-                touched.c.weekday, touched.c.hour
-            )
-        )
-        by_cell = {(int(w), int(h)): int(seconds) for w, h, seconds in rows}
+    )
+    by_cell = {(int(w), int(h)): int(seconds) for w, h, seconds in rows}
 
     seats = int(
         session.scalar(
