@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from booking import booking_rules
-from booking.models import Booking, BookingStatus, Seat, Site, Space, SpaceKind
+from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Seat, Site, Space, SpaceKind
 from kiosk.touch import booking_slip, booking_words
 from kiosk.touch.booking_words import StatusWord
 
@@ -58,13 +58,7 @@ class BookingView:
 
     @property
     def is_active(self) -> bool:
-        return self.status in (
-            BookingStatus.HELD,
-            BookingStatus.PENDING,
-            BookingStatus.CONFIRMED,
-            BookingStatus.CHECKED_IN,
-            BookingStatus.ON_LEAVE,
-        )
+        return self.status in ACTIVE_STATUSES
 
 
 def view_of(session: Session, booking: Booking, site: Site, now: datetime) -> BookingView:
