@@ -42,7 +42,7 @@ class Chart:
     diastolic: list[Point]
     y_ticks: list[Tick]
     references: list[Tick]
-    x_labels: list[tuple[float, str]]
+    x_labels: list[tuple[float, str, str]]  # x, text, SVG text-anchor
     plot: tuple[int, int, int, int]  # left, top, right, bottom
 
     @staticmethod
@@ -74,14 +74,22 @@ def trend_chart(readings: Sequence[BpReading], timezone: str) -> Chart | None:
     ticks = [Tick(y_of(v), str(int(v))) for v in range(int(low), int(high) + 1, 20)]
     references = [Tick(y_of(v), str(v)) for v in REFERENCE_LINES]
     # A date under the first, the last and every fifth reading: enough to read the trend.
+    last = len(ordered) - 1
+    # The first and last dates hug the plot's edges so that neither is cut off.
     labels = [
-        (x_of(i), _day(r.measured_at, zone))
+        (x_of(i), _day(r.measured_at, zone), _anchor(i, last))
         for i, r in enumerate(ordered)
-        if i in (0, len(ordered) - 1) or (i % 5 == 0 and len(ordered) - 1 - i >= 3)
+        if i in (0, last) or (i % 5 == 0 and last - i >= 3)
     ]
     return Chart(
         WIDTH, HEIGHT, systolic, diastolic, ticks, references, labels, (left, top, right, bottom)
     )
+
+
+def _anchor(index: int, last: int) -> str:
+    if last == 0:
+        return "middle"
+    return "start" if index == 0 else "end" if index == last else "middle"
 
 
 def _day(moment: datetime, zone: ZoneInfo) -> str:
