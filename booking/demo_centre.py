@@ -65,6 +65,17 @@ TOOL_TYPES = (
     ("cart", "拖板车", "Drag cart", 1, "cart"),
     ("long-ladder", "长人字梯", "Long step ladder", 1, "ladder"),
 )
+# What the kiosk's catalogue says under each tool (zh, en): how to use it safely.
+SAFETY_NOTES = {
+    "ladder": ("使用前确认四脚着地并锁紧撑杆；请勿站在最上两级。",
+               "Lock the spreader and stand it on all four feet; never stand on the top two steps."),
+    "drill": ("钻墙前请确认没有暗埋电线和水管；佩戴护目镜。",
+              "Check the wall for hidden cables and pipes before drilling; wear the goggles."),
+    "glue-gun": ("枪嘴很烫，用完放回支架，冷却后再放回柜中。",
+                 "The nozzle is hot: rest it on its stand and let it cool before returning it."),
+    "long-ladder": ("需两人配合使用，一人扶梯。", "Use it with two people: one holds the ladder."),
+}  # fmt: skip
+
 # What sits in each locker compartment, in order; the rest of the fleet is at the counter.
 LOCKER_LAYOUT = {
     "locker-a": (
@@ -214,9 +225,11 @@ def _seed_spaces(session: Session, site: Site) -> None:
 def _seed_tools(session: Session, site: Site) -> None:
     types: dict[str, ToolType] = {}
     for code, zh, en, days, icon in TOOL_TYPES:
+        note_zh, note_en = SAFETY_NOTES.get(code, ("", ""))
         types[code] = ToolType(
-            site_id=site.id, code=code, name_zh=zh, name_en=en, loan_days=days, icon=icon
-        )
+            site_id=site.id, code=code, name_zh=zh, name_en=en, loan_days=days, icon=icon,
+            safety_note_zh=note_zh, safety_note_en=note_en,
+        )  # fmt: skip
         session.add(types[code])
     session.flush()
     serial: dict[str, int] = {}
