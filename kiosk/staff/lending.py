@@ -111,10 +111,19 @@ def records() -> ResponseReturnValue:
                 status = 400
         else:
             status = 400
+        # A scanned or typed full asset tag also offers the item's own page.
+        exact_item = (
+            lending_records.item_by_tag(
+                session, site_id=g.staff.site_id, asset_tag=form.item.data or ""
+            )
+            if page is not None
+            else None
+        )
         return render_template(
             "staff/lending.html",
             form=form,
             page=page,
+            exact_item=exact_item,
             now=now,
             filter_args=_filter_args(),
             words=lending_words,

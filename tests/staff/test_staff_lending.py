@@ -232,6 +232,16 @@ def test_the_csv_follows_the_current_filter(
     assert [row[9] for row in rows[1:]] == ["李建国"]
 
 
+def test_a_full_asset_tag_in_the_filter_links_to_the_items_page(
+    app: Flask, client: FlaskClient, english: StaffActions
+) -> None:
+    page = client.get("/staff/lending", query_string={"item": "xinhua-cart-002"})
+    link = f'href="/staff/lending/items/{item_id(app, "XINHUA-CART-002")}" id="exact-item"'
+    assert link in page.get_data(as_text=True)
+    partial = client.get("/staff/lending", query_string={"item": "CART"})
+    assert 'id="exact-item"' not in partial.get_data(as_text=True)
+
+
 # --- item and resident pages ------------------------------------------------------------------
 
 
