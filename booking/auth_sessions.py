@@ -10,9 +10,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from booking.db import UTCDateTime
 from booking.errors import SessionExpired
 from booking.models import Resident, ResidentSession, StaffAccount, StaffSession
 
@@ -51,6 +52,36 @@ def resume_staff_session(
         raise SessionExpired("account disabled")
     row.last_seen_at = now
     return account
+
+
+# A session used again within this long is not marked seen again: most requests then need
+# no write at all (one writer per row was the API's bottleneck, docs/benchmarks.md). The
+# idle count may so start up to this much before the true last use.
+SEEN_GRANULARITY = timedelta(minutes=1)
+
+
+# Built once: every console and API request runs it (see bench/api_load.py).
+_RECENTLY_SEEN_STAFF = (
+    select(StaffAccount)
+    .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
+    .where(
+        StaffSession.token_hash == bindparam("token_hash"),
+        StaffSession.ended_at.is_(None),
+        StaffSession.last_seen_at > bindparam("seen_after", type_=UTCDateTime),
+        StaffAccount.is_active.is_(True),
+    )
+)
+
+
+def recently_seen_staff(session: Session, *, token: str, now: datetime) -> StaffAccount | None:
+    """The account behind a live token marked seen less than :data:`SEEN_GRANULARITY` ago,
+    found in one read; None means "ask :func:`resume_staff_session`", which decides."""
+    if not token:
+        return None
+    return session.scalar(
+        _RECENTLY_SEEN_STAFF,
+        {"token_hash": _hash(token), "seen_after": now - SEEN_GRANULARITY},
+    )
 
 
 def end_staff_session(

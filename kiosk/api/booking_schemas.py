@@ -33,11 +33,11 @@ class SeatPeriodQuerySchema(ma.Schema):
 
 
 class SeatStateSchema(ma.Schema):
-    id = ma.fields.Integer(required=True, attribute="seat.id")
-    number = ma.fields.Integer(required=True, attribute="seat.number")
-    has_power = ma.fields.Boolean(required=True, attribute="seat.has_power")
-    by_window = ma.fields.Boolean(required=True, attribute="seat.by_window")
-    quiet_zone = ma.fields.Boolean(required=True, attribute="seat.quiet_zone")
+    id = ma.fields.Integer(required=True)
+    number = ma.fields.Integer(required=True)
+    has_power = ma.fields.Boolean(required=True)
+    by_window = ma.fields.Boolean(required=True)
+    quiet_zone = ma.fields.Boolean(required=True)
     free = ma.fields.Boolean(
         required=True, metadata={"description": "No active booking overlaps the period"}
     )

@@ -221,7 +221,9 @@ def test_booking_a_seat_answers_201_with_the_booking_and_audits_it(
     assert (body["status"], body["starts_at"]) == ("confirmed", "2026-11-24T02:00:00+00:00")
     assert client.get(f"/api/v1/bookings/{body['id']}").json == body
     with app.app_context(), database().read() as session:
-        entry = session.scalars(select(AuditEntry)).one()
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "booking.create")
+        ).one()
         assert (entry.action, entry.actor, entry.subject) == (
             "booking.create",
             "staff:zhao",
@@ -246,7 +248,8 @@ def test_booking_a_taken_seat_answers_409_slot_taken_and_changes_nothing(
     assert_error(response, 409, "slot_taken")
     assert client.get(f"/api/v1/bookings?resident_id={ids.li}").json == {"items": []}
     with app.app_context(), database().read() as session:
-        assert len(session.scalars(select(AuditEntry)).all()) == 1
+        created = select(AuditEntry).where(AuditEntry.action == "booking.create")
+        assert len(session.scalars(created).all()) == 1
 
 
 @pytest.mark.parametrize(
@@ -486,7 +489,9 @@ def test_a_pending_room_booking_approved_by_the_domain_reads_confirmed(
         },
     ).json["id"]
     with app.app_context(), database().write() as session:
-        staff_id = session.scalar(select(AuditEntry.staff_id))
+        staff_id = session.scalar(
+            select(AuditEntry.staff_id).where(AuditEntry.action == "booking.create")
+        )
         assert staff_id is not None
         rooms.approve(session, staff_id=staff_id, booking_id=booking_id, now=clock.now())
     assert client.get(f"/api/v1/bookings/{booking_id}").json["status"] == "confirmed"

@@ -274,7 +274,7 @@ def test_seat_states_say_which_seats_are_free_for_the_whole_period(
             starts_at=at(10, 30),
             ends_at=at(12),
         )
-        assert [(s.seat.number, s.free) for s in states] == [
+        assert [(s.number, s.free) for s in states] == [
             (1, True),
             (2, False),
             (3, True),
