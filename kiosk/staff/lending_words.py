@@ -38,6 +38,7 @@ ACTION = {
     LendingAction.RESERVED: _l("Reserved for pickup"),
     LendingAction.OPEN_REQUESTED: _l("Compartment open requested"),
     LendingAction.DOOR_OPENED: _l("Door opened"),
+    LendingAction.DOOR_CLOSED: _l("Door closed"),
     LendingAction.RESERVATION_RELEASED: _l("Reservation released"),
     LendingAction.LENT: _l("Lent"),
     LendingAction.RETURN_RELEASED: _l("Return not completed"),
