@@ -558,12 +558,18 @@ def cancel_reservation(
     return reservation
 
 
+# The locker relocks an unopened door on its own clock; a door_opened sent just before that
+# may still be on its way. Giving up only this much later never turns a real pickup into a
+# "tool gone without a loan" alarm.
+DOOR_EVENT_GRACE = timedelta(seconds=10)
+
+
 def door_timed_out(reservation: Reservation | ReturnAttempt, now: datetime, policy: Policy) -> bool:
-    """Unlocked, and nobody opened the door within the policy's time."""
+    """Unlocked, and nobody opened the door within the policy's time (plus the grace)."""
     return (
         reservation.door_opened_at is None
         and reservation.unlocked_at is not None
-        and now - reservation.unlocked_at > policy.door_open_timeout
+        and now - reservation.unlocked_at > policy.door_open_timeout + DOOR_EVENT_GRACE
     )
 
 
