@@ -268,3 +268,17 @@ def test_the_default_range_is_this_week_and_the_seven_before(
     assert 'value="2026-10-05"' in page and 'value="2026-11-24"' in page
     # Eight weeks on each weekly chart, and the demo's seven tool types.
     assert page.count('<g class="bar">') == 3 * 8 + 7
+
+
+@pytest.mark.usefixtures("signed_in", "history")
+def test_in_english_the_charts_are_labelled_in_english(
+    client: FlaskClient, staff_auth: StaffActions
+) -> None:
+    client.post(
+        "/staff/language",
+        data={"locale": "en", "next": "/staff/", "csrf_token": staff_auth.csrf_token()},
+    )
+    page = client.get("/staff/insights?start=2026-11-16&end=2026-11-22").get_data(as_text=True)
+    assert "Study-seat occupancy by weekday and hour" in page
+    assert "Tue 10:00–11:00: 4% occupied" in page
+    assert "Dance room" in page and "Electric drill" in page
