@@ -19,7 +19,7 @@ class NavEntry:
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("staff.overview", _l("Overview")),
-    NavEntry("staff.alerts", _l("Alerts")),
+    NavEntry("staff.alerts", _l("Alerts inbox")),
     NavEntry("staff.devices", _l("Devices")),
     NavEntry("staff.residents", _l("Residents")),
     NavEntry("staff.health", _l("Health")),

@@ -1,0 +1,190 @@
+"""The administration forms (admins only): hours, spaces and seats, tools and items, devices,
+lending policy. Each carries a CSRF token; the ranges match ``booking.centre_admin``."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from booking import centre_admin
+from devices.provisioning import ID_PATTERN, MAX_NAME_LENGTH
+
+WHOLE = _l("Enter a whole number.")
+
+
+def _whole(label: str | object, low: int, high: int, *, required: bool = True) -> IntegerField:
+    return IntegerField(
+        label,
+        invalid_value_message=WHOLE,
+        validators=[
+            InputRequired(WHOLE) if required else Optional(),
+            NumberRange(
+                min=low,
+                max=high,
+                message=_l("Enter a whole number from %(min)d to %(max)d.", min=low, max=high),
+            ),
+        ],
+    )
+
+
+def _name(label: str | object, max_length: int = 100) -> StringField:
+    return StringField(
+        label,
+        validators=[
+            InputRequired(_l("This is required.")),
+            Length(max=max_length, message=_l("At most %(max)d characters.", max=max_length)),
+        ],
+    )
+
+
+def _long_text(label: str | object) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("At most %(max)d characters.", max=2000)),
+        ],
+    )
+
+
+class HoursForm(FlaskForm):  # type: ignore[misc]
+    opens_at = TimeField(_l("Opens at"), validators=[InputRequired(_l("Enter a time."))])
+    closes_at = TimeField(_l("Closes at"), validators=[InputRequired(_l("Enter a time."))])
+
+
+class SpaceForm(FlaskForm):  # type: ignore[misc]
+    name_zh = _name(_l("Name (Chinese)"))
+    name_en = _name(_l("Name (English)"))
+    capacity = _whole(_l("Capacity (people)"), 1, centre_admin.MAX_CAPACITY)
+    needs_approval = BooleanField(_l("Bookings need staff approval"))
+    opens_at = TimeField(_l("Opens at (empty: the centre's hours)"), validators=[Optional()])
+    closes_at = TimeField(_l("Closes at (empty: the centre's hours)"), validators=[Optional()])
+
+
+class SeatForm(FlaskForm):  # type: ignore[misc]
+    has_power = BooleanField(_l("Power socket"))
+    by_window = BooleanField(_l("By the window"))
+    quiet_zone = BooleanField(_l("Quiet zone"))
+    map_row = _whole(_l("Row on the map"), 0, centre_admin.MAX_MAP_CELL)
+    map_col = _whole(_l("Column on the map"), 0, centre_admin.MAX_MAP_CELL)
+
+
+class NewSeatForm(SeatForm):
+    number = _whole(_l("Seat number"), 1, centre_admin.MAX_SEAT_NUMBER)
+
+
+class ToolTypeForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(
+        _l("Code"),
+        validators=[
+            InputRequired(_l("This is required.")),
+            Length(max=40, message=_l("At most %(max)d characters.", max=40)),
+            Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use letters, digits, - and _ only.")),
+        ],
+    )
+    name_zh = _name(_l("Name (Chinese)"))
+    name_en = _name(_l("Name (English)"))
+    loan_days = _whole(_l("Loan period (days)"), 1, centre_admin.MAX_LOAN_DAYS)
+    description_zh = _long_text(_l("Description (Chinese)"))
+    description_en = _long_text(_l("Description (English)"))
+    safety_note_zh = _long_text(_l("Safety note (Chinese)"))
+    safety_note_en = _long_text(_l("Safety note (English)"))
+
+
+ITEM_STATUS_CHOICES = [
+    SelectChoice("available", _l("Available")),
+    SelectChoice("maintenance", _l("In maintenance")),
+    SelectChoice("lost", _l("Lost")),
+]
+
+
+class ItemForm(FlaskForm):  # type: ignore[misc]
+    asset_tag = StringField(
+        _l("Asset tag"),
+        validators=[
+            InputRequired(_l("This is required.")),
+            Length(max=40, message=_l("At most %(max)d characters.", max=40)),
+            Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use letters, digits, - and _ only.")),
+        ],
+    )
+    tool_type = SelectField(_l("Tool type"), choices=[], coerce=int, validate_choice=True)
+    # "" is the counter; otherwise a locker's device id.
+    locker = SelectField(_l("Kept in"), choices=[], validate_choice=True, default="")
+    compartment = _whole(_l("Compartment"), 1, centre_admin.MAX_COMPARTMENT, required=False)
+    status = SelectField(_l("Status"), choices=ITEM_STATUS_CHOICES, validate_choice=True)
+
+    def validate(self, extra_validators: object = None) -> bool:
+        ok: bool = super().validate(extra_validators)
+        if self.locker.data and self.compartment.data is None:
+            self.compartment.errors = [*self.compartment.errors, _l("Choose a compartment.")]
+            ok = False
+        if not self.locker.data and self.compartment.data is not None:
+            self.compartment.errors = [
+                *self.compartment.errors,
+                _l("Items at the counter have no compartment."),
+            ]
+            ok = False
+        return ok
+
+
+class DeviceForm(FlaskForm):  # type: ignore[misc]
+    device_id = StringField(
+        _l("Device id"),
+        validators=[
+            InputRequired(_l("This is required.")),
+            Regexp(
+                ID_PATTERN.pattern,
+                message=_l("1 to 40 of a-z, 0-9 and -, starting with a letter or digit."),
+            ),
+        ],
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("locker", _l("Smart locker")),
+            SelectChoice("bp_terminal", _l("Blood-pressure terminal")),
+        ],
+        validate_choice=True,
+    )
+    name = StringField(
+        _l("Name staff recognise"),
+        validators=[
+            Optional(),
+            Length(
+                max=MAX_NAME_LENGTH, message=_l("At most %(max)d characters.", max=MAX_NAME_LENGTH)
+            ),
+        ],
+    )
+
+
+_LIMITS = centre_admin.POLICY_LIMITS
+
+
+class LendingPolicyForm(FlaskForm):  # type: ignore[misc]
+    max_items_on_loan = _whole(
+        _l("Most items one resident may borrow"), *_LIMITS["max_items_on_loan"]
+    )
+    hold_minutes = _whole(_l("Minutes a reserved item is kept"), *_LIMITS["hold_minutes"])
+    door_open_timeout_s = _whole(
+        _l("Seconds an unlocked door waits to be opened"), *_LIMITS["door_open_timeout_s"]
+    )
+    overdue_strikes = _whole(
+        _l("Overdue loans that suspend borrowing"), *_LIMITS["overdue_strikes"]
+    )
+    overdue_window_days = _whole(
+        _l("…counted over this many days"), *_LIMITS["overdue_window_days"]
+    )
+    suspension_days = _whole(_l("Days borrowing is suspended"), *_LIMITS["suspension_days"])
+    escalate_after_days = _whole(
+        _l("Days overdue before staff are alerted"), *_LIMITS["escalate_after_days"]
+    )
