@@ -81,3 +81,15 @@ def test_a_narrower_range_redraws_the_weekly_charts(page: Page) -> None:
     expect(page.locator("svg#chart-rooms g.bar")).to_have_count(2)
     expect(page.locator("svg#chart-no-shows g.bar")).to_have_count(2)
     screenshot(page, "insights-05-two-weeks")
+
+
+@pytest.mark.usefixtures("history")
+def test_a_residents_page_shows_their_record_in_sections(page: Page) -> None:
+    sign_in_as_staff(page)
+    page.goto("/staff/residents?q=王秀英")
+    page.get_by_role("link", name="王秀英").click()
+    expect(page.locator("h1")).to_have_text("王秀英")
+    for section in ("bookings", "strikes", "loans", "health"):
+        expect(page.locator(f"section#{section} h2")).to_be_visible()
+    expect(page.locator("section#strikes")).to_contain_text("可以预约自习座位。")
+    screenshot(page, "resident-01-record")
