@@ -7,7 +7,7 @@ A kind this table does not know yet is shown as its code rather than hidden.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import url_for
 from flask_babel import LazyString, format_datetime, format_timedelta
@@ -90,6 +90,13 @@ def subject_of(subject: str) -> tuple[str, str | None]:
     return subject, None
 
 
+def age(moment: datetime, now: datetime) -> str:
+    """How long ago, in words; under a minute (or a clock a little ahead) is "just now"."""
+    if now - moment < timedelta(minutes=1):
+        return str(_l("just now"))
+    return format_timedelta(moment - now, add_direction=True)
+
+
 def view(alert: StaffAlert, now: datetime) -> AlertView:
     subject_label, subject_href = subject_of(alert.subject)
     return AlertView(
@@ -106,7 +113,7 @@ def view(alert: StaffAlert, now: datetime) -> AlertView:
         subject_href=subject_href,
         created_at=alert.created_at,
         created_label=format_datetime(alert.created_at, "short"),
-        age_label=format_timedelta(alert.created_at - now, add_direction=True),
+        age_label=age(alert.created_at, now),
         resolved_label=format_datetime(alert.resolved_at, "short") if alert.resolved_at else "",
         note=alert.note,
     )

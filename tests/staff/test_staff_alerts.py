@@ -315,3 +315,11 @@ def test_the_stream_refuses_a_bad_last_event_id(client: FlaskClient, english: St
 def test_the_stream_is_for_signed_in_staff_only(client: FlaskClient) -> None:
     response = client.get("/staff/alerts/stream")
     assert response.status_code == 302
+
+
+def test_an_alert_raised_this_minute_is_just_now(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    raise_alert(app, clock)
+    clock.advance(timedelta(seconds=30))
+    assert "just now" in client.get("/staff/alerts").get_data(as_text=True)
