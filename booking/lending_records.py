@@ -345,6 +345,15 @@ def resident_history(
     )
 
 
+def resident_names(session: Session, events: Sequence[LendingEvent]) -> dict[int, str]:
+    """The names of the residents the events are about, for a history table."""
+    ids = {event.resident_id for event in events if event.resident_id is not None}
+    if not ids:
+        return {}
+    found = session.execute(select(Resident.id, Resident.name).where(Resident.id.in_(ids)))
+    return {resident_id: name for resident_id, name in found}
+
+
 def site_item(session: Session, *, site_id: int, item_id: int) -> Item:
     item = session.scalar(select(Item).where(Item.id == item_id, Item.site_id == site_id))
     if item is None:

@@ -196,6 +196,7 @@ def item(
             session, site_id=g.staff.site_id, where=LoanFilter(item_id=item_id), now=now
         )
         forms = forms or {}
+        history = lending_records.item_history(session, site_id=g.staff.site_id, item_id=item_id)
         return render_template(
             "staff/lending_item.html",
             item=found,
@@ -205,7 +206,8 @@ def item(
                 if open_loan
                 else None
             ),
-            history=lending_records.item_history(session, site_id=g.staff.site_id, item_id=item_id),
+            history=history,
+            names=lending_records.resident_names(session, history),
             loans=loans,
             now=now,
             words=lending_words,

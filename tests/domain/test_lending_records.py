@@ -292,6 +292,7 @@ def test_item_and_resident_history_come_from_the_lending_events_newest_first(
         )
         == []
     )
+    assert lending_records.resident_names(centre.session, history) == {resident.id: "李建国"}
 
 
 def test_an_item_is_found_by_its_exact_tag_in_any_case(centre: Centre) -> None:
