@@ -312,6 +312,9 @@ def run(
                     str(bin_dir / "gunicorn"),
                     "--workers",
                     "2",
+                    # Threads: each open alerts inbox holds a request (its event stream).
+                    "--threads",
+                    "8",
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--graceful-timeout",
