@@ -89,12 +89,11 @@ def wait_online(database: Database, device_id: str, timeout: float = 10.0) -> No
 
 
 def start_broker(data_dir: Path) -> RunningBroker:
-    """Our own Mosquitto, with Nagle off towards clients as deploy/ should have it (without
-    it, a reply that follows another within 40 ms waits for a delayed ACK); else amqtt."""
+    """Our own Mosquitto, configured as the demo's (kiosk.broker: Nagle off, as in
+    deploy/mosquitto); else amqtt."""
     if mosquitto_binary() is None:
         return EmbeddedBroker().start()
-    config = "allow_anonymous true\nset_tcp_nodelay true\n"
-    return MosquittoBroker(data_dir, extra_config=config).start()
+    return MosquittoBroker(data_dir).start()
 
 
 def breakdown(database: Database, skip: int) -> dict[str, float]:

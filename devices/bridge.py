@@ -27,15 +27,19 @@ from paho.mqtt.reasoncodes import ReasonCode
 from booking.clock import Clock, SystemClock
 from booking.db import Database
 from devices import commands, ingest, protocol
-from devices.command_publisher import BrokerUrl
+from devices.command_publisher import BrokerUrl, disable_nagle
 from devices.ingest import Handlers, Inbound, Outcome
 
 log = logging.getLogger(__name__)
 
 SERVER_USERNAME = "linli-server"
 BATCH_SIZE = 200
-BATCH_WAIT_S = 0.05
-# After the first message, how long the worker waits for another before applying what it has.
+# How long the worker waits for more after a batch's first message. None by default: a batch
+# is what queued up while the previous one was being committed, so a burst still goes in
+# batches of BATCH_SIZE, and a lone command reply is recorded at once instead of after a
+# wait (which was 5 ms of every command's round trip).
+BATCH_WAIT_S = 0.0
+# While waiting (batch_wait > 0): how long without a new message ends the batch early.
 BATCH_IDLE_S = 0.005
 RETRY_DELAY_S = 1.0
 
@@ -122,6 +126,7 @@ class Bridge:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_socket_open = disable_nagle
         return client
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -244,6 +249,8 @@ class Bridge:
                 continue
             except queue.Empty:
                 pass
+            if self.batch_wait <= 0:
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 break

@@ -44,6 +44,17 @@ class BrokerUrl:
         self.password = unquote(parts.password) if parts.password else None
 
 
+def disable_nagle(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    """paho's ``on_socket_open``: set TCP_NODELAY, which paho leaves off.
+
+    With Nagle on, a small packet sent while an earlier one is unacknowledged waits for the
+    peer's delayed ACK (40 ms on Linux): a command right after another, a reply's PUBACK
+    right after an ack. Every message here is small and someone is waiting for it.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def unique_client_id(prefix: str = "linli-cmd") -> str:
     """A client id no other process uses: two clients with one id keep kicking each other off."""
     return f"{prefix}-{socket.gethostname()[:20]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -88,7 +99,7 @@ class CommandPublisher:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
-        self._client.on_socket_open = self._on_socket_open
+        self._client.on_socket_open = disable_nagle
         self._connected = threading.Event()
         self._lock = threading.Lock()
         # mid → event of a caller waiting for its PUBACK.
@@ -183,12 +194,6 @@ class CommandPublisher:
             log.warning("command publisher refused by the broker: %s", reason_code)
             return
         self._connected.set()
-
-    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        # paho leaves Nagle on: a command published right after another would sit until the
-        # broker's delayed ACK (40 ms on Linux). A command is small and someone is waiting.
-        with contextlib.suppress(OSError, AttributeError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _on_disconnect(
         self,

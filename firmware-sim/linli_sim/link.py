@@ -8,10 +8,12 @@ for every attempt.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
 import random
+import select
 import socket
 import threading
 import time
@@ -22,7 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from linli_sim.outbox import DeviceStore
 
@@ -32,6 +34,8 @@ PROTOCOL_VERSION = 1
 KEEPALIVE_S = 30
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
+# The longest the network loop sleeps with nothing to do; queued publishes wake it at once.
+LOOP_IDLE_S = 0.05
 
 
 def utc_ts(moment: datetime | None = None) -> str:
@@ -107,6 +111,9 @@ class Link:
         # exists; two threads writing at once would interleave packets. So every publish is
         # queued here and sent by the network thread, in the order its seq was taken.
         self._outgoing: queue.SimpleQueue[tuple[str, bytes, int, bool]] = queue.SimpleQueue()
+        # Wakes the network loop's select() when another thread queues a publish: a reply made
+        # on a timer thread must not wait out the loop's idle timeout (measured: +25 ms median).
+        self._wake_r, self._wake_w = _wake_pair()
         self._thread: threading.Thread | None = None
         self._seen_server_status = False
         self._last_heartbeat = 0.0
@@ -139,6 +146,8 @@ class Link:
 
     def start(self) -> None:
         self._stopping.clear()
+        if self._wake_r.fileno() == -1:  # closed by an earlier run
+            self._wake_r, self._wake_w = _wake_pair()
         self._thread = threading.Thread(
             target=self._run, name=f"link-{self.device_id}", daemon=True
         )
@@ -154,6 +163,7 @@ class Link:
         if not clean:
             self._kill_requested.set()
         self._stopping.set()
+        self._wake()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
         self._thread = None
@@ -162,6 +172,7 @@ class Link:
         """Drop the TCP connection without DISCONNECT (the Will fires) and stay offline."""
         self._hold_offline.set()
         self._kill_requested.set()
+        self._wake()
         deadline = time.monotonic() + 5
         while self._connected.is_set() and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -209,7 +220,7 @@ class Link:
     ) -> None:
         """Send bytes as they are (faults: malformed payloads, duplicates)."""
         if self._connected.is_set():
-            self._outgoing.put((self.topic(suffix), payload, qos, retain))
+            self._enqueue(self.topic(suffix), payload, qos, retain)
 
     def duplicate_last(self) -> bool:
         """Send the last seq'd message again, byte for byte."""
@@ -238,8 +249,17 @@ class Link:
         self._send_now(suffix, payload, retain)
 
     def _send_now(self, suffix: str, payload: bytes, retain: bool) -> None:
-        self._outgoing.put((self.topic(suffix), payload, 1, retain))
+        self._enqueue(self.topic(suffix), payload, 1, retain)
         self._last_sent = (suffix, payload)
+
+    def _enqueue(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
+        self._outgoing.put((topic, payload, qos, retain))
+        self._wake()
+
+    def _wake(self) -> None:
+        # A full buffer means a wake-up is already pending; a closed one, that we are stopping.
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._wake_w.send(b"x")
 
     def _drain(self, client: mqtt.Client) -> None:
         while True:
@@ -285,6 +305,11 @@ class Link:
         client.on_message = self._handle_message
         client.user_data_set(session)
         client.connect(self.broker.host, self.broker.port, keepalive=self.keepalive)
+        sock = client.socket()
+        if isinstance(sock, socket.socket):
+            # paho leaves Nagle on: a reply sent right after another small packet would wait
+            # for the broker's delayed ACK (40 ms on Linux).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return client
 
     def _run(self) -> None:
@@ -306,7 +331,7 @@ class Link:
             if self._kill_requested.is_set():
                 self._kill_requested.clear()
                 kill_socket(client)
-            rc = client.loop(timeout=0.05)
+            rc = self._loop_once(client)
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 self._lost()
                 failures += 1
@@ -317,6 +342,33 @@ class Link:
                 self._periodic(client)
                 self._drain(client)
         self._shutdown()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _loop_once(self, client: mqtt.Client) -> MQTTErrorCode:
+        """One turn of paho's external-loop API: wait for the socket or a wake-up, read,
+        write what is pending, keepalive. (``client.loop()`` selects on paho's own wake-up
+        pipe, which our publishes from other threads cannot reach.)"""
+        sock = client.socket()
+        if not isinstance(sock, socket.socket):
+            return mqtt.MQTT_ERR_NO_CONN
+        writable = [sock] if client.want_write() else []
+        try:
+            readable, can_write, _ = select.select([sock, self._wake_r], writable, [], LOOP_IDLE_S)
+        except (OSError, ValueError):
+            return mqtt.MQTT_ERR_CONN_LOST
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError):
+                self._wake_r.recv(4096)
+        if sock in readable:
+            rc = client.loop_read()
+            if rc != mqtt.MQTT_ERR_SUCCESS or client.socket() is None:
+                return rc if rc != mqtt.MQTT_ERR_SUCCESS else mqtt.MQTT_ERR_CONN_LOST
+        if can_write:
+            rc = client.loop_write()
+            if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN):
+                return rc
+        return client.loop_misc()
 
     def _periodic(self, client: mqtt.Client) -> None:
         now = time.monotonic()
@@ -426,6 +478,13 @@ class Link:
 
 def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _wake_pair() -> tuple[socket.socket, socket.socket]:
+    read_end, write_end = socket.socketpair()
+    read_end.setblocking(False)
+    write_end.setblocking(False)
+    return read_end, write_end
 
 
 def backoff(failures: int) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -198,6 +199,12 @@ def locker(mqtt_url: str, mqtt_site: str, device_id: str, bridge: Bridge) -> Ite
     device = TestDevice(mqtt_url, mqtt_site, device_id, session=1)
     yield device
     device.stop()
+
+
+def test_the_bridge_turns_nagle_off_so_acks_and_resyncs_are_not_held(bridge: Bridge) -> None:
+    sock = bridge._client.socket()  # the one way to see the option paho left us to set
+    assert sock is not None
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 def test_a_birth_over_the_broker_marks_the_locker_online(

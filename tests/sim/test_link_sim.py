@@ -3,12 +3,16 @@ the durable outbox and resync (docs/protocol.md §3–§5)."""
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sim_probe import ServerProbe
 
+from linli_sim import link
 from linli_sim.locker import LockerSim
 
 StartDevice = Callable[..., Any]
@@ -258,3 +262,23 @@ def test_heartbeats_carry_the_session_and_no_seq(
     heartbeat = probe.wait_for("locker-a", "heartbeat")[0]
     assert heartbeat["session"] == locker.session
     assert "seq" not in heartbeat.payload
+
+
+def test_the_link_turns_nagle_off_so_a_reply_is_not_held_behind_the_previous_packet(
+    start_device: StartDevice,
+) -> None:
+    locker = start_device(LockerSim, "locker-a")
+    sock = locker.link._client.socket()  # the one way to see the option paho left us to set
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_a_message_made_on_another_thread_goes_out_without_waiting_for_the_idle_loop(
+    start_device: StartDevice, probe: ServerProbe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An idle loop that sleeps far longer than the wait below: only the wake-up can make it.
+    monkeypatch.setattr(link, "LOOP_IDLE_S", 60.0)
+    locker = start_device(LockerSim, "locker-a")
+    probe.wait_for("locker-a", "state")
+    time.sleep(0.5)  # let the network loop settle into its idle select()
+    locker.force_open(2)  # this (test) thread, as a timer thread makes a reply
+    probe.wait_for("locker-a", "event", type="forced_open", timeout=5)
