@@ -120,3 +120,19 @@ def spaces_of(session: Session, *, site_id: int) -> list[Space]:
             select(Space).where(Space.site_id == site_id).order_by(Space.kind.desc(), Space.code)
         )
     )
+
+
+def pending_approvals(
+    session: Session, *, site_id: int
+) -> list[tuple[Booking, Resident | None, Space]]:
+    """Bookings waiting for staff approval, soonest first, with resident and room (one query)."""
+    return [
+        (booking, resident, space)
+        for booking, resident, space in session.execute(
+            select(Booking, Resident, Space)
+            .join(Space, Space.id == Booking.space_id)
+            .outerjoin(Resident, Resident.id == Booking.resident_id)
+            .where(Booking.site_id == site_id, Booking.status == BookingStatus.PENDING)
+            .order_by(Booking.starts_at, Booking.id)
+        )
+    ]

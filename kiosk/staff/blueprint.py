@@ -16,6 +16,11 @@ from kiosk.staff import (
     alerts,
     audit_log,
     auth,
+    booking_approvals,
+    booking_calendar,
+    booking_closures,
+    booking_series,
+    booking_suspensions,
     devices_board,
     nav,
     overview,
@@ -135,6 +140,37 @@ bp.add_url_rule(
     methods=["POST"],
 )  # fmt: skip
 bp.add_url_rule("/lending/residents/<int:resident_id>", "lending_resident", lending_pages.resident)
+bp.add_url_rule("/bookings", "bookings", booking_calendar.calendar)
+bp.add_url_rule("/bookings/approvals", "booking_approvals", booking_approvals.approvals)
+bp.add_url_rule(
+    "/bookings/<int:booking_id>/approve", "booking_approve", booking_approvals.approve,
+    methods=["POST"],
+)  # fmt: skip
+bp.add_url_rule(
+    "/bookings/<int:booking_id>/reject", "booking_reject", booking_approvals.reject,
+    methods=["POST"],
+)  # fmt: skip
+bp.add_url_rule("/bookings/series", "booking_series", booking_series.series_list)
+bp.add_url_rule(
+    "/bookings/series/new", "booking_series_create", booking_series.create, methods=["POST"]
+)
+bp.add_url_rule(
+    "/bookings/series/<int:series_id>/exceptions", "booking_series_exception",
+    booking_series.add_exception, methods=["POST"],
+)  # fmt: skip
+bp.add_url_rule(
+    "/bookings/series/<int:series_id>/end", "booking_series_end", booking_series.end,
+    methods=["POST"],
+)  # fmt: skip
+bp.add_url_rule("/bookings/closures", "booking_closures", booking_closures.closure_list)
+bp.add_url_rule(
+    "/bookings/closures", "booking_closure_declare", booking_closures.declare, methods=["POST"]
+)
+bp.add_url_rule("/bookings/suspensions", "booking_suspensions", booking_suspensions.suspensions)
+bp.add_url_rule(
+    "/bookings/suspensions/<int:suspension_id>/lift", "booking_suspension_lift",
+    booking_suspensions.lift, methods=["POST"],
+)  # fmt: skip
 
 
 @bp.errorhandler(NotFound)

@@ -1,0 +1,96 @@
+"""Room bookings waiting for approval: approve, or refuse with a reason the resident reads."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from booking import audit, rooms, schedule
+from booking.errors import DomainError, NotFound
+from booking.models import Site
+from kiosk.extensions import clock, database
+from kiosk.staff.booking_calendar import pending_count, space_label
+from kiosk.staff.booking_errors import MESSAGES, show_error
+from kiosk.staff.booking_forms import ApproveForm, RejectForm
+
+
+def _reject_form(booking_id: int) -> RejectForm:
+    return RejectForm(prefix=f"reject-{booking_id}")
+
+
+def _page(failed: tuple[int, RejectForm] | None = None, status: int = 200) -> ResponseReturnValue:
+    with database().read() as session:
+        site = session.get_one(Site, g.staff.site_id)
+        waiting = schedule.pending_approvals(session, site_id=site.id)
+        forms = {booking.id: _reject_form(booking.id) for booking, _r, _s in waiting}
+        if failed is not None and failed[0] in forms:
+            forms[failed[0]] = failed[1]
+        return render_template(
+            "staff/bookings_approvals.html",
+            site=site,
+            waiting=waiting,
+            reject_forms=forms,
+            approve_form=ApproveForm(),
+            space_label=space_label,
+            pending=pending_count(site.id),
+        ), status
+
+
+def approvals() -> ResponseReturnValue:
+    return _page()
+
+
+def approve(booking_id: int) -> ResponseReturnValue:
+    if not ApproveForm().validate_on_submit():
+        return _page(status=400)
+    now = clock().now()
+    try:
+        with database().write() as session:
+            booking = rooms.approve(session, staff_id=g.staff.id, booking_id=booking_id, now=now)
+            audit.record_staff(
+                session,
+                g.staff,
+                action="booking.approve",
+                now=now,
+                subject=f"booking:{booking.id}",
+                detail={"resident_id": booking.resident_id, "space_id": booking.space_id},
+            )
+    except NotFound:
+        raise
+    except DomainError as error:
+        flash(str(MESSAGES.get(error.code, error.message)), "error")
+        return _page(status=error.status)
+    flash(_("Approved. The resident will see it at the kiosk."), "success")
+    return redirect(url_for("staff.booking_approvals"), code=303)
+
+
+def reject(booking_id: int) -> ResponseReturnValue:
+    form = _reject_form(booking_id)
+    if not form.validate_on_submit():
+        return _page((booking_id, form), status=400)
+    now = clock().now()
+    try:
+        with database().write() as session:
+            booking = rooms.reject(
+                session,
+                staff_id=g.staff.id,
+                booking_id=booking_id,
+                reason=form.reason.data or "",
+                now=now,
+            )
+            audit.record_staff(
+                session,
+                g.staff,
+                action="booking.reject",
+                now=now,
+                subject=f"booking:{booking.id}",
+                detail={"resident_id": booking.resident_id, "reason": booking.reason},
+            )
+    except NotFound:
+        raise
+    except DomainError as error:
+        show_error(form, error)
+        return _page((booking_id, form), status=error.status)
+    flash(_("Refused. The resident will see the reason at the kiosk."), "success")
+    return redirect(url_for("staff.booking_approvals"), code=303)
