@@ -40,10 +40,13 @@ from booking.models import (
 )
 from devices import commands, lending_locker
 from devices.ingest import Handlers
-from devices.models import Compartment, Device, DeviceKind, DoorState
+from devices.models import Compartment, Device, DeviceCommand, DeviceKind, DoorState
 from devices.protocol import Event, Reply
 
 log = logging.getLogger(__name__)
+
+# devices.maintenance's open commands say "maintenance:<staff>:<reason>".
+MAINTENANCE_PREFIX = "maintenance:"
 
 
 def register(handlers: Handlers) -> None:
@@ -130,6 +133,15 @@ def door_opened(session: Session, device: Device, event: Event, now: datetime) -
     attempt = _live_return(session, device.device_id, n)
     if attempt is not None and attempt.command_id == command_id:
         lending.note_return_door_opened(session, attempt, now, _ref(event))
+        return
+    command = session.get(DeviceCommand, command_id)
+    if command is not None and command.requested_by.startswith(MAINTENANCE_PREFIX):
+        item = _item_at(session, device.device_id, n)
+        if item is not None:
+            lending.record(session, item=item, action=LendingAction.MAINTENANCE_OPEN,
+                           actor=_actor(device), now=now, command_id=command_id,
+                           device=_ref(event),
+                           detail={"compartment": n, "requested_by": command.requested_by})  # fmt: skip
 
 
 def item_present_changed(session: Session, device: Device, event: Event, now: datetime) -> None:
@@ -161,6 +173,12 @@ def _item_gone_without_pickup(
     item = _item_at(session, device.device_id, n)
     if item is None or item.status in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE, ItemStatus.LOST):
         return  # nothing of ours was supposed to be inside
+    last = _last_event(session, item.id)
+    if last is not None and last.action is LendingAction.MAINTENANCE_OPEN:
+        # Staff opened the door for maintenance and took the tool out: it is with them.
+        lending.send_to_maintenance(session, item=item, actor=_actor(device), now=now,
+                                    reason="taken out for maintenance")  # fmt: skip
+        return
     # A live pickup not yet at door_open (its door_opened not yet heard), or none at all:
     # either way no loan can be made from this, so the item is missing until staff look.
     lending.record(

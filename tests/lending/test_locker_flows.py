@@ -413,3 +413,27 @@ def test_a_tool_put_straight_back_before_the_door_closes_ends_the_loan_quietly(
     wait_until(lambda: rig.rows(Loan)[0].status is LoanStatus.RETURNED, "the loan ended at once")
     assert rig.rows(Item, Item.id == rig.station.drills[0])[0].status is ItemStatus.AVAILABLE
     assert rig.rows(StaffAlert) == []
+
+
+def test_a_tool_taken_out_during_a_maintenance_opening_goes_to_maintenance_without_alarm(
+    rig: Rig, mqtt_url: str
+) -> None:
+    from devices import commands
+    from devices.command_publisher import CommandPublisher
+
+    with CommandPublisher(mqtt_url) as publisher:
+        outcome = commands.send_and_wait(
+            rig.database, publisher, rig.station.locker, "open", {"compartment": 3},
+            requested_by="maintenance:lend-staff:check the battery", clock=rig.clock,
+        )  # fmt: skip
+    assert outcome.ok
+    rig.locker.person_opens(3)
+    rig.locker.person_takes_item(3)
+    drill = rig.station.drills[2]
+    wait_until(
+        lambda: rig.rows(Item, Item.id == drill)[0].status is ItemStatus.MAINTENANCE,
+        "the drill in maintenance",
+    )
+    actions = [e.action for e in rig.rows(LendingEvent, LendingEvent.item_id == drill)]
+    assert actions == [LendingAction.MAINTENANCE_OPEN, LendingAction.TO_MAINTENANCE]
+    assert rig.rows(StaffAlert) == []
