@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
+from flask.testing import FlaskClient
 from kiosk_helpers import Resident
 from lending_centre import Station, staff_of
 from sqlalchemy import select
@@ -190,3 +191,12 @@ def test_the_status_of_a_pickup_needs_a_signed_in_resident(station_app: Flask) -
     response = station_app.test_client().get("/kiosk/tools/pickup/1/status")
     assert response.status_code == 401
     assert response.get_json()["signed_in"] is False
+
+
+def test_the_demo_catalogue_offers_drills_from_the_lockers_with_a_safety_note(
+    client: FlaskClient, demo: None
+) -> None:
+    page = client.get("/kiosk/tools").get_data(as_text=True)
+    drill = page.split("电钻")[1].split("</li>")[0]
+    assert "button-borrow" in drill
+    assert "tool-safety" in drill
