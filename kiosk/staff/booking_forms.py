@@ -49,7 +49,7 @@ class CalendarForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    space = SelectField(_l("Room"), coerce=int, validate_choice=True)
+    space = SelectField(_l("Space"), coerce=int, validate_choice=True)
     day = DateField(_l("Day"), validators=[Optional()])
     view = SelectField(
         _l("Show"),

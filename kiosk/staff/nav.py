@@ -22,7 +22,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("staff.alerts", _l("Alerts inbox")),
     NavEntry("staff.devices", _l("Devices")),
     NavEntry("staff.residents", _l("Residents")),
-    NavEntry("staff.bookings", _l("Bookings")),
+    NavEntry("staff.bookings", _l("Room bookings")),
     NavEntry("staff.health", _l("Health")),
     NavEntry("staff.lending", _l("Lending records")),
     NavEntry("staff.insights", _l("Insights")),

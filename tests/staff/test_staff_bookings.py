@@ -132,7 +132,7 @@ def test_every_bookings_page_needs_a_signed_in_account(client: FlaskClient, url:
 
 def test_the_bookings_area_is_in_the_console_bar(client: FlaskClient, centre: Centre) -> None:
     assert re.search(
-        r'<a href="/staff/bookings" aria-current="page">Bookings</a>',
+        r'<a href="/staff/bookings" aria-current="page">Room bookings</a>',
         page(client, "/staff/bookings/series"),
     )
 
