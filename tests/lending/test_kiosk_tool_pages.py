@@ -200,3 +200,14 @@ def test_the_demo_catalogue_offers_drills_from_the_lockers_with_a_safety_note(
     drill = page.split("电钻")[1].split("</li>")[0]
     assert "button-borrow" in drill
     assert "tool-safety" in drill
+
+
+def test_the_tool_pages_have_no_inline_script(
+    station_app: Flask, app_station: Station, clock: FrozenClock
+) -> None:
+    loan_id = lend_cart(station_app, app_station, clock)
+    resident = Resident(station_app, app_station.phones[0])
+    resident.sign_in()
+    for path in ("/kiosk/tools", "/kiosk/tools/mine", f"/kiosk/tools/loans/{loan_id}/slip"):
+        page = resident.page(path)
+        assert " onclick=" not in page and "<script>" not in page and " style=" not in page

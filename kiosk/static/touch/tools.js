@@ -1,4 +1,5 @@
-/* Linli kiosk: the "opening compartment N" screen of a tool pickup or return.
+/* Linli kiosk: the "opening compartment N" screen of a tool pickup or return, and the
+ * loan slip's print button.
  *
  * Polls the attempt's status; moves through opening → unlocked → door open; goes to the
  * slip (pickup) or the condition question (return) when the locker confirms; shows the
@@ -8,6 +9,13 @@
  */
 (function () {
   "use strict";
+
+  // The slip's print button (no inline handlers: the kiosk's CSP forbids them).
+  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
 
   var root = document.querySelector("[data-tools-wait]");
   if (!root) {
