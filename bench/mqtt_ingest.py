@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -83,7 +84,7 @@ def park_session(url: str, client_id: str, site: str) -> None:
     c.loop_stop()
 
 
-def ceiling(url: str, n: int) -> float:
+def ceiling(url: str, n: int) -> tuple[float, float]:
     site, client_id = f"b{uuid.uuid4().hex[:8]}", f"bench-bare-{uuid.uuid4().hex[:6]}"
     park_session(url, client_id, site)
     publish_events(url, site, f"{site}-dev", n)
@@ -106,17 +107,17 @@ def ceiling(url: str, n: int) -> float:
     if broker.username:
         c.username_pw_set(broker.username, broker.password)
     c.on_message = on_message
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     c.connect(broker.host, broker.port, keepalive=30)
     c.loop_start()
     finished.wait(300)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     c.disconnect()
     c.loop_stop()
-    return received / elapsed
+    return received / elapsed, cpu / max(received, 1)
 
 
-def ingest(url: str, n: int, workdir: Path) -> tuple[float, int]:
+def ingest(url: str, n: int, workdir: Path) -> tuple[float, int, float]:
     site = f"b{uuid.uuid4().hex[:8]}"
     device_id = f"{site}-dev"
     database = Database(f"sqlite:///{workdir / 'bench.sqlite3'}")
@@ -148,18 +149,18 @@ def ingest(url: str, n: int, workdir: Path) -> tuple[float, int]:
             return int(session.scalar(select(func.count()).select_from(DeviceMessage)) or 0)
 
     bridge = Bridge(database, url, site, client_id=client_id)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     bridge.start()
     deadline = start + 600
     while bridge.counters().get("applied", 0) + bridge.counters().get("duplicates", 0) < n:
         if time.perf_counter() > deadline:
             break
         time.sleep(0.01)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     bridge.stop()
     count = stored()
     database.dispose()
-    return count / elapsed, n - count
+    return count / elapsed, n - count, cpu / max(count, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,12 +179,19 @@ def main(argv: list[str] | None = None) -> int:
                 started = EmbeddedBroker().start()
             url = started.url
         try:
-            ceiling_rate = ceiling(url, args.n)
+            ceiling_rate, ceiling_cpu = ceiling(url, args.n)
             print(f"bare paho subscriber: {ceiling_rate:.0f} msgs/s", file=sys.stderr)
-            ingest_rate, lost = ingest(url, args.n, workdir)
+            ingest_rate, lost, ingest_cpu = ingest(url, args.n, workdir)
         finally:
             if started is not None:
                 started.stop()
+    # CPU time of this process per message: what each side costs, whatever else the machine
+    # runs (the rates swing with the load; these move much less).
+    print(
+        f"load_average={os.getloadavg()[0]:.1f} cpu_us_per_msg: "
+        f"ingest={ingest_cpu * 1e6:.0f} ceiling={ceiling_cpu * 1e6:.0f} "
+        f"cpu_ratio={ceiling_cpu / ingest_cpu:.2f}"
+    )
     print(
         f"ingest_msgs_per_s={ingest_rate:.0f} ceiling_msgs_per_s={ceiling_rate:.0f} "
         f"ratio={ingest_rate / ceiling_rate:.2f} lost={lost}"

@@ -14,8 +14,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 RESYNC_TTL = timedelta(seconds=30)
 RESYNC_REQUESTED_BY = "bridge: sequence gap"
+_LEDGER = cast(Table, DeviceMessage.__table__)
 
 EventHandler = Callable[[Session, Device, Event, datetime], object]
 ReplyHandler = Callable[[Session, Device, Reply, datetime], object]
@@ -253,7 +255,9 @@ def apply_batch(
             if command is not None:
                 outcome.resyncs.append(command)
     if ledger:
-        session.execute(insert(DeviceMessage), ledger)
+        # Core, not the ORM's bulk insert: no per-row ORM bookkeeping and no autoflush (the
+        # registry's changes are flushed at commit; nothing here reads them back first).
+        session.connection().execute(insert(_LEDGER), ledger)
     return outcome
 
 

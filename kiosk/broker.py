@@ -88,7 +88,8 @@ class MosquittoBroker:
             "autosave_interval 1\n"
             # Mosquitto's default queue of 1000 drops QoS 1 bursts silently.
             "max_queued_messages 100000\n"
-            "max_inflight_messages 100\n"
+            # The bridge PUBACKs after each commit: the window must exceed its batch.
+            "max_inflight_messages 1000\n"
             # As deploy/mosquitto: without it a small message waits out a delayed ACK (40 ms).
             "set_tcp_nodelay true\n"
             f"log_dest file {self.log_path}\n"
