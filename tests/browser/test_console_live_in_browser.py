@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from booking.models import Site
+from booking.models import AuditEntry, Site
 from devices import provisioning
 from devices.bridge import Bridge
 from devices.handlers import default_handlers
+from kiosk.device_link import stop_publisher
 from kiosk.extensions import database
 from linli_sim.locker import LockerSim
 from tests.browser.conftest import LANDSCAPE, LiveServer, PageProblems, screenshot
@@ -42,7 +43,9 @@ def centre(
     registered and simulated, and the worker's bridge applying what the locker says."""
     app = live_server.app
     # Poll and refresh quickly so the test does not wait for the production intervals.
-    app.config.update(STAFF_ALERT_POLL_SECONDS=0.2, STAFF_BOARD_REFRESH_SECONDS=1)
+    app.config.update(
+        STAFF_ALERT_POLL_SECONDS=0.2, STAFF_BOARD_REFRESH_SECONDS=1, MQTT_URL=mqtt_url
+    )
     device_id = f"{mqtt_site}-a"
     with app.app_context():
         with database().write() as session:
@@ -66,6 +69,8 @@ def centre(
     finally:
         locker.stop()
         bridge.stop()
+        with app.app_context():
+            stop_publisher()
 
 
 def sign_in_as_staff(page: Page) -> None:
@@ -123,4 +128,26 @@ def test_the_device_board_shows_a_locker_going_offline(
     expect(board.locator(".device-status")).to_contain_text("离线")
     expect(board).to_contain_text("离线，无法开门")
     screenshot(page, "console-devices-offline")
+    assert page_problems.messages == []
+
+
+def test_a_compartment_opens_for_maintenance_with_a_reason(
+    page: Page, centre: Centre, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    sign_in_as_staff(page)
+    page.goto("/staff/devices")
+    row = page.locator(f"#device-{centre.device_id}-2")
+    expect(row.locator("button")).to_be_visible(timeout=15_000)
+    row.locator("textarea").fill("更换电钻电池")
+    row.locator("button").click()
+
+    expect(page.locator(".notice")).to_contain_text("2 号柜格已打开", timeout=15_000)
+    assert centre.locker.compartment(2)["lock"] in ("unlocked", "open")
+    with live_server.app.app_context(), database().read() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "locker.opened_for_maintenance")
+        ).one()
+        assert entry.actor == "staff:zhao"
+        assert entry.detail["reason"] == "更换电钻电池"
+    screenshot(page, "console-devices-maintenance-open")
     assert page_problems.messages == []
