@@ -94,7 +94,7 @@ def age(moment: datetime, now: datetime) -> str:
     """How long ago, in words; under a minute (or a clock a little ahead) is "just now"."""
     if now - moment < timedelta(minutes=1):
         return str(_l("just now"))
-    return format_timedelta(moment - now, add_direction=True)
+    return str(format_timedelta(moment - now, add_direction=True))
 
 
 def view(alert: StaffAlert, now: datetime) -> AlertView:
