@@ -157,3 +157,21 @@ def test_the_history_draws_the_trend_chart(
     expect(page.locator(".bp-table tbody tr")).to_have_count(2)
     screenshot(page, "health-04-history")
     assert page_problems.messages == []
+
+
+def test_waiting_at_the_terminal_does_not_count_as_idle(
+    page: Page, live_server: LiveServer, terminal: BpTerminalSim, page_problems: PageProblems
+) -> None:
+    page.clock.install()
+    sign_in(page)
+    press_measure_now(page)
+    expect(page.locator("body")).to_have_attribute("data-idle-ready", "true")
+    # Ninety seconds of nobody touching the screen (the idle limit is sixty): each status
+    # poll that finds the pairing still open tells the idle timer the resident is still here.
+    for _ in range(60):
+        page.clock.run_for(1500)
+        time.sleep(0.05)
+    expect(page.locator("#idle-overlay")).to_be_hidden()
+    expect(page.locator(".greeting")).to_have_text("您好，王*英")
+    expect(page.locator("[data-bp-phase]")).to_be_visible()
+    assert page_problems.messages == []

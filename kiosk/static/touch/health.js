@@ -3,8 +3,8 @@
  * Polls the pairing's status; shows "measuring" when the terminal starts; opens the result
  * page when the reading is stored; shows the reason when the measurement ends without one.
  * While the pairing is open the resident is at the terminal, not at this screen, so each
- * answer that it is still open counts as activity for idle.js (a synthetic "wheel" event,
- * which idle.js listens for): the idle sign-out must not end the session mid-measurement.
+ * answer that it is still open tells idle.js the resident is still here: the idle sign-out
+ * must not end the session mid-measurement.
  * Once the pairing ends, polling stops and the normal idle timeout applies again.
  */
 (function () {
@@ -54,7 +54,9 @@
         return;
       }
       phase.textContent = state.status === "measuring" ? root.dataset.textMeasuring : root.dataset.textWaiting;
-      document.dispatchEvent(new Event("wheel"));
+      if (window.linliIdle) {
+        window.linliIdle.stillHere();
+      }
       window.setTimeout(poll, POLL_MS);
     }).catch(function () {
       window.setTimeout(poll, POLL_MS);
