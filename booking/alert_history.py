@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -79,3 +79,35 @@ def alerts_after(
         .order_by(StaffAlert.id)
         .limit(limit)
     ).all()
+
+
+def changed_since(
+    session: Session, *, site_id: int, since: datetime, limit: int = 200
+) -> Sequence[StaffAlert]:
+    """Alerts acknowledged or resolved at or after ``since``, oldest change first.
+
+    New alerts come through :func:`alerts_after`; this is what an open inbox needs to move an
+    alert a colleague took on, or drop one a colleague resolved.
+    """
+    return session.scalars(
+        select(StaffAlert)
+        .where(
+            StaffAlert.site_id == site_id,
+            StaffAlert.changed_at >= since,
+            StaffAlert.status != AlertStatus.OPEN,
+        )
+        .order_by(StaffAlert.changed_at, StaffAlert.id)
+        .limit(limit)
+    ).all()
+
+
+def latest_change(session: Session, *, site_id: int) -> datetime | None:
+    """When any alert of the site last changed: where a live feed of changes starts."""
+    found: datetime | None = session.scalar(
+        select(func.max(StaffAlert.changed_at)).where(StaffAlert.site_id == site_id)
+    )
+    return found
+
+
+# A change committed this long after it was stamped is still found by a feed that asks again.
+CHANGE_LOOKBACK = timedelta(seconds=30)

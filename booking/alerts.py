@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -26,8 +26,13 @@ def raise_alert(
     subject: str = "",
     resident_id: int | None = None,
     dedupe_key: str | None = None,
+    params: Mapping[str, str | int] | None = None,
 ) -> StaffAlert:
-    """Open an alert, or return the one still open for the same ``dedupe_key``."""
+    """Open an alert, or return the one still open for the same ``dedupe_key``.
+
+    ``summary`` is the English sentence for logs and CSV; ``params`` are the words the console
+    needs to say the same in the viewer's language (see ``kiosk.staff.alert_words``).
+    """
     if dedupe_key is not None:
         existing = session.scalar(
             select(StaffAlert).where(
@@ -47,7 +52,9 @@ def raise_alert(
         subject=subject,
         resident_id=resident_id,
         dedupe_key=dedupe_key,
+        params=dict(params or {}),
         created_at=now,
+        changed_at=now,
     )
     session.add(alert)
     session.flush()
@@ -72,6 +79,7 @@ def acknowledge(
         alert.acknowledged_at = now
         alert.acknowledged_by_staff_id = staff.id
     _append_note(alert, staff, note, now)
+    alert.changed_at = now
     audit.record_staff(
         session, staff, action="alert.acknowledged", now=now, subject=f"alert:{alert.id}"
     )
@@ -94,6 +102,7 @@ def resolve(
     alert.resolved_at = now
     alert.resolved_by_staff_id = staff.id
     _append_note(alert, staff, note, now)
+    alert.changed_at = now
     audit.record_staff(
         session, staff, action="alert.resolved", now=now, subject=f"alert:{alert.id}"
     )

@@ -84,6 +84,24 @@ def recently_seen_staff(session: Session, *, token: str, now: datetime) -> Staff
     )
 
 
+def staff_session_is_live(
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta = STAFF_IDLE_LIMIT
+) -> bool:
+    """Whether a token still signs its account in, read only (a long-lived response, such as
+    the alerts stream, re-checks with it: signed out, disabled, password changed → False)."""
+    if not token:
+        return False
+    found = session.execute(
+        select(StaffSession.ended_at, StaffSession.last_seen_at, StaffAccount.is_active)
+        .join(StaffAccount, StaffSession.staff_id == StaffAccount.id)
+        .where(StaffSession.token_hash == _hash(token))
+    ).one_or_none()
+    if found is None:
+        return False
+    ended_at, last_seen_at, is_active = found
+    return ended_at is None and bool(is_active) and now - last_seen_at <= idle_limit
+
+
 def end_staff_session(
     session: Session, *, token: str, now: datetime, reason: str = "signed_out"
 ) -> None:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.db import Base, UTCDateTime, str_enum
@@ -21,6 +23,10 @@ class AlertStatus(enum.StrEnum):
     RESOLVED = "resolved"
 
 
+def _created_at(context: DefaultExecutionContext) -> Any:
+    return context.get_current_parameters()["created_at"]  # type: ignore[no-untyped-call]
+
+
 class StaffAlert(Base):
     """Something staff must look at, from any part of the centre, until someone resolves it.
 
@@ -33,6 +39,7 @@ class StaffAlert(Base):
     __table_args__ = (
         Index("ix_staff_alerts_site_status", "site_id", "status"),
         Index("ix_staff_alerts_dedupe", "site_id", "dedupe_key"),
+        Index("ix_staff_alerts_site_changed", "site_id", "changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,8 +47,12 @@ class StaffAlert(Base):
     kind: Mapped[str] = mapped_column(String(60))
     severity: Mapped[AlertSeverity] = mapped_column(str_enum(AlertSeverity))
     status: Mapped[AlertStatus] = mapped_column(str_enum(AlertStatus), default=AlertStatus.OPEN)
-    # Plain words for the console; never a blood-pressure value (lists must not show readings).
+    # Plain English words for logs and CSV, and the console's fallback; never a blood-pressure
+    # value (lists must not show readings).
     summary: Mapped[str] = mapped_column(String(300))
+    # What the console needs to word the summary in the viewer's language ("device", "asset"…);
+    # ``kiosk.staff.alert_words`` renders it per kind. Same rule: never a reading.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     subject: Mapped[str] = mapped_column(String(80), default="")  # "resident:17", "device:locker-a"
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
@@ -51,3 +62,6 @@ class StaffAlert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    # When the alert was raised, acknowledged or resolved last: open inboxes poll by it to
+    # move or remove an alert a colleague acted on.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_created_at)

@@ -1,4 +1,4 @@
-"""New alerts pushed to the open inbox as server-sent events (``text/event-stream``).
+"""New alerts, and alerts colleagues acted on, pushed to the open inbox as server-sent events.
 
 The web runs as several gunicorn processes and alerts are raised by any of them or by the
 worker, so there is no in-process pub/sub to listen to: the stream asks the database for
@@ -6,20 +6,29 @@ alerts above the last id it sent, every few seconds, each time in a short read t
 that ends before it sleeps. A stream lasts about a minute and then ends; the browser's
 EventSource reconnects on its own (after ``retry``) and sends the last id back as
 ``Last-Event-ID``, so an ended stream loses nothing and a worker is never held for long.
+
+Two cursors travel in each event id, ``<alert id>-<change time in ms>``: the highest alert id
+sent (for ``alert`` events, new alerts) and the latest acknowledgement or resolution sent (for
+``change`` events, which move or remove an alert on the page). Each poll also re-reads the
+staff session, so a console signed out elsewhere, disabled or whose password changed stops
+receiving at the next poll.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from flask import Response, abort, current_app, g, render_template, request, stream_with_context
 from flask_wtf.csrf import generate_csrf
 
-from booking import alert_history
+from booking import alert_history, auth_sessions
 from kiosk.extensions import clock, database
 from kiosk.staff import alert_words
+from kiosk.staff import session as staff_session
 from kiosk.staff.alert_forms import AcknowledgeForm, ResolveForm
 
 STREAM_SECONDS = 55.0
@@ -30,27 +39,55 @@ RETRY_MS = 3000
 # the highest id already sent. Each poll looks this far back and skips what it has sent.
 LOOKBACK_IDS = 20
 MAX_ID = 2**62
+# Change cursors are milliseconds since 1970; anything past year 9999 is not one.
+MAX_MS = 253_402_300_799_000
+_EVENT_ID = re.compile(r"[0-9]+(-[0-9]+)?")
 
 
 def _setting(name: str, default: float) -> float:
     return float(current_app.config.get(name, default))
 
 
-def _start_id() -> int:
-    """Where the client left off: ``Last-Event-ID`` on a reconnect, else ``?after=``."""
-    raw = request.headers.get("Last-Event-ID") or request.args.get("after")
-    if raw is None or raw == "":
-        return 0
-    if not raw.isdigit() or int(raw) > MAX_ID:
+def _number(raw: str, limit: int) -> int:
+    if not raw.isdigit() or int(raw) > limit:
         abort(400)
     return int(raw)
 
 
+def _start() -> tuple[int, datetime | None]:
+    """Where the client left off: ``Last-Event-ID`` on a reconnect, else ``?after=&changes=``.
+
+    Returns the highest alert id seen and the time of the latest change seen (None: the page
+    did not say, so changes are followed from now).
+    """
+    last_event = request.headers.get("Last-Event-ID")
+    if last_event:
+        if not _EVENT_ID.fullmatch(last_event):
+            abort(400)
+        raw_id, _sep, raw_ms = last_event.partition("-")
+    else:
+        raw_id, raw_ms = request.args.get("after", ""), request.args.get("changes", "")
+    alert_id = _number(raw_id, MAX_ID) if raw_id else 0
+    changes = _from_ms(_number(raw_ms, MAX_MS)) if raw_ms else None
+    return alert_id, changes
+
+
+def to_ms(moment: datetime) -> int:
+    """A change cursor as the page and the event ids carry it."""
+    return int(moment.timestamp() * 1000)
+
+
+def _from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
 def stream() -> Response:
     site_id: int = g.staff.site_id
-    start = _start_id()
+    token: str = g.staff_token or ""
+    start, changes_from = _start()
     generate_csrf()  # into the session now: forms rendered later in the stream reuse it
     db, clk = database(), clock()
+    idle = staff_session.idle_limit()
     duration = _setting("STAFF_ALERT_STREAM_SECONDS", STREAM_SECONDS)
     poll = _setting("STAFF_ALERT_POLL_SECONDS", POLL_SECONDS)
     heartbeat = _setting("STAFF_ALERT_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
@@ -58,18 +95,38 @@ def stream() -> Response:
     def events() -> Iterator[str]:
         yield f"retry: {RETRY_MS}\n\n"
         cursor = start
+        changed = changes_from or clk.now()
         sent: set[int] = set()
+        changes_sent: set[tuple[int, str]] = set()
         began = last_beat = time.monotonic()
         while True:
             with db.read() as session:
+                if not auth_sessions.staff_session_is_live(
+                    session, token=token, now=clk.now(), idle_limit=idle
+                ):
+                    # The browser reconnects, is sent to sign in, and stops on that answer.
+                    yield "event: signed_out\ndata: {}\n\n"
+                    return
                 found = alert_history.alerts_after(
                     session, site_id=site_id, after_id=max(0, cursor - LOOKBACK_IDS)
                 )
                 views = [alert_words.view(a, clk.now()) for a in found if a.id not in sent]
+                acted_on = alert_history.changed_since(
+                    session, site_id=site_id, since=changed - alert_history.CHANGE_LOOKBACK
+                )
+                moved = [
+                    (alert_words.view(a, clk.now()), a.changed_at)
+                    for a in acted_on
+                    if (a.id, a.status.value) not in changes_sent
+                ]
             for view in views:
                 sent.add(view.id)
                 cursor = max(cursor, view.id)
-                yield _event(view, cursor)
+                yield _event(view, f"{cursor}-{to_ms(changed)}")
+            for view, changed_at in moved:
+                changes_sent.add((view.id, view.status))
+                changed = max(changed, changed_at)
+                yield _change(view, f"{cursor}-{to_ms(changed)}")
             if time.monotonic() - began >= duration:
                 return
             if time.monotonic() - last_beat >= heartbeat:
@@ -83,13 +140,17 @@ def stream() -> Response:
     return response
 
 
-def _event(view: alert_words.AlertView, cursor: int) -> str:
-    html = render_template(
+def _item_html(view: alert_words.AlertView) -> str:
+    return render_template(
         "staff/_alert_item.html",
         alert=view,
         ack_form=AcknowledgeForm(formdata=None),
         resolve_form=ResolveForm(formdata=None),
     )
+
+
+def _event(view: alert_words.AlertView, event_id: str) -> str:
+    html = _item_html(view)
     data = json.dumps(
         {
             "id": view.id,
@@ -100,4 +161,18 @@ def _event(view: alert_words.AlertView, cursor: int) -> str:
         },
         ensure_ascii=False,
     )
-    return f"id: {cursor}\nevent: alert\ndata: {data}\n\n"
+    return f"id: {event_id}\nevent: alert\ndata: {data}\n\n"
+
+
+def _change(view: alert_words.AlertView, event_id: str) -> str:
+    """A colleague acknowledged (the page replaces the alert) or resolved it (the page drops it)."""
+    data = json.dumps(
+        {
+            "id": view.id,
+            "status": view.status,
+            "announce": f"{view.status_label}: {view.kind_label}",
+            "html": "" if view.is_resolved else _item_html(view),
+        },
+        ensure_ascii=False,
+    )
+    return f"id: {event_id}\nevent: change\ndata: {data}\n\n"

@@ -18,7 +18,7 @@ from booking import alerts as alert_service
 from booking.errors import Conflict
 from booking.models import Site
 from kiosk.extensions import clock, database
-from kiosk.staff import alert_words
+from kiosk.staff import alert_stream, alert_words
 from kiosk.staff.alert_forms import AcknowledgeForm, HistoryFilterForm, ResolveForm
 
 
@@ -41,6 +41,7 @@ def inbox(
             "staff/alerts.html",
             alerts=views,
             latest_id=latest,
+            changes_from=alert_stream.to_ms(now),
             ack_form=ack_form or AcknowledgeForm(formdata=None),
             resolve_form=resolve_form or ResolveForm(formdata=None),
             failed_alert_id=failed_alert_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from booking import alerts
 from booking.clock import FrozenClock
 from booking.models import AlertSeverity, AlertStatus, AuditEntry, Site, StaffAlert
 from kiosk.extensions import database
-from tests.conftest import StaffActions
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, StaffActions
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -236,14 +237,16 @@ def short_stream(app: Flask) -> None:
     app.config.update(STAFF_ALERT_STREAM_SECONDS=0, STAFF_ALERT_POLL_SECONDS=0)
 
 
-def stream_events(client: FlaskClient, url: str, **headers: str) -> list[dict[str, object]]:
+def stream_events(
+    client: FlaskClient, url: str, kind: str = "alert", **headers: str
+) -> list[dict[str, object]]:
     response = client.get(url, headers=headers)
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
     events = []
     for block in response.get_data(as_text=True).split("\n\n"):
         fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        if fields.get("event") == "alert":
+        if fields.get("event") == kind:
             events.append({"event_id": fields["id"], **json.loads(fields["data"])})
     return events
 
@@ -261,7 +264,7 @@ def test_the_stream_sends_alerts_raised_after_the_page_was_shown(
     assert new in [e["id"] for e in events]
     sent = next(e for e in events if e["id"] == new)
     assert sent["rank"] == 0
-    assert sent["event_id"] == str(new)  # where a reconnect resumes
+    assert str(sent["event_id"]).startswith(f"{new}-")  # where a reconnect resumes
     assert f'id="alert-{new}"' in str(sent["html"])
     assert "Locker door forced open" in str(sent["announce"])
 
@@ -274,7 +277,7 @@ def test_a_reconnecting_stream_resumes_from_the_last_event_id(
     second = raise_alert(app, clock, summary="beta")
     events = stream_events(client, "/staff/alerts/stream?after=0", **{"Last-Event-ID": str(first)})
     assert second in [e["id"] for e in events]
-    assert events[-1]["event_id"] == str(second)
+    assert str(events[-1]["event_id"]).startswith(f"{second}-")
 
 
 @pytest.mark.usefixtures("short_stream")
@@ -323,3 +326,146 @@ def test_an_alert_raised_this_minute_is_just_now(
     raise_alert(app, clock)
     clock.advance(timedelta(seconds=30))
     assert "just now" in client.get("/staff/alerts").get_data(as_text=True)
+
+
+def shown_page_stream_url(client: FlaskClient) -> str:
+    page = client.get("/staff/alerts").get_data(as_text=True)
+    found = re.search(r'data-stream="([^"]+)"', page)
+    assert found is not None
+    return found.group(1).replace("&amp;", "&")
+
+
+def acknowledge(client: FlaskClient, staff: StaffActions, alert_id: int) -> None:
+    client.post(
+        f"/staff/alerts/{alert_id}/acknowledge",
+        data={"note": "", "csrf_token": staff.csrf_token()},
+    )
+
+
+@pytest.fixture
+def colleague(app: Flask, demo: None) -> tuple[FlaskClient, StaffActions]:
+    """A second console, signed in as admin in its own browser."""
+    other = app.test_client()
+    actions = StaffActions(other)
+    actions.sign_in("admin", ADMIN_PASSWORD)
+    return other, actions
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_the_stream_redraws_an_alert_a_colleague_acknowledged(
+    app: Flask,
+    client: FlaskClient,
+    clock: FrozenClock,
+    english: StaffActions,
+    colleague: tuple[FlaskClient, StaffActions],
+) -> None:
+    alert_id = raise_alert(app, clock)
+    url = shown_page_stream_url(client)
+    clock.advance(timedelta(seconds=20))
+    acknowledge(*colleague, alert_id)
+    changes = stream_events(client, url, kind="change")
+    assert [(c["id"], c["status"]) for c in changes] == [(alert_id, "acknowledged")]
+    assert f'id="alert-{alert_id}"' in str(changes[0]["html"])
+    assert "Someone is on it" in str(changes[0]["html"])
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_the_stream_drops_an_alert_a_colleague_resolved(
+    app: Flask,
+    client: FlaskClient,
+    clock: FrozenClock,
+    english: StaffActions,
+    colleague: tuple[FlaskClient, StaffActions],
+) -> None:
+    alert_id = raise_alert(app, clock)
+    url = shown_page_stream_url(client)
+    clock.advance(timedelta(seconds=20))
+    resolve(*colleague, alert_id)
+    changes = stream_events(client, url, kind="change")
+    assert [(c["id"], c["status"], c["html"]) for c in changes] == [(alert_id, "resolved", "")]
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_a_reconnecting_stream_catches_changes_made_while_it_was_away(
+    app: Flask,
+    client: FlaskClient,
+    clock: FrozenClock,
+    english: StaffActions,
+    colleague: tuple[FlaskClient, StaffActions],
+) -> None:
+    alert_id = raise_alert(app, clock)
+    url = shown_page_stream_url(client)
+    clock.advance(timedelta(seconds=20))
+    acknowledge(*colleague, alert_id)
+    first = stream_events(client, url, kind="change")
+    clock.advance(timedelta(minutes=2))
+    resolve(*colleague, alert_id)
+    clock.advance(timedelta(minutes=2))
+    last_seen = str(first[-1]["event_id"])
+    resumed = stream_events(client, url, kind="change", **{"Last-Event-ID": last_seen})
+    # Changes close to the cursor may come again (the page applies them idempotently); the
+    # last word on the alert is the resolution.
+    assert [(c["id"], c["status"]) for c in resumed][-1] == (alert_id, "resolved")
+
+
+def test_the_stream_refuses_a_bad_change_cursor(client: FlaskClient, english: StaffActions) -> None:
+    assert client.get("/staff/alerts/stream?after=1&changes=soon").status_code == 400
+    response = client.get("/staff/alerts/stream", headers={"Last-Event-ID": "3-x"})
+    assert response.status_code == 400
+
+
+def end_by_signing_out(app: Flask, client: FlaskClient, clock: FrozenClock) -> None:
+    from booking import auth_sessions
+    from kiosk.staff.session import COOKIE_NAME
+
+    cookie = client.get_cookie(COOKIE_NAME)
+    assert cookie is not None
+    with app.app_context(), database().write() as session:
+        auth_sessions.end_staff_session(session, token=cookie.value, now=clock.now())
+
+
+def end_by_disabling(app: Flask, client: FlaskClient, clock: FrozenClock) -> None:
+    from booking import staff
+
+    with app.app_context(), database().write() as session:
+        zhao = staff.get_staff_by_username(session, "zhao")
+        staff.set_active(session, staff_id=zhao.id, active=False, now=clock.now())
+
+
+def end_by_changing_the_password(app: Flask, client: FlaskClient, clock: FrozenClock) -> None:
+    from booking import staff
+
+    with app.app_context(), database().write() as session:
+        zhao = staff.get_staff_by_username(session, "zhao")
+        staff.change_password(
+            session,
+            staff_id=zhao.id,
+            current=STAFF_PASSWORD,
+            new="a-whole-new-password",
+            now=clock.now(),
+        )
+
+
+@pytest.mark.parametrize(
+    "end_session", [end_by_signing_out, end_by_disabling, end_by_changing_the_password]
+)
+def test_a_running_stream_ends_when_its_staff_session_ends(
+    app: Flask,
+    client: FlaskClient,
+    clock: FrozenClock,
+    english: StaffActions,
+    end_session: Callable[[Flask, FlaskClient, FrozenClock], None],
+) -> None:
+    # A long stream that says something at every poll, read one piece at a time.
+    app.config.update(
+        STAFF_ALERT_STREAM_SECONDS=600, STAFF_ALERT_POLL_SECONDS=0, STAFF_ALERT_HEARTBEAT_SECONDS=0
+    )
+    response = client.get("/staff/alerts/stream", buffered=False)
+    chunks = iter(response.response)
+    assert next(chunks).startswith(b"retry: ")
+    assert next(chunks) == b": still here\n\n"
+    end_session(app, client, clock)
+    rest = b"".join(chunks)  # would run for ten minutes if the stream did not notice
+    response.close()
+    assert rest.startswith(b"event: signed_out")
+    assert b"still here" not in rest

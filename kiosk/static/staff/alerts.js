@@ -1,5 +1,6 @@
 // The alerts inbox, live: new alerts from the server-sent event stream are put in their place
 // (urgent first, newest first), announced to screen readers and, unless turned off, chimed.
+// An alert a colleague takes on is redrawn in place; one a colleague resolves leaves the list.
 (function () {
   "use strict";
   var live = document.getElementById("alert-live");
@@ -69,6 +70,28 @@
     return true;
   }
 
+  function change(alert) {
+    var row = document.getElementById("alert-" + alert.id);
+    if (!row) { return false; }
+    // Someone typing a note into this alert keeps their words; the status still shows.
+    var typing = row.contains(document.activeElement) && document.activeElement.tagName === "TEXTAREA";
+    if (alert.status === "resolved") {
+      row.parentNode.removeChild(row);
+    } else if (typing) {
+      var status = row.querySelector(".alert-status");
+      var holder = document.createElement("ol");
+      holder.innerHTML = alert.html;
+      var fresh = holder.querySelector(".alert-status");
+      if (status && fresh) { status.textContent = fresh.textContent; }
+    } else {
+      var replacement = document.createElement("ol");
+      replacement.innerHTML = alert.html;
+      if (replacement.firstElementChild) { row.parentNode.replaceChild(replacement.firstElementChild, row); }
+    }
+    if (empty) { empty.hidden = list.children.length > 0; }
+    return true;
+  }
+
   var source = new EventSource(live.dataset.stream);
   live.textContent = live.dataset.textLive;
   source.addEventListener("alert", function (event) {
@@ -77,6 +100,16 @@
       live.textContent = live.dataset.textNew + " — " + alert.announce;
       chime();
     }
+  });
+  source.addEventListener("change", function (event) {
+    var alert = JSON.parse(event.data);
+    if (change(alert)) {
+      live.textContent = live.dataset.textChanged + " — " + alert.announce;
+    }
+  });
+  source.addEventListener("signed_out", function () {
+    source.close();
+    live.textContent = live.dataset.textSignedOut;
   });
 
   // Each reconnect keeps the staff session alive; an unattended console must still sign out
