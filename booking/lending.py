@@ -820,11 +820,17 @@ def _apply_condition(
         kind=f"lending.{condition.value}",
         severity=AlertSeverity.WARNING,
         summary=f"{tool_type.name_en} {item.asset_tag} {words}; now in maintenance",
+        params=_tool_params(tool_type, item),
         now=now,
         subject=f"item:{item.id}",
         resident_id=loan.resident_id,
         dedupe_key=f"lending:condition:loan:{loan.id}",
     )
+
+
+def _tool_params(tool_type: ToolType, item: Item) -> dict[str, str | int]:
+    """What the console needs to name a tool in an alert's summary, in either language."""
+    return {"tool_zh": tool_type.name_zh, "tool_en": tool_type.name_en, "asset": item.asset_tag}
 
 
 def send_to_maintenance(
@@ -1025,6 +1031,7 @@ def escalate(session: Session, loan: Loan, now: datetime, policy: Policy) -> boo
         kind="loan.overdue",
         severity=AlertSeverity.WARNING,
         summary=f"{tool_type.name_en} {item.asset_tag} is {days} days overdue",
+        params={**_tool_params(tool_type, item), "days": days},
         now=now,
         subject=f"loan:{loan.id}",
         resident_id=loan.resident_id,

@@ -200,6 +200,13 @@ def _item_gone_without_pickup(
             f"{tool_type.name_en} {item.asset_tag} left {device.device_id} compartment {n} "
             "with no loan"
         ),
+        params={
+            "tool_zh": tool_type.name_zh,
+            "tool_en": tool_type.name_en,
+            "asset": item.asset_tag,
+            "device": device.device_id,
+            "compartment": n,
+        },
         now=now,
         subject=f"item:{item.id}",
         dedupe_key=f"lending:missing:item:{item.id}",
@@ -224,8 +231,10 @@ def _item_appeared(session: Session, device: Device, n: int, event: Event, now: 
         )
     )
     where = f"{device.device_id} compartment {n}"
+    params: dict[str, str | int] = {"device": device.device_id, "compartment": n}
     if elsewhere is not None:
         summary = f"A tool was put into {where}; it belongs in compartment {elsewhere.compartment}"
+        params["expected"] = elsewhere.compartment
     else:
         summary = f"Something was put into {where}, where nothing was expected"
     if item is not None:
@@ -244,6 +253,7 @@ def _item_appeared(session: Session, device: Device, n: int, event: Event, now: 
         kind="lending.wrong_compartment",
         severity=AlertSeverity.WARNING,
         summary=summary,
+        params=params,
         now=now,
         subject=f"device:{device.device_id}",
         dedupe_key=f"lending:unexpected:{device.device_id}:{n}",

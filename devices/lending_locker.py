@@ -118,6 +118,13 @@ def start_return(
                 f"{item.locker_device_id} compartment {item.compartment} holds something: "
                 f"{tool_type.name_en} {item.asset_tag} could not be returned there"
             ),
+            params={
+                "device": item.locker_device_id,
+                "compartment": item.compartment,
+                "tool_zh": tool_type.name_zh,
+                "tool_en": tool_type.name_en,
+                "asset": item.asset_tag,
+            },
             now=now,
             subject=f"device:{item.locker_device_id}",
             dedupe_key=f"lending:occupied:{item.locker_device_id}:{item.compartment}",

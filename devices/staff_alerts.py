@@ -58,6 +58,7 @@ def device_went_offline(session: Session, device: Device, now: datetime) -> None
         kind=KIND_OFFLINE,
         severity=AlertSeverity.WARNING,
         summary=f"{label} ({device.device_id}) went offline",
+        params={"device": label, "device_id": device.device_id},
         now=now,
         subject=device_subject(device.device_id),
         dedupe_key=f"{KIND_OFFLINE}:{device.device_id}",
@@ -69,12 +70,16 @@ def fault_opened(
 ) -> None:
     """Called by the registry when a device reports a new fault."""
     where = f"compartment {compartment}" if compartment is not None else "the device"
+    params: dict[str, str | int] = {"device": device.name or device.device_id}
+    if compartment is not None:
+        params["compartment"] = compartment
     alerts.raise_alert(
         session,
         site_id=device.site_id,
         kind=KIND_OF_FAULT[kind],
         severity=SEVERITY_OF_FAULT[kind],
         summary=f"{device.name or device.device_id}: {where} {_FAULT_WORDS[kind]}",
+        params=params,
         now=now,
         subject=device_subject(device.device_id),
         dedupe_key=fault_dedupe_key(device.device_id, compartment, kind),
@@ -99,6 +104,7 @@ def message_refused(
         kind=KIND_DEAD_LETTER,
         severity=AlertSeverity.WARNING,
         summary=f"Device messages refused ({reason}), first from {device_id or 'unknown'}",
+        params={"reason": reason, "device_id": device_id or "?"},
         now=now,
         subject=device_subject(device_id) if device_id else "",
         dedupe_key=f"{KIND_DEAD_LETTER}:{reason}",

@@ -1,16 +1,20 @@
 """How the console words an alert: its kind and severity in plain language, its age, its subject.
 
-Alerts store a dotted ``kind`` code and English summary; staff read the kind translated here.
-A kind this table does not know yet is shown as its code rather than hidden.
+Alerts store a dotted ``kind`` code, an English summary and the ``params`` of that summary;
+staff read the kind and the summary in their own language, worded here. A kind this table does
+not know yet is shown as its code rather than hidden, and a summary it cannot word (an unknown
+kind, an alert raised before params were kept) as the stored English.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import url_for
-from flask_babel import LazyString, format_datetime, format_timedelta
+from flask_babel import LazyString, format_datetime, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 
 from booking.models import AlertSeverity, AlertStatus, StaffAlert
@@ -26,6 +30,55 @@ KIND_LABELS: dict[str, LazyString] = {
     "loan.overdue": _l("Loan overdue"),
     "lending.damaged": _l("Tool returned damaged"),
     "lending.parts_missing": _l("Tool returned with parts missing"),
+    "lending.compartment_occupied": _l("Return refused: compartment occupied"),
+    "lending.item_missing": _l("Tool taken from a locker without a loan"),
+    "lending.wrong_compartment": _l("Something put into a locker unexpectedly"),
+}
+
+# The summary of each kind in words staff read in their own language, filled from the alert's
+# params; the first wording whose params the alert has is used (a fault may name a
+# compartment or only the device). Keep each in step with the English ``summary`` its raiser
+# stores, and never give one a blood-pressure value.
+SUMMARIES: dict[str, tuple[LazyString, ...]] = {
+    "bp.urgent": (_l("Urgent reading: see the resident's health page now"),),
+    "bp.follow_up": (_l("High on several days: visit the resident"),),
+    "locker.forced_open": (
+        _l("%(device)s: compartment %(compartment)s forced open"),
+        _l("%(device)s: the device was forced open"),
+    ),
+    "locker.door_left_open": (
+        _l("%(device)s: compartment %(compartment)s left open"),
+        _l("%(device)s: a door was left open"),
+    ),
+    "locker.jammed": (
+        _l("%(device)s: compartment %(compartment)s jammed"),
+        _l("%(device)s: the lock jammed"),
+    ),
+    "device.offline": (_l("%(device)s (%(device_id)s) went offline"),),
+    "device.dead_letter": (_l("Device messages refused (%(reason)s), first from %(device_id)s"),),
+    "loan.overdue": (_l("%(tool)s %(asset)s is %(days)s days overdue"),),
+    "lending.damaged": (_l("%(tool)s %(asset)s returned damaged; now in maintenance"),),
+    "lending.parts_missing": (
+        _l("%(tool)s %(asset)s returned with parts missing; now in maintenance"),
+    ),
+    "lending.compartment_occupied": (
+        _l(
+            "%(device)s compartment %(compartment)s holds something: "
+            "%(tool)s %(asset)s could not be returned there"
+        ),
+    ),
+    "lending.item_missing": (
+        _l("%(tool)s %(asset)s left %(device)s compartment %(compartment)s with no loan"),
+    ),
+    "lending.wrong_compartment": (
+        _l(
+            "A tool was put into %(device)s compartment %(compartment)s; "
+            "it belongs in compartment %(expected)s"
+        ),
+        _l(
+            "Something was put into %(device)s compartment %(compartment)s, where nothing was expected"
+        ),
+    ),
 }
 
 SEVERITY_LABELS: dict[AlertSeverity, LazyString] = {
@@ -41,6 +94,29 @@ STATUS_LABELS: dict[AlertStatus, LazyString] = {
 }
 
 SEVERITY_RANK = {AlertSeverity.URGENT: 0, AlertSeverity.WARNING: 1, AlertSeverity.INFO: 2}
+
+
+def _in_viewer_language(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``tool_zh``/``tool_en`` become ``tool`` in the console's language (English otherwise)."""
+    chinese = get_locale() is not None and str(get_locale()).startswith("zh")
+    words = dict(params)
+    for key, value in params.items():
+        base, _sep, language = key.rpartition("_")
+        if language in ("zh", "en") and base:
+            if (language == "zh") == chinese or base not in words:
+                words[base] = value
+    return words
+
+
+def summary(kind: str, params: Mapping[str, Any], fallback: str) -> str:
+    """The alert's summary in the viewer's language, or ``fallback`` (the stored English)."""
+    words = _in_viewer_language(params)
+    for wording in SUMMARIES.get(kind, ()):
+        try:
+            return str(wording) % words if "%(" in str(wording) else str(wording)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return fallback
 
 
 def kind_label(kind: str) -> str:
@@ -108,7 +184,7 @@ def view(alert: StaffAlert, now: datetime) -> AlertView:
         severity_rank=SEVERITY_RANK[alert.severity],
         status=alert.status.value,
         status_label=str(STATUS_LABELS[alert.status]),
-        summary=alert.summary,
+        summary=summary(alert.kind, alert.params or {}, alert.summary),
         subject_label=subject_label,
         subject_href=subject_href,
         created_at=alert.created_at,

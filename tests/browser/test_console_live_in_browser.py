@@ -95,7 +95,7 @@ def test_a_forced_open_door_appears_in_the_inbox_without_a_reload(
     urgent = page.locator(".alert-item[data-rank='0']")
     expect(urgent).to_have_count(1, timeout=15_000)
     expect(urgent).to_contain_text("智能柜门被撬开")
-    expect(urgent).to_contain_text("compartment 3")
+    expect(urgent).to_contain_text("3 号柜格门被撬开")  # the summary in the console's language
     expect(urgent.locator(".badge")).to_have_text("紧急")  # in words, not only red
     expect(page.locator("#alert-live")).to_contain_text("智能柜门被撬开")
     assert page.evaluate("window.stillTheSamePage") is True

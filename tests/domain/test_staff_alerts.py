@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from booking import alerts, audit, staff
+from booking import alert_history, alerts, audit, staff
 from booking.clock import FrozenClock
 from booking.db import Database
 from booking.errors import Conflict, InvalidInput, NotFound
-from booking.models import AlertSeverity, AlertStatus, Site, StaffAccount, StaffRole
+from booking.models import AlertSeverity, AlertStatus, Site, StaffAccount, StaffAlert, StaffRole
 
 
 @pytest.fixture
@@ -157,3 +157,63 @@ def test_the_audit_log_filters_by_person_and_action_prefix(
     with database.read() as session:
         mine = audit.entries(session, site_id=worker.site_id, actor="staff:zhao", action="health.")
         assert [(e.action, e.subject) for e in mine] == [("health.viewed", "resident:1")]
+
+
+def test_acknowledging_and_resolving_move_the_changed_marker(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    alert_id = door_alert(database, clock, worker.site_id)
+    raised_at = clock.now()
+    with database.write() as session:
+        clock.advance(timedelta(minutes=3))
+        assert alerts.acknowledge(session, worker, alert_id, now=clock.now()).changed_at == (
+            raised_at + timedelta(minutes=3)
+        )
+        clock.advance(timedelta(minutes=4))
+        resolved = alerts.resolve(session, worker, alert_id, now=clock.now(), note="shut")
+        assert resolved.changed_at == raised_at + timedelta(minutes=7)
+
+
+def test_changed_since_lists_alerts_acted_on_but_not_new_ones(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    taken = door_alert(database, clock, worker.site_id)
+    with database.write() as session:
+        untouched = alerts.raise_alert(
+            session,
+            site_id=worker.site_id,
+            kind="device.offline",
+            severity=AlertSeverity.WARNING,
+            summary="locker-b went offline",
+            now=clock.now(),
+        ).id
+        clock.advance(timedelta(minutes=1))
+        alerts.acknowledge(session, worker, taken, now=clock.now())
+    with database.read() as session:
+        found = alert_history.changed_since(session, site_id=worker.site_id, since=clock.now())
+        assert [a.id for a in found] == [taken]
+        assert untouched not in [a.id for a in found]
+        later = alert_history.changed_since(
+            session, site_id=worker.site_id, since=clock.now() + timedelta(seconds=1)
+        )
+        assert later == []
+
+
+def test_an_alert_keeps_the_params_that_word_its_summary(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    with database.write() as session:
+        alert = alerts.raise_alert(
+            session,
+            site_id=worker.site_id,
+            kind="locker.jammed",
+            severity=AlertSeverity.WARNING,
+            summary="储物柜 A: compartment 2 jammed",
+            params={"device": "储物柜 A", "compartment": 2},
+            now=clock.now(),
+        )
+        alert_id = alert.id
+    with database.read() as session:
+        stored = session.get_one(StaffAlert, alert_id)
+        assert stored.params == {"device": "储物柜 A", "compartment": 2}
+        assert stored.changed_at == stored.created_at

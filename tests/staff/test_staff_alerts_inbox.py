@@ -469,3 +469,77 @@ def test_a_running_stream_ends_when_its_staff_session_ends(
     response.close()
     assert rest.startswith(b"event: signed_out")
     assert b"still here" not in rest
+
+
+# --- summaries in the viewer's language -------------------------------------------------------
+
+
+def raise_with_params(
+    app: Flask, clock: FrozenClock, kind: str, params: dict[str, str | int]
+) -> int:
+    with app.app_context(), database().write() as session:
+        site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
+        return alerts.raise_alert(
+            session,
+            site_id=site.id,
+            kind=kind,
+            severity=AlertSeverity.WARNING,
+            summary="the stored English words",
+            params=params,
+            now=clock.now(),
+        ).id
+
+
+def test_a_chinese_console_reads_the_summary_in_chinese(
+    app: Flask, client: FlaskClient, clock: FrozenClock, staff_auth: StaffActions
+) -> None:
+    staff_auth.sign_in()  # the console's default language is Chinese
+    raise_with_params(
+        app,
+        clock,
+        "loan.overdue",
+        {"tool_zh": "电钻", "tool_en": "Drill", "asset": "DR-1", "days": 4},
+    )
+    page = client.get("/staff/alerts").get_data(as_text=True)
+    assert "电钻 DR-1 已逾期 4 天" in page
+    assert "the stored English words" not in page
+
+
+def test_an_english_console_names_the_tool_in_english(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    raise_with_params(
+        app,
+        clock,
+        "loan.overdue",
+        {"tool_zh": "电钻", "tool_en": "Drill", "asset": "DR-1", "days": 4},
+    )
+    assert "Drill DR-1 is 4 days overdue" in client.get("/staff/alerts").get_data(as_text=True)
+
+
+def test_a_fault_without_a_compartment_is_worded_for_the_whole_device(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions
+) -> None:
+    raise_with_params(app, clock, "locker.jammed", {"device": "储物柜 A"})
+    assert "储物柜 A: the lock jammed" in client.get("/staff/alerts").get_data(as_text=True)
+
+
+def test_a_summary_without_its_params_falls_back_to_the_stored_words(
+    app: Flask, client: FlaskClient, clock: FrozenClock, staff_auth: StaffActions
+) -> None:
+    staff_auth.sign_in()
+    raise_with_params(app, clock, "loan.overdue", {"asset": "DR-1"})
+    assert "the stored English words" in client.get("/staff/alerts").get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("short_stream")
+def test_the_stream_sends_the_summary_in_the_viewers_language(
+    app: Flask, client: FlaskClient, clock: FrozenClock, staff_auth: StaffActions
+) -> None:
+    staff_auth.sign_in()
+    new = raise_with_params(
+        app, clock, "locker.door_left_open", {"device": "储物柜 A", "compartment": 3}
+    )
+    events = stream_events(client, "/staff/alerts/stream?after=0")
+    sent = next(e for e in events if e["id"] == new)
+    assert "储物柜 A：3 号柜格门未关" in str(sent["html"])
