@@ -25,6 +25,7 @@ from booking.errors import (
     OverCapacity,
     ResidentBusy,
     SpaceClosed,
+    SpaceRetired,
 )
 from booking.models import (
     ACTIVE_STATUSES,
@@ -144,6 +145,12 @@ def closure_over(
 # --- the checks ---------------------------------------------------------------------------------
 
 
+def check_not_retired(space: Space) -> None:
+    """A space an admin retired takes no new bookings (its past ones stay)."""
+    if space.retired_at is not None:
+        raise SpaceRetired("the space is no longer in use", space_id=space.id)
+
+
 def check_period(
     session: Session,
     *,
@@ -157,6 +164,7 @@ def check_period(
     check_closures: bool = True,
 ) -> None:
     """Grid, opening hours, length, closures and (for residents) how far ahead."""
+    check_not_retired(space)
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput("times must be timezone-aware", field="starts_at")
     if ends_at <= starts_at:

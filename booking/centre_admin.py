@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking import audit
-from booking.errors import Conflict, InvalidInput, NotFound
+from booking.errors import Conflict, InvalidInput, NotFound, StillInUse
 from booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSeries,
     Item,
     ItemStatus,
     LendingPolicy,
@@ -157,6 +160,105 @@ def update_space(
     return space
 
 
+def _code(value: str) -> str:
+    code = _text(value, "code", max_length=40).lower()
+    if not code.replace("-", "").replace("_", "").isalnum() or not code.isascii():
+        raise InvalidInput("code is letters, digits, - and _", field="code")
+    return code
+
+
+def create_space(
+    session: Session,
+    staff: StaffAccount,
+    *,
+    code: str,
+    kind: SpaceKind,
+    name_zh: str,
+    name_en: str,
+    capacity: int,
+    needs_approval: bool,
+    opens_at: time | None,
+    closes_at: time | None,
+    now: datetime,
+) -> Space:
+    """A new study or activity room at the admin's centre; codes are unique per centre."""
+    code = _code(code)
+    if not isinstance(kind, SpaceKind):
+        raise InvalidInput("a space is a study room or an activity room", field="kind")
+    _hours(opens_at, closes_at, optional=True)
+    values: dict[str, Any] = {
+        "code": code,
+        "kind": kind,
+        "name_zh": _text(name_zh, "name_zh"),
+        "name_en": _text(name_en, "name_en"),
+        "capacity": _whole(capacity, "capacity", 1, MAX_CAPACITY),
+        "needs_approval": bool(needs_approval),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+    }
+    taken = session.scalar(
+        select(Space.id).where(Space.site_id == staff.site_id, Space.code == code)
+    )
+    if taken is not None:
+        raise Conflict(f"a space {code!r} exists already", field="code")
+    space = Space(site_id=staff.site_id, **values)
+    session.add(space)
+    session.flush()
+    audit.record_staff(
+        session,
+        staff,
+        action="admin.space_added",
+        now=now,
+        subject=f"space:{space.id}",
+        detail={k: _jsonable(v) for k, v in values.items()},
+    )
+    return space
+
+
+def retire_space(session: Session, staff: StaffAccount, space_id: int, *, now: datetime) -> Space:
+    """Stop a space taking bookings; refused while it has live bookings or a running series.
+
+    The space and its bookings stay (history, insights); it is only no longer offered.
+    """
+    space = _space(session, staff, space_id)
+    if space.retired_at is not None:
+        raise Conflict("the space is retired already", field="space")
+    live = (
+        session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(
+                Booking.space_id == space.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.ends_at > now,
+            )
+        )
+        or 0
+    )
+    if live:
+        raise StillInUse(
+            f"{live} booking(s) of the space are still to come", field="space", count=live
+        )
+    series = (
+        session.scalar(
+            select(func.count())
+            .select_from(BookingSeries)
+            .where(BookingSeries.space_id == space.id, BookingSeries.ends_on >= now.date())
+        )
+        or 0
+    )
+    if series:
+        raise StillInUse(
+            f"{series} series still meet in the space", field="space", count=series, series=True
+        )
+    space.retired_at = now
+    audit.record_staff(
+        session, staff, action="admin.space_retired", now=now, subject=f"space:{space.id}",
+        detail={"code": space.code},
+    )  # fmt: skip
+    return space
+
+
 def _seat_features(
     has_power: bool, by_window: bool, quiet_zone: bool, map_row: int, map_col: int
 ) -> dict[str, Any]:
@@ -253,9 +355,7 @@ def save_tool_type(
     now: datetime,
 ) -> ToolType:
     """Add a tool type (``tool_type_id`` None) or change one; codes are unique per centre."""
-    code = _text(code, "code", max_length=40).lower()
-    if not code.replace("-", "").replace("_", "").isalnum() or not code.isascii():
-        raise InvalidInput("code is letters, digits, - and _", field="code")
+    code = _code(code)
     values = {
         "code": code,
         "name_zh": _text(name_zh, "name_zh"),
@@ -292,6 +392,38 @@ def save_tool_type(
     changed = _apply(tool_type_or_none, values)
     _audit(session, staff, "admin.tool_type_changed", f"tool_type:{tool_type_id}", changed, now)
     return tool_type_or_none
+
+
+def retire_tool_type(
+    session: Session, staff: StaffAccount, tool_type_id: int, *, now: datetime
+) -> ToolType:
+    """Stop lending a tool type; refused while any of its items is reserved or lent.
+
+    The type, its items and their lending history stay; it leaves the kiosk's catalogue.
+    """
+    tool_type = session.get(ToolType, tool_type_id)
+    if tool_type is None or tool_type.site_id != staff.site_id:
+        raise NotFound("no such tool type", tool_type_id=tool_type_id)
+    if tool_type.retired_at is not None:
+        raise Conflict("the tool type is retired already", field="tool_type")
+    lent = (
+        session.scalar(
+            select(func.count())
+            .select_from(Item)
+            .where(Item.tool_type_id == tool_type.id, Item.status.in_(_LENT_STATUSES))
+        )
+        or 0
+    )
+    if lent:
+        raise StillInUse(
+            f"{lent} item(s) of the type are reserved or lent", field="tool_type", count=lent
+        )
+    tool_type.retired_at = now
+    audit.record_staff(
+        session, staff, action="admin.tool_type_retired", now=now,
+        subject=f"tool_type:{tool_type.id}", detail={"code": tool_type.code},
+    )  # fmt: skip
+    return tool_type
 
 
 def save_item(

@@ -184,3 +184,26 @@ class TerminalBusy(DomainError):
 
     code = "terminal_busy"
     status = 409
+
+
+# --- Centre administration (issue 7) ------------------------------------------------------------
+
+
+class SpaceRetired(DomainError):
+    """The space was retired by an admin: it takes no new bookings."""
+
+    code = "space_retired"
+    status = 409
+
+
+class ToolTypeRetired(DomainError):
+    """The tool type was retired by an admin: its items are lent no more."""
+
+    code = "tool_type_retired"
+    status = 409
+
+
+class StillInUse(Conflict):
+    """Retiring is refused while bookings or loans are live (``details["count"]`` says how many)."""
+
+    code = "still_in_use"

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking import alerts, audit
-from booking.errors import InvalidInput
+from booking.errors import InvalidInput, ToolTypeRetired
 from booking.lending_errors import (
     InvalidCondition,
     ItemNotFound,
@@ -195,7 +195,11 @@ class CatalogueEntry:
 def catalogue(session: Session, *, site_id: int) -> list[CatalogueEntry]:
     """Every tool type of the site with how many of its items are available where."""
     types = list(
-        session.scalars(select(ToolType).where(ToolType.site_id == site_id).order_by(ToolType.id))
+        session.scalars(
+            select(ToolType)
+            .where(ToolType.site_id == site_id, ToolType.retired_at.is_(None))
+            .order_by(ToolType.id)
+        )
     )
     counts: dict[tuple[int, bool], int] = {}
     rows = session.execute(
@@ -215,6 +219,12 @@ def get_tool_type(session: Session, *, site_id: int, tool_type_id: int) -> ToolT
     if tool_type is None or tool_type.site_id != site_id:
         raise ToolTypeNotFound("no such tool", tool_type_id=tool_type_id)
     return tool_type
+
+
+def ensure_not_retired(tool_type: ToolType) -> None:
+    """A tool type an admin retired is lent no more (its loans' history stays)."""
+    if tool_type.retired_at is not None:
+        raise ToolTypeRetired("the tool is no longer lent", tool_type_id=tool_type.id)
 
 
 def get_item(session: Session, *, site_id: int, item_id: int, lock: bool = False) -> Item:
@@ -334,7 +344,7 @@ def reserve(
     hold the same one (and the partial unique index would refuse it anyway).
     """
     policy = policy_for(session, site_id)
-    get_tool_type(session, site_id=site_id, tool_type_id=tool_type_id)
+    ensure_not_retired(get_tool_type(session, site_id=site_id, tool_type_id=tool_type_id))
     ensure_can_borrow(session, site_id=site_id, resident_id=resident_id, now=now, policy=policy)
     item = session.scalar(
         select(Item)
@@ -903,6 +913,7 @@ def lend_at_counter(
     if item.status is not ItemStatus.AVAILABLE:
         raise ItemUnavailable("the item cannot be lent now", status=item.status.value)
     tool_type = session.get_one(ToolType, item.tool_type_id)
+    ensure_not_retired(tool_type)
     loan = _start_loan(
         session,
         item=item,

@@ -114,10 +114,12 @@ def space_schedule(
 
 
 def spaces_of(session: Session, *, site_id: int) -> list[Space]:
-    """The site's bookable spaces: study rooms first, then activity rooms, by code."""
+    """The site's bookable spaces (not retired): study rooms first, then activity rooms."""
     return list(
         session.scalars(
-            select(Space).where(Space.site_id == site_id).order_by(Space.kind.desc(), Space.code)
+            select(Space)
+            .where(Space.site_id == site_id, Space.retired_at.is_(None))
+            .order_by(Space.kind.desc(), Space.code)
         )
     )
 

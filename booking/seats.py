@@ -108,6 +108,7 @@ def sit_now(
     space = session.get(Space, space_id)
     if space is None or space.kind is not SpaceKind.STUDY:
         raise NotFound("no such study room")
+    booking_rules.check_not_retired(space)
     site = session.get_one(Site, space.site_id)
     booking_rules.member(session, resident_id, site.id)
     rules = booking_rules.rules_for(session, space)

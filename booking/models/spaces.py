@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy import ForeignKey, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booking.db import Base, str_enum
+from booking.db import Base, UTCDateTime, str_enum
 
 
 class SpaceKind(enum.StrEnum):
@@ -31,6 +31,8 @@ class Space(Base):
     # None means the site's own opening hours.
     opens_at: Mapped[time | None] = mapped_column(Time)
     closes_at: Mapped[time | None] = mapped_column(Time)
+    # Retired by an admin: takes no new bookings and is no longer offered; its history stays.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     seats: Mapped[list[Seat]] = relationship(
         back_populates="space", order_by="Seat.number", cascade="all, delete-orphan"

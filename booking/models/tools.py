@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booking.db import Base, str_enum
+from booking.db import Base, UTCDateTime, str_enum
 
 
 class ItemStatus(enum.StrEnum):
@@ -34,6 +35,8 @@ class ToolType(Base):
     safety_note_en: Mapped[str] = mapped_column(Text, default="")
     icon: Mapped[str] = mapped_column(String(40), default="tool")
     loan_days: Mapped[int] = mapped_column(default=3)
+    # Retired by an admin: lent no more and left out of the catalogue; its items' history stays.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     items: Mapped[list[Item]] = relationship(back_populates="tool_type")
 

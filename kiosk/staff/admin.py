@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
 from booking import audit, centre_admin
-from booking.errors import Conflict, DomainError, InvalidInput, NotFound
+from booking.errors import Conflict, DomainError, InvalidInput, NotFound, StillInUse
 from booking.lending import policy_for
-from booking.models import Item, ItemStatus, Seat, Site, Space, ToolType
+from booking.models import Item, ItemStatus, Seat, Site, Space, SpaceKind, ToolType
 from devices import provisioning
 from devices.models import Device, DeviceKind
 from kiosk.extensions import clock, database
@@ -30,6 +30,8 @@ from kiosk.staff.admin_forms import (
     ItemForm,
     LendingPolicyForm,
     NewSeatForm,
+    NewSpaceForm,
+    RetireForm,
     SeatForm,
     SpaceForm,
     ToolTypeForm,
@@ -150,10 +152,75 @@ def spaces() -> ResponseReturnValue:
                 "needs_approval": s.needs_approval,
                 "hours": (s.opens_at, s.closes_at),
                 "seats": len(s.seats),
+                "retired": s.retired_at is not None,
             }
             for s in found
         ]
     return render_template("staff/admin/spaces.html", spaces=rows)
+
+
+@admin_required
+def new_space() -> ResponseReturnValue:
+    form = NewSpaceForm(data={"capacity": 10, "kind": "activity"})
+    if form.validate_on_submit() and _save(
+        form,
+        lambda session: centre_admin.create_space(
+            session,
+            g.staff,
+            code=form.code.data or "",
+            kind=SpaceKind(form.kind.data),
+            name_zh=form.name_zh.data or "",
+            name_en=form.name_en.data or "",
+            capacity=form.capacity.data,
+            needs_approval=bool(form.needs_approval.data),
+            opens_at=form.opens_at.data,
+            closes_at=form.closes_at.data,
+            now=clock().now(),
+        ),
+    ):
+        flash(_("Space added."), "info")
+        return redirect(url_for("staff.admin_spaces"), 303)
+    return _page("staff/admin/new_space.html", form=form)
+
+
+def _retire(change: Callable[[Session], object], back: str, **values: Any) -> ResponseReturnValue:
+    """Retire something after a confirmed POST; say why when it is still in use."""
+    if not RetireForm().validate_on_submit():
+        abort(400)
+    try:
+        with database().write() as session:
+            change(session)
+    except StillInUse as refused:
+        if refused.details.get("series"):
+            flash(_("Not retired: %(n)s booking series still meet here. End them first.",
+                    n=refused.details.get("count")), "error")  # fmt: skip
+        else:
+            flash(_("Not retired: %(n)s bookings or loans are still live. Wait until they "
+                    "end or cancel them first.", n=refused.details.get("count")), "error")  # fmt: skip
+    except Conflict:
+        flash(_("It was retired already."), "info")
+    else:
+        flash(_("Retired. Its history is kept; it takes no new bookings or loans."), "info")
+    return redirect(url_for(back, **values), 303)
+
+
+@admin_required
+def retire_space(space_id: int) -> ResponseReturnValue:
+    return _retire(
+        lambda session: centre_admin.retire_space(session, g.staff, space_id, now=clock().now()),
+        "staff.admin_space",
+        space_id=space_id,
+    )
+
+
+@admin_required
+def retire_tool_type(tool_type_id: int) -> ResponseReturnValue:
+    return _retire(
+        lambda session: centre_admin.retire_tool_type(
+            session, g.staff, tool_type_id, now=clock().now()
+        ),
+        "staff.admin_tools",
+    )
 
 
 def _space_data(space_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
@@ -168,6 +235,7 @@ def _space_data(space_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], st
             "needs_approval": space.needs_approval,
             "opens_at": space.opens_at,
             "closes_at": space.closes_at,
+            "retired": space.retired_at is not None,
         }
         seats = [
             {
@@ -229,6 +297,8 @@ def _space_page(
         form=form or SpaceForm(formdata=None, data=data),
         new_seat=new_seat or NewSeatForm(formdata=None, data={"map_row": 0, "map_col": 0}),
         seat_form=seat_form or SeatForm(formdata=None),
+        retire_form=RetireForm(formdata=None),
+        retired=data["retired"],
         failed_seat=failed_seat,
         seats=seats,
         kind=kind,
@@ -303,6 +373,7 @@ def tools() -> ResponseReturnValue:
         return render_template(
             "staff/admin/tools.html",
             tool_types=types,
+            retire_form=RetireForm(formdata=None),
             items=[(item, zh, en) for item, zh, en in items],
         )
 

@@ -71,6 +71,32 @@ class SpaceForm(FlaskForm):  # type: ignore[misc]
     closes_at = TimeField(_l("Closes at (empty: the centre's hours)"), validators=[Optional()])
 
 
+SPACE_KIND_CHOICES = [
+    SelectChoice("study", _l("Study room")),
+    SelectChoice("activity", _l("Activity room")),
+]
+
+
+class NewSpaceForm(SpaceForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            InputRequired(_l("This is required.")),
+            Length(max=40, message=_l("At most %(max)d characters.", max=40)),
+            Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use letters, digits, - and _ only.")),
+        ],
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=SPACE_KIND_CHOICES,
+        validators=[InputRequired(_l("This is required."))],
+    )
+
+
+class RetireForm(FlaskForm):  # type: ignore[misc]
+    """Retiring a space or tool type: a deliberate POST with its CSRF token, nothing else."""
+
+
 class SeatForm(FlaskForm):  # type: ignore[misc]
     has_power = BooleanField(_l("Power socket"))
     by_window = BooleanField(_l("By the window"))

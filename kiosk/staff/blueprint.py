@@ -87,6 +87,10 @@ bp.add_url_rule("/admin", "admin", admin.index)
 bp.add_url_rule("/admin/hours", "admin_hours", admin.hours, methods=["GET", "POST"])
 bp.add_url_rule("/admin/policy", "admin_policy", admin.policy, methods=["GET", "POST"])
 bp.add_url_rule("/admin/spaces", "admin_spaces", admin.spaces)
+bp.add_url_rule("/admin/spaces/new", "admin_new_space", admin.new_space, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/admin/spaces/<int:space_id>/retire", "admin_retire_space", admin.retire_space, methods=["POST"]
+)
 bp.add_url_rule("/admin/spaces/<int:space_id>", "admin_space", admin.space, methods=["GET", "POST"])
 bp.add_url_rule(
     "/admin/spaces/<int:space_id>/seats", "admin_add_seat", admin.add_seat, methods=["POST"]
@@ -96,6 +100,12 @@ bp.add_url_rule("/admin/tools", "admin_tools", admin.tools)
 bp.add_url_rule("/admin/tools/new", "admin_new_tool_type", admin.tool_type, methods=["GET", "POST"])
 bp.add_url_rule(
     "/admin/tools/<int:tool_type_id>", "admin_tool_type", admin.tool_type, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    "/admin/tools/<int:tool_type_id>/retire",
+    "admin_retire_tool_type",
+    admin.retire_tool_type,
+    methods=["POST"],
 )
 bp.add_url_rule("/admin/items/new", "admin_new_item", admin.item, methods=["GET", "POST"])
 bp.add_url_rule("/admin/items/<int:item_id>", "admin_item", admin.item, methods=["GET", "POST"])

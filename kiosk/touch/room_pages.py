@@ -56,7 +56,11 @@ def activity_rooms(session: Session, site_id: int) -> list[Space]:
     return list(
         session.scalars(
             select(Space)
-            .where(Space.site_id == site_id, Space.kind == SpaceKind.ACTIVITY)
+            .where(
+                Space.site_id == site_id,
+                Space.kind == SpaceKind.ACTIVITY,
+                Space.retired_at.is_(None),
+            )
             .order_by(Space.id)
         )
     )

@@ -41,7 +41,9 @@ def study_room(session: Session, site_id: int) -> Space:
     """The site's study room (the first, if a centre ever has more)."""
     space = session.scalar(
         select(Space)
-        .where(Space.site_id == site_id, Space.kind == SpaceKind.STUDY)
+        .where(
+            Space.site_id == site_id, Space.kind == SpaceKind.STUDY, Space.retired_at.is_(None)
+        )
         .order_by(Space.id)
         .limit(1)
     )

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from booking import centre_admin, staff
+from booking import booking_rules, centre_admin, lending, residents, staff
 from booking.clock import FrozenClock
 from booking.db import Database
-from booking.errors import Conflict, InvalidInput, NotFound
+from booking.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    SpaceRetired,
+    StillInUse,
+    ToolTypeRetired,
+)
 from booking.models import (
     AuditEntry,
+    Booking,
+    BookingStatus,
     Item,
     ItemStatus,
     Site,
@@ -214,3 +225,125 @@ def test_saving_without_a_change_writes_no_audit_entry(
         )
     with database.read() as session:
         assert session.scalars(select(AuditEntry)).all() == []
+
+
+# --- creating and retiring spaces and tool types ------------------------------------------------
+
+
+def new_room(session: Session, admin: StaffAccount, clock: FrozenClock, **changes: Any) -> Space:
+    values: dict[str, Any] = {
+        "code": "yoga",
+        "kind": SpaceKind.ACTIVITY,
+        "name_zh": "瑜伽室",
+        "name_en": "Yoga room",
+        "capacity": 12,
+        "needs_approval": False,
+        "opens_at": None,
+        "closes_at": None,
+        **changes,
+    }
+    return centre_admin.create_space(session, admin, now=clock.now(), **values)
+
+
+def test_a_space_is_created_at_the_admins_site_and_audited(
+    database: Database, clock: FrozenClock, admin: StaffAccount
+) -> None:
+    with database.write() as session:
+        space = new_room(session, admin, clock, code="Yoga")
+        assert (space.site_id, space.code, space.retired_at) == (admin.site_id, "yoga", None)
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "admin.space_added")
+        ).one()
+        assert entry.subject == f"space:{space.id}" and entry.detail["kind"] == "activity"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"code": "dance"}, Conflict),
+        ({"code": "no spaces"}, InvalidInput),
+        ({"name_zh": "  "}, InvalidInput),
+        ({"capacity": 0}, InvalidInput),
+        ({"opens_at": time(9)}, InvalidInput),
+    ],
+)
+def test_a_bad_new_space_is_refused(
+    database: Database,
+    clock: FrozenClock,
+    admin: StaffAccount,
+    changes: dict[str, Any],
+    error: type[Exception],
+) -> None:
+    with database.write() as session, pytest.raises(error):
+        new_room(session, admin, clock, **changes)
+
+
+def dance(session: Session) -> Space:
+    return session.scalars(select(Space).where(Space.code == "dance")).one()
+
+
+def test_a_retired_space_takes_no_new_bookings(
+    database: Database, clock: FrozenClock, admin: StaffAccount
+) -> None:
+    with database.write() as session:
+        room = dance(session)
+        centre_admin.retire_space(session, admin, room.id, now=clock.now())
+        assert room.retired_at == clock.now()
+        with pytest.raises(SpaceRetired):
+            booking_rules.check_not_retired(room)
+        assert session.scalars(
+            select(AuditEntry.action).where(AuditEntry.subject == f"space:{room.id}")
+        ).all() == ["admin.space_retired"]
+
+
+def test_a_space_with_a_booking_still_to_come_is_not_retired(
+    database: Database, clock: FrozenClock, admin: StaffAccount
+) -> None:
+    with database.write() as session:
+        room = dance(session)
+        resident = residents.register_resident(
+            session, site_id=admin.site_id, name="王秀英", phone="13800000001", pin="1234",
+            now=clock.now(),
+        )  # fmt: skip
+        session.add(
+            Booking(
+                site_id=admin.site_id,
+                space_id=room.id,
+                resident_id=resident.id,
+                starts_at=clock.now() + timedelta(days=1),
+                ends_at=clock.now() + timedelta(days=1, hours=1),
+                status=BookingStatus.CONFIRMED,
+                created_at=clock.now(),
+            )
+        )
+        session.flush()
+        with pytest.raises(StillInUse) as refused:
+            centre_admin.retire_space(session, admin, room.id, now=clock.now())
+        assert refused.value.details["count"] == 1
+        assert room.retired_at is None
+
+
+def test_a_tool_type_with_an_item_on_loan_is_not_retired(
+    database: Database, clock: FrozenClock, admin: StaffAccount
+) -> None:
+    with database.write() as session:
+        drill = session.scalars(select(ToolType).where(ToolType.code == "drill")).one()
+        with pytest.raises(StillInUse):
+            centre_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
+        assert drill.retired_at is None
+
+
+def test_a_retired_tool_type_leaves_the_catalogue_and_is_lent_no_more(
+    database: Database, clock: FrozenClock, admin: StaffAccount
+) -> None:
+    with database.write() as session:
+        drill = session.scalars(select(ToolType).where(ToolType.code == "drill")).one()
+        for item in drill.items:
+            item.status = ItemStatus.AVAILABLE
+        centre_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
+        assert lending.catalogue(session, site_id=admin.site_id) == []
+        with pytest.raises(ToolTypeRetired):
+            lending.ensure_not_retired(drill)
+        with pytest.raises(Conflict):
+            centre_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
+        assert session.get_one(Item, drill.items[0].id).tool_type_id == drill.id  # kept

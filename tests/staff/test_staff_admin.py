@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from booking.clock import FrozenClock
 from booking.models import AuditEntry, Item, ItemStatus, LendingPolicy, Seat, Site, Space, ToolType
 from devices import provisioning
 from devices.models import Device
@@ -431,3 +432,126 @@ def test_lending_rules_out_of_range_are_refused(
     assert response.status_code == 400
     assert "Enter a whole number from 1 to 20." in response.get_data(as_text=True)
     assert read(app, select(LendingPolicy)) == []
+
+
+# --- creating and retiring spaces and tool types ------------------------------------------------
+
+NEW_SPACE = {
+    "code": "yoga",
+    "kind": "activity",
+    "name_zh": "瑜伽室",
+    "name_en": "Yoga room",
+    "capacity": "12",
+}
+
+
+def test_a_space_is_added_and_audited(app: Flask, client: FlaskClient, admin: StaffActions) -> None:
+    assert client.get("/staff/admin/spaces/new").status_code == 200
+    assert post(client, admin, "/staff/admin/spaces/new", **NEW_SPACE).status_code == 303
+    yoga = read(app, select(Space).where(Space.code == "yoga"))[0]
+    assert (yoga.name_zh, yoga.capacity, yoga.kind.value) == ("瑜伽室", 12, "activity")
+    assert len(audited(app, "admin.space_added")) == 1
+    assert "瑜伽室" in client.get("/staff/admin/spaces").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("code", "dance", "That code is in use."),
+        ("code", "瑜伽", "Use letters, digits, - and _ only."),
+        ("kind", "garden", "Not a valid choice."),
+        ("capacity", "0", "Enter a whole number from 1 to 500."),
+    ],
+)
+def test_a_bad_new_space_is_refused_and_nothing_is_added(
+    app: Flask, client: FlaskClient, admin: StaffActions, field: str, value: str, message: str
+) -> None:
+    response = post(client, admin, "/staff/admin/spaces/new", **{**NEW_SPACE, field: value})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert audited(app, "admin.space_added") == []
+
+
+def space_id(app: Flask, code: str) -> int:
+    return int(read(app, select(Space.id).where(Space.code == code))[0])
+
+
+def test_retiring_a_space_hides_it_from_the_kiosk_and_keeps_it_in_the_console(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    dance = space_id(app, "dance")
+    response = post(client, admin, f"/staff/admin/spaces/{dance}/retire")
+    assert response.status_code == 303
+    assert read(app, select(Space).where(Space.id == dance))[0].retired_at is not None
+    assert len(audited(app, "admin.space_retired")) == 1
+    page = client.get(f"/staff/admin/spaces/{dance}").get_data(as_text=True)
+    assert "Retired" in page and "Retire this space</button>" not in page
+    with app.app_context(), database().read() as session:
+        from kiosk.touch.room_pages import activity_rooms
+
+        site = session.scalars(select(Site)).first()
+        assert site is not None
+        assert dance not in [room.id for room in activity_rooms(session, site.id)]
+
+
+def test_retiring_without_a_csrf_token_is_refused(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    dance = space_id(app, "dance")
+    assert client.post(f"/staff/admin/spaces/{dance}/retire").status_code == 400
+    assert read(app, select(Space).where(Space.id == dance))[0].retired_at is None
+
+
+def test_a_space_with_bookings_to_come_is_not_retired_and_says_why(
+    app: Flask, client: FlaskClient, admin: StaffActions, clock: FrozenClock
+) -> None:
+    from booking.models import Booking, BookingStatus, Resident
+
+    dance = space_id(app, "dance")
+    with app.app_context(), database().write() as session:
+        resident = session.scalars(select(Resident)).first()
+        assert resident is not None
+        session.add(
+            Booking(
+                site_id=session.get_one(Space, dance).site_id,
+                space_id=dance,
+                resident_id=resident.id,
+                starts_at=clock.now() + timedelta(days=1),
+                ends_at=clock.now() + timedelta(days=1, hours=2),
+                status=BookingStatus.CONFIRMED,
+                created_at=clock.now(),
+            )
+        )
+    response = post(client, admin, f"/staff/admin/spaces/{dance}/retire")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Not retired: 1 bookings or loans are still live" in page
+    assert read(app, select(Space).where(Space.id == dance))[0].retired_at is None
+    assert audited(app, "admin.space_retired") == []
+
+
+def test_retiring_a_tool_type_takes_it_out_of_lending(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    drill = drill_type(app)
+    assert post(client, admin, f"/staff/admin/tools/{drill}/retire").status_code == 303
+    assert read(app, select(ToolType).where(ToolType.id == drill))[0].retired_at is not None
+    assert len(audited(app, "admin.tool_type_retired")) == 1
+    with app.app_context(), database().read() as session:
+        from booking import lending
+
+        catalogue = lending.catalogue(session, site_id=read(app, select(Site.id))[0])
+        assert drill not in [entry.tool_type.id for entry in catalogue]
+
+
+def test_a_tool_type_with_an_item_lent_is_not_retired(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    drill = drill_type(app)
+    with app.app_context(), database().write() as session:
+        item = session.scalars(select(Item).where(Item.tool_type_id == drill)).first()
+        assert item is not None
+        item.status = ItemStatus.ON_LOAN
+    response = post(client, admin, f"/staff/admin/tools/{drill}/retire")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Not retired: 1 bookings or loans are still live" in page
+    assert read(app, select(ToolType).where(ToolType.id == drill))[0].retired_at is None
