@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import health, residents, staff
+from booking import demo_history, health, residents, staff
 from booking.models import (
     Booking,
     BookingStatus,
@@ -282,9 +282,12 @@ def seed_history(session: Session, *, now: datetime) -> int:
     the same pattern on every machine, dated back from ``now``.
     """
     site = session.scalar(select(Site).where(Site.slug == SITE_SLUG))
-    if site is None or session.scalar(
-        select(Resident.id).where(Resident.phone == HISTORY_PHONES.format(1))
-    ):
+    if site is None:
+        return 0
+    zone = ZoneInfo(site.timezone)
+    this_monday = now.astimezone(zone).date() - timedelta(days=now.astimezone(zone).weekday())
+    if session.scalar(select(Resident.id).where(Resident.phone == HISTORY_PHONES.format(1))):
+        _seed_lending_and_health(session, site, this_monday, now)  # each part idempotent
         return 0
     rng = random.Random(HISTORY_SEED)
     people = [
@@ -300,8 +303,6 @@ def seed_history(session: Session, *, now: datetime) -> int:
         ).id
         for n in range(1, HISTORY_RESIDENTS + 1)
     ]
-    zone = ZoneInfo(site.timezone)
-    this_monday = now.astimezone(zone).date() - timedelta(days=now.astimezone(zone).weekday())
     study = session.scalar(select(Space).where(Space.site_id == site.id, Space.code == "study"))
     rooms = {
         space.code: space
@@ -351,7 +352,29 @@ def seed_history(session: Session, *, now: datetime) -> int:
                     )
                     added += 1
     session.flush()
+    _seed_lending_and_health(session, site, this_monday, now)
     return added
+
+
+def _seed_lending_and_health(
+    session: Session, site: Site, this_monday: date, now: datetime
+) -> None:
+    """Past loans, blood-pressure readings and the weekly classes (``booking.demo_history``)."""
+    people = list(
+        session.scalars(
+            select(Resident.id)
+            .where(Resident.phone.in_([HISTORY_PHONES.format(n) for n in range(1, HISTORY_RESIDENTS + 1)]))
+            .order_by(Resident.phone)
+        )
+    )
+    demo_history.seed(
+        session,
+        site=site,
+        people=people,
+        consenting_phones=HEALTH_CONSENTS,
+        this_monday=this_monday,
+        now=now,
+    )
 
 
 def _history_booking(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -13,12 +15,28 @@ from booking.db import Base, Database
 from booking.insights import DateRange
 from booking.models import (
     ACTIVE_STATUSES,
+    AlertStatus,
     Booking,
+    BookingSeries,
+    BookingStatus,
     BookingSuspension,
+    BpReading,
+    HealthConsent,
+    Item,
+    ItemStatus,
+    LendingAction,
+    LendingEvent,
+    LendingSuspension,
+    Loan,
     NoShowStrike,
     Resident,
     Site,
+    Space,
+    StaffAlert,
 )
+
+THIS_MONDAY = datetime(2026, 11, 23, tzinfo=ZoneInfo("Asia/Shanghai"))
+LOANS = 101  # what the fixed seed makes of the suite's clock
 
 
 def seeded_with_history(database: Database, clock: FrozenClock) -> int:
@@ -32,7 +50,9 @@ def test_history_is_added_once(database: Database, clock: FrozenClock) -> None:
     assert added > 500
     with database.write() as session:
         assert demo_centre.seed_history(session, now=clock.now()) == 0
-        assert session.scalar(select(func.count()).select_from(Booking)) == added
+        one_off = select(func.count()).where(Booking.series_id.is_(None)).select_from(Booking)
+        assert session.scalar(one_off) == added
+        assert session.scalar(select(func.count()).select_from(Loan)) == LOANS
 
 
 def test_history_is_the_same_on_every_machine(tmp_path: Path, clock: FrozenClock) -> None:
@@ -55,9 +75,11 @@ def test_history_is_finished_before_this_week_and_suspends_nobody(
     seeded_with_history(database, clock)
     with database.read() as session:
         # The suite's clock is Tuesday 2026-11-24 09:30 in Shanghai; the week began Monday 23rd.
-        latest = session.scalar(select(func.max(Booking.ends_at)))
+        # The weekly classes are booked ahead (see below); everything else is over.
+        one_off = Booking.series_id.is_(None)
+        latest = session.scalar(select(func.max(Booking.ends_at)).where(one_off))
         assert latest is not None and latest.date() < date(2026, 11, 23)
-        active = select(func.count()).where(Booking.status.in_(ACTIVE_STATUSES))
+        active = select(func.count()).where(Booking.status.in_(ACTIVE_STATUSES), one_off)
         assert session.scalar(active.select_from(Booking)) == 0
         assert session.scalar(select(func.count()).select_from(NoShowStrike)) == 0
         assert session.scalar(select(func.count()).select_from(BookingSuspension)) == 0
@@ -78,3 +100,78 @@ def test_history_fills_every_chart_of_the_default_range(
     assert all(cell.rate <= 1 for cell in occupancy.cells.values())
     assert sum(rooms.week_total(week) for week in rooms.weeks[-7:-1]) > 30
     assert all(0 < (week.rate or 0) < 0.25 for week in no_shows[2:-1])
+
+
+def test_history_lends_and_takes_back_through_the_lending_rules(
+    database: Database, clock: FrozenClock
+) -> None:
+    seeded_with_history(database, clock)
+    with database.read() as session:
+        loans = session.scalars(select(Loan)).all()
+        assert len(loans) == LOANS
+        assert all(loan.returned_at is not None for loan in loans)
+        assert max(loan.returned_at for loan in loans if loan.returned_at) < THIS_MONDAY
+        went_overdue = [loan for loan in loans if loan.overdue_since is not None]
+        assert 0.05 < len(went_overdue) / len(loans) < 0.3
+        # Late, but once per resident: nobody starts the demo unable to borrow.
+        assert len({loan.resident_id for loan in went_overdue}) == len(went_overdue)
+        assert session.scalar(select(func.count()).select_from(LendingSuspension)) == 0
+        assert session.scalars(select(Item.status).distinct()).all() == [ItemStatus.AVAILABLE]
+        actions = session.scalars(select(LendingEvent.action)).all()
+        assert actions.count(LendingAction.LENT) == actions.count(LendingAction.RETURNED) == LOANS
+        assert actions.count(LendingAction.MARKED_OVERDUE) == len(went_overdue)
+
+
+def test_history_readings_are_of_consenting_residents_and_their_alerts_followed_up(
+    database: Database, clock: FrozenClock
+) -> None:
+    seeded_with_history(database, clock)
+    with database.read() as session:
+        readers = set(session.scalars(select(BpReading.resident_id)).all())
+        consenting = set(session.scalars(select(HealthConsent.resident_id)).all())
+        assert len(readers) >= 4 and readers <= consenting
+        latest = session.scalar(select(func.max(BpReading.measured_at)))
+        assert latest is not None and latest < THIS_MONDAY
+        raised = session.scalars(select(StaffAlert).where(StaffAlert.kind.startswith("bp."))).all()
+        assert {alert.kind for alert in raised} == {"bp.urgent", "bp.follow_up"}
+        assert all(alert.status is AlertStatus.RESOLVED and alert.note for alert in raised)
+        assert not any(re.search(r"\d", alert.summary) for alert in raised)  # no reading shown
+
+
+def test_history_books_the_weekly_classes_ahead_as_series(
+    database: Database, clock: FrozenClock
+) -> None:
+    seeded_with_history(database, clock)
+    with database.read() as session:
+        tai_chi = session.scalars(
+            select(BookingSeries).where(BookingSeries.title == "太极拳班")
+        ).one()
+        assert (tai_chi.weekday, tai_chi.start_time, tai_chi.end_time) == (1, time(9), time(10))
+        assert session.get_one(Space, tai_chi.space_id).code == "dance"
+        service_day = session.scalars(
+            select(BookingSeries).where(BookingSeries.title == "便民服务日")
+        ).one()
+        assert service_day.weekday == 4
+        booked = session.scalars(
+            select(Booking).where(Booking.series_id == tai_chi.id).order_by(Booking.starts_at)
+        ).all()
+        assert len(booked) >= 3
+        assert all(b.status is BookingStatus.CONFIRMED for b in booked)
+        assert booked[0].starts_at.astimezone(ZoneInfo("Asia/Shanghai")).date() == date(2026, 12, 1)
+
+
+def test_history_fills_the_loans_and_blood_pressure_charts(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    seeded_with_history(any_database, clock)
+    within = DateRange.recent_weeks(date(2026, 11, 24), 8)
+    with any_database.read() as session:
+        site = session.scalar(select(Site).where(Site.slug == demo_centre.SITE_SLUG))
+        assert site is not None
+        tools = insights.loans_per_tool_type(session, site_id=site.id, within=within)
+        bp = insights.bp_alerts_per_week(session, site_id=site.id, within=within)
+    assert sum(tool.loans for tool in tools) == LOANS
+    assert len([tool for tool in tools if tool.loans]) >= 4
+    assert sum(tool.overdue for tool in tools) > 0
+    assert sum(week.urgent for week in bp) > 0 and sum(week.follow_up for week in bp) > 0
+    assert len([week for week in bp if week.total]) >= 4
