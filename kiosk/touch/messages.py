@@ -45,6 +45,8 @@ MESSAGES: dict[str, LazyString] = {
         "Please ask the staff if you need help."
     ),
     "space_closed": _l("The room is closed at that time. Please choose another time."),
+    "space_retired": _l("This room is no longer in use. Please ask the staff for help."),
+    "tool_type_retired": _l("This tool is no longer lent. Please ask the staff for help."),
     "over_capacity": _l("The room holds at most %(number)d people. Please choose fewer."),
     "wrong_booking_state": _l(
         "That cannot be done with this booking now. Its current state is shown on the page."
