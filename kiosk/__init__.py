@@ -34,6 +34,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)
 
+    from kiosk import request_reads
+
+    request_reads.init_app(app)
+
     from kiosk import csrf, i18n
 
     i18n.init_app(app)

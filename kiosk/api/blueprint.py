@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from booking.errors import SessionExpired
 from kiosk.errors import register_domain_errors
+from kiosk.request_reads import read_session
 from kiosk.staff.session import current_staff
 
 API_PREFIX = "/api/v1"
@@ -28,13 +29,14 @@ def staff_required(blp: Blueprint) -> Callable[[F], F]:
     """Views for signed-in staff (the console's ``linli_staff`` cookie); 401 otherwise.
 
     Goes right under ``@blp.route`` so that the sign-in check runs before arguments are
-    parsed: an anonymous caller learns nothing from validation errors.
+    parsed: an anonymous caller learns nothing from validation errors. The check reads in
+    the request's read session, which read-only views go on using.
     """
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if current_staff() is None:
+            if current_staff(read_session()) is None:
                 raise SessionExpired("sign in to the staff console first")
             return view(*args, **kwargs)
 

@@ -8,9 +8,10 @@ services as the kiosk, so every rule holds, and each is audited under the staff 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import g
+from flask import Response, g, jsonify
 from sqlalchemy.orm import Session
 
 from booking import audit, availability, booking_rules, releases, rooms, seats
@@ -28,6 +29,7 @@ from kiosk.api.booking_schemas import (
     SeatPeriodQuerySchema,
 )
 from kiosk.extensions import clock, database
+from kiosk.request_reads import read_session
 
 spaces_blp = api_blueprint("api_spaces", "/spaces", "Free seats and busy rooms")
 blp = api_blueprint("api_bookings", "/bookings", "Seat and room bookings of residents")
@@ -41,23 +43,40 @@ RULE_REFUSALS = (409, 422)
 @spaces_blp.arguments(SeatPeriodQuerySchema, location="query")
 @spaces_blp.response(200, SeatAvailabilitySchema)
 @spaces_blp.alt_response(404, response="NOT_FOUND")
-def seat_availability(args: dict[str, Any], space_id: int) -> dict[str, Any]:
+def seat_availability(args: dict[str, Any], space_id: int) -> Response:
     """The seats of a study room, each free or not for the whole period."""
-    with database().read() as session:
-        states = availability.seat_states(
-            session,
-            site_id=g.staff.site_id,
-            space_id=space_id,
-            starts_at=args["starts_at"],
-            ends_at=args["ends_at"],
-        )
-        # Detached, so the read session's closing rollback does not expire what we answer.
-        session.expunge_all()
+    # In the read session the sign-in check opened: one transaction for the request.
+    states = availability.seat_states(
+        read_session(),
+        site_id=g.staff.site_id,
+        space_id=space_id,
+        starts_at=args["starts_at"],
+        ends_at=args["ends_at"],
+    )
+    return jsonify(seat_availability_body(space_id, args["starts_at"], args["ends_at"], states))
+
+
+def seat_availability_body(
+    space_id: int, starts_at: datetime, ends_at: datetime, states: list[availability.SeatState]
+) -> dict[str, Any]:
+    """What ``SeatAvailabilitySchema`` would dump, built directly: the API's most asked
+    answer, where marshmallow's per-field work was a fifth of the request (tests hold the
+    two equal; the schema still documents it)."""
     return {
         "space_id": space_id,
-        "starts_at": args["starts_at"],
-        "ends_at": args["ends_at"],
-        "seats": states,
+        "starts_at": starts_at.astimezone(UTC).isoformat(),
+        "ends_at": ends_at.astimezone(UTC).isoformat(),
+        "seats": [
+            {
+                "id": state.id,
+                "number": state.number,
+                "has_power": state.has_power,
+                "by_window": state.by_window,
+                "quiet_zone": state.quiet_zone,
+                "free": state.free,
+            }
+            for state in states
+        ],
     }
 
 

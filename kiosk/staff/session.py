@@ -6,9 +6,11 @@ hash, its last use and whether it has ended. Both the console and the JSON API r
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 from flask import current_app, g, request
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from booking import auth_sessions
@@ -23,11 +25,13 @@ def idle_limit() -> timedelta:
     return timedelta(minutes=int(current_app.config["STAFF_IDLE_MINUTES"]))
 
 
-def current_staff() -> StaffAccount | None:
+def current_staff(reads: Session | None = None) -> StaffAccount | None:
     """The signed-in staff account of this request (also in ``g.staff``), or None.
 
     Looked up once per request; a token that has expired or was revoked is forgotten and
-    its cookie removed when the response goes out.
+    its cookie removed when the response goes out. ``reads`` is a read session the request
+    goes on using (``kiosk.request_reads``), so the check costs no transaction of its own;
+    without it the check opens and closes its own (console pages, event streams).
     """
     if "staff" in g:
         staff: StaffAccount | None = g.staff
@@ -36,9 +40,10 @@ def current_staff() -> StaffAccount | None:
     account: StaffAccount | None = None
     if token:
         # Most requests come within a minute of the last: a read, no write lock.
-        with database().read() as session:
+        with nullcontext(reads) if reads is not None else database().read() as session:
             account = auth_sessions.recently_seen_staff(session, token=token, now=clock().now())
             if account is not None:
+                # Detached: views use it in sessions of their own.
                 session.expunge(account)
     if token and account is None:
         with database().write() as session:
