@@ -101,13 +101,5 @@ def changed_since(
     ).all()
 
 
-def latest_change(session: Session, *, site_id: int) -> datetime | None:
-    """When any alert of the site last changed: where a live feed of changes starts."""
-    found: datetime | None = session.scalar(
-        select(func.max(StaffAlert.changed_at)).where(StaffAlert.site_id == site_id)
-    )
-    return found
-
-
 # A change committed this long after it was stamped is still found by a feed that asks again.
 CHANGE_LOOKBACK = timedelta(seconds=30)
