@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import enum
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -32,6 +33,12 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # busy handler decide (see Database.write).
 SQLITE_WRITER_QUEUE_TIMEOUT_S = 30.0
 _WRITE_OPTION = "linli_write"
+# A server connection back in the pool for longer than this is pinged before it is handed
+# out again; one used more recently is not (see _ping_idle_connections).
+IDLE_PING_AFTER_S = 2.0
+# Server connections are replaced after an hour, before any server or firewall idle limit.
+POOL_RECYCLE_S = 3600
+_CHECKED_IN_AT = "linli_checked_in_at"
 
 
 class Base(DeclarativeBase):
@@ -98,15 +105,54 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with Linli's per-connection settings for the URL's dialect."""
+def _ping_idle_connections(engine: Engine, idle_ping_after: float) -> None:
+    """Check a pooled server connection before reuse only when it has been idle a while.
+
+    ``pool_pre_ping`` costs a round trip on every checkout: two per API request, a fifth of
+    its time (docs/benchmarks.md). A connection that has sat in the pool (overnight, or
+    through a database restart) is pinged, and a dead one is replaced before anyone sees it.
+    One used in the last ``idle_ping_after`` seconds is handed out as it is; if the server
+    went away in between, the statement fails, SQLAlchemy recognises the disconnect and
+    invalidates the whole pool, so only that request fails and the next ones reconnect.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_ping_after:
+            return  # brand new (just connected) or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            alive = False
+        if not alive:
+            # The pool discards this connection and checks out (connects) another.
+            raise exc.DisconnectionError("pooled connection found dead")
+
+
+def make_engine(url: str, *, idle_ping_after: float = IDLE_PING_AFTER_S, **kwargs: Any) -> Engine:
+    """Create an engine with Linli's per-connection settings for the URL's dialect.
+
+    A SQLite connection is a file handle that nothing can cut, so it is never pinged; a
+    server's connections are pinged only after ``idle_ping_after`` seconds in the pool.
+    """
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if url.startswith("sqlite"):
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
         connect_args["check_same_thread"] = False
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    else:
+        kwargs.setdefault("pool_recycle", POOL_RECYCLE_S)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    else:
+        _ping_idle_connections(engine, idle_ping_after)
     return engine
 
 
