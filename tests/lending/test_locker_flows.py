@@ -249,6 +249,8 @@ def test_a_command_not_answered_in_time_releases_the_pickup(
     monkeypatch.setattr(lending_locker, "OPEN_TTL", timedelta(seconds=1))
     # The locker drops off the broker without a word; the registry still thinks it online.
     rig.locker.stop()
+    # Let the bridge apply the locker's goodbye first, or it would undo the pretence below.
+    wait_until(lambda: not rig.rows(Device)[0].online, "the locker's offline status applied")
     with rig.database.write() as session:
         session.scalars(select(Device)).one().online = True
     resident = rig.resident()
