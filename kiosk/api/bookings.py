@@ -37,10 +37,13 @@ blp = api_blueprint("api_bookings", "/bookings", "Seat and room bookings of resi
 # Every refusal of a booking rule is a 409 or 422 with its own code (slot_taken, off_grid …).
 RULE_REFUSALS = (409, 422)
 
+# Argument schemas are given as instances: given a class, webargs builds (and deep-copies
+# the fields of) a new schema on every request. Loading keeps no state on the instance.
+
 
 @spaces_blp.route("/<int:space_id>/seats")
 @staff_required(spaces_blp)
-@spaces_blp.arguments(SeatPeriodQuerySchema, location="query")
+@spaces_blp.arguments(SeatPeriodQuerySchema(), location="query")
 @spaces_blp.response(200, SeatAvailabilitySchema)
 @spaces_blp.alt_response(404, response="NOT_FOUND")
 def seat_availability(args: dict[str, Any], space_id: int) -> Response:
@@ -82,7 +85,7 @@ def seat_availability_body(
 
 @spaces_blp.route("/<int:space_id>/busy")
 @staff_required(spaces_blp)
-@spaces_blp.arguments(RoomDayQuerySchema, location="query")
+@spaces_blp.arguments(RoomDayQuerySchema(), location="query")
 @spaces_blp.response(200, RoomDaySchema)
 @spaces_blp.alt_response(404, response="NOT_FOUND")
 def room_busy(args: dict[str, Any], space_id: int) -> availability.RoomDay:
@@ -122,7 +125,7 @@ def _audit(session: Session, action: str, booking: Booking) -> None:
 
 @blp.route("")
 @staff_required(blp)
-@blp.arguments(BookingQuerySchema, location="query")
+@blp.arguments(BookingQuerySchema(), location="query")
 @blp.response(200, BookingListSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def list_bookings(args: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +141,7 @@ def list_bookings(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @staff_required(blp)
-@blp.arguments(BookingCreateSchema)
+@blp.arguments(BookingCreateSchema())
 @blp.response(201, BookingSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT", description="slot_taken, resident_busy, …")

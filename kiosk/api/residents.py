@@ -19,7 +19,7 @@ blp = api_blueprint("api_residents", "/residents", "Residents of the staff membe
 
 @blp.route("")
 @staff_required(blp)
-@blp.arguments(ResidentQuerySchema, location="query")
+@blp.arguments(ResidentQuerySchema(), location="query")
 @blp.response(200, ResidentPageSchema)
 def list_residents(args: dict[str, Any]) -> dict[str, Any]:
     """Search by name, phone or card id; 50 a page, by name."""
