@@ -2,8 +2,10 @@
 
 Both apps run under gunicorn with the same settings (``--workers``, gthread ``--threads``,
 keep-alive) side by side on this machine; the same load generator (``--clients`` Python
-threads, each on one keep-alive connection) asks one target at a time, in ``--rounds``
-alternating rounds, ``--seconds`` per target in all. Linli's ``/api/v1/health`` is measured
+threads, each on one keep-alive connection) asks one target at a time, after a warm-up, in
+``--rounds`` alternating rounds, ``--seconds`` per target in all; each figure is the median
+of its rounds' rates, and the ratio the median of the rounds' ratios (availability over
+bare of the same round), so a burst of other work on the machine shifts neither much. Linli's ``/api/v1/health`` is measured
 too, as the floor of the app itself. Linli is
 asked ``GET /api/v1/spaces/<study>/seats?starts_at=…&ends_at=…`` as a signed-in staff
 member (the session cookie is checked on every request, as in production) over the demo
@@ -13,8 +15,8 @@ centre with ``--history-days`` of past seat bookings, so the booking indexes mat
     .venv/bin/python bench/api_load.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 The load generator shares the CPU with the server, so both figures are lower than on a
-separate client machine; the ratio is what this measures. The last line is exactly
-``availability_rps=… bare_rps=… ratio=…``.
+separate client machine; the ratio is what this measures. The machine's load average is
+printed before and after. The last line is exactly ``availability_rps=… bare_rps=… ratio=…``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import http.client
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,6 +72,10 @@ class Load:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+def load_average() -> str:
+    return " ".join(f"{figure:.1f}" for figure in os.getloadavg())
 
 
 @contextmanager
@@ -228,13 +235,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=10.0, help="per target, in all")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations of the targets")
+    parser.add_argument("--seconds", type=float, default=20.0, help="per target, in all")
+    parser.add_argument("--rounds", type=int, default=10, help="alternations of the targets")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--history-days", type=int, default=60)
     parser.add_argument("--port", type=int, default=18731)
     args = parser.parse_args()
 
+    print(f"load average before: {load_average()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp, fresh_database_url(args.postgres, Path(tmp)) as url:
         study_id, token = seed(url, args.history_days)
         today = datetime.now(SHANGHAI).date()
@@ -260,6 +268,7 @@ def main() -> None:
             "bare": (bare_port, "/bare", {}),
         }
         results = {name: Load() for name in targets}
+        rounds: dict[str, list[float]] = {name: [] for name in targets}
         with (
             gunicorn("kiosk:create_app()", linli_port, args, env),
             gunicorn("bare_flask:app", bare_port, args, env),
@@ -275,21 +284,26 @@ def main() -> None:
                     results[name].requests += load.requests
                     results[name].failures += load.failures
                     results[name].seconds += load.seconds
+                    rounds[name].append(load.rps)
         for name, load in results.items():
             print(
                 f"{name}: {load.requests} requests in {load.seconds:.1f} s, "
-                f"{load.failures} failed, {load.rps:.0f}/s",
+                f"{load.failures} failed, rounds {' '.join(f'{r:.0f}' for r in rounds[name])}/s",
                 flush=True,
             )
             if load.failures:
                 raise SystemExit(f"{name}: {load.failures} requests failed")
-    availability, bare = results["availability"].rps, results["bare"].rps
-    ratio = availability / bare if bare else 0.0
+    print(f"load average after: {load_average()}")
+    median = {name: statistics.median(rates) for name, rates in rounds.items()}
+    availability, bare = median["availability"], median["bare"]
+    ratio = statistics.median(
+        a / b for a, b in zip(rounds["availability"], rounds["bare"], strict=True) if b
+    )
     db = "postgresql" if args.postgres else "sqlite"
-    print(f"health_rps={results['health'].rps:.0f} (Linli's app, no sign-in, SELECT 1)")
+    print(f"health_rps={median['health']:.0f} (Linli's app, no sign-in, SELECT 1)")
     print(
         f"db={db} workers={args.workers} threads={args.threads} clients={args.clients} "
-        f"target_ratio={TARGET_RATIO}"
+        f"rounds={args.rounds} target_ratio={TARGET_RATIO}"
     )
     print(f"availability_rps={availability:.0f} bare_rps={bare:.0f} ratio={ratio:.2f}")
 
