@@ -33,6 +33,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # busy handler decide (see Database.write).
 SQLITE_WRITER_QUEUE_TIMEOUT_S = 30.0
 _WRITE_OPTION = "linli_write"
+# On SQLite: no BEGIN, each statement reads on its own (see Database.read_statements).
+_NO_TRANSACTION_OPTION = "linli_no_transaction"
 # A server connection back in the pool for longer than this is pinged before it is handed
 # out again; one used more recently is not (see _ping_idle_connections).
 IDLE_PING_AFTER_S = 2.0
@@ -99,9 +101,10 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         # A deferred transaction that later writes cannot wait for the lock: SQLite
         # answers SQLITE_BUSY at once. Writers take the lock up front instead.
-        if conn.get_execution_options().get(_WRITE_OPTION):
+        options = conn.get_execution_options()
+        if options.get(_WRITE_OPTION):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        elif not options.get(_NO_TRANSACTION_OPTION):
             conn.exec_driver_sql("BEGIN")
 
 
@@ -165,6 +168,14 @@ def _writer_queue(url: str) -> threading.RLock:
         return _writer_queues.setdefault(url, threading.RLock())
 
 
+class ReadOnlySessionError(RuntimeError):
+    """Something tried to write through a session of :meth:`Database.read_statements`."""
+
+
+def _refuse_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
+    raise ReadOnlySessionError("a statement read cannot write; use Database.write()")
+
+
 class Database:
     """An engine and its session factory; one per process."""
 
@@ -172,6 +183,17 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Without a transaction a flush would be committed at once: these sessions refuse
+        # to flush at all (and never autoflush).
+        self._statement_sessions = sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False
+        )
+        event.listen(self._statement_sessions, "before_flush", _refuse_flush)
+        self._no_transaction: dict[str, Any] = (
+            {_NO_TRANSACTION_OPTION: True}
+            if self.engine.dialect.name == "sqlite"
+            else {"isolation_level": "AUTOCOMMIT"}
+        )
         # SQLite's busy handler polls with growing sleeps (measured: ~48 ms an attempt under
         # 50 contending threads, and now and then "database is locked" after the timeout).
         # Writers of one process queue on a lock first, so SQLite only arbitrates between
@@ -199,6 +221,19 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
             session.rollback()
+
+    @contextmanager
+    def read_statements(self) -> Iterator[Session]:
+        """A read-only look without a transaction: each statement sees what is committed
+        when it runs, and the session refuses to write (:class:`ReadOnlySessionError`).
+
+        For hot reads whose statements need not agree on one snapshot (a sign-in check,
+        then an answer): no BEGIN and no ROLLBACK, which on a server are two of a short
+        request's four round trips (docs/benchmarks.md).
+        """
+        with self._statement_sessions() as session, session.begin():
+            session.connection(execution_options=self._no_transaction)
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -3,10 +3,9 @@ read-only views that ask for it.
 
 Every transaction costs a pool checkout, a BEGIN and a ROLLBACK; a signed-in API read used
 to pay them twice (the session check, then the answer), a fifth of its time
-(docs/benchmarks.md). The session is opened on first use and rolled back when the request
-ends. Views that write still open their own ``database().write()``: nothing written in this
-session is ever kept, and a view should not read here what it has just written elsewhere
-(on SQLite the snapshot may predate the write).
+(docs/benchmarks.md). This session is opened on first use (``Database.read_statements``: no
+transaction at all, each statement reads what is committed, and it cannot write) and given
+back when the request ends. Views that write open their own ``database().write()``.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ def read_session() -> Session:
     held: tuple[ExitStack, Session] | None = g.get(_G_KEY)
     if held is None:
         stack = ExitStack()
-        session = stack.enter_context(database().read())
+        session = stack.enter_context(database().read_statements())
         held = (stack, session)
         setattr(g, _G_KEY, held)
     return held[1]
