@@ -118,3 +118,22 @@ def test_refused_messages_raise_one_alert_per_reason_at_the_topic_site(
 def test_a_refused_message_of_no_known_site_raises_no_alert(feed: Feed, database: Database) -> None:
     feed.apply(feed.raw("linli/v1/nowhere/ghost-1/event", b"nope"))
     assert open_alerts(database) == []
+
+
+def alert_params(database: Database) -> list[tuple[str, dict[str, object]]]:
+    with database.read() as session:
+        return [
+            (a.kind, a.params) for a in session.scalars(select(StaffAlert).order_by(StaffAlert.id))
+        ]
+
+
+def test_device_alerts_keep_the_words_the_console_translates(
+    feed: Feed, database: Database
+) -> None:
+    feed.apply(feed.status(4, "online"), feed.birth(4))
+    feed.apply(feed.event(4, 1, "forced_open", compartment=2))
+    feed.apply(feed.status(5, "offline"))
+    (fault_kind, fault), (offline_kind, offline) = alert_params(database)
+    assert (fault_kind, fault["compartment"]) == ("locker.forced_open", 2)
+    assert fault["device"]
+    assert offline_kind == "device.offline" and offline["device_id"] == LOCKER
