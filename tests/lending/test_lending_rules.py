@@ -363,6 +363,8 @@ def test_a_damaged_or_incomplete_return_puts_the_item_in_maintenance_and_alerts_
         [alert] = session.scalars(select(StaffAlert)).all()
         assert alert.kind == f"lending.{condition}"
         assert alert.resident_id == resident
+        # What the console words the summary with, in either language.
+        assert alert.params == {"tool_zh": "电钻", "tool_en": "Electric drill", "asset": item.asset_tag}
 
 
 def test_a_fine_return_leaves_the_item_available(
