@@ -451,6 +451,10 @@ def save_item(
     existing = session.get(Item, item_id) if item_id is not None else None
     if item_id is not None and (existing is None or existing.site_id != staff.site_id):
         raise NotFound("no such item", item_id=item_id)
+    if tool_type.retired_at is not None and (
+        existing is None or existing.tool_type_id != tool_type.id
+    ):
+        raise InvalidInput("that tool type is retired: it takes no new items", field="tool_type")
     # A lent item's form sends its status back unchanged; any other status is set by hand.
     keeps_status = existing is not None and status is existing.status
     if status not in SETTABLE_ITEM_STATUSES and not keeps_status:

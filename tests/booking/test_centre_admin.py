@@ -347,3 +347,19 @@ def test_a_retired_tool_type_leaves_the_catalogue_and_is_lent_no_more(
         with pytest.raises(Conflict):
             centre_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
         assert session.get_one(Item, drill.items[0].id).tool_type_id == drill.id  # kept
+
+
+def test_a_retired_tool_type_takes_no_new_items(
+    database: Database, clock: FrozenClock, admin: StaffAccount
+) -> None:
+    with database.write() as session:
+        saw = centre_admin.save_tool_type(
+            session, admin, None, code="saw", name_zh="手锯", name_en="Saw", loan_days=2,
+            now=clock.now(),
+        )  # fmt: skip
+        centre_admin.retire_tool_type(session, admin, saw.id, now=clock.now())
+        with pytest.raises(InvalidInput):
+            centre_admin.save_item(
+                session, admin, None, tool_type_id=saw.id, asset_tag="SAW-1", locker=None,
+                compartment=None, status=ItemStatus.AVAILABLE, now=clock.now(),
+            )  # fmt: skip
