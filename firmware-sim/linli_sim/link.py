@@ -113,7 +113,9 @@ class Link:
         self._outgoing: queue.SimpleQueue[tuple[str, bytes, int, bool]] = queue.SimpleQueue()
         # Wakes the network loop's select() when another thread queues a publish: a reply made
         # on a timer thread must not wait out the loop's idle timeout (measured: +25 ms median).
-        self._wake_r, self._wake_w = _wake_pair()
+        # Made by start(), closed when the loop ends: a link never started holds no sockets.
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._seen_server_status = False
         self._last_heartbeat = 0.0
@@ -146,8 +148,7 @@ class Link:
 
     def start(self) -> None:
         self._stopping.clear()
-        if self._wake_r.fileno() == -1:  # closed by an earlier run
-            self._wake_r, self._wake_w = _wake_pair()
+        self._wake_r, self._wake_w = _wake_pair()
         self._thread = threading.Thread(
             target=self._run, name=f"link-{self.device_id}", daemon=True
         )
@@ -258,8 +259,10 @@ class Link:
 
     def _wake(self) -> None:
         # A full buffer means a wake-up is already pending; a closed one, that we are stopping.
-        with contextlib.suppress(BlockingIOError, OSError):
-            self._wake_w.send(b"x")
+        wake_w = self._wake_w
+        if wake_w is not None:
+            with contextlib.suppress(BlockingIOError, OSError):
+                wake_w.send(b"x")
 
     def _drain(self, client: mqtt.Client) -> None:
         while True:
@@ -342,24 +345,25 @@ class Link:
                 self._periodic(client)
                 self._drain(client)
         self._shutdown()
-        self._wake_r.close()
-        self._wake_w.close()
+        for end in (self._wake_r, self._wake_w):
+            if end is not None:
+                end.close()
 
     def _loop_once(self, client: mqtt.Client) -> MQTTErrorCode:
         """One turn of paho's external-loop API: wait for the socket or a wake-up, read,
         write what is pending, keepalive. (``client.loop()`` selects on paho's own wake-up
         pipe, which our publishes from other threads cannot reach.)"""
-        sock = client.socket()
-        if not isinstance(sock, socket.socket):
+        sock, wake_r = client.socket(), self._wake_r
+        if not isinstance(sock, socket.socket) or wake_r is None:
             return mqtt.MQTT_ERR_NO_CONN
         writable = [sock] if client.want_write() else []
         try:
-            readable, can_write, _ = select.select([sock, self._wake_r], writable, [], LOOP_IDLE_S)
+            readable, can_write, _ = select.select([sock, wake_r], writable, [], LOOP_IDLE_S)
         except (OSError, ValueError):
             return mqtt.MQTT_ERR_CONN_LOST
-        if self._wake_r in readable:
+        if wake_r in readable:
             with contextlib.suppress(BlockingIOError):
-                self._wake_r.recv(4096)
+                wake_r.recv(4096)
         if sock in readable:
             rc = client.loop_read()
             if rc != mqtt.MQTT_ERR_SUCCESS or client.socket() is None:
