@@ -231,7 +231,9 @@ class Database:
         then an answer): no BEGIN and no ROLLBACK, which on a server are two of a short
         request's four round trips (docs/benchmarks.md).
         """
-        with self._statement_sessions() as session, session.begin():
+        # No session.begin(): there is nothing to commit, and closing gives the connection
+        # back without the commit's bookkeeping.
+        with self._statement_sessions() as session:
             session.connection(execution_options=self._no_transaction)
             yield session
 
