@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import audit
+from booking import audit, lending_records
 from booking.errors import InvalidInput
-from booking.models import StaffAccount
+from booking.models import Item, StaffAccount
 from devices import commands
 from devices.commands import DeviceNotFound
 from devices.models import Device, DeviceCommand, DeviceKind
@@ -61,6 +61,15 @@ def open_for_maintenance(
         ttl=OPEN_TTL,
         requested_by=requested_by(staff, reason),
     )
+    # Whichever page asked (the device board or the item's page), the item kept in that
+    # compartment gets the opening in its lending history too.
+    item = session.scalar(
+        select(Item).where(Item.locker_device_id == device_id, Item.compartment == compartment)
+    )
+    if item is not None:
+        lending_records.record_maintenance_open(
+            session, staff=staff, item=item, reason=reason, command_id=command.id, now=now
+        )
     audit.record_staff(
         session,
         staff,

@@ -376,9 +376,6 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
                 reason=reason,
                 now=now,
             )
-            lending_records.record_maintenance_open(
-                session, staff=g.staff, item=found, reason=reason, command_id=command.id, now=now
-            )
             command_id, device_id, number = command.id, found.locker_device_id, found.compartment
     except NotInLocker:
         flash(_("This item is kept at the counter, not in a locker."), "error")

@@ -112,3 +112,31 @@ def test_an_offline_locker_is_not_asked(
         open_it(database, clock, worker, "locker-off", "look inside")
     with database.read() as session:
         assert session.scalars(select(AuditEntry)).all() == []
+
+
+def test_the_item_in_the_opened_compartment_gets_the_opening_in_its_history(
+    database: Database, clock: FrozenClock, worker: StaffAccount
+) -> None:
+    from booking.models import Item, LendingEvent, ToolType
+
+    with database.write() as session:
+        drill = ToolType(site_id=worker.site_id, code="drill", name_zh="电钻", name_en="Drill")
+        session.add(drill)
+        session.flush()
+        session.add(
+            Item(
+                site_id=worker.site_id,
+                tool_type_id=drill.id,
+                asset_tag="DR-01",
+                locker_device_id="locker-a",
+                compartment=2,
+            )
+        )
+    command = open_it(database, clock, worker, "locker-a", "replace the battery")
+    with database.read() as session:
+        event = session.scalars(select(LendingEvent)).one()
+        assert (event.actor, event.device_command_id, event.detail["reason"]) == (
+            "staff:zhao",
+            command.id,
+            "replace the battery",
+        )
