@@ -73,7 +73,8 @@ _SEAT_STATES = (
             Booking.starts_at > bindparam("earliest_start", type_=UTCDateTime),
             Booking.starts_at < bindparam("ends_at", type_=UTCDateTime),
             Booking.ends_at > bindparam("starts_at", type_=UTCDateTime),
-            Booking.status.in_(ACTIVE_STATUSES),
+            # Not in_(): its expanding parameter rewrites the SQL on every execution.
+            or_(*(Booking.status == status for status in sorted(ACTIVE_STATUSES))),
         ),
     )
     .join(Space, Space.id == Seat.space_id)
