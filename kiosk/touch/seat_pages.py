@@ -37,25 +37,71 @@ class SeatTile:
     mine: bool
 
 
-def study_room(session: Session, site_id: int) -> Space:
-    """The site's study room (the first, if a centre ever has more)."""
-    space = session.scalar(
-        select(Space)
-        .where(
-            Space.site_id == site_id, Space.kind == SpaceKind.STUDY, Space.retired_at.is_(None)
+@dataclass(frozen=True)
+class RoomCard:
+    """A study room as the room choice shows it."""
+
+    id: int
+    name_zh: str
+    name_en: str
+    seats: int
+    free: int
+    when: str  # the period ``free`` counts; "" when the room cannot be booked that day
+    now: bool  # that period is already under way
+
+
+def study_rooms(session: Session, site_id: int) -> list[Space]:
+    """The site's study rooms in use, in the order they were set up."""
+    return list(
+        session.scalars(
+            select(Space)
+            .where(
+                Space.site_id == site_id,
+                Space.kind == SpaceKind.STUDY,
+                Space.retired_at.is_(None),
+            )
+            .order_by(Space.id)
         )
-        .order_by(Space.id)
-        .limit(1)
     )
-    if space is None:
-        abort(404)
+
+
+def _study_room_here(session: Session, site_id: int, text: str) -> Space:
+    """The study room a URL or form names; any other space is as good as missing."""
+    if not text.isdigit():
+        raise InvalidInput("no such study room", field="room")
+    space = session.get(Space, int(text))
+    if (
+        space is None
+        or space.site_id != site_id
+        or space.kind is not SpaceKind.STUDY
+        or space.retired_at is not None
+    ):
+        raise NotFound("no such study room", field="room")
     return space
+
+
+def chosen_room(session: Session, site_id: int, values: dict[str, str]) -> Space | None:
+    """The room the resident chose (``room`` in the URL), the only one, or None to ask.
+
+    A centre without a study room has no seat pages at all (404).
+    """
+    if "room" in values:
+        return _study_room_here(session, site_id, values["room"])
+    rooms = study_rooms(session, site_id)
+    if not rooms:
+        abort(404)
+    return rooms[0] if len(rooms) == 1 else None
 
 
 def _seat_here(session: Session, site_id: int, seat_id: int) -> Seat:
     """A seat of this kiosk's centre; any other is as good as missing."""
     seat = session.get(Seat, seat_id)
-    if seat is None or seat.space.site_id != site_id or seat.space.kind is not SpaceKind.STUDY:
+    if (
+        seat is None
+        or seat.space.site_id != site_id
+        or seat.space.kind is not SpaceKind.STUDY
+        or seat.space.retired_at is not None
+    ):
         raise NotFound("no such seat")
     return seat
 
@@ -109,8 +155,57 @@ def _choice(session: Session, site: Site, space: Space, values: dict[str, str]) 
 
 
 def seat_map() -> ResponseReturnValue:
-    """The seat map for the chosen period; open to anyone, booking needs a sign-in."""
+    """The seat map for the chosen period; open to anyone, booking needs a sign-in.
+
+    A centre with several study rooms first asks which room (``room`` then rides along in
+    every link and form of the seat pages).
+    """
     return _seat_map_page(request.args.to_dict())
+
+
+def _room_cards(session: Session, site: Site, values: dict[str, str]) -> list[RoomCard]:
+    """Every study room in use with its free seats in the asked (or first sensible) period."""
+    now = clock().now()
+    cards = []
+    for space in study_rooms(session, site.id):
+        choice = _choice(session, site, space, values)
+        free, when = 0, ""
+        if choice.starts_at is not None and choice.ends_at is not None:
+            taken = _taken_seat_ids(session, space.id, choice.starts_at, choice.ends_at)
+            free = sum(1 for seat in space.seats if seat.id not in taken)
+            when = booking_words.period_text(choice.starts_at, choice.ends_at, site.timezone)
+        cards.append(
+            RoomCard(
+                id=space.id,
+                name_zh=space.name_zh,
+                name_en=space.name_en,
+                seats=len(space.seats),
+                free=free,
+                when=when,
+                now=choice.starts_at is not None and choice.starts_at <= now,
+            )
+        )
+    return cards
+
+
+def _rooms_page(values: dict[str, str], error: str | None, status: int) -> ResponseReturnValue:
+    """Which study room? One big button per room; the day and time asked so far are kept."""
+    with database().read() as session:
+        site = session.get_one(Site, kiosk_session.current_site().id)
+        cards = _room_cards(session, site, values)
+    kept = {key: values[key] for key in ("day", "start", "minutes") if values.get(key)}
+    return render_template(
+        "touch/seats_rooms.html", rooms=cards, kept=kept, error=error, words=booking_words
+    ), status
+
+
+def _bad_room(values: dict[str, str]) -> ResponseReturnValue:
+    """A room id that is not one of this centre's study rooms in use: say so, offer the rest."""
+    return _rooms_page(
+        {key: value for key, value in values.items() if key != "room"},
+        _("That study room cannot be booked here. Please choose one of the rooms below."),
+        404,
+    )
 
 
 def _seat_map_page(
@@ -119,7 +214,12 @@ def _seat_map_page(
     resident = kiosk_session.current_resident()
     with database().read() as session:
         site = session.get_one(Site, kiosk_session.current_site().id)
-        space = study_room(session, site.id)
+        try:
+            space = chosen_room(session, site.id, values)
+        except (InvalidInput, NotFound):
+            return _bad_room(values)
+        if space is None:
+            return _rooms_page(values, error, status)
         choice = _choice(session, site, space, values)
         tiles: list[SeatTile] = []
         if choice.starts_at is not None and choice.ends_at is not None:
@@ -140,10 +240,14 @@ def _seat_map_page(
                 for seat in space.seats
             ]
         room_name = booking_words.space_name(space)
+        room_id = space.id
+        several_rooms = len(study_rooms(session, site.id)) > 1
         today = booking_rules.local_date(site, clock().now())
     return render_template(
         "touch/seats.html",
         room_name=room_name,
+        room_id=room_id,
+        several_rooms=several_rooms,
         choice=choice,
         today=today,
         tiles=tiles,
@@ -193,6 +297,7 @@ def _seat_page(
             mine,
         )
         room_name = booking_words.space_name(space)
+        room_id = space.id
         today = booking_rules.local_date(site, clock().now())
         when = (
             booking_words.period_text(choice.starts_at, choice.ends_at, site.timezone)
@@ -202,6 +307,7 @@ def _seat_page(
     return render_template(
         "touch/seats_seat.html",
         room_name=room_name,
+        room_id=room_id,
         seat=tile,
         choice=choice,
         today=today,
@@ -214,7 +320,11 @@ def _seat_page(
 
 
 def _form_values() -> dict[str, str]:
-    return {key: request.form.get(key, "") for key in ("day", "start", "minutes")}
+    values = {key: request.form.get(key, "") for key in ("day", "start", "minutes")}
+    # The room only matters for showing the map again; the seat decides where a booking is.
+    if request.form.get("room"):
+        values["room"] = request.form["room"]
+    return values
 
 
 def _posted_seat_id() -> int:
@@ -285,25 +395,40 @@ def _take_or_queue(resident: KioskResident, *, queue: bool) -> ResponseReturnVal
 
 @resident_required
 def sit_now(resident: KioskResident) -> ResponseReturnValue:
-    """坐下就用: a free seat at once, already checked in (a chosen one, or the best free)."""
+    """坐下就用: a free seat at once, already checked in (a chosen one, or the best free in
+    the chosen room)."""
     site_info = kiosk_session.current_site()
     seat_text = request.form.get("seat_id", "")
+    room_values = {"room": request.form["room"]} if request.form.get("room") else {}
     if seat_text and not seat_text.isdigit():
-        return _seat_map_page({}, message_for(InvalidInput(), timezone=site_info.timezone), 422)
+        message = message_for(InvalidInput(), timezone=site_info.timezone)
+        return _seat_map_page(room_values, message, 422)
     now = clock().now()
     try:
         with database().write() as session:
-            space = study_room(session, site_info.id)
-            seat_id = _seat_here(session, site_info.id, int(seat_text)).id if seat_text else None
+            if seat_text:
+                seat = _seat_here(session, site_info.id, int(seat_text))
+                space_id, seat_id = seat.space_id, seat.id
+            else:
+                space = chosen_room(session, site_info.id, room_values)
+                if space is None:
+                    raise InvalidInput("choose a study room first", field="room")
+                space_id, seat_id = space.id, None
             booking_id = seats.sit_now(
-                session, resident_id=resident.id, space_id=space.id, now=now, seat_id=seat_id
+                session, resident_id=resident.id, space_id=space_id, now=now, seat_id=seat_id
             ).id
-    except NotFound:
+    except NotFound as error:
+        if error.details.get("field") == "room":
+            return _bad_room(room_values)
         abort(404)
     except DomainError as error:
+        if isinstance(error, InvalidInput) and error.details.get("field") == "room":
+            if not room_values:
+                return _rooms_page({}, _("Please choose a study room first."), 422)
+            return _bad_room(room_values)
         message = message_for(error, timezone=site_info.timezone)
         if seat_text:
             return _seat_page(resident, int(seat_text), {}, message, error.status)
-        return _seat_map_page({}, message, error.status)
+        return _seat_map_page(room_values, message, error.status)
     flash(_("The seat is yours now: you are checked in."), "success")
     return redirect(url_for("touch.booking_slip", booking_id=booking_id))
