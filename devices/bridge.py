@@ -3,7 +3,8 @@
 paho's network thread only queues what arrives (``on_message``); one worker thread drains
 the queue in batches, applies each batch in ONE write transaction (:mod:`devices.ingest`)
 and, after the commit, acknowledges every MQTT message (``manual_ack``: the broker keeps
-redelivering until then) and publishes the protocol ``ack`` {session, seq} for each event.
+redelivering until then) and publishes the protocol ``ack`` {session, seqs} naming the
+batch's committed events of each device.
 A crash anywhere before the commit loses nothing: the persistent session
 (``clean_session=False``, fixed client id) redelivers, and (device, session, seq) dedupes.
 """
@@ -15,7 +16,7 @@ import queue
 import ssl
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -313,12 +314,14 @@ class Bridge:
         self._count("duplicates", outcome.duplicates)
         for reason, n in outcome.dead_letters.items():
             self._count(f"dead_letter.{reason}", n)
+        # One ack message per device and session for the whole batch, not one per event: a
+        # publish and its PUBACK per event were the larger part of the bridge's network work.
+        seqs_by_session: dict[tuple[str, str, int], list[int]] = defaultdict(list)
         for ack in outcome.acks:
-            self._publish(
-                protocol.device_topic(ack.site, ack.device, "ack"),
-                protocol.ack_payload(ack.session, ack.seq),
-                "ack",
-            )
+            seqs_by_session[(ack.site, ack.device, ack.session)].append(ack.seq)
+        for (site, device, session), seqs in seqs_by_session.items():
+            for payload in protocol.ack_payloads(session, seqs):
+                self._publish(protocol.device_topic(site, device, "ack"), payload, "ack")
         for command in outcome.resyncs:
             log.info("sequence gap from %s: resync %s", command.device_id, command.id)
             info = self._publish(

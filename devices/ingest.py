@@ -100,7 +100,7 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Ack:
-    """An event the server has committed: publish ``ack`` {session, seq} to its device."""
+    """An event the server has committed: its device will be told in an `ack` (§5)."""
 
     site: str
     device: str

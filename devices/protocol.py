@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -381,8 +381,29 @@ def iso_z(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def ack_payload(session: int, seq: int) -> bytes:
-    return encode({"v": 1, "session": session, "seq": seq})
+# ack.json's maxItems: one ack stays small for a device's receive buffer whatever the batch.
+MAX_ACK_RANGES = 64
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[list[int]]:
+    """Sorted seqs as inclusive ``[first, last]`` runs: ``{1, 2, 3, 5}`` → ``[[1, 3], [5, 5]]``."""
+    ranges: list[list[int]] = []
+    for seq in sorted(set(seqs)):
+        if ranges and seq == ranges[-1][1] + 1:
+            ranges[-1][1] = seq
+        else:
+            ranges.append([seq, seq])
+    return ranges
+
+
+def ack_payloads(session: int, seqs: Iterable[int]) -> list[bytes]:
+    """The ``ack`` messages for these committed events of one session: one message per
+    :data:`MAX_ACK_RANGES` runs of consecutive seqs (a burst of 500 events is one message)."""
+    ranges = seq_ranges(seqs)
+    return [
+        encode({"v": 1, "session": session, "seqs": ranges[start : start + MAX_ACK_RANGES]})
+        for start in range(0, len(ranges), MAX_ACK_RANGES)
+    ]
 
 
 def server_status_payload(online: bool, now: datetime) -> bytes:

@@ -459,14 +459,21 @@ class Link:
             log.exception("%s: failed to handle a message on %s", self.device_id, message.topic)
 
     def _handle_ack(self, payload: bytes) -> None:
+        """Forget the events the server committed: ``seqs`` are inclusive [first, last] runs."""
         try:
             ack = json.loads(payload)
-            session, seq = ack["session"], ack["seq"]
+            session, seqs = ack["session"], ack["seqs"]
+            ranges = [(int(first), int(last)) for first, last in seqs]
+            valid = isinstance(session, int) and all(
+                isinstance(first, int) and isinstance(last, int) and 0 <= first <= last
+                for first, last in seqs
+            )
         except (ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
             log.warning("%s: ignoring a malformed ack", self.device_id)
             return
-        if isinstance(session, int) and isinstance(seq, int):
-            self.store.acked(session, seq)
+        self.store.acked(session, ranges)
 
     def _handle_server_status(self, message: mqtt.MQTTMessage) -> None:
         try:

@@ -89,13 +89,18 @@ class DeviceStore:
                 (session, seq, json.dumps(payload, separators=(",", ":"))),
             )
 
-    def acked(self, session: int, seq: int) -> bool:
-        """Forget an event the server has committed; False if it was not (or no longer) kept."""
-        with self._lock:
-            cursor = self._db.execute(
-                "DELETE FROM outbox WHERE session = ? AND seq = ?", (session, seq)
-            )
-            return cursor.rowcount > 0
+    def acked(self, session: int, ranges: list[tuple[int, int]]) -> int:
+        """Forget the events of ``session`` the server has committed, given as inclusive
+        (first, last) seq ranges, in one transaction; how many were still kept."""
+        with self._lock, self._db:
+            forgotten = 0
+            for first, last in ranges:
+                cursor = self._db.execute(
+                    "DELETE FROM outbox WHERE session = ? AND seq BETWEEN ? AND ?",
+                    (session, first, last),
+                )
+                forgotten += cursor.rowcount
+            return forgotten
 
     def unacked(self) -> list[dict[str, Any]]:
         with self._lock:

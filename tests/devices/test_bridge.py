@@ -88,7 +88,9 @@ class TestDevice:
         body = json.loads(message.payload)
         with self.lock:
             if message.topic.endswith("/ack") and body["session"] == self.session:
-                self.unacked.pop(body["seq"], None)
+                for first, last in body["seqs"]:
+                    for seq in range(first, last + 1):
+                        self.unacked.pop(seq, None)
             elif message.topic.endswith("/cmd"):
                 self.commands.append(body)
 

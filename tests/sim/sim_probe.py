@@ -171,7 +171,7 @@ class ServerProbe:
         return str(command["id"])
 
     def ack(self, device: str, session: int, seq: int) -> None:
-        self.publish(device, "ack", {"v": 1, "session": session, "seq": seq})
+        self.publish(device, "ack", {"v": 1, "session": session, "seqs": [[seq, seq]]})
 
     def server_status(self, state: str) -> None:
         payload = json.dumps({"v": 1, "state": state, "ts": utc(datetime.now(UTC))})

@@ -95,6 +95,49 @@ def test_events_are_kept_until_acked(start_device: StartDevice, probe: ServerPro
     probe.wait_until(lambda: locker.unacked_count() == 0)
 
 
+def test_one_ack_with_a_range_of_seqs_forgets_every_event_in_it(
+    start_device: StartDevice, probe: ServerProbe
+) -> None:
+    locker = start_device(LockerSim, "locker-a")
+    locker.force_open(1)
+    locker.jam(2)
+    locker.force_open(3)
+    events = probe.wait_for("locker-a", "event", 3)
+    seqs = sorted(e["seq"] for e in events)
+    probe.publish(
+        "locker-a", "ack", {"v": 1, "session": locker.session, "seqs": [[seqs[0], seqs[1]]]}
+    )
+    probe.wait_until(lambda: locker.unacked_count() == 1)
+    probe.publish(
+        "locker-a", "ack", {"v": 1, "session": locker.session, "seqs": [[seqs[2], seqs[2]]]}
+    )
+    probe.wait_until(lambda: locker.unacked_count() == 0)
+
+
+MALFORMED_ACKS: dict[str, Callable[[int, int], dict[str, object]]] = {
+    "old single-seq form": lambda session, seq: {"v": 1, "session": session, "seq": seq},
+    "first after last": lambda session, seq: {"v": 1, "session": session, "seqs": [[seq + 1, seq]]},
+    "one number": lambda session, seq: {"v": 1, "session": session, "seqs": [[seq]]},
+    "session as text": lambda session, seq: {"v": 1, "session": str(session), "seqs": [[seq, seq]]},
+    "seq as text": lambda session, seq: {"v": 1, "session": session, "seqs": [[str(seq), seq]]},
+}
+
+
+@pytest.mark.parametrize("why", MALFORMED_ACKS)
+def test_a_malformed_ack_forgets_nothing(
+    start_device: StartDevice, probe: ServerProbe, why: str
+) -> None:
+    locker = start_device(LockerSim, "locker-a")
+    locker.force_open(1)
+    locker.jam(2)
+    first, second = sorted(probe.wait_for("locker-a", "event", 2), key=lambda e: e["seq"])
+    probe.publish("locker-a", "ack", MALFORMED_ACKS[why](first["session"], first["seq"]))
+    # A good ack sent after the bad one: once it has been handled, so has the bad one.
+    probe.ack("locker-a", second["session"], second["seq"])
+    probe.wait_until(lambda: locker.unacked_count() == 1)
+    assert [e["seq"] for e in locker.store.unacked()] == [first["seq"]]
+
+
 def test_unacked_events_are_re_sent_after_reconnect_with_their_session_and_seq(
     start_device: StartDevice, probe: ServerProbe
 ) -> None:
