@@ -145,8 +145,12 @@ def _load_devices(session: Session, device_ids: set[str]) -> dict[str, tuple[Dev
     return {device.device_id: (device, slug) for device, slug in rows}
 
 
-def _applied_keys(session: Session, parsed: Sequence[Parsed]) -> set[tuple[str, int, int]]:
-    """Which of the batch's (device, session, seq) are in the ledger already: one query.
+def _applied_keys(
+    session: Session, parsed: Sequence[Parsed], devices: dict[str, tuple[Device, str]]
+) -> set[tuple[str, int, int]]:
+    """Which of the batch's (device, session, seq) are in the ledger already: one query for
+    those that can be (:func:`devices.registry.may_have_applied`), none for a batch of new
+    messages, the usual case.
 
     One ``device = ? AND session = ? AND seq IN (…)`` term per (device, session), OR-ed: each
     is a search of the unique index. A row-value ``(device, session, seq) IN (…)`` reads the
@@ -154,8 +158,12 @@ def _applied_keys(session: Session, parsed: Sequence[Parsed]) -> set[tuple[str, 
     """
     groups: dict[tuple[str, int], set[int]] = defaultdict(set)
     for p in parsed:
-        if isinstance(p.message, Birth | State | Event | Reply):
-            groups[(p.message.device, p.message.session)].add(p.message.seq)
+        message = p.message
+        if not isinstance(message, Birth | State | Event | Reply):
+            continue
+        entry = devices.get(message.device)
+        if entry is not None and registry.may_have_applied(entry[0], message.session, message.seq):
+            groups[(message.device, message.session)].add(message.seq)
     if not groups:
         return set()
     found = session.execute(
@@ -200,7 +208,7 @@ def apply_batch(
             checked.append((item, error))
     good = [result for _, result in checked if isinstance(result, Parsed)]
     devices = _load_devices(session, {p.topic.device for p in good})
-    applied = _applied_keys(session, good)
+    applied = _applied_keys(session, good, devices)
     resync_for: set[str] = set()
     # The ledger rows, inserted in one executemany at the end instead of one ORM object
     # (and one flush's worth of bookkeeping) each; nothing in the batch reads them back.

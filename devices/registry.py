@@ -96,6 +96,21 @@ def note_sequence(device: Device, session: int, seq: int) -> bool:
     return seq > last + 1
 
 
+def may_have_applied(device: Device, session: int, seq: int) -> bool:
+    """Whether (session, seq) can be in the device's ledger already; False is certain.
+
+    Every sequenced message is noted (:func:`note_sequence`) as it is applied, and the
+    counters only move forward, so the ledger holds nothing of a session later than
+    ``session_counter`` and nothing of that session above ``last_seq``. Only older messages
+    (re-sent, redelivered, out of order) need looking up.
+    """
+    if device.session_counter is None or session > device.session_counter:
+        return False
+    if session < device.session_counter:
+        return True
+    return device.last_seq is not None and seq <= device.last_seq
+
+
 def touch(device: Device, now: datetime) -> None:
     if device.last_seen_at is None or now > device.last_seen_at:
         device.last_seen_at = now

@@ -295,6 +295,28 @@ def test_a_duplicate_event_is_applied_once_and_acknowledged_again(
     assert again.duplicates == 2
 
 
+def test_an_event_of_an_older_session_redelivered_after_a_new_session_began_is_applied_once(
+    feed: Feed, database: Database
+) -> None:
+    feed.apply(feed.birth(4))
+    opened = feed.event(4, 1, "door_opened", compartment=1, command_id=None)
+    feed.apply(opened)
+    feed.apply(feed.birth(5))
+    again = feed.apply(opened)
+    assert (again.applied, again.duplicates) == (0, 1)
+    assert count(database, DeviceMessage) == 3  # two births and the event
+
+
+def test_a_late_event_below_the_highest_seq_seen_is_applied_and_a_repeat_of_it_is_not(
+    feed: Feed, database: Database
+) -> None:
+    feed.apply(feed.birth(4))
+    feed.apply(feed.event(4, 3, "door_closed", compartment=1))
+    late = feed.event(4, 2, "door_opened", compartment=2, command_id=None)
+    first, again = feed.apply(late), feed.apply(late)
+    assert (first.applied, again.applied, again.duplicates) == (1, 0, 1)
+
+
 def test_an_out_of_order_event_does_not_roll_compartment_state_back(
     feed: Feed, database: Database
 ) -> None:
