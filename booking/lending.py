@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -332,6 +332,108 @@ def ensure_can_borrow(
         )
 
 
+# --- at a compartment: what a pickup and a return share ---------------------------------------
+
+# A pickup (Reservation) and a return (ReturnAttempt) take the same steps at a compartment:
+# open requested, unlocked, door opened, then done or released. Each keeps its own states
+# (the enums differ, so the transitions stay in each flow's functions); what a step stamps
+# and writes to the history is the same, and is written once, here.
+LockerVisit = Reservation | ReturnAttempt
+_Visit = TypeVar("_Visit", Reservation, ReturnAttempt)
+
+
+def _get_visit(
+    session: Session, model: type[_Visit], visit_id: int, *, site_id: int | None,
+    resident_id: int | None,
+) -> _Visit | None:  # fmt: skip
+    """The pickup or return, locked, if it is of the site and the resident (when given)."""
+    visit = session.get(model, visit_id, with_for_update=True)
+    if (
+        visit is None
+        or (site_id is not None and visit.site_id != site_id)
+        or (resident_id is not None and visit.resident_id != resident_id)
+    ):
+        return None
+    return visit
+
+
+def _record_visit(
+    session: Session,
+    visit: LockerVisit,
+    action: LendingAction,
+    now: datetime,
+    *,
+    actor: str,
+    loan: Loan | None = None,
+    device: DeviceRef | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The history row of one step of a pickup or a return (a return's names its loan)."""
+    reservation = visit if isinstance(visit, Reservation) else None
+    attempt = visit if isinstance(visit, ReturnAttempt) else None
+    if attempt is not None and loan is None:
+        loan = session.get_one(Loan, attempt.loan_id)
+    record(
+        session,
+        item=session.get_one(Item, visit.item_id),
+        action=action,
+        actor=actor,
+        now=now,
+        loan=loan,
+        reservation=reservation,
+        return_attempt=attempt,
+        command_id=visit.command_id,
+        device=device,
+        detail=detail,
+    )
+
+
+def _open_requested(session: Session, visit: LockerVisit, purpose: str, now: datetime) -> None:
+    _record_visit(
+        session,
+        visit,
+        LendingAction.OPEN_REQUESTED,
+        now,
+        actor=resident_actor(visit.resident_id),
+        detail={"purpose": purpose, "compartment": visit.compartment},
+    )
+
+
+def _door_opened(session: Session, visit: LockerVisit, now: datetime, device: DeviceRef) -> None:
+    """Stamp a pickup's or return's door as open (its caller moved its state on)."""
+    visit.door_opened_at = now
+    if visit.unlocked_at is None:
+        # The event overtook the reply: the door being open proves the unlock.
+        visit.unlocked_at = now
+    _record_visit(session, visit, LendingAction.DOOR_OPENED, now,
+                  actor=device_actor(device.device_id), device=device)  # fmt: skip
+
+
+def _released(
+    session: Session,
+    visit: LockerVisit,
+    action: LendingAction,
+    reason: ReleaseReason,
+    now: datetime,
+    *,
+    actor: str,
+    device: DeviceRef | None,
+    command_reason: str | None,
+) -> None:
+    """Stamp a pickup or return as ended without its goal (its caller set the state)."""
+    visit.release_reason = reason
+    visit.finished_at = now
+    _record_visit(session, visit, action, now, actor=actor, device=device,
+                  detail=_release_detail(reason, command_reason))  # fmt: skip
+
+
+def _release_detail(reason: ReleaseReason, command_reason: str | None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"reason": reason.value}
+    if command_reason:
+        detail["device_reason"] = command_reason
+    return detail
+
+
 # --- locker pickup ----------------------------------------------------------------------------
 
 
@@ -388,12 +490,10 @@ def get_reservation(
     session: Session, *, reservation_id: int, site_id: int | None = None,
     resident_id: int | None = None,
 ) -> Reservation:  # fmt: skip
-    reservation = session.get(Reservation, reservation_id, with_for_update=True)
-    if (
-        reservation is None
-        or (site_id is not None and reservation.site_id != site_id)
-        or (resident_id is not None and reservation.resident_id != resident_id)
-    ):
+    reservation = _get_visit(
+        session, Reservation, reservation_id, site_id=site_id, resident_id=resident_id
+    )
+    if reservation is None:
         raise ReservationNotFound("no such pickup", reservation_id=reservation_id)
     return reservation
 
@@ -413,16 +513,7 @@ def begin_opening(
     # The item may have been moved since it was reserved: the command went where it is now.
     reservation.device_id = item.locker_device_id
     reservation.compartment = item.compartment
-    record(
-        session,
-        item=item,
-        action=LendingAction.OPEN_REQUESTED,
-        actor=resident_actor(reservation.resident_id),
-        now=now,
-        reservation=reservation,
-        command_id=command_id,
-        detail={"purpose": "pickup", "compartment": item.compartment},
-    )
+    _open_requested(session, reservation, "pickup", now)
 
 
 def note_unlocked(session: Session, reservation: Reservation, now: datetime) -> None:
@@ -437,21 +528,7 @@ def note_door_opened(
     if reservation.state is not ReservationState.OPENING:
         return
     reservation.state = ReservationState.DOOR_OPEN
-    reservation.door_opened_at = now
-    if reservation.unlocked_at is None:
-        # The event overtook the reply: the door being open proves the unlock.
-        reservation.unlocked_at = now
-    item = session.get_one(Item, reservation.item_id)
-    record(
-        session,
-        item=item,
-        action=LendingAction.DOOR_OPENED,
-        actor=device_actor(device.device_id),
-        now=now,
-        reservation=reservation,
-        command_id=reservation.command_id,
-        device=device,
-    )
+    _door_opened(session, reservation, now, device)
 
 
 def complete_pickup(
@@ -473,17 +550,8 @@ def complete_pickup(
         loan_days=tool_type.loan_days,
     )
     loan.reservation_id = reservation.id
-    record(
-        session,
-        item=item,
-        action=LendingAction.LENT,
-        actor=device_actor(device.device_id),
-        now=now,
-        loan=loan,
-        reservation=reservation,
-        command_id=reservation.command_id,
-        device=device,
-    )
+    _record_visit(session, reservation, LendingAction.LENT, now,
+                  actor=device_actor(device.device_id), loan=loan, device=device)  # fmt: skip
     return loan
 
 
@@ -529,30 +597,12 @@ def release(
     if reservation.state.is_final:
         return False
     reservation.state = ReservationState.RELEASED
-    reservation.release_reason = reason
-    reservation.finished_at = now
     item = session.get_one(Item, reservation.item_id)
     if item.status is ItemStatus.RESERVED:
         item.status = ItemStatus.AVAILABLE
-    record(
-        session,
-        item=item,
-        action=LendingAction.RESERVATION_RELEASED,
-        actor=actor,
-        now=now,
-        reservation=reservation,
-        command_id=reservation.command_id,
-        device=device,
-        detail=_release_detail(reason, command_reason),
-    )
+    _released(session, reservation, LendingAction.RESERVATION_RELEASED, reason, now,
+              actor=actor, device=device, command_reason=command_reason)  # fmt: skip
     return True
-
-
-def _release_detail(reason: ReleaseReason, command_reason: str | None) -> dict[str, Any]:
-    detail: dict[str, Any] = {"reason": reason.value}
-    if command_reason:
-        detail["device_reason"] = command_reason
-    return detail
 
 
 def cancel_reservation(
@@ -630,29 +680,16 @@ def return_open_requested(
 ) -> None:
     """The open command for a return has been issued (in this same transaction)."""
     attempt.command_id = command_id
-    record(
-        session,
-        item=session.get_one(Item, attempt.item_id),
-        action=LendingAction.OPEN_REQUESTED,
-        actor=resident_actor(attempt.resident_id),
-        now=now,
-        loan=session.get_one(Loan, attempt.loan_id),
-        return_attempt=attempt,
-        command_id=command_id,
-        detail={"purpose": "return", "compartment": attempt.compartment},
-    )
+    _open_requested(session, attempt, "return", now)
 
 
 def get_return(
     session: Session, *, return_id: int, site_id: int | None = None,
     resident_id: int | None = None,
 ) -> ReturnAttempt:  # fmt: skip
-    attempt = session.get(ReturnAttempt, return_id, with_for_update=True)
-    if (
-        attempt is None
-        or (site_id is not None and attempt.site_id != site_id)
-        or (resident_id is not None and attempt.resident_id != resident_id)
-    ):
+    attempt = _get_visit(session, ReturnAttempt, return_id, site_id=site_id,
+                         resident_id=resident_id)  # fmt: skip
+    if attempt is None:
         raise ReturnNotFound("no such return", return_id=return_id)
     return attempt
 
@@ -668,22 +705,7 @@ def note_return_door_opened(
     if attempt.state is not ReturnState.OPENING:
         return
     attempt.state = ReturnState.DOOR_OPEN
-    attempt.door_opened_at = now
-    if attempt.unlocked_at is None:
-        attempt.unlocked_at = now
-    loan = session.get_one(Loan, attempt.loan_id)
-    item = session.get_one(Item, attempt.item_id)
-    record(
-        session,
-        item=item,
-        action=LendingAction.DOOR_OPENED,
-        actor=device_actor(device.device_id),
-        now=now,
-        loan=loan,
-        return_attempt=attempt,
-        command_id=attempt.command_id,
-        device=device,
-    )
+    _door_opened(session, attempt, now, device)
 
 
 def complete_return(
@@ -697,17 +719,8 @@ def complete_return(
     loan = session.get_one(Loan, attempt.loan_id)
     item = session.get_one(Item, attempt.item_id)
     _end_loan(loan, item, now)
-    record(
-        session,
-        item=item,
-        action=LendingAction.RETURNED,
-        actor=device_actor(device.device_id),
-        now=now,
-        loan=loan,
-        return_attempt=attempt,
-        command_id=attempt.command_id,
-        device=device,
-    )
+    _record_visit(session, attempt, LendingAction.RETURNED, now,
+                  actor=device_actor(device.device_id), loan=loan, device=device)  # fmt: skip
     return loan
 
 
@@ -751,22 +764,8 @@ def release_return(
     if attempt.state.is_final:
         return False
     attempt.state = ReturnState.RELEASED
-    attempt.release_reason = reason
-    attempt.finished_at = now
-    loan = session.get_one(Loan, attempt.loan_id)
-    item = session.get_one(Item, attempt.item_id)
-    record(
-        session,
-        item=item,
-        action=LendingAction.RETURN_RELEASED,
-        actor=actor,
-        now=now,
-        loan=loan,
-        return_attempt=attempt,
-        command_id=attempt.command_id,
-        device=device,
-        detail=_release_detail(reason, command_reason),
-    )
+    _released(session, attempt, LendingAction.RETURN_RELEASED, reason, now,
+              actor=actor, device=device, command_reason=command_reason)  # fmt: skip
     return True
 
 
