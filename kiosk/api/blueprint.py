@@ -6,12 +6,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from flask import g, request
 from flask_smorest import Blueprint
 
+from booking import auth_sessions
 from booking.errors import SessionExpired
+from booking.models import StaffAccount
 from kiosk.errors import register_domain_errors
+from kiosk.extensions import clock
 from kiosk.request_reads import read_session
-from kiosk.staff.session import current_staff
+from kiosk.staff.session import COOKIE_NAME, current_staff
 
 API_PREFIX = "/api/v1"
 STAFF_SESSION_SCHEME = "staffSession"
@@ -36,7 +40,7 @@ def staff_required(blp: Blueprint) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if current_staff(read_session()) is None:
+            if signed_in_staff() is None:
                 raise SessionExpired("sign in to the staff console first")
             return view(*args, **kwargs)
 
@@ -45,3 +49,25 @@ def staff_required(blp: Blueprint) -> Callable[[F], F]:
         return documented  # type: ignore[no-any-return]
 
     return decorate
+
+
+def signed_in_staff() -> StaffAccount | None:
+    """The request's staff account (also in ``g.staff``, as ``current_staff`` leaves it), or
+    None.
+
+    The common case, a session used within the last minute, is one read in the request's
+    read session on the driver's cursor; anything else (no cookie, a session to mark seen,
+    one that has ended) goes to the console's full check, which decides and writes.
+    """
+    if "staff" in g:
+        staff: StaffAccount | None = g.staff
+        return staff
+    token = request.cookies.get(COOKIE_NAME, "")
+    account = auth_sessions.recently_seen_staff_detached(
+        read_session(), token=token, now=clock().now()
+    )
+    if account is None:
+        return current_staff(read_session())
+    g.staff = account
+    g.staff_token = token
+    return account

@@ -1,0 +1,134 @@
+"""``DriverStatement``: a Core select run on the DB-API cursor answers exactly what
+``Connection.execute`` would, on each backend, and fails the way SQLAlchemy fails."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, create_engine, exc, select, text
+
+from booking.db import Database, UTCDateTime
+from booking.driver_sql import DriverStatement
+from booking.models import Site, StaffAccount, StaffRole
+from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES
+
+CREATED = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+
+ACCOUNTS = (
+    select(
+        StaffAccount.id,
+        StaffAccount.username,
+        StaffAccount.role,
+        StaffAccount.is_active,
+        StaffAccount.created_at,
+    )
+    .where(
+        StaffAccount.created_at > bindparam("after", type_=UTCDateTime),
+        StaffAccount.role == StaffRole.ADMIN,
+    )
+    .order_by(StaffAccount.id)
+)
+
+
+def add_accounts(database: Database) -> None:
+    with database.write() as session:
+        site = Site(slug="xinhua", name_zh="新华", name_en="Xinhua")
+        session.add(site)
+        session.flush()
+        for n, role in enumerate((StaffRole.ADMIN, StaffRole.STAFF, StaffRole.ADMIN)):
+            session.add(
+                StaffAccount(
+                    site_id=site.id,
+                    username=f"staff{n}",
+                    display_name=f"Staff {n}",
+                    password_hash="x",
+                    role=role,
+                    is_active=n != 2,
+                    created_at=CREATED + timedelta(minutes=n),
+                    password_changed_at=CREATED,
+                )
+            )
+
+
+def test_a_driver_statement_answers_the_typed_rows_connection_execute_gives(
+    any_database: Database,
+) -> None:
+    add_accounts(any_database)
+    statement = DriverStatement(ACCOUNTS)
+    params = {"after": CREATED - timedelta(seconds=1)}
+
+    with any_database.engine.connect() as connection:
+        expected = [tuple(row) for row in connection.execute(ACCOUNTS, params)]
+        got = statement.rows(connection, params)
+        again = statement.rows(connection, params)  # the compiled form, reused
+
+    assert got == again == expected
+    assert [row[1] for row in got] == ["staff0", "staff2"]
+    _, _, role, is_active, created_at = got[1]
+    assert role is StaffRole.ADMIN
+    assert is_active is False
+    assert created_at == CREATED + timedelta(minutes=2)
+    assert created_at.tzinfo is not None
+
+
+def test_a_driver_statement_on_a_fresh_connection_reads_in_its_transaction_as_execute_would(
+    database: Database,
+) -> None:
+    add_accounts(database)
+    with database.engine.connect() as connection:
+        DriverStatement(ACCOUNTS).rows(connection, {"after": CREATED})
+        assert connection.in_transaction()
+        assert connection.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+
+
+def test_a_driver_statement_refuses_a_parameter_whose_sql_changes_per_execution(
+    database: Database,
+) -> None:
+    expanding = select(StaffAccount.id).where(StaffAccount.id.in_(bindparam("ids", expanding=True)))
+
+    with database.engine.connect() as connection, pytest.raises(ValueError, match="ids"):
+        DriverStatement(expanding).rows(connection, {"ids": [1]})
+
+
+def test_a_driver_statement_without_a_value_it_needs_fails_as_sqlalchemy_does(
+    database: Database,
+) -> None:
+    with (
+        database.engine.connect() as connection,
+        pytest.raises(exc.StatementError, match="'after'"),
+    ):
+        DriverStatement(ACCOUNTS).rows(connection, {})
+
+
+def test_a_driver_statement_cut_by_a_server_restart_fails_once_and_the_pool_reconnects() -> None:
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_NO_POSTGRES)
+    name = f"linli-test-{uuid.uuid4().hex[:10]}"
+    database = Database(
+        POSTGRES_URL, connect_args={"application_name": name}, idle_ping_after=3600.0
+    )
+    one = DriverStatement(select(bindparam("one", type_=StaffAccount.id.type)))
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with database.engine.connect() as connection:
+            assert one.rows(connection, {"one": 1}) == [(1,)]
+        with admin.begin() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": name},
+            )
+
+        with pytest.raises(exc.OperationalError) as cut, database.engine.connect() as connection:
+            one.rows(connection, {"one": 1})
+        assert cut.value.connection_invalidated
+
+        with database.engine.connect() as connection:
+            assert one.rows(connection, {"one": 1}) == [(1,)]
+    finally:
+        admin.dispose()
+        database.dispose()
