@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking import audit
+from booking import audit, waitlist
 from booking.errors import Conflict, InvalidInput, NotFound, StillInUse
 from booking.models import (
     ACTIVE_STATUSES,
@@ -218,7 +218,8 @@ def create_space(
 def retire_space(session: Session, staff: StaffAccount, space_id: int, *, now: datetime) -> Space:
     """Stop a space taking bookings; refused while it has live bookings or a running series.
 
-    The space and its bookings stay (history, insights); it is only no longer offered.
+    The space and its bookings stay (history, insights); it is only no longer offered. Its
+    waiting list ends in the same transaction, each resident told by a notice.
     """
     space = _space(session, staff, space_id)
     if space.retired_at is not None:
@@ -252,9 +253,24 @@ def retire_space(session: Session, staff: StaffAccount, space_id: int, *, now: d
             f"{series} series still meet in the space", field="space", count=series, series=True
         )
     space.retired_at = now
+    ended = waitlist.end_queue_of_space(session, space, now=now)
     audit.record_staff(
         session, staff, action="admin.space_retired", now=now, subject=f"space:{space.id}",
-        detail={"code": space.code},
+        detail={"code": space.code, "waitlist_ended": ended},
+    )  # fmt: skip
+    return space
+
+
+def restore_space(session: Session, staff: StaffAccount, space_id: int, *, now: datetime) -> Space:
+    """Put a retired space back in use: the kiosk offers it and it takes bookings again."""
+    space = _space(session, staff, space_id)
+    if space.retired_at is None:
+        raise Conflict("the space is in use", field="space")
+    retired_at = space.retired_at
+    space.retired_at = None
+    audit.record_staff(
+        session, staff, action="admin.space_restored", now=now, subject=f"space:{space.id}",
+        detail={"code": space.code, "retired_at": retired_at.isoformat()},
     )  # fmt: skip
     return space
 
@@ -422,6 +438,25 @@ def retire_tool_type(
     audit.record_staff(
         session, staff, action="admin.tool_type_retired", now=now,
         subject=f"tool_type:{tool_type.id}", detail={"code": tool_type.code},
+    )  # fmt: skip
+    return tool_type
+
+
+def restore_tool_type(
+    session: Session, staff: StaffAccount, tool_type_id: int, *, now: datetime
+) -> ToolType:
+    """Lend a retired tool type again: it is back in the kiosk's catalogue with its items."""
+    tool_type = session.get(ToolType, tool_type_id)
+    if tool_type is None or tool_type.site_id != staff.site_id:
+        raise NotFound("no such tool type", tool_type_id=tool_type_id)
+    if tool_type.retired_at is None:
+        raise Conflict("the tool type is in use", field="tool_type")
+    retired_at = tool_type.retired_at
+    tool_type.retired_at = None
+    audit.record_staff(
+        session, staff, action="admin.tool_type_restored", now=now,
+        subject=f"tool_type:{tool_type.id}",
+        detail={"code": tool_type.code, "retired_at": retired_at.isoformat()},
     )  # fmt: skip
     return tool_type
 

@@ -272,6 +272,39 @@ def leave_queue(session: Session, *, resident_id: int, entry_id: int) -> None:
         entry.status = WaitlistStatus.CANCELLED
 
 
+def end_queue_of_space(session: Session, space: Space, *, now: datetime) -> int:
+    """End everyone's wait for a space that is being retired; return how many entries ended.
+
+    Nobody would ever be offered a slot there again, so each resident waiting for a time still
+    to come is told once (the notice names the room: it carries both names, as no booking
+    does); a wait whose time has begun just expires, as :func:`offer_freed` would expire it.
+    Offers already made are bookings, which retiring refuses while they are live.
+    """
+    waiting = session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.space_id == space.id, WaitlistEntry.status == WaitlistStatus.WAITING)
+        .order_by(WaitlistEntry.id)
+    ).all()
+    told: set[int] = set()
+    for entry in waiting:
+        if entry.starts_at <= now:
+            entry.status = WaitlistStatus.EXPIRED
+            continue
+        entry.status = WaitlistStatus.CANCELLED
+        if entry.resident_id not in told:
+            told.add(entry.resident_id)
+            notifications.notify(
+                session,
+                resident_id=entry.resident_id,
+                site_id=entry.site_id,
+                kind=NotificationKind.WAITLIST_ENDED,
+                now=now,
+                detail=f"{space.name_zh}\n{space.name_en}",
+            )
+    session.flush()
+    return len(waiting)
+
+
 def queue_of(session: Session, *, resident_id: int, site_id: int) -> list[WaitlistEntry]:
     return list(
         session.scalars(

@@ -16,6 +16,8 @@ class NotificationKind(enum.StrEnum):
     WAITLIST_OFFER = "waitlist_offer"
     NO_SHOW = "no_show"
     SUSPENDED = "suspended"
+    # The space queued for was retired; ``detail`` holds its names, "中文\nEnglish".
+    WAITLIST_ENDED = "waitlist_ended"
 
 
 class Notification(Base):

@@ -156,7 +156,12 @@ def spaces() -> ResponseReturnValue:
             }
             for s in found
         ]
-    return render_template("staff/admin/spaces.html", spaces=rows)
+    return render_template(
+        "staff/admin/spaces.html",
+        spaces=[row for row in rows if not row["retired"]],
+        retired=[row for row in rows if row["retired"]],
+        retire_form=RetireForm(formdata=None),
+    )
 
 
 @admin_required
@@ -217,6 +222,40 @@ def retire_space(space_id: int) -> ResponseReturnValue:
 def retire_tool_type(tool_type_id: int) -> ResponseReturnValue:
     return _retire(
         lambda session: centre_admin.retire_tool_type(
+            session, g.staff, tool_type_id, now=clock().now()
+        ),
+        "staff.admin_tools",
+    )
+
+
+def _restore(change: Callable[[Session], object], back: str, **values: Any) -> ResponseReturnValue:
+    """Put something retired back in use after a confirmed POST."""
+    if not RetireForm().validate_on_submit():
+        abort(400)
+    try:
+        with database().write() as session:
+            change(session)
+    except Conflict:
+        flash(_("It was in use already: nothing changed."), "info")
+    else:
+        flash(_("Restored. It is offered at the kiosk again and takes new bookings or loans."),
+              "info")  # fmt: skip
+    return redirect(url_for(back, **values), 303)
+
+
+@admin_required
+def restore_space(space_id: int) -> ResponseReturnValue:
+    return _restore(
+        lambda session: centre_admin.restore_space(session, g.staff, space_id, now=clock().now()),
+        "staff.admin_space",
+        space_id=space_id,
+    )
+
+
+@admin_required
+def restore_tool_type(tool_type_id: int) -> ResponseReturnValue:
+    return _restore(
+        lambda session: centre_admin.restore_tool_type(
             session, g.staff, tool_type_id, now=clock().now()
         ),
         "staff.admin_tools",

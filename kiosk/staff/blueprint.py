@@ -91,6 +91,12 @@ bp.add_url_rule("/admin/spaces/new", "admin_new_space", admin.new_space, methods
 bp.add_url_rule(
     "/admin/spaces/<int:space_id>/retire", "admin_retire_space", admin.retire_space, methods=["POST"]
 )
+bp.add_url_rule(
+    "/admin/spaces/<int:space_id>/restore",
+    "admin_restore_space",
+    admin.restore_space,
+    methods=["POST"],
+)
 bp.add_url_rule("/admin/spaces/<int:space_id>", "admin_space", admin.space, methods=["GET", "POST"])
 bp.add_url_rule(
     "/admin/spaces/<int:space_id>/seats", "admin_add_seat", admin.add_seat, methods=["POST"]
@@ -105,6 +111,12 @@ bp.add_url_rule(
     "/admin/tools/<int:tool_type_id>/retire",
     "admin_retire_tool_type",
     admin.retire_tool_type,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/admin/tools/<int:tool_type_id>/restore",
+    "admin_restore_tool_type",
+    admin.restore_tool_type,
     methods=["POST"],
 )
 bp.add_url_rule("/admin/items/new", "admin_new_item", admin.item, methods=["GET", "POST"])

@@ -127,6 +127,10 @@ NOTICE_TEXTS = {
         "You missed several bookings, so you cannot book study seats until %(until)s. "
         "Please ask the staff if this is a mistake."
     ),
+    NotificationKind.WAITLIST_ENDED: _l(
+        "%(what)s is no longer in use, so you are off its waiting list. "
+        "Please choose another room, or ask the staff."
+    ),
 }
 
 
@@ -142,6 +146,8 @@ def notice_text(
 ) -> str:
     """The notice in words, with the booking it is about (if it still exists)."""
     about = what(space, seat) if space is not None else ""
+    if notification.kind is NotificationKind.WAITLIST_ENDED:
+        about = _retired_space_name(notification.detail)
     when = period_text(starts_at, ends_at, timezone) if starts_at and ends_at else ""
     until = ""
     if notification.kind is NotificationKind.WAITLIST_OFFER and hold_expires_at is not None:
@@ -154,6 +160,12 @@ def notice_text(
         "reason": notification.detail or "—",
         "until": until,
     }
+
+
+def _retired_space_name(detail: str) -> str:
+    """The room's name in the resident's language, from the notice's "中文\nEnglish"."""
+    name_zh, _newline, name_en = detail.partition("\n")
+    return in_language(name_zh, name_en or name_zh) or "—"
 
 
 def _suspension_end(detail: str, timezone: str) -> str:
