@@ -7,6 +7,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
 
@@ -99,4 +100,37 @@ def test_a_resident_books_a_room_from_the_timeline(
     expect(page.locator(f'.slot[data-room="{dance}"][data-start="14:00"]')).to_have_attribute(
         "data-state", "taken"
     )
+    assert page_problems.messages == []
+
+
+def test_with_two_study_rooms_a_resident_taps_a_room_then_sees_its_seats(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    from booking.models import Seat, Site, Space, SpaceKind
+    from kiosk.extensions import database
+
+    with live_server.app.app_context(), database().write() as session:
+        site = session.scalars(select(Site)).one()
+        second = Space(
+            site_id=site.id, code="study-2", kind=SpaceKind.STUDY, name_zh="自习室二",
+            name_en="Study room 2", capacity=4,
+        )  # fmt: skip
+        second.seats = [Seat(number=n, map_row=0, map_col=n - 1) for n in range(1, 5)]
+        session.add(second)
+    page.goto("/kiosk/")
+    page.locator(".tile-study").tap()
+    expect(page.locator(".room-choice")).to_have_count(2)
+    for card in page.locator(".room-choice").all():
+        box = card.bounding_box()
+        assert box is not None and box["height"] >= 64
+    screenshot(page, "seats-06-room-choice")
+
+    page.locator(".room-choice", has_text="自习室二").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/seats\?room=\d+$"))
+    expect(page.locator(".seat-map .seat")).to_have_count(4)
+    expect(page.locator("#seat-summary")).to_contain_text("4 个座位空闲")
+    # A later start time keeps the room.
+    page.locator(".choices-times a").nth(2).tap()
+    expect(page.locator(".seat-map .seat")).to_have_count(4)
+    expect(page).to_have_url(re.compile(r"room=\d+"))
     assert page_problems.messages == []
