@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,10 +29,12 @@ from booking import lending
 from booking.clock import Clock
 from booking.db import Database
 from booking.errors import DomainError
+from booking.lending import LockerVisit
 from booking.models import (
     Item,
     Loan,
     LoanStatus,
+    ReleaseReason,
     Reservation,
     ReservationState,
     ReturnAttempt,
@@ -184,32 +189,139 @@ def catalogue() -> ResponseReturnValue:
     return render_template("touch/tools.html", service=SERVICE, tools=tools)
 
 
-@resident_required
-def borrow(resident: KioskResident, tool_type_id: int) -> ResponseReturnValue:
-    """Reserve a tool of the type and open its compartment."""
+# --- a pickup or a return at a locker ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockerFlow:
+    """What differs between the pickup and the return screens; their steps are the same."""
+
+    purpose: str  # the waiting screen's wording (tools_wait.html)
+    id_arg: str  # the URL argument that names the pickup or return
+    wait_endpoint: str
+    status_endpoint: str
+    refused_endpoint: str  # where a refused start sends the resident back to
+    not_found_code: str  # the refusal meaning the URL named nothing of theirs: a 404
+    unlocked_words: LazyString
+    door_open_words: LazyString
+    ended: Callable[[ReleaseReason | None], str]
+
+    def url(self, endpoint: str, visit_id: int) -> str:
+        values: dict[str, Any] = {self.id_arg: visit_id}
+        return url_for(endpoint, **values)
+
+
+PICKUP = LockerFlow(
+    purpose="pickup",
+    id_arg="reservation_id",
+    wait_endpoint="touch.tool_pickup",
+    status_endpoint="touch.tool_pickup_status",
+    refused_endpoint="touch.tools",
+    not_found_code="tool_type_not_found",
+    unlocked_words=lending_words.OPEN_TAKE,
+    door_open_words=lending_words.DOOR_OPEN_TAKE,
+    ended=lending_words.pickup_ended,
+)
+RETURN = LockerFlow(
+    purpose="return",
+    id_arg="return_id",
+    wait_endpoint="touch.tool_return",
+    status_endpoint="touch.tool_return_status",
+    refused_endpoint="touch.tools_mine",
+    not_found_code="loan_not_found",
+    unlocked_words=lending_words.OPEN_PUT,
+    door_open_words=lending_words.DOOR_OPEN_PUT,
+    ended=lending_words.return_ended,
+)
+
+StateOf = Callable[[KioskResident, int], tuple[dict[str, object], int]]
+
+
+def _start(
+    flow: LockerFlow, start: Callable[[Session, datetime], LockerVisit]
+) -> ResponseReturnValue:
+    """Record the pickup or return with its open command, send the command off the request,
+    and show the waiting screen (or the refusal, back where the resident came from)."""
     site = kiosk_session.current_site()
     publisher = _publisher_or_message()
     if publisher is None:
-        return redirect(url_for("touch.tools"))
-    now = clock().now()
+        return redirect(url_for(flow.refused_endpoint))
     failure: DomainError | None = None
     with database().write() as session:
         try:
-            reservation = lending_locker.start_pickup(
-                session, site_id=site.id, resident_id=resident.id,
-                tool_type_id=tool_type_id, now=now,
-            )  # fmt: skip
-            reservation_id, command_id = reservation.id, reservation.command_id
+            visit = start(session, clock().now())
+            visit_id, command_id = visit.id, visit.command_id
         except DomainError as error:
             failure = error
     if failure is not None:
-        if failure.code == "tool_type_not_found":
+        if failure.code == flow.not_found_code:
             abort(404)
         flash(lending_words.refusal(failure, timezone=site.timezone), "error")
-        return redirect(url_for("touch.tools"))
+        return redirect(url_for(flow.refused_endpoint))
     if command_id is not None:
         _send_in_background(database(), publisher, command_id, clock())
-    return redirect(url_for("touch.tool_pickup", reservation_id=reservation_id))
+    return redirect(flow.url(flow.wait_endpoint, visit_id))
+
+
+def _describe(
+    flow: LockerFlow, visit: LockerVisit, *, waiting: bool, door_open: bool,
+    done_url: str | None,
+) -> dict[str, object]:  # fmt: skip
+    """The status tools.js shows: the phase, the words for it, and where to go when done."""
+    n = visit.compartment or 0
+    state: dict[str, object] = {"state": visit.state.value, "open": True}
+    if waiting:
+        if visit.unlocked_at is None:
+            state.update(phase="opening", message=str(lending_words.OPENING) % {"number": n})
+        else:
+            state.update(phase="unlocked", message=str(flow.unlocked_words) % {"number": n})
+    elif door_open:
+        state.update(phase="door_open", message=str(flow.door_open_words))
+    elif done_url is not None:
+        state.update(open=False, phase="done", done_url=done_url)
+    else:
+        state.update(open=False, phase="failed", message=flow.ended(visit.release_reason))
+    return state
+
+
+def _wait_page(
+    flow: LockerFlow, state_of: StateOf, resident: KioskResident, visit_id: int
+) -> ResponseReturnValue:
+    state, compartment = state_of(resident, visit_id)
+    if "done_url" in state:
+        return redirect(str(state["done_url"]))
+    return render_template(
+        "touch/tools_wait.html",
+        service=SERVICE,
+        state=state,
+        compartment=compartment,
+        purpose=flow.purpose,
+        status_url=flow.url(flow.status_endpoint, visit_id),
+    )
+
+
+def _status(state_of: StateOf, visit_id: int) -> ResponseReturnValue:
+    """The waiting screen's status as JSON, or where a signed-out resident goes."""
+    resident = kiosk_session.current_resident()
+    if resident is None:
+        return {"signed_in": False, "home": url_for("touch.home")}, 401
+    state, _ = state_of(resident, visit_id)
+    return state
+
+
+# --- borrowing ----------------------------------------------------------------------------------
+
+
+@resident_required
+def borrow(resident: KioskResident, tool_type_id: int) -> ResponseReturnValue:
+    """Reserve a tool of the type and open its compartment."""
+    site_id = kiosk_session.current_site().id
+    return _start(
+        PICKUP,
+        lambda session, now: lending_locker.start_pickup(
+            session, site_id=site_id, resident_id=resident.id, tool_type_id=tool_type_id, now=now
+        ),
+    )
 
 
 def _pickup_state(resident: KioskResident, reservation_id: int) -> tuple[dict[str, object], int]:
@@ -227,47 +339,27 @@ def _pickup_state(resident: KioskResident, reservation_id: int) -> tuple[dict[st
 
 
 def _describe_pickup(session: Session, reservation: Reservation) -> dict[str, object]:
-    n = reservation.compartment or 0
-    state: dict[str, object] = {"state": reservation.state.value, "open": True}
-    if reservation.state in (ReservationState.RESERVED, ReservationState.OPENING):
-        if reservation.unlocked_at is None:
-            state.update(phase="opening", message=str(lending_words.OPENING) % {"number": n})
-        else:
-            state.update(phase="unlocked", message=str(lending_words.OPEN_TAKE) % {"number": n})
-    elif reservation.state is ReservationState.DOOR_OPEN:
-        state.update(phase="door_open", message=str(lending_words.DOOR_OPEN_TAKE))
-    elif reservation.state is ReservationState.COMPLETED:
+    done_url = None
+    if reservation.state is ReservationState.COMPLETED:
         loan_id = session.scalar(select(Loan.id).where(Loan.reservation_id == reservation.id))
-        state.update(open=False, phase="done",
-                     done_url=url_for("touch.tool_slip", loan_id=loan_id))  # fmt: skip
-    else:
-        state.update(open=False, phase="failed",
-                     message=lending_words.pickup_ended(reservation.release_reason))  # fmt: skip
-    return state
+        done_url = url_for("touch.tool_slip", loan_id=loan_id)
+    return _describe(
+        PICKUP,
+        reservation,
+        waiting=reservation.state in (ReservationState.RESERVED, ReservationState.OPENING),
+        door_open=reservation.state is ReservationState.DOOR_OPEN,
+        done_url=done_url,
+    )
 
 
 @resident_required
 def pickup(resident: KioskResident, reservation_id: int) -> ResponseReturnValue:
-    state, compartment = _pickup_state(resident, reservation_id)
-    if "done_url" in state:
-        return redirect(str(state["done_url"]))
-    return render_template(
-        "touch/tools_wait.html",
-        service=SERVICE,
-        state=state,
-        compartment=compartment,
-        purpose="pickup",
-        status_url=url_for("touch.tool_pickup_status", reservation_id=reservation_id),
-    )
+    return _wait_page(PICKUP, _pickup_state, resident, reservation_id)
 
 
 def pickup_status(reservation_id: int) -> ResponseReturnValue:
     """Polled by the pickup screen (tools.js)."""
-    resident = kiosk_session.current_resident()
-    if resident is None:
-        return {"signed_in": False, "home": url_for("touch.home")}, 401
-    state, _ = _pickup_state(resident, reservation_id)
-    return state
+    return _status(_pickup_state, reservation_id)
 
 
 @resident_required
@@ -301,31 +393,17 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
 @resident_required
 def give_back(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
     """Open the loaned tool's own compartment so it can be put back."""
-    site = kiosk_session.current_site()
-    publisher = _publisher_or_message()
-    if publisher is None:
-        return redirect(url_for("touch.tools_mine"))
-    failure: DomainError | None = None
-    with database().write() as session:
-        try:
-            attempt = lending_locker.start_return(
-                session, site_id=site.id, resident_id=resident.id, loan_id=loan_id,
-                now=clock().now(),
-            )  # fmt: skip
-            return_id, command_id = attempt.id, attempt.command_id
-        except DomainError as error:
-            failure = error
-    if failure is not None:
-        if failure.code == "loan_not_found":
-            abort(404)
-        flash(lending_words.refusal(failure, timezone=site.timezone), "error")
-        return redirect(url_for("touch.tools_mine"))
-    if command_id is not None:
-        _send_in_background(database(), publisher, command_id, clock())
-    return redirect(url_for("touch.tool_return", return_id=return_id))
+    site_id = kiosk_session.current_site().id
+    return _start(
+        RETURN,
+        lambda session, now: lending_locker.start_return(
+            session, site_id=site_id, resident_id=resident.id, loan_id=loan_id, now=now
+        ),
+    )
 
 
 def _return_state(resident: KioskResident, return_id: int) -> tuple[dict[str, object], int]:
+    """Settle the return with its command and door clock, and say where it stands."""
     site = kiosk_session.current_site()
     with database().write() as session:
         try:
@@ -339,46 +417,26 @@ def _return_state(resident: KioskResident, return_id: int) -> tuple[dict[str, ob
 
 
 def _describe_return(attempt: ReturnAttempt) -> dict[str, object]:
-    n = attempt.compartment
-    state: dict[str, object] = {"state": attempt.state.value, "open": True}
-    if attempt.state is ReturnState.OPENING:
-        if attempt.unlocked_at is None:
-            state.update(phase="opening", message=str(lending_words.OPENING) % {"number": n})
-        else:
-            state.update(phase="unlocked", message=str(lending_words.OPEN_PUT) % {"number": n})
-    elif attempt.state is ReturnState.DOOR_OPEN:
-        state.update(phase="door_open", message=str(lending_words.DOOR_OPEN_PUT))
-    elif attempt.state is ReturnState.RETURNED:
-        state.update(open=False, phase="done",
-                     done_url=url_for("touch.tool_condition_form", loan_id=attempt.loan_id))  # fmt: skip
-    else:
-        state.update(open=False, phase="failed",
-                     message=lending_words.return_ended(attempt.release_reason))  # fmt: skip
-    return state
+    done_url = None
+    if attempt.state is ReturnState.RETURNED:
+        done_url = url_for("touch.tool_condition_form", loan_id=attempt.loan_id)
+    return _describe(
+        RETURN,
+        attempt,
+        waiting=attempt.state is ReturnState.OPENING,
+        door_open=attempt.state is ReturnState.DOOR_OPEN,
+        done_url=done_url,
+    )
 
 
 @resident_required
 def return_page(resident: KioskResident, return_id: int) -> ResponseReturnValue:
-    state, compartment = _return_state(resident, return_id)
-    if "done_url" in state:
-        return redirect(str(state["done_url"]))
-    return render_template(
-        "touch/tools_wait.html",
-        service=SERVICE,
-        state=state,
-        compartment=compartment,
-        purpose="return",
-        status_url=url_for("touch.tool_return_status", return_id=return_id),
-    )
+    return _wait_page(RETURN, _return_state, resident, return_id)
 
 
 def return_status(return_id: int) -> ResponseReturnValue:
     """Polled by the return screen (tools.js)."""
-    resident = kiosk_session.current_resident()
-    if resident is None:
-        return {"signed_in": False, "home": url_for("touch.home")}, 401
-    state, _ = _return_state(resident, return_id)
-    return state
+    return _status(_return_state, return_id)
 
 
 @resident_required
