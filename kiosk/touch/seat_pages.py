@@ -208,18 +208,26 @@ def _bad_room(values: dict[str, str]) -> ResponseReturnValue:
     )
 
 
+def _room_to_show(values: dict[str, str]) -> int | None:
+    """The id of the room whose map to show; None to ask which (a bad id raises)."""
+    with database().read() as session:
+        space = chosen_room(session, kiosk_session.current_site().id, values)
+        return space.id if space is not None else None
+
+
 def _seat_map_page(
     values: dict[str, str], error: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     resident = kiosk_session.current_resident()
+    try:
+        room_id = _room_to_show(values)
+    except (InvalidInput, NotFound):
+        return _bad_room(values)
+    if room_id is None:
+        return _rooms_page(values, error, status)
     with database().read() as session:
         site = session.get_one(Site, kiosk_session.current_site().id)
-        try:
-            space = chosen_room(session, site.id, values)
-        except (InvalidInput, NotFound):
-            return _bad_room(values)
-        if space is None:
-            return _rooms_page(values, error, status)
+        space = session.get_one(Space, room_id)
         choice = _choice(session, site, space, values)
         tiles: list[SeatTile] = []
         if choice.starts_at is not None and choice.ends_at is not None:
@@ -240,7 +248,6 @@ def _seat_map_page(
                 for seat in space.seats
             ]
         room_name = booking_words.space_name(space)
-        room_id = space.id
         several_rooms = len(study_rooms(session, site.id)) > 1
         today = booking_rules.local_date(site, clock().now())
     return render_template(
