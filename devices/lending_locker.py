@@ -11,6 +11,7 @@ poll and a worker job alike), its events move the pickup on (``devices.lending_e
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from booking import alerts, lending
 from booking.errors import DomainError
+from booking.lending import LockerVisit
 from booking.lending_errors import CompartmentOccupied
 from booking.models import (
     AlertSeverity,
@@ -73,17 +75,10 @@ def open_for_pickup(session: Session, reservation: Reservation, now: datetime) -
     if item.locker_device_id is None or item.compartment is None:
         lending.release(session, reservation, ReleaseReason.CANCELLED, now, actor=SYSTEM_ACTOR)
         return
-    try:
-        command = commands.issue(
-            session,
-            item.locker_device_id,
-            "open",
-            {"compartment": item.compartment},
-            now,
-            ttl=OPEN_TTL,
-            requested_by=pickup_reason(reservation.id),
-        )
-    except (commands.DeviceOffline, commands.DeviceNotFound):
+    command = _issue_open(
+        session, item.locker_device_id, item.compartment, pickup_reason(reservation.id), now
+    )
+    if command is None:
         lending.release(session, reservation, ReleaseReason.DEVICE_OFFLINE, now,
                         actor=SYSTEM_ACTOR)  # fmt: skip
         return
@@ -130,22 +125,33 @@ def start_return(
             dedupe_key=f"lending:occupied:{item.locker_device_id}:{item.compartment}",
         )
         return attempt
-    try:
-        command = commands.issue(
-            session,
-            item.locker_device_id,
-            "open",
-            {"compartment": item.compartment},
-            now,
-            ttl=OPEN_TTL,
-            requested_by=return_reason(attempt.id),
-        )
-    except (commands.DeviceOffline, commands.DeviceNotFound):
+    command = _issue_open(
+        session, item.locker_device_id, item.compartment, return_reason(attempt.id), now
+    )
+    if command is None:
         lending.release_return(session, attempt, ReleaseReason.DEVICE_OFFLINE, now,
                                actor=SYSTEM_ACTOR)  # fmt: skip
         return attempt
     lending.return_open_requested(session, attempt, command_id=command.id, now=now)
     return attempt
+
+
+def _issue_open(
+    session: Session, device_id: str, compartment: int, requested_by: str, now: datetime
+) -> DeviceCommand | None:
+    """The compartment's open command, or None when its locker is offline or unknown."""
+    try:
+        return commands.issue(
+            session,
+            device_id,
+            "open",
+            {"compartment": compartment},
+            now,
+            ttl=OPEN_TTL,
+            requested_by=requested_by,
+        )
+    except (commands.DeviceOffline, commands.DeviceNotFound):
+        return None
 
 
 def _occupied(session: Session, device_id: str, n: int) -> bool:
@@ -174,40 +180,56 @@ def _release_reason(command: DeviceCommand) -> ReleaseReason:
 
 def settle_reservation(session: Session, reservation: Reservation, now: datetime) -> None:
     """Bring a live pickup up to date with its command and the door clock."""
-    if reservation.state is not ReservationState.OPENING or reservation.command_id is None:
+    if reservation.state is not ReservationState.OPENING:
         return
-    command = session.get(DeviceCommand, reservation.command_id)
-    if command is None:
-        return
-    if command.state is CommandState.SUCCEEDED:
-        lending.note_unlocked(session, reservation, command.finished_at or now)
-    elif command.state.is_final:
-        lending.release(session, reservation, _release_reason(command), now, actor=SYSTEM_ACTOR,
-                        command_reason=command.reason)  # fmt: skip
-        return
-    policy = lending.policy_for(session, reservation.site_id)
-    if lending.door_timed_out(reservation, now, policy):
-        lending.release(session, reservation, ReleaseReason.DOOR_NOT_OPENED, now,
-                        actor=SYSTEM_ACTOR)  # fmt: skip
+    _settle(
+        session,
+        reservation,
+        now,
+        unlocked=lambda at: lending.note_unlocked(session, reservation, at),
+        release=lambda reason, command_reason: lending.release(
+            session, reservation, reason, now, actor=SYSTEM_ACTOR, command_reason=command_reason
+        ),
+    )
 
 
 def settle_return(session: Session, attempt: ReturnAttempt, now: datetime) -> None:
     """Bring a live return up to date with its command and the door clock."""
-    if attempt.state is not ReturnState.OPENING or attempt.command_id is None:
+    if attempt.state is not ReturnState.OPENING:
         return
-    command = session.get(DeviceCommand, attempt.command_id)
+    _settle(
+        session,
+        attempt,
+        now,
+        unlocked=lambda at: lending.note_return_unlocked(session, attempt, at),
+        release=lambda reason, command_reason: lending.release_return(
+            session, attempt, reason, now, actor=SYSTEM_ACTOR, command_reason=command_reason
+        ),
+    )
+
+
+def _settle(
+    session: Session,
+    visit: LockerVisit,
+    now: datetime,
+    *,
+    unlocked: Callable[[datetime], None],
+    release: Callable[[ReleaseReason, str | None], bool],
+) -> None:
+    """What a pickup's and a return's command and door clock decide alike, for an opening
+    one; ``unlocked`` and ``release`` are its flow's own steps."""
+    if visit.command_id is None:
+        return
+    command = session.get(DeviceCommand, visit.command_id)
     if command is None:
         return
     if command.state is CommandState.SUCCEEDED:
-        lending.note_return_unlocked(session, attempt, command.finished_at or now)
+        unlocked(command.finished_at or now)
     elif command.state.is_final:
-        lending.release_return(session, attempt, _release_reason(command), now,
-                               actor=SYSTEM_ACTOR, command_reason=command.reason)  # fmt: skip
+        release(_release_reason(command), command.reason)
         return
-    policy = lending.policy_for(session, attempt.site_id)
-    if lending.door_timed_out(attempt, now, policy):
-        lending.release_return(session, attempt, ReleaseReason.DOOR_NOT_OPENED, now,
-                               actor=SYSTEM_ACTOR)  # fmt: skip
+    if lending.door_timed_out(visit, now, lending.policy_for(session, visit.site_id)):
+        release(ReleaseReason.DOOR_NOT_OPENED, None)
 
 
 def settle_command(session: Session, command: DeviceCommand, now: datetime) -> None:
