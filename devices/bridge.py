@@ -12,14 +12,13 @@ A crash anywhere before the commit loses nothing: the persistent session
 from __future__ import annotations
 
 import logging
-import queue
 import ssl
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -58,8 +57,7 @@ class _Unconfirmed:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
-class _Received:
+class _Received(NamedTuple):
     inbound: Inbound
     mid: int
     qos: int
@@ -96,7 +94,14 @@ class Bridge:
         self.retry_delay = retry_delay
         self._broker = BrokerUrl(url)
         self._keepalive = keepalive
-        self._queue: queue.Queue[_Received] = queue.Queue()
+        # What paho's network thread received, for the worker (a deque: appending and
+        # popping need no lock, unlike queue.Queue's two per message).
+        self._inbox: deque[_Received] = deque()
+        self._arrived = threading.Event()
+        # True while the worker waits for the inbox: only then must a message wake it.
+        self._worker_waiting = False
+        # Written by the network thread alone, so it needs no lock.
+        self._received = 0
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -182,7 +187,9 @@ class Bridge:
     def counters(self) -> dict[str, int]:
         """Received, applied, duplicates, acks, resyncs and ``dead_letter.<reason>`` counts."""
         with self._lock:
-            return dict(self._counts)
+            counts = dict(self._counts)
+        counts["received"] = self._received
+        return counts
 
     def _count(self, name: str, n: int = 1) -> None:
         with self._lock:
@@ -230,41 +237,49 @@ class Bridge:
             log.warning("bridge disconnected: %s", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        with self._lock:
-            generation = self._generation
-            self._counts["received"] += 1
-        self._queue.put(
+        # The generation changes only in this thread's other callbacks: no lock to read it.
+        self._received += 1
+        self._inbox.append(
             _Received(
                 Inbound(message.topic, bytes(message.payload), self.clock.now(), message.retain),
                 message.mid,
                 message.qos,
-                generation,
+                self._generation,
             )
         )
+        # After the append: a worker that saw the inbox empty has said it waits by now.
+        if self._worker_waiting:
+            self._arrived.set()
 
     # --- the worker ----------------------------------------------------------------------------
 
-    def _take_batch(self) -> list[_Received]:
+    def _wait_for_inbox(self, timeout: float) -> bool:
+        """Whether a message is in the inbox, waiting up to ``timeout`` for one."""
+        if self._inbox:
+            return True
+        self._arrived.clear()
+        # Said before looking again, so a message appended after this look wakes us.
+        self._worker_waiting = True
         try:
-            first = self._queue.get(timeout=0.2)
-        except queue.Empty:
+            if not self._inbox:
+                self._arrived.wait(timeout)
+        finally:
+            self._worker_waiting = False
+        return bool(self._inbox)
+
+    def _take_batch(self) -> list[_Received]:
+        if not self._wait_for_inbox(0.2):
             return []
-        batch = [first]
+        batch: list[_Received] = []
         deadline = time.monotonic() + self.batch_wait
         while len(batch) < self.batch_size:
-            try:
-                batch.append(self._queue.get_nowait())
+            if self._inbox:
+                batch.append(self._inbox.popleft())
                 continue
-            except queue.Empty:
-                pass
             if self.batch_wait <= 0:
                 break
             left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                batch.append(self._queue.get(timeout=min(left, BATCH_IDLE_S)))
-            except queue.Empty:
+            if left <= 0 or not self._wait_for_inbox(min(left, BATCH_IDLE_S)):
                 break
         return batch
 

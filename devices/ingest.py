@@ -14,15 +14,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import NamedTuple
 
-from sqlalchemy import Table, and_, insert, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from booking.errors import DomainError
 from booking.models import Site
 from devices import commands, dead_letters, registry
+from devices.ledger import LedgerRow, insert_rows
 from devices.models import CommandState, Device, DeviceCommand, DeviceKind, DeviceMessage
 from devices.protocol import (
     Birth,
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 
 RESYNC_TTL = timedelta(seconds=30)
 RESYNC_REQUESTED_BY = "bridge: sequence gap"
-_LEDGER = cast(Table, DeviceMessage.__table__)
 
 EventHandler = Callable[[Session, Device, Event, datetime], object]
 ReplyHandler = Callable[[Session, Device, Reply, datetime], object]
@@ -88,9 +88,12 @@ def _record_reply(session: Session, device: Device, reply: Reply, now: datetime)
     commands.record_reply(session, reply, now)
 
 
-@dataclass(frozen=True)
-class Inbound:
-    """One MQTT message as received; ``retained`` when the broker replayed a retained one."""
+class Inbound(NamedTuple):
+    """One MQTT message as received; ``retained`` when the broker replayed a retained one.
+
+    (Tuples, here and for acks: made for every message, they cost a third of a frozen
+    dataclass.)
+    """
 
     topic: str
     payload: bytes
@@ -98,8 +101,7 @@ class Inbound:
     retained: bool = False
 
 
-@dataclass(frozen=True)
-class Ack:
+class Ack(NamedTuple):
     """An event the server has committed: its device will be told in an `ack` (§5)."""
 
     site: str
@@ -123,8 +125,8 @@ class _Result:
     ack: Ack | None = None
     resync: bool = False
     duplicate: bool = False
-    # The DeviceMessage row to insert with the rest of the batch (None: nothing to store).
-    row: dict[str, object] | None = None
+    # The ledger row to insert with the rest of the batch (None: nothing to store).
+    row: LedgerRow | None = None
 
 
 class _Refused(Exception):
@@ -212,7 +214,7 @@ def apply_batch(
     resync_for: set[str] = set()
     # The ledger rows, inserted in one executemany at the end instead of one ORM object
     # (and one flush's worth of bookkeeping) each; nothing in the batch reads them back.
-    ledger: list[dict[str, object]] = []
+    ledger: list[LedgerRow] = []
 
     for item, result in checked:
         if isinstance(result, ProtocolError):
@@ -262,10 +264,9 @@ def apply_batch(
             command = _issue_resync(session, result.topic.device, now)
             if command is not None:
                 outcome.resyncs.append(command)
-    if ledger:
-        # Core, not the ORM's bulk insert: no per-row ORM bookkeeping and no autoflush (the
-        # registry's changes are flushed at commit; nothing here reads them back first).
-        session.connection().execute(insert(_LEDGER), ledger)
+    # On the session's connection, not through the ORM: no per-row ORM bookkeeping and no
+    # autoflush (the registry's changes are flushed at commit; nothing here reads them back).
+    insert_rows(session.connection(), ledger)
     return outcome
 
 
@@ -336,16 +337,16 @@ def _apply_sequenced(
             Reason.WRONG_KIND, f"birth as {message.kind!r}, registered as {device.kind.value!r}"
         )
     gap = registry.note_sequence(device, message.session, message.seq)
-    row: dict[str, object] = {
-        "device_id": device.device_id,
-        "session": message.session,
-        "seq": message.seq,
-        "kind": _kind(message),
-        "event_type": message.type if isinstance(message, Event) else None,
-        "payload": _stored_payload(message),
-        "device_ts": message.ts,
-        "received_at": now,
-    }
+    row = LedgerRow(
+        device.device_id,
+        message.session,
+        message.seq,
+        _kind(message),
+        message.type if isinstance(message, Event) else None,
+        _stored_payload(message),
+        message.ts,
+        now,
+    )
     applied.add(key)
     if isinstance(message, Birth):
         registry.apply_birth(session, device, message, now)

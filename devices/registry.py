@@ -234,7 +234,8 @@ def _update(row: Compartment, at: int, change: CompartmentUpdate, now: datetime)
         row.door, row.door_version, changed = change.door, at, True
     if change.item_present is not None and at > row.item_version:
         row.item_present, row.item_version, changed = change.item_present, at, True
-    if changed:
+    # Events of one batch share `now`: set once, not once per event (an ORM set records history).
+    if changed and row.updated_at != now:
         row.updated_at = now
 
 
@@ -289,6 +290,11 @@ _CHANGE_OF_EVENT: Mapping[str, CompartmentUpdate] = {
 }
 
 
+_ITEM_PRESENT: Mapping[bool, CompartmentUpdate] = {
+    present: CompartmentUpdate(item_present=present) for present in (True, False)
+}
+
+
 def apply_locker_event(session: Session, device: Device, event: Event, now: datetime) -> None:
     """What a locker event says about its compartment, and the faults it opens or closes."""
     compartment = event.fields.get("compartment")
@@ -296,9 +302,10 @@ def apply_locker_event(session: Session, device: Device, event: Event, now: date
         return
     at = version(event.session, event.seq)
     row = cache(session).compartment(device.device_id, compartment, now)
-    change = _CHANGE_OF_EVENT.get(event.type)
     if event.type == "item_present_changed":
-        change = CompartmentUpdate(item_present=bool(event.fields["present"]))
+        change: CompartmentUpdate | None = _ITEM_PRESENT[bool(event.fields["present"])]
+    else:
+        change = _CHANGE_OF_EVENT.get(event.type)
     if change is not None:
         _update(row, at, change, now)
     fault = _FAULT_OF_EVENT.get(event.type)

@@ -222,6 +222,8 @@ GOOD_EVENT = {
     [
         (f"linli/v1/{SITE}/{LOCKER}/event", b"{not json", "not_json"),
         (f"linli/v1/{SITE}/{LOCKER}/event", b"\xff\xfe", "not_json"),
+        (f"linli/v1/{SITE}/{LOCKER}/event", json.dumps(GOOD_EVENT).encode("utf-16"), "not_json"),
+        (f"linli/v1/{SITE}/{LOCKER}/event", json.dumps(GOOD_EVENT).encode("utf-8-sig"), "not_json"),
         (f"linli/v1/{SITE}/{LOCKER}/event", b"[" * 4000 + b"]" * 4000, "not_json"),
         (
             f"linli/v1/{SITE}/{LOCKER}/event",

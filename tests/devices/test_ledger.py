@@ -1,0 +1,89 @@
+"""The ledger's bulk insert stores what the ORM would, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from booking.db import Database
+from booking.models import Site
+from devices.ledger import LedgerRow, insert_rows
+from devices.models import Device, DeviceKind, DeviceMessage
+
+WHEN = datetime(2026, 11, 24, 1, 30, 0, 123000, tzinfo=UTC)
+
+
+def _locker(database: Database) -> None:
+    with database.write() as session:
+        site = Site(slug="xinhua", name_zh="新华", name_en="Xinhua")
+        session.add(site)
+        session.flush()
+        session.add(
+            Device(
+                site_id=site.id,
+                device_id="locker-a",
+                kind=DeviceKind.LOCKER,
+                name="Locker A",
+                mqtt_password_hash="x",
+                capabilities={"compartments": 8},
+                online=True,
+                created_at=WHEN,
+            )
+        )
+
+
+def _row(seq: int, **changes: object) -> LedgerRow:
+    row = LedgerRow(
+        "locker-a",
+        3,
+        seq,
+        "event",
+        "door_opened",
+        {"type": "door_opened", "compartment": 2, "note": "门已打开"},
+        WHEN + timedelta(hours=8),
+        WHEN,
+    )
+    return row._replace(**changes)
+
+
+def test_rows_read_back_through_the_model_as_they_were_given(any_database: Database) -> None:
+    _locker(any_database)
+    rows = [_row(1), _row(2, kind="birth", event_type=None, payload={"state": {}})]
+    with any_database.write() as session:
+        insert_rows(session.connection(), rows)
+    with any_database.read() as session:
+        stored = session.scalars(select(DeviceMessage).order_by(DeviceMessage.seq)).all()
+        assert [
+            LedgerRow(
+                m.device_id,
+                m.session,
+                m.seq,
+                m.kind,
+                m.event_type,
+                m.payload,
+                m.device_ts,
+                m.received_at,
+            )
+            for m in stored
+        ] == rows
+
+
+def test_a_row_already_in_the_ledger_is_refused_and_nothing_of_the_batch_is_kept(
+    any_database: Database,
+) -> None:
+    _locker(any_database)
+    with any_database.write() as session:
+        insert_rows(session.connection(), [_row(1)])
+    with pytest.raises(IntegrityError), any_database.write() as session:
+        insert_rows(session.connection(), [_row(2), _row(1)])
+    with any_database.read() as session:
+        assert session.scalars(select(DeviceMessage.seq)).all() == [1]
+
+
+def test_no_rows_is_no_statement(any_database: Database) -> None:
+    with any_database.write() as session:
+        insert_rows(session.connection(), [])
+        assert session.scalars(select(DeviceMessage.seq)).all() == []
