@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from booking import booking_rules
@@ -88,14 +89,27 @@ _SEAT_STATES = DriverStatement(
 )
 
 
+# Whether a study room of the site exists (asked only when it has no seats).
+_STUDY_ROOM = select(Space.id).where(
+    Space.id == bindparam("space_id"),
+    Space.site_id == bindparam("site_id"),
+    Space.kind == SpaceKind.STUDY,
+)
+
+
 def seat_states(
-    session: Session, *, site_id: int, space_id: int, starts_at: datetime, ends_at: datetime
+    reads: Session | Connection,
+    *,
+    site_id: int,
+    space_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
 ) -> list[SeatState]:
     """Every seat of a study room and whether it is free for the whole period, by number.
 
     One query: the room's seats, each with an EXISTS for an overlapping active booking that
     the (seat_id, starts_at) index answers; a second only when there are no seats, to tell
-    an empty room from a missing one.
+    an empty room from a missing one. ``reads`` may be a bare connection (the API's).
     """
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput("times must be timezone-aware", field="starts_at")
@@ -104,8 +118,9 @@ def seat_states(
     if ends_at - starts_at > MAX_PERIOD:
         raise InvalidInput("ask about one day at most", field="ends_at")
     # Plain rows, no ORM entities, on the session's connection (bench/api_load.py).
+    connection = reads if isinstance(reads, Connection) else reads.connection()
     rows = _SEAT_STATES.rows(
-        session.connection(),
+        connection,
         {
             "space_id": space_id,
             "site_id": site_id,
@@ -114,8 +129,11 @@ def seat_states(
             "earliest_start": starts_at - LONGEST_BOOKING,
         },
     )
-    if not rows:
-        _space(session, site_id, space_id, SpaceKind.STUDY)
+    if (
+        not rows
+        and not connection.execute(_STUDY_ROOM, {"space_id": space_id, "site_id": site_id}).first()
+    ):
+        raise NotFound("no such study room")
     return [
         SeatState(
             id=seat_id,

@@ -109,12 +109,11 @@ class DriverStatement:
         finally:
             cursor.close()
         processors = compiled.result_processors
-        if not any(processors):
+        if not fetched or not any(processors):
             return [tuple(row) for row in fetched]
-        return [
-            tuple(
-                value if process is None else process(value)
-                for process, value in zip(processors, row, strict=True)
-            )
-            for row in fetched
+        # Column by column: map() over a column costs a fraction of a Python step per value.
+        columns = [
+            column if process is None else list(map(process, column))
+            for process, column in zip(processors, zip(*fetched, strict=True), strict=True)
         ]
+        return list(zip(*columns, strict=True))

@@ -30,9 +30,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = cfg.load_or_create_secret_key(app.instance_path)
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
 
-    from kiosk import extensions
+    from kiosk import cookie_session, extensions
 
     extensions.init_app(app)
+    cookie_session.init_app(app)
 
     from kiosk import request_reads
 

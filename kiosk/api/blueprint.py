@@ -14,7 +14,7 @@ from booking.errors import SessionExpired
 from booking.models import StaffAccount
 from kiosk.errors import register_domain_errors
 from kiosk.extensions import clock
-from kiosk.request_reads import read_session
+from kiosk.request_reads import read_connection, read_session
 from kiosk.staff.session import COOKIE_NAME, current_staff
 
 API_PREFIX = "/api/v1"
@@ -55,8 +55,8 @@ def signed_in_staff() -> StaffAccount | None:
     """The request's staff account (also in ``g.staff``, as ``current_staff`` leaves it), or
     None.
 
-    The common case, a session used within the last minute, is one read in the request's
-    read session on the driver's cursor; anything else (no cookie, a session to mark seen,
+    The common case, a session used within the last minute, is one read on the request's
+    read connection, on the driver's cursor; anything else (no cookie, a session to mark seen,
     one that has ended) goes to the console's full check, which decides and writes.
     """
     if "staff" in g:
@@ -64,7 +64,7 @@ def signed_in_staff() -> StaffAccount | None:
         return staff
     token = request.cookies.get(COOKIE_NAME, "")
     account = auth_sessions.recently_seen_staff_detached(
-        read_session(), token=token, now=clock().now()
+        read_connection(), token=token, now=clock().now()
     )
     if account is None:
         return current_staff(read_session())

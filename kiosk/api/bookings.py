@@ -29,7 +29,7 @@ from kiosk.api.booking_schemas import (
     SeatPeriodQuerySchema,
 )
 from kiosk.extensions import clock, database
-from kiosk.request_reads import read_session
+from kiosk.request_reads import read_connection
 
 spaces_blp = api_blueprint("api_spaces", "/spaces", "Free seats and busy rooms")
 blp = api_blueprint("api_bookings", "/bookings", "Seat and room bookings of residents")
@@ -48,9 +48,9 @@ RULE_REFUSALS = (409, 422)
 @spaces_blp.alt_response(404, response="NOT_FOUND")
 def seat_availability(args: dict[str, Any], space_id: int) -> Response:
     """The seats of a study room, each free or not for the whole period."""
-    # In the read session the sign-in check opened: one transaction for the request.
+    # On the read connection the sign-in check opened: one for the request.
     states = availability.seat_states(
-        read_session(),
+        read_connection(),
         site_id=g.staff.site_id,
         space_id=space_id,
         starts_at=args["starts_at"],
