@@ -147,7 +147,8 @@ def test_unacked_events_are_re_sent_after_reconnect_with_their_session_and_seq(
     locker.reconnect()
     resent = probe.wait_for("locker-a", "event", 2)[1]
     assert resent.payload == original.payload
-    assert locker.session == original["session"] + 1
+    # Every connect attempt begins a session: a loaded machine may need more than one.
+    assert locker.session > original["session"]
 
 
 def test_events_made_while_offline_are_sent_after_reconnecting(
