@@ -19,7 +19,6 @@
   var endedBox = root.querySelector("[data-bp-ended]");
   var phase = root.querySelector("[data-bp-phase]");
   var message = root.querySelector("[data-bp-message]");
-  var homeUrl = document.body.dataset.homeUrl;
 
   function ended(text) {
     if (message) {
@@ -29,42 +28,25 @@
     endedBox.hidden = false;
   }
 
-  function poll() {
-    fetch(root.dataset.statusUrl, {
-      credentials: "same-origin",
-      headers: { "Accept": "application/json" },
-      cache: "no-store"
-    }).then(function (response) {
-      if (response.status === 401) {
-        window.location.assign(homeUrl);
-        return null;
-      }
-      return response.ok ? response.json() : null;
-    }).then(function (state) {
-      if (state === null) {
-        window.setTimeout(poll, POLL_MS);
-        return;
-      }
-      if (state.result_url) {
-        window.location.assign(state.result_url);
-        return;
-      }
-      if (!state.open) {
-        ended(state.message);
-        return;
-      }
-      phase.textContent = state.status === "measuring" ? root.dataset.textMeasuring : root.dataset.textWaiting;
-      if (window.linliIdle) {
-        window.linliIdle.stillHere();
-      }
-      window.setTimeout(poll, POLL_MS);
-    }).catch(function () {
-      window.setTimeout(poll, POLL_MS);
-    });
+  // One status answer; true while the pairing is still open (status_poll.js polls on).
+  function show(state) {
+    if (state.result_url) {
+      window.location.assign(state.result_url);
+      return false;
+    }
+    if (!state.open) {
+      ended(state.message);
+      return false;
+    }
+    phase.textContent = state.status === "measuring" ? root.dataset.textMeasuring : root.dataset.textWaiting;
+    if (window.linliIdle) {
+      window.linliIdle.stillHere();
+    }
+    return true;
   }
 
   if (!openBox.hidden) {
-    window.setTimeout(poll, POLL_MS);
+    window.linliPollStatus(root.dataset.statusUrl, POLL_MS, show);
   }
   root.dataset.bpReady = "true";
 })();

@@ -27,7 +27,6 @@
   var phase = root.querySelector("[data-tools-phase]");
   var message = root.querySelector("[data-tools-message]");
   var failure = root.querySelector("[data-tools-failure]");
-  var homeUrl = document.body.dataset.homeUrl;
 
   function ended(text) {
     failure.textContent = text || "";
@@ -35,41 +34,24 @@
     endedBox.hidden = false;
   }
 
-  function poll() {
-    fetch(root.dataset.statusUrl, {
-      credentials: "same-origin",
-      headers: { "Accept": "application/json" },
-      cache: "no-store"
-    }).then(function (response) {
-      if (response.status === 401) {
-        window.location.assign(homeUrl);
-        return null;
-      }
-      return response.ok ? response.json() : null;
-    }).then(function (state) {
-      if (state === null) {
-        window.setTimeout(poll, POLL_MS);
-        return;
-      }
-      if (state.done_url) {
-        window.location.assign(state.done_url);
-        return;
-      }
-      if (!state.open) {
-        ended(state.message);
-        return;
-      }
-      phase.dataset.toolsPhase = state.phase;
-      message.textContent = state.message;
-      document.dispatchEvent(new Event("wheel"));
-      window.setTimeout(poll, POLL_MS);
-    }).catch(function () {
-      window.setTimeout(poll, POLL_MS);
-    });
+  // One status answer; true while the attempt is still live (status_poll.js polls on).
+  function show(state) {
+    if (state.done_url) {
+      window.location.assign(state.done_url);
+      return false;
+    }
+    if (!state.open) {
+      ended(state.message);
+      return false;
+    }
+    phase.dataset.toolsPhase = state.phase;
+    message.textContent = state.message;
+    document.dispatchEvent(new Event("wheel"));
+    return true;
   }
 
   if (!openBox.hidden) {
-    window.setTimeout(poll, POLL_MS);
+    window.linliPollStatus(root.dataset.statusUrl, POLL_MS, show);
   }
   root.dataset.toolsReady = "true";
 })();
