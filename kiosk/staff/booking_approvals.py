@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from booking import audit, rooms, schedule
-from booking.errors import DomainError, NotFound
 from booking.models import Site
-from kiosk.extensions import clock, database
+from kiosk.extensions import database
 from kiosk.staff.booking_calendar import pending_count, space_label
 from kiosk.staff.booking_errors import MESSAGES, show_error
 from kiosk.staff.booking_forms import ApproveForm, RejectForm
+from kiosk.staff.row_actions import row_forms, run_or_refusal
 
 
 def _reject_form(booking_id: int) -> RejectForm:
@@ -23,9 +26,7 @@ def _page(failed: tuple[int, RejectForm] | None = None, status: int = 200) -> Re
     with database().read() as session:
         site = session.get_one(Site, g.staff.site_id)
         waiting = schedule.pending_approvals(session, site_id=site.id)
-        forms = {booking.id: _reject_form(booking.id) for booking, _r, _s in waiting}
-        if failed is not None and failed[0] in forms:
-            forms[failed[0]] = failed[1]
+        forms = row_forms((booking.id for booking, _r, _s in waiting), _reject_form, failed)
         return render_template(
             "staff/bookings_approvals.html",
             site=site,
@@ -44,21 +45,20 @@ def approvals() -> ResponseReturnValue:
 def approve(booking_id: int) -> ResponseReturnValue:
     if not ApproveForm().validate_on_submit():
         return _page(status=400)
-    now = clock().now()
-    try:
-        with database().write() as session:
-            booking = rooms.approve(session, staff_id=g.staff.id, booking_id=booking_id, now=now)
-            audit.record_staff(
-                session,
-                g.staff,
-                action="booking.approve",
-                now=now,
-                subject=f"booking:{booking.id}",
-                detail={"resident_id": booking.resident_id, "space_id": booking.space_id},
-            )
-    except NotFound:
-        raise
-    except DomainError as error:
+
+    def approve_it(session: Session, now: datetime) -> None:
+        booking = rooms.approve(session, staff_id=g.staff.id, booking_id=booking_id, now=now)
+        audit.record_staff(
+            session,
+            g.staff,
+            action="booking.approve",
+            now=now,
+            subject=f"booking:{booking.id}",
+            detail={"resident_id": booking.resident_id, "space_id": booking.space_id},
+        )
+
+    error = run_or_refusal(approve_it)
+    if error is not None:
         flash(str(MESSAGES.get(error.code, error.message)), "error")
         return _page(status=error.status)
     flash(_("Approved. The resident will see it at the kiosk."), "success")
@@ -69,27 +69,26 @@ def reject(booking_id: int) -> ResponseReturnValue:
     form = _reject_form(booking_id)
     if not form.validate_on_submit():
         return _page((booking_id, form), status=400)
-    now = clock().now()
-    try:
-        with database().write() as session:
-            booking = rooms.reject(
-                session,
-                staff_id=g.staff.id,
-                booking_id=booking_id,
-                reason=form.reason.data or "",
-                now=now,
-            )
-            audit.record_staff(
-                session,
-                g.staff,
-                action="booking.reject",
-                now=now,
-                subject=f"booking:{booking.id}",
-                detail={"resident_id": booking.resident_id, "reason": booking.reason},
-            )
-    except NotFound:
-        raise
-    except DomainError as error:
+
+    def reject_it(session: Session, now: datetime) -> None:
+        booking = rooms.reject(
+            session,
+            staff_id=g.staff.id,
+            booking_id=booking_id,
+            reason=form.reason.data or "",
+            now=now,
+        )
+        audit.record_staff(
+            session,
+            g.staff,
+            action="booking.reject",
+            now=now,
+            subject=f"booking:{booking.id}",
+            detail={"resident_id": booking.resident_id, "reason": booking.reason},
+        )
+
+    error = run_or_refusal(reject_it)
+    if error is not None:
         show_error(form, error)
         return _page((booking_id, form), status=error.status)
     flash(_("Refused. The resident will see the reason at the kiosk."), "success")

@@ -3,19 +3,20 @@ lift a suspension early, with a reason that is recorded."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from booking import audit, strikes
-from booking.errors import DomainError, NotFound
 from booking.models import Site
 from kiosk.extensions import clock, database
 from kiosk.staff.booking_calendar import pending_count
 from kiosk.staff.booking_errors import show_error
 from kiosk.staff.booking_forms import LiftForm
+from kiosk.staff.row_actions import row_forms, run_or_refusal
 
 STRIKES_SHOWN = timedelta(days=30)
 
@@ -30,9 +31,7 @@ def _page(failed: tuple[int, LiftForm] | None = None, status: int = 200) -> Resp
         site = session.get_one(Site, g.staff.site_id)
         suspended = strikes.current_suspensions(session, site_id=site.id, now=now)
         given = strikes.recent_strikes(session, site_id=site.id, since=now - STRIKES_SHOWN)
-        forms = {suspension.id: _lift_form(suspension.id) for suspension, _r in suspended}
-        if failed is not None and failed[0] in forms:
-            forms[failed[0]] = failed[1]
+        forms = row_forms((suspension.id for suspension, _r in suspended), _lift_form, failed)
         return render_template(
             "staff/bookings_suspensions.html",
             suspended=suspended,
@@ -50,28 +49,27 @@ def lift(suspension_id: int) -> ResponseReturnValue:
     form = _lift_form(suspension_id)
     if not form.validate_on_submit():
         return _page((suspension_id, form), status=400)
-    now = clock().now()
-    try:
-        with database().write() as session:
-            lifted = strikes.lift_suspension(
-                session,
-                staff_id=g.staff.id,
-                suspension_id=suspension_id,
-                reason=form.reason.data or "",
-                now=now,
-            )
-            # The same action as the resident page's lift, so the audit log reads as one.
-            audit.record_staff(
-                session,
-                g.staff,
-                action="booking.suspension_lifted",
-                now=now,
-                subject=f"resident:{lifted.resident_id}",
-                detail={"suspension_id": lifted.id, "reason": lifted.lift_reason},
-            )
-    except NotFound:
-        raise
-    except DomainError as error:
+
+    def lift_it(session: Session, now: datetime) -> None:
+        lifted = strikes.lift_suspension(
+            session,
+            staff_id=g.staff.id,
+            suspension_id=suspension_id,
+            reason=form.reason.data or "",
+            now=now,
+        )
+        # The same action as the resident page's lift, so the audit log reads as one.
+        audit.record_staff(
+            session,
+            g.staff,
+            action="booking.suspension_lifted",
+            now=now,
+            subject=f"resident:{lifted.resident_id}",
+            detail={"suspension_id": lifted.id, "reason": lifted.lift_reason},
+        )
+
+    error = run_or_refusal(lift_it)
+    if error is not None:
         if error.code == "suspension_not_active":
             flash(_("This suspension is no longer in force; nothing was changed."), "error")
             return _page(status=error.status)
