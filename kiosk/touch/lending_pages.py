@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -29,7 +29,6 @@ from booking import lending
 from booking.clock import Clock
 from booking.db import Database
 from booking.errors import DomainError
-from booking.lending import LockerVisit
 from booking.models import (
     Item,
     Loan,
@@ -191,9 +190,11 @@ def catalogue() -> ResponseReturnValue:
 
 # --- a pickup or a return at a locker ----------------------------------------------------------
 
+V = TypeVar("V", Reservation, ReturnAttempt)
+
 
 @dataclass(frozen=True)
-class LockerFlow:
+class LockerFlow(Generic[V]):
     """What differs between the pickup and the return screens; their steps are the same."""
 
     purpose: str  # the waiting screen's wording (tools_wait.html)
@@ -205,41 +206,17 @@ class LockerFlow:
     unlocked_words: LazyString
     door_open_words: LazyString
     ended: Callable[[ReleaseReason | None], str]
+    # The resident's own pickup or return: (session, its id, site id, resident id).
+    find: Callable[[Session, int, int, int], V]
+    settle: Callable[[Session, V, datetime], None]
+    describe: Callable[[Session, V], dict[str, object]]
 
     def url(self, endpoint: str, visit_id: int) -> str:
         values: dict[str, Any] = {self.id_arg: visit_id}
         return url_for(endpoint, **values)
 
 
-PICKUP = LockerFlow(
-    purpose="pickup",
-    id_arg="reservation_id",
-    wait_endpoint="touch.tool_pickup",
-    status_endpoint="touch.tool_pickup_status",
-    refused_endpoint="touch.tools",
-    not_found_code="tool_type_not_found",
-    unlocked_words=lending_words.OPEN_TAKE,
-    door_open_words=lending_words.DOOR_OPEN_TAKE,
-    ended=lending_words.pickup_ended,
-)
-RETURN = LockerFlow(
-    purpose="return",
-    id_arg="return_id",
-    wait_endpoint="touch.tool_return",
-    status_endpoint="touch.tool_return_status",
-    refused_endpoint="touch.tools_mine",
-    not_found_code="loan_not_found",
-    unlocked_words=lending_words.OPEN_PUT,
-    door_open_words=lending_words.DOOR_OPEN_PUT,
-    ended=lending_words.return_ended,
-)
-
-StateOf = Callable[[KioskResident, int], tuple[dict[str, object], int]]
-
-
-def _start(
-    flow: LockerFlow, start: Callable[[Session, datetime], LockerVisit]
-) -> ResponseReturnValue:
+def _start(flow: LockerFlow[V], start: Callable[[Session, datetime], V]) -> ResponseReturnValue:
     """Record the pickup or return with its open command, send the command off the request,
     and show the waiting screen (or the refusal, back where the resident came from)."""
     site = kiosk_session.current_site()
@@ -263,10 +240,24 @@ def _start(
     return redirect(flow.url(flow.wait_endpoint, visit_id))
 
 
+def _settled_state(
+    flow: LockerFlow[V], resident: KioskResident, visit_id: int
+) -> tuple[dict[str, object], int]:
+    """Settle the pickup or return with its command and door clock, and say where it stands
+    (and at which compartment)."""
+    site = kiosk_session.current_site()
+    with database().write() as session:
+        try:
+            visit = flow.find(session, visit_id, site.id, resident.id)
+        except DomainError:
+            abort(404)
+        flow.settle(session, visit, clock().now())
+        return flow.describe(session, visit), visit.compartment or 0
+
+
 def _describe(
-    flow: LockerFlow, visit: LockerVisit, *, waiting: bool, door_open: bool,
-    done_url: str | None,
-) -> dict[str, object]:  # fmt: skip
+    flow: LockerFlow[V], visit: V, *, waiting: bool, door_open: bool, done_url: str | None
+) -> dict[str, object]:
     """The status tools.js shows: the phase, the words for it, and where to go when done."""
     n = visit.compartment or 0
     state: dict[str, object] = {"state": visit.state.value, "open": True}
@@ -284,10 +275,8 @@ def _describe(
     return state
 
 
-def _wait_page(
-    flow: LockerFlow, state_of: StateOf, resident: KioskResident, visit_id: int
-) -> ResponseReturnValue:
-    state, compartment = state_of(resident, visit_id)
+def _wait_page(flow: LockerFlow[V], resident: KioskResident, visit_id: int) -> ResponseReturnValue:
+    state, compartment = _settled_state(flow, resident, visit_id)
     if "done_url" in state:
         return redirect(str(state["done_url"]))
     return render_template(
@@ -300,42 +289,16 @@ def _wait_page(
     )
 
 
-def _status(state_of: StateOf, visit_id: int) -> ResponseReturnValue:
+def _status(flow: LockerFlow[V], visit_id: int) -> ResponseReturnValue:
     """The waiting screen's status as JSON, or where a signed-out resident goes."""
     resident = kiosk_session.current_resident()
     if resident is None:
         return {"signed_in": False, "home": url_for("touch.home")}, 401
-    state, _ = state_of(resident, visit_id)
+    state, _ = _settled_state(flow, resident, visit_id)
     return state
 
 
 # --- borrowing ----------------------------------------------------------------------------------
-
-
-@resident_required
-def borrow(resident: KioskResident, tool_type_id: int) -> ResponseReturnValue:
-    """Reserve a tool of the type and open its compartment."""
-    site_id = kiosk_session.current_site().id
-    return _start(
-        PICKUP,
-        lambda session, now: lending_locker.start_pickup(
-            session, site_id=site_id, resident_id=resident.id, tool_type_id=tool_type_id, now=now
-        ),
-    )
-
-
-def _pickup_state(resident: KioskResident, reservation_id: int) -> tuple[dict[str, object], int]:
-    """Settle the pickup with its command and door clock, and say where it stands."""
-    site = kiosk_session.current_site()
-    with database().write() as session:
-        try:
-            reservation = lending.get_reservation(
-                session, reservation_id=reservation_id, site_id=site.id, resident_id=resident.id
-            )
-        except DomainError:
-            abort(404)
-        lending_locker.settle_reservation(session, reservation, clock().now())
-        return _describe_pickup(session, reservation), reservation.compartment or 0
 
 
 def _describe_pickup(session: Session, reservation: Reservation) -> dict[str, object]:
@@ -352,14 +315,44 @@ def _describe_pickup(session: Session, reservation: Reservation) -> dict[str, ob
     )
 
 
+PICKUP: LockerFlow[Reservation] = LockerFlow(
+    purpose="pickup",
+    id_arg="reservation_id",
+    wait_endpoint="touch.tool_pickup",
+    status_endpoint="touch.tool_pickup_status",
+    refused_endpoint="touch.tools",
+    not_found_code="tool_type_not_found",
+    unlocked_words=lending_words.OPEN_TAKE,
+    door_open_words=lending_words.DOOR_OPEN_TAKE,
+    ended=lending_words.pickup_ended,
+    find=lambda session, reservation_id, site_id, resident_id: lending.get_reservation(
+        session, reservation_id=reservation_id, site_id=site_id, resident_id=resident_id
+    ),
+    settle=lending_locker.settle_reservation,
+    describe=_describe_pickup,
+)
+
+
+@resident_required
+def borrow(resident: KioskResident, tool_type_id: int) -> ResponseReturnValue:
+    """Reserve a tool of the type and open its compartment."""
+    site_id = kiosk_session.current_site().id
+    return _start(
+        PICKUP,
+        lambda session, now: lending_locker.start_pickup(
+            session, site_id=site_id, resident_id=resident.id, tool_type_id=tool_type_id, now=now
+        ),
+    )
+
+
 @resident_required
 def pickup(resident: KioskResident, reservation_id: int) -> ResponseReturnValue:
-    return _wait_page(PICKUP, _pickup_state, resident, reservation_id)
+    return _wait_page(PICKUP, resident, reservation_id)
 
 
 def pickup_status(reservation_id: int) -> ResponseReturnValue:
     """Polled by the pickup screen (tools.js)."""
-    return _status(_pickup_state, reservation_id)
+    return _status(PICKUP, reservation_id)
 
 
 @resident_required
@@ -390,33 +383,7 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
     return render_template("touch/tools_mine.html", service=SERVICE, loans=loans)
 
 
-@resident_required
-def give_back(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
-    """Open the loaned tool's own compartment so it can be put back."""
-    site_id = kiosk_session.current_site().id
-    return _start(
-        RETURN,
-        lambda session, now: lending_locker.start_return(
-            session, site_id=site_id, resident_id=resident.id, loan_id=loan_id, now=now
-        ),
-    )
-
-
-def _return_state(resident: KioskResident, return_id: int) -> tuple[dict[str, object], int]:
-    """Settle the return with its command and door clock, and say where it stands."""
-    site = kiosk_session.current_site()
-    with database().write() as session:
-        try:
-            attempt = lending.get_return(
-                session, return_id=return_id, site_id=site.id, resident_id=resident.id
-            )
-        except DomainError:
-            abort(404)
-        lending_locker.settle_return(session, attempt, clock().now())
-        return _describe_return(attempt), attempt.compartment
-
-
-def _describe_return(attempt: ReturnAttempt) -> dict[str, object]:
+def _describe_return(session: Session, attempt: ReturnAttempt) -> dict[str, object]:
     done_url = None
     if attempt.state is ReturnState.RETURNED:
         done_url = url_for("touch.tool_condition_form", loan_id=attempt.loan_id)
@@ -429,14 +396,44 @@ def _describe_return(attempt: ReturnAttempt) -> dict[str, object]:
     )
 
 
+RETURN: LockerFlow[ReturnAttempt] = LockerFlow(
+    purpose="return",
+    id_arg="return_id",
+    wait_endpoint="touch.tool_return",
+    status_endpoint="touch.tool_return_status",
+    refused_endpoint="touch.tools_mine",
+    not_found_code="loan_not_found",
+    unlocked_words=lending_words.OPEN_PUT,
+    door_open_words=lending_words.DOOR_OPEN_PUT,
+    ended=lending_words.return_ended,
+    find=lambda session, return_id, site_id, resident_id: lending.get_return(
+        session, return_id=return_id, site_id=site_id, resident_id=resident_id
+    ),
+    settle=lending_locker.settle_return,
+    describe=_describe_return,
+)
+
+
+@resident_required
+def give_back(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
+    """Open the loaned tool's own compartment so it can be put back."""
+    site_id = kiosk_session.current_site().id
+    return _start(
+        RETURN,
+        lambda session, now: lending_locker.start_return(
+            session, site_id=site_id, resident_id=resident.id, loan_id=loan_id, now=now
+        ),
+    )
+
+
 @resident_required
 def return_page(resident: KioskResident, return_id: int) -> ResponseReturnValue:
-    return _wait_page(RETURN, _return_state, resident, return_id)
+    return _wait_page(RETURN, resident, return_id)
 
 
 def return_status(return_id: int) -> ResponseReturnValue:
     """Polled by the return screen (tools.js)."""
-    return _status(_return_state, return_id)
+    return _status(RETURN, return_id)
 
 
 @resident_required
