@@ -14,7 +14,6 @@ taken to be back: they may have returned while the kiosk could not record it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from booking import booking_rules, releases, series, strikes, uptime, waitlist
 from booking.db import Database
+from booking.due_jobs import DueJob, run_all_due
 from booking.models import Booking, BookingSeries, BookingStatus, Space
 
 
@@ -119,12 +119,6 @@ def materialise_series(session: Session, *, series_id: int, now: datetime) -> bo
     return bool(series.materialise(session, series_id=series_id, now=now).created)
 
 
-@dataclass(frozen=True)
-class DueJob:
-    name: str
-    target_id: int
-
-
 JOBS: dict[str, Callable[..., bool]] = {
     "release_no_show": lambda s, i, now: release_no_show(s, booking_id=i, now=now),
     "end_temporary_leave": lambda s, i, now: end_temporary_leave(s, booking_id=i, now=now),
@@ -196,10 +190,4 @@ def run(session: Session, job: DueJob, *, now: datetime) -> bool:
 
 def run_due(database: Database, *, now: datetime) -> int:
     """Run every due job, each in its own short transaction; how many changed something."""
-    with database.read() as session:
-        jobs = due(session, now=now)
-    changed = 0
-    for job in jobs:
-        with database.write() as session:
-            changed += run(session, job, now=now)
-    return changed
+    return run_all_due(database, due, run, now=now)

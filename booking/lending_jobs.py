@@ -13,7 +13,6 @@ The pickup/return checks that need the device's command state (rejected, timed o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from booking import lending
 from booking.db import Database
+from booking.due_jobs import DueJob, run_all_due
 from booking.models import (
     Loan,
     LoanStatus,
@@ -95,12 +95,6 @@ JOBS: Mapping[str, Callable[[Session, int, datetime], bool]] = {
 }
 
 
-@dataclass(frozen=True)
-class DueJob:
-    name: str
-    target_id: int
-
-
 def due(session: Session, *, now: datetime) -> list[DueJob]:
     """The jobs that may have something to do at ``now`` (each re-checks for itself)."""
     jobs = [
@@ -149,10 +143,4 @@ def run(session: Session, job: DueJob, *, now: datetime) -> bool:
 
 def run_due(database: Database, *, now: datetime) -> int:
     """Run every due job, each in its own short transaction; how many changed something."""
-    with database.read() as session:
-        jobs = due(session, now=now)
-    changed = 0
-    for job in jobs:
-        with database.write() as session:
-            changed += run(session, job, now=now)
-    return changed
+    return run_all_due(database, due, run, now=now)
