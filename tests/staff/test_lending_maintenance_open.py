@@ -107,8 +107,10 @@ def locker(app: Flask, mqtt_url: str, station: Station, tmp_path: Path) -> Itera
     bridge = Bridge(
         db, mqtt_url, station.site_slug, client_id=f"linli-server-{station.site_slug}"
     ).start()
+    # An opened compartment nobody touches relocks after relock_after_s (scaled): keep it
+    # 30 s of test time, or a loaded machine rendering the page sees it locked again.
     sim = LockerSim(station.device_id, station.site_slug, mqtt_url, tmp_path / "sim",
-                    time_scale=0.01)  # fmt: skip
+                    time_scale=0.01, relock_after_s=3000.0)  # fmt: skip
     try:
         assert bridge.connected.is_set(), "the bridge could not connect to the test broker"
         sim.start()
