@@ -126,7 +126,11 @@ def locker(
     """A simulated locker, registered, whose birth the bridge has recorded (so it is online)."""
     add_locker(database, mqtt_site, device_id, online=False)
     # time_scale: the 0.5 s motor takes 5 ms, so a round trip is quick but still asynchronous.
-    sim = LockerSim(device_id, mqtt_site, mqtt_url, tmp_path / "sim", time_scale=0.01)
+    # Relocking an untouched compartment after 30 s of test time, not 0.6 s: a loaded machine
+    # must still find it unlocked when the test looks.
+    sim = LockerSim(
+        device_id, mqtt_site, mqtt_url, tmp_path / "sim", time_scale=0.01, relock_after_s=3000.0
+    )
     sim.start()
     wait_until(lambda: is_online(database, device_id), "the locker's birth to reach the registry")
     yield sim

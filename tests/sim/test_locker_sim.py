@@ -36,7 +36,8 @@ def test_online_status_is_retained_and_names_the_session(
 def test_open_command_is_accepted_then_done_and_leaves_the_compartment_unlocked(
     start_device: StartDevice, probe: ServerProbe
 ) -> None:
-    locker = start_device(LockerSim, "locker-a")
+    # Relocking after 30 s of test time, not 0.6 s, so a loaded machine still sees it unlocked.
+    locker = start_device(LockerSim, "locker-a", relock_after_s=3000.0)
     command_id = probe.command("locker-a", "open", {"compartment": 3})
     replies = probe.wait_for("locker-a", "reply", 2, command_id=command_id)
     assert [r["status"] for r in replies] == ["accepted", "done"]
