@@ -6,16 +6,16 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from device_rows import T0, add_device
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from booking.clock import FrozenClock
 from booking.db import Database
-from booking.models import Site
 from devices import commands
 from devices.commands import (
     ACCEPTED_GRACE,
@@ -25,9 +25,7 @@ from devices.commands import (
     InvalidCommand,
     OutcomeResult,
 )
-from devices.models import CommandState, Device, DeviceCommand, DeviceKind
-
-T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+from devices.models import CommandState, DeviceCommand, DeviceKind
 
 
 @dataclass(frozen=True)
@@ -36,34 +34,6 @@ class Reply:
     command_id: str
     status: str
     reason: str | None = None
-
-
-def add_device(
-    database: Database,
-    device_id: str = "locker-1",
-    *,
-    kind: DeviceKind = DeviceKind.LOCKER,
-    online: bool = True,
-    compartments: int = 8,
-) -> None:
-    with database.write() as session:
-        site = session.scalar(select(Site).where(Site.slug == "demo"))
-        if site is None:
-            site = Site(slug="demo", name_zh="示范站", name_en="Demo centre")
-            session.add(site)
-            session.flush()
-        session.add(
-            Device(
-                site_id=site.id,
-                device_id=device_id,
-                kind=kind,
-                name=device_id,
-                mqtt_password_hash="$7$unused",
-                capabilities={"compartments": compartments} if kind is DeviceKind.LOCKER else {},
-                online=online,
-                created_at=T0,
-            )
-        )
 
 
 @pytest.fixture

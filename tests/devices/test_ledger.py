@@ -5,34 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from device_rows import add_device
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from booking.db import Database
-from booking.models import Site
 from devices.ledger import LedgerRow, insert_rows
-from devices.models import Device, DeviceKind, DeviceMessage
+from devices.models import DeviceMessage
 
 WHEN = datetime(2026, 11, 24, 1, 30, 0, 123000, tzinfo=UTC)
-
-
-def _locker(database: Database) -> None:
-    with database.write() as session:
-        site = Site(slug="xinhua", name_zh="新华", name_en="Xinhua")
-        session.add(site)
-        session.flush()
-        session.add(
-            Device(
-                site_id=site.id,
-                device_id="locker-a",
-                kind=DeviceKind.LOCKER,
-                name="Locker A",
-                mqtt_password_hash="x",
-                capabilities={"compartments": 8},
-                online=True,
-                created_at=WHEN,
-            )
-        )
 
 
 def _row(seq: int, **changes: object) -> LedgerRow:
@@ -50,7 +31,7 @@ def _row(seq: int, **changes: object) -> LedgerRow:
 
 
 def test_rows_read_back_through_the_model_as_they_were_given(any_database: Database) -> None:
-    _locker(any_database)
+    add_device(any_database, "locker-a")
     rows = [_row(1), _row(2, kind="birth", event_type=None, payload={"state": {}})]
     with any_database.write() as session:
         insert_rows(session.connection(), rows)
@@ -74,7 +55,7 @@ def test_rows_read_back_through_the_model_as_they_were_given(any_database: Datab
 def test_a_row_already_in_the_ledger_is_refused_and_nothing_of_the_batch_is_kept(
     any_database: Database,
 ) -> None:
-    _locker(any_database)
+    add_device(any_database, "locker-a")
     with any_database.write() as session:
         insert_rows(session.connection(), [_row(1)])
     with pytest.raises(IntegrityError), any_database.write() as session:

@@ -1,0 +1,42 @@
+"""Registered devices for tests that need one in the database, without the broker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from booking.db import Database
+from booking.models import Site
+from devices.models import Device, DeviceKind
+
+T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+
+
+def add_device(
+    database: Database,
+    device_id: str = "locker-1",
+    *,
+    kind: DeviceKind = DeviceKind.LOCKER,
+    online: bool = True,
+    compartments: int = 8,
+) -> None:
+    """A device of the "demo" site (created on first use), registered at T0."""
+    with database.write() as session:
+        site = session.scalar(select(Site).where(Site.slug == "demo"))
+        if site is None:
+            site = Site(slug="demo", name_zh="示范站", name_en="Demo centre")
+            session.add(site)
+            session.flush()
+        session.add(
+            Device(
+                site_id=site.id,
+                device_id=device_id,
+                kind=kind,
+                name=device_id,
+                mqtt_password_hash="$7$unused",
+                capabilities={"compartments": compartments} if kind is DeviceKind.LOCKER else {},
+                online=online,
+                created_at=T0,
+            )
+        )
