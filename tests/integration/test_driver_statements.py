@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import bindparam, create_engine, exc, select, text
 
 from booking.db import Database, UTCDateTime
-from booking.driver_sql import DriverStatement
+from booking.driver_sql import DriverStatement, json_rows
 from booking.models import Site, StaffAccount, StaffRole
 from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES
 
@@ -132,3 +132,22 @@ def test_a_driver_statement_cut_by_a_server_restart_fails_once_and_the_pool_reco
     finally:
         admin.dispose()
         database.dispose()
+
+
+def test_json_rows_gives_every_row_as_one_json_array_in_a_single_row(
+    any_database: Database,
+) -> None:
+    add_accounts(any_database)
+    statement = DriverStatement(
+        select(json_rows(StaffAccount.username, StaffAccount.is_active)).where(
+            StaffAccount.created_at >= bindparam("after", type_=UTCDateTime)
+        )
+    )
+
+    with any_database.engine.connect() as connection:
+        ((everyone,),) = statement.rows(connection, {"after": CREATED})
+        ((no_one,),) = statement.rows(connection, {"after": CREATED + timedelta(days=1)})
+
+    # Booleans are 0/1 on SQLite, true/false on PostgreSQL: both compare equal to bools.
+    assert sorted(everyone) == [["staff0", True], ["staff1", True], ["staff2", False]]
+    assert not no_one  # [] on SQLite, None on PostgreSQL
