@@ -8,7 +8,9 @@ so running a job twice, late, or for a booking someone already changed is harmle
 Catching up never punishes a resident for the server's outage: a no-show strike is given
 only if ``uptime.was_up`` shows the service alive through the whole check-in window, and a
 temporary leave is only ended if it was alive through the whole leave (else the resident is
-taken to be back: they may have returned while the kiosk could not record it).
+taken to be back: they may have returned while the kiosk could not record it). A reminder
+missed during an outage is still sent while the booking has not started, never after (see
+``booking/reminders.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import booking_rules, releases, series, strikes, uptime, waitlist
+from booking import booking_rules, releases, reminders, series, strikes, uptime, waitlist
 from booking.db import Database
 from booking.due_jobs import DueJob, run_all_due
 from booking.models import Booking, BookingSeries, BookingStatus, Space
@@ -119,7 +121,12 @@ def materialise_series(session: Session, *, series_id: int, now: datetime) -> bo
     return bool(series.materialise(session, series_id=series_id, now=now).created)
 
 
+def send_reminder(session: Session, *, booking_id: int, now: datetime) -> bool:
+    return reminders.send_reminder(session, booking_id=booking_id, now=now)
+
+
 JOBS: dict[str, Callable[..., bool]] = {
+    "send_reminder": lambda s, i, now: send_reminder(s, booking_id=i, now=now),
     "release_no_show": lambda s, i, now: release_no_show(s, booking_id=i, now=now),
     "end_temporary_leave": lambda s, i, now: end_temporary_leave(s, booking_id=i, now=now),
     "expire_offer": lambda s, i, now: expire_offer(s, booking_id=i, now=now),
@@ -134,7 +141,8 @@ def due(session: Session, *, now: datetime) -> list[DueJob]:
     Candidates are found generously (rules differ per space); each job checks its own time.
     No-shows run before ``finish_past`` so an unused seat is a no-show, not "completed".
     """
-    jobs = [
+    jobs = [DueJob("send_reminder", i) for i in reminders.due_booking_ids(session, now=now)]
+    jobs += [
         DueJob("release_no_show", i)
         for i in session.scalars(
             select(Booking.id).where(

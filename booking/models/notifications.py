@@ -18,6 +18,9 @@ class NotificationKind(enum.StrEnum):
     SUSPENDED = "suspended"
     # The space queued for was retired; ``detail`` holds its names, "中文\nEnglish".
     WAITLIST_ENDED = "waitlist_ended"
+    # Sent once before a booking starts; for a seat, ``detail`` holds the check-in window
+    # as two ISO times, "opens\ncloses", as the rules stated it when the reminder went out.
+    BOOKING_REMINDER = "booking_reminder"
 
 
 class Notification(Base):
