@@ -131,7 +131,15 @@ NOTICE_TEXTS = {
         "%(what)s is no longer in use, so you are off its waiting list. "
         "Please choose another room, or ask the staff."
     ),
+    # A room's reminder; a seat's says when to check in (SEAT_REMINDER_TEXT).
+    NotificationKind.BOOKING_REMINDER: _l(
+        "Reminder: you have booked %(what)s, %(when)s. Please come on time."
+    ),
 }
+SEAT_REMINDER_TEXT = _l(
+    "Reminder: you have booked %(what)s, %(when)s. Please check in at the service desk "
+    "between %(opens)s and %(closes)s, or the seat will be released."
+)
 
 
 def notice_text(
@@ -154,11 +162,18 @@ def notice_text(
         until = clock_time(hold_expires_at, timezone)
     elif notification.kind is NotificationKind.SUSPENDED:
         until = _suspension_end(notification.detail, timezone)
-    return str(NOTICE_TEXTS[notification.kind]) % {
+    text = NOTICE_TEXTS[notification.kind]
+    opens = closes = ""
+    if notification.kind is NotificationKind.BOOKING_REMINDER and seat is not None:
+        text = SEAT_REMINDER_TEXT
+        opens, closes = _check_in_window(notification.detail, timezone)
+    return str(text) % {
         "what": about,
         "when": when,
         "reason": notification.detail or "—",
         "until": until,
+        "opens": opens,
+        "closes": closes,
     }
 
 
@@ -166,6 +181,15 @@ def _retired_space_name(detail: str) -> str:
     """The room's name in the resident's language, from the notice's "中文\nEnglish"."""
     name_zh, _newline, name_en = detail.partition("\n")
     return in_language(name_zh, name_en or name_zh) or "—"
+
+
+def _check_in_window(detail: str, timezone: str) -> tuple[str, str]:
+    """The check-in window a seat's reminder stated, from its two ISO times, one a line."""
+    try:
+        opens, closes = (datetime.fromisoformat(part) for part in detail.split("\n"))
+    except ValueError:
+        return "—", "—"
+    return clock_time(opens, timezone), clock_time(closes, timezone)
 
 
 def _suspension_end(detail: str, timezone: str) -> str:
