@@ -137,7 +137,7 @@ NOTICE_TEXTS = {
     ),
 }
 SEAT_REMINDER_TEXT = _l(
-    "Reminder: you have booked %(what)s, %(when)s. Please check in at the service desk "
+    "Reminder: you have booked %(what)s, %(when)s. Please check in at the kiosk "
     "between %(opens)s and %(closes)s, or the seat will be released."
 )
 

@@ -34,7 +34,7 @@ def test_a_seat_reminder_is_shown_among_the_new_messages_with_the_check_in_windo
     assert 'class="notice notice-message notice-booking_reminder"' in text
     assert (
         "提醒：您预约了自习室，5号座（11月24日周二 14:00–16:00）。"
-        "请在 13:45 至 14:15 之间到服务台签到，否则座位会被释放。"
+        "请在 13:45 至 14:15 之间在自助机上签到，否则座位会被释放。"
     ) in text
 
 
@@ -47,7 +47,7 @@ def test_a_seat_reminder_is_in_english_when_the_kiosk_is(
     text = page(kiosk, "/kiosk/bookings")
     assert (
         "Reminder: you have booked Study room, seat 5, Tue, Nov 24 14:00–16:00. "
-        "Please check in at the service desk between 13:45 and 14:15, "
+        "Please check in at the kiosk between 13:45 and 14:15, "
         "or the seat will be released."
     ) in text
 
