@@ -14,6 +14,7 @@ from booking.models import Site
 from kiosk.api.blueprint import api_blueprint
 from kiosk.api.schemas import HealthSchema, SiteSchema
 from kiosk.extensions import clock, database
+from kiosk.request_reads import read_connection
 
 blp = api_blueprint("api_meta", "", "Health and the configured centre")
 
@@ -23,8 +24,9 @@ blp = api_blueprint("api_meta", "", "Health and the configured centre")
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def health() -> dict[str, Any]:
     """Whether the service and its database answer."""
-    with database().read() as session:
-        session.execute(text("SELECT 1"))
+    # On the request's read connection: a statement, no transaction to begin and end (on a
+    # server one round trip instead of three).
+    read_connection().execute(text("SELECT 1"))
     return {"status": "ok", "time": clock().now()}
 
 
