@@ -240,8 +240,8 @@ class Database:
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
         """The connection of :meth:`read_statements` without the ORM session: for the
-        hottest reads (``booking.driver_sql``), where opening and closing the session was
-        half the cost of the connection (docs/benchmarks.md). Give it to
+        hottest reads (``booking.driver_sql``), where opening and closing the session cost
+        twice the connection's own checkout and return (docs/benchmarks.md). Give it to
         :meth:`statement_session` when an ORM read is needed after all."""
         with self.engine.connect() as connection:
             yield connection.execution_options(**self._no_transaction)

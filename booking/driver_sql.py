@@ -10,8 +10,8 @@ exactly as ``Connection.execute`` would give them (aware datetimes, enums, bools
 
 Errors keep SQLAlchemy's handling: if the driver raises, the statement is run again through
 ``Connection.execute``, which raises the usual wrapped error and, for a lost server
-connection, invalidates the pool (``tests/integration/test_database_reconnect.py``). Only
-for reads: running one twice changes nothing.
+connection, invalidates the pool (``tests/integration/test_driver_statements.py`` cuts a
+server connection). Only for reads: running one twice changes nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-_Processor = Callable[[Any], Any] | None
+_Processor = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class _Compiled:
     # The parameters each run gives (the statement's own values are in place already).
     given: frozenset[str]
     # Bind processing of the given parameters that have any (e.g. a datetime to text).
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    processors: tuple[tuple[str, _Processor], ...]
     # Positional paramstyles (SQLite's qmark): the parameter list with the statement's own
     # values processed and in place, and where each given one goes. Named ones (psycopg's
     # pyformat): the statement's own values, processed.
