@@ -52,7 +52,8 @@ RETRY_DELAY_S = 1.0
 class _Unconfirmed:
     """A command the bridge published, waiting for the broker's PUBACK to mark it sent."""
 
-    info: mqtt.MQTTMessageInfo
+    mid: int
+    delivered: threading.Event
     command_id: str
     expires_at: datetime
 
@@ -111,6 +112,12 @@ class Bridge:
         self._counts: Counter[str] = Counter()
         # Resync commands published but not yet recorded as sent (worker thread only).
         self._unconfirmed: list[_Unconfirmed] = []
+        # Delivery is told by on_publish, by mid. MQTTMessageInfo.is_published() raises for a
+        # message published while disconnected, even once it went out after the reconnect.
+        self._puback_lock = threading.Lock()
+        self._awaiting_puback: dict[int, threading.Event] = {}
+        # PUBACKs that came before their publisher asked (or that nobody asks about: acks).
+        self._early_pubacks: deque[int] = deque(maxlen=1024)
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -139,6 +146,7 @@ class Bridge:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_publish = self._on_publish
         client.on_socket_open = disable_nagle
         return client
 
@@ -171,9 +179,8 @@ class Bridge:
                 qos=1,
                 retain=True,
             )
-            deadline = time.monotonic() + timeout
-            while not info.is_published() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            # Best effort: had the connection gone meanwhile, the broker published our Will.
+            self._track(info.mid).wait(timeout)
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
@@ -250,6 +257,22 @@ class Bridge:
         # After the append: a worker that saw the inbox empty has said it waits by now.
         if self._worker_waiting:
             self._arrived.set()
+
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Any,
+    ) -> None:
+        # Called under paho's own locks: never call back into the client here.
+        with self._puback_lock:
+            done = self._awaiting_puback.pop(mid, None)
+            if done is None:
+                self._early_pubacks.append(mid)
+        if done is not None:
+            done.set()
 
     # --- the worker ----------------------------------------------------------------------------
 
@@ -345,18 +368,29 @@ class Bridge:
                 "resync",
             )
             if info is not None:
-                self._unconfirmed.append(_Unconfirmed(info, command.id, command.expires_at))
+                self._unconfirmed.append(
+                    _Unconfirmed(info.mid, self._track(info.mid), command.id, command.expires_at)
+                )
 
     def _publish(self, topic: str, payload: bytes, kind: str) -> mqtt.MQTTMessageInfo | None:
         # Never retained: an ack or command replayed to a reconnecting device would lie.
-        # No on_publish callback: it would run, under paho's locks, for every ack's PUBACK,
-        # while only commands need their delivery recorded (polled in _mark_commands_sent).
         info = self._client.publish(topic, payload, qos=1, retain=False)
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             log.warning("publish of %s to %s refused by the client: %s", kind, topic, info.rc)
             return None
         self._count(f"published.{kind}")
         return info
+
+    def _track(self, mid: int) -> threading.Event:
+        """An event set once the broker has acknowledged the message ``mid`` (QoS 1)."""
+        done = threading.Event()
+        with self._puback_lock:
+            if mid in self._early_pubacks:
+                self._early_pubacks.remove(mid)
+                done.set()
+            else:
+                self._awaiting_puback[mid] = done
+        return done
 
     def _mark_commands_sent(self) -> None:
         """Record as ``sent`` the published commands the broker has acknowledged, so that
@@ -369,10 +403,13 @@ class Bridge:
         waiting: list[_Unconfirmed] = []
         for unconfirmed in self._unconfirmed:
             # Asked once each: a PUBACK arriving meanwhile must not drop it from both lists.
-            if unconfirmed.info.is_published():
+            if unconfirmed.delivered.is_set():
                 delivered.append(unconfirmed)
             elif unconfirmed.expires_at > now:
                 waiting.append(unconfirmed)
+            else:
+                with self._puback_lock:
+                    self._awaiting_puback.pop(unconfirmed.mid, None)
         if delivered:
             try:
                 with self.database.write() as session:
