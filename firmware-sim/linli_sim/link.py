@@ -406,7 +406,12 @@ class Link:
                 self.topic("status"), self._status(self.session, "offline"), qos=1, retain=True
             )
             deadline = time.monotonic() + 3
-            while not info.is_published() and time.monotonic() < deadline:
+            # Only when queued on a live connection: is_published() raises otherwise.
+            while (
+                info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS
+                and not info.is_published()
+                and time.monotonic() < deadline
+            ):
                 client.loop(timeout=0.05)
             client.disconnect()
             deadline = time.monotonic() + 3
