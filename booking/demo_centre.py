@@ -34,6 +34,9 @@ SITE_SLUG = "xinhua"
 LOCKERS = ("locker-a", "locker-b")
 COMPARTMENTS_PER_LOCKER = 8
 BP_TERMINALS = ("bp-1",)
+# What residents read on a slip ("工具柜 A，3 号柜格"): staff name devices in the centre's
+# language; the id stays the technical name on the broker.
+DEVICE_NAMES = {"locker-a": "工具柜 A", "locker-b": "工具柜 B", "bp-1": "血压计"}
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,12 @@ def provision(database: Database, clock: Clock, devices_file: Path) -> list[dict
             password = known.get(device_id)
             if device is None:
                 device, password = provisioning.register_device(
-                    session, site.id, device_id, kind, device_id, clock.now()
+                    session,
+                    site.id,
+                    device_id,
+                    kind,
+                    demo_centre.DEVICE_NAMES.get(device_id, device_id),
+                    clock.now(),
                 )
             elif password is None or not provisioning.verify_mosquitto_hash(
                 device.mqtt_password_hash, password
