@@ -12,6 +12,11 @@ Errors keep SQLAlchemy's handling: if the driver raises, the statement is run ag
 ``Connection.execute``, which raises the usual wrapped error and, for a lost server
 connection, invalidates the pool (``tests/integration/test_driver_statements.py`` cuts a
 server connection). Only for reads: running one twice changes nothing.
+
+A :class:`DriverInsert` is the same idea for bulk writes (the MQTT bridge's ledger): one
+INSERT of fixed columns compiled once per dialect, each row converted by the columns' own
+bind processors, then one ``executemany`` through ``Connection.exec_driver_sql``, which keeps
+SQLAlchemy's error wrapping and the connection's transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Select
+from sqlalchemy import JSON, Select, Table, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -146,6 +151,86 @@ class DriverStatement:
             for process, column in zip(processors, zip(*fetched, strict=True), strict=True)
         ]
         return list(zip(*columns, strict=True))
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    # (index in the row, processor) for each given column that has one.
+    processors: tuple[tuple[int, _Processor], ...]
+    # Positional paramstyles: where each given column and each shared value goes; None for
+    # named ones (a dict per row).
+    order: tuple[str, ...] | None
+
+
+class DriverInsert:
+    """An INSERT of ``columns`` (and of values every row shares) into ``table``."""
+
+    def __init__(self, table: Table, columns: Sequence[str], shared: Sequence[str] = ()) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        self.shared = tuple(shared)
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _CompiledInsert] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _processor(self, name: str, dialect: Dialect) -> _Processor | None:
+        return self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+    def _for(self, dialect: Dialect) -> _CompiledInsert:
+        found = self._compiled.get(dialect)
+        if found is None:
+            compiled = insert(self.table).compile(
+                dialect=dialect, column_keys=[*self.columns, *self.shared]
+            )
+            processors = tuple(
+                (index, process)
+                for index, name in enumerate(self.columns)
+                if (process := self._processor(name, dialect)) is not None
+            )
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            found = self._compiled[dialect] = _CompiledInsert(compiled.string, processors, order)
+        return found
+
+    def insert_many(
+        self,
+        connection: Connection,
+        rows: Sequence[Sequence[Any]],
+        shared: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert ``rows`` (values in ``columns`` order) in one executemany, each with the
+        ``shared`` values (converted once for all rows), in the connection's transaction."""
+        if not rows:
+            return
+        compiled = self._for(connection.dialect)
+        given = dict(shared or {})
+        if given.keys() != set(self.shared):
+            raise ValueError(f"shared values must be exactly {self.shared}, got {sorted(given)}")
+        for name, value in given.items():
+            process = self._processor(name, connection.dialect)
+            given[name] = value if process is None else process(value)
+        converted: list[list[Any]] = []
+        for row in rows:
+            values = list(row)
+            for index, process in compiled.processors:
+                values[index] = process(values[index])
+            converted.append(values)
+        parameters: list[Any]
+        if compiled.order == (*self.columns, *self.shared):
+            # The usual case (columns given in the table's order): no reordering per row.
+            tail = tuple(given[name] for name in self.shared)
+            parameters = [(*values, *tail) for values in converted]
+        elif compiled.order is not None:
+            at = {name: i for i, name in enumerate(self.columns)}
+            parameters = [
+                tuple(values[at[name]] if name in at else given[name] for name in compiled.order)
+                for values in converted
+            ]
+        else:
+            parameters = [
+                {**dict(zip(self.columns, values, strict=True)), **given} for values in converted
+            ]
+        connection.exec_driver_sql(compiled.sql, parameters)
 
 
 class json_rows(FunctionElement[Any]):  # noqa: N801 (a SQL function, named like one)

@@ -266,7 +266,7 @@ def apply_batch(
                 outcome.resyncs.append(command)
     # On the session's connection, not through the ORM: no per-row ORM bookkeeping and no
     # autoflush (the registry's changes are flushed at commit; nothing here reads them back).
-    insert_rows(session.connection(), ledger)
+    insert_rows(session.connection(), ledger, now)
     return outcome
 
 
@@ -345,7 +345,6 @@ def _apply_sequenced(
         message.type if isinstance(message, Event) else None,
         _stored_payload(message),
         message.ts,
-        now,
     )
     applied.add(key)
     if isinstance(message, Birth):

@@ -1,16 +1,18 @@
 """``DriverStatement``: a Core select run on the DB-API cursor answers exactly what
-``Connection.execute`` would, on each backend, and fails the way SQLAlchemy fails."""
+``Connection.execute`` would, on each backend, and fails the way SQLAlchemy fails; a
+``DriverInsert`` stores rows the ORM reads back as given."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
-from sqlalchemy import bindparam, create_engine, exc, select, text
+from sqlalchemy import Table, bindparam, create_engine, exc, select, text
 
 from booking.db import Database, UTCDateTime
-from booking.driver_sql import DriverStatement, json_rows
+from booking.driver_sql import DriverInsert, DriverStatement, json_rows
 from booking.models import Site, StaffAccount, StaffRole
 from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES
 
@@ -151,3 +153,56 @@ def test_json_rows_gives_every_row_as_one_json_array_in_a_single_row(
     # Booleans are 0/1 on SQLite, true/false on PostgreSQL: both compare equal to bools.
     assert sorted(everyone) == [["staff0", True], ["staff1", True], ["staff2", False]]
     assert not no_one  # [] on SQLite, None on PostgreSQL
+
+
+# --- DriverInsert ---------------------------------------------------------------------------
+
+
+STAFF = cast(Table, StaffAccount.__table__)
+
+
+def _site(database: Database) -> int:
+    with database.write() as session:
+        site = Site(slug="xinhua", name_zh="新华", name_en="Xinhua")
+        session.add(site)
+        session.flush()
+        return site.id
+
+
+def test_a_driver_insert_stores_rows_as_the_orm_reads_them_whatever_the_column_order(
+    any_database: Database,
+) -> None:
+    site_id = _site(any_database)
+    # Not the table's column order, so positional drivers need the values reordered.
+    rows = DriverInsert(
+        STAFF,
+        ("username", "role", "created_at", "display_name", "is_active"),
+        shared=("site_id", "password_hash", "password_changed_at"),
+    )
+    with any_database.write() as session:
+        rows.insert_many(
+            session.connection(),
+            [
+                ("zhao", StaffRole.STAFF, CREATED, "赵敏", True),
+                ("sun", StaffRole.ADMIN, CREATED + timedelta(hours=1), "孙主任", False),
+            ],
+            {"site_id": site_id, "password_hash": "x", "password_changed_at": CREATED},
+        )
+    with any_database.read() as session:
+        stored = session.scalars(select(StaffAccount).order_by(StaffAccount.username)).all()
+        assert [
+            (a.username, a.role, a.created_at, a.display_name, a.is_active, a.site_id)
+            for a in stored
+        ] == [
+            ("sun", StaffRole.ADMIN, CREATED + timedelta(hours=1), "孙主任", False, site_id),
+            ("zhao", StaffRole.STAFF, CREATED, "赵敏", True, site_id),
+        ]
+        assert {a.password_changed_at for a in stored} == {CREATED}
+
+
+def test_a_driver_insert_refuses_shared_values_other_than_it_was_made_for(
+    any_database: Database,
+) -> None:
+    rows = DriverInsert(STAFF, ("username",), shared=("site_id",))
+    with pytest.raises(ValueError, match="shared values"), any_database.write() as session:
+        rows.insert_many(session.connection(), [("zhao",)], {"role": StaffRole.STAFF})
