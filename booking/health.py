@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from booking import alerts, audit
 from booking.bp_classification import DEFAULT_RULESET, Classification, Ruleset, classify
-from booking.errors import ConsentRequired, ImpossibleReading, InvalidInput, NotFound, TerminalBusy
+from booking.errors import (
+    Conflict,
+    ConsentRequired,
+    ImpossibleReading,
+    InvalidInput,
+    NotFound,
+    TerminalBusy,
+)
 from booking.models import (
     AlertSeverity,
     AlertStatus,
@@ -156,20 +163,29 @@ def give_consent(
     now: datetime,
     notice_version: str = NOTICE_VERSION,
     actor: str | None = None,
+    staff_id: int | None = None,
+    given_at: datetime | None = None,
 ) -> HealthConsent:
-    """Record the resident's consent (the one in force if there is one already)."""
+    """Record the resident's consent (the one in force if there is one already).
+
+    ``given_at`` is when the resident agreed if that was before ``now`` (a paper form
+    recorded later); the audit entry is dated ``now``, when it was recorded.
+    """
     existing = consent_in_force(session, resident_id)
     if existing is not None:
         return existing
     consent = HealthConsent(
         resident_id=resident_id,
         site_id=site_id,
-        given_at=now,
+        given_at=given_at or now,
         channel=channel,
         notice_version=notice_version,
     )
     session.add(consent)
     session.flush()
+    detail = {"channel": channel.value, "notice_version": notice_version}
+    if given_at is not None:
+        detail["given_at"] = given_at.isoformat()
     audit.record(
         session,
         action="health.consent_given",
@@ -177,7 +193,8 @@ def give_consent(
         now=now,
         site_id=site_id,
         subject=resident_subject(resident_id),
-        detail={"channel": channel.value, "notice_version": notice_version},
+        staff_id=staff_id,
+        detail=detail,
     )
     return consent
 
@@ -190,6 +207,7 @@ def withdraw_consent(
     channel: ConsentChannel,
     now: datetime,
     actor: str | None = None,
+    staff_id: int | None = None,
 ) -> int:
     """Withdraw the consent in force and delete every stored reading (PIPL art. 47).
 
@@ -210,9 +228,102 @@ def withdraw_consent(
         now=now,
         site_id=site_id,
         subject=resident_subject(resident_id),
+        staff_id=staff_id,
         detail={"channel": channel.value, "readings_deleted": deleted},
     )
     return deleted
+
+
+# How a resident's withdrawal may reach staff. Consent recorded by staff is paper only: the
+# separate consent sensitive data needs (PIPL art. 29) is a signature, not a phone call.
+STAFF_WITHDRAWAL_CHANNELS = (ConsentChannel.PAPER, ConsentChannel.PHONE)
+
+
+def check_signed_on(signed_on: date, *, today: date, joined_on: date) -> None:
+    """A paper form's date: not after today, not before the resident joined the centre."""
+    if signed_on > today:
+        raise InvalidInput("signed in the future", field="signed_on", reason="future")
+    if signed_on < joined_on:
+        raise InvalidInput(
+            "signed before the resident joined",
+            field="signed_on",
+            reason="before_membership",
+            joined_on=joined_on.isoformat(),
+        )
+
+
+def record_paper_consent(
+    session: Session, staff: StaffAccount, *, resident_id: int, signed_on: date, now: datetime
+) -> HealthConsent:
+    """Staff record the paper consent form a member of their site signed on ``signed_on``.
+
+    NotFound for a resident of another site; InvalidInput for a date ``check_signed_on``
+    refuses; Conflict when a consent is already in force (that one stands unchanged).
+    """
+    membership = _membership(session, site_id=staff.site_id, resident_id=resident_id)
+    zone = _zone(session, staff.site_id)
+    today = now.astimezone(zone).date()
+    check_signed_on(signed_on, today=today, joined_on=membership.joined_at.astimezone(zone).date())
+    if consent_in_force(session, resident_id) is not None:
+        raise Conflict("a consent is already in force", resident_id=resident_id)
+    # A form signed on an earlier day was agreed that day; its hour is not known.
+    given_at = None if signed_on == today else datetime.combine(signed_on, time(), zone)
+    return give_consent(
+        session,
+        resident_id=resident_id,
+        site_id=staff.site_id,
+        channel=ConsentChannel.PAPER,
+        now=now,
+        notice_version=NOTICE_VERSION,
+        actor=audit.staff_actor(staff),
+        staff_id=staff.id,
+        given_at=given_at,
+    )
+
+
+def record_withdrawal(
+    session: Session,
+    staff: StaffAccount,
+    *,
+    resident_id: int,
+    channel: ConsentChannel,
+    now: datetime,
+) -> int:
+    """Staff record a withdrawal a member of their site made on paper or by phone.
+
+    Deletes every stored reading and returns how many. NotFound for a resident of another
+    site; InvalidInput for another channel; Conflict when no consent is in force.
+    """
+    _membership(session, site_id=staff.site_id, resident_id=resident_id)
+    if channel not in STAFF_WITHDRAWAL_CHANNELS:
+        raise InvalidInput("not a channel staff record", field="channel")
+    if consent_in_force(session, resident_id) is None:
+        raise Conflict("no consent in force", resident_id=resident_id)
+    return withdraw_consent(
+        session,
+        resident_id=resident_id,
+        site_id=staff.site_id,
+        channel=channel,
+        now=now,
+        actor=audit.staff_actor(staff),
+        staff_id=staff.id,
+    )
+
+
+def _membership(session: Session, *, site_id: int, resident_id: int) -> ResidentMembership:
+    membership = session.scalar(
+        select(ResidentMembership).where(
+            ResidentMembership.resident_id == resident_id, ResidentMembership.site_id == site_id
+        )
+    )
+    if membership is None:
+        raise NotFound("no such resident", resident_id=resident_id)
+    return membership
+
+
+def _zone(session: Session, site_id: int) -> ZoneInfo:
+    site = session.get(Site, site_id)
+    return ZoneInfo(site.timezone if site is not None else "Asia/Shanghai")
 
 
 def delete_readings(session: Session, *, resident_id: int) -> int:

@@ -19,6 +19,9 @@ from booking.db import Base, UTCDateTime, str_enum
 class ConsentChannel(enum.StrEnum):
     KIOSK = "kiosk"  # the resident read the notice and tapped "I agree" while signed in
     PAPER = "paper"  # a signed form, recorded by staff
+    # A withdrawal the resident phoned in, recorded by staff (never a consent: that needs a
+    # signature or the resident's own tap). Plain text column, so no migration.
+    PHONE = "phone"
 
 
 class HealthConsent(Base):
