@@ -129,6 +129,18 @@ bp.add_url_rule(
     "/health/residents/<int:resident_id>/fhir.json", "health_export", health_pages.export
 )
 bp.add_url_rule(
+    "/health/residents/<int:resident_id>/paper-consent",
+    "health_paper_consent",
+    health_pages.record_paper_consent,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/health/residents/<int:resident_id>/withdrawal",
+    "health_withdrawal",
+    health_pages.record_withdrawal,
+    methods=["POST"],
+)
+bp.add_url_rule(
     "/health/alerts/<int:alert_id>/acknowledge",
     "health_alert_acknowledge",
     health_pages.acknowledge,

@@ -1,5 +1,6 @@
 """The console's health area: blood-pressure alerts and follow-up tasks, one resident's
-readings, the FHIR export, and (admins) the guideline and retention settings.
+readings, the FHIR export, and (admins) the guideline and retention settings. Staff record
+a consent the resident signed on paper, and a withdrawal made on paper or by phone.
 
 Lists never show a value: they say what happened ("measured", "urgent") and link to the
 resident's health page, whose every opening is written to the audit log.
@@ -15,19 +16,21 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from booking import alerts as alert_service
 from booking import fhir_export, health
 from booking.alerts import MAX_NOTE
 from booking.bp_classification import Ruleset
-from booking.errors import Conflict, DomainError, NotFound
-from booking.models import Resident, Site
+from booking.errors import Conflict, DomainError, InvalidInput, NotFound
+from booking.models import ConsentChannel, Resident, Site
 from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database
 from kiosk.staff import alert_words
@@ -72,6 +75,56 @@ class HealthSettingsForm(FlaskForm):  # type: ignore[misc]
         self.ruleset.choices = [
             (r.value, str(health_words.RULESET_NAMES[r.value])) for r in Ruleset
         ]
+
+
+CHANNEL_NAMES = {
+    ConsentChannel.KIOSK: _l("at the kiosk"),
+    ConsentChannel.PAPER: _l("paper form"),
+    ConsentChannel.PHONE: _l("by phone"),
+}
+
+
+class SignedOnField(DateField):  # type: ignore[misc]
+    """A date in the form's own words when it is not one (WTForms' message is English only)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_("Enter the date as year-month-day, e.g. 2026-11-24.")) from None
+
+
+class PaperConsentForm(FlaskForm):  # type: ignore[misc]
+    signed = BooleanField(
+        _l(
+            "The resident signed the paper consent form, notice version %(version)s.",
+            version=health.NOTICE_VERSION,
+        ),
+        validators=[DataRequired(_l("Tick the box to confirm the resident signed the form."))],
+    )
+    signed_on = SignedOnField(
+        _l("Date signed"),
+        format="%Y-%m-%d",
+        validators=[InputRequired(_l("Enter the date the form was signed."))],
+    )
+
+
+class WithdrawalForm(FlaskForm):  # type: ignore[misc]
+    channel = RadioField(
+        _l("How the resident withdrew"),
+        choices=[
+            SelectChoice(value=c.value, label=CHANNEL_NAMES[c])
+            for c in health.STAFF_WITHDRAWAL_CHANNELS
+        ],
+        validators=[InputRequired(_l("Say how the resident withdrew."))],
+    )
+    confirmed = BooleanField(
+        _l(
+            "The resident withdraws consent. Every stored blood-pressure reading of this "
+            "resident will be deleted now and cannot be recovered."
+        ),
+        validators=[DataRequired(_l("Tick the box to confirm the readings are to be deleted."))],
+    )
 
 
 def _back(default: str) -> str:
@@ -120,7 +173,12 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     return {rid: name for rid, name in rows}
 
 
-def resident(resident_id: int) -> ResponseReturnValue:
+def resident(
+    resident_id: int,
+    consent_form: PaperConsentForm | None = None,
+    withdrawal_form: WithdrawalForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     """One resident's readings with values, chart and alerts; the view is audited."""
     now = clock().now()
     # A write: the audit entry commits with the view, or there is no view.
@@ -136,10 +194,18 @@ def resident(resident_id: int) -> ResponseReturnValue:
         found = health.health_alerts(
             session, site_id=site.id, resident_id=resident_id, include_resolved=True, limit=50
         )
+        if consent_form is None:
+            today = now.astimezone(ZoneInfo(site.timezone)).date()
+            consent_form = PaperConsentForm(formdata=None, signed_on=today)
         return render_template(
             "staff/health_resident.html",
             resident=member,
             consent=health.consent_in_force(session, resident_id),
+            channel_names=CHANNEL_NAMES,
+            reading_count=health.count_readings(session, resident_id),
+            notice_version=health.NOTICE_VERSION,
+            consent_form=consent_form,
+            withdrawal_form=withdrawal_form or WithdrawalForm(formdata=None),
             readings=readings,
             chart=health_chart.trend_chart(readings, site.timezone),
             alerts=[alert_words.view(a, now) for a in found],
@@ -148,7 +214,69 @@ def resident(resident_id: int) -> ResponseReturnValue:
             ack_form=AcknowledgeForm(formdata=None),
             note_form=NoteForm(formdata=None),
             resolve_form=ResolveForm(formdata=None),
+        ), status
+
+
+# Why a paper form's date was refused, by the domain's reason code.
+SIGNED_ON_REFUSALS = {
+    "future": _l("The date signed cannot be in the future."),
+    "before_membership": _l("The date signed cannot be before the resident joined the centre."),
+}
+
+
+def record_paper_consent(resident_id: int) -> ResponseReturnValue:
+    form = PaperConsentForm()
+    if not form.validate_on_submit():
+        return resident(resident_id, consent_form=form, status=400)
+    try:
+        with database().write() as session:
+            health.record_paper_consent(
+                session,
+                g.staff,
+                resident_id=resident_id,
+                signed_on=form.signed_on.data,
+                now=clock().now(),
+            )
+    except NotFound:
+        abort(404)
+    except InvalidInput as refused:
+        reason = str(refused.details.get("reason", ""))
+        form.signed_on.errors.append(SIGNED_ON_REFUSALS.get(reason, _("Check the date signed.")))
+        return resident(resident_id, consent_form=form, status=400)
+    except Conflict:
+        flash(_("A consent is already in force: nothing was changed."), "info")
+    else:
+        flash(_("Paper consent recorded: the resident's readings will now be kept."), "info")
+    return redirect(url_for("staff.health_resident", resident_id=resident_id), 303)
+
+
+def record_withdrawal(resident_id: int) -> ResponseReturnValue:
+    form = WithdrawalForm()
+    if not form.validate_on_submit():
+        return resident(resident_id, withdrawal_form=form, status=400)
+    try:
+        with database().write() as session:
+            deleted = health.record_withdrawal(
+                session,
+                g.staff,
+                resident_id=resident_id,
+                channel=ConsentChannel(form.channel.data),
+                now=clock().now(),
+            )
+    except NotFound:
+        abort(404)
+    except Conflict:
+        flash(_("No consent is in force: nothing was changed."), "info")
+    else:
+        flash(
+            ngettext(
+                "Withdrawal recorded: %(num)d stored reading was deleted.",
+                "Withdrawal recorded: %(num)d stored readings were deleted.",
+                deleted,
+            ),
+            "info",
         )
+    return redirect(url_for("staff.health_resident", resident_id=resident_id), 303)
 
 
 def export(resident_id: int) -> ResponseReturnValue:
