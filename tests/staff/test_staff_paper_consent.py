@@ -11,12 +11,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from booking import health
 from booking.clock import FrozenClock
 from booking.errors import InvalidInput
 from booking.models import AuditEntry, ConsentChannel, HealthConsent, Resident, Site
 from kiosk.extensions import database
+from tests.conftest import StaffActions
 
 FLAGS = {
     "body_movement": False,
@@ -73,8 +75,8 @@ def feed_reading(
 
 
 @pytest.fixture
-def signed_in(client: FlaskClient, staff_auth: object, demo: None) -> FlaskClient:
-    staff_auth.sign_in()  # type: ignore[attr-defined]
+def signed_in(client: FlaskClient, staff_auth: StaffActions, demo: None) -> FlaskClient:
+    staff_auth.sign_in()
     return client
 
 
@@ -85,12 +87,12 @@ def csrf(client: FlaskClient, rid: int) -> str:
     return match.group(1)
 
 
-def record_consent(client: FlaskClient, rid: int, token: str, **fields: str) -> object:
+def record_consent(client: FlaskClient, rid: int, token: str, **fields: str) -> TestResponse:
     data = {"csrf_token": token, "signed": "y", "signed_on": TODAY.isoformat(), **fields}
     return client.post(f"/staff/health/residents/{rid}/paper-consent", data=data)
 
 
-def record_withdrawal(client: FlaskClient, rid: int, token: str, **fields: str) -> object:
+def record_withdrawal(client: FlaskClient, rid: int, token: str, **fields: str) -> TestResponse:
     data = {"csrf_token": token, "channel": "phone", "confirmed": "y", **fields}
     return client.post(f"/staff/health/residents/{rid}/withdrawal", data=data)
 
@@ -128,7 +130,7 @@ def test_the_health_page_offers_a_paper_consent_naming_the_current_notice_versio
 ) -> None:
     page = signed_in.get(f"/staff/health/residents/{li}").get_data(as_text=True)
     assert 'id="paper-consent"' in page and 'id="withdrawal"' not in page
-    assert f"告知书版本 {health.NOTICE_VERSION}" in page
+    assert f"说明版本 {health.NOTICE_VERSION}" in page
     assert f'value="{TODAY.isoformat()}"' in page
 
 
@@ -136,7 +138,7 @@ def test_staff_record_a_paper_consent_with_its_channel_notice_version_and_themse
     app: Flask, signed_in: FlaskClient, li: int
 ) -> None:
     response = record_consent(signed_in, li, csrf(signed_in, li))
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     assert consents(app, li) == [(ConsentChannel.PAPER, health.NOTICE_VERSION, True)]
     [(actor, staff_id, detail)] = audit_of(app, "health.consent_given", li)
     assert actor == "staff:zhao" and staff_id is not None
@@ -146,14 +148,14 @@ def test_staff_record_a_paper_consent_with_its_channel_notice_version_and_themse
 
 
 def test_a_paper_consent_signed_on_an_earlier_day_is_dated_that_day(
-    app: Flask, client: FlaskClient, staff_auth: object, clock: FrozenClock, li: int
+    app: Flask, client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock, li: int
 ) -> None:
     # Two days after the resident joined, staff record the form signed the day after joining.
     clock.advance(timedelta(days=2))
-    staff_auth.sign_in()  # type: ignore[attr-defined]
+    staff_auth.sign_in()
     signed_on = TODAY + timedelta(days=1)
     response = record_consent(client, li, csrf(client, li), signed_on=signed_on.isoformat())
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     with app.app_context(), database().read() as session:
         consent = health.consent_in_force(session, li)
         site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
@@ -191,8 +193,8 @@ def test_a_paper_consent_with_a_bad_date_is_refused_and_changes_nothing(
     app: Flask, signed_in: FlaskClient, li: int, signed_on: str, message: str
 ) -> None:
     response = record_consent(signed_in, li, csrf(signed_in, li), signed_on=signed_on)
-    assert response.status_code == 400  # type: ignore[attr-defined]
-    assert message in response.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
     assert consents(app, li) == []
 
 
@@ -202,7 +204,7 @@ def test_a_second_consent_while_one_is_in_force_changes_nothing(
     before = consents(app, wang)
     given_before = audit_of(app, "health.consent_given", wang)
     response = record_consent(signed_in, wang, csrf(signed_in, wang))
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     assert consents(app, wang) == before
     assert audit_of(app, "health.consent_given", wang) == given_before
     page = signed_in.get(f"/staff/health/residents/{wang}").get_data(as_text=True)
@@ -238,7 +240,7 @@ def test_a_withdrawal_deletes_every_reading_and_says_how_many(
     page = signed_in.get(f"/staff/health/residents/{wang}").get_data(as_text=True)
     assert "此居民保存的全部 2 条血压记录将被删除，无法恢复" in page
     response = record_withdrawal(signed_in, wang, csrf(signed_in, wang))
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     assert readings_of(app, wang) == 0
     assert [in_force for *_, in_force in consents(app, wang)] == [False]
     [(actor, staff_id, detail)] = audit_of(app, "health.consent_withdrawn", wang)
@@ -281,7 +283,7 @@ def test_a_withdrawal_without_a_consent_in_force_says_so_and_changes_nothing(
     app: Flask, signed_in: FlaskClient, li: int
 ) -> None:
     response = record_withdrawal(signed_in, li, csrf(signed_in, li))
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     assert consents(app, li) == []
     assert audit_of(app, "health.consent_withdrawn", li) == []
     page = signed_in.get(f"/staff/health/residents/{li}").get_data(as_text=True)
@@ -311,16 +313,16 @@ def test_a_resident_of_another_site_is_not_found_and_nothing_changes(
             now=clock.now(),
         )
     token = csrf(signed_in, li)
-    assert record_withdrawal(signed_in, stranger, token).status_code == 404  # type: ignore[attr-defined]
-    assert record_consent(signed_in, stranger, token).status_code == 404  # type: ignore[attr-defined]
+    assert record_withdrawal(signed_in, stranger, token).status_code == 404
+    assert record_consent(signed_in, stranger, token).status_code == 404
     assert consents(app, stranger) == [(ConsentChannel.KIOSK, health.NOTICE_VERSION, True)]
     assert audit_of(app, "health.consent_withdrawn", stranger) == []
 
 
 def test_an_unknown_resident_is_not_found(signed_in: FlaskClient, li: int) -> None:
     token = csrf(signed_in, li)
-    assert record_consent(signed_in, 99999, token).status_code == 404  # type: ignore[attr-defined]
-    assert record_withdrawal(signed_in, 99999, token).status_code == 404  # type: ignore[attr-defined]
+    assert record_consent(signed_in, 99999, token).status_code == 404
+    assert record_withdrawal(signed_in, 99999, token).status_code == 404
 
 
 # --- the date rule ----------------------------------------------------------------------------
