@@ -27,8 +27,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 from booking.clock import Clock, SystemClock
 from booking.db import Database
 from devices import commands, ingest, protocol
+from devices.batch_commit import Committed, commit_batch
+from devices.batch_process import BatchProcess
 from devices.command_publisher import BrokerUrl, disable_nagle
-from devices.ingest import Handlers, Inbound, Outcome
+from devices.ingest import Handlers, Inbound
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +84,16 @@ class Bridge:
         batch_wait: float = BATCH_WAIT_S,
         retry_delay: float = RETRY_DELAY_S,
         keepalive: int = 30,
+        commit_process_handlers: str | None = None,
     ) -> None:
+        """``commit_process_handlers`` (``module:function`` making the Handlers): commit the
+        batches in a process of their own (:mod:`devices.batch_process`), as the ``linli
+        worker`` does; the child keeps the system clock. Without it, in the worker thread,
+        with ``handlers`` and ``clock`` (tests)."""
         if not protocol.ID_PATTERN.match(site):
             raise ValueError(f"not a site slug: {site!r}")
+        if commit_process_handlers is not None and (handlers is not None or clock is not None):
+            raise ValueError("a commit process makes its own handlers and keeps the system clock")
         self.database = database
         self.site = site
         self.clock = clock or SystemClock()
@@ -95,6 +104,11 @@ class Bridge:
         self.retry_delay = retry_delay
         self._broker = BrokerUrl(url)
         self._keepalive = keepalive
+        self._batches = (
+            None
+            if commit_process_handlers is None
+            else BatchProcess(database.url, commit_process_handlers, retry_delay)
+        )
         # What paho's network thread received, for the worker (a deque: appending and
         # popping need no lock, unlike queue.Queue's two per message).
         self._inbox: deque[_Received] = deque()
@@ -108,6 +122,9 @@ class Bridge:
         self._lock = threading.Lock()
         self._generation = 0
         self.connected = threading.Event()
+        # When the current connection began (None before the first): for operators, and for
+        # bench/mqtt_ingest.py, which times from it.
+        self.connected_at: datetime | None = None
         # Counters for operators and tests (read them with `counters()`).
         self._counts: Counter[str] = Counter()
         # Resync commands published but not yet recorded as sent (worker thread only).
@@ -155,6 +172,8 @@ class Bridge:
     def start(self, connect_timeout: float = 10.0) -> Bridge:
         """Connect in the background and start the worker; waits for the first connection."""
         self._stop.clear()
+        if self._batches is not None:
+            self._batches.start()
         self._worker = threading.Thread(target=self._work, name="linli-bridge", daemon=True)
         self._worker.start()
         self._client.connect_async(self._broker.host, self._broker.port, self._keepalive)
@@ -172,6 +191,8 @@ class Bridge:
         if self._worker is not None:
             self._worker.join(timeout)
             self._worker = None
+        if self._batches is not None:
+            self._batches.stop(timeout)
         if self.connected.is_set():
             info = self._client.publish(
                 protocol.server_status_topic(self.site),
@@ -226,6 +247,7 @@ class Bridge:
             qos=1,
             retain=True,
         )
+        self.connected_at = self.clock.now()
         self.connected.set()
         log.info("bridge connected (session present: %s)", flags.session_present)
 
@@ -313,35 +335,26 @@ class Bridge:
                 self._mark_commands_sent()
             if not batch:
                 continue
-            outcome = self._apply_until_committed(batch)
-            if outcome is None:
+            committed = self._commit(batch)
+            if committed is None:
                 return  # stopping before the commit: the broker redelivers the batch
-            self._after_commit(batch, outcome)
+            self._after_commit(batch, committed)
 
-    def _apply_until_committed(self, batch: list[_Received]) -> Outcome | None:
+    def _commit(self, batch: list[_Received]) -> Committed | None:
+        """The batch applied and committed (here or in the commit process); None if stopping."""
         items = [received.inbound for received in batch]
-        while not self._stop.is_set():
-            now = self.clock.now()
-            try:
-                try:
-                    with self.database.write() as session:
-                        return ingest.apply_batch(session, items, now, self.handlers)
-                except Exception as error:
-                    if ingest.is_outage(error):
-                        raise
-                    # Something in the batch raised: again, one savepoint per message, so
-                    # only the culprit goes to the dead letters.
-                    with self.database.write() as session:
-                        return ingest.apply_batch(session, items, now, self.handlers, isolate=True)
-            except Exception:
-                # The database is away (or refuses even the isolated batch): keep the
-                # messages unacknowledged and try again; the broker holds the rest.
-                log.exception("ingest of %d messages failed; retrying", len(items))
-                self._count("retries")
-                self._stop.wait(self.retry_delay)
-        return None
+        if self._batches is not None:
+            return self._batches.commit(items, self._stop.is_set)
+        return commit_batch(
+            self.database,
+            items,
+            self.clock,
+            self.handlers,
+            retry_delay=self.retry_delay,
+            stopping=self._stop.wait,
+        )
 
-    def _after_commit(self, batch: list[_Received], outcome: Outcome) -> None:
+    def _after_commit(self, batch: list[_Received], outcome: Committed) -> None:
         with self._lock:
             generation = self._generation
             # Under the lock, so no reconnect can slip in between the check and the PUBACK.
@@ -350,6 +363,8 @@ class Bridge:
                     self._client.ack(received.mid, received.qos)
         self._count("applied", outcome.applied)
         self._count("duplicates", outcome.duplicates)
+        if outcome.retries:
+            self._count("retries", outcome.retries)
         for reason, n in outcome.dead_letters.items():
             self._count(f"dead_letter.{reason}", n)
         # One ack message per device and session for the whole batch, not one per event: a
@@ -362,11 +377,7 @@ class Bridge:
                 self._publish(protocol.device_topic(site, device, "ack"), payload, "ack")
         for command in outcome.resyncs:
             log.info("sequence gap from %s: resync %s", command.device_id, command.id)
-            info = self._publish(
-                commands.command_topic(command.site, command.device_id),
-                protocol.encode(commands.command_payload(command)),
-                "resync",
-            )
+            info = self._publish(command.topic, command.payload, "resync")
             if info is not None:
                 self._unconfirmed.append(
                     _Unconfirmed(info.mid, self._track(info.mid), command.id, command.expires_at)
@@ -434,9 +445,17 @@ def run(
     *,
     handlers: Handlers | None = None,
     clock: Clock | None = None,
+    commit_process_handlers: str | None = None,
 ) -> None:
     """Run a bridge until ``stop_event`` is set (for the ``linli worker``)."""
-    bridge = Bridge(database, url, site, handlers=handlers, clock=clock)
+    bridge = Bridge(
+        database,
+        url,
+        site,
+        handlers=handlers,
+        clock=clock,
+        commit_process_handlers=commit_process_handlers,
+    )
     bridge.start()
     try:
         stop_event.wait()

@@ -41,9 +41,10 @@ class LeaseTaken(WorkerError):
 
 def default_bridge(database: Database, url: str, site: str, stop: threading.Event) -> None:
     from devices.bridge import run
-    from devices.handlers import default_handlers
 
-    run(database, url, site, stop, handlers=default_handlers())
+    # Commits in a process of their own (devices/batch_process.py), which makes its own
+    # handlers: the lending and health reactions of devices.handlers.
+    run(database, url, site, stop, commit_process_handlers="devices.handlers:default_handlers")
 
 
 class Worker:

@@ -19,7 +19,6 @@ from booking.clock import SystemClock
 from booking.db import Database
 from booking.models import Item, Loan, LoanStatus, Site
 from devices.bridge import Bridge
-from devices.handlers import default_handlers
 from devices.models import Device, DeviceKind
 from kiosk.device_link import stop_publisher
 from kiosk.extensions import database as app_database
@@ -80,9 +79,11 @@ def locker(
     app.config["MQTT_URL"] = mqtt_url
     # Open commands expire by the wall clock, which the simulated locker reads too.
     app.extensions["linli.clock"] = SystemClock()
+    # As the worker runs it: batches committed in a process of their own, with the lending
+    # and health reactions (so this test covers that path end to end).
     bridge = Bridge(
-        database, mqtt_url, mqtt_site, handlers=default_handlers(),
-        client_id=f"linli-server-{mqtt_site}",
+        database, mqtt_url, mqtt_site, client_id=f"linli-server-{mqtt_site}",
+        commit_process_handlers="devices.handlers:default_handlers",
     ).start()  # fmt: skip
     # time_scale 0.1: the bolt moves in 50 ms; an unopened door relocks after 6 s.
     sim = LockerSim(device_id, mqtt_site, mqtt_url, tmp_path / "sim", time_scale=0.1)

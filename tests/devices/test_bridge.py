@@ -186,10 +186,28 @@ def device_id(mqtt_site: str) -> str:
     return f"{mqtt_site}-locker"
 
 
+# Where the batches are committed: in the bridge's worker thread (tests with their own clock
+# and handlers) or in a process of their own (the `linli worker`).
+COMMIT_IN = {"thread": None, "process": "devices.ingest:Handlers"}
+
+
+@pytest.fixture(params=list(COMMIT_IN))
+def commit_in(request: pytest.FixtureRequest) -> str | None:
+    return COMMIT_IN[request.param]
+
+
 @pytest.fixture
-def bridge(mqtt_url: str, mqtt_site: str, database: Database, device_id: str) -> Iterator[Bridge]:
+def bridge(
+    mqtt_url: str, mqtt_site: str, database: Database, device_id: str, commit_in: str | None
+) -> Iterator[Bridge]:
     add_locker(database, mqtt_site, device_id)
-    bridge = Bridge(database, mqtt_url, mqtt_site, client_id=f"linli-server-{mqtt_site}")
+    bridge = Bridge(
+        database,
+        mqtt_url,
+        mqtt_site,
+        client_id=f"linli-server-{mqtt_site}",
+        commit_process_handlers=commit_in,
+    )
     bridge.start()
     assert bridge.connected.is_set(), "bridge could not connect to the test broker"
     yield bridge
@@ -310,11 +328,16 @@ def test_a_resync_published_while_the_broker_is_away_does_not_stop_the_worker(
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "crash"])
 @pytest.mark.parametrize("server_away", [False, True], ids=["server-connected", "server-away"])
 def test_after_a_broker_restart_every_event_is_stored_exactly_once(
-    own_mosquitto: Any, database: Database, sig: signal.Signals, server_away: bool
+    own_mosquitto: Any,
+    database: Database,
+    sig: signal.Signals,
+    server_away: bool,
+    commit_in: str | None,
 ) -> None:
     site, device_id, total = "restart", "restart-locker", 60
     add_locker(database, site, device_id)
-    bridge = Bridge(database, own_mosquitto.url, site, retry_delay=0.1).start()
+    options: dict[str, Any] = {"retry_delay": 0.1, "commit_process_handlers": commit_in}
+    bridge = Bridge(database, own_mosquitto.url, site, **options).start()
     locker = TestDevice(own_mosquitto.url, site, device_id, session=1)
     try:
         locker.birth()
@@ -331,7 +354,7 @@ def test_after_a_broker_restart_every_event_is_stored_exactly_once(
         for _ in range(total - total // 2):
             locker.event("door_closed", compartment=1)
         if server_away:
-            bridge = Bridge(database, own_mosquitto.url, site, retry_delay=0.1).start()
+            bridge = Bridge(database, own_mosquitto.url, site, **options).start()
 
         def all_acked() -> bool:
             # The device's outbox at work: re-send what the server has not acknowledged.
@@ -346,3 +369,40 @@ def test_after_a_broker_restart_every_event_is_stored_exactly_once(
     finally:
         locker.stop()
         bridge.stop()
+
+
+def test_a_commit_process_that_dies_is_replaced_and_every_event_is_stored_once(
+    mqtt_url: str, mqtt_site: str, database: Database, device_id: str
+) -> None:
+    add_locker(database, mqtt_site, device_id)
+    bridge = Bridge(
+        database, mqtt_url, mqtt_site, commit_process_handlers=COMMIT_IN["process"]
+    ).start()
+    locker = TestDevice(mqtt_url, mqtt_site, device_id, session=1)
+    try:
+        locker.birth()
+        wait_for(lambda: locker_row(database, device_id).firmware, "the birth stored")
+        assert bridge._batches is not None
+        bridge._batches._process.kill()  # type: ignore[union-attr]  # as the OOM killer would
+        seqs = [locker.event("door_closed", compartment=1) for _ in range(20)]
+
+        def all_acked() -> bool:
+            locker.resend_unacked()
+            return locker.pending() == 0
+
+        wait_for(all_acked, "every event acknowledged", timeout=30)
+        assert event_seqs(database, device_id) == seqs
+        assert bridge._batches.restarts >= 1
+    finally:
+        locker.stop()
+        bridge.stop()
+
+
+def test_a_commit_process_that_cannot_start_stops_the_bridge_from_starting(
+    mqtt_url: str, mqtt_site: str, database: Database
+) -> None:
+    bridge = Bridge(
+        database, mqtt_url, mqtt_site, commit_process_handlers="devices.nowhere:nothing"
+    )
+    with pytest.raises(RuntimeError, match="commit process did not start"):
+        bridge.start()

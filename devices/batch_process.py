@@ -1,0 +1,176 @@
+"""The bridge's batches committed in a process of its own.
+
+paho's network thread and the worker that validates and stores messages share one GIL when
+they share a process: the bridge then costs about twice a bare subscriber's CPU per message,
+and receives at about half its rate (docs/benchmarks.md, MQTT ingest). With the commits in a
+child process, the bridge's process only receives, hands batches over and acknowledges, and
+both run at once on two cores.
+
+The contract stays the bridge's: a message is acknowledged (PUBACK, protocol ack) only after
+the child reports its batch committed. If the child dies, another starts and is sent the same
+batch again; the ledger applies each message once, so a batch committed just before the
+death is answered as duplicates. Stopping does not wait for a batch in hand: its messages stay
+unacknowledged and the broker delivers them again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from booking.clock import SystemClock
+from booking.db import Database
+from devices.batch_commit import Committed, commit_batch
+from devices.ingest import Handlers, Inbound
+
+log = logging.getLogger(__name__)
+
+# How often the parent looks up from waiting for a batch (stop asked? child alive?).
+POLL_S = 0.2
+# A child has imported what it needs and opened the database.
+READY = "ready"
+# Importing the domain and opening the database, on a slow machine.
+START_TIMEOUT_S = 60.0
+
+
+def load_handlers(factory: str) -> Handlers:
+    """``module:function`` → the Handlers that function makes (in the child's own imports)."""
+    module_name, _, function_name = factory.partition(":")
+    made = getattr(importlib.import_module(module_name), function_name)()
+    if not isinstance(made, Handlers):
+        raise TypeError(f"{factory} made a {type(made).__name__}, not Handlers")
+    return made
+
+
+def _serve(
+    connection: Connection, database_url: str, handlers_factory: str, retry_delay: float
+) -> None:
+    """The child: commit each batch the parent sends, answer with what was committed."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    database = Database(database_url)
+    handlers = load_handlers(handlers_factory)
+    clock = SystemClock()
+    connection.send(READY)
+
+    def stopping(delay: float) -> bool:
+        # Anything from the parent while we wait to retry (its stop, or the pipe closing).
+        return connection.poll(delay)
+
+    try:
+        while True:
+            try:
+                items = connection.recv()
+            except EOFError:
+                return
+            if items is None:
+                return
+            committed = commit_batch(
+                database, items, clock, handlers, retry_delay=retry_delay, stopping=stopping
+            )
+            if committed is None:
+                return
+            connection.send(committed)
+    finally:
+        database.dispose()
+
+
+class BatchProcess:
+    """The parent's side: ``start()``, then ``commit(items)`` for each batch, ``stop()``."""
+
+    def __init__(self, database_url: str, handlers_factory: str, retry_delay: float) -> None:
+        self.database_url = database_url
+        self.handlers_factory = handlers_factory
+        self.retry_delay = retry_delay
+        # Spawned, not forked: the parent has threads (paho's), which a fork would copy
+        # mid-flight with their locks.
+        self._context = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+        self.restarts = 0
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> BatchProcess:
+        """Start the child and wait until it is ready to commit (it imports the domain and
+        opens the database first: about a second); RuntimeError if it cannot."""
+        parent, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve,
+            args=(child, self.database_url, self.handlers_factory, self.retry_delay),
+            name="linli-bridge-commits",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        self._process, self._connection = process, parent
+        try:
+            ready = parent.poll(timeout) and parent.recv() == READY
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self._close()
+            raise RuntimeError(
+                f"the bridge's commit process did not start ({self.handlers_factory})"
+            )
+        return self
+
+    def commit(self, items: Sequence[Inbound], stopping: Callable[[], bool]) -> Committed | None:
+        """Have the child commit ``items``; None when ``stopping()`` says so first."""
+        batch = list(items)
+        while not stopping():
+            try:
+                if (
+                    self._connection is None
+                    or self._process is None
+                    or not self._process.is_alive()
+                ):
+                    self._restart()
+                assert self._connection is not None
+                self._connection.send(batch)
+                while not stopping():
+                    if self._connection.poll(POLL_S):
+                        answer: Committed = self._connection.recv()
+                        return answer
+                    if not self._process or not self._process.is_alive():
+                        raise EOFError("the commit process died")
+                return None
+            except (EOFError, OSError) as error:
+                log.error("the bridge's commit process failed (%s); starting another", error)
+                self._close()
+                # A child that dies at once (a bad import, say) must not be respawned in a
+                # tight loop.
+                time.sleep(min(self.retry_delay, 1.0))
+        return None
+
+    def _restart(self) -> None:
+        self._close()
+        self.restarts += 1
+        try:
+            self.start()
+        except RuntimeError as error:
+            raise EOFError(str(error)) from error  # retried by commit(), after a pause
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._process is not None:
+            self._process.join(0.1)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(1)
+            self._process = None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the child to finish; kill it if it does not within ``timeout``."""
+        if self._connection is not None:
+            try:
+                self._connection.send(None)
+            except OSError:
+                pass
+        if self._process is not None:
+            self._process.join(timeout)
+        self._close()
