@@ -45,13 +45,16 @@ COMPARTMENTS = 8
 def run_bridge(
     database_url: str, url: str, site: str, batch_wait: float | None, stop: Any, ready: Any
 ) -> None:
-    """The worker's role, in its own process as in production (``linli worker``)."""
+    """The worker's role, in its own process as in production (``linli worker``), with the
+    batches committed in a child process of its own, as there."""
     database = Database(database_url)
-    client_id = f"linli-server-{site}"
-    if batch_wait is None:
-        bridge = Bridge(database, url, site, client_id=client_id).start()
-    else:
-        bridge = Bridge(database, url, site, client_id=client_id, batch_wait=batch_wait).start()
+    options: dict[str, Any] = {
+        "client_id": f"linli-server-{site}",
+        "commit_process_handlers": "devices.handlers:default_handlers",
+    }
+    if batch_wait is not None:
+        options["batch_wait"] = batch_wait
+    bridge = Bridge(database, url, site, **options).start()
     ready.set()
     try:
         stop.wait()

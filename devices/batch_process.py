@@ -19,6 +19,7 @@ import importlib
 import logging
 import multiprocessing
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -30,8 +31,6 @@ from devices.ingest import Handlers, Inbound
 
 log = logging.getLogger(__name__)
 
-# How often the parent looks up from waiting for a batch (stop asked? child alive?).
-POLL_S = 0.2
 # A child has imported what it needs and opened the database.
 READY = "ready"
 # Importing the domain and opening the database, on a slow machine.
@@ -80,7 +79,8 @@ def _serve(
 
 
 class BatchProcess:
-    """The parent's side: ``start()``, then ``commit(items)`` for each batch, ``stop()``."""
+    """The parent's side: ``start()``, ``submit(items)`` each batch and take the
+    ``answer(...)`` of each, in order; ``stop()``."""
 
     def __init__(self, database_url: str, handlers_factory: str, retry_delay: float) -> None:
         self.database_url = database_url
@@ -91,6 +91,8 @@ class BatchProcess:
         self._context = multiprocessing.get_context("spawn")
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
+        # Sent and not yet answered, oldest first: sent again to a replacement child.
+        self._pending: deque[list[Inbound]] = deque()
         self.restarts = 0
 
     def start(self, timeout: float = START_TIMEOUT_S) -> BatchProcess:
@@ -117,41 +119,60 @@ class BatchProcess:
             )
         return self
 
-    def commit(self, items: Sequence[Inbound], stopping: Callable[[], bool]) -> Committed | None:
-        """Have the child commit ``items``; None when ``stopping()`` says so first."""
+    @property
+    def in_flight(self) -> int:
+        """Batches sent to the child and not yet answered."""
+        return len(self._pending)
+
+    def submit(self, items: Sequence[Inbound]) -> None:
+        """Send a batch to be committed after those already sent (answers come in order)."""
         batch = list(items)
-        while not stopping():
-            try:
-                if (
-                    self._connection is None
-                    or self._process is None
-                    or not self._process.is_alive()
-                ):
-                    self._restart()
-                assert self._connection is not None
+        self._pending.append(batch)
+        try:
+            if self._connection is None or self._process is None:
+                self._ensure_child()  # sends every unanswered batch, this one included
+            else:
                 self._connection.send(batch)
-                while not stopping():
-                    if self._connection.poll(POLL_S):
-                        answer: Committed = self._connection.recv()
-                        return answer
-                    if not self._process or not self._process.is_alive():
-                        raise EOFError("the commit process died")
-                return None
-            except (EOFError, OSError) as error:
-                log.error("the bridge's commit process failed (%s); starting another", error)
-                self._close()
-                # A child that dies at once (a bad import, say) must not be respawned in a
-                # tight loop.
-                time.sleep(min(self.retry_delay, 1.0))
+        except (EOFError, OSError) as error:
+            self._lost(error)  # the next answer() starts a child and sends it again
+
+    def answer(self, timeout: float, stopping: Callable[[], bool]) -> Committed | None:
+        """The oldest sent batch's commit, waiting up to ``timeout``; None if not yet (or if
+        ``stopping()``). A child that died is replaced and sent every unanswered batch again,
+        in order: the ledger answers any it had committed as duplicates."""
+        if not self._pending or stopping():
+            return None
+        try:
+            self._ensure_child()
+            assert self._connection is not None and self._process is not None
+            if self._connection.poll(timeout):
+                committed: Committed = self._connection.recv()
+                self._pending.popleft()
+                return committed
+            if not self._process.is_alive():
+                raise EOFError("the commit process died")
+        except (EOFError, OSError) as error:
+            self._lost(error)
         return None
 
-    def _restart(self) -> None:
+    def _ensure_child(self) -> None:
+        if self._connection is not None and self._process is not None:
+            return
         self._close()
         self.restarts += 1
         try:
             self.start()
         except RuntimeError as error:
-            raise EOFError(str(error)) from error  # retried by commit(), after a pause
+            raise EOFError(str(error)) from error
+        assert self._connection is not None
+        for batch in self._pending:
+            self._connection.send(batch)
+
+    def _lost(self, error: BaseException) -> None:
+        log.error("the bridge's commit process failed (%s); starting another", error)
+        self._close()
+        # A child that dies at once (a bad import, say) must not be respawned in a tight loop.
+        time.sleep(min(self.retry_delay, 1.0))
 
     def _close(self) -> None:
         if self._connection is not None:

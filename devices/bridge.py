@@ -48,6 +48,11 @@ BATCH_WAIT_S = 0.0
 # While waiting (batch_wait > 0): how long without a new message ends the batch early.
 BATCH_IDLE_S = 0.005
 RETRY_DELAY_S = 1.0
+# Batches sent to the commit process before the oldest is answered: the next is on its way
+# while one commits, so the child does not wait for the parent's acknowledgements.
+COMMITS_IN_FLIGHT = 2
+# How often the worker looks for an answer while it could still take another batch.
+ANSWER_POLL_S = 0.002
 
 
 @dataclass(frozen=True)
@@ -312,8 +317,8 @@ class Bridge:
             self._worker_waiting = False
         return bool(self._inbox)
 
-    def _take_batch(self) -> list[_Received]:
-        if not self._wait_for_inbox(0.2):
+    def _take_batch(self, wait: float = 0.2) -> list[_Received]:
+        if not self._wait_for_inbox(wait):
             return []
         batch: list[_Received] = []
         deadline = time.monotonic() + self.batch_wait
@@ -329,6 +334,9 @@ class Bridge:
         return batch
 
     def _work(self) -> None:
+        if self._batches is not None:
+            self._work_with_commit_process(self._batches)
+            return
         while not self._stop.is_set():
             batch = self._take_batch()
             if self._unconfirmed:
@@ -340,11 +348,31 @@ class Bridge:
                 return  # stopping before the commit: the broker redelivers the batch
             self._after_commit(batch, committed)
 
+    def _work_with_commit_process(self, batches: BatchProcess) -> None:
+        """Keep the commit process busy: the next batch is sent while the last commits, and
+        the answers, in order, release each batch's acknowledgements."""
+        sent: deque[list[_Received]] = deque()
+        while not self._stop.is_set():
+            if self._unconfirmed:
+                self._mark_commands_sent()
+            if len(sent) < COMMITS_IN_FLIGHT:
+                batch = self._take_batch(0.2 if not sent else 0.0)
+                if batch:
+                    batches.submit([received.inbound for received in batch])
+                    sent.append(batch)
+                    continue
+            if sent:
+                # Short while more could be taken, longer when the pipeline is full.
+                wait = ANSWER_POLL_S if len(sent) < COMMITS_IN_FLIGHT else 0.2
+                committed = batches.answer(wait, self._stop.is_set)
+                if committed is not None:
+                    self._after_commit(sent.popleft(), committed)
+        # Stopping: what was sent and not answered stays unacknowledged; the broker
+        # delivers it again to the next bridge.
+
     def _commit(self, batch: list[_Received]) -> Committed | None:
-        """The batch applied and committed (here or in the commit process); None if stopping."""
+        """The batch applied and committed in this thread; None if stopping first."""
         items = [received.inbound for received in batch]
-        if self._batches is not None:
-            return self._batches.commit(items, self._stop.is_set)
         return commit_batch(
             self.database,
             items,
