@@ -46,6 +46,50 @@ def load_handlers(factory: str) -> Handlers:
     return made
 
 
+class ParentLine:
+    """The child's end of the pipe: batches in order, and whether the parent said stop.
+
+    While a commit waits to be retried (the database away), the parent may already have sent
+    the next batch: that is kept for later, not taken for a stop.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._queued: deque[list[Inbound]] = deque()
+        self.stopped = False
+
+    def next_batch(self) -> list[Inbound] | None:
+        """The next batch to commit, waiting for it; None once the parent said stop."""
+        if self._queued:
+            return self._queued.popleft()
+        if self.stopped:
+            return None
+        try:
+            message: list[Inbound] | None = self._connection.recv()
+        except EOFError:
+            message = None
+        if message is None:
+            self.stopped = True
+        return message
+
+    def wait_for_stop(self, delay: float) -> bool:
+        """Wait ``delay`` seconds, keeping batches that arrive; True if told to stop."""
+        deadline = time.monotonic() + delay
+        while not self.stopped:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._connection.poll(left):
+                return False
+            try:
+                message = self._connection.recv()
+            except EOFError:
+                message = None
+            if message is None:
+                self.stopped = True
+            else:
+                self._queued.append(message)
+        return True
+
+
 def _serve(
     connection: Connection, database_url: str, handlers_factory: str, retry_delay: float
 ) -> None:
@@ -55,21 +99,16 @@ def _serve(
     handlers = load_handlers(handlers_factory)
     clock = SystemClock()
     connection.send(READY)
-
-    def stopping(delay: float) -> bool:
-        # Anything from the parent while we wait to retry (its stop, or the pipe closing).
-        return connection.poll(delay)
-
+    parent = ParentLine(connection)
     try:
-        while True:
-            try:
-                items = connection.recv()
-            except EOFError:
-                return
-            if items is None:
-                return
+        while (items := parent.next_batch()) is not None:
             committed = commit_batch(
-                database, items, clock, handlers, retry_delay=retry_delay, stopping=stopping
+                database,
+                items,
+                clock,
+                handlers,
+                retry_delay=retry_delay,
+                stopping=parent.wait_for_stop,
             )
             if committed is None:
                 return
