@@ -158,11 +158,6 @@ class BatchProcess:
             )
         return self
 
-    @property
-    def in_flight(self) -> int:
-        """Batches sent to the child and not yet answered."""
-        return len(self._pending)
-
     def submit(self, items: Sequence[Inbound]) -> None:
         """Send a batch to be committed after those already sent (answers come in order)."""
         batch = list(items)
@@ -234,3 +229,5 @@ class BatchProcess:
         if self._process is not None:
             self._process.join(timeout)
         self._close()
+        # Unanswered batches stay unacknowledged: the broker delivers them to the next start.
+        self._pending.clear()
