@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import werkzeug.exceptions
-from flask import Blueprint, g, request
+from flask import Blueprint, g, request, url_for
 
 from booking.errors import NotFound
 from kiosk.staff import (
@@ -219,5 +220,16 @@ def _console_context() -> dict[str, Any]:
         "nav_entries": nav.entries_for(g.get("staff")),
         "nav_section": nav.section_of(request.endpoint),
         "sign_out_form": SignOutForm(),
-        "language_form": LanguageForm(next=request.full_path.rstrip("?")),
+        "language_form": LanguageForm(next=_page_to_return_to()),
     }
+
+
+def _page_to_return_to() -> str:
+    """Where choosing a language comes back to: this page; for a form sent back with its
+    errors (a POST) the page it was sent from, as the POST address answers no GET."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    sent_from = urlsplit(request.referrer or "")
+    if sent_from.netloc == request.host and sent_from.path:
+        return sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
+    return url_for("staff.overview")

@@ -179,6 +179,20 @@ def test_a_paper_consent_without_the_confirmation_is_refused_and_changes_nothing
     assert audit_of(app, "health.consent_given", li) == []
 
 
+def test_a_form_sent_back_with_errors_switches_language_back_to_the_page_it_came_from(
+    signed_in: FlaskClient, li: int
+) -> None:
+    page = f"/staff/health/residents/{li}"
+    response = signed_in.post(
+        f"{page}/paper-consent",
+        data={"csrf_token": csrf(signed_in, li), "signed_on": TODAY.isoformat()},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert response.status_code == 400
+    # Not the POST-only address, which a GET after the language change would meet with a 405.
+    assert f'name="next" type="hidden" value="{page}"' in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("signed_on", "message"),
     [
