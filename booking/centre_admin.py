@@ -126,6 +126,13 @@ def _space(session: Session, staff: StaffAccount, space_id: int) -> Space:
     return space
 
 
+def _tool_type(session: Session, staff: StaffAccount, tool_type_id: int) -> ToolType:
+    tool_type = session.get(ToolType, tool_type_id)
+    if tool_type is None or tool_type.site_id != staff.site_id:
+        raise NotFound("no such tool type", tool_type_id=tool_type_id)
+    return tool_type
+
+
 def update_space(
     session: Session,
     staff: StaffAccount,
@@ -400,14 +407,12 @@ def save_tool_type(
             detail={"code": code},
         )
         return tool_type
-    tool_type_or_none = session.get(ToolType, tool_type_id)
-    if tool_type_or_none is None or tool_type_or_none.site_id != staff.site_id:
-        raise NotFound("no such tool type", tool_type_id=tool_type_id)
+    existing = _tool_type(session, staff, tool_type_id)
     if same_code is not None and same_code != tool_type_id:
         raise Conflict(f"a tool type {code!r} exists already", field="code")
-    changed = _apply(tool_type_or_none, values)
+    changed = _apply(existing, values)
     _audit(session, staff, "admin.tool_type_changed", f"tool_type:{tool_type_id}", changed, now)
-    return tool_type_or_none
+    return existing
 
 
 def retire_tool_type(
@@ -417,9 +422,7 @@ def retire_tool_type(
 
     The type, its items and their lending history stay; it leaves the kiosk's catalogue.
     """
-    tool_type = session.get(ToolType, tool_type_id)
-    if tool_type is None or tool_type.site_id != staff.site_id:
-        raise NotFound("no such tool type", tool_type_id=tool_type_id)
+    tool_type = _tool_type(session, staff, tool_type_id)
     if tool_type.retired_at is not None:
         raise Conflict("the tool type is retired already", field="tool_type")
     lent = (
@@ -446,9 +449,7 @@ def restore_tool_type(
     session: Session, staff: StaffAccount, tool_type_id: int, *, now: datetime
 ) -> ToolType:
     """Lend a retired tool type again: it is back in the kiosk's catalogue with its items."""
-    tool_type = session.get(ToolType, tool_type_id)
-    if tool_type is None or tool_type.site_id != staff.site_id:
-        raise NotFound("no such tool type", tool_type_id=tool_type_id)
+    tool_type = _tool_type(session, staff, tool_type_id)
     if tool_type.retired_at is None:
         raise Conflict("the tool type is in use", field="tool_type")
     retired_at = tool_type.retired_at
