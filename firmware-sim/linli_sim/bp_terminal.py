@@ -93,7 +93,7 @@ class BpTerminalSim(DeviceSim):
                 mean_arterial_pressure=reading["mean_arterial_pressure"],
                 unit="mmHg",
                 pulse=reading["pulse"],
-                measured_at=utc_ts(),
+                measured_at=utc_ts(self.clock()),
                 card_id=self.card,
                 flags=reading["flags"],
             )

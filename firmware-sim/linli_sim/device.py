@@ -8,12 +8,11 @@ import logging
 import random
 import re
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from linli_sim import FIRMWARE, faults
-from linli_sim.link import Link, parse_ts
+from linli_sim.link import Clock, Link, parse_ts, system_clock, utc_ts
 from linli_sim.outbox import DeviceStore
 from linli_sim.timers import Scheduler
 
@@ -52,6 +51,7 @@ class DeviceSim:
         heartbeat_s: int = 30,
         resend_interval: float = 5.0,
         seed: int | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         if not DEVICE_ID.match(device_id) or device_id == "server":
             raise ValueError(f"device id must match {DEVICE_ID.pattern} (and not be 'server')")
@@ -68,6 +68,7 @@ class DeviceSim:
         self.heartbeat_s = heartbeat_s
         self.resend_interval = resend_interval
         self.rng = random.Random(seed)
+        self.clock = clock
         self.lock = threading.RLock()
         self.store = DeviceStore(Path(state_dir) / f"{device_id}.sqlite3")
         self.timers = Scheduler(device_id)
@@ -86,6 +87,7 @@ class DeviceSim:
             password=self.password,
             heartbeat_s=self.heartbeat_s,
             resend_interval=self.resend_interval,
+            clock=self.clock,
         )
 
     def seconds(self, nominal: float) -> float:
@@ -173,7 +175,7 @@ class DeviceSim:
         self.link.reorder_next(count)
 
     def send_malformed(self, kind: str = "not_json") -> bytes:
-        suffix, payload = faults.malformed(kind, self.device_id, self.session)
+        suffix, payload = faults.malformed(kind, self.device_id, self.session, utc_ts(self.clock()))
         self.link.publish_raw(suffix, payload)
         return payload
 
@@ -246,7 +248,7 @@ class DeviceSim:
             expires_at = parse_ts(expires)
         except ValueError:
             raise Reject("invalid_args") from None
-        if expires_at <= datetime.now(UTC):
+        if expires_at <= self.clock():
             raise Reject("expired")
         name, args = command.get("name"), command.get("args", {})
         if name not in self.known_commands:

@@ -22,17 +22,15 @@ MALFORMED_KINDS = (
 )
 
 
-def malformed(kind: str, device_id: str, session: int) -> tuple[str, bytes]:
+def malformed(kind: str, device_id: str, session: int, ts: str) -> tuple[str, bytes]:
     """(topic suffix, payload) of a malformed message of the given kind."""
-    from linli_sim.link import utc_ts
-
     base: dict[str, Any] = {
         "v": 1,
         "device": device_id,
         "session": session,
         # A seq no real message will take, so a lenient server would at worst see a gap.
         "seq": 2_000_000_000,
-        "ts": utc_ts(),
+        "ts": ts,
         "type": "door_closed",
         "compartment": 1,
     }

@@ -38,9 +38,16 @@ BACKOFF_MAX_S = 30.0
 LOOP_IDLE_S = 0.05
 
 
-def utc_ts(moment: datetime | None = None) -> str:
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The device's real-time clock, which the protocol asks devices to keep in sync (NTP)."""
+    return datetime.now(UTC)
+
+
+def utc_ts(moment: datetime) -> str:
     """ISO 8601 UTC with a literal Z and milliseconds, the protocol's only time format."""
-    moment = moment or datetime.now(UTC)
     return (
         moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     )
@@ -87,8 +94,12 @@ class Link:
         heartbeat_s: int = 30,
         resend_interval: float = 5.0,
         keepalive: int = KEEPALIVE_S,
+        clock: Clock = system_clock,
     ) -> None:
         self.device_id = device_id
+        # Every timestamp the device writes comes from this one clock; a test that sets the
+        # server's clock hands the same one here, so both agree whatever today's date is.
+        self.clock = clock
         self.site = site
         self.broker = BrokerAddress.parse(broker_url)
         self.username = username or self.broker.username or device_id
@@ -189,7 +200,7 @@ class Link:
             "device": self.device_id,
             "session": session,
             "seq": seq,
-            "ts": utc_ts(),
+            "ts": utc_ts(self.clock()),
             **body,
         }
 
@@ -288,7 +299,7 @@ class Link:
                 "device": self.device_id,
                 "session": session,
                 "state": state,
-                "ts": utc_ts(),
+                "ts": utc_ts(self.clock()),
             }
         )
 
@@ -382,7 +393,7 @@ class Link:
                 "v": PROTOCOL_VERSION,
                 "device": self.device_id,
                 "session": self.session,
-                "ts": utc_ts(),
+                "ts": utc_ts(self.clock()),
             }
             self._outgoing.put((self.topic("heartbeat"), encode(heartbeat), 0, False))
         if now - self._last_resend >= self.resend_interval:

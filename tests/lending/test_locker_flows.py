@@ -135,7 +135,10 @@ def rig(
     ).start()  # fmt: skip
     assert bridge.connected.is_set(), "the bridge could not connect to the test broker"
     # time_scale 0.1: the bolt moves in 50 ms and relocks an unopened door after 6 s.
-    locker = LockerSim(station.locker, mqtt_site, mqtt_url, tmp_path / "sim", time_scale=0.1)
+    # The locker reads the same clock as the server, so a command's expiry means the same to both.
+    locker = LockerSim(
+        station.locker, mqtt_site, mqtt_url, tmp_path / "sim", time_scale=0.1, clock=clock.now
+    )
     locker.start()
     rig = Rig(app, station, database, locker, clock, bridge)
     wait_until(
