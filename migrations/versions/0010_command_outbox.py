@@ -1,4 +1,4 @@
-"""Locks for lending rules under concurrency.
+"""Commands handed from the web to the worker through the database.
 
 Revision ID: 0010
 Revises: 0009
