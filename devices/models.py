@@ -142,6 +142,13 @@ class DeadLetter(Base):
     # At most the protocol's 8 KiB: an oversized message is cut, never stored whole.
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The site the topic named, when it is one of ours: its health retention period applies.
+    site_id: Mapped[int | None]
+    # The payload may hold health data (a reading's values, a card id, or bytes nobody can
+    # read): such a letter is purged with the health records (:mod:`devices.dead_letters`).
+    health_data: Mapped[bool] = mapped_column(default=False)
+    # The card the payload named, so a withdrawal of consent finds the letter.
+    card_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class LockState(enum.StrEnum):
@@ -185,6 +192,11 @@ class FaultKind(enum.StrEnum):
     JAMMED = "jammed"
     DOOR_LEFT_OPEN = "door_left_open"
     FORCED_OPEN = "forced_open"
+    # Device-wide (no compartment): its clock is off by more than the protocol allows.
+    DEVICE_CLOCK = "device_clock"
+    # Device-wide: it connected with a session counter below the one the server knows (its
+    # storage was lost); it is not heard until an admin resets the counter on the board.
+    SESSION_BEHIND = "session_behind"
 
 
 class DeviceFault(Base):
@@ -198,3 +210,48 @@ class DeviceFault(Base):
     kind: Mapped[FaultKind] = mapped_column(str_enum(FaultKind))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+# --- the command outbox and the device link: how the web reaches devices without MQTT --------
+
+
+class CommandOutbox(Base):
+    """A command waiting for the worker's bridge to publish it; the web never publishes.
+
+    Written in the transaction that issues the command (:func:`devices.commands.issue`), so a
+    command is recorded together with its request to be sent, and only the process that
+    records replies and events (the bridge) sends it. The bridge deletes the row as it takes
+    it; a command whose expiry passed before that is never sent (:mod:`devices.command_outbox`).
+    """
+
+    __tablename__ = "device_command_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    command_id: Mapped[str] = mapped_column(
+        ForeignKey("device_commands.id", ondelete="CASCADE"), index=True
+    )
+    # The command's site slug: each site's bridge takes its own.
+    site: Mapped[str] = mapped_column(String(40), index=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkState(enum.StrEnum):
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    STOPPED = "stopped"
+
+
+class DeviceLink(Base):
+    """A site's bridge as the web sees it: whether it runs and is connected to the broker.
+
+    The bridge writes the row when its connection changes and beats it every few seconds
+    (:mod:`devices.link_status`); a beat too old means the worker is gone, however it ended.
+    """
+
+    __tablename__ = "device_links"
+
+    site: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    state: Mapped[LinkState] = mapped_column(str_enum(LinkState))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
