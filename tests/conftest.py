@@ -245,3 +245,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if any(word in reason.lower() for word in SERVICE_SKIP_WORDS):
         report.outcome = "failed"
         report.longrepr = f"LINLI_CI_REQUIRE_ALL is set but a service is missing: {reason}"
+
+
+def pytest_report_header() -> str:
+    """The date the suite ran on, so a run under `make test-clock-shifted` shows its shift."""
+    return f"system clock: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
