@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from booking.errors import DomainError
 from booking.models import Site
-from devices import commands, dead_letters, registry
+from devices import commands, dead_letters, registry, retention
 from devices.ledger import LedgerRow, insert_rows
 from devices.models import CommandState, Device, DeviceCommand, DeviceKind, DeviceMessage
 from devices.protocol import (
@@ -185,6 +185,53 @@ def _applied_keys(
     return {(device_id, msg_session, seq) for device_id, msg_session, seq in found}
 
 
+def _sequence_key(parsed: Parsed) -> tuple[str, int, int] | None:
+    message = parsed.message
+    if isinstance(message, Birth | State | Event | Reply):
+        return (message.device, message.session, message.seq)
+    return None
+
+
+def _forgotten_keys(
+    session: Session,
+    parsed: Sequence[Parsed],
+    devices: dict[str, tuple[Device, str]],
+    applied: set[tuple[str, int, int]],
+) -> set[tuple[str, int, int]]:
+    """Those the ledger may have held before the retention job pruned them
+    (:func:`devices.retention.forgotten`): looked up, not found, at or below the mark."""
+    missing = []
+    for p in parsed:
+        key = _sequence_key(p)
+        entry = devices.get(p.topic.device)
+        if key is None or key in applied or entry is None or entry[1] != p.topic.site:
+            continue
+        if registry.may_have_applied(entry[0], key[1], key[2]):
+            missing.append(key)
+    if not missing:
+        return set()
+    counters = {device_id: entry[0].session_counter for device_id, entry in devices.items()}
+    return retention.forgotten(session, missing, counters)
+
+
+def _refuse_forgotten(session: Session, outcome: Outcome, item: Inbound, parsed: Parsed) -> None:
+    """Keep it as a dead letter, never apply it: it may have been applied once already.
+    An event is acked, or its device would re-send it every few seconds for ever."""
+    message = parsed.message
+    assert isinstance(message, Birth | State | Event | Reply)
+    _dead_letter(
+        session,
+        outcome,
+        item,
+        Reason.BEYOND_LEDGER,
+        f"session {message.session} seq {message.seq} is older than the ledger keeps: "
+        "it may have been applied already",
+        parsed.topic.device,
+    )
+    if isinstance(message, Event):
+        outcome.acks.append(Ack(parsed.topic.site, message.device, message.session, message.seq))
+
+
 def apply_batch(
     session: Session,
     items: Sequence[Inbound],
@@ -211,6 +258,7 @@ def apply_batch(
     good = [result for _, result in checked if isinstance(result, Parsed)]
     devices = _load_devices(session, {p.topic.device for p in good})
     applied = _applied_keys(session, good, devices)
+    forgotten = _forgotten_keys(session, good, devices, applied)
     resync_for: set[str] = set()
     # The ledger rows, inserted in one executemany at the end instead of one ORM object
     # (and one flush's worth of bookkeeping) each; nothing in the batch reads them back.
@@ -219,6 +267,9 @@ def apply_batch(
     for item, result in checked:
         if isinstance(result, ProtocolError):
             _dead_letter(session, outcome, item, result.reason, result.detail, result.device)
+            continue
+        if forgotten and _sequence_key(result) in forgotten:
+            _refuse_forgotten(session, outcome, item, result)
             continue
         try:
             if isolate:

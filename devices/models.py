@@ -45,6 +45,10 @@ class Device(Base):
     last_seq: Mapped[int | None]
     # From the device's birth; the silence check allows three missed heartbeats.
     heartbeat_s: Mapped[int | None]
+    # The newest (session, seq), packed as devices.registry.version, whose ledger row the
+    # retention job may have deleted: at or below it, a message missing from the ledger may
+    # have been applied already (devices/retention.py).
+    ledger_pruned_through: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -60,6 +60,9 @@ class Reason:
     WRONG_SITE = "wrong_site"
     WRONG_KIND = "wrong_kind"
     HANDLER_ERROR = "handler_error"
+    # Re-sent from before what the ledger still holds: it may have been applied already
+    # (devices/retention.py), so it is kept here and never applied again.
+    BEYOND_LEDGER = "beyond_ledger"
 
 
 class ProtocolError(Exception):

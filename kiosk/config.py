@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from booking.errors import InvalidInput
+from booking.retention import RetentionPeriods
 
 DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Shanghai",
@@ -12,6 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "MQTT_URL": None,
     "KIOSK_IDLE_SECONDS": 60,
     "STAFF_IDLE_MINUTES": 30,
+    # Retention (the worker's hourly job, booking/retention.py): whole days, 1 to 3650.
+    "DEVICE_MESSAGES_RETENTION_DAYS": 14,
+    "DEVICE_COMMANDS_RETENTION_DAYS": 90,
+    "SESSIONS_RETENTION_DAYS": 30,
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ("zh_CN", "en"),
@@ -40,3 +48,29 @@ def load_or_create_secret_key(instance_path: str) -> str:
     path.touch(mode=0o600)
     path.write_text(key)
     return key
+
+
+# Each retention period's setting, by the field of RetentionPeriods it sets.
+RETENTION_SETTINGS = {
+    "device_messages": "DEVICE_MESSAGES_RETENTION_DAYS",
+    "device_commands": "DEVICE_COMMANDS_RETENTION_DAYS",
+    "sessions": "SESSIONS_RETENTION_DAYS",
+}
+
+
+class ConfigError(Exception):
+    """A setting an operator gave cannot be used; the message names it and says why."""
+
+
+def retention_periods(config: Mapping[str, Any]) -> RetentionPeriods:
+    """The retention periods the configuration sets, or :class:`ConfigError`."""
+    try:
+        return RetentionPeriods.from_days(
+            {field: config[key] for field, key in RETENTION_SETTINGS.items() if key in config}
+        )
+    except InvalidInput as error:
+        key = RETENTION_SETTINGS[str(error.details["field"])]
+        raise ConfigError(
+            f"LINLI_{key} must be a whole number of days from {error.details['min']} to "
+            f"{error.details['max']}, not {error.details['value']!r}"
+        ) from None

@@ -17,7 +17,7 @@ from booking.errors import DomainError
 from booking.models import Site
 from devices import provisioning
 from devices.models import DeviceKind
-from kiosk import extensions, mqtt_config
+from kiosk import config, extensions, mqtt_config
 
 
 def _fail(error: DomainError) -> None:
@@ -125,6 +125,11 @@ def worker_command(no_wait: bool) -> None:
     """Run the scheduler and the MQTT bridge (exactly one per deployment)."""
     from kiosk.worker import Worker, WorkerError
 
+    try:
+        periods = config.retention_periods(current_app.config)
+    except config.ConfigError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = threading.Event()
 
@@ -139,6 +144,7 @@ def worker_command(no_wait: bool) -> None:
         extensions.clock(),
         mqtt_url=current_app.config.get("MQTT_URL"),
         site=current_app.config["SITE"],
+        retention=periods,
     )
     try:
         status = worker.run(stop, wait_for_lease=not no_wait)

@@ -16,18 +16,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from booking import booking_jobs, health, lending_jobs, uptime
+from booking import booking_jobs, health, lending_jobs, retention, uptime
 from booking.clock import Clock
 from booking.db import Database
 from booking.models import Site
 from devices import commands, lending_locker, registry
+from devices import retention as device_retention
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ JOB_DEFAULTS: dict[str, Any] = {
 class Runtime:
     database: Database
     clock: Clock
+    retention: retention.RetentionPeriods = retention.RetentionPeriods()
 
 
 _runtime: Runtime | None = None
@@ -58,9 +62,13 @@ def runtime() -> Runtime:
     return _runtime
 
 
-def set_runtime(database: Database, clock: Clock) -> None:
+def set_runtime(
+    database: Database,
+    clock: Clock,
+    periods: retention.RetentionPeriods | None = None,
+) -> None:
     global _runtime
-    _runtime = Runtime(database, clock)
+    _runtime = Runtime(database, clock, periods or retention.RetentionPeriods())
 
 
 # --- the jobs ----------------------------------------------------------------------------------
@@ -101,6 +109,51 @@ def purge_expired_health_readings() -> None:
         health.purge_expired(session, rt.clock.now())
 
 
+def prune_old_records() -> None:
+    """Delete ended sign-in sessions, finished commands and device messages older than the
+    operator's periods, in short transactions (booking.retention, devices.retention)."""
+    rt = runtime()
+    now = rt.clock.now()
+    keep = rt.retention
+    sessions = _in_batches(
+        rt.database, partial(retention.prune_sessions, before=now - keep.sessions)
+    )
+    finished = _in_batches(
+        rt.database, partial(device_retention.prune_commands, before=now - keep.device_commands)
+    )
+    ledger_before = now - keep.device_messages
+    with rt.database.read() as session:
+        device_ids = device_retention.devices_with_old_messages(session, before=ledger_before)
+    messages = sum(
+        _in_batches(
+            rt.database,
+            partial(device_retention.prune_ledger, device_id=device_id, before=ledger_before),
+        )
+        for device_id in device_ids
+    )
+    if sessions or finished or messages:
+        log.info(
+            "retention: deleted %d device messages, %d commands and %d sessions",
+            messages,
+            finished,
+            sessions,
+        )
+    else:
+        log.debug("retention: nothing older than the periods")
+
+
+def _in_batches(database: Database, prune: Callable[[Session], int]) -> int:
+    """Run ``prune`` (which deletes at most one batch) in fresh transactions until it finds
+    less than a batch; the total deleted."""
+    total = 0
+    while True:
+        with database.write() as session:
+            deleted = prune(session)
+        total += deleted
+        if deleted < retention.BATCH:
+            return total
+
+
 def run_lending_jobs() -> None:
     """Settle pickups and returns whose compartment did not open or was not opened in time,
     release expired holds, mark loans overdue and escalate old ones."""
@@ -124,15 +177,18 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("booking.run_due", run_booking_jobs, uptime.HEARTBEAT_EVERY),
     JobSpec("lending.run_due", run_lending_jobs, timedelta(seconds=15)),
     JobSpec("health.purge_expired", purge_expired_health_readings, timedelta(hours=6)),
+    JobSpec("retention.prune", prune_old_records, timedelta(hours=1)),
 )
 
 
 # --- the scheduler -----------------------------------------------------------------------------
 
 
-def build_scheduler(database: Database, clock: Clock) -> BackgroundScheduler:
+def build_scheduler(
+    database: Database, clock: Clock, periods: retention.RetentionPeriods | None = None
+) -> BackgroundScheduler:
     """A scheduler (not started) whose persistent jobs live in ``database``."""
-    set_runtime(database, clock)
+    set_runtime(database, clock, periods)
     return BackgroundScheduler(
         jobstores={
             "default": SQLAlchemyJobStore(engine=database.engine, tablename=JOBS_TABLE),
@@ -167,13 +223,15 @@ def add_jobs(scheduler: BackgroundScheduler, jobs: tuple[JobSpec, ...] = JOBS) -
     return [spec.id for spec in jobs]
 
 
-def start_scheduler(database: Database, clock: Clock) -> BackgroundScheduler:
+def start_scheduler(
+    database: Database, clock: Clock, periods: retention.RetentionPeriods | None = None
+) -> BackgroundScheduler:
     """Build, load the stored jobs, bring them up to date, then let them run.
 
     Started paused so that the stored jobs are loaded (and stale ones removed) before any of
     them fires with an outdated schedule.
     """
-    scheduler = build_scheduler(database, clock)
+    scheduler = build_scheduler(database, clock, periods)
     scheduler.start(paused=True)
     try:
         add_jobs(scheduler)

@@ -18,6 +18,7 @@ from sqlalchemy import inspect
 
 from booking.clock import Clock
 from booking.db import Database
+from booking.retention import RetentionPeriods
 from kiosk import leases, scheduler
 from kiosk.models import WorkerLease
 
@@ -58,6 +59,7 @@ class Worker:
         lease_ttl: timedelta = LEASE_TTL,
         bridge: BridgeRunner = default_bridge,
         holder: str | None = None,
+        retention: RetentionPeriods | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -66,6 +68,7 @@ class Worker:
         self.lease_ttl = lease_ttl
         self.bridge = bridge
         self.holder = holder or leases.new_holder_id()
+        self.retention = retention
         self.failed = False
 
     # --- the lease -----------------------------------------------------------------------------
@@ -143,7 +146,7 @@ class Worker:
         threads: list[threading.Thread] = []
         jobs = None
         try:
-            jobs = scheduler.start_scheduler(self.database, self.clock)
+            jobs = scheduler.start_scheduler(self.database, self.clock, self.retention)
             threads.append(
                 threading.Thread(
                     target=self._keep_lease, args=(stop,), name="linli-lease", daemon=True
