@@ -184,11 +184,35 @@ JOBS: tuple[JobSpec, ...] = (
 # --- the scheduler -----------------------------------------------------------------------------
 
 
+# APScheduler's executor logs every run at INFO ("Running job …", "… executed
+# successfully"): with a job every 5 s that was 99% of worker.log. A run is routine; a missed
+# run (WARNING) and a failed one (ERROR) are not, and keep their level.
+EXECUTOR_LOGGER = "apscheduler.executors.default"
+
+
+class RoutineRunsAtDebug(logging.Filter):
+    """Log the executor's INFO lines at DEBUG: shown only where DEBUG is enabled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def log_routine_runs_at_debug() -> None:
+    """Install :class:`RoutineRunsAtDebug` on the executor's logger (once)."""
+    executor_log = logging.getLogger(EXECUTOR_LOGGER)
+    if not any(isinstance(f, RoutineRunsAtDebug) for f in executor_log.filters):
+        executor_log.addFilter(RoutineRunsAtDebug())
+
+
 def build_scheduler(
     database: Database, clock: Clock, periods: retention.RetentionPeriods | None = None
 ) -> BackgroundScheduler:
     """A scheduler (not started) whose persistent jobs live in ``database``."""
     set_runtime(database, clock, periods)
+    log_routine_runs_at_debug()
     return BackgroundScheduler(
         jobstores={
             "default": SQLAlchemyJobStore(engine=database.engine, tablename=JOBS_TABLE),
