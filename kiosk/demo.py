@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import inspect, select
 
@@ -46,6 +49,10 @@ DEVICES_FILE = "demo-devices.json"
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 PR_SET_PDEATHSIG = 1
+# Each process's output passes through the demo into its log, which rotates by size: a demo
+# left running for weeks keeps at most (1 + LOG_BACKUPS) × LOG_MAX_BYTES per process.
+LOG_MAX_BYTES = 1_000_000
+LOG_BACKUPS = 3
 
 
 def demo_devices() -> list[tuple[str, DeviceKind]]:
@@ -175,29 +182,50 @@ def _die_with_parent() -> None:
         pass
 
 
+def copy_to_rotating_log(
+    stream: IO[bytes], path: Path, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS
+) -> None:
+    """Copy ``stream`` into ``path`` line by line until it ends, rotating the file (``path.1``
+    … ``path.<backups>``) before it would grow past ``max_bytes``."""
+    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    try:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            handler.emit(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+    finally:
+        handler.close()
+        stream.close()
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    log_copier: threading.Thread | None = None
 
     def start(self, env: dict[str, str]) -> None:
-        log = self.log_path.open("ab")
-        try:
-            self.process = subprocess.Popen(
-                self.argv,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own process group: Ctrl-C reaches only the demo, which then stops the
-                # children in order (simulator, worker, web) instead of all at once.
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-            )
-        finally:
-            log.close()
+        self.process = subprocess.Popen(
+            self.argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            # Its own process group: Ctrl-C reaches only the demo, which then stops the
+            # children in order (simulator, worker, web) instead of all at once.
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        assert self.process.stdout is not None
+        self.log_copier = threading.Thread(
+            target=copy_to_rotating_log,
+            args=(self.process.stdout, self.log_path),
+            name=f"linli-demo-log-{self.name}",
+            daemon=True,
+        )
+        self.log_copier.start()
 
     def exited(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -212,6 +240,8 @@ class Child:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        if self.log_copier is not None:
+            self.log_copier.join(STOP_TIMEOUT)  # its last words, into the log
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -232,6 +262,28 @@ class Demo:
             self.broker.stop()
 
 
+def first_stopped(demo: Demo) -> str | None:
+    """Why the demo must stop, when one of its processes has: what stopped, and its log.
+
+    Without its worker a centre still takes bookings and offers tools, but nothing follows
+    them up (no reminders, no releases, no locker replies recorded); without its web or
+    simulator it is no demo. Restarting one part hides the failure, so the demo stops whole.
+    """
+    for child in demo.children:
+        status = child.exited()
+        if status is None:
+            continue
+        if child.log_copier is not None:
+            child.log_copier.join(1.0)  # let its last lines reach the log
+        how = f"killed by signal {-status}" if status < 0 else f"exit status {status}"
+        return (
+            f"the demo's {child.name} stopped ({how}), so the demo stops everything: it "
+            f"does not serve a centre without its {child.name}.\n"
+            f"The last lines of its log ({child.log_path}):\n{child.log_tail()}"
+        )
+    return None
+
+
 def port_is_free(port: int) -> bool:
     import socket
 
@@ -246,13 +298,9 @@ def port_is_free(port: int) -> bool:
 def wait_until_ready(url: str, demo: Demo, timeout: float = READY_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for child in demo.children:
-            status = child.exited()
-            if status is not None:
-                raise SystemExit(
-                    f"{child.name} exited with status {status}; its log ({child.log_path}):\n"
-                    f"{child.log_tail()}"
-                )
+        stopped = first_stopped(demo)
+        if stopped is not None:
+            raise SystemExit(stopped)
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -370,12 +418,10 @@ def run(
             return 0
         echo("  Ctrl-C stops everything.")
         while True:
-            for child in demo.children:
-                status = child.exited()
-                if status is not None:
-                    echo(f"{child.name} exited with status {status}; stopping the demo")
-                    echo(child.log_tail())
-                    return 1
+            stopped = first_stopped(demo)
+            if stopped is not None:
+                echo(stopped)
+                return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
         echo("stopping…")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -164,3 +165,96 @@ def descendants(root: int) -> list[int]:
         found += children
         frontier += children
     return found
+
+
+# --- supervision and logs ---------------------------------------------------------------------
+
+
+def start_demo(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], str]:
+    """`linli demo` in its own instance folder, once it says it serves; and what it printed."""
+    instance, url = prepared_instance(tmp_path)
+    env = {**os.environ, "LINLI_INSTANCE_PATH": str(instance), "LINLI_DATABASE_URL": url}
+    env.pop("LINLI_MQTT_URL", None)
+    linli = Path(sys.executable).parent / "linli"
+    process = subprocess.Popen(
+        [str(linli), "demo", "--port", str(free_port()), *options],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    for line in process.stdout:
+        output.append(line)
+        if "Ctrl-C stops everything" in line:
+            break
+    return process, "".join(output)
+
+
+def command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return []
+
+
+def test_when_its_worker_dies_the_demo_stops_everything_and_says_why(tmp_path: Path) -> None:
+    process, started = start_demo(tmp_path, "--no-simulator")
+    try:
+        assert "Ctrl-C stops everything" in started, started
+        children = descendants(process.pid)
+        workers = [
+            pid
+            for pid in children
+            if any(arg.endswith("/linli") for arg in command_line(pid)[:2])
+            and "worker" in command_line(pid)
+        ]
+        assert len(workers) == 1, [command_line(pid) for pid in children]
+        os.kill(workers[0], signal.SIGKILL)
+        assert process.wait(timeout=30) == 1
+        assert process.stdout is not None
+        said = process.stdout.read()
+        assert "the demo's worker stopped (killed by signal 9), so the demo stops everything" in (
+            said
+        )
+        assert "worker.log" in said
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(p) for p in children):
+            time.sleep(0.1)
+        assert not [command_line(p) for p in children if _alive(p)]  # no half a centre
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_a_process_log_rotates_before_it_grows_past_its_size(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    lines = [f"line {n:05d} " + "x" * 88 for n in range(3000)]  # 100 bytes each, 300 kB
+    demo.copy_to_rotating_log(
+        io.BytesIO("".join(f"{line}\n" for line in lines).encode()), log, 50_000, 2
+    )
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == ["worker.log", "worker.log.1", "worker.log.2"]
+    assert all((tmp_path / name).stat().st_size <= 50_000 for name in kept)
+    assert log.read_text().splitlines()[-1] == lines[-1]
+    # The newest lines, in order, across the current log and its backups.
+    newest = (tmp_path / "worker.log.2").read_text() + (tmp_path / "worker.log.1").read_text()
+    newest += log.read_text()
+    assert newest.splitlines() == lines[-len(newest.splitlines()) :]
+
+
+def test_the_demo_writes_each_process_log_through_the_rotation(tmp_path: Path) -> None:
+    child = demo.Child(
+        "talker",
+        [sys.executable, "-c", "print('你好, worker'); print('bye', flush=True)"],
+        tmp_path / "talker.log",
+    )
+    child.start(dict(os.environ))
+    assert child.process is not None
+    child.process.wait(timeout=10)
+    child.stop()
+    assert (tmp_path / "talker.log").read_text(encoding="utf-8") == "你好, worker\nbye\n"
