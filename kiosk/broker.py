@@ -53,7 +53,8 @@ def mosquitto_binary() -> str | None:
 class MosquittoBroker:
     """A Mosquitto of our own on a loopback port, with persistence in ``data_dir``.
 
-    ``extra_config`` is appended to the generated config (password file, ACL, limits).
+    ``extra_config`` is appended to the generated config (password file, ACL, limits);
+    ``preamble`` goes before its first listener.
     """
 
     def __init__(
@@ -63,6 +64,7 @@ class MosquittoBroker:
         port: int | None = None,
         extra_config: str = "allow_anonymous true\n",
         binary: str | None = None,
+        preamble: str = "",
     ) -> None:
         found = binary or mosquitto_binary()
         if found is None:
@@ -74,12 +76,14 @@ class MosquittoBroker:
         self.config_path = self.data_dir / "mosquitto.conf"
         self.log_path = self.data_dir / "mosquitto.log"
         self.extra_config = extra_config
+        # Options that must precede every listener (``per_listener_settings``).
+        self.preamble = preamble
         self.process: subprocess.Popen[bytes] | None = None
 
     def write_config(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
-            f"listener {self.port} 127.0.0.1\n"
+            self.preamble + f"listener {self.port} 127.0.0.1\n"
             # Started as root, Mosquitto switches to the `mosquitto` user before opening its
             # files, which then cannot read a private tmp dir; as anyone else this is ignored.
             f"user {getpass.getuser()}\n"

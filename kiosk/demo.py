@@ -39,7 +39,6 @@ from devices.models import Device, DeviceKind
 from kiosk import migrate, mqtt_config
 from kiosk.broker import (
     EmbeddedBroker,
-    MosquittoBroker,
     RunningBroker,
     free_port,
     mosquitto_binary,
@@ -151,19 +150,12 @@ def start_broker(
         )
     data = instance / "demo-mosquitto"
     with database.read() as session:
-        passwd, acl = mqtt_config.write_mosquitto_files(session, data, server_pw)
-    server_port = free_port()
-    # The same split as deploy/mosquitto/mosquitto.conf: devices on a listener where the
-    # username is the client id; the server's several clients on a loopback listener.
-    extra = (
-        "use_username_as_clientid true\n"
-        "allow_anonymous false\n"
-        f"password_file {passwd}\n"
-        f"acl_file {acl}\n"
-        "message_size_limit 8192\n"
-        f"listener {server_port} 127.0.0.1\n"
-    )
-    broker = MosquittoBroker(data, extra_config=extra).start()
+        files = mqtt_config.write_mosquitto_files(session, data, server_pw)
+    # The listeners of deploy/mosquitto/mosquitto.conf: devices where the username is the
+    # client id, the server's several clients on a loopback listener of their own account.
+    broker = mqtt_config.LinliBroker(data, files)
+    broker.start()
+    server_port = broker.server_port
     server_url = mqtt_config.with_credentials(
         f"mqtt://127.0.0.1:{server_port}", provisioning.SERVER_USERNAME, server_pw
     )

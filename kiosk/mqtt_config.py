@@ -1,14 +1,36 @@
-"""The broker files of a deployment: the bridge account's password and Mosquitto's passwd + acl."""
+"""The broker files of a deployment: the bridge account's password, Mosquitto's password
+files and ACLs, and the two listeners that use them.
+
+Mosquitto runs with ``per_listener_settings true`` and two listeners, each with its own
+accounts (facts of Mosquitto 2.0, checked against the real broker in
+tests/ops/test_mosquitto_listeners.py):
+
+- the device listener knows only the devices. ``use_username_as_clientid`` makes every
+  client id the device's own id, so no device can take another client's session;
+- the server listener (loopback) knows only ``linli-server``: a device's password is refused
+  there, so no device can connect with the bridge's client id and take its session. Every
+  client id on it belongs to ``linli-server`` (the bridge ``linli-server-<site>``, command
+  publishers ``linli-cmd-…``), and no device id may begin with those prefixes
+  (:func:`devices.provisioning.check_device_id`), since client ids are one namespace across
+  listeners.
+
+Mosquitto 2.0's ACL file cannot tell a retained publish from another (its rules name topics
+and read/write only; ``retain_available`` is global, and status and state must be retained):
+the ACL grants devices exactly the six topics they publish, and the server refuses a
+retained event when the broker replays it (docs/protocol.md §2).
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
 
 from devices import provisioning
+from kiosk.broker import MosquittoBroker, free_port
 
 SERVER_PASSWORD_FILE = "mqtt_server_password"
 
@@ -50,21 +72,108 @@ def with_credentials(url: str, username: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def write_mosquitto_files(session: Session, out_dir: Path, server_pw: str) -> tuple[Path, Path]:
-    """Write ``passwd`` and ``acl`` into ``out_dir`` (private: they name every device)."""
-    passwd = provisioning.mosquitto_password_file(
-        session, server_password_hash=provisioning.mosquitto_hash(server_pw)
-    )
-    acl = provisioning.mosquitto_acl(session)
+@dataclass(frozen=True)
+class BrokerFiles:
+    """Where the generated files are: one password file and ACL per listener."""
+
+    passwd: Path
+    acl: Path
+    server_passwd: Path
+    server_acl: Path
+
+    @classmethod
+    def in_dir(cls, out_dir: Path) -> BrokerFiles:
+        return cls(
+            out_dir / "passwd", out_dir / "acl", out_dir / "server.passwd", out_dir / "server.acl"
+        )
+
+
+# Where `linli devices mosquitto-config --out` puts them in production (deploy/mosquitto).
+PRODUCTION_DIR = Path("/etc/mosquitto/linli")
+DEVICE_PORT = 1883
+SERVER_PORT = 1884
+
+
+def write_mosquitto_files(session: Session, out_dir: Path, server_pw: str) -> BrokerFiles:
+    """Write both listeners' password files and ACLs into ``out_dir`` (private: they name
+    every device)."""
+    files = BrokerFiles.in_dir(out_dir)
+    texts = {
+        files.passwd: provisioning.mosquitto_password_file(session, server_password_hash=None),
+        files.acl: provisioning.mosquitto_acl(session, server_username=None),
+        files.server_passwd: provisioning.server_password_file(
+            provisioning.mosquitto_hash(server_pw)
+        ),
+        files.server_acl: provisioning.server_acl(),
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in (("passwd", passwd), ("acl", acl)):
-        target = out_dir / name
+    for target, text in texts.items():
         # Write beside and rename, so a broker reloading on SIGHUP never reads half a file.
-        partial = out_dir / f".{name}.partial"
+        partial = out_dir / f".{target.name}.partial"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
         with os.fdopen(fd, "w") as out:
             out.write(text)
         os.replace(partial, target)
-        written.append(target)
-    return written[0], written[1]
+    return files
+
+
+def device_listener_options(files: BrokerFiles) -> str:
+    """What follows the device listener's ``listener`` line."""
+    return (
+        "use_username_as_clientid true\n"
+        "allow_anonymous false\n"
+        f"password_file {files.passwd}\n"
+        f"acl_file {files.acl}\n"
+    )
+
+
+def server_listener(files: BrokerFiles, port: int = SERVER_PORT) -> str:
+    """The server's listener: loopback only, the bridge account only."""
+    return (
+        f"listener {port} 127.0.0.1\n"
+        "allow_anonymous false\n"
+        f"password_file {files.server_passwd}\n"
+        f"acl_file {files.server_acl}\n"
+    )
+
+
+def listeners_config(
+    files: BrokerFiles, *, device_port: int = DEVICE_PORT, server_port: int = SERVER_PORT
+) -> str:
+    """The two listeners of a Linli broker as deploy/mosquitto/mosquitto.conf has them; after
+    :data:`PER_LISTENER`, which must come before any listener."""
+    return (
+        f"listener {device_port}\n"
+        + device_listener_options(files)
+        + server_listener(files, server_port)
+    )
+
+
+# Each listener its own password file and ACL. Mosquitto wants it before any listener.
+PER_LISTENER = "per_listener_settings true\n"
+
+
+class LinliBroker(MosquittoBroker):
+    """A Mosquitto of our own (the demo's, a test's) with the production listeners: devices
+    on ``port`` (``url``), the server's account on ``server_port``, both on loopback."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        files: BrokerFiles,
+        *,
+        port: int | None = None,
+        server_port: int | None = None,
+    ) -> None:
+        self.server_port = server_port or free_port()
+        self.server_url = f"mqtt://127.0.0.1:{self.server_port}"
+        super().__init__(
+            data_dir,
+            port=port,
+            preamble=PER_LISTENER,
+            extra_config=(
+                device_listener_options(files)
+                + "message_size_limit 8192\n"
+                + server_listener(files, self.server_port)
+            ),
+        )

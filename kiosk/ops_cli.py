@@ -100,17 +100,21 @@ def devices_list() -> None:
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for `passwd` and `acl` (e.g. /etc/mosquitto/linli).",
+    help="Directory for the password files and ACLs (e.g. /etc/mosquitto/linli).",
 )
 def devices_mosquitto_config(out_dir: Path) -> None:
-    """Write Mosquitto's password file and ACL for every device and the bridge account."""
+    """Write Mosquitto's password files and ACLs: every device's for the device listener,
+    the bridge account's for the server listener."""
     server_pw = mqtt_config.server_password(
         current_app.instance_path, current_app.config.get("MQTT_URL")
     )
     with extensions.database().read() as session:
-        passwd, acl = mqtt_config.write_mosquitto_files(session, out_dir, server_pw)
+        files = mqtt_config.write_mosquitto_files(session, out_dir, server_pw)
         count = len(provisioning.list_devices(session))
-    click.echo(f"wrote {passwd} and {acl} ({count} devices + {provisioning.SERVER_USERNAME})")
+    click.echo(f"wrote {files.passwd} and {files.acl} ({count} devices)")
+    click.echo(
+        f"wrote {files.server_passwd} and {files.server_acl} ({provisioning.SERVER_USERNAME})"
+    )
     click.echo("Reload Mosquitto to apply: systemctl reload mosquitto (or kill -HUP its pid).")
 
 

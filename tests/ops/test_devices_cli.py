@@ -91,7 +91,7 @@ def test_new_credentials_replace_the_old_password(
     assert not provisioning.verify_mosquitto_hash(stored, printed_password(added.output))
 
 
-def test_mosquitto_config_writes_every_device_and_the_bridge_account(
+def test_mosquitto_config_writes_the_devices_for_one_listener_and_the_bridge_for_the_other(
     app: Flask, runner: FlaskCliRunner, demo: None, tmp_path: Path
 ) -> None:
     add_device(runner, "locker-c", "locker")
@@ -99,11 +99,15 @@ def test_mosquitto_config_writes_every_device_and_the_bridge_account(
     result = runner.invoke(main, args=["devices", "mosquitto-config", "--out", str(out)])
     assert result.exit_code == 0, result.output
     users = [line.split(":", 1)[0] for line in (out / "passwd").read_text().splitlines()]
-    assert users == ["linli-server", "locker-c"]
+    assert users == ["locker-c"]
     assert "user locker-c\n" in (out / "acl").read_text()
+    assert "linli-server" not in (out / "acl").read_text()
+    server_users = (out / "server.passwd").read_text().splitlines()
+    assert [line.split(":", 1)[0] for line in server_users] == ["linli-server"]
+    assert "locker-c" not in (out / "server.acl").read_text()
     # The bridge password was generated once and is reused, so the files stay stable.
     kept = (Path(app.instance_path) / "mqtt_server_password").read_text()
-    server_hash = (out / "passwd").read_text().splitlines()[0].split(":", 1)[1]
+    server_hash = server_users[0].split(":", 1)[1]
     assert provisioning.verify_mosquitto_hash(server_hash, kept)
 
 
@@ -115,5 +119,5 @@ def test_mosquitto_config_takes_the_bridge_password_from_the_mqtt_url(
     assert (
         runner.invoke(main, args=["devices", "mosquitto-config", "--out", str(out)]).exit_code == 0
     )
-    server_hash = (out / "passwd").read_text().splitlines()[0].split(":", 1)[1]
+    server_hash = (out / "server.passwd").read_text().splitlines()[0].split(":", 1)[1]
     assert provisioning.verify_mosquitto_hash(server_hash, "from/url")
