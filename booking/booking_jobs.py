@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import booking_rules, releases, reminders, series, strikes, uptime, waitlist
+from booking import booking_rules, releases, reminders, row_locks, series, strikes, uptime, waitlist
 from booking.db import Database
 from booking.due_jobs import DueJob, run_all_due
 from booking.models import Booking, BookingSeries, BookingStatus, Space
@@ -44,6 +44,10 @@ def release_no_show(session: Session, *, booking_id: int, now: datetime) -> bool
     kiosk_was_up = uptime.was_up(
         session, site_id=booking.site_id, starts_at=window_start, ends_at=window_end
     )
+    if booking.resident_id is not None:
+        # The strike below locks the resident; taken now, before the release locks the seat,
+        # as seat booking does (resident, then seat), so the two never wait on each other.
+        row_locks.lock_resident(session, booking.resident_id)
     releases.release(
         session,
         booking,
@@ -193,6 +197,15 @@ def due(session: Session, *, now: datetime) -> list[DueJob]:
 
 
 def run(session: Session, job: DueJob, *, now: datetime) -> bool:
+    """Run one job with its row locked.
+
+    Two schedulers may run for a moment at once (a worker that lost its lease and does not
+    know it yet, and its successor). The second waits here for the first to commit and then
+    reads what it did, so a seat is released, struck or offered once (on SQLite the write
+    transaction already waits for the lock).
+    """
+    target = BookingSeries if job.name == "materialise_series" else Booking
+    session.get(target, job.target_id, with_for_update=True)
     return JOBS[job.name](session, job.target_id, now)
 
 

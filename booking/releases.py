@@ -42,8 +42,12 @@ def release(
 
 
 def own_booking(session: Session, resident_id: int, booking_id: int) -> Booking:
-    """The resident's booking; someone else's is as good as missing."""
-    booking = session.get(Booking, booking_id)
+    """The resident's booking, locked; someone else's is as good as missing.
+
+    Locked, so a change the resident makes and one a job makes at the same moment (checking
+    in just as the no-show job releases the seat) happen one after the other, and the
+    second sees the first's result instead of overwriting it."""
+    booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     if booking is None or booking.resident_id != resident_id:
         raise NotFound("no such booking")
     return booking

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import notifications
+from booking import notifications, row_locks
 from booking.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
 from booking.models import (
     Booking,
@@ -60,6 +60,10 @@ def give_strike(
     """
     if booking.resident_id is None:
         return None
+    # The resident's strikes are counted below: no-shows struck at once are counted one
+    # after the other, so each third one suspends once. The caller locked the booking, and
+    # locks the resident before any seat (booking.row_locks' order).
+    row_locks.lock_resident(session, booking.resident_id)
     existing = session.scalar(select(NoShowStrike).where(NoShowStrike.booking_id == booking.id))
     if existing is not None:
         return None
@@ -128,7 +132,8 @@ def lift_suspension(
     reason = reason.strip()
     if not reason or len(reason) > 300:
         raise InvalidInput("give the reason for lifting it (1–300 characters)", field="reason")
-    suspension = session.get(BookingSuspension, suspension_id)
+    # Locked, so two desks lifting it at once lift it once, with one reason.
+    suspension = session.get(BookingSuspension, suspension_id, with_for_update=True)
     if suspension is None:
         raise NotFound("no such suspension")
     # booking.rooms.staff_member's rule, inline: rooms imports booking_rules, which imports us.

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from booking import booking_rules, notifications, occupancy, strikes
+from booking import booking_rules, notifications, occupancy, row_locks, strikes
 from booking.errors import (
     AlreadyQueued,
     DomainError,
@@ -159,6 +159,12 @@ def offer_freed(
         ):
             continue
         if seat_id is not None:
+            # The rule below reads what the resident holds, so the resident is locked. The
+            # seat is locked already, and a resident's own booking locks the resident before
+            # a seat, so waiting here could deadlock: a resident booking at this very moment
+            # keeps their place in the queue, and the next in line is offered this time.
+            if not row_locks.lock_resident_if_free(session, entry.resident_id):
+                continue
             try:
                 booking_rules.check_seat_holder(
                     session,
@@ -204,7 +210,9 @@ def offer_freed(
 
 
 def _own_offer(session: Session, resident_id: int, booking_id: int) -> Booking:
-    booking = session.get(Booking, booking_id)
+    # Locked: accepting just as the expiry job hands the slot to the next in line must not
+    # confirm an offer that has already gone.
+    booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     if booking is None or booking.resident_id != resident_id:
         raise NotFound("no such booking")
     if booking.status is BookingStatus.EXPIRED:
@@ -239,7 +247,7 @@ def decline(session: Session, *, resident_id: int, booking_id: int, now: datetim
 
 def expire_offer(session: Session, *, booking_id: int, now: datetime) -> bool:
     """Scheduled: end an unanswered offer and offer the slot to the next. Idempotent."""
-    booking = session.get(Booking, booking_id)
+    booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     if booking is None or booking.status is not BookingStatus.HELD:
         return False
     if booking.hold_expires_at is not None and now < booking.hold_expires_at:
