@@ -76,7 +76,9 @@ def staff_member(session: Session, staff_id: int, site_id: int) -> StaffAccount:
 
 
 def _pending(session: Session, staff_id: int, booking_id: int) -> Booking:
-    booking = session.get(Booking, booking_id)
+    # Locked: two staff deciding at once (or a decision and the resident's cancelling)
+    # decide once; the second reads the first's decision instead of overwriting it.
+    booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     if booking is None:
         raise NotFound("no such booking")
     staff_member(session, staff_id, booking.site_id)

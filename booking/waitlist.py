@@ -80,6 +80,9 @@ def join(
         session, space_id=space.id, seat_id=seat_id, starts_at=starts_at, ends_at=ends_at
     ):
         raise SlotFree("that time is free: book it")
+    # The resident's queue is read, then joined: a second tap at the same moment waits here
+    # and then finds the first entry.
+    row_locks.lock_resident(session, resident_id)
     queued = session.scalar(
         select(WaitlistEntry.id).where(
             WaitlistEntry.resident_id == resident_id,

@@ -17,7 +17,7 @@ from booking_centre import Centre, at, build_centre, keep_alive
 from simultaneous import OK, all_at_once, refusals_only
 from sqlalchemy import Row, select
 
-from booking import booking_jobs, seats, strikes, waitlist
+from booking import booking_jobs, rooms, seats, strikes, waitlist
 from booking.clock import FrozenClock
 from booking.db import Database
 from booking.due_jobs import DueJob
@@ -27,6 +27,8 @@ from booking.models import (
     BookingStatus,
     BookingSuspension,
     NoShowStrike,
+    Notification,
+    NotificationKind,
 )
 
 # Enough to show a race on PostgreSQL, few enough to keep the suite quick.
@@ -291,3 +293,58 @@ def test_an_offer_made_while_the_resident_books_another_seat_never_seats_them_tw
         )  # fmt: skip
         refusals_only(outcomes, "resident_busy")
         assert len(active_bookings_of(any_database, centre.residents[1])) == 1
+
+
+def test_a_resident_joining_one_queue_many_times_at_once_queues_once(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    for _ in range(REPEATS):
+        centre = fresh_centre(any_database, clock)
+        book(any_database, centre, 0, 0, at(11), at(12), clock.now())()
+
+        def join(resident: int = centre.residents[1], centre: Centre = centre) -> object:
+            with any_database.write() as session:
+                return waitlist.join(session, resident_id=resident, space_id=centre.study_id,
+                                     seat_id=centre.seats[0], starts_at=at(11), ends_at=at(12),
+                                     now=clock.now())  # fmt: skip
+
+        outcomes = all_at_once([join] * 8)
+        refusals_only(outcomes, "already_queued")
+        assert outcomes.count(OK) == 1
+
+
+# --- staff decisions ----------------------------------------------------------------------------
+
+
+def test_two_staff_deciding_one_room_request_at_once_decide_it_once(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    for _ in range(REPEATS):
+        centre = fresh_centre(any_database, clock)
+        with any_database.write() as session:
+            request = rooms.book_room(session, resident_id=centre.residents[0],
+                                      space_id=centre.meeting_id, starts_at=at(14),
+                                      ends_at=at(15), headcount=6, now=clock.now()).id  # fmt: skip
+
+        def approve(request: int = request, staff: int = centre.staff_id) -> object:
+            with any_database.write() as session:
+                return rooms.approve(session, staff_id=staff, booking_id=request, now=clock.now())
+
+        def reject(request: int = request, staff: int = centre.staff_id) -> object:
+            with any_database.write() as session:
+                return rooms.reject(session, staff_id=staff, booking_id=request,
+                                    reason="the room is being painted", now=clock.now())  # fmt: skip
+
+        outcomes = all_at_once([approve, reject] * 4)
+        refusals_only(outcomes, "wrong_booking_state")
+        assert outcomes.count(OK) == 1
+        with any_database.read() as session:
+            status = session.get_one(Booking, request).status
+            told = session.scalars(
+                select(Notification.kind).where(Notification.booking_id == request)
+            ).all()
+        decided = outcomes.index(OK) % 2
+        assert status is (BookingStatus.CONFIRMED, BookingStatus.REJECTED)[decided]
+        assert told == [
+            (NotificationKind.BOOKING_APPROVED, NotificationKind.BOOKING_REJECTED)[decided]
+        ]
