@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import audit
@@ -34,13 +35,7 @@ def raise_alert(
     needs to say the same in the viewer's language (see ``kiosk.staff.alert_words``).
     """
     if dedupe_key is not None:
-        existing = session.scalar(
-            select(StaffAlert).where(
-                StaffAlert.site_id == site_id,
-                StaffAlert.dedupe_key == dedupe_key,
-                StaffAlert.status != AlertStatus.RESOLVED,
-            )
-        )
+        existing = _open_alert(session, site_id, dedupe_key)
         if existing is not None:
             return existing
     alert = StaffAlert(
@@ -56,8 +51,57 @@ def raise_alert(
         created_at=now,
         changed_at=now,
     )
-    session.add(alert)
-    session.flush()
+    if dedupe_key is None:
+        session.add(alert)
+        session.flush()
+        return alert
+    try:
+        # Two processes raising the same alert at once (two schedulers, for a moment): the
+        # unique index on open causes lets one insert; the other waits, then finds it.
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        existing = _open_alert(session, site_id, dedupe_key)
+        if existing is None:  # resolved in between: nothing open to return, so raise anew
+            raise
+        return existing
+    return alert
+
+
+def _open_alert(session: Session, site_id: int, dedupe_key: str) -> StaffAlert | None:
+    return session.scalar(
+        select(StaffAlert).where(
+            StaffAlert.site_id == site_id,
+            StaffAlert.dedupe_key == dedupe_key,
+            StaffAlert.status != AlertStatus.RESOLVED,
+        )
+    )
+
+
+def resolve_by_itself(
+    session: Session, *, site_id: int, dedupe_key: str, now: datetime, note: str
+) -> StaffAlert | None:
+    """Close the open alert of a cause that went away on its own (a device came back).
+
+    No staff member resolved it, so none is named; the note says what happened, and the
+    alert stays in the history with the time it was open.
+    """
+    alert = _open_alert(session, site_id, dedupe_key)
+    if alert is None:
+        return None
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = now
+    line = f"[{now:%Y-%m-%d %H:%M} UTC] {note}"
+    alert.note = f"{alert.note}\n{line}" if alert.note else line
+    alert.changed_at = now
+    audit.record(
+        session,
+        action="alert.resolved_by_itself",
+        actor="system",
+        now=now,
+        site_id=site_id,
+        subject=f"alert:{alert.id}",
+    )
     return alert
 
 
@@ -106,6 +150,20 @@ def resolve(
     audit.record_staff(
         session, staff, action="alert.resolved", now=now, subject=f"alert:{alert.id}"
     )
+    return alert
+
+
+def resolve_by_system(
+    session: Session, alert: StaffAlert, *, now: datetime, note: str
+) -> StaffAlert:
+    """Close an alert whose cause ended by itself (no one acted): the note says how."""
+    if alert.status is AlertStatus.RESOLVED:
+        return alert
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = now
+    line = f"[{now:%Y-%m-%d %H:%M} UTC system] {note.strip()[:MAX_NOTE]}"
+    alert.note = f"{alert.note}\n{line}" if alert.note else line
+    alert.changed_at = now
     return alert
 
 

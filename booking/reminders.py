@@ -4,9 +4,10 @@ A seat's reminder comes shortly before its check-in window opens and states the 
 missing it loses the seat (and may earn a strike); a room has no check-in, so its reminder
 simply comes an hour ahead. The job is idempotent: the reminder itself, a notification of
 kind ``BOOKING_REMINDER`` for the booking, is the record that it was sent, so a second run,
-a late run or a run after a restart sends nothing more. A reminder missed during an outage is
-still sent on catch-up while the booking has not started; after the start it would only
-confuse, so none is sent.
+a late run or a run after a restart sends nothing more; and a unique row of
+``booking.sends`` lets only one of two schedulers running at once send it. A reminder missed
+during an outage is still sent on catch-up while the booking has not started; after the
+start it would only confuse, so none is sent.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Exists, exists, func, select
 from sqlalchemy.orm import Session
 
-from booking import booking_rules, notifications
+from booking import booking_rules, notifications, sends
 from booking.models import (
     Booking,
     BookingStatus,
@@ -77,6 +78,15 @@ def send_reminder(session: Session, *, booking_id: int, now: datetime) -> bool:
     if now < moment or booking.created_at >= moment:
         return False
     if session.scalar(select(_reminded(booking.id))):
+        return False
+    # Two schedulers at once (a worker that lost its lease and its successor): one sends.
+    if not sends.claim(
+        session,
+        site_id=booking.site_id,
+        kind=sends.BOOKING_REMINDER,
+        key=f"booking:{booking.id}",
+        now=now,
+    ):
         return False
     detail = ""
     if booking.seat_id is not None:

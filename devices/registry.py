@@ -42,12 +42,15 @@ def version(session: int, seq: int) -> int:
 def _set_online(device: Device, online: bool, now: datetime) -> None:
     if device.online != online or device.online_changed_at is None:
         went_offline = device.online and not online
+        came_back = not device.online and online and device.online_changed_at is not None
         device.online = online
         device.online_changed_at = now
         # Staff hear of it in the same transaction; a bare Device (no session) is a unit test's.
         session = Session.object_session(device)
         if went_offline and session is not None:
             staff_alerts.device_went_offline(session, device, now)
+        if came_back and session is not None:
+            staff_alerts.device_came_back(session, device, now)
 
 
 def _adopt_session(device: Device, session: int) -> None:
@@ -348,6 +351,25 @@ def open_fault(
     if device is not None:
         staff_alerts.fault_opened(session, device, compartment, kind, now)
     return fault
+
+
+def has_open_fault(session: Session, device_id: str, kind: FaultKind) -> bool:
+    """Whether the device has an open device-wide fault of ``kind``."""
+    return any(
+        f.kind is kind and f.compartment is None for f in cache(session).open_faults(device_id)
+    )
+
+
+def close_device_fault(session: Session, device_id: str, kind: FaultKind, now: datetime) -> bool:
+    """Close the device-wide fault of ``kind`` if one is open; whether one was."""
+    faults = cache(session).open_faults(device_id)
+    closed = False
+    for fault in list(faults):
+        if fault.compartment is None and fault.kind is kind:
+            fault.closed_at = now
+            faults.remove(fault)
+            closed = True
+    return closed
 
 
 def close_faults(

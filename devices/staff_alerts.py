@@ -26,17 +26,25 @@ KIND_OF_FAULT = {
     FaultKind.FORCED_OPEN: "locker.forced_open",
     FaultKind.DOOR_LEFT_OPEN: "locker.door_left_open",
     FaultKind.JAMMED: "locker.jammed",
+    FaultKind.DEVICE_CLOCK: "device.clock",
+    FaultKind.SESSION_BEHIND: "device.session_behind",
 }
 # A door forced open may be a theft in progress; a jam or a door left open can wait a little.
 SEVERITY_OF_FAULT = {
     FaultKind.FORCED_OPEN: AlertSeverity.URGENT,
     FaultKind.DOOR_LEFT_OPEN: AlertSeverity.WARNING,
     FaultKind.JAMMED: AlertSeverity.WARNING,
+    # Its commands expire by its wrong clock and its readings would be misdated.
+    FaultKind.DEVICE_CLOCK: AlertSeverity.WARNING,
+    # Nothing it sends is heard until an admin resets the counter.
+    FaultKind.SESSION_BEHIND: AlertSeverity.URGENT,
 }
 _FAULT_WORDS = {
     FaultKind.FORCED_OPEN: "forced open",
     FaultKind.DOOR_LEFT_OPEN: "left open",
     FaultKind.JAMMED: "jammed",
+    FaultKind.DEVICE_CLOCK: "clock is wrong",
+    FaultKind.SESSION_BEHIND: "session counter went back",
 }
 
 
@@ -61,7 +69,23 @@ def device_went_offline(session: Session, device: Device, now: datetime) -> None
         params={"device": label, "device_id": device.device_id},
         now=now,
         subject=device_subject(device.device_id),
-        dedupe_key=f"{KIND_OFFLINE}:{device.device_id}",
+        dedupe_key=offline_dedupe_key(device.device_id),
+    )
+
+
+def offline_dedupe_key(device_id: str) -> str:
+    return f"{KIND_OFFLINE}:{device_id}"
+
+
+def device_came_back(session: Session, device: Device, now: datetime) -> None:
+    """Called by the registry when a device turns online again: its offline alert, if still
+    open, resolves by itself and stays in the history with the time the device was away."""
+    alerts.resolve_by_itself(
+        session,
+        site_id=device.site_id,
+        dedupe_key=offline_dedupe_key(device.device_id),
+        now=now,
+        note="The device came back online.",
     )
 
 

@@ -5,6 +5,14 @@ from booking.models.audit import AuditEntry
 from booking.models.auth_sessions import ResidentSession, SignInThrottle, StaffSession
 from booking.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus, SpaceRules
 from booking.models.closures import Closure
+from booking.models.door_sessions import (
+    AT_THE_DOOR_STATES,
+    LIVE_DOOR_STATES,
+    DoorPurpose,
+    DoorSession,
+    DoorSessionState,
+    ReleaseReason,
+)
 from booking.models.health import (
     BpReading,
     ConsentChannel,
@@ -14,8 +22,6 @@ from booking.models.health import (
     TerminalPairing,
 )
 from booking.models.lending import (
-    LIVE_RESERVATION_STATES,
-    LIVE_RETURN_STATES,
     OPEN_LOAN_STATUSES,
     LendingAction,
     LendingEvent,
@@ -24,22 +30,19 @@ from booking.models.lending import (
     Loan,
     LoanChannel,
     LoanStatus,
-    ReleaseReason,
-    Reservation,
-    ReservationState,
-    ReturnAttempt,
     ReturnCondition,
-    ReturnState,
 )
 from booking.models.notifications import Notification, NotificationKind
+from booking.models.reconciliation import LendingMismatch, MismatchKind, MismatchResolution
 from booking.models.residents import Resident, ResidentMembership
+from booking.models.sends import ScheduledSend
 from booking.models.series import BookingSeries, SeriesException
 from booking.models.sites import Site
 from booking.models.spaces import Seat, Space, SpaceKind
 from booking.models.staff import StaffAccount, StaffRole
 from booking.models.strikes import BookingSuspension, NoShowStrike
 from booking.models.tools import Item, ItemStatus, ToolType
-from booking.models.uptime import Heartbeat, Outage
+from booking.models.uptime import Heartbeat, Outage, ServicePart
 from booking.models.waitlist import WaitlistEntry, WaitlistStatus
 
 __all__ = [
@@ -58,8 +61,11 @@ __all__ = [
     "HealthSettings",
     "PairingStatus",
     "TerminalPairing",
-    "LIVE_RESERVATION_STATES",
-    "LIVE_RETURN_STATES",
+    "AT_THE_DOOR_STATES",
+    "LIVE_DOOR_STATES",
+    "DoorPurpose",
+    "DoorSession",
+    "DoorSessionState",
     "OPEN_LOAN_STATUSES",
     "LendingAction",
     "LendingEvent",
@@ -69,19 +75,20 @@ __all__ = [
     "LoanChannel",
     "LoanStatus",
     "ReleaseReason",
-    "Reservation",
-    "ReservationState",
-    "ReturnAttempt",
     "ReturnCondition",
-    "ReturnState",
     "Notification",
     "NotificationKind",
+    "LendingMismatch",
+    "MismatchKind",
+    "MismatchResolution",
     "BookingSeries",
     "SeriesException",
     "BookingSuspension",
     "NoShowStrike",
     "Heartbeat",
     "Outage",
+    "ServicePart",
+    "ScheduledSend",
     "WaitlistEntry",
     "WaitlistStatus",
     "Item",

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +39,16 @@ class StaffAlert(Base):
     __table_args__ = (
         Index("ix_staff_alerts_site_status", "site_id", "status"),
         Index("ix_staff_alerts_dedupe", "site_id", "dedupe_key"),
+        # One unresolved alert per cause, by construction: two processes raising the same
+        # alert at once (two schedulers, for a moment) cannot both insert it.
+        Index(
+            "ux_staff_alerts_open_cause",
+            "site_id",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("status != 'resolved' AND dedupe_key IS NOT NULL"),
+            postgresql_where=text("status != 'resolved' AND dedupe_key IS NOT NULL"),
+        ),
         Index("ix_staff_alerts_site_changed", "site_id", "changed_at"),
     )
 

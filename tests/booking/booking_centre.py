@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from booking import residents, staff, uptime
 from booking.clock import FrozenClock
 from booking.db import Database
-from booking.models import Seat, Site, Space, SpaceKind, StaffRole
+from booking.models import Seat, ServicePart, Site, Space, SpaceKind, StaffRole
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -106,11 +106,19 @@ def build_centre(
         )
 
 
-def keep_alive(database: Database, site_id: int, start: datetime, end: datetime) -> None:
-    """Heartbeats from ``start`` to ``end``, as far apart as still counts as "up" throughout."""
+def keep_alive(
+    database: Database,
+    site_id: int,
+    start: datetime,
+    end: datetime,
+    parts: tuple[ServicePart, ...] = uptime.BEATING_PARTS,
+) -> None:
+    """Heartbeats of ``parts`` (by default every part the kiosk needs) from ``start`` to
+    ``end``, as far apart as still counts as "up" throughout."""
     with database.write() as session:
-        moment = start
-        while moment < end:
-            uptime.record_heartbeat(session, site_id=site_id, now=moment)
-            moment += uptime.MAX_GAP
-        uptime.record_heartbeat(session, site_id=site_id, now=end)
+        for part in parts:
+            moment = start
+            while moment < end:
+                uptime.record_heartbeat(session, site_id=site_id, now=moment, part=part)
+                moment += uptime.MAX_GAP
+            uptime.record_heartbeat(session, site_id=site_id, now=end, part=part)
