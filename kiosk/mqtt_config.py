@@ -22,7 +22,9 @@ retained event when the broker replays it (docs/protocol.md §2).
 
 from __future__ import annotations
 
+import grp
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -107,14 +109,61 @@ def write_mosquitto_files(session: Session, out_dir: Path, server_pw: str) -> Br
         files.server_acl: provisioning.server_acl(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    for target, text in texts.items():
-        # Write beside and rename, so a broker reloading on SIGHUP never reads half a file.
-        partial = out_dir / f".{target.name}.partial"
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
+    # Write beside and rename, so a broker reloading on SIGHUP never reads half a file; all of
+    # them first, so that a refusal leaves every old file in place.
+    partials: dict[Path, Path] = {}
+    try:
+        for target, text in texts.items():
+            partials[target] = _write_beside(target, text)
+    except BaseException:
+        for partial in partials.values():
+            partial.unlink(missing_ok=True)
+        raise
+    for target, partial in partials.items():
         os.replace(partial, target)
     return files
+
+
+class BrokerFilesError(Exception):
+    """The broker's files cannot be written as they must be; nothing was changed."""
+
+
+def _write_beside(target: Path, text: str) -> Path:
+    """``text`` in a new file beside ``target``, with the group and mode ``target`` has.
+
+    Mosquitto reads these files as the ``mosquitto`` user, through their group (``chgrp
+    mosquitto``, docs/operations.md): a regenerated file that lost it locks every device out.
+    A new file takes its directory's group, mode 0640.
+    """
+    try:
+        before = target.stat()
+        group, mode = before.st_gid, stat.S_IMODE(before.st_mode)
+    except FileNotFoundError:
+        group, mode = target.parent.stat().st_gid, 0o640
+    partial = target.with_name(f".{target.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        try:
+            if os.fstat(fd).st_gid != group:
+                os.fchown(fd, -1, group)
+            os.fchmod(fd, mode)
+        except PermissionError:
+            out.close()
+            partial.unlink(missing_ok=True)
+            raise BrokerFilesError(
+                f"cannot give the new {target.name} the group {_group_name(group)} that "
+                f"{target} has, which Mosquitto reads it by: run this as root or as a member of "
+                f"that group. The files in {target.parent} were left as they were."
+            ) from None
+        out.write(text)
+    return partial
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def device_listener_options(files: BrokerFiles) -> str:

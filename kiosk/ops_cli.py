@@ -108,9 +108,13 @@ def devices_mosquitto_config(out_dir: Path) -> None:
     server_pw = mqtt_config.server_password(
         current_app.instance_path, current_app.config.get("MQTT_URL")
     )
-    with extensions.database().read() as session:
-        files = mqtt_config.write_mosquitto_files(session, out_dir, server_pw)
-        count = len(provisioning.list_devices(session))
+    try:
+        with extensions.database().read() as session:
+            files = mqtt_config.write_mosquitto_files(session, out_dir, server_pw)
+            count = len(provisioning.list_devices(session))
+    except mqtt_config.BrokerFilesError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
     click.echo(f"wrote {files.passwd} and {files.acl} ({count} devices)")
     click.echo(
         f"wrote {files.server_passwd} and {files.server_acl} ({provisioning.SERVER_USERNAME})"
