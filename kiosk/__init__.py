@@ -30,6 +30,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = cfg.load_or_create_secret_key(app.instance_path)
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
 
+    # Refused device messages may hold health data: loading this registers them with
+    # booking.health, so withdrawals and the retention purge reach them (booking imports
+    # nothing of devices).
+    import devices.dead_letters  # noqa: F401
+
     from kiosk import cookie_session, extensions
 
     extensions.init_app(app)
@@ -55,8 +60,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     api.init_app(app)
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    from kiosk import kiosk_uptime, outage, service_health
+
+    service_health.init_app(app)
+    kiosk_uptime.init_app(app)
+    outage.init_app(app)
 
     return app

@@ -4,45 +4,52 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Response, current_app
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from booking import sites
 from booking.models import Site
+from kiosk import service_health
 from kiosk.api.blueprint import api_blueprint
 from kiosk.api.schemas import HealthSchema, SiteSchema
 from kiosk.errors import error_response
 from kiosk.extensions import clock, database
-from kiosk.request_reads import read_connection
-
-log = logging.getLogger(__name__)
 
 blp = api_blueprint("api_meta", "", "Health and the configured centre")
+
+DOWN_CODES = {
+    service_health.DATABASE: "database_unavailable",
+    service_health.DEVICE_LINK: "device_link_down",
+}
+DOWN_MESSAGES = {
+    service_health.DATABASE: "The database does not answer.",
+    service_health.DEVICE_LINK: "The device link is down: the worker that records device "
+    "replies and events is not running.",
+}
 
 
 @blp.route("/health")
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def health() -> dict[str, Any] | Response:
-    """Whether the service and its database answer (503 when the database does not)."""
-    try:
-        # On the request's read connection: a statement, no transaction to begin and end (on
-        # a server one round trip instead of three).
-        read_connection().execute(text("SELECT 1"))
-    except DBAPIError as error:
-        # What a load balancer or monitor asks: a clear 503, not a 500 with a traceback.
-        log.warning("health: the database does not answer: %s", type(error.orig).__name__)
-        return error_response(
-            503,
-            "database_unavailable",
-            "The database does not answer.",
-            headers={"Retry-After": "5"},
-        )
-    return {"status": "ok", "time": clock().now()}
+    """Whether the database and the device link answer; 503 naming the part that is down.
+
+    The error's code is ``database_unavailable`` or ``device_link_down``; ``details.down``
+    lists every part that is down.
+    """
+    found = service_health.check_this_app()
+    if found.ok:
+        return {"status": "ok", "time": clock().now(), **found.as_dict()}
+    # What a load balancer or monitor asks: a clear 503, not a 500 with a traceback.
+    first = found.down[0]
+    return error_response(
+        503,
+        DOWN_CODES[first],
+        DOWN_MESSAGES[first],
+        details={"down": found.down, **found.as_dict()},
+        headers={"Retry-After": str(service_health.RETRY_AFTER_SECONDS)},
+    )
 
 
 @blp.route("/site")

@@ -27,6 +27,18 @@ class ErrorSchema(ma.Schema):
 class HealthSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"example": "ok"})
     time = ma.fields.AwareDateTime(required=True, metadata={"description": "Server time, UTC"})
+    database = ma.fields.String(
+        required=True, validate=validate.OneOf(["ok"]), metadata={"example": "ok"}
+    )
+    device_link = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(["ok", "not_configured"]),
+        metadata={
+            "example": "ok",
+            "description": "The worker that records device replies and events is running; "
+            "not_configured when the deployment has no broker",
+        },
+    )
 
 
 class SiteSchema(ma.Schema):

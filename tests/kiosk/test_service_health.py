@@ -1,0 +1,114 @@
+"""/healthz and /api/v1/health check the database and the device link, and answer 503 naming
+the part that is down. The device link's part is read from the database (the worker's
+lease), so these run on PostgreSQL and SQLite; the database outage itself is in
+test_database_outage.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from booking.clock import FrozenClock
+from booking.db import Database
+from kiosk import leases
+
+
+@pytest.fixture
+def linked_app(any_database: Database, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
+    """The app of a deployment with a broker, so it has a device link to check."""
+    from kiosk import create_app
+    from kiosk.extensions import database
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": any_database.url,
+            "CLOCK": clock,
+            "MQTT_URL": "mqtt://127.0.0.1:1",
+        }
+    )
+    app.instance_path = str(tmp_path)
+    yield app
+    with app.app_context():
+        database().dispose()
+
+
+def worker_holds_lease(database: Database, clock: FrozenClock, ttl: timedelta) -> None:
+    with database.write() as session:
+        held = leases.try_acquire(
+            session, name=leases.WORKER_LEASE, holder="host:1:abc", now=clock.now(), ttl=ttl
+        )
+    assert held is None
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    error: dict[str, Any] = response.json["error"]
+    assert set(error) == {"code", "message", "details"}
+    return error
+
+
+def test_without_a_broker_there_is_no_device_link_to_check(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {
+        "status": "ok",
+        "database": "ok",
+        "device_link": "not_configured",
+    }
+
+
+def test_with_the_worker_running_both_parts_are_ok(
+    linked_app: Flask, any_database: Database, clock: FrozenClock
+) -> None:
+    worker_holds_lease(any_database, clock, timedelta(seconds=60))
+    client = linked_app.test_client()
+
+    assert client.get("/healthz").json == {
+        "status": "ok",
+        "database": "ok",
+        "device_link": "ok",
+    }
+    api = client.get("/api/v1/health")
+    assert api.status_code == 200
+    assert (api.json["database"], api.json["device_link"]) == ("ok", "ok")
+
+
+def test_with_no_worker_running_health_is_a_503_naming_the_device_link(
+    linked_app: Flask,
+) -> None:
+    client = linked_app.test_client()
+
+    healthz = client.get("/healthz")
+    assert healthz.status_code == 503
+    assert healthz.headers["Retry-After"] == "5"
+    assert healthz.json == {
+        "status": "unavailable",
+        "database": "ok",
+        "device_link": "down",
+        "down": ["device_link"],
+    }
+    api = client.get("/api/v1/health")
+    assert api.status_code == 503
+    error = error_of(api)
+    assert error["code"] == "device_link_down"
+    assert "worker" in error["message"]
+    assert error["details"]["down"] == ["device_link"]
+
+
+def test_a_worker_whose_lease_ran_out_died_without_saying_so(
+    linked_app: Flask, any_database: Database, clock: FrozenClock
+) -> None:
+    worker_holds_lease(any_database, clock, timedelta(seconds=60))
+    clock.advance(timedelta(seconds=61))
+
+    response = linked_app.test_client().get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json["down"] == ["device_link"]
