@@ -2,8 +2,8 @@
 
 Each change here writes its :class:`~booking.models.LendingEvent` in the same transaction as
 the change itself, so the history and the current state cannot disagree. What happens at a
-locker is decided by the locker's own events (``devices.lending_events`` calls in here from
-the ingest transaction): a locker loan exists only once the locker reported the item gone.
+locker is decided by the locker's own events, through its door session
+(:mod:`booking.door_session`): a locker loan exists only once the locker reported the item gone.
 
 Services take a session and plain values and raise :mod:`booking.lending_errors`; who owns
 the transaction (request, job, MQTT worker) opens it.
@@ -11,15 +11,16 @@ the transaction (request, job, MQTT worker) opens it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking import alerts, audit
+from booking import alerts, audit, door_session, row_locks
 from booking.errors import InvalidInput, ToolTypeRetired
 from booking.lending_errors import (
     InvalidCondition,
@@ -29,19 +30,16 @@ from booking.lending_errors import (
     LoanLimitReached,
     LoanNotFound,
     NoItemAvailable,
-    NotInLocker,
     OverdueLoanOutstanding,
-    ReservationNotFound,
-    ReturnNotFound,
     SuspensionNotFound,
     ToolTypeNotFound,
     WrongLendingState,
 )
 from booking.models import (
-    LIVE_RESERVATION_STATES,
-    LIVE_RETURN_STATES,
     OPEN_LOAN_STATUSES,
     AlertSeverity,
+    DoorSession,
+    DoorSessionState,
     Item,
     ItemStatus,
     LendingAction,
@@ -52,12 +50,8 @@ from booking.models import (
     LoanChannel,
     LoanStatus,
     ReleaseReason,
-    Reservation,
-    ReservationState,
     ResidentMembership,
-    ReturnAttempt,
     ReturnCondition,
-    ReturnState,
     StaffAccount,
     ToolType,
 )
@@ -132,15 +126,14 @@ def record(
     now: datetime,
     loan: Loan | None = None,
     resident_id: int | None = None,
-    reservation: Reservation | None = None,
-    return_attempt: ReturnAttempt | None = None,
+    door_session: DoorSession | None = None,
     command_id: str | None = None,
     device: DeviceRef | None = None,
     detail: dict[str, Any] | None = None,
 ) -> LendingEvent:
     """Append one history row, taking the item's (and loan's) status as they are now."""
     if resident_id is None:
-        for holder in (loan, reservation, return_attempt):
+        for holder in (loan, door_session):
             if holder is not None:
                 resident_id = holder.resident_id
                 break
@@ -152,8 +145,7 @@ def record(
         loan_id=loan.id if loan is not None else None,
         loan_status=loan.status if loan is not None else None,
         resident_id=resident_id,
-        reservation_id=reservation.id if reservation is not None else None,
-        return_id=return_attempt.id if return_attempt is not None else None,
+        door_session_id=door_session.id if door_session is not None else None,
         actor=actor[:80],
         action=action,
         device_command_id=command_id,
@@ -261,18 +253,9 @@ def open_loans(session: Session, *, site_id: int, resident_id: int) -> list[Loan
     )
 
 
-def live_reservations(session: Session, *, site_id: int, resident_id: int) -> list[Reservation]:
-    return list(
-        session.scalars(
-            select(Reservation)
-            .where(
-                Reservation.site_id == site_id,
-                Reservation.resident_id == resident_id,
-                Reservation.state.in_(LIVE_RESERVATION_STATES),
-            )
-            .order_by(Reservation.id)
-        )
-    )
+def live_reservations(session: Session, *, site_id: int, resident_id: int) -> list[DoorSession]:
+    """The resident's pickups not yet over (each counts towards the limit like a loan)."""
+    return door_session.live_pickups(session, site_id=site_id, resident_id=resident_id)
 
 
 def loans_to_remind(session: Session, *, site_id: int, resident_id: int) -> list[Loan]:
@@ -311,7 +294,11 @@ def ensure_can_borrow(
     session: Session, *, site_id: int, resident_id: int, now: datetime, policy: Policy
 ) -> None:
     """Raise unless the resident may take one more item: a member, not suspended, nothing
-    overdue, and under the site's limit (open loans and live pickups together)."""
+    overdue, and under the site's limit (open loans and live pickups together).
+
+    The resident stays locked until the caller's transaction ends, so the resident's
+    simultaneous pickups and counter loans are counted one after the other, each seeing
+    the ones before it (the caller locks the item only after this)."""
     member = session.scalar(
         select(ResidentMembership.id).where(
             ResidentMembership.site_id == site_id, ResidentMembership.resident_id == resident_id
@@ -319,6 +306,7 @@ def ensure_can_borrow(
     )
     if member is None:
         raise ItemUnavailable("not a member of this centre", resident_id=resident_id)
+    row_locks.lock_resident(session, resident_id)
     suspension = active_suspension(session, site_id=site_id, resident_id=resident_id, now=now)
     if suspension is not None:
         raise LendingSuspended("borrowing is suspended", until=suspension.ends_at)
@@ -332,118 +320,18 @@ def ensure_can_borrow(
         )
 
 
-# --- at a compartment: what a pickup and a return share ---------------------------------------
-
-# A pickup (Reservation) and a return (ReturnAttempt) take the same steps at a compartment:
-# open requested, unlocked, door opened, then done or released. Each keeps its own states
-# (the enums differ, so the transitions stay in each flow's functions); what a step stamps
-# and writes to the history is the same, and is written once, here.
-LockerVisit = Reservation | ReturnAttempt
-_Visit = TypeVar("_Visit", Reservation, ReturnAttempt)
-
-
-def _get_visit(
-    session: Session, model: type[_Visit], visit_id: int, *, site_id: int | None,
-    resident_id: int | None,
-) -> _Visit | None:  # fmt: skip
-    """The pickup or return, locked, if it is of the site and the resident (when given)."""
-    visit = session.get(model, visit_id, with_for_update=True)
-    if (
-        visit is None
-        or (site_id is not None and visit.site_id != site_id)
-        or (resident_id is not None and visit.resident_id != resident_id)
-    ):
-        return None
-    return visit
-
-
-def _record_visit(
-    session: Session,
-    visit: LockerVisit,
-    action: LendingAction,
-    now: datetime,
-    *,
-    actor: str,
-    loan: Loan | None = None,
-    device: DeviceRef | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """The history row of one step of a pickup or a return (a return's names its loan)."""
-    reservation = visit if isinstance(visit, Reservation) else None
-    attempt = visit if isinstance(visit, ReturnAttempt) else None
-    if attempt is not None and loan is None:
-        loan = session.get_one(Loan, attempt.loan_id)
-    record(
-        session,
-        item=session.get_one(Item, visit.item_id),
-        action=action,
-        actor=actor,
-        now=now,
-        loan=loan,
-        reservation=reservation,
-        return_attempt=attempt,
-        command_id=visit.command_id,
-        device=device,
-        detail=detail,
-    )
-
-
-def _open_requested(session: Session, visit: LockerVisit, purpose: str, now: datetime) -> None:
-    _record_visit(
-        session,
-        visit,
-        LendingAction.OPEN_REQUESTED,
-        now,
-        actor=resident_actor(visit.resident_id),
-        detail={"purpose": purpose, "compartment": visit.compartment},
-    )
-
-
-def _door_opened(session: Session, visit: LockerVisit, now: datetime, device: DeviceRef) -> None:
-    """Stamp a pickup's or return's door as open (its caller moved its state on)."""
-    visit.door_opened_at = now
-    if visit.unlocked_at is None:
-        # The event overtook the reply: the door being open proves the unlock.
-        visit.unlocked_at = now
-    _record_visit(session, visit, LendingAction.DOOR_OPENED, now,
-                  actor=device_actor(device.device_id), device=device)  # fmt: skip
-
-
-def _released(
-    session: Session,
-    visit: LockerVisit,
-    action: LendingAction,
-    reason: ReleaseReason,
-    now: datetime,
-    *,
-    actor: str,
-    device: DeviceRef | None,
-    command_reason: str | None,
-) -> None:
-    """Stamp a pickup or return as ended without its goal (its caller set the state)."""
-    visit.release_reason = reason
-    visit.finished_at = now
-    _record_visit(session, visit, action, now, actor=actor, device=device,
-                  detail=_release_detail(reason, command_reason))  # fmt: skip
-
-
-def _release_detail(reason: ReleaseReason, command_reason: str | None) -> dict[str, Any]:
-    detail: dict[str, Any] = {"reason": reason.value}
-    if command_reason:
-        detail["device_reason"] = command_reason
-    return detail
-
-
-# --- locker pickup ----------------------------------------------------------------------------
+# --- locker pickup (the door session: booking.door_session) ------------------------------------
 
 
 def reserve(
-    session: Session, *, site_id: int, resident_id: int, tool_type_id: int, now: datetime
-) -> Reservation:
+    session: Session, *, site_id: int, resident_id: int, tool_type_id: int, now: datetime,
+    among: Collection[int] | None = None,
+) -> DoorSession:  # fmt: skip
     """Hold one available locker item of the type for the resident, for the policy's hold.
 
-    The lowest-numbered free item is taken; the item's row is locked so two kiosks cannot
-    hold the same one (and the partial unique index would refuse it anyway).
+    The lowest-numbered free item is taken (of the item ids ``among``, when given: those
+    whose locker can be used now); the item's row is locked so two kiosks cannot hold the
+    same one (and the partial unique index would refuse it anyway).
     """
     policy = policy_for(session, site_id)
     ensure_not_retired(get_tool_type(session, site_id=site_id, tool_type_id=tool_type_id))
@@ -455,107 +343,51 @@ def reserve(
             Item.tool_type_id == tool_type_id,
             Item.status == ItemStatus.AVAILABLE,
             Item.locker_device_id.is_not(None),
+            true() if among is None else Item.id.in_(list(among)),
         )
         .order_by(Item.locker_device_id, Item.compartment)
         .limit(1)
-        .with_for_update(skip_locked=True)
+        # NO KEY UPDATE (booking.row_locks): an item only named by a row being inserted
+        # elsewhere (a history event) is not skipped as taken.
+        .with_for_update(skip_locked=True, key_share=True)
     )
     if item is None:
         raise NoItemAvailable("no item of this tool is free in a locker", tool_type_id=tool_type_id)
-    reservation = Reservation(
+    # The query asked for an item in a locker, so it has its place.
+    assert item.locker_device_id is not None and item.compartment is not None
+    reservation = DoorSession.for_pickup(
         site_id=site_id,
         item_id=item.id,
         resident_id=resident_id,
-        state=ReservationState.RESERVED,
-        created_at=now,
-        expires_at=now + policy.hold,
         device_id=item.locker_device_id,
         compartment=item.compartment,
+        now=now,
+        hold=policy.hold,
     )
     session.add(reservation)
     item.status = ItemStatus.RESERVED
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        # An available item with a live door session (its tool put back while the pickup's
+        # door is still open) is not free yet; the index says so, the resident hears it.
+        if not row_locks.violates(error, "ux_door_sessions_live_item", "door_sessions.item_id"):
+            raise
+        raise NoItemAvailable(
+            "no item of this tool is free in a locker", tool_type_id=tool_type_id
+        ) from error
     record(
         session,
         item=item,
         action=LendingAction.RESERVED,
         actor=resident_actor(resident_id),
         now=now,
-        reservation=reservation,
+        door_session=reservation,
     )
     return reservation
 
 
-def get_reservation(
-    session: Session, *, reservation_id: int, site_id: int | None = None,
-    resident_id: int | None = None,
-) -> Reservation:  # fmt: skip
-    reservation = _get_visit(
-        session, Reservation, reservation_id, site_id=site_id, resident_id=resident_id
-    )
-    if reservation is None:
-        raise ReservationNotFound("no such pickup", reservation_id=reservation_id)
-    return reservation
-
-
-def begin_opening(
-    session: Session, reservation: Reservation, *, command_id: str, now: datetime
-) -> None:
-    """The open command for the pickup has been issued (in this same transaction)."""
-    if reservation.state is not ReservationState.RESERVED:
-        raise WrongLendingState("the pickup is not waiting to open", state=reservation.state)
-    if reservation.expires_at <= now:
-        raise WrongLendingState("the hold has expired", state=reservation.state)
-    item = session.get_one(Item, reservation.item_id)
-    reservation.state = ReservationState.OPENING
-    reservation.command_id = command_id
-    reservation.opening_at = now
-    # The item may have been moved since it was reserved: the command went where it is now.
-    reservation.device_id = item.locker_device_id
-    reservation.compartment = item.compartment
-    _open_requested(session, reservation, "pickup", now)
-
-
-def note_unlocked(session: Session, reservation: Reservation, now: datetime) -> None:
-    """The locker answered ``done``: the compartment is unlocked; the door clock starts."""
-    if reservation.state is ReservationState.OPENING and reservation.unlocked_at is None:
-        reservation.unlocked_at = now
-
-
-def note_door_opened(
-    session: Session, reservation: Reservation, now: datetime, device: DeviceRef
-) -> None:
-    if reservation.state is not ReservationState.OPENING:
-        return
-    reservation.state = ReservationState.DOOR_OPEN
-    _door_opened(session, reservation, now, device)
-
-
-def complete_pickup(
-    session: Session, reservation: Reservation, now: datetime, device: DeviceRef
-) -> Loan:
-    """The locker reported the item gone while the pickup's door was open: the loan begins."""
-    if reservation.state is not ReservationState.DOOR_OPEN:
-        raise WrongLendingState("the pickup's door is not open", state=reservation.state)
-    item = session.get_one(Item, reservation.item_id)
-    tool_type = session.get_one(ToolType, item.tool_type_id)
-    reservation.state = ReservationState.COMPLETED
-    reservation.finished_at = now
-    loan = _start_loan(
-        session,
-        item=item,
-        resident_id=reservation.resident_id,
-        channel=LoanChannel.LOCKER,
-        now=now,
-        loan_days=tool_type.loan_days,
-    )
-    loan.reservation_id = reservation.id
-    _record_visit(session, reservation, LendingAction.LENT, now,
-                  actor=device_actor(device.device_id), loan=loan, device=device)  # fmt: skip
-    return loan
-
-
-def _start_loan(
+def start_loan(
     session: Session,
     *,
     item: Item,
@@ -582,191 +414,11 @@ def _start_loan(
     return loan
 
 
-def release(
-    session: Session,
-    reservation: Reservation,
-    reason: ReleaseReason,
-    now: datetime,
-    *,
-    actor: str,
-    device: DeviceRef | None = None,
-    command_reason: str | None = None,
-) -> bool:
-    """End a live pickup without a loan; the item is available again (unless it has since
-    gone to maintenance or gone missing). Returns False if it had already ended."""
-    if reservation.state.is_final:
-        return False
-    reservation.state = ReservationState.RELEASED
-    item = session.get_one(Item, reservation.item_id)
-    if item.status is ItemStatus.RESERVED:
-        item.status = ItemStatus.AVAILABLE
-    _released(session, reservation, LendingAction.RESERVATION_RELEASED, reason, now,
-              actor=actor, device=device, command_reason=command_reason)  # fmt: skip
-    return True
-
-
-def cancel_reservation(
-    session: Session, *, site_id: int, resident_id: int, reservation_id: int, now: datetime
-) -> Reservation:
-    """The resident changed their mind before the compartment was asked to open."""
-    reservation = get_reservation(
-        session, reservation_id=reservation_id, site_id=site_id, resident_id=resident_id
-    )
-    if reservation.state is not ReservationState.RESERVED:
-        raise WrongLendingState("the compartment is already opening", state=reservation.state)
-    release(session, reservation, ReleaseReason.CANCELLED, now, actor=resident_actor(resident_id))
-    return reservation
-
-
-# The locker relocks an unopened door on its own clock; a door_opened sent just before that
-# may still be on its way. Giving up only this much later never turns a real pickup into a
-# "tool gone without a loan" alarm.
-DOOR_EVENT_GRACE = timedelta(seconds=10)
-
-
-def door_timed_out(reservation: Reservation | ReturnAttempt, now: datetime, policy: Policy) -> bool:
-    """Unlocked, and nobody opened the door within the policy's time (plus the grace)."""
-    return (
-        reservation.door_opened_at is None
-        and reservation.unlocked_at is not None
-        and now - reservation.unlocked_at > policy.door_open_timeout + DOOR_EVENT_GRACE
-    )
-
-
-# --- locker return ----------------------------------------------------------------------------
-
-
-def loan_for_locker_return(
-    session: Session, *, site_id: int, resident_id: int, loan_id: int
-) -> tuple[Loan, Item]:
-    """The resident's open loan of a locker item, ready to go back to its compartment."""
-    loan = get_loan(session, site_id=site_id, loan_id=loan_id, resident_id=resident_id)
-    if not loan.is_open:
-        raise WrongLendingState("the item has already been returned", state=loan.status)
-    item = session.get_one(Item, loan.item_id)
-    if item.locker_device_id is None or item.compartment is None:
-        raise NotInLocker("this item goes back to the counter", item_id=item.id)
-    live = session.scalar(
-        select(ReturnAttempt).where(
-            ReturnAttempt.loan_id == loan.id, ReturnAttempt.state.in_(LIVE_RETURN_STATES)
-        )
-    )
-    if live is not None:
-        raise WrongLendingState("a return of this item is under way", return_id=live.id)
-    return loan, item
-
-
-def begin_return(session: Session, loan: Loan, item: Item, *, now: datetime) -> ReturnAttempt:
-    """Start a return to the item's own compartment; the caller issues the open command
-    (with the attempt's id as its reason) and reports it with :func:`return_open_requested`."""
-    assert item.locker_device_id is not None and item.compartment is not None
-    attempt = ReturnAttempt(
-        site_id=loan.site_id,
-        loan_id=loan.id,
-        item_id=item.id,
-        resident_id=loan.resident_id,
-        state=ReturnState.OPENING,
-        device_id=item.locker_device_id,
-        compartment=item.compartment,
-        created_at=now,
-    )
-    session.add(attempt)
-    session.flush()
-    return attempt
-
-
-def return_open_requested(
-    session: Session, attempt: ReturnAttempt, *, command_id: str, now: datetime
-) -> None:
-    """The open command for a return has been issued (in this same transaction)."""
-    attempt.command_id = command_id
-    _open_requested(session, attempt, "return", now)
-
-
-def get_return(
-    session: Session, *, return_id: int, site_id: int | None = None,
-    resident_id: int | None = None,
-) -> ReturnAttempt:  # fmt: skip
-    attempt = _get_visit(session, ReturnAttempt, return_id, site_id=site_id,
-                         resident_id=resident_id)  # fmt: skip
-    if attempt is None:
-        raise ReturnNotFound("no such return", return_id=return_id)
-    return attempt
-
-
-def note_return_unlocked(session: Session, attempt: ReturnAttempt, now: datetime) -> None:
-    if attempt.state is ReturnState.OPENING and attempt.unlocked_at is None:
-        attempt.unlocked_at = now
-
-
-def note_return_door_opened(
-    session: Session, attempt: ReturnAttempt, now: datetime, device: DeviceRef
-) -> None:
-    if attempt.state is not ReturnState.OPENING:
-        return
-    attempt.state = ReturnState.DOOR_OPEN
-    _door_opened(session, attempt, now, device)
-
-
-def complete_return(
-    session: Session, attempt: ReturnAttempt, now: datetime, device: DeviceRef
-) -> Loan:
-    """The door closed with the item inside its own compartment: the loan is returned."""
-    if attempt.state is not ReturnState.DOOR_OPEN:
-        raise WrongLendingState("the return's door is not open", state=attempt.state)
-    attempt.state = ReturnState.RETURNED
-    attempt.finished_at = now
-    loan = session.get_one(Loan, attempt.loan_id)
-    item = session.get_one(Item, attempt.item_id)
-    _end_loan(loan, item, now)
-    _record_visit(session, attempt, LendingAction.RETURNED, now,
-                  actor=device_actor(device.device_id), loan=loan, device=device)  # fmt: skip
-    return loan
-
-
-def return_to_locker_at_once(
-    session: Session, loan: Loan, item: Item, now: datetime, device: DeviceRef
-) -> None:
-    """The tool went back into its compartment before the pickup's door even closed: the
-    resident changed their mind, so the loan ends as soon as it began."""
-    _end_loan(loan, item, now)
-    loan.return_condition = ReturnCondition.FINE
-    record(
-        session,
-        item=item,
-        action=LendingAction.RETURNED,
-        actor=device_actor(device.device_id),
-        now=now,
-        loan=loan,
-        device=device,
-        detail={"put_back_during_pickup": True},
-    )
-
-
-def _end_loan(loan: Loan, item: Item, now: datetime) -> None:
+def end_loan(loan: Loan, item: Item, now: datetime) -> None:
     loan.status = LoanStatus.RETURNED
     loan.returned_at = now
     if item.status in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE, ItemStatus.LOST):
         item.status = ItemStatus.AVAILABLE
-
-
-def release_return(
-    session: Session,
-    attempt: ReturnAttempt,
-    reason: ReleaseReason,
-    now: datetime,
-    *,
-    actor: str,
-    device: DeviceRef | None = None,
-    command_reason: str | None = None,
-) -> bool:
-    """End a return attempt without the item back: the loan stays open."""
-    if attempt.state.is_final:
-        return False
-    attempt.state = ReturnState.RELEASED
-    _released(session, attempt, LendingAction.RETURN_RELEASED, reason, now,
-              actor=actor, device=device, command_reason=command_reason)  # fmt: skip
-    return True
 
 
 def report_condition(
@@ -852,18 +504,22 @@ def send_to_maintenance(
     loan: Loan | None = None,
     note: str = "",
 ) -> None:
-    """Take an item out of lending until staff put it back in service. A live pickup of it
-    is released first (so nobody is handed a broken tool)."""
-    live = session.scalar(
-        select(Reservation).where(
-            Reservation.item_id == item.id, Reservation.state.in_(LIVE_RESERVATION_STATES)
-        )
-    )
-    if live is not None and live.state is ReservationState.RESERVED:
-        release(session, live, ReleaseReason.CANCELLED, now, actor=actor)
-    if item.status in (ItemStatus.AVAILABLE, ItemStatus.RESERVED):
-        item.status = ItemStatus.MAINTENANCE
-    item.condition = reason[:200]
+    """Take an item out of lending until staff put it back in service. A pickup of it not
+    yet at the door is released first (so nobody is handed a broken tool); one at the door,
+    or a loan, refuses it (:class:`WrongLendingState`)."""
+    # The item locked and read again first: a loan or pickup that got it first is seen here,
+    # and one that comes later finds it in maintenance.
+    row_locks.lock_item(session, item.id)
+    live = door_session.live_pickup_of(session, item.id)
+    # A pickup is locked before its item everywhere else, so it is not waited for here (that
+    # could deadlock): one being moved on right now counts as at the door.
+    if live is not None and not row_locks.lock_if_free(session, live):
+        raise WrongLendingState("the item is being picked up", door_session_id=live.id)
+    if live is not None and live.state in (DoorSessionState.RESERVED, DoorSessionState.WAITING):
+        door_session.release(session, live, ReleaseReason.CANCELLED, now, actor=actor)
+    elif live is not None and live.is_live:
+        raise WrongLendingState("the item is being picked up", door_session_id=live.id)
+    item.send_to_maintenance(reason)
     record(
         session,
         item=item,
@@ -878,12 +534,15 @@ def send_to_maintenance(
 def back_in_service(
     session: Session, *, staff: StaffAccount, item_id: int, now: datetime, note: str = ""
 ) -> Item:
-    """Staff checked and fixed an item: it can be lent again."""
+    """Staff checked and fixed an item: it can be lent again (not while a loan of it is
+    still open, as records from before the item lock may show)."""
     item = get_item(session, site_id=staff.site_id, item_id=item_id, lock=True)
-    if item.status is not ItemStatus.MAINTENANCE:
-        raise WrongLendingState("the item is not in maintenance", status=item.status)
-    item.status = ItemStatus.AVAILABLE
-    item.condition = "good"
+    open_loan = session.scalar(
+        select(Loan.id).where(Loan.item_id == item.id, Loan.status.in_(OPEN_LOAN_STATUSES))
+    )
+    if open_loan is not None:
+        raise WrongLendingState("the item is still on loan", loan_id=open_loan)
+    item.back_in_service()
     record(
         session,
         item=item,
@@ -907,21 +566,29 @@ def lend_at_counter(
     """Staff hand an item over at the counter (big items; also a locker item in hand)."""
     site_id = staff.site_id
     policy = policy_for(session, site_id)
-    item = get_item(session, site_id=site_id, item_id=item_id, lock=True)
+    # The resident before the item (booking.row_locks): ensure_can_borrow locks the resident.
     ensure_can_borrow(session, site_id=site_id, resident_id=resident_id, now=now, policy=policy)
+    item = get_item(session, site_id=site_id, item_id=item_id, lock=True)
     if item.status is not ItemStatus.AVAILABLE:
         raise ItemUnavailable("the item cannot be lent now", status=item.status.value)
     tool_type = session.get_one(ToolType, item.tool_type_id)
     ensure_not_retired(tool_type)
-    loan = _start_loan(
-        session,
-        item=item,
-        resident_id=resident_id,
-        channel=LoanChannel.COUNTER,
-        now=now,
-        loan_days=tool_type.loan_days,
-        staff_id=staff.id,
-    )
+    try:
+        loan = start_loan(
+            session,
+            item=item,
+            resident_id=resident_id,
+            channel=LoanChannel.COUNTER,
+            now=now,
+            loan_days=tool_type.loan_days,
+            staff_id=staff.id,
+        )
+    except IntegrityError as error:
+        # Available, yet a loan of it is still open: records from before the item lock. The
+        # index refuses the second loan; staff hear why instead of a server error.
+        if not row_locks.violates(error, "ux_loans_open_item", "loans.item_id"):
+            raise
+        raise ItemUnavailable("the item is still on loan", item_id=item_id) from error
     record(session, item=item, action=LendingAction.LENT, actor=staff_actor(staff), now=now,
            loan=loan)  # fmt: skip
     audit.record_staff(
@@ -946,7 +613,7 @@ def return_at_counter(
     if not loan.is_open and loan.status is not LoanStatus.LOST:
         raise WrongLendingState("the item has already been returned", state=loan.status)
     item = session.get_one(Item, loan.item_id)
-    _end_loan(loan, item, now)
+    end_loan(loan, item, now)
     loan.returned_to_staff_id = staff.id
     record(session, item=item, action=LendingAction.RETURNED, actor=staff_actor(staff), now=now,
            loan=loan)  # fmt: skip
@@ -982,6 +649,9 @@ def mark_overdue(session: Session, loan: Loan, now: datetime, policy: Policy) ->
     one overdue loan too many within the policy's window."""
     if loan.status is not LoanStatus.ACTIVE or loan.due_at > now:
         return
+    # The resident's overdue loans are counted below: loans going overdue at once (one job
+    # run each) are counted one after the other, so each pair suspends once.
+    row_locks.lock_resident(session, loan.resident_id)
     loan.status = LoanStatus.OVERDUE
     loan.overdue_since = now
     item = session.get_one(Item, loan.item_id)

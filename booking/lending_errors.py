@@ -17,12 +17,10 @@ class LoanNotFound(NotFound):
     code = "loan_not_found"
 
 
-class ReservationNotFound(NotFound):
-    code = "reservation_not_found"
+class DoorSessionNotFound(NotFound):
+    """No pickup or return (door session) of that id for this resident."""
 
-
-class ReturnNotFound(NotFound):
-    code = "return_not_found"
+    code = "door_session_not_found"
 
 
 class NoItemAvailable(DomainError):
@@ -91,3 +89,19 @@ class InvalidCondition(InvalidInput):
 
 class SuspensionNotFound(NotFound):
     code = "lending_suspension_not_found"
+
+
+class MismatchNotFound(NotFound):
+    code = "mismatch_not_found"
+
+
+class MismatchAlreadyResolved(Conflict):
+    """Someone resolved the locker mismatch already (or the locker's next state cleared it)."""
+
+    code = "mismatch_already_resolved"
+
+
+class ResolutionDoesNotFit(InvalidInput):
+    """A resolution of the other kind of mismatch (an item absent cannot be "returned")."""
+
+    code = "resolution_does_not_fit"

@@ -6,8 +6,9 @@ twice, late, or after someone changed the row is harmless. Overdue loans are mar
 same job (at most a minute late, rather than "daily at midnight" with a missed day when the
 worker was down at midnight).
 
-The pickup/return checks that need the device's command state (rejected, timed out) live in
-``devices.lending_locker``; this module only knows lending's own clocks.
+A door session's clocks (the hold, the wait for its compartment, the door not opened in
+time) are :func:`booking.door_session.check_clocks`, run here and by the kiosk's poll alike;
+what its open command did is settled by ``devices.lending_locker``.
 """
 
 from __future__ import annotations
@@ -18,57 +19,20 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import lending
+from booking import door_session, lending
 from booking.db import Database
 from booking.due_jobs import DueJob, run_all_due
-from booking.models import (
-    Loan,
-    LoanStatus,
-    ReleaseReason,
-    Reservation,
-    ReservationState,
-    ReturnAttempt,
-    ReturnState,
-)
+from booking.models import DoorSession, DoorSessionState, Loan, LoanStatus
 
 SYSTEM_ACTOR = "system:lending_jobs"
 
 
-def release_expired_hold(session: Session, target_id: int, now: datetime) -> bool:
-    """A reserved item nobody came to open within the hold goes back on the shelf."""
-    reservation = session.get(Reservation, target_id, with_for_update=True)
-    if reservation is None or reservation.state is not ReservationState.RESERVED:
+def check_door_clocks(session: Session, target_id: int, now: datetime) -> bool:
+    """A pickup or return whose hold, wait or door clock ran out is released."""
+    door = session.get(DoorSession, target_id, with_for_update=True)
+    if door is None or door.state.is_final:
         return False
-    if reservation.expires_at > now:
-        return False
-    return lending.release(
-        session, reservation, ReleaseReason.HOLD_EXPIRED, now, actor=SYSTEM_ACTOR
-    )
-
-
-def release_unopened_pickup(session: Session, target_id: int, now: datetime) -> bool:
-    """The compartment was unlocked for a pickup but nobody opened its door in time."""
-    reservation = session.get(Reservation, target_id, with_for_update=True)
-    if reservation is None or reservation.state is not ReservationState.OPENING:
-        return False
-    if not lending.door_timed_out(
-        reservation, now, lending.policy_for(session, reservation.site_id)
-    ):
-        return False
-    return lending.release(
-        session, reservation, ReleaseReason.DOOR_NOT_OPENED, now, actor=SYSTEM_ACTOR
-    )
-
-
-def release_unopened_return(session: Session, target_id: int, now: datetime) -> bool:
-    attempt = session.get(ReturnAttempt, target_id, with_for_update=True)
-    if attempt is None or attempt.state is not ReturnState.OPENING:
-        return False
-    if not lending.door_timed_out(attempt, now, lending.policy_for(session, attempt.site_id)):
-        return False
-    return lending.release_return(
-        session, attempt, ReleaseReason.DOOR_NOT_OPENED, now, actor=SYSTEM_ACTOR
-    )
+    return door_session.check_clocks(session, door, now, actor=SYSTEM_ACTOR)
 
 
 def mark_overdue(session: Session, target_id: int, now: datetime) -> bool:
@@ -87,9 +51,7 @@ def escalate_overdue(session: Session, target_id: int, now: datetime) -> bool:
 
 
 JOBS: Mapping[str, Callable[[Session, int, datetime], bool]] = {
-    "release_expired_hold": release_expired_hold,
-    "release_unopened_pickup": release_unopened_pickup,
-    "release_unopened_return": release_unopened_return,
+    "check_door_clocks": check_door_clocks,
     "mark_overdue": mark_overdue,
     "escalate_overdue": escalate_overdue,
 }
@@ -98,27 +60,17 @@ JOBS: Mapping[str, Callable[[Session, int, datetime], bool]] = {
 def due(session: Session, *, now: datetime) -> list[DueJob]:
     """The jobs that may have something to do at ``now`` (each re-checks for itself)."""
     jobs = [
-        DueJob("release_expired_hold", i)
+        DueJob("check_door_clocks", i)
         for i in session.scalars(
-            select(Reservation.id).where(
-                Reservation.state == ReservationState.RESERVED, Reservation.expires_at <= now
-            )
-        )
-    ]
-    jobs += [
-        DueJob("release_unopened_pickup", i)
-        for i in session.scalars(
-            select(Reservation.id).where(
-                Reservation.state == ReservationState.OPENING,
-                Reservation.unlocked_at.is_not(None),
-            )
-        )
-    ]
-    jobs += [
-        DueJob("release_unopened_return", i)
-        for i in session.scalars(
-            select(ReturnAttempt.id).where(
-                ReturnAttempt.state == ReturnState.OPENING, ReturnAttempt.unlocked_at.is_not(None)
+            select(DoorSession.id).where(
+                (
+                    DoorSession.state.in_((DoorSessionState.RESERVED, DoorSessionState.WAITING))
+                    & (DoorSession.expires_at <= now)
+                )
+                | (
+                    (DoorSession.state == DoorSessionState.OPENING)
+                    & DoorSession.unlocked_at.is_not(None)
+                )
             )
         )
     ]

@@ -1,12 +1,14 @@
-"""Locker events that move pickups and returns on, run by the bridge in its ingest transaction.
+"""Locker events that move door sessions (pickups and returns) on, run by the bridge in its
+ingest transaction.
 
 The locker is the witness: a pickup's loan begins when the item sensor says the tool left a
 compartment whose door was opened for that pickup, a return ends when the door closes with
-the item inside its own compartment. Everything else a compartment does with a tool in it
-(a tool gone without a pickup, something put where nothing was expected, a door forced) is
-written to the lending history and told to staff. The registry has already applied the event
-to the compartment row (and raised the fault alerts for forced, left-open and jammed doors)
-before these handlers run.
+the item inside its own compartment (:mod:`booking.door_session` decides; these handlers find
+the session an event is about). Everything else a compartment does with a tool in it (a tool
+gone without a pickup, something put where nothing was expected, a door forced) is written to
+the lending history and told to staff. The registry has already applied the event to the
+compartment row (and raised the fault alerts for forced, left-open and jammed doors) before
+these handlers run.
 """
 
 from __future__ import annotations
@@ -18,29 +20,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import alerts, lending
+from booking import alerts, door_session, lending
 from booking.lending import DeviceRef
 from booking.models import (
-    LIVE_RESERVATION_STATES,
-    LIVE_RETURN_STATES,
+    AT_THE_DOOR_STATES,
     OPEN_LOAN_STATUSES,
     AlertSeverity,
+    DoorSession,
+    DoorSessionState,
     Item,
     ItemStatus,
     LendingAction,
     LendingEvent,
     Loan,
-    LoanChannel,
     ReleaseReason,
-    Reservation,
-    ReservationState,
-    ReturnAttempt,
-    ReturnState,
-    ToolType,
 )
 from devices import commands, lending_locker
 from devices.ingest import Handlers
-from devices.models import Compartment, Device, DeviceCommand, DeviceKind, DoorState
+from devices.models import Device, DeviceCommand, DeviceKind
 from devices.protocol import Event, Reply
 
 log = logging.getLogger(__name__)
@@ -68,28 +65,14 @@ def _compartment(event: Event) -> int | None:
     return n if isinstance(n, int) and not isinstance(n, bool) else None
 
 
-def _live_reservation(session: Session, device_id: str, n: int) -> Reservation | None:
-    return session.scalar(
-        select(Reservation)
-        .where(
-            Reservation.device_id == device_id,
-            Reservation.compartment == n,
-            Reservation.state.in_(LIVE_RESERVATION_STATES),
-        )
-        .with_for_update()
-    )
+def _locker_compartment(device: Device, event: Event) -> int | None:
+    return _compartment(event) if device.kind is DeviceKind.LOCKER else None
 
 
-def _live_return(session: Session, device_id: str, n: int) -> ReturnAttempt | None:
-    return session.scalar(
-        select(ReturnAttempt)
-        .where(
-            ReturnAttempt.device_id == device_id,
-            ReturnAttempt.compartment == n,
-            ReturnAttempt.state.in_(LIVE_RETURN_STATES),
-        )
-        .with_for_update()
-    )
+def _at_the_door(session: Session, device_id: str, n: int) -> DoorSession | None:
+    """The session whose door is open at the compartment, if any."""
+    door = door_session.live_at(session, device_id, n)
+    return door if door is not None and door.state is DoorSessionState.DOOR_OPEN else None
 
 
 def _item_at(session: Session, device_id: str, n: int) -> Item | None:
@@ -106,13 +89,6 @@ def _open_loan(session: Session, item_id: int) -> Loan | None:
     )
 
 
-def _door_is_open(session: Session, device_id: str, n: int) -> bool:
-    row = session.scalar(
-        select(Compartment).where(Compartment.device_id == device_id, Compartment.n == n)
-    )
-    return row is not None and row.door is DoorState.OPEN
-
-
 def _actor(device: Device) -> str:
     return lending.device_actor(device.device_id)
 
@@ -121,18 +97,15 @@ def _actor(device: Device) -> str:
 
 
 def door_opened(session: Session, device: Device, event: Event, now: datetime) -> None:
-    """A door opened after an open command: the pickup or return it was for goes on."""
-    n = _compartment(event)
+    """A door opened after an open command: the session it was for goes on (or, released
+    meanwhile, keeps the news for a late "item removed")."""
+    n = _locker_compartment(device, event)
     command_id = event.fields.get("command_id")
-    if n is None or device.kind is not DeviceKind.LOCKER or not isinstance(command_id, str):
+    if n is None or not isinstance(command_id, str):
         return
-    reservation = _live_reservation(session, device.device_id, n)
-    if reservation is not None and reservation.command_id == command_id:
-        lending.note_door_opened(session, reservation, now, _ref(event))
-        return
-    attempt = _live_return(session, device.device_id, n)
-    if attempt is not None and attempt.command_id == command_id:
-        lending.note_return_door_opened(session, attempt, now, _ref(event))
+    door = door_session.of_command(session, command_id)
+    if door is not None and (door.device_id, door.compartment) == (device.device_id, n):
+        door_session.door_opened(session, door, now, _ref(event))
         return
     command = session.get(DeviceCommand, command_id)
     if command is not None and command.requested_by.startswith(MAINTENANCE_PREFIX):
@@ -145,34 +118,31 @@ def door_opened(session: Session, device: Device, event: Event, now: datetime) -
 
 
 def item_present_changed(session: Session, device: Device, event: Event, now: datetime) -> None:
-    n = _compartment(event)
+    n = _locker_compartment(device, event)
     present = event.fields.get("present")
-    if n is None or device.kind is not DeviceKind.LOCKER or not isinstance(present, bool):
+    if n is None or not isinstance(present, bool):
         return
-    reservation = _live_reservation(session, device.device_id, n)
-    attempt = _live_return(session, device.device_id, n)
-    if not present:
-        if reservation is not None and reservation.state is ReservationState.DOOR_OPEN:
-            lending.complete_pickup(session, reservation, now, _ref(event))
-            return
-        if attempt is not None and attempt.state is ReturnState.DOOR_OPEN:
-            attempt.item_seen = False  # put in, then taken out again before closing
-            return
-        _item_gone_without_pickup(session, device, n, event, now)
+    door = _at_the_door(session, device.device_id, n)
+    if door is not None:
+        door_session.item_sensed(session, door, present, now, _ref(event))
         return
-    if attempt is not None and attempt.state is ReturnState.DOOR_OPEN:
-        attempt.item_seen = True
+    if present:
+        _item_appeared(session, device, n, event, now)
         return
-    _item_appeared(session, device, n, event, now)
-
-
-def _item_gone_without_pickup(
-    session: Session, device: Device, n: int, event: Event, now: datetime
-) -> None:
-    """The sensor says the compartment emptied, and no pickup was under way there."""
     item = _item_at(session, device.device_id, n)
     if item is None or item.status in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE, ItemStatus.LOST):
         return  # nothing of ours was supposed to be inside
+    late = door_session.late_pickup_at(session, device.device_id, n, item.id)
+    if late is not None:
+        door_session.confirm_pickup_late(session, late, now, _ref(event))
+        return
+    _item_gone_without_pickup(session, device, item, n, event, now)
+
+
+def _item_gone_without_pickup(
+    session: Session, device: Device, item: Item, n: int, event: Event, now: datetime
+) -> None:
+    """The sensor says the compartment emptied, and no pickup's door was open there."""
     last = _last_event(session, item.id)
     if last is not None and last.action is LendingAction.MAINTENANCE_OPEN:
         # Staff opened the door for maintenance and took the tool out: it is with them.
@@ -190,49 +160,29 @@ def _item_gone_without_pickup(
         device=_ref(event),
         detail={"compartment": n},
     )
-    tool_type = session.get_one(ToolType, item.tool_type_id)
-    alerts.raise_alert(
-        session,
-        site_id=device.site_id,
-        kind="lending.item_missing",
-        severity=AlertSeverity.URGENT,
-        summary=(
-            f"{tool_type.name_en} {item.asset_tag} left {device.device_id} compartment {n} "
-            "with no loan"
-        ),
-        params={
-            "tool_zh": tool_type.name_zh,
-            "tool_en": tool_type.name_en,
-            "asset": item.asset_tag,
-            "device": device.device_id,
-            "compartment": n,
-        },
-        now=now,
-        subject=f"item:{item.id}",
-        dedupe_key=f"lending:missing:item:{item.id}",
-    )
+    door_session.alert_about_compartment(
+        session, item, device_id=device.device_id, compartment=n, now=now,
+        kind="lending.item_missing", severity=AlertSeverity.URGENT,
+        summary="{tool} {asset} left {device} compartment {compartment} with no loan",
+        subject=f"item:{item.id}", dedupe_key=f"lending:missing:item:{item.id}",
+    )  # fmt: skip
 
 
 def _item_appeared(session: Session, device: Device, n: int, event: Event, now: datetime) -> None:
-    """Something was put into a compartment with no return under way there."""
+    """Something was put into a compartment whose door no session of ours has open."""
     item = _item_at(session, device.device_id, n)
-    if item is not None:
-        loan = _open_loan(session, item.id)
-        if loan is not None and _put_back_during_pickup(session, loan, device, n):
-            # The resident took the tool and put it straight back before closing the door.
-            lending.return_to_locker_at_once(session, loan, item, now, _ref(event))
-            return
-        if loan is None:
-            return  # its own item back in view (e.g. a sensor flicker): nothing changed
+    if item is not None and _open_loan(session, item.id) is None:
+        return  # its own item back in view (e.g. a sensor flicker): nothing changed
     elsewhere = session.scalar(
-        select(ReturnAttempt).where(
-            ReturnAttempt.device_id == device.device_id,
-            ReturnAttempt.state.in_(LIVE_RETURN_STATES),
+        select(DoorSession).where(
+            DoorSession.device_id == device.device_id,
+            DoorSession.state.in_(AT_THE_DOOR_STATES),
+            DoorSession.compartment != n,
         )
     )
     where = f"{device.device_id} compartment {n}"
     params: dict[str, str | int] = {"device": device.device_id, "compartment": n}
-    if elsewhere is not None:
+    if elsewhere is not None and not elsewhere.is_pickup:
         summary = f"A tool was put into {where}; it belongs in compartment {elsewhere.compartment}"
         params["expected"] = elsewhere.compartment
     else:
@@ -245,7 +195,10 @@ def _item_appeared(session: Session, device: Device, n: int, event: Event, now: 
             actor=_actor(device),
             now=now,
             device=_ref(event),
-            detail={"compartment": n, "return_id": elsewhere.id if elsewhere else None},
+            detail={
+                "compartment": n,
+                "door_session_id": elsewhere.id if elsewhere is not None else None,
+            },
         )
     alerts.raise_alert(
         session,
@@ -269,60 +222,14 @@ def _last_event(session: Session, item_id: int) -> LendingEvent | None:
     )
 
 
-def _put_back_during_pickup(session: Session, loan: Loan, device: Device, n: int) -> bool:
-    """The pickup's own door is still open (nothing has happened to the item since the
-    locker reported it taken), and the tool went back in."""
-    if loan.channel is not LoanChannel.LOCKER or loan.reservation_id is None:
-        return False
-    reservation = session.get(Reservation, loan.reservation_id)
-    last = _last_event(session, loan.item_id)
-    return (
-        reservation is not None
-        and reservation.device_id == device.device_id
-        and reservation.compartment == n
-        and last is not None
-        and last.action is LendingAction.LENT
-        and last.reservation_id == reservation.id
-        and _door_is_open(session, device.device_id, n)
-    )
-
-
 def door_closed(session: Session, device: Device, event: Event, now: datetime) -> None:
-    n = _compartment(event)
-    if n is None or device.kind is not DeviceKind.LOCKER:
+    """The end of a door cycle: the session at that door completes or is released."""
+    n = _locker_compartment(device, event)
+    if n is None:
         return
-    reservation = _live_reservation(session, device.device_id, n)
-    if reservation is not None and reservation.state is ReservationState.DOOR_OPEN:
-        # The door shut and the sensor never said the tool left: no loan.
-        lending.release(session, reservation, ReleaseReason.ITEM_LEFT_INSIDE, now,
-                        actor=_actor(device), device=_ref(event))  # fmt: skip
-        return
-    _close_pickup_door(session, device, n, event, now)
-    attempt = _live_return(session, device.device_id, n)
-    if attempt is not None and attempt.state is ReturnState.DOOR_OPEN:
-        if attempt.item_seen:
-            lending.complete_return(session, attempt, now, _ref(event))
-        else:
-            lending.release_return(session, attempt, ReleaseReason.NOTHING_RETURNED, now,
-                                   actor=_actor(device), device=_ref(event))  # fmt: skip
-
-
-def _close_pickup_door(
-    session: Session, device: Device, n: int, event: Event, now: datetime
-) -> None:
-    """Note in the history that the door of a finished pickup closed (so a tool put into
-    that compartment later is no longer "changed my mind" but something unexpected)."""
-    item = _item_at(session, device.device_id, n)
-    if item is None:
-        return
-    loan = _open_loan(session, item.id)
-    last = _last_event(session, item.id)
-    if loan is None or last is None or last.action is not LendingAction.LENT:
-        return
-    if last.loan_id != loan.id or loan.channel is not LoanChannel.LOCKER:
-        return
-    lending.record(session, item=item, action=LendingAction.DOOR_CLOSED, actor=_actor(device),
-                   now=now, loan=loan, device=_ref(event))  # fmt: skip
+    door = _at_the_door(session, device.device_id, n)
+    if door is not None:
+        door_session.door_closed(session, door, now, _ref(event))
 
 
 def _record_fault(
@@ -346,35 +253,32 @@ def door_left_open(session: Session, device: Device, event: Event, now: datetime
 
 
 def forced_open(session: Session, device: Device, event: Event, now: datetime) -> None:
-    """The registry raises the urgent alert; a pickup waiting on this door is given up (a
-    forced door is no proof of who took the tool)."""
+    """The registry raises the urgent alert; a session waiting on this door to be opened is
+    given up (a forced door is no proof of who took the tool or put it back)."""
     n = _compartment(event)
     if n is not None:
-        reservation = _live_reservation(session, device.device_id, n)
-        if reservation is not None and reservation.state is ReservationState.OPENING:
-            lending.release(session, reservation, ReleaseReason.CANCELLED, now,
-                            actor=_actor(device), device=_ref(event))  # fmt: skip
+        door = door_session.live_at(session, device.device_id, n)
+        if door is not None and door.state is DoorSessionState.OPENING:
+            door_session.release(session, door, ReleaseReason.CANCELLED, now,
+                                 actor=_actor(device), device=_ref(event))  # fmt: skip
     _record_fault(session, device, event, now, LendingAction.FORCED_OPEN)
 
 
 def jammed(session: Session, device: Device, event: Event, now: datetime) -> None:
-    """A jammed lock ends whatever was waiting on the compartment (the registry alerts)."""
+    """A jammed lock ends a session that was waiting for the compartment to open (the
+    registry alerts); one whose door is already open carries on."""
     n = _compartment(event)
     if n is None:
         return
-    reservation = _live_reservation(session, device.device_id, n)
-    if reservation is not None and reservation.state is not ReservationState.DOOR_OPEN:
-        lending.release(session, reservation, ReleaseReason.JAMMED, now, actor=_actor(device),
-                        device=_ref(event))  # fmt: skip
-    attempt = _live_return(session, device.device_id, n)
-    if attempt is not None and attempt.state is ReturnState.OPENING:
-        lending.release_return(session, attempt, ReleaseReason.JAMMED, now,
-                               actor=_actor(device), device=_ref(event))  # fmt: skip
+    door = door_session.live_at(session, device.device_id, n)
+    if door is not None and door.state is not DoorSessionState.DOOR_OPEN:
+        door_session.release(session, door, ReleaseReason.JAMMED, now, actor=_actor(device),
+                             device=_ref(event))  # fmt: skip
     _record_fault(session, device, event, now, LendingAction.JAMMED)
 
 
 def reply(session: Session, device: Device, message: Reply, now: datetime) -> None:
-    """After ``commands.record_reply`` (registered first): settle the pickup or return."""
+    """After ``commands.record_reply`` (registered first): settle the door session."""
     try:
         command = commands.get(session, message.command_id)
     except commands.CommandNotFound:

@@ -1,55 +1,51 @@
-"""Opening a locker compartment for a pickup or a return, and settling what its command did.
+"""Opening a locker compartment for a door session (a pickup or a return), and settling what
+its command did.
 
-A compartment never opens without a recorded reason: the pickup or return row and its
-``open`` command (``requested_by="pickup:<id>"`` / ``"return:<id>"``) are written in ONE
-transaction here; the caller publishes the command after the commit
-(:func:`devices.commands.retry`). What happens next is told by the locker: its reply settles
-the command (:func:`settle_command`, called from the bridge's reply handler, a kiosk status
-poll and a worker job alike), its events move the pickup on (``devices.lending_events``).
+A compartment never opens without a recorded reason: the door session and its ``open``
+command (``requested_by="pickup:<id>"`` / ``"return:<id>"``) are written in ONE transaction
+here; the worker's bridge sends it after the commit (:mod:`devices.command_outbox`). A
+compartment serves one door cycle at a time: while the last cycle's door is still open or its
+lock has not reported ``locked``, the session waits instead of sending an open the locker
+would refuse, and the kiosk's poll (:func:`carry_on`) opens it once the compartment is free.
+What happens next is told by the locker: its reply settles the command (:func:`settle`,
+called from the bridge's reply handler, a kiosk status poll and a worker job alike), its
+events move the session on (``devices.lending_events``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import alerts, lending
+from booking import door_session, lending
 from booking.errors import DomainError
-from booking.lending import LockerVisit
-from booking.lending_errors import CompartmentOccupied
 from booking.models import (
     AlertSeverity,
+    DoorSession,
+    DoorSessionState,
     Item,
+    Loan,
     ReleaseReason,
-    Reservation,
-    ReservationState,
-    ReturnAttempt,
-    ReturnState,
-    ToolType,
 )
-from devices import commands
-from devices.models import CommandState, Compartment, DeviceCommand
+from devices import commands, link_status
+from devices.models import CommandState, Compartment, DeviceCommand, DoorState, LockState
 
 log = logging.getLogger(__name__)
 
 # Long enough for a locker on a slow link to answer; short enough that a resident is told
 # "try again" while still standing at the kiosk.
 OPEN_TTL = timedelta(seconds=10)
-PICKUP_PREFIX = "pickup:"
-RETURN_PREFIX = "return:"
 SYSTEM_ACTOR = "system:locker"
+# A lock still moving, or standing open: the compartment's last door cycle is not over.
+_SETTLING_LOCKS = (LockState.UNLOCKING, LockState.UNLOCKED, LockState.LOCKING, LockState.OPEN)
 
 
-def pickup_reason(reservation_id: int) -> str:
-    return f"{PICKUP_PREFIX}{reservation_id}"
-
-
-def return_reason(return_id: int) -> str:
-    return f"{RETURN_PREFIX}{return_id}"
+def open_reason(door: DoorSession) -> str:
+    """The open command's ``requested_by``: what the compartment was opened for."""
+    return f"{door.purpose.value}:{door.id}"
 
 
 # --- starting -----------------------------------------------------------------------------------
@@ -57,89 +53,89 @@ def return_reason(return_id: int) -> str:
 
 def start_pickup(
     session: Session, *, site_id: int, resident_id: int, tool_type_id: int, now: datetime
-) -> Reservation:
-    """Reserve an item of the type and ask its compartment to open, in the caller's
-    transaction. Lending's rules raise (limit, suspension, nothing free); a locker that is
-    offline or unknown gives a pickup already released as ``device_offline``: the caller
-    shows it like any other failed pickup, and the history keeps the attempt."""
-    reservation = lending.reserve(
-        session, site_id=site_id, resident_id=resident_id, tool_type_id=tool_type_id, now=now
-    )
-    open_for_pickup(session, reservation, now)
-    return reservation
-
-
-def open_for_pickup(session: Session, reservation: Reservation, now: datetime) -> None:
-    """Issue the open command of a reserved pickup (e.g. one reserved ahead of time)."""
-    item = session.get_one(Item, reservation.item_id)
-    if item.locker_device_id is None or item.compartment is None:
-        lending.release(session, reservation, ReleaseReason.CANCELLED, now, actor=SYSTEM_ACTOR)
-        return
-    command = _issue_open(
-        session, item.locker_device_id, item.compartment, pickup_reason(reservation.id), now
-    )
-    if command is None:
-        lending.release(session, reservation, ReleaseReason.DEVICE_OFFLINE, now,
-                        actor=SYSTEM_ACTOR)  # fmt: skip
-        return
-    lending.begin_opening(session, reservation, command_id=command.id, now=now)
+) -> DoorSession:
+    """Reserve an item of the type and ask its compartment to open (or wait for it), in the
+    caller's transaction. Lending's rules raise (limit, suspension, nothing free); a locker
+    that is offline or unknown gives a pickup already released as ``device_offline``: the
+    caller shows it like any other failed pickup, and the history keeps the attempt."""
+    # Only an item whose locker is online and has reported its compartment: the device link
+    # must be there to record what the locker does (devices.link_status).
+    usable = link_status.items_to_offer(session, site_id=site_id, now=now, tool_type_id=tool_type_id)
+    door = lending.reserve(
+        session, site_id=site_id, resident_id=resident_id, tool_type_id=tool_type_id, now=now,
+        among=usable,
+    )  # fmt: skip
+    open_door(session, door, now)
+    return door
 
 
 def start_return(
     session: Session, *, site_id: int, resident_id: int, loan_id: int, now: datetime
-) -> ReturnAttempt:
-    """Open the item's own compartment for its return, in the caller's transaction.
+) -> DoorSession:
+    """Open the item's own compartment for its return (or wait for it), in the caller's
+    transaction. A compartment the locker reports as holding something is not opened (the
+    return is released as ``compartment_occupied`` and staff are told); an offline locker
+    gives a return released as ``device_offline``."""
+    # Before anything is written (the caller commits what came before a refusal): the
+    # compartment must be one the locker has reported, behind a live device link.
+    loan = lending.get_loan(session, site_id=site_id, loan_id=loan_id, resident_id=resident_id)
+    item = session.get_one(Item, loan.item_id)
+    if loan.is_open and item.locker_device_id is not None and item.compartment is not None:
+        link_status.ensure_compartment_usable(
+            session, site_id=site_id, device_id=item.locker_device_id, n=item.compartment, now=now
+        )
+    door = door_session.begin_return(
+        session, site_id=site_id, resident_id=resident_id, loan_id=loan_id, now=now
+    )
+    open_door(session, door, now)
+    return door
 
-    A compartment the locker reports as holding something is not opened (the attempt is
-    released as ``compartment_occupied`` and staff are told); an offline locker gives an
-    attempt released as ``device_offline``.
-    """
-    loan, item = lending.loan_for_locker_return(
-        session, site_id=site_id, resident_id=resident_id, loan_id=loan_id
-    )
-    attempt = lending.begin_return(session, loan, item, now=now)
-    assert item.locker_device_id is not None and item.compartment is not None
-    if _occupied(session, item.locker_device_id, item.compartment):
-        lending.release_return(
-            session, attempt, ReleaseReason.COMPARTMENT_OCCUPIED, now, actor=SYSTEM_ACTOR
-        )
-        tool_type = session.get_one(ToolType, item.tool_type_id)
-        alerts.raise_alert(
-            session,
-            site_id=item.site_id,
-            kind="lending.compartment_occupied",
-            severity=AlertSeverity.WARNING,
-            summary=(
-                f"{item.locker_device_id} compartment {item.compartment} holds something: "
-                f"{tool_type.name_en} {item.asset_tag} could not be returned there"
-            ),
-            params={
-                "device": item.locker_device_id,
-                "compartment": item.compartment,
-                "tool_zh": tool_type.name_zh,
-                "tool_en": tool_type.name_en,
-                "asset": item.asset_tag,
-            },
-            now=now,
-            subject=f"device:{item.locker_device_id}",
-            dedupe_key=f"lending:occupied:{item.locker_device_id}:{item.compartment}",
-        )
-        return attempt
-    command = _issue_open(
-        session, item.locker_device_id, item.compartment, return_reason(attempt.id), now
-    )
+
+def open_door(session: Session, door: DoorSession, now: datetime) -> str | None:
+    """Issue the session's open command if its compartment is free, or let it wait; the id of
+    a command issued here, for the caller to send after the commit."""
+    if door.is_pickup:
+        item = session.get_one(Item, door.item_id)
+        if item.locker_device_id is None or item.compartment is None:
+            door_session.release(session, door, ReleaseReason.CANCELLED, now, actor=SYSTEM_ACTOR)
+            return None
+    elif not _loan_open(session, door):
+        # The tool went back during its own pickup's door cycle: nothing left to return.
+        door_session.release(session, door, ReleaseReason.CANCELLED, now, actor=SYSTEM_ACTOR)
+        return None
+    elif _occupied(session, door.device_id, door.compartment) and compartment_free(session, door):
+        _refuse_occupied(session, door, now)
+        return None
+    if not compartment_free(session, door):
+        if door.state is DoorSessionState.RESERVED:
+            door_session.wait_for_compartment(session, door, now)
+        return None
+    command = _issue_open(session, door, now)
     if command is None:
-        lending.release_return(session, attempt, ReleaseReason.DEVICE_OFFLINE, now,
-                               actor=SYSTEM_ACTOR)  # fmt: skip
-        return attempt
-    lending.return_open_requested(session, attempt, command_id=command.id, now=now)
-    return attempt
+        door_session.release(session, door, ReleaseReason.DEVICE_OFFLINE, now,
+                             actor=SYSTEM_ACTOR)  # fmt: skip
+        return None
+    door_session.open_requested(session, door, command_id=command.id, now=now)
+    return command.id
 
 
-def _issue_open(
-    session: Session, device_id: str, compartment: int, requested_by: str, now: datetime
-) -> DeviceCommand | None:
+def compartment_free(session: Session, door: DoorSession) -> bool:
+    """Free for a new open: no other session of ours at its door, and the locker last said
+    its door is closed and its lock not moving (an unknown compartment is left to the locker
+    to judge; a jammed one too, which refuses with the reason)."""
+    if door_session.another_at_the_door(session, door):
+        return False
+    row = _compartment(session, door.device_id, door.compartment)
+    if row is None:
+        return True
+    return row.door is not DoorState.OPEN and row.lock not in _SETTLING_LOCKS
+
+
+def _issue_open(session: Session, door: DoorSession, now: datetime) -> DeviceCommand | None:
     """The compartment's open command, or None when its locker is offline or unknown."""
+    item = session.get_one(Item, door.item_id)
+    device_id = item.locker_device_id or door.device_id
+    compartment = item.compartment if item.compartment is not None else door.compartment
     try:
         return commands.issue(
             session,
@@ -148,23 +144,41 @@ def _issue_open(
             {"compartment": compartment},
             now,
             ttl=OPEN_TTL,
-            requested_by=requested_by,
+            requested_by=open_reason(door),
         )
     except (commands.DeviceOffline, commands.DeviceNotFound):
         return None
 
 
-def _occupied(session: Session, device_id: str, n: int) -> bool:
-    row = session.scalar(
+def _compartment(session: Session, device_id: str, n: int) -> Compartment | None:
+    return session.scalar(
         select(Compartment).where(Compartment.device_id == device_id, Compartment.n == n)
     )
+
+
+def _loan_open(session: Session, door: DoorSession) -> bool:
+    loan = session.get(Loan, door.loan_id) if door.loan_id is not None else None
+    return loan is not None and loan.is_open
+
+
+def _occupied(session: Session, device_id: str, n: int) -> bool:
+    row = _compartment(session, device_id, n)
     return row is not None and row.item_present is True
 
 
-def ensure_free(session: Session, device_id: str, n: int) -> None:
-    """Raise :class:`CompartmentOccupied` if the locker reports something in compartment n."""
-    if _occupied(session, device_id, n):
-        raise CompartmentOccupied("the compartment is not empty", device_id=device_id, n=n)
+def _refuse_occupied(session: Session, door: DoorSession, now: datetime) -> None:
+    """A return into a compartment that holds something: not opened, and staff are told."""
+    door_session.release(session, door, ReleaseReason.COMPARTMENT_OCCUPIED, now,
+                         actor=SYSTEM_ACTOR)  # fmt: skip
+    door_session.alert_about_compartment(
+        session, session.get_one(Item, door.item_id), device_id=door.device_id,
+        compartment=door.compartment, now=now, kind="lending.compartment_occupied",
+        severity=AlertSeverity.WARNING,
+        summary="{device} compartment {compartment} holds something: {tool} {asset} could not "
+        "be returned there",
+        subject=f"device:{door.device_id}",
+        dedupe_key=f"lending:occupied:{door.device_id}:{door.compartment}",
+    )  # fmt: skip
 
 
 # --- settling -----------------------------------------------------------------------------------
@@ -178,101 +192,48 @@ def _release_reason(command: DeviceCommand) -> ReleaseReason:
     return ReleaseReason.REJECTED
 
 
-def settle_reservation(session: Session, reservation: Reservation, now: datetime) -> None:
-    """Bring a live pickup up to date with its command and the door clock."""
-    if reservation.state is not ReservationState.OPENING:
-        return
-    _settle(
-        session,
-        reservation,
-        now,
-        unlocked=lambda at: lending.note_unlocked(session, reservation, at),
-        release=lambda reason, command_reason: lending.release(
-            session, reservation, reason, now, actor=SYSTEM_ACTOR, command_reason=command_reason
-        ),
-    )
+def settle(session: Session, door: DoorSession, now: datetime) -> None:
+    """Bring a live session up to date with its command and its clocks (the hold, the wait
+    for the compartment, the door not opened in time)."""
+    if door.state is DoorSessionState.OPENING and door.command_id is not None:
+        command = session.get(DeviceCommand, door.command_id)
+        if command is not None and command.state is CommandState.SUCCEEDED:
+            door_session.unlocked(session, door, command.finished_at or now)
+        elif command is not None and command.state.is_final:
+            door_session.release(session, door, _release_reason(command), now,
+                                 actor=SYSTEM_ACTOR, command_reason=command.reason)  # fmt: skip
+            return
+    door_session.check_clocks(session, door, now, actor=SYSTEM_ACTOR)
 
 
-def settle_return(session: Session, attempt: ReturnAttempt, now: datetime) -> None:
-    """Bring a live return up to date with its command and the door clock."""
-    if attempt.state is not ReturnState.OPENING:
-        return
-    _settle(
-        session,
-        attempt,
-        now,
-        unlocked=lambda at: lending.note_return_unlocked(session, attempt, at),
-        release=lambda reason, command_reason: lending.release_return(
-            session, attempt, reason, now, actor=SYSTEM_ACTOR, command_reason=command_reason
-        ),
-    )
-
-
-def _settle(
-    session: Session,
-    visit: LockerVisit,
-    now: datetime,
-    *,
-    unlocked: Callable[[datetime], None],
-    release: Callable[[ReleaseReason, str | None], bool],
-) -> None:
-    """What a pickup's and a return's command and door clock decide alike, for an opening
-    one; ``unlocked`` and ``release`` are its flow's own steps."""
-    if visit.command_id is None:
-        return
-    command = session.get(DeviceCommand, visit.command_id)
-    if command is None:
-        return
-    if command.state is CommandState.SUCCEEDED:
-        unlocked(command.finished_at or now)
-    elif command.state.is_final:
-        release(_release_reason(command), command.reason)
-        return
-    if lending.door_timed_out(visit, now, lending.policy_for(session, visit.site_id)):
-        release(ReleaseReason.DOOR_NOT_OPENED, None)
-
-
-def settle_command(session: Session, command: DeviceCommand, now: datetime) -> None:
-    """Whatever pickup or return ``command`` opened for, bring it up to date."""
-    target = _target_of(command.requested_by)
-    if target is None:
-        return
-    kind, target_id = target
-    if kind == PICKUP_PREFIX:
-        reservation = session.get(Reservation, target_id, with_for_update=True)
-        if reservation is not None and reservation.command_id == command.id:
-            settle_reservation(session, reservation, now)
-    else:
-        attempt = session.get(ReturnAttempt, target_id, with_for_update=True)
-        if attempt is not None and attempt.command_id == command.id:
-            settle_return(session, attempt, now)
-
-
-def _target_of(requested_by: str) -> tuple[str, int] | None:
-    for prefix in (PICKUP_PREFIX, RETURN_PREFIX):
-        if requested_by.startswith(prefix):
-            try:
-                return prefix, int(requested_by[len(prefix) :])
-            except ValueError:
-                return None
+def carry_on(session: Session, door: DoorSession, now: datetime) -> str | None:
+    """What the resident's waiting screen does on each poll: settle the session, and open a
+    waiting one once its compartment is free (only while the resident is there to use it).
+    The id of a command issued here, for the caller to send after the commit."""
+    settle(session, door, now)
+    if door.state is DoorSessionState.WAITING:
+        return open_door(session, door, now)
     return None
 
 
+def settle_command(session: Session, command: DeviceCommand, now: datetime) -> None:
+    """Whatever session ``command`` opened for, bring it up to date."""
+    door = door_session.of_command(session, command.id)
+    if door is not None and door.state is DoorSessionState.OPENING:
+        settle(session, door, now)
+
+
 def settle_all(session: Session, now: datetime) -> int:
-    """Settle every pickup and return still waiting for its compartment (a worker job, so
-    nothing depends on a kiosk page staying open). Returns how many are still live."""
+    """Settle every session still waiting for its compartment (a worker job, so nothing
+    depends on a kiosk page staying open). Returns how many are still live."""
     live = 0
-    for reservation in session.scalars(
-        select(Reservation).where(Reservation.state == ReservationState.OPENING).with_for_update()
+    waiting = (DoorSessionState.RESERVED, DoorSessionState.WAITING, DoorSessionState.OPENING)
+    for door in session.scalars(
+        select(DoorSession).where(DoorSession.state.in_(waiting)).with_for_update()
     ):
         try:
-            settle_reservation(session, reservation, now)
+            settle(session, door, now)
         except DomainError:
-            log.exception("settling pickup %s failed", reservation.id)
-        live += reservation.state is ReservationState.OPENING
-    for attempt in session.scalars(
-        select(ReturnAttempt).where(ReturnAttempt.state == ReturnState.OPENING).with_for_update()
-    ):
-        settle_return(session, attempt, now)
-        live += attempt.state is ReturnState.OPENING
+            log.exception("settling door session %s failed", door.id)
+        live += door.state in waiting
     return live

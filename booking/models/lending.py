@@ -1,7 +1,8 @@
-"""Lending: loans, locker pickups and returns, the site's lending policy, lending suspensions,
-and the append-only history every change of an item or loan writes.
+"""Lending: loans, the site's lending policy, lending suspensions, and the append-only history
+every change of an item or loan writes (pickups and returns at a locker are door sessions,
+:mod:`booking.models.door_sessions`).
 
-State lives on the rows (``Item.status``, ``Loan.status``, ``Reservation.state``); the
+State lives on the rows (``Item.status``, ``Loan.status``, ``DoorSession.state``); the
 history (:class:`LendingEvent`) says who changed it, when, and which device confirmed it.
 Every change goes through :mod:`booking.lending`, which writes both in one transaction, so
 the last event of an item always names the item's current status.
@@ -120,8 +121,9 @@ class Loan(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The pickup that became this loan (locker loans).
-    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("lending_reservations.id"))
+    # A locker pickup whose "item removed" arrived after the pickup had been given up (a
+    # retry after an outage): the loan stands, and staff were asked to check it.
+    confirmed_late: Mapped[bool] = mapped_column(default=False)
     lent_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     returned_to_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     return_condition: Mapped[ReturnCondition | None] = mapped_column(str_enum(ReturnCondition))
@@ -138,142 +140,6 @@ class Loan(Base):
         return self.status.is_open
 
 
-class ReservationState(enum.StrEnum):
-    """A locker pickup::
-
-    reserved ──open──▶ opening ──door_opened──▶ door_open ──item gone──▶ completed (loan)
-        │                 │                         └── door closed, item inside ──▶ released
-        └── hold expired ─┴── offline / rejected / timed out / jammed / not opened ──▶ released
-    """
-
-    RESERVED = "reserved"
-    OPENING = "opening"
-    DOOR_OPEN = "door_open"
-    COMPLETED = "completed"
-    RELEASED = "released"
-
-    @property
-    def is_final(self) -> bool:
-        return self in (ReservationState.COMPLETED, ReservationState.RELEASED)
-
-
-LIVE_RESERVATION_STATES = (
-    ReservationState.RESERVED,
-    ReservationState.OPENING,
-    ReservationState.DOOR_OPEN,
-)
-
-
-class ReleaseReason(enum.StrEnum):
-    """Why a pickup or return attempt ended without its goal."""
-
-    DEVICE_OFFLINE = "device_offline"
-    REJECTED = "rejected"
-    TIMED_OUT = "timed_out"
-    JAMMED = "jammed"
-    DOOR_NOT_OPENED = "door_not_opened"
-    ITEM_LEFT_INSIDE = "item_left_inside"  # pickup: door closed with the item still there
-    NOTHING_RETURNED = "nothing_returned"  # return: door closed with the compartment empty
-    COMPARTMENT_OCCUPIED = "compartment_occupied"
-    HOLD_EXPIRED = "hold_expired"
-    CANCELLED = "cancelled"
-
-
-class Reservation(Base):
-    """An item held for a resident until it is taken from its compartment (or released)."""
-
-    __tablename__ = "lending_reservations"
-    __table_args__ = (
-        # One live reservation per item, by construction.
-        Index(
-            "ux_lending_reservations_live_item",
-            "item_id",
-            unique=True,
-            sqlite_where=text("state IN ('reserved', 'opening', 'door_open')"),
-            postgresql_where=text("state IN ('reserved', 'opening', 'door_open')"),
-        ),
-        Index("ix_lending_reservations_state", "state", "expires_at"),
-        Index("ix_lending_reservations_resident", "resident_id", "state"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
-    state: Mapped[ReservationState] = mapped_column(
-        str_enum(ReservationState), default=ReservationState.RESERVED
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The hold: after this an uncollected reservation is released.
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Where the item was when the compartment was opened for it.
-    device_id: Mapped[str | None] = mapped_column(String(40))
-    compartment: Mapped[int | None]
-    # The open command (devices' device_commands.id); no foreign key, as booking's tables
-    # do not depend on the device side's.
-    command_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    opening_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the locker confirmed the compartment unlocked (the open command's `done`); the
-    # door-not-opened clock runs from here.
-    unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    door_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    release_reason: Mapped[ReleaseReason | None] = mapped_column(str_enum(ReleaseReason))
-
-
-class ReturnState(enum.StrEnum):
-    """A locker return::
-
-    opening ──door_opened──▶ door_open ──door closed, item inside──▶ returned
-       └── offline / rejected / timed out / jammed / not opened / nothing put in ──▶ released
-    """
-
-    OPENING = "opening"
-    DOOR_OPEN = "door_open"
-    RETURNED = "returned"
-    RELEASED = "released"
-
-    @property
-    def is_final(self) -> bool:
-        return self in (ReturnState.RETURNED, ReturnState.RELEASED)
-
-
-LIVE_RETURN_STATES = (ReturnState.OPENING, ReturnState.DOOR_OPEN)
-
-
-class ReturnAttempt(Base):
-    """A resident bringing a loaned item back to its compartment."""
-
-    __tablename__ = "lending_returns"
-    __table_args__ = (
-        Index(
-            "ux_lending_returns_live_loan",
-            "loan_id",
-            unique=True,
-            sqlite_where=text("state IN ('opening', 'door_open')"),
-            postgresql_where=text("state IN ('opening', 'door_open')"),
-        ),
-        Index("ix_lending_returns_state", "state"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
-    state: Mapped[ReturnState] = mapped_column(str_enum(ReturnState), default=ReturnState.OPENING)
-    device_id: Mapped[str] = mapped_column(String(40))
-    compartment: Mapped[int]
-    command_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    door_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Whether the compartment's sensor saw the item go in while the door was open.
-    item_seen: Mapped[bool] = mapped_column(default=False)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    release_reason: Mapped[ReleaseReason | None] = mapped_column(str_enum(ReleaseReason))
-
-
 class LendingAction(enum.StrEnum):
     """What a :class:`LendingEvent` records."""
 
@@ -282,9 +148,9 @@ class LendingAction(enum.StrEnum):
     DOOR_OPENED = "door_opened"
     # A pickup's door closed after the tool left: the pickup is over at the locker too.
     DOOR_CLOSED = "door_closed"
-    RESERVATION_RELEASED = "reservation_released"
+    RESERVATION_RELEASED = "reservation_released"  # a pickup's door session released
     LENT = "lent"  # a loan began (locker: item left the compartment; counter: handed over)
-    RETURN_RELEASED = "return_released"
+    RETURN_RELEASED = "return_released"  # a return's door session released
     RETURNED = "returned"
     CONDITION_REPORTED = "condition_reported"
     TO_MAINTENANCE = "to_maintenance"
@@ -295,6 +161,9 @@ class LendingAction(enum.StrEnum):
     DOOR_LEFT_OPEN = "door_left_open"
     FORCED_OPEN = "forced_open"
     ITEM_MISSING = "item_missing"  # gone from its compartment with no pickup under way
+    ITEM_FOUND = "item_found"  # a missing item back in its compartment (reconciliation)
+    # In its compartment while its loan is open: "returned without a return?" (reconciliation)
+    PRESENT_DURING_LOAN = "present_during_loan"
     UNEXPECTED_ITEM = "unexpected_item"  # something appeared where nothing was expected
     JAMMED = "jammed"
     MAINTENANCE_OPEN = "maintenance_open"
@@ -324,8 +193,8 @@ class LendingEvent(Base):
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
     loan_status: Mapped[LoanStatus | None] = mapped_column(str_enum(LoanStatus))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
-    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("lending_reservations.id"))
-    return_id: Mapped[int | None] = mapped_column(ForeignKey("lending_returns.id"))
+    # The pickup or return (door session) the change belongs to.
+    door_session_id: Mapped[int | None] = mapped_column(ForeignKey("door_sessions.id"))
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[LendingAction] = mapped_column(str_enum(LendingAction))
     device_command_id: Mapped[str | None] = mapped_column(String(36))

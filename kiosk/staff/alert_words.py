@@ -27,11 +27,15 @@ KIND_LABELS: dict[str, LazyString] = {
     "locker.jammed": _l("Locker lock jammed"),
     "device.offline": _l("Device offline"),
     "device.dead_letter": _l("Device messages refused"),
+    "device.clock": _l("Device clock wrong"),
+    "device.session_behind": _l("Device session counter went back"),
     "loan.overdue": _l("Loan overdue"),
     "lending.damaged": _l("Tool returned damaged"),
     "lending.parts_missing": _l("Tool returned with parts missing"),
     "lending.compartment_occupied": _l("Return refused: compartment occupied"),
     "lending.item_missing": _l("Tool taken from a locker without a loan"),
+    "lending.confirmed_late": _l("Loan confirmed late by the locker"),
+    "lending.present_during_loan": _l("Returned without a return?"),
     "lending.wrong_compartment": _l("Something put into a locker unexpectedly"),
 }
 
@@ -56,6 +60,10 @@ SUMMARIES: dict[str, tuple[LazyString, ...]] = {
     ),
     "device.offline": (_l("%(device)s (%(device_id)s) went offline"),),
     "device.dead_letter": (_l("Device messages refused (%(reason)s), first from %(device_id)s"),),
+    "device.clock": (_l("%(device)s: its clock is wrong; set it (NTP)"),),
+    "device.session_behind": (
+        _l("%(device)s: its session counter went back; an admin resets it on the device board"),
+    ),
     "loan.overdue": (_l("%(tool)s %(asset)s is %(days)s days overdue"),),
     "lending.damaged": (_l("%(tool)s %(asset)s returned damaged; now in maintenance"),),
     "lending.parts_missing": (
@@ -69,6 +77,18 @@ SUMMARIES: dict[str, tuple[LazyString, ...]] = {
     ),
     "lending.item_missing": (
         _l("%(tool)s %(asset)s left %(device)s compartment %(compartment)s with no loan"),
+    ),
+    "lending.confirmed_late": (
+        _l(
+            "%(tool)s %(asset)s left %(device)s compartment %(compartment)s after its pickup "
+            "had ended; lent to the resident who opened it"
+        ),
+    ),
+    "lending.present_during_loan": (
+        _l(
+            "%(tool)s %(asset)s is in %(device)s compartment %(compartment)s, "
+            "but its loan is still open"
+        ),
     ),
     "lending.wrong_compartment": (
         _l(
@@ -163,6 +183,10 @@ def subject_of(subject: str) -> tuple[str, str | None]:
         return str(_l("Item no. %(id)s", id=key)), None
     if prefix == "loan" and key:
         return str(_l("Loan no. %(id)s", id=key)), None
+    if prefix == "mismatch" and key.isdigit():
+        return str(_l("Locker check no. %(id)s", id=key)), url_for(
+            "staff.lending_mismatches"
+        ) + f"#mismatch-{key}"
     return subject, None
 
 

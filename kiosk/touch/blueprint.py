@@ -94,18 +94,20 @@ bp.add_url_rule("/tools", "tools", lending_pages.catalogue, methods=["GET"])
 bp.add_url_rule(
     "/tools/<int:tool_type_id>/borrow", "borrow_tool", lending_pages.borrow, methods=["POST"]
 )
-bp.add_url_rule("/tools/pickup/<int:reservation_id>", "tool_pickup", lending_pages.pickup)
-bp.add_url_rule(
-    "/tools/pickup/<int:reservation_id>/status", "tool_pickup_status", lending_pages.pickup_status
-)
+# A pickup and a return are one door session with one waiting screen; the URL names which.
+for _purpose in ("pickup", "return"):
+    bp.add_url_rule(
+        f"/tools/{_purpose}/<int:door_session_id>", f"tool_{_purpose}",
+        lending_pages.door_page, defaults={"purpose": _purpose},
+    )  # fmt: skip
+    bp.add_url_rule(
+        f"/tools/{_purpose}/<int:door_session_id>/status", f"tool_{_purpose}_status",
+        lending_pages.door_status, defaults={"purpose": _purpose},
+    )  # fmt: skip
 bp.add_url_rule("/tools/loans/<int:loan_id>/slip", "tool_slip", lending_pages.slip)
 bp.add_url_rule("/tools/mine", "tools_mine", lending_pages.my_loans, methods=["GET"])
 bp.add_url_rule(
     "/tools/loans/<int:loan_id>/return", "return_tool", lending_pages.give_back, methods=["POST"]
-)
-bp.add_url_rule("/tools/return/<int:return_id>", "tool_return", lending_pages.return_page)
-bp.add_url_rule(
-    "/tools/return/<int:return_id>/status", "tool_return_status", lending_pages.return_status
 )
 bp.add_url_rule(
     "/tools/loans/<int:loan_id>/condition", "tool_condition_form", lending_pages.condition_form

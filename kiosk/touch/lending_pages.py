@@ -1,8 +1,8 @@
 """The kiosk's tool pages: the catalogue, borrowing from a locker, my loans, returning.
 
-Borrowing and returning follow one pattern: the POST records the pickup (or return) and
-its open command in one transaction, hands the command to this process's publisher on a
-background thread, and shows a screen that polls a JSON status until the locker has told
+Borrowing and returning are one flow, as they are one door session: the POST records the
+session and its open command in one transaction (the worker's bridge publishes it), waits
+for its answer on a background thread, and shows a screen that polls a JSON status until the locker has told
 the server how it went. The locker's events, not this page, decide the outcome; a resident
 who walks away changes nothing (the worker's job settles what is left).
 """
@@ -11,40 +11,37 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import lending
+from booking import door_session, lending
 from booking.clock import Clock
 from booking.db import Database
 from booking.errors import DomainError
 from booking.models import (
+    DoorPurpose,
+    DoorSession,
+    DoorSessionState,
     Item,
     Loan,
     LoanStatus,
     ReleaseReason,
-    Reservation,
-    ReservationState,
-    ReturnAttempt,
     ReturnCondition,
-    ReturnState,
     ToolType,
 )
-from devices import commands, lending_locker
-from devices.command_publisher import CommandPublisher
+from devices import commands, lending_locker, link_status
 from devices.models import Device
-from kiosk.device_link import command_publisher
+from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.touch import lending_words
 from kiosk.touch import session as kiosk_session
@@ -146,17 +143,22 @@ def _loan_view(session: Session, loan: Loan) -> LoanView:
 
 
 def _send_in_background(
-    db: Database, publisher: CommandPublisher, command_id: str, app_clock: Clock
+    db: Database, link: device_link.LinkStatus, command_id: str, app_clock: Clock
 ) -> None:
-    """Publish the open command and settle the attempt with its answer, off the request."""
+    """Wait for the open command's answer and settle the session with it, off the request.
+
+    The worker's bridge publishes the command (it was queued with it, devices.command_outbox);
+    this only waits, and times the command out at its expiry, so that a resident whose
+    command nobody sent hears so within its ten seconds.
+    """
 
     def run() -> None:
         try:
-            commands.retry(db, publisher, command_id, clock=app_clock)
+            commands.await_outcome(db, command_id, clock=app_clock)
         except DomainError as error:
             log.info("open command %s: %s", command_id, error.code)
         except Exception:
-            log.exception("publishing open command %s failed", command_id)
+            log.exception("waiting for open command %s failed", command_id)
         try:
             with db.write() as session:
                 lending_locker.settle_command(session, commands.get(session, command_id),
@@ -167,11 +169,14 @@ def _send_in_background(
     threading.Thread(target=run, name=f"open-{command_id[:8]}", daemon=True).start()
 
 
-def _publisher_or_message() -> CommandPublisher | None:
+def _publisher_or_message() -> device_link.LinkStatus | None:
+    """The live device link, or None after the plain message that sends the resident to the
+    counter. (The kiosk publishes nothing itself any more: see devices.command_outbox.)"""
+    site = kiosk_session.current_site()
     try:
-        return command_publisher()
+        return device_link.ensure_live(site.id)
     except DomainError as error:
-        flash(lending_words.refusal(error, timezone=kiosk_session.current_site().timezone), "error")
+        flash(lending_words.refusal(error, timezone=site.timezone), "error")
         return None
 
 
@@ -180,157 +185,151 @@ def _publisher_or_message() -> CommandPublisher | None:
 
 def catalogue() -> ResponseReturnValue:
     site = kiosk_session.current_site()
+    now = clock().now()
     with database().read() as session:
+        entries = lending.catalogue(session, site_id=site.id)
+        # A locker item is offered only where the locker can be used now; the others are
+        # for the staff to hand over at the counter.
+        offered = Counter(link_status.items_to_offer(session, site_id=site.id, now=now).values())
+        lockers_down = not link_status.link_status(session, site=site.slug, now=now).live
         tools = [
-            _tool_view(entry.tool_type, entry.in_lockers, entry.at_counter)
-            for entry in lending.catalogue(session, site_id=site.id)
+            _tool_view(
+                entry.tool_type,
+                offered[entry.tool_type.id],
+                entry.at_counter + entry.in_lockers - offered[entry.tool_type.id],
+            )
+            for entry in entries
         ]
-    return render_template("touch/tools.html", service=SERVICE, tools=tools)
+    lockers_down = lockers_down and any(entry.in_lockers for entry in entries)
+    return render_template(
+        "touch/tools.html", service=SERVICE, tools=tools, lockers_down=lockers_down
+    )
 
 
-# --- a pickup or a return at a locker ----------------------------------------------------------
+# --- a pickup or a return at a locker: one door session, one flow --------------------------------
 
-V = TypeVar("V", Reservation, ReturnAttempt)
-
-
-@dataclass(frozen=True)
-class LockerFlow(Generic[V]):
-    """What differs between the pickup and the return screens; their steps are the same."""
-
-    purpose: str  # the waiting screen's wording (tools_wait.html)
-    id_arg: str  # the URL argument that names the pickup or return
-    wait_endpoint: str
-    status_endpoint: str
-    refused_endpoint: str  # where a refused start sends the resident back to
-    not_found_code: str  # the refusal meaning the URL named nothing of theirs: a 404
-    unlocked_words: LazyString
-    door_open_words: LazyString
-    ended: Callable[[ReleaseReason | None], str]
-    # The resident's own pickup or return: (session, its id, site id, resident id).
-    find: Callable[[Session, int, int, int], V]
-    settle: Callable[[Session, V, datetime], None]
-    describe: Callable[[Session, V], dict[str, object]]
-
-    def url(self, endpoint: str, visit_id: int) -> str:
-        values: dict[str, Any] = {self.id_arg: visit_id}
-        return url_for(endpoint, **values)
+ENDED: dict[DoorPurpose, Callable[[ReleaseReason | None], str]] = {
+    DoorPurpose.PICKUP: lending_words.pickup_ended,
+    DoorPurpose.RETURN: lending_words.return_ended,
+}
+UNLOCKED_WORDS = {
+    DoorPurpose.PICKUP: lending_words.OPEN_TAKE,
+    DoorPurpose.RETURN: lending_words.OPEN_PUT,
+}
+DOOR_OPEN_WORDS = {
+    DoorPurpose.PICKUP: lending_words.DOOR_OPEN_TAKE,
+    DoorPurpose.RETURN: lending_words.DOOR_OPEN_PUT,
+}
+# Where each purpose's waiting screen lives (its URL names the purpose for the resident).
+WAIT_ENDPOINTS = {DoorPurpose.PICKUP: "touch.tool_pickup", DoorPurpose.RETURN: "touch.tool_return"}
 
 
-def _start(flow: LockerFlow[V], start: Callable[[Session, datetime], V]) -> ResponseReturnValue:
+def _start(
+    start: Callable[[Session, datetime], DoorSession], *, refused_endpoint: str,
+    not_found_code: str,
+) -> ResponseReturnValue:  # fmt: skip
     """Record the pickup or return with its open command, send the command off the request,
     and show the waiting screen (or the refusal, back where the resident came from)."""
     site = kiosk_session.current_site()
     publisher = _publisher_or_message()
     if publisher is None:
-        return redirect(url_for(flow.refused_endpoint))
+        return redirect(url_for(refused_endpoint))
     failure: DomainError | None = None
     with database().write() as session:
         try:
-            visit = start(session, clock().now())
-            visit_id, command_id = visit.id, visit.command_id
+            door = start(session, clock().now())
+            door_id, purpose, command_id = door.id, door.purpose, door.command_id
         except DomainError as error:
             failure = error
     if failure is not None:
-        if failure.code == flow.not_found_code:
+        if failure.code == not_found_code:
             abort(404)
         flash(lending_words.refusal(failure, timezone=site.timezone), "error")
-        return redirect(url_for(flow.refused_endpoint))
+        return redirect(url_for(refused_endpoint))
     if command_id is not None:
         _send_in_background(database(), publisher, command_id, clock())
-    return redirect(flow.url(flow.wait_endpoint, visit_id))
+    return redirect(url_for(WAIT_ENDPOINTS[purpose], door_session_id=door_id))
 
 
-def _settled_state(
-    flow: LockerFlow[V], resident: KioskResident, visit_id: int
-) -> tuple[dict[str, object], int]:
-    """Settle the pickup or return with its command and door clock, and say where it stands
-    (and at which compartment)."""
+def _carried_on(
+    resident: KioskResident, door_session_id: int, purpose: str
+) -> tuple[dict[str, object], DoorSession]:
+    """Settle the resident's door session (opening a waiting one whose compartment is now
+    free), and say where it stands."""
     site = kiosk_session.current_site()
     with database().write() as session:
         try:
-            visit = flow.find(session, visit_id, site.id, resident.id)
+            door = door_session.get(session, door_session_id=door_session_id, site_id=site.id,
+                                    resident_id=resident.id)  # fmt: skip
         except DomainError:
             abort(404)
-        flow.settle(session, visit, clock().now())
-        return flow.describe(session, visit), visit.compartment or 0
+        if door.purpose.value != purpose:
+            abort(404)
+        command_id = lending_locker.carry_on(session, door, clock().now())
+        state = _describe(door)
+        session.expunge(door)
+    if command_id is not None:
+        publisher = _publisher_or_message()
+        if publisher is not None:
+            _send_in_background(database(), publisher, command_id, clock())
+    return state, door
 
 
-def _describe(
-    flow: LockerFlow[V], visit: V, *, waiting: bool, door_open: bool, done_url: str | None
-) -> dict[str, object]:
+def _describe(door: DoorSession) -> dict[str, object]:
     """The status tools.js shows: the phase, the words for it, and where to go when done."""
-    n = visit.compartment or 0
-    state: dict[str, object] = {"state": visit.state.value, "open": True}
-    if waiting:
-        if visit.unlocked_at is None:
+    n = door.compartment
+    state: dict[str, object] = {"state": door.state.value, "open": True}
+    done_url = None
+    if door.is_pickup and door.loan_id is not None:
+        if door.release_reason is not ReleaseReason.ITEM_LEFT_INSIDE:
+            done_url = url_for("touch.tool_slip", loan_id=door.loan_id)
+    elif door.state is DoorSessionState.COMPLETED and door.loan_id is not None:
+        done_url = url_for("touch.tool_condition_form", loan_id=door.loan_id)
+    if done_url is not None:
+        state.update(open=False, phase="done", done_url=done_url)
+    elif door.state is DoorSessionState.WAITING:
+        state.update(phase="closing", message=str(lending_words.CLOSING) % {"number": n})
+    elif door.state in (DoorSessionState.RESERVED, DoorSessionState.OPENING):
+        if door.unlocked_at is None:
             state.update(phase="opening", message=str(lending_words.OPENING) % {"number": n})
         else:
-            state.update(phase="unlocked", message=str(flow.unlocked_words) % {"number": n})
-    elif door_open:
-        state.update(phase="door_open", message=str(flow.door_open_words))
-    elif done_url is not None:
-        state.update(open=False, phase="done", done_url=done_url)
+            words = UNLOCKED_WORDS[door.purpose]
+            state.update(phase="unlocked", message=str(words) % {"number": n})
+    elif door.state is DoorSessionState.DOOR_OPEN:
+        state.update(phase="door_open", message=str(DOOR_OPEN_WORDS[door.purpose]))
     else:
-        state.update(open=False, phase="failed", message=flow.ended(visit.release_reason))
+        state.update(open=False, phase="failed", message=ENDED[door.purpose](door.release_reason))
     return state
 
 
-def _wait_page(flow: LockerFlow[V], resident: KioskResident, visit_id: int) -> ResponseReturnValue:
-    state, compartment = _settled_state(flow, resident, visit_id)
+@resident_required
+def door_page(resident: KioskResident, door_session_id: int, purpose: str) -> ResponseReturnValue:
+    """The waiting screen of a pickup or a return, until the locker has told how it went."""
+    state, door = _carried_on(resident, door_session_id, purpose)
     if "done_url" in state:
         return redirect(str(state["done_url"]))
     return render_template(
         "touch/tools_wait.html",
         service=SERVICE,
         state=state,
-        compartment=compartment,
-        purpose=flow.purpose,
-        status_url=flow.url(flow.status_endpoint, visit_id),
+        compartment=door.compartment,
+        purpose=purpose,
+        status_url=url_for(f"{WAIT_ENDPOINTS[door.purpose]}_status",
+                           door_session_id=door_session_id),  # fmt: skip
     )
 
 
-def _status(flow: LockerFlow[V], visit_id: int) -> ResponseReturnValue:
-    """The waiting screen's status as JSON, or where a signed-out resident goes."""
+def door_status(door_session_id: int, purpose: str) -> ResponseReturnValue:
+    """The waiting screen's status as JSON (polled by tools.js), or where a signed-out
+    resident goes."""
     resident = kiosk_session.current_resident()
     if resident is None:
         return {"signed_in": False, "home": url_for("touch.home")}, 401
-    state, _ = _settled_state(flow, resident, visit_id)
+    state, _ = _carried_on(resident, door_session_id, purpose)
     return state
 
 
 # --- borrowing ----------------------------------------------------------------------------------
-
-
-def _describe_pickup(session: Session, reservation: Reservation) -> dict[str, object]:
-    done_url = None
-    if reservation.state is ReservationState.COMPLETED:
-        loan_id = session.scalar(select(Loan.id).where(Loan.reservation_id == reservation.id))
-        done_url = url_for("touch.tool_slip", loan_id=loan_id)
-    return _describe(
-        PICKUP,
-        reservation,
-        waiting=reservation.state in (ReservationState.RESERVED, ReservationState.OPENING),
-        door_open=reservation.state is ReservationState.DOOR_OPEN,
-        done_url=done_url,
-    )
-
-
-PICKUP: LockerFlow[Reservation] = LockerFlow(
-    purpose="pickup",
-    id_arg="reservation_id",
-    wait_endpoint="touch.tool_pickup",
-    status_endpoint="touch.tool_pickup_status",
-    refused_endpoint="touch.tools",
-    not_found_code="tool_type_not_found",
-    unlocked_words=lending_words.OPEN_TAKE,
-    door_open_words=lending_words.DOOR_OPEN_TAKE,
-    ended=lending_words.pickup_ended,
-    find=lambda session, reservation_id, site_id, resident_id: lending.get_reservation(
-        session, reservation_id=reservation_id, site_id=site_id, resident_id=resident_id
-    ),
-    settle=lending_locker.settle_reservation,
-    describe=_describe_pickup,
-)
 
 
 @resident_required
@@ -338,21 +337,12 @@ def borrow(resident: KioskResident, tool_type_id: int) -> ResponseReturnValue:
     """Reserve a tool of the type and open its compartment."""
     site_id = kiosk_session.current_site().id
     return _start(
-        PICKUP,
         lambda session, now: lending_locker.start_pickup(
             session, site_id=site_id, resident_id=resident.id, tool_type_id=tool_type_id, now=now
         ),
+        refused_endpoint="touch.tools",
+        not_found_code="tool_type_not_found",
     )
-
-
-@resident_required
-def pickup(resident: KioskResident, reservation_id: int) -> ResponseReturnValue:
-    return _wait_page(PICKUP, resident, reservation_id)
-
-
-def pickup_status(reservation_id: int) -> ResponseReturnValue:
-    """Polled by the pickup screen (tools.js)."""
-    return _status(PICKUP, reservation_id)
 
 
 @resident_required
@@ -375,43 +365,33 @@ def slip(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
 @resident_required
 def my_loans(resident: KioskResident) -> ResponseReturnValue:
     site = kiosk_session.current_site()
+    now = clock().now()
     with database().read() as session:
         loans = [
             _loan_view(session, loan)
             for loan in lending.open_loans(session, site_id=site.id, resident_id=resident.id)
         ]
-    return render_template("touch/tools_mine.html", service=SERVICE, loans=loans)
-
-
-def _describe_return(session: Session, attempt: ReturnAttempt) -> dict[str, object]:
-    done_url = None
-    if attempt.state is ReturnState.RETURNED:
-        done_url = url_for("touch.tool_condition_form", loan_id=attempt.loan_id)
-    return _describe(
-        RETURN,
-        attempt,
-        waiting=attempt.state is ReturnState.OPENING,
-        door_open=attempt.state is ReturnState.DOOR_OPEN,
-        done_url=done_url,
+        # A locker return is offered only into a compartment the locker can take it in now;
+        # otherwise the loan shows the counter.
+        loans = [
+            loan if not loan.in_locker or _returnable(session, site.id, loan, now)
+            else replace(loan, in_locker=False)
+            for loan in loans
+        ]  # fmt: skip
+        lockers_down = not link_status.link_status(session, site=site.slug, now=now).live
+    lockers_down = lockers_down and any(loan.locker_name for loan in loans)
+    return render_template(
+        "touch/tools_mine.html", service=SERVICE, loans=loans, lockers_down=lockers_down
     )
 
 
-RETURN: LockerFlow[ReturnAttempt] = LockerFlow(
-    purpose="return",
-    id_arg="return_id",
-    wait_endpoint="touch.tool_return",
-    status_endpoint="touch.tool_return_status",
-    refused_endpoint="touch.tools_mine",
-    not_found_code="loan_not_found",
-    unlocked_words=lending_words.OPEN_PUT,
-    door_open_words=lending_words.DOOR_OPEN_PUT,
-    ended=lending_words.return_ended,
-    find=lambda session, return_id, site_id, resident_id: lending.get_return(
-        session, return_id=return_id, site_id=site_id, resident_id=resident_id
-    ),
-    settle=lending_locker.settle_return,
-    describe=_describe_return,
-)
+def _returnable(session: Session, site_id: int, loan: LoanView, now: datetime) -> bool:
+    item = session.scalar(select(Item).join(Loan, Loan.item_id == Item.id).where(Loan.id == loan.id))
+    if item is None or item.locker_device_id is None or item.compartment is None:
+        return False
+    return link_status.compartment_status(
+        session, site_id=site_id, device_id=item.locker_device_id, n=item.compartment, now=now
+    ).live
 
 
 @resident_required
@@ -419,21 +399,12 @@ def give_back(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
     """Open the loaned tool's own compartment so it can be put back."""
     site_id = kiosk_session.current_site().id
     return _start(
-        RETURN,
         lambda session, now: lending_locker.start_return(
             session, site_id=site_id, resident_id=resident.id, loan_id=loan_id, now=now
         ),
+        refused_endpoint="touch.tools_mine",
+        not_found_code="loan_not_found",
     )
-
-
-@resident_required
-def return_page(resident: KioskResident, return_id: int) -> ResponseReturnValue:
-    return _wait_page(RETURN, resident, return_id)
-
-
-def return_status(return_id: int) -> ResponseReturnValue:
-    """Polled by the return screen (tools.js)."""
-    return _status(RETURN, return_id)
 
 
 @resident_required

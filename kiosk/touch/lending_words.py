@@ -60,6 +60,10 @@ PICKUP_ENDED: dict[ReleaseReason, LazyString] = {
     ReleaseReason.ITEM_LEFT_INSIDE: _l(
         "The door was closed with the tool still inside, so nothing was lent. You can try again."
     ),
+    ReleaseReason.COMPARTMENT_NOT_FREE: _l(
+        "The compartment did not close in time, so nothing was lent. "
+        "Please ask the staff for help."
+    ),
     ReleaseReason.HOLD_EXPIRED: _l("The tool was kept for you for 2 hours and has been released."),
     ReleaseReason.CANCELLED: _l("This pickup was cancelled. Nothing was lent."),
 }
@@ -92,10 +96,18 @@ RETURN_ENDED: dict[ReleaseReason, LazyString] = {
         "Something is already in that compartment, so it cannot take the tool back. "
         "The staff have been told: please bring the tool to the service desk."
     ),
+    ReleaseReason.COMPARTMENT_NOT_FREE: _l(
+        "The compartment did not close in time. The tool is still lent to you: "
+        "please bring it to the service desk."
+    ),
     ReleaseReason.CANCELLED: _l("This return was cancelled. The tool is still lent to you."),
 }
 
 OPENING = _l("Opening compartment %(number)d…")
+# The compartment's last door cycle is not over (its door is closing, its bolt relocking).
+CLOSING = _l(
+    "Compartment %(number)d is just closing. Please wait a moment: it opens for you by itself."
+)
 OPEN_TAKE = _l("Compartment %(number)d is unlocked. Open its door and take the tool.")
 DOOR_OPEN_TAKE = _l("Take the tool, then close the door firmly.")
 OPEN_PUT = _l("Compartment %(number)d is unlocked. Open its door and put the tool inside.")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kiosk_helpers import Resident
-from lending_centre import Station, staff_of
-from sqlalchemy import select
+from lending_centre import Station, report_locker, staff_of
+from sqlalchemy import delete, select
 
 from booking import lending, lending_jobs
 from booking.clock import FrozenClock
-from booking.models import Item, ItemStatus, Loan, LoanStatus, Reservation, StaffAlert
-from devices.models import Device
+from booking.models import DoorSession, Item, ItemStatus, Loan, LoanStatus, Site, StaffAlert
+from devices import link_status, provisioning
+from devices.models import Compartment, Device, DoorState, LinkState, LockState
 from kiosk.extensions import database as app_database
 
 
@@ -31,6 +33,14 @@ def test_the_borrow_tile_leads_to_the_tool_catalogue(station_app: Flask) -> None
     assert response.headers["Location"].endswith("/kiosk/tools")
 
 
+@pytest.fixture
+def lockers_up(station_app: Flask, app_station: Station, clock: FrozenClock) -> None:
+    """The worker runs and the locker has reported its compartments."""
+    with station_app.app_context():
+        report_locker(app_database(), app_station, clock)
+
+
+@pytest.mark.usefixtures("lockers_up")
 def test_the_catalogue_names_each_tool_in_chinese_and_english_with_what_is_free(
     station_app: Flask,
 ) -> None:
@@ -57,7 +67,52 @@ def test_borrowing_asks_to_sign_in_first(station_app: Flask, app_station: Statio
     assert "/kiosk/sign-in" in response.headers["Location"]
 
 
-def test_without_a_broker_borrowing_says_the_lockers_are_not_connected_and_reserves_nothing(
+def test_without_the_worker_the_catalogue_offers_no_locker_and_sends_to_the_counter(
+    station_app: Flask, app_station: Station
+) -> None:
+    page = Resident(station_app, "").page("/kiosk/tools")
+    assert 'id="lockers-down"' in page
+    assert "button-borrow" not in page
+    card = page.split(f'id="tool-{app_station.drill_type}"')[1].split("</li>")[0]
+    assert "tool-count-counter" in card  # ask the staff at the service desk
+
+
+@pytest.mark.usefixtures("lockers_up")
+def test_a_locker_whose_compartment_state_is_unknown_is_not_offered(
+    station_app: Flask, app_station: Station
+) -> None:
+    with station_app.app_context(), app_database().write() as session:
+        session.execute(
+            delete(Compartment).where(Compartment.n.in_([1, 2]))  # drills 1 and 2: unknown
+        )
+    page = Resident(station_app, "").page("/kiosk/tools")
+    card = page.split(f'id="tool-{app_station.drill_type}"')[1].split("</li>")[0]
+    assert "1 free in the lockers" in card or "柜中可借 1 件" in card
+    resident = Resident(station_app, app_station.phones[0])
+    resident.sign_in()
+    resident.post(f"/kiosk/tools/{app_station.drill_type}/borrow")
+    with station_app.app_context(), app_database().read() as session:
+        door = session.scalars(select(DoorSession)).one()
+        assert (door.item_id, door.compartment) == (app_station.drills[2], 3)
+
+
+def test_a_locker_that_never_connected_is_not_offered_even_with_the_worker_up(
+    station_app: Flask, app_station: Station, clock: FrozenClock
+) -> None:
+    with station_app.app_context(), app_database().write() as session:
+        link_status.record_link(session, site=app_station.slug, client_id="linli-server",
+                                state=LinkState.CONNECTED, now=clock.now())  # fmt: skip
+    page = Resident(station_app, "").page("/kiosk/tools")
+    assert "button-borrow" not in page
+    resident = Resident(station_app, app_station.phones[0])
+    resident.sign_in()
+    response = resident.post(f"/kiosk/tools/{app_station.drill_type}/borrow")
+    assert response.headers["Location"].endswith("/kiosk/tools")
+    with station_app.app_context(), app_database().read() as session:
+        assert session.scalar(select(DoorSession.id)) is None
+
+
+def test_without_the_worker_borrowing_says_the_lockers_are_not_connected_and_reserves_nothing(
     station_app: Flask, app_station: Station
 ) -> None:
     resident = Resident(station_app, app_station.phones[0])
@@ -66,38 +121,56 @@ def test_without_a_broker_borrowing_says_the_lockers_are_not_connected_and_reser
     page = resident.page(response.headers["Location"])
     assert "not connected" in page or "未连接" in page
     with station_app.app_context(), app_database().read() as session:
-        assert session.scalar(select(Reservation.id)) is None
+        assert session.scalar(select(DoorSession.id)) is None
 
 
-def test_an_offline_locker_releases_the_pickup_and_says_so_in_plain_words(
-    station_app: Flask, app_station: Station, mqtt_url: str
+@pytest.mark.usefixtures("lockers_up")
+def test_an_offline_locker_is_not_offered_and_nothing_is_reserved(
+    station_app: Flask, app_station: Station
 ) -> None:
-    station_app.config["MQTT_URL"] = mqtt_url
     with station_app.app_context(), app_database().write() as session:
         device = session.scalars(select(Device)).one()
         device.online = False
     resident = Resident(station_app, app_station.phones[0])
     resident.sign_in()
+    assert "button-borrow" not in resident.page("/kiosk/tools")
     response = resident.post(f"/kiosk/tools/{app_station.drill_type}/borrow")
-    assert "/kiosk/tools/pickup/" in response.headers["Location"]
+    assert response.headers["Location"].endswith("/kiosk/tools")
     page = resident.page(response.headers["Location"])
-    assert 'role="alert"' in page
-    assert "nothing was lent" in page or "没有借出" in page
-    status = resident.client.get(response.headers["Location"] + "/status").get_json()
-    assert status["open"] is False and status["phase"] == "failed"
+    assert 'role="alert"' in page or "notice-error" in page
     with station_app.app_context(), app_database().read() as session:
+        assert session.scalar(select(DoorSession.id)) is None
         assert session.scalar(select(Loan.id)) is None
         assert all(i.status is ItemStatus.AVAILABLE for i in session.scalars(select(Item)))
-    with station_app.app_context():
-        from kiosk.device_link import stop_publisher
-
-        stop_publisher()
 
 
-def test_a_refusal_is_shown_in_plain_words(
-    station_app: Flask, app_station: Station, clock: FrozenClock, mqtt_url: str
+@pytest.mark.usefixtures("lockers_up")
+def test_a_locker_return_is_offered_only_while_its_locker_can_take_it(
+    station_app: Flask, app_station: Station, clock: FrozenClock
 ) -> None:
-    station_app.config["MQTT_URL"] = mqtt_url
+    with station_app.app_context(), app_database().write() as session:
+        lending.lend_at_counter(
+            session, staff=staff_of(session, app_station), item_id=app_station.drills[0],
+            resident_id=app_station.residents[0], now=clock.now(),
+        )  # fmt: skip
+    resident = Resident(station_app, app_station.phones[0])
+    resident.sign_in()
+    assert "button-return" in resident.page("/kiosk/tools/mine")
+    clock.advance(timedelta(minutes=1))  # the worker stops beating
+    page = resident.page("/kiosk/tools/mine")
+    assert "button-return" not in page and 'id="lockers-down"' in page
+    assert "service desk" in page or "服务台" in page
+    [loan_id] = [int(x.split('"')[0]) for x in page.split('id="loan-')[1:]]
+    response = resident.post(f"/kiosk/tools/loans/{loan_id}/return")
+    assert response.headers["Location"].endswith("/kiosk/tools/mine")
+    with station_app.app_context(), app_database().read() as session:
+        assert session.scalar(select(DoorSession.id)) is None
+
+
+@pytest.mark.usefixtures("lockers_up")
+def test_a_refusal_is_shown_in_plain_words(
+    station_app: Flask, app_station: Station, clock: FrozenClock
+) -> None:
     loan_id = lend_cart(station_app, app_station, clock)
     lending_jobs_now = clock.now() + timedelta(days=3)
     with station_app.app_context():
@@ -108,10 +181,6 @@ def test_a_refusal_is_shown_in_plain_words(
     page = resident.page(response.headers["Location"])
     assert "overdue" in page or "逾期" in page
     assert loan_id
-    with station_app.app_context():
-        from kiosk.device_link import stop_publisher
-
-        stop_publisher()
 
 
 def test_my_tools_lists_each_loan_with_its_due_date(
@@ -194,8 +263,23 @@ def test_the_status_of_a_pickup_needs_a_signed_in_resident(station_app: Flask) -
 
 
 def test_the_demo_catalogue_offers_drills_from_the_lockers_with_a_safety_note(
-    client: FlaskClient, demo: None
+    app: Flask, client: FlaskClient, clock: FrozenClock, demo: None
 ) -> None:
+    # The demo's worker runs and its lockers have reported the items they hold.
+    with app.app_context(), app_database().write() as session:
+        site = session.scalars(select(Site)).one()
+        link_status.record_link(session, site=site.slug, client_id="linli-server",
+                                state=LinkState.CONNECTED, now=clock.now())  # fmt: skip
+        in_lockers = list(session.scalars(select(Item).where(Item.locker_device_id.is_not(None))))
+        for device_id in sorted({str(item.locker_device_id) for item in in_lockers}):
+            device, _ = provisioning.register_device(session, site.id, device_id, "locker", "",
+                                                     clock.now())  # fmt: skip
+            device.online, device.session_counter = True, 1
+        session.flush()
+        for item in in_lockers:
+            session.add(Compartment(device_id=item.locker_device_id, n=item.compartment,
+                                    lock=LockState.LOCKED, door=DoorState.CLOSED,
+                                    item_present=True, updated_at=clock.now()))  # fmt: skip
     page = client.get("/kiosk/tools").get_data(as_text=True)
     drill = page.split("电钻")[1].split("</li>")[0]
     assert "button-borrow" in drill

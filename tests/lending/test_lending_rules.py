@@ -12,7 +12,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import lending, lending_jobs
+from booking import door_session, lending, lending_jobs
 from booking.clock import FrozenClock
 from booking.db import Database
 from booking.lending import DeviceRef
@@ -27,6 +27,8 @@ from booking.lending_errors import (
 )
 from booking.models import (
     AlertSeverity,
+    DoorSession,
+    DoorSessionState,
     Item,
     ItemStatus,
     LendingAction,
@@ -36,8 +38,6 @@ from booking.models import (
     LoanChannel,
     LoanStatus,
     ReleaseReason,
-    Reservation,
-    ReservationState,
     StaffAlert,
 )
 
@@ -50,7 +50,7 @@ def ref(station: Station) -> DeviceRef:
 
 def reserve(
     session: Session, station: Station, resident_id: int, tool_type_id: int, now: datetime
-) -> Reservation:
+) -> DoorSession:
     """The resident holds a locker item of the type at the station."""
     return lending.reserve(
         session, site_id=station.site_id, resident_id=resident_id,
@@ -60,10 +60,10 @@ def reserve(
 
 def opening_pickup(
     session: Session, station: Station, resident_id: int, tool_type_id: int, now: datetime
-) -> Reservation:
+) -> DoorSession:
     """A pickup whose compartment has been asked to open (the locker has not answered)."""
     reservation = reserve(session, station, resident_id, tool_type_id, now)
-    lending.begin_opening(session, reservation, command_id=str(uuid.uuid4()), now=now)
+    door_session.open_requested(session, reservation, command_id=str(uuid.uuid4()), now=now)
     return reservation
 
 
@@ -72,9 +72,12 @@ def pick_up(
 ) -> Loan:
     """A locker pickup that goes well: reserve, open, door opens, the tool leaves."""
     reservation = opening_pickup(session, station, resident_id, tool_type_id, now)
-    lending.note_unlocked(session, reservation, now)
-    lending.note_door_opened(session, reservation, now, ref(station))
-    return lending.complete_pickup(session, reservation, now, ref(station))
+    door_session.unlocked(session, reservation, now)
+    door_session.door_opened(session, reservation, now, ref(station))
+    door_session.item_sensed(session, reservation, False, now, ref(station))
+    door_session.door_closed(session, reservation, now, ref(station))
+    assert reservation.state is DoorSessionState.COMPLETED and reservation.loan_id is not None
+    return session.get_one(Loan, reservation.loan_id)
 
 
 def test_reserving_holds_the_first_free_locker_item_for_two_hours(
@@ -153,8 +156,8 @@ def test_an_expired_hold_is_released_once_and_the_item_is_free_again(
     assert lending_jobs.run_due(database, now=later) == 1
     assert lending_jobs.run_due(database, now=later) == 0
     with database.read() as session:
-        row = session.get_one(Reservation, reservation.id)
-        assert row.state is ReservationState.RELEASED
+        row = session.get_one(DoorSession, reservation.id)
+        assert row.state is DoorSessionState.RELEASED
         assert row.release_reason is ReleaseReason.HOLD_EXPIRED
         assert session.get_one(Item, row.item_id).status is ItemStatus.AVAILABLE
 
@@ -166,12 +169,12 @@ def test_a_compartment_unlocked_but_not_opened_in_60_s_releases_the_pickup_10_s_
         reservation = opening_pickup(
             session, station, station.residents[0], station.drill_type, clock.now()
         )
-        lending.note_unlocked(session, reservation, clock.now())
+        door_session.unlocked(session, reservation, clock.now())
     # The locker relocks at 60 s; its door_opened may still be on the way for a moment.
     assert lending_jobs.run_due(database, now=clock.now() + timedelta(seconds=70)) == 0
     assert lending_jobs.run_due(database, now=clock.now() + timedelta(seconds=71)) == 1
     with database.read() as session:
-        row = session.get_one(Reservation, reservation.id)
+        row = session.get_one(DoorSession, reservation.id)
         assert row.release_reason is ReleaseReason.DOOR_NOT_OPENED
         assert session.get_one(Item, row.item_id).status is ItemStatus.AVAILABLE
         assert session.scalar(select(Loan.id)) is None
@@ -184,9 +187,9 @@ def test_the_door_closing_with_the_tool_inside_makes_no_loan(
         reservation = opening_pickup(
             session, station, station.residents[0], station.drill_type, clock.now()
         )
-        lending.note_door_opened(session, reservation, clock.now(), ref(station))
-        lending.release(session, reservation, ReleaseReason.ITEM_LEFT_INSIDE, clock.now(),
-                        actor="device:x", device=ref(station))  # fmt: skip
+        door_session.door_opened(session, reservation, clock.now(), ref(station))
+        door_session.door_closed(session, reservation, clock.now(), ref(station))
+        assert reservation.release_reason is ReleaseReason.ITEM_LEFT_INSIDE
         assert session.get_one(Item, reservation.item_id).status is ItemStatus.AVAILABLE
         assert session.scalar(select(Loan.id)) is None
 
@@ -199,7 +202,8 @@ def test_a_loan_is_made_only_once_the_door_is_open(
             session, station, station.residents[0], station.drill_type, clock.now()
         )
         with pytest.raises(WrongLendingState):
-            lending.complete_pickup(session, reservation, clock.now(), ref(station))
+            door_session.item_sensed(session, reservation, False, clock.now(), ref(station))
+        assert session.scalar(select(Loan.id)) is None
 
 
 def test_the_daily_job_marks_a_loan_overdue_after_its_due_time(
@@ -386,15 +390,14 @@ def test_the_resident_reports_the_condition_once_after_a_locker_return(
         with pytest.raises(WrongLendingState):  # not returned yet
             lending.report_condition(session, site_id=station.site_id, resident_id=resident,
                                      loan_id=loan.id, condition="fine", now=clock.now())  # fmt: skip
-        loan_row, item = lending.loan_for_locker_return(
-            session, site_id=station.site_id, resident_id=resident, loan_id=loan.id
-        )
-        attempt = lending.begin_return(session, loan_row, item, now=clock.now())
-        lending.return_open_requested(session, attempt, command_id=str(uuid.uuid4()),
-                                      now=clock.now())  # fmt: skip
-        lending.note_return_door_opened(session, attempt, clock.now(), ref(station))
-        attempt.item_seen = True
-        lending.complete_return(session, attempt, clock.now(), ref(station))
+        attempt = door_session.begin_return(session, site_id=station.site_id,
+                                            resident_id=resident, loan_id=loan.id,
+                                            now=clock.now())  # fmt: skip
+        door_session.open_requested(session, attempt, command_id=str(uuid.uuid4()),
+                                    now=clock.now())  # fmt: skip
+        door_session.door_opened(session, attempt, clock.now(), ref(station))
+        door_session.item_sensed(session, attempt, True, clock.now(), ref(station))
+        door_session.door_closed(session, attempt, clock.now(), ref(station))
         lending.report_condition(session, site_id=station.site_id, resident_id=resident,
                                  loan_id=loan.id, condition="damaged", now=clock.now())  # fmt: skip
         assert session.get_one(Item, loan.item_id).status is ItemStatus.MAINTENANCE
@@ -412,7 +415,8 @@ def test_every_items_status_is_the_one_its_last_history_event_names(
         kept = pick_up(session, station, station.residents[0], station.drill_type, now)
         late = pick_up(session, station, station.residents[1], station.ladder_type, now)
         released = reserve(session, station, station.residents[2], station.drill_type, now)
-        lending.release(session, released, ReleaseReason.REJECTED, now, actor="system:test")
+        door_session.release(session, released, ReleaseReason.REJECTED, now,
+                             actor="system:test")  # fmt: skip
         counter = lending.lend_at_counter(session, staff=staff, item_id=station.cart,
                                           resident_id=station.residents[2], now=now)  # fmt: skip
         lending.return_at_counter(session, staff=staff, loan_id=counter.id,
@@ -467,4 +471,4 @@ def test_two_residents_reserving_the_last_ladder_get_it_once_on_either_database(
     with any_database.write() as session, pytest.raises(NoItemAvailable):
         reserve(session, station, station.residents[1], station.ladder_type, clock.now())
     with any_database.read() as session:
-        assert len(session.scalars(select(Reservation)).all()) == 1
+        assert len(session.scalars(select(DoorSession)).all()) == 1

@@ -1,4 +1,5 @@
-"""The worker settles a pickup or return on its own: nothing waits for the kiosk page."""
+"""The worker settles a door session (pickup or return) on its own: nothing waits for the
+kiosk page."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from datetime import timedelta
 from lending_centre import Station
 from sqlalchemy import select
 
-from booking import lending
+from booking import door_session, lending
 from booking.clock import FrozenClock
 from booking.db import Database
-from booking.models import Item, ItemStatus, ReleaseReason, Reservation, ReservationState
+from booking.models import DoorSession, DoorSessionState, Item, ItemStatus, ReleaseReason
 from devices import commands, lending_locker
 from devices.models import CommandState, DeviceCommand
 from kiosk import scheduler
@@ -24,9 +25,9 @@ def start_pickup(database: Database, station: Station, clock: FrozenClock) -> in
         ).id  # fmt: skip
 
 
-def reservation(database: Database, reservation_id: int) -> Reservation:
+def reservation(database: Database, reservation_id: int) -> DoorSession:
     with database.read() as session:
-        row = session.get_one(Reservation, reservation_id)
+        row = session.get_one(DoorSession, reservation_id)
         session.expunge(row)
         return row
 
@@ -40,7 +41,7 @@ def test_the_pickup_and_its_open_command_are_recorded_together(
     database: Database, station: Station, clock: FrozenClock
 ) -> None:
     found = reservation(database, start_pickup(database, station, clock))
-    assert found.state is ReservationState.OPENING
+    assert found.state is DoorSessionState.OPENING
     with database.read() as session:
         command = session.get_one(DeviceCommand, found.command_id)
         assert command.requested_by == f"pickup:{found.id}"
@@ -71,9 +72,9 @@ def test_an_unlocked_compartment_nobody_opened_is_released_by_the_worker(
         command.finished_at = clock.now()
     run_worker_job(database, clock)
     assert reservation(database, reservation_id).unlocked_at == clock.now()
-    clock.advance(lending.DEFAULT_POLICY.door_open_timeout + lending.DOOR_EVENT_GRACE)
+    clock.advance(lending.DEFAULT_POLICY.door_open_timeout + door_session.DOOR_EVENT_GRACE)
     run_worker_job(database, clock)
-    assert reservation(database, reservation_id).state is ReservationState.OPENING
+    assert reservation(database, reservation_id).state is DoorSessionState.OPENING
     clock.advance(timedelta(seconds=1))
     run_worker_job(database, clock)
     assert reservation(database, reservation_id).release_reason is ReleaseReason.DOOR_NOT_OPENED
