@@ -66,6 +66,21 @@ def retry_url() -> str:
     return url_for("touch.home")
 
 
+# SQLSTATEs of a statement the database refused for the moment, answering all the while: a
+# transaction that lost a conflict (class 40: serialization, deadlock), a lock not granted
+# at once, a statement cancelled for its time limit. Worth the retrying page; not an outage.
+_CONFLICT_CLASSES = ("40",)
+_CONFLICT_STATES = ("55P03", "57014")
+
+
+def is_conflict(error: Exception) -> bool:
+    """Whether the database answered but refused this statement (see above)."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if not isinstance(sqlstate, str):
+        return False
+    return sqlstate.startswith(_CONFLICT_CLASSES) or sqlstate in _CONFLICT_STATES
+
+
 def database_unavailable(error: Exception) -> Response:
     log.warning(
         "%s %s: the database is unavailable (%s)",
@@ -73,7 +88,9 @@ def database_unavailable(error: Exception) -> Response:
         request.path,
         type(getattr(error, "orig", None) or error).__name__,
     )
-    kiosk_uptime.database_failed(clock().now())
+    if not is_conflict(error):
+        # Residents could not use the kiosk from now until a beat gets through again.
+        kiosk_uptime.database_failed(clock().now())
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if is_api_request():
         return error_response(

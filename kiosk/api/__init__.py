@@ -36,7 +36,8 @@ def init_app(app: Flask) -> LinliApi:
         spec_kwargs={
             "info": {
                 "description": "The Linli (邻里) neighbourhood centre API. Errors answer "
-                '`{"error": {"code", "message", "details"}}`.'
+                '`{"error": {"code", "message", "details"}}`. While the database does not '
+                "answer, every call answers 503 `database_unavailable` with `Retry-After`."
             }
         },
     )

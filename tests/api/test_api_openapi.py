@@ -65,3 +65,22 @@ def test_staff_only_routes_document_their_401_and_the_session_cookie(
     scheme = spec["components"]["securitySchemes"]["staffSession"]
     assert (scheme["in"], scheme["name"]) == ("cookie", "linli_staff")
     assert "security" not in spec["paths"]["/api/v1/health"]["get"]
+
+
+def test_health_documents_both_parts_and_its_503_and_every_route_its_error_envelope(
+    spec: dict[str, Any], client: FlaskClient
+) -> None:
+    health = spec["paths"]["/api/v1/health"]["get"]["responses"]
+    assert health["503"] == {"$ref": "#/components/responses/SERVICE_UNAVAILABLE"}
+    schema = spec["components"]["schemas"]["Health"]
+    assert {"status", "time", "database", "device_link"} <= set(schema["required"])
+    assert set(client.get("/api/v1/health").json) == set(schema["properties"])
+    # A database outage can answer any route 503: every operation documents the envelope.
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            assert operation["responses"]["default"] == {
+                "$ref": "#/components/responses/DEFAULT_ERROR"
+            }, (path, method)
+    assert "database_unavailable" in spec["info"]["description"]

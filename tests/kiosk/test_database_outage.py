@@ -168,3 +168,36 @@ def test_an_api_call_during_a_database_outage_answers_the_error_envelope(
     assert set(response.json["error"]) == {"code", "message", "details"}
     assert response.json["error"]["code"] == "database_unavailable"
     assert client.get("/api/v1/site").status_code == 200
+
+
+def test_the_staff_console_gets_the_same_calm_page_during_an_outage(
+    outage_app: Flask, outage: DatabaseOutage
+) -> None:
+    client = outage_app.test_client()
+    # A console that was signed in: its session is looked up in the database.
+    client.set_cookie("linli_staff", "a-session-token")
+    outage.start()
+    response = client.get("/staff/")
+    outage.end()
+
+    assert response.status_code == 503
+    assert "服务正在短暂休息" in response.get_data(as_text=True)
+    assert 'url=/staff/">' in response.get_data(as_text=True)
+
+
+def test_a_statement_that_lost_a_conflict_is_not_taken_for_an_outage() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from kiosk.outage import is_conflict
+
+    class Refused(Exception):
+        def __init__(self, sqlstate: str | None) -> None:
+            self.sqlstate = sqlstate
+
+    def error(sqlstate: str | None) -> OperationalError:
+        return OperationalError("UPDATE ...", {}, Refused(sqlstate))
+
+    assert is_conflict(error("40P01"))  # deadlock detected
+    assert is_conflict(error("40001"))  # serialization failure
+    assert not is_conflict(error("57P01"))  # the server is shutting down
+    assert not is_conflict(error(None))  # no connection at all
