@@ -345,17 +345,20 @@ def borrow(resident: KioskResident, tool_type_id: int) -> ResponseReturnValue:
     )
 
 
+def _own_loan(session: Session, resident: KioskResident, loan_id: int) -> Loan:
+    """The resident's loan the URL names, or a 404."""
+    try:
+        return lending.get_loan(session, site_id=kiosk_session.current_site().id,
+                                loan_id=loan_id, resident_id=resident.id)  # fmt: skip
+    except DomainError:
+        abort(404)
+
+
 @resident_required
 def slip(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
     """The success screen and printable slip of a loan: what, where from, due when."""
-    site = kiosk_session.current_site()
     with database().read() as session:
-        try:
-            loan = lending.get_loan(session, site_id=site.id, loan_id=loan_id,
-                                    resident_id=resident.id)  # fmt: skip
-        except DomainError:
-            abort(404)
-        view = _loan_view(session, loan)
+        view = _loan_view(session, _own_loan(session, resident, loan_id))
     return render_template("touch/tools_slip.html", service=SERVICE, loan=view)
 
 
@@ -409,13 +412,8 @@ def give_back(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
 
 @resident_required
 def condition_form(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
-    site = kiosk_session.current_site()
     with database().read() as session:
-        try:
-            loan = lending.get_loan(session, site_id=site.id, loan_id=loan_id,
-                                    resident_id=resident.id)  # fmt: skip
-        except DomainError:
-            abort(404)
+        loan = _own_loan(session, resident, loan_id)
         if loan.status is not LoanStatus.RETURNED or loan.return_condition is not None:
             return redirect(url_for("touch.tools_mine"))
         view = _loan_view(session, loan)
