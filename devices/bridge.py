@@ -16,7 +16,6 @@ import ssl
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -26,9 +25,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from booking.clock import Clock, SystemClock
 from booking.db import Database
-from devices import commands, ingest, protocol
+from devices import protocol
 from devices.batch_commit import Committed, commit_batch
 from devices.batch_process import BatchProcess
+from devices.command_dispatcher import CommandDispatcher
 from devices.command_publisher import BrokerUrl, disable_nagle
 from devices.ingest import Handlers, Inbound
 
@@ -53,16 +53,6 @@ RETRY_DELAY_S = 1.0
 COMMITS_IN_FLIGHT = 2
 # How often the worker looks for an answer while it could still take another batch.
 ANSWER_POLL_S = 0.002
-
-
-@dataclass(frozen=True)
-class _Unconfirmed:
-    """A command the bridge published, waiting for the broker's PUBACK to mark it sent."""
-
-    mid: int
-    delivered: threading.Event
-    command_id: str
-    expires_at: datetime
 
 
 class _Received(NamedTuple):
@@ -132,8 +122,6 @@ class Bridge:
         self.connected_at: datetime | None = None
         # Counters for operators and tests (read them with `counters()`).
         self._counts: Counter[str] = Counter()
-        # Resync commands published but not yet recorded as sent (worker thread only).
-        self._unconfirmed: list[_Unconfirmed] = []
         # Delivery is told by on_publish, by mid. MQTTMessageInfo.is_published() raises for a
         # message published while disconnected, even once it went out after the reconnect.
         self._puback_lock = threading.Lock()
@@ -141,6 +129,17 @@ class Bridge:
         # PUBACKs that came before their publisher asked (or that nobody asks about: acks).
         self._early_pubacks: deque[int] = deque(maxlen=1024)
         self._client = self._make_client()
+        # Every command, whoever issued it, is published by this bridge alone: the process
+        # that records what the device answers (devices.command_outbox).
+        self._commands = CommandDispatcher(
+            database,
+            site,
+            self.clock,
+            client_id=self.client_id,
+            send=self._send_command,
+            connected=self.connected,
+            count=self._count,
+        )
 
     def _make_client(self) -> mqtt.Client:
         client = mqtt.Client(
@@ -183,6 +182,7 @@ class Bridge:
         self._worker.start()
         self._client.connect_async(self._broker.host, self._broker.port, self._keepalive)
         self._client.loop_start()
+        self._commands.start()
         self.connected.wait(connect_timeout)
         return self
 
@@ -193,6 +193,8 @@ class Bridge:
         delivers them again to the next bridge.
         """
         self._stop.set()
+        # First: no command goes out that this bridge would not be there to record.
+        self._commands.stop(timeout)
         if self._worker is not None:
             self._worker.join(timeout)
             self._worker = None
@@ -254,6 +256,8 @@ class Bridge:
         )
         self.connected_at = self.clock.now()
         self.connected.set()
+        # The web offers lockers only once the link is recorded as connected: at once.
+        self._commands.wake()
         log.info("bridge connected (session present: %s)", flags.session_present)
 
     def _on_disconnect(
@@ -267,6 +271,7 @@ class Bridge:
         with self._lock:
             self._generation += 1
         self.connected.clear()
+        self._commands.wake()
         if not self._stop.is_set():
             log.warning("bridge disconnected: %s", reason_code)
 
@@ -339,8 +344,6 @@ class Bridge:
             return
         while not self._stop.is_set():
             batch = self._take_batch()
-            if self._unconfirmed:
-                self._mark_commands_sent()
             if not batch:
                 continue
             committed = self._commit(batch)
@@ -353,8 +356,6 @@ class Bridge:
         the answers, in order, release each batch's acknowledgements."""
         sent: deque[list[_Received]] = deque()
         while not self._stop.is_set():
-            if self._unconfirmed:
-                self._mark_commands_sent()
             if len(sent) < COMMITS_IN_FLIGHT:
                 batch = self._take_batch(0.2 if not sent else 0.0)
                 if batch:
@@ -403,13 +404,16 @@ class Bridge:
         for (site, device, session), seqs in seqs_by_session.items():
             for payload in protocol.ack_payloads(session, seqs):
                 self._publish(protocol.device_topic(site, device, "ack"), payload, "ack")
+        for topic in outcome.clear_retained:
+            # An empty retained payload deletes the broker's copy (MQTT 3.1.1 §3.3.1.3), so a
+            # retained event is not replayed to every later subscription (docs/protocol.md §2).
+            self._client.publish(topic, b"", qos=1, retain=True)
+            self._count("cleared_retained")
         for command in outcome.resyncs:
             log.info("sequence gap from %s: resync %s", command.device_id, command.id)
-            info = self._publish(command.topic, command.payload, "resync")
-            if info is not None:
-                self._unconfirmed.append(
-                    _Unconfirmed(info.mid, self._track(info.mid), command.id, command.expires_at)
-                )
+        if outcome.resyncs:
+            # Queued in the batch's transaction, now committed: the dispatcher publishes them.
+            self._commands.wake()
 
     def _publish(self, topic: str, payload: bytes, kind: str) -> mqtt.MQTTMessageInfo | None:
         # Never retained: an ack or command replayed to a reconnecting device would lie.
@@ -431,38 +435,10 @@ class Bridge:
                 self._awaiting_puback[mid] = done
         return done
 
-    def _mark_commands_sent(self) -> None:
-        """Record as ``sent`` the published commands the broker has acknowledged, so that
-        :func:`devices.commands.expire_overdue` does not call them undelivered.
-
-        One that expires still unacknowledged is left ``created``: not delivered, truly.
-        """
-        now = self.clock.now()
-        delivered: list[_Unconfirmed] = []
-        waiting: list[_Unconfirmed] = []
-        for unconfirmed in self._unconfirmed:
-            # Asked once each: a PUBACK arriving meanwhile must not drop it from both lists.
-            if unconfirmed.delivered.is_set():
-                delivered.append(unconfirmed)
-            elif unconfirmed.expires_at > now:
-                waiting.append(unconfirmed)
-            else:
-                with self._puback_lock:
-                    self._awaiting_puback.pop(unconfirmed.mid, None)
-        if delivered:
-            try:
-                with self.database.write() as session:
-                    for unconfirmed in delivered:
-                        commands.mark_sent(session, unconfirmed.command_id, now)
-            except Exception as error:
-                if ingest.is_outage(error):
-                    log.warning("could not record %d commands as sent; later", len(delivered))
-                    return  # all of them stay unconfirmed, to try again
-                # Never let bookkeeping stop the worker; the commands will time out instead.
-                log.exception("recording %d commands as sent failed", len(delivered))
-            else:
-                self._count("delivered.resync", len(delivered))
-        self._unconfirmed = waiting
+    def _send_command(self, topic: str, payload: bytes) -> threading.Event | None:
+        """For the dispatcher: publish a command; the event is set on the broker's PUBACK."""
+        info = self._publish(topic, payload, "command")
+        return None if info is None else self._track(info.mid)
 
 
 def run(

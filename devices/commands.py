@@ -16,15 +16,16 @@ Life of a command (``DeviceCommand.state``)::
 A reply may overtake the ``sent`` mark (the device answers before the publisher has
 recorded its PUBACK), so every non-final state accepts every reply. Final states never change.
 
-Any process can send a command: :func:`send_and_wait` inserts the row, publishes through a
-:class:`~devices.command_publisher.CommandPublisher` and polls the row until the bridge (in
-the worker process) has recorded a final answer or the command's time is up.
+Any process can send a command, but only the worker's bridge publishes it: :func:`issue`
+writes the row and its outbox entry in the caller's transaction (:mod:`devices.command_outbox`),
+the bridge takes and publishes it, records the device's answers, and :func:`send_and_wait` /
+:func:`await_outcome` poll the row until it is final or the command's time is up. With the
+worker down nothing is published, and a command is never published after its expiry.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import logging
 import time
 import uuid
@@ -40,7 +41,7 @@ from booking.clock import Clock
 from booking.db import Database
 from booking.errors import Conflict, DomainError, InvalidInput, NotFound
 from booking.models import Site
-from devices.command_publisher import CommandPublisher
+from devices import command_outbox
 from devices.models import CommandState, Device, DeviceCommand, DeviceKind
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,8 @@ def issue(
     ttl: timedelta = DEFAULT_TTL,
     requested_by: str,
 ) -> DeviceCommand:
-    """Create a command for ``device_id`` that expires ``ttl`` after ``now``.
+    """Create a command for ``device_id`` that expires ``ttl`` after ``now``, queued for the
+    worker's bridge to publish once the caller's transaction commits.
 
     Fails fast with :class:`DeviceOffline` when the registry says the device is offline
     (nothing is stored then), :class:`DeviceNotFound` for an unknown device and
@@ -192,6 +194,8 @@ def issue(
     )
     session.add(command)
     session.flush()
+    # In the same transaction: the command exists only together with its request to be sent.
+    command_outbox.enqueue(session, command, now)
     return command
 
 
@@ -373,7 +377,6 @@ MAX_POLL_S = 0.05
 
 def send_and_wait(
     database: Database,
-    publisher: CommandPublisher,
     device_id: str,
     name: str,
     args: Mapping[str, Any],
@@ -382,10 +385,10 @@ def send_and_wait(
     requested_by: str,
     clock: Clock,
 ) -> CommandOutcome:
-    """Issue a command, publish it and wait (at most its ttl, plus grace once accepted)
-    until the device's final answer has been recorded by the bridge.
+    """Issue a command and wait (at most its ttl, plus grace once accepted) until the
+    device's final answer has been recorded by the bridge, which publishes it.
 
-    An offline device gives ``device_offline`` at once, with nothing stored or published.
+    An offline device gives ``device_offline`` at once, with nothing stored or queued.
     Unknown devices and bad arguments raise :class:`DeviceNotFound` / :class:`InvalidCommand`.
     """
     try:
@@ -393,42 +396,38 @@ def send_and_wait(
             command = issue(
                 session, device_id, name, args, clock.now(), ttl=ttl, requested_by=requested_by
             )
+            command_id = command.id
     except DeviceOffline:
         return CommandOutcome(OutcomeResult.DEVICE_OFFLINE, None, "device_offline")
-    return _publish_and_wait(database, publisher, command, clock)
+    return await_outcome(database, command_id, clock=clock)
 
 
-def retry(
-    database: Database, publisher: CommandPublisher, command_id: str, *, clock: Clock
-) -> CommandOutcome:
-    """Publish the SAME command again (the device executes an id once and repeats its
-    answer) and wait for its outcome. A command already final is not sent again: its
-    outcome is returned. Raises :class:`CommandExpired` once its time is up."""
+def retry(database: Database, command_id: str, *, clock: Clock) -> CommandOutcome:
+    """Queue the SAME command again (the device executes an id once and repeats its answer)
+    and wait for its outcome. A command already final is not sent again: its outcome is
+    returned. Raises :class:`CommandExpired` once its time is up."""
+    with database.write() as session:
+        command = _locked(session, command_id)
+        if command is None:
+            raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
+        if command.state.is_final:
+            return CommandOutcome.of(command)
+        if command.expires_at <= clock.now():
+            raise CommandExpired(f"command {command_id} has expired", command_id=command_id)
+        command_outbox.enqueue(session, command, clock.now())
+    return await_outcome(database, command_id, clock=clock)
+
+
+def await_outcome(database: Database, command_id: str, *, clock: Clock) -> CommandOutcome:
+    """Wait until the command is final, at most until its expiry (plus grace once accepted);
+    then time it out. For a caller that issued the command in a transaction of its own."""
     with database.read() as session:
-        command = get(session, command_id)
-        # read() rolls back at its end, which would expire the row's attributes.
-        session.expunge(command)
-    if command.state.is_final:
-        return CommandOutcome.of(command)
-    if command.expires_at <= clock.now():
-        raise CommandExpired(f"command {command_id} has expired", command_id=command_id)
-    return _publish_and_wait(database, publisher, command, clock)
-
-
-def _publish_and_wait(
-    database: Database, publisher: CommandPublisher, command: DeviceCommand, clock: Clock
-) -> CommandOutcome:
+        expires_at = get(session, command_id).expires_at
     # Business time comes from the clock; waiting is measured on the monotonic clock, so a
     # frozen test clock cannot make us wait forever and a wall-clock jump cannot cut us short.
-    remaining = max(0.0, (command.expires_at - clock.now()).total_seconds())
-    deadline = time.monotonic() + remaining
-    payload = json.dumps(command_payload(command), separators=(",", ":")).encode()
-    if publisher.publish(command_topic(command.site, command.device_id), payload, remaining):
-        with database.write() as session:
-            mark_sent(session, command.id, clock.now())
-    else:
-        log.warning("command %s not acknowledged by the broker in time", command.id)
-    return wait_for_outcome(database, command.id, deadline=deadline, clock=clock)
+    remaining = max(0.0, (expires_at - clock.now()).total_seconds())
+    return wait_for_outcome(database, command_id, deadline=time.monotonic() + remaining,
+                            clock=clock)  # fmt: skip
 
 
 def wait_for_outcome(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from booking import door_session, lending
 from booking.errors import DomainError
+from booking.lending_errors import NoItemAvailable
 from booking.models import (
     AlertSeverity,
     DoorSession,
@@ -61,10 +62,14 @@ def start_pickup(
     # Only an item whose locker is online and has reported its compartment: the device link
     # must be there to record what the locker does (devices.link_status).
     usable = link_status.items_to_offer(session, site_id=site_id, now=now, tool_type_id=tool_type_id)
-    door = lending.reserve(
-        session, site_id=site_id, resident_id=resident_id, tool_type_id=tool_type_id, now=now,
-        among=usable,
-    )  # fmt: skip
+    try:
+        door = lending.reserve(
+            session, site_id=site_id, resident_id=resident_id, tool_type_id=tool_type_id,
+            now=now, among=usable,
+        )  # fmt: skip
+    except NoItemAvailable:
+        link_status.ensure_offerable(session, site_id=site_id, tool_type_id=tool_type_id, now=now)
+        raise
     open_door(session, door, now)
     return door
 

@@ -14,11 +14,13 @@ from wtforms.validators import InputRequired, Length
 
 from booking.errors import DomainError
 from devices import board as device_board
-from devices import commands, maintenance
+from devices import commands, maintenance, session_reset
 from devices.commands import DeviceOffline, InvalidCommand, OutcomeResult
 from devices.models import DeviceKind, DoorState, FaultKind, LockState
-from kiosk.device_link import command_publisher
+from devices.protocol import Reason
+from kiosk import device_link
 from kiosk.extensions import clock, database
+from kiosk.staff.auth import admin_required
 
 KIND_LABELS: dict[DeviceKind, LazyString] = {
     DeviceKind.LOCKER: _l("Smart locker"),
@@ -40,6 +42,20 @@ FAULT_LABELS: dict[FaultKind, LazyString] = {
     FaultKind.JAMMED: _l("Lock jammed"),
     FaultKind.DOOR_LEFT_OPEN: _l("Door left open"),
     FaultKind.FORCED_OPEN: _l("Door forced open"),
+    FaultKind.DEVICE_CLOCK: _l("Device clock wrong: set it by NTP"),
+    FaultKind.SESSION_BEHIND: _l("Session counter went back: not heard until reset"),
+}
+# Why messages were refused, in staff words; the payloads themselves are never shown.
+REFUSAL_LABELS: dict[str, LazyString] = {
+    Reason.SCHEMA: _l("not in the documented form"),
+    Reason.NOT_JSON: _l("unreadable"),
+    Reason.TOO_LARGE: _l("too large"),
+    Reason.SPOOFED: _l("in another device's name"),
+    Reason.WRONG_KIND: _l("of the wrong kind for this device"),
+    Reason.IMPOSSIBLE_TIME: _l("with an impossible time"),
+    Reason.RETAINED: _l("sent as retained"),
+    Reason.HANDLER_ERROR: _l("could not be applied"),
+    Reason.BEYOND_LEDGER: _l("re-sent after its record was deleted: not applied again"),
 }
 
 
@@ -68,9 +84,38 @@ def board(form: MaintenanceOpenForm | None = None, status: int = 200) -> Respons
             lock_labels=LOCK_LABELS,
             door_labels=DOOR_LABELS,
             fault_labels=FAULT_LABELS,
+            refusal_labels=REFUSAL_LABELS,
         ),
         status,
     )
+
+
+class SessionResetForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: the confirmation is the button itself."""
+
+
+@admin_required
+def reset_session(device_id: str) -> ResponseReturnValue:
+    """An admin forgets a device's session counter (its storage was lost), audited."""
+    if not SessionResetForm().validate_on_submit():
+        flash(_("The page had expired. Please try again."), "error")
+        return redirect(url_for("staff.devices"), 303)
+    try:
+        with database().write() as session:
+            session_reset.reset_session_counter(
+                session, g.staff, device_id=device_id, now=clock().now()
+            )
+    except DomainError:
+        flash(_("No such device at this centre."), "error")
+        return redirect(url_for("staff.devices"), 303)
+    flash(
+        _(
+            "The session counter of %(device)s was reset: its next message starts anew.",
+            device=device_id,
+        ),
+        "info",
+    )
+    return redirect(url_for("staff.devices") + f"#device-{device_id}", 303)
 
 
 def maintenance_open(device_id: str, compartment: int) -> ResponseReturnValue:
@@ -81,8 +126,8 @@ def maintenance_open(device_id: str, compartment: int) -> ResponseReturnValue:
         flash(_("The compartment was not opened: say why it must open."), "error")
         return board(form=form, status=400)
     try:
-        # Before anything is issued or audited: without a device link nothing could open.
-        publisher = command_publisher()
+        # Before anything is issued or audited: without the worker nothing could open.
+        device_link.ensure_live(g.staff.site_id)
     except DomainError:
         flash(_("The command could not be sent: the device link is not running."), "error")
         return redirect(url_for("staff.devices"), 303)
@@ -103,11 +148,8 @@ def maintenance_open(device_id: str, compartment: int) -> ResponseReturnValue:
     except InvalidCommand:
         flash(_("That locker has no such compartment."), "error")
         return redirect(url_for("staff.devices"), 303)
-    try:
-        outcome = commands.retry(database(), publisher, command_id, clock=clock())
-    except DomainError:  # expired before it could be sent
-        flash(_("The locker did not answer in time."), "error")
-        return redirect(url_for("staff.devices"), 303)
+    # The worker's bridge publishes the command, queued with it; this waits for the answer.
+    outcome = commands.await_outcome(database(), command_id, clock=clock())
     if outcome.result is OutcomeResult.DONE:
         flash(
             _("Compartment %(n)d of %(device)s is open.", n=compartment, device=device_id),

@@ -31,7 +31,7 @@ from booking.models import Item, LoanStatus, ReturnCondition, Site, ToolType
 from booking.sites import local_time
 from devices import commands, maintenance
 from devices.commands import DeviceNotFound, DeviceOffline, InvalidCommand, OutcomeResult
-from kiosk.device_link import command_publisher
+from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.staff import lending_words
 from kiosk.staff.csv_export import Cell, csv_lines
@@ -362,6 +362,12 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
     reason = (form.reason.data or "").strip()
     now = clock().now()
     try:
+        # Before anything is issued or audited: without the worker nothing could open.
+        device_link.ensure_live(g.staff.site_id)
+    except DomainError:
+        flash(_("The command could not be sent: the device link is not running."), "error")
+        return redirect(url_for("staff.lending_item", item_id=item_id), 303)
+    try:
         with database().write() as session:
             found = lending_records.site_item(session, site_id=g.staff.site_id, item_id=item_id)
             if found.locker_device_id is None or found.compartment is None:
@@ -386,11 +392,8 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
     except (DeviceNotFound, InvalidCommand):
         flash(_("This item's locker or compartment is not known to the centre."), "error")
         return item(item_id, forms={"maintenance": form}, status=409)
-    try:
-        outcome = commands.retry(database(), command_publisher(), command_id, clock=clock())
-    except DomainError:
-        flash(_("The command could not be sent: the device link is not running."), "error")
-        return redirect(url_for("staff.lending_item", item_id=item_id), 303)
+    # The worker's bridge publishes the command, queued with it; this waits for the answer.
+    outcome = commands.await_outcome(database(), command_id, clock=clock())
     if outcome.result is OutcomeResult.DONE:
         flash(_("Compartment %(n)d of %(device)s is open.", n=number, device=device_id), "info")
     elif outcome.result is OutcomeResult.TIMED_OUT:

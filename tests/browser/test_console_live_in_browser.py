@@ -16,7 +16,6 @@ from booking.models import AuditEntry, Site
 from devices import provisioning
 from devices.bridge import Bridge
 from devices.handlers import default_handlers
-from kiosk.device_link import stop_publisher
 from kiosk.extensions import database
 from linli_sim.locker import LockerSim
 from tests.browser.conftest import LANDSCAPE, LiveServer, PageProblems, screenshot
@@ -69,8 +68,6 @@ def centre(
     finally:
         locker.stop()
         bridge.stop()
-        with app.app_context():
-            stop_publisher()
 
 
 def sign_in_as_staff(page: Page) -> None:

@@ -20,7 +20,6 @@ from booking.db import Database
 from booking.models import Item, Loan, LoanStatus, Site
 from devices.bridge import Bridge
 from devices.models import Device, DeviceKind
-from kiosk.device_link import stop_publisher
 from kiosk.extensions import database as app_database
 from linli_sim.locker import LockerSim
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
@@ -95,8 +94,6 @@ def locker(
     finally:
         sim.stop()
         bridge.stop()
-        with app.app_context():
-            stop_publisher()
 
 
 def device_online(database: Database, device_id: str) -> bool:

@@ -20,7 +20,14 @@ from sqlalchemy import func, select
 from booking.db import Database
 from booking.models import Site
 from devices.bridge import Bridge
-from devices.models import CommandState, Device, DeviceCommand, DeviceKind, DeviceMessage
+from devices.models import (
+    CommandOutbox,
+    CommandState,
+    Device,
+    DeviceCommand,
+    DeviceKind,
+    DeviceMessage,
+)
 
 DEADLINE_S = 15.0
 
@@ -293,11 +300,11 @@ def test_a_resync_command_is_marked_sent_once_the_broker_has_acknowledged_it(
     assert command.sent_at is not None
 
 
-def test_a_resync_published_while_the_broker_is_away_does_not_stop_the_worker(
+def test_a_resync_issued_while_the_broker_is_away_does_not_stop_the_worker(
     database: Database, mqtt_site: str, device_id: str
 ) -> None:
-    """paho's is_published() raises for a message published while disconnected; the bridge
-    learns of deliveries from on_publish instead, so its worker keeps applying messages."""
+    """The resync waits in the outbox (sent on reconnection if still in time), and the
+    worker keeps applying messages meanwhile."""
     add_locker(database, mqtt_site, device_id)
     with database.write() as session:  # as after its birth: online, session 1 begun
         locker = session.scalars(select(Device).where(Device.device_id == device_id)).one()
@@ -319,11 +326,22 @@ def test_a_resync_published_while_the_broker_is_away_does_not_stop_the_worker(
 
         arrive(1)
         arrive(7)
-        wait_for(lambda: bridge.counters().get("published.resync") == 1, "the resync published")
+        wait_for(lambda: queued_commands(database) == ["resync"], "the resync queued")
         arrive(8)
         wait_for(lambda: event_seqs(database, device_id) == [1, 7, 8], "the next event applied")
     finally:
         bridge.stop(timeout=0.5)
+
+
+def queued_commands(database: Database) -> list[str]:
+    with database.read() as session:
+        return list(
+            session.scalars(
+                select(DeviceCommand.name).join(
+                    CommandOutbox, CommandOutbox.command_id == DeviceCommand.id
+                )
+            )
+        )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "crash"])

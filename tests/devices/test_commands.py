@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from booking.clock import FrozenClock
 from booking.db import Database
-from devices import commands
+from devices import command_outbox, commands
 from devices.commands import (
     ACCEPTED_GRACE,
     CommandOutcome,
@@ -25,7 +25,7 @@ from devices.commands import (
     InvalidCommand,
     OutcomeResult,
 )
-from devices.models import CommandState, DeviceCommand, DeviceKind
+from devices.models import CommandOutbox, CommandState, DeviceCommand, DeviceKind
 
 
 @dataclass(frozen=True)
@@ -315,16 +315,76 @@ def test_retrying_an_expired_command_is_refused(db: Database) -> None:
     command_id = issue_open(db)
     clock = FrozenClock(T0 + timedelta(seconds=10))
     with pytest.raises(commands.CommandExpired) as raised:
-        commands.retry(db, None, command_id, clock=clock)  # type: ignore[arg-type]
+        commands.retry(db, command_id, clock=clock)
     assert raised.value.code == "command_expired"
 
 
 def test_retrying_a_finished_command_returns_its_outcome_without_sending(db: Database) -> None:
     command_id = issue_open(db)
     reply(db, command_id, "rejected", reason="busy")
-    # No publisher at all: a finished command must not be published again.
-    outcome = commands.retry(db, None, command_id, clock=FrozenClock(T0))  # type: ignore[arg-type]
+    take_queued(db)
+    outcome = commands.retry(db, command_id, clock=FrozenClock(T0))
     assert (outcome.result, outcome.reason) == (OutcomeResult.REJECTED, "busy")
+    # A finished command is not queued to be published again.
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(CommandOutbox)) == 0
+
+
+def take_queued(database: Database) -> list[str]:
+    with database.write() as session:
+        return [c.id for c in command_outbox.claim(session, "demo", T0)]
+
+
+def test_an_issued_command_is_queued_for_the_bridge_in_the_same_transaction(
+    db: Database,
+) -> None:
+    command_id = issue_open(db)
+    with db.read() as session:
+        assert session.scalars(select(CommandOutbox.command_id)).all() == [command_id]
+    assert take_queued(db) == [command_id]
+    # Taken once: a second bridge (or the next turn) finds nothing.
+    assert take_queued(db) == []
+
+
+def test_a_command_issued_in_a_transaction_that_rolls_back_is_never_queued(
+    db: Database,
+) -> None:
+    with pytest.raises(RuntimeError), db.write() as session:
+        commands.issue(session, "locker-1", "open", {"compartment": 1}, T0,
+                       requested_by="kiosk:resident:12")  # fmt: skip
+        raise RuntimeError("the pickup failed after issuing")
+    assert take_queued(db) == []
+
+
+def test_a_command_taken_after_its_expiry_is_dropped_not_sent(db: Database) -> None:
+    command_id = issue_open(db)  # expires at T0 + 10 s
+    with db.write() as session:
+        late = command_outbox.claim(session, "demo", T0 + timedelta(seconds=10))
+    assert late == []
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(CommandOutbox)) == 0
+    assert state_of(db, command_id).state is CommandState.CREATED
+
+
+def test_a_command_already_timed_out_is_not_sent_when_taken(db: Database) -> None:
+    command_id = issue_open(db)
+    with db.write() as session:
+        commands.mark_timed_out(session, command_id, T0 + timedelta(seconds=1))
+    assert take_queued(db) == []
+
+
+def test_retrying_queues_the_same_command_again(db: Database) -> None:
+    command_id = issue_open(db)
+    assert take_queued(db) == [command_id]
+    reply_later = threading.Timer(0.2, reply, args=(db, command_id, "done"))
+    reply_later.start()
+    try:
+        outcome = commands.retry(db, command_id, clock=FrozenClock(T0))
+    finally:
+        reply_later.cancel()
+    assert outcome.result is OutcomeResult.DONE
+    with db.read() as session:
+        assert session.scalars(select(CommandOutbox.command_id)).all() == [command_id]
 
 
 def test_a_waiter_gives_an_accepted_command_its_grace_before_timing_out(

@@ -1,5 +1,6 @@
-"""Commands over a real broker, end to end: ``send_and_wait`` publishes, the simulated locker
-(linli_sim) answers, the worker's bridge records the replies, the waiter reads the outcome."""
+"""Commands over a real broker, end to end: ``send_and_wait`` issues and queues, the worker's
+bridge publishes, the simulated locker (linli_sim) answers, the bridge records the replies,
+the waiter reads the outcome; and with the bridge stopped, nothing is ever published."""
 
 from __future__ import annotations
 
@@ -13,16 +14,23 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from booking.clock import FrozenClock, SystemClock
 from booking.db import Database
 from booking.models import Site
 from devices import commands
 from devices.bridge import Bridge
-from devices.command_publisher import BrokerUrl, CommandPublisher
+from devices.command_publisher import BrokerUrl
 from devices.commands import CommandOutcome, OutcomeResult
-from devices.models import CommandState, Device, DeviceCommand, DeviceKind, DeviceMessage
+from devices.models import (
+    CommandOutbox,
+    CommandState,
+    Device,
+    DeviceCommand,
+    DeviceKind,
+    DeviceMessage,
+)
 from linli_sim.locker import LockerSim
 
 WAIT_S = 5.0
@@ -107,11 +115,32 @@ def bridge(mqtt_url: str, mqtt_site: str, database: Database, device_id: str) ->
     clear_retained(mqtt_url, mqtt_site, device_id)
 
 
+class RawSender:
+    """Publishes a command's bytes as a server would, to deliver one id twice on purpose."""
+
+    def __init__(self, url: str) -> None:
+        broker = BrokerUrl(url)
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311
+        )
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def send(self, command: DeviceCommand) -> None:
+        payload = json.dumps(commands.command_payload(command)).encode()
+        topic = commands.command_topic(command.site, command.device_id)
+        self.client.publish(topic, payload, qos=1).wait_for_publish(WAIT_S)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
 @pytest.fixture
-def publisher(mqtt_url: str) -> Iterator[CommandPublisher]:
-    with CommandPublisher(mqtt_url) as publisher:
-        assert publisher.connected, "the command publisher could not connect to the test broker"
-        yield publisher
+def raw(mqtt_url: str) -> Iterator[RawSender]:
+    sender = RawSender(mqtt_url)
+    yield sender
+    sender.close()
 
 
 @pytest.fixture
@@ -139,7 +168,6 @@ def locker(
 
 def open_compartment(
     database: Database,
-    publisher: CommandPublisher,
     device_id: str,
     compartment: int = 3,
     *,
@@ -148,7 +176,6 @@ def open_compartment(
 ) -> CommandOutcome:
     return commands.send_and_wait(
         database,
-        publisher,
         device_id,
         "open",
         {"compartment": compartment},
@@ -158,134 +185,150 @@ def open_compartment(
     )
 
 
+def issue_open(database: Database, device_id: str, compartment: int, ttl_s: float = 10) -> str:
+    with database.write() as session:
+        command = commands.issue(
+            session, device_id, "open", {"compartment": compartment}, SystemClock().now(),
+            ttl=timedelta(seconds=ttl_s), requested_by="staff:3",
+        )  # fmt: skip
+        return command.id
+
+
 def test_an_open_command_round_trips_to_done(
-    database: Database, publisher: CommandPublisher, locker: LockerSim, device_id: str
+    database: Database, locker: LockerSim, device_id: str
 ) -> None:
-    outcome = open_compartment(database, publisher, device_id, 3)
+    outcome = open_compartment(database, device_id, 3)
     assert outcome.result is OutcomeResult.DONE and outcome.ok
     assert outcome.command_id is not None
     assert locker.executed_commands == [outcome.command_id]
     assert locker.compartment(3)["lock"] == "unlocked"
-    command = load(database, outcome.command_id)
+    command_id = outcome.command_id
+    # The bridge records the broker's acknowledgement a moment after publishing.
+    wait_until(lambda: load(database, command_id).sent_at is not None, "the command marked sent")
+    command = load(database, command_id)
     assert command.state is CommandState.SUCCEEDED
-    assert command.sent_at is not None and command.send_count == 1
+    assert command.send_count == 1
     assert command.accepted_at is not None and command.finished_at is not None
 
 
 def test_the_same_command_id_sent_twice_opens_once_and_is_answered_the_same(
-    database: Database, publisher: CommandPublisher, locker: LockerSim, device_id: str
+    database: Database, locker: LockerSim, device_id: str, raw: RawSender
 ) -> None:
     clock = SystemClock()
-    with database.write() as session:
-        command = commands.issue(
-            session, device_id, "open", {"compartment": 5}, clock.now(), requested_by="staff:3"
-        )
-    payload = json.dumps(commands.command_payload(command)).encode()
-    topic = commands.command_topic(command.site, command.device_id)
-    assert publisher.publish(topic, payload, WAIT_S)
-    outcome = commands.wait_for_outcome(
-        database, command.id, deadline=time.monotonic() + WAIT_S, clock=clock
-    )
+    command_id = issue_open(database, device_id, 5)
+    outcome = commands.await_outcome(database, command_id, clock=clock)
     assert outcome.result is OutcomeResult.DONE
     # Again once finished (a retry whose first answer got lost): the device repeats itself.
-    assert publisher.publish(topic, payload, WAIT_S)
+    raw.send(load(database, command_id))
     wait_until(
-        lambda: len(replies_for(database, device_id, command.id)) == 4, "the repeated answers"
+        lambda: len(replies_for(database, device_id, command_id)) == 4, "the repeated answers"
     )
-    assert replies_for(database, device_id, command.id) == ["accepted", "done"] * 2
-    assert locker.executed_commands == [command.id]
+    assert replies_for(database, device_id, command_id) == ["accepted", "done"] * 2
+    assert locker.executed_commands == [command_id]
 
 
 def test_a_command_delivered_twice_while_in_flight_opens_once(
-    database: Database, publisher: CommandPublisher, locker: LockerSim, device_id: str
+    database: Database, locker: LockerSim, device_id: str, raw: RawSender
 ) -> None:
     clock = SystemClock()
-    with database.write() as session:
-        command = commands.issue(
-            session, device_id, "open", {"compartment": 6}, clock.now(), requested_by="staff:3"
-        )
-    payload = json.dumps(commands.command_payload(command)).encode()
-    topic = commands.command_topic(command.site, command.device_id)
-    assert publisher.publish(topic, payload, WAIT_S)
-    assert publisher.publish(topic, payload, WAIT_S)
-    outcome = commands.wait_for_outcome(
-        database, command.id, deadline=time.monotonic() + WAIT_S, clock=clock
-    )
+    command_id = issue_open(database, device_id, 6)
+    raw.send(load(database, command_id))
+    outcome = commands.await_outcome(database, command_id, clock=clock)
     assert outcome.result is OutcomeResult.DONE
-    assert locker.executed_commands == [command.id]
+    assert locker.executed_commands == [command_id]
 
 
-def test_retry_publishes_a_command_that_never_went_out(
-    database: Database, publisher: CommandPublisher, locker: LockerSim, device_id: str
+def test_retry_queues_again_a_command_that_never_went_out(
+    database: Database, bridge: Bridge, locker: LockerSim, device_id: str, mqtt_url: str
 ) -> None:
     clock = SystemClock()
-    # Inserted, then the process that should have published it died.
-    with database.write() as session:
-        command = commands.issue(
-            session, device_id, "open", {"compartment": 2}, clock.now(), requested_by="staff:3"
-        )
-    outcome = commands.retry(database, publisher, command.id, clock=clock)
-    assert (outcome.result, outcome.command_id) == (OutcomeResult.DONE, command.id)
-    assert locker.executed_commands == [command.id]
-    assert load(database, command.id).send_count == 1
+    bridge.stop()  # the worker stops: the command waits in the outbox
+    command_id = issue_open(database, device_id, 2)
+    with database.write() as session:  # as if taken by a bridge that died before publishing
+        session.execute(delete(CommandOutbox))
+    restarted = Bridge(database, mqtt_url, bridge.site, client_id=bridge.client_id)
+    restarted.start()
+    try:
+        outcome = commands.retry(database, command_id, clock=clock)
+    finally:
+        restarted.stop()
+    assert (outcome.result, outcome.command_id) == (OutcomeResult.DONE, command_id)
+    assert locker.executed_commands == [command_id]
 
 
-def test_an_expired_command_is_rejected_and_not_executed(
-    database: Database, publisher: CommandPublisher, locker: LockerSim, device_id: str
+def test_a_command_past_its_expiry_is_never_published(
+    database: Database, locker: LockerSim, device_id: str
 ) -> None:
-    # Issued by a server whose clock says a minute ago: already expired on arrival.
+    # Issued by a server whose clock says a minute ago: expired before the bridge takes it.
     stale = FrozenClock(datetime.now(UTC) - timedelta(minutes=1))
-    outcome = open_compartment(
-        database, publisher, device_id, ttl=timedelta(seconds=10), clock=stale
-    )
-    assert (outcome.result, outcome.reason) == (OutcomeResult.REJECTED, "expired")
+    outcome = open_compartment(database, device_id, ttl=timedelta(seconds=10), clock=stale)
+    assert (outcome.result, outcome.reason) == (OutcomeResult.TIMED_OUT, "not_delivered")
     assert locker.executed_commands == []
     assert locker.compartment(3)["lock"] == "locked"
 
 
+def test_with_the_worker_stopped_no_door_opens_not_even_when_it_comes_back_later(
+    database: Database, bridge: Bridge, locker: LockerSim, device_id: str, mqtt_url: str
+) -> None:
+    clock = SystemClock()
+    bridge.stop()
+    # One command a waiter times out, one nobody waits for: both expire while no bridge runs.
+    waited = open_compartment(database, device_id, 1, ttl=timedelta(milliseconds=500))
+    assert (waited.result, waited.reason) == (OutcomeResult.TIMED_OUT, "not_delivered")
+    unwatched = issue_open(database, device_id, 2, ttl_s=0.5)
+    time.sleep(0.6)
+    # The worker comes back after the commands' expiry: it takes them and sends neither.
+    restarted = Bridge(database, mqtt_url, bridge.site, client_id=bridge.client_id)
+    restarted.start()
+    try:
+        wait_until(lambda: not queued(database), "the bridge to take the queued commands")
+        fresh = open_compartment(database, device_id, 4)  # and what is new goes out at once
+    finally:
+        restarted.stop()
+    assert fresh.result is OutcomeResult.DONE
+    assert locker.executed_commands == [fresh.command_id]
+    for n in (1, 2):
+        assert locker.compartment(n)["lock"] == "locked"
+    assert load(database, unwatched).send_count == 0
+    assert clock.now() > load(database, unwatched).expires_at
+
+
+def queued(database: Database) -> list[str]:
+    with database.read() as session:
+        return list(session.scalars(select(CommandOutbox.command_id)))
+
+
 def test_opening_a_jammed_compartment_is_rejected_with_the_devices_reason(
-    database: Database, publisher: CommandPublisher, locker: LockerSim, device_id: str
+    database: Database, locker: LockerSim, device_id: str
 ) -> None:
     locker.jam(4)
-    outcome = open_compartment(database, publisher, device_id, 4)
+    outcome = open_compartment(database, device_id, 4)
     assert (outcome.result, outcome.reason) == (OutcomeResult.REJECTED, "jammed")
     assert outcome.state is CommandState.REJECTED
 
 
-class NoPublisher(CommandPublisher):
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def publish(self, topic: str, payload: bytes, timeout: float) -> bool:
-        self.calls += 1
-        raise AssertionError("nothing may be published to an offline device")
-
-
-def test_a_command_to_an_offline_device_fails_fast_without_publishing(
+def test_a_command_to_an_offline_device_fails_fast_without_queueing(
     database: Database, mqtt_site: str, device_id: str
 ) -> None:
     add_locker(database, mqtt_site, device_id, online=False)
-    publisher = NoPublisher()
     started = time.monotonic()
-    outcome = open_compartment(database, publisher, device_id, ttl=timedelta(seconds=5))
+    outcome = open_compartment(database, device_id, ttl=timedelta(seconds=5))
     # Fast: the answer does not wait for the command's 5 s to run out (a loaded machine may
     # take most of a second for the read itself, so the bound is the TTL, not a stopwatch).
     assert time.monotonic() - started < 2.5
     assert (outcome.result, outcome.command_id) == (OutcomeResult.DEVICE_OFFLINE, None)
-    assert publisher.calls == 0
     with database.read() as session:
-        assert session.scalar(select(func.count()).select_from(DeviceCommand)) == 0
+        for model in (DeviceCommand, CommandOutbox):
+            assert session.scalar(select(func.count()).select_from(model)) == 0
 
 
 def test_a_command_without_any_reply_times_out_at_its_expiry(
-    database: Database, publisher: CommandPublisher, bridge: Bridge, mqtt_site: str
+    database: Database, bridge: Bridge, mqtt_site: str
 ) -> None:
     # The registry still says online (its socket has not timed out yet) but nothing answers.
     add_locker(database, mqtt_site, f"{mqtt_site}-silent", online=True)
     started = time.monotonic()
-    outcome = open_compartment(
-        database, publisher, f"{mqtt_site}-silent", ttl=timedelta(milliseconds=400)
-    )
+    outcome = open_compartment(database, f"{mqtt_site}-silent", ttl=timedelta(milliseconds=400))
     waited = time.monotonic() - started
     assert (outcome.result, outcome.reason) == (OutcomeResult.TIMED_OUT, "no_reply")
     assert 0.4 <= waited < 2.0

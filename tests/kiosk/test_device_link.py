@@ -1,46 +1,66 @@
-"""The web process's command publisher: none without a broker, one per process with one."""
+"""The web's view of the device link: read from what the worker's bridge records, never from
+a broker connection of the web's own (the web publishes nothing)."""
 
 from __future__ import annotations
 
-import threading
+from datetime import timedelta
 
-import paho.mqtt.client as mqtt
 import pytest
 from flask import Flask
-from paho.mqtt.enums import CallbackAPIVersion
 
-from devices.command_publisher import BrokerUrl
+from booking.clock import FrozenClock
+from booking.models import Site
+from devices import link_status
+from devices.models import LinkState
 from kiosk import device_link
+from kiosk.extensions import database
 
 
-def test_commanding_a_device_without_a_configured_broker_is_a_clear_error(app: Flask) -> None:
-    app.config["MQTT_URL"] = None
-    with app.app_context(), pytest.raises(device_link.DevicesUnavailable):
-        device_link.command_publisher()
+@pytest.fixture
+def site_id(app: Flask) -> int:
+    with app.app_context(), database().write() as session:
+        site = Site(slug="linktest", name_zh="测试站", name_en="Test centre")
+        session.add(site)
+        session.flush()
+        return site.id
 
 
-def test_the_process_keeps_one_publisher_and_it_reaches_the_broker(
-    app: Flask, mqtt_url: str, mqtt_site: str
+def beat(app: Flask, clock: FrozenClock, state: LinkState) -> None:
+    with app.app_context(), database().write() as session:
+        link_status.record_link(session, site="linktest", client_id="linli-server-linktest",
+                                state=state, now=clock.now())  # fmt: skip
+
+
+def test_without_a_worker_the_link_is_down_and_says_why(app: Flask, site_id: int) -> None:
+    with app.app_context():
+        assert device_link.status_of(site_id).reason is link_status.LinkDown.NOT_RUNNING
+        with pytest.raises(device_link.DevicesUnavailable) as raised:
+            device_link.ensure_live(site_id)
+    assert raised.value.code == "devices_unavailable"
+    assert raised.value.details["reason"] == "not_running"
+
+
+def test_a_bridge_beating_connected_makes_the_link_live(
+    app: Flask, clock: FrozenClock, site_id: int
 ) -> None:
-    app.config["MQTT_URL"] = mqtt_url
-    topic = f"linli/v1/{mqtt_site}/locker-x/cmd"
-    received = threading.Event()
-    subscribed = threading.Event()
-    broker = BrokerUrl(mqtt_url)
-    listener = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
-    listener.on_message = lambda client, userdata, message: received.set()
-    listener.on_subscribe = lambda *args: subscribed.set()
-    listener.connect(broker.host, broker.port)
-    listener.subscribe(topic, qos=1)
-    listener.loop_start()
-    try:
-        assert subscribed.wait(5.0)
-        with app.app_context():
-            first = device_link.command_publisher()
-            assert device_link.command_publisher() is first
-            assert first.publish(topic, b"{}", 5.0)
-            device_link.stop_publisher()
-        assert received.wait(5.0)
-    finally:
-        listener.loop_stop()
-        listener.disconnect()
+    beat(app, clock, LinkState.CONNECTED)
+    with app.app_context():
+        assert device_link.ensure_live(site_id).live
+
+
+def test_a_worker_killed_without_a_word_is_noticed_by_its_silence(
+    app: Flask, clock: FrozenClock, site_id: int
+) -> None:
+    beat(app, clock, LinkState.CONNECTED)
+    clock.advance(link_status.STALE_AFTER + timedelta(seconds=1))
+    with app.app_context():
+        assert device_link.status_of(site_id).reason is link_status.LinkDown.NOT_BEATING
+
+
+def test_a_bridge_without_its_broker_is_not_a_live_link(
+    app: Flask, clock: FrozenClock, site_id: int
+) -> None:
+    beat(app, clock, LinkState.DISCONNECTED)
+    with app.app_context():
+        status = device_link.status_of(site_id)
+    assert (status.live, status.reason) == (False, link_status.LinkDown.BROKER_DISCONNECTED)

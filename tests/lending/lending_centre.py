@@ -114,3 +114,22 @@ def build_station(
 
 def staff_of(session, station: Station) -> StaffAccount:  # type: ignore[no-untyped-def]
     return session.scalars(select(StaffAccount).where(StaffAccount.id == station.staff_id)).one()
+
+
+def report_locker(database: Database, station: Station, clock: FrozenClock) -> None:
+    """What the worker's bridge records once the station's locker has connected, without a
+    broker: the link beating, connected, and each compartment's lock, door and item (1-4
+    hold their tools, 5-8 are empty), as the locker's birth reports them."""
+    from devices import link_status
+    from devices.models import Compartment, DoorState, LinkState, LockState
+
+    now = clock.now()
+    with database.write() as session:
+        link_status.record_link(session, site=station.slug, client_id=f"linli-server-{station.slug}",
+                                state=LinkState.CONNECTED, now=now)  # fmt: skip
+        device = session.scalars(select(Device).where(Device.device_id == station.locker)).one()
+        device.online, device.session_counter, device.last_seen_at = True, 1, now
+        for n in range(1, 9):
+            session.add(Compartment(device_id=station.locker, n=n, lock=LockState.LOCKED,
+                                    door=DoorState.CLOSED, item_present=n <= 4,
+                                    updated_at=now))  # fmt: skip

@@ -259,14 +259,12 @@ def test_an_offline_locker_is_told_plainly_and_nothing_is_lent(rig: Rig) -> None
     rig.locker.stop()
     wait_until(lambda: not rig.rows(Device)[0].online, "the locker offline")
     resident = rig.resident()
-    page = rig.borrow(resident)
-    state = rig.status(resident, page)
-    assert state["phase"] == "failed" and (
-        "not connected" in state["message"] or "未连接" in state["message"]
-    )
-    [reservation] = rig.rows(DoorSession)
-    assert reservation.release_reason is ReleaseReason.DEVICE_OFFLINE
-    assert rig.rows(Loan) == []
+    assert "button-borrow" not in resident.page("/kiosk/tools")  # not offered at all
+    response = resident.post(f"/kiosk/tools/{rig.station.drill_type}/borrow")
+    assert response.headers["Location"].endswith("/kiosk/tools")
+    page = resident.page(response.headers["Location"])
+    assert "not connected" in page or "未连接" in page
+    assert rig.rows(DoorSession) == [] and rig.rows(Loan) == []
 
 
 def test_a_command_not_answered_in_time_releases_the_pickup(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lending_centre import Station
+from lending_centre import Station, report_locker
 from sqlalchemy import select
 
 from booking import door_session, lending
@@ -18,6 +18,7 @@ from kiosk import scheduler
 
 
 def start_pickup(database: Database, station: Station, clock: FrozenClock) -> int:
+    report_locker(database, station, clock)  # the worker runs; the locker has reported
     with database.write() as session:
         return lending_locker.start_pickup(
             session, site_id=station.site_id, resident_id=station.residents[0],

@@ -28,9 +28,9 @@ from booking.models import (
     StaffRole,
     ToolType,
 )
+from devices import link_status
 from devices.bridge import Bridge
-from devices.models import CommandState, Device, DeviceCommand, DeviceKind
-from kiosk import device_link
+from devices.models import CommandState, Device, DeviceCommand, DeviceKind, LinkState
 from kiosk.extensions import database
 from linli_sim.locker import LockerSim
 from tests.conftest import StaffActions
@@ -100,7 +100,7 @@ def signed_in(client: FlaskClient, station: Station) -> StaffActions:
 
 @pytest.fixture
 def locker(app: Flask, mqtt_url: str, station: Station, tmp_path: Path) -> Iterator[LockerSim]:
-    """The worker's bridge and a simulated locker on the test broker; the web's publisher."""
+    """The worker's bridge and a simulated locker on the test broker."""
     app.config["MQTT_URL"] = mqtt_url
     with app.app_context():
         db = database()
@@ -119,8 +119,6 @@ def locker(app: Flask, mqtt_url: str, station: Station, tmp_path: Path) -> Itera
     finally:
         sim.stop()
         bridge.stop()
-        with app.app_context():
-            device_link.stop_publisher()
 
 
 def device_online(app: Flask, device_id: str) -> bool:
@@ -190,9 +188,43 @@ def test_a_jammed_compartment_is_reported_plainly_and_the_request_stays_recorded
         ) == 1  # fmt: skip
 
 
+def nothing_recorded(app: Flask) -> bool:
+    with app.app_context(), database().read() as session:
+        return (
+            all(
+                session.scalar(select(func.count()).select_from(model)) == 0
+                for model in (DeviceCommand, LendingEvent)
+            )
+            and session.scalar(
+                select(func.count()).select_from(AuditEntry)
+                .where(AuditEntry.action == "locker.opened_for_maintenance")
+            ) == 0
+        )  # fmt: skip
+
+
+def test_with_the_worker_stopped_nothing_is_recorded_or_sent_and_staff_are_told(
+    app: Flask, client: FlaskClient, signed_in: StaffActions, station: Station, locker: LockerSim,
+    mqtt_url: str,
+) -> None:  # fmt: skip
+    with app.app_context():
+        db = database()
+    # The worker stops: its bridge says so on the way out.
+    Bridge(db, mqtt_url, station.site_slug, client_id=f"linli-server-{station.site_slug}-2"
+           ).start().stop()  # fmt: skip
+    response = open_for_maintenance(client, signed_in, station.item_id, "replace the battery")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The command could not be sent: the device link is not running." in page
+    assert nothing_recorded(app)
+    assert locker.executed_commands == []
+
+
 def test_an_offline_locker_is_reported_and_nothing_is_recorded_or_sent(
     app: Flask, client: FlaskClient, signed_in: StaffActions, station: Station
 ) -> None:
+    with app.app_context(), database().write() as session:  # the worker runs; the locker not
+        link_status.record_link(session, site=station.site_slug, client_id="linli-server",
+                                state=LinkState.CONNECTED, now=datetime.now(UTC))  # fmt: skip
     response = open_for_maintenance(client, signed_in, station.item_id, "clean it")
     assert response.status_code == 503
     assert "The locker is offline: it cannot open now." in response.get_data(as_text=True)

@@ -1,0 +1,190 @@
+"""The bridge's command sender: takes queued commands and publishes them, and tells the web
+that the link is alive.
+
+It runs as a thread of the :class:`~devices.bridge.Bridge`, the one process that records what
+devices answer, so every command it sends has its reply and door events recorded. Each turn
+it
+
+- records the link (:func:`devices.link_status.record_link`) when the broker connection
+  changes, and beats it every :data:`~devices.link_status.BEAT_EVERY` otherwise;
+- marks as ``sent`` the commands the broker has acknowledged (a little after publishing, so
+  the write does not queue in front of the device's reply being recorded);
+- while connected, takes the site's queued commands (:func:`devices.command_outbox.claim`)
+  and publishes them. While disconnected it takes nothing: a command left queued is sent on
+  reconnection if still in time, and never after its expiry.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from booking.clock import Clock
+from booking.db import Database
+from devices import command_outbox, commands, ingest, link_status, protocol
+from devices.models import LinkState
+
+log = logging.getLogger(__name__)
+
+# After publishing, how long to wait before recording the sends: the device's reply is
+# usually committed by then, so the two writes do not queue behind each other.
+MARK_SENT_AFTER_S = 0.05
+OUTAGE_RETRY_S = 1.0
+
+# Publishes (topic, payload) at QoS 1; an event set on the broker's PUBACK, or None when the
+# client refused the message outright.
+Send = Callable[[str, bytes], threading.Event | None]
+Count = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class _Unconfirmed:
+    delivered: threading.Event
+    command_id: str
+    name: str
+    expires_at: datetime
+
+
+class CommandDispatcher:
+    """One per bridge: ``start()``, ``wake()`` when a command may be queued, ``stop()``."""
+
+    def __init__(
+        self,
+        database: Database,
+        site: str,
+        clock: Clock,
+        *,
+        client_id: str,
+        send: Send,
+        connected: threading.Event,
+        count: Count,
+        fallback_poll: float = command_outbox.FALLBACK_POLL_S,
+    ) -> None:
+        self.database = database
+        self.site = site
+        self.clock = clock
+        self.client_id = client_id
+        self._send = send
+        self._connected = connected
+        self._count = count
+        self._fallback_poll = fallback_poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wakeups = command_outbox.Wakeups(database, site, self.wake)
+        self._unconfirmed: list[_Unconfirmed] = []
+        self._recorded: LinkState | None = None
+        self._next_beat = 0.0
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._wakeups.start()
+        self._thread = threading.Thread(target=self._run, name="linli-commands", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop sending, and tell the web the link is gone (best effort: a beat left behind
+        goes stale on its own)."""
+        self._stop.set()
+        self._wake.set()
+        self._wakeups.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        try:
+            self._mark_sent(final=True)
+            self._record(LinkState.STOPPED)
+        except Exception:
+            log.exception("could not record the link as stopped; its beat goes stale instead")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        looked = True  # look at once: commands may have waited while no bridge ran
+        while not self._stop.is_set():
+            try:
+                self._turn(looked)
+            except Exception as error:
+                # Never let the sender die: the next turn tries again.
+                if ingest.is_outage(error):
+                    log.warning("database away; commands wait: %s", error)
+                else:
+                    log.exception("sending queued commands failed")
+                self._stop.wait(OUTAGE_RETRY_S)
+            timeout = MARK_SENT_AFTER_S if self._unconfirmed else self._fallback_poll
+            looked = self._wake.wait(timeout)
+            # Cleared before looking: a wake-up after this point makes the next turn look too.
+            self._wake.clear()
+
+    def _turn(self, woken: bool) -> None:
+        state = LinkState.CONNECTED if self._connected.is_set() else LinkState.DISCONNECTED
+        if state is not self._recorded or time.monotonic() >= self._next_beat:
+            self._record(state)
+        if self._unconfirmed:
+            self._mark_sent()
+        if state is LinkState.CONNECTED:
+            self._dispatch(woken)
+
+    def _record(self, state: LinkState) -> None:
+        with self.database.write() as session:
+            link_status.record_link(
+                session, site=self.site, client_id=self.client_id, state=state,
+                now=self.clock.now(),
+            )  # fmt: skip
+        self._recorded = state
+        self._next_beat = time.monotonic() + link_status.BEAT_EVERY.total_seconds()
+
+    def _dispatch(self, woken: bool) -> None:
+        if not woken:
+            # The fallback poll: a read, so an idle bridge takes no write lock every turn.
+            with self.database.read_statements() as session:
+                if not command_outbox.has_queued(session, self.site):
+                    return
+        with self.database.write() as session:
+            taken = command_outbox.claim(session, self.site, self.clock.now())
+            for command in taken:
+                session.expunge(command)
+        for command in taken:
+            payload = protocol.encode(commands.command_payload(command))
+            delivered = self._send(commands.command_topic(command.site, command.device_id), payload)
+            if delivered is None:
+                continue  # refused by the client; the command times out as not delivered
+            self._unconfirmed.append(
+                _Unconfirmed(delivered, command.id, command.name, command.expires_at)
+            )
+
+    def _mark_sent(self, *, final: bool = False) -> None:
+        """Record as ``sent`` the published commands the broker has acknowledged, so that
+        :func:`devices.commands.expire_overdue` does not call them undelivered. One that
+        expires still unacknowledged is left ``created``: not delivered, truly."""
+        now = self.clock.now()
+        delivered: list[_Unconfirmed] = []
+        waiting: list[_Unconfirmed] = []
+        for unconfirmed in self._unconfirmed:
+            # Asked once each: a PUBACK arriving meanwhile must not drop it from both lists.
+            if unconfirmed.delivered.is_set():
+                delivered.append(unconfirmed)
+            elif unconfirmed.expires_at > now and not final:
+                waiting.append(unconfirmed)
+        if delivered:
+            try:
+                with self.database.write() as session:
+                    for unconfirmed in delivered:
+                        commands.mark_sent(session, unconfirmed.command_id, now)
+            except Exception as error:
+                if ingest.is_outage(error) and not final:
+                    log.warning("could not record %d commands as sent; later", len(delivered))
+                    return  # all of them stay unconfirmed, to try again
+                log.exception("recording %d commands as sent failed", len(delivered))
+            else:
+                for unconfirmed in delivered:
+                    self._count(f"delivered.{unconfirmed.name}", 1)
+        self._unconfirmed = waiting
+

@@ -1,0 +1,210 @@
+"""The command outbox: any process issues a command, only the worker's bridge publishes it.
+
+A process that publishes a command without running the bridge cannot promise that the
+locker's reply and door events are recorded: with the worker stopped, the kiosk once opened
+a door that nobody recorded, and a drill left unlent. So a command is issued with a row in
+``device_command_outbox`` (:func:`enqueue`, called by :func:`devices.commands.issue` in the
+issuing transaction), and the bridge's :class:`~devices.command_dispatcher.CommandDispatcher`
+takes the rows of its site (:func:`claim`) and publishes. With the worker down nothing takes
+them, and a command whose expiry has passed by the time it is taken is dropped, never sent:
+a worker that comes back late opens no door by surprise.
+
+The bridge must take a new command at once (a command's round trip has a 50 ms budget,
+docs/benchmarks.md), so an enqueue also wakes it:
+
+- PostgreSQL: ``pg_notify`` in the issuing transaction, delivered at commit and dropped with a
+  rollback; the bridge LISTENs on a connection of its own (:class:`Wakeups`).
+- SQLite: the web and the worker share the database file, hence one machine. After the
+  commit the issuing session sends a datagram to an abstract Unix socket named after the
+  file and the site, which the bridge has bound.
+
+A lost wake-up only delays a command: the bridge also looks every :data:`FALLBACK_POLL_S`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from booking.db import Database
+from devices.models import CommandOutbox, DeviceCommand
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "linli_command_outbox"
+FALLBACK_POLL_S = 0.25
+_WAKE_KEY = "linli_outbox_wakes"
+# How long the listening threads block before they look at their stop flag.
+_LISTEN_TIMEOUT_S = 0.5
+_RECONNECT_DELAY_S = 1.0
+
+
+# --- queueing and taking -------------------------------------------------------------------------
+
+
+def enqueue(session: Session, command: DeviceCommand, now: datetime) -> None:
+    """Ask the bridge to publish ``command`` once this transaction commits."""
+    session.add(CommandOutbox(command_id=command.id, site=command.site, queued_at=now))
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(select(func.pg_notify(CHANNEL, command.site)))
+    else:
+        address = local_address(bind.engine.url.database, command.site)
+        if address is not None:
+            session.info.setdefault(_WAKE_KEY, set()).add(address)
+
+
+def has_queued(session: Session, site: str) -> bool:
+    """Whether a command of the site waits; a cheap read before :func:`claim`'s write."""
+    found = session.scalar(select(CommandOutbox.id).where(CommandOutbox.site == site).limit(1))
+    return found is not None
+
+
+def claim(session: Session, site: str, now: datetime) -> list[DeviceCommand]:
+    """Take every queued command of the site (its rows are deleted, so no other bridge takes
+    them) and return those still worth sending: not final, not expired at ``now``."""
+    taken = session.scalars(
+        delete(CommandOutbox)
+        .where(CommandOutbox.site == site)
+        .returning(CommandOutbox.command_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not taken:
+        return []
+    found = session.scalars(
+        select(DeviceCommand).where(DeviceCommand.id.in_(set(taken))).order_by(DeviceCommand.created_at)
+    ).all()
+    live = [c for c in found if not c.state.is_final and c.expires_at > now]
+    for command in found:
+        if command not in live:
+            log.info("command %s not sent: %s by the time the bridge took it", command.id,
+                     command.state if command.state.is_final else "expired")  # fmt: skip
+    return live
+
+
+# --- waking the bridge ---------------------------------------------------------------------------
+
+
+def local_address(database_file: str | None, site: str) -> str | None:
+    """The abstract Unix socket a site's bridge listens on for an SQLite database file (None
+    for an in-memory database: no other process can share it)."""
+    if not database_file or database_file == ":memory:":
+        return None
+    key = f"{os.path.realpath(database_file)}|{site}".encode()
+    # Abstract namespace (leading NUL): no file to clean up, and no path length to mind.
+    return "\0linli-outbox/" + hashlib.sha256(key).hexdigest()[:32]
+
+
+_sender_lock = threading.Lock()
+_sender: tuple[int, socket.socket] | None = None
+
+
+def _send_local(address: str) -> None:
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender[0] != os.getpid():  # a forked child makes its own
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.setblocking(False)
+            _sender = (os.getpid(), sock)
+        sock = _sender[1]
+    try:
+        sock.sendto(b"1", address)
+    except OSError:
+        # No bridge listening (the worker is down: the command waits, then expires unsent),
+        # or its queue is full (it is awake anyway).
+        pass
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    for address in session.info.pop(_WAKE_KEY, ()):
+        _send_local(address)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_wakes(session: Session) -> None:
+    session.info.pop(_WAKE_KEY, None)
+
+
+class Wakeups:
+    """Calls ``wake`` whenever a command is queued for ``site`` (the bridge's side of it).
+
+    One thread: LISTEN on PostgreSQL (psycopg only), the abstract socket on SQLite. If neither
+    can be had (another bridge of the site holds the socket, a database away), it logs why
+    and the dispatcher's fallback poll carries on alone.
+    """
+
+    def __init__(self, database: Database, site: str, wake: Callable[[], None]) -> None:
+        self._database = database
+        self._site = site
+        self._wake = wake
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        dialect = self._database.engine.dialect
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            target: Callable[[], None] = self._listen_postgresql
+        elif dialect.name == "sqlite":
+            target = self._listen_local
+        else:
+            log.info("no wake-up for commands on %s: polling only", dialect.name)
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=target, name="linli-outbox-wake", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _listen_local(self) -> None:
+        address = local_address(self._database.engine.url.database, self._site)
+        if address is None:
+            return
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind(address)
+            except OSError as error:
+                log.warning("cannot listen for queued commands (%s): polling only", error)
+                return
+            sock.settimeout(_LISTEN_TIMEOUT_S)
+            while not self._stop.is_set():
+                try:
+                    sock.recv(64)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    log.exception("listening for queued commands failed: polling only")
+                    return
+                self._wake()
+
+    def _listen_postgresql(self) -> None:
+        import psycopg
+
+        url = make_url(self._database.url).set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    # Anything queued while we were not listening: look now.
+                    self._wake()
+                    while not self._stop.is_set():
+                        for notice in connection.notifies(timeout=_LISTEN_TIMEOUT_S):
+                            if notice.payload == self._site:
+                                self._wake()
+            except psycopg.Error as error:
+                log.warning("listening for queued commands failed (%s); again shortly", error)
+                self._stop.wait(_RECONNECT_DELAY_S)
