@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking import audit, waitlist
+from booking import audit, row_locks, waitlist
 from booking.errors import Conflict, InvalidInput, NotFound, StillInUse
 from booking.models import (
     ACTIVE_STATUSES,
@@ -484,7 +484,9 @@ def save_item(
     tool_type = session.get(ToolType, tool_type_id)
     if tool_type is None or tool_type.site_id != staff.site_id:
         raise InvalidInput("choose a tool type of this centre", field="tool_type")
-    existing = session.get(Item, item_id) if item_id is not None else None
+    # Locked: a loan or pickup under way decides the item's status, and the check below
+    # must see it rather than overwrite it (booking.row_locks).
+    existing = row_locks.lock_item(session, item_id) if item_id is not None else None
     if item_id is not None and (existing is None or existing.site_id != staff.site_id):
         raise NotFound("no such item", item_id=item_id)
     if tool_type.retired_at is not None and (

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.db import Base, UTCDateTime, str_enum
+from booking.lending_errors import WrongLendingState
 
 
 class ItemStatus(enum.StrEnum):
@@ -16,6 +17,9 @@ class ItemStatus(enum.StrEnum):
     OVERDUE = "overdue"
     MAINTENANCE = "maintenance"
     LOST = "lost"
+    # Its compartment reported empty while the records said it was inside: never offered
+    # until it is back or staff decide (booking.lending_reconciliation).
+    MISSING = "missing"
 
 
 class ToolType(Base):
@@ -65,3 +69,21 @@ class Item(Base):
     @property
     def at_counter(self) -> bool:
         return self.locker_device_id is None
+
+    def send_to_maintenance(self, reason: str) -> None:
+        """Take the item out of lending. Refused while it is held for a pickup or lent (the
+        caller releases a pickup not yet at the door first): an item in maintenance is never
+        out. A lost or missing item keeps its status, as it is not here to check."""
+        if self.status in (ItemStatus.RESERVED, ItemStatus.ON_LOAN, ItemStatus.OVERDUE):
+            raise WrongLendingState("the item is being picked up or is on loan",
+                                    status=self.status.value)  # fmt: skip
+        if self.status is ItemStatus.AVAILABLE:
+            self.status = ItemStatus.MAINTENANCE
+        self.condition = reason[:200]
+
+    def back_in_service(self) -> None:
+        """Staff checked and fixed the item: it can be lent again."""
+        if self.status is not ItemStatus.MAINTENANCE:
+            raise WrongLendingState("the item is not in maintenance", status=self.status.value)
+        self.status = ItemStatus.AVAILABLE
+        self.condition = "good"
