@@ -16,7 +16,10 @@ it
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 # After publishing, how long to wait before recording the sends: the device's reply is
 # usually committed by then, so the two writes do not queue behind each other.
 MARK_SENT_AFTER_S = 0.05
+# ... unless this many wait: a steady stream of commands must not defer them for ever.
+MARK_SENT_BATCH = 50
 OUTAGE_RETRY_S = 1.0
 
 # Publishes (topic, payload) at QoS 1; an event set on the broker's PUBACK, or None when the
@@ -72,17 +77,26 @@ class CommandDispatcher:
         self._connected = connected
         self._count = count
         self._fallback_poll = fallback_poll
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._wakeups = command_outbox.Wakeups(database, site, self.wake)
+        # The loop sleeps in select() on what can wake it: a socket pair for this process's
+        # own wake-ups (wake()), and on SQLite the socket the web's datagrams arrive on, read
+        # by this very thread (each thread hop costs a GIL handover under load).
+        self._wake_pair: tuple[socket.socket, socket.socket] | None = None
+        self._local: socket.socket | None = None
+        self._listener = command_outbox.NotifyListener(database, site, self.wake)
         self._unconfirmed: list[_Unconfirmed] = []
+        self._last_publish = 0.0
         self._recorded: LinkState | None = None
         self._next_beat = 0.0
 
     def start(self) -> None:
         self._stop.clear()
-        self._wakeups.start()
+        self._wake_pair = socket.socketpair()
+        for end in self._wake_pair:
+            end.setblocking(False)
+        self._local = command_outbox.listen_local(self.database, self.site)
+        self._listener.start()
         self._thread = threading.Thread(target=self._run, name="linli-commands", daemon=True)
         self._thread.start()
 
@@ -90,11 +104,15 @@ class CommandDispatcher:
         """Stop sending, and tell the web the link is gone (best effort: a beat left behind
         goes stale on its own)."""
         self._stop.set()
-        self._wake.set()
-        self._wakeups.stop()
+        self.wake()
+        self._listener.stop()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        for sock in (*(self._wake_pair or ()), self._local):
+            if sock is not None:
+                sock.close()
+        self._wake_pair, self._local = None, None
         try:
             self._mark_sent(final=True)
             self._record(LinkState.STOPPED)
@@ -102,35 +120,49 @@ class CommandDispatcher:
             log.exception("could not record the link as stopped; its beat goes stale instead")
 
     def wake(self) -> None:
-        self._wake.set()
+        """Look now (from any thread, paho's callbacks too: it never blocks)."""
+        pair = self._wake_pair
+        if pair is None:
+            return  # not running: it looks at once when started
+        with contextlib.suppress(OSError):  # full (a wake-up is pending anyway), or closed
+            pair[1].send(b"\0")
 
     # --- the loop --------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        looked = True  # look at once: commands may have waited while no bridge ran
-        while not self._stop.is_set():
-            try:
-                self._turn(looked)
-            except Exception as error:
-                # Never let the sender die: the next turn tries again.
-                if ingest.is_outage(error):
-                    log.warning("database away; commands wait: %s", error)
-                else:
-                    log.exception("sending queued commands failed")
-                self._stop.wait(OUTAGE_RETRY_S)
-            timeout = MARK_SENT_AFTER_S if self._unconfirmed else self._fallback_poll
-            looked = self._wake.wait(timeout)
-            # Cleared before looking: a wake-up after this point makes the next turn look too.
-            self._wake.clear()
+        assert self._wake_pair is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wake_pair[0], selectors.EVENT_READ)
+            if self._local is not None:
+                selector.register(self._local, selectors.EVENT_READ)
+            woken = True  # look at once: commands may have waited while no bridge ran
+            while not self._stop.is_set():
+                try:
+                    self._turn(woken)
+                except Exception as error:
+                    # Never let the sender die: the next turn tries again.
+                    if ingest.is_outage(error):
+                        log.warning("database away; commands wait: %s", error)
+                    else:
+                        log.exception("sending queued commands failed")
+                    self._stop.wait(OUTAGE_RETRY_S)
+                timeout = MARK_SENT_AFTER_S if self._unconfirmed else self._fallback_poll
+                ready = selector.select(timeout)
+                # Drained before looking: a wake-up after this makes the next select return.
+                for key, _ in ready:
+                    _drain(key.fileobj)  # type: ignore[arg-type]
+                woken = bool(ready)
 
     def _turn(self, woken: bool) -> None:
         state = LinkState.CONNECTED if self._connected.is_set() else LinkState.DISCONNECTED
         if state is not self._recorded or time.monotonic() >= self._next_beat:
             self._record(state)
-        if self._unconfirmed:
-            self._mark_sent()
+        # Sending first: a command waiting is someone waiting at a locker.
         if state is LinkState.CONNECTED:
             self._dispatch(woken)
+        quiet = time.monotonic() - self._last_publish >= MARK_SENT_AFTER_S
+        if self._unconfirmed and (quiet or len(self._unconfirmed) >= MARK_SENT_BATCH):
+            self._mark_sent()
 
     def _record(self, state: LinkState) -> None:
         with self.database.write() as session:
@@ -159,6 +191,7 @@ class CommandDispatcher:
             self._unconfirmed.append(
                 _Unconfirmed(delivered, command.id, command.name, command.expires_at)
             )
+            self._last_publish = time.monotonic()
 
     def _mark_sent(self, *, final: bool = False) -> None:
         """Record as ``sent`` the published commands the broker has acknowledged, so that
@@ -188,3 +221,8 @@ class CommandDispatcher:
                     self._count(f"delivered.{unconfirmed.name}", 1)
         self._unconfirmed = waiting
 
+
+def _drain(sock: socket.socket) -> None:
+    with contextlib.suppress(BlockingIOError, InterruptedError):
+        while sock.recv(64):
+            pass

@@ -135,13 +135,29 @@ def _forget_wakes(session: Session) -> None:
     session.info.pop(_WAKE_KEY, None)
 
 
-class Wakeups:
-    """Calls ``wake`` whenever a command is queued for ``site`` (the bridge's side of it).
+def listen_local(database: Database, site: str) -> socket.socket | None:
+    """For a bridge on SQLite: the bound, non-blocking socket its wake-ups arrive on (None on
+    another database, or when it cannot be had: another bridge of the site holds it)."""
+    if database.engine.dialect.name != "sqlite":
+        return None
+    address = local_address(database.engine.url.database, site)
+    if address is None:
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        log.warning("cannot listen for queued commands (%s): polling only", error)
+        return None
+    sock.setblocking(False)
+    return sock
 
-    One thread: LISTEN on PostgreSQL (psycopg only), the abstract socket on SQLite. If neither
-    can be had (another bridge of the site holds the socket, a database away), it logs why
-    and the dispatcher's fallback poll carries on alone.
-    """
+
+class NotifyListener:
+    """For a bridge on PostgreSQL (psycopg): calls ``wake`` whenever a command is queued for
+    ``site``, from a thread LISTENing on a connection of its own. On another database it does
+    nothing; when the server is away it retries, and the fallback poll carries on meanwhile."""
 
     def __init__(self, database: Database, site: str, wake: Callable[[], None]) -> None:
         self._database = database
@@ -152,15 +168,11 @@ class Wakeups:
 
     def start(self) -> None:
         dialect = self._database.engine.dialect
-        if dialect.name == "postgresql" and dialect.driver == "psycopg":
-            target: Callable[[], None] = self._listen_postgresql
-        elif dialect.name == "sqlite":
-            target = self._listen_local
-        else:
-            log.info("no wake-up for commands on %s: polling only", dialect.name)
+        if dialect.name != "postgresql" or dialect.driver != "psycopg":
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=target, name="linli-outbox-wake", daemon=True)
+        self._thread = threading.Thread(target=self._listen, name="linli-outbox-listen",
+                                        daemon=True)  # fmt: skip
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -169,28 +181,7 @@ class Wakeups:
             self._thread.join(timeout)
             self._thread = None
 
-    def _listen_local(self) -> None:
-        address = local_address(self._database.engine.url.database, self._site)
-        if address is None:
-            return
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            try:
-                sock.bind(address)
-            except OSError as error:
-                log.warning("cannot listen for queued commands (%s): polling only", error)
-                return
-            sock.settimeout(_LISTEN_TIMEOUT_S)
-            while not self._stop.is_set():
-                try:
-                    sock.recv(64)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    log.exception("listening for queued commands failed: polling only")
-                    return
-                self._wake()
-
-    def _listen_postgresql(self) -> None:
+    def _listen(self) -> None:
         import psycopg
 
         url = make_url(self._database.url).set(drivername="postgresql")

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from device_rows import T0, add_device
 
-from booking.clock import SystemClock
+from booking.clock import FrozenClock, SystemClock
 from booking.db import Database
 from booking.models import Site
-from devices import command_outbox, commands, link_status
+from devices import commands, link_status
 from devices.bridge import Bridge
+from devices.command_dispatcher import CommandDispatcher
 from devices.command_publisher import BrokerUrl
 from devices.commands import OutcomeResult
 from devices.models import CommandState, Device, DeviceKind, LinkState
@@ -26,15 +27,25 @@ WAIT_S = 5.0
 
 @pytest.fixture
 def woken(any_database: Database) -> Iterator[threading.Event]:
-    """Set whenever a command is queued for the "demo" site, as the bridge would be woken."""
+    """Set when the "demo" site's dispatcher publishes: it polls only once a minute here, so
+    nothing but a wake-up can make it publish within the test's wait."""
     add_device(any_database)
     event = threading.Event()
-    wakeups = command_outbox.Wakeups(any_database, "demo", event.set)
-    wakeups.start()
-    time.sleep(0.3)  # listening (PostgreSQL: its first look sets the event once)
-    event.clear()
+
+    def send(topic: str, payload: bytes) -> threading.Event:
+        event.set()
+        return threading.Event()
+
+    connected = threading.Event()
+    connected.set()
+    dispatcher = CommandDispatcher(
+        any_database, "demo", FrozenClock(T0), client_id="linli-server-demo", send=send,
+        connected=connected, count=lambda name, n: None, fallback_poll=60.0,
+    )  # fmt: skip
+    dispatcher.start()
+    time.sleep(0.3)  # its first look (and, on PostgreSQL, its LISTEN) is done
     yield event
-    wakeups.stop()
+    dispatcher.stop()
 
 
 def issue(database: Database, *, then_fail: bool = False) -> None:
