@@ -12,6 +12,7 @@ broker, which accepts anyone.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import logging
@@ -232,6 +233,9 @@ class Child:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        # What it started may outlive it (a killed worker's commit process): its group goes too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
         if self.log_copier is not None:
             self.log_copier.join(STOP_TIMEOUT)  # its last words, into the log
 
