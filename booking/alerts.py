@@ -153,20 +153,6 @@ def resolve(
     return alert
 
 
-def resolve_by_system(
-    session: Session, alert: StaffAlert, *, now: datetime, note: str
-) -> StaffAlert:
-    """Close an alert whose cause ended by itself (no one acted): the note says how."""
-    if alert.status is AlertStatus.RESOLVED:
-        return alert
-    alert.status = AlertStatus.RESOLVED
-    alert.resolved_at = now
-    line = f"[{now:%Y-%m-%d %H:%M} UTC system] {note.strip()[:MAX_NOTE]}"
-    alert.note = f"{alert.note}\n{line}" if alert.note else line
-    alert.changed_at = now
-    return alert
-
-
 def _append_note(alert: StaffAlert, staff: StaffAccount, note: str, now: datetime) -> None:
     note = note.strip()
     if not note:
