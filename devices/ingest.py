@@ -47,6 +47,8 @@ RESYNC_REQUESTED_BY = "bridge: sequence gap"
 
 EventHandler = Callable[[Session, Device, Event, datetime], object]
 ReplyHandler = Callable[[Session, Device, Reply, datetime], object]
+# Called after the registry applied a full state (a birth's or a `state`'s).
+StateHandler = Callable[[Session, Device, Birth | State, datetime], object]
 
 
 def is_outage(error: BaseException) -> bool:
@@ -59,7 +61,8 @@ def is_outage(error: BaseException) -> bool:
 
 class Handlers:
     """The extension point for domain modules: functions called, in the ingest transaction,
-    for each newly applied event of a type (``register("door_opened", fn)``) and each reply.
+    for each newly applied event of a type (``register("door_opened", fn)``), each reply,
+    and each full state once the registry has applied it (``register_state``).
 
     A handler that raises sends its message to the dead letters; nothing it did is kept.
     Replies go to :func:`devices.commands.record_reply` unless told otherwise.
@@ -68,12 +71,16 @@ class Handlers:
     def __init__(self) -> None:
         self._events: dict[str, list[EventHandler]] = defaultdict(list)
         self._replies: list[ReplyHandler] = [_record_reply]
+        self._states: list[StateHandler] = []
 
     def register(self, event_type: str, handler: EventHandler) -> None:
         self._events[event_type].append(handler)
 
     def register_reply(self, handler: ReplyHandler) -> None:
         self._replies.append(handler)
+
+    def register_state(self, handler: StateHandler) -> None:
+        self._states.append(handler)
 
     def event(self, session: Session, device: Device, event: Event, now: datetime) -> None:
         for handler in self._events.get(event.type, ()):
@@ -82,6 +89,12 @@ class Handlers:
     def reply(self, session: Session, device: Device, reply: Reply, now: datetime) -> None:
         for handler in self._replies:
             handler(session, device, reply, now)
+
+    def state(
+        self, session: Session, device: Device, message: Birth | State, now: datetime
+    ) -> None:
+        for handler in self._states:
+            handler(session, device, message, now)
 
 
 def _record_reply(session: Session, device: Device, reply: Reply, now: datetime) -> None:
@@ -148,14 +161,11 @@ def _load_devices(session: Session, device_ids: set[str]) -> dict[str, tuple[Dev
 
 
 def _applied_keys(
-    session: Session,
-    parsed: Sequence[Parsed],
-    devices: dict[str, tuple[Device, str]],
-    asked: set[tuple[str, int, int]] | None = None,
+    session: Session, parsed: Sequence[Parsed], devices: dict[str, tuple[Device, str]]
 ) -> set[tuple[str, int, int]]:
     """Which of the batch's (device, session, seq) are in the ledger already: one query for
     those that can be (:func:`devices.registry.may_have_applied`), none for a batch of new
-    messages, the usual case. Those looked up are added to ``asked``.
+    messages, the usual case.
 
     One ``device = ? AND session = ? AND seq IN (…)`` term per (device, session), OR-ed: each
     is a search of the unique index. A row-value ``(device, session, seq) IN (…)`` reads the
@@ -171,8 +181,6 @@ def _applied_keys(
             groups[(message.device, message.session)].add(message.seq)
     if not groups:
         return set()
-    if asked is not None:
-        asked.update((d, s, seq) for (d, s), seqs in groups.items() for seq in seqs)
     found = session.execute(
         select(DeviceMessage.device_id, DeviceMessage.session, DeviceMessage.seq).where(
             or_(
@@ -199,13 +207,20 @@ def _sequence_key(parsed: Parsed) -> tuple[str, int, int] | None:
 
 def _forgotten_keys(
     session: Session,
+    parsed: Sequence[Parsed],
     devices: dict[str, tuple[Device, str]],
-    asked: set[tuple[str, int, int]],
     applied: set[tuple[str, int, int]],
 ) -> set[tuple[str, int, int]]:
     """Those the ledger may have held before the retention job pruned them
     (:func:`devices.retention.forgotten`): looked up, not found, at or below the mark."""
-    missing = asked - applied
+    missing = []
+    for p in parsed:
+        key = _sequence_key(p)
+        entry = devices.get(p.topic.device)
+        if key is None or key in applied or entry is None or entry[1] != p.topic.site:
+            continue
+        if registry.may_have_applied(entry[0], key[1], key[2]):
+            missing.append(key)
     if not missing:
         return set()
     counters = {device_id: entry[0].session_counter for device_id, entry in devices.items()}
@@ -255,9 +270,8 @@ def apply_batch(
             checked.append((item, error))
     good = [result for _, result in checked if isinstance(result, Parsed)]
     devices = _load_devices(session, {p.topic.device for p in good})
-    asked: set[tuple[str, int, int]] = set()
-    applied = _applied_keys(session, good, devices, asked)
-    forgotten = _forgotten_keys(session, devices, asked, applied)
+    applied = _applied_keys(session, good, devices)
+    forgotten = _forgotten_keys(session, good, devices, applied)
     resync_for: set[str] = set()
     # The ledger rows, inserted in one executemany at the end instead of one ORM object
     # (and one flush's worth of bookkeeping) each; nothing in the batch reads them back.
@@ -268,9 +282,8 @@ def apply_batch(
             _dead_letter(session, outcome, item, result.reason, result.detail, result.device)
             continue
         if forgotten and _sequence_key(result) in forgotten:
-            if devices[result.topic.device][1] == result.topic.site:  # else: refused as usual
-                _refuse_forgotten(session, outcome, item, result)
-                continue
+            _refuse_forgotten(session, outcome, item, result)
+            continue
         try:
             if isolate:
                 with session.begin_nested():
@@ -400,9 +413,11 @@ def _apply_sequenced(
     applied.add(key)
     if isinstance(message, Birth):
         registry.apply_birth(session, device, message, now)
+        handlers.state(session, device, message, now)
     elif isinstance(message, State):
         if device.kind is DeviceKind.LOCKER:
             registry.apply_state(session, device, message, now)
+            handlers.state(session, device, message, now)
     elif isinstance(message, Event):
         if device.kind is DeviceKind.LOCKER:
             registry.apply_locker_event(session, device, message, now)

@@ -1,0 +1,81 @@
+"""A locker's full state (birth, `state` on a status request or a resync, or after a change)
+compared with the lending records: the device side of :mod:`booking.lending_reconciliation`.
+
+The registry has applied the full state to the compartment rows before this runs, field by
+field and never with older news over newer, so the rows are what the locker last said of
+each compartment; those are judged, not the message itself (a retained state replayed late
+then changes nothing). A single event can show that a mismatch is over (a late "item
+removed" that made a loan after all), never that one began: only full states raise them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from booking import lending_reconciliation
+from booking.lending import DeviceRef
+from booking.lending_reconciliation import CompartmentReport
+from devices import registry
+from devices.ingest import Handlers
+from devices.models import Compartment, Device, DeviceKind, DoorState, LockState
+from devices.protocol import Birth, Event, State
+
+# A door shut with its bolt still: locked, or jammed shut (a jam is a fault, not a cycle).
+_BOLT_AT_REST = (LockState.LOCKED, LockState.JAMMED)
+# Events after which the lending handlers may have changed what the records say of a
+# compartment (a loan made late, a return completed).
+_SETTLING_EVENTS = ("item_present_changed", "door_closed")
+
+
+def register(handlers: Handlers) -> None:
+    """Register after :mod:`devices.lending_events`, so its changes are seen here."""
+    handlers.register_state(full_state)
+    for event_type in _SETTLING_EVENTS:
+        handlers.register(event_type, settle_after_event)
+
+
+def report_of(row: Compartment) -> CompartmentReport:
+    return CompartmentReport(
+        n=row.n,
+        item_present=row.item_present,
+        at_rest=row.door is DoorState.CLOSED and row.lock in _BOLT_AT_REST,
+    )
+
+
+def _reports(rows: dict[int, Compartment]) -> list[CompartmentReport]:
+    return [report_of(row) for row in rows.values()]
+
+
+def full_state(session: Session, device: Device, message: Birth | State, now: datetime) -> None:
+    """Compare every compartment of the locker with the records."""
+    if device.kind is not DeviceKind.LOCKER:
+        return
+    lending_reconciliation.reconcile(
+        session,
+        site_id=device.site_id,
+        device_id=device.device_id,
+        reports=_reports(registry.cache(session).compartments(device.device_id)),
+        now=now,
+        source=DeviceRef(device.device_id, message.session, message.seq),
+    )
+
+
+def settle_after_event(session: Session, device: Device, event: Event, now: datetime) -> None:
+    """End the mismatches of the event's compartment that the lending handlers just settled."""
+    n = event.fields.get("compartment")
+    if device.kind is not DeviceKind.LOCKER or not isinstance(n, int) or isinstance(n, bool):
+        return
+    row = registry.cache(session).compartments(device.device_id).get(n)
+    if row is None:
+        return
+    lending_reconciliation.reconcile(
+        session,
+        site_id=device.site_id,
+        device_id=device.device_id,
+        reports=[report_of(row)],
+        now=now,
+        source=DeviceRef(device.device_id, event.session, event.seq),
+        raise_new=False,
+    )
