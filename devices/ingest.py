@@ -161,11 +161,14 @@ def _load_devices(session: Session, device_ids: set[str]) -> dict[str, tuple[Dev
 
 
 def _applied_keys(
-    session: Session, parsed: Sequence[Parsed], devices: dict[str, tuple[Device, str]]
+    session: Session,
+    parsed: Sequence[Parsed],
+    devices: dict[str, tuple[Device, str]],
+    asked: set[tuple[str, int, int]] | None = None,
 ) -> set[tuple[str, int, int]]:
     """Which of the batch's (device, session, seq) are in the ledger already: one query for
     those that can be (:func:`devices.registry.may_have_applied`), none for a batch of new
-    messages, the usual case.
+    messages, the usual case. Those looked up are added to ``asked``.
 
     One ``device = ? AND session = ? AND seq IN (…)`` term per (device, session), OR-ed: each
     is a search of the unique index. A row-value ``(device, session, seq) IN (…)`` reads the
@@ -181,6 +184,8 @@ def _applied_keys(
             groups[(message.device, message.session)].add(message.seq)
     if not groups:
         return set()
+    if asked is not None:
+        asked.update((d, s, seq) for (d, s), seqs in groups.items() for seq in seqs)
     found = session.execute(
         select(DeviceMessage.device_id, DeviceMessage.session, DeviceMessage.seq).where(
             or_(
@@ -207,20 +212,13 @@ def _sequence_key(parsed: Parsed) -> tuple[str, int, int] | None:
 
 def _forgotten_keys(
     session: Session,
-    parsed: Sequence[Parsed],
     devices: dict[str, tuple[Device, str]],
+    asked: set[tuple[str, int, int]],
     applied: set[tuple[str, int, int]],
 ) -> set[tuple[str, int, int]]:
     """Those the ledger may have held before the retention job pruned them
     (:func:`devices.retention.forgotten`): looked up, not found, at or below the mark."""
-    missing = []
-    for p in parsed:
-        key = _sequence_key(p)
-        entry = devices.get(p.topic.device)
-        if key is None or key in applied or entry is None or entry[1] != p.topic.site:
-            continue
-        if registry.may_have_applied(entry[0], key[1], key[2]):
-            missing.append(key)
+    missing = asked - applied
     if not missing:
         return set()
     counters = {device_id: entry[0].session_counter for device_id, entry in devices.items()}
@@ -270,8 +268,9 @@ def apply_batch(
             checked.append((item, error))
     good = [result for _, result in checked if isinstance(result, Parsed)]
     devices = _load_devices(session, {p.topic.device for p in good})
-    applied = _applied_keys(session, good, devices)
-    forgotten = _forgotten_keys(session, good, devices, applied)
+    asked: set[tuple[str, int, int]] = set()
+    applied = _applied_keys(session, good, devices, asked)
+    forgotten = _forgotten_keys(session, devices, asked, applied)
     resync_for: set[str] = set()
     # The ledger rows, inserted in one executemany at the end instead of one ORM object
     # (and one flush's worth of bookkeeping) each; nothing in the batch reads them back.
@@ -282,8 +281,9 @@ def apply_batch(
             _dead_letter(session, outcome, item, result.reason, result.detail, result.device)
             continue
         if forgotten and _sequence_key(result) in forgotten:
-            _refuse_forgotten(session, outcome, item, result)
-            continue
+            if devices[result.topic.device][1] == result.topic.site:  # else: refused as usual
+                _refuse_forgotten(session, outcome, item, result)
+                continue
         try:
             if isolate:
                 with session.begin_nested():
