@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from booking_centre import Centre, at, build_centre, keep_alive
-from simultaneous import OK, all_at_once, refusals_only
+from simultaneous import OK, REPEATS, all_at_once, refusals_only
 from sqlalchemy import Row, select
 
 from booking import booking_jobs, rooms, seats, strikes, waitlist
@@ -31,8 +31,6 @@ from booking.models import (
     NotificationKind,
 )
 
-# Enough to show a race on PostgreSQL, few enough to keep the suite quick.
-REPEATS = 3
 CENTRES = itertools.count()
 
 

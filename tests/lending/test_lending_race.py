@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from lending_centre import Station, build_station, staff_of
-from simultaneous import OK, all_at_once, refusals_only
+from simultaneous import OK, REPEATS, all_at_once, refusals_only
 from sqlalchemy import func, select
 
 from booking import centre_admin, door_session, lending, lending_jobs
@@ -37,9 +37,6 @@ from booking.models import (
     StaffAlert,
 )
 
-# Enough to show a race on PostgreSQL (the unlocked rules failed nearly every run), few enough
-# to keep the suite quick.
-REPEATS = 3
 SLUGS = itertools.count()
 
 
