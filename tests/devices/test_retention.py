@@ -23,6 +23,7 @@ from booking.retention import BATCH, RetentionPeriods
 from devices import ingest
 from devices.ingest import Handlers, Inbound, Outcome
 from devices.models import (
+    CommandOutbox,
     CommandState,
     DeadLetter,
     Device,
@@ -214,6 +215,8 @@ def test_the_retention_job_prunes_device_messages_commands_and_sessions_older_th
     centre.command("answered-long-ago", CommandState.SUCCEEDED, finished=True)
     centre.command("refused-long-ago", CommandState.REJECTED, finished=True)
     centre.command("still-awaiting-a-reply", CommandState.SENT, finished=False)
+    with centre.database.write() as session:  # expired before the bridge took it
+        session.add(CommandOutbox(command_id="refused-long-ago", site=SITE, queued_at=clock.now()))
     centre.resident_session(end=True)
     centre.resident_session(end=False)  # walked away from the kiosk: never ended
     centre.staff_session()  # closed the console tab
