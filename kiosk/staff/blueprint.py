@@ -29,6 +29,7 @@ from kiosk.staff import (
 )
 from kiosk.staff import health as health_pages
 from kiosk.staff import lending as lending_pages
+from kiosk.staff import lending_mismatches
 from kiosk.staff.forms import LanguageForm, SignOutForm
 from kiosk.staff.insights import insights_csv, insights_page
 from kiosk.staff.resident_page import (
@@ -81,6 +82,12 @@ bp.add_url_rule(
     "/devices/<device_id>/compartments/<int:compartment>/open",
     "device_maintenance_open",
     devices_board.maintenance_open,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/devices/<device_id>/session/reset",
+    "device_session_reset",
+    devices_board.reset_session,
     methods=["POST"],
 )
 bp.add_url_rule("/audit", "audit_log", audit_log.audit_log)
@@ -160,6 +167,11 @@ bp.add_url_rule("/lending", "lending", lending_pages.records)
 bp.add_url_rule("/lending/records.csv", "lending_csv", lending_pages.records_csv)
 bp.add_url_rule("/lending/overdue", "lending_overdue", lending_pages.overdue)
 bp.add_url_rule("/lending/counter", "lending_counter", lending_pages.counter)
+bp.add_url_rule("/lending/checks", "lending_mismatches", lending_mismatches.mismatches)
+bp.add_url_rule(
+    "/lending/checks/<int:mismatch_id>/resolve", "lending_mismatch_resolve",
+    lending_mismatches.resolve, methods=["POST"],
+)  # fmt: skip
 bp.add_url_rule("/lending/items/<int:item_id>", "lending_item", lending_pages.item)
 bp.add_url_rule(
     "/lending/items/<int:item_id>/lend", "lending_lend", lending_pages.lend, methods=["POST"]

@@ -21,6 +21,7 @@ ITEM_STATUS = {
     ItemStatus.OVERDUE: _l("Overdue"),
     ItemStatus.MAINTENANCE: _l("In maintenance"),
     ItemStatus.LOST: _l("Lost"),
+    ItemStatus.MISSING: _l("Missing"),
 }
 
 CHANNEL = {
@@ -52,6 +53,8 @@ ACTION = {
     LendingAction.DOOR_LEFT_OPEN: _l("Door left open"),
     LendingAction.FORCED_OPEN: _l("Door forced open"),
     LendingAction.ITEM_MISSING: _l("Item missing from its compartment"),
+    LendingAction.ITEM_FOUND: _l("Missing item back in its compartment"),
+    LendingAction.PRESENT_DURING_LOAN: _l("In its compartment while on loan"),
     LendingAction.UNEXPECTED_ITEM: _l("Unexpected item in a compartment"),
     LendingAction.JAMMED: _l("Lock jammed"),
     LendingAction.MAINTENANCE_OPEN: _l("Opened for maintenance"),

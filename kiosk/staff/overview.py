@@ -17,6 +17,7 @@ ITEM_STATUS_LABELS = {
     ItemStatus.OVERDUE: _l("Overdue"),
     ItemStatus.MAINTENANCE: _l("In maintenance"),
     ItemStatus.LOST: _l("Lost"),
+    ItemStatus.MISSING: _l("Missing"),
 }
 
 

@@ -1,0 +1,83 @@
+"""The console's locker checks: every place where a locker's full state and the lending
+records disagree, resolved one by one with a required note, and the history of past ones."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from booking import lending_reconciliation
+from booking.errors import DomainError
+from booking.lending_errors import MismatchAlreadyResolved
+from booking.models import Item, LendingMismatch
+from devices.models import Device
+from kiosk.extensions import clock, database
+from kiosk.staff import lending_words, mismatch_words
+from kiosk.staff.mismatch_forms import ResolveMismatchForm, form_for
+
+
+def mismatches(
+    *, failed: ResolveMismatchForm | None = None, failed_id: int | None = None, status: int = 200
+) -> ResponseReturnValue:
+    site_id = g.staff.site_id
+    with database().read() as session:
+        open_rows = lending_reconciliation.open_mismatches(session, site_id=site_id)
+        settled = lending_reconciliation.settled_mismatches(session, site_id=site_id)
+        lockers = {
+            device_id: name or device_id
+            for device_id, name in session.execute(
+                select(Device.device_id, Device.name).where(Device.site_id == site_id)
+            )
+        }
+    forms = {
+        row.id: failed if failed is not None and row.id == failed_id else form_for(
+            row.id, row.resolutions
+        )
+        for row in open_rows
+    }
+    return render_template(
+        "staff/lending_mismatches.html",
+        open_rows=open_rows,
+        settled=settled,
+        forms=forms,
+        lockers=lockers,
+        words=lending_words,
+        mwords=mismatch_words,
+        now=clock().now(),
+    ), status
+
+
+def resolve(mismatch_id: int) -> ResponseReturnValue:
+    with database().read() as session:
+        found = session.get(LendingMismatch, mismatch_id)
+        if found is None or found.site_id != g.staff.site_id:
+            abort(404)
+        resolutions = found.resolutions
+        tag = session.get_one(Item, found.item_id).asset_tag
+    form = form_for(mismatch_id, resolutions)
+    if not form.validate_on_submit():
+        flash(_("Nothing was changed: choose what you found and say what you did."), "error")
+        return mismatches(failed=form, failed_id=mismatch_id, status=400)
+    try:
+        with database().write() as session:
+            resolved = lending_reconciliation.resolve(
+                session,
+                staff=g.staff,
+                mismatch_id=mismatch_id,
+                resolution=form.resolution.data or "",
+                note=form.note.data or "",
+                now=clock().now(),
+                condition=form.condition.data or None,
+            )
+            outcome = resolved.resolution
+    except MismatchAlreadyResolved as error:
+        flash(str(mismatch_words.refusal(error.code)), "info")
+        return redirect(url_for("staff.lending_mismatches"), 303)
+    except DomainError as error:
+        flash(str(mismatch_words.refusal(error.code)), "error")
+        return mismatches(failed=form, failed_id=mismatch_id, status=error.status)
+    if outcome in mismatch_words.DONE:
+        flash(str(mismatch_words.DONE[outcome]) % {"tag": tag}, "info")
+    return redirect(url_for("staff.lending_mismatches"), 303)
