@@ -12,7 +12,7 @@ import pytest
 from lending_centre import Station, build_station, staff_of
 from sqlalchemy import select
 
-from booking import lending, lending_reconciliation
+from booking import door_session, lending, lending_reconciliation
 from booking.clock import FrozenClock
 from booking.db import Database
 from booking.errors import InvalidInput
@@ -37,6 +37,7 @@ from booking.models import (
     LoanStatus,
     MismatchKind,
     MismatchResolution,
+    ReleaseReason,
     StaffAlert,
 )
 
@@ -374,3 +375,49 @@ def test_a_mismatch_resolved_twice_is_refused_the_second_time(
     with pytest.raises(MismatchAlreadyResolved):
         resolve(db, station, clock, m.id, "found", "found it")
     assert item(db, station.drills[1]).status is ItemStatus.LOST
+
+
+def test_a_late_item_removed_that_makes_the_loan_after_all_ends_the_missing_mismatch(
+    db: Database, station: Station, clock: FrozenClock
+) -> None:
+    # A pickup gave up before its door_opened arrived; the locker's birth after the outage
+    # shows the compartment empty (the tool is missing) before its outbox re-sends the events.
+    with db.write() as session:
+        hold = lending.reserve(session, site_id=station.site_id, resident_id=station.residents[0],
+                               tool_type_id=station.drill_type, now=clock.now())  # fmt: skip
+        hold.open_requested("7d0c3a4e-0000-4000-8000-000000000002", clock.now())
+        door_session.release(session, hold, ReleaseReason.DOOR_NOT_OPENED, clock.now(),
+                             actor="system:test")  # fmt: skip
+        hold.stamp_late_door(clock.now())
+        hold_id = hold.id
+    full_state(db, station, clock, absent=(1,))
+    assert item(db, station.drills[0]).status is ItemStatus.MISSING
+    # The late "item removed": the loan is the resident's who opened the door.
+    clock.advance(timedelta(seconds=5))
+    with db.write() as session:
+        late = session.get_one(DoorSession, hold_id)
+        door_session.confirm_pickup_late(session, late, clock.now(), DeviceRef(station.locker, 1, 99))
+        lending_reconciliation.reconcile(
+            session, site_id=station.site_id, device_id=station.locker,
+            reports=[CompartmentReport(1, False, True)], now=clock.now(), raise_new=False,
+        )  # fmt: skip
+    [m] = rows(db, LendingMismatch)
+    assert m.resolution is MismatchResolution.CLEARED and not m.is_current
+    assert item(db, station.drills[0]).status is ItemStatus.ON_LOAN
+    [loan] = rows(db, Loan)
+    assert loan.confirmed_late
+    # And a full state agreeing now raises nothing new.
+    full_state(db, station, clock, absent=(1,))
+    assert len(rows(db, LendingMismatch)) == 1
+
+
+def test_an_event_alone_never_raises_a_mismatch(
+    db: Database, station: Station, clock: FrozenClock
+) -> None:
+    with db.write() as session:
+        result = lending_reconciliation.reconcile(
+            session, site_id=station.site_id, device_id=station.locker,
+            reports=[CompartmentReport(2, False, True)], now=clock.now(), raise_new=False,
+        )  # fmt: skip
+    assert not result.raised and rows(db, LendingMismatch) == []
+    assert item(db, station.drills[1]).status is ItemStatus.AVAILABLE
