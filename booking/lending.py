@@ -364,10 +364,11 @@ def reserve(
         now=now,
         hold=policy.hold,
     )
-    session.add(reservation)
-    item.status = ItemStatus.RESERVED
     try:
-        session.flush()
+        # In a savepoint, so that a refusal below leaves the caller's transaction usable.
+        with session.begin_nested():
+            session.add(reservation)
+            item.status = ItemStatus.RESERVED
     except IntegrityError as error:
         # An available item with a live door session (its tool put back while the pickup's
         # door is still open) is not free yet; the index says so, the resident hears it.
@@ -574,15 +575,17 @@ def lend_at_counter(
     tool_type = session.get_one(ToolType, item.tool_type_id)
     ensure_not_retired(tool_type)
     try:
-        loan = start_loan(
-            session,
-            item=item,
-            resident_id=resident_id,
-            channel=LoanChannel.COUNTER,
-            now=now,
-            loan_days=tool_type.loan_days,
-            staff_id=staff.id,
-        )
+        # In a savepoint, so that a refusal below leaves the caller's transaction usable.
+        with session.begin_nested():
+            loan = start_loan(
+                session,
+                item=item,
+                resident_id=resident_id,
+                channel=LoanChannel.COUNTER,
+                now=now,
+                loan_days=tool_type.loan_days,
+                staff_id=staff.id,
+            )
     except IntegrityError as error:
         # Available, yet a loan of it is still open: records from before the item lock. The
         # index refuses the second loan; staff hear why instead of a server error.
