@@ -259,7 +259,7 @@ def _raise(
         for door in doors:
             if door.purpose is DoorPurpose.PICKUP and door.item_id == item.id:
                 _release_hold(session, door, now, actor, source)
-        item.status = ItemStatus.MISSING
+        item.go_missing()
         lending.record(session, item=item, action=LendingAction.ITEM_MISSING, actor=actor,
                        now=now, device=source, detail=detail)  # fmt: skip
         alert = alerts.raise_alert(
@@ -314,9 +314,8 @@ def _found_by_locker(
 ) -> None:
     """A missing item is back in its compartment (the locker says so): lend it again."""
     item = _locked_item(session, item.id)
-    if item.status is not ItemStatus.MISSING:
+    if not item.found_again():
         return
-    item.status = ItemStatus.AVAILABLE
     lending.record(session, item=item, action=LendingAction.ITEM_FOUND,
                    actor=lending.device_actor(device_id), now=now, device=source,
                    detail={"compartment": n})  # fmt: skip
@@ -405,12 +404,10 @@ def resolve(
                                       condition=condition or ReturnCondition.FINE, now=now,
                                       note=note)  # fmt: skip
             loan_ended = True
-    elif chosen is MismatchResolution.FOUND and item.status is ItemStatus.MISSING:
-        item.status = ItemStatus.AVAILABLE
+    elif chosen is MismatchResolution.FOUND and item.found_again():
         lending.record(session, item=item, action=LendingAction.ITEM_FOUND, actor=actor, now=now,
                        detail={"mismatch_id": m.id, "note": note})  # fmt: skip
-    elif chosen is MismatchResolution.LOST and item.status is ItemStatus.MISSING:
-        item.status = ItemStatus.LOST
+    elif chosen is MismatchResolution.LOST and item.given_up():
         lending.record(session, item=item, action=LendingAction.MARKED_LOST, actor=actor, now=now,
                        detail={"mismatch_id": m.id, "note": note})  # fmt: skip
     m.resolve(chosen, staff_id=staff.id, note=note, now=now)

@@ -81,6 +81,30 @@ class Item(Base):
             self.status = ItemStatus.MAINTENANCE
         self.condition = reason[:200]
 
+    def go_missing(self) -> None:
+        """Its compartment reported empty while the records said it was inside: never
+        offered until it is back or staff decide (booking.lending_reconciliation). The
+        caller releases any pickup holding it first."""
+        if self.status not in (ItemStatus.AVAILABLE, ItemStatus.RESERVED, ItemStatus.MISSING):
+            raise WrongLendingState("only an item that should be inside can go missing",
+                                    status=self.status.value)  # fmt: skip
+        self.status = ItemStatus.MISSING
+
+    def found_again(self) -> bool:
+        """A missing item is back in its compartment: it can be lent again. False if it was
+        not missing (someone decided about it meanwhile)."""
+        if self.status is not ItemStatus.MISSING:
+            return False
+        self.status = ItemStatus.AVAILABLE
+        return True
+
+    def given_up(self) -> bool:
+        """Staff could not find a missing item: it is lost. False if it was not missing."""
+        if self.status is not ItemStatus.MISSING:
+            return False
+        self.status = ItemStatus.LOST
+        return True
+
     def back_in_service(self) -> None:
         """Staff checked and fixed the item: it can be lent again."""
         if self.status is not ItemStatus.MAINTENANCE:
