@@ -208,3 +208,14 @@ def test_the_alert_links_to_its_check(
     inbox = client.get("/staff/alerts").get_data(as_text=True)
     assert "Returned without a return?" in inbox
     assert f'href="{PAGE}#mismatch-{m.id}"' in inbox
+
+
+def test_a_missing_tool_s_page_says_so_and_links_to_the_checks(
+    app: Flask, client: FlaskClient, english: StaffActions, clock: FrozenClock
+) -> None:
+    locker_a_reports(app, clock, absent=(2,))
+    with app.app_context(), database().read() as session:
+        drill = session.scalars(select(Item.id).where(Item.asset_tag == DRILL_2)).one()
+    page = client.get(f"/staff/lending/items/{drill}").get_data(as_text=True)
+    assert "Missing" in page and "it is not offered until someone resolves it" in page
+    assert f'href="{PAGE}"' in page
