@@ -231,6 +231,15 @@ def _raise(
 ) -> LendingMismatch:
     item = _locked_item(session, item.id)
     assert item.compartment is not None
+    # The item was moved here from a locker that has not reported since: its episode there
+    # is over (one current mismatch per item).
+    for elsewhere in session.scalars(
+        select(LendingMismatch).where(
+            LendingMismatch.item_id == item.id, LendingMismatch.cleared_at.is_(None)
+        )
+    ):
+        _clear(session, elsewhere, now, elsewhere.device_id, reason="item moved")
+    session.flush()
     m = LendingMismatch(
         site_id=site_id,
         kind=kind,

@@ -421,3 +421,33 @@ def test_an_event_alone_never_raises_a_mismatch(
         )  # fmt: skip
     assert not result.raised and rows(db, LendingMismatch) == []
     assert item(db, station.drills[1]).status is ItemStatus.AVAILABLE
+
+
+def test_an_item_moved_to_another_compartment_ends_its_mismatch_where_it_was(
+    db: Database, station: Station, clock: FrozenClock
+) -> None:
+    full_state(db, station, clock, absent=(2,))
+    with db.write() as session:
+        moved = session.get_one(Item, station.drills[1])
+        moved.compartment = 6  # an admin moved it to compartment 6, which is empty as well
+    full_state(db, station, clock, absent=(6,))
+    first, second = rows(db, LendingMismatch)
+    assert first.compartment == 2 and not first.is_current and not first.is_open
+    assert second.compartment == 6 and second.is_current and second.is_open
+
+
+def test_an_item_moved_to_another_locker_is_judged_there_before_its_old_locker_reports(
+    db: Database, station: Station, clock: FrozenClock
+) -> None:
+    full_state(db, station, clock, absent=(2,))
+    with db.write() as session:
+        moved = session.get_one(Item, station.drills[1])
+        moved.locker_device_id, moved.compartment = "other-locker", 1
+    with db.write() as session:
+        lending_reconciliation.reconcile(
+            session, site_id=station.site_id, device_id="other-locker",
+            reports=[CompartmentReport(1, False, True)], now=clock.now(),
+        )  # fmt: skip
+    first, second = rows(db, LendingMismatch)
+    assert first.device_id == station.locker and not first.is_current
+    assert second.device_id == "other-locker" and second.is_current
