@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -151,6 +152,11 @@ def reconcile(
             continue
         if m is not None:
             m.seen_again(now)
+            if m.kind is MismatchKind.ITEM_ABSENT and item.status is not ItemStatus.MISSING:
+                # Put back in lending by hand while the compartment is still empty: the
+                # locker is the witness, so it is not offered.
+                _mark_missing(session, item, sessions.get(n, ()), now, device_id, source,
+                              {"compartment": n, "mismatch_id": m.id})  # fmt: skip
         elif raise_new:
             assert isinstance(finding, tuple)
             result.raised.append(
@@ -265,12 +271,7 @@ def _raise(
     }
     detail = {"compartment": item.compartment, "mismatch_id": m.id}
     if kind is MismatchKind.ITEM_ABSENT:
-        for door in doors:
-            if door.purpose is DoorPurpose.PICKUP and door.item_id == item.id:
-                _release_hold(session, door, now, actor, source)
-        item.go_missing()
-        lending.record(session, item=item, action=LendingAction.ITEM_MISSING, actor=actor,
-                       now=now, device=source, detail=detail)  # fmt: skip
+        _mark_missing(session, item, doors, now, device_id, source, detail)
         alert = alerts.raise_alert(
             session,
             site_id=site_id,
@@ -306,6 +307,27 @@ def _raise(
         )
     m.alert_id = alert.id
     return m
+
+
+def _mark_missing(
+    session: Session,
+    item: Item,
+    doors: Sequence[DoorSession],
+    now: datetime,
+    device_id: str,
+    source: DeviceRef | None,
+    detail: dict[str, Any],
+) -> None:
+    item = _locked_item(session, item.id)
+    if item.status not in _EXPECTED_INSIDE:
+        return
+    actor = lending.device_actor(device_id)
+    for door in doors:
+        if door.purpose is DoorPurpose.PICKUP and door.item_id == item.id:
+            _release_hold(session, door, now, actor, source)
+    item.go_missing()
+    lending.record(session, item=item, action=LendingAction.ITEM_MISSING, actor=actor,
+                   now=now, device=source, detail=detail)  # fmt: skip
 
 
 def _release_hold(

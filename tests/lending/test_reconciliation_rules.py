@@ -451,3 +451,15 @@ def test_an_item_moved_to_another_locker_is_judged_there_before_its_old_locker_r
     first, second = rows(db, LendingMismatch)
     assert first.device_id == station.locker and not first.is_current
     assert second.device_id == "other-locker" and second.is_current
+
+
+def test_a_missing_item_put_back_in_lending_by_hand_is_missing_again_while_its_compartment_is_empty(
+    db: Database, station: Station, clock: FrozenClock
+) -> None:
+    full_state(db, station, clock, absent=(2,))
+    with db.write() as session:
+        session.get_one(Item, station.drills[1]).status = ItemStatus.AVAILABLE  # an admin's form
+    full_state(db, station, clock, absent=(2,))
+    assert item(db, station.drills[1]).status is ItemStatus.MISSING
+    assert len(rows(db, LendingMismatch)) == 1 and len(rows(db, StaffAlert)) == 1
+    assert len(rows(db, LendingEvent, LendingEvent.action == LendingAction.ITEM_MISSING)) == 2
