@@ -31,10 +31,11 @@ from booking.models import (
     MismatchResolution,
     StaffAlert,
 )
+from devices import commands
 from devices.bridge import Bridge
 from devices.command_publisher import BrokerUrl
 from devices.handlers import default_handlers
-from devices.models import Compartment, Device
+from devices.models import CommandState, Compartment, Device, DeviceCommand
 from linli_sim.locker import LockerSim
 
 WAIT_S = 10.0
@@ -80,6 +81,17 @@ class Rig:
         the tool taken out, or put back, while its power was off (a key, a technician)."""
         with self.locker.lock:
             self.locker.compartments[n - 1].item_present = present
+
+    def ask(self, command: str) -> None:
+        """Send the locker a `status` or `resync` command, through the worker's bridge."""
+        with self.database.write() as session:
+            commands.issue(session, self.station.locker, command, {}, self.clock.now(),
+                           requested_by="test: reconcile")  # fmt: skip
+        wait_until(
+            lambda: any(c.state is CommandState.SUCCEEDED and c.name == command
+                        for c in self.rows(DeviceCommand)),
+            f"the locker's answer to {command}",
+        )  # fmt: skip
 
     def mismatches(self) -> list[LendingMismatch]:
         return self.rows(LendingMismatch)
@@ -136,8 +148,7 @@ def clear_retained(url: str, site: str, device_id: str) -> None:
 
 
 def test_a_locker_that_agrees_with_the_records_raises_nothing(rig: Rig) -> None:
-    rig.locker.publish_birth_and_state()  # as it answers a resync
-    wait_until(lambda: rig.compartment(1) is not None, "the compartments")
+    rig.ask("resync")  # the locker answers with a birth and its state
     time.sleep(0.3)
     assert rig.mismatches() == [] and rig.lending_alerts() == []
 
@@ -189,7 +200,7 @@ def test_a_tool_in_its_compartment_while_on_loan_asks_returned_without_a_return(
             resident_id=rig.station.residents[0], now=rig.clock.now(),
         )  # fmt: skip
         loan_id = loan.id
-    rig.locker.publish_state()  # as it answers a status request
+    rig.ask("status")  # the locker answers with its full state
     [m] = wait_until(rig.mismatches, "the mismatch")
     assert (m.kind, m.item_id, m.loan_id) == (MismatchKind.PRESENT_DURING_LOAN, drill, loan_id)
     [alert] = rig.lending_alerts()
