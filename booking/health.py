@@ -15,7 +15,7 @@ No function here logs a value: log lines leave the building.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -221,6 +221,11 @@ def withdraw_consent(
     consent.withdrawn_channel = channel
     _close_open_pairings(session, resident_id=resident_id, now=now)
     deleted = delete_readings(session, resident_id=resident_id)
+    detail: dict[str, Any] = {"channel": channel.value, "readings_deleted": deleted}
+    resident = session.get(Resident, resident_id)
+    if resident is not None and resident.card_id:
+        for other in _other_health_data:
+            detail[f"{other.name}_deleted"] = other.purge_card(session, resident.card_id)
     audit.record(
         session,
         action="health.consent_withdrawn",
@@ -229,7 +234,7 @@ def withdraw_consent(
         site_id=site_id,
         subject=resident_subject(resident_id),
         staff_id=staff_id,
-        detail={"channel": channel.value, "readings_deleted": deleted},
+        detail=detail,
     )
     return deleted
 
@@ -593,17 +598,46 @@ def purge_expired(session: Session, now: datetime) -> int:
             delete(BpReading).where(BpReading.site_id == site_id, BpReading.measured_at < cutoff)
         )
         purged = int(getattr(result, "rowcount", 0) or 0)
-        if purged:
+        others = {o.name: o.purge_before(session, site_id, cutoff) for o in _other_health_data}
+        if purged or any(others.values()):
             audit.record(
                 session,
                 action="health.readings_purged",
                 actor="system:retention",
                 now=now,
                 site_id=site_id,
-                detail={"readings": purged, "older_than": cutoff.isoformat()},
+                detail={"readings": purged, "older_than": cutoff.isoformat(), **others},
             )
         total += purged
+    # Held elsewhere without a site of ours (a message naming an unknown site): the default.
+    default_cutoff = now - timedelta(days=DEFAULT_RETENTION_DAYS)
+    for other in _other_health_data:
+        other.purge_before(session, None, default_cutoff)
     return total
+
+
+@dataclass(frozen=True)
+class OtherHealthData:
+    """Health data another part keeps outside the readings (the device side's refused
+    messages): purged with them, by card on a withdrawal and by age on retention.
+
+    ``purge_card(session, card_id)`` and ``purge_before(session, site_id or None, cutoff)``
+    delete and return how many rows went.
+    """
+
+    name: str
+    purge_card: Callable[[Session, str], int]
+    purge_before: Callable[[Session, int | None, datetime], int]
+
+
+# Registered by the parts that hold such data (booking imports none of them).
+_other_health_data: list[OtherHealthData] = []
+
+
+def register_other_health_data(other: OtherHealthData) -> None:
+    """Let withdrawals and the retention purge reach ``other`` too (once per name)."""
+    _other_health_data[:] = [o for o in _other_health_data if o.name != other.name]
+    _other_health_data.append(other)
 
 
 # --- the terminal: pairing and identification -------------------------------------------------

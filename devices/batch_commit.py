@@ -40,6 +40,8 @@ class Committed:
     dead_letters: dict[str, int]
     # Attempts that failed before this one committed (the database away, say).
     retries: int = 0
+    # Topics whose retained copy the broker must forget (a retained event, refused).
+    clear_retained: tuple[str, ...] = ()
 
 
 def _committed(outcome: Outcome, retries: int) -> Committed:
@@ -59,6 +61,7 @@ def _committed(outcome: Outcome, retries: int) -> Committed:
         duplicates=outcome.duplicates,
         dead_letters=dict(outcome.dead_letters),
         retries=retries,
+        clear_retained=tuple(outcome.clear_retained),
     )
 
 

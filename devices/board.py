@@ -6,12 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.models import Item, ToolType
 from devices.models import (
     Compartment,
+    DeadLetter,
     Device,
     DeviceFault,
     DeviceKind,
@@ -48,6 +49,16 @@ class FaultRow:
 
 
 @dataclass(frozen=True)
+class RefusedMessages:
+    """That the device's messages were refused, why, how many and when last: never what
+    they said (a refused payload may hold health data)."""
+
+    reason: str
+    count: int
+    last_at: datetime
+
+
+@dataclass(frozen=True)
 class DeviceRow:
     device_id: str
     name: str
@@ -58,6 +69,9 @@ class DeviceRow:
     firmware: str | None
     faults: tuple[FaultRow, ...]
     compartments: tuple[CompartmentRow, ...] = field(default=())
+    # The connect counter the server knows (what an admin's reset forgets).
+    session_counter: int | None = None
+    refused: tuple[RefusedMessages, ...] = field(default=())
 
 
 def board(session: Session, site_id: int) -> list[DeviceRow]:
@@ -79,6 +93,15 @@ def board(session: Session, site_id: int) -> list[DeviceRow]:
         .order_by(DeviceFault.opened_at, DeviceFault.id)
     ):
         faults[fault.device_id].append(fault)
+    refused: dict[str, list[RefusedMessages]] = defaultdict(list)
+    for device_id, reason, count, last_at in session.execute(
+        select(DeadLetter.device_id, DeadLetter.reason, func.count(), func.max(DeadLetter.received_at))
+        .where(DeadLetter.device_id.in_(ids))
+        .group_by(DeadLetter.device_id, DeadLetter.reason)
+        .order_by(DeadLetter.device_id, DeadLetter.reason)
+    ):
+        if device_id is not None:
+            refused[device_id].append(RefusedMessages(reason, int(count), last_at))
     items: dict[tuple[str, int], ItemInPlace] = {}
     for item, tool in session.execute(
         select(Item, ToolType)
@@ -119,6 +142,8 @@ def board(session: Session, site_id: int) -> list[DeviceRow]:
                 firmware=device.firmware,
                 faults=tuple(FaultRow(f.kind, f.compartment, f.opened_at) for f in device_faults),
                 compartments=tuple(compartment_rows),
+                session_counter=device.session_counter,
+                refused=tuple(refused[device.device_id]),
             )
         )
     return rows

@@ -22,13 +22,23 @@ from sqlalchemy.orm import Session
 
 from booking.errors import DomainError
 from booking.models import Site
-from devices import commands, dead_letters, registry, retention
+from devices import commands, dead_letters, device_time, registry, retention
 from devices.ledger import LedgerRow, insert_rows
-from devices.models import CommandState, Device, DeviceCommand, DeviceKind, DeviceMessage
+from devices.models import (
+    CommandState,
+    Device,
+    DeviceCommand,
+    DeviceKind,
+    DeviceMessage,
+    FaultKind,
+)
 from devices.protocol import (
+    EVENTS_OF_KIND,
+    STATE_KEY_OF_KIND,
     Birth,
     Event,
     Heartbeat,
+    Message,
     Parsed,
     ProtocolError,
     Reason,
@@ -38,12 +48,18 @@ from devices.protocol import (
     Status,
     is_server_status,
     parse,
+    parse_topic,
 )
 
 log = logging.getLogger(__name__)
 
 RESYNC_TTL = timedelta(seconds=30)
 RESYNC_REQUESTED_BY = "bridge: sequence gap"
+# The only kinds a device publishes retained (§2); the broker's replay of any other is refused.
+RETAINED_KINDS = frozenset({"status", "state"})
+# Refused for what they say, not for how they were sent: stored as a dead letter, so an event
+# among them is acknowledged, or the device would re-send it forever.
+_ACKED_REFUSALS = frozenset({Reason.WRONG_KIND, Reason.IMPOSSIBLE_TIME, Reason.RETAINED})
 
 EventHandler = Callable[[Session, Device, Event, datetime], object]
 ReplyHandler = Callable[[Session, Device, Reply, datetime], object]
@@ -129,6 +145,9 @@ class Outcome:
     # Resync commands created in the transaction, to publish once it commits.
     resyncs: list[DeviceCommand] = field(default_factory=list)
     dead_letters: Counter[str] = field(default_factory=Counter)
+    # Topics holding a retained copy that must not be (a refused retained event): the bridge
+    # clears each after the commit.
+    clear_retained: list[str] = field(default_factory=list)
     applied: int = 0
     duplicates: int = 0
 
@@ -262,12 +281,23 @@ def apply_batch(
     for item in items:
         if is_server_status(item.topic):
             continue  # our own status, heard through the `+/status` subscription
+        if not item.payload:
+            # How MQTT deletes a retained copy (ours of a refused retained event, or a
+            # device's own): no message to apply or refuse.
+            continue
         try:
             checked.append((item, parse(item.topic, item.payload)))
         except ProtocolError as error:
             checked.append((item, error))
     good = [result for _, result in checked if isinstance(result, Parsed)]
-    devices = _load_devices(session, {p.topic.device for p in good})
+    misdated = {
+        result.device
+        for _, result in checked
+        if isinstance(result, ProtocolError)
+        and result.reason == Reason.IMPOSSIBLE_TIME
+        and result.device is not None
+    }
+    devices = _load_devices(session, {p.topic.device for p in good} | misdated)
     asked: set[tuple[str, int, int]] = set()
     applied = _applied_keys(session, good, devices, asked)
     forgotten = _forgotten_keys(session, devices, asked, applied)
@@ -279,6 +309,8 @@ def apply_batch(
     for item, result in checked:
         if isinstance(result, ProtocolError):
             _dead_letter(session, outcome, item, result.reason, result.detail, result.device)
+            if result.reason == Reason.IMPOSSIBLE_TIME:
+                _impossible_time_refused(session, outcome, item, result, devices, now)
             continue
         if forgotten and _sequence_key(result) in forgotten:
             if devices[result.topic.device][1] == result.topic.site:  # else: refused as usual
@@ -294,6 +326,13 @@ def apply_batch(
             _dead_letter(
                 session, outcome, item, refused.reason, refused.detail, result.topic.device
             )
+            if refused.reason == Reason.RETAINED and item.topic not in outcome.clear_retained:
+                outcome.clear_retained.append(item.topic)
+            message = result.message
+            if isinstance(message, Event) and refused.reason in _ACKED_REFUSALS:
+                outcome.acks.append(
+                    Ack(result.topic.site, message.device, message.session, message.seq)
+                )
             continue
         except Exception as error:
             if not isolate or is_outage(error):
@@ -334,6 +373,28 @@ def apply_batch(
     return outcome
 
 
+def _impossible_time_refused(
+    session: Session,
+    outcome: Outcome,
+    item: Inbound,
+    error: ProtocolError,
+    devices: dict[str, tuple[Device, str]],
+    now: datetime,
+) -> None:
+    """A time outside the schema's years: a registered device's event is acknowledged (it is
+    kept as a dead letter, and would be re-sent forever), and a heartbeat so dated says the
+    device's clock was never set."""
+    topic = parse_topic(item.topic)
+    entry = devices.get(topic.device)
+    if entry is None or entry[1] != topic.site or item.retained:
+        return
+    if topic.kind == "event" and error.envelope is not None:
+        msg_session, seq = error.envelope
+        outcome.acks.append(Ack(topic.site, topic.device, msg_session, seq))
+    elif topic.kind == "heartbeat":
+        registry.open_fault(session, topic.device, None, FaultKind.DEVICE_CLOCK, now)
+
+
 def _dead_letter(
     session: Session,
     outcome: Outcome,
@@ -370,6 +431,21 @@ def _apply_one(
     device, site = entry
     if site != topic.site:
         raise _Refused(Reason.WRONG_SITE, f"device {topic.device!r} belongs to site {site!r}")
+    if item.retained and topic.kind not in RETAINED_KINDS:
+        # Published retained by mistake: its live copy was handled when it came (the broker
+        # strips the flag then); this is the broker replaying it to a new subscription.
+        raise _Refused(Reason.RETAINED, f"a {topic.kind} replayed as retained; never retain it")
+    if isinstance(message, Birth | State | Event | Reply):
+        wrong = _wrong_kind(device, message)
+        if wrong is not None:
+            raise _Refused(Reason.WRONG_KIND, wrong)
+        impossible = device_time.impossible(message, item.received_at)
+        if impossible is not None:
+            raise _Refused(Reason.IMPOSSIBLE_TIME, impossible)
+    if _counter_behind(session, device, item, message, now):
+        # Held, neither applied nor acknowledged: the device keeps its events until an admin
+        # resets the counter (devices.session_reset), then they are applied.
+        return _Result()
     # A retained message is old news replayed by the broker: no proof of life.
     if not item.retained:
         registry.touch(device, now)
@@ -378,8 +454,56 @@ def _apply_one(
         registry.apply_status(device, message, now)
         return _Result()
     if isinstance(message, Heartbeat):
+        _judge_clock(session, device, item, message, now)
         return _Result(resync=registry.apply_heartbeat(device, message, now))
     return _apply_sequenced(session, device, site, message, applied, now, handlers)
+
+
+def _wrong_kind(device: Device, message: Sequenced) -> str | None:
+    """Why ``message`` cannot come from a device of this kind (None when it can)."""
+    kind = device.kind.value
+    if isinstance(message, Birth) and message.kind != kind:
+        return f"birth as {message.kind!r}, registered as {kind!r}"
+    if isinstance(message, Event) and message.type not in EVENTS_OF_KIND[kind]:
+        return f"a {message.type!r} event from a device registered as {kind!r}"
+    if isinstance(message, State) and STATE_KEY_OF_KIND[kind] not in message.state:
+        return f"a state without {STATE_KEY_OF_KIND[kind]!r} from a device registered as {kind!r}"
+    return None
+
+
+def _counter_behind(
+    session: Session, device: Device, item: Inbound, message: Message, now: datetime
+) -> bool:
+    """Whether to hold ``message`` because the device's session counter went back.
+
+    A live heartbeat (QoS 0: never queued, never re-sent) from a session below the one the
+    server knows means the device lost its counter (flash wiped, board replaced): that opens
+    the "session behind" fault, and while it is open nothing of the lower sessions is
+    applied. The fault closes by itself once the device's counter passes the known one.
+    """
+    known = device.session_counter
+    if known is None:
+        return False
+    if message.session >= known:
+        registry.close_device_fault(session, device.device_id, FaultKind.SESSION_BEHIND, now)
+        return False
+    if isinstance(message, Heartbeat) and not item.retained:
+        registry.open_fault(session, device.device_id, None, FaultKind.SESSION_BEHIND, now)
+        return True
+    return registry.has_open_fault(session, device.device_id, FaultKind.SESSION_BEHIND)
+
+
+def _judge_clock(
+    session: Session, device: Device, item: Inbound, heartbeat: Heartbeat, now: datetime
+) -> None:
+    """A heartbeat is always fresh (QoS 0, never queued): its `ts` against the server's clock
+    at receipt says whether the device's clock is right."""
+    if item.retained:
+        return
+    if device_time.clock_is_off(heartbeat.ts, item.received_at):
+        registry.open_fault(session, device.device_id, None, FaultKind.DEVICE_CLOCK, now)
+    else:
+        registry.close_device_fault(session, device.device_id, FaultKind.DEVICE_CLOCK, now)
 
 
 def _apply_sequenced(
@@ -396,10 +520,6 @@ def _apply_sequenced(
     if key in applied:
         # Applied before: the device missed our ack (or the broker redelivered); ack again.
         return _Result(ack=ack if isinstance(message, Event) else None, duplicate=True)
-    if isinstance(message, Birth) and message.kind != device.kind.value:
-        raise _Refused(
-            Reason.WRONG_KIND, f"birth as {message.kind!r}, registered as {device.kind.value!r}"
-        )
     gap = registry.note_sequence(device, message.session, message.seq)
     row = LedgerRow(
         device.device_id,

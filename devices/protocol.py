@@ -46,6 +46,25 @@ READING_VALUE_FIELDS = frozenset(
     {"systolic", "diastolic", "mean_arterial_pressure", "unit", "pulse", "flags"}
 )
 ENVELOPE_FIELDS = frozenset({"v", "device", "session", "seq", "ts"})
+# The timestamp fields a device writes; the schemas bound their years (§1).
+TIME_FIELDS = frozenset({"ts", "measured_at"})
+
+# Which events each kind of device sends (§7, §8): any other is a message of the wrong kind.
+EVENTS_OF_KIND: Mapping[str, frozenset[str]] = {
+    "locker": frozenset(
+        {
+            "door_opened",
+            "door_closed",
+            "item_present_changed",
+            "door_left_open",
+            "forced_open",
+            "jammed",
+        }
+    ),
+    "bp_terminal": frozenset({"card_read", "measurement_started", "reading", "measurement_error"}),
+}
+# The key of each kind's full state (§7, §8).
+STATE_KEY_OF_KIND: Mapping[str, str] = {"locker": "compartments", "bp_terminal": "phase"}
 
 
 class Reason:
@@ -63,16 +82,31 @@ class Reason:
     # Re-sent from before what the ledger still holds: it may have been applied already
     # (devices/retention.py), so it is kept here and never applied again.
     BEYOND_LEDGER = "beyond_ledger"
+    # A time the device cannot have meant: outside the schema's years, ahead of the server's
+    # clock, or a reading measured after the message that carries it was made.
+    IMPOSSIBLE_TIME = "impossible_time"
+    # An event, birth, reply or heartbeat the broker replayed as retained (§2: never retained).
+    RETAINED = "retained"
 
 
 class ProtocolError(Exception):
     """A message broke the contract; ``reason`` is one of :class:`Reason`."""
 
-    def __init__(self, reason: str, detail: str = "", *, device: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        detail: str = "",
+        *,
+        device: str | None = None,
+        envelope: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
         self.device = device
+        # (session, seq) of a message refused for what it says but with a readable envelope
+        # (an impossible time): an event among them can still be acknowledged.
+        self.envelope = envelope
 
 
 # --- topics -----------------------------------------------------------------------------------
@@ -334,7 +368,13 @@ def parse(topic: str, payload: bytes) -> Parsed:
         raise ProtocolError(Reason.NOT_JSON, "nested too deeply", device=where.device) from None
     mismatch = schema_mismatch(DEVICE_KINDS[where.kind], data)
     if mismatch is not None:
-        raise ProtocolError(Reason.SCHEMA, mismatch, device=where.device)
+        reason = _reason_of(mismatch)
+        raise ProtocolError(
+            reason,
+            mismatch,
+            device=where.device,
+            envelope=_envelope(data) if reason == Reason.IMPOSSIBLE_TIME else None,
+        )
     if data["device"] != where.device:
         raise ProtocolError(
             Reason.SPOOFED,
@@ -345,6 +385,25 @@ def parse(topic: str, payload: bytes) -> Parsed:
         return Parsed(where, _build(where.kind, data))
     except ValueError as error:
         raise ProtocolError(Reason.SCHEMA, str(error)[:200], device=where.device) from None
+
+
+def _reason_of(mismatch: str) -> str:
+    """A timestamp outside the schema's pattern (its years are bounded) is an impossible
+    time, so staff read the same reason whichever check refused it."""
+    path, _sep, rule = mismatch.partition(": ")
+    field_name = path.rsplit("/", 1)[-1]
+    if field_name in TIME_FIELDS and rule.startswith("pattern"):
+        return Reason.IMPOSSIBLE_TIME
+    return Reason.SCHEMA
+
+
+def _envelope(data: object) -> tuple[int, int] | None:
+    if not isinstance(data, dict) or data.get("device") is None:
+        return None
+    session, seq = data.get("session"), data.get("seq")
+    if type(session) is int and type(seq) is int and 0 <= session < 2**31 and 0 <= seq < 2**31:
+        return session, seq
+    return None
 
 
 def _build(kind: str, data: dict[str, Any]) -> Message:
