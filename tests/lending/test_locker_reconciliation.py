@@ -6,15 +6,13 @@ reveal them."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from lending_centre import Station, build_station, staff_of
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from booking import lending
@@ -33,23 +31,10 @@ from booking.models import (
 )
 from devices import commands
 from devices.bridge import Bridge
-from devices.command_publisher import BrokerUrl
 from devices.handlers import default_handlers
 from devices.models import CommandState, Compartment, Device, DeviceCommand
 from linli_sim.locker import LockerSim
-
-WAIT_S = 10.0
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from tests.broker_waits import clear_retained, wait_until
 
 
 @dataclass
@@ -127,24 +112,6 @@ def rig(
     locker.stop()
     bridge.stop()
     clear_retained(mqtt_url, mqtt_site, station.locker)
-
-
-def clear_retained(url: str, site: str, device_id: str) -> None:
-    """A shared broker keeps retained topics forever: leave none of this test's behind."""
-    broker = BrokerUrl(url)
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-    if broker.username:
-        client.username_pw_set(broker.username, broker.password)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    for topic in (
-        f"linli/v1/{site}/{device_id}/status",
-        f"linli/v1/{site}/{device_id}/state",
-        f"linli/v1/{site}/server/status",
-    ):
-        client.publish(topic, b"", qos=1, retain=True).wait_for_publish(WAIT_S)
-    client.disconnect()
-    client.loop_stop()
 
 
 def test_a_locker_that_agrees_with_the_records_raises_nothing(rig: Rig) -> None:
