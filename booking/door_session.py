@@ -32,6 +32,7 @@ from booking.models import (
     LoanChannel,
     ReleaseReason,
     ReturnCondition,
+    StaffAlert,
     ToolType,
 )
 
@@ -242,10 +243,11 @@ def item_sensed(
     if not door.is_pickup:
         return
     item = session.get_one(Item, door.item_id, with_for_update=True)
-    if not present:
-        _lend(session, door, item, now, device)
-        return
     loan = session.get(Loan, door.loan_id) if door.loan_id is not None else None
+    if not present:
+        if loan is None or not loan.is_open:  # (gone twice is still one loan)
+            _lend(session, door, item, now, device)
+        return
     if loan is not None and loan.is_open:
         lending.end_loan(loan, item, now)
         loan.return_condition = ReturnCondition.FINE
@@ -322,12 +324,13 @@ def alert_about_compartment(
     session: Session, item: Item, *, device_id: str, compartment: int, now: datetime,
     kind: str, severity: AlertSeverity, summary: str, subject: str, dedupe_key: str,
     resident_id: int | None = None,
-) -> None:  # fmt: skip
+) -> StaffAlert:  # fmt: skip
     """Tell staff about a tool at a locker compartment. ``summary`` is the English line, with
     ``{tool}``, ``{asset}``, ``{device}`` and ``{compartment}`` filled in; the console words
-    it in either language from the same params."""
+    it in either language from the same params. Returns the alert (the one still open for
+    ``dedupe_key``, if there is one)."""
     tool_type = session.get_one(ToolType, item.tool_type_id)
-    alerts.raise_alert(
+    return alerts.raise_alert(
         session,
         site_id=item.site_id,
         kind=kind,

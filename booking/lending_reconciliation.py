@@ -260,51 +260,30 @@ def _raise(
     )
     session.add(m)
     session.flush()
-    actor = lending.device_actor(device_id)
-    tool_type = session.get_one(ToolType, item.tool_type_id)
-    params: dict[str, str | int] = {
-        "tool_zh": tool_type.name_zh,
-        "tool_en": tool_type.name_en,
-        "asset": item.asset_tag,
-        "device": device_id,
-        "compartment": item.compartment,
-    }
     detail = {"compartment": item.compartment, "mismatch_id": m.id}
     if kind is MismatchKind.ITEM_ABSENT:
         _mark_missing(session, item, doors, now, device_id, source, detail)
-        alert = alerts.raise_alert(
-            session,
-            site_id=site_id,
-            kind=KIND_MISSING,
-            severity=AlertSeverity.URGENT,
-            summary=(
-                f"{tool_type.name_en} {item.asset_tag} left {device_id} compartment "
-                f"{item.compartment} with no loan"
-            ),
-            params=params,
-            now=now,
-            subject=mismatch_subject(m.id),
-            dedupe_key=f"lending:missing:item:{item.id}",
-        )
+        alert = door_session.alert_about_compartment(
+            session, item, device_id=device_id, compartment=item.compartment, now=now,
+            kind=KIND_MISSING, severity=AlertSeverity.URGENT,
+            summary="{tool} {asset} left {device} compartment {compartment} with no loan",
+            subject=mismatch_subject(m.id), dedupe_key=f"lending:missing:item:{item.id}",
+        )  # fmt: skip
     else:
         assert loan is not None
-        lending.record(session, item=item, action=LendingAction.PRESENT_DURING_LOAN, actor=actor,
-                       now=now, loan=loan, device=source, detail=detail)  # fmt: skip
-        alert = alerts.raise_alert(
-            session,
-            site_id=site_id,
-            kind=KIND_PRESENT,
-            severity=AlertSeverity.WARNING,
+        lending.record(session, item=item, action=LendingAction.PRESENT_DURING_LOAN,
+                       actor=lending.device_actor(device_id), now=now, loan=loan,
+                       device=source, detail=detail)  # fmt: skip
+        alert = door_session.alert_about_compartment(
+            session, item, device_id=device_id, compartment=item.compartment, now=now,
+            kind=KIND_PRESENT, severity=AlertSeverity.WARNING,
             summary=(
-                f"{tool_type.name_en} {item.asset_tag} is in {device_id} compartment "
-                f"{item.compartment} but its loan is open: returned without a return?"
+                "{tool} {asset} is in {device} compartment {compartment} but its loan is "
+                "open: returned without a return?"
             ),
-            params=params,
-            now=now,
-            subject=mismatch_subject(m.id),
-            resident_id=loan.resident_id,
+            subject=mismatch_subject(m.id), resident_id=loan.resident_id,
             dedupe_key=f"lending:present:loan:{loan.id}",
-        )
+        )  # fmt: skip
     m.alert_id = alert.id
     return m
 
