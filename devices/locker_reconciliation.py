@@ -10,14 +10,16 @@ removed" that made a loan after all), never that one began: only full states rai
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import lending_reconciliation
+from booking import audit, lending_reconciliation
 from booking.lending import DeviceRef
 from booking.lending_reconciliation import CompartmentReport
-from devices import registry
+from booking.models import StaffAccount
+from devices import commands, registry
 from devices.ingest import Handlers
 from devices.models import Compartment, Device, DeviceKind, DoorState, LockState
 from devices.protocol import Birth, Event, State
@@ -79,3 +81,32 @@ def settle_after_event(session: Session, device: Device, event: Event, now: date
         source=DeviceRef(device.device_id, event.session, event.seq),
         raise_new=False,
     )
+
+
+STATUS_TTL = timedelta(seconds=30)
+
+
+def ask_for_full_states(session: Session, staff: StaffAccount, now: datetime) -> list[str]:
+    """Ask every online locker of the staff member's site for its full state (`status`), so
+    the records are checked against it now rather than at its next change; the device ids
+    asked. An offline locker is not asked: it sends its full state when it comes back."""
+    asked = []
+    lockers = session.scalars(
+        select(Device)
+        .where(
+            Device.site_id == staff.site_id,
+            Device.kind == DeviceKind.LOCKER,
+            Device.online.is_(True),
+        )
+        .order_by(Device.device_id)
+    )
+    for device in lockers:
+        try:
+            commands.issue(session, device.device_id, "status", {}, now, ttl=STATUS_TTL,
+                           requested_by=f"{audit.staff_actor(staff)}: locker check")  # fmt: skip
+        except commands.DeviceOffline:
+            continue
+        asked.append(device.device_id)
+    audit.record_staff(session, staff, action="lending.locker_check_requested", now=now,
+                       detail={"lockers": asked})  # fmt: skip
+    return asked

@@ -23,13 +23,13 @@ from kiosk.staff import (
     booking_series,
     booking_suspensions,
     devices_board,
+    lending_mismatches,
     nav,
     overview,
     residents,
 )
 from kiosk.staff import health as health_pages
 from kiosk.staff import lending as lending_pages
-from kiosk.staff import lending_mismatches
 from kiosk.staff.forms import LanguageForm, SignOutForm
 from kiosk.staff.insights import insights_csv, insights_page
 from kiosk.staff.resident_page import (
@@ -168,6 +168,10 @@ bp.add_url_rule("/lending/records.csv", "lending_csv", lending_pages.records_csv
 bp.add_url_rule("/lending/overdue", "lending_overdue", lending_pages.overdue)
 bp.add_url_rule("/lending/counter", "lending_counter", lending_pages.counter)
 bp.add_url_rule("/lending/checks", "lending_mismatches", lending_mismatches.mismatches)
+bp.add_url_rule(
+    "/lending/checks/ask", "lending_ask_lockers", lending_mismatches.ask_lockers,
+    methods=["POST"],
+)  # fmt: skip
 bp.add_url_rule(
     "/lending/checks/<int:mismatch_id>/resolve", "lending_mismatch_resolve",
     lending_mismatches.resolve, methods=["POST"],

@@ -12,10 +12,11 @@ from booking import lending_reconciliation
 from booking.errors import DomainError
 from booking.lending_errors import MismatchAlreadyResolved
 from booking.models import Item, LendingMismatch
+from devices import locker_reconciliation
 from devices.models import Device
 from kiosk.extensions import clock, database
 from kiosk.staff import lending_words, mismatch_words
-from kiosk.staff.mismatch_forms import ResolveMismatchForm, form_for
+from kiosk.staff.mismatch_forms import AskLockersForm, ResolveMismatchForm, form_for
 
 
 def mismatches(
@@ -42,6 +43,7 @@ def mismatches(
         open_rows=open_rows,
         settled=settled,
         forms=forms,
+        ask_form=AskLockersForm(),
         lockers=lockers,
         words=lending_words,
         mwords=mismatch_words,
@@ -80,4 +82,21 @@ def resolve(mismatch_id: int) -> ResponseReturnValue:
         return mismatches(failed=form, failed_id=mismatch_id, status=error.status)
     if outcome in mismatch_words.DONE:
         flash(str(mismatch_words.DONE[outcome]) % {"tag": tag}, "info")
+    return redirect(url_for("staff.lending_mismatches"), 303)
+
+
+def ask_lockers() -> ResponseReturnValue:
+    """Ask every online locker for its full state now (after staff put a tool back, say)."""
+    if not AskLockersForm().validate_on_submit():
+        abort(400)
+    with database().write() as session:
+        asked = locker_reconciliation.ask_for_full_states(session, g.staff, clock().now())
+    if asked:
+        flash(
+            _("Asked %(lockers)s; any disagreement appears here in a few seconds.",
+              lockers=", ".join(asked)),
+            "info",
+        )  # fmt: skip
+    else:
+        flash(_("No locker is online to ask now."), "error")
     return redirect(url_for("staff.lending_mismatches"), 303)

@@ -62,3 +62,7 @@ def form_for(
     form = ResolveMismatchForm(prefix=f"m{mismatch_id}")
     form.resolution.choices = [SelectChoice(r.value, RESOLUTION_CHOICES[r]) for r in resolutions]
     return form
+
+
+class AskLockersForm(FlaskForm):  # type: ignore[misc]
+    """A button: its CSRF token is its only field."""

@@ -28,6 +28,7 @@ from booking.models import (
     StaffAccount,
     StaffAlert,
 )
+from devices.models import Device, DeviceCommand, DeviceKind
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 
@@ -219,3 +220,49 @@ def test_a_missing_tool_s_page_says_so_and_links_to_the_checks(
     page = client.get(f"/staff/lending/items/{drill}").get_data(as_text=True)
     assert "Missing" in page and "it is not offered until someone resolves it" in page
     assert f'href="{PAGE}"' in page
+
+
+def register_lockers(app: Flask, clock: FrozenClock, *, online: tuple[str, ...]) -> None:
+    """The demo's two lockers in the device registry, those named ``online`` online."""
+    with app.app_context(), database().write() as session:
+        site_id = session.scalars(select(Site.id)).one()
+        for device_id in ("locker-a", "locker-b"):
+            session.add(
+                Device(site_id=site_id, device_id=device_id, kind=DeviceKind.LOCKER,
+                       mqtt_password_hash="$7$unused", online=device_id in online,
+                       created_at=clock.now())  # fmt: skip
+            )
+
+
+def test_staff_can_ask_the_online_lockers_for_their_state_now(
+    app: Flask, client: FlaskClient, english: StaffActions, clock: FrozenClock
+) -> None:
+    register_lockers(app, clock, online=("locker-a",))
+    response = client.post(f"{PAGE}/ask", data={"csrf_token": english.csrf_token()})
+    assert response.status_code == 303
+    with app.app_context(), database().read() as session:
+        asked = session.scalars(select(DeviceCommand).where(DeviceCommand.name == "status")).all()
+        assert [c.device_id for c in asked] == ["locker-a"]
+        assert asked[0].requested_by == "staff:zhao: locker check"
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "lending.locker_check_requested")
+        ).one()
+        assert entry.detail == {"lockers": ["locker-a"]}
+    assert "Asked locker-a" in client.get(PAGE).get_data(as_text=True)
+
+
+def test_with_no_locker_online_nothing_is_asked_and_staff_are_told(
+    app: Flask, client: FlaskClient, english: StaffActions, clock: FrozenClock
+) -> None:
+    register_lockers(app, clock, online=())
+    response = client.post(f"{PAGE}/ask", data={"csrf_token": english.csrf_token()})
+    assert response.status_code == 303
+    assert "No locker is online to ask now." in client.get(PAGE).get_data(as_text=True)
+    with app.app_context(), database().read() as session:
+        assert session.scalars(select(DeviceCommand)).all() == []
+
+
+def test_asking_the_lockers_needs_the_page_s_token(
+    client: FlaskClient, english: StaffActions
+) -> None:
+    assert client.post(f"{PAGE}/ask", data={}).status_code == 400
