@@ -3,7 +3,7 @@
 A pickup and a return take the same steps at a compartment, so they are one model with a
 purpose, not two state machines::
 
-    reserved ─┐                      (pickup only: the item is held, nothing opened yet)
+    reserved ─┐                      (recorded, nothing opened yet; a pickup's item is held)
               ├─▶ waiting ─────┐     (the compartment is still closing from the last cycle)
               │                ▼
               └──────────▶ opening ──door opened──▶ door_open ──door closed──▶ completed
@@ -143,7 +143,8 @@ class DoorSession(Base):
         cls, *, site_id: int, item_id: int, resident_id: int, loan_id: int, device_id: str,
         compartment: int, now: datetime,
     ) -> DoorSession:  # fmt: skip
-        """A return of a loaned item to its own compartment; it opens (or waits) at once."""
+        """A return of a loaned item to its own compartment; it is asked to open (or to wait
+        for the compartment) in the same transaction, so it is reserved only for a moment."""
         return cls(
             site_id=site_id, purpose=DoorPurpose.RETURN, item_id=item_id,
             resident_id=resident_id, loan_id=loan_id, state=DoorSessionState.RESERVED,

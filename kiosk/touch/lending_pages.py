@@ -269,9 +269,9 @@ def _carried_on(
         state = _describe(door)
         session.expunge(door)
     if command_id is not None:
-        publisher = _publisher_or_message()
-        if publisher is not None:
-            _send_in_background(database(), publisher, command_id, clock())
+        # A poll answers JSON: no flashed message here, the session's own state says it all.
+        link = device_link.status_of(kiosk_session.current_site().id)
+        _send_in_background(database(), link, command_id, clock())
     return state, door
 
 
