@@ -369,6 +369,8 @@ def close_device_fault(session: Session, device_id: str, kind: FaultKind, now: d
             fault.closed_at = now
             faults.remove(fault)
             closed = True
+    if closed:
+        staff_alerts.device_fault_cleared(session, device_id, kind, now)
     return closed
 
 

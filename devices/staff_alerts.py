@@ -89,6 +89,21 @@ def device_came_back(session: Session, device: Device, now: datetime) -> None:
     )
 
 
+def device_fault_cleared(session: Session, device_id: str, kind: FaultKind, now: datetime) -> None:
+    """Called by the registry when a device-wide fault (its clock, its session counter) goes
+    away: its alert resolves by itself and stays in the history."""
+    site_id = session.scalar(select(Device.site_id).where(Device.device_id == device_id))
+    if site_id is None:
+        return
+    alerts.resolve_by_itself(
+        session,
+        site_id=site_id,
+        dedupe_key=fault_dedupe_key(device_id, None, kind),
+        now=now,
+        note=f"The device reported {kind.value} cleared.",
+    )
+
+
 def fault_opened(
     session: Session, device: Device, compartment: int | None, kind: FaultKind, now: datetime
 ) -> None:

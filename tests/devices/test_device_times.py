@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from booking.clock import FrozenClock
 from booking.db import Database
+from booking.models import AlertStatus, StaffAlert
 from devices import ingest
 from devices.ingest import Ack, Handlers, Inbound, Outcome
 from devices.models import DeadLetter, DeviceFault, DeviceKind, DeviceMessage, FaultKind
@@ -162,3 +163,18 @@ def test_a_message_of_the_wrong_kind_is_dead_lettered_with_the_reason(
     ((reason, detail),) = refusals(database)
     assert reason == Reason.WRONG_KIND and kind.value in detail
     assert ledger(database) == 0
+
+
+def test_the_device_clock_alert_resolves_by_itself_once_the_clock_is_set(
+    database: Database, clock: FrozenClock
+) -> None:
+    add_device(database)
+    body = payload("locker-1", clock.now() + timedelta(minutes=10))
+    del body["seq"]
+    apply(database, clock.now(), "heartbeat", body)
+    body["ts"] = iso_z(clock.now())
+    apply(database, clock.now(), "heartbeat", body)
+    assert FaultKind.DEVICE_CLOCK not in faults(database)
+    with database.read() as session:
+        (alert,) = session.scalars(select(StaffAlert).where(StaffAlert.kind == "device.clock"))
+        assert alert.status is AlertStatus.RESOLVED
