@@ -108,16 +108,21 @@ def unlocked_compartment(sim: LockerSim) -> int | None:
     return None
 
 
-def test_a_drill_borrowed_at_the_kiosk_shows_up_in_the_consoles_lending_records(
-    page: Page, live_server: LiveServer, locker: LockerSim, page_problems: PageProblems
-) -> None:
-    # The resident signs in on the keypad and borrows a drill.
+def sign_in_as_wang(page: Page) -> None:
+    """The demo's first resident signs in on the keypad."""
     page.goto("/kiosk/")
     page.locator(".button-sign-in").tap()
     tap_digits(page, "13800000001")
     tap_digits(page, "1234")
     page.locator(".button-submit").tap()
     expect(page.locator(".greeting")).to_have_text("您好，王*英")
+
+
+def test_a_drill_borrowed_at_the_kiosk_shows_up_in_the_consoles_lending_records(
+    page: Page, live_server: LiveServer, locker: LockerSim, page_problems: PageProblems
+) -> None:
+    # The resident signs in on the keypad and borrows a drill.
+    sign_in_as_wang(page)
     page.goto("/kiosk/tools")
     drill = page.locator(".tool-card", has_text="电钻")
     drill.locator(".button-borrow").tap()
@@ -165,4 +170,34 @@ def test_a_drill_borrowed_at_the_kiosk_shows_up_in_the_consoles_lending_records(
     expect(lent).to_contain_text(f"device:{locker.device_id}")
     expect(lent).to_contain_text(locker.device_id)
     screenshot(page, "lending-04-console-item")
+    assert page_problems.messages == []
+
+
+def test_a_drill_handed_straight_back_waits_on_screen_for_its_compartment_to_close(
+    page: Page, locker: LockerSim, page_problems: PageProblems
+) -> None:
+    sign_in_as_wang(page)
+    page.goto("/kiosk/tools")
+    page.locator(".tool-card", has_text="电钻").locator(".button-borrow").tap()
+    n = wait_until(lambda: unlocked_compartment(locker), "a compartment to unlock")
+    assert locker.person_opens(n)
+    assert locker.person_takes_item(n)
+    # Lent as the drill leaves; the resident changes their mind with the door still open.
+    expect(page).to_have_url(re.compile(r"/kiosk/tools/loans/\d+/slip"))
+    page.goto("/kiosk/tools/mine")
+    page.locator(".button-return").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/tools/return/\d+"))
+    phase = page.locator("[data-tools-phase]")
+    expect(phase).to_have_attribute("data-tools-phase", "closing")
+    expect(phase).to_contain_text("正在关闭")
+    expect(page.locator("[data-tools-ended]")).to_be_hidden()  # no refusal
+    screenshot(page, "lending-05-kiosk-compartment-closing")
+
+    # The door shuts and the bolt locks: the screen carries on by itself.
+    assert locker.person_closes(n)
+    expect(phase).to_have_attribute("data-tools-phase", "unlocked")
+    assert locker.person_opens(n)
+    assert locker.person_puts_item(n)
+    assert locker.person_closes(n)
+    expect(page).to_have_url(re.compile(r"/kiosk/tools/loans/\d+/condition"))
     assert page_problems.messages == []
