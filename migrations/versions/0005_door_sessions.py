@@ -80,16 +80,8 @@ def upgrade() -> None:
         batch_op.drop_constraint('fk_loans_reservation_id_lending_reservations', type_='foreignkey')
         batch_op.drop_column('reservation_id')
 
-    with op.batch_alter_table('lending_returns', schema=None) as batch_op:
-        batch_op.drop_index('ux_lending_returns_live_loan', sqlite_where=sa.text("state IN ('opening', 'door_open')"), postgresql_where=sa.text("state IN ('opening', 'door_open')"))
-        batch_op.drop_index('ix_lending_returns_state')
-        batch_op.drop_index(batch_op.f('ix_lending_returns_command_id'))
+    # Dropping a table drops its indexes too.
     op.drop_table('lending_returns')
-    with op.batch_alter_table('lending_reservations', schema=None) as batch_op:
-        batch_op.drop_index('ux_lending_reservations_live_item', sqlite_where=sa.text("state IN ('reserved', 'opening', 'door_open')"), postgresql_where=sa.text("state IN ('reserved', 'opening', 'door_open')"))
-        batch_op.drop_index('ix_lending_reservations_state')
-        batch_op.drop_index('ix_lending_reservations_resident')
-        batch_op.drop_index(batch_op.f('ix_lending_reservations_command_id'))
     op.drop_table('lending_reservations')
 
 

@@ -71,6 +71,15 @@ def take_the_drill(database: Database, station: Station, clock: FrozenClock) -> 
     return pickup
 
 
+def hand_back(database: Database, station: Station, loan_id: int, clock: FrozenClock) -> int:
+    """The resident returns the drill at once; the return's id."""
+    with database.write() as session:
+        return lending_locker.start_return(
+            session, site_id=station.site_id, resident_id=station.residents[0], loan_id=loan_id,
+            now=clock.now(),
+        ).id  # fmt: skip
+
+
 def carry_on(database: Database, door_id: int, clock: FrozenClock) -> DoorSession:
     """One poll of the waiting screen."""
     with database.write() as session:
@@ -86,14 +95,9 @@ def test_a_return_into_a_compartment_still_closing_waits_and_opens_once_it_reloc
 ) -> None:
     pickup = take_the_drill(any_database, station, clock)
     assert pickup.loan_id is not None
-    with any_database.write() as session:
-        back = lending_locker.start_return(
-            session, site_id=station.site_id, resident_id=station.residents[0],
-            loan_id=pickup.loan_id, now=clock.now(),
-        )  # fmt: skip
-        back_id = back.id
-        assert back.state is DoorSessionState.WAITING and back.command_id is None
-    assert carry_on(any_database, back_id, clock).state is DoorSessionState.WAITING
+    back_id = hand_back(any_database, station, pickup.loan_id, clock)
+    waiting = carry_on(any_database, back_id, clock)
+    assert waiting.state is DoorSessionState.WAITING and waiting.command_id is None
     with any_database.write() as session:
         door = door_session.get(session, door_session_id=pickup.id)
         door_session.door_closed(session, door, clock.now(), ref(station))
@@ -110,11 +114,7 @@ def test_a_compartment_that_never_closes_releases_the_waiting_return_after_two_m
 ) -> None:
     pickup = take_the_drill(any_database, station, clock)
     assert pickup.loan_id is not None
-    with any_database.write() as session:
-        back_id = lending_locker.start_return(
-            session, site_id=station.site_id, resident_id=station.residents[0],
-            loan_id=pickup.loan_id, now=clock.now(),
-        ).id  # fmt: skip
+    back_id = hand_back(any_database, station, pickup.loan_id, clock)
     clock.advance(door_session.CLOSING_PATIENCE)
     ended = carry_on(any_database, back_id, clock)
     assert ended.release_reason is ReleaseReason.COMPARTMENT_NOT_FREE
@@ -127,16 +127,9 @@ def test_one_tool_has_at_most_one_live_pickup_and_one_live_return(
 ) -> None:
     pickup = take_the_drill(any_database, station, clock)
     assert pickup.loan_id is not None
-    with any_database.write() as session:
-        lending_locker.start_return(
-            session, site_id=station.site_id, resident_id=station.residents[0],
-            loan_id=pickup.loan_id, now=clock.now(),
-        )  # fmt: skip
-    with any_database.write() as session, pytest.raises(WrongLendingState):
-        lending_locker.start_return(
-            session, site_id=station.site_id, resident_id=station.residents[0],
-            loan_id=pickup.loan_id, now=clock.now(),
-        )  # fmt: skip
+    hand_back(any_database, station, pickup.loan_id, clock)
+    with pytest.raises(WrongLendingState):
+        hand_back(any_database, station, pickup.loan_id, clock)
     with pytest.raises(sa_exc.IntegrityError), any_database.write() as session:
         session.add(
             DoorSession.for_pickup(
