@@ -132,12 +132,19 @@ def reconcile(
         if there is None or there.id != stale.item_id:
             _clear(session, stale, now, device_id, reason="item moved")
             result.cleared.append(current.pop(stale.item_id))
-    loans = _open_loans(session, [item.id for item in items])
+    # Most full states agree everywhere: only compartments that may disagree (or whose
+    # mismatch may be over) cost the loans' and door sessions' queries.
+    worth_a_look = {
+        n: (report, item)
+        for n, report in sorted(by_n.items())
+        if (item := at_item.get(n)) is not None
+        and (item.id in current or _may_disagree(report, item))
+    }
+    if not worth_a_look:
+        return result
+    loans = _open_loans(session, [item.id for _report, item in worth_a_look.values()])
     sessions = _live_sessions(session, device_id)
-    for n, report in sorted(by_n.items()):
-        item = at_item.get(n)
-        if item is None:
-            continue
+    for n, (report, item) in worth_a_look.items():
         finding = _finding(report, item, loans.get(item.id), sessions.get(n, ()))
         if finding == _SKIP:
             continue
@@ -173,6 +180,15 @@ def reconcile(
                 )  # fmt: skip
             )
     return result
+
+
+def _may_disagree(report: CompartmentReport, item: Item) -> bool:
+    """From the item's status alone: could this compartment disagree with the records?"""
+    if report.item_present is None or not report.at_rest:
+        return False
+    if report.item_present:
+        return item.status in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE, ItemStatus.MISSING)
+    return item.status in _EXPECTED_INSIDE
 
 
 def _open_loans(session: Session, item_ids: Sequence[int]) -> dict[int, Loan]:
