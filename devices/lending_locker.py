@@ -99,6 +99,7 @@ def start_return(
 def open_door(session: Session, door: DoorSession, now: datetime) -> str | None:
     """Issue the session's open command if its compartment is free, or let it wait; the id of
     a command issued here, for the caller to send after the commit."""
+    free = compartment_free(session, door)
     if door.is_pickup:
         item = session.get_one(Item, door.item_id)
         if item.locker_device_id is None or item.compartment is None:
@@ -108,10 +109,11 @@ def open_door(session: Session, door: DoorSession, now: datetime) -> str | None:
         # The tool went back during its own pickup's door cycle: nothing left to return.
         door_session.release(session, door, ReleaseReason.CANCELLED, now, actor=SYSTEM_ACTOR)
         return None
-    elif _occupied(session, door.device_id, door.compartment) and compartment_free(session, door):
+    elif free and _occupied(session, door.device_id, door.compartment):
+        # (While the last cycle is still closing, its sensor may yet change its mind.)
         _refuse_occupied(session, door, now)
         return None
-    if not compartment_free(session, door):
+    if not free:
         if door.state is DoorSessionState.RESERVED:
             door_session.wait_for_compartment(session, door, now)
         return None
