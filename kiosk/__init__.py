@@ -34,7 +34,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # booking.health, so withdrawals and the retention purge reach them (booking imports
     # nothing of devices).
     import devices.dead_letters  # noqa: F401
-
     from kiosk import cookie_session, extensions
 
     extensions.init_app(app)
