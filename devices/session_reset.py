@@ -36,20 +36,32 @@ class AdminOnly(DomainError):
     status = 403
 
 
+class CounterNotBehind(DomainError):
+    """Only a device shown as "session counter went back" is reset: forgetting a healthy
+    device's ledger would let a re-sent event of its current session apply twice."""
+
+    code = "session_counter_not_behind"
+    status = 409
+
+
 def reset_session_counter(
     session: Session, staff: StaffAccount, *, device_id: str, now: datetime
 ) -> int | None:
     """Forget the device's session counter (an admin of its site only), audited.
 
     Returns the counter the server knew. Raises :class:`AdminOnly` for a staff member who
-    is not an admin and :class:`~devices.commands.DeviceNotFound` for a device of another
-    site.
+    is not an admin, :class:`~devices.commands.DeviceNotFound` for a device of another site
+    and :class:`CounterNotBehind` unless the device's "session behind" fault is open.
     """
     if not staff.is_admin:
         raise AdminOnly("only an admin can reset a device's session counter")
     device = session.scalar(select(Device).where(Device.device_id == device_id))
     if device is None or device.site_id != staff.site_id:
         raise DeviceNotFound(f"no device {device_id!r} at this site", device_id=device_id)
+    if not registry.has_open_fault(session, device_id, FaultKind.SESSION_BEHIND):
+        raise CounterNotBehind(
+            f"the session counter of {device_id!r} has not gone back", device_id=device_id
+        )
     was = device.session_counter
     device.session_counter = None
     device.last_seq = None

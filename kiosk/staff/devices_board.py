@@ -85,6 +85,7 @@ def board(form: MaintenanceOpenForm | None = None, status: int = 200) -> Respons
             door_labels=DOOR_LABELS,
             fault_labels=FAULT_LABELS,
             refusal_labels=REFUSAL_LABELS,
+            session_behind=FaultKind.SESSION_BEHIND,
         ),
         status,
     )
@@ -105,6 +106,9 @@ def reset_session(device_id: str) -> ResponseReturnValue:
             session_reset.reset_session_counter(
                 session, g.staff, device_id=device_id, now=clock().now()
             )
+    except session_reset.CounterNotBehind:
+        flash(_("The session counter of %(device)s has not gone back.", device=device_id), "error")
+        return redirect(url_for("staff.devices"), 303)
     except DomainError:
         flash(_("No such device at this centre."), "error")
         return redirect(url_for("staff.devices"), 303)

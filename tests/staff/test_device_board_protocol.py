@@ -118,3 +118,22 @@ def test_a_reset_without_a_valid_form_changes_nothing(
     with app.app_context(), database().read() as session:
         device = session.scalars(select(Device).where(Device.device_id == "locker-a")).one()
         assert device.session_counter == 40
+
+
+def test_a_device_whose_counter_has_not_gone_back_offers_no_reset(
+    app: Flask, client: FlaskClient, staff_auth: StaffActions, locker_a: None, clock: FrozenClock
+) -> None:
+    with app.app_context(), database().write() as session:
+        registry.close_device_fault(session, "locker-a", FaultKind.SESSION_BEHIND, clock.now())
+    english(client, staff_auth, "admin", ADMIN_PASSWORD)
+    assert "Reset the session counter" not in client.get("/staff/devices").get_data(as_text=True)
+    answer = client.post(
+        "/staff/devices/locker-a/session/reset",
+        data={"csrf_token": staff_auth.csrf_token()},
+        follow_redirects=True,
+    )
+    assert "has not gone back" in answer.get_data(as_text=True)
+    with app.app_context(), database().read() as session:
+        device = session.scalars(select(Device).where(Device.device_id == "locker-a")).one()
+        assert device.session_counter == 40
+        assert len(session.scalars(select(DeviceMessage)).all()) == 1
