@@ -115,13 +115,16 @@ def reconcile(
     result = Reconciled()
     by_n = {report.n: report for report in reports}
     items = list(session.scalars(select(Item).where(Item.locker_device_id == device_id)))
+    # A full state locks them (before any item, as staff resolving one do), so staff acting
+    # at the same moment wait, or find it cleared. After an event the item rows are already
+    # locked by the lending handlers: taking these after them could deadlock with staff, and
+    # a mismatch an event ends is one the next full state would end anyway.
+    query = select(LendingMismatch).where(
+        LendingMismatch.device_id == device_id, LendingMismatch.cleared_at.is_(None)
+    )
     current = {
         m.item_id: m
-        for m in session.scalars(
-            select(LendingMismatch).where(
-                LendingMismatch.device_id == device_id, LendingMismatch.cleared_at.is_(None)
-            )
-        )
+        for m in session.scalars(query.with_for_update() if raise_new else query)
     }
     if not items and not current:
         return result
@@ -420,17 +423,18 @@ def resolve(
         raise MismatchAlreadyResolved("the mismatch is already resolved", mismatch_id=m.id)
     if chosen not in m.resolutions:
         raise ResolutionDoesNotFit("that resolution does not fit this mismatch", field="resolution")
-    item = _locked_item(session, m.item_id)
     actor = lending.staff_actor(staff)
     loan_ended = False
     if chosen is MismatchResolution.RETURNED:
+        # The counter return locks the loan, then the item (booking.row_locks' order).
         loan = session.get(Loan, m.loan_id) if m.loan_id is not None else None
         if loan is not None and loan.is_open:
             lending.return_at_counter(session, staff=staff, loan_id=loan.id,
                                       condition=condition or ReturnCondition.FINE, now=now,
                                       note=note)  # fmt: skip
             loan_ended = True
-    elif chosen is MismatchResolution.FOUND and item.found_again():
+    item = _locked_item(session, m.item_id)
+    if chosen is MismatchResolution.FOUND and item.found_again():
         lending.record(session, item=item, action=LendingAction.ITEM_FOUND, actor=actor, now=now,
                        detail={"mismatch_id": m.id, "note": note})  # fmt: skip
     elif chosen is MismatchResolution.LOST and item.given_up():

@@ -5,11 +5,13 @@ are in test_locker_reconciliation.py."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from lending_centre import Station, build_station, staff_of
+from simultaneous import OK, REPEATS, all_at_once, refusals_only
 from sqlalchemy import select
 
 from booking import door_session, lending, lending_reconciliation
@@ -42,6 +44,7 @@ from booking.models import (
 )
 
 SEQ = iter(range(1, 10**6))
+RACE_SLUGS = itertools.count()
 
 
 @pytest.fixture
@@ -463,3 +466,33 @@ def test_a_missing_item_put_back_in_lending_by_hand_is_missing_again_while_its_c
     assert item(db, station.drills[1]).status is ItemStatus.MISSING
     assert len(rows(db, LendingMismatch)) == 1 and len(rows(db, StaffAlert)) == 1
     assert len(rows(db, LendingEvent, LendingEvent.action == LendingAction.ITEM_MISSING)) == 2
+
+
+# --- at the same moment -----------------------------------------------------------------------
+
+
+def test_staff_resolving_while_the_locker_shows_the_tool_back_end_one_way_or_the_other(
+    any_database: Database, clock: FrozenClock
+) -> None:
+    """Staff mark a missing drill lost while full states showing it back in its compartment
+    arrive: either staff were first (lost, and the locker's news changes nothing more) or the
+    locker was (available, and staff hear it was already resolved), never both or an error."""
+    for _ in range(REPEATS):
+        station = build_station(any_database, clock, slug=f"race{next(RACE_SLUGS)}")
+        full_state(any_database, station, clock, absent=(2,))
+        [m] = rows(any_database, LendingMismatch, LendingMismatch.site_id == station.site_id)
+
+        def mark_lost(mismatch_id: int = m.id, at: Station = station) -> None:
+            resolve(any_database, at, clock, mismatch_id, "lost", "gone")
+
+        def back(at: Station = station) -> None:
+            full_state(any_database, at, clock)
+
+        outcomes = all_at_once([mark_lost, back, back, back])
+        refusals_only(outcomes, "mismatch_already_resolved")
+        [m] = rows(any_database, LendingMismatch, LendingMismatch.site_id == station.site_id)
+        status = item(any_database, station.drills[1]).status
+        if outcomes[0] == OK:
+            assert (m.resolution, status) == (MismatchResolution.LOST, ItemStatus.LOST)
+        else:
+            assert (m.resolution, status) == (MismatchResolution.CLEARED, ItemStatus.AVAILABLE)
