@@ -179,8 +179,8 @@ def subject_of(subject: str) -> tuple[str, str | None]:
         )
     if prefix == "device" and key:
         return str(_l("Device %(id)s", id=key)), url_for("staff.devices") + f"#device-{key}"
-    if prefix == "item" and key:
-        return str(_l("Item no. %(id)s", id=key)), None
+    if prefix == "item" and key.isdigit():
+        return str(_l("Item no. %(id)s", id=key)), url_for("staff.lending_item", item_id=int(key))
     if prefix == "loan" and key:
         return str(_l("Loan no. %(id)s", id=key)), None
     if prefix == "mismatch" and key.isdigit():

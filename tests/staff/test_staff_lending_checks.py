@@ -12,10 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import lending, lending_reconciliation
+from booking import alerts, lending, lending_reconciliation
 from booking.clock import FrozenClock
 from booking.lending_reconciliation import CompartmentReport
 from booking.models import (
+    AlertSeverity,
     AuditEntry,
     Item,
     ItemStatus,
@@ -266,3 +267,18 @@ def test_asking_the_lockers_needs_the_page_s_token(
     client: FlaskClient, english: StaffActions
 ) -> None:
     assert client.post(f"{PAGE}/ask", data={}).status_code == 400
+
+
+def test_an_alert_about_an_item_links_to_its_page(
+    app: Flask, client: FlaskClient, english: StaffActions, clock: FrozenClock
+) -> None:
+    with app.app_context(), database().write() as session:
+        drill = session.scalars(select(Item).where(Item.asset_tag == DRILL_2)).one()
+        alerts.raise_alert(
+            session, site_id=drill.site_id, kind="lending.item_missing",
+            severity=AlertSeverity.URGENT, summary="taken", now=clock.now(),
+            subject=f"item:{drill.id}", dedupe_key=f"lending:missing:item:{drill.id}",
+        )  # fmt: skip
+        drill_id = drill.id
+    inbox = client.get("/staff/alerts").get_data(as_text=True)
+    assert f'href="/staff/lending/items/{drill_id}"' in inbox
