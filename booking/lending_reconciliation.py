@@ -24,6 +24,7 @@ by the console's request; neither knows the rules.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ from booking.models import (
     ToolType,
 )
 from booking.models.reconciliation import RESOLUTIONS_OF_KIND
+
+log = logging.getLogger(__name__)
 
 MAX_NOTE = 500
 
@@ -304,6 +307,8 @@ def _raise(
             dedupe_key=f"lending:present:loan:{loan.id}",
         )  # fmt: skip
     m.alert_id = alert.id
+    log.info("locker mismatch %s: %s, %s compartment %s", m.id, kind.value, device_id,
+             item.compartment)  # fmt: skip
     return m
 
 
