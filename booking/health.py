@@ -225,7 +225,9 @@ def withdraw_consent(
     resident = session.get(Resident, resident_id)
     if resident is not None and resident.card_id:
         for other in _other_health_data:
-            detail[f"{other.name}_deleted"] = other.purge_card(session, resident.card_id)
+            # Named in the audit only when there was something to delete.
+            if deleted_elsewhere := other.purge_card(session, resident.card_id):
+                detail[f"{other.name}_deleted"] = deleted_elsewhere
     audit.record(
         session,
         action="health.consent_withdrawn",
@@ -599,7 +601,8 @@ def purge_expired(session: Session, now: datetime) -> int:
         )
         purged = int(getattr(result, "rowcount", 0) or 0)
         others = {o.name: o.purge_before(session, site_id, cutoff) for o in _other_health_data}
-        if purged or any(others.values()):
+        others = {name: n for name, n in others.items() if n}
+        if purged or others:
             audit.record(
                 session,
                 action="health.readings_purged",
