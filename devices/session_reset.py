@@ -65,6 +65,9 @@ def reset_session_counter(
     was = device.session_counter
     device.session_counter = None
     device.last_seq = None
+    # The retention job's "pruned through" mark speaks of the old sessions too: kept, it would
+    # take the new counter's messages at or below it for ones already applied and pruned.
+    device.ledger_pruned_through = None
     released = session.execute(delete(DeviceMessage).where(DeviceMessage.device_id == device_id))
     session.execute(
         update(Compartment)

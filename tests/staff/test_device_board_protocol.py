@@ -37,6 +37,7 @@ def locker_a(app: Flask, clock: FrozenClock) -> None:
             session, site.id, "locker-a", "locker", "Locker A", clock.now()
         )
         device.session_counter, device.last_seq = 40, 3
+        device.ledger_pruned_through = registry.version(40, 2)
         session.add(
             DeviceMessage(
                 device_id="locker-a", session=40, seq=0, kind="birth", event_type=None,
@@ -100,6 +101,7 @@ def test_an_admin_resets_a_lost_counter_on_the_board_and_the_audit_says_so(
     with app.app_context(), database().read() as session:
         device = session.scalars(select(Device).where(Device.device_id == "locker-a")).one()
         assert (device.session_counter, device.last_seq) == (None, None)
+        assert device.ledger_pruned_through is None
         assert session.scalars(select(DeviceMessage)).all() == []
         assert FaultKind.SESSION_BEHIND not in {f.kind for f in registry.open_faults(session)}
         entry = session.scalars(
