@@ -208,10 +208,6 @@ def catalogue() -> ResponseReturnValue:
 
 # --- a pickup or a return at a locker: one door session, one flow --------------------------------
 
-ENDED: dict[DoorPurpose, Callable[[ReleaseReason | None], str]] = {
-    DoorPurpose.PICKUP: lending_words.pickup_ended,
-    DoorPurpose.RETURN: lending_words.return_ended,
-}
 UNLOCKED_WORDS = {
     DoorPurpose.PICKUP: lending_words.OPEN_TAKE,
     DoorPurpose.RETURN: lending_words.OPEN_PUT,
@@ -298,7 +294,8 @@ def _describe(door: DoorSession) -> dict[str, object]:
     elif door.state is DoorSessionState.DOOR_OPEN:
         state.update(phase="door_open", message=str(DOOR_OPEN_WORDS[door.purpose]))
     else:
-        state.update(open=False, phase="failed", message=ENDED[door.purpose](door.release_reason))
+        why = lending_words.ended(door.purpose, door.release_reason)
+        state.update(open=False, phase="failed", message=why)
     return state
 
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from booking.errors import DomainError
-from booking.models import ReleaseReason
+from booking.models import DoorPurpose, ReleaseReason
 from kiosk.touch.messages import message_for
 
 REFUSALS: dict[str, LazyString] = {
@@ -134,9 +134,10 @@ def refusal(error: DomainError, *, timezone: str) -> str:
     return str(template)
 
 
-def pickup_ended(reason: ReleaseReason | None) -> str:
-    return str(PICKUP_ENDED.get(reason, UNKNOWN_END)) if reason else str(UNKNOWN_END)
+ENDED = {DoorPurpose.PICKUP: PICKUP_ENDED, DoorPurpose.RETURN: RETURN_ENDED}
 
 
-def return_ended(reason: ReleaseReason | None) -> str:
-    return str(RETURN_ENDED.get(reason, UNKNOWN_END)) if reason else str(UNKNOWN_END)
+def ended(purpose: DoorPurpose, reason: ReleaseReason | None) -> str:
+    """Why a pickup or return ended without its goal, in the resident's words."""
+    words = ENDED[purpose].get(reason) if reason is not None else None
+    return str(words or UNKNOWN_END)
