@@ -26,8 +26,9 @@ from booking.models import (
     ReleaseReason,
     StaffAlert,
 )
-from devices import lending_locker
-from devices.models import Compartment, DoorState, LockState
+from devices import lending_events, lending_locker
+from devices.models import Compartment, Device, DoorState, LockState
+from devices.protocol import Event
 
 SEQ = count(1)
 
@@ -183,3 +184,32 @@ def test_an_item_removed_after_its_pickup_was_released_is_lent_late_to_who_opene
         assert pickup.loan_id == loan.id and pickup.state is DoorSessionState.RELEASED
         [alert] = session.scalars(select(StaffAlert)).all()
         assert alert.kind == "lending.confirmed_late" and alert.resident_id == loan.resident_id
+
+
+def test_the_lockers_late_events_through_its_handlers_make_the_loan_and_close_the_cycle(
+    any_database: Database, station: Station, clock: FrozenClock
+) -> None:
+    with any_database.write() as session:
+        pickup = lending_locker.start_pickup(
+            session, site_id=station.site_id, resident_id=station.residents[0],
+            tool_type_id=station.drill_type, now=clock.now(),
+        )  # fmt: skip
+        pickup_id, command_id = pickup.id, pickup.command_id
+        door_session.release(session, pickup, ReleaseReason.TIMED_OUT, clock.now(),
+                             actor="system:test")  # fmt: skip
+
+    def event(kind: str, **fields: object) -> None:
+        with any_database.write() as session:
+            locker = session.scalars(select(Device).where(Device.device_id == station.locker))
+            handler = getattr(lending_events, kind)
+            handler(session, locker.one(), Event(station.locker, 1, next(SEQ), clock.now(),
+                                                 kind, {"compartment": 1, **fields}), clock.now())
+
+    event("door_opened", command_id=command_id)
+    event("item_present_changed", present=False)
+    event("door_closed")
+    with any_database.read() as session:
+        [loan] = session.scalars(select(Loan)).all()
+        assert loan.confirmed_late and loan.resident_id == station.residents[0]
+        assert session.get_one(DoorSession, pickup_id).loan_id == loan.id
+        assert [a.kind for a in session.scalars(select(StaffAlert))] == ["lending.confirmed_late"]
