@@ -7,11 +7,11 @@ it
 
 - records the link (:func:`devices.link_status.record_link`) when the broker connection
   changes, and beats it every :data:`~devices.link_status.BEAT_EVERY` otherwise;
-- marks as ``sent`` the commands the broker has acknowledged (a little after publishing, so
-  the write does not queue in front of the device's reply being recorded);
-- while connected, takes the site's queued commands (:func:`devices.command_outbox.claim`)
-  and publishes them. While disconnected it takes nothing: a command left queued is sent on
-  reconnection if still in time, and never after its expiry.
+- while connected, reads the site's queued commands (:func:`devices.command_outbox.queued`)
+  and publishes them at once, dropping any past its expiry. While disconnected it takes
+  nothing: a command left queued is sent on reconnection if still in time, never after;
+- a little after publishing, deletes the rows taken and marks as ``sent`` the commands the
+  broker has acknowledged, in one write that does not queue in front of the device's reply.
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ class CommandDispatcher:
         self._local: socket.socket | None = None
         self._listener = command_outbox.NotifyListener(database, site, self.wake)
         self._unconfirmed: list[_Unconfirmed] = []
+        # Outbox rows published (or dropped as too late) whose deletion is still to be written.
+        self._taken: set[int] = set()
         self._last_publish = 0.0
         self._recorded: LinkState | None = None
         self._next_beat = 0.0
@@ -161,7 +163,8 @@ class CommandDispatcher:
         if state is LinkState.CONNECTED:
             self._dispatch(woken)
         quiet = time.monotonic() - self._last_publish >= MARK_SENT_AFTER_S
-        if self._unconfirmed and (quiet or len(self._unconfirmed) >= MARK_SENT_BATCH):
+        pending = len(self._unconfirmed) + len(self._taken)
+        if pending and (quiet or pending >= MARK_SENT_BATCH):
             self._mark_sent()
 
     def _record(self, state: LinkState) -> None:
@@ -174,16 +177,23 @@ class CommandDispatcher:
         self._next_beat = time.monotonic() + link_status.BEAT_EVERY.total_seconds()
 
     def _dispatch(self, woken: bool) -> None:
-        if not woken:
-            # The fallback poll: a read, so an idle bridge takes no write lock every turn.
-            with self.database.read_statements() as session:
-                if not command_outbox.has_queued(session, self.site):
-                    return
-        with self.database.write() as session:
-            taken = command_outbox.claim(session, self.site, self.clock.now())
-            for command in taken:
+        # Reads only: the rows are deleted with the 'sent' marks a moment later, so no write
+        # transaction (SQLite's lock, PostgreSQL's fsync) stands before the publish.
+        with self.database.read_statements() as session:
+            if not woken and not command_outbox.has_queued(session, self.site):
+                return  # the fallback poll, on an idle bridge
+            found = [
+                (row_id, command)
+                for row_id, command in command_outbox.queued(session, self.site)
+                if row_id not in self._taken
+            ]
+            for _, command in found:
                 session.expunge(command)
-        for command in taken:
+        now = self.clock.now()
+        for row_id, command in found:
+            self._taken.add(row_id)
+            if not command_outbox.worth_sending(command, now):
+                continue
             payload = protocol.encode(commands.command_payload(command))
             delivered = self._send(commands.command_topic(command.site, command.device_id), payload)
             if delivered is None:
@@ -194,9 +204,10 @@ class CommandDispatcher:
             self._last_publish = time.monotonic()
 
     def _mark_sent(self, *, final: bool = False) -> None:
-        """Record as ``sent`` the published commands the broker has acknowledged, so that
-        :func:`devices.commands.expire_overdue` does not call them undelivered. One that
-        expires still unacknowledged is left ``created``: not delivered, truly."""
+        """Delete the outbox rows taken, and record as ``sent`` the published commands the
+        broker has acknowledged, so that :func:`devices.commands.expire_overdue` does not
+        call them undelivered. One that expires still unacknowledged is left ``created``:
+        not delivered, truly."""
         now = self.clock.now()
         delivered: list[_Unconfirmed] = []
         waiting: list[_Unconfirmed] = []
@@ -206,17 +217,21 @@ class CommandDispatcher:
                 delivered.append(unconfirmed)
             elif unconfirmed.expires_at > now and not final:
                 waiting.append(unconfirmed)
-        if delivered:
+        taken = set(self._taken)
+        if delivered or taken:
             try:
                 with self.database.write() as session:
+                    command_outbox.remove(session, taken)
                     for unconfirmed in delivered:
                         commands.mark_sent(session, unconfirmed.command_id, now)
             except Exception as error:
                 if ingest.is_outage(error) and not final:
                     log.warning("could not record %d commands as sent; later", len(delivered))
                     return  # all of them stay unconfirmed, to try again
+                # The rows stay taken (never published twice by us); the marks are lost.
                 log.exception("recording %d commands as sent failed", len(delivered))
             else:
+                self._taken -= taken
                 for unconfirmed in delivered:
                     self._count(f"delivered.{unconfirmed.name}", 1)
         self._unconfirmed = waiting

@@ -5,7 +5,7 @@ locker's reply and door events are recorded: with the worker stopped, the kiosk 
 a door that nobody recorded, and a drill left unlent. So a command is issued with a row in
 ``device_command_outbox`` (:func:`enqueue`, called by :func:`devices.commands.issue` in the
 issuing transaction), and the bridge's :class:`~devices.command_dispatcher.CommandDispatcher`
-takes the rows of its site (:func:`claim`) and publishes. With the worker down nothing takes
+takes the rows of its site (:func:`queued`) and publishes. With the worker down nothing takes
 them, and a command whose expiry has passed by the time it is taken is dropped, never sent:
 a worker that comes back late opens no door by surprise.
 
@@ -28,7 +28,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy import delete, event, func, select
@@ -64,31 +64,45 @@ def enqueue(session: Session, command: DeviceCommand, now: datetime) -> None:
 
 
 def has_queued(session: Session, site: str) -> bool:
-    """Whether a command of the site waits; a cheap read before :func:`claim`'s write."""
+    """Whether a command of the site waits; the fallback poll's cheap look."""
     found = session.scalar(select(CommandOutbox.id).where(CommandOutbox.site == site).limit(1))
     return found is not None
 
 
-def claim(session: Session, site: str, now: datetime) -> list[DeviceCommand]:
-    """Take every queued command of the site (its rows are deleted, so no other bridge takes
-    them) and return those still worth sending: not final, not expired at ``now``."""
-    taken = session.scalars(
-        delete(CommandOutbox)
+def queued(session: Session, site: str) -> list[tuple[int, DeviceCommand]]:
+    """The site's queued commands with their outbox row ids, oldest first.
+
+    A read: the bridge publishes at once and deletes the rows a moment later (:func:`remove`),
+    so no write transaction stands between a resident and the door. Publishing a row twice
+    (a bridge that died before deleting it) is harmless: a device executes a command id once
+    and repeats its answer (docs/protocol.md).
+    """
+    rows = session.execute(
+        select(CommandOutbox.id, DeviceCommand)
+        .join(DeviceCommand, DeviceCommand.id == CommandOutbox.command_id)
         .where(CommandOutbox.site == site)
-        .returning(CommandOutbox.command_id)
-        .execution_options(synchronize_session=False)
+        .order_by(CommandOutbox.id)
     ).all()
-    if not taken:
-        return []
-    found = session.scalars(
-        select(DeviceCommand).where(DeviceCommand.id.in_(set(taken))).order_by(DeviceCommand.created_at)
-    ).all()
-    live = [c for c in found if not c.state.is_final and c.expires_at > now]
-    for command in found:
-        if command not in live:
-            log.info("command %s not sent: %s by the time the bridge took it", command.id,
-                     command.state if command.state.is_final else "expired")  # fmt: skip
-    return live
+    return [(row_id, command) for row_id, command in rows]
+
+
+def worth_sending(command: DeviceCommand, now: datetime) -> bool:
+    """Not final and not expired: a command taken later is dropped, never sent late."""
+    if command.state.is_final or command.expires_at <= now:
+        log.info("command %s not sent: %s by the time the bridge took it", command.id,
+                 command.state if command.state.is_final else "expired")  # fmt: skip
+        return False
+    return True
+
+
+def remove(session: Session, row_ids: Collection[int]) -> None:
+    """Forget outbox rows the bridge has taken (sent or dropped)."""
+    if row_ids:
+        session.execute(
+            delete(CommandOutbox)
+            .where(CommandOutbox.id.in_(list(row_ids)))
+            .execution_options(synchronize_session=False)
+        )
 
 
 # --- waking the bridge ---------------------------------------------------------------------------

@@ -330,9 +330,12 @@ def test_retrying_a_finished_command_returns_its_outcome_without_sending(db: Dat
         assert session.scalar(select(func.count()).select_from(CommandOutbox)) == 0
 
 
-def take_queued(database: Database) -> list[str]:
+def take_queued(database: Database, now: datetime = T0) -> list[str]:
+    """What the bridge would take and send now: the rows are gone, the live ones returned."""
     with database.write() as session:
-        return [c.id for c in command_outbox.claim(session, "demo", T0)]
+        found = command_outbox.queued(session, "demo")
+        command_outbox.remove(session, [row_id for row_id, _ in found])
+        return [c.id for _, c in found if command_outbox.worth_sending(c, now)]
 
 
 def test_an_issued_command_is_queued_for_the_bridge_in_the_same_transaction(
@@ -358,9 +361,7 @@ def test_a_command_issued_in_a_transaction_that_rolls_back_is_never_queued(
 
 def test_a_command_taken_after_its_expiry_is_dropped_not_sent(db: Database) -> None:
     command_id = issue_open(db)  # expires at T0 + 10 s
-    with db.write() as session:
-        late = command_outbox.claim(session, "demo", T0 + timedelta(seconds=10))
-    assert late == []
+    assert take_queued(db, T0 + timedelta(seconds=10)) == []
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(CommandOutbox)) == 0
     assert state_of(db, command_id).state is CommandState.CREATED
