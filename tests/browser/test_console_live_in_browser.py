@@ -61,7 +61,11 @@ def centre(
             handlers=default_handlers(),
             client_id=f"linli-server-{mqtt_site}",
         ).start()
-    locker = LockerSim(device_id, mqtt_site, mqtt_url, tmp_path / "locker", compartments=4)
+    # The locker keeps the server's time: a locker whose clock is off raises a fault of its own.
+    locker = LockerSim(
+        device_id, mqtt_site, mqtt_url, tmp_path / "locker", compartments=4,
+        clock=live_server.clock.now,
+    )  # fmt: skip
     try:
         locker.start()
         yield Centre(locker, device_id)
