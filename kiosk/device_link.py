@@ -8,6 +8,8 @@ asks here whether the link is live; if not, it says so plainly and offers the co
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from booking.models import Site
 from devices.link_status import DevicesUnavailable, LinkStatus, link_status
 from kiosk.extensions import clock, database
@@ -15,16 +17,18 @@ from kiosk.extensions import clock, database
 __all__ = ["DevicesUnavailable", "LinkStatus", "ensure_live", "status_of"]
 
 
-def status_of(site_id: int) -> LinkStatus:
-    """The device link of the site, now."""
-    with database().read() as session:
+def status_of(site_id: int, session: Session | None = None) -> LinkStatus:
+    """The device link of the site, now; read in ``session`` when the caller has one open."""
+    if session is not None:
         site = session.get_one(Site, site_id)
         return link_status(session, site=site.slug, now=clock().now())
+    with database().read() as read:
+        return status_of(site_id, read)
 
 
-def ensure_live(site_id: int) -> LinkStatus:
+def ensure_live(site_id: int, session: Session | None = None) -> LinkStatus:
     """The live device link of the site, or :class:`DevicesUnavailable` saying why not."""
-    status = status_of(site_id)
+    status = status_of(site_id, session)
     if not status.live:
         raise DevicesUnavailable("the device link is down", reason=str(status.reason))
     return status

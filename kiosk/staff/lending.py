@@ -362,12 +362,6 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
     reason = (form.reason.data or "").strip()
     now = clock().now()
     try:
-        # Before anything is issued or audited: without the worker nothing could open.
-        device_link.ensure_live(g.staff.site_id)
-    except DomainError:
-        flash(_("The command could not be sent: the device link is not running."), "error")
-        return redirect(url_for("staff.lending_item", item_id=item_id), 303)
-    try:
         with database().write() as session:
             found = lending_records.site_item(session, site_id=g.staff.site_id, item_id=item_id)
             if found.locker_device_id is None or found.compartment is None:
@@ -382,10 +376,16 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
                 reason=reason,
                 now=now,
             )
+            # Without the worker nothing could open: then nothing is issued or audited either,
+            # as this transaction rolls back.
+            device_link.ensure_live(g.staff.site_id, session)
             command_id, device_id, number = command.id, found.locker_device_id, found.compartment
     except NotInLocker:
         flash(_("This item is kept at the counter, not in a locker."), "error")
         return item(item_id, forms={"maintenance": form}, status=409)
+    except device_link.DevicesUnavailable:
+        flash(_("The command could not be sent: the device link is not running."), "error")
+        return redirect(url_for("staff.lending_item", item_id=item_id), 303)
     except DeviceOffline:
         flash(_("The locker is offline: it cannot open now."), "error")
         return item(item_id, forms={"maintenance": form}, status=503)
