@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask, Response, current_app, jsonify
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from devices.link_status import link_status
 from kiosk.extensions import clock
-from kiosk.leases import WORKER_LEASE
-from kiosk.models import WorkerLease
 from kiosk.request_reads import read_connection
 
 log = logging.getLogger(__name__)
@@ -58,28 +57,28 @@ class ServiceHealth:
         return {DATABASE: self.database.value, DEVICE_LINK: self.device_link.value}
 
 
-def device_link_live(connection: Connection, *, now: datetime) -> bool:
-    """Whether the process that records device replies and events is running now.
+def device_link_live(connection: Connection, *, site: str, now: datetime) -> bool:
+    """Whether the process that records device replies and events runs, connected, now.
 
-    That process is ``linli worker``: it holds the worker lease while it runs (renewed every
-    20 s, see ``kiosk.worker``) and stops, giving the lease up, when its MQTT bridge fails.
-    A lease past its expiry is a worker that died without saying so. (One question with one
-    answer, so a finer check of the bridge's broker connection can take its place.)
+    That is the worker's bridge: it beats its ``device_links`` row every few seconds while it
+    runs and says when it loses the broker or stops (:mod:`devices.link_status`, the same
+    answer the kiosk asks before it offers a locker). A stale beat is a worker that died
+    without saying so.
     """
-    expires_at = connection.scalar(
-        select(WorkerLease.expires_at).where(WorkerLease.name == WORKER_LEASE)
-    )
-    return expires_at is not None and expires_at > now
+    with Session(bind=connection) as session:
+        return link_status(session, site=site, now=now).live
 
 
-def check(connection: Connection, *, now: datetime, devices_configured: bool) -> ServiceHealth:
+def check(
+    connection: Connection, *, site: str, now: datetime, devices_configured: bool
+) -> ServiceHealth:
     """Ask the database, then (through it) whether the device link is live.
 
     The database's question reads a table: SQLite answers ``SELECT 1`` without opening its
     file, so only a read of the file shows it can be used.
     """
     try:
-        live = device_link_live(connection, now=now)
+        live = device_link_live(connection, site=site, now=now)
     except DBAPIError as error:
         log.warning("health: the database does not answer: %s", type(error.orig).__name__)
         return ServiceHealth(database=PartState.DOWN, device_link=PartState.UNKNOWN)
@@ -98,7 +97,12 @@ def check_this_app() -> ServiceHealth:
     except DBAPIError as error:
         log.warning("health: no database connection: %s", type(error.orig).__name__)
         return ServiceHealth(database=PartState.DOWN, device_link=PartState.UNKNOWN)
-    return check(connection, now=clock().now(), devices_configured=devices_configured)
+    return check(
+        connection,
+        site=current_app.config["SITE"],
+        now=clock().now(),
+        devices_configured=devices_configured,
+    )
 
 
 def healthz() -> tuple[Response, int] | Response:

@@ -1,6 +1,6 @@
 """/healthz and /api/v1/health check the database and the device link, and answer 503 naming
-the part that is down. The device link's part is read from the database (the worker's
-lease), so these run on PostgreSQL and SQLite; the database outage itself is in
+the part that is down. The device link's part is read from the database (the row the worker's
+bridge beats), so these run on PostgreSQL and SQLite; the database outage itself is in
 test_database_outage.py."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 
 from booking.clock import FrozenClock
 from booking.db import Database
-from kiosk import leases
+from devices.link_status import STALE_AFTER, record_link
+from devices.models import LinkState
 
 
 @pytest.fixture
@@ -40,12 +41,12 @@ def linked_app(any_database: Database, tmp_path: Path, clock: FrozenClock) -> It
         database().dispose()
 
 
-def worker_holds_lease(database: Database, clock: FrozenClock, ttl: timedelta) -> None:
+def bridge_beats(database: Database, clock: FrozenClock, state: LinkState) -> None:
+    """What the worker's bridge records while it runs (the app's site is the default one)."""
     with database.write() as session:
-        held = leases.try_acquire(
-            session, name=leases.WORKER_LEASE, holder="host:1:abc", now=clock.now(), ttl=ttl
+        record_link(
+            session, site="xinhua", client_id="linli-server-xinhua", state=state, now=clock.now()
         )
-    assert held is None
 
 
 def error_of(response: Any) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def test_without_a_broker_there_is_no_device_link_to_check(client: FlaskClient) 
 def test_with_the_worker_running_both_parts_are_ok(
     linked_app: Flask, any_database: Database, clock: FrozenClock
 ) -> None:
-    worker_holds_lease(any_database, clock, timedelta(seconds=60))
+    bridge_beats(any_database, clock, LinkState.CONNECTED)
     client = linked_app.test_client()
 
     assert client.get("/healthz").json == {
@@ -102,11 +103,23 @@ def test_with_no_worker_running_health_is_a_503_naming_the_device_link(
     assert error["details"]["down"] == ["device_link"]
 
 
-def test_a_worker_whose_lease_ran_out_died_without_saying_so(
+@pytest.mark.parametrize("state", [LinkState.DISCONNECTED, LinkState.STOPPED])
+def test_a_worker_whose_bridge_has_no_broker_or_stopped_is_a_down_device_link(
+    linked_app: Flask, any_database: Database, clock: FrozenClock, state: LinkState
+) -> None:
+    bridge_beats(any_database, clock, state)
+
+    response = linked_app.test_client().get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json["down"] == ["device_link"]
+
+
+def test_a_worker_whose_bridge_stopped_beating_died_without_saying_so(
     linked_app: Flask, any_database: Database, clock: FrozenClock
 ) -> None:
-    worker_holds_lease(any_database, clock, timedelta(seconds=60))
-    clock.advance(timedelta(seconds=61))
+    bridge_beats(any_database, clock, LinkState.CONNECTED)
+    clock.advance(STALE_AFTER + timedelta(seconds=1))
 
     response = linked_app.test_client().get("/healthz")
 
