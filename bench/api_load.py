@@ -48,16 +48,13 @@ sys.path.insert(0, str(ROOT))
 
 import devices.models  # noqa: E402,F401  (so create_all makes every table)
 import kiosk.models  # noqa: E402,F401
-from booking import auth_sessions, demo_centre  # noqa: E402
-from booking.db import Base, Database  # noqa: E402
-from booking.models import (  # noqa: E402
-    Booking,
-    BookingStatus,
-    Resident,
-    Seat,
-    Space,
-    StaffAccount,
-)
+from booking.core.db import Base, Database  # noqa: E402
+from booking.demo import centre as demo_centre  # noqa: E402
+from booking.people import auth_sessions  # noqa: E402
+from booking.people.models.residents import Resident  # noqa: E402
+from booking.people.models.staff import StaffAccount  # noqa: E402
+from booking.spaces.models.bookings import Booking, BookingStatus  # noqa: E402
+from booking.spaces.models.spaces import Seat, Space  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TARGET_RATIO = 0.4

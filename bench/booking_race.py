@@ -5,7 +5,7 @@ would) books random seat periods (1–4 half-hours, today) over ``--seats`` seat
 ``--attempts`` attempts, one fresh resident per attempt so only the slot rule can say no.
 Strategies:
 
-* ``service`` — the production path, ``booking.seats.book_seat``: resource row locked, overlap
+* ``service`` — the production path, ``booking.spaces.seats.book_seat``: resource row locked, overlap
   checked, insert (plus the exclusion constraint on PostgreSQL).
 * ``exclusion`` (PostgreSQL only) — insert relying on the exclusion constraint alone, without
   the row lock: shows why the lock is there (deadlocks, SQLSTATE 40P01).
@@ -43,19 +43,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, UniqueConstraint, insert, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from booking import seats
-from booking.db import Base, Database
-from booking.errors import SlotTaken
-from booking.models import (
-    Booking,
-    BookingStatus,
-    Resident,
-    ResidentMembership,
-    Seat,
-    Site,
-    Space,
-    SpaceKind,
-)
+from booking.core.db import Base, Database
+from booking.core.errors import SlotTaken
+from booking.core.models.sites import Site
+from booking.people.models.residents import Resident, ResidentMembership
+from booking.spaces import seats
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.spaces import Seat, Space, SpaceKind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 07:00 in Shanghai: every slot of the day (08:00–21:00) lies ahead.

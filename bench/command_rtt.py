@@ -1,7 +1,7 @@
 """Round-trip time of server→device commands: issue → queued → taken and published by the
 bridge → device → reply → recorded.
 
-Runs the production path end to end: ``devices.commands.send_and_wait`` in this process (as a
+Runs the production path end to end: ``devices.commands.operations.send_and_wait`` in this process (as a
 web request would: it issues the command with its outbox row and polls), the worker's
 ``devices.bridge.Bridge`` taking the command from the outbox (woken by NOTIFY on PostgreSQL,
 by a datagram on SQLite), publishing it and recording the replies, and a simulated locker
@@ -32,11 +32,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from booking.clock import SystemClock
-from booking.db import Base, Database
-from booking.models import Site
-from devices import commands, provisioning
+from booking.core.clock import SystemClock
+from booking.core.db import Base, Database
+from booking.core.models.sites import Site
 from devices.bridge import Bridge
+from devices.commands import operations as commands
+from devices.fleet import provisioning
 from devices.models import Device, DeviceCommand, DeviceMessage
 from kiosk.broker import EmbeddedBroker, MosquittoBroker, RunningBroker, mosquitto_binary
 from linli_sim.locker import LockerSim
@@ -52,7 +53,7 @@ def run_bridge(
     database = Database(database_url)
     options: dict[str, Any] = {
         "client_id": f"linli-server-{site}",
-        "commit_process_handlers": "devices.handlers:default_handlers",
+        "commit_process_handlers": "devices.ingest.handlers:default_handlers",
     }
     if batch_wait is not None:
         options["batch_wait"] = batch_wait

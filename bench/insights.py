@@ -4,7 +4,7 @@ Seeds one centre (24 study seats, 4 activity rooms, 9 tool types, 2,000 resident
 ``--days`` of history (default 365): about 100 seat bookings a day (used, no-shows,
 cancelled), 8 room bookings a day, 40 loans a day and a few blood-pressure alerts a week,
 bulk-inserted (Core ``executemany``). Then it runs each chart's query through the real code
-(``booking.insights``) for the default 8-week range and for a whole year, ``--repeat`` times
+(``booking.insights.figures``) for the default 8-week range and for a whole year, ``--repeat`` times
 each, and prints p50/p95 per query.
 
     .venv/bin/python bench/insights.py
@@ -40,26 +40,16 @@ sys.path.insert(0, str(ROOT))
 
 import devices.models  # noqa: E402,F401  (so create_all makes every table)
 import kiosk.models  # noqa: E402,F401
-from booking import insights  # noqa: E402
-from booking.db import Base, Database  # noqa: E402
-from booking.insights import DateRange  # noqa: E402
-from booking.models import (  # noqa: E402
-    AlertSeverity,
-    AlertStatus,
-    Booking,
-    BookingStatus,
-    Item,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-    Resident,
-    Seat,
-    Site,
-    Space,
-    SpaceKind,
-    StaffAlert,
-    ToolType,
-)
+from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert  # noqa: E402
+from booking.core.db import Base, Database  # noqa: E402
+from booking.core.models.sites import Site  # noqa: E402
+from booking.insights import figures as insights  # noqa: E402
+from booking.insights.figures import DateRange  # noqa: E402
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus  # noqa: E402
+from booking.lending.models.tools import Item, ToolType  # noqa: E402
+from booking.people.models.residents import Resident  # noqa: E402
+from booking.spaces.models.bookings import Booking, BookingStatus  # noqa: E402
+from booking.spaces.models.spaces import Seat, Space, SpaceKind  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 24)

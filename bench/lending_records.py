@@ -3,7 +3,7 @@
 Seeds one centre with ``--loans`` loans (default 100,000) over two years, bulk-inserted in
 batches (Core ``executemany``), with 5,000 residents, 9 tool types and 300 items, then runs
 the page's typical filtered queries through the real code path
-(``booking.lending_records.loan_page``: the page of 50 rows with names, plus the total
+(``booking.lending.records.loan_page``: the page of 50 rows with names, plus the total
 count) ``--repeat`` times each and prints per-query p50/p95.
 
     .venv/bin/python bench/lending_records.py
@@ -34,19 +34,13 @@ from urllib.parse import quote
 
 from sqlalchemy import insert, select, text
 
-from booking import lending_records
-from booking.db import Base, Database
-from booking.lending_records import LoanFilter
-from booking.models import (
-    Item,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-    Resident,
-    ResidentMembership,
-    Site,
-    ToolType,
-)
+from booking.core.db import Base, Database
+from booking.core.models.sites import Site
+from booking.lending import records as lending_records
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.tools import Item, ToolType
+from booking.lending.records import LoanFilter
+from booking.people.models.residents import Resident, ResidentMembership
 
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 SPAN = timedelta(days=730)

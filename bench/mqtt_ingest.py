@@ -27,14 +27,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 import devices.models  # noqa: F401  (every table for create_all)
-from booking.db import Base, Database
-from booking.models import Site
+from booking.core.db import Base, Database
+from booking.core.models.sites import Site
 from devices.bridge import Bridge
-from devices.command_publisher import BrokerUrl
 from devices.models import Device, DeviceKind, DeviceMessage
+from devices.mqtt_client import BrokerUrl
 from kiosk.broker import EmbeddedBroker, MosquittoBroker, RunningBroker, mosquitto_binary
 
-HANDLERS = "devices.ingest:Handlers"
+HANDLERS = "devices.ingest.apply:Handlers"
 
 
 def client(url: str, client_id: str, clean: bool) -> mqtt.Client:

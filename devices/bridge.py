@@ -1,7 +1,7 @@
 """The server's MQTT bridge: receive device messages, commit them, only then acknowledge.
 
 paho's network thread only queues what arrives (``on_message``); one worker thread drains
-the queue in batches, applies each batch in ONE write transaction (:mod:`devices.ingest`)
+the queue in batches, applies each batch in ONE write transaction (:mod:`devices.ingest.apply`)
 and, after the commit, acknowledges every MQTT message (``manual_ack``: the broker keeps
 redelivering until then) and publishes the protocol ``ack`` {session, seqs} naming the
 batch's committed events of each device.
@@ -23,14 +23,14 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
-from booking.clock import Clock, SystemClock
-from booking.db import Database
-from devices import protocol
-from devices.batch_commit import Committed, commit_batch
-from devices.batch_process import BatchProcess
-from devices.command_dispatcher import CommandDispatcher
-from devices.command_publisher import BrokerUrl, disable_nagle
-from devices.ingest import Handlers, Inbound
+from booking.core.clock import Clock, SystemClock
+from booking.core.db import Database
+from devices.commands.dispatcher import CommandDispatcher
+from devices.ingest.apply import Handlers, Inbound
+from devices.ingest.batch_commit import Committed, commit_batch
+from devices.ingest.batch_process import BatchProcess
+from devices.mqtt_client import BrokerUrl, disable_nagle
+from devices.protocol import messages as protocol
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Bridge:
         commit_process_handlers: str | None = None,
     ) -> None:
         """``commit_process_handlers`` (``module:function`` making the Handlers): commit the
-        batches in a process of their own (:mod:`devices.batch_process`), as the ``linli
+        batches in a process of their own (:mod:`devices.ingest.batch_process`), as the ``linli
         worker`` does; the child keeps the system clock. Without it, in the worker thread,
         with ``handlers`` and ``clock`` (tests)."""
         if not protocol.ID_PATTERN.match(site):
@@ -130,7 +130,7 @@ class Bridge:
         self._early_pubacks: deque[int] = deque(maxlen=1024)
         self._client = self._make_client()
         # Every command, whoever issued it, is published by this bridge alone: the process
-        # that records what the device answers (devices.command_outbox).
+        # that records what the device answers (devices.commands.outbox).
         self._commands = CommandDispatcher(
             database,
             site,

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-import booking.models  # noqa: F401  (sites, which devices refer to)
-from booking.db import Base, UTCDateTime, str_enum
+import booking.tables  # noqa: F401  (sites, which devices refer to)
+from booking.core.db import Base, UTCDateTime, str_enum
 
 
 class DeviceKind(enum.StrEnum):
@@ -45,9 +45,9 @@ class Device(Base):
     last_seq: Mapped[int | None]
     # From the device's birth; the silence check allows three missed heartbeats.
     heartbeat_s: Mapped[int | None]
-    # The newest (session, seq), packed as devices.registry.version, whose ledger row the
+    # The newest (session, seq), packed as devices.fleet.registry.version, whose ledger row the
     # retention job may have deleted: at or below it, a message missing from the ledger may
-    # have been applied already (devices/retention.py).
+    # have been applied already (devices/fleet/retention.py).
     ledger_pruned_through: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -77,7 +77,7 @@ class DeviceCommand(Base):
     """One command sent to a device; ``id`` is the uuid4 the device uses as idempotency key.
 
     The row records what the device answered, never what happened in the world: a locker's
-    own events (``door_opened``) are the facts; see :mod:`devices.commands`.
+    own events (``door_opened``) are the facts; see :mod:`devices.commands.operations`.
     """
 
     __tablename__ = "device_commands"
@@ -149,7 +149,7 @@ class DeadLetter(Base):
     # The site the topic named, when it is one of ours: its health retention period applies.
     site_id: Mapped[int | None]
     # The payload may hold health data (a reading's values, a card id, or bytes nobody can
-    # read): such a letter is purged with the health records (:mod:`devices.dead_letters`).
+    # read): such a letter is purged with the health records (:mod:`devices.ingest.dead_letters`).
     health_data: Mapped[bool] = mapped_column(default=False)
     # The card the payload named, so a withdrawal of consent finds the letter.
     card_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -173,7 +173,7 @@ class Compartment(Base):
     """A locker compartment as the device last reported it.
 
     Each field carries the (session, seq) of the message that set it, packed into one
-    integer (:func:`devices.registry.version`), so a late, older message never overwrites
+    integer (:func:`devices.fleet.registry.version`), so a late, older message never overwrites
     what a newer one said.
     """
 
@@ -222,10 +222,10 @@ class DeviceFault(Base):
 class CommandOutbox(Base):
     """A command waiting for the worker's bridge to publish it; the web never publishes.
 
-    Written in the transaction that issues the command (:func:`devices.commands.issue`), so a
+    Written in the transaction that issues the command (:func:`devices.commands.operations.issue`), so a
     command is recorded together with its request to be sent, and only the process that
     records replies and events (the bridge) sends it. The bridge deletes the row as it takes
-    it; a command whose expiry passed before that is never sent (:mod:`devices.command_outbox`).
+    it; a command whose expiry passed before that is never sent (:mod:`devices.commands.outbox`).
     """
 
     __tablename__ = "device_command_outbox"
@@ -249,7 +249,7 @@ class DeviceLink(Base):
     """A site's bridge as the web sees it: whether it runs and is connected to the broker.
 
     The bridge writes the row when its connection changes and beats it every few seconds
-    (:mod:`devices.link_status`); a beat too old means the worker is gone, however it ended.
+    (:mod:`devices.fleet.link_status`); a beat too old means the worker is gone, however it ended.
     """
 
     __tablename__ = "device_links"

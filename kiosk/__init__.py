@@ -31,9 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
 
     # Refused device messages may hold health data: loading this registers them with
-    # booking.health, so withdrawals and the retention purge reach them (booking imports
+    # booking.health.operations, so withdrawals and the retention purge reach them (booking imports
     # nothing of devices).
-    import devices.dead_letters  # noqa: F401
+    import devices.ingest.dead_letters  # noqa: F401
     from kiosk import cookie_session, extensions
 
     extensions.init_app(app)

@@ -36,7 +36,7 @@ def db_upgrade(revision: str) -> None:
 @main.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo centre (idempotent) and print its logins."""
-    from booking import demo_centre
+    from booking.demo import centre as demo_centre
 
     with extensions.database().write() as session:
         logins = demo_centre.seed(session, now=extensions.clock().now())

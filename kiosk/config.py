@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from booking.errors import InvalidInput
-from booking.retention import RetentionPeriods
+from booking.core.errors import InvalidInput
+from booking.core.retention import RetentionPeriods
 
 DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Shanghai",
@@ -16,7 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "MQTT_URL": None,
     "KIOSK_IDLE_SECONDS": 60,
     "STAFF_IDLE_MINUTES": 30,
-    # Retention (the worker's hourly job, booking/retention.py): whole days, 1 to 3650.
+    # Retention (the worker's hourly job, booking/core/retention.py): whole days, 1 to 3650.
     "DEVICE_MESSAGES_RETENTION_DAYS": 14,
     "DEVICE_COMMANDS_RETENTION_DAYS": 90,
     "SESSIONS_RETENTION_DAYS": 30,

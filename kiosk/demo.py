@@ -32,10 +32,10 @@ from typing import IO, Any
 
 from sqlalchemy import inspect, select
 
-from booking import demo_centre
-from booking.clock import Clock
-from booking.db import Base, Database
-from devices import provisioning
+from booking.core.clock import Clock
+from booking.core.db import Base, Database
+from booking.demo import centre as demo_centre
+from devices.fleet import provisioning
 from devices.models import Device, DeviceKind
 from kiosk import migrate, mqtt_config
 from kiosk.broker import (

@@ -2,7 +2,7 @@
 devices answer?
 
 The web never publishes a command: it issues it in its own transaction and the worker's bridge
-sends it (:mod:`devices.command_outbox`). Before offering anything that opens a door, a page
+sends it (:mod:`devices.commands.outbox`). Before offering anything that opens a door, a page
 asks here whether the link is live; if not, it says so plainly and offers the counter.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from booking.models import Site
-from devices.link_status import DevicesUnavailable, LinkStatus, link_status
+from booking.core.models.sites import Site
+from devices.fleet.link_status import DevicesUnavailable, LinkStatus, link_status
 from kiosk.extensions import clock, database
 
 __all__ = ["DevicesUnavailable", "LinkStatus", "ensure_live", "status_of"]

@@ -13,7 +13,7 @@ from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from booking.errors import DomainError
+from booking.core.errors import DomainError
 
 API_PATH_PREFIX = "/api/"
 

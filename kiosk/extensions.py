@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from booking.clock import Clock, SystemClock
-from booking.db import Database
+from booking.core.clock import Clock, SystemClock
+from booking.core.db import Database
 
 
 def init_app(app: Flask) -> None:

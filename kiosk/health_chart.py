@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from booking.models import BpReading
+from booking.health.models.readings import BpReading
 
 WIDTH = 960
 HEIGHT = 420

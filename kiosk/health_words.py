@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from booking.models import BpReading
+from booking.health.models.readings import BpReading
 
 # (ruleset, category) → the name of the range the reading falls in.
 CATEGORY_NAMES: dict[tuple[str, str], LazyString] = {
@@ -36,7 +36,7 @@ RULESET_NAMES: dict[str, LazyString] = {
     "esh_2023": _l("ESH 2023"),
 }
 
-# The guideline's advice for each level (0 … 4, see booking.bp_classification).
+# The guideline's advice for each level (0 … 4, see booking.health.classification).
 ADVICE: dict[int, LazyString] = {
     0: _l("This reading is in the normal range. Keep up your healthy habits and measure regularly."),
     1: _l(

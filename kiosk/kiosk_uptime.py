@@ -1,9 +1,9 @@
 """The kiosk's own heartbeat, and the database outages the web saw.
 
 A kiosk screen's page posts to ``/uptime/kiosk`` about once a minute (``alive.js``). Each
-post that reaches the database is a :attr:`~booking.models.ServicePart.KIOSK` heartbeat: the
+post that reaches the database is a :attr:`~booking.core.models.uptime.ServicePart.KIOSK` heartbeat: the
 screen, the web and the database all worked then. When the web or the database is down the
-posts fail, the beats stop and the gap becomes an outage (see ``booking.uptime``), so no
+posts fail, the beats stop and the gap becomes an outage (see ``booking.core.uptime``), so no
 resident gets a no-show strike for a time the kiosk could not be used, whatever the worker
 saw. The post lies outside ``/kiosk`` so that it carries no resident's cookie and keeps no
 one signed in.
@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Response, current_app
 
-from booking import sites, uptime
-from booking.errors import NotFound
-from booking.models import ServicePart
+from booking.core import sites, uptime
+from booking.core.errors import NotFound
+from booking.core.models.uptime import ServicePart
 from kiosk.extensions import clock, database
 
 # One write per web process and site in this time is enough: several screens, or pages

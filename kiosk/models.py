@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from booking.db import Base, UTCDateTime
+from booking.core.db import Base, UTCDateTime
 
 
 class WorkerLease(Base):

@@ -11,7 +11,7 @@ tests/ops/test_mosquitto_listeners.py):
   there, so no device can connect with the bridge's client id and take its session. Every
   client id on it belongs to ``linli-server`` (the bridge ``linli-server-<site>``, command
   publishers ``linli-cmd-…``), and no device id may begin with those prefixes
-  (:func:`devices.provisioning.check_device_id`), since client ids are one namespace across
+  (:func:`devices.fleet.provisioning.check_device_id`), since client ids are one namespace across
   listeners.
 
 Mosquitto 2.0's ACL file cannot tell a retained publish from another (its rules name topics
@@ -31,7 +31,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
 
-from devices import provisioning
+from devices.fleet import provisioning
 from kiosk.broker import MosquittoBroker, free_port
 
 SERVER_PASSWORD_FILE = "mqtt_server_password"

@@ -13,9 +13,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from booking.errors import DomainError
-from booking.models import Site
-from devices import provisioning
+from booking.core.errors import DomainError
+from booking.core.models.sites import Site
+from devices.fleet import provisioning
 from devices.models import DeviceKind
 from kiosk import config, extensions, mqtt_config
 

@@ -5,7 +5,7 @@ Every transaction costs a pool checkout, a BEGIN and a ROLLBACK; a signed-in API
 to pay them twice (the session check, then the answer), a fifth of its time
 (docs/benchmarks.md). This connection is opened on first use (``Database.read_connection``:
 no transaction at all, each statement reads what is committed) and given back when the
-request ends. The hot reads run on it directly (``booking.driver_sql``); an ORM session on
+request ends. The hot reads run on it directly (``booking.core.driver_sql``); an ORM session on
 it, which cannot write, is made only when something asks for one: opening and closing a
 session cost three times what the connection does (36 µs against 11). Views that write
 open their own ``database().write()``.

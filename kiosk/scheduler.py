@@ -25,12 +25,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import booking_jobs, health, lending_jobs, retention, uptime
-from booking.clock import Clock
-from booking.db import Database
-from booking.models import Site
-from devices import commands, lending_locker, registry
-from devices import retention as device_retention
+from booking.core import retention, uptime
+from booking.core.clock import Clock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.health import operations as health
+from booking.lending import jobs as lending_jobs
+from booking.spaces import jobs as booking_jobs
+from devices.commands import operations as commands
+from devices.fleet import registry
+from devices.fleet import retention as device_retention
+from devices.locker import opening as lending_locker
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +116,7 @@ def purge_expired_health_readings() -> None:
 
 def prune_old_records() -> None:
     """Delete ended sign-in sessions, finished commands and device messages older than the
-    operator's periods, in short transactions (booking.retention, devices.retention)."""
+    operator's periods, in short transactions (booking.core.retention, devices.fleet.retention)."""
     rt = runtime()
     now = rt.clock.now()
     keep = rt.retention

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from devices.link_status import link_status
+from devices.fleet.link_status import link_status
 from kiosk.extensions import clock
 from kiosk.request_reads import read_connection
 
@@ -61,7 +61,7 @@ def device_link_live(connection: Connection, *, site: str, now: datetime) -> boo
     """Whether the process that records device replies and events runs, connected, now.
 
     That is the worker's bridge: it beats its ``device_links`` row every few seconds while it
-    runs and says when it loses the broker or stops (:mod:`devices.link_status`, the same
+    runs and says when it loses the broker or stops (:mod:`devices.fleet.link_status`, the same
     answer the kiosk asks before it offers a locker). A stale beat is a worker that died
     without saying so.
     """

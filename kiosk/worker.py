@@ -16,9 +16,9 @@ from datetime import timedelta
 
 from sqlalchemy import inspect
 
-from booking.clock import Clock
-from booking.db import Database
-from booking.retention import RetentionPeriods
+from booking.core.clock import Clock
+from booking.core.db import Database
+from booking.core.retention import RetentionPeriods
 from kiosk import leases, scheduler
 from kiosk.models import WorkerLease
 
@@ -43,9 +43,9 @@ class LeaseTaken(WorkerError):
 def default_bridge(database: Database, url: str, site: str, stop: threading.Event) -> None:
     from devices.bridge import run
 
-    # Commits in a process of their own (devices/batch_process.py), which makes its own
-    # handlers: the lending and health reactions of devices.handlers.
-    run(database, url, site, stop, commit_process_handlers="devices.handlers:default_handlers")
+    # Commits in a process of their own (devices/ingest/batch_process.py), which makes its own
+    # handlers: the lending and health reactions of devices.ingest.handlers.
+    run(database, url, site, stop, commit_process_handlers="devices.ingest.handlers:default_handlers")
 
 
 class Worker:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-import booking.models  # noqa: F401  (registers every table)
+import booking.tables  # noqa: F401  (registers every table)
 import devices.models  # noqa: F401  (the device registry)
 import kiosk.models  # noqa: F401  (the worker lease)
-from booking.db import Base, make_engine
+from booking.core.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

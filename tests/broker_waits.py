@@ -10,7 +10,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from devices.command_publisher import BrokerUrl
+from devices.mqtt_client import BrokerUrl
 
 WAIT_S = 10.0
 

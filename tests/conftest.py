@@ -21,9 +21,9 @@ from sqlalchemy import create_engine, text
 
 import devices.models  # noqa: F401  (so create_all makes every table)
 import kiosk.models  # noqa: F401  (the worker lease)
-from booking import passwords
-from booking.clock import FrozenClock
-from booking.db import Base, Database
+from booking.core.clock import FrozenClock
+from booking.core.db import Base, Database
+from booking.people import passwords
 
 # Argon2 at production cost makes every sign-in in the suite take ~50 ms; the rules are the same.
 passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -131,7 +131,7 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def demo(app: Flask, clock: FrozenClock) -> None:
     """The demo centre seeded into the app's database."""
-    from booking import demo_centre
+    from booking.demo import centre as demo_centre
     from kiosk.extensions import database as app_database
 
     with app.app_context(), app_database().write() as session:
@@ -178,7 +178,7 @@ def own_mosquitto(tmp_path: Any) -> Iterator[Any]:
 
 # --- staff console ----------------------------------------------------------------------------
 
-STAFF_PASSWORD = "linli-staff-2026"  # the demo centre's "zhao" (booking.demo_centre)
+STAFF_PASSWORD = "linli-staff-2026"  # the demo centre's "zhao" (booking.demo.centre)
 ADMIN_PASSWORD = "linli-admin-2026"  # the demo centre's "admin"
 
 

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 
-from booking.errors import DomainError
+from booking.core.errors import DomainError
 
 OK = "ok"
 # How often each race runs, each time on fresh records: enough to show an unlocked rule on

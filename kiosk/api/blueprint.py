@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 from flask import g, request
 from flask_smorest import Blueprint
 
-from booking import auth_sessions
-from booking.errors import SessionExpired
-from booking.models import StaffAccount
+from booking.core.errors import SessionExpired
+from booking.people import auth_sessions
+from booking.people.models.staff import StaffAccount
 from kiosk.errors import register_domain_errors
 from kiosk.extensions import clock
 from kiosk.request_reads import read_connection, read_session

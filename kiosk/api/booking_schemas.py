@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from booking.models import BookingStatus
+from booking.spaces.models.bookings import BookingStatus
 
 STATUSES = [status.value for status in BookingStatus]
 

@@ -14,9 +14,12 @@ from typing import Any
 from flask import Response, g, jsonify
 from sqlalchemy.orm import Session
 
-from booking import audit, availability, booking_rules, releases, rooms, seats
-from booking.errors import NotFound
-from booking.models import Booking, Seat, Space
+from booking.core import audit
+from booking.core.errors import NotFound
+from booking.spaces import availability, releases, rooms, seats
+from booking.spaces import rules as booking_rules
+from booking.spaces.models.bookings import Booking
+from booking.spaces.models.spaces import Seat, Space
 from kiosk.api.blueprint import api_blueprint, staff_required
 from kiosk.api.booking_schemas import (
     BookingCreateSchema,

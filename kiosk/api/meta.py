@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Response, current_app
 
-from booking import sites
-from booking.models import Site
+from booking.core import sites
+from booking.core.models.sites import Site
 from kiosk import service_health
 from kiosk.api.blueprint import api_blueprint
 from kiosk.api.schemas import HealthSchema, SiteSchema

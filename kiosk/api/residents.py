@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import g
 
-from booking import residents as resident_service
-from booking.models import Resident
+from booking.people import residents as resident_service
+from booking.people.models.residents import Resident
 from kiosk.api.blueprint import api_blueprint, staff_required
 from kiosk.api.schemas import ResidentPageSchema, ResidentQuerySchema, ResidentSchema
 from kiosk.extensions import database

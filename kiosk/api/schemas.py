@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from booking.residents import MAX_QUERY_LENGTH
+from booking.people.residents import MAX_QUERY_LENGTH
 
 
 class ErrorBodySchema(ma.Schema):

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, g, make_response
 from flask_wtf.csrf import generate_csrf
 
-from booking.models import Site
+from booking.core.models.sites import Site
 from kiosk.api.blueprint import api_blueprint, staff_required
 from kiosk.api.schemas import CsrfTokenSchema, StaffMeSchema
 from kiosk.extensions import database

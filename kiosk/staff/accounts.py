@@ -6,7 +6,7 @@ from flask import g, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from booking.models import StaffAccount
+from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database
 from kiosk.staff.auth import admin_required
 

@@ -1,6 +1,6 @@
 """Administration pages, for admins only (others get 403): opening hours, spaces and seats,
 tool types and items, devices, the lending policy. Each change goes through
-``booking.centre_admin`` (or ``devices.provisioning``) and is audited."""
+``booking.admin.centre`` (or ``devices.fleet.provisioning``) and is audited."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
-from booking import audit, centre_admin
-from booking.errors import Conflict, DomainError, InvalidInput, NotFound, StillInUse
-from booking.lending import policy_for
-from booking.models import Item, ItemStatus, Seat, Site, Space, SpaceKind, ToolType
-from devices import provisioning
+from booking.admin import centre as centre_admin
+from booking.core import audit
+from booking.core.errors import Conflict, DomainError, InvalidInput, NotFound, StillInUse
+from booking.core.models.sites import Site
+from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.operations import policy_for
+from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from devices.fleet import provisioning
 from devices.models import Device, DeviceKind
 from kiosk.extensions import clock, database
 from kiosk.staff.admin_forms import (

@@ -1,5 +1,5 @@
 """The administration forms (admins only): hours, spaces and seats, tools and items, devices,
-lending policy. Each carries a CSRF token; the ranges match ``booking.centre_admin``."""
+lending policy. Each carries a CSRF token; the ranges match ``booking.admin.centre``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from booking import centre_admin
-from devices.provisioning import ID_PATTERN, MAX_NAME_LENGTH
+from booking.admin import centre as centre_admin
+from devices.fleet.provisioning import ID_PATTERN, MAX_NAME_LENGTH
 
 WHOLE = _l("Enter a whole number.")
 

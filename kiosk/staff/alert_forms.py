@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from booking.alerts import MAX_NOTE
+from booking.alerts.operations import MAX_NOTE
 
 
 class AcknowledgeForm(FlaskForm):  # type: ignore[misc]

@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from flask import Response, abort, current_app, g, render_template, request, stream_with_context
 from flask_wtf.csrf import generate_csrf
 
-from booking import alert_history, auth_sessions
+from booking.alerts import history as alert_history
+from booking.people import auth_sessions
 from kiosk.extensions import clock, database
 from kiosk.staff import alert_words
 from kiosk.staff import session as staff_session

@@ -17,7 +17,7 @@ from flask import url_for
 from flask_babel import LazyString, format_datetime, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 
-from booking.models import AlertSeverity, AlertStatus, StaffAlert
+from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
 
 KIND_LABELS: dict[str, LazyString] = {
     "bp.urgent": _l("Blood pressure: urgent reading"),

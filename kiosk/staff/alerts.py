@@ -13,10 +13,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from booking import alert_history
-from booking import alerts as alert_service
-from booking.errors import Conflict
-from booking.models import Site
+from booking.alerts import history as alert_history
+from booking.alerts import operations as alert_service
+from booking.core.errors import Conflict
+from booking.core.models.sites import Site
 from kiosk.extensions import clock, database
 from kiosk.staff import alert_stream, alert_words
 from kiosk.staff.alert_forms import AcknowledgeForm, HistoryFilterForm, ResolveForm

@@ -1,6 +1,6 @@
 """The audit log, read-only: who did what and when, filtered by person, action and date.
 
-There is no route that changes an entry: the log is append-only (:mod:`booking.audit`).
+There is no route that changes an entry: the log is append-only (:mod:`booking.core.audit`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from sqlalchemy import select
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from booking import audit
-from booking.models import AuditEntry, Site, StaffAccount
+from booking.core import audit
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database
 
 PAGE_SIZE = 50

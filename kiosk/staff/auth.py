@@ -12,8 +12,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from booking import staff as staff_service
-from booking.errors import InvalidInput, StaffSignInFailed
+from booking.core.errors import InvalidInput, StaffSignInFailed
+from booking.people import staff as staff_service
 from kiosk import i18n
 from kiosk.extensions import clock, database
 from kiosk.staff import session as staff_session

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import werkzeug.exceptions
 from flask import Blueprint, g, request, url_for
 
-from booking.errors import NotFound
+from booking.core.errors import NotFound
 from kiosk.staff import (
     accounts,
     admin,

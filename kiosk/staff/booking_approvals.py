@@ -9,8 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from booking import audit, rooms, schedule
-from booking.models import Site
+from booking.core import audit
+from booking.core.models.sites import Site
+from booking.spaces import rooms, schedule
 from kiosk.extensions import database
 from kiosk.staff.booking_calendar import pending_count, space_label
 from kiosk.staff.booking_errors import MESSAGES, show_error

@@ -12,8 +12,13 @@ from flask_babel import get_locale
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from booking import booking_rules, schedule, sites
-from booking.models import Booking, BookingStatus, Closure, Site, Space, SpaceKind
+from booking.core import sites
+from booking.core.models.sites import Site
+from booking.spaces import rules as booking_rules
+from booking.spaces import schedule
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.closures import Closure
+from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.staff.booking_forms import CalendarForm
 from kiosk.staff.resident_page import BOOKING_STATUS_LABELS

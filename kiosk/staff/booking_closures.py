@@ -11,9 +11,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from booking import audit, booking_rules, closures, schedule
-from booking.errors import DomainError, NotFound
-from booking.models import Site
+from booking.core import audit
+from booking.core.errors import DomainError, NotFound
+from booking.core.models.sites import Site
+from booking.spaces import closures, schedule
+from booking.spaces import rules as booking_rules
 from kiosk.extensions import clock, database
 from kiosk.staff.booking_calendar import pending_count, space_label
 from kiosk.staff.booking_errors import show_error

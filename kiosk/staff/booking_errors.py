@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 
-from booking.errors import DomainError
+from booking.core.errors import DomainError
 
 MESSAGES: dict[str, LazyString] = {
     "slot_taken": _l("Someone already holds the room then."),

@@ -9,9 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
-from booking import audit, booking_rules, schedule, series
-from booking.errors import DomainError, NotFound
-from booking.models import Site, SpaceKind
+from booking.core import audit
+from booking.core.errors import DomainError, NotFound
+from booking.core.models.sites import Site
+from booking.spaces import rules as booking_rules
+from booking.spaces import schedule, series
+from booking.spaces.models.spaces import SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.staff.booking_calendar import pending_count, space_label
 from kiosk.staff.booking_errors import show_error

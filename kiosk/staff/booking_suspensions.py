@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from booking import audit, strikes
-from booking.models import Site
+from booking.core import audit
+from booking.core.models.sites import Site
+from booking.spaces import strikes
 from kiosk.extensions import clock, database
 from kiosk.staff.booking_calendar import pending_count
 from kiosk.staff.booking_errors import show_error

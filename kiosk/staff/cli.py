@@ -6,10 +6,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from booking import sites
-from booking import staff as staff_service
-from booking.errors import DomainError
-from booking.models import StaffRole
+from booking.core import sites
+from booking.core.errors import DomainError
+from booking.people import staff as staff_service
+from booking.people.models.staff import StaffRole
 from kiosk.extensions import clock, database
 
 

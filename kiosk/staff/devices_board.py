@@ -12,12 +12,14 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from booking.errors import DomainError
-from devices import board as device_board
-from devices import commands, maintenance, session_reset
-from devices.commands import DeviceOffline, InvalidCommand, OutcomeResult
+from booking.core.errors import DomainError
+from devices.commands import operations as commands
+from devices.commands.operations import DeviceOffline, InvalidCommand, OutcomeResult
+from devices.fleet import board as device_board
+from devices.fleet import session_reset
+from devices.locker import maintenance
 from devices.models import DeviceKind, DoorState, FaultKind, LockState
-from devices.protocol import Reason
+from devices.protocol.messages import Reason
 from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.staff.auth import admin_required

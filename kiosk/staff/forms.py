@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
-from booking.residents import MAX_QUERY_LENGTH
-from booking.staff import MIN_PASSWORD_LENGTH
+from booking.people.residents import MAX_QUERY_LENGTH
+from booking.people.staff import MIN_PASSWORD_LENGTH
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]

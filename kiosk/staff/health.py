@@ -25,12 +25,15 @@ from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from booking import alerts as alert_service
-from booking import fhir_export, health
-from booking.alerts import MAX_NOTE
-from booking.bp_classification import Ruleset
-from booking.errors import Conflict, DomainError, InvalidInput, NotFound
-from booking.models import ConsentChannel, Resident, Site
+from booking.alerts import operations as alert_service
+from booking.alerts.operations import MAX_NOTE
+from booking.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from booking.core.models.sites import Site
+from booking.health import fhir as fhir_export
+from booking.health import operations as health
+from booking.health.classification import Ruleset
+from booking.health.models.readings import ConsentChannel
+from booking.people.models.residents import Resident
 from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database
 from kiosk.staff import alert_words

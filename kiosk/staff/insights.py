@@ -1,6 +1,6 @@
 """Insights: the centre's use as charts for a date range, each with its numbers and a CSV.
 
-The figures come from :mod:`booking.insights`; this module turns them into labelled charts
+The figures come from :mod:`booking.insights.figures`; this module turns them into labelled charts
 (:mod:`kiosk.staff.charts`), tables and CSV rows, all in the staff member's language.
 """
 
@@ -22,10 +22,11 @@ from werkzeug.wrappers import Response
 from wtforms import DateField
 from wtforms.validators import Optional
 
-from booking import insights, sites
-from booking.errors import InvalidInput
-from booking.insights import DateRange
-from booking.models import Site
+from booking.core import sites
+from booking.core.errors import InvalidInput
+from booking.core.models.sites import Site
+from booking.insights import figures as insights
+from booking.insights.figures import DateRange
 from kiosk.extensions import clock, database
 from kiosk.staff import charts
 from kiosk.staff.csv_export import Cell, csv_lines

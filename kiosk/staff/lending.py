@@ -22,15 +22,19 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from booking import lending, lending_records
-from booking import residents as resident_service
-from booking.errors import DomainError, InvalidInput
-from booking.lending_errors import NotInLocker
-from booking.lending_records import LoanFilter, LoanRow, NotAMember
-from booking.models import Item, LoanStatus, ReturnCondition, Site, ToolType
-from booking.sites import local_time
-from devices import commands, maintenance
-from devices.commands import DeviceNotFound, DeviceOffline, InvalidCommand, OutcomeResult
+from booking.core.errors import DomainError, InvalidInput
+from booking.core.models.sites import Site
+from booking.core.sites import local_time
+from booking.lending import operations as lending
+from booking.lending import records as lending_records
+from booking.lending.errors import NotInLocker
+from booking.lending.models.loans import LoanStatus, ReturnCondition
+from booking.lending.models.tools import Item, ToolType
+from booking.lending.records import LoanFilter, LoanRow, NotAMember
+from booking.people import residents as resident_service
+from devices.commands import operations as commands
+from devices.commands.operations import DeviceNotFound, DeviceOffline, InvalidCommand, OutcomeResult
+from devices.locker import maintenance
 from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.staff import lending_words

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from booking.lending_records import MAX_QUERY_LENGTH, MAX_REASON_LENGTH
+from booking.lending.records import MAX_QUERY_LENGTH, MAX_REASON_LENGTH
 
 
 class RecordsFilterForm(FlaskForm):  # type: ignore[misc]

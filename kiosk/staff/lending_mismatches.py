@@ -8,11 +8,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from booking import lending_reconciliation
-from booking.errors import DomainError
-from booking.lending_errors import MismatchAlreadyResolved
-from booking.models import Item, LendingMismatch
-from devices import locker_reconciliation
+from booking.core.errors import DomainError
+from booking.lending import reconciliation as lending_reconciliation
+from booking.lending.errors import MismatchAlreadyResolved
+from booking.lending.models.mismatches import LendingMismatch
+from booking.lending.models.tools import Item
+from devices.locker import reconciliation as locker_reconciliation
 from devices.models import Device
 from kiosk.extensions import clock, database
 from kiosk.staff import lending_words, mismatch_words

@@ -9,8 +9,8 @@ from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from booking.lending_reconciliation import MAX_NOTE
-from booking.models import MismatchResolution
+from booking.lending.models.mismatches import MismatchResolution
+from booking.lending.reconciliation import MAX_NOTE
 
 # What each resolution means, said as staff would: the choice's own label.
 RESOLUTION_CHOICES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from booking.models import MismatchKind, MismatchResolution
+from booking.lending.models.mismatches import MismatchKind, MismatchResolution
 
 KIND = {
     MismatchKind.PRESENT_DURING_LOAN: _l("Returned without a return?"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from booking.models import StaffAccount
+from booking.people.models.staff import StaffAccount
 
 
 @dataclass(frozen=True)

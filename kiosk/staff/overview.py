@@ -6,8 +6,9 @@ from flask import g, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from booking import sites
-from booking.models import ItemStatus, Site
+from booking.core import sites
+from booking.core.models.sites import Site
+from booking.lending.models.tools import ItemStatus
 from kiosk.extensions import database
 
 ITEM_STATUS_LABELS = {

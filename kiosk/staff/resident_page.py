@@ -15,17 +15,17 @@ from sqlalchemy.orm import Session
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from booking import audit, health, lending, strikes
-from booking import residents as resident_service
-from booking.errors import DomainError, NotFound
-from booking.models import (
-    BookingStatus,
-    BookingSuspension,
-    LendingSuspension,
-    LoanStatus,
-    Resident,
-)
-from booking.resident_record import resident_record
+from booking.core import audit
+from booking.core.errors import DomainError, NotFound
+from booking.health import operations as health
+from booking.lending import operations as lending
+from booking.lending.models.loans import LendingSuspension, LoanStatus
+from booking.people import residents as resident_service
+from booking.people.models.residents import Resident
+from booking.people.resident_record import resident_record
+from booking.spaces import strikes
+from booking.spaces.models.bookings import BookingStatus
+from booking.spaces.models.strikes import BookingSuspension
 from kiosk.extensions import clock, database
 
 REASON_MAX = 300

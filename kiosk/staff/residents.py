@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import g, render_template, request
 from flask.typing import ResponseReturnValue
 
-from booking import residents as resident_service
+from booking.people import residents as resident_service
 from kiosk.extensions import database
 from kiosk.staff.forms import ResidentSearchForm
 

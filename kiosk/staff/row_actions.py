@@ -11,7 +11,7 @@ from typing import TypeVar
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
-from booking.errors import DomainError, NotFound
+from booking.core.errors import DomainError, NotFound
 from kiosk.extensions import clock, database
 
 F = TypeVar("F", bound=FlaskForm)

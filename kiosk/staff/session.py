@@ -1,6 +1,6 @@
 """The staff sign-in cookie: one revocable server-side session per browser.
 
-The cookie ``linli_staff`` holds only a random token; ``booking.auth_sessions`` keeps its
+The cookie ``linli_staff`` holds only a random token; ``booking.people.auth_sessions`` keeps its
 hash, its last use and whether it has ended. Both the console and the JSON API read it.
 """
 
@@ -13,9 +13,9 @@ from flask import current_app, g, request
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from booking import auth_sessions
-from booking.errors import SessionExpired
-from booking.models import StaffAccount
+from booking.core.errors import SessionExpired
+from booking.people import auth_sessions
+from booking.people.models.staff import StaffAccount
 from kiosk.extensions import clock, database
 
 COOKIE_NAME = "linli_staff"

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
-from booking import booking_rules
-from booking.booking_rules import Rules
-from booking.errors import InvalidInput
-from booking.models import Site, Space
+from booking.core.errors import InvalidInput
+from booking.core.models.sites import Site
+from booking.spaces import rules as booking_rules
+from booking.spaces.models.spaces import Space
+from booking.spaces.rules import Rules
 
 T = TypeVar("T")
 

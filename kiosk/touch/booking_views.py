@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from booking import booking_rules
-from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Seat, Site, Space, SpaceKind
+from booking.core.models.sites import Site
+from booking.spaces import rules as booking_rules
+from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
+from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from kiosk.touch import booking_slip, booking_words
 from kiosk.touch.booking_words import StatusWord
 

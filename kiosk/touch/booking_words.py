@@ -15,7 +15,9 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from booking.models import BookingStatus, Notification, NotificationKind, Seat, Space
+from booking.alerts.models.notifications import Notification, NotificationKind
+from booking.spaces.models.bookings import BookingStatus
+from booking.spaces.models.spaces import Seat, Space
 
 
 def _(text: str, **values: object) -> str:

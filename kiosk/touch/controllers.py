@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
 
-from booking import auth_sessions, residents
-from booking.errors import DomainError
+from booking.core.errors import DomainError
+from booking.people import auth_sessions, residents
 from kiosk import i18n
 from kiosk.extensions import clock, database
 from kiosk.touch import lending_reminders, my_bookings

@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import health
-from booking.errors import DomainError
-from booking.models import ConsentChannel, PairingStatus, TerminalPairing
+from booking.core.errors import DomainError
+from booking.health import operations as health
+from booking.health.models.readings import ConsentChannel, PairingStatus, TerminalPairing
 from devices.models import Device, DeviceKind
 from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database

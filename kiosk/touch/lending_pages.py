@@ -24,22 +24,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import door_session, lending
-from booking.clock import Clock
-from booking.db import Database
-from booking.errors import DomainError
-from booking.models import (
+from booking.core.clock import Clock
+from booking.core.db import Database
+from booking.core.errors import DomainError
+from booking.lending import door_session
+from booking.lending import operations as lending
+from booking.lending.models.door_sessions import (
     DoorPurpose,
     DoorSession,
     DoorSessionState,
-    Item,
-    Loan,
-    LoanStatus,
     ReleaseReason,
-    ReturnCondition,
-    ToolType,
 )
-from devices import commands, lending_locker, link_status
+from booking.lending.models.loans import Loan, LoanStatus, ReturnCondition
+from booking.lending.models.tools import Item, ToolType
+from devices.commands import operations as commands
+from devices.fleet import link_status
+from devices.locker import opening as lending_locker
 from devices.models import Device
 from kiosk import device_link
 from kiosk.extensions import clock, database
@@ -147,7 +147,7 @@ def _send_in_background(
 ) -> None:
     """Wait for the open command's answer and settle the session with it, off the request.
 
-    The worker's bridge publishes the command (it was queued with it, devices.command_outbox);
+    The worker's bridge publishes the command (it was queued with it, devices.commands.outbox);
     this only waits, and times the command out at its expiry, so that a resident whose
     command nobody sent hears so within its ten seconds.
     """
@@ -171,7 +171,7 @@ def _send_in_background(
 
 def _publisher_or_message() -> device_link.LinkStatus | None:
     """The live device link, or None after the plain message that sends the resident to the
-    counter. (The kiosk publishes nothing itself any more: see devices.command_outbox.)"""
+    counter. (The kiosk publishes nothing itself any more: see devices.commands.outbox.)"""
     site = kiosk_session.current_site()
     try:
         return device_link.ensure_live(site.id)

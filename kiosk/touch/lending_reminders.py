@@ -8,8 +8,8 @@ from flask import flash
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from booking import lending
-from booking.models import Item, ToolType
+from booking.lending import operations as lending
+from booking.lending.models.tools import Item, ToolType
 from kiosk.extensions import clock, database
 
 OVERDUE_REMINDER = _l(

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from booking.errors import DomainError
-from booking.models import DoorPurpose, ReleaseReason
+from booking.core.errors import DomainError
+from booking.lending.models.door_sessions import DoorPurpose, ReleaseReason
 from kiosk.touch.messages import message_for
 
 REFUSALS: dict[str, LazyString] = {

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 
-from booking.errors import DomainError
+from booking.core.errors import DomainError
 from kiosk.touch import booking_words
 
 MESSAGES: dict[str, LazyString] = {

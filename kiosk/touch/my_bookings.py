@@ -15,9 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from booking import notifications, releases, seats, waitlist
-from booking.errors import DomainError, NotFound
-from booking.models import Booking, Notification, Seat, Site, Space
+from booking.alerts import notifications
+from booking.alerts.models.notifications import Notification
+from booking.core.errors import DomainError, NotFound
+from booking.core.models.sites import Site
+from booking.spaces import releases, seats, waitlist
+from booking.spaces.models.bookings import Booking
+from booking.spaces.models.spaces import Seat, Space
 from kiosk.extensions import clock, database
 from kiosk.touch import booking_slip, booking_views, booking_words, calendar_file
 from kiosk.touch import session as kiosk_session

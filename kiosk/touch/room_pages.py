@@ -14,9 +14,12 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import availability, booking_rules, rooms, waitlist
-from booking.errors import DomainError, InvalidInput, NotFound, SlotTaken
-from booking.models import BookingStatus, Site, Space, SpaceKind
+from booking.core.errors import DomainError, InvalidInput, NotFound, SlotTaken
+from booking.core.models.sites import Site
+from booking.spaces import availability, rooms, waitlist
+from booking.spaces import rules as booking_rules
+from booking.spaces.models.bookings import BookingStatus
+from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.touch import booking_times, booking_words
 from kiosk.touch import session as kiosk_session

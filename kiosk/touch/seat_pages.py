@@ -12,9 +12,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import booking_rules, seats, waitlist
-from booking.errors import DomainError, InvalidInput, NotFound
-from booking.models import ACTIVE_STATUSES, Booking, Seat, Site, Space, SpaceKind
+from booking.core.errors import DomainError, InvalidInput, NotFound
+from booking.core.models.sites import Site
+from booking.spaces import rules as booking_rules
+from booking.spaces import seats, waitlist
+from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
+from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.touch import booking_times, booking_words
 from kiosk.touch import session as kiosk_session

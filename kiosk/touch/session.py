@@ -16,8 +16,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from booking import auth_sessions, sites
-from booking.errors import NotFound, SessionExpired
+from booking.core import sites
+from booking.core.errors import NotFound, SessionExpired
+from booking.people import auth_sessions
 from kiosk.extensions import clock, database
 
 COOKIE_NAME = "linli_kiosk"

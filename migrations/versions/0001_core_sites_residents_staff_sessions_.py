@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-import booking.db
+import booking.core.db
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('card_id', sa.String(length=40), nullable=True),
     sa.Column('is_elderly', sa.Boolean(), nullable=False),
     sa.Column('lives_alone', sa.Boolean(), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_residents')),
     sa.UniqueConstraint('card_id', name=op.f('uq_residents_card_id')),
     sa.UniqueConstraint('phone', name=op.f('uq_residents_phone'))
@@ -38,7 +38,7 @@ def upgrade() -> None:
     op.create_table('sign_in_throttles',
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('locked_until', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('phone', name=op.f('pk_sign_in_throttles'))
     )
     op.create_table('sites',
@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('joined_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('joined_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_resident_memberships_resident_id_residents'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_resident_memberships_site_id_sites')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_resident_memberships')),
@@ -69,9 +69,9 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('end_reason', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_resident_sessions_resident_id_residents'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_resident_sessions_site_id_sites')),
@@ -106,8 +106,8 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('role', sa.Enum('staff', 'admin', name='staffrole', native_enum=False, length=32), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('password_changed_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('password_changed_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_staff_accounts_site_id_sites')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_accounts')),
     sa.UniqueConstraint('username', name=op.f('uq_staff_accounts_username'))
@@ -172,9 +172,9 @@ def upgrade() -> None:
     op.create_table('staff_sessions',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('end_reason', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_accounts.id'], name=op.f('fk_staff_sessions_staff_id_staff_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_staff_sessions'))

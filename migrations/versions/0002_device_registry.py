@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-import booking.db
+import booking.core.db
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -32,11 +32,11 @@ def upgrade() -> None:
     sa.Column('firmware', sa.String(length=40), nullable=True),
     sa.Column('capabilities', sa.JSON(), nullable=False),
     sa.Column('online', sa.Boolean(), nullable=False),
-    sa.Column('online_changed_at', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_seen_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('online_changed_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_seen_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('session_counter', sa.Integer(), nullable=True),
     sa.Column('last_seq', sa.Integer(), nullable=True),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_devices_site_id_sites')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_devices')),
     sa.UniqueConstraint('device_id', name=op.f('uq_devices_device_id'))

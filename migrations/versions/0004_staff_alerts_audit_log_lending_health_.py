@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-import booking.db
+import booking.core.db
 
 revision: str = '0004'
 down_revision: str | None = '0003'
@@ -33,8 +33,8 @@ def upgrade() -> None:
     sa.Column('pulse', sa.Integer(), nullable=True),
     sa.Column('device_unit', sa.String(length=8), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
-    sa.Column('measured_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('measured_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ruleset', sa.String(length=20), nullable=False),
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
@@ -52,10 +52,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('given_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('given_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('channel', sa.Enum('kiosk', 'paper', name='consentchannel', native_enum=False, length=32), nullable=False),
     sa.Column('notice_version', sa.String(length=20), nullable=False),
-    sa.Column('withdrawn_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('withdrawn_channel', sa.Enum('kiosk', 'paper', name='consentchannel', native_enum=False, length=32), nullable=True),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_health_consents_resident_id_residents'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_health_consents_site_id_sites')),
@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('ruleset', sa.String(length=20), nullable=False),
     sa.Column('retention_days', sa.Integer(), nullable=False),
-    sa.Column('updated_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_health_settings_site_id_sites')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_health_settings')),
     sa.UniqueConstraint('site_id', name=op.f('uq_health_settings_site_id'))
@@ -91,7 +91,7 @@ def upgrade() -> None:
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=True),
-    sa.Column('at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=80), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=60), nullable=False),
@@ -112,10 +112,10 @@ def upgrade() -> None:
     sa.Column('device_id', sa.String(length=40), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('waiting', 'measuring', 'done', 'failed', 'expired', 'cancelled', name='pairingstatus', native_enum=False, length=32), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('measuring_since', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('measuring_since', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reading_id', sa.Integer(), nullable=True),
     sa.Column('failure', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['reading_id'], ['bp_readings.id'], name=op.f('fk_bp_terminal_pairings_reading_id_bp_readings'), ondelete='SET NULL'),
@@ -130,10 +130,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reason', sa.String(length=100), nullable=False),
-    sa.Column('lifted_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lifted_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lifted_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('lift_reason', sa.String(length=300), nullable=False),
     sa.ForeignKeyConstraint(['lifted_by_staff_id'], ['staff_accounts.id'], name=op.f('fk_lending_suspensions_lifted_by_staff_id_staff_accounts')),
@@ -155,13 +155,13 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=80), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=True),
     sa.Column('dedupe_key', sa.String(length=120), nullable=True),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('acknowledged_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acknowledged_by_staff_id', sa.Integer(), nullable=True),
-    sa.Column('resolved_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolved_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('changed_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['acknowledged_by_staff_id'], ['staff_accounts.id'], name=op.f('fk_staff_alerts_acknowledged_by_staff_id_staff_accounts')),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_staff_alerts_resident_id_residents'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['resolved_by_staff_id'], ['staff_accounts.id'], name=op.f('fk_staff_alerts_resolved_by_staff_id_staff_accounts')),
@@ -179,15 +179,15 @@ def upgrade() -> None:
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.Enum('reserved', 'opening', 'door_open', 'completed', 'released', name='reservationstate', native_enum=False, length=32), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('device_id', sa.String(length=40), nullable=True),
     sa.Column('compartment', sa.Integer(), nullable=True),
     sa.Column('command_id', sa.String(length=36), nullable=True),
-    sa.Column('opening_at', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('unlocked_at', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('door_opened_at', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opening_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('unlocked_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('door_opened_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('release_reason', sa.Enum('device_offline', 'rejected', 'timed_out', 'jammed', 'door_not_opened', 'item_left_inside', 'nothing_returned', 'compartment_occupied', 'hold_expired', 'cancelled', name='releasereason', native_enum=False, length=32), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_lending_reservations_item_id_items')),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_lending_reservations_resident_id_residents'), ondelete='CASCADE'),
@@ -208,17 +208,17 @@ def upgrade() -> None:
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.Enum('locker', 'counter', name='loanchannel', native_enum=False, length=32), nullable=False),
     sa.Column('status', sa.Enum('active', 'overdue', 'returned', 'lost', name='loanstatus', native_enum=False, length=32), nullable=False),
-    sa.Column('started_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('returned_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('returned_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reservation_id', sa.Integer(), nullable=True),
     sa.Column('lent_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('returned_to_staff_id', sa.Integer(), nullable=True),
     sa.Column('return_condition', sa.Enum('fine', 'damaged', 'parts_missing', name='returncondition', native_enum=False, length=32), nullable=True),
     sa.Column('return_note', sa.Text(), nullable=False),
-    sa.Column('overdue_since', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('reminded_at', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('escalated_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_since', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('suspension_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_loans_item_id_items')),
     sa.ForeignKeyConstraint(['lent_by_staff_id'], ['staff_accounts.id'], name=op.f('fk_loans_lent_by_staff_id_staff_accounts')),
@@ -248,11 +248,11 @@ def upgrade() -> None:
     sa.Column('device_id', sa.String(length=40), nullable=False),
     sa.Column('compartment', sa.Integer(), nullable=False),
     sa.Column('command_id', sa.String(length=36), nullable=True),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('unlocked_at', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('door_opened_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('unlocked_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('door_opened_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('item_seen', sa.Boolean(), nullable=False),
-    sa.Column('finished_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('release_reason', sa.Enum('device_offline', 'rejected', 'timed_out', 'jammed', 'door_not_opened', 'item_left_inside', 'nothing_returned', 'compartment_occupied', 'hold_expired', 'cancelled', name='releasereason', native_enum=False, length=32), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_lending_returns_item_id_items')),
     sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_lending_returns_loan_id_loans')),
@@ -268,7 +268,7 @@ def upgrade() -> None:
     op.create_table('lending_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('item_status', sa.Enum('available', 'reserved', 'on_loan', 'overdue', 'maintenance', 'lost', name='itemstatus', native_enum=False, length=32), nullable=False),
     sa.Column('loan_id', sa.Integer(), nullable=True),
@@ -298,16 +298,16 @@ def upgrade() -> None:
         batch_op.create_index('ix_lending_events_site_at', ['site_id', 'at'], unique=False)
 
     with op.batch_alter_table('booking_suspensions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('lifted_at', booking.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('lifted_at', booking.core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('lifted_by_staff_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('lift_reason', sa.String(length=300), nullable=False, server_default=''))
         batch_op.create_foreign_key(batch_op.f('fk_booking_suspensions_lifted_by_staff_id_staff_accounts'), 'staff_accounts', ['lifted_by_staff_id'], ['id'])
 
     with op.batch_alter_table('spaces', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('retired_at', booking.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('retired_at', booking.core.db.UTCDateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('tool_types', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('retired_at', booking.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('retired_at', booking.core.db.UTCDateTime(timezone=True), nullable=True))
 
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import booking.db
+import booking.core.db
 
 revision: str = '0005'
 down_revision: str | None = '0004'
@@ -42,16 +42,16 @@ def upgrade() -> None:
     sa.Column('resident_id', sa.Integer(), nullable=False),
     sa.Column('loan_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.Enum(*STATES, name='doorsessionstate', native_enum=False, length=32), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('device_id', sa.String(length=40), nullable=False),
     sa.Column('compartment', sa.Integer(), nullable=False),
     sa.Column('command_id', sa.String(length=36), nullable=True),
-    sa.Column('opening_at', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('unlocked_at', booking.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('door_opened_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opening_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('unlocked_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('door_opened_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('item_inside', sa.Boolean(), nullable=True),
-    sa.Column('finished_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('release_reason', sa.Enum(*RELEASE_REASONS, name='releasereason', native_enum=False, length=32), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_door_sessions_item_id_items')),
     sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_door_sessions_loan_id_loans')),

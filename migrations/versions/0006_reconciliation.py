@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import booking.db
+import booking.core.db
 
 revision: str = '0006'
 down_revision: str | None = '0005'
@@ -30,12 +30,12 @@ def upgrade() -> None:
     sa.Column('loan_id', sa.Integer(), nullable=True),
     sa.Column('device_session', sa.BigInteger(), nullable=True),
     sa.Column('device_seq', sa.BigInteger(), nullable=True),
-    sa.Column('observed_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('cleared_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('observed_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cleared_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('alert_id', sa.Integer(), nullable=True),
     sa.Column('resolution', sa.Enum('returned', 'still_out', 'found', 'lost', 'cleared', name='mismatchresolution', native_enum=False, length=32), nullable=True),
-    sa.Column('resolved_at', booking.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', booking.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolved_by_staff_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['alert_id'], ['staff_alerts.id'], name=op.f('fk_lending_mismatches_alert_id_staff_alerts')),

@@ -2,7 +2,7 @@
 
 The retention job deletes old rows of the device ledger; each device remembers the newest
 (session, seq) whose row may be gone, so a message re-sent from before it is never applied
-twice (devices/retention.py).
+twice (devices/fleet/retention.py).
 
 Revision ID: 0008
 Revises: 0007

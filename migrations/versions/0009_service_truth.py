@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import booking.db
+import booking.core.db
 
 revision: str = '0009'
 down_revision: str | None = '0008'
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=60), nullable=False),
     sa.Column('key', sa.String(length=120), nullable=False),
-    sa.Column('sent_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_scheduled_sends_site_id_sites')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduled_sends')),
     sa.UniqueConstraint('kind', 'key', name=op.f('uq_scheduled_sends_kind'))

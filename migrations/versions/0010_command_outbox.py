@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import booking.db
+import booking.core.db
 
 revision: str = '0010'
 down_revision: str | None = '0009'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('command_id', sa.String(length=36), nullable=False),
     sa.Column('site', sa.String(length=40), nullable=False),
-    sa.Column('queued_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('queued_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['command_id'], ['device_commands.id'], name=op.f('fk_device_command_outbox_command_id_device_commands'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_device_command_outbox'))
     )
@@ -37,8 +37,8 @@ def upgrade() -> None:
     sa.Column('site', sa.String(length=40), nullable=False),
     sa.Column('client_id', sa.String(length=100), nullable=False),
     sa.Column('state', sa.Enum('connected', 'disconnected', 'stopped', name='linkstate', native_enum=False, length=32), nullable=False),
-    sa.Column('changed_at', booking.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('beat_at', booking.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('beat_at', booking.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('site', name=op.f('pk_device_links'))
     )
 

@@ -13,10 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import residents as resident_service
-from booking import rooms
-from booking.clock import FrozenClock
-from booking.models import AuditEntry, Resident, Seat, Site, Space
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.people import residents as resident_service
+from booking.people.models.residents import Resident
+from booking.spaces import rooms
+from booking.spaces.models.spaces import Seat, Space
 from kiosk.extensions import database
 from tests.api.test_api_v1 import assert_error
 from tests.conftest import StaffActions
@@ -445,8 +448,8 @@ def test_a_booking_of_another_centre_is_not_found(
 ) -> None:
     booking_id = book_seat(client, ids).json["id"]
     with app.app_context(), database().write() as session:
-        from booking import staff as staff_service
-        from booking.models import StaffRole
+        from booking.people import staff as staff_service
+        from booking.people.models.staff import StaffRole
 
         other = Site(slug="other", name_zh="别的中心", name_en="Other")
         session.add(other)

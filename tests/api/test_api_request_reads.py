@@ -14,9 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from booking import auth_sessions, availability, seats
-from booking.clock import FrozenClock
-from booking.models import Resident, Seat, Space, StaffAccount
+from booking.core.clock import FrozenClock
+from booking.people import auth_sessions
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
+from booking.spaces import availability, seats
+from booking.spaces.models.spaces import Seat, Space
 from kiosk.api.booking_schemas import SeatAvailabilitySchema
 from kiosk.extensions import database
 from tests.conftest import StaffActions

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking import residents as resident_service
-from booking import sites
-from booking.clock import FrozenClock
+from booking.core import sites
+from booking.core.clock import FrozenClock
+from booking.people import residents as resident_service
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 
@@ -52,7 +52,7 @@ def test_site_answers_names_timezone_and_hours(client: FlaskClient) -> None:
 
 
 def test_a_domain_error_answers_its_code_and_status(client: FlaskClient) -> None:
-    # No centre seeded: booking.sites raises NotFound, which keeps its code and status.
+    # No centre seeded: booking.core.sites raises NotFound, which keeps its code and status.
     error = assert_error(client.get("/api/v1/site"), 404, "not_found")
     assert "xinhua" in error["message"]
 
@@ -156,7 +156,7 @@ def test_residents_come_fifty_to_a_page(
 def test_a_resident_of_another_centre_is_not_found(
     app: Flask, client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock
 ) -> None:
-    from booking.models import Site
+    from booking.core.models.sites import Site
 
     with app.app_context(), database().write() as session:
         other = Site(slug="other", name_zh="别的中心", name_en="Other")

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from booking import residents, staff, uptime
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Seat, ServicePart, Site, Space, SpaceKind, StaffRole
+from booking.core import uptime
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.core.models.uptime import ServicePart
+from booking.people import residents, staff
+from booking.people.models.staff import StaffRole
+from booking.spaces.models.spaces import Seat, Space, SpaceKind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from booking_centre import Centre, build_centre
 
-from booking.clock import FrozenClock
-from booking.db import Database
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from booking import health, residents
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import ConsentChannel, Site
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.health import operations as health
+from booking.health.models.readings import ConsentChannel
+from booking.people import residents
 
 TERMINAL = "bp-1"
 FLAGS_CLEAR = {
@@ -80,7 +82,7 @@ def raw_reading(
     mean: float | None = None,
     **flags: bool,
 ) -> dict[str, Any]:
-    """The reading fields of a terminal's event, as booking.health.reading_received takes them."""
+    """The reading fields of a terminal's event, as booking.health.operations.reading_received takes them."""
     return {
         "systolic": systolic,
         "diastolic": diastolic,

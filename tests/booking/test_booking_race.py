@@ -6,10 +6,11 @@ import threading
 
 from booking_centre import Centre, at
 
-from booking import residents, seats
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import SlotTaken
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import SlotTaken
+from booking.people import residents
+from booking.spaces import seats
 
 CLIENTS = 32
 

@@ -8,10 +8,12 @@ from datetime import date, datetime, time
 from booking_centre import Centre, at
 from sqlalchemy import Row, select
 
-from booking import booking_jobs, releases, reminders, rooms, seats, series
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Notification, NotificationKind, SpaceRules
+from booking.alerts.models.notifications import Notification, NotificationKind
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.spaces import jobs as booking_jobs
+from booking.spaces import releases, reminders, rooms, seats, series
+from booking.spaces.models.bookings import SpaceRules
 
 
 def book_seat(db: Database, c: Centre, clock: FrozenClock, start: datetime, end: datetime) -> int:

@@ -17,19 +17,14 @@ from booking_centre import Centre, at, build_centre, keep_alive
 from simultaneous import OK, REPEATS, all_at_once, refusals_only
 from sqlalchemy import Row, select
 
-from booking import booking_jobs, rooms, seats, strikes, waitlist
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.due_jobs import DueJob
-from booking.models import (
-    ACTIVE_STATUSES,
-    Booking,
-    BookingStatus,
-    BookingSuspension,
-    NoShowStrike,
-    Notification,
-    NotificationKind,
-)
+from booking.alerts.models.notifications import Notification, NotificationKind
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.due_jobs import DueJob
+from booking.spaces import jobs as booking_jobs
+from booking.spaces import rooms, seats, strikes, waitlist
+from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
+from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
 
 CENTRES = itertools.count()
 

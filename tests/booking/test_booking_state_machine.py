@@ -14,11 +14,15 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from booking import booking_jobs, booking_rules, seats
-from booking.clock import FrozenClock
-from booking.db import Base, Database
-from booking.errors import DomainError
-from booking.models import ACTIVE_STATUSES, Booking, NoShowStrike, Site
+from booking.core.clock import FrozenClock
+from booking.core.db import Base, Database
+from booking.core.errors import DomainError
+from booking.core.models.sites import Site
+from booking.spaces import jobs as booking_jobs
+from booking.spaces import rules as booking_rules
+from booking.spaces import seats
+from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
+from booking.spaces.models.strikes import NoShowStrike
 
 SHM = Path("/dev/shm")
 WHO = st.integers(min_value=0, max_value=2)

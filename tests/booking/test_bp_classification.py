@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.bp_classification import Ruleset, categories, classify
+from booking.health.classification import Ruleset, categories, classify
 
 CHINA = [
     # systolic, diastolic, category, level, isolated systolic

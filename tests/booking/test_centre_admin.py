@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import booking_rules, centre_admin, lending, residents, staff
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import (
+from booking.admin import centre as centre_admin
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
@@ -20,19 +20,15 @@ from booking.errors import (
     StillInUse,
     ToolTypeRetired,
 )
-from booking.models import (
-    AuditEntry,
-    Booking,
-    BookingStatus,
-    Item,
-    ItemStatus,
-    Site,
-    Space,
-    SpaceKind,
-    StaffAccount,
-    StaffRole,
-    ToolType,
-)
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.lending import operations as lending
+from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.people import residents, staff
+from booking.people.models.staff import StaffAccount, StaffRole
+from booking.spaces import rules as booking_rules
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.spaces import Space, SpaceKind
 
 
 @pytest.fixture

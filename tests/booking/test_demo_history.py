@@ -9,31 +9,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from booking import demo_centre, insights
-from booking.clock import FrozenClock
-from booking.db import Base, Database
-from booking.insights import DateRange
-from booking.models import (
-    ACTIVE_STATUSES,
-    AlertStatus,
-    Booking,
-    BookingSeries,
-    BookingStatus,
-    BookingSuspension,
-    BpReading,
-    HealthConsent,
-    Item,
-    ItemStatus,
-    LendingAction,
-    LendingEvent,
-    LendingSuspension,
-    Loan,
-    NoShowStrike,
-    Resident,
-    Site,
-    Space,
-    StaffAlert,
-)
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Base, Database
+from booking.core.models.sites import Site
+from booking.demo import centre as demo_centre
+from booking.health.models.readings import BpReading, HealthConsent
+from booking.insights import figures as insights
+from booking.insights.figures import DateRange
+from booking.lending.models.loans import LendingAction, LendingEvent, LendingSuspension, Loan
+from booking.lending.models.tools import Item, ItemStatus
+from booking.people.models.residents import Resident
+from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
+from booking.spaces.models.series import BookingSeries
+from booking.spaces.models.spaces import Space
+from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
 
 THIS_MONDAY = datetime(2026, 11, 23, tzinfo=ZoneInfo("Asia/Shanghai"))
 LOANS = 101  # what the fixed seed makes of the suite's clock

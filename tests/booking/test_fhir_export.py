@@ -12,9 +12,10 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 from health_centre import HealthCentre, build_health_centre, raw_reading
 
-from booking import fhir_export, health
-from booking.clock import FrozenClock
-from booking.db import Database
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.health import fhir as fhir_export
+from booking.health import operations as health
 
 
 @pytest.fixture

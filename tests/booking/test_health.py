@@ -9,20 +9,20 @@ import pytest
 from health_centre import TERMINAL, HealthCentre, build_health_centre, raw_reading
 from sqlalchemy import func, select
 
-from booking import alerts, health
-from booking.bp_classification import Ruleset
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import ConsentRequired, ImpossibleReading, InvalidInput, TerminalBusy
-from booking.models import (
-    AlertSeverity,
-    AuditEntry,
+from booking.alerts import operations as alerts
+from booking.alerts.models.alerts import AlertSeverity, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import ConsentRequired, ImpossibleReading, InvalidInput, TerminalBusy
+from booking.core.models.audit import AuditEntry
+from booking.health import operations as health
+from booking.health.classification import Ruleset
+from booking.health.models.readings import (
     BpReading,
     ConsentChannel,
     HealthConsent,
     HealthSettings,
     PairingStatus,
-    StaffAlert,
 )
 
 
@@ -165,7 +165,7 @@ def test_a_card_of_another_site_does_not_identify_its_holder(
 ) -> None:
     centre = build_health_centre(database, clock)
     with database.write() as session:
-        from booking.models import Site
+        from booking.core.models.sites import Site
 
         other = Site(slug="other", name_zh="别处", name_en="Elsewhere")
         session.add(other)
@@ -362,8 +362,9 @@ def test_high_days_more_than_a_week_apart_create_no_follow_up_task(centre: Healt
 
 
 def test_staff_acknowledge_annotate_and_close_a_follow_up_task(centre: HealthCentre) -> None:
-    from booking import staff as staff_service
-    from booking.models import AlertStatus, StaffRole
+    from booking.alerts.models.alerts import AlertStatus
+    from booking.people import staff as staff_service
+    from booking.people.models.staff import StaffRole
 
     high_on_days(centre, "C-ALONE", 3)
     (task,) = health_alerts(centre)
@@ -492,8 +493,8 @@ def test_readings_older_than_two_years_are_purged_by_default(
 
 
 def test_the_retention_period_is_configurable_per_site(centre: HealthCentre) -> None:
-    from booking import staff as staff_service
-    from booking.models import StaffRole
+    from booking.people import staff as staff_service
+    from booking.people.models.staff import StaffRole
 
     with centre.database.write() as session:
         admin = staff_service.create_staff(
@@ -513,8 +514,8 @@ def test_the_retention_period_is_configurable_per_site(centre: HealthCentre) -> 
 
 @pytest.mark.parametrize(("ruleset", "days"), [("who_1999", 730), ("china", 29), ("china", 3651)])
 def test_settings_out_of_range_are_refused(centre: HealthCentre, ruleset: str, days: int) -> None:
-    from booking import staff as staff_service
-    from booking.models import StaffRole
+    from booking.people import staff as staff_service
+    from booking.people.models.staff import StaffRole
 
     with centre.database.write() as session:
         admin = staff_service.create_staff(

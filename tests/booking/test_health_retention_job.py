@@ -7,10 +7,10 @@ from datetime import timedelta
 from health_centre import build_health_centre, raw_reading
 from sqlalchemy import func, select
 
-from booking import health
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import BpReading
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.health import operations as health
+from booking.health.models.readings import BpReading
 from kiosk import scheduler
 
 

@@ -9,22 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from booking_centre import Centre
 
-from booking import insights
-from booking.db import Database
-from booking.errors import InvalidInput
-from booking.insights import DateRange
-from booking.models import (
-    AlertSeverity,
-    Booking,
-    BookingStatus,
-    Item,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-    Site,
-    StaffAlert,
-    ToolType,
-)
+from booking.alerts.models.alerts import AlertSeverity, StaffAlert
+from booking.core.db import Database
+from booking.core.errors import InvalidInput
+from booking.core.models.sites import Site
+from booking.insights import figures as insights
+from booking.insights.figures import DateRange
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.tools import Item, ToolType
+from booking.spaces.models.bookings import Booking, BookingStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MON, TUE, WED = 0, 1, 2

@@ -6,11 +6,11 @@ import pytest
 from booking_centre import Centre, at
 from sqlalchemy import func, select
 
-from booking import occupancy, seats
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import OutsideOpeningHours, SlotTaken
-from booking.models import Booking, BookingStatus
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import OutsideOpeningHours, SlotTaken
+from booking.spaces import occupancy, seats
+from booking.spaces.models.bookings import Booking, BookingStatus
 
 
 def seat_booking(centre: Centre, who: int, start_hour: int, end_hour: int) -> Booking:

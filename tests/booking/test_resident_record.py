@@ -7,24 +7,14 @@ from datetime import timedelta
 
 from booking_centre import Centre, at
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import (
-    Booking,
-    BookingStatus,
-    BookingSuspension,
-    BpReading,
-    ConsentChannel,
-    HealthConsent,
-    Item,
-    LendingSuspension,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-    NoShowStrike,
-    ToolType,
-)
-from booking.resident_record import resident_record
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.health.models.readings import BpReading, ConsentChannel, HealthConsent
+from booking.lending.models.loans import LendingSuspension, Loan, LoanChannel, LoanStatus
+from booking.lending.models.tools import Item, ToolType
+from booking.people.resident_record import resident_record
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
 
 
 def seat_booking(centre: Centre, status: BookingStatus, days: int, resident: int = 0) -> Booking:

@@ -10,25 +10,21 @@ from booking_centre import Centre, at
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import booking_rules, centre_admin, lending, staff
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import Conflict, InvalidInput, NotFound, StillInUse
-from booking.models import (
-    AuditEntry,
-    Booking,
-    BookingStatus,
-    ItemStatus,
-    Notification,
-    NotificationKind,
-    Site,
-    Space,
-    SpaceKind,
-    StaffAccount,
-    StaffRole,
-    WaitlistEntry,
-    WaitlistStatus,
-)
+from booking.admin import centre as centre_admin
+from booking.alerts.models.notifications import Notification, NotificationKind
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import Conflict, InvalidInput, NotFound, StillInUse
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.lending import operations as lending
+from booking.lending.models.tools import ItemStatus
+from booking.people import staff
+from booking.people.models.staff import StaffAccount, StaffRole
+from booking.spaces import rules as booking_rules
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.spaces import Space, SpaceKind
+from booking.spaces.models.waitlist import WaitlistEntry, WaitlistStatus
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from datetime import date, datetime, time
 import pytest
 from booking_centre import Centre, at
 
-from booking import booking_jobs, closures, notifications, releases, rooms, seats, series, waitlist
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import (
+from booking.alerts import notifications
+from booking.alerts.models.notifications import NotificationKind
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import (
     InvalidInput,
     NotFound,
     OfferExpired,
@@ -17,7 +18,9 @@ from booking.errors import (
     SlotTaken,
     SpaceClosed,
 )
-from booking.models import Booking, BookingStatus, NotificationKind
+from booking.spaces import closures, releases, rooms, seats, series, waitlist
+from booking.spaces import jobs as booking_jobs
+from booking.spaces.models.bookings import Booking, BookingStatus
 
 
 def book_room(

@@ -1,5 +1,5 @@
 """Scheduled sends go out once, even while two schedulers briefly both run: a unique row in
-the database decides (booking/sends.py), on PostgreSQL as on SQLite.
+the database decides (booking/core/sends.py), on PostgreSQL as on SQLite.
 
 The second scheduler's transaction starts while the first's is still open, as when a worker
 that lost its lease runs one more round beside its successor.
@@ -15,17 +15,15 @@ from booking_centre import Centre, at
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking import alerts, booking_jobs, reminders, seats, sends
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import (
-    AlertSeverity,
-    AlertStatus,
-    Notification,
-    NotificationKind,
-    ScheduledSend,
-    StaffAlert,
-)
+from booking.alerts import operations as alerts
+from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
+from booking.alerts.models.notifications import Notification, NotificationKind
+from booking.core import sends
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sends import ScheduledSend
+from booking.spaces import jobs as booking_jobs
+from booking.spaces import reminders, seats
 
 
 def book_seat_at_two(database: Database, centre: Centre, clock: FrozenClock) -> int:

@@ -5,10 +5,9 @@ from datetime import datetime
 import pytest
 from booking_centre import Centre, at, keep_alive
 
-from booking import booking_jobs, seats, strikes
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import (
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import (
     CancelTooLate,
     CheckInClosed,
     CheckInTooEarly,
@@ -17,7 +16,10 @@ from booking.errors import (
     SlotTaken,
     WrongBookingState,
 )
-from booking.models import Booking, BookingStatus, NoShowStrike
+from booking.spaces import jobs as booking_jobs
+from booking.spaces import seats, strikes
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.strikes import NoShowStrike
 
 
 def book(

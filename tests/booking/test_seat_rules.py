@@ -3,10 +3,9 @@ from __future__ import annotations
 import pytest
 from booking_centre import Centre, at
 
-from booking import seats
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import (
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import (
     BookingTooLong,
     DailyLimitReached,
     DomainError,
@@ -17,7 +16,8 @@ from booking.errors import (
     ResidentBusy,
     SlotTaken,
 )
-from booking.models import Booking, BookingStatus
+from booking.spaces import seats
+from booking.spaces.models.bookings import Booking, BookingStatus
 
 
 def book(db: Database, centre: Centre, clock: FrozenClock, start, end, seat=0, who=0) -> int:  # type: ignore[no-untyped-def]

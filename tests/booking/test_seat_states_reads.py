@@ -7,9 +7,9 @@ from __future__ import annotations
 from booking_centre import Centre, at
 from sqlalchemy import delete
 
-from booking import availability
-from booking.db import Database
-from booking.models import Seat
+from booking.core.db import Database
+from booking.spaces import availability
+from booking.spaces.models.spaces import Seat
 
 
 def test_seat_states_on_a_read_connection_match_those_through_a_session(

@@ -8,10 +8,11 @@ from datetime import date, time, timedelta
 import pytest
 from booking_centre import Centre, at
 
-from booking import availability, closures, rooms, schedule, seats, series, strikes
-from booking.db import Database
-from booking.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
-from booking.models import Booking, BookingStatus, BookingSuspension, NoShowStrike
+from booking.core.db import Database
+from booking.core.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
+from booking.spaces import availability, closures, rooms, schedule, seats, series, strikes
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
 
 
 def suspend(db: Database, c: Centre, who: int = 0, days: int = 7) -> int:

@@ -4,10 +4,14 @@ from datetime import datetime
 
 from booking_centre import Centre, at, keep_alive
 
-from booking import booking_jobs, seats, uptime
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Booking, BookingStatus, NoShowStrike, Outage, ServicePart
+from booking.core import uptime
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.uptime import Outage, ServicePart
+from booking.spaces import jobs as booking_jobs
+from booking.spaces import seats
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.strikes import NoShowStrike
 
 WORKER = (ServicePart.WORKER,)
 KIOSK = (ServicePart.KIOSK,)

@@ -18,8 +18,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from booking.clock import FrozenClock
-from booking.db import Base
+from booking.core.clock import FrozenClock
+from booking.core.db import Base
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -65,7 +65,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def live_server(tmp_path: Path, clock: FrozenClock) -> Iterator[LiveServer]:
     """The app on 127.0.0.1 and a free port, its database seeded with the demo centre."""
-    from booking import demo_centre
+    from booking.demo import centre as demo_centre
     from kiosk import create_app
     from kiosk.extensions import database
 

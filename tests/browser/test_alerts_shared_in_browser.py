@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from booking import alerts
-from booking.models import AlertSeverity, Site
+from booking.alerts import operations as alerts
+from booking.alerts.models.alerts import AlertSeverity
+from booking.core.models.sites import Site
 from kiosk.extensions import database
 from tests.browser.conftest import LANDSCAPE, LiveServer, PageProblems, screenshot
 

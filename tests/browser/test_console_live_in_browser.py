@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from booking.models import AuditEntry, Site
-from devices import provisioning
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
 from devices.bridge import Bridge
-from devices.handlers import default_handlers
+from devices.fleet import provisioning
+from devices.ingest.handlers import default_handlers
 from kiosk.extensions import database
 from linli_sim.locker import LockerSim
 from tests.browser.conftest import LANDSCAPE, LiveServer, PageProblems, screenshot

@@ -15,11 +15,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from booking.clock import SystemClock
-from booking.db import Database
-from booking.models import Site
+from booking.core.clock import SystemClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
 from devices.bridge import Bridge
-from devices.handlers import default_handlers
+from devices.ingest.handlers import default_handlers
 from devices.models import Device, DeviceKind
 from kiosk.extensions import database as app_database
 from linli_sim.bp_terminal import BpTerminalSim

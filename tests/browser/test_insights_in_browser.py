@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from booking import demo_centre
+from booking.demo import centre as demo_centre
 from kiosk.extensions import database
 from tests.browser.conftest import LANDSCAPE, LiveServer, PageProblems, screenshot
 

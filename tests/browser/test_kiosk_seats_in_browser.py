@@ -106,7 +106,8 @@ def test_a_resident_books_a_room_from_the_timeline(
 def test_with_two_study_rooms_a_resident_taps_a_room_then_sees_its_seats(
     page: Page, live_server: LiveServer, page_problems: PageProblems
 ) -> None:
-    from booking.models import Seat, Site, Space, SpaceKind
+    from booking.core.models.sites import Site
+    from booking.spaces.models.spaces import Seat, Space, SpaceKind
     from kiosk.extensions import database
 
     with live_server.app.app_context(), database().write() as session:

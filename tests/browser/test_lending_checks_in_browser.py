@@ -7,9 +7,13 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from booking import lending, lending_reconciliation
-from booking.lending_reconciliation import CompartmentReport
-from booking.models import Item, ItemStatus, Resident, Site, StaffAccount
+from booking.core.models.sites import Site
+from booking.lending import operations as lending
+from booking.lending import reconciliation as lending_reconciliation
+from booking.lending.models.tools import Item, ItemStatus
+from booking.lending.reconciliation import CompartmentReport
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
 

@@ -15,9 +15,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 
-from booking.clock import SystemClock
-from booking.db import Database
-from booking.models import Item, Loan, LoanStatus, Site
+from booking.core.clock import SystemClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.lending.models.loans import Loan, LoanStatus
+from booking.lending.models.tools import Item
 from devices.bridge import Bridge
 from devices.models import Device, DeviceKind
 from kiosk.extensions import database as app_database
@@ -82,7 +84,7 @@ def locker(
     # and health reactions (so this test covers that path end to end).
     bridge = Bridge(
         database, mqtt_url, mqtt_site, client_id=f"linli-server-{mqtt_site}",
-        commit_process_handlers="devices.handlers:default_handlers",
+        commit_process_handlers="devices.ingest.handlers:default_handlers",
     ).start()  # fmt: skip
     # time_scale 0.1: the bolt moves in 50 ms; an unopened door relocks after 6 s.
     sim = LockerSim(device_id, mqtt_site, mqtt_url, tmp_path / "sim", time_scale=0.1)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from booking.models import Resident
+from booking.people.models.residents import Resident
 from kiosk.extensions import database
 from tests.browser.conftest import LANDSCAPE, LiveServer, PageProblems, screenshot
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from booking.db import Database
-from booking.models import Site
+from booking.core.db import Database
+from booking.core.models.sites import Site
 from devices.models import Device, DeviceKind
 
 T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devices.batch_process import ParentLine, load_handlers
-from devices.ingest import Handlers, Inbound
+from devices.ingest.apply import Handlers, Inbound
+from devices.ingest.batch_process import ParentLine, load_handlers
 
 BATCH = [Inbound("linli/v1/xinhua/locker-a/event", b"{}", datetime(2026, 11, 24, tzinfo=UTC))]
 
@@ -53,7 +53,7 @@ def test_batches_come_out_in_the_order_they_were_sent() -> None:
 
 
 def test_handlers_are_made_by_the_named_function() -> None:
-    assert isinstance(load_handlers("devices.handlers:default_handlers"), Handlers)
+    assert isinstance(load_handlers("devices.ingest.handlers:default_handlers"), Handlers)
 
 
 def test_a_name_that_makes_no_handlers_is_refused() -> None:

@@ -17,8 +17,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
-from booking.db import Database
-from booking.models import Site
+from booking.core.db import Database
+from booking.core.models.sites import Site
 from devices.bridge import Bridge
 from devices.models import (
     CommandOutbox,
@@ -195,7 +195,7 @@ def device_id(mqtt_site: str) -> str:
 
 # Where the batches are committed: in the bridge's worker thread (tests with their own clock
 # and handlers) or in a process of their own (the `linli worker`).
-COMMIT_IN = {"thread": None, "process": "devices.ingest:Handlers"}
+COMMIT_IN = {"thread": None, "process": "devices.ingest.apply:Handlers"}
 
 
 @pytest.fixture(params=list(COMMIT_IN))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from test_bridge import add_locker, locker_row, wait_for
 
-from booking.db import Database
+from booking.core.db import Database
 from devices.bridge import Bridge
 from devices.models import DeviceMessage
 from linli_sim.locker import LockerSim

@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 from device_rows import T0, add_device
 
-from booking.clock import FrozenClock, SystemClock
-from booking.db import Database
-from booking.models import Site
-from devices import commands, link_status
+from booking.core.clock import FrozenClock, SystemClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
 from devices.bridge import Bridge
-from devices.command_dispatcher import CommandDispatcher
-from devices.command_publisher import BrokerUrl
-from devices.commands import OutcomeResult
+from devices.commands import operations as commands
+from devices.commands.dispatcher import CommandDispatcher
+from devices.commands.operations import OutcomeResult
+from devices.fleet import link_status
 from devices.models import CommandState, Device, DeviceKind, LinkState
+from devices.mqtt_client import BrokerUrl
 
 WAIT_S = 5.0
 

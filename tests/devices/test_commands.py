@@ -14,10 +14,11 @@ from device_rows import T0, add_device
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from devices import command_outbox, commands
-from devices.commands import (
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from devices.commands import operations as commands
+from devices.commands import outbox as command_outbox
+from devices.commands.operations import (
     ACCEPTED_GRACE,
     CommandOutcome,
     DeviceNotFound,

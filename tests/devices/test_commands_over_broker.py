@@ -16,13 +16,12 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import delete, func, select
 
-from booking.clock import FrozenClock, SystemClock
-from booking.db import Database
-from booking.models import Site
-from devices import commands
+from booking.core.clock import FrozenClock, SystemClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
 from devices.bridge import Bridge
-from devices.command_publisher import BrokerUrl
-from devices.commands import CommandOutcome, OutcomeResult
+from devices.commands import operations as commands
+from devices.commands.operations import CommandOutcome, OutcomeResult
 from devices.models import (
     CommandOutbox,
     CommandState,
@@ -31,6 +30,7 @@ from devices.models import (
     DeviceKind,
     DeviceMessage,
 )
+from devices.mqtt_client import BrokerUrl
 from linli_sim.locker import LockerSim
 
 WAIT_S = 5.0

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from booking import health
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Site
-from devices import dead_letters
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.health import operations as health
+from devices.ingest import dead_letters
 from devices.models import DeadLetter
-from devices.protocol import Reason
+from devices.protocol.messages import Reason
 
 READING = {
     "v": 1, "device": "locker-1", "session": 3, "seq": 4, "ts": "2026-11-24T01:30:00.000Z",

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import AlertSeverity, AlertStatus, Site, StaffAlert
-from devices import registry
+from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from devices.fleet import registry
 from tests.devices import test_ingest
 from tests.devices.test_ingest import LOCKER, SITE, Feed
 

@@ -17,13 +17,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 from test_bridge import host_port, wait_for
 
-from booking import health, residents, staff
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import AuditEntry, ConsentChannel, Site, StaffAccount, StaffRole
-from devices import health_events, session_reset
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.health import operations as health
+from booking.health.models.readings import ConsentChannel
+from booking.people import residents, staff
+from booking.people.models.staff import StaffAccount, StaffRole
+from devices.bp_terminal import events as health_events
 from devices.bridge import Bridge
-from devices.ingest import Handlers
+from devices.fleet import session_reset
+from devices.ingest.apply import Handlers
 from devices.models import (
     Compartment,
     DeadLetter,
@@ -33,7 +38,7 @@ from devices.models import (
     DeviceMessage,
     FaultKind,
 )
-from devices.protocol import Reason
+from devices.protocol.messages import Reason
 from linli_sim.bp_terminal import BpTerminalSim
 from linli_sim.link import utc_ts
 from linli_sim.locker import LockerSim

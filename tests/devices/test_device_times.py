@@ -11,13 +11,13 @@ import pytest
 from device_rows import add_device
 from sqlalchemy import select
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import AlertStatus, StaffAlert
-from devices import ingest
-from devices.ingest import Ack, Handlers, Inbound, Outcome
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from devices.ingest import apply as ingest
+from devices.ingest.apply import Ack, Handlers, Inbound, Outcome
 from devices.models import DeadLetter, DeviceFault, DeviceKind, DeviceMessage, FaultKind
-from devices.protocol import ProtocolError, Reason, iso_z, parse
+from devices.protocol.messages import ProtocolError, Reason, iso_z, parse
 
 TOPIC = "linli/v1/demo/{device}/{kind}"
 LOCKER_STATE = {"compartments": [{"n": 1, "lock": "locked", "door": "closed", "item_present": True}]}

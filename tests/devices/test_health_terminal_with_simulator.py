@@ -1,5 +1,5 @@
 """The blood-pressure terminal end to end: linli_sim terminals over a real broker, the bridge
-with the worker's handlers, and booking.health deciding whose each reading is."""
+with the worker's handlers, and booking.health.operations deciding whose each reading is."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import func, select
 from test_bridge import wait_for
 
-from booking import health, residents
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import BpReading, ConsentChannel, PairingStatus, Site, TerminalPairing
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.health import operations as health
+from booking.health.models.readings import BpReading, ConsentChannel, PairingStatus, TerminalPairing
+from booking.people import residents
 from devices.bridge import Bridge
-from devices.handlers import default_handlers
+from devices.ingest.handlers import default_handlers
 from devices.models import Device, DeviceKind, DeviceMessage
 from linli_sim.bp_terminal import BpTerminalSim
 

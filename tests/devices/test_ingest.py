@@ -1,4 +1,4 @@
-"""Ingest rules, without a broker: each batch goes through devices.ingest in one transaction,
+"""Ingest rules, without a broker: each batch goes through devices.ingest.apply in one transaction,
 exactly as the bridge's worker does it."""
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Site
-from devices import dead_letters, ingest, registry
-from devices.ingest import Handlers, Inbound, Outcome
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from devices.fleet import registry
+from devices.ingest import apply as ingest
+from devices.ingest import dead_letters
+from devices.ingest.apply import Handlers, Inbound, Outcome
 from devices.models import (
     DeadLetter,
     Device,
@@ -25,7 +27,7 @@ from devices.models import (
     FaultKind,
     LockState,
 )
-from devices.protocol import Event
+from devices.protocol.messages import Event
 
 SITE = "nanshan"
 LOCKER = "locker-a"

@@ -9,8 +9,8 @@ from device_rows import add_device
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from booking.db import Database
-from devices.ledger import LedgerRow, insert_rows
+from booking.core.db import Database
+from devices.ingest.ledger import LedgerRow, insert_rows
 from devices.models import DeviceMessage
 
 WHEN = datetime(2026, 11, 24, 1, 30, 0, 123000, tzinfo=UTC)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from booking import staff
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import InvalidInput
-from booking.models import AuditEntry, Site, StaffAccount, StaffRole
-from devices import maintenance, provisioning
-from devices.commands import DeviceNotFound, DeviceOffline
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import InvalidInput
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.people import staff
+from booking.people.models.staff import StaffAccount, StaffRole
+from devices.commands.operations import DeviceNotFound, DeviceOffline
+from devices.fleet import provisioning
+from devices.locker import maintenance
 from devices.models import DeviceCommand
 
 
@@ -117,7 +120,8 @@ def test_an_offline_locker_is_not_asked(
 def test_the_item_in_the_opened_compartment_gets_the_opening_in_its_history(
     database: Database, clock: FrozenClock, worker: StaffAccount
 ) -> None:
-    from booking.models import Item, LendingEvent, ToolType
+    from booking.lending.models.loans import LendingEvent
+    from booking.lending.models.tools import Item, ToolType
 
     with database.write() as session:
         drill = ToolType(site_id=worker.site_id, code="drill", name_zh="电钻", name_en="Drill")

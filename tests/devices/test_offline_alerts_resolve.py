@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from booking import alert_history
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import AlertStatus, AuditEntry, Site, StaffAlert
-from devices import registry
+from booking.alerts import history as alert_history
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from devices.fleet import registry
 from devices.models import Device, DeviceKind
-from devices.protocol import Status
+from devices.protocol.messages import Status
 
 LOCKER = "locker-a"
 

@@ -1,7 +1,7 @@
 """The retention job: device messages, finished commands and ended sessions go after the
 operator's periods; what exactly-once delivery and the audit still need stays.
 
-On both databases, through devices.ingest exactly as the bridge applies batches, and
+On both databases, through devices.ingest.apply exactly as the bridge applies batches, and
 through the scheduler's job as the worker runs it.
 """
 
@@ -14,14 +14,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from booking import auth_sessions
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Resident, ResidentSession, Site, StaffAccount, StaffSession
-from booking.models.staff import StaffRole
-from booking.retention import BATCH, RetentionPeriods
-from devices import ingest
-from devices.ingest import Handlers, Inbound, Outcome
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.core.retention import BATCH, RetentionPeriods
+from booking.people import auth_sessions
+from booking.people.models.auth_sessions import ResidentSession, StaffSession
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount, StaffRole
+from devices.fleet.registry import version
+from devices.ingest import apply as ingest
+from devices.ingest.apply import Handlers, Inbound, Outcome
 from devices.models import (
     CommandOutbox,
     CommandState,
@@ -31,8 +34,7 @@ from devices.models import (
     DeviceKind,
     DeviceMessage,
 )
-from devices.protocol import Reason
-from devices.registry import version
+from devices.protocol.messages import Reason
 from kiosk import scheduler
 
 SITE = "nanshan"

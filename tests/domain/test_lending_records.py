@@ -9,23 +9,16 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from booking import lending, lending_records
-from booking.db import Database
-from booking.errors import InvalidInput, NotFound
-from booking.lending_records import LoanFilter
-from booking.models import (
-    Item,
-    LendingAction,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-    Resident,
-    ResidentMembership,
-    Site,
-    StaffAccount,
-    StaffRole,
-    ToolType,
-)
+from booking.core.db import Database
+from booking.core.errors import InvalidInput, NotFound
+from booking.core.models.sites import Site
+from booking.lending import operations as lending
+from booking.lending import records as lending_records
+from booking.lending.models.loans import LendingAction, Loan, LoanChannel, LoanStatus
+from booking.lending.models.tools import Item, ToolType
+from booking.lending.records import LoanFilter
+from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.staff import StaffAccount, StaffRole
 
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from booking import residents
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import InvalidInput, NotFound
-from booking.models import Site
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import InvalidInput, NotFound
+from booking.core.models.sites import Site
+from booking.people import residents
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from booking import residents
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import Conflict, InvalidInput, ResidentLockedOut, SignInFailed
-from booking.models import SignInThrottle, Site
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import Conflict, InvalidInput, ResidentLockedOut, SignInFailed
+from booking.core.models.sites import Site
+from booking.people import residents
+from booking.people.models.auth_sessions import SignInThrottle
 
 PHONE = "13900000001"
 
@@ -164,7 +165,7 @@ def test_a_phone_can_be_registered_only_once(
 
 
 def test_pins_are_stored_hashed(any_database: Database, resident_id: int) -> None:
-    from booking.models import Resident
+    from booking.people.models.residents import Resident
 
     with any_database.read() as session:
         resident = session.get(Resident, resident_id)
@@ -178,6 +179,6 @@ def test_pins_are_stored_hashed(any_database: Database, resident_id: int) -> Non
     [("王秀英", "王*英"), ("张伟", "张*"), ("欧阳娜娜", "欧**娜"), ("李", "李")],
 )
 def test_names_are_masked_for_kiosk_screens(name: str, masked: str) -> None:
-    from booking.models.residents import mask_name
+    from booking.people.models.residents import mask_name
 
     assert mask_name(name) == masked

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from booking import demo_centre, sites
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Item, ItemStatus, Site
+from booking.core import sites
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.demo import centre as demo_centre
+from booking.lending.models.tools import Item, ItemStatus
 
 
 def test_site_counts_count_only_that_site(any_database: Database, clock: FrozenClock) -> None:

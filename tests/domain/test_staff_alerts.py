@@ -6,11 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from booking import alert_history, alerts, audit, staff
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import Conflict, InvalidInput, NotFound
-from booking.models import AlertSeverity, AlertStatus, Site, StaffAccount, StaffAlert, StaffRole
+from booking.alerts import history as alert_history
+from booking.alerts import operations as alerts
+from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
+from booking.core import audit
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import Conflict, InvalidInput, NotFound
+from booking.core.models.sites import Site
+from booking.people import staff
+from booking.people.models.staff import StaffAccount, StaffRole
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import inspect, update
 
-from booking import auth_sessions, staff
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Site, StaffAccount, StaffRole
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.people import auth_sessions, staff
+from booking.people.models.staff import StaffAccount, StaffRole
 
 
 @pytest.fixture

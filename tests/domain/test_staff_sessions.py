@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from booking import auth_sessions, staff
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import InvalidInput, SessionExpired, StaffSignInFailed
-from booking.models import Site, StaffAccount, StaffRole
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import InvalidInput, SessionExpired, StaffSignInFailed
+from booking.core.models.sites import Site
+from booking.people import auth_sessions, staff
+from booking.people.models.staff import StaffAccount, StaffRole
 
 PASSWORD = "correct horse battery"
 
@@ -130,7 +131,7 @@ def test_only_a_hash_of_the_token_is_stored(
 ) -> None:
     from sqlalchemy import select
 
-    from booking.models import StaffSession
+    from booking.people.models.auth_sessions import StaffSession
 
     token = open_session(any_database, clock)
     with any_database.read() as session:

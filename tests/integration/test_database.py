@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from booking.db import Database
+from booking.core.db import Database
 from kiosk import migrate
 
 
@@ -57,7 +57,7 @@ def test_migrated_schema_matches_the_models(empty_database_url: str) -> None:
 
     import devices.models  # noqa: F401  (registers the device tables)
     import kiosk.models  # noqa: F401  (registers the worker lease)
-    from booking.db import Base
+    from booking.core.db import Base
 
     migrate.upgrade(empty_database_url)
     engine = create_engine(empty_database_url)
@@ -100,7 +100,7 @@ def test_sqlite_writers_of_one_process_queue_instead_of_failing_as_locked(
     import threading
     import time
 
-    from booking import db
+    from booking.core import db
 
     # Without SQLite's own busy wait, any overlap of two writers would fail at once.
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 0)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
-from booking.db import Database, ReadOnlySessionError
-from booking.models import Site
+from booking.core.db import Database, ReadOnlySessionError
+from booking.core.models.sites import Site
 
 
 def test_a_read_connection_sees_what_was_committed_after_it_opened(

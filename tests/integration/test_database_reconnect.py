@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, exc, text
 
-from booking.db import Database
+from booking.core.db import Database
 from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
-from booking.db import Database, ReadOnlySessionError
-from booking.models import Site
+from booking.core.db import Database, ReadOnlySessionError
+from booking.core.models.sites import Site
 
 
 def add_site(database: Database, slug: str) -> None:

@@ -11,9 +11,10 @@ from typing import cast
 import pytest
 from sqlalchemy import Table, bindparam, create_engine, exc, select, text
 
-from booking.db import Database, UTCDateTime
-from booking.driver_sql import DriverInsert, DriverStatement, json_rows
-from booking.models import Site, StaffAccount, StaffRole
+from booking.core.db import Database, UTCDateTime
+from booking.core.driver_sql import DriverInsert, DriverStatement, json_rows
+from booking.core.models.sites import Site
+from booking.people.models.staff import StaffAccount, StaffRole
 from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES
 
 CREATED = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)

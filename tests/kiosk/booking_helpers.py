@@ -8,7 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from booking.models import Booking, Seat, Space
+from booking.spaces.models.bookings import Booking
+from booking.spaces.models.spaces import Seat, Space
 from kiosk.extensions import database
 from tests.kiosk.conftest import KioskActions
 

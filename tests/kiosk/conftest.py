@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-DEMO_PHONE = "13800000001"  # 王秀英 in booking.demo_centre
+DEMO_PHONE = "13800000001"  # 王秀英 in booking.demo.centre
 DEMO_PIN = "1234"
 UNKNOWN_PHONE = "13999999999"
 

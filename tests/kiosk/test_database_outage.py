@@ -16,10 +16,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking import demo_centre
-from booking.clock import FrozenClock
-from booking.db import Base
-from booking.models import Outage, ServicePart
+from booking.core.clock import FrozenClock
+from booking.core.db import Base
+from booking.core.models.uptime import Outage, ServicePart
+from booking.demo import centre as demo_centre
 from kiosk.outage import RETRY_AFTER_SECONDS
 from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES
 from tests.database_outage import DatabaseOutage, outage_database

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from booking.clock import FrozenClock
-from booking.models import Site
-from devices import link_status
+from booking.core.clock import FrozenClock
+from booking.core.models.sites import Site
+from devices.fleet import link_status
 from devices.models import LinkState
 from kiosk import device_link
 from kiosk.extensions import database

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from flask import Flask
 
-from booking import booking_jobs
-from booking.clock import FrozenClock
+from booking.core.clock import FrozenClock
+from booking.spaces import jobs as booking_jobs
 from kiosk.extensions import database
 from tests.kiosk.booking_helpers import book_seat, page, room_id
 from tests.kiosk.conftest import KioskActions

@@ -10,9 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import health
-from booking.clock import FrozenClock
-from booking.models import AuditEntry, BpReading, HealthConsent, Resident, Site
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.health import operations as health
+from booking.health.models.readings import BpReading, HealthConsent
+from booking.people.models.residents import Resident
 from devices.models import Device, DeviceKind
 from kiosk.extensions import database
 from tests.kiosk.conftest import KioskActions, csrf_token_of

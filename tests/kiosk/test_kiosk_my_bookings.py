@@ -9,15 +9,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from booking import booking_jobs, closures, notifications
-from booking.clock import FrozenClock
-from booking.models import (
-    BookingStatus,
-    BookingSuspension,
-    NotificationKind,
-    Resident,
-    StaffAccount,
-)
+from booking.alerts import notifications
+from booking.alerts.models.notifications import NotificationKind
+from booking.core.clock import FrozenClock
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
+from booking.spaces import closures
+from booking.spaces import jobs as booking_jobs
+from booking.spaces.models.bookings import BookingStatus
+from booking.spaces.models.strikes import BookingSuspension
 from kiosk.extensions import database
 from kiosk.touch import calendar_file
 from tests.booking.booking_centre import keep_alive

@@ -8,8 +8,11 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from booking import centre_admin
-from booking.models import Resident, Space, StaffAccount, WaitlistEntry, WaitlistStatus
+from booking.admin import centre as centre_admin
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
+from booking.spaces.models.spaces import Space
+from booking.spaces.models.waitlist import WaitlistEntry, WaitlistStatus
 from kiosk.extensions import clock, database
 from tests.kiosk.booking_helpers import page, room_id
 from tests.kiosk.conftest import DEMO_PHONE, KioskActions

@@ -8,9 +8,10 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from booking import closures, rooms
-from booking.clock import FrozenClock
-from booking.models import BookingStatus, StaffAccount
+from booking.core.clock import FrozenClock
+from booking.people.models.staff import StaffAccount
+from booking.spaces import closures, rooms
+from booking.spaces.models.bookings import BookingStatus
 from kiosk.extensions import database
 from tests.booking.booking_centre import at
 from tests.kiosk.booking_helpers import TODAY, bookings, page, post, room_id

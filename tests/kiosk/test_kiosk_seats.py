@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from booking.models import BookingStatus
+from booking.spaces.models.bookings import BookingStatus
 from tests.kiosk.booking_helpers import (
     TODAY,
     TOMORROW,
@@ -241,7 +241,7 @@ def test_sit_down_now_after_closing_says_the_room_is_shut(
 ) -> None:
     from datetime import timedelta
 
-    from booking.clock import FrozenClock
+    from booking.core.clock import FrozenClock
 
     assert isinstance(clock, FrozenClock)
     kiosk.sign_in()

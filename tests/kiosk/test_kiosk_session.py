@@ -7,9 +7,9 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from booking import auth_sessions, staff
-from booking.clock import FrozenClock
-from booking.models import ResidentSession
+from booking.core.clock import FrozenClock
+from booking.people import auth_sessions, staff
+from booking.people.models.auth_sessions import ResidentSession
 from kiosk.extensions import database
 from tests.kiosk.conftest import KioskActions, csrf_token_of
 

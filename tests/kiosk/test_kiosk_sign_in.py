@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from booking.models import ResidentSession, SignInThrottle
+from booking.people.models.auth_sessions import ResidentSession, SignInThrottle
 from kiosk.extensions import database
 from tests.kiosk.conftest import DEMO_PHONE, UNKNOWN_PHONE, KioskActions, alert_of
 

@@ -1,6 +1,6 @@
 """The kiosk's own heartbeat: every kiosk page posts to /uptime/kiosk about once a minute,
 and each post that reaches the database says the screen, the web and the database worked
-then (booking/uptime.py decides strikes from it). On PostgreSQL and SQLite."""
+then (booking/core/uptime.py decides strikes from it). On PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking import demo_centre
-from booking.clock import FrozenClock
-from booking.db import Base, Database
-from booking.models import Heartbeat, ServicePart
+from booking.core.clock import FrozenClock
+from booking.core.db import Base, Database
+from booking.core.models.uptime import Heartbeat, ServicePart
+from booking.demo import centre as demo_centre
 
 
 @pytest.fixture

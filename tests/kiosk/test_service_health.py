@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from devices.link_status import STALE_AFTER, record_link
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from devices.fleet.link_status import STALE_AFTER, record_link
 from devices.models import LinkState
 
 

@@ -4,8 +4,8 @@ import pytest
 from flask import Flask
 from lending_centre import Station, build_station
 
-from booking.clock import FrozenClock
-from booking.db import Database
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
 
 
 @pytest.fixture

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from booking import residents, staff
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Item, Site, StaffAccount, StaffRole, ToolType
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from booking.lending.models.tools import Item, ToolType
+from booking.people import residents, staff
+from booking.people.models.staff import StaffAccount, StaffRole
 from devices.models import Device, DeviceKind
 
 
@@ -120,7 +122,7 @@ def report_locker(database: Database, station: Station, clock: FrozenClock) -> N
     """What the worker's bridge records once the station's locker has connected, without a
     broker: the link beating, connected, and each compartment's lock, door and item (1-4
     hold their tools, 5-8 are empty), as the locker's birth reports them."""
-    from devices import link_status
+    from devices.fleet import link_status
     from devices.models import Compartment, DoorState, LinkState, LockState
 
     now = clock.now()

@@ -12,23 +12,19 @@ from lending_centre import Station, build_station, report_locker
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, update
 
-from booking import door_session
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.lending import DeviceRef
-from booking.lending_errors import WrongLendingState
-from booking.models import (
-    DoorSession,
-    DoorSessionState,
-    Item,
-    ItemStatus,
-    Loan,
-    ReleaseReason,
-    StaffAlert,
-)
-from devices import lending_events, lending_locker
+from booking.alerts.models.alerts import StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.lending import door_session
+from booking.lending.errors import WrongLendingState
+from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
+from booking.lending.models.loans import Loan
+from booking.lending.models.tools import Item, ItemStatus
+from booking.lending.operations import DeviceRef
+from devices.locker import events as lending_events
+from devices.locker import opening as lending_locker
 from devices.models import Compartment, Device, DoorState, LockState
-from devices.protocol import Event
+from devices.protocol.messages import Event
 
 SEQ = count(1)
 

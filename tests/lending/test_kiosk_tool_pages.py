@@ -11,10 +11,15 @@ from kiosk_helpers import Resident
 from lending_centre import Station, report_locker, staff_of
 from sqlalchemy import delete, select
 
-from booking import lending, lending_jobs
-from booking.clock import FrozenClock
-from booking.models import DoorSession, Item, ItemStatus, Loan, LoanStatus, Site, StaffAlert
-from devices import link_status, provisioning
+from booking.alerts.models.alerts import StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.models.sites import Site
+from booking.lending import jobs as lending_jobs
+from booking.lending import operations as lending
+from booking.lending.models.door_sessions import DoorSession
+from booking.lending.models.loans import Loan, LoanStatus
+from booking.lending.models.tools import Item, ItemStatus
+from devices.fleet import link_status, provisioning
 from devices.models import Compartment, Device, DoorState, LinkState, LockState
 from kiosk.extensions import database as app_database
 

@@ -16,26 +16,30 @@ from lending_centre import Station, build_station, staff_of
 from simultaneous import OK, REPEATS, all_at_once, refusals_only
 from sqlalchemy import func, select
 
-from booking import centre_admin, door_session, lending, lending_jobs
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.lending_errors import ItemUnavailable, NoItemAvailable, WrongLendingState
-from booking.models import (
+from booking.admin import centre as centre_admin
+from booking.alerts.models.alerts import StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.lending import door_session
+from booking.lending import jobs as lending_jobs
+from booking.lending import operations as lending
+from booking.lending.errors import ItemUnavailable, NoItemAvailable, WrongLendingState
+from booking.lending.models.door_sessions import (
     LIVE_DOOR_STATES,
-    OPEN_LOAN_STATUSES,
     DoorPurpose,
     DoorSession,
     DoorSessionState,
-    Item,
-    ItemStatus,
+)
+from booking.lending.models.loans import (
+    OPEN_LOAN_STATUSES,
     LendingAction,
     LendingEvent,
     LendingPolicy,
     LendingSuspension,
     Loan,
     LoanStatus,
-    StaffAlert,
 )
+from booking.lending.models.tools import Item, ItemStatus
 
 SLUGS = itertools.count()
 

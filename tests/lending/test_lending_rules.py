@@ -12,11 +12,13 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import door_session, lending, lending_jobs
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.lending import DeviceRef
-from booking.lending_errors import (
+from booking.alerts.models.alerts import AlertSeverity, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.lending import door_session
+from booking.lending import jobs as lending_jobs
+from booking.lending import operations as lending
+from booking.lending.errors import (
     InvalidCondition,
     ItemUnavailable,
     LendingSuspended,
@@ -25,21 +27,17 @@ from booking.lending_errors import (
     OverdueLoanOutstanding,
     WrongLendingState,
 )
-from booking.models import (
-    AlertSeverity,
-    DoorSession,
-    DoorSessionState,
-    Item,
-    ItemStatus,
+from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
+from booking.lending.models.loans import (
     LendingAction,
     LendingEvent,
     LendingPolicy,
     Loan,
     LoanChannel,
     LoanStatus,
-    ReleaseReason,
-    StaffAlert,
 )
+from booking.lending.models.tools import Item, ItemStatus
+from booking.lending.operations import DeviceRef
 
 SEQ = iter(range(1, 10**6))
 

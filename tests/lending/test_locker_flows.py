@@ -19,27 +19,19 @@ from lending_centre import Station, build_station
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
-from booking import door_session, lending_jobs
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import (
-    AlertSeverity,
-    DoorPurpose,
-    DoorSession,
-    Item,
-    ItemStatus,
-    LendingAction,
-    LendingEvent,
-    Loan,
-    LoanStatus,
-    ReleaseReason,
-    StaffAlert,
-)
-from devices import lending_locker
+from booking.alerts.models.alerts import AlertSeverity, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.lending import door_session
+from booking.lending import jobs as lending_jobs
+from booking.lending.models.door_sessions import DoorPurpose, DoorSession, ReleaseReason
+from booking.lending.models.loans import LendingAction, LendingEvent, Loan, LoanStatus
+from booking.lending.models.tools import Item, ItemStatus
 from devices.bridge import Bridge
-from devices.command_publisher import BrokerUrl
-from devices.handlers import default_handlers
+from devices.ingest.handlers import default_handlers
+from devices.locker import opening as lending_locker
 from devices.models import Device, DeviceCommand
+from devices.mqtt_client import BrokerUrl
 from kiosk.extensions import database as app_database
 from linli_sim.locker import LockerSim
 
@@ -453,7 +445,7 @@ def test_a_tool_put_straight_back_before_the_door_closes_ends_the_loan_quietly(
 def test_a_tool_taken_out_during_a_maintenance_opening_goes_to_maintenance_without_alarm(
     rig: Rig, mqtt_url: str
 ) -> None:
-    from devices import commands
+    from devices.commands import operations as commands
 
     outcome = commands.send_and_wait(
         rig.database, rig.station.locker, "open", {"compartment": 3},

@@ -15,23 +15,16 @@ import pytest
 from lending_centre import Station, build_station, staff_of
 from sqlalchemy import select
 
-from booking import lending
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import (
-    AlertStatus,
-    Item,
-    ItemStatus,
-    LendingMismatch,
-    Loan,
-    LoanStatus,
-    MismatchKind,
-    MismatchResolution,
-    StaffAlert,
-)
-from devices import commands
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.lending import operations as lending
+from booking.lending.models.loans import Loan, LoanStatus
+from booking.lending.models.mismatches import LendingMismatch, MismatchKind, MismatchResolution
+from booking.lending.models.tools import Item, ItemStatus
 from devices.bridge import Bridge
-from devices.handlers import default_handlers
+from devices.commands import operations as commands
+from devices.ingest.handlers import default_handlers
 from devices.models import CommandState, Compartment, Device, DeviceCommand
 from linli_sim.locker import LockerSim
 from tests.broker_waits import clear_retained, wait_until

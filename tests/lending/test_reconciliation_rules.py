@@ -14,34 +14,25 @@ from lending_centre import Station, build_station, staff_of
 from simultaneous import OK, REPEATS, all_at_once, refusals_only
 from sqlalchemy import select
 
-from booking import door_session, lending, lending_reconciliation
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import InvalidInput
-from booking.lending import DeviceRef
-from booking.lending_errors import (
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import InvalidInput
+from booking.core.models.audit import AuditEntry
+from booking.lending import door_session
+from booking.lending import operations as lending
+from booking.lending import reconciliation as lending_reconciliation
+from booking.lending.errors import (
     ItemUnavailable,
     MismatchAlreadyResolved,
     ResolutionDoesNotFit,
 )
-from booking.lending_reconciliation import CompartmentReport
-from booking.models import (
-    AlertStatus,
-    AuditEntry,
-    DoorSession,
-    DoorSessionState,
-    Item,
-    ItemStatus,
-    LendingAction,
-    LendingEvent,
-    LendingMismatch,
-    Loan,
-    LoanStatus,
-    MismatchKind,
-    MismatchResolution,
-    ReleaseReason,
-    StaffAlert,
-)
+from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
+from booking.lending.models.loans import LendingAction, LendingEvent, Loan, LoanStatus
+from booking.lending.models.mismatches import LendingMismatch, MismatchKind, MismatchResolution
+from booking.lending.models.tools import Item, ItemStatus
+from booking.lending.operations import DeviceRef
+from booking.lending.reconciliation import CompartmentReport
 
 SEQ = iter(range(1, 10**6))
 RACE_SLUGS = itertools.count()

@@ -8,11 +8,14 @@ from datetime import timedelta
 from lending_centre import Station, report_locker
 from sqlalchemy import select
 
-from booking import door_session, lending
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import DoorSession, DoorSessionState, Item, ItemStatus, ReleaseReason
-from devices import commands, lending_locker
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.lending import door_session
+from booking.lending import operations as lending
+from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
+from booking.lending.models.tools import Item, ItemStatus
+from devices.commands import operations as commands
+from devices.locker import opening as lending_locker
 from devices.models import CommandState, DeviceCommand
 from kiosk import scheduler
 

@@ -20,12 +20,14 @@ from kiosk_helpers import Resident
 from lending_centre import Station, build_station
 from sqlalchemy import select
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import DoorSession, Item, ItemStatus, Loan
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.lending.models.door_sessions import DoorSession
+from booking.lending.models.loans import Loan
+from booking.lending.models.tools import Item, ItemStatus
 from devices import bridge as bridge_module
-from devices import link_status
-from devices.handlers import default_handlers
+from devices.fleet import link_status
+from devices.ingest.handlers import default_handlers
 from devices.models import CommandOutbox, Device, DeviceCommand, LinkState
 from kiosk.extensions import database as app_database
 from kiosk.worker import Worker

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from booking import demo_centre
-from booking.clock import FrozenClock
-from booking.db import Base, Database
-from devices import provisioning
+from booking.core.clock import FrozenClock
+from booking.core.db import Base, Database
+from booking.demo import centre as demo_centre
+from devices.fleet import provisioning
 from kiosk import demo, migrate
 from kiosk.broker import free_port
 

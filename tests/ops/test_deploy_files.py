@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from booking.db import Base, Database
+from booking.core.db import Base, Database
 from kiosk.broker import free_port, mosquitto_binary, wait_for_port
 
 DEPLOY = Path(__file__).parents[2] / "deploy"

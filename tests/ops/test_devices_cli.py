@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from devices import provisioning
+from devices.fleet import provisioning
 from devices.models import Device
 from kiosk.cli import main
 from kiosk.extensions import database

@@ -13,10 +13,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.models import Site
-from devices import provisioning
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from devices.fleet import provisioning
 from kiosk.broker import MosquittoBroker, mosquitto_binary
 
 pytestmark = pytest.mark.mosquitto

@@ -15,11 +15,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import InvalidInput
-from booking.models import Site
-from devices import provisioning
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import InvalidInput
+from booking.core.models.sites import Site
+from devices.fleet import provisioning
 from kiosk import mqtt_config
 from kiosk.broker import mosquitto_binary
 

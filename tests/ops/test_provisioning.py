@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.errors import Conflict, InvalidInput, NotFound
-from booking.models import Site
-from devices import provisioning
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.errors import Conflict, InvalidInput, NotFound
+from booking.core.models.sites import Site
+from devices.fleet import provisioning
 from devices.models import Device, DeviceKind
 
 

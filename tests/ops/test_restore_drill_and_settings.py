@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 
-from booking.clock import FrozenClock
-from booking.db import Database
-from booking.retention import RetentionPeriods
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.retention import RetentionPeriods
 from kiosk import config, create_app
 from kiosk.cli import main
 from kiosk.worker import Worker

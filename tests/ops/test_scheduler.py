@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from booking.clock import FrozenClock
-from booking.db import Database
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
 from kiosk import leases, scheduler
 
 TTL = timedelta(seconds=60)
@@ -142,7 +142,8 @@ def test_the_booking_job_records_that_the_service_is_alive_at_every_site(
 ) -> None:
     from sqlalchemy import select
 
-    from booking.models import Heartbeat, Site
+    from booking.core.models.sites import Site
+    from booking.core.models.uptime import Heartbeat
 
     with database.write() as session:
         session.add_all([Site(slug="one", name_zh="一", name_en="One"), Site(slug="two", name_zh="二", name_en="Two")])

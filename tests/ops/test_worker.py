@@ -15,8 +15,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
-from booking.clock import FrozenClock
-from booking.db import Base, Database
+from booking.core.clock import FrozenClock
+from booking.core.db import Base, Database
 from kiosk import leases
 from kiosk.worker import LEASE_TTL, LeaseTaken, Worker, WorkerError
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 
-from booking.clock import FrozenClock
-from booking.db import Database
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
 from kiosk import scheduler
 
 

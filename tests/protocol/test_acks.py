@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from devices.protocol import MAX_ACK_RANGES, ack_payloads, seq_ranges, validator
+from devices.protocol.messages import MAX_ACK_RANGES, ack_payloads, seq_ranges, validator
 
 
 def test_consecutive_seqs_are_acknowledged_as_one_range() -> None:

@@ -1,4 +1,4 @@
-"""The flattened schemas the ingest validates with (devices.flat_schemas, compiled by
+"""The flattened schemas the ingest validates with (devices.protocol.flat_schemas, compiled by
 jsonschema-rs) give the same verdict as the schemas in docs/schemas, which stay the contract:
 on every example, on every known bad payload, and on payloads Hypothesis mutates from the
 examples. The one difference is deliberate and tested: patterns end at `$` as in ECMA-262."""
@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_schemas import BAD_PAYLOADS, example, load
 
-from devices import protocol
-from devices.flat_schemas import NotFlattenable, flatten
+from devices.protocol import messages as protocol
+from devices.protocol.flat_schemas import NotFlattenable, flatten
 
 DEVICE_SCHEMAS = sorted(set(protocol.DEVICE_KINDS.values()))
 

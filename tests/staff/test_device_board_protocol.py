@@ -10,11 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking.clock import FrozenClock
-from booking.models import AuditEntry, Site
-from devices import dead_letters, provisioning, registry
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from devices.fleet import provisioning, registry
+from devices.ingest import dead_letters
 from devices.models import Device, DeviceMessage, FaultKind
-from devices.protocol import Reason
+from devices.protocol.messages import Reason
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, StaffActions
 

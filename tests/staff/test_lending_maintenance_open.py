@@ -17,19 +17,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from booking import staff as staff_service
-from booking.clock import SystemClock
-from booking.models import (
-    AuditEntry,
-    Item,
-    LendingAction,
-    LendingEvent,
-    Site,
-    StaffRole,
-    ToolType,
-)
-from devices import link_status
+from booking.core.clock import SystemClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.lending.models.loans import LendingAction, LendingEvent
+from booking.lending.models.tools import Item, ToolType
+from booking.people import staff as staff_service
+from booking.people.models.staff import StaffRole
 from devices.bridge import Bridge
+from devices.fleet import link_status
 from devices.models import CommandState, Device, DeviceCommand, DeviceKind, LinkState
 from kiosk.extensions import database
 from linli_sim.locker import LockerSim

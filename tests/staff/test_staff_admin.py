@@ -11,9 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking.clock import FrozenClock
-from booking.models import AuditEntry, Item, ItemStatus, LendingPolicy, Seat, Site, Space, ToolType
-from devices import provisioning
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.lending.models.loans import LendingPolicy
+from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.spaces.models.spaces import Seat, Space
+from devices.fleet import provisioning
 from devices.models import Device
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, StaffActions
@@ -505,7 +509,8 @@ def test_retiring_without_a_csrf_token_is_refused(
 def test_a_space_with_bookings_to_come_is_not_retired_and_says_why(
     app: Flask, client: FlaskClient, admin: StaffActions, clock: FrozenClock
 ) -> None:
-    from booking.models import Booking, BookingStatus, Resident
+    from booking.people.models.residents import Resident
+    from booking.spaces.models.bookings import Booking, BookingStatus
 
     dance = space_id(app, "dance")
     with app.app_context(), database().write() as session:
@@ -537,7 +542,7 @@ def test_retiring_a_tool_type_takes_it_out_of_lending(
     assert read(app, select(ToolType).where(ToolType.id == drill))[0].retired_at is not None
     assert len(audited(app, "admin.tool_type_retired")) == 1
     with app.app_context(), database().read() as session:
-        from booking import lending
+        from booking.lending import operations as lending
 
         catalogue = lending.catalogue(session, site_id=read(app, select(Site.id))[0])
         assert drill not in [entry.tool_type.id for entry in catalogue]

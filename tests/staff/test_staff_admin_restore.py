@@ -10,7 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking.models import AuditEntry, Site, Space, ToolType
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.lending.models.tools import ToolType
+from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, StaffActions
 
@@ -140,7 +143,7 @@ def test_a_retired_tool_type_is_listed_under_retired_and_can_be_restored(
     assert not is_retired(app, ToolType, drill)
     assert audited(app, "admin.tool_type_restored") == [f"tool_type:{drill}"]
     with app.app_context(), database().read() as session:
-        from booking import lending
+        from booking.lending import operations as lending
 
         site_id = session.scalars(select(Site.id)).first()
         assert site_id is not None

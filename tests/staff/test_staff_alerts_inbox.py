@@ -13,9 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import alerts
-from booking.clock import FrozenClock
-from booking.models import AlertSeverity, AlertStatus, AuditEntry, Site, StaffAlert
+from booking.alerts import operations as alerts
+from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, StaffActions
 
@@ -415,7 +417,7 @@ def test_the_stream_refuses_a_bad_change_cursor(client: FlaskClient, english: St
 
 
 def end_by_signing_out(app: Flask, client: FlaskClient, clock: FrozenClock) -> None:
-    from booking import auth_sessions
+    from booking.people import auth_sessions
     from kiosk.staff.session import COOKIE_NAME
 
     cookie = client.get_cookie(COOKIE_NAME)
@@ -425,7 +427,7 @@ def end_by_signing_out(app: Flask, client: FlaskClient, clock: FrozenClock) -> N
 
 
 def end_by_disabling(app: Flask, client: FlaskClient, clock: FrozenClock) -> None:
-    from booking import staff
+    from booking.people import staff
 
     with app.app_context(), database().write() as session:
         zhao = staff.get_staff_by_username(session, "zhao")
@@ -433,7 +435,7 @@ def end_by_disabling(app: Flask, client: FlaskClient, clock: FrozenClock) -> Non
 
 
 def end_by_changing_the_password(app: Flask, client: FlaskClient, clock: FrozenClock) -> None:
-    from booking import staff
+    from booking.people import staff
 
     with app.app_context(), database().write() as session:
         zhao = staff.get_staff_by_username(session, "zhao")

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import audit
-from booking.clock import FrozenClock
-from booking.models import Site
+from booking.core import audit
+from booking.core.clock import FrozenClock
+from booking.core.models.sites import Site
 from kiosk.extensions import database
 from kiosk.staff.audit_log import PAGE_SIZE
 from tests.conftest import StaffActions

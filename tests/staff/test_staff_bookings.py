@@ -13,24 +13,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import closures, notifications, rooms, seats, series
-from booking.clock import FrozenClock
-from booking.models import (
-    AuditEntry,
-    Booking,
-    BookingSeries,
-    BookingStatus,
-    BookingSuspension,
-    Closure,
-    NoShowStrike,
-    NotificationKind,
-    Resident,
-    Site,
-    Space,
-    SpaceKind,
-    StaffAccount,
-    StaffRole,
-)
+from booking.alerts import notifications
+from booking.alerts.models.notifications import NotificationKind
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount, StaffRole
+from booking.spaces import closures, rooms, seats, series
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.closures import Closure
+from booking.spaces.models.series import BookingSeries
+from booking.spaces.models.spaces import Space, SpaceKind
+from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 
@@ -312,7 +307,7 @@ def test_deciding_twice_says_the_booking_changed_and_does_nothing(
 def test_a_booking_of_another_centre_cannot_be_decided(
     app: Flask, client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock, centre: Centre
 ) -> None:
-    from booking import residents, staff
+    from booking.people import residents, staff
 
     with app.app_context(), database().write() as session:
         other = Site(slug="other", name_zh="别的中心", name_en="Other")

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from booking import staff as staff_service
+from booking.people import staff as staff_service
 from kiosk.cli import main
 from kiosk.extensions import database
 from tests.conftest import STAFF_PASSWORD, StaffActions

@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from booking.clock import FrozenClock
-from booking.models import AuditEntry, Site
-from devices import link_status, provisioning, registry
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from devices.fleet import link_status, provisioning, registry
 from devices.models import (
     Compartment,
     DeviceCommand,

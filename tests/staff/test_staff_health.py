@@ -12,9 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import health
-from booking.clock import FrozenClock
-from booking.models import AlertStatus, AuditEntry, Resident, Site, StaffAlert
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.health import operations as health
+from booking.people.models.residents import Resident
 from kiosk.extensions import database
 
 ADMIN_PASSWORD = "linli-admin-2026"
@@ -112,7 +115,7 @@ def test_the_resident_health_page_shows_values_and_chart_and_is_audited(
 def test_a_resident_of_another_centre_is_not_found_and_leaves_no_audit_entry(
     app: Flask, client: FlaskClient, staff_auth: object, wang: int, clock: FrozenClock
 ) -> None:
-    from booking import residents
+    from booking.people import residents
 
     with app.app_context(), database().write() as session:
         other = Site(slug="other", name_zh="别处", name_en="Elsewhere")

@@ -13,22 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import sites
-from booking.models import (
-    AlertSeverity,
-    Booking,
-    BookingStatus,
-    Item,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-    Resident,
-    Seat,
-    Space,
-    SpaceKind,
-    StaffAlert,
-    ToolType,
-)
+from booking.alerts.models.alerts import AlertSeverity, StaffAlert
+from booking.core import sites
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.tools import Item, ToolType
+from booking.people.models.residents import Resident
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

@@ -15,23 +15,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from booking import lending, residents
-from booking.clock import FrozenClock
-from booking.models import (
-    AlertStatus,
-    AuditEntry,
-    Item,
-    ItemStatus,
-    LendingAction,
-    LendingEvent,
-    Loan,
-    LoanStatus,
-    Resident,
-    Site,
-    StaffAccount,
-    StaffAlert,
-    ToolType,
-)
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.lending import operations as lending
+from booking.lending.models.loans import LendingAction, LendingEvent, Loan, LoanStatus
+from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.people import residents
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
 from devices.models import DeviceCommand
 from kiosk.extensions import database
 from tests.conftest import StaffActions

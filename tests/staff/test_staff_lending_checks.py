@@ -12,23 +12,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import alerts, lending, lending_reconciliation
-from booking.clock import FrozenClock
-from booking.lending_reconciliation import CompartmentReport
-from booking.models import (
-    AlertSeverity,
-    AuditEntry,
-    Item,
-    ItemStatus,
-    LendingMismatch,
-    Loan,
-    LoanStatus,
-    MismatchKind,
-    Resident,
-    Site,
-    StaffAccount,
-    StaffAlert,
-)
+from booking.alerts import operations as alerts
+from booking.alerts.models.alerts import AlertSeverity, StaffAlert
+from booking.core.clock import FrozenClock
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.lending import operations as lending
+from booking.lending import reconciliation as lending_reconciliation
+from booking.lending.models.loans import Loan, LoanStatus
+from booking.lending.models.mismatches import LendingMismatch, MismatchKind
+from booking.lending.models.tools import Item, ItemStatus
+from booking.lending.reconciliation import CompartmentReport
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
 from devices.models import Device, DeviceCommand, DeviceKind
 from kiosk.extensions import database
 from tests.conftest import StaffActions

@@ -13,10 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from booking import health
-from booking.clock import FrozenClock
-from booking.errors import InvalidInput
-from booking.models import AuditEntry, ConsentChannel, HealthConsent, Resident, Site
+from booking.core.clock import FrozenClock
+from booking.core.errors import InvalidInput
+from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.health import operations as health
+from booking.health.models.readings import ConsentChannel, HealthConsent
+from booking.people.models.residents import Resident
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 
@@ -310,7 +313,7 @@ def test_a_withdrawal_without_a_consent_in_force_says_so_and_changes_nothing(
 def test_a_resident_of_another_site_is_not_found_and_nothing_changes(
     app: Flask, signed_in: FlaskClient, clock: FrozenClock, li: int
 ) -> None:
-    from booking import residents
+    from booking.people import residents
 
     with app.app_context(), database().write() as session:
         other = Site(slug="other", name_zh="别处", name_en="Elsewhere")

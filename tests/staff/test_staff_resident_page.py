@@ -12,27 +12,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import sites
-from booking.models import (
-    AuditEntry,
-    Booking,
-    BookingStatus,
-    BookingSuspension,
-    BpReading,
-    ConsentChannel,
-    HealthConsent,
-    Item,
-    LendingSuspension,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-    NoShowStrike,
-    Resident,
-    Seat,
-    Space,
-    SpaceKind,
-    ToolType,
-)
+from booking.core import sites
+from booking.core.models.audit import AuditEntry
+from booking.health.models.readings import BpReading, ConsentChannel, HealthConsent
+from booking.lending.models.loans import LendingSuspension, Loan, LoanChannel, LoanStatus
+from booking.lending.models.tools import Item, ToolType
+from booking.people.models.residents import Resident
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

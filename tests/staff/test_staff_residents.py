@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking import residents as resident_service
-from booking import sites
-from booking.clock import FrozenClock
-from booking.models import Site
+from booking.core import sites
+from booking.core.clock import FrozenClock
+from booking.core.models.sites import Site
+from booking.people import residents as resident_service
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

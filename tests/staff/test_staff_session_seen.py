@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking import auth_sessions
-from booking import staff as staff_service
-from booking.clock import FrozenClock
-from booking.models import StaffSession
+from booking.core.clock import FrozenClock
+from booking.people import auth_sessions
+from booking.people import staff as staff_service
+from booking.people.models.auth_sessions import StaffSession
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

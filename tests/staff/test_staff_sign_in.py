@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking import staff as staff_service
-from booking.clock import FrozenClock
+from booking.core.clock import FrozenClock
+from booking.people import staff as staff_service
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, StaffActions
 

@@ -1,0 +1,2 @@
+"""Tables of alerts: staff alerts and resident notifications.
+"""

@@ -1,0 +1,2 @@
+"""Tables of health: readings, consent, settings and terminal pairings.
+"""

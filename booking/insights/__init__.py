@@ -1,0 +1,2 @@
+"""The numbers behind the console's insight charts, counted by the database.
+"""

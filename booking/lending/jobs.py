@@ -1,0 +1,100 @@
+"""Scheduled lending jobs: plain, idempotent functions of ids and times.
+
+The worker runs :func:`run_due` every minute. Each job re-reads its row and does nothing
+unless its moment has come and the row is still in the state it expects, so running a job
+twice, late, or after someone changed the row is harmless. Overdue loans are marked by the
+same job (at most a minute late, rather than "daily at midnight" with a missed day when the
+worker was down at midnight).
+
+A door session's clocks (the hold, the wait for its compartment, the door not opened in
+time) are :func:`booking.lending.door_session.check_clocks`, run here and by the kiosk's poll alike;
+what its open command did is settled by ``devices.locker.opening``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.core.db import Database
+from booking.core.due_jobs import DueJob, run_all_due
+from booking.lending import door_session
+from booking.lending import operations as lending
+from booking.lending.models.door_sessions import DoorSession, DoorSessionState
+from booking.lending.models.loans import Loan, LoanStatus
+
+SYSTEM_ACTOR = "system:lending_jobs"
+
+
+def check_door_clocks(session: Session, target_id: int, now: datetime) -> bool:
+    """A pickup or return whose hold, wait or door clock ran out is released."""
+    door = session.get(DoorSession, target_id, with_for_update=True)
+    if door is None or door.state.is_final:
+        return False
+    return door_session.check_clocks(session, door, now, actor=SYSTEM_ACTOR)
+
+
+def mark_overdue(session: Session, target_id: int, now: datetime) -> bool:
+    loan = session.get(Loan, target_id, with_for_update=True)
+    if loan is None or loan.status is not LoanStatus.ACTIVE or loan.due_at > now:
+        return False
+    lending.mark_overdue(session, loan, now, lending.policy_for(session, loan.site_id))
+    return True
+
+
+def escalate_overdue(session: Session, target_id: int, now: datetime) -> bool:
+    loan = session.get(Loan, target_id, with_for_update=True)
+    if loan is None:
+        return False
+    return lending.escalate(session, loan, now, lending.policy_for(session, loan.site_id))
+
+
+JOBS: Mapping[str, Callable[[Session, int, datetime], bool]] = {
+    "check_door_clocks": check_door_clocks,
+    "mark_overdue": mark_overdue,
+    "escalate_overdue": escalate_overdue,
+}
+
+
+def due(session: Session, *, now: datetime) -> list[DueJob]:
+    """The jobs that may have something to do at ``now`` (each re-checks for itself)."""
+    jobs = [
+        DueJob("check_door_clocks", i)
+        for i in session.scalars(
+            select(DoorSession.id).where(
+                (
+                    DoorSession.state.in_((DoorSessionState.RESERVED, DoorSessionState.WAITING))
+                    & (DoorSession.expires_at <= now)
+                )
+                | (
+                    (DoorSession.state == DoorSessionState.OPENING)
+                    & DoorSession.unlocked_at.is_not(None)
+                )
+            )
+        )
+    ]
+    jobs += [
+        DueJob("mark_overdue", i)
+        for i in session.scalars(
+            select(Loan.id).where(Loan.status == LoanStatus.ACTIVE, Loan.due_at <= now)
+        )
+    ]
+    jobs += [
+        DueJob("escalate_overdue", i)
+        for i in session.scalars(
+            select(Loan.id).where(Loan.status == LoanStatus.OVERDUE, Loan.escalated_at.is_(None))
+        )
+    ]
+    return jobs
+
+
+def run(session: Session, job: DueJob, *, now: datetime) -> bool:
+    return JOBS[job.name](session, job.target_id, now)
+
+
+def run_due(database: Database, *, now: datetime) -> int:
+    """Run every due job, each in its own short transaction; how many changed something."""
+    return run_all_due(database, due, run, now=now)

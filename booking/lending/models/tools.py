@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.core.db import Base, UTCDateTime, str_enum
+from booking.lending.errors import WrongLendingState
+
+
+class ItemStatus(enum.StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    ON_LOAN = "on_loan"
+    OVERDUE = "overdue"
+    MAINTENANCE = "maintenance"
+    LOST = "lost"
+    # Its compartment reported empty while the records said it was inside: never offered
+    # until it is back or staff decide (booking.lending.reconciliation).
+    MISSING = "missing"
+
+
+class ToolType(Base):
+    """A kind of tool the station lends (电钻 electric drill), with its lending policy."""
+
+    __tablename__ = "tool_types"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    safety_note_zh: Mapped[str] = mapped_column(Text, default="")
+    safety_note_en: Mapped[str] = mapped_column(Text, default="")
+    icon: Mapped[str] = mapped_column(String(40), default="tool")
+    loan_days: Mapped[int] = mapped_column(default=3)
+    # Retired by an admin: lent no more and left out of the catalogue; its items' history stays.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    items: Mapped[list[Item]] = relationship(back_populates="tool_type")
+
+
+class Item(Base):
+    """One physical tool with an asset tag, kept in a locker compartment or at the counter."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("locker_device_id", "compartment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    tool_type_id: Mapped[int] = mapped_column(ForeignKey("tool_types.id"), index=True)
+    asset_tag: Mapped[str] = mapped_column(String(40), unique=True)
+    condition: Mapped[str] = mapped_column(String(200), default="good")
+    status: Mapped[ItemStatus] = mapped_column(
+        str_enum(ItemStatus),
+        default=ItemStatus.AVAILABLE,
+    )
+    # Where the item lives: a locker (by its device id) and compartment, or the counter (both None).
+    locker_device_id: Mapped[str | None] = mapped_column(String(40))
+    compartment: Mapped[int | None]
+
+    tool_type: Mapped[ToolType] = relationship(back_populates="items")
+
+    @property
+    def at_counter(self) -> bool:
+        return self.locker_device_id is None
+
+    def send_to_maintenance(self, reason: str) -> None:
+        """Take the item out of lending. Refused while it is held for a pickup or lent (the
+        caller releases a pickup not yet at the door first): an item in maintenance is never
+        out. A lost or missing item keeps its status, as it is not here to check."""
+        if self.status in (ItemStatus.RESERVED, ItemStatus.ON_LOAN, ItemStatus.OVERDUE):
+            raise WrongLendingState("the item is being picked up or is on loan",
+                                    status=self.status.value)  # fmt: skip
+        if self.status is ItemStatus.AVAILABLE:
+            self.status = ItemStatus.MAINTENANCE
+        self.condition = reason[:200]
+
+    def go_missing(self) -> None:
+        """Its compartment reported empty while the records said it was inside: never
+        offered until it is back or staff decide (booking.lending.reconciliation). The
+        caller releases any pickup holding it first."""
+        if self.status not in (ItemStatus.AVAILABLE, ItemStatus.RESERVED, ItemStatus.MISSING):
+            raise WrongLendingState("only an item that should be inside can go missing",
+                                    status=self.status.value)  # fmt: skip
+        self.status = ItemStatus.MISSING
+
+    def found_again(self) -> bool:
+        """A missing item is back in its compartment: it can be lent again. False if it was
+        not missing (someone decided about it meanwhile)."""
+        if self.status is not ItemStatus.MISSING:
+            return False
+        self.status = ItemStatus.AVAILABLE
+        return True
+
+    def given_up(self) -> bool:
+        """Staff could not find a missing item: it is lost. False if it was not missing."""
+        if self.status is not ItemStatus.MISSING:
+            return False
+        self.status = ItemStatus.LOST
+        return True
+
+    def back_in_service(self) -> None:
+        """Staff checked and fixed the item: it can be lent again."""
+        if self.status is not ItemStatus.MAINTENANCE:
+            raise WrongLendingState("the item is not in maintenance", status=self.status.value)
+        self.status = ItemStatus.AVAILABLE
+        self.condition = "good"

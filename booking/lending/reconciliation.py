@@ -1,0 +1,573 @@
+"""Reconciliation: every full state a locker sends is compared with the lending records.
+
+The locker is the witness of what is inside its compartments; the records say where each
+tool should be. Two disagreements matter:
+
+- an item **present** in its compartment while an open loan says it is out: staff are asked
+  "returned without a return?", and nothing else changes until they look (the compartment may
+  hold something else, and the loan may be right);
+- an item **absent** from its compartment while the records say it is inside (available, or
+  held for a pickup not yet at the door): the item becomes ``missing``, a hold on it is
+  released, it is never offered, and staff are alerted.
+
+Each disagreement is a :class:`~booking.lending.models.mismatches.LendingMismatch`, raised once however many full
+states show it. A full state that no longer shows it ends it; an item ``missing`` that is back
+in its compartment is available again. Staff resolve a mismatch on the console with a note
+(:func:`resolve`), and what they decide changes the records as it says, audited.
+
+A compartment in the middle of a door cycle (its door open or its bolt moving, or a pickup or
+return at its door) is never judged: what it holds is changing under our eyes.
+
+Called by the device side (``devices.locker.reconciliation``) in the ingest transaction and
+by the console's request; neither knows the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from booking.alerts import operations as alerts
+from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
+from booking.core import audit
+from booking.core.errors import InvalidInput
+from booking.lending import door_session
+from booking.lending import operations as lending
+from booking.lending.errors import (
+    MismatchAlreadyResolved,
+    MismatchNotFound,
+    ResolutionDoesNotFit,
+)
+from booking.lending.models.door_sessions import (
+    AT_THE_DOOR_STATES,
+    LIVE_DOOR_STATES,
+    DoorPurpose,
+    DoorSession,
+    DoorSessionState,
+    ReleaseReason,
+)
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingAction, Loan, ReturnCondition
+from booking.lending.models.mismatches import (
+    RESOLUTIONS_OF_KIND,
+    LendingMismatch,
+    MismatchKind,
+    MismatchResolution,
+)
+from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.operations import DeviceRef
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
+
+log = logging.getLogger(__name__)
+
+MAX_NOTE = 500
+
+KIND_PRESENT = "lending.present_during_loan"
+# The same kind and key as the alert raised when the locker reports a tool taken with no
+# pickup under way: the event and the full state that follows it are one alert, not two.
+KIND_MISSING = "lending.item_missing"
+
+# Where the records say the item is inside its compartment.
+_EXPECTED_INSIDE = (ItemStatus.AVAILABLE, ItemStatus.RESERVED, ItemStatus.MISSING)
+
+
+@dataclass(frozen=True)
+class CompartmentReport:
+    """What a locker said of one compartment, as the device side knows it now."""
+
+    n: int
+    item_present: bool | None
+    # Door closed and bolt at rest (locked, or jammed shut): no door cycle is under way.
+    at_rest: bool
+
+
+@dataclass
+class Reconciled:
+    raised: list[LendingMismatch] = field(default_factory=list)
+    cleared: list[LendingMismatch] = field(default_factory=list)
+
+
+# What one compartment shows: a disagreement (its kind and the loan it is about), nothing, or
+# "cannot judge now".
+_Finding = tuple[MismatchKind, int | None]
+_SKIP = "skip"
+
+
+def reconcile(
+    session: Session,
+    *,
+    site_id: int,
+    device_id: str,
+    reports: Iterable[CompartmentReport],
+    now: datetime,
+    source: DeviceRef | None = None,
+    raise_new: bool = True,
+) -> Reconciled:
+    """Compare the compartments of ``device_id`` with the records; raise what disagrees (once),
+    and end what no longer does. With ``raise_new`` False only ends mismatches: a single
+    event (not a full state) may show that one is over, never that one began."""
+    result = Reconciled()
+    by_n = {report.n: report for report in reports}
+    items = list(session.scalars(select(Item).where(Item.locker_device_id == device_id)))
+    # A full state locks them (before any item, as staff resolving one do), so staff acting
+    # at the same moment wait, or find it cleared. After an event the item rows are already
+    # locked by the lending handlers: taking these after them could deadlock with staff, and
+    # a mismatch an event ends is one the next full state would end anyway.
+    query = select(LendingMismatch).where(
+        LendingMismatch.device_id == device_id, LendingMismatch.cleared_at.is_(None)
+    )
+    current = {
+        m.item_id: m
+        for m in session.scalars(query.with_for_update() if raise_new else query)
+    }
+    if not items and not current:
+        return result
+    at_item = {item.compartment: item for item in items}
+    # An item moved to another place since: its episode here is over.
+    for stale in list(current.values()):
+        there = at_item.get(stale.compartment)
+        if there is None or there.id != stale.item_id:
+            _clear(session, stale, now, device_id, reason="item moved")
+            result.cleared.append(current.pop(stale.item_id))
+    # Most full states agree everywhere: only compartments that may disagree (or whose
+    # mismatch may be over) cost the loans' and door sessions' queries.
+    worth_a_look = {
+        n: (report, item)
+        for n, report in sorted(by_n.items())
+        if (item := at_item.get(n)) is not None
+        and (item.id in current or _may_disagree(report, item))
+    }
+    if not worth_a_look:
+        return result
+    loans = _open_loans(session, [item.id for _report, item in worth_a_look.values()])
+    sessions = _live_sessions(session, device_id)
+    for n, (report, item) in worth_a_look.items():
+        finding = _finding(report, item, loans.get(item.id), sessions.get(n, ()))
+        if finding == _SKIP:
+            continue
+        m = current.get(item.id)
+        if m is not None and (finding is None or finding != (m.kind, m.loan_id)):
+            _clear(session, m, now, device_id, reason="the locker agrees")
+            result.cleared.append(m)
+            m = None
+        if finding is None:
+            if item.status is ItemStatus.MISSING and report.item_present:
+                _found_by_locker(session, item, n, now, device_id, source)
+            continue
+        if m is not None:
+            m.seen_again(now)
+            if m.kind is MismatchKind.ITEM_ABSENT and item.status is not ItemStatus.MISSING:
+                # Put back in lending by hand while the compartment is still empty: the
+                # locker is the witness, so it is not offered.
+                _mark_missing(session, item, sessions.get(n, ()), now, device_id, source,
+                              {"compartment": n, "mismatch_id": m.id})  # fmt: skip
+        elif raise_new:
+            assert isinstance(finding, tuple)
+            result.raised.append(
+                _raise(
+                    session,
+                    site_id,
+                    device_id,
+                    item,
+                    finding[0],
+                    loans.get(item.id),
+                    sessions.get(n, ()),
+                    now,
+                    source,
+                )  # fmt: skip
+            )
+    return result
+
+
+def _may_disagree(report: CompartmentReport, item: Item) -> bool:
+    """From the item's status alone: could this compartment disagree with the records?"""
+    if report.item_present is None or not report.at_rest:
+        return False
+    if report.item_present:
+        return item.status in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE, ItemStatus.MISSING)
+    return item.status in _EXPECTED_INSIDE
+
+
+def _open_loans(session: Session, item_ids: Sequence[int]) -> dict[int, Loan]:
+    if not item_ids:
+        return {}
+    return {
+        loan.item_id: loan
+        for loan in session.scalars(
+            select(Loan).where(Loan.item_id.in_(item_ids), Loan.status.in_(OPEN_LOAN_STATUSES))
+        )
+    }
+
+
+def _live_sessions(session: Session, device_id: str) -> dict[int, list[DoorSession]]:
+    found: dict[int, list[DoorSession]] = defaultdict(list)
+    for door in session.scalars(
+        select(DoorSession).where(
+            DoorSession.device_id == device_id, DoorSession.state.in_(LIVE_DOOR_STATES)
+        )
+    ):
+        found[door.compartment].append(door)
+    return found
+
+
+def _finding(
+    report: CompartmentReport, item: Item, loan: Loan | None, doors: Sequence[DoorSession]
+) -> _Finding | None | str:
+    if report.item_present is None or not report.at_rest:
+        return _SKIP
+    if any(door.state in AT_THE_DOOR_STATES for door in doors):
+        return _SKIP
+    if report.item_present:
+        if loan is None:
+            return None
+        if any(door.purpose is DoorPurpose.RETURN for door in doors):
+            return _SKIP  # its return is about to open the door: the return decides
+        return (MismatchKind.PRESENT_DURING_LOAN, loan.id)
+    if item.status in _EXPECTED_INSIDE:
+        return (MismatchKind.ITEM_ABSENT, None)
+    return None
+
+
+def _locked_item(session: Session, item_id: int) -> Item:
+    return session.scalars(
+        select(Item)
+        .where(Item.id == item_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _raise(
+    session: Session,
+    site_id: int,
+    device_id: str,
+    item: Item,
+    kind: MismatchKind,
+    loan: Loan | None,
+    doors: Sequence[DoorSession],
+    now: datetime,
+    source: DeviceRef | None,
+) -> LendingMismatch:
+    item = _locked_item(session, item.id)
+    assert item.compartment is not None
+    # The item was moved here from a locker that has not reported since: its episode there
+    # is over (one current mismatch per item).
+    for elsewhere in session.scalars(
+        select(LendingMismatch).where(
+            LendingMismatch.item_id == item.id, LendingMismatch.cleared_at.is_(None)
+        )
+    ):
+        _clear(session, elsewhere, now, elsewhere.device_id, reason="item moved")
+    session.flush()
+    m = LendingMismatch(
+        site_id=site_id,
+        kind=kind,
+        device_id=device_id,
+        compartment=item.compartment,
+        item_id=item.id,
+        loan_id=loan.id if kind is MismatchKind.PRESENT_DURING_LOAN and loan else None,
+        device_session=source.session if source else None,
+        device_seq=source.seq if source else None,
+        observed_at=now,
+        last_seen_at=now,
+    )
+    session.add(m)
+    session.flush()
+    detail = {"compartment": item.compartment, "mismatch_id": m.id}
+    if kind is MismatchKind.ITEM_ABSENT:
+        _mark_missing(session, item, doors, now, device_id, source, detail)
+        alert = door_session.alert_about_compartment(
+            session, item, device_id=device_id, compartment=item.compartment, now=now,
+            kind=KIND_MISSING, severity=AlertSeverity.URGENT,
+            summary="{tool} {asset} left {device} compartment {compartment} with no loan",
+            subject=mismatch_subject(m.id), dedupe_key=f"lending:missing:item:{item.id}",
+        )  # fmt: skip
+    else:
+        assert loan is not None
+        lending.record(session, item=item, action=LendingAction.PRESENT_DURING_LOAN,
+                       actor=lending.device_actor(device_id), now=now, loan=loan,
+                       device=source, detail=detail)  # fmt: skip
+        alert = door_session.alert_about_compartment(
+            session, item, device_id=device_id, compartment=item.compartment, now=now,
+            kind=KIND_PRESENT, severity=AlertSeverity.WARNING,
+            summary=(
+                "{tool} {asset} is in {device} compartment {compartment} but its loan is "
+                "open: returned without a return?"
+            ),
+            subject=mismatch_subject(m.id), resident_id=loan.resident_id,
+            dedupe_key=f"lending:present:loan:{loan.id}",
+        )  # fmt: skip
+    m.alert_id = alert.id
+    log.info("locker mismatch %s: %s, %s compartment %s", m.id, kind.value, device_id,
+             item.compartment)  # fmt: skip
+    return m
+
+
+def _mark_missing(
+    session: Session,
+    item: Item,
+    doors: Sequence[DoorSession],
+    now: datetime,
+    device_id: str,
+    source: DeviceRef | None,
+    detail: dict[str, Any],
+) -> None:
+    item = _locked_item(session, item.id)
+    if item.status not in _EXPECTED_INSIDE:
+        return
+    actor = lending.device_actor(device_id)
+    for door in doors:
+        if door.purpose is DoorPurpose.PICKUP and door.item_id == item.id:
+            _release_hold(session, door, now, actor, source)
+    item.go_missing()
+    lending.record(session, item=item, action=LendingAction.ITEM_MISSING, actor=actor,
+                   now=now, device=source, detail=detail)  # fmt: skip
+
+
+def _release_hold(
+    session: Session, door: DoorSession, now: datetime, actor: str, source: DeviceRef | None
+) -> None:
+    """A pickup still only holding the item (not yet at the door) cannot go on: nobody is
+    sent to an empty compartment."""
+    if door.state in (DoorSessionState.RESERVED, DoorSessionState.WAITING):
+        door_session.release(session, door, ReleaseReason.CANCELLED, now, actor=actor,
+                             device=source)  # fmt: skip
+
+
+def _found_by_locker(
+    session: Session, item: Item, n: int, now: datetime, device_id: str, source: DeviceRef | None
+) -> None:
+    """A missing item is back in its compartment (the locker says so): lend it again."""
+    item = _locked_item(session, item.id)
+    if not item.found_again():
+        return
+    lending.record(session, item=item, action=LendingAction.ITEM_FOUND,
+                   actor=lending.device_actor(device_id), now=now, device=source,
+                   detail={"compartment": n})  # fmt: skip
+
+
+def _clear(
+    session: Session, m: LendingMismatch, now: datetime, device_id: str, *, reason: str
+) -> None:
+    if not m.clear(now):
+        return
+    # Nobody needs to act on it any more: its alert closes too, with the reason in its note.
+    _close_alert(session, m, now, note=f"The locker's state agrees with the records ({reason}).")
+    audit.record(
+        session,
+        action="lending.mismatch_cleared",
+        actor=lending.device_actor(device_id),
+        now=now,
+        site_id=m.site_id,
+        subject=mismatch_subject(m.id),
+        detail={"kind": m.kind.value, "item_id": m.item_id, "reason": reason},
+    )
+
+
+def _close_alert(session: Session, m: LendingMismatch, now: datetime, *, note: str) -> None:
+    if m.alert_id is None:
+        return
+    alert = session.get(StaffAlert, m.alert_id)
+    if alert is None or alert.status is AlertStatus.RESOLVED or alert.dedupe_key is None:
+        return
+    alerts.resolve_by_itself(
+        session, site_id=alert.site_id, dedupe_key=alert.dedupe_key, now=now, note=note
+    )
+
+
+def mismatch_subject(mismatch_id: int) -> str:
+    return f"mismatch:{mismatch_id}"
+
+
+# --- staff resolve --------------------------------------------------------------------------
+
+
+def resolve(
+    session: Session,
+    *,
+    staff: StaffAccount,
+    mismatch_id: int,
+    resolution: MismatchResolution | str,
+    note: str,
+    now: datetime,
+    condition: ReturnCondition | str | None = None,
+) -> LendingMismatch:
+    """Staff decide what a mismatch was, and the records follow:
+
+    - present during loan, ``returned``: the loan ends as returned at the counter, with the
+      condition staff saw (a damaged tool goes to maintenance);
+    - present during loan, ``still_out``: the compartment holds something else; the loan stays
+      open, and the mismatch is not raised again while the locker shows the same;
+    - absent, ``found``: the tool is back in its compartment and can be lent again;
+    - absent, ``lost``: the tool is gone for good.
+
+    The note is required; the audit log keeps who decided what, and why.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput("say what was found and done", field="note")
+    if len(note) > MAX_NOTE:
+        raise InvalidInput("the note is too long", field="note", max=MAX_NOTE)
+    try:
+        chosen = MismatchResolution(resolution)
+    except ValueError:
+        raise ResolutionDoesNotFit("no such resolution", field="resolution") from None
+    m = session.get(LendingMismatch, mismatch_id, with_for_update=True)
+    if m is None or m.site_id != staff.site_id:
+        raise MismatchNotFound("no such mismatch", mismatch_id=mismatch_id)
+    if not m.is_open:
+        raise MismatchAlreadyResolved("the mismatch is already resolved", mismatch_id=m.id)
+    if chosen not in m.resolutions:
+        raise ResolutionDoesNotFit("that resolution does not fit this mismatch", field="resolution")
+    actor = lending.staff_actor(staff)
+    loan_ended = False
+    if chosen is MismatchResolution.RETURNED:
+        # The counter return locks the loan, then the item (booking.core.row_locks' order).
+        loan = session.get(Loan, m.loan_id) if m.loan_id is not None else None
+        if loan is not None and loan.is_open:
+            lending.return_at_counter(session, staff=staff, loan_id=loan.id,
+                                      condition=condition or ReturnCondition.FINE, now=now,
+                                      note=note)  # fmt: skip
+            loan_ended = True
+    item = _locked_item(session, m.item_id)
+    if chosen is MismatchResolution.FOUND and item.found_again():
+        lending.record(session, item=item, action=LendingAction.ITEM_FOUND, actor=actor, now=now,
+                       detail={"mismatch_id": m.id, "note": note})  # fmt: skip
+    elif chosen is MismatchResolution.LOST and item.given_up():
+        lending.record(session, item=item, action=LendingAction.MARKED_LOST, actor=actor, now=now,
+                       detail={"mismatch_id": m.id, "note": note})  # fmt: skip
+    m.resolve(chosen, staff_id=staff.id, note=note, now=now)
+    if m.alert_id is not None:
+        alert = session.get(StaffAlert, m.alert_id)
+        if alert is not None and alert.status is not AlertStatus.RESOLVED:
+            alerts.resolve(session, staff, alert.id, now=now, note=note)
+    audit.record_staff(
+        session,
+        staff,
+        action="lending.mismatch_resolved",
+        now=now,
+        subject=mismatch_subject(m.id),
+        detail={
+            "kind": m.kind.value,
+            "resolution": chosen.value,
+            "item_id": item.id,
+            "asset_tag": item.asset_tag,
+            "loan_id": m.loan_id,
+            "loan_ended": loan_ended,
+            "note": note,
+        },
+    )
+    return m
+
+
+# --- the console's list ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MismatchRow:
+    """One mismatch as the console lists it, with the names it needs."""
+
+    id: int
+    kind: MismatchKind
+    device_id: str
+    compartment: int
+    item_id: int
+    asset_tag: str
+    item_status: ItemStatus
+    tool_name_zh: str
+    tool_name_en: str
+    loan_id: int | None
+    resident_id: int | None
+    resident_name: str
+    resident_phone: str
+    loan_due_at: datetime | None
+    observed_at: datetime
+    last_seen_at: datetime
+    cleared_at: datetime | None
+    resolution: MismatchResolution | None
+    resolved_at: datetime | None
+    resolved_by: str
+    note: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def resolutions(self) -> tuple[MismatchResolution, ...]:
+        return RESOLUTIONS_OF_KIND[self.kind]
+
+
+def _rows(session: Session, site_id: int, *, open_only: bool, limit: int) -> list[MismatchRow]:
+    resolver = aliased(StaffAccount)
+    query = (
+        select(LendingMismatch, Item, ToolType, Loan, Resident, resolver)
+        .join(Item, Item.id == LendingMismatch.item_id)
+        .join(ToolType, ToolType.id == Item.tool_type_id)
+        .outerjoin(Loan, Loan.id == LendingMismatch.loan_id)
+        .outerjoin(Resident, Resident.id == Loan.resident_id)
+        .outerjoin(resolver, resolver.id == LendingMismatch.resolved_by_staff_id)
+        .where(LendingMismatch.site_id == site_id)
+    )
+    if open_only:
+        query = query.where(LendingMismatch.resolved_at.is_(None)).order_by(
+            LendingMismatch.observed_at, LendingMismatch.id
+        )
+    else:
+        query = query.where(LendingMismatch.resolved_at.is_not(None)).order_by(
+            LendingMismatch.resolved_at.desc(), LendingMismatch.id.desc()
+        )
+    rows = []
+    for m, item, tool, loan, resident, staff in session.execute(query.limit(limit)):
+        rows.append(
+            MismatchRow(
+                id=m.id,
+                kind=m.kind,
+                device_id=m.device_id,
+                compartment=m.compartment,
+                item_id=item.id,
+                asset_tag=item.asset_tag,
+                item_status=item.status,
+                tool_name_zh=tool.name_zh,
+                tool_name_en=tool.name_en,
+                loan_id=m.loan_id,
+                resident_id=resident.id if resident else None,
+                resident_name=resident.name if resident else "",
+                resident_phone=resident.phone if resident else "",
+                loan_due_at=loan.due_at if loan else None,
+                observed_at=m.observed_at,
+                last_seen_at=m.last_seen_at,
+                cleared_at=m.cleared_at,
+                resolution=m.resolution,
+                resolved_at=m.resolved_at,
+                resolved_by=staff.display_name if staff else "",
+                note=m.note,
+            )  # fmt: skip
+        )
+    return rows
+
+
+def open_mismatches(session: Session, *, site_id: int, limit: int = 200) -> list[MismatchRow]:
+    """Mismatches waiting for staff, oldest first."""
+    return _rows(session, site_id, open_only=True, limit=limit)
+
+
+def settled_mismatches(session: Session, *, site_id: int, limit: int = 50) -> list[MismatchRow]:
+    """The history: resolved by staff or cleared by the locker, newest first."""
+    return _rows(session, site_id, open_only=False, limit=limit)
+
+
+def open_count(session: Session, *, site_id: int) -> int:
+    found = session.scalar(
+        select(func.count()).where(
+            LendingMismatch.site_id == site_id, LendingMismatch.resolved_at.is_(None)
+        )
+    )
+    return int(found or 0)

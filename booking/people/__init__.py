@@ -1,0 +1,3 @@
+"""Residents and staff: registration, sign-in with argon2id-hashed PINs and passwords,
+revocable server-side sessions, and the resident record staff see.
+"""

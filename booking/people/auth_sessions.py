@@ -1,0 +1,203 @@
+"""Server-side sign-in sessions for staff (console) and residents (kiosk).
+
+The cookie carries a random token; the database keeps only its SHA-256. A session
+ends on sign-out, after inactivity, or when the account changes (password, disabled).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, make_transient_to_detached
+
+from booking.core.db import UTCDateTime
+from booking.core.driver_sql import DriverStatement
+from booking.core.errors import SessionExpired
+from booking.people.models.auth_sessions import ResidentSession, StaffSession
+from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
+
+STAFF_IDLE_LIMIT = timedelta(minutes=30)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_staff_session(session: Session, *, staff: StaffAccount, now: datetime) -> str:
+    """Open a console session and return the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(token_hash=_hash(token), staff_id=staff.id, created_at=now, last_seen_at=now)
+    )
+    session.flush()
+    return token
+
+
+def resume_staff_session(
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta = STAFF_IDLE_LIMIT
+) -> StaffAccount:
+    """The account behind a live token; marks it seen. Raises :class:`SessionExpired` otherwise."""
+    row = session.get(StaffSession, _hash(token)) if token else None
+    if row is None or row.ended_at is not None:
+        raise SessionExpired("not signed in")
+    if now - row.last_seen_at > idle_limit:
+        row.ended_at = now
+        row.end_reason = "idle"
+        raise SessionExpired("signed out after inactivity")
+    account = session.get(StaffAccount, row.staff_id)
+    if account is None or not account.is_active:
+        row.ended_at = now
+        row.end_reason = "disabled"
+        raise SessionExpired("account disabled")
+    row.last_seen_at = now
+    return account
+
+
+# A session used again within this long is not marked seen again: most requests then need
+# no write at all (one writer per row was the API's bottleneck, docs/benchmarks.md). The
+# idle count may so start up to this much before the true last use.
+SEEN_GRANULARITY = timedelta(minutes=1)
+
+
+# A live session marked seen less than SEEN_GRANULARITY ago, of an active account.
+_RECENTLY_SEEN_CRITERIA = (
+    StaffSession.token_hash == bindparam("token_hash"),
+    StaffSession.ended_at.is_(None),
+    StaffSession.last_seen_at > bindparam("seen_after", type_=UTCDateTime),
+    StaffAccount.is_active.is_(True),
+)
+
+# Built once: every console and API request runs it (see bench/api_load.py).
+_RECENTLY_SEEN_STAFF = (
+    select(StaffAccount)
+    .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
+    .where(*_RECENTLY_SEEN_CRITERIA)
+)
+
+# The same read as plain columns on the driver's cursor, for the API's every request.
+_STAFF_FIELDS = tuple(attribute.key for attribute in sa_inspect(StaffAccount).column_attrs)
+_STAFF_CLASS = sa_inspect(StaffAccount).class_manager
+_RECENTLY_SEEN_STAFF_ROW = DriverStatement(
+    select(*(getattr(StaffAccount, field) for field in _STAFF_FIELDS))
+    .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
+    .where(*_RECENTLY_SEEN_CRITERIA)
+)
+
+
+def _recently_seen_params(token: str, now: datetime) -> dict[str, object]:
+    return {"token_hash": _hash(token), "seen_after": now - SEEN_GRANULARITY}
+
+
+def recently_seen_staff(session: Session, *, token: str, now: datetime) -> StaffAccount | None:
+    """The account behind a live token marked seen less than :data:`SEEN_GRANULARITY` ago,
+    found in one read; None means "ask :func:`resume_staff_session`", which decides."""
+    if not token:
+        return None
+    return session.scalar(_RECENTLY_SEEN_STAFF, _recently_seen_params(token, now))
+
+
+def recently_seen_staff_detached(
+    reads: Session | Connection, *, token: str, now: datetime
+) -> StaffAccount | None:
+    """:func:`recently_seen_staff`, but the account comes back detached (in no session, every
+    column loaded, as if expunged) and is read without the ORM's per-query machinery, which
+    was a fifth of a signed-in API read (docs/benchmarks.md). Still read on every call: a
+    revoked or expired session is refused at once. ``reads`` may be a bare connection."""
+    if not token:
+        return None
+    connection = reads if isinstance(reads, Connection) else reads.connection()
+    rows = _RECENTLY_SEEN_STAFF_ROW.rows(connection, _recently_seen_params(token, now))
+    if not rows:
+        return None
+    # As the ORM's loader makes an instance (no __init__, the row's values put in place,
+    # a third of the cost), then detached with its identity: the state an expunged one has.
+    account: StaffAccount = _STAFF_CLASS.new_instance()
+    account.__dict__.update(zip(_STAFF_FIELDS, rows[0], strict=True))
+    make_transient_to_detached(account)
+    return account
+
+
+def staff_session_is_live(
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta = STAFF_IDLE_LIMIT
+) -> bool:
+    """Whether a token still signs its account in, read only (a long-lived response, such as
+    the alerts stream, re-checks with it: signed out, disabled, password changed → False)."""
+    if not token:
+        return False
+    found = session.execute(
+        select(StaffSession.ended_at, StaffSession.last_seen_at, StaffAccount.is_active)
+        .join(StaffAccount, StaffSession.staff_id == StaffAccount.id)
+        .where(StaffSession.token_hash == _hash(token))
+    ).one_or_none()
+    if found is None:
+        return False
+    ended_at, last_seen_at, is_active = found
+    return ended_at is None and bool(is_active) and now - last_seen_at <= idle_limit
+
+
+def end_staff_session(
+    session: Session, *, token: str, now: datetime, reason: str = "signed_out"
+) -> None:
+    row = session.get(StaffSession, _hash(token)) if token else None
+    if row is not None and row.ended_at is None:
+        row.ended_at = now
+        row.end_reason = reason
+
+
+def end_all_staff_sessions(session: Session, *, staff_id: int, now: datetime, reason: str) -> int:
+    result = session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_id == staff_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def start_resident_session(
+    session: Session, *, resident: Resident, site_id: int, now: datetime
+) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ResidentSession(
+            token_hash=_hash(token),
+            resident_id=resident.id,
+            site_id=site_id,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def resume_resident_session(
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta
+) -> tuple[Resident, int]:
+    """The resident and site behind a live kiosk token; marks it seen."""
+    row = session.get(ResidentSession, _hash(token)) if token else None
+    if row is None or row.ended_at is not None:
+        raise SessionExpired("not signed in")
+    if now - row.last_seen_at > idle_limit:
+        row.ended_at = now
+        row.end_reason = "idle"
+        raise SessionExpired("signed out after inactivity")
+    resident = session.get(Resident, row.resident_id)
+    if resident is None:
+        raise SessionExpired("not signed in")
+    row.last_seen_at = now
+    return resident, row.site_id
+
+
+def end_resident_session(
+    session: Session, *, token: str, now: datetime, reason: str = "signed_out"
+) -> None:
+    row = session.get(ResidentSession, _hash(token)) if token else None
+    if row is not None and row.ended_at is None:
+        row.ended_at = now
+        row.end_reason = reason

@@ -1,0 +1,2 @@
+"""Tables of people: residents and memberships, staff accounts, sign-in sessions.
+"""

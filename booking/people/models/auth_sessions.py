@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booking.core.db import Base, UTCDateTime
+
+
+class StaffSession(Base):
+    """A console sign-in the server can end at any time (a signed cookie alone could not be revoked).
+
+    Only a SHA-256 of the cookie's token is stored, so a copy of the database opens no session.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class ResidentSession(Base):
+    """A resident's sign-in at a kiosk; short-lived and enforced on the server."""
+
+    __tablename__ = "resident_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class SignInThrottle(Base):
+    """Wrong-PIN counts per phone number, kept whether or not the phone belongs to anyone.
+
+    Counting unknown phones too means a lockout says nothing about who is registered.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.core.db import Base, UTCDateTime
+
+
+class Resident(Base):
+    """A person who uses the centre. One person may be a member of several centres."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    card_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    is_elderly: Mapped[bool] = mapped_column(default=False)
+    lives_alone: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[ResidentMembership]] = relationship(
+        back_populates="resident", cascade="all, delete-orphan"
+    )
+
+    @property
+    def masked_name(self) -> str:
+        """The name as kiosk screens show it: 张三 → 张*, 张小三 → 张*三."""
+        return mask_name(self.name)
+
+
+class ResidentMembership(Base):
+    __tablename__ = "resident_memberships"
+    __table_args__ = (UniqueConstraint("resident_id", "site_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    resident: Mapped[Resident] = relationship(back_populates="memberships")
+
+
+def mask_name(name: str) -> str:
+    """Hide the middle of a name so a passer-by cannot read it off the screen."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

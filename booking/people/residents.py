@@ -1,0 +1,208 @@
+"""Residents: registration and kiosk sign-in with phone and PIN."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from booking.core.errors import Conflict, InvalidInput, NotFound, ResidentLockedOut, SignInFailed
+from booking.people import passwords
+from booking.people.models.auth_sessions import SignInThrottle
+from booking.people.models.residents import Resident, ResidentMembership
+
+PIN_PATTERN = re.compile(r"^\d{4,6}$")
+PHONE_PATTERN = re.compile(r"^1\d{10}$")
+MAX_PIN_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def normalise_phone(phone: str) -> str:
+    digits = re.sub(r"[\s-]", "", phone or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    return digits
+
+
+def register_resident(
+    session: Session,
+    *,
+    site_id: int,
+    name: str,
+    phone: str,
+    pin: str,
+    now: datetime,
+    card_id: str | None = None,
+    is_elderly: bool = False,
+    lives_alone: bool = False,
+) -> Resident:
+    """Create a resident and make them a member of ``site_id``."""
+    name = name.strip()
+    phone = normalise_phone(phone)
+    if not name or len(name) > 60:
+        raise InvalidInput("name must be 1 to 60 characters", field="name")
+    if not PHONE_PATTERN.match(phone):
+        raise InvalidInput("phone must be an 11-digit mainland mobile number", field="phone")
+    if not PIN_PATTERN.match(pin or ""):
+        raise InvalidInput("PIN must be 4 to 6 digits", field="pin")
+    clash = select(Resident.id).where(
+        or_(Resident.phone == phone, Resident.card_id == card_id)
+        if card_id
+        else Resident.phone == phone
+    )
+    if session.scalar(clash) is not None:
+        raise Conflict("a resident with this phone or card is already registered")
+    resident = Resident(
+        name=name,
+        phone=phone,
+        pin_hash=passwords.hash_secret(pin),
+        card_id=card_id or None,
+        is_elderly=is_elderly,
+        lives_alone=lives_alone,
+        created_at=now,
+    )
+    resident.memberships.append(ResidentMembership(site_id=site_id, joined_at=now))
+    session.add(resident)
+    session.flush()
+    return resident
+
+
+def authenticate_resident(
+    session: Session, *, site_id: int, phone: str, pin: str, now: datetime
+) -> Resident:
+    """Check a phone and PIN at a kiosk of ``site_id``.
+
+    Unknown phone, wrong PIN and not-a-member all raise the same :class:`SignInFailed`.
+    Five failures lock the phone for 15 minutes, known or not; the caller must commit
+    even when this raises, so that the failure is counted.
+    """
+    phone = normalise_phone(phone)
+    throttle = session.get(SignInThrottle, phone, with_for_update=True)
+    if throttle is not None and throttle.locked_until is not None:
+        if throttle.locked_until > now:
+            raise ResidentLockedOut("too many wrong PINs", until=throttle.locked_until)
+        throttle.failures = 0
+        throttle.locked_until = None
+
+    resident = session.scalar(
+        select(Resident)
+        .join(ResidentMembership)
+        .where(Resident.phone == phone, ResidentMembership.site_id == site_id)
+    )
+    if resident is None:
+        passwords.burn_verification(pin)
+        ok = False
+    else:
+        ok = passwords.verify_secret(resident.pin_hash, pin)
+
+    if ok and resident is not None:
+        if throttle is not None:
+            session.delete(throttle)
+        if passwords.needs_rehash(resident.pin_hash):
+            resident.pin_hash = passwords.hash_secret(pin)
+        return resident
+
+    if throttle is None:
+        throttle = SignInThrottle(phone=phone, failures=0)
+        session.add(throttle)
+    throttle.failures += 1
+    if throttle.failures >= MAX_PIN_FAILURES:
+        throttle.locked_until = now + LOCKOUT
+        session.flush()
+        raise ResidentLockedOut("too many wrong PINs", until=throttle.locked_until)
+    session.flush()
+    raise SignInFailed("phone or PIN is wrong", attempts_left=MAX_PIN_FAILURES - throttle.failures)
+
+
+RESIDENT_PAGE_SIZE = 50
+MAX_QUERY_LENGTH = 60
+
+
+def _members_matching(site_id: int, query: str) -> Select[Resident]:
+    stmt = select(Resident).join(ResidentMembership).where(ResidentMembership.site_id == site_id)
+    query = query.strip()
+    if len(query) > MAX_QUERY_LENGTH:
+        raise InvalidInput(f"search text must be at most {MAX_QUERY_LENGTH} characters", field="q")
+    if query:
+        # Case-insensitive on every backend (SQLite's LIKE is, PostgreSQL's is not).
+        # Escape LIKE wildcards so "_" or "%" typed by staff match themselves, not everything.
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        conditions = [
+            Resident.name.ilike(like, escape="\\"),
+            Resident.card_id.ilike(like, escape="\\"),
+        ]
+        # Phones are stored bare; "138 0000-0001" or "+86…" typed at the desk should still match.
+        phone = normalise_phone(query)
+        if phone.isdigit():
+            conditions.append(Resident.phone.like(f"%{phone}%"))
+        stmt = stmt.where(or_(*conditions))
+    return stmt
+
+
+def search_residents(
+    session: Session,
+    *,
+    site_id: int,
+    query: str = "",
+    limit: int = RESIDENT_PAGE_SIZE,
+    offset: int = 0,
+) -> list[Resident]:
+    """Members of a site whose name, phone or card id contains ``query``, by name."""
+    stmt = _members_matching(site_id, query)
+    return list(
+        session.scalars(stmt.order_by(Resident.name, Resident.id).limit(limit).offset(offset))
+    )
+
+
+def count_residents(session: Session, *, site_id: int, query: str = "") -> int:
+    """How many members of a site :func:`search_residents` would find without a limit."""
+    stmt = _members_matching(site_id, query).with_only_columns(func.count(Resident.id))
+    return int(session.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True)
+class ResidentPage:
+    """One page of a resident search, with what page links need."""
+
+    residents: list[Resident]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def resident_page(
+    session: Session,
+    *,
+    site_id: int,
+    query: str = "",
+    page: int = 1,
+    page_size: int = RESIDENT_PAGE_SIZE,
+) -> ResidentPage:
+    """Page ``page`` (from 1) of a resident search; a page past the end is simply empty."""
+    if page < 1:
+        raise InvalidInput("page must be 1 or more", field="page")
+    total = count_residents(session, site_id=site_id, query=query)
+    found = search_residents(
+        session, site_id=site_id, query=query, limit=page_size, offset=(page - 1) * page_size
+    )
+    return ResidentPage(residents=found, page=page, page_size=page_size, total=total)
+
+
+def get_member(session: Session, *, site_id: int, resident_id: int) -> Resident:
+    """A resident who is a member of ``site_id``; others are as good as absent."""
+    resident = session.scalar(
+        select(Resident)
+        .join(ResidentMembership)
+        .where(Resident.id == resident_id, ResidentMembership.site_id == site_id)
+    )
+    if resident is None:
+        raise NotFound("no such resident at this centre")
+    return resident

@@ -1,0 +1,2 @@
+"""Tables of spaces: spaces and seats, bookings, series, closures, waitlist, strikes.
+"""

@@ -1,0 +1,163 @@
+"""Bookings of study seats and activity rooms, and the rules each space books by."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    DDL,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+    func,
+    literal_column,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booking.core.db import Base, UTCDateTime, str_enum
+
+
+class BookingStatus(enum.StrEnum):
+    # Holding the slot:
+    HELD = "held"  # offered to the first resident on the waitlist, not yet accepted
+    PENDING = "pending"  # waiting for staff approval (rooms that need it)
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    ON_LEAVE = "on_leave"  # a temporary leave: the seat is kept for a while
+    # Finished, the slot is free again:
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    NO_SHOW = "no_show"
+    RELEASED = "released"  # a temporary leave that ran too long
+    EXPIRED = "expired"  # a waitlist offer nobody took in time
+
+
+ACTIVE_STATUSES = frozenset(
+    {
+        BookingStatus.HELD,
+        BookingStatus.PENDING,
+        BookingStatus.CONFIRMED,
+        BookingStatus.CHECKED_IN,
+        BookingStatus.ON_LEAVE,
+    }
+)
+# The statuses that hold a slot, as SQL for the exclusion constraint's WHERE (sorted: stable DDL).
+_ACTIVE_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATUSES)) + ")"
+
+
+def _period() -> object:
+    # Half-open, so 10:00–11:00 and 11:00–12:00 do not overlap.
+    return func.tstzrange(
+        literal_column("starts_at"), literal_column("ends_at"), literal_column("'[)'")
+    )
+
+
+class Booking(Base):
+    """One resident's (or one staff series') hold on a seat or a whole activity room.
+
+    ``seat_id`` is set for study seats; a room booking has only ``space_id``. Two active
+    bookings of the same seat, or of the same room, never overlap: on PostgreSQL an
+    exclusion constraint refuses it; on every database the service locks the resource and
+    checks inside the writing transaction (see ``booking/spaces/occupancy.py``).
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="period_not_empty"),
+        CheckConstraint("headcount >= 1", name="headcount_positive"),
+        UniqueConstraint("series_id", "occurs_on"),
+        Index("ix_bookings_seat_period", "seat_id", "starts_at"),
+        Index("ix_bookings_space_period", "space_id", "starts_at"),
+        ExcludeConstraint(
+            (literal_column("seat_id"), "="),
+            (_period(), "&&"),  # type: ignore[arg-type]
+            name="ex_bookings_seat_overlap",
+            using="gist",
+            where=literal_column(f"seat_id IS NOT NULL AND {_ACTIVE_SQL}"),
+        ).ddl_if(dialect="postgresql"),
+        ExcludeConstraint(
+            (literal_column("space_id"), "="),
+            (_period(), "&&"),  # type: ignore[arg-type]
+            name="ex_bookings_room_overlap",
+            using="gist",
+            where=literal_column(f"seat_id IS NULL AND {_ACTIVE_SQL}"),
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"))
+    seat_id: Mapped[int | None] = mapped_column(ForeignKey("seats.id"))
+    # None only for a staff series (the tai-chi class books the room, not a resident).
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    headcount: Mapped[int] = mapped_column(default=1)
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    walk_in: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leave_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended early or was refused, shown to the resident (a staff reason, "closure", …).
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    decided_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waitlist_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("waitlist_entries.id", ondelete="SET NULL")
+    )
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id"))
+    occurs_on: Mapped[date | None]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_seat(self) -> bool:
+        return self.seat_id is not None
+
+
+# The exclusion constraint compares integers with `=` inside a GiST index, which needs
+# btree_gist. It goes into `public` so that every schema (and each test's own schema) sees
+# the same extension; a schema-local copy would vanish with its schema.
+event.listen(
+    Booking.__table__,
+    "before_create",
+    DDL(  # type: ignore[no-untyped-call]
+        "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public"
+    ).execute_if(dialect="postgresql"),
+)
+
+
+class SpaceRules(Base):
+    """A space's own booking rules; a space without a row books by the defaults in
+    ``booking/spaces/rules.py``. Every column left NULL falls back to its default too."""
+
+    __tablename__ = "space_rules"
+
+    space_id: Mapped[int] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    bookable_days: Mapped[int | None]
+    grid_minutes: Mapped[int | None]
+    max_booking_minutes: Mapped[int | None]
+    max_minutes_per_day: Mapped[int | None]
+    check_in_early_minutes: Mapped[int | None]
+    check_in_late_minutes: Mapped[int | None]
+    max_leave_minutes: Mapped[int | None]
+    strikes_to_suspend: Mapped[int | None]
+    strike_window_days: Mapped[int | None]
+    suspension_days: Mapped[int | None]
+    offer_minutes: Mapped[int | None]

@@ -1,0 +1,27 @@
+"""Imports every table of the domain, so the metadata is complete for Alembic and for tests.
+
+This is not a door to the models: code imports a model from its capability's ``models``
+package (``booking.lending.models.loans``). Only what needs every table at once (migrations,
+``create_all``, the device side's foreign keys) imports this module.
+"""
+
+import booking.alerts.models.alerts
+import booking.alerts.models.notifications
+import booking.core.models.audit
+import booking.core.models.sends
+import booking.core.models.sites
+import booking.core.models.uptime
+import booking.health.models.readings
+import booking.lending.models.door_sessions
+import booking.lending.models.loans
+import booking.lending.models.mismatches
+import booking.lending.models.tools
+import booking.people.models.auth_sessions
+import booking.people.models.residents
+import booking.people.models.staff
+import booking.spaces.models.bookings
+import booking.spaces.models.closures
+import booking.spaces.models.series
+import booking.spaces.models.spaces
+import booking.spaces.models.strikes
+import booking.spaces.models.waitlist  # noqa: F401

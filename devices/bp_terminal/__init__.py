@@ -1,0 +1,2 @@
+"""The blood-pressure terminal: its events, handed to booking.health.
+"""

@@ -1,0 +1,456 @@
+"""Server→device commands: issue one, publish it, record what the device answers, time it out.
+
+A command is a request, not a fact. The reply says what the device *tried*; what happened
+in the world is told by the device's own events: a locker's ``door_opened`` (with the
+command's id) is what confirms a compartment opened. An outcome of ``done`` therefore never
+creates a loan, a return or any other domain fact by itself; the services that own those
+facts act on the events the bridge ingests.
+
+Life of a command (``DeviceCommand.state``)::
+
+    created ──PUBACK──▶ sent ──accepted──▶ accepted ──done──▶ succeeded
+       │                  │                    └──rejected──▶ failed   (e.g. jammed mid-way)
+       │                  └──rejected──▶ rejected (expired, busy, door_open, …)
+       └─────────── no final answer by expires_at ──▶ timed_out
+
+A reply may overtake the ``sent`` mark (the device answers before the publisher has
+recorded its PUBACK), so every non-final state accepts every reply. Final states never change.
+
+Any process can send a command, but only the worker's bridge publishes it: :func:`issue`
+writes the row and its outbox entry in the caller's transaction (:mod:`devices.commands.outbox`),
+the bridge takes and publishes it, records the device's answers, and :func:`send_and_wait` /
+:func:`await_outcome` poll the row until it is final or the command's time is up. With the
+worker down nothing is published, and a command is never published after its expiry.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from booking.core.clock import Clock
+from booking.core.db import Database
+from booking.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from booking.core.models.sites import Site
+from devices.commands import outbox as command_outbox
+from devices.models import CommandState, Device, DeviceCommand, DeviceKind
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TTL = timedelta(seconds=10)
+MAX_TTL = timedelta(minutes=10)
+# A device that has accepted is already moving a motor; its `done` may land just after
+# expiry. Waiting this much longer spares a resident a false "timed out".
+ACCEPTED_GRACE = timedelta(seconds=5)
+
+COMMANDS_BY_KIND: Mapping[DeviceKind, frozenset[str]] = {
+    DeviceKind.LOCKER: frozenset({"open", "status", "resync"}),
+    DeviceKind.BP_TERMINAL: frozenset({"resync"}),
+}
+
+# command.json's bound; a locker whose birth has not told us its size gets this one.
+MAX_COMPARTMENT = 64
+
+# Reasons the server itself records when a command times out.
+REASON_NOT_DELIVERED = "not_delivered"
+REASON_NO_REPLY = "no_reply"
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class DeviceNotFound(NotFound):
+    code = "device_not_found"
+
+
+class DeviceOffline(DomainError):
+    """The registry says the device is offline: do not queue a command it cannot answer."""
+
+    code = "device_offline"
+    status = 503
+
+
+class InvalidCommand(InvalidInput):
+    code = "invalid_command"
+
+
+class CommandNotFound(NotFound):
+    code = "command_not_found"
+
+
+class CommandExpired(Conflict):
+    """Too late to send this command again; issue a new one."""
+
+    code = "command_expired"
+
+
+# --- replies ----------------------------------------------------------------------------------
+
+
+class ReplyStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    DONE = "done"
+    REJECTED = "rejected"
+
+
+class Reply(Protocol):
+    """What :func:`record_reply` needs of a validated ``reply`` message (devices.protocol.messages)."""
+
+    @property
+    def device(self) -> str: ...
+
+    @property
+    def command_id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def _check_args(device: Device, name: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    allowed = COMMANDS_BY_KIND.get(device.kind, frozenset())
+    if name not in allowed:
+        raise InvalidCommand(
+            f"a {device.kind.value} does not know the command {name!r}",
+            name=name,
+            allowed=sorted(allowed),
+        )
+    if not isinstance(args, Mapping):
+        raise InvalidCommand("command arguments must be an object")
+    if name != "open":
+        if args:
+            raise InvalidCommand(f"the command {name!r} takes no arguments", name=name)
+        return {}
+    if set(args) != {"compartment"}:
+        raise InvalidCommand("open takes exactly one argument: compartment", name=name)
+    compartment = args["compartment"]
+    # bool is an int in Python; "compartment": true is a bug, not compartment 1.
+    if not isinstance(compartment, int) or isinstance(compartment, bool):
+        raise InvalidCommand("compartment must be a whole number", compartment=compartment)
+    count = (device.capabilities or {}).get("compartments")
+    highest = count if isinstance(count, int) and count > 0 else MAX_COMPARTMENT
+    if not 1 <= compartment <= min(highest, MAX_COMPARTMENT):
+        raise InvalidCommand(
+            f"locker {device.device_id} has no compartment {compartment}",
+            compartment=compartment,
+        )
+    return {"compartment": compartment}
+
+
+def issue(
+    session: Session,
+    device_id: str,
+    name: str,
+    args: Mapping[str, Any],
+    now: datetime,
+    *,
+    ttl: timedelta = DEFAULT_TTL,
+    requested_by: str,
+) -> DeviceCommand:
+    """Create a command for ``device_id`` that expires ``ttl`` after ``now``, queued for the
+    worker's bridge to publish once the caller's transaction commits.
+
+    Fails fast with :class:`DeviceOffline` when the registry says the device is offline
+    (nothing is stored then), :class:`DeviceNotFound` for an unknown device and
+    :class:`InvalidCommand` for a name or arguments the device's kind does not take.
+    """
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise InvalidCommand(f"ttl must be more than 0 and at most {MAX_TTL}", ttl=str(ttl))
+    requested_by = (requested_by or "").strip()
+    if not requested_by or len(requested_by) > 100:
+        raise InvalidCommand("requested_by must say who asked, in at most 100 characters")
+    device = session.scalars(select(Device).where(Device.device_id == device_id)).one_or_none()
+    if device is None:
+        raise DeviceNotFound(f"no device {device_id!r}", device_id=device_id)
+    checked_args = _check_args(device, name, args)
+    if not device.online:
+        raise DeviceOffline(f"device {device_id} is offline", device_id=device_id)
+    site = session.get_one(Site, device.site_id)
+    command = DeviceCommand(
+        id=str(uuid.uuid4()),
+        device_id=device.device_id,
+        site=site.slug,
+        name=name,
+        args=checked_args,
+        state=CommandState.CREATED,
+        requested_by=requested_by,
+        created_at=now,
+        expires_at=now + ttl,
+        send_count=0,
+    )
+    session.add(command)
+    session.flush()
+    # In the same transaction: the command exists only together with its request to be sent.
+    command_outbox.enqueue(session, command, now)
+    return command
+
+
+def _locked(session: Session, command_id: str) -> DeviceCommand | None:
+    # FOR UPDATE: on PostgreSQL the bridge's reply and the publisher's `sent` mark may race
+    # on one row; without the lock the later write could put `sent` back over `accepted`.
+    # (SQLite's BEGIN IMMEDIATE already serialises writers.)
+    return session.get(DeviceCommand, command_id, with_for_update=True)
+
+
+def get(session: Session, command_id: str) -> DeviceCommand:
+    command = session.get(DeviceCommand, command_id)
+    if command is None:
+        raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
+    return command
+
+
+def mark_sent(session: Session, command_id: str, now: datetime) -> DeviceCommand:
+    """Record that the broker acknowledged (another) publication of the command.
+
+    Moves ``created`` to ``sent``; a command already further on keeps its state, since the
+    device's answer may have been recorded before this mark.
+    """
+    command = _locked(session, command_id)
+    if command is None:
+        raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
+    command.send_count += 1
+    command.last_sent_at = now
+    if command.sent_at is None:
+        command.sent_at = now
+    if command.state is CommandState.CREATED:
+        command.state = CommandState.SENT
+    return command
+
+
+def record_reply(session: Session, reply: Reply, now: datetime) -> DeviceCommand | None:
+    """Apply a device's ``reply`` to its command; called by the bridge in its write transaction.
+
+    Returns the command, or None when the reply names no command of this device (unknown id,
+    or another device's command: a device can only answer for itself). A reply to a command
+    already final changes nothing: late and duplicate replies are safe.
+    """
+    try:
+        status = ReplyStatus(reply.status)
+    except ValueError:
+        log.warning("reply from %s with unknown status %r ignored", reply.device, reply.status)
+        return None
+    command = _locked(session, reply.command_id)
+    if command is None or command.device_id != reply.device:
+        log.info("reply from %s for unknown command %s ignored", reply.device, reply.command_id)
+        return None
+    if command.state.is_final:
+        if status is not ReplyStatus.ACCEPTED:
+            log.info("late %s reply for command %s, already %s", status, command.id, command.state)
+        return command
+    if status is ReplyStatus.ACCEPTED:
+        if command.state is not CommandState.ACCEPTED:
+            command.state = CommandState.ACCEPTED
+            command.accepted_at = now
+    elif status is ReplyStatus.DONE:
+        command.state = CommandState.SUCCEEDED
+        command.finished_at = now
+    else:
+        # Refused before starting is a rejection; giving up after accepting is a failure.
+        was_accepted = command.state is CommandState.ACCEPTED
+        command.state = CommandState.FAILED if was_accepted else CommandState.REJECTED
+        command.reason = (reply.reason or "unspecified")[:40]
+        command.finished_at = now
+    return command
+
+
+def _time_out(command: DeviceCommand, now: datetime) -> None:
+    command.state = CommandState.TIMED_OUT
+    # An acceptance proves delivery even when the PUBACK was never recorded.
+    delivered = command.sent_at is not None or command.accepted_at is not None
+    command.reason = REASON_NO_REPLY if delivered else REASON_NOT_DELIVERED
+    command.finished_at = now
+
+
+def expire_overdue(session: Session, now: datetime) -> list[DeviceCommand]:
+    """Time out every command past its expiry without a final answer (a scheduled job).
+
+    An accepted command gets :data:`ACCEPTED_GRACE` more, as the device is already at work.
+    """
+    overdue = session.scalars(
+        select(DeviceCommand)
+        .where(
+            or_(
+                DeviceCommand.state.in_([CommandState.CREATED, CommandState.SENT])
+                & (DeviceCommand.expires_at <= now),
+                (DeviceCommand.state == CommandState.ACCEPTED)
+                & (DeviceCommand.expires_at <= now - ACCEPTED_GRACE),
+            )
+        )
+        .order_by(DeviceCommand.expires_at)
+        .with_for_update()
+    ).all()
+    for command in overdue:
+        _time_out(command, now)
+    return list(overdue)
+
+
+def mark_timed_out(session: Session, command_id: str, now: datetime) -> DeviceCommand:
+    """A waiter's time is up: time the command out unless an answer arrived meanwhile."""
+    command = _locked(session, command_id)
+    if command is None:
+        raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
+    if not command.state.is_final:
+        _time_out(command, now)
+    return command
+
+
+# --- wire format ------------------------------------------------------------------------------
+
+
+def _iso_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def command_topic(site: str, device_id: str) -> str:
+    return f"linli/v1/{site}/{device_id}/cmd"
+
+
+def command_payload(command: DeviceCommand) -> dict[str, Any]:
+    """The ``command.json`` message for ``command``; the same bytes' worth on every retry."""
+    return {
+        "v": 1,
+        "id": command.id,
+        "name": command.name,
+        "args": dict(command.args),
+        "issued_at": _iso_z(command.created_at),
+        "expires_at": _iso_z(command.expires_at),
+    }
+
+
+# --- send and wait ----------------------------------------------------------------------------
+
+
+class OutcomeResult(enum.StrEnum):
+    DONE = "done"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"
+    DEVICE_OFFLINE = "device_offline"
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """How a command ended, for the caller to show. ``done`` confirms nothing in the world:
+    the device's events do (see the module docstring)."""
+
+    result: OutcomeResult
+    command_id: str | None
+    reason: str | None = None
+    state: CommandState | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is OutcomeResult.DONE
+
+    @classmethod
+    def of(cls, command: DeviceCommand) -> CommandOutcome:
+        if not command.state.is_final:
+            raise ValueError(f"command {command.id} is still {command.state}")
+        result = {
+            CommandState.SUCCEEDED: OutcomeResult.DONE,
+            CommandState.REJECTED: OutcomeResult.REJECTED,
+            CommandState.FAILED: OutcomeResult.REJECTED,
+            CommandState.TIMED_OUT: OutcomeResult.TIMED_OUT,
+        }[command.state]
+        return cls(result, command.id, command.reason, command.state)
+
+
+# Poll often while an answer is likely (a locker answers within tens of ms), then back off
+# so a slow device does not cost a database read every few milliseconds.
+FAST_POLL_S = 0.005
+FAST_POLL_FOR_S = 0.5
+MAX_POLL_S = 0.05
+
+
+def send_and_wait(
+    database: Database,
+    device_id: str,
+    name: str,
+    args: Mapping[str, Any],
+    *,
+    ttl: timedelta = DEFAULT_TTL,
+    requested_by: str,
+    clock: Clock,
+) -> CommandOutcome:
+    """Issue a command and wait (at most its ttl, plus grace once accepted) until the
+    device's final answer has been recorded by the bridge, which publishes it.
+
+    An offline device gives ``device_offline`` at once, with nothing stored or queued.
+    Unknown devices and bad arguments raise :class:`DeviceNotFound` / :class:`InvalidCommand`.
+    """
+    try:
+        with database.write() as session:
+            command = issue(
+                session, device_id, name, args, clock.now(), ttl=ttl, requested_by=requested_by
+            )
+            command_id = command.id
+    except DeviceOffline:
+        return CommandOutcome(OutcomeResult.DEVICE_OFFLINE, None, "device_offline")
+    return await_outcome(database, command_id, clock=clock)
+
+
+def retry(database: Database, command_id: str, *, clock: Clock) -> CommandOutcome:
+    """Queue the SAME command again (the device executes an id once and repeats its answer)
+    and wait for its outcome. A command already final is not sent again: its outcome is
+    returned. Raises :class:`CommandExpired` once its time is up."""
+    with database.write() as session:
+        command = _locked(session, command_id)
+        if command is None:
+            raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
+        if command.state.is_final:
+            return CommandOutcome.of(command)
+        if command.expires_at <= clock.now():
+            raise CommandExpired(f"command {command_id} has expired", command_id=command_id)
+        command_outbox.enqueue(session, command, clock.now())
+    return await_outcome(database, command_id, clock=clock)
+
+
+def await_outcome(database: Database, command_id: str, *, clock: Clock) -> CommandOutcome:
+    """Wait until the command is final, at most until its expiry (plus grace once accepted);
+    then time it out. For a caller that issued the command in a transaction of its own."""
+    with database.read() as session:
+        expires_at = get(session, command_id).expires_at
+    # Business time comes from the clock; waiting is measured on the monotonic clock, so a
+    # frozen test clock cannot make us wait forever and a wall-clock jump cannot cut us short.
+    remaining = max(0.0, (expires_at - clock.now()).total_seconds())
+    return wait_for_outcome(database, command_id, deadline=time.monotonic() + remaining,
+                            clock=clock)  # fmt: skip
+
+
+def wait_for_outcome(
+    database: Database, command_id: str, *, deadline: float, clock: Clock
+) -> CommandOutcome:
+    """Poll the command's row until it is final or ``deadline`` (``time.monotonic()``) passes;
+    then time it out. An accepted command is given :data:`ACCEPTED_GRACE` more, once."""
+    started = time.monotonic()
+    interval = FAST_POLL_S
+    graced = False
+    while True:
+        with database.read() as session:
+            state = get(session, command_id).state
+            if state.is_final:
+                return CommandOutcome.of(get(session, command_id))
+        now_mono = time.monotonic()
+        if now_mono >= deadline:
+            if state is CommandState.ACCEPTED and not graced:
+                graced = True
+                deadline = now_mono + ACCEPTED_GRACE.total_seconds()
+            else:
+                with database.write() as session:
+                    return CommandOutcome.of(mark_timed_out(session, command_id, clock.now()))
+        time.sleep(min(interval, max(0.0, deadline - now_mono)))
+        if now_mono - started > FAST_POLL_FOR_S:
+            interval = min(interval * 1.5, MAX_POLL_S)

@@ -1,0 +1,385 @@
+"""What the server knows of each device: online or not, its session, compartments and faults.
+
+Everything here is a plain function on a :class:`~sqlalchemy.orm.Session` and already
+validated :mod:`devices.protocol.messages` messages; the caller (the bridge's ingest) owns the
+transaction. Availability follows Sparkplug: a device's session counter grows at each
+connect, so a Last Will carrying an older session than the current one is stale news.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from devices.fleet import staff_alerts
+from devices.models import (
+    Compartment,
+    Device,
+    DeviceFault,
+    DoorState,
+    FaultKind,
+    LockState,
+)
+from devices.protocol.messages import Birth, Event, Heartbeat, State, Status
+
+DEFAULT_HEARTBEAT_S = 30
+MISSED_HEARTBEATS = 3
+
+
+def version(session: int, seq: int) -> int:
+    """(session, seq) as one integer that orders like the pair (both are below 2**31)."""
+    return (session << 32) | seq
+
+
+# --- availability and sequence ------------------------------------------------------------------
+
+
+def _set_online(device: Device, online: bool, now: datetime) -> None:
+    if device.online != online or device.online_changed_at is None:
+        went_offline = device.online and not online
+        came_back = not device.online and online and device.online_changed_at is not None
+        device.online = online
+        device.online_changed_at = now
+        # Staff hear of it in the same transaction; a bare Device (no session) is a unit test's.
+        session = Session.object_session(device)
+        if went_offline and session is not None:
+            staff_alerts.device_went_offline(session, device, now)
+        if came_back and session is not None:
+            staff_alerts.device_came_back(session, device, now)
+
+
+def _adopt_session(device: Device, session: int) -> None:
+    device.session_counter = session
+    device.last_seq = None
+
+
+def is_current_or_newer(device: Device, session: int) -> bool:
+    return device.session_counter is None or session >= device.session_counter
+
+
+def apply_status(device: Device, status: Status, now: datetime) -> None:
+    """Online/offline from the retained status; a Will of an older session changes nothing."""
+    if not is_current_or_newer(device, status.session):
+        return
+    if device.session_counter is None or status.session > device.session_counter:
+        _adopt_session(device, status.session)
+    _set_online(device, status.online, now)
+
+
+def apply_heartbeat(device: Device, heartbeat: Heartbeat, now: datetime) -> bool:
+    """A heartbeat of the current session keeps the device online; True when it comes from a
+    session the server has not seen begin (the birth was missed: ask for a resync)."""
+    if not is_current_or_newer(device, heartbeat.session):
+        return False
+    missed_birth = device.session_counter is None or heartbeat.session > device.session_counter
+    if missed_birth:
+        _adopt_session(device, heartbeat.session)
+    _set_online(device, True, now)
+    return missed_birth
+
+
+def note_sequence(device: Device, session: int, seq: int) -> bool:
+    """Track the current session's seq; True when a message between went missing.
+
+    A newer session is adopted (its birth normally has seq 0; anything else means the birth
+    was missed). Messages of older sessions, re-sent from a device's outbox, neither move the
+    counter nor count as gaps.
+    """
+    if device.session_counter is not None and session < device.session_counter:
+        return False
+    if device.session_counter is None or session > device.session_counter:
+        _adopt_session(device, session)
+    last = device.last_seq if device.last_seq is not None else -1
+    device.last_seq = max(last, seq)
+    return seq > last + 1
+
+
+def may_have_applied(device: Device, session: int, seq: int) -> bool:
+    """Whether (session, seq) can be in the device's ledger already; False is certain.
+
+    Every sequenced message is noted (:func:`note_sequence`) as it is applied, and the
+    counters only move forward, so the ledger holds nothing of a session later than
+    ``session_counter`` and nothing of that session above ``last_seq``. Only older messages
+    (re-sent, redelivered, out of order) need looking up.
+    """
+    if device.session_counter is None or session > device.session_counter:
+        return False
+    if session < device.session_counter:
+        return True
+    return device.last_seq is not None and seq <= device.last_seq
+
+
+def touch(device: Device, now: datetime) -> None:
+    if device.last_seen_at is None or now > device.last_seen_at:
+        device.last_seen_at = now
+
+
+def apply_birth(session: Session, device: Device, birth: Birth, now: datetime) -> None:
+    """The device (re)introduced itself: online, firmware, capabilities and full state."""
+    if not is_current_or_newer(device, birth.session):
+        return
+    device.firmware = birth.firmware
+    device.capabilities = dict(birth.capabilities)
+    device.heartbeat_s = birth.heartbeat_s
+    _set_online(device, True, now)
+    apply_state_snapshot(session, device, birth.session, birth.seq, birth.state, now)
+
+
+def apply_state(session: Session, device: Device, state: State, now: datetime) -> None:
+    apply_state_snapshot(session, device, state.session, state.seq, state.state, now)
+
+
+def mark_silent_devices_offline(session: Session, now: datetime) -> list[Device]:
+    """For a scheduled job: devices online but unheard for more than three heartbeats go offline.
+
+    Returns the devices marked offline.
+    """
+    silent = []
+    for device in session.scalars(select(Device).where(Device.online.is_(True))):
+        allowed = timedelta(seconds=MISSED_HEARTBEATS * (device.heartbeat_s or DEFAULT_HEARTBEAT_S))
+        heard = device.last_seen_at or device.online_changed_at
+        if heard is None or now - heard > allowed:
+            _set_online(device, False, now)
+            silent.append(device)
+    return silent
+
+
+# --- compartments -------------------------------------------------------------------------------
+
+
+class BatchCache:
+    """The compartments and open faults of the devices in one transaction, loaded once each.
+
+    Kept in ``session.info`` so every function of this module shares it; forget it after a
+    rollback (:func:`forget_cache`), since rows it holds may be gone.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._compartments: dict[str, dict[int, Compartment]] = {}
+        self._faults: dict[str, list[DeviceFault]] = {}
+
+    def compartments(self, device_id: str) -> dict[int, Compartment]:
+        found = self._compartments.get(device_id)
+        if found is None:
+            rows = self._session.scalars(
+                select(Compartment).where(Compartment.device_id == device_id)
+            )
+            found = {row.n: row for row in rows}
+            self._compartments[device_id] = found
+        return found
+
+    def compartment(self, device_id: str, n: int, now: datetime) -> Compartment:
+        rows = self.compartments(device_id)
+        row = rows.get(n)
+        if row is None:
+            row = Compartment(
+                device_id=device_id,
+                n=n,
+                lock_version=-1,
+                door_version=-1,
+                item_version=-1,
+                updated_at=now,
+            )
+            self._session.add(row)
+            rows[n] = row
+        return row
+
+    def open_faults(self, device_id: str) -> list[DeviceFault]:
+        found = self._faults.get(device_id)
+        if found is None:
+            found = open_faults(self._session, device_id)
+            self._faults[device_id] = found
+        return found
+
+
+def cache(session: Session) -> BatchCache:
+    found = session.info.get(_CACHE_KEY)
+    if not isinstance(found, BatchCache):
+        found = BatchCache(session)
+        session.info[_CACHE_KEY] = found
+    return found
+
+
+def forget_cache(session: Session) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+_CACHE_KEY = "linli_device_cache"
+
+
+def compartments_of(session: Session, device_id: str) -> list[Compartment]:
+    return list(
+        session.scalars(
+            select(Compartment).where(Compartment.device_id == device_id).order_by(Compartment.n)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CompartmentUpdate:
+    lock: LockState | None = None
+    door: DoorState | None = None
+    item_present: bool | None = None
+
+
+def _update(row: Compartment, at: int, change: CompartmentUpdate, now: datetime) -> None:
+    """Apply each field only when ``at`` is newer than what last set that field."""
+    changed = False
+    if change.lock is not None and at > row.lock_version:
+        row.lock, row.lock_version, changed = change.lock, at, True
+    if change.door is not None and at > row.door_version:
+        row.door, row.door_version, changed = change.door, at, True
+    if change.item_present is not None and at > row.item_version:
+        row.item_present, row.item_version, changed = change.item_present, at, True
+    # Events of one batch share `now`: set once, not once per event (an ORM set records history).
+    if changed and row.updated_at != now:
+        row.updated_at = now
+
+
+def apply_state_snapshot(
+    session: Session,
+    device: Device,
+    msg_session: int,
+    seq: int,
+    state: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """A locker's full state: every compartment field it reports, unless something newer set it."""
+    rows: Iterable[Mapping[str, Any]] = state.get("compartments") or ()
+    at = version(msg_session, seq)
+    batch = cache(session)
+    for item in rows:
+        row = batch.compartment(device.device_id, int(item["n"]), now)
+        lock = LockState(item["lock"])
+        _update(
+            row,
+            at,
+            CompartmentUpdate(lock, DoorState(item["door"]), bool(item["item_present"])),
+            now,
+        )
+        if row.lock_version == at:
+            if lock is not LockState.JAMMED:
+                close_faults(session, device.device_id, row.n, [FaultKind.JAMMED], now)
+        if row.door_version == at and row.door is DoorState.CLOSED:
+            close_faults(
+                session,
+                device.device_id,
+                row.n,
+                [FaultKind.DOOR_LEFT_OPEN, FaultKind.FORCED_OPEN],
+                now,
+            )
+
+
+# --- events -------------------------------------------------------------------------------------
+
+_FAULT_OF_EVENT: Mapping[str, FaultKind] = {
+    "jammed": FaultKind.JAMMED,
+    "door_left_open": FaultKind.DOOR_LEFT_OPEN,
+    "forced_open": FaultKind.FORCED_OPEN,
+}
+
+_CHANGE_OF_EVENT: Mapping[str, CompartmentUpdate] = {
+    "door_opened": CompartmentUpdate(door=DoorState.OPEN),
+    "door_closed": CompartmentUpdate(door=DoorState.CLOSED),
+    "forced_open": CompartmentUpdate(door=DoorState.OPEN),
+    "door_left_open": CompartmentUpdate(door=DoorState.OPEN),
+    "jammed": CompartmentUpdate(lock=LockState.JAMMED),
+}
+
+
+_ITEM_PRESENT: Mapping[bool, CompartmentUpdate] = {
+    present: CompartmentUpdate(item_present=present) for present in (True, False)
+}
+
+
+def apply_locker_event(session: Session, device: Device, event: Event, now: datetime) -> None:
+    """What a locker event says about its compartment, and the faults it opens or closes."""
+    compartment = event.fields.get("compartment")
+    if not isinstance(compartment, int):
+        return
+    at = version(event.session, event.seq)
+    row = cache(session).compartment(device.device_id, compartment, now)
+    if event.type == "item_present_changed":
+        change: CompartmentUpdate | None = _ITEM_PRESENT[bool(event.fields["present"])]
+    else:
+        change = _CHANGE_OF_EVENT.get(event.type)
+    if change is not None:
+        _update(row, at, change, now)
+    fault = _FAULT_OF_EVENT.get(event.type)
+    if fault is not None:
+        open_fault(session, device.device_id, compartment, fault, now)
+    elif event.type == "door_closed" and row.door_version == at:
+        close_faults(
+            session,
+            device.device_id,
+            compartment,
+            [FaultKind.DOOR_LEFT_OPEN, FaultKind.FORCED_OPEN],
+            now,
+        )
+
+
+# --- faults -------------------------------------------------------------------------------------
+
+
+def open_faults(session: Session, device_id: str | None = None) -> list[DeviceFault]:
+    query = select(DeviceFault).where(DeviceFault.closed_at.is_(None))
+    if device_id is not None:
+        query = query.where(DeviceFault.device_id == device_id)
+    return list(session.scalars(query.order_by(DeviceFault.opened_at, DeviceFault.id)))
+
+
+def open_fault(
+    session: Session, device_id: str, compartment: int | None, kind: FaultKind, now: datetime
+) -> DeviceFault:
+    """Record a fault unless the same one is already open (a repeated report is one fault)."""
+    faults = cache(session).open_faults(device_id)
+    for fault in faults:
+        if fault.compartment == compartment and fault.kind is kind:
+            return fault
+    fault = DeviceFault(
+        device_id=device_id, compartment=compartment, kind=kind, opened_at=now, closed_at=None
+    )
+    session.add(fault)
+    faults.append(fault)
+    device = session.scalar(select(Device).where(Device.device_id == device_id))
+    if device is not None:
+        staff_alerts.fault_opened(session, device, compartment, kind, now)
+    return fault
+
+
+def has_open_fault(session: Session, device_id: str, kind: FaultKind) -> bool:
+    """Whether the device has an open device-wide fault of ``kind``."""
+    return any(
+        f.kind is kind and f.compartment is None for f in cache(session).open_faults(device_id)
+    )
+
+
+def close_device_fault(session: Session, device_id: str, kind: FaultKind, now: datetime) -> bool:
+    """Close the device-wide fault of ``kind`` if one is open; whether one was."""
+    faults = cache(session).open_faults(device_id)
+    closed = False
+    for fault in list(faults):
+        if fault.compartment is None and fault.kind is kind:
+            fault.closed_at = now
+            faults.remove(fault)
+            closed = True
+    if closed:
+        staff_alerts.device_fault_cleared(session, device_id, kind, now)
+    return closed
+
+
+def close_faults(
+    session: Session, device_id: str, compartment: int, kinds: Iterable[FaultKind], now: datetime
+) -> None:
+    faults = cache(session).open_faults(device_id)
+    closing = set(kinds)
+    for fault in list(faults):
+        if fault.compartment == compartment and fault.kind in closing:
+            fault.closed_at = now
+            faults.remove(fault)

@@ -1,0 +1,103 @@
+"""Committing one batch of inbound device messages, retrying until it is committed.
+
+The bridge's worker calls :func:`commit_batch` in its own thread, or has a process of its own
+call it (:mod:`devices.ingest.batch_process`). What it returns is plain data (no ORM objects, so it
+can cross a pipe): what to acknowledge and which resync commands to publish, now committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from booking.core.clock import Clock
+from booking.core.db import Database
+from devices.commands import operations as commands
+from devices.ingest import apply as ingest
+from devices.ingest.apply import Ack, Handlers, Inbound, Outcome
+from devices.protocol import messages as protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandToSend:
+    """A command committed in the batch's transaction, to publish now."""
+
+    id: str
+    device_id: str
+    topic: str
+    payload: bytes
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Committed:
+    acks: list[Ack]
+    resyncs: list[CommandToSend]
+    applied: int
+    duplicates: int
+    dead_letters: dict[str, int]
+    # Attempts that failed before this one committed (the database away, say).
+    retries: int = 0
+    # Topics whose retained copy the broker must forget (a retained event, refused).
+    clear_retained: tuple[str, ...] = ()
+
+
+def _committed(outcome: Outcome, retries: int) -> Committed:
+    return Committed(
+        acks=outcome.acks,
+        resyncs=[
+            CommandToSend(
+                command.id,
+                command.device_id,
+                commands.command_topic(command.site, command.device_id),
+                protocol.encode(commands.command_payload(command)),
+                command.expires_at,
+            )
+            for command in outcome.resyncs
+        ],
+        applied=outcome.applied,
+        duplicates=outcome.duplicates,
+        dead_letters=dict(outcome.dead_letters),
+        retries=retries,
+        clear_retained=tuple(outcome.clear_retained),
+    )
+
+
+def commit_batch(
+    database: Database,
+    items: Sequence[Inbound],
+    clock: Clock,
+    handlers: Handlers,
+    *,
+    retry_delay: float,
+    stopping: Callable[[float], bool],
+) -> Committed | None:
+    """Apply ``items`` in one write transaction and commit; None if asked to stop first.
+
+    When a message raises, the batch is applied again with one savepoint per message, so
+    only the culprit goes to the dead letters. When the database is away, wait
+    ``retry_delay`` (``stopping(delay)`` waits and says whether to give up) and try again:
+    the messages stay unacknowledged meanwhile, and the broker holds the rest.
+    """
+    retries = 0
+    while True:
+        now = clock.now()
+        try:
+            try:
+                with database.write() as session:
+                    outcome = ingest.apply_batch(session, items, now, handlers)
+            except Exception as error:
+                if ingest.is_outage(error):
+                    raise
+                with database.write() as session:
+                    outcome = ingest.apply_batch(session, items, now, handlers, isolate=True)
+            return _committed(outcome, retries)
+        except Exception:
+            log.exception("ingest of %d messages failed; retrying", len(items))
+            retries += 1
+            if stopping(retry_delay):
+                return None

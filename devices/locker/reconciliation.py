@@ -1,0 +1,114 @@
+"""A locker's full state (birth, `state` on a status request or a resync, or after a change)
+compared with the lending records: the device side of :mod:`booking.lending.reconciliation`.
+
+The registry has applied the full state to the compartment rows before this runs, field by
+field and never with older news over newer, so the rows are what the locker last said of
+each compartment; those are judged, not the message itself (a retained state replayed late
+then changes nothing). A single event can show that a mismatch is over (a late "item
+removed" that made a loan after all), never that one began: only full states raise them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.core import audit
+from booking.lending import reconciliation as lending_reconciliation
+from booking.lending.operations import DeviceRef
+from booking.lending.reconciliation import CompartmentReport
+from booking.people.models.staff import StaffAccount
+from devices.commands import operations as commands
+from devices.fleet import registry
+from devices.ingest.apply import Handlers
+from devices.models import Compartment, Device, DeviceKind, DoorState, LockState
+from devices.protocol.messages import Birth, Event, State
+
+# A door shut with its bolt still: locked, or jammed shut (a jam is a fault, not a cycle).
+_BOLT_AT_REST = (LockState.LOCKED, LockState.JAMMED)
+# Events after which the lending handlers may have changed what the records say of a
+# compartment (a loan made late, a return completed).
+_SETTLING_EVENTS = ("item_present_changed", "door_closed")
+
+
+def register(handlers: Handlers) -> None:
+    """Register after :mod:`devices.locker.events`, so its changes are seen here."""
+    handlers.register_state(full_state)
+    for event_type in _SETTLING_EVENTS:
+        handlers.register(event_type, settle_after_event)
+
+
+def report_of(row: Compartment) -> CompartmentReport:
+    return CompartmentReport(
+        n=row.n,
+        item_present=row.item_present,
+        at_rest=row.door is DoorState.CLOSED and row.lock in _BOLT_AT_REST,
+    )
+
+
+def _reports(rows: dict[int, Compartment]) -> list[CompartmentReport]:
+    return [report_of(row) for row in rows.values()]
+
+
+def full_state(session: Session, device: Device, message: Birth | State, now: datetime) -> None:
+    """Compare every compartment of the locker with the records."""
+    if device.kind is not DeviceKind.LOCKER:
+        return
+    lending_reconciliation.reconcile(
+        session,
+        site_id=device.site_id,
+        device_id=device.device_id,
+        reports=_reports(registry.cache(session).compartments(device.device_id)),
+        now=now,
+        source=DeviceRef(device.device_id, message.session, message.seq),
+    )
+
+
+def settle_after_event(session: Session, device: Device, event: Event, now: datetime) -> None:
+    """End the mismatches of the event's compartment that the lending handlers just settled."""
+    n = event.fields.get("compartment")
+    if device.kind is not DeviceKind.LOCKER or not isinstance(n, int) or isinstance(n, bool):
+        return
+    row = registry.cache(session).compartments(device.device_id).get(n)
+    if row is None:
+        return
+    lending_reconciliation.reconcile(
+        session,
+        site_id=device.site_id,
+        device_id=device.device_id,
+        reports=[report_of(row)],
+        now=now,
+        source=DeviceRef(device.device_id, event.session, event.seq),
+        raise_new=False,
+    )
+
+
+STATUS_TTL = timedelta(seconds=30)
+
+
+def ask_for_full_states(session: Session, staff: StaffAccount, now: datetime) -> list[str]:
+    """Ask every online locker of the staff member's site for its full state (`status`), so
+    the records are checked against it now rather than at its next change; the device ids
+    asked. An offline locker is not asked: it sends its full state when it comes back."""
+    asked = []
+    lockers = session.scalars(
+        select(Device)
+        .where(
+            Device.site_id == staff.site_id,
+            Device.kind == DeviceKind.LOCKER,
+            Device.online.is_(True),
+        )
+        .order_by(Device.device_id)
+    )
+    for device in lockers:
+        try:
+            commands.issue(session, device.device_id, "status", {}, now, ttl=STATUS_TTL,
+                           requested_by=f"{audit.staff_actor(staff)}: locker check")  # fmt: skip
+        except commands.DeviceOffline:
+            continue
+        asked.append(device.device_id)
+    audit.record_staff(session, staff, action="lending.locker_check_requested", now=now,
+                       detail={"lockers": asked})  # fmt: skip
+    return asked

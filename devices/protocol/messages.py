@@ -1,0 +1,476 @@
+"""The device protocol at the edge: topics, size limit, schema validation, typed messages.
+
+``docs/protocol.md`` and ``docs/schemas/*.json`` are the contract; this module checks every
+inbound payload against them and hands inward only frozen dataclasses. Anything that does
+not pass raises :class:`ProtocolError` with a stable reason code, which the bridge turns
+into a dead letter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator
+
+from devices.protocol.flat_schemas import NotFlattenable, flatten
+
+log = logging.getLogger(__name__)
+
+PREFIX = "linli/v1"
+MAX_PAYLOAD_BYTES = 8 * 1024
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# The server's own status shares the `{site}/{device}/status` shape under this reserved id.
+SERVER_SEGMENT = "server"
+
+# Topic kind (last segment) → schema file, for what devices publish.
+DEVICE_KINDS: Mapping[str, str] = {
+    "status": "status.json",
+    "birth": "birth.json",
+    "state": "state.json",
+    "event": "event.json",
+    "reply": "reply.json",
+    "heartbeat": "heartbeat.json",
+}
+
+# The measured values of a `reading`: they go to the health module, never into device tables.
+READING_VALUE_FIELDS = frozenset(
+    {"systolic", "diastolic", "mean_arterial_pressure", "unit", "pulse", "flags"}
+)
+ENVELOPE_FIELDS = frozenset({"v", "device", "session", "seq", "ts"})
+# The timestamp fields a device writes; the schemas bound their years (§1).
+TIME_FIELDS = frozenset({"ts", "measured_at"})
+
+# Which events each kind of device sends (§7, §8): any other is a message of the wrong kind.
+EVENTS_OF_KIND: Mapping[str, frozenset[str]] = {
+    "locker": frozenset(
+        {
+            "door_opened",
+            "door_closed",
+            "item_present_changed",
+            "door_left_open",
+            "forced_open",
+            "jammed",
+        }
+    ),
+    "bp_terminal": frozenset({"card_read", "measurement_started", "reading", "measurement_error"}),
+}
+# The key of each kind's full state (§7, §8).
+STATE_KEY_OF_KIND: Mapping[str, str] = {"locker": "compartments", "bp_terminal": "phase"}
+
+
+class Reason:
+    """Stable reason codes of dead letters."""
+
+    TOO_LARGE = "too_large"
+    NOT_JSON = "not_json"
+    SCHEMA = "schema"
+    SPOOFED = "spoofed"
+    UNKNOWN_TOPIC = "unknown_topic"
+    UNKNOWN_DEVICE = "unknown_device"
+    WRONG_SITE = "wrong_site"
+    WRONG_KIND = "wrong_kind"
+    HANDLER_ERROR = "handler_error"
+    # Re-sent from before what the ledger still holds: it may have been applied already
+    # (devices/fleet/retention.py), so it is kept here and never applied again.
+    BEYOND_LEDGER = "beyond_ledger"
+    # A time the device cannot have meant: outside the schema's years, ahead of the server's
+    # clock, or a reading measured after the message that carries it was made.
+    IMPOSSIBLE_TIME = "impossible_time"
+    # An event, birth, reply or heartbeat the broker replayed as retained (§2: never retained).
+    RETAINED = "retained"
+
+
+class ProtocolError(Exception):
+    """A message broke the contract; ``reason`` is one of :class:`Reason`."""
+
+    def __init__(
+        self,
+        reason: str,
+        detail: str = "",
+        *,
+        device: str | None = None,
+        envelope: tuple[int, int] | None = None,
+    ) -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.device = device
+        # (session, seq) of a message refused for what it says but with a readable envelope
+        # (an impossible time): an event among them can still be acknowledged.
+        self.envelope = envelope
+
+
+# --- topics -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    site: str
+    device: str
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{PREFIX}/{self.site}/{self.device}/{self.kind}"
+
+
+def device_topic(site: str, device: str, kind: str) -> str:
+    return f"{PREFIX}/{site}/{device}/{kind}"
+
+
+def server_status_topic(site: str) -> str:
+    return f"{PREFIX}/{site}/{SERVER_SEGMENT}/status"
+
+
+def subscriptions(site: str) -> list[str]:
+    """What the bridge of ``site`` subscribes to: every device-published kind, any device."""
+    return [f"{PREFIX}/{site}/+/{kind}" for kind in DEVICE_KINDS]
+
+
+def is_server_status(topic: str) -> bool:
+    """The server's own retained status, which the bridge's `+/status` subscription also hears."""
+    parts = topic.split("/")
+    return len(parts) == 5 and parts[3] == SERVER_SEGMENT and parts[4] == "status"
+
+
+def parse_topic(topic: str) -> Topic:
+    parts = topic.split("/")
+    if (
+        len(parts) != 5
+        or f"{parts[0]}/{parts[1]}" != PREFIX
+        or not ID_PATTERN.match(parts[2])
+        or not ID_PATTERN.match(parts[3])
+    ):
+        raise ProtocolError(Reason.UNKNOWN_TOPIC, "not linli/v1/{site}/{device}/{kind}")
+    site, device, kind = parts[2], parts[3], parts[4]
+    if kind not in DEVICE_KINDS:
+        raise ProtocolError(Reason.UNKNOWN_TOPIC, f"unknown kind {kind[:32]!r}", device=device)
+    return Topic(site, device, kind)
+
+
+# --- typed messages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    device: str
+    session: int
+    online: bool
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    device: str
+    session: int
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Birth:
+    device: str
+    session: int
+    seq: int
+    ts: datetime
+    kind: str
+    firmware: str
+    capabilities: Mapping[str, Any]
+    heartbeat_s: int
+    state: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    device: str
+    session: int
+    seq: int
+    ts: datetime
+    state: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    device: str
+    session: int
+    seq: int
+    ts: datetime
+    type: str
+    # The type-specific fields (``compartment``, ``command_id``, ``systolic`` …).
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def without_health_values(self) -> dict[str, Any]:
+        """The fields fit to store in device tables: a reading's measurements removed."""
+        if self.type != "reading":
+            return dict(self.fields)
+        return {k: v for k, v in self.fields.items() if k not in READING_VALUE_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    device: str
+    session: int
+    seq: int
+    ts: datetime
+    command_id: str
+    status: str
+    reason: str | None
+
+
+Message = Status | Heartbeat | Birth | State | Event | Reply
+Sequenced = Birth | State | Event | Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    topic: Topic
+    message: Message
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def schema_dir() -> Path:
+    """``docs/schemas`` in a checkout, ``devices/schemas`` in an installed wheel."""
+    # devices/protocol/ in a checkout, whose docs/ sits beside devices/; an installed wheel
+    # carries the schemas as devices/schemas (pyproject's force-include).
+    devices_dir = Path(__file__).resolve().parent.parent
+    for candidate in (devices_dir.parent / "docs" / "schemas", devices_dir / "schemas"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("protocol schemas not found in docs/schemas or devices/schemas")
+
+
+@cache
+def _schema(schema_file: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((schema_dir() / schema_file).read_text(encoding="utf-8"))
+    return loaded
+
+
+# The field whose value picks a schema's `if` branches; the flat schemas are keyed by it.
+DISCRIMINATORS: Mapping[str, str] = {
+    "event.json": "type",
+    "birth.json": "kind",
+    "reply.json": "status",
+}
+
+
+@cache
+def validator(schema_file: str) -> Draft202012Validator:
+    """The contract's validator for a schema file, exactly as written."""
+    return Draft202012Validator(_schema(schema_file))
+
+
+@cache
+def flat_schemas(schema_file: str) -> Mapping[Any, dict[str, Any]]:
+    """Equivalent flattened schemas (:mod:`devices.protocol.flat_schemas`), one per value of the
+    schema's discriminator (key ``None`` for a schema without one).
+
+    A value whose branches cannot be flattened is left out: messages with it meet the full
+    schema, which is slower but the contract itself.
+    """
+    schema = _schema(schema_file)
+    field = DISCRIMINATORS.get(schema_file)
+    values: list[Any] = [None] if field is None else list(schema["properties"][field]["enum"])
+    found: dict[Any, dict[str, Any]] = {}
+    for value in values:
+        try:
+            found[value] = flatten(schema, field, value)
+        except NotFlattenable as error:
+            log.warning("%s for %s=%r not flattened: %s", schema_file, field, value, error)
+    return found
+
+
+@cache
+def _fast_validators(schema_file: str) -> Mapping[Any, Any]:
+    # jsonschema-rs (compiled, ~2 µs a message) over the flat schemas; `format` is an
+    # annotation in 2020-12, as for the contract's validator, which has no format checker.
+    return {
+        value: jsonschema_rs.Draft202012Validator(flat, validate_formats=False)
+        for value, flat in flat_schemas(schema_file).items()
+    }
+
+
+def fast_validator(schema_file: str, data: object) -> Any | None:
+    """The flat validator of ``data``'s discriminator value, or None (unknown or missing
+    value, not an object, a branch not flattened): the full schema must judge it."""
+    field = DISCRIMINATORS.get(schema_file)
+    if field is None:
+        key = None
+    elif isinstance(data, dict) and isinstance(data.get(field), str):
+        # Only a string can name a branch (and a list could not even be looked up).
+        key = data[field]
+    else:
+        return None
+    return _fast_validators(schema_file).get(key)
+
+
+def conforms(schema_file: str, data: object) -> bool:
+    """Whether ``data`` passes the schema: through its flat validator when there is one.
+
+    Where the two differ at all it is in the flat validator's favour of strictness: it
+    applies patterns as ECMA-262 does (``$`` is the end, not "before a final newline" as in
+    Python's ``re``). A payload it cannot read (a lone surrogate in a string) goes to the
+    full schema.
+    """
+    fast = fast_validator(schema_file, data)
+    if fast is not None:
+        try:
+            return bool(fast.is_valid(data))
+        except (ValueError, OverflowError):  # UnicodeEncodeError is a ValueError
+            pass
+    return bool(validator(schema_file).is_valid(data))
+
+
+def schema_mismatch(schema_file: str, data: object) -> str | None:
+    """None when ``data`` conforms, else which field broke which rule (never its value:
+    values may be health data)."""
+    if conforms(schema_file, data):
+        return None
+    mismatch = next(iter(validator(schema_file).iter_errors(data)), None)
+    if mismatch is None:
+        # Refused by the flat validator's ECMA-262 patterns only (see conforms).
+        return "(root): pattern failed"
+    path = "/".join(str(p) for p in mismatch.absolute_path) or "(root)"
+    return f"{path}: {mismatch.validator} failed"
+
+
+def parse_ts(text: str) -> datetime:
+    # The schema's pattern admits 2026-02-31; fromisoformat does not.
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def parse(topic: str, payload: bytes) -> Parsed:
+    """Validate one inbound message against the contract and return it typed.
+
+    Raises :class:`ProtocolError` for an unknown topic, more than 8 KiB, bad JSON, a schema
+    mismatch, or a ``device`` field that is not the topic's device (spoofing).
+    """
+    where = parse_topic(topic)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(
+            Reason.TOO_LARGE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}", device=where.device
+        )
+    try:
+        # Decoded here, as the contract says UTF-8: json.loads of bytes would first guess
+        # among UTF-8/16/32 (a third of its time for a small event) and accept UTF-16 too.
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ProtocolError(Reason.NOT_JSON, str(error)[:200], device=where.device) from None
+    except RecursionError:
+        # 8 KiB of "[[[[…" nests deeper than the decoder recurses: refuse it here, or the
+        # error would escape the batch and wedge the bridge retrying it forever.
+        raise ProtocolError(Reason.NOT_JSON, "nested too deeply", device=where.device) from None
+    mismatch = schema_mismatch(DEVICE_KINDS[where.kind], data)
+    if mismatch is not None:
+        reason = _reason_of(mismatch)
+        raise ProtocolError(
+            reason,
+            mismatch,
+            device=where.device,
+            envelope=_envelope(data) if reason == Reason.IMPOSSIBLE_TIME else None,
+        )
+    if data["device"] != where.device:
+        raise ProtocolError(
+            Reason.SPOOFED,
+            f"payload device {data['device']!r} on topic of {where.device!r}",
+            device=where.device,
+        )
+    try:
+        return Parsed(where, _build(where.kind, data))
+    except ValueError as error:
+        raise ProtocolError(Reason.SCHEMA, str(error)[:200], device=where.device) from None
+
+
+def _reason_of(mismatch: str) -> str:
+    """A timestamp outside the schema's pattern (its years are bounded) is an impossible
+    time, so staff read the same reason whichever check refused it."""
+    path, _sep, rule = mismatch.partition(": ")
+    field_name = path.rsplit("/", 1)[-1]
+    if field_name in TIME_FIELDS and rule.startswith("pattern"):
+        return Reason.IMPOSSIBLE_TIME
+    return Reason.SCHEMA
+
+
+def _envelope(data: object) -> tuple[int, int] | None:
+    if not isinstance(data, dict) or data.get("device") is None:
+        return None
+    session, seq = data.get("session"), data.get("seq")
+    if type(session) is int and type(seq) is int and 0 <= session < 2**31 and 0 <= seq < 2**31:
+        return session, seq
+    return None
+
+
+def _build(kind: str, data: dict[str, Any]) -> Message:
+    device, session, ts = data["device"], data["session"], parse_ts(data["ts"])
+    if kind == "status":
+        return Status(device, session, data["state"] == "online", ts)
+    if kind == "heartbeat":
+        return Heartbeat(device, session, ts)
+    seq = data["seq"]
+    if kind == "birth":
+        return Birth(
+            device,
+            session,
+            seq,
+            ts,
+            data["kind"],
+            data["firmware"],
+            data["capabilities"],
+            data["heartbeat_s"],
+            data["state"],
+        )
+    if kind == "state":
+        return State(device, session, seq, ts, data["state"])
+    if kind == "event":
+        fields = {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS and k != "type"}
+        return Event(device, session, seq, ts, data["type"], fields)
+    if kind == "reply":
+        return Reply(
+            device, session, seq, ts, data["command_id"], data["status"], data.get("reason")
+        )
+    raise ValueError(f"no message kind {kind!r}")  # parse_topic admits only known kinds
+
+
+def encode(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def iso_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ack.json's maxItems: one ack stays small for a device's receive buffer whatever the batch.
+MAX_ACK_RANGES = 64
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[list[int]]:
+    """Sorted seqs as inclusive ``[first, last]`` runs: ``{1, 2, 3, 5}`` → ``[[1, 3], [5, 5]]``."""
+    ranges: list[list[int]] = []
+    for seq in sorted(set(seqs)):
+        if ranges and seq == ranges[-1][1] + 1:
+            ranges[-1][1] = seq
+        else:
+            ranges.append([seq, seq])
+    return ranges
+
+
+def ack_payloads(session: int, seqs: Iterable[int]) -> list[bytes]:
+    """The ``ack`` messages for these committed events of one session: one message per
+    :data:`MAX_ACK_RANGES` runs of consecutive seqs (a burst of 500 events is one message)."""
+    ranges = seq_ranges(seqs)
+    return [
+        encode({"v": 1, "session": session, "seqs": ranges[start : start + MAX_ACK_RANGES]})
+        for start in range(0, len(ranges), MAX_ACK_RANGES)
+    ]
+
+
+def server_status_payload(online: bool, now: datetime) -> bytes:
+    return encode({"v": 1, "state": "online" if online else "offline", "ts": iso_z(now)})
