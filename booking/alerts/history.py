@@ -67,7 +67,7 @@ def alerts_after(
 
     Ids are handed out when a transaction inserts, not when it commits, so an alert may become
     visible after a higher id already has: a live feed asks again from a little below the
-    highest id it saw and skips the ones it sent (see ``kiosk.staff.alert_stream``).
+    highest id it saw and skips the ones it sent (see ``kiosk.staff.alerts.stream``).
     """
     return session.scalars(
         select(StaffAlert)

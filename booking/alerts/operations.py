@@ -33,7 +33,7 @@ def raise_alert(
     """Open an alert, or return the one still open for the same ``dedupe_key``.
 
     ``summary`` is the English sentence for logs and CSV; ``params`` are the words the console
-    needs to say the same in the viewer's language (see ``kiosk.staff.alert_words``).
+    needs to say the same in the viewer's language (see ``kiosk.staff.alerts.words``).
     """
     if dedupe_key is not None:
         existing = _open_alert(session, site_id, dedupe_key)

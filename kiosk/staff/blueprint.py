@@ -10,33 +10,27 @@ import werkzeug.exceptions
 from flask import Blueprint, g, request, url_for
 
 from booking.core.errors import NotFound
-from kiosk.staff import (
-    accounts,
-    admin,
-    alert_stream,
-    alerts,
-    audit_log,
-    auth,
-    booking_approvals,
-    booking_calendar,
-    booking_closures,
-    booking_series,
-    booking_suspensions,
-    devices_board,
-    lending_mismatches,
-    nav,
-    overview,
-    residents,
-)
-from kiosk.staff import health as health_pages
-from kiosk.staff import lending as lending_pages
+from kiosk.staff import audit_log, auth, nav, overview
+from kiosk.staff.admin import pages as admin
+from kiosk.staff.alerts import pages as alerts
+from kiosk.staff.alerts import stream as alert_stream
+from kiosk.staff.devices import board as devices_board
 from kiosk.staff.forms import LanguageForm, SignOutForm
-from kiosk.staff.insights import insights_csv, insights_page
-from kiosk.staff.resident_page import (
+from kiosk.staff.health import pages as health_pages
+from kiosk.staff.insights.pages import insights_csv, insights_page
+from kiosk.staff.lending import mismatches as lending_mismatches
+from kiosk.staff.lending import pages as lending_pages
+from kiosk.staff.people import accounts, residents
+from kiosk.staff.people.resident_page import (
     lift_lending_suspension,
     lift_seat_suspension,
     resident,
 )
+from kiosk.staff.spaces import approvals as booking_approvals
+from kiosk.staff.spaces import calendar as booking_calendar
+from kiosk.staff.spaces import closures as booking_closures
+from kiosk.staff.spaces import series as booking_series
+from kiosk.staff.spaces import suspensions as booking_suspensions
 
 bp = Blueprint(
     "staff",

@@ -5,16 +5,12 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
-import kiosk.touch.health_pages as health_pages
-from kiosk.touch import (
-    controllers,
-    lending_pages,
-    my_bookings,
-    room_pages,
-    seat_pages,
-    security,
-    session,
-)
+import kiosk.touch.health.pages as health_pages
+from kiosk.touch import controllers, security, session
+from kiosk.touch.lending import pages as lending_pages
+from kiosk.touch.spaces import my_bookings
+from kiosk.touch.spaces import rooms as room_pages
+from kiosk.touch.spaces import seats as seat_pages
 
 bp = Blueprint("touch", __name__, url_prefix="/kiosk")
 

@@ -15,9 +15,10 @@ from booking.core.errors import DomainError
 from booking.people import auth_sessions, residents
 from kiosk import i18n
 from kiosk.extensions import clock, database
-from kiosk.touch import lending_reminders, my_bookings
 from kiosk.touch import session as kiosk_session
+from kiosk.touch.lending import reminders as lending_reminders
 from kiosk.touch.messages import message_for
+from kiosk.touch.spaces import my_bookings
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 
 from booking.core.errors import DomainError
-from kiosk.touch import booking_words
+from kiosk.touch.spaces import words as booking_words
 
 MESSAGES: dict[str, LazyString] = {
     "sign_in_failed": _l("The phone number or PIN is not right. Please try again."),

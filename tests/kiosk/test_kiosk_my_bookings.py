@@ -19,7 +19,7 @@ from booking.spaces import jobs as booking_jobs
 from booking.spaces.models.bookings import BookingStatus
 from booking.spaces.models.strikes import BookingSuspension
 from kiosk.extensions import database
-from kiosk.touch import calendar_file
+from kiosk.touch.spaces import calendar_file
 from tests.booking.booking_centre import keep_alive
 from tests.kiosk.booking_helpers import book_seat, bookings, page, post, seat_id
 from tests.kiosk.conftest import KioskActions, alert_of

@@ -491,7 +491,7 @@ def test_retiring_a_space_hides_it_from_the_kiosk_and_keeps_it_in_the_console(
     page = client.get(f"/staff/admin/spaces/{dance}").get_data(as_text=True)
     assert "Retired" in page and "Retire this space</button>" not in page
     with app.app_context(), database().read() as session:
-        from kiosk.touch.room_pages import activity_rooms
+        from kiosk.touch.spaces.rooms import activity_rooms
 
         site = session.scalars(select(Site)).first()
         assert site is not None

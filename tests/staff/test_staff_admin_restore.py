@@ -75,7 +75,7 @@ def test_a_retired_space_is_listed_under_retired_and_restoring_it_offers_it_agai
     assert not is_retired(app, Space, dance)
     assert audited(app, "admin.space_restored") == [f"space:{dance}"]
     with app.app_context(), database().read() as session:
-        from kiosk.touch.room_pages import activity_rooms
+        from kiosk.touch.spaces.rooms import activity_rooms
 
         site = session.scalars(select(Site)).first()
         assert site is not None

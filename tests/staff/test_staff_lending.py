@@ -236,7 +236,7 @@ def test_a_full_asset_tag_in_the_filter_links_to_the_items_page(
 
 
 def test_every_lending_action_and_status_has_words_for_the_console() -> None:
-    from kiosk.staff import lending_words
+    from kiosk.staff.lending import words as lending_words
 
     assert set(lending_words.ACTION) == set(LendingAction)
     assert set(lending_words.LOAN_STATUS) == set(LoanStatus)

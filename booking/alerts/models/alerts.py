@@ -61,7 +61,7 @@ class StaffAlert(Base):
     # value (lists must not show readings).
     summary: Mapped[str] = mapped_column(String(300))
     # What the console needs to word the summary in the viewer's language ("device", "asset"…);
-    # ``kiosk.staff.alert_words`` renders it per kind. Same rule: never a reading.
+    # ``kiosk.staff.alerts.words`` renders it per kind. Same rule: never a reading.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     subject: Mapped[str] = mapped_column(String(80), default="")  # "resident:17", "device:locker-a"
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))

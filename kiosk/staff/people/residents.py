@@ -1,5 +1,5 @@
 """Residents of the staff member's centre: search and pages of 50 (one resident's page is
-:mod:`kiosk.staff.resident_page`)."""
+:mod:`kiosk.staff.people.resident_page`)."""
 
 from __future__ import annotations
 

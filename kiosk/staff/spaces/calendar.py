@@ -20,8 +20,8 @@ from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.closures import Closure
 from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
-from kiosk.staff.booking_forms import CalendarForm
-from kiosk.staff.resident_page import BOOKING_STATUS_LABELS
+from kiosk.staff.people.resident_page import BOOKING_STATUS_LABELS
+from kiosk.staff.spaces.forms import CalendarForm
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Insights: the centre's use as charts for a date range, each with its numbers and a CSV.
 
 The figures come from :mod:`booking.insights.figures`; this module turns them into labelled charts
-(:mod:`kiosk.staff.charts`), tables and CSV rows, all in the staff member's language.
+(:mod:`kiosk.staff.insights.charts`), tables and CSV rows, all in the staff member's language.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from booking.core.models.sites import Site
 from booking.insights import figures as insights
 from booking.insights.figures import DateRange
 from kiosk.extensions import clock, database
-from kiosk.staff import charts
 from kiosk.staff.csv_export import Cell, csv_lines
+from kiosk.staff.insights import charts
 
 DEFAULT_WEEKS = 8
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))

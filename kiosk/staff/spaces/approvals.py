@@ -13,10 +13,10 @@ from booking.core import audit
 from booking.core.models.sites import Site
 from booking.spaces import rooms, schedule
 from kiosk.extensions import database
-from kiosk.staff.booking_calendar import pending_count, space_label
-from kiosk.staff.booking_errors import MESSAGES, show_error
-from kiosk.staff.booking_forms import ApproveForm, RejectForm
 from kiosk.staff.row_actions import row_forms, run_or_refusal
+from kiosk.staff.spaces.calendar import pending_count, space_label
+from kiosk.staff.spaces.errors import MESSAGES, show_error
+from kiosk.staff.spaces.forms import ApproveForm, RejectForm
 
 
 def _reject_form(booking_id: int) -> RejectForm:

@@ -26,7 +26,7 @@ from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from devices.fleet import provisioning
 from devices.models import Device, DeviceKind
 from kiosk.extensions import clock, database
-from kiosk.staff.admin_forms import (
+from kiosk.staff.admin.forms import (
     ITEM_STATUS_CHOICES,
     DeviceForm,
     HoursForm,

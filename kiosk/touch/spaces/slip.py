@@ -7,7 +7,7 @@ from datetime import datetime
 import segno
 from markupsafe import Markup
 
-from kiosk.touch import calendar_file
+from kiosk.touch.spaces import calendar_file
 
 
 def reference(site_slug: str, booking_id: int) -> str:

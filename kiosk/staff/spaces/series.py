@@ -16,9 +16,9 @@ from booking.spaces import rules as booking_rules
 from booking.spaces import schedule, series
 from booking.spaces.models.spaces import SpaceKind
 from kiosk.extensions import clock, database
-from kiosk.staff.booking_calendar import pending_count, space_label
-from kiosk.staff.booking_errors import show_error
-from kiosk.staff.booking_forms import WEEKDAYS, SeriesEndForm, SeriesExceptionForm, SeriesForm
+from kiosk.staff.spaces.calendar import pending_count, space_label
+from kiosk.staff.spaces.errors import show_error
+from kiosk.staff.spaces.forms import WEEKDAYS, SeriesEndForm, SeriesExceptionForm, SeriesForm
 
 
 def _room_names(session: Session, site_id: int) -> dict[int, str]:

@@ -14,10 +14,10 @@ from booking.core import audit
 from booking.core.models.sites import Site
 from booking.spaces import strikes
 from kiosk.extensions import clock, database
-from kiosk.staff.booking_calendar import pending_count
-from kiosk.staff.booking_errors import show_error
-from kiosk.staff.booking_forms import LiftForm
 from kiosk.staff.row_actions import row_forms, run_or_refusal
+from kiosk.staff.spaces.calendar import pending_count
+from kiosk.staff.spaces.errors import show_error
+from kiosk.staff.spaces.forms import LiftForm
 
 STRIKES_SHOWN = timedelta(days=30)
 

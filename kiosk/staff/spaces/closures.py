@@ -17,9 +17,9 @@ from booking.core.models.sites import Site
 from booking.spaces import closures, schedule
 from booking.spaces import rules as booking_rules
 from kiosk.extensions import clock, database
-from kiosk.staff.booking_calendar import pending_count, space_label
-from kiosk.staff.booking_errors import show_error
-from kiosk.staff.booking_forms import WHOLE_CENTRE, ClosureForm
+from kiosk.staff.spaces.calendar import pending_count, space_label
+from kiosk.staff.spaces.errors import show_error
+from kiosk.staff.spaces.forms import WHOLE_CENTRE, ClosureForm
 
 
 def _places() -> dict[int, str]:

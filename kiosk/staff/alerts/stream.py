@@ -28,9 +28,9 @@ from flask_wtf.csrf import generate_csrf
 from booking.alerts import history as alert_history
 from booking.people import auth_sessions
 from kiosk.extensions import clock, database
-from kiosk.staff import alert_words
 from kiosk.staff import session as staff_session
-from kiosk.staff.alert_forms import AcknowledgeForm, ResolveForm
+from kiosk.staff.alerts import words as alert_words
+from kiosk.staff.alerts.forms import AcknowledgeForm, ResolveForm
 
 STREAM_SECONDS = 55.0
 POLL_SECONDS = 2.0

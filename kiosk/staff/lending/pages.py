@@ -37,9 +37,9 @@ from devices.commands.operations import DeviceNotFound, DeviceOffline, InvalidCo
 from devices.locker import maintenance
 from kiosk import device_link
 from kiosk.extensions import clock, database
-from kiosk.staff import lending_words
 from kiosk.staff.csv_export import Cell, csv_lines
-from kiosk.staff.lending_forms import (
+from kiosk.staff.lending import words as lending_words
+from kiosk.staff.lending.forms import (
     CounterLendForm,
     CounterReturnForm,
     MaintenanceOpenForm,

@@ -43,9 +43,9 @@ from devices.locker import opening as lending_locker
 from devices.models import Device
 from kiosk import device_link
 from kiosk.extensions import clock, database
-from kiosk.touch import lending_words
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.controllers import SERVICES_BY_SLUG
+from kiosk.touch.lending import words as lending_words
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
 

@@ -17,8 +17,9 @@ from booking.core.models.sites import Site
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
 from booking.spaces.models.spaces import Seat, Space, SpaceKind
-from kiosk.touch import booking_slip, booking_words
-from kiosk.touch.booking_words import StatusWord
+from kiosk.touch.spaces import slip as booking_slip
+from kiosk.touch.spaces import words as booking_words
+from kiosk.touch.spaces.words import StatusWord
 
 # The buttons of a booking, in the order they are shown; each maps to one domain call.
 CHECK_IN = "check-in"

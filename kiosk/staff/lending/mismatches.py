@@ -16,8 +16,9 @@ from booking.lending.models.tools import Item
 from devices.locker import reconciliation as locker_reconciliation
 from devices.models import Device
 from kiosk.extensions import clock, database
-from kiosk.staff import lending_words, mismatch_words
-from kiosk.staff.mismatch_forms import AskLockersForm, ResolveMismatchForm, form_for
+from kiosk.staff.lending import mismatch_words
+from kiosk.staff.lending import words as lending_words
+from kiosk.staff.lending.mismatch_forms import AskLockersForm, ResolveMismatchForm, form_for
 
 
 def mismatches(

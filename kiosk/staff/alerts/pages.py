@@ -1,6 +1,6 @@
 """The alerts inbox: open alerts urgent first, acknowledge and resolve them, resolved history.
 
-New alerts arrive on the open page without a reload through :mod:`kiosk.staff.alert_stream`.
+New alerts arrive on the open page without a reload through :mod:`kiosk.staff.alerts.stream`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from booking.alerts import operations as alert_service
 from booking.core.errors import Conflict
 from booking.core.models.sites import Site
 from kiosk.extensions import clock, database
-from kiosk.staff import alert_stream, alert_words
-from kiosk.staff.alert_forms import AcknowledgeForm, HistoryFilterForm, ResolveForm
+from kiosk.staff.alerts import stream as alert_stream
+from kiosk.staff.alerts import words as alert_words
+from kiosk.staff.alerts.forms import AcknowledgeForm, HistoryFilterForm, ResolveForm
 
 
 def inbox(

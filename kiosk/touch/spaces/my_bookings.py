@@ -23,12 +23,15 @@ from booking.spaces import releases, seats, waitlist
 from booking.spaces.models.bookings import Booking
 from booking.spaces.models.spaces import Seat, Space
 from kiosk.extensions import clock, database
-from kiosk.touch import booking_slip, booking_views, booking_words, calendar_file
 from kiosk.touch import session as kiosk_session
-from kiosk.touch.booking_views import BookingView
 from kiosk.touch.messages import message_for
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
+from kiosk.touch.spaces import calendar_file
+from kiosk.touch.spaces import slip as booking_slip
+from kiosk.touch.spaces import views as booking_views
+from kiosk.touch.spaces import words as booking_words
+from kiosk.touch.spaces.views import BookingView
 
 
 @dataclass(frozen=True)

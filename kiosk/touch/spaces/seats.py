@@ -19,12 +19,13 @@ from booking.spaces import seats, waitlist
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
 from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from kiosk.extensions import clock, database
-from kiosk.touch import booking_times, booking_words
 from kiosk.touch import session as kiosk_session
-from kiosk.touch.booking_times import Choice
 from kiosk.touch.messages import message_for
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
+from kiosk.touch.spaces import times as booking_times
+from kiosk.touch.spaces import words as booking_words
+from kiosk.touch.spaces.times import Choice
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ from booking.health.models.readings import ConsentChannel
 from booking.people.models.residents import Resident
 from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database
-from kiosk.staff import alert_words
-from kiosk.staff.alert_forms import AcknowledgeForm, ResolveForm
+from kiosk.staff.alerts import words as alert_words
+from kiosk.staff.alerts.forms import AcknowledgeForm, ResolveForm
 
 
 class NoteForm(FlaskForm):  # type: ignore[misc]

@@ -21,11 +21,12 @@ from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import BookingStatus
 from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
-from kiosk.touch import booking_times, booking_words
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.messages import message_for
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
+from kiosk.touch.spaces import times as booking_times
+from kiosk.touch.spaces import words as booking_words
 
 # Ready-made purposes, so nobody has to type on a touchscreen; a few words may be added.
 PURPOSES = {

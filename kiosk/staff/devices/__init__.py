@@ -1,0 +1,2 @@
+"""The console's device board: each device, its compartments and faults, and maintenance.
+"""

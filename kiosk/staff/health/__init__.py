@@ -1,0 +1,2 @@
+"""The console's health pages: follow-up alerts, residents' readings, consent and export.
+"""

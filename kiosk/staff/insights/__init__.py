@@ -1,0 +1,2 @@
+"""The console's insight charts and their CSV files.
+"""

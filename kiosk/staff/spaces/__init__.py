@@ -1,0 +1,2 @@
+"""The console's booking pages: the calendar, approvals, closures, series and suspensions.
+"""

@@ -1,0 +1,2 @@
+"""The kiosk's blood-pressure pages: a resident's readings, what they mean, and consent.
+"""

@@ -1,0 +1,3 @@
+"""The kiosk's study-seat and activity-room pages: booking, checking in, the resident's
+own bookings, the booking slip and its calendar file.
+"""
