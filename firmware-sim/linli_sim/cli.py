@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from linli_sim import FIRMWARE
-from linli_sim.faults import run_console_line
+from linli_sim.console import run_console_line
 from linli_sim.fleet import DeviceSpec, Fleet, default_specs, load_specs
 
 

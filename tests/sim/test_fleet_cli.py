@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sim_probe import ServerProbe
 
-from linli_sim.faults import run_console_line
+from linli_sim.console import run_console_line
 from linli_sim.fleet import DeviceSpec, default_specs, load_specs
 from linli_sim.locker import LockerSim
 
