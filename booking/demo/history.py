@@ -23,6 +23,7 @@ from booking.core.models.sites import Site
 from booking.health import operations as health
 from booking.health.models.readings import BpReading, ConsentChannel
 from booking.lending import operations as lending
+from booking.lending import policy as lending_policy
 from booking.lending.models.loans import Loan, ReturnCondition
 from booking.lending.models.tools import Item, ItemStatus, ToolType
 from booking.people.models.residents import Resident
@@ -117,7 +118,7 @@ def _seed_loans(
     ):
         return 0
     rng = random.Random(SEED)
-    policy = lending.policy_for(session, site.id)
+    policy = lending_policy.policy_for(session, site.id)
     items = list(
         session.scalars(
             select(Item)

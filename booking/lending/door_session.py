@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity, StaffAlert
-from booking.lending import operations as lending
+from booking.lending import history as lending_history
+from booking.lending import loans as lending_loans
+from booking.lending import policy as lending_policy
 from booking.lending.errors import DoorSessionNotFound, NotInLocker, WrongLendingState
 from booking.lending.models.door_sessions import (
     AT_THE_DOOR_STATES,
@@ -133,11 +135,11 @@ def _record(
     now: datetime,
     *,
     actor: str,
-    device: lending.DeviceRef | None = None,
+    device: lending_history.DeviceRef | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """The history row of one step of a session (naming its loan, when it has one)."""
-    lending.record(
+    lending_history.record(
         session,
         item=session.get_one(Item, door.item_id),
         action=action,
@@ -160,7 +162,7 @@ def begin_return(
 ) -> DoorSession:
     """Start a return of the resident's open loan to its item's own compartment; the device
     side then opens the compartment (or waits for it) for the session."""
-    loan = lending.get_loan(session, site_id=site_id, loan_id=loan_id, resident_id=resident_id)
+    loan = lending_loans.get_loan(session, site_id=site_id, loan_id=loan_id, resident_id=resident_id)
     if not loan.is_open:
         raise WrongLendingState("the item has already been returned", state=loan.status)
     item = session.get_one(Item, loan.item_id, with_for_update=True)
@@ -198,7 +200,7 @@ def open_requested(session: Session, door: DoorSession, *, command_id: str, now:
             door.device_id, door.compartment = item.locker_device_id, item.compartment
     door.open_requested(command_id, now)
     _record(session, door, LendingAction.OPEN_REQUESTED, now,
-            actor=lending.resident_actor(door.resident_id),
+            actor=lending_history.resident_actor(door.resident_id),
             detail={"purpose": door.purpose.value, "compartment": door.compartment})  # fmt: skip
 
 
@@ -211,7 +213,7 @@ def unlocked(session: Session, door: DoorSession, at: datetime) -> None:
 
 
 def door_opened(
-    session: Session, door: DoorSession, now: datetime, device: lending.DeviceRef
+    session: Session, door: DoorSession, now: datetime, device: lending_history.DeviceRef
 ) -> None:
     """The door opened with the session's command. Late news of a released session is kept
     too, so a late "item removed" finds who opened the door."""
@@ -221,12 +223,12 @@ def door_opened(
             return
         door.stamp_late_door(now)
     _record(session, door, LendingAction.DOOR_OPENED, now,
-            actor=lending.device_actor(device.device_id), device=device,
+            actor=lending_history.device_actor(device.device_id), device=device,
             detail={"after_release": True} if late else None)  # fmt: skip
 
 
 def item_sensed(
-    session: Session, door: DoorSession, present: bool, now: datetime, device: lending.DeviceRef
+    session: Session, door: DoorSession, present: bool, now: datetime, device: lending_history.DeviceRef
 ) -> None:
     """The item sensor changed while the session's door is open.
 
@@ -244,19 +246,19 @@ def item_sensed(
             _lend(session, door, item, now, device)
         return
     if loan is not None and loan.is_open:
-        lending.end_loan(loan, item, now)
+        lending_loans.end_loan(loan, item, now)
         loan.return_condition = ReturnCondition.FINE
         _record(session, door, LendingAction.RETURNED, now,
-                actor=lending.device_actor(device.device_id), device=device,
+                actor=lending_history.device_actor(device.device_id), device=device,
                 detail={"put_back_during_pickup": True})  # fmt: skip
 
 
 def _lend(
-    session: Session, door: DoorSession, item: Item, now: datetime, device: lending.DeviceRef,
+    session: Session, door: DoorSession, item: Item, now: datetime, device: lending_history.DeviceRef,
     *, late: bool = False,
 ) -> Loan:  # fmt: skip
     tool_type = session.get_one(ToolType, item.tool_type_id)
-    loan = lending.start_loan(
+    loan = lending_loans.start_loan(
         session, item=item, resident_id=door.resident_id, channel=LoanChannel.LOCKER, now=now,
         loan_days=tool_type.loan_days,
     )  # fmt: skip
@@ -265,23 +267,23 @@ def _lend(
         door.confirmed_late(loan.id)
     else:
         door.loan_began(loan.id)
-    _record(session, door, LendingAction.LENT, now, actor=lending.device_actor(device.device_id),
+    _record(session, door, LendingAction.LENT, now, actor=lending_history.device_actor(device.device_id),
             device=device, detail={"confirmed_late": True} if late else None)  # fmt: skip
     return loan
 
 
 def door_closed(
-    session: Session, door: DoorSession, now: datetime, device: lending.DeviceRef
+    session: Session, door: DoorSession, now: datetime, device: lending_history.DeviceRef
 ) -> None:
     """The session's door closed: its cycle is over, with the goal reached or not."""
-    actor = lending.device_actor(device.device_id)
+    actor = lending_history.device_actor(device.device_id)
     if door.goal_reached:
         door.complete(now)
         if door.is_pickup:
             _record(session, door, LendingAction.DOOR_CLOSED, now, actor=actor, device=device)
             return
         loan = session.get_one(Loan, door.loan_id, with_for_update=True)
-        lending.end_loan(loan, session.get_one(Item, door.item_id), now)
+        lending_loans.end_loan(loan, session.get_one(Item, door.item_id), now)
         _record(session, door, LendingAction.RETURNED, now, actor=actor, device=device)
         return
     reason = ReleaseReason.ITEM_LEFT_INSIDE if door.is_pickup else ReleaseReason.NOTHING_RETURNED
@@ -289,7 +291,7 @@ def door_closed(
 
 
 def confirm_pickup_late(
-    session: Session, door: DoorSession, now: datetime, device: lending.DeviceRef
+    session: Session, door: DoorSession, now: datetime, device: lending_history.DeviceRef
 ) -> Loan:
     """The item left after its pickup had been given up (the locker's events came late, a
     retry after an outage): the loan is the resident's who opened the door, marked confirmed
@@ -299,7 +301,7 @@ def confirm_pickup_late(
     if since is not None:
         # Held again meanwhile: that pickup cannot happen, the tool is gone.
         release(session, since, ReleaseReason.CANCELLED, now,
-                actor=lending.device_actor(device.device_id), device=device)  # fmt: skip
+                actor=lending_history.device_actor(device.device_id), device=device)  # fmt: skip
     loan = _lend(session, door, item, now, device, late=True)
     if since is not None and since.resident_id == door.resident_id:
         # The same resident's retry: its waiting screen shows the loan they did get.
@@ -381,7 +383,7 @@ def release(
     now: datetime,
     *,
     actor: str,
-    device: lending.DeviceRef | None = None,
+    device: lending_history.DeviceRef | None = None,
     command_reason: str | None = None,
 ) -> bool:
     """End a live session without its goal: a pickup's item is available again (unless it has
@@ -411,7 +413,7 @@ def check_clocks(session: Session, door: DoorSession, now: datetime, *, actor: s
         if door.state is DoorSessionState.WAITING:
             reason = ReleaseReason.COMPARTMENT_NOT_FREE
         return release(session, door, reason, now, actor=actor)
-    policy = lending.policy_for(session, door.site_id)
+    policy = lending_policy.policy_for(session, door.site_id)
     if door.door_timed_out(now, policy.door_open_timeout + DOOR_EVENT_GRACE):
         return release(session, door, ReleaseReason.DOOR_NOT_OPENED, now, actor=actor)
     return False

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
@@ -31,19 +30,22 @@ from booking.lending.errors import (
     ItemUnavailable,
     LendingSuspended,
     LoanLimitReached,
-    LoanNotFound,
     NoItemAvailable,
     OverdueLoanOutstanding,
     SuspensionNotFound,
     ToolTypeNotFound,
     WrongLendingState,
 )
+from booking.lending.history import (
+    record,
+    resident_actor,
+    staff_actor,
+)
+from booking.lending.loans import end_loan, get_loan, start_loan
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
 from booking.lending.models.loans import (
     OPEN_LOAN_STATUSES,
     LendingAction,
-    LendingEvent,
-    LendingPolicy,
     LendingSuspension,
     Loan,
     LoanChannel,
@@ -51,121 +53,11 @@ from booking.lending.models.loans import (
     ReturnCondition,
 )
 from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.policy import Policy, policy_for
 from booking.people.models.residents import ResidentMembership
 from booking.people.models.staff import StaffAccount
 
 MAX_NOTE = 500
-
-# --- policy -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Policy:
-    """A site's lending rules (see :class:`~booking.lending.models.loans.LendingPolicy` for their meaning)."""
-
-    max_items_on_loan: int = 3
-    hold: timedelta = timedelta(minutes=120)
-    door_open_timeout: timedelta = timedelta(seconds=60)
-    overdue_strikes: int = 2
-    overdue_window: timedelta = timedelta(days=90)
-    suspension: timedelta = timedelta(days=30)
-    escalate_after: timedelta = timedelta(days=3)
-
-
-DEFAULT_POLICY = Policy()
-
-
-def policy_for(session: Session, site_id: int) -> Policy:
-    """The site's policy row, or the defaults when the site has none."""
-    row = session.scalar(select(LendingPolicy).where(LendingPolicy.site_id == site_id))
-    if row is None:
-        return DEFAULT_POLICY
-    return Policy(
-        max_items_on_loan=row.max_items_on_loan,
-        hold=timedelta(minutes=row.hold_minutes),
-        door_open_timeout=timedelta(seconds=row.door_open_timeout_s),
-        overdue_strikes=row.overdue_strikes,
-        overdue_window=timedelta(days=row.overdue_window_days),
-        suspension=timedelta(days=row.suspension_days),
-        escalate_after=timedelta(days=row.escalate_after_days),
-    )
-
-
-# --- history ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeviceRef:
-    """The device message that confirmed a change: (device, session, seq) is its ledger key."""
-
-    device_id: str
-    session: int
-    seq: int
-
-
-def resident_actor(resident_id: int) -> str:
-    return f"resident:{resident_id}"
-
-
-def staff_actor(staff: StaffAccount) -> str:
-    return audit.staff_actor(staff)
-
-
-def device_actor(device_id: str) -> str:
-    return f"device:{device_id}"
-
-
-def record(
-    session: Session,
-    *,
-    item: Item,
-    action: LendingAction,
-    actor: str,
-    now: datetime,
-    loan: Loan | None = None,
-    resident_id: int | None = None,
-    door_session: DoorSession | None = None,
-    command_id: str | None = None,
-    device: DeviceRef | None = None,
-    detail: dict[str, Any] | None = None,
-) -> LendingEvent:
-    """Append one history row, taking the item's (and loan's) status as they are now."""
-    if resident_id is None:
-        for holder in (loan, door_session):
-            if holder is not None:
-                resident_id = holder.resident_id
-                break
-    event = LendingEvent(
-        site_id=item.site_id,
-        at=now,
-        item_id=item.id,
-        item_status=item.status,
-        loan_id=loan.id if loan is not None else None,
-        loan_status=loan.status if loan is not None else None,
-        resident_id=resident_id,
-        door_session_id=door_session.id if door_session is not None else None,
-        actor=actor[:80],
-        action=action,
-        device_command_id=command_id,
-        device_id=device.device_id if device is not None else None,
-        device_session=device.session if device is not None else None,
-        device_seq=device.seq if device is not None else None,
-        detail=detail or {},
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-def history_of_item(session: Session, item_id: int) -> list[LendingEvent]:
-    return list(
-        session.scalars(
-            select(LendingEvent)
-            .where(LendingEvent.item_id == item_id)
-            .order_by(LendingEvent.at, LendingEvent.id)
-        )
-    )
-
 
 # --- reading ----------------------------------------------------------------------------------
 
@@ -223,17 +115,6 @@ def get_item(session: Session, *, site_id: int, item_id: int, lock: bool = False
         raise ItemNotFound("no such item", item_id=item_id)
     return item
 
-
-def get_loan(
-    session: Session, *, site_id: int, loan_id: int, resident_id: int | None = None
-) -> Loan:
-    """A loan of the site (and of the resident, when given: nobody returns another's tool)."""
-    loan = session.get(Loan, loan_id, with_for_update=True)
-    if loan is None or loan.site_id != site_id:
-        raise LoanNotFound("no such loan", loan_id=loan_id)
-    if resident_id is not None and loan.resident_id != resident_id:
-        raise LoanNotFound("no such loan", loan_id=loan_id)
-    return loan
 
 
 def open_loans(session: Session, *, site_id: int, resident_id: int) -> list[Loan]:
@@ -385,39 +266,6 @@ def reserve(
     )
     return reservation
 
-
-def start_loan(
-    session: Session,
-    *,
-    item: Item,
-    resident_id: int,
-    channel: LoanChannel,
-    now: datetime,
-    loan_days: int,
-    staff_id: int | None = None,
-) -> Loan:
-    loan = Loan(
-        site_id=item.site_id,
-        item_id=item.id,
-        tool_type_id=item.tool_type_id,
-        resident_id=resident_id,
-        channel=channel,
-        status=LoanStatus.ACTIVE,
-        started_at=now,
-        due_at=now + timedelta(days=loan_days),
-        lent_by_staff_id=staff_id,
-    )
-    session.add(loan)
-    item.status = ItemStatus.ON_LOAN
-    session.flush()
-    return loan
-
-
-def end_loan(loan: Loan, item: Item, now: datetime) -> None:
-    loan.status = LoanStatus.RETURNED
-    loan.returned_at = now
-    if item.status in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE, ItemStatus.LOST):
-        item.status = ItemStatus.AVAILABLE
 
 
 def report_condition(

@@ -39,12 +39,14 @@ from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
 from booking.core import audit
 from booking.core.errors import InvalidInput
 from booking.lending import door_session
+from booking.lending import history as lending_history
 from booking.lending import operations as lending
 from booking.lending.errors import (
     MismatchAlreadyResolved,
     MismatchNotFound,
     ResolutionDoesNotFit,
 )
+from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import (
     AT_THE_DOOR_STATES,
     LIVE_DOOR_STATES,
@@ -61,7 +63,6 @@ from booking.lending.models.mismatches import (
     MismatchResolution,
 )
 from booking.lending.models.tools import Item, ItemStatus, ToolType
-from booking.lending.operations import DeviceRef
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 
@@ -291,8 +292,8 @@ def _raise(
         )  # fmt: skip
     else:
         assert loan is not None
-        lending.record(session, item=item, action=LendingAction.PRESENT_DURING_LOAN,
-                       actor=lending.device_actor(device_id), now=now, loan=loan,
+        lending_history.record(session, item=item, action=LendingAction.PRESENT_DURING_LOAN,
+                       actor=lending_history.device_actor(device_id), now=now, loan=loan,
                        device=source, detail=detail)  # fmt: skip
         alert = door_session.alert_about_compartment(
             session, item, device_id=device_id, compartment=item.compartment, now=now,
@@ -322,12 +323,12 @@ def _mark_missing(
     item = _locked_item(session, item.id)
     if item.status not in _EXPECTED_INSIDE:
         return
-    actor = lending.device_actor(device_id)
+    actor = lending_history.device_actor(device_id)
     for door in doors:
         if door.purpose is DoorPurpose.PICKUP and door.item_id == item.id:
             _release_hold(session, door, now, actor, source)
     item.go_missing()
-    lending.record(session, item=item, action=LendingAction.ITEM_MISSING, actor=actor,
+    lending_history.record(session, item=item, action=LendingAction.ITEM_MISSING, actor=actor,
                    now=now, device=source, detail=detail)  # fmt: skip
 
 
@@ -348,8 +349,8 @@ def _found_by_locker(
     item = _locked_item(session, item.id)
     if not item.found_again():
         return
-    lending.record(session, item=item, action=LendingAction.ITEM_FOUND,
-                   actor=lending.device_actor(device_id), now=now, device=source,
+    lending_history.record(session, item=item, action=LendingAction.ITEM_FOUND,
+                   actor=lending_history.device_actor(device_id), now=now, device=source,
                    detail={"compartment": n})  # fmt: skip
 
 
@@ -363,7 +364,7 @@ def _clear(
     audit.record(
         session,
         action="lending.mismatch_cleared",
-        actor=lending.device_actor(device_id),
+        actor=lending_history.device_actor(device_id),
         now=now,
         site_id=m.site_id,
         subject=mismatch_subject(m.id),
@@ -426,7 +427,7 @@ def resolve(
         raise MismatchAlreadyResolved("the mismatch is already resolved", mismatch_id=m.id)
     if chosen not in m.resolutions:
         raise ResolutionDoesNotFit("that resolution does not fit this mismatch", field="resolution")
-    actor = lending.staff_actor(staff)
+    actor = lending_history.staff_actor(staff)
     loan_ended = False
     if chosen is MismatchResolution.RETURNED:
         # The counter return locks the loan, then the item (booking.core.row_locks' order).
@@ -438,10 +439,10 @@ def resolve(
             loan_ended = True
     item = _locked_item(session, m.item_id)
     if chosen is MismatchResolution.FOUND and item.found_again():
-        lending.record(session, item=item, action=LendingAction.ITEM_FOUND, actor=actor, now=now,
+        lending_history.record(session, item=item, action=LendingAction.ITEM_FOUND, actor=actor, now=now,
                        detail={"mismatch_id": m.id, "note": note})  # fmt: skip
     elif chosen is MismatchResolution.LOST and item.given_up():
-        lending.record(session, item=item, action=LendingAction.MARKED_LOST, actor=actor, now=now,
+        lending_history.record(session, item=item, action=LendingAction.MARKED_LOST, actor=actor, now=now,
                        detail={"mismatch_id": m.id, "note": note})  # fmt: skip
     m.resolve(chosen, staff_id=staff.id, note=note, now=now)
     if m.alert_id is not None:

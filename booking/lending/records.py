@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
-from booking.lending import operations as lending
+from booking.lending import history as lending_history
 from booking.lending.models.loans import (
     OPEN_LOAN_STATUSES,
     LendingAction,
@@ -420,11 +420,11 @@ def record_maintenance_open(
 ) -> LendingEvent:
     """Write into the item's history that staff had its compartment opened, and why (the
     audit entry and the command are :func:`devices.locker.maintenance.open_for_maintenance`'s)."""
-    return lending.record(
+    return lending_history.record(
         session,
         item=item,
         action=LendingAction.MAINTENANCE_OPEN,
-        actor=lending.staff_actor(staff),
+        actor=lending_history.staff_actor(staff),
         now=now,
         command_id=command_id,
         detail={

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity
 from booking.lending import door_session
+from booking.lending import history as lending_history
 from booking.lending import operations as lending
+from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import (
     AT_THE_DOOR_STATES,
     DoorSession,
@@ -32,7 +34,6 @@ from booking.lending.models.door_sessions import (
 )
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingAction, LendingEvent, Loan
 from booking.lending.models.tools import Item, ItemStatus
-from booking.lending.operations import DeviceRef
 from devices.commands import operations as commands
 from devices.ingest.apply import Handlers
 from devices.locker import opening as lending_locker
@@ -89,7 +90,7 @@ def _open_loan(session: Session, item_id: int) -> Loan | None:
 
 
 def _actor(device: Device) -> str:
-    return lending.device_actor(device.device_id)
+    return lending_history.device_actor(device.device_id)
 
 
 # --- handlers -----------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ def door_opened(session: Session, device: Device, event: Event, now: datetime) -
     if command is not None and command.requested_by.startswith(MAINTENANCE_PREFIX):
         item = _item_at(session, device.device_id, n)
         if item is not None:
-            lending.record(session, item=item, action=LendingAction.MAINTENANCE_OPEN,
+            lending_history.record(session, item=item, action=LendingAction.MAINTENANCE_OPEN,
                            actor=_actor(device), now=now, command_id=command_id,
                            device=_ref(event),
                            detail={"compartment": n, "requested_by": command.requested_by})  # fmt: skip
@@ -150,7 +151,7 @@ def _item_gone_without_pickup(
         return
     # A live pickup not yet at door_open (its door_opened not yet heard), or none at all:
     # either way no loan can be made from this, so the item is missing until staff look.
-    lending.record(
+    lending_history.record(
         session,
         item=item,
         action=LendingAction.ITEM_MISSING,
@@ -187,7 +188,7 @@ def _item_appeared(session: Session, device: Device, n: int, event: Event, now: 
     else:
         summary = f"Something was put into {where}, where nothing was expected"
     if item is not None:
-        lending.record(
+        lending_history.record(
             session,
             item=item,
             action=LendingAction.UNEXPECTED_ITEM,
@@ -241,7 +242,7 @@ def _record_fault(
     item = _item_at(session, device.device_id, n)
     if item is None:
         return
-    lending.record(session, item=item, action=action, actor=_actor(device), now=now,
+    lending_history.record(session, item=item, action=action, actor=_actor(device), now=now,
                    device=_ref(event), detail={"compartment": n, **(detail or {})})  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from booking.alerts.models.alerts import AlertSeverity
 from booking.core.errors import DomainError
 from booking.lending import door_session
+from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
 from booking.lending.errors import NoItemAvailable
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
@@ -81,7 +82,7 @@ def start_return(
     gives a return released as ``device_offline``."""
     # Before anything is written (the caller commits what came before a refusal): the
     # compartment must be one the locker has reported, behind a live device link.
-    loan = lending.get_loan(session, site_id=site_id, loan_id=loan_id, resident_id=resident_id)
+    loan = lending_loans.get_loan(session, site_id=site_id, loan_id=loan_id, resident_id=resident_id)
     item = session.get_one(Item, loan.item_id)
     if loan.is_open and item.locker_device_id is not None and item.compartment is not None:
         link_status.ensure_compartment_usable(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.lending import reconciliation as lending_reconciliation
-from booking.lending.operations import DeviceRef
+from booking.lending.history import DeviceRef
 from booking.lending.reconciliation import CompartmentReport
 from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands

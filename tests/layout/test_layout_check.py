@@ -125,3 +125,25 @@ def test_the_project_breaks_no_layout_rule_beyond_its_baseline() -> None:
     problems = layout_check.check(ROOT)
     baseline = layout_check.read_baseline(ROOT / "tools/layout_baseline.txt")
     assert layout_check.against_baseline(problems, baseline) == []
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [
+        ("linli_sim.locker", "linli_sim.bp_terminal"),
+        ("devices.locker", "devices.bp_terminal"),
+    ],
+)
+def test_device_kinds_depend_on_a_shared_core_never_on_each_other(
+    kinds: tuple[str, str],
+) -> None:
+    mods = list(layout_check.modules(ROOT))
+    graph = layout_check._graph(mods, {module.name for module in mods})
+
+    def under(kind: str) -> set[str]:
+        return {name for name in graph if name == kind or name.startswith(kind + ".")}
+
+    first, second = (under(kind) for kind in kinds)
+    assert first and second
+    assert not any(graph[name] & second for name in first)
+    assert not any(graph[name] & first for name in second)

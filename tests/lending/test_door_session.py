@@ -17,10 +17,10 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.lending import door_session
 from booking.lending.errors import WrongLendingState
+from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
 from booking.lending.models.loans import Loan
 from booking.lending.models.tools import Item, ItemStatus
-from booking.lending.operations import DeviceRef
 from devices.locker import events as lending_events
 from devices.locker import opening as lending_locker
 from devices.models import Compartment, Device, DoorState, LockState

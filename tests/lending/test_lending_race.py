@@ -21,6 +21,7 @@ from booking.alerts.models.alerts import StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.lending import door_session
+from booking.lending import history as lending_history
 from booking.lending import jobs as lending_jobs
 from booking.lending import operations as lending
 from booking.lending.errors import ItemUnavailable, NoItemAvailable, WrongLendingState
@@ -108,7 +109,7 @@ def to_maintenance(database: Database, station: Station, clock: FrozenClock,
         with database.write() as session:
             staff = staff_of(session, station)
             item = lending.get_item(session, site_id=station.site_id, item_id=item_id)
-            lending.send_to_maintenance(session, item=item, actor=lending.staff_actor(staff),
+            lending.send_to_maintenance(session, item=item, actor=lending_history.staff_actor(staff),
                                         now=clock.now(), reason="wobbly chuck")  # fmt: skip
 
     return call
@@ -440,7 +441,7 @@ def test_a_maintenance_step_that_read_the_item_before_it_was_lent_is_refused(
         # Meanwhile, at the counter, the cart is lent.
         lend(postgres_database, station, clock, station.cart, station.residents[0])()
         with pytest.raises(WrongLendingState):
-            lending.send_to_maintenance(session, item=cart, actor=lending.staff_actor(staff),
+            lending.send_to_maintenance(session, item=cart, actor=lending_history.staff_actor(staff),
                                         now=clock.now(), reason="wobbly wheel")  # fmt: skip
     assert_never_out_while_in_maintenance(postgres_database, station.cart)
 
@@ -453,7 +454,7 @@ def test_a_maintenance_step_that_read_the_item_before_it_was_reserved_releases_t
         staff = staff_of(session, station)
         ladder = lending.get_item(session, site_id=station.site_id, item_id=station.ladder)
         reserve(postgres_database, station, clock, station.ladder_type, station.residents[0])()
-        lending.send_to_maintenance(session, item=ladder, actor=lending.staff_actor(staff),
+        lending.send_to_maintenance(session, item=ladder, actor=lending_history.staff_actor(staff),
                                     now=clock.now(), reason="loose rung")  # fmt: skip
     assert_never_out_while_in_maintenance(postgres_database, station.ladder)
     with postgres_database.read() as session:

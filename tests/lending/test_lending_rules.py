@@ -16,6 +16,7 @@ from booking.alerts.models.alerts import AlertSeverity, StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.lending import door_session
+from booking.lending import history as lending_history
 from booking.lending import jobs as lending_jobs
 from booking.lending import operations as lending
 from booking.lending.errors import (
@@ -27,6 +28,7 @@ from booking.lending.errors import (
     OverdueLoanOutstanding,
     WrongLendingState,
 )
+from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
 from booking.lending.models.loans import (
     LendingAction,
@@ -37,7 +39,6 @@ from booking.lending.models.loans import (
     LoanStatus,
 )
 from booking.lending.models.tools import Item, ItemStatus
-from booking.lending.operations import DeviceRef
 
 SEQ = iter(range(1, 10**6))
 
@@ -314,7 +315,7 @@ def test_staff_lend_a_counter_item_with_the_same_records(
         assert loan.channel is LoanChannel.COUNTER
         assert loan.lent_by_staff_id == station.staff_id
         assert loan.due_at == clock.now() + timedelta(days=3)
-        [event] = lending.history_of_item(session, station.cart)
+        [event] = lending_history.history_of_item(session, station.cart)
         assert (event.action, event.actor) == (LendingAction.LENT, "staff:lend-staff")
 
 
@@ -424,7 +425,7 @@ def test_every_items_status_is_the_one_its_last_history_event_names(
     lending_jobs.run_due(database, now=late.due_at + timedelta(days=5))
     with database.read() as session:
         for item in session.scalars(select(Item)):
-            history = lending.history_of_item(session, item.id)
+            history = lending_history.history_of_item(session, item.id)
             if history:
                 assert history[-1].item_status is item.status, item.asset_tag
             else:

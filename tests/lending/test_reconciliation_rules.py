@@ -27,11 +27,11 @@ from booking.lending.errors import (
     MismatchAlreadyResolved,
     ResolutionDoesNotFit,
 )
+from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
 from booking.lending.models.loans import LendingAction, LendingEvent, Loan, LoanStatus
 from booking.lending.models.mismatches import LendingMismatch, MismatchKind, MismatchResolution
 from booking.lending.models.tools import Item, ItemStatus
-from booking.lending.operations import DeviceRef
 from booking.lending.reconciliation import CompartmentReport
 
 SEQ = iter(range(1, 10**6))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.lending import door_session
-from booking.lending import operations as lending
+from booking.lending import policy as lending_policy
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
 from booking.lending.models.tools import Item, ItemStatus
 from devices.commands import operations as commands
@@ -76,7 +76,7 @@ def test_an_unlocked_compartment_nobody_opened_is_released_by_the_worker(
         command.finished_at = clock.now()
     run_worker_job(database, clock)
     assert reservation(database, reservation_id).unlocked_at == clock.now()
-    clock.advance(lending.DEFAULT_POLICY.door_open_timeout + door_session.DOOR_EVENT_GRACE)
+    clock.advance(lending_policy.DEFAULT_POLICY.door_open_timeout + door_session.DOOR_EVENT_GRACE)
     run_worker_job(database, clock)
     assert reservation(database, reservation_id).state is DoorSessionState.OPENING
     clock.advance(timedelta(seconds=1))

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core.db import Base, UTCDateTime, str_enum
+from booking.lending.errors import WrongLendingState
 from booking.lending.models.tools import ItemStatus
 
 
@@ -138,6 +139,14 @@ class Loan(Base):
     @property
     def is_open(self) -> bool:
         return self.status.is_open
+
+    def end(self, now: datetime) -> None:
+        """The tool is back: the loan is returned, whatever it was (a lost one found again
+        ends too). Ending a returned loan again would rewrite when it ended, so it is refused."""
+        if self.status is LoanStatus.RETURNED:
+            raise WrongLendingState("the loan has already ended", status=self.status.value)
+        self.status = LoanStatus.RETURNED
+        self.returned_at = now
 
 
 class LendingAction(enum.StrEnum):

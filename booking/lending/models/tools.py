@@ -70,6 +70,20 @@ class Item(Base):
     def at_counter(self) -> bool:
         return self.locker_device_id is None
 
+    def lend(self) -> None:
+        """The item leaves with a resident: from the shelf or the counter, a held pickup, or
+        a compartment the records had lost track of (a pickup confirmed late). Never from
+        maintenance, nor while it is already out."""
+        if self.status not in (ItemStatus.AVAILABLE, ItemStatus.RESERVED, ItemStatus.MISSING):
+            raise WrongLendingState("the item cannot be lent now", status=self.status.value)
+        self.status = ItemStatus.ON_LOAN
+
+    def loan_ended(self) -> None:
+        """Its loan ended: an item that was out (or written off as lost) is available again;
+        one staff took to maintenance meanwhile stays there."""
+        if self.status in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE, ItemStatus.LOST):
+            self.status = ItemStatus.AVAILABLE
+
     def send_to_maintenance(self, reason: str) -> None:
         """Take the item out of lending. Refused while it is held for a pickup or lent (the
         caller releases a pickup not yet at the door first): an item in maintenance is never

@@ -21,7 +21,7 @@ from booking.core import audit
 from booking.core.errors import Conflict, DomainError, InvalidInput, NotFound, StillInUse
 from booking.core.models.sites import Site
 from booking.lending.models.tools import Item, ItemStatus, ToolType
-from booking.lending.operations import policy_for
+from booking.lending.policy import policy_for
 from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from devices.fleet import provisioning
 from devices.models import Device, DeviceKind

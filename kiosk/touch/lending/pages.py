@@ -28,6 +28,7 @@ from booking.core.clock import Clock
 from booking.core.db import Database
 from booking.core.errors import DomainError
 from booking.lending import door_session
+from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
 from booking.lending.models.door_sessions import (
     DoorPurpose,
@@ -345,7 +346,7 @@ def borrow(resident: KioskResident, tool_type_id: int) -> ResponseReturnValue:
 def _own_loan(session: Session, resident: KioskResident, loan_id: int) -> Loan:
     """The resident's loan the URL names, or a 404."""
     try:
-        return lending.get_loan(session, site_id=kiosk_session.current_site().id,
+        return lending_loans.get_loan(session, site_id=kiosk_session.current_site().id,
                                 loan_id=loan_id, resident_id=resident.id)  # fmt: skip
     except DomainError:
         abort(404)
