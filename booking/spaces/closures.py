@@ -102,7 +102,7 @@ def declare_closure(
             WaitlistEntry.ends_at > starts_at,
         )
     ):
-        entry.status = WaitlistStatus.CANCELLED
+        entry.settle(WaitlistStatus.CANCELLED)
     session.flush()
     return closure
 

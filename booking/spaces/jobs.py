@@ -87,8 +87,7 @@ def end_temporary_leave(session: Session, *, booking_id: int, now: datetime) -> 
     if not uptime.was_up(
         session, site_id=booking.site_id, starts_at=booking.leave_started_at, ends_at=deadline
     ):
-        booking.status = BookingStatus.CHECKED_IN
-        booking.leave_started_at = None
+        booking.come_back()
         session.flush()
         return True
     releases.release(
@@ -110,13 +109,11 @@ def finish_past(session: Session, *, booking_id: int, now: datetime) -> bool:
     if booking.status in (BookingStatus.CHECKED_IN, BookingStatus.ON_LEAVE) or (
         booking.status is BookingStatus.CONFIRMED and booking.seat_id is None
     ):
-        booking.status = BookingStatus.COMPLETED
+        booking.finish(BookingStatus.COMPLETED, now)
     elif booking.status is BookingStatus.PENDING:
-        booking.status = BookingStatus.EXPIRED
-        booking.reason = "not decided in time"
+        booking.finish(BookingStatus.EXPIRED, now, reason="not decided in time")
     else:
         return False
-    booking.finished_at = now
     session.flush()
     return True
 

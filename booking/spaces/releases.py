@@ -31,10 +31,7 @@ def release(
     if booking.status is BookingStatus.HELD:
         # An offer ended by someone else (a closure, staff): the queue entry ends with it.
         waitlist.close_entry(session, booking, WaitlistStatus.CANCELLED)
-    booking.status = status
-    booking.finished_at = now
-    if reason:
-        booking.reason = reason
+    booking.finish(status, now, reason)
     if used_until is not None and booking.starts_at < used_until < booking.ends_at:
         booking.ends_at = used_until
     session.flush()

@@ -87,9 +87,7 @@ def _pending(session: Session, staff_id: int, booking_id: int) -> Booking:
 
 def approve(session: Session, *, staff_id: int, booking_id: int, now: datetime) -> Booking:
     booking = _pending(session, staff_id, booking_id)
-    booking.status = BookingStatus.CONFIRMED
-    booking.decided_by_staff_id = staff_id
-    booking.decided_at = now
+    booking.approve(staff_id=staff_id, now=now)
     session.flush()
     if booking.resident_id is not None:
         notifications.notify(

@@ -204,8 +204,7 @@ def check_in(session: Session, *, resident_id: int, booking_id: int, now: dateti
         raise CheckInTooEarly("check-in has not opened yet", opens_at=opens)
     if now >= closes:
         raise CheckInClosed("check-in has closed", closed_at=closes)
-    booking.status = BookingStatus.CHECKED_IN
-    booking.checked_in_at = now
+    booking.check_in(now)
     session.flush()
     return booking
 
@@ -215,8 +214,7 @@ def start_leave(session: Session, *, resident_id: int, booking_id: int, now: dat
     booking = _own_seat_booking(session, resident_id, booking_id)
     if booking.status is not BookingStatus.CHECKED_IN or now >= booking.ends_at:
         raise WrongBookingState("only a seat in use can be left for a while")
-    booking.status = BookingStatus.ON_LEAVE
-    booking.leave_started_at = now
+    booking.step_out(now)
     session.flush()
     return booking
 
@@ -232,8 +230,7 @@ def come_back(session: Session, *, resident_id: int, booking_id: int, now: datet
         # The release itself is the job's (booking_jobs.end_temporary_leave): an error here
         # must leave everything as it was.
         raise LeaveExpired("the temporary leave ran out", expired_at=deadline)
-    booking.status = BookingStatus.CHECKED_IN
-    booking.leave_started_at = None
+    booking.come_back()
     session.flush()
     return booking
 

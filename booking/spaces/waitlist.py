@@ -140,7 +140,7 @@ def offer_freed(
     for entry in waiting:
         if entry.starts_at <= now:
             # The slot has begun: an offer now would be a booking already half over.
-            entry.status = WaitlistStatus.EXPIRED
+            entry.settle(WaitlistStatus.EXPIRED)
             continue
         if not occupancy.is_free(
             session,
@@ -194,8 +194,7 @@ def offer_freed(
                 waitlist_entry_id=entry.id,
             ),
         )
-        entry.status = WaitlistStatus.OFFERED
-        entry.offered_at = now
+        entry.offer(now)
         session.flush()
         notifications.notify(
             session,
@@ -232,8 +231,7 @@ def accept(session: Session, *, resident_id: int, booking_id: int, now: datetime
         strikes.ensure_not_suspended(
             session, resident_id=resident_id, site_id=booking.site_id, now=now
         )
-    booking.status = BookingStatus.PENDING if space.needs_approval else BookingStatus.CONFIRMED
-    booking.hold_expires_at = None
+    booking.accept_offer(needs_approval=space.needs_approval)
     close_entry(session, booking, WaitlistStatus.ACCEPTED)
     session.flush()
     return booking
@@ -257,8 +255,7 @@ def expire_offer(session: Session, *, booking_id: int, now: datetime) -> bool:
 
 
 def _drop_offer(session: Session, booking: Booking, now: datetime, outcome: WaitlistStatus) -> None:
-    booking.status = BookingStatus.EXPIRED
-    booking.finished_at = now
+    booking.finish(BookingStatus.EXPIRED, now)
     close_entry(session, booking, outcome)
     session.flush()
     offer_freed(session, space_id=booking.space_id, seat_id=booking.seat_id, now=now)
@@ -269,7 +266,7 @@ def close_entry(session: Session, booking: Booking, outcome: WaitlistStatus) -> 
     if booking.waitlist_entry_id is not None:
         entry = session.get(WaitlistEntry, booking.waitlist_entry_id)
         if entry is not None:
-            entry.status = outcome
+            entry.settle(outcome)
 
 
 def leave_queue(session: Session, *, resident_id: int, entry_id: int) -> None:
@@ -277,7 +274,7 @@ def leave_queue(session: Session, *, resident_id: int, entry_id: int) -> None:
     if entry is None or entry.resident_id != resident_id:
         raise NotFound("no such waitlist entry")
     if entry.status is WaitlistStatus.WAITING:
-        entry.status = WaitlistStatus.CANCELLED
+        entry.settle(WaitlistStatus.CANCELLED)
 
 
 def end_queue_of_space(session: Session, space: Space, *, now: datetime) -> int:
@@ -296,9 +293,9 @@ def end_queue_of_space(session: Session, space: Space, *, now: datetime) -> int:
     told: set[int] = set()
     for entry in waiting:
         if entry.starts_at <= now:
-            entry.status = WaitlistStatus.EXPIRED
+            entry.settle(WaitlistStatus.EXPIRED)
             continue
-        entry.status = WaitlistStatus.CANCELLED
+        entry.settle(WaitlistStatus.CANCELLED)
         if entry.resident_id not in told:
             told.add(entry.resident_id)
             notifications.notify(

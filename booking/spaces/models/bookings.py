@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core.db import Base, UTCDateTime, str_enum
+from booking.core.errors import WrongBookingState
 
 
 class BookingStatus(enum.StrEnum):
@@ -47,6 +48,15 @@ ACTIVE_STATUSES = frozenset(
         BookingStatus.ON_LEAVE,
     }
 )
+FINISHED_STATUSES = frozenset(set(BookingStatus) - ACTIVE_STATUSES)
+# Where each active status may go. A finished booking never changes again.
+BOOKING_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.HELD: frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED}) | FINISHED_STATUSES,
+    BookingStatus.PENDING: frozenset({BookingStatus.CONFIRMED}) | FINISHED_STATUSES,
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.CHECKED_IN}) | FINISHED_STATUSES,
+    BookingStatus.CHECKED_IN: frozenset({BookingStatus.ON_LEAVE}) | FINISHED_STATUSES,
+    BookingStatus.ON_LEAVE: frozenset({BookingStatus.CHECKED_IN}) | FINISHED_STATUSES,
+}
 # The statuses that hold a slot, as SQL for the exclusion constraint's WHERE (sorted: stable DDL).
 _ACTIVE_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATUSES)) + ")"
 
@@ -127,6 +137,53 @@ class Booking(Base):
     @property
     def is_seat(self) -> bool:
         return self.seat_id is not None
+
+    # --- state changes: the only writers of ``status`` (BOOKING_TRANSITIONS) ---------------
+
+    def _become(self, status: BookingStatus) -> None:
+        if status not in BOOKING_TRANSITIONS.get(self.status, frozenset()):
+            raise WrongBookingState(
+                f"a booking cannot go from {self.status.value} to {status.value}",
+                status=self.status.value,
+            )
+        self.status = status
+
+    def check_in(self, now: datetime) -> None:
+        """The resident sat down at their seat."""
+        self._become(BookingStatus.CHECKED_IN)
+        self.checked_in_at = now
+
+    def step_out(self, now: datetime) -> None:
+        """A temporary leave begins: the seat is kept for a while."""
+        self._become(BookingStatus.ON_LEAVE)
+        self.leave_started_at = now
+
+    def come_back(self) -> None:
+        """Back from a temporary leave (or the leave is forgiven: the kiosk was down)."""
+        self._become(BookingStatus.CHECKED_IN)
+        self.leave_started_at = None
+
+    def approve(self, *, staff_id: int, now: datetime) -> None:
+        """Staff approved a room booking that waited for them."""
+        self._become(BookingStatus.CONFIRMED)
+        self.decided_by_staff_id = staff_id
+        self.decided_at = now
+
+    def accept_offer(self, *, needs_approval: bool) -> None:
+        """The resident took the slot the waitlist offered: it waits for staff where the room
+        needs approval, and is confirmed elsewhere."""
+        self._become(BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED)
+        self.hold_expires_at = None
+
+    def finish(self, status: BookingStatus, now: datetime, reason: str | None = None) -> None:
+        """The booking ends (completed, cancelled, no-show, rejected, released, expired) and
+        gives its slot back."""
+        if status in ACTIVE_STATUSES:
+            raise ValueError(f"{status} is not a finished status")
+        self._become(status)
+        self.finished_at = now
+        if reason:
+            self.reason = reason
 
 
 # The exclusion constraint compares integers with `=` inside a GiST index, which needs

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core.db import Base, UTCDateTime, str_enum
+from booking.core.errors import WrongBookingState
 
 
 class WaitlistStatus(enum.StrEnum):
@@ -15,6 +16,17 @@ class WaitlistStatus(enum.StrEnum):
     ACCEPTED = "accepted"
     EXPIRED = "expired"  # offered, not taken in time
     CANCELLED = "cancelled"
+
+
+# Where each status may go: an entry waits, is offered a slot, and ends once.
+WAITLIST_TRANSITIONS: dict[WaitlistStatus, frozenset[WaitlistStatus]] = {
+    WaitlistStatus.WAITING: frozenset(
+        {WaitlistStatus.OFFERED, WaitlistStatus.EXPIRED, WaitlistStatus.CANCELLED}
+    ),
+    WaitlistStatus.OFFERED: frozenset(
+        {WaitlistStatus.ACCEPTED, WaitlistStatus.EXPIRED, WaitlistStatus.CANCELLED}
+    ),
+}
 
 
 class WaitlistEntry(Base):
@@ -36,3 +48,23 @@ class WaitlistEntry(Base):
     status: Mapped[WaitlistStatus] = mapped_column(str_enum(WaitlistStatus))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # --- state changes: the only writers of ``status`` (WAITLIST_TRANSITIONS) --------------
+
+    def _become(self, status: WaitlistStatus) -> None:
+        if status not in WAITLIST_TRANSITIONS.get(self.status, frozenset()):
+            raise WrongBookingState(
+                f"a waitlist entry cannot go from {self.status.value} to {status.value}",
+                status=self.status.value,
+            )
+        self.status = status
+
+    def offer(self, now: datetime) -> None:
+        """The slot freed: the first in line is offered it (a held booking)."""
+        self._become(WaitlistStatus.OFFERED)
+        self.offered_at = now
+
+    def settle(self, outcome: WaitlistStatus) -> None:
+        """The entry ends: accepted, expired (its slot began, or nobody took the offer) or
+        cancelled (the resident left the queue, a closure, staff)."""
+        self._become(outcome)
