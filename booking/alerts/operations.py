@@ -90,8 +90,7 @@ def resolve_by_itself(
     alert = _open_alert(session, site_id, dedupe_key)
     if alert is None:
         return None
-    alert.status = AlertStatus.RESOLVED
-    alert.resolved_at = now
+    alert.resolve(now=now)
     line = f"[{now:%Y-%m-%d %H:%M} UTC] {note}"
     alert.note = f"{alert.note}\n{line}" if alert.note else line
     alert.changed_at = now
@@ -119,10 +118,7 @@ def acknowledge(
     alert = _alert_for(session, staff, alert_id)
     if alert.status is AlertStatus.RESOLVED:
         raise Conflict("the alert is already resolved", alert_id=alert_id)
-    if alert.status is AlertStatus.OPEN:
-        alert.status = AlertStatus.ACKNOWLEDGED
-        alert.acknowledged_at = now
-        alert.acknowledged_by_staff_id = staff.id
+    alert.acknowledge(staff_id=staff.id, now=now)
     _append_note(alert, staff, note, now)
     alert.changed_at = now
     audit.record_staff(
@@ -143,9 +139,7 @@ def resolve(
     if alert.acknowledged_at is None:
         alert.acknowledged_at = now
         alert.acknowledged_by_staff_id = staff.id
-    alert.status = AlertStatus.RESOLVED
-    alert.resolved_at = now
-    alert.resolved_by_staff_id = staff.id
+    alert.resolve(now=now, staff_id=staff.id)
     _append_note(alert, staff, note, now)
     alert.changed_at = now
     audit.record_staff(

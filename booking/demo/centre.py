@@ -402,19 +402,29 @@ def _history_booking(
         ends_at=ends,
         created_at=starts - timedelta(days=rng.randrange(1, 6)),
         purpose="" if seat is not None else "活动",
+        # A past booking is made in the state it ended in: it never lived through the
+        # transitions, so it is constructed there rather than moved.
+        status=_past_status(roll, needs_approval=needs_approval, is_seat=seat is not None),
     )
-    if roll < 0.08:
-        booking.status = BookingStatus.CANCELLED
+    if booking.status is BookingStatus.CANCELLED:
         booking.finished_at = booking.created_at + timedelta(hours=2)
-    elif needs_approval and roll < 0.2:
-        booking.status = BookingStatus.REJECTED
+    elif booking.status is BookingStatus.REJECTED:
         booking.decided_at = booking.created_at + timedelta(hours=3)
-    elif seat is not None and roll < 0.17:
-        booking.status = BookingStatus.NO_SHOW
+    elif booking.status is BookingStatus.NO_SHOW:
         booking.finished_at = starts + timedelta(minutes=15)
     else:
-        booking.status = BookingStatus.COMPLETED
         booking.checked_in_at = starts + timedelta(minutes=rng.randrange(-5, 10))
         left_early = seat is not None and rng.random() < 0.2
         booking.finished_at = ends - timedelta(minutes=30) if left_early else ends
     return booking
+
+
+def _past_status(roll: float, *, needs_approval: bool, is_seat: bool) -> BookingStatus:
+    """How a past booking ended, by one roll of the dice (the shares of a real centre)."""
+    if roll < 0.08:
+        return BookingStatus.CANCELLED
+    if needs_approval and roll < 0.2:
+        return BookingStatus.REJECTED
+    if is_seat and roll < 0.17:
+        return BookingStatus.NO_SHOW
+    return BookingStatus.COMPLETED

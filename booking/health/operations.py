@@ -710,9 +710,7 @@ def _expire_if_over(pairing: TerminalPairing, now: datetime) -> None:
 def _finish(
     pairing: TerminalPairing, status: PairingStatus, now: datetime, failure: str | None = None
 ) -> None:
-    pairing.status = status
-    pairing.finished_at = now
-    pairing.failure = failure
+    pairing.finish(status, now, failure)
 
 
 def _open_pairings(session: Session, device_id: str, now: datetime) -> list[TerminalPairing]:
@@ -769,9 +767,7 @@ def card_read(
 
 def measurement_started(session: Session, *, device_id: str, now: datetime) -> None:
     for pairing in _open_pairings(session, device_id, now):
-        if pairing.status is PairingStatus.WAITING:
-            pairing.status = PairingStatus.MEASURING
-            pairing.measuring_since = now
+        pairing.start_measuring(now)
 
 
 def measurement_failed(session: Session, *, device_id: str, code: str, now: datetime) -> None:

@@ -31,7 +31,7 @@ from booking.lending.models.door_sessions import (
     ReleaseReason,
 )
 from booking.lending.models.loans import LendingAction, Loan, LoanChannel, ReturnCondition
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tools import Item, ToolType
 
 # The locker relocks an unopened door on its own clock; a door_opened sent just before that
 # may still be on its way. Giving up only this much later keeps a real pickup on its normal
@@ -395,8 +395,7 @@ def release(
     if door.is_pickup:
         action = LendingAction.RESERVATION_RELEASED
         item = session.get_one(Item, door.item_id)
-        if item.status is ItemStatus.RESERVED:
-            item.status = ItemStatus.AVAILABLE
+        item.reservation_released()
     detail: dict[str, Any] = {"reason": reason.value}
     if command_reason:
         detail["device_reason"] = command_reason

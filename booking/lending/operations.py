@@ -246,8 +246,8 @@ def reserve(
     try:
         # In a savepoint, so that a refusal below leaves the caller's transaction usable.
         with session.begin_nested():
+            item.reserve()
             session.add(reservation)
-            item.status = ItemStatus.RESERVED
     except IntegrityError as error:
         # An available item with a live door session (its tool put back while the pickup's
         # door is still open) is not free yet; the index says so, the resident hears it.
@@ -482,8 +482,8 @@ def mark_lost(
     if not loan.is_open:
         raise WrongLendingState("only an open loan can be marked lost", state=loan.status)
     item = session.get_one(Item, loan.item_id)
-    loan.status = LoanStatus.LOST
-    item.status = ItemStatus.LOST
+    loan.write_off()
+    item.written_off()
     record(session, item=item, action=LendingAction.MARKED_LOST, actor=staff_actor(staff),
            now=now, loan=loan, detail={"note": note.strip()[:MAX_NOTE]})  # fmt: skip
     audit.record_staff(session, staff, action="lending.lost", now=now, subject=f"loan:{loan.id}")
@@ -501,11 +501,9 @@ def mark_overdue(session: Session, loan: Loan, now: datetime, policy: Policy) ->
     # The resident's overdue loans are counted below: loans going overdue at once (one job
     # run each) are counted one after the other, so each pair suspends once.
     row_locks.lock_resident(session, loan.resident_id)
-    loan.status = LoanStatus.OVERDUE
-    loan.overdue_since = now
+    loan.go_overdue(now)
     item = session.get_one(Item, loan.item_id)
-    if item.status is ItemStatus.ON_LOAN:
-        item.status = ItemStatus.OVERDUE
+    item.loan_overdue()
     record(session, item=item, action=LendingAction.MARKED_OVERDUE, actor="system:overdue",
            now=now, loan=loan)  # fmt: skip
     session.flush()

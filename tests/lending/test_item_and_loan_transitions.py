@@ -21,6 +21,8 @@ ITEM_TRANSITIONS = {
         ItemStatus.RESERVED: ItemStatus.ON_LOAN,
         ItemStatus.MISSING: ItemStatus.ON_LOAN,
     },
+    "reserve": {ItemStatus.AVAILABLE: ItemStatus.RESERVED},
+    "written_off": {ItemStatus.ON_LOAN: ItemStatus.LOST, ItemStatus.OVERDUE: ItemStatus.LOST},
     "back_in_service": {ItemStatus.MAINTENANCE: ItemStatus.AVAILABLE},
     "go_missing": {
         ItemStatus.AVAILABLE: ItemStatus.MISSING,
@@ -68,3 +70,40 @@ def test_a_loan_ends_once(start: LoanStatus) -> None:
     else:
         loan.end(NOW)
         assert (loan.status, loan.returned_at) == (LoanStatus.RETURNED, NOW)
+
+
+# Methods that move an item only from some states and leave every other state as it was.
+ITEM_NUDGES = {
+    "reservation_released": {ItemStatus.RESERVED: ItemStatus.AVAILABLE},
+    "loan_overdue": {ItemStatus.ON_LOAN: ItemStatus.OVERDUE},
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "start"), [(method, start) for method in ITEM_NUDGES for start in ItemStatus]
+)
+def test_an_items_nudge_moves_only_from_its_states(method: str, start: ItemStatus) -> None:
+    item = item_in(start)
+    getattr(item, method)()
+    assert item.status is ITEM_NUDGES[method].get(start, start)
+
+
+LOAN_TRANSITIONS = {
+    "go_overdue": {LoanStatus.ACTIVE: LoanStatus.OVERDUE},
+    "write_off": {LoanStatus.ACTIVE: LoanStatus.LOST, LoanStatus.OVERDUE: LoanStatus.LOST},
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "start"), [(method, start) for method in LOAN_TRANSITIONS for start in LoanStatus]
+)
+def test_a_loans_method_allows_only_its_transitions(method: str, start: LoanStatus) -> None:
+    loan = Loan(status=start, started_at=NOW, due_at=NOW)
+    call = (lambda: loan.go_overdue(NOW)) if method == "go_overdue" else loan.write_off
+    if start in LOAN_TRANSITIONS[method]:
+        call()
+        assert loan.status is LOAN_TRANSITIONS[method][start]
+    else:
+        with pytest.raises(WrongLendingState):
+            call()
+        assert loan.status is start

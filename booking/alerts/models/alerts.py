@@ -9,6 +9,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core.db import Base, UTCDateTime, str_enum
+from booking.core.errors import Conflict
 
 
 class AlertSeverity(enum.StrEnum):
@@ -75,3 +76,22 @@ class StaffAlert(Base):
     # When the alert was raised, acknowledged or resolved last: open inboxes poll by it to
     # move or remove an alert a colleague acted on.
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_created_at)
+
+    # --- state changes: the only writers of ``status`` (open -> acknowledged -> resolved) ---
+
+    def acknowledge(self, *, staff_id: int, now: datetime) -> None:
+        """Someone is on it. Acknowledging again changes nothing; a resolved alert is done."""
+        if self.status is AlertStatus.RESOLVED:
+            raise Conflict("the alert is already resolved", alert_id=self.id)
+        if self.status is AlertStatus.OPEN:
+            self.status = AlertStatus.ACKNOWLEDGED
+            self.acknowledged_at = now
+            self.acknowledged_by_staff_id = staff_id
+
+    def resolve(self, *, now: datetime, staff_id: int | None = None) -> None:
+        """The cause is dealt with, by a staff member or (no one named) by itself."""
+        if self.status is AlertStatus.RESOLVED:
+            raise Conflict("the alert is already resolved", alert_id=self.id)
+        self.status = AlertStatus.RESOLVED
+        self.resolved_at = now
+        self.resolved_by_staff_id = staff_id

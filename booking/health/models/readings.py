@@ -116,6 +116,22 @@ class TerminalPairing(Base):
     # A measurement_error code ("cuff_error" …), "impossible_reading" or "other_card".
     failure: Mapped[str | None] = mapped_column(String(40))
 
+    # --- state changes: the only writers of ``status`` (waiting -> measuring -> finished) ---
+
+    def start_measuring(self, now: datetime) -> None:
+        """The terminal said the cuff started; only a waiting pairing moves on."""
+        if self.status is PairingStatus.WAITING:
+            self.status = PairingStatus.MEASURING
+            self.measuring_since = now
+
+    def finish(self, status: PairingStatus, now: datetime, failure: str | None = None) -> None:
+        """The pairing ends (done, failed, expired, cancelled); an ended one never reopens."""
+        if status.is_open or not self.status.is_open:
+            raise ValueError(f"a pairing cannot go from {self.status} to {status}")
+        self.status = status
+        self.finished_at = now
+        self.failure = failure
+
 
 class HealthSettings(Base):
     """A site's choice of guideline and how long readings are kept (defaults without a row)."""

@@ -140,6 +140,19 @@ class Loan(Base):
     def is_open(self) -> bool:
         return self.status.is_open
 
+    def go_overdue(self, now: datetime) -> None:
+        """An active loan past its due date."""
+        if self.status is not LoanStatus.ACTIVE:
+            raise WrongLendingState("only an active loan goes overdue", status=self.status.value)
+        self.status = LoanStatus.OVERDUE
+        self.overdue_since = now
+
+    def write_off(self) -> None:
+        """Staff give up on an open loan's tool: lost."""
+        if not self.is_open:
+            raise WrongLendingState("only an open loan can be marked lost", state=self.status)
+        self.status = LoanStatus.LOST
+
     def end(self, now: datetime) -> None:
         """The tool is back: the loan is returned, whatever it was (a lost one found again
         ends too). Ending a returned loan again would rewrite when it ended, so it is refused."""

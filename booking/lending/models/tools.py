@@ -70,6 +70,28 @@ class Item(Base):
     def at_counter(self) -> bool:
         return self.locker_device_id is None
 
+    def reserve(self) -> None:
+        """Held for a pickup at its locker: only an available item."""
+        if self.status is not ItemStatus.AVAILABLE:
+            raise WrongLendingState("the item is not available", status=self.status.value)
+        self.status = ItemStatus.RESERVED
+
+    def reservation_released(self) -> None:
+        """The pickup holding it ended without a loan: it is available again."""
+        if self.status is ItemStatus.RESERVED:
+            self.status = ItemStatus.AVAILABLE
+
+    def loan_overdue(self) -> None:
+        """Its loan went past due: an item still out shows it."""
+        if self.status is ItemStatus.ON_LOAN:
+            self.status = ItemStatus.OVERDUE
+
+    def written_off(self) -> None:
+        """Staff gave up on its loan: the item is lost."""
+        if self.status not in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE):
+            raise WrongLendingState("only an item out on loan can be lost", status=self.status.value)
+        self.status = ItemStatus.LOST
+
     def lend(self) -> None:
         """The item leaves with a resident: from the shelf or the counter, a held pickup, or
         a compartment the records had lost track of (a pickup confirmed late). Never from
