@@ -23,7 +23,7 @@ from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity
 from booking.core import audit, row_locks
 from booking.core.errors import InvalidInput, ToolTypeRetired
-from booking.lending import door_session
+from booking.lending import door_lookup, door_session
 from booking.lending.errors import (
     InvalidCondition,
     ItemNotFound,
@@ -134,7 +134,7 @@ def open_loans(session: Session, *, site_id: int, resident_id: int) -> list[Loan
 
 def live_reservations(session: Session, *, site_id: int, resident_id: int) -> list[DoorSession]:
     """The resident's pickups not yet over (each counts towards the limit like a loan)."""
-    return door_session.live_pickups(session, site_id=site_id, resident_id=resident_id)
+    return door_lookup.live_pickups(session, site_id=site_id, resident_id=resident_id)
 
 
 def loans_to_remind(session: Session, *, site_id: int, resident_id: int) -> list[Loan]:
@@ -357,7 +357,7 @@ def send_to_maintenance(
     # The item locked and read again first: a loan or pickup that got it first is seen here,
     # and one that comes later finds it in maintenance.
     row_locks.lock_item(session, item.id)
-    live = door_session.live_pickup_of(session, item.id)
+    live = door_lookup.live_pickup_of(session, item.id)
     # A pickup is locked before its item everywhere else, so it is not waited for here (that
     # could deadlock): one being moved on right now counts as at the door.
     if live is not None and not row_locks.lock_if_free(session, live):

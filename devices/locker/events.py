@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity
-from booking.lending import door_session
+from booking.lending import door_lookup, door_session
 from booking.lending import history as lending_history
 from booking.lending import operations as lending
 from booking.lending.history import DeviceRef
@@ -71,7 +71,7 @@ def _locker_compartment(device: Device, event: Event) -> int | None:
 
 def _at_the_door(session: Session, device_id: str, n: int) -> DoorSession | None:
     """The session whose door is open at the compartment, if any."""
-    door = door_session.live_at(session, device_id, n)
+    door = door_lookup.live_at(session, device_id, n)
     return door if door is not None and door.state is DoorSessionState.DOOR_OPEN else None
 
 
@@ -103,7 +103,7 @@ def door_opened(session: Session, device: Device, event: Event, now: datetime) -
     command_id = event.fields.get("command_id")
     if n is None or not isinstance(command_id, str):
         return
-    door = door_session.of_command(session, command_id)
+    door = door_lookup.of_command(session, command_id)
     if door is not None and (door.device_id, door.compartment) == (device.device_id, n):
         door_session.door_opened(session, door, now, _ref(event))
         return
@@ -257,7 +257,7 @@ def forced_open(session: Session, device: Device, event: Event, now: datetime) -
     given up (a forced door is no proof of who took the tool or put it back)."""
     n = _compartment(event)
     if n is not None:
-        door = door_session.live_at(session, device.device_id, n)
+        door = door_lookup.live_at(session, device.device_id, n)
         if door is not None and door.state is DoorSessionState.OPENING:
             door_session.release(session, door, ReleaseReason.CANCELLED, now,
                                  actor=_actor(device), device=_ref(event))  # fmt: skip
@@ -270,7 +270,7 @@ def jammed(session: Session, device: Device, event: Event, now: datetime) -> Non
     n = _compartment(event)
     if n is None:
         return
-    door = door_session.live_at(session, device.device_id, n)
+    door = door_lookup.live_at(session, device.device_id, n)
     if door is not None and door.state is not DoorSessionState.DOOR_OPEN:
         door_session.release(session, door, ReleaseReason.JAMMED, now, actor=_actor(device),
                              device=_ref(event))  # fmt: skip

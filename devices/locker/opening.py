@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from booking.alerts.models.alerts import AlertSeverity
 from booking.core.errors import DomainError
-from booking.lending import door_session
+from booking.lending import door_lookup, door_session
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
 from booking.lending.errors import NoItemAvailable
@@ -129,7 +129,7 @@ def compartment_free(session: Session, door: DoorSession) -> bool:
     """Free for a new open: no other session of ours at its door, and the locker last said
     its door is closed and its lock not moving (an unknown compartment is left to the locker
     to judge; a jammed one too, which refuses with the reason)."""
-    if door_session.another_at_the_door(session, door):
+    if door_lookup.another_at_the_door(session, door):
         return False
     row = _compartment(session, door.device_id, door.compartment)
     if row is None:
@@ -224,7 +224,7 @@ def carry_on(session: Session, door: DoorSession, now: datetime) -> str | None:
 
 def settle_command(session: Session, command: DeviceCommand, now: datetime) -> None:
     """Whatever session ``command`` opened for, bring it up to date."""
-    door = door_session.of_command(session, command.id)
+    door = door_lookup.of_command(session, command.id)
     if door is not None and door.state is DoorSessionState.OPENING:
         settle(session, door, now)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from booking.alerts.models.alerts import StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
-from booking.lending import door_session
+from booking.lending import door_lookup, door_session
 from booking.lending.errors import WrongLendingState
 from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
@@ -80,7 +80,7 @@ def hand_back(database: Database, station: Station, loan_id: int, clock: FrozenC
 def carry_on(database: Database, door_id: int, clock: FrozenClock) -> DoorSession:
     """One poll of the waiting screen."""
     with database.write() as session:
-        door = door_session.get(session, door_session_id=door_id)
+        door = door_lookup.get(session, door_session_id=door_id)
         lending_locker.carry_on(session, door, clock.now())
         session.flush()
         session.expunge(door)
@@ -96,7 +96,7 @@ def test_a_return_into_a_compartment_still_closing_waits_and_opens_once_it_reloc
     waiting = carry_on(any_database, back_id, clock)
     assert waiting.state is DoorSessionState.WAITING and waiting.command_id is None
     with any_database.write() as session:
-        door = door_session.get(session, door_session_id=pickup.id)
+        door = door_lookup.get(session, door_session_id=pickup.id)
         door_session.door_closed(session, door, clock.now(), ref(station))
         assert door.state is DoorSessionState.COMPLETED
     compartment_1(any_database, station, door=DoorState.CLOSED, lock=LockState.LOCKING)
@@ -166,7 +166,7 @@ def test_an_item_removed_after_its_pickup_was_released_is_lent_late_to_who_opene
         pickup_id = pickup.id
     clock.advance(timedelta(minutes=2))  # no news of the door: given up
     with any_database.write() as session:
-        pickup = door_session.get(session, door_session_id=pickup_id)
+        pickup = door_lookup.get(session, door_session_id=pickup_id)
         assert door_session.check_clocks(session, pickup, clock.now(), actor="system:test")
         assert pickup.release_reason is ReleaseReason.DOOR_NOT_OPENED
         # The locker's events, held up by an outage, arrive: the door had opened, the drill

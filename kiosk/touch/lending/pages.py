@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from booking.core.clock import Clock
 from booking.core.db import Database
 from booking.core.errors import DomainError
-from booking.lending import door_session
+from booking.lending import door_lookup
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
 from booking.lending.models.door_sessions import (
@@ -256,7 +256,7 @@ def _carried_on(
     site = kiosk_session.current_site()
     with database().write() as session:
         try:
-            door = door_session.get(session, door_session_id=door_session_id, site_id=site.id,
+            door = door_lookup.get(session, door_session_id=door_session_id, site_id=site.id,
                                     resident_id=resident.id)  # fmt: skip
         except DomainError:
             abort(404)
