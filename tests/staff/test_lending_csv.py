@@ -26,7 +26,7 @@ def test_every_line_ends_with_crlf() -> None:
 
 
 def test_commas_quotes_and_line_breaks_are_quoted_and_read_back_intact() -> None:
-    awkward = ['张三, 李四', 'say "hi"', "line one\nline two"]
+    awkward = ["张三, 李四", 'say "hi"', "line one\nline two"]
     text = as_bytes(["x", "y", "z"], [awkward]).decode("utf-8-sig")
     assert '"张三, 李四"' in text and '"say ""hi"""' in text
     assert list(csv.reader(io.StringIO(text, newline="")))[1] == awkward
@@ -35,7 +35,7 @@ def test_commas_quotes_and_line_breaks_are_quoted_and_read_back_intact() -> None
 @pytest.mark.parametrize(
     ("cell", "written"),
     [
-        ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
         ("+1+1", "'+1+1"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),

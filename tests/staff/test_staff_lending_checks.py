@@ -112,9 +112,7 @@ def test_the_page_lists_each_mismatch_in_chinese_first(
     assert 'value="found"' in card and 'value="returned"' not in card
 
 
-def test_the_lending_pages_link_to_the_checks(
-    client: FlaskClient, english: StaffActions
-) -> None:
+def test_the_lending_pages_link_to_the_checks(client: FlaskClient, english: StaffActions) -> None:
     page = client.get("/staff/lending").get_data(as_text=True)
     assert f'<a href="{PAGE}">Locker checks</a>' in page
 
@@ -146,7 +144,9 @@ def test_staff_confirm_a_tool_back_and_its_loan_ends_with_their_name_and_note(
         entry = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "lending.mismatch_resolved")
         ).one()
-        assert entry.actor == "staff:zhao" and entry.detail["note"] == "drill found in compartment 1"
+        assert (
+            entry.actor == "staff:zhao" and entry.detail["note"] == "drill found in compartment 1"
+        )
     assert status_of(app, DRILL_1) is ItemStatus.AVAILABLE
     page = client.get(PAGE).get_data(as_text=True)
     assert open_ids(page) == [] and "Every locker agrees with the records." in page
@@ -225,9 +225,14 @@ def register_lockers(app: Flask, clock: FrozenClock, *, online: tuple[str, ...])
         site_id = session.scalars(select(Site.id)).one()
         for device_id in ("locker-a", "locker-b"):
             session.add(
-                Device(site_id=site_id, device_id=device_id, kind=DeviceKind.LOCKER,
-                       mqtt_password_hash="$7$unused", online=device_id in online,
-                       created_at=clock.now())  # fmt: skip
+                Device(
+                    site_id=site_id,
+                    device_id=device_id,
+                    kind=DeviceKind.LOCKER,
+                    mqtt_password_hash="$7$unused",
+                    online=device_id in online,
+                    created_at=clock.now(),
+                )  # fmt: skip
             )
 
 

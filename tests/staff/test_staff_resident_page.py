@@ -23,6 +23,7 @@ from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
 from kiosk.extensions import database
 from tests.conftest import StaffActions
+from tests.page_text import without_csrf_tokens
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # the suite's clock: Tuesday 09:30 in Shanghai
@@ -319,7 +320,7 @@ def test_the_resident_page_shows_no_reading_values_and_links_to_the_health_page(
     app: Flask, client: FlaskClient, wang: int
 ) -> None:
     before = audit_actions(app)
-    page = client.get(f"/staff/residents/{wang}").get_data(as_text=True)
+    page = without_csrf_tokens(client.get(f"/staff/residents/{wang}").get_data(as_text=True))
     assert "已保存 1 条读数，最近一次测量于 2026-11-23 09:00。" in page
     assert "163" not in page and "97" not in page
     # The values are on the health area's page for the resident, which audits each opening.
