@@ -1,4 +1,16 @@
-"""A lease row in the database, so that one deployment runs exactly one worker."""
+"""A lease row in the database, so that one deployment runs exactly one worker.
+
+The one mechanism for the single scheduler (docs/operations.md), kept in place of a
+PostgreSQL advisory lock because:
+- SQLite, the default database, has no advisory locks, and one mechanism on both backends is
+  one thing to test and to explain;
+- an advisory lock belongs to one open connection: when PostgreSQL restarts or a pooled
+  connection is recycled, the lock goes silently and a second worker may take it while the
+  first still runs its jobs. A lease expires at a time the holder renews and checks, so a
+  worker that lost it knows and stops;
+- an operator can read who holds the lease and until when with one SELECT, and clear a dead
+  holder's row, where a lock shows only as a number in ``pg_locks``.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,12 @@
 
 The cookie carries a random token; the database keeps only its SHA-256. A session
 ends on sign-out, after inactivity, or when the account changes (password, disabled).
+
+Ours rather than a library's: Flask's signed-cookie session cannot be revoked (a copied
+cookie works until it expires, whatever the account does), and Flask-Session or Flask-Login
+would add a second store or a second notion of the signed-in user beside the one that the
+kiosk, the console and the API already share here, with its inactivity limit per area and
+its end when a password changes or an account is disabled.
 """
 
 from __future__ import annotations
