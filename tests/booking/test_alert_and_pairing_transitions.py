@@ -13,7 +13,10 @@ from booking.health.models.readings import PairingStatus, TerminalPairing
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a fixed instant: only the fields' values matter
 
-ACKNOWLEDGE = {AlertStatus.OPEN: AlertStatus.ACKNOWLEDGED, AlertStatus.ACKNOWLEDGED: AlertStatus.ACKNOWLEDGED}
+ACKNOWLEDGE = {
+    AlertStatus.OPEN: AlertStatus.ACKNOWLEDGED,
+    AlertStatus.ACKNOWLEDGED: AlertStatus.ACKNOWLEDGED,
+}
 RESOLVE = {AlertStatus.OPEN: AlertStatus.RESOLVED, AlertStatus.ACKNOWLEDGED: AlertStatus.RESOLVED}
 
 
@@ -23,8 +26,10 @@ def test_an_alert_moves_only_along_its_rule(
     start: AlertStatus, table: dict[AlertStatus, AlertStatus], action: str
 ) -> None:
     alert = StaffAlert(id=1, status=start)
-    move = (lambda: alert.acknowledge(staff_id=7, now=NOW)) if action == "acknowledge" else (
-        lambda: alert.resolve(now=NOW, staff_id=7)
+    move = (
+        (lambda: alert.acknowledge(staff_id=7, now=NOW))
+        if action == "acknowledge"
+        else (lambda: alert.resolve(now=NOW, staff_id=7))
     )
     if start in table:
         move()

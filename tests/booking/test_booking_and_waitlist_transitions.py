@@ -68,8 +68,10 @@ def test_a_waitlist_entry_moves_only_along_its_table(
     start: WaitlistStatus, target: WaitlistStatus
 ) -> None:
     entry = WaitlistEntry(status=start)
-    move = (lambda: entry.offer(NOW)) if target is WaitlistStatus.OFFERED else (
-        lambda: entry.settle(target)
+    move = (
+        (lambda: entry.offer(NOW))
+        if target is WaitlistStatus.OFFERED
+        else (lambda: entry.settle(target))
     )
     if target in WAITLIST_TRANSITIONS.get(start, frozenset()):
         move()

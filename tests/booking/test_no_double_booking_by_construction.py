@@ -13,13 +13,19 @@ from booking.spaces import occupancy, seats
 from booking.spaces.models.bookings import Booking, BookingStatus
 
 
-def seat_booking(centre: Centre, who: int, start_hour: int, end_hour: int) -> Booking:
+def seat_booking(
+    centre: Centre,
+    who: int,
+    start_hour: int,
+    end_hour: int,
+    status: BookingStatus = BookingStatus.CONFIRMED,
+) -> Booking:
     return Booking(
         site_id=centre.site_id,
         space_id=centre.study_id,
         seat_id=centre.seats[0],
         resident_id=centre.residents[who],
-        status=BookingStatus.CONFIRMED,
+        status=status,
         starts_at=at(start_hour),
         ends_at=at(end_hour),
         created_at=at(9),
@@ -42,11 +48,13 @@ def test_postgresql_refuses_an_overlapping_booking_that_skipped_the_check_as_slo
 def test_postgresql_allows_an_overlapping_booking_once_the_first_is_no_longer_active(
     postgres_database: Database, pg_centre: Centre
 ) -> None:
+    # The exclusion constraint covers active bookings only: a cancelled one frees the seat.
     with postgres_database.write() as session:
-        first = seat_booking(pg_centre, 0, 10, 12)
-        first.status = BookingStatus.CANCELLED
-        session.add(first)
+        session.add(seat_booking(pg_centre, 0, 10, 12, BookingStatus.CANCELLED))
         session.add(seat_booking(pg_centre, 1, 10, 12))
+    with postgres_database.read() as session:
+        statuses = session.scalars(select(Booking.status).order_by(Booking.id)).all()
+    assert statuses == [BookingStatus.CANCELLED, BookingStatus.CONFIRMED]
 
 
 def test_sit_now_in_the_last_minutes_before_closing_is_refused(

@@ -4,6 +4,7 @@ from datetime import date, datetime, time
 
 import pytest
 from booking_centre import Centre, at
+from sqlalchemy import select
 
 from booking.alerts import notifications
 from booking.alerts.models.notifications import NotificationKind
@@ -234,7 +235,16 @@ def test_an_exception_added_later_cancels_that_occurrence(
             on_date=date(2026, 11, 27),
             now=at(9),
         )
-    book_room(any_database, centre, centre.dance_id, at(10, days=3), at(11, days=3))
+    with any_database.read() as session:
+        that_friday = session.scalars(
+            select(Booking.status).where(
+                Booking.series_id == friday.id, Booking.occurs_on == date(2026, 11, 27)
+            )
+        ).one()
+    assert that_friday is BookingStatus.CANCELLED
+    # The room is free that day again: a resident can book it.
+    booking = book_room(any_database, centre, centre.dance_id, at(10, days=3), at(11, days=3))
+    assert booking.status is BookingStatus.CONFIRMED
 
 
 def test_a_closure_blocks_new_bookings_and_tells_each_affected_resident_once(

@@ -73,9 +73,7 @@ def test_two_schedulers_at_once_send_a_booking_reminder_once(
             return send(session)
 
     assert while_open(any_database, send, second_scheduler) == (True, False)
-    reminded = select(func.count()).where(
-        Notification.kind == NotificationKind.BOOKING_REMINDER
-    )
+    reminded = select(func.count()).where(Notification.kind == NotificationKind.BOOKING_REMINDER)
     assert count(any_database, reminded) == 1
     assert count(any_database, select(func.count()).select_from(ScheduledSend)) == 1
 
@@ -98,9 +96,7 @@ def test_two_whole_scheduler_rounds_at_once_send_each_reminder_once(
         thread.join(timeout=30)
 
     assert sorted(changed) == [0, 1]
-    reminded = select(func.count()).where(
-        Notification.kind == NotificationKind.BOOKING_REMINDER
-    )
+    reminded = select(func.count()).where(Notification.kind == NotificationKind.BOOKING_REMINDER)
     assert count(any_database, reminded) == 1
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import pytest
 from booking_centre import Centre, at, keep_alive
+from sqlalchemy import select
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -154,8 +155,12 @@ def test_strikes_more_than_30_days_apart_do_not_suspend(
         book(any_database, centre, clock, at(10, days=day), at(11, days=day))
         keep_alive(any_database, centre.site_id, at(9, 30, days=day), at(10, 15, days=day))
         booking_jobs.run_due(any_database, now=at(10, 15, days=day))
+    with any_database.read() as session:
+        assert len(session.scalars(select(NoShowStrike)).all()) == 3
     clock.set(at(11, days=32))
-    book(any_database, centre, clock, at(12, days=32), at(13, days=32))
+    # Three strikes, but never three within 30 days: the resident may still book.
+    booking_id = book(any_database, centre, clock, at(12, days=32), at(13, days=32))
+    assert status(any_database, booking_id) is BookingStatus.CONFIRMED
 
 
 def test_a_temporary_leave_of_up_to_30_minutes_keeps_the_seat(
