@@ -16,6 +16,7 @@ from booking.people import auth_sessions, residents
 from kiosk import i18n
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
+from kiosk.touch.forms import LanguageForm, NextForm, SignInForm, SignOutForm
 from kiosk.touch.lending import reminders as lending_reminders
 from kiosk.touch.messages import message_for
 from kiosk.touch.spaces import my_bookings
@@ -70,20 +71,20 @@ def service(service: str) -> ResponseReturnValue:
 
 
 def sign_in_form() -> ResponseReturnValue:
-    next_page = _safe_next(request.args.get("next", ""))
+    next_page = _safe_next(NextForm.read().text("next"))
     if kiosk_session.current_resident() is not None:
         return redirect(next_page)
     return render_template("touch/sign_in.html", next_page=next_page)
 
 
 def sign_in() -> ResponseReturnValue:
-    phone = residents.normalise_phone(request.form.get("phone", ""))
-    pin = request.form.get("pin", "")
+    form = SignInForm.read()
+    phone, pin = form.text("phone"), form.text("pin")
     # Format mistakes are caught here, before the database: they count as no attempt.
     if not residents.PHONE_PATTERN.match(phone):
-        return _sign_in_error(str(PHONE_HELP), 422, field="phone")
+        return _sign_in_error(form, str(PHONE_HELP), 422, field="phone")
     if not residents.PIN_PATTERN.match(pin):
-        return _sign_in_error(str(PIN_HELP), 422, field="pin")
+        return _sign_in_error(form, str(PIN_HELP), 422, field="pin")
 
     site = kiosk_session.current_site()
     now = clock().now()
@@ -105,28 +106,28 @@ def sign_in() -> ResponseReturnValue:
             failure = error
     if failure is not None:
         kiosk_session.forget_token()
-        return _sign_in_error(message_for(failure, timezone=site.timezone), failure.status)
+        return _sign_in_error(form, message_for(failure, timezone=site.timezone), failure.status)
     kiosk_session.remember_token(token)
     lending_reminders.remind_overdue(resident.id, site.id, site.timezone)
     # Sent here from a page that needs a resident: back to it, signed in. Otherwise news
     # about their bookings (approved, rejected, an offer) is the first thing they see.
-    next_page = request.form.get("next", "") or my_bookings.landing_after_sign_in(
-        resident.id, site.id
-    )
+    next_page = form.text("next") or my_bookings.landing_after_sign_in(resident.id, site.id)
     return redirect(_safe_next(next_page or ""))
 
 
-def _sign_in_error(message: str, status: int, field: str = "phone") -> ResponseReturnValue:
+def _sign_in_error(
+    form: SignInForm, message: str, status: int, field: str = "phone"
+) -> ResponseReturnValue:
     # The phone is not echoed back: a kiosk screen never shows one, and an unknown phone
     # and a wrong PIN must look exactly alike.
-    next_page = _safe_next(request.form.get("next", ""))
+    next_page = _safe_next(form.text("next"))
     return render_template(
         "touch/sign_in.html", error=message, focus=field, next_page=next_page
     ), status
 
 
 def sign_out() -> ResponseReturnValue:
-    reason = "idle" if _posted("reason") == "idle" else "signed_out"
+    reason = "idle" if SignOutForm.read().text("reason") == "idle" else "signed_out"
     was_signed_in = kiosk_session.current_resident() is not None
     with database().write() as session:
         auth_sessions.end_resident_session(
@@ -148,9 +149,10 @@ def keepalive() -> ResponseReturnValue:
 
 
 def language() -> ResponseReturnValue:
-    if not i18n.choose_locale(request.form.get("locale", "")):
+    form = LanguageForm.read()
+    if not i18n.choose_locale(form.text("locale")):
         abort(400)
-    return redirect(_safe_next(request.form.get("next", "")))
+    return redirect(_safe_next(form.text("next")))
 
 
 def _safe_next(target: str) -> str:
@@ -159,15 +161,6 @@ def _safe_next(target: str) -> str:
     if parts.scheme or parts.netloc or not parts.path.startswith("/kiosk/"):
         return url_for("touch.home")
     return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def _posted(field: str) -> str:
-    if request.is_json:
-        data = request.get_json(silent=True)
-        value = data.get(field) if isinstance(data, dict) else None
-    else:
-        value = request.form.get(field)
-    return value if isinstance(value, str) else ""
 
 
 def csrf_failed(error: CSRFError) -> ResponseReturnValue:

@@ -10,6 +10,7 @@ from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from kiosk.touch import session as kiosk_session
+from kiosk.touch.forms import ReturnToForm
 from kiosk.touch.session import KioskResident
 
 P = ParamSpec("P")
@@ -23,7 +24,7 @@ def return_path() -> str:
     """Where to bring the resident back to after signing in."""
     if request.method == "GET":
         return request.full_path if request.query_string else request.path
-    posted = request.form.get(RETURN_FIELD, "")
+    posted = ReturnToForm.read().text(RETURN_FIELD)
     return posted if posted.startswith("/kiosk/") else url_for("touch.home")
 
 

@@ -1,2 +1,1 @@
-"""The kiosk's blood-pressure pages: a resident's readings, what they mean, and consent.
-"""
+"""The kiosk's blood-pressure pages: a resident's readings, what they mean, and consent."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.controllers import SERVICES_BY_SLUG
+from kiosk.touch.forms import ConsentForm, MeasureForm
 from kiosk.touch.messages import message_for
 
 SERVICE = SERVICES_BY_SLUG["blood-pressure"]
@@ -33,7 +34,9 @@ CONSENT_DECLINED = _l(
     "That is fine. You can still measure: the terminal shows your reading, and nothing is kept."
 )
 WITHDRAWN = _l("You have withdrawn your consent. Your readings have been deleted.")
-TERMINAL_BUSY = _l("Someone else is using the blood-pressure terminal. Please try again in a minute.")
+TERMINAL_BUSY = _l(
+    "Someone else is using the blood-pressure terminal. Please try again in a minute."
+)
 TERMINAL_UNKNOWN = _l("That terminal is not available. Please ask the staff for help.")
 CONSENT_FIRST = _l("Please read and agree to the notice first, so that we may keep your readings.")
 
@@ -94,7 +97,7 @@ def give_consent() -> ResponseReturnValue:
     if (page := _resident_or_sign_in()) is not None:
         return page
     site_id, now = _site_now()
-    if request.form.get("notice_version") != health.NOTICE_VERSION:
+    if ConsentForm.read().text("notice_version") != health.NOTICE_VERSION:
         # The notice changed while the page was open: show the current one again.
         return redirect(url_for("touch.health"))
     with database().write() as session:
@@ -115,11 +118,11 @@ def decline_consent() -> ResponseReturnValue:
 
 
 def measure() -> ResponseReturnValue:
-    """"Measure now": pair the resident with the chosen terminal, then wait for its reading."""
+    """ "Measure now": pair the resident with the chosen terminal, then wait for its reading."""
     if (page := _resident_or_sign_in()) is not None:
         return page
     site_id, now = _site_now()
-    device_id = request.form.get("device", "")
+    device_id = MeasureForm.read().text("device")
     failure: DomainError | None = None
     pairing_id = 0
     with database().write() as session:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -46,6 +46,7 @@ from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.controllers import SERVICES_BY_SLUG
+from kiosk.touch.forms import ConditionForm
 from kiosk.touch.lending import words as lending_words
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
@@ -312,8 +313,9 @@ def door_page(resident: KioskResident, door_session_id: int, purpose: str) -> Re
         state=state,
         compartment=door.compartment,
         purpose=purpose,
-        status_url=url_for(f"{WAIT_ENDPOINTS[door.purpose]}_status",
-                           door_session_id=door_session_id),  # fmt: skip
+        status_url=url_for(
+            f"{WAIT_ENDPOINTS[door.purpose]}_status", door_session_id=door_session_id
+        ),  # fmt: skip
     )
 
 
@@ -387,7 +389,9 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
 
 
 def _returnable(session: Session, site_id: int, loan: LoanView, now: datetime) -> bool:
-    item = session.scalar(select(Item).join(Loan, Loan.item_id == Item.id).where(Loan.id == loan.id))
+    item = session.scalar(
+        select(Item).join(Loan, Loan.item_id == Item.id).where(Loan.id == loan.id)
+    )
     if item is None or item.locker_device_id is None or item.compartment is None:
         return False
     return link_status.compartment_status(
@@ -421,7 +425,7 @@ def condition_form(resident: KioskResident, loan_id: int) -> ResponseReturnValue
 @resident_required
 def report_condition(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
     site = kiosk_session.current_site()
-    answer = request.form.get("condition", "")
+    answer = ConditionForm.read().text("condition")
     failure: DomainError | None = None
     with database().write() as session:
         try:

@@ -61,8 +61,7 @@ PICKUP_ENDED: dict[ReleaseReason, LazyString] = {
         "The door was closed with the tool still inside, so nothing was lent. You can try again."
     ),
     ReleaseReason.COMPARTMENT_NOT_FREE: _l(
-        "The compartment did not close in time, so nothing was lent. "
-        "Please ask the staff for help."
+        "The compartment did not close in time, so nothing was lent. Please ask the staff for help."
     ),
     ReleaseReason.HOLD_EXPIRED: _l("The tool was kept for you for 2 hours and has been released."),
     ReleaseReason.CANCELLED: _l("This pickup was cancelled. Nothing was lent."),

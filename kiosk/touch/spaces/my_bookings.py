@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from booking.spaces.models.bookings import Booking
 from booking.spaces.models.spaces import Seat, Space
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
+from kiosk.touch.forms import BookingActionForm
 from kiosk.touch.messages import message_for
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
@@ -240,6 +241,7 @@ def booking_action(resident: KioskResident, booking_id: int, action: str) -> Res
     chosen = ACTIONS.get(action)
     if chosen is None:
         abort(404)
+    from_slip = BookingActionForm.read().text("came_from") == "slip"
     site_info = kiosk_session.current_site()
     try:
         with database().write() as session:
@@ -251,11 +253,11 @@ def booking_action(resident: KioskResident, booking_id: int, action: str) -> Res
         abort(404)
     except DomainError as error:
         message = message_for(error, timezone=site_info.timezone)
-        if request.form.get("from") == "slip":
+        if from_slip:
             return _slip_page(resident, booking_id, message, error.status)
         return _my_bookings_page(resident, message, error.status)
     flash(str(chosen.done), "success")
-    if request.form.get("from") == "slip":
+    if from_slip:
         return redirect(url_for("touch.booking_slip", booking_id=booking_id))
     return redirect(url_for("touch.my_bookings"))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +22,7 @@ from booking.spaces.models.bookings import BookingStatus
 from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
+from kiosk.touch.forms import PeriodForm, RoomBookingForm
 from kiosk.touch.messages import message_for
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
@@ -38,7 +39,6 @@ PURPOSES = {
     "family": _l("Family or birthday gathering"),
 }
 HEADCOUNT_HELP: LazyString = _l("Please tap how many people will come.")
-FORM_FIELDS = ("day", "start", "minutes", "headcount", "purpose", "details")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def timeline() -> ResponseReturnValue:
         rules = booking_rules.rules_for(session, spaces[0])
         days = booking_times.bookable_days(site, rules, now)
         try:
-            day = booking_times.parse_day(request.args.get("day", ""))
+            day = booking_times.parse_day(PeriodForm.read().text("day"))
         except InvalidInput:
             day = days[0]
         if day not in days:
@@ -162,7 +162,7 @@ def timeline() -> ResponseReturnValue:
 @resident_required
 def room_form(resident: KioskResident, space_id: int) -> ResponseReturnValue:
     """Book a room from a tapped time: how long, how many people, what for."""
-    return _room_form_page(space_id, request.args.to_dict())
+    return _room_form_page(space_id, RoomBookingForm.read().present())
 
 
 def _room_form_page(
@@ -216,7 +216,7 @@ def _room_form_page(
 
 
 def _posted_values() -> dict[str, str]:
-    return {key: request.form.get(key, "").strip() for key in FORM_FIELDS}
+    return RoomBookingForm.read().values()
 
 
 def _headcount(text: str) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
 from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
+from kiosk.touch.forms import PeriodForm, SeatForm
 from kiosk.touch.messages import message_for
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
@@ -164,7 +165,7 @@ def seat_map() -> ResponseReturnValue:
     A centre with several study rooms first asks which room (``room`` then rides along in
     every link and form of the seat pages).
     """
-    return _seat_map_page(request.args.to_dict())
+    return _seat_map_page(PeriodForm.read().present())
 
 
 def _room_cards(session: Session, site: Site, values: dict[str, str]) -> list[RoomCard]:
@@ -271,7 +272,7 @@ def _seat_map_page(
 @resident_required
 def seat_page(resident: KioskResident, seat_id: int) -> ResponseReturnValue:
     """One seat for the chosen period: book it if free, queue for it if taken."""
-    return _seat_page(resident, seat_id, request.args.to_dict())
+    return _seat_page(resident, seat_id, PeriodForm.read().present())
 
 
 def _seat_page(
@@ -330,16 +331,16 @@ def _seat_page(
     ), status
 
 
-def _form_values() -> dict[str, str]:
-    values = {key: request.form.get(key, "") for key in ("day", "start", "minutes")}
+def _form_values(form: SeatForm) -> dict[str, str]:
+    values = {key: form.text(key) for key in ("day", "start", "minutes")}
     # The room only matters for showing the map again; the seat decides where a booking is.
-    if request.form.get("room"):
-        values["room"] = request.form["room"]
+    if form.text("room"):
+        values["room"] = form.text("room")
     return values
 
 
-def _posted_seat_id() -> int:
-    text = request.form.get("seat_id", "")
+def _posted_seat_id(form: SeatForm) -> int:
+    text = form.text("seat_id")
     if not text.isdigit():
         raise InvalidInput("no seat chosen", field="seat_id")
     return int(text)
@@ -357,10 +358,11 @@ def wait_for_seat(resident: KioskResident) -> ResponseReturnValue:
 
 def _take_or_queue(resident: KioskResident, *, queue: bool) -> ResponseReturnValue:
     site_info = kiosk_session.current_site()
-    values = _form_values()
+    form = SeatForm.read()
+    values = _form_values(form)
     now = clock().now()
     try:
-        seat_id = _posted_seat_id()
+        seat_id = _posted_seat_id(form)
     except InvalidInput as error:
         return _seat_map_page(values, message_for(error, timezone=site_info.timezone), 422)
     try:
@@ -409,8 +411,9 @@ def sit_now(resident: KioskResident) -> ResponseReturnValue:
     """坐下就用: a free seat at once, already checked in (a chosen one, or the best free in
     the chosen room)."""
     site_info = kiosk_session.current_site()
-    seat_text = request.form.get("seat_id", "")
-    room_values = {"room": request.form["room"]} if request.form.get("room") else {}
+    form = SeatForm.read()
+    seat_text = form.text("seat_id")
+    room_values = {"room": form.text("room")} if form.text("room") else {}
     if seat_text and not seat_text.isdigit():
         message = message_for(InvalidInput(), timezone=site_info.timezone)
         return _seat_map_page(room_values, message, 422)
