@@ -21,6 +21,7 @@ from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database
+from kiosk.staff.forms import query_text
 
 PAGE_SIZE = 50
 MAX_FILTER = 80
@@ -126,9 +127,7 @@ def audit_log() -> ResponseReturnValue:
             }
             for entry in found[:PAGE_SIZE]
         ]
-    filters = {
-        key: request.args.get(key) or None for key in ("person", "action", "date_from", "date_to")
-    }
+    filters = query_text(form, ("person", "action", "date_from", "date_to"))
     return render_template(
         "staff/audit_log.html",
         form=form,

@@ -17,7 +17,13 @@ from booking.people import staff as staff_service
 from kiosk import i18n
 from kiosk.extensions import clock, database
 from kiosk.staff import session as staff_session
-from kiosk.staff.forms import ChangePasswordForm, LanguageForm, SignInForm, SignOutForm
+from kiosk.staff.forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    NextQueryForm,
+    SignInForm,
+    SignOutForm,
+)
 
 # The only console endpoints an anonymous browser may reach; everything else redirects.
 PUBLIC_ENDPOINTS = frozenset({"staff.sign_in", "staff.static"})
@@ -82,10 +88,10 @@ def safe_next(target: str | None) -> str:
 
 def sign_in() -> ResponseReturnValue:
     if g.get("staff") is not None:
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(safe_next(NextQueryForm(request.args).next.data))
     form = SignInForm()
     if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+        form.next.data = NextQueryForm(request.args).next.data or ""
     status = 200
     if form.validate_on_submit():
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, StringField
@@ -63,6 +65,21 @@ class LanguageForm(FlaskForm):  # type: ignore[misc]
     # Checked against the configured languages by ``kiosk.i18n.choose_locale``.
     locale = StringField(validators=[InputRequired()])
     next = HiddenField()
+
+
+class NextQueryForm(FlaskForm):  # type: ignore[misc]
+    """Where the sign-in page was asked to lead afterwards (``?next=``), checked before use."""
+
+    class Meta:
+        csrf = False
+
+    next = StringField()
+
+
+def query_text(form: FlaskForm, names: Iterable[str]) -> dict[str, str | None]:
+    """The filter fields as the browser sent them (a date as typed, not as parsed), for the
+    links that carry the same filter to another page; None for one left empty."""
+    return {name: (form[name].raw_data or [""])[0] or None for name in names}
 
 
 class ResidentSearchForm(FlaskForm):  # type: ignore[misc]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from booking.alerts.operations import MAX_NOTE
 
 
 class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
+    # The page to go back to, where one form serves several pages (checked before use).
+    next = HiddenField()
     note = TextAreaField(
         _l("Note (optional)"),
         validators=[
@@ -21,6 +23,7 @@ class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
 
 
 class ResolveForm(FlaskForm):  # type: ignore[misc]
+    next = HiddenField()
     note = TextAreaField(
         _l("What was done"),
         validators=[

@@ -21,6 +21,7 @@ from kiosk.extensions import clock, database
 from kiosk.staff.alerts import stream as alert_stream
 from kiosk.staff.alerts import words as alert_words
 from kiosk.staff.alerts.forms import AcknowledgeForm, HistoryFilterForm, ResolveForm
+from kiosk.staff.forms import query_text
 
 
 def inbox(
@@ -110,11 +111,7 @@ def history() -> ResponseReturnValue:
         form=form,
         result=result,
         alerts=views,
-        filters={
-            "kind": form.kind.data or None,
-            "date_from": request.args.get("date_from") or None,
-            "date_to": request.args.get("date_to") or None,
-        },
+        filters={"kind": form.kind.data or None, **query_text(form, ("date_from", "date_to"))},
     )
 
 

@@ -23,7 +23,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import Response, abort, current_app, g, render_template, request, stream_with_context
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
+from wtforms import StringField
 
 from booking.alerts import history as alert_history
 from booking.people import auth_sessions
@@ -43,6 +45,16 @@ MAX_ID = 2**62
 # Change cursors are milliseconds since 1970; anything past year 9999 is not one.
 MAX_MS = 253_402_300_799_000
 _EVENT_ID = re.compile(r"[0-9]+(-[0-9]+)?")
+
+
+class StreamStartForm(FlaskForm):  # type: ignore[misc]
+    """The page's cursors on first connect (a GET: nothing changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    after = StringField()
+    changes = StringField()
 
 
 def _setting(name: str, default: float) -> float:
@@ -67,7 +79,8 @@ def _start() -> tuple[int, datetime | None]:
             abort(400)
         raw_id, _sep, raw_ms = last_event.partition("-")
     else:
-        raw_id, raw_ms = request.args.get("after", ""), request.args.get("changes", "")
+        cursor = StreamStartForm(request.args)
+        raw_id, raw_ms = cursor.after.data or "", cursor.changes.data or ""
     alert_id = _number(raw_id, MAX_ID) if raw_id else 0
     changes = _from_ms(_number(raw_ms, MAX_MS)) if raw_ms else None
     return alert_id, changes

@@ -12,7 +12,7 @@ import json
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
@@ -41,6 +49,7 @@ from kiosk.staff.alerts.forms import AcknowledgeForm, ResolveForm
 
 
 class NoteForm(FlaskForm):  # type: ignore[misc]
+    next = HiddenField()
     note = TextAreaField(
         _l("Note"),
         validators=[
@@ -130,9 +139,9 @@ class WithdrawalForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-def _back(default: str) -> str:
+def _back(default: str, form: FlaskForm) -> str:
     """Where a form returns to: a path of the health area only."""
-    target = request.form.get("next", "")
+    target = form.next.data or ""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/staff/health"):
         return default
@@ -305,7 +314,7 @@ def export(resident_id: int) -> ResponseReturnValue:
 
 
 def _alert_action(alert_id: int, form: FlaskForm, act: str) -> ResponseReturnValue:
-    back = _back(url_for("staff.health"))
+    back = _back(url_for("staff.health"), form)
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:

@@ -66,6 +66,8 @@ class RecordsFilterForm(FlaskForm):  # type: ignore[misc]
 
 
 class CounterLendForm(FlaskForm):  # type: ignore[misc]
+    # "counter" when sent from the counter page, which is where staff go back to.
+    back = HiddenField()
     resident = StringField(
         _l("Resident's phone"),
         validators=[InputRequired(_l("Enter the resident's phone.")), Length(max=20)],
@@ -73,6 +75,7 @@ class CounterLendForm(FlaskForm):  # type: ignore[misc]
 
 
 class CounterReturnForm(FlaskForm):  # type: ignore[misc]
+    back = HiddenField()
     condition = SelectField(
         _l("Condition"),
         choices=[

@@ -38,6 +38,7 @@ from devices.locker import maintenance
 from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.staff.csv_export import Cell, csv_lines
+from kiosk.staff.forms import query_text
 from kiosk.staff.lending import words as lending_words
 from kiosk.staff.lending.forms import (
     CounterLendForm,
@@ -90,9 +91,10 @@ def _cursor(form: RecordsFilterForm) -> int | None:
     return int(raw)
 
 
-def _filter_args() -> dict[str, str]:
+def _filter_args(form: RecordsFilterForm) -> dict[str, str]:
     """The current filter as query arguments, for page and export links (no cursor)."""
-    return {k: v for k, v in request.args.items() if k != "before" and v}
+    sent = query_text(form, (field.name for field in form if field.name != "before"))
+    return {name: text for name, text in sent.items() if text}
 
 
 def records() -> ResponseReturnValue:
@@ -129,7 +131,7 @@ def records() -> ResponseReturnValue:
             page=page,
             exact_item=exact_item,
             now=now,
-            filter_args=_filter_args(),
+            filter_args=_filter_args(form),
             words=lending_words,
         ), status
 
@@ -280,8 +282,8 @@ def counter() -> ResponseReturnValue:
 # --- counter lending --------------------------------------------------------------------------
 
 
-def _back_to(item_id: int) -> ResponseReturnValue:
-    target = request.form.get("back") == "counter"
+def _back_to(item_id: int, form: CounterLendForm | CounterReturnForm) -> ResponseReturnValue:
+    target = form.back.data == "counter"
     return redirect(
         url_for("staff.lending_counter")
         if target
@@ -318,7 +320,7 @@ def lend(item_id: int) -> ResponseReturnValue:
         flash(str(lending_words.refusal(error.code)), "error")
         return item(item_id, forms={"lend": form}, status=error.status)
     flash(message, "info")
-    return _back_to(item_id)
+    return _back_to(item_id, form)
 
 
 def take_back(loan_id: int) -> ResponseReturnValue:
@@ -349,7 +351,7 @@ def take_back(loan_id: int) -> ResponseReturnValue:
             _("%(tag)s is back and in maintenance; staff have been alerted.", tag=row.asset_tag),
             "info",
         )
-    return _back_to(row.item_id)
+    return _back_to(row.item_id, form)
 
 
 # --- maintenance open -------------------------------------------------------------------------
