@@ -59,38 +59,53 @@ def book_seat(
     occupancy.lock_resident(session, resident_id)
     return _take_seat(
         session,
-        Booking(
-            site_id=site.id,
-            space_id=space.id,
-            seat_id=seat.id,
-            resident_id=resident_id,
-            status=BookingStatus.CONFIRMED,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            created_at=now,
-        ),
+        seat,
         site=site,
         rules=rules,
+        resident_id=resident_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
         now=now,
     )
 
 
 def _take_seat(
-    session: Session, booking: Booking, *, site: Site, rules: booking_rules.Rules, now: datetime
+    session: Session,
+    seat: Seat,
+    *,
+    site: Site,
+    rules: booking_rules.Rules,
+    resident_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    walk_in: bool = False,
 ) -> Booking:
     """Check the resident's quotas and suspension, then take the seat (the resident's row is
-    already locked, so two kiosks cannot both pass the daily quota)."""
-    assert booking.resident_id is not None and booking.seat_id is not None
+    already locked, so two kiosks cannot both pass the daily quota). A walk-in sits down at
+    once: the booking starts checked in."""
     booking_rules.check_seat_holder(
         session,
         site=site,
         rules=rules,
-        resident_id=booking.resident_id,
-        starts_at=booking.starts_at,
-        ends_at=booking.ends_at,
+        resident_id=resident_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
         now=now,
     )
-    occupancy.lock_seat(session, booking.seat_id)
+    occupancy.lock_seat(session, seat.id)
+    booking = Booking(
+        site_id=site.id,
+        space_id=seat.space_id,
+        seat_id=seat.id,
+        resident_id=resident_id,
+        status=BookingStatus.CHECKED_IN if walk_in else BookingStatus.CONFIRMED,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_at=now,
+        checked_in_at=now if walk_in else None,
+        walk_in=walk_in,
+    )
     return occupancy.take(session, booking)
 
 
@@ -151,21 +166,14 @@ def sit_now(
     seat, ends_at = best
     return _take_seat(
         session,
-        Booking(
-            site_id=site.id,
-            space_id=space.id,
-            seat_id=seat.id,
-            resident_id=resident_id,
-            status=BookingStatus.CHECKED_IN,
-            starts_at=now,
-            ends_at=ends_at,
-            created_at=now,
-            checked_in_at=now,
-            walk_in=True,
-        ),
+        seat,
         site=site,
         rules=rules,
+        resident_id=resident_id,
+        starts_at=now,
+        ends_at=ends_at,
         now=now,
+        walk_in=True,
     )
 
 
