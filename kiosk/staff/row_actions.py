@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
+from flask import flash, redirect
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
@@ -40,3 +42,30 @@ def run_or_refusal(action: Callable[[Session, datetime], None]) -> DomainError |
     except DomainError as error:
         return error
     return None
+
+
+def answer_row_form(
+    row_id: int,
+    form: F,
+    action: Callable[[Session, datetime], None],
+    *,
+    page: Callable[[tuple[int, F] | None, int], ResponseReturnValue],
+    show_error: Callable[[F, DomainError], None],
+    done: str,
+    back: str,
+    refused: Callable[[DomainError], ResponseReturnValue | None] = lambda _error: None,
+) -> ResponseReturnValue:
+    """The whole POST of a row's form: check the form, run the action, then either show the
+    list again with the errors beside the form (``refused`` may answer a refusal its own way
+    first) or say it is done and go back to the list."""
+    if not form.validate_on_submit():
+        return page((row_id, form), 400)
+    error = run_or_refusal(action)
+    if error is not None:
+        answer = refused(error)
+        if answer is not None:
+            return answer
+        show_error(form, error)
+        return page((row_id, form), error.status)
+    flash(done, "success")
+    return redirect(back, code=303)

@@ -5,6 +5,7 @@ New alerts arrive on the open page without a reload through :mod:`kiosk.staff.al
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -56,31 +57,26 @@ def acknowledge(alert_id: int) -> ResponseReturnValue:
     form = AcknowledgeForm()
     if not form.validate_on_submit():
         return inbox(ack_form=form, failed_alert_id=alert_id, status=400)
-    try:
-        with database().write() as session:
-            alert_service.acknowledge(
-                session, g.staff, alert_id, now=clock().now(), note=form.note.data or ""
-            )
-    except Conflict:
-        flash(_("This alert was already resolved."), "info")
-    else:
-        flash(_("Alert acknowledged: colleagues see that you are on it."), "info")
-    return redirect(url_for("staff.alerts"), 303)
+    done = _("Alert acknowledged: colleagues see that you are on it.")
+    return _change(alert_service.acknowledge, alert_id, form.note.data or "", done)
 
 
 def resolve(alert_id: int) -> ResponseReturnValue:
     form = ResolveForm()
     if not form.validate_on_submit():
         return inbox(resolve_form=form, failed_alert_id=alert_id, status=400)
+    return _change(alert_service.resolve, alert_id, form.note.data or "", _("Alert resolved."))
+
+
+def _change(act: Callable[..., object], alert_id: int, note: str, done: str) -> ResponseReturnValue:
+    """Acknowledge or resolve, then back to the inbox; an alert already closed is no error."""
     try:
         with database().write() as session:
-            alert_service.resolve(
-                session, g.staff, alert_id, now=clock().now(), note=form.note.data or ""
-            )
+            act(session, g.staff, alert_id, now=clock().now(), note=note)
     except Conflict:
         flash(_("This alert was already resolved."), "info")
     else:
-        flash(_("Alert resolved."), "info")
+        flash(done, "info")
     return redirect(url_for("staff.alerts"), 303)
 
 

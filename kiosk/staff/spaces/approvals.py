@@ -13,7 +13,7 @@ from booking.core import audit
 from booking.core.models.sites import Site
 from booking.spaces import rooms, schedule
 from kiosk.extensions import database
-from kiosk.staff.row_actions import row_forms, run_or_refusal
+from kiosk.staff.row_actions import answer_row_form, row_forms, run_or_refusal
 from kiosk.staff.spaces.calendar import pending_count, space_label
 from kiosk.staff.spaces.errors import MESSAGES, show_error
 from kiosk.staff.spaces.forms import ApproveForm, RejectForm
@@ -68,8 +68,6 @@ def approve(booking_id: int) -> ResponseReturnValue:
 
 def reject(booking_id: int) -> ResponseReturnValue:
     form = _reject_form(booking_id)
-    if not form.validate_on_submit():
-        return _page((booking_id, form), status=400)
 
     def reject_it(session: Session, now: datetime) -> None:
         booking = rooms.reject(
@@ -88,9 +86,12 @@ def reject(booking_id: int) -> ResponseReturnValue:
             detail={"resident_id": booking.resident_id, "reason": booking.reason},
         )
 
-    error = run_or_refusal(reject_it)
-    if error is not None:
-        show_error(form, error)
-        return _page((booking_id, form), status=error.status)
-    flash(_("Refused. The resident will see the reason at the kiosk."), "success")
-    return redirect(url_for("staff.booking_approvals"), code=303)
+    return answer_row_form(
+        booking_id,
+        form,
+        reject_it,
+        page=_page,
+        show_error=show_error,
+        done=_("Refused. The resident will see the reason at the kiosk."),
+        back=url_for("staff.booking_approvals"),
+    )

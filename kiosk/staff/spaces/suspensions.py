@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from booking.core import audit
+from booking.core.errors import DomainError
 from booking.core.models.sites import Site
 from booking.spaces import strikes
 from kiosk.extensions import clock, database
-from kiosk.staff.row_actions import row_forms, run_or_refusal
+from kiosk.staff.row_actions import answer_row_form, row_forms
 from kiosk.staff.spaces.calendar import pending_count
 from kiosk.staff.spaces.errors import show_error
 from kiosk.staff.spaces.forms import LiftForm
@@ -48,8 +49,6 @@ def suspensions() -> ResponseReturnValue:
 
 def lift(suspension_id: int) -> ResponseReturnValue:
     form = _lift_form(suspension_id)
-    if not form.validate_on_submit():
-        return _page((suspension_id, form), status=400)
 
     def lift_it(session: Session, now: datetime) -> None:
         lifted = strikes.lift_suspension(
@@ -69,12 +68,19 @@ def lift(suspension_id: int) -> ResponseReturnValue:
             detail={"suspension_id": lifted.id, "reason": lifted.lift_reason},
         )
 
-    error = run_or_refusal(lift_it)
-    if error is not None:
-        if error.code == "suspension_not_active":
-            flash(_("This suspension is no longer in force; nothing was changed."), "error")
-            return _page(status=error.status)
-        show_error(form, error)
-        return _page((suspension_id, form), status=error.status)
-    flash(_("The suspension is lifted."), "success")
-    return redirect(url_for("staff.booking_suspensions"), code=303)
+    def no_longer_in_force(error: DomainError) -> ResponseReturnValue | None:
+        if error.code != "suspension_not_active":
+            return None
+        flash(_("This suspension is no longer in force; nothing was changed."), "error")
+        return _page(status=error.status)
+
+    return answer_row_form(
+        suspension_id,
+        form,
+        lift_it,
+        page=_page,
+        show_error=show_error,
+        done=_("The suspension is lifted."),
+        back=url_for("staff.booking_suspensions"),
+        refused=no_longer_in_force,
+    )
