@@ -18,6 +18,7 @@ from kiosk.staff.devices import board as devices_board
 from kiosk.staff.forms import LanguageForm, SignOutForm
 from kiosk.staff.health import pages as health_pages
 from kiosk.staff.insights.pages import insights_csv, insights_page
+from kiosk.staff.lending import counter as lending_counter
 from kiosk.staff.lending import mismatches as lending_mismatches
 from kiosk.staff.lending import pages as lending_pages
 from kiosk.staff.people import accounts, residents
@@ -172,16 +173,16 @@ bp.add_url_rule(
 )  # fmt: skip
 bp.add_url_rule("/lending/items/<int:item_id>", "lending_item", lending_pages.item)
 bp.add_url_rule(
-    "/lending/items/<int:item_id>/lend", "lending_lend", lending_pages.lend, methods=["POST"]
+    "/lending/items/<int:item_id>/lend", "lending_lend", lending_counter.lend, methods=["POST"]
 )
 bp.add_url_rule(
     "/lending/items/<int:item_id>/maintenance-open",
     "lending_maintenance_open",
-    lending_pages.maintenance_open,
+    lending_counter.maintenance_open,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/lending/loans/<int:loan_id>/return", "lending_return", lending_pages.take_back,
+    "/lending/loans/<int:loan_id>/return", "lending_return", lending_counter.take_back,
     methods=["POST"],
 )  # fmt: skip
 bp.add_url_rule("/lending/residents/<int:resident_id>", "lending_resident", lending_pages.resident)
