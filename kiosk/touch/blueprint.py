@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 import kiosk.touch.health.pages as health_pages
 from kiosk.touch import controllers, security, session
+from kiosk.touch.lending import door as lending_door
 from kiosk.touch.lending import pages as lending_pages
 from kiosk.touch.spaces import my_bookings
 from kiosk.touch.spaces import rooms as room_pages
@@ -94,11 +95,11 @@ bp.add_url_rule(
 for _purpose in ("pickup", "return"):
     bp.add_url_rule(
         f"/tools/{_purpose}/<int:door_session_id>", f"tool_{_purpose}",
-        lending_pages.door_page, defaults={"purpose": _purpose},
+        lending_door.door_page, defaults={"purpose": _purpose},
     )  # fmt: skip
     bp.add_url_rule(
         f"/tools/{_purpose}/<int:door_session_id>/status", f"tool_{_purpose}_status",
-        lending_pages.door_status, defaults={"purpose": _purpose},
+        lending_door.door_status, defaults={"purpose": _purpose},
     )  # fmt: skip
 bp.add_url_rule("/tools/loans/<int:loan_id>/slip", "tool_slip", lending_pages.slip)
 bp.add_url_rule("/tools/mine", "tools_mine", lending_pages.my_loans, methods=["GET"])
