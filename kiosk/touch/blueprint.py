@@ -9,7 +9,7 @@ import kiosk.touch.health.pages as health_pages
 from kiosk.touch import controllers, security, session
 from kiosk.touch.lending import door as lending_door
 from kiosk.touch.lending import pages as lending_pages
-from kiosk.touch.spaces import my_bookings
+from kiosk.touch.spaces import my_bookings, seat_actions
 from kiosk.touch.spaces import rooms as room_pages
 from kiosk.touch.spaces import seats as seat_pages
 
@@ -51,9 +51,9 @@ bp.add_url_rule(f"{BP}/withdraw", "health_withdraw", health_pages.withdraw, meth
 # Study seats, activity rooms and my bookings (issue 4).
 bp.add_url_rule("/seats", "seats", seat_pages.seat_map, methods=["GET"])
 bp.add_url_rule("/seats/<int:seat_id>", "seat", seat_pages.seat_page, methods=["GET"])
-bp.add_url_rule("/seats/book", "book_seat", seat_pages.book_seat, methods=["POST"])
-bp.add_url_rule("/seats/waitlist", "wait_for_seat", seat_pages.wait_for_seat, methods=["POST"])
-bp.add_url_rule("/seats/sit-now", "sit_now", seat_pages.sit_now, methods=["POST"])
+bp.add_url_rule("/seats/book", "book_seat", seat_actions.book_seat, methods=["POST"])
+bp.add_url_rule("/seats/waitlist", "wait_for_seat", seat_actions.wait_for_seat, methods=["POST"])
+bp.add_url_rule("/seats/sit-now", "sit_now", seat_actions.sit_now, methods=["POST"])
 bp.add_url_rule("/rooms", "rooms", room_pages.timeline, methods=["GET"])
 bp.add_url_rule("/rooms/<int:space_id>/book", "room_form", room_pages.room_form, methods=["GET"])
 bp.add_url_rule("/rooms/<int:space_id>/book", "book_room", room_pages.book_room, methods=["POST"])

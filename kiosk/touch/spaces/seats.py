@@ -1,27 +1,25 @@
-"""Study seats at the kiosk: pick a day and time, tap a seat on the map, book it or queue for
-it, or sit down now."""
+"""Study seats at the kiosk: pick a room, a day and a time, and tap a seat on the map.
+Booking it, queueing for it and sitting down now are in ``seat_actions``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.core.errors import DomainError, InvalidInput, NotFound
+from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
 from booking.spaces import rules as booking_rules
-from booking.spaces import seats, waitlist
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
 from booking.spaces.models.spaces import Seat, Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
-from kiosk.touch.forms import PeriodForm, SeatForm
-from kiosk.touch.messages import message_for
+from kiosk.touch.forms import PeriodForm
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
 from kiosk.touch.spaces import times as booking_times
@@ -98,7 +96,7 @@ def chosen_room(session: Session, site_id: int, values: dict[str, str]) -> Space
     return rooms[0] if len(rooms) == 1 else None
 
 
-def _seat_here(session: Session, site_id: int, seat_id: int) -> Seat:
+def seat_here(session: Session, site_id: int, seat_id: int) -> Seat:
     """A seat of this kiosk's centre; any other is as good as missing."""
     seat = session.get(Seat, seat_id)
     if (
@@ -165,7 +163,7 @@ def seat_map() -> ResponseReturnValue:
     A centre with several study rooms first asks which room (``room`` then rides along in
     every link and form of the seat pages).
     """
-    return _seat_map_page(PeriodForm.read().present())
+    return seat_map_page(PeriodForm.read().present())
 
 
 def _room_cards(session: Session, site: Site, values: dict[str, str]) -> list[RoomCard]:
@@ -193,7 +191,7 @@ def _room_cards(session: Session, site: Site, values: dict[str, str]) -> list[Ro
     return cards
 
 
-def _rooms_page(values: dict[str, str], error: str | None, status: int) -> ResponseReturnValue:
+def rooms_page(values: dict[str, str], error: str | None, status: int) -> ResponseReturnValue:
     """Which study room? One big button per room; the day and time asked so far are kept."""
     with database().read() as session:
         site = session.get_one(Site, kiosk_session.current_site().id)
@@ -204,9 +202,9 @@ def _rooms_page(values: dict[str, str], error: str | None, status: int) -> Respo
     ), status
 
 
-def _bad_room(values: dict[str, str]) -> ResponseReturnValue:
+def bad_room(values: dict[str, str]) -> ResponseReturnValue:
     """A room id that is not one of this centre's study rooms in use: say so, offer the rest."""
-    return _rooms_page(
+    return rooms_page(
         {key: value for key, value in values.items() if key != "room"},
         _("That study room cannot be booked here. Please choose one of the rooms below."),
         404,
@@ -220,16 +218,16 @@ def _room_to_show(values: dict[str, str]) -> int | None:
         return space.id if space is not None else None
 
 
-def _seat_map_page(
+def seat_map_page(
     values: dict[str, str], error: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     resident = kiosk_session.current_resident()
     try:
         room_id = _room_to_show(values)
     except (InvalidInput, NotFound):
-        return _bad_room(values)
+        return bad_room(values)
     if room_id is None:
-        return _rooms_page(values, error, status)
+        return rooms_page(values, error, status)
     with database().read() as session:
         site = session.get_one(Site, kiosk_session.current_site().id)
         space = session.get_one(Space, room_id)
@@ -272,10 +270,10 @@ def _seat_map_page(
 @resident_required
 def seat_page(resident: KioskResident, seat_id: int) -> ResponseReturnValue:
     """One seat for the chosen period: book it if free, queue for it if taken."""
-    return _seat_page(resident, seat_id, PeriodForm.read().present())
+    return show_seat(resident, seat_id, PeriodForm.read().present())
 
 
-def _seat_page(
+def show_seat(
     resident: KioskResident,
     seat_id: int,
     values: dict[str, str],
@@ -286,7 +284,7 @@ def _seat_page(
     with database().read() as session:
         site = session.get_one(Site, site_info.id)
         try:
-            seat = _seat_here(session, site.id, seat_id)
+            seat = seat_here(session, site.id, seat_id)
         except NotFound:
             abort(404)
         space = seat.space
@@ -329,120 +327,3 @@ def _seat_page(
         error=error,
         words=booking_words,
     ), status
-
-
-def _form_values(form: SeatForm) -> dict[str, str]:
-    values = {key: form.text(key) for key in ("day", "start", "minutes")}
-    # The room only matters for showing the map again; the seat decides where a booking is.
-    if form.text("room"):
-        values["room"] = form.text("room")
-    return values
-
-
-def _posted_seat_id(form: SeatForm) -> int:
-    text = form.text("seat_id")
-    if not text.isdigit():
-        raise InvalidInput("no seat chosen", field="seat_id")
-    return int(text)
-
-
-@resident_required
-def book_seat(resident: KioskResident) -> ResponseReturnValue:
-    return _take_or_queue(resident, queue=False)
-
-
-@resident_required
-def wait_for_seat(resident: KioskResident) -> ResponseReturnValue:
-    return _take_or_queue(resident, queue=True)
-
-
-def _take_or_queue(resident: KioskResident, *, queue: bool) -> ResponseReturnValue:
-    site_info = kiosk_session.current_site()
-    form = SeatForm.read()
-    values = _form_values(form)
-    now = clock().now()
-    try:
-        seat_id = _posted_seat_id(form)
-    except InvalidInput as error:
-        return _seat_map_page(values, message_for(error, timezone=site_info.timezone), 422)
-    try:
-        with database().write() as session:
-            site = session.get_one(Site, site_info.id)
-            seat = _seat_here(session, site.id, seat_id)
-            starts_at, ends_at = booking_times.period_from_form(
-                site, values["day"], values["start"], values["minutes"]
-            )
-            if queue:
-                waitlist.join(
-                    session,
-                    resident_id=resident.id,
-                    space_id=seat.space_id,
-                    seat_id=seat.id,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    now=now,
-                )
-            else:
-                booking_id = seats.book_seat(
-                    session,
-                    resident_id=resident.id,
-                    seat_id=seat.id,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    now=now,
-                ).id
-    except NotFound:
-        abort(404)
-    except DomainError as error:
-        message = message_for(error, timezone=site_info.timezone)
-        return _seat_page(resident, seat_id, values, message, error.status)
-    if queue:
-        flash(
-            _("You are on the waiting list. If the seat becomes free, we will keep it for you."),
-            "success",
-        )
-        return redirect(url_for("touch.my_bookings"))
-    flash(_("Your seat is booked."), "success")
-    return redirect(url_for("touch.booking_slip", booking_id=booking_id))
-
-
-@resident_required
-def sit_now(resident: KioskResident) -> ResponseReturnValue:
-    """坐下就用: a free seat at once, already checked in (a chosen one, or the best free in
-    the chosen room)."""
-    site_info = kiosk_session.current_site()
-    form = SeatForm.read()
-    seat_text = form.text("seat_id")
-    room_values = {"room": form.text("room")} if form.text("room") else {}
-    if seat_text and not seat_text.isdigit():
-        message = message_for(InvalidInput(), timezone=site_info.timezone)
-        return _seat_map_page(room_values, message, 422)
-    now = clock().now()
-    try:
-        with database().write() as session:
-            if seat_text:
-                seat = _seat_here(session, site_info.id, int(seat_text))
-                space_id, seat_id = seat.space_id, seat.id
-            else:
-                space = chosen_room(session, site_info.id, room_values)
-                if space is None:
-                    raise InvalidInput("choose a study room first", field="room")
-                space_id, seat_id = space.id, None
-            booking_id = seats.sit_now(
-                session, resident_id=resident.id, space_id=space_id, now=now, seat_id=seat_id
-            ).id
-    except NotFound as error:
-        if error.details.get("field") == "room":
-            return _bad_room(room_values)
-        abort(404)
-    except DomainError as error:
-        if isinstance(error, InvalidInput) and error.details.get("field") == "room":
-            if not room_values:
-                return _rooms_page({}, _("Please choose a study room first."), 422)
-            return _bad_room(room_values)
-        message = message_for(error, timezone=site_info.timezone)
-        if seat_text:
-            return _seat_page(resident, int(seat_text), {}, message, error.status)
-        return _seat_map_page(room_values, message, error.status)
-    flash(_("The seat is yours now: you are checked in."), "success")
-    return redirect(url_for("touch.booking_slip", booking_id=booking_id))
