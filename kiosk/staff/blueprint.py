@@ -12,6 +12,8 @@ from flask import Blueprint, g, request, url_for
 from booking.core.errors import NotFound
 from kiosk.staff import audit_log, auth, nav, overview
 from kiosk.staff.admin import pages as admin
+from kiosk.staff.admin import spaces as admin_spaces
+from kiosk.staff.admin import tools as admin_tools
 from kiosk.staff.alerts import pages as alerts
 from kiosk.staff.alerts import stream as alert_stream
 from kiosk.staff.devices import board as devices_board
@@ -89,41 +91,55 @@ bp.add_url_rule("/audit", "audit_log", audit_log.audit_log)
 bp.add_url_rule("/admin", "admin", admin.index)
 bp.add_url_rule("/admin/hours", "admin_hours", admin.hours, methods=["GET", "POST"])
 bp.add_url_rule("/admin/policy", "admin_policy", admin.policy, methods=["GET", "POST"])
-bp.add_url_rule("/admin/spaces", "admin_spaces", admin.spaces)
-bp.add_url_rule("/admin/spaces/new", "admin_new_space", admin.new_space, methods=["GET", "POST"])
+bp.add_url_rule("/admin/spaces", "admin_spaces", admin_spaces.spaces)
 bp.add_url_rule(
-    "/admin/spaces/<int:space_id>/retire", "admin_retire_space", admin.retire_space, methods=["POST"]
+    "/admin/spaces/new", "admin_new_space", admin_spaces.new_space, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    "/admin/spaces/<int:space_id>/retire",
+    "admin_retire_space",
+    admin_spaces.retire_space,
+    methods=["POST"],
 )
 bp.add_url_rule(
     "/admin/spaces/<int:space_id>/restore",
     "admin_restore_space",
-    admin.restore_space,
+    admin_spaces.restore_space,
     methods=["POST"],
 )
-bp.add_url_rule("/admin/spaces/<int:space_id>", "admin_space", admin.space, methods=["GET", "POST"])
 bp.add_url_rule(
-    "/admin/spaces/<int:space_id>/seats", "admin_add_seat", admin.add_seat, methods=["POST"]
+    "/admin/spaces/<int:space_id>", "admin_space", admin_spaces.space, methods=["GET", "POST"]
 )
-bp.add_url_rule("/admin/seats/<int:seat_id>", "admin_seat", admin.seat, methods=["POST"])
-bp.add_url_rule("/admin/tools", "admin_tools", admin.tools)
-bp.add_url_rule("/admin/tools/new", "admin_new_tool_type", admin.tool_type, methods=["GET", "POST"])
 bp.add_url_rule(
-    "/admin/tools/<int:tool_type_id>", "admin_tool_type", admin.tool_type, methods=["GET", "POST"]
+    "/admin/spaces/<int:space_id>/seats", "admin_add_seat", admin_spaces.add_seat, methods=["POST"]
+)
+bp.add_url_rule("/admin/seats/<int:seat_id>", "admin_seat", admin_spaces.seat, methods=["POST"])
+bp.add_url_rule("/admin/tools", "admin_tools", admin_tools.tools)
+bp.add_url_rule(
+    "/admin/tools/new", "admin_new_tool_type", admin_tools.tool_type, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    "/admin/tools/<int:tool_type_id>",
+    "admin_tool_type",
+    admin_tools.tool_type,
+    methods=["GET", "POST"],
 )
 bp.add_url_rule(
     "/admin/tools/<int:tool_type_id>/retire",
     "admin_retire_tool_type",
-    admin.retire_tool_type,
+    admin_tools.retire_tool_type,
     methods=["POST"],
 )
 bp.add_url_rule(
     "/admin/tools/<int:tool_type_id>/restore",
     "admin_restore_tool_type",
-    admin.restore_tool_type,
+    admin_tools.restore_tool_type,
     methods=["POST"],
 )
-bp.add_url_rule("/admin/items/new", "admin_new_item", admin.item, methods=["GET", "POST"])
-bp.add_url_rule("/admin/items/<int:item_id>", "admin_item", admin.item, methods=["GET", "POST"])
+bp.add_url_rule("/admin/items/new", "admin_new_item", admin_tools.item, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/admin/items/<int:item_id>", "admin_item", admin_tools.item, methods=["GET", "POST"]
+)
 bp.add_url_rule("/admin/devices", "admin_devices", admin.devices, methods=["GET", "POST"])
 bp.add_url_rule("/health", "health", health_pages.overview)
 bp.add_url_rule("/health/settings", "health_settings", health_pages.save_settings, methods=["POST"])
@@ -150,7 +166,10 @@ bp.add_url_rule(
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/health/alerts/<int:alert_id>/note", "health_alert_note", health_pages.add_note, methods=["POST"]
+    "/health/alerts/<int:alert_id>/note",
+    "health_alert_note",
+    health_pages.add_note,
+    methods=["POST"],
 )
 bp.add_url_rule(
     "/health/alerts/<int:alert_id>/resolve",
