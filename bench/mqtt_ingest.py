@@ -34,7 +34,7 @@ from devices.models import Device, DeviceKind, DeviceMessage
 from devices.mqtt_client import BrokerUrl
 from kiosk.broker import EmbeddedBroker, MosquittoBroker, RunningBroker, mosquitto_binary
 
-HANDLERS = "devices.ingest.apply:Handlers"
+HANDLERS = "devices.ingest.reactions:Handlers"
 
 
 def client(url: str, client_id: str, clean: bool) -> mqtt.Client:

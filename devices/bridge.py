@@ -26,9 +26,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 from booking.core.clock import Clock, SystemClock
 from booking.core.db import Database
 from devices.commands.dispatcher import CommandDispatcher
-from devices.ingest.apply import Handlers, Inbound
+from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import Committed, commit_batch
 from devices.ingest.batch_process import BatchProcess
+from devices.ingest.reactions import Handlers
 from devices.mqtt_client import BrokerUrl, disable_nagle
 from devices.protocol import messages as protocol
 

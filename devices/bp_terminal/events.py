@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from booking.health import operations as health
-from devices.ingest.apply import Handlers
+from devices.ingest.reactions import Handlers
 from devices.models import Device, DeviceKind
 from devices.protocol.messages import Event, parse_ts
 

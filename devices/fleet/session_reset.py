@@ -3,7 +3,7 @@
 A device whose storage was wiped, or whose board was replaced, counts its connects from 1
 again. The server, which knows a higher counter, would take its every message for a late
 one of an old connection; instead it holds them and shows "session counter went back" on
-the device board (:func:`devices.ingest.apply._counter_behind`). The admin who knows the device
+the device board (:func:`devices.ingest.judge.counter_behind`). The admin who knows the device
 was replaced resets the counter there: the server then takes the device's next message as
 its new start (a heartbeat from a session it has not seen begin asks for a resync), and the
 events the device kept meanwhile are applied when it re-sends them.

@@ -16,7 +16,8 @@ from booking.core.clock import Clock
 from booking.core.db import Database
 from devices.commands import operations as commands
 from devices.ingest import apply as ingest
-from devices.ingest.apply import Ack, Handlers, Inbound, Outcome
+from devices.ingest.apply import Ack, Inbound, Outcome
+from devices.ingest.reactions import Handlers
 from devices.protocol import messages as protocol
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,9 @@ from multiprocessing.process import BaseProcess
 
 from booking.core.clock import SystemClock
 from booking.core.db import Database
-from devices.ingest.apply import Handlers, Inbound
+from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import Committed, commit_batch
+from devices.ingest.reactions import Handlers
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ function and is added to :func:`default_handlers` here.
 from __future__ import annotations
 
 from devices.bp_terminal import events as health_events
-from devices.ingest.apply import Handlers
+from devices.ingest.reactions import Handlers
 from devices.locker import events as lending_events
 from devices.locker import reconciliation as locker_reconciliation
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table
 
 from booking.core.driver_sql import DriverInsert
 from devices.models import DeviceMessage
+from devices.protocol.messages import Birth, Event, Sequenced, State
 
 
 class LedgerRow(NamedTuple):
@@ -42,3 +43,29 @@ def insert_rows(connection: Connection, rows: Sequence[LedgerRow], received_at: 
     """Insert ``rows``, all received at ``received_at``, in one executemany on ``connection``
     (inside its transaction)."""
     _INSERT.insert_many(connection, rows, {"received_at": received_at})
+
+
+def kind_of(message: Sequenced) -> str:
+    if isinstance(message, Birth):
+        return "birth"
+    if isinstance(message, State):
+        return "state"
+    if isinstance(message, Event):
+        return "event"
+    return "reply"
+
+
+def stored_payload(message: Sequenced) -> dict[str, object]:
+    if isinstance(message, Birth):
+        return {
+            "kind": message.kind,
+            "firmware": message.firmware,
+            "capabilities": dict(message.capabilities),
+            "heartbeat_s": message.heartbeat_s,
+            "state": dict(message.state),
+        }
+    if isinstance(message, State):
+        return {"state": dict(message.state)}
+    if isinstance(message, Event):
+        return {"type": message.type, **message.without_health_values()}
+    return {"command_id": message.command_id, "status": message.status, "reason": message.reason}

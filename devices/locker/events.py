@@ -35,7 +35,7 @@ from booking.lending.models.door_sessions import (
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingAction, LendingEvent, Loan
 from booking.lending.models.tools import Item, ItemStatus
 from devices.commands import operations as commands
-from devices.ingest.apply import Handlers
+from devices.ingest.reactions import Handlers
 from devices.locker import opening as lending_locker
 from devices.models import Device, DeviceCommand, DeviceKind
 from devices.protocol.messages import Event, Reply

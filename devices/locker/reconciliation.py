@@ -22,7 +22,7 @@ from booking.lending.reconciliation import CompartmentReport
 from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
 from devices.fleet import registry
-from devices.ingest.apply import Handlers
+from devices.ingest.reactions import Handlers
 from devices.models import Compartment, Device, DeviceKind, DoorState, LockState
 from devices.protocol.messages import Birth, Event, State
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devices.ingest.apply import Handlers, Inbound
+from devices.ingest.apply import Inbound
 from devices.ingest.batch_process import ParentLine, load_handlers
+from devices.ingest.reactions import Handlers
 
 BATCH = [Inbound("linli/v1/xinhua/locker-a/event", b"{}", datetime(2026, 11, 24, tzinfo=UTC))]
 

@@ -195,7 +195,7 @@ def device_id(mqtt_site: str) -> str:
 
 # Where the batches are committed: in the bridge's worker thread (tests with their own clock
 # and handlers) or in a process of their own (the `linli worker`).
-COMMIT_IN = {"thread": None, "process": "devices.ingest.apply:Handlers"}
+COMMIT_IN = {"thread": None, "process": "devices.ingest.reactions:Handlers"}
 
 
 @pytest.fixture(params=list(COMMIT_IN))

@@ -28,7 +28,7 @@ from booking.people.models.staff import StaffAccount, StaffRole
 from devices.bp_terminal import events as health_events
 from devices.bridge import Bridge
 from devices.fleet import session_reset
-from devices.ingest.apply import Handlers
+from devices.ingest.reactions import Handlers
 from devices.models import (
     Compartment,
     DeadLetter,

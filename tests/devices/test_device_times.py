@@ -15,7 +15,8 @@ from booking.alerts.models.alerts import AlertStatus, StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from devices.ingest import apply as ingest
-from devices.ingest.apply import Ack, Handlers, Inbound, Outcome
+from devices.ingest.apply import Ack, Inbound, Outcome
+from devices.ingest.reactions import Handlers
 from devices.models import DeadLetter, DeviceFault, DeviceKind, DeviceMessage, FaultKind
 from devices.protocol.messages import ProtocolError, Reason, iso_z, parse
 

@@ -16,7 +16,8 @@ from booking.core.models.sites import Site
 from devices.fleet import registry
 from devices.ingest import apply as ingest
 from devices.ingest import dead_letters
-from devices.ingest.apply import Handlers, Inbound, Outcome
+from devices.ingest.apply import Inbound, Outcome
+from devices.ingest.reactions import Handlers
 from devices.models import (
     DeadLetter,
     Device,

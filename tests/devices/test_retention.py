@@ -24,7 +24,8 @@ from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount, StaffRole
 from devices.fleet.registry import version
 from devices.ingest import apply as ingest
-from devices.ingest.apply import Handlers, Inbound, Outcome
+from devices.ingest.apply import Inbound, Outcome
+from devices.ingest.reactions import Handlers
 from devices.models import (
     CommandOutbox,
     CommandState,
