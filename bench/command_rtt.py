@@ -36,7 +36,7 @@ from booking.core.clock import SystemClock
 from booking.core.db import Base, Database
 from booking.core.models.sites import Site
 from devices.bridge import Bridge
-from devices.commands import operations as commands
+from devices.commands import waiting
 from devices.fleet import provisioning
 from devices.models import Device, DeviceCommand, DeviceMessage
 from kiosk.broker import EmbeddedBroker, MosquittoBroker, RunningBroker, mosquitto_binary
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_online(database, device_id)
         for i in range(args.warmup + args.count):
             started = time.perf_counter()
-            outcome = commands.send_and_wait(
+            outcome = waiting.send_and_wait(
                 database,
                 device_id,
                 "open",

@@ -18,8 +18,8 @@ recorded its PUBACK), so every non-final state accepts every reply. Final states
 
 Any process can send a command, but only the worker's bridge publishes it: :func:`issue`
 writes the row and its outbox entry in the caller's transaction (:mod:`devices.commands.outbox`),
-the bridge takes and publishes it, records the device's answers, and :func:`send_and_wait` /
-:func:`await_outcome` poll the row until it is final or the command's time is up. With the
+the bridge takes and publishes it, records the device's answers, and :func:`devices.commands.waiting.send_and_wait` /
+:func:`devices.commands.waiting.await_outcome` poll the row until it is final or the command's time is up. With the
 worker down nothing is published, and a command is never published after its expiry.
 """
 
@@ -27,18 +27,14 @@ from __future__ import annotations
 
 import enum
 import logging
-import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from booking.core.clock import Clock
-from booking.core.db import Database
 from booking.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from booking.core.models.sites import Site
 from devices.commands import outbox as command_outbox
@@ -199,7 +195,7 @@ def issue(
     return command
 
 
-def _locked(session: Session, command_id: str) -> DeviceCommand | None:
+def locked(session: Session, command_id: str) -> DeviceCommand | None:
     # FOR UPDATE: on PostgreSQL the bridge's reply and the publisher's `sent` mark may race
     # on one row; without the lock the later write could put `sent` back over `accepted`.
     # (SQLite's BEGIN IMMEDIATE already serialises writers.)
@@ -219,7 +215,7 @@ def mark_sent(session: Session, command_id: str, now: datetime) -> DeviceCommand
     Moves ``created`` to ``sent``; a command already further on keeps its state, since the
     device's answer may have been recorded before this mark.
     """
-    command = _locked(session, command_id)
+    command = locked(session, command_id)
     if command is None:
         raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
     command.send_count += 1
@@ -243,7 +239,7 @@ def record_reply(session: Session, reply: Reply, now: datetime) -> DeviceCommand
     except ValueError:
         log.warning("reply from %s with unknown status %r ignored", reply.device, reply.status)
         return None
-    command = _locked(session, reply.command_id)
+    command = locked(session, reply.command_id)
     if command is None or command.device_id != reply.device:
         log.info("reply from %s for unknown command %s ignored", reply.device, reply.command_id)
         return None
@@ -300,7 +296,7 @@ def expire_overdue(session: Session, now: datetime) -> list[DeviceCommand]:
 
 def mark_timed_out(session: Session, command_id: str, now: datetime) -> DeviceCommand:
     """A waiter's time is up: time the command out unless an answer arrived meanwhile."""
-    command = _locked(session, command_id)
+    command = locked(session, command_id)
     if command is None:
         raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
     if not command.state.is_final:
@@ -329,128 +325,3 @@ def command_payload(command: DeviceCommand) -> dict[str, Any]:
         "issued_at": _iso_z(command.created_at),
         "expires_at": _iso_z(command.expires_at),
     }
-
-
-# --- send and wait ----------------------------------------------------------------------------
-
-
-class OutcomeResult(enum.StrEnum):
-    DONE = "done"
-    REJECTED = "rejected"
-    TIMED_OUT = "timed_out"
-    DEVICE_OFFLINE = "device_offline"
-
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    """How a command ended, for the caller to show. ``done`` confirms nothing in the world:
-    the device's events do (see the module docstring)."""
-
-    result: OutcomeResult
-    command_id: str | None
-    reason: str | None = None
-    state: CommandState | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.result is OutcomeResult.DONE
-
-    @classmethod
-    def of(cls, command: DeviceCommand) -> CommandOutcome:
-        if not command.state.is_final:
-            raise ValueError(f"command {command.id} is still {command.state}")
-        result = {
-            CommandState.SUCCEEDED: OutcomeResult.DONE,
-            CommandState.REJECTED: OutcomeResult.REJECTED,
-            CommandState.FAILED: OutcomeResult.REJECTED,
-            CommandState.TIMED_OUT: OutcomeResult.TIMED_OUT,
-        }[command.state]
-        return cls(result, command.id, command.reason, command.state)
-
-
-# Poll often while an answer is likely (a locker answers within tens of ms), then back off
-# so a slow device does not cost a database read every few milliseconds.
-FAST_POLL_S = 0.005
-FAST_POLL_FOR_S = 0.5
-MAX_POLL_S = 0.05
-
-
-def send_and_wait(
-    database: Database,
-    device_id: str,
-    name: str,
-    args: Mapping[str, Any],
-    *,
-    ttl: timedelta = DEFAULT_TTL,
-    requested_by: str,
-    clock: Clock,
-) -> CommandOutcome:
-    """Issue a command and wait (at most its ttl, plus grace once accepted) until the
-    device's final answer has been recorded by the bridge, which publishes it.
-
-    An offline device gives ``device_offline`` at once, with nothing stored or queued.
-    Unknown devices and bad arguments raise :class:`DeviceNotFound` / :class:`InvalidCommand`.
-    """
-    try:
-        with database.write() as session:
-            command = issue(
-                session, device_id, name, args, clock.now(), ttl=ttl, requested_by=requested_by
-            )
-            command_id = command.id
-    except DeviceOffline:
-        return CommandOutcome(OutcomeResult.DEVICE_OFFLINE, None, "device_offline")
-    return await_outcome(database, command_id, clock=clock)
-
-
-def retry(database: Database, command_id: str, *, clock: Clock) -> CommandOutcome:
-    """Queue the SAME command again (the device executes an id once and repeats its answer)
-    and wait for its outcome. A command already final is not sent again: its outcome is
-    returned. Raises :class:`CommandExpired` once its time is up."""
-    with database.write() as session:
-        command = _locked(session, command_id)
-        if command is None:
-            raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
-        if command.state.is_final:
-            return CommandOutcome.of(command)
-        if command.expires_at <= clock.now():
-            raise CommandExpired(f"command {command_id} has expired", command_id=command_id)
-        command_outbox.enqueue(session, command, clock.now())
-    return await_outcome(database, command_id, clock=clock)
-
-
-def await_outcome(database: Database, command_id: str, *, clock: Clock) -> CommandOutcome:
-    """Wait until the command is final, at most until its expiry (plus grace once accepted);
-    then time it out. For a caller that issued the command in a transaction of its own."""
-    with database.read() as session:
-        expires_at = get(session, command_id).expires_at
-    # Business time comes from the clock; waiting is measured on the monotonic clock, so a
-    # frozen test clock cannot make us wait forever and a wall-clock jump cannot cut us short.
-    remaining = max(0.0, (expires_at - clock.now()).total_seconds())
-    return wait_for_outcome(database, command_id, deadline=time.monotonic() + remaining,
-                            clock=clock)  # fmt: skip
-
-
-def wait_for_outcome(
-    database: Database, command_id: str, *, deadline: float, clock: Clock
-) -> CommandOutcome:
-    """Poll the command's row until it is final or ``deadline`` (``time.monotonic()``) passes;
-    then time it out. An accepted command is given :data:`ACCEPTED_GRACE` more, once."""
-    started = time.monotonic()
-    interval = FAST_POLL_S
-    graced = False
-    while True:
-        with database.read() as session:
-            state = get(session, command_id).state
-            if state.is_final:
-                return CommandOutcome.of(get(session, command_id))
-        now_mono = time.monotonic()
-        if now_mono >= deadline:
-            if state is CommandState.ACCEPTED and not graced:
-                graced = True
-                deadline = now_mono + ACCEPTED_GRACE.total_seconds()
-            else:
-                with database.write() as session:
-                    return CommandOutcome.of(mark_timed_out(session, command_id, clock.now()))
-        time.sleep(min(interval, max(0.0, deadline - now_mono)))
-        if now_mono - started > FAST_POLL_FOR_S:
-            interval = min(interval * 1.5, MAX_POLL_S)

@@ -17,8 +17,9 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from devices.bridge import Bridge
 from devices.commands import operations as commands
+from devices.commands import waiting
 from devices.commands.dispatcher import CommandDispatcher
-from devices.commands.operations import OutcomeResult
+from devices.commands.waiting import OutcomeResult
 from devices.fleet import link_status
 from devices.models import CommandState, Device, DeviceKind, LinkState
 from devices.mqtt_client import BrokerUrl
@@ -94,7 +95,7 @@ def test_with_the_broker_away_the_bridge_takes_nothing_and_the_command_is_not_de
     try:
         own_mosquitto.stop()
         wait_until(lambda: not bridge.connected.is_set(), "the bridge to notice")
-        outcome = commands.send_and_wait(
+        outcome = waiting.send_and_wait(
             database, "locker-1", "open", {"compartment": 1}, ttl=timedelta(milliseconds=300),
             requested_by="staff:3", clock=SystemClock(),
         )  # fmt: skip

@@ -18,14 +18,14 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from devices.commands import operations as commands
 from devices.commands import outbox as command_outbox
+from devices.commands import waiting
 from devices.commands.operations import (
     ACCEPTED_GRACE,
-    CommandOutcome,
     DeviceNotFound,
     DeviceOffline,
     InvalidCommand,
-    OutcomeResult,
 )
+from devices.commands.waiting import CommandOutcome, OutcomeResult
 from devices.models import CommandOutbox, CommandState, DeviceCommand, DeviceKind
 
 
@@ -316,7 +316,7 @@ def test_retrying_an_expired_command_is_refused(db: Database) -> None:
     command_id = issue_open(db)
     clock = FrozenClock(T0 + timedelta(seconds=10))
     with pytest.raises(commands.CommandExpired) as raised:
-        commands.retry(db, command_id, clock=clock)
+        waiting.retry(db, command_id, clock=clock)
     assert raised.value.code == "command_expired"
 
 
@@ -324,7 +324,7 @@ def test_retrying_a_finished_command_returns_its_outcome_without_sending(db: Dat
     command_id = issue_open(db)
     reply(db, command_id, "rejected", reason="busy")
     take_queued(db)
-    outcome = commands.retry(db, command_id, clock=FrozenClock(T0))
+    outcome = waiting.retry(db, command_id, clock=FrozenClock(T0))
     assert (outcome.result, outcome.reason) == (OutcomeResult.REJECTED, "busy")
     # A finished command is not queued to be published again.
     with db.read() as session:
@@ -381,7 +381,7 @@ def test_retrying_queues_the_same_command_again(db: Database) -> None:
     reply_later = threading.Timer(0.2, reply, args=(db, command_id, "done"))
     reply_later.start()
     try:
-        outcome = commands.retry(db, command_id, clock=FrozenClock(T0))
+        outcome = waiting.retry(db, command_id, clock=FrozenClock(T0))
     finally:
         reply_later.cancel()
     assert outcome.result is OutcomeResult.DONE
@@ -400,7 +400,7 @@ def test_a_waiter_gives_an_accepted_command_its_grace_before_timing_out(
     timer = threading.Timer(0.1, reply, args=(database, command_id, "done"))
     timer.start()
     try:
-        outcome = commands.wait_for_outcome(
+        outcome = waiting.wait_for_outcome(
             database, command_id, deadline=time.monotonic(), clock=FrozenClock(T0)
         )
     finally:
@@ -415,7 +415,7 @@ def test_a_waiter_times_out_an_accepted_command_once_its_grace_is_spent(
     monkeypatch.setattr(commands, "ACCEPTED_GRACE", timedelta(milliseconds=50))
     command_id = issue_open(database)
     reply(database, command_id, "accepted")
-    outcome = commands.wait_for_outcome(
+    outcome = waiting.wait_for_outcome(
         database, command_id, deadline=time.monotonic(), clock=FrozenClock(T0)
     )
     assert (outcome.result, outcome.reason) == (OutcomeResult.TIMED_OUT, "no_reply")

@@ -21,7 +21,8 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from devices.bridge import Bridge
 from devices.commands import operations as commands
-from devices.commands.operations import CommandOutcome, OutcomeResult
+from devices.commands import waiting
+from devices.commands.waiting import CommandOutcome, OutcomeResult
 from devices.models import (
     CommandOutbox,
     CommandState,
@@ -174,7 +175,7 @@ def open_compartment(
     ttl: timedelta = timedelta(seconds=5),
     clock: Any = None,
 ) -> CommandOutcome:
-    return commands.send_and_wait(
+    return waiting.send_and_wait(
         database,
         device_id,
         "open",
@@ -216,7 +217,7 @@ def test_the_same_command_id_sent_twice_opens_once_and_is_answered_the_same(
 ) -> None:
     clock = SystemClock()
     command_id = issue_open(database, device_id, 5)
-    outcome = commands.await_outcome(database, command_id, clock=clock)
+    outcome = waiting.await_outcome(database, command_id, clock=clock)
     assert outcome.result is OutcomeResult.DONE
     # Again once finished (a retry whose first answer got lost): the device repeats itself.
     raw.send(load(database, command_id))
@@ -233,7 +234,7 @@ def test_a_command_delivered_twice_while_in_flight_opens_once(
     clock = SystemClock()
     command_id = issue_open(database, device_id, 6)
     raw.send(load(database, command_id))
-    outcome = commands.await_outcome(database, command_id, clock=clock)
+    outcome = waiting.await_outcome(database, command_id, clock=clock)
     assert outcome.result is OutcomeResult.DONE
     assert locker.executed_commands == [command_id]
 
@@ -249,7 +250,7 @@ def test_retry_queues_again_a_command_that_never_went_out(
     restarted = Bridge(database, mqtt_url, bridge.site, client_id=bridge.client_id)
     restarted.start()
     try:
-        outcome = commands.retry(database, command_id, clock=clock)
+        outcome = waiting.retry(database, command_id, clock=clock)
     finally:
         restarted.stop()
     assert (outcome.result, outcome.command_id) == (OutcomeResult.DONE, command_id)

@@ -445,9 +445,9 @@ def test_a_tool_put_straight_back_before_the_door_closes_ends_the_loan_quietly(
 def test_a_tool_taken_out_during_a_maintenance_opening_goes_to_maintenance_without_alarm(
     rig: Rig, mqtt_url: str
 ) -> None:
-    from devices.commands import operations as commands
+    from devices.commands import waiting
 
-    outcome = commands.send_and_wait(
+    outcome = waiting.send_and_wait(
         rig.database, rig.station.locker, "open", {"compartment": 3},
         requested_by="maintenance:lend-staff:check the battery", clock=rig.clock,
     )  # fmt: skip

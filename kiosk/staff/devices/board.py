@@ -13,8 +13,9 @@ from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from booking.core.errors import DomainError
-from devices.commands import operations as commands
-from devices.commands.operations import DeviceOffline, InvalidCommand, OutcomeResult
+from devices.commands import waiting
+from devices.commands.operations import DeviceOffline, InvalidCommand
+from devices.commands.waiting import OutcomeResult
 from devices.fleet import board as device_board
 from devices.fleet import session_reset
 from devices.locker import maintenance
@@ -155,7 +156,7 @@ def maintenance_open(device_id: str, compartment: int) -> ResponseReturnValue:
         flash(_("That locker has no such compartment."), "error")
         return redirect(url_for("staff.devices"), 303)
     # The worker's bridge publishes the command, queued with it; this waits for the answer.
-    outcome = commands.await_outcome(database(), command_id, clock=clock())
+    outcome = waiting.await_outcome(database(), command_id, clock=clock())
     if outcome.result is OutcomeResult.DONE:
         flash(
             _("Compartment %(n)d of %(device)s is open.", n=compartment, device=device_id),

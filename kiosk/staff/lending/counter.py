@@ -17,8 +17,9 @@ from booking.lending.errors import NotInLocker
 from booking.lending.models.loans import ReturnCondition
 from booking.lending.models.tools import Item
 from booking.lending.records import NotAMember
-from devices.commands import operations as commands
-from devices.commands.operations import DeviceNotFound, DeviceOffline, InvalidCommand, OutcomeResult
+from devices.commands import waiting
+from devices.commands.operations import DeviceNotFound, DeviceOffline, InvalidCommand
+from devices.commands.waiting import OutcomeResult
 from devices.locker import maintenance
 from kiosk import device_link
 from kiosk.extensions import clock, database
@@ -146,7 +147,7 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
         flash(_("This item's locker or compartment is not known to the centre."), "error")
         return item(item_id, forms={"maintenance": form}, status=409)
     # The worker's bridge publishes the command, queued with it; this waits for the answer.
-    outcome = commands.await_outcome(database(), command_id, clock=clock())
+    outcome = waiting.await_outcome(database(), command_id, clock=clock())
     if outcome.result is OutcomeResult.DONE:
         flash(_("Compartment %(n)d of %(device)s is open.", n=number, device=device_id), "info")
     elif outcome.result is OutcomeResult.TIMED_OUT:

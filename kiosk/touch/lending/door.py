@@ -29,6 +29,7 @@ from booking.lending.models.door_sessions import (
     ReleaseReason,
 )
 from devices.commands import operations as commands
+from devices.commands import waiting
 from devices.locker import opening as lending_locker
 from kiosk import device_link
 from kiosk.extensions import clock, database
@@ -55,7 +56,7 @@ def _send_in_background(
 
     def run() -> None:
         try:
-            commands.await_outcome(db, command_id, clock=app_clock)
+            waiting.await_outcome(db, command_id, clock=app_clock)
         except DomainError as error:
             log.info("open command %s: %s", command_id, error.code)
         except Exception:
@@ -200,5 +201,3 @@ def door_status(door_session_id: int, purpose: str) -> ResponseReturnValue:
         return {"signed_in": False, "home": url_for("touch.home")}, 401
     state, _ = _carried_on(resident, door_session_id, purpose)
     return state
-
-
