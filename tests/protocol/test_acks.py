@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from devices.protocol.messages import MAX_ACK_RANGES, ack_payloads, seq_ranges, validator
+from devices.protocol.messages import MAX_ACK_RANGES, ack_payloads, seq_ranges
+from devices.protocol.schemas import validator
 
 
 def test_consecutive_seqs_are_acknowledged_as_one_range() -> None:

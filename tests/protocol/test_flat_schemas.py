@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_schemas import BAD_PAYLOADS, example, load
 
-from devices.protocol import messages as protocol
+from devices.protocol import schemas as protocol
 from devices.protocol.flat_schemas import NotFlattenable, flatten
+from devices.protocol.messages import DEVICE_KINDS
 
-DEVICE_SCHEMAS = sorted(set(protocol.DEVICE_KINDS.values()))
+DEVICE_SCHEMAS = sorted(set(DEVICE_KINDS.values()))
 
 
 def verdicts(name: str, payload: Any) -> tuple[bool, bool]:
