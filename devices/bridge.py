@@ -14,10 +14,9 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
-import time
 from collections import Counter, defaultdict, deque
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -26,6 +25,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from booking.core.clock import Clock, SystemClock
 from booking.core.db import Database
 from devices.commands.dispatcher import CommandDispatcher
+from devices.inbox import Inbox, Pubacks, Received
 from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import Committed, commit_batch
 from devices.ingest.batch_process import BatchProcess
@@ -46,22 +46,12 @@ BATCH_SIZE = 500
 # batches of BATCH_SIZE, and a lone command reply is recorded at once instead of after a
 # wait (which was 5 ms of every command's round trip).
 BATCH_WAIT_S = 0.0
-# While waiting (batch_wait > 0): how long without a new message ends the batch early.
-BATCH_IDLE_S = 0.005
 RETRY_DELAY_S = 1.0
 # Batches sent to the commit process before the oldest is answered: the next is on its way
 # while one commits, so the child does not wait for the parent's acknowledgements.
 COMMITS_IN_FLIGHT = 2
 # How often the worker looks for an answer while it could still take another batch.
 ANSWER_POLL_S = 0.002
-
-
-class _Received(NamedTuple):
-    inbound: Inbound
-    mid: int
-    qos: int
-    # The connection it arrived on: a PUBACK for it on a later connection would ack another.
-    generation: int
 
 
 class Bridge:
@@ -105,14 +95,7 @@ class Bridge:
             if commit_process_handlers is None
             else BatchProcess(database.url, commit_process_handlers, retry_delay)
         )
-        # What paho's network thread received, for the worker (a deque: appending and
-        # popping need no lock, unlike queue.Queue's two per message).
-        self._inbox: deque[_Received] = deque()
-        self._arrived = threading.Event()
-        # True while the worker waits for the inbox: only then must a message wake it.
-        self._worker_waiting = False
-        # Written by the network thread alone, so it needs no lock.
-        self._received = 0
+        self._inbox = Inbox()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -123,12 +106,7 @@ class Bridge:
         self.connected_at: datetime | None = None
         # Counters for operators and tests (read them with `counters()`).
         self._counts: Counter[str] = Counter()
-        # Delivery is told by on_publish, by mid. MQTTMessageInfo.is_published() raises for a
-        # message published while disconnected, even once it went out after the reconnect.
-        self._puback_lock = threading.Lock()
-        self._awaiting_puback: dict[int, threading.Event] = {}
-        # PUBACKs that came before their publisher asked (or that nobody asks about: acks).
-        self._early_pubacks: deque[int] = deque(maxlen=1024)
+        self._pubacks = Pubacks()
         self._client = self._make_client()
         # Every command, whoever issued it, is published by this bridge alone: the process
         # that records what the device answers (devices.commands.outbox).
@@ -224,7 +202,7 @@ class Bridge:
         """Received, applied, duplicates, acks, resyncs and ``dead_letter.<reason>`` counts."""
         with self._lock:
             counts = dict(self._counts)
-        counts["received"] = self._received
+        counts["received"] = self._inbox.received
         return counts
 
     def _count(self, name: str, n: int = 1) -> None:
@@ -278,18 +256,14 @@ class Bridge:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         # The generation changes only in this thread's other callbacks: no lock to read it.
-        self._received += 1
-        self._inbox.append(
-            _Received(
+        self._inbox.put(
+            Received(
                 Inbound(message.topic, bytes(message.payload), self.clock.now(), message.retain),
                 message.mid,
                 message.qos,
                 self._generation,
             )
         )
-        # After the append: a worker that saw the inbox empty has said it waits by now.
-        if self._worker_waiting:
-            self._arrived.set()
 
     def _on_publish(
         self,
@@ -300,51 +274,16 @@ class Bridge:
         properties: Any,
     ) -> None:
         # Called under paho's own locks: never call back into the client here.
-        with self._puback_lock:
-            done = self._awaiting_puback.pop(mid, None)
-            if done is None:
-                self._early_pubacks.append(mid)
-        if done is not None:
-            done.set()
+        self._pubacks.arrived(mid)
 
     # --- the worker ----------------------------------------------------------------------------
-
-    def _wait_for_inbox(self, timeout: float) -> bool:
-        """Whether a message is in the inbox, waiting up to ``timeout`` for one."""
-        if self._inbox:
-            return True
-        self._arrived.clear()
-        # Said before looking again, so a message appended after this look wakes us.
-        self._worker_waiting = True
-        try:
-            if not self._inbox:
-                self._arrived.wait(timeout)
-        finally:
-            self._worker_waiting = False
-        return bool(self._inbox)
-
-    def _take_batch(self, wait: float = 0.2) -> list[_Received]:
-        if not self._wait_for_inbox(wait):
-            return []
-        batch: list[_Received] = []
-        deadline = time.monotonic() + self.batch_wait
-        while len(batch) < self.batch_size:
-            if self._inbox:
-                batch.append(self._inbox.popleft())
-                continue
-            if self.batch_wait <= 0:
-                break
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._wait_for_inbox(min(left, BATCH_IDLE_S)):
-                break
-        return batch
 
     def _work(self) -> None:
         if self._batches is not None:
             self._work_with_commit_process(self._batches)
             return
         while not self._stop.is_set():
-            batch = self._take_batch()
+            batch = self._inbox.take(self.batch_size, self.batch_wait, 0.2)
             if not batch:
                 continue
             committed = self._commit(batch)
@@ -355,10 +294,10 @@ class Bridge:
     def _work_with_commit_process(self, batches: BatchProcess) -> None:
         """Keep the commit process busy: the next batch is sent while the last commits, and
         the answers, in order, release each batch's acknowledgements."""
-        sent: deque[list[_Received]] = deque()
+        sent: deque[list[Received]] = deque()
         while not self._stop.is_set():
             if len(sent) < COMMITS_IN_FLIGHT:
-                batch = self._take_batch(0.2 if not sent else 0.0)
+                batch = self._inbox.take(self.batch_size, self.batch_wait, 0.2 if not sent else 0.0)
                 if batch:
                     batches.submit([received.inbound for received in batch])
                     sent.append(batch)
@@ -372,7 +311,7 @@ class Bridge:
         # Stopping: what was sent and not answered stays unacknowledged; the broker
         # delivers it again to the next bridge.
 
-    def _commit(self, batch: list[_Received]) -> Committed | None:
+    def _commit(self, batch: list[Received]) -> Committed | None:
         """The batch applied and committed in this thread; None if stopping first."""
         items = [received.inbound for received in batch]
         return commit_batch(
@@ -384,7 +323,7 @@ class Bridge:
             stopping=self._stop.wait,
         )
 
-    def _after_commit(self, batch: list[_Received], outcome: Committed) -> None:
+    def _after_commit(self, batch: list[Received], outcome: Committed) -> None:
         with self._lock:
             generation = self._generation
             # Under the lock, so no reconnect can slip in between the check and the PUBACK.
@@ -427,14 +366,7 @@ class Bridge:
 
     def _track(self, mid: int) -> threading.Event:
         """An event set once the broker has acknowledged the message ``mid`` (QoS 1)."""
-        done = threading.Event()
-        with self._puback_lock:
-            if mid in self._early_pubacks:
-                self._early_pubacks.remove(mid)
-                done.set()
-            else:
-                self._awaiting_puback[mid] = done
-        return done
+        return self._pubacks.track(mid)
 
     def _send_command(self, topic: str, payload: bytes) -> threading.Event | None:
         """For the dispatcher: publish a command; the event is set on the broker's PUBACK."""

@@ -1,0 +1,113 @@
+"""Between paho's network thread and the bridge's worker: the messages received, taken in
+batches, and the broker's PUBACKs for what the bridge published.
+
+The network thread must never block (it also sends our acks and PUBACKs), so it only appends
+and signals; the worker waits and takes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import NamedTuple
+
+from devices.ingest.apply import Inbound
+
+# While waiting (batch_wait > 0): how long without a new message ends the batch early.
+BATCH_IDLE_S = 0.005
+
+
+class Received(NamedTuple):
+    inbound: Inbound
+    mid: int
+    qos: int
+    # The connection it arrived on: a PUBACK for it on a later connection would ack another.
+    generation: int
+
+
+class Inbox:
+    """What the network thread received, for the worker (a deque: appending and popping need
+    no lock, unlike queue.Queue's two per message)."""
+
+    def __init__(self) -> None:
+        self._messages: deque[Received] = deque()
+        self._arrived = threading.Event()
+        # True while the worker waits for the inbox: only then must a message wake it.
+        self._worker_waiting = False
+        # Written by the network thread alone, so it needs no lock.
+        self.received = 0
+
+    def put(self, message: Received) -> None:
+        """From the network thread."""
+        self.received += 1
+        self._messages.append(message)
+        # After the append: a worker that saw the inbox empty has said it waits by now.
+        if self._worker_waiting:
+            self._arrived.set()
+
+    def _wait(self, timeout: float) -> bool:
+        """Whether a message is in the inbox, waiting up to ``timeout`` for one."""
+        if self._messages:
+            return True
+        self._arrived.clear()
+        # Said before looking again, so a message appended after this look wakes us.
+        self._worker_waiting = True
+        try:
+            if not self._messages:
+                self._arrived.wait(timeout)
+        finally:
+            self._worker_waiting = False
+        return bool(self._messages)
+
+    def take(self, batch_size: int, batch_wait: float, wait: float) -> list[Received]:
+        """Up to ``batch_size`` messages, waiting ``wait`` for the first and ``batch_wait``
+        for more (none by default: a batch is what queued up meanwhile)."""
+        if not self._wait(wait):
+            return []
+        batch: list[Received] = []
+        deadline = time.monotonic() + batch_wait
+        while len(batch) < batch_size:
+            if self._messages:
+                batch.append(self._messages.popleft())
+                continue
+            if batch_wait <= 0:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._wait(min(left, BATCH_IDLE_S)):
+                break
+        return batch
+
+
+class Pubacks:
+    """The broker's PUBACKs by message id, for publishers that wait for delivery.
+
+    Delivery is told by on_publish, by mid: ``MQTTMessageInfo.is_published()`` raises for a
+    message published while disconnected, even once it went out after the reconnect.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._awaiting: dict[int, threading.Event] = {}
+        # PUBACKs that came before their publisher asked (or that nobody asks about: acks).
+        self._early: deque[int] = deque(maxlen=1024)
+
+    def arrived(self, mid: int) -> None:
+        """From paho's on_publish (under paho's own locks: never call into the client)."""
+        with self._lock:
+            done = self._awaiting.pop(mid, None)
+            if done is None:
+                self._early.append(mid)
+        if done is not None:
+            done.set()
+
+    def track(self, mid: int) -> threading.Event:
+        """An event set once the broker has acknowledged the message ``mid`` (QoS 1)."""
+        done = threading.Event()
+        with self._lock:
+            if mid in self._early:
+                self._early.remove(mid)
+                done.set()
+            else:
+                self._awaiting[mid] = done
+        return done
