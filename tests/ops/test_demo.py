@@ -20,7 +20,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
 from booking.demo import centre as demo_centre
 from devices.fleet import provisioning
-from kiosk import demo, migrate
+from kiosk import demo, demo_children, migrate
 from kiosk.broker import free_port
 
 
@@ -234,7 +234,7 @@ def test_when_its_worker_dies_the_demo_stops_everything_and_says_why(tmp_path: P
 def test_a_process_log_rotates_before_it_grows_past_its_size(tmp_path: Path) -> None:
     log = tmp_path / "worker.log"
     lines = [f"line {n:05d} " + "x" * 88 for n in range(3000)]  # 100 bytes each, 300 kB
-    demo.copy_to_rotating_log(
+    demo_children.copy_to_rotating_log(
         io.BytesIO("".join(f"{line}\n" for line in lines).encode()), log, 50_000, 2
     )
     kept = sorted(p.name for p in tmp_path.iterdir())
@@ -248,7 +248,7 @@ def test_a_process_log_rotates_before_it_grows_past_its_size(tmp_path: Path) -> 
 
 
 def test_the_demo_writes_each_process_log_through_the_rotation(tmp_path: Path) -> None:
-    child = demo.Child(
+    child = demo_children.Child(
         "talker",
         [sys.executable, "-c", "print('你好, worker'); print('bye', flush=True)"],
         tmp_path / "talker.log",
