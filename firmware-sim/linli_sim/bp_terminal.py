@@ -9,7 +9,7 @@ from typing import Any
 
 from linli_sim import people
 from linli_sim.device import DeviceSim, Reject
-from linli_sim.link import utc_ts
+from linli_sim.wire import utc_ts
 
 ERROR_CODES = ("cuff_error", "motion", "overpressure", "low_battery", "timeout")
 # Share of measurements that fail on their own (without a requested error).

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from linli_sim import FIRMWARE, faults
-from linli_sim.link import Clock, Link, parse_ts, system_clock, utc_ts
+from linli_sim.link import Link
 from linli_sim.outbox import DeviceStore
 from linli_sim.timers import Scheduler
+from linli_sim.wire import Clock, parse_ts, system_clock, utc_ts
 
 log = logging.getLogger(__name__)
 

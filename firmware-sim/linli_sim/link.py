@@ -12,69 +12,32 @@ import contextlib
 import json
 import logging
 import queue
-import random
-import select
 import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
+from linli_sim import socket_loop
 from linli_sim.outbox import DeviceStore
+from linli_sim.reordering import Reversal
+from linli_sim.wire import (
+    BrokerAddress,
+    Clock,
+    encode,
+    heartbeat_payload,
+    parse_ack,
+    sequenced_payload,
+    status_payload,
+    system_clock,
+)
 
 log = logging.getLogger(__name__)
 
-PROTOCOL_VERSION = 1
 KEEPALIVE_S = 30
-BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 30.0
-# The longest the network loop sleeps with nothing to do; queued publishes wake it at once.
-LOOP_IDLE_S = 0.05
-
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    """The device's real-time clock, which the protocol asks devices to keep in sync (NTP)."""
-    return datetime.now(UTC)
-
-
-def utc_ts(moment: datetime) -> str:
-    """ISO 8601 UTC with a literal Z and milliseconds, the protocol's only time format."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-def parse_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise ValueError(f"broker URL must look like mqtt://host:1883, not {url!r}")
-        return cls(
-            host=parts.hostname,
-            port=parts.port or 1883,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-        )
 
 
 class Link:
@@ -133,8 +96,7 @@ class Link:
         self._last_resend = 0.0
         # Faults: the last seq'd message as sent, and messages held back to be sent reversed.
         self._last_sent: tuple[str, bytes] | None = None
-        self._held: list[tuple[str, bytes, bool]] = []
-        self._hold_count = 0
+        self._reversed = Reversal()
         self.connects = 0
         self.last_connect_error: str | None = None
 
@@ -159,7 +121,7 @@ class Link:
 
     def start(self) -> None:
         self._stopping.clear()
-        self._wake_r, self._wake_w = _wake_pair()
+        self._wake_r, self._wake_w = socket_loop.wake_pair()
         self._thread = threading.Thread(
             target=self._run, name=f"link-{self.device_id}", daemon=True
         )
@@ -194,16 +156,6 @@ class Link:
 
     # --- publishing -------------------------------------------------------------------------
 
-    def envelope(self, session: int, seq: int, body: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "v": PROTOCOL_VERSION,
-            "device": self.device_id,
-            "session": session,
-            "seq": seq,
-            "ts": utc_ts(self.clock()),
-            **body,
-        }
-
     def publish(
         self, suffix: str, body: dict[str, Any], *, retain: bool = False
     ) -> dict[str, Any] | None:
@@ -213,7 +165,7 @@ class Link:
             if not self._connected.is_set():
                 return None
             session, seq = self.store.take_seq()
-            payload = self.envelope(session, seq, body)
+            payload = sequenced_payload(self.device_id, session, seq, self.clock(), body)
             self._send_seqd(suffix, encode(payload), retain)
             return payload
 
@@ -221,7 +173,7 @@ class Link:
         """Keep the event durably first, then publish it (when connected)."""
         with self._publish_lock:
             session, seq = self.store.take_seq()
-            payload = self.envelope(session, seq, body)
+            payload = sequenced_payload(self.device_id, session, seq, self.clock(), body)
             self.store.keep_event(session, seq, payload)
             if self._connected.is_set():
                 self._send_seqd("event", encode(payload), False)
@@ -246,19 +198,11 @@ class Link:
     def reorder_next(self, count: int = 2) -> None:
         """Hold the next ``count`` seq'd messages and send them in reverse order."""
         with self._publish_lock:
-            self._hold_count = count
-            self._held = []
+            self._reversed.hold(count)
 
     def _send_seqd(self, suffix: str, payload: bytes, retain: bool) -> None:
-        if self._hold_count:
-            self._held.append((suffix, payload, retain))
-            if len(self._held) < self._hold_count:
-                return
-            held, self._held, self._hold_count = self._held, [], 0
-            for item in reversed(held):
-                self._send_now(*item)
-            return
-        self._send_now(suffix, payload, retain)
+        for item in self._reversed.send((suffix, payload, retain)):
+            self._send_now(*item)
 
     def _send_now(self, suffix: str, payload: bytes, retain: bool) -> None:
         self._enqueue(self.topic(suffix), payload, 1, retain)
@@ -293,15 +237,7 @@ class Link:
     # --- network loop -----------------------------------------------------------------------
 
     def _status(self, session: int, state: str) -> bytes:
-        return encode(
-            {
-                "v": PROTOCOL_VERSION,
-                "device": self.device_id,
-                "session": session,
-                "state": state,
-                "ts": utc_ts(self.clock()),
-            }
-        )
+        return encode(status_payload(self.device_id, session, state, self.clock()))
 
     def _connect(self) -> mqtt.Client:
         session = self.store.begin_session()
@@ -319,11 +255,7 @@ class Link:
         client.on_message = self._handle_message
         client.user_data_set(session)
         client.connect(self.broker.host, self.broker.port, keepalive=self.keepalive)
-        sock = client.socket()
-        if isinstance(sock, socket.socket):
-            # paho leaves Nagle on: a reply sent right after another small packet would wait
-            # for the broker's delayed ACK (40 ms on Linux).
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        socket_loop.no_delay(client)
         return client
 
     def _run(self) -> None:
@@ -339,17 +271,17 @@ class Link:
                 except OSError as error:
                     self.last_connect_error = str(error)
                     failures += 1
-                    self._stopping.wait(backoff(failures))
+                    self._stopping.wait(socket_loop.backoff(failures))
                     continue
             client = self._client
             if self._kill_requested.is_set():
                 self._kill_requested.clear()
-                kill_socket(client)
-            rc = self._loop_once(client)
+                socket_loop.kill_socket(client)
+            rc = socket_loop.loop_once(client, self._wake_r)
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 self._lost()
                 failures += 1
-                self._stopping.wait(backoff(failures))
+                self._stopping.wait(socket_loop.backoff(failures))
                 continue
             if self._connected.is_set():
                 failures = 0
@@ -360,41 +292,11 @@ class Link:
             if end is not None:
                 end.close()
 
-    def _loop_once(self, client: mqtt.Client) -> MQTTErrorCode:
-        """One turn of paho's external-loop API: wait for the socket or a wake-up, read,
-        write what is pending, keepalive. (``client.loop()`` selects on paho's own wake-up
-        pipe, which our publishes from other threads cannot reach.)"""
-        sock, wake_r = client.socket(), self._wake_r
-        if not isinstance(sock, socket.socket) or wake_r is None:
-            return mqtt.MQTT_ERR_NO_CONN
-        writable = [sock] if client.want_write() else []
-        try:
-            readable, can_write, _ = select.select([sock, wake_r], writable, [], LOOP_IDLE_S)
-        except (OSError, ValueError):
-            return mqtt.MQTT_ERR_CONN_LOST
-        if wake_r in readable:
-            with contextlib.suppress(BlockingIOError):
-                wake_r.recv(4096)
-        if sock in readable:
-            rc = client.loop_read()
-            if rc != mqtt.MQTT_ERR_SUCCESS or client.socket() is None:
-                return rc if rc != mqtt.MQTT_ERR_SUCCESS else mqtt.MQTT_ERR_CONN_LOST
-        if can_write:
-            rc = client.loop_write()
-            if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN):
-                return rc
-        return client.loop_misc()
-
     def _periodic(self, client: mqtt.Client) -> None:
         now = time.monotonic()
         if now - self._last_heartbeat >= self.heartbeat_s:
             self._last_heartbeat = now
-            heartbeat = {
-                "v": PROTOCOL_VERSION,
-                "device": self.device_id,
-                "session": self.session,
-                "ts": utc_ts(self.clock()),
-            }
+            heartbeat = heartbeat_payload(self.device_id, self.session, self.clock())
             self._outgoing.put((self.topic("heartbeat"), encode(heartbeat), 0, False))
         if now - self._last_resend >= self.resend_interval:
             self._last_resend = now
@@ -429,7 +331,7 @@ class Link:
             while client.is_connected() and time.monotonic() < deadline:
                 client.loop(timeout=0.05)
         else:
-            kill_socket(client)
+            socket_loop.kill_socket(client)
             client.loop(timeout=0.05)
         self._connected.clear()
         self._client = None
@@ -476,20 +378,11 @@ class Link:
 
     def _handle_ack(self, payload: bytes) -> None:
         """Forget the events the server committed: ``seqs`` are inclusive [first, last] runs."""
-        try:
-            ack = json.loads(payload)
-            session, seqs = ack["session"], ack["seqs"]
-            ranges = [(int(first), int(last)) for first, last in seqs]
-            valid = isinstance(session, int) and all(
-                isinstance(first, int) and isinstance(last, int) and 0 <= first <= last
-                for first, last in seqs
-            )
-        except (ValueError, KeyError, TypeError):
-            valid = False
-        if not valid:
+        ack = parse_ack(payload)
+        if ack is None:
             log.warning("%s: ignoring a malformed ack", self.device_id)
             return
-        self.store.acked(session, ranges)
+        self.store.acked(*ack)
 
     def _handle_server_status(self, message: mqtt.MQTTMessage) -> None:
         try:
@@ -501,29 +394,3 @@ class Link:
         self._seen_server_status = True
         if rebirth:
             self._on_online()
-
-
-def encode(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _wake_pair() -> tuple[socket.socket, socket.socket]:
-    read_end, write_end = socket.socketpair()
-    read_end.setblocking(False)
-    write_end.setblocking(False)
-    return read_end, write_end
-
-
-def backoff(failures: int) -> float:
-    delay = min(BACKOFF_FIRST_S * 2.0 ** min(failures - 1, 10), BACKOFF_MAX_S)
-    return delay * random.uniform(0.5, 1.0)
-
-
-def kill_socket(client: mqtt.Client) -> None:
-    """End the TCP connection without an MQTT DISCONNECT, so the broker sends the Will."""
-    sock = client.socket()
-    if isinstance(sock, socket.socket):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

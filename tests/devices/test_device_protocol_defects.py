@@ -40,8 +40,8 @@ from devices.models import (
 )
 from devices.protocol.messages import Reason
 from linli_sim.bp_terminal import BpTerminalSim
-from linli_sim.link import utc_ts
 from linli_sim.locker import LockerSim
+from linli_sim.wire import utc_ts
 
 
 class DeviceClock:

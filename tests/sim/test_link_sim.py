@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sim_probe import ServerProbe
 
-from linli_sim import link
+from linli_sim import socket_loop
 from linli_sim.locker import LockerSim
 
 StartDevice = Callable[..., Any]
@@ -320,7 +320,7 @@ def test_a_message_made_on_another_thread_goes_out_without_waiting_for_the_idle_
     start_device: StartDevice, probe: ServerProbe, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # An idle loop that sleeps far longer than the wait below: only the wake-up can make it.
-    monkeypatch.setattr(link, "LOOP_IDLE_S", 60.0)
+    monkeypatch.setattr(socket_loop, "LOOP_IDLE_S", 60.0)
     locker = start_device(LockerSim, "locker-a")
     probe.wait_for("locker-a", "state")
     time.sleep(0.5)  # let the network loop settle into its idle select()
