@@ -29,6 +29,7 @@ from sqlalchemy import inspect, select
 from booking.core.clock import Clock
 from booking.core.db import Base, Database
 from booking.demo import centre as demo_centre
+from booking.demo import past_bookings
 from devices.fleet import provisioning
 from devices.models import Device, DeviceKind
 from kiosk import migrate, mqtt_config
@@ -232,7 +233,7 @@ def run(
     check_schema_complete(database)
     with database.write() as session:
         logins = demo_centre.seed(session, now=clock.now())
-        demo_centre.seed_history(session, now=clock.now())  # past bookings for the insights
+        past_bookings.seed_history(session, now=clock.now())  # past bookings for the insights
     devices_file = instance / DEVICES_FILE
     provision(database, clock, devices_file)
     server_pw = mqtt_config.server_password(instance_path, mqtt_url)

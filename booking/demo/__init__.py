@@ -1,2 +1,1 @@
-"""The demo centre `make demo` seeds, and its past: loans, readings and weekly classes.
-"""
+"""The demo centre `make demo` seeds, and its past: loans, readings and weekly classes."""

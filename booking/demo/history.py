@@ -1,6 +1,6 @@
 """The demo centre's past loans, blood-pressure readings and standing weekly classes.
 
-Part of ``booking.demo.centre.seed_history`` (only ``linli demo`` runs it): everything goes
+Part of ``booking.demo.past_bookings.seed_history`` (only ``linli demo`` runs it): everything goes
 through the domain's own functions with a past ``now``, so the lending history, overdue
 marks, readings' classification and staff alerts are what the real rules make of them.
 Seeded random, so every machine gets the same; each part is skipped when already there.

@@ -14,6 +14,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
 from booking.core.models.sites import Site
 from booking.demo import centre as demo_centre
+from booking.demo import past_bookings
 from booking.health.models.readings import BpReading, HealthConsent
 from booking.insights import figures as insights
 from booking.insights.figures import DateRange
@@ -32,14 +33,14 @@ LOANS = 101  # what the fixed seed makes of the suite's clock
 def seeded_with_history(database: Database, clock: FrozenClock) -> int:
     with database.write() as session:
         demo_centre.seed(session, now=clock.now())
-        return demo_centre.seed_history(session, now=clock.now())
+        return past_bookings.seed_history(session, now=clock.now())
 
 
 def test_history_is_added_once(database: Database, clock: FrozenClock) -> None:
     added = seeded_with_history(database, clock)
     assert added > 500
     with database.write() as session:
-        assert demo_centre.seed_history(session, now=clock.now()) == 0
+        assert past_bookings.seed_history(session, now=clock.now()) == 0
         one_off = select(func.count()).where(Booking.series_id.is_(None)).select_from(Booking)
         assert session.scalar(one_off) == added
         assert session.scalar(select(func.count()).select_from(Loan)) == LOANS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from booking.demo import centre as demo_centre
+from booking.demo import past_bookings
 from kiosk.extensions import database
 from tests.browser.conftest import LANDSCAPE, LiveServer, PageProblems, screenshot
 
@@ -20,7 +20,7 @@ def viewport() -> dict[str, int]:
 @pytest.fixture
 def history(live_server: LiveServer) -> None:
     with live_server.app.app_context(), database().write() as session:
-        demo_centre.seed_history(session, now=live_server.clock.now())
+        past_bookings.seed_history(session, now=live_server.clock.now())
 
 
 def sign_in_as_staff(page: Page) -> None:
