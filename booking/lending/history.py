@@ -22,6 +22,7 @@ from booking.lending.models.loans import (
     Loan,
 )
 from booking.lending.models.tools import Item
+from booking.lending.records import MAX_REASON_LENGTH
 from booking.people.models.staff import StaffAccount
 
 # --- history ----------------------------------------------------------------------------------
@@ -97,4 +98,30 @@ def history_of_item(session: Session, item_id: int) -> list[LendingEvent]:
             .where(LendingEvent.item_id == item_id)
             .order_by(LendingEvent.at, LendingEvent.id)
         )
+    )
+
+
+def record_maintenance_open(
+    session: Session,
+    *,
+    staff: StaffAccount,
+    item: Item,
+    reason: str,
+    command_id: str,
+    now: datetime,
+) -> LendingEvent:
+    """Write into the item's history that staff had its compartment opened, and why (the
+    audit entry and the command are :func:`devices.locker.maintenance.open_for_maintenance`'s)."""
+    return record(
+        session,
+        item=item,
+        action=LendingAction.MAINTENANCE_OPEN,
+        actor=staff_actor(staff),
+        now=now,
+        command_id=command_id,
+        detail={
+            "reason": reason.strip()[:MAX_REASON_LENGTH],
+            "device_id": item.locker_device_id,
+            "compartment": item.compartment,
+        },
     )

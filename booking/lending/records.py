@@ -1,5 +1,5 @@
 """The staff's lending records: loans found by resident, tool, item, status, dates and
-lateness, a page at a time; and the history of one item or one resident.
+lateness, a page at a time (one item's or one resident's history is in ``lookups``).
 
 Pages are keyset pages, newest loan first: a page ends with a cursor (its last loan's id)
 and the next page starts strictly after that loan in ``(started_at, id)`` order. The cost of
@@ -20,18 +20,14 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
-from booking.lending import history as lending_history
 from booking.lending.models.loans import (
     OPEN_LOAN_STATUSES,
-    LendingAction,
-    LendingEvent,
     Loan,
     LoanChannel,
     LoanStatus,
 )
 from booking.lending.models.tools import Item, ToolType
 from booking.people.models.residents import Resident, ResidentMembership
-from booking.people.models.staff import StaffAccount
 from booking.people.residents import normalise_phone
 
 PAGE_SIZE = 50
@@ -310,126 +306,3 @@ def loan_row(session: Session, *, site_id: int, loan_id: int) -> LoanRow:
     if found is None:
         raise NotFound("no such loan at this centre", loan_id=loan_id)
     return _row(found)
-
-
-# --- history ----------------------------------------------------------------------------------
-
-
-def item_history(
-    session: Session, *, site_id: int, item_id: int, limit: int = HISTORY_LIMIT
-) -> list[LendingEvent]:
-    """The item's lending events, newest first (the append-only record of every change)."""
-    return list(
-        session.scalars(
-            select(LendingEvent)
-            .where(LendingEvent.site_id == site_id, LendingEvent.item_id == item_id)
-            .order_by(LendingEvent.at.desc(), LendingEvent.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def resident_history(
-    session: Session, *, site_id: int, resident_id: int, limit: int = HISTORY_LIMIT
-) -> list[LendingEvent]:
-    """Lending events about a resident at this site, newest first."""
-    return list(
-        session.scalars(
-            select(LendingEvent)
-            .where(LendingEvent.site_id == site_id, LendingEvent.resident_id == resident_id)
-            .order_by(LendingEvent.at.desc(), LendingEvent.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def resident_names(session: Session, events: Sequence[LendingEvent]) -> dict[int, str]:
-    """The names of the residents the events are about, for a history table."""
-    ids = {event.resident_id for event in events if event.resident_id is not None}
-    if not ids:
-        return {}
-    found = session.execute(select(Resident.id, Resident.name).where(Resident.id.in_(ids)))
-    return {resident_id: name for resident_id, name in found}
-
-
-def site_item(session: Session, *, site_id: int, item_id: int) -> Item:
-    item = session.scalar(select(Item).where(Item.id == item_id, Item.site_id == site_id))
-    if item is None:
-        raise NotFound("no such item at this centre", item_id=item_id)
-    return item
-
-
-def item_by_tag(session: Session, *, site_id: int, asset_tag: str) -> Item | None:
-    """The site's item with exactly this asset tag (any case), for a scanner or a typed tag."""
-    tag = asset_tag.strip()
-    if not tag or len(tag) > MAX_QUERY_LENGTH:
-        return None
-    return session.scalar(
-        select(Item).where(Item.site_id == site_id, func.upper(Item.asset_tag) == tag.upper())
-    )
-
-
-def member_by_phone(session: Session, *, site_id: int, phone: str) -> Resident | None:
-    """The site's member with this phone number, however staff typed it (spaces, +86)."""
-    digits = normalise_phone(phone)
-    if not digits.isdigit() or len(digits) > 20:
-        return None
-    return session.scalar(
-        select(Resident)
-        .join(ResidentMembership)
-        .where(Resident.phone == digits, ResidentMembership.site_id == site_id)
-    )
-
-
-def tool_types(session: Session, *, site_id: int) -> list[ToolType]:
-    return list(
-        session.scalars(select(ToolType).where(ToolType.site_id == site_id).order_by(ToolType.id))
-    )
-
-
-def open_loan_of_item(session: Session, *, site_id: int, item_id: int) -> Loan | None:
-    return session.scalar(
-        select(Loan).where(
-            Loan.site_id == site_id,
-            Loan.item_id == item_id,
-            Loan.status.in_(OPEN_LOAN_STATUSES),
-            Loan.returned_at.is_(None),
-        )
-    )
-
-
-def counter_items(session: Session, *, site_id: int) -> list[Item]:
-    """Items kept at the counter (big ones), by tool and tag, for the counter lending page."""
-    return list(
-        session.scalars(
-            select(Item)
-            .where(Item.site_id == site_id, Item.locker_device_id.is_(None))
-            .order_by(Item.tool_type_id, Item.asset_tag)
-        )
-    )
-
-
-def record_maintenance_open(
-    session: Session,
-    *,
-    staff: StaffAccount,
-    item: Item,
-    reason: str,
-    command_id: str,
-    now: datetime,
-) -> LendingEvent:
-    """Write into the item's history that staff had its compartment opened, and why (the
-    audit entry and the command are :func:`devices.locker.maintenance.open_for_maintenance`'s)."""
-    return lending_history.record(
-        session,
-        item=item,
-        action=LendingAction.MAINTENANCE_OPEN,
-        actor=lending_history.staff_actor(staff),
-        now=now,
-        command_id=command_id,
-        detail={
-            "reason": reason.strip()[:MAX_REASON_LENGTH],
-            "device_id": item.locker_device_id,
-            "compartment": item.compartment,
-        },
-    )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.core.errors import InvalidInput
-from booking.lending import records as lending_records
+from booking.lending import history as lending_history
 from booking.lending.models.tools import Item
 from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
@@ -69,7 +69,7 @@ def open_for_maintenance(
         select(Item).where(Item.locker_device_id == device_id, Item.compartment == compartment)
     )
     if item is not None:
-        lending_records.record_maintenance_open(
+        lending_history.record_maintenance_open(
             session, staff=staff, item=item, reason=reason, command_id=command.id, now=now
         )
     audit.record_staff(

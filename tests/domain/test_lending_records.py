@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from booking.core.db import Database
 from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
+from booking.lending import lookups as lending_lookups
 from booking.lending import operations as lending
 from booking.lending import records as lending_records
 from booking.lending.models.loans import LendingAction, Loan, LoanChannel, LoanStatus
@@ -221,7 +222,7 @@ def test_loans_of_another_centre_are_never_listed(centre: Centre) -> None:
     assert find(centre) == []
     assert find(centre, resident="王") == []
     with pytest.raises(NotFound):
-        lending_records.site_item(
+        lending_lookups.site_item(
             centre.session, site_id=centre.site.id, item_id=other.items["X-1"].id
         )
 
@@ -270,30 +271,30 @@ def test_item_and_resident_history_come_from_the_lending_events_newest_first(
         centre.session, staff=staff, loan_id=loan.id, condition="fine",
         now=NOW + timedelta(hours=5),
     )  # fmt: skip
-    history = lending_records.item_history(centre.session, site_id=centre.site.id, item_id=item.id)
+    history = lending_lookups.item_history(centre.session, site_id=centre.site.id, item_id=item.id)
     actions = [event.action for event in history]
     assert actions[-1] is LendingAction.LENT and LendingAction.RETURNED in actions
     assert all(event.actor == "staff:desk" for event in history)
     assert history[0].item_status is item.status
-    by_resident = lending_records.resident_history(
+    by_resident = lending_lookups.resident_history(
         centre.session, site_id=centre.site.id, resident_id=resident.id
     )
     assert {event.id for event in by_resident} >= {e.id for e in history if e.loan_id == loan.id}
     assert (
-        lending_records.resident_history(
+        lending_lookups.resident_history(
             centre.session, site_id=centre.site.id, resident_id=centre.residents["王秀英"].id
         )
         == []
     )
-    assert lending_records.resident_names(centre.session, history) == {resident.id: "李建国"}
+    assert lending_lookups.resident_names(centre.session, history) == {resident.id: "李建国"}
 
 
 def test_an_item_is_found_by_its_exact_tag_in_any_case(centre: Centre) -> None:
-    found = lending_records.item_by_tag(
+    found = lending_lookups.item_by_tag(
         centre.session, site_id=centre.site.id, asset_tag=" dr-001 "
     )
     assert found is centre.items["DR-001"]
     assert (
-        lending_records.item_by_tag(centre.session, site_id=centre.site.id, asset_tag="DR-00")
+        lending_lookups.item_by_tag(centre.session, site_id=centre.site.id, asset_tag="DR-00")
         is None
     )

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from booking.core.errors import DomainError
 from booking.core.models.sites import Site
 from booking.core.sites import local_time
+from booking.lending import lookups as lending_lookups
 from booking.lending import operations as lending
 from booking.lending import records as lending_records
 from booking.lending.errors import NotInLocker
@@ -48,7 +49,7 @@ def lend(item_id: int) -> ResponseReturnValue:
     now = clock().now()
     try:
         with database().write() as session:
-            member = lending_records.member_by_phone(
+            member = lending_lookups.member_by_phone(
                 session, site_id=g.staff.site_id, phone=form.resident.data or ""
             )
             if member is None:
@@ -117,7 +118,7 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
     now = clock().now()
     try:
         with database().write() as session:
-            found = lending_records.site_item(session, site_id=g.staff.site_id, item_id=item_id)
+            found = lending_lookups.site_item(session, site_id=g.staff.site_id, item_id=item_id)
             if found.locker_device_id is None or found.compartment is None:
                 raise NotInLocker("the item is kept at the counter")
             # The audit entry, the command (requested_by names staff and reason) and the

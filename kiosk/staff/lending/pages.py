@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from booking.core.errors import InvalidInput
 from booking.core.models.sites import Site
 from booking.core.sites import local_time
+from booking.lending import lookups as lending_lookups
 from booking.lending import records as lending_records
 from booking.lending.models.loans import LoanStatus
 from booking.lending.models.tools import ToolType
@@ -49,7 +50,7 @@ def _filter_form(session: Session) -> RecordsFilterForm:
     form = RecordsFilterForm(request.args)
     form.tool_type.choices = [("", _("Any tool"))] + [
         (str(t.id), _tool_name(t))
-        for t in lending_records.tool_types(session, site_id=g.staff.site_id)
+        for t in lending_lookups.tool_types(session, site_id=g.staff.site_id)
     ]
     form.status.choices = [("", _("Any status"))] + [
         (status.value, str(label)) for status, label in lending_words.LOAN_STATUS.items()
@@ -110,7 +111,7 @@ def records() -> ResponseReturnValue:
             status = 400
         # A scanned or typed full asset tag also offers the item's own page.
         exact_item = (
-            lending_records.item_by_tag(
+            lending_lookups.item_by_tag(
                 session, site_id=g.staff.site_id, asset_tag=form.item.data or ""
             )
             if page is not None
@@ -184,16 +185,16 @@ def item(
     item_id: int, *, forms: dict[str, Any] | None = None, status: int = 200
 ) -> ResponseReturnValue:
     with database().read() as session:
-        found = lending_records.site_item(session, site_id=g.staff.site_id, item_id=item_id)
+        found = lending_lookups.site_item(session, site_id=g.staff.site_id, item_id=item_id)
         now = clock().now()
-        open_loan = lending_records.open_loan_of_item(
+        open_loan = lending_lookups.open_loan_of_item(
             session, site_id=g.staff.site_id, item_id=item_id
         )
         loans = lending_records.loan_page(
             session, site_id=g.staff.site_id, where=LoanFilter(item_id=item_id), now=now
         )
         forms = forms or {}
-        history = lending_records.item_history(session, site_id=g.staff.site_id, item_id=item_id)
+        history = lending_lookups.item_history(session, site_id=g.staff.site_id, item_id=item_id)
         return render_template(
             "staff/lending_item.html",
             item=found,
@@ -204,7 +205,7 @@ def item(
                 else None
             ),
             history=history,
-            names=lending_records.resident_names(session, history),
+            names=lending_lookups.resident_names(session, history),
             loans=loans,
             now=now,
             words=lending_words,
@@ -236,7 +237,7 @@ def resident(resident_id: int) -> ResponseReturnValue:
             "staff/lending_resident.html",
             resident=found,
             loans=loans,
-            history=lending_records.resident_history(
+            history=lending_lookups.resident_history(
                 session, site_id=g.staff.site_id, resident_id=resident_id
             ),
             now=now,
@@ -246,10 +247,10 @@ def resident(resident_id: int) -> ResponseReturnValue:
 
 def counter() -> ResponseReturnValue:
     with database().read() as session:
-        items = lending_records.counter_items(session, site_id=g.staff.site_id)
+        items = lending_lookups.counter_items(session, site_id=g.staff.site_id)
         now = clock().now()
         loans = {
-            i.id: lending_records.open_loan_of_item(session, site_id=g.staff.site_id, item_id=i.id)
+            i.id: lending_lookups.open_loan_of_item(session, site_id=g.staff.site_id, item_id=i.id)
             for i in items
         }
         rows = {
@@ -257,7 +258,7 @@ def counter() -> ResponseReturnValue:
             for item_id, loan in loans.items()
             if loan is not None
         }
-        tools = {t.id: t for t in lending_records.tool_types(session, site_id=g.staff.site_id)}
+        tools = {t.id: t for t in lending_lookups.tool_types(session, site_id=g.staff.site_id)}
         return render_template(
             "staff/lending_counter.html",
             items=items,
