@@ -44,7 +44,7 @@ from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert 
 from booking.core.db import Base, Database  # noqa: E402
 from booking.core.models.sites import Site  # noqa: E402
 from booking.insights import figures as insights  # noqa: E402
-from booking.insights.figures import DateRange  # noqa: E402
+from booking.insights.local_time import DateRange  # noqa: E402
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus  # noqa: E402
 from booking.lending.models.tools import Item, ToolType  # noqa: E402
 from booking.people.models.residents import Resident  # noqa: E402

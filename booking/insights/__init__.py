@@ -1,2 +1,1 @@
-"""The numbers behind the console's insight charts, counted by the database.
-"""
+"""The numbers behind the console's insight charts, counted by the database."""

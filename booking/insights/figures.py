@@ -2,48 +2,27 @@
 
 Every figure is counted by the database (GROUP BY), on SQLite and PostgreSQL alike. Times
 are stored in UTC but staff think in the centre's wall-clock time, so rows are bucketed by
-the site's LOCAL hour, weekday and week. Neither database offers one portable "convert to
-zone X" function (SQLite has no zones at all), so each query works in epoch seconds and
-adds the zone's UTC offset as a CASE over the offset changes inside the range, found here
-in Python: exact for any zone, a single constant for Asia/Shanghai.
+the site's LOCAL hour, weekday and week, by the SQL of :mod:`booking.insights.local_time`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    and_,
-    case,
-    cast,
-    extract,
-    func,
-    literal,
-    select,
-)
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
 
 from booking.alerts.models.alerts import StaffAlert
-from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
 from booking.health.operations import ALERT_FOLLOW_UP as BP_FOLLOW_UP
 from booking.health.operations import ALERT_URGENT as BP_URGENT
+from booking.insights import local_time
+from booking.insights.local_time import DateRange
 from booking.lending.models.loans import Loan
 from booking.lending.models.tools import ToolType
 from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.spaces import Seat, Space, SpaceKind
-
-MAX_RANGE_DAYS = 366
-SECONDS_PER_HOUR = 3600
-SECONDS_PER_DAY = 86400
-# 1970-01-01 was a Thursday: day number + 3 makes Monday 0, as date.weekday() does.
-_EPOCH_WEEKDAY_SHIFT = 3
-_EPOCH = date(1970, 1, 1)
 
 # Bookings that were used: the resident checked in (completed, on leave, or released
 # after a leave that ran too long all started with a check-in).
@@ -65,127 +44,6 @@ ROOM_HELD = (
 )
 # Seat bookings whose outcome is known: the resident came, or did not.
 _SEAT_DECIDED = (*_USED, BookingStatus.NO_SHOW)
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """Local calendar days ``first`` to ``last``, both included."""
-
-    first: date
-    last: date
-
-    def __post_init__(self) -> None:
-        if self.last < self.first:
-            raise InvalidInput("the range ends before it starts", field="to")
-        if self.days > MAX_RANGE_DAYS:
-            raise InvalidInput(
-                f"the range is longer than {MAX_RANGE_DAYS} days", field="to", max=MAX_RANGE_DAYS
-            )
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    @classmethod
-    def recent_weeks(cls, today: date, weeks: int) -> DateRange:
-        """This week so far and the ``weeks - 1`` whole weeks before it, so weekly charts
-        start on a Monday."""
-        return cls(week_of(today) - timedelta(days=7 * (weeks - 1)), today)
-
-    def dates(self) -> list[date]:
-        return [self.first + timedelta(days=n) for n in range(self.days)]
-
-    def weeks(self) -> list[date]:
-        """The Monday of every week the range touches, in order."""
-        monday = week_of(self.first)
-        mondays = []
-        while monday <= self.last:
-            mondays.append(monday)
-            monday += timedelta(days=7)
-        return mondays
-
-    def utc_bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
-        """The UTC instants where the range starts and (exclusively) ends at the site."""
-        start = datetime.combine(self.first, time(0), tzinfo=zone)
-        end = datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=zone)
-        return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def week_of(day: date) -> date:
-    """The Monday of ``day``'s week."""
-    return day - timedelta(days=day.weekday())
-
-
-def _site_zone(session: Session, site_id: int) -> ZoneInfo:
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound(f"no site {site_id}")
-    return ZoneInfo(site.timezone)
-
-
-# --- local time in SQL -------------------------------------------------------------------------
-
-
-def _epoch_seconds(
-    session: Session, moment: ColumnElement[datetime] | InstrumentedAttribute[datetime]
-) -> ColumnElement[int]:
-    """A UTC timestamp column as whole seconds since 1970, on the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(extract("epoch", moment)), BigInteger)
-    # SQLite keeps our timestamps as naive UTC text; strftime reads them as UTC.
-    return cast(func.strftime("%s", moment), BigInteger)
-
-
-def _offset_changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[int, int]]:
-    """``(from_epoch, offset_seconds)`` for every stretch of constant offset in [start, end]."""
-
-    def offset(moment: datetime) -> int:
-        delta = moment.astimezone(zone).utcoffset()
-        return int(delta.total_seconds()) if delta else 0
-
-    changes = [(int(start.timestamp()), offset(start))]
-    step = timedelta(hours=6)  # zones change at most twice a year, never twice in 6 hours
-    moment = start
-    while moment < end:
-        following = min(moment + step, end)
-        if offset(following) != offset(moment):
-            before, after = moment, following
-            while after - before > timedelta(seconds=1):  # find the second it changed
-                middle = before + (after - before) / 2
-                if offset(middle) == offset(before):
-                    before = middle
-                else:
-                    after = middle
-            changes.append((int(after.timestamp()), offset(following)))
-        moment = following
-    return changes
-
-
-def _to_local(epoch: ColumnElement[int], changes: Sequence[tuple[int, int]]) -> ColumnElement[int]:
-    """``epoch`` (UTC seconds, within the range) as local wall-clock seconds."""
-    if len(changes) == 1:
-        return epoch + literal(changes[0][1], BigInteger)
-    whens = [
-        (epoch < literal(changes[n + 1][0], BigInteger), literal(changes[n][1], BigInteger))
-        for n in range(len(changes) - 1)
-    ]
-    return epoch + case(*whens, else_=literal(changes[-1][1], BigInteger))
-
-
-def _clip(value: ColumnElement[int], low: int, high: int) -> ColumnElement[int]:
-    # CASE rather than GREATEST/LEAST or max()/min(): the same SQL on both databases.
-    low_sql, high_sql = literal(low, BigInteger), literal(high, BigInteger)
-    return case((value < low_sql, low_sql), (value > high_sql, high_sql), else_=value)
-
-
-def _week_monday(local_epoch: ColumnElement[int]) -> ColumnElement[int]:
-    """The local week of a local epoch, as a number whose Monday :func:`_monday` gives."""
-    day = local_epoch // SECONDS_PER_DAY
-    return (day + _EPOCH_WEEKDAY_SHIFT) // 7
-
-
-def _monday(week_number: int) -> date:
-    return _EPOCH + timedelta(days=int(week_number) * 7 - _EPOCH_WEEKDAY_SHIFT)
 
 
 # --- study-seat occupancy ----------------------------------------------------------------------
@@ -226,12 +84,12 @@ def seat_occupancy(session: Session, *, site_id: int, within: DateRange) -> Seat
     cancellations leave it empty. A cell's rate is the occupied seat-time over what all the
     site's study seats offered in that hour on those weekdays of the range.
     """
-    zone = _site_zone(session, site_id)
+    zone = local_time.site_zone(session, site_id)
     site = session.get(Site, site_id)
     assert site is not None
     low_utc, high_utc = within.utc_bounds(zone)
     low, high = int(low_utc.timestamp()), int(high_utc.timestamp())
-    changes = _offset_changes(zone, low_utc, high_utc)
+    changes = local_time.offset_changes(zone, low_utc, high_utc)
 
     ends = case(
         (
@@ -244,8 +102,8 @@ def seat_occupancy(session: Session, *, site_id: int, within: DateRange) -> Seat
     # the range and shifted to local seconds.
     raw = (
         select(
-            _epoch_seconds(session, Booking.starts_at).label("a"),
-            _epoch_seconds(session, ends).label("b"),
+            local_time.epoch_seconds(session, Booking.starts_at).label("a"),
+            local_time.epoch_seconds(session, ends).label("b"),
         )
         .where(
             Booking.site_id == site_id,
@@ -259,35 +117,37 @@ def seat_occupancy(session: Session, *, site_id: int, within: DateRange) -> Seat
         .subquery("raw")
     )
     clipped = select(
-        _clip(raw.c.a, low, high).label("a"), _clip(raw.c.b, low, high).label("b")
+        local_time.clip(raw.c.a, low, high).label("a"),
+        local_time.clip(raw.c.b, low, high).label("b"),
     ).subquery("clipped")
     # Materialised, so each booking's local start and end are computed once, not once per
     # reference in the queries that use them (both databases would otherwise inline them).
     used = (
         select(
-            _to_local(clipped.c.a, changes).label("s"), _to_local(clipped.c.b, changes).label("e")
+            local_time.to_local(clipped.c.a, changes).label("s"),
+            local_time.to_local(clipped.c.b, changes).label("e"),
         )
         .cte("used")
         .prefix_with("MATERIALIZED")
     )
     # One row per booking and local clock hour it touches, however long the booking.
-    hours = select(used.c.s, used.c.e, (used.c.s // SECONDS_PER_HOUR).label("h")).cte(
+    hours = select(used.c.s, used.c.e, (used.c.s // local_time.SECONDS_PER_HOUR).label("h")).cte(
         "hours", recursive=True
     )
     hours = hours.union_all(
         select(hours.c.s, hours.c.e, hours.c.h + 1).where(
-            (hours.c.h + 1) * SECONDS_PER_HOUR < hours.c.e
+            (hours.c.h + 1) * local_time.SECONDS_PER_HOUR < hours.c.e
         )
     )
-    hour_start = hours.c.h * SECONDS_PER_HOUR
-    hour_end = hour_start + SECONDS_PER_HOUR
+    hour_start = hours.c.h * local_time.SECONDS_PER_HOUR
+    hour_end = hour_start + local_time.SECONDS_PER_HOUR
     overlap = case((hours.c.e < hour_end, hours.c.e), else_=hour_end) - case(
         (hours.c.s > hour_start, hours.c.s), else_=hour_start
     )
     # Grouped in an outer query: PostgreSQL binds each constant of an expression
     # separately, so the same expression in SELECT and GROUP BY would not match.
     touched = select(
-        ((hours.c.h // 24 + _EPOCH_WEEKDAY_SHIFT) % 7).label("weekday"),
+        ((hours.c.h // 24 + local_time.EPOCH_WEEKDAY_SHIFT) % 7).label("weekday"),
         (hours.c.h % 24).label("hour"),
         overlap.label("seconds"),
     ).subquery("touched")
@@ -314,7 +174,7 @@ def seat_occupancy(session: Session, *, site_id: int, within: DateRange) -> Seat
             weekday=w,
             hour=h,
             used_seconds=by_cell.get((w, h), 0),
-            capacity_seconds=seats * weekdays[w] * SECONDS_PER_HOUR,
+            capacity_seconds=seats * weekdays[w] * local_time.SECONDS_PER_HOUR,
         )
         for w in range(7)
         for h in range(24)
@@ -356,10 +216,12 @@ class RoomBookings:
 def room_bookings_per_week(session: Session, *, site_id: int, within: DateRange) -> RoomBookings:
     """Activity-room bookings that held the room (see :data:`ROOM_HELD`), by room and the
     local week they start in; residents' bookings and staff series alike."""
-    zone = _site_zone(session, site_id)
+    zone = local_time.site_zone(session, site_id)
     low_utc, high_utc = within.utc_bounds(zone)
-    changes = _offset_changes(zone, low_utc, high_utc)
-    week = _week_monday(_to_local(_epoch_seconds(session, Booking.starts_at), changes))
+    changes = local_time.offset_changes(zone, low_utc, high_utc)
+    week = local_time.week_monday(
+        local_time.to_local(local_time.epoch_seconds(session, Booking.starts_at), changes)
+    )
     held = (
         select(week.label("week"), Booking.space_id)
         .where(
@@ -374,7 +236,7 @@ def room_bookings_per_week(session: Session, *, site_id: int, within: DateRange)
     rows = session.execute(
         select(held.c.week, held.c.space_id, func.count()).group_by(held.c.week, held.c.space_id)
     )
-    counts = {(_monday(w), int(space_id)): int(n) for w, space_id, n in rows}
+    counts = {(local_time.monday(w), int(space_id)): int(n) for w, space_id, n in rows}
     rooms = [
         Room(space.id, space.name_zh, space.name_en)
         for space in session.scalars(
@@ -403,10 +265,12 @@ class NoShowWeek:
 def no_show_rate_per_week(session: Session, *, site_id: int, within: DateRange) -> list[NoShowWeek]:
     """Of the seat bookings starting in each local week whose outcome is known (checked in,
     or released as a no-show), how many were no-shows. Cancelled ones are not counted."""
-    zone = _site_zone(session, site_id)
+    zone = local_time.site_zone(session, site_id)
     low_utc, high_utc = within.utc_bounds(zone)
-    changes = _offset_changes(zone, low_utc, high_utc)
-    week = _week_monday(_to_local(_epoch_seconds(session, Booking.starts_at), changes))
+    changes = local_time.offset_changes(zone, low_utc, high_utc)
+    week = local_time.week_monday(
+        local_time.to_local(local_time.epoch_seconds(session, Booking.starts_at), changes)
+    )
     no_show = case((Booking.status == BookingStatus.NO_SHOW, 1), else_=0)
     decided = (
         select(week.label("week"), no_show.label("missed"))
@@ -423,7 +287,7 @@ def no_show_rate_per_week(session: Session, *, site_id: int, within: DateRange) 
     rows = session.execute(
         select(decided.c.week, func.count(), func.sum(decided.c.missed)).group_by(decided.c.week)
     )
-    found = {_monday(w): (int(total), int(missed or 0)) for w, total, missed in rows}
+    found = {local_time.monday(w): (int(total), int(missed or 0)) for w, total, missed in rows}
     return [NoShowWeek(monday, *found.get(monday, (0, 0))) for monday in within.weeks()]
 
 
@@ -446,7 +310,7 @@ class ToolLoans:
 def loans_per_tool_type(session: Session, *, site_id: int, within: DateRange) -> list[ToolLoans]:
     """Loans that started in the range, per tool type (every type of the site, in its
     order), and how many of them ran past their due date."""
-    low_utc, high_utc = within.utc_bounds(_site_zone(session, site_id))
+    low_utc, high_utc = within.utc_bounds(local_time.site_zone(session, site_id))
     went_overdue = case((Loan.overdue_since.is_not(None), 1), else_=0)
     rows = session.execute(
         select(Loan.tool_type_id, func.count(), func.sum(went_overdue))
@@ -479,10 +343,12 @@ class AlertWeek:
 def bp_alerts_per_week(session: Session, *, site_id: int, within: DateRange) -> list[AlertWeek]:
     """Blood-pressure staff alerts raised in each local week, by kind. Counts alerts, not
     readings: a second urgent reading while the first alert is open is the same alert."""
-    zone = _site_zone(session, site_id)
+    zone = local_time.site_zone(session, site_id)
     low_utc, high_utc = within.utc_bounds(zone)
-    changes = _offset_changes(zone, low_utc, high_utc)
-    week = _week_monday(_to_local(_epoch_seconds(session, StaffAlert.created_at), changes))
+    changes = local_time.offset_changes(zone, low_utc, high_utc)
+    week = local_time.week_monday(
+        local_time.to_local(local_time.epoch_seconds(session, StaffAlert.created_at), changes)
+    )
     raised = (
         select(week.label("week"), StaffAlert.kind)
         .where(
@@ -496,7 +362,7 @@ def bp_alerts_per_week(session: Session, *, site_id: int, within: DateRange) -> 
     rows = session.execute(
         select(raised.c.week, raised.c.kind, func.count()).group_by(raised.c.week, raised.c.kind)
     )
-    counts = {(_monday(w), kind): int(n) for w, kind, n in rows}
+    counts = {(local_time.monday(w), kind): int(n) for w, kind, n in rows}
     return [
         AlertWeek(monday, counts.get((monday, BP_URGENT), 0), counts.get((monday, BP_FOLLOW_UP), 0))
         for monday in within.weeks()

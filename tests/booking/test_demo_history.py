@@ -17,7 +17,7 @@ from booking.demo import centre as demo_centre
 from booking.demo import past_bookings
 from booking.health.models.readings import BpReading, HealthConsent
 from booking.insights import figures as insights
-from booking.insights.figures import DateRange
+from booking.insights.local_time import DateRange
 from booking.lending.models.loans import LendingAction, LendingEvent, LendingSuspension, Loan
 from booking.lending.models.tools import Item, ItemStatus
 from booking.people.models.residents import Resident

@@ -14,7 +14,7 @@ from booking.core.db import Database
 from booking.core.errors import InvalidInput
 from booking.core.models.sites import Site
 from booking.insights import figures as insights
-from booking.insights.figures import DateRange
+from booking.insights.local_time import DateRange
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
 from booking.lending.models.tools import Item, ToolType
 from booking.spaces.models.bookings import Booking, BookingStatus

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from booking.insights import figures as insights
-from booking.insights.figures import DateRange
+from booking.insights.local_time import DateRange
 from kiosk.staff.csv_export import Cell
 from kiosk.staff.insights import charts
 

@@ -22,8 +22,7 @@ from wtforms.validators import Optional
 from booking.core import sites
 from booking.core.errors import InvalidInput
 from booking.core.models.sites import Site
-from booking.insights import figures as insights
-from booking.insights.figures import DateRange
+from booking.insights.local_time import MAX_RANGE_DAYS, DateRange
 from kiosk.extensions import clock, database
 from kiosk.staff.csv_export import csv_lines
 from kiosk.staff.insights.labelled import CHARTS
@@ -84,7 +83,7 @@ def _range_or_errors(form: RangeForm, session: Session) -> DateRange | None:
         return form.chosen_range(_today(session))
     except InvalidInput as error:
         message = (
-            _("The range may be at most %(days)d days.", days=insights.MAX_RANGE_DAYS)
+            _("The range may be at most %(days)d days.", days=MAX_RANGE_DAYS)
             if "max" in error.details
             else _("The end date is before the start date.")
         )
