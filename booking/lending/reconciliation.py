@@ -13,7 +13,8 @@ tool should be. Two disagreements matter:
 Each disagreement is a :class:`~booking.lending.models.mismatches.LendingMismatch`, raised once however many full
 states show it. A full state that no longer shows it ends it; an item ``missing`` that is back
 in its compartment is available again. Staff resolve a mismatch on the console with a note
-(:func:`resolve`), and what they decide changes the records as it says, audited.
+(:func:`booking.lending.mismatch_resolve.resolve`), and what they decide changes the records
+as it says, audited; :mod:`booking.lending.mismatch_list` lists them.
 
 A compartment in the middle of a door cycle (its door open or its bolt moving, or a pickup or
 return at its door) is never judged: what it holds is changing under our eyes.
@@ -31,21 +32,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
 from booking.core import audit
-from booking.core.errors import InvalidInput
 from booking.lending import door_session
 from booking.lending import history as lending_history
-from booking.lending import operations as lending
-from booking.lending.errors import (
-    MismatchAlreadyResolved,
-    MismatchNotFound,
-    ResolutionDoesNotFit,
-)
 from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import (
     AT_THE_DOOR_STATES,
@@ -55,16 +49,12 @@ from booking.lending.models.door_sessions import (
     DoorSessionState,
     ReleaseReason,
 )
-from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingAction, Loan, ReturnCondition
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingAction, Loan
 from booking.lending.models.mismatches import (
-    RESOLUTIONS_OF_KIND,
     LendingMismatch,
     MismatchKind,
-    MismatchResolution,
 )
-from booking.lending.models.tools import Item, ItemStatus, ToolType
-from booking.people.models.residents import Resident
-from booking.people.models.staff import StaffAccount
+from booking.lending.models.tools import Item, ItemStatus
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +115,7 @@ def reconcile(
         LendingMismatch.device_id == device_id, LendingMismatch.cleared_at.is_(None)
     )
     current = {
-        m.item_id: m
-        for m in session.scalars(query.with_for_update() if raise_new else query)
+        m.item_id: m for m in session.scalars(query.with_for_update() if raise_new else query)
     }
     if not items and not current:
         return result
@@ -236,7 +225,7 @@ def _finding(
     return None
 
 
-def _locked_item(session: Session, item_id: int) -> Item:
+def locked_item(session: Session, item_id: int) -> Item:
     return session.scalars(
         select(Item)
         .where(Item.id == item_id)
@@ -256,7 +245,7 @@ def _raise(
     now: datetime,
     source: DeviceRef | None,
 ) -> LendingMismatch:
-    item = _locked_item(session, item.id)
+    item = locked_item(session, item.id)
     assert item.compartment is not None
     # The item was moved here from a locker that has not reported since: its episode there
     # is over (one current mismatch per item).
@@ -320,7 +309,7 @@ def _mark_missing(
     source: DeviceRef | None,
     detail: dict[str, Any],
 ) -> None:
-    item = _locked_item(session, item.id)
+    item = locked_item(session, item.id)
     if item.status not in _EXPECTED_INSIDE:
         return
     actor = lending_history.device_actor(device_id)
@@ -346,7 +335,7 @@ def _found_by_locker(
     session: Session, item: Item, n: int, now: datetime, device_id: str, source: DeviceRef | None
 ) -> None:
     """A missing item is back in its compartment (the locker says so): lend it again."""
-    item = _locked_item(session, item.id)
+    item = locked_item(session, item.id)
     if not item.found_again():
         return
     lending_history.record(session, item=item, action=LendingAction.ITEM_FOUND,
@@ -385,190 +374,3 @@ def _close_alert(session: Session, m: LendingMismatch, now: datetime, *, note: s
 
 def mismatch_subject(mismatch_id: int) -> str:
     return f"mismatch:{mismatch_id}"
-
-
-# --- staff resolve --------------------------------------------------------------------------
-
-
-def resolve(
-    session: Session,
-    *,
-    staff: StaffAccount,
-    mismatch_id: int,
-    resolution: MismatchResolution | str,
-    note: str,
-    now: datetime,
-    condition: ReturnCondition | str | None = None,
-) -> LendingMismatch:
-    """Staff decide what a mismatch was, and the records follow:
-
-    - present during loan, ``returned``: the loan ends as returned at the counter, with the
-      condition staff saw (a damaged tool goes to maintenance);
-    - present during loan, ``still_out``: the compartment holds something else; the loan stays
-      open, and the mismatch is not raised again while the locker shows the same;
-    - absent, ``found``: the tool is back in its compartment and can be lent again;
-    - absent, ``lost``: the tool is gone for good.
-
-    The note is required; the audit log keeps who decided what, and why.
-    """
-    note = (note or "").strip()
-    if not note:
-        raise InvalidInput("say what was found and done", field="note")
-    if len(note) > MAX_NOTE:
-        raise InvalidInput("the note is too long", field="note", max=MAX_NOTE)
-    try:
-        chosen = MismatchResolution(resolution)
-    except ValueError:
-        raise ResolutionDoesNotFit("no such resolution", field="resolution") from None
-    m = session.get(LendingMismatch, mismatch_id, with_for_update=True)
-    if m is None or m.site_id != staff.site_id:
-        raise MismatchNotFound("no such mismatch", mismatch_id=mismatch_id)
-    if not m.is_open:
-        raise MismatchAlreadyResolved("the mismatch is already resolved", mismatch_id=m.id)
-    if chosen not in m.resolutions:
-        raise ResolutionDoesNotFit("that resolution does not fit this mismatch", field="resolution")
-    actor = lending_history.staff_actor(staff)
-    loan_ended = False
-    if chosen is MismatchResolution.RETURNED:
-        # The counter return locks the loan, then the item (booking.core.row_locks' order).
-        loan = session.get(Loan, m.loan_id) if m.loan_id is not None else None
-        if loan is not None and loan.is_open:
-            lending.return_at_counter(session, staff=staff, loan_id=loan.id,
-                                      condition=condition or ReturnCondition.FINE, now=now,
-                                      note=note)  # fmt: skip
-            loan_ended = True
-    item = _locked_item(session, m.item_id)
-    if chosen is MismatchResolution.FOUND and item.found_again():
-        lending_history.record(session, item=item, action=LendingAction.ITEM_FOUND, actor=actor, now=now,
-                       detail={"mismatch_id": m.id, "note": note})  # fmt: skip
-    elif chosen is MismatchResolution.LOST and item.given_up():
-        lending_history.record(session, item=item, action=LendingAction.MARKED_LOST, actor=actor, now=now,
-                       detail={"mismatch_id": m.id, "note": note})  # fmt: skip
-    m.resolve(chosen, staff_id=staff.id, note=note, now=now)
-    if m.alert_id is not None:
-        alert = session.get(StaffAlert, m.alert_id)
-        if alert is not None and alert.status is not AlertStatus.RESOLVED:
-            alerts.resolve(session, staff, alert.id, now=now, note=note)
-    audit.record_staff(
-        session,
-        staff,
-        action="lending.mismatch_resolved",
-        now=now,
-        subject=mismatch_subject(m.id),
-        detail={
-            "kind": m.kind.value,
-            "resolution": chosen.value,
-            "item_id": item.id,
-            "asset_tag": item.asset_tag,
-            "loan_id": m.loan_id,
-            "loan_ended": loan_ended,
-            "note": note,
-        },
-    )
-    return m
-
-
-# --- the console's list ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MismatchRow:
-    """One mismatch as the console lists it, with the names it needs."""
-
-    id: int
-    kind: MismatchKind
-    device_id: str
-    compartment: int
-    item_id: int
-    asset_tag: str
-    item_status: ItemStatus
-    tool_name_zh: str
-    tool_name_en: str
-    loan_id: int | None
-    resident_id: int | None
-    resident_name: str
-    resident_phone: str
-    loan_due_at: datetime | None
-    observed_at: datetime
-    last_seen_at: datetime
-    cleared_at: datetime | None
-    resolution: MismatchResolution | None
-    resolved_at: datetime | None
-    resolved_by: str
-    note: str
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
-
-    @property
-    def resolutions(self) -> tuple[MismatchResolution, ...]:
-        return RESOLUTIONS_OF_KIND[self.kind]
-
-
-def _rows(session: Session, site_id: int, *, open_only: bool, limit: int) -> list[MismatchRow]:
-    resolver = aliased(StaffAccount)
-    query = (
-        select(LendingMismatch, Item, ToolType, Loan, Resident, resolver)
-        .join(Item, Item.id == LendingMismatch.item_id)
-        .join(ToolType, ToolType.id == Item.tool_type_id)
-        .outerjoin(Loan, Loan.id == LendingMismatch.loan_id)
-        .outerjoin(Resident, Resident.id == Loan.resident_id)
-        .outerjoin(resolver, resolver.id == LendingMismatch.resolved_by_staff_id)
-        .where(LendingMismatch.site_id == site_id)
-    )
-    if open_only:
-        query = query.where(LendingMismatch.resolved_at.is_(None)).order_by(
-            LendingMismatch.observed_at, LendingMismatch.id
-        )
-    else:
-        query = query.where(LendingMismatch.resolved_at.is_not(None)).order_by(
-            LendingMismatch.resolved_at.desc(), LendingMismatch.id.desc()
-        )
-    rows = []
-    for m, item, tool, loan, resident, staff in session.execute(query.limit(limit)):
-        rows.append(
-            MismatchRow(
-                id=m.id,
-                kind=m.kind,
-                device_id=m.device_id,
-                compartment=m.compartment,
-                item_id=item.id,
-                asset_tag=item.asset_tag,
-                item_status=item.status,
-                tool_name_zh=tool.name_zh,
-                tool_name_en=tool.name_en,
-                loan_id=m.loan_id,
-                resident_id=resident.id if resident else None,
-                resident_name=resident.name if resident else "",
-                resident_phone=resident.phone if resident else "",
-                loan_due_at=loan.due_at if loan else None,
-                observed_at=m.observed_at,
-                last_seen_at=m.last_seen_at,
-                cleared_at=m.cleared_at,
-                resolution=m.resolution,
-                resolved_at=m.resolved_at,
-                resolved_by=staff.display_name if staff else "",
-                note=m.note,
-            )  # fmt: skip
-        )
-    return rows
-
-
-def open_mismatches(session: Session, *, site_id: int, limit: int = 200) -> list[MismatchRow]:
-    """Mismatches waiting for staff, oldest first."""
-    return _rows(session, site_id, open_only=True, limit=limit)
-
-
-def settled_mismatches(session: Session, *, site_id: int, limit: int = 50) -> list[MismatchRow]:
-    """The history: resolved by staff or cleared by the locker, newest first."""
-    return _rows(session, site_id, open_only=False, limit=limit)
-
-
-def open_count(session: Session, *, site_id: int) -> int:
-    found = session.scalar(
-        select(func.count()).where(
-            LendingMismatch.site_id == site_id, LendingMismatch.resolved_at.is_(None)
-        )
-    )
-    return int(found or 0)

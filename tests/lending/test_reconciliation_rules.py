@@ -19,7 +19,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.errors import InvalidInput
 from booking.core.models.audit import AuditEntry
-from booking.lending import door_session
+from booking.lending import door_session, mismatch_resolve
 from booking.lending import operations as lending
 from booking.lending import reconciliation as lending_reconciliation
 from booking.lending.errors import (
@@ -97,7 +97,7 @@ def resolve(
     resolution: str, note: str = "checked the compartment", **extra: object,
 ) -> None:  # fmt: skip
     with db.write() as session:
-        lending_reconciliation.resolve(
+        mismatch_resolve.resolve(
             session, staff=staff_of(session, station), mismatch_id=mismatch_id,
             resolution=resolution, note=note, now=clock.now(), **extra,  # type: ignore[arg-type]
         )  # fmt: skip

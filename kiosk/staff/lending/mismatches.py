@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from booking.core.errors import DomainError
-from booking.lending import reconciliation as lending_reconciliation
+from booking.lending import mismatch_list, mismatch_resolve
 from booking.lending.errors import MismatchAlreadyResolved
 from booking.lending.models.mismatches import LendingMismatch
 from booking.lending.models.tools import Item
@@ -26,8 +26,8 @@ def mismatches(
 ) -> ResponseReturnValue:
     site_id = g.staff.site_id
     with database().read() as session:
-        open_rows = lending_reconciliation.open_mismatches(session, site_id=site_id)
-        settled = lending_reconciliation.settled_mismatches(session, site_id=site_id)
+        open_rows = mismatch_list.open_mismatches(session, site_id=site_id)
+        settled = mismatch_list.settled_mismatches(session, site_id=site_id)
         lockers = {
             device_id: name or device_id
             for device_id, name in session.execute(
@@ -66,7 +66,7 @@ def resolve(mismatch_id: int) -> ResponseReturnValue:
         return mismatches(failed=form, failed_id=mismatch_id, status=400)
     try:
         with database().write() as session:
-            resolved = lending_reconciliation.resolve(
+            resolved = mismatch_resolve.resolve(
                 session,
                 staff=g.staff,
                 mismatch_id=mismatch_id,
