@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.admin import centre as centre_admin
+from booking.admin import tools as tools_admin
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.errors import (
@@ -143,12 +144,12 @@ def save_lent_item(
         values: dict[str, object] = {
             "tool_type_id": item.tool_type_id,
             "asset_tag": "D-1",
-            "locker": centre_admin.Locker("locker-a", admin.site_id, 8),
+            "locker": tools_admin.Locker("locker-a", admin.site_id, 8),
             "compartment": 1,
             "status": ItemStatus.ON_LOAN,
             **change,
         }
-        centre_admin.save_item(session, admin, item.id, now=clock.now(), **values)  # type: ignore[arg-type]
+        tools_admin.save_item(session, admin, item.id, now=clock.now(), **values)  # type: ignore[arg-type]
 
 
 def test_a_lent_item_cannot_be_declared_available_by_hand(
@@ -173,7 +174,7 @@ def test_no_one_sets_an_item_on_loan_by_hand(
     with database.write() as session:
         drill = session.scalars(select(ToolType)).one()
         with pytest.raises(InvalidInput):
-            centre_admin.save_item(
+            tools_admin.save_item(
                 session,
                 admin,
                 None,
@@ -199,13 +200,13 @@ def test_an_item_cannot_go_into_a_locker_of_another_site(
     with database.write() as session:
         drill = session.scalars(select(ToolType)).one()
         with pytest.raises(InvalidInput):
-            centre_admin.save_item(
+            tools_admin.save_item(
                 session,
                 admin,
                 None,
                 tool_type_id=drill.id,
                 asset_tag="D-2",
-                locker=centre_admin.Locker("far-locker", admin.site_id + 1, 8),
+                locker=tools_admin.Locker("far-locker", admin.site_id + 1, 8),
                 compartment=1,
                 status=ItemStatus.AVAILABLE,
                 now=clock.now(),
@@ -325,7 +326,7 @@ def test_a_tool_type_with_an_item_on_loan_is_not_retired(
     with database.write() as session:
         drill = session.scalars(select(ToolType).where(ToolType.code == "drill")).one()
         with pytest.raises(StillInUse):
-            centre_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
+            tools_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
         assert drill.retired_at is None
 
 
@@ -336,12 +337,12 @@ def test_a_retired_tool_type_leaves_the_catalogue_and_is_lent_no_more(
         drill = session.scalars(select(ToolType).where(ToolType.code == "drill")).one()
         for item in drill.items:
             item.status = ItemStatus.AVAILABLE
-        centre_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
+        tools_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
         assert lending.catalogue(session, site_id=admin.site_id) == []
         with pytest.raises(ToolTypeRetired):
             lending.ensure_not_retired(drill)
         with pytest.raises(Conflict):
-            centre_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
+            tools_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
         assert session.get_one(Item, drill.items[0].id).tool_type_id == drill.id  # kept
 
 
@@ -349,13 +350,13 @@ def test_a_retired_tool_type_takes_no_new_items(
     database: Database, clock: FrozenClock, admin: StaffAccount
 ) -> None:
     with database.write() as session:
-        saw = centre_admin.save_tool_type(
+        saw = tools_admin.save_tool_type(
             session, admin, None, code="saw", name_zh="手锯", name_en="Saw", loan_days=2,
             now=clock.now(),
         )  # fmt: skip
-        centre_admin.retire_tool_type(session, admin, saw.id, now=clock.now())
+        tools_admin.retire_tool_type(session, admin, saw.id, now=clock.now())
         with pytest.raises(InvalidInput):
-            centre_admin.save_item(
+            tools_admin.save_item(
                 session, admin, None, tool_type_id=saw.id, asset_tag="SAW-1", locker=None,
                 compartment=None, status=ItemStatus.AVAILABLE, now=clock.now(),
             )  # fmt: skip

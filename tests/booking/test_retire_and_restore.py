@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.admin import centre as centre_admin
+from booking.admin import tools as tools_admin
 from booking.alerts.models.notifications import Notification, NotificationKind
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -194,21 +195,21 @@ def test_restoring_a_retired_tool_type_puts_it_back_in_the_catalogue(
     any_database: Database, clock: FrozenClock, centre: Centre, admin: StaffAccount
 ) -> None:
     with any_database.write() as session:
-        saw = centre_admin.save_tool_type(
+        saw = tools_admin.save_tool_type(
             session, admin, None, code="saw", name_zh="手锯", name_en="Saw", loan_days=2,
             now=clock.now(),
         )  # fmt: skip
-        centre_admin.retire_tool_type(session, admin, saw.id, now=clock.now())
+        tools_admin.retire_tool_type(session, admin, saw.id, now=clock.now())
         with pytest.raises(InvalidInput):
-            centre_admin.save_item(
+            tools_admin.save_item(
                 session, admin, None, tool_type_id=saw.id, asset_tag="S-1", locker=None,
                 compartment=None, status=ItemStatus.AVAILABLE, now=clock.now(),
             )  # fmt: skip
     with any_database.write() as session:
-        restored = centre_admin.restore_tool_type(session, admin, saw.id, now=clock.now())
+        restored = tools_admin.restore_tool_type(session, admin, saw.id, now=clock.now())
         assert restored.retired_at is None
         lending.ensure_not_retired(restored)
-        centre_admin.save_item(
+        tools_admin.save_item(
             session, admin, None, tool_type_id=saw.id, asset_tag="S-1", locker=None,
             compartment=None, status=ItemStatus.AVAILABLE, now=clock.now(),
         )  # fmt: skip
@@ -218,6 +219,6 @@ def test_restoring_a_retired_tool_type_puts_it_back_in_the_catalogue(
             "admin.tool_type_restored",
         ]
         with pytest.raises(Conflict):
-            centre_admin.restore_tool_type(session, admin, saw.id, now=clock.now())
+            tools_admin.restore_tool_type(session, admin, saw.id, now=clock.now())
         with pytest.raises(NotFound):
-            centre_admin.restore_tool_type(session, admin, 999_999, now=clock.now())
+            tools_admin.restore_tool_type(session, admin, 999_999, now=clock.now())

@@ -16,7 +16,7 @@ from lending_centre import Station, build_station, staff_of
 from simultaneous import OK, REPEATS, all_at_once, refusals_only
 from sqlalchemy import func, select
 
-from booking.admin import centre as centre_admin
+from booking.admin import tools as tools_admin
 from booking.alerts.models.alerts import StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -122,7 +122,7 @@ def edit_to_maintenance(database: Database, station: Station, clock: FrozenClock
     def call() -> None:
         with database.write() as session:
             item = session.get_one(Item, item_id)
-            centre_admin.save_item(session, staff_of(session, station), item_id,
+            tools_admin.save_item(session, staff_of(session, station), item_id,
                                    tool_type_id=item.tool_type_id, asset_tag=item.asset_tag,
                                    locker=None, compartment=None,
                                    status=ItemStatus.MAINTENANCE, now=clock.now())  # fmt: skip

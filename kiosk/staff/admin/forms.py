@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from booking.admin import centre as centre_admin
+from booking.admin import tools as tools_admin
 from devices.fleet.provisioning import ID_PATTERN, MAX_NAME_LENGTH
 
 WHOLE = _l("Enter a whole number.")
@@ -120,7 +121,7 @@ class ToolTypeForm(FlaskForm):  # type: ignore[misc]
     )
     name_zh = _name(_l("Name (Chinese)"))
     name_en = _name(_l("Name (English)"))
-    loan_days = _whole(_l("Loan period (days)"), 1, centre_admin.MAX_LOAN_DAYS)
+    loan_days = _whole(_l("Loan period (days)"), 1, tools_admin.MAX_LOAN_DAYS)
     description_zh = _long_text(_l("Description (Chinese)"))
     description_en = _long_text(_l("Description (English)"))
     safety_note_zh = _long_text(_l("Safety note (Chinese)"))
@@ -146,7 +147,7 @@ class ItemForm(FlaskForm):  # type: ignore[misc]
     tool_type = SelectField(_l("Tool type"), choices=[], coerce=int, validate_choice=True)
     # "" is the counter; otherwise a locker's device id.
     locker = SelectField(_l("Kept in"), choices=[], validate_choice=True, default="")
-    compartment = _whole(_l("Compartment"), 1, centre_admin.MAX_COMPARTMENT, required=False)
+    compartment = _whole(_l("Compartment"), 1, tools_admin.MAX_COMPARTMENT, required=False)
     status = SelectField(_l("Status"), choices=ITEM_STATUS_CHOICES, validate_choice=True)
 
     def validate(self, extra_validators: object = None) -> bool:
@@ -193,7 +194,7 @@ class DeviceForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-_LIMITS = centre_admin.POLICY_LIMITS
+_LIMITS = tools_admin.POLICY_LIMITS
 
 
 class LendingPolicyForm(FlaskForm):  # type: ignore[misc]

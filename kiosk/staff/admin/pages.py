@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from booking.admin import centre as centre_admin
+from booking.admin import tools as tools_admin
 from booking.core import audit
 from booking.core.errors import Conflict, InvalidInput
 from booking.core.models.sites import Site
@@ -69,10 +70,10 @@ def policy() -> ResponseReturnValue:
     }
     form = LendingPolicyForm(data=current)
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in centre_admin.POLICY_LIMITS}
+        values = {name: getattr(form, name).data for name in tools_admin.POLICY_LIMITS}
         if saving.save(
             form,
-            lambda session: centre_admin.save_lending_policy(
+            lambda session: tools_admin.save_lending_policy(
                 session, g.staff, now=clock().now(), **values
             ),
         ):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
-from booking.admin import centre as centre_admin
+from booking.admin import tools as tools_admin
 from booking.core.errors import NotFound
 from booking.lending.models.tools import Item, ItemStatus, ToolType
 from devices.models import Device, DeviceKind
@@ -70,7 +70,7 @@ def tool_type(tool_type_id: int | None = None) -> ResponseReturnValue:
     form = ToolTypeForm(data=data)
     if form.validate_on_submit() and saving.save(
         form,
-        lambda session: centre_admin.save_tool_type(
+        lambda session: tools_admin.save_tool_type(
             session,
             g.staff,
             tool_type_id,
@@ -90,7 +90,7 @@ def tool_type(tool_type_id: int | None = None) -> ResponseReturnValue:
     return saving.page("staff/admin/tool_type.html", form=form, tool_type_id=tool_type_id)
 
 
-def _lockers(session: Session) -> dict[str, centre_admin.Locker]:
+def _lockers(session: Session) -> dict[str, tools_admin.Locker]:
     found = session.scalars(
         select(Device)
         .where(Device.site_id == g.staff.site_id, Device.kind == DeviceKind.LOCKER)
@@ -99,7 +99,7 @@ def _lockers(session: Session) -> dict[str, centre_admin.Locker]:
     lockers = {}
     for device in found:
         count = (device.capabilities or {}).get("compartments")
-        lockers[device.device_id] = centre_admin.Locker(
+        lockers[device.device_id] = tools_admin.Locker(
             device.device_id, device.site_id, count if isinstance(count, int) else None
         )
     return lockers
@@ -126,7 +126,7 @@ def item(item_id: int | None = None) -> ResponseReturnValue:
                 "compartment": found.compartment,
                 "status": found.status.value,
             }
-            lent = found.status not in centre_admin.SETTABLE_ITEM_STATUSES
+            lent = found.status not in tools_admin.SETTABLE_ITEM_STATUSES
     form = ItemForm(data=data)
     form.tool_type.choices = type_choices
     form.locker.choices = [("", _("The counter"))] + [(d, d) for d in lockers]
@@ -138,7 +138,7 @@ def item(item_id: int | None = None) -> ResponseReturnValue:
         ]
     if form.validate_on_submit() and saving.save(
         form,
-        lambda session: centre_admin.save_item(
+        lambda session: tools_admin.save_item(
             session,
             g.staff,
             item_id,
@@ -158,7 +158,7 @@ def item(item_id: int | None = None) -> ResponseReturnValue:
 @admin_required
 def retire_tool_type(tool_type_id: int) -> ResponseReturnValue:
     return saving.retire(
-        lambda session: centre_admin.retire_tool_type(
+        lambda session: tools_admin.retire_tool_type(
             session, g.staff, tool_type_id, now=clock().now()
         ),
         "staff.admin_tools",
@@ -168,7 +168,7 @@ def retire_tool_type(tool_type_id: int) -> ResponseReturnValue:
 @admin_required
 def restore_tool_type(tool_type_id: int) -> ResponseReturnValue:
     return saving.restore(
-        lambda session: centre_admin.restore_tool_type(
+        lambda session: tools_admin.restore_tool_type(
             session, g.staff, tool_type_id, now=clock().now()
         ),
         "staff.admin_tools",
