@@ -1,6 +1,6 @@
 """Administration pages, for admins only (others get 403): the index, opening hours, the
 lending policy and devices. Spaces and seats are in ``spaces``, tool types and items in
-``tools``. Each change goes through ``booking.admin.centre`` (or
+``tools``. Each change goes through ``booking.admin`` (or
 ``devices.fleet.provisioning``) and is audited."""
 
 from __future__ import annotations
