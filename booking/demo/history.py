@@ -23,6 +23,7 @@ from booking.core.models.sites import Site
 from booking.health import operations as health
 from booking.health.models.readings import BpReading, ConsentChannel
 from booking.lending import operations as lending
+from booking.lending import overdue as lending_overdue
 from booking.lending import policy as lending_policy
 from booking.lending.models.loans import Loan, ReturnCondition
 from booking.lending.models.tools import Item, ItemStatus, ToolType
@@ -146,7 +147,7 @@ def _seed_loans(
             moment, _seq, what, loan_id = heapq.heappop(due)
             loan = session.get_one(Loan, loan_id)
             if what == "overdue":
-                lending.mark_overdue(session, loan, moment, policy)
+                lending_overdue.mark_overdue(session, loan, moment, policy)
             else:
                 lending.return_at_counter(
                     session,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from booking.core.db import Database
 from booking.core.due_jobs import DueJob, run_all_due
 from booking.lending import door_session
-from booking.lending import operations as lending
+from booking.lending import overdue as lending_overdue
 from booking.lending import policy as lending_policy
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState
 from booking.lending.models.loans import Loan, LoanStatus
@@ -42,7 +42,9 @@ def mark_overdue(session: Session, target_id: int, now: datetime) -> bool:
     loan = session.get(Loan, target_id, with_for_update=True)
     if loan is None or loan.status is not LoanStatus.ACTIVE or loan.due_at > now:
         return False
-    lending.mark_overdue(session, loan, now, lending_policy.policy_for(session, loan.site_id))
+    lending_overdue.mark_overdue(
+        session, loan, now, lending_policy.policy_for(session, loan.site_id)
+    )
     return True
 
 
@@ -50,7 +52,9 @@ def escalate_overdue(session: Session, target_id: int, now: datetime) -> bool:
     loan = session.get(Loan, target_id, with_for_update=True)
     if loan is None:
         return False
-    return lending.escalate(session, loan, now, lending_policy.policy_for(session, loan.site_id))
+    return lending_overdue.escalate(
+        session, loan, now, lending_policy.policy_for(session, loan.site_id)
+    )
 
 
 JOBS: Mapping[str, Callable[[Session, int, datetime], bool]] = {

@@ -113,4 +113,3 @@ def open_mismatches(session: Session, *, site_id: int, limit: int = 200) -> list
 def settled_mismatches(session: Session, *, site_id: int, limit: int = 50) -> list[MismatchRow]:
     """The history: resolved by staff or cleared by the locker, newest first."""
     return _rows(session, site_id, open_only=False, limit=limit)
-

@@ -1,4 +1,6 @@
-"""Tool lending: the rules, and every change of an item, loan, pickup or return.
+"""Tool lending: the rules, and every change of an item, loan, pickup or return. (What a
+resident may borrow is ``eligibility``; the catalogue is ``catalogue``; overdue loans and
+suspensions are ``overdue``.)
 
 Each change here writes its :class:`~booking.lending.models.loans.LendingEvent` in the same transaction as
 the change itself, so the history and the current state cannot disagree. What happens at a
@@ -11,29 +13,23 @@ the transaction (request, job, MQTT worker) opens it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select, true
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity
 from booking.core import audit, row_locks
-from booking.core.errors import InvalidInput, ToolTypeRetired
+from booking.lending import catalogue as lending_catalogue
 from booking.lending import door_lookup, door_session
+from booking.lending import eligibility as lending_eligibility
 from booking.lending.errors import (
     InvalidCondition,
-    ItemNotFound,
     ItemUnavailable,
-    LendingSuspended,
-    LoanLimitReached,
     NoItemAvailable,
-    OverdueLoanOutstanding,
-    SuspensionNotFound,
-    ToolTypeNotFound,
     WrongLendingState,
 )
 from booking.lending.history import (
@@ -46,158 +42,16 @@ from booking.lending.models.door_sessions import DoorSession, DoorSessionState, 
 from booking.lending.models.loans import (
     OPEN_LOAN_STATUSES,
     LendingAction,
-    LendingSuspension,
     Loan,
     LoanChannel,
     LoanStatus,
     ReturnCondition,
 )
 from booking.lending.models.tools import Item, ItemStatus, ToolType
-from booking.lending.policy import Policy, policy_for
-from booking.people.models.residents import ResidentMembership
+from booking.lending.policy import policy_for
 from booking.people.models.staff import StaffAccount
 
 MAX_NOTE = 500
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CatalogueEntry:
-    tool_type: ToolType
-    # Items a resident can take from a locker right now, and items waiting at the counter.
-    in_lockers: int
-    at_counter: int
-
-    @property
-    def available(self) -> int:
-        return self.in_lockers + self.at_counter
-
-
-def catalogue(session: Session, *, site_id: int) -> list[CatalogueEntry]:
-    """Every tool type of the site with how many of its items are available where."""
-    types = list(
-        session.scalars(
-            select(ToolType)
-            .where(ToolType.site_id == site_id, ToolType.retired_at.is_(None))
-            .order_by(ToolType.id)
-        )
-    )
-    counts: dict[tuple[int, bool], int] = {}
-    rows = session.execute(
-        select(Item.tool_type_id, Item.locker_device_id.is_(None), func.count())
-        .where(Item.site_id == site_id, Item.status == ItemStatus.AVAILABLE)
-        .group_by(Item.tool_type_id, Item.locker_device_id.is_(None))
-    )
-    for tool_type_id, at_counter, count in rows:
-        counts[(tool_type_id, bool(at_counter))] = int(count)
-    return [
-        CatalogueEntry(t, counts.get((t.id, False), 0), counts.get((t.id, True), 0)) for t in types
-    ]
-
-
-def get_tool_type(session: Session, *, site_id: int, tool_type_id: int) -> ToolType:
-    tool_type = session.get(ToolType, tool_type_id)
-    if tool_type is None or tool_type.site_id != site_id:
-        raise ToolTypeNotFound("no such tool", tool_type_id=tool_type_id)
-    return tool_type
-
-
-def ensure_not_retired(tool_type: ToolType) -> None:
-    """A tool type an admin retired is lent no more (its loans' history stays)."""
-    if tool_type.retired_at is not None:
-        raise ToolTypeRetired("the tool is no longer lent", tool_type_id=tool_type.id)
-
-
-def get_item(session: Session, *, site_id: int, item_id: int, lock: bool = False) -> Item:
-    item = session.get(Item, item_id, with_for_update=lock)
-    if item is None or item.site_id != site_id:
-        raise ItemNotFound("no such item", item_id=item_id)
-    return item
-
-
-
-def open_loans(session: Session, *, site_id: int, resident_id: int) -> list[Loan]:
-    """The resident's loans not yet returned, soonest due first."""
-    return list(
-        session.scalars(
-            select(Loan)
-            .where(
-                Loan.site_id == site_id,
-                Loan.resident_id == resident_id,
-                Loan.status.in_(OPEN_LOAN_STATUSES),
-            )
-            .order_by(Loan.due_at, Loan.id)
-        )
-    )
-
-
-def live_reservations(session: Session, *, site_id: int, resident_id: int) -> list[DoorSession]:
-    """The resident's pickups not yet over (each counts towards the limit like a loan)."""
-    return door_lookup.live_pickups(session, site_id=site_id, resident_id=resident_id)
-
-
-def loans_to_remind(session: Session, *, site_id: int, resident_id: int) -> list[Loan]:
-    """Overdue loans the resident has not yet been reminded of at the kiosk."""
-    return [
-        loan
-        for loan in open_loans(session, site_id=site_id, resident_id=resident_id)
-        if loan.status is LoanStatus.OVERDUE and loan.reminded_at is None
-    ]
-
-
-def mark_reminded(session: Session, loans: Sequence[Loan], now: datetime) -> None:
-    for loan in loans:
-        if loan.reminded_at is None:
-            loan.reminded_at = now
-
-
-def active_suspension(
-    session: Session, *, site_id: int, resident_id: int, now: datetime
-) -> LendingSuspension | None:
-    return session.scalar(
-        select(LendingSuspension)
-        .where(
-            LendingSuspension.site_id == site_id,
-            LendingSuspension.resident_id == resident_id,
-            LendingSuspension.starts_at <= now,
-            LendingSuspension.ends_at > now,
-            LendingSuspension.lifted_at.is_(None),
-        )
-        .order_by(LendingSuspension.ends_at.desc())
-        .limit(1)
-    )
-
-
-def ensure_can_borrow(
-    session: Session, *, site_id: int, resident_id: int, now: datetime, policy: Policy
-) -> None:
-    """Raise unless the resident may take one more item: a member, not suspended, nothing
-    overdue, and under the site's limit (open loans and live pickups together).
-
-    The resident stays locked until the caller's transaction ends, so the resident's
-    simultaneous pickups and counter loans are counted one after the other, each seeing
-    the ones before it (the caller locks the item only after this)."""
-    member = session.scalar(
-        select(ResidentMembership.id).where(
-            ResidentMembership.site_id == site_id, ResidentMembership.resident_id == resident_id
-        )
-    )
-    if member is None:
-        raise ItemUnavailable("not a member of this centre", resident_id=resident_id)
-    row_locks.lock_resident(session, resident_id)
-    suspension = active_suspension(session, site_id=site_id, resident_id=resident_id, now=now)
-    if suspension is not None:
-        raise LendingSuspended("borrowing is suspended", until=suspension.ends_at)
-    loans = open_loans(session, site_id=site_id, resident_id=resident_id)
-    if any(loan.status is LoanStatus.OVERDUE for loan in loans):
-        raise OverdueLoanOutstanding("an overdue item must be returned first")
-    held = len(loans) + len(live_reservations(session, site_id=site_id, resident_id=resident_id))
-    if held >= policy.max_items_on_loan:
-        raise LoanLimitReached(
-            "too many items on loan", limit=policy.max_items_on_loan, current=held
-        )
-
 
 # --- locker pickup (the door session: booking.lending.door_session) ------------------------------------
 
@@ -213,8 +67,12 @@ def reserve(
     same one (and the partial unique index would refuse it anyway).
     """
     policy = policy_for(session, site_id)
-    ensure_not_retired(get_tool_type(session, site_id=site_id, tool_type_id=tool_type_id))
-    ensure_can_borrow(session, site_id=site_id, resident_id=resident_id, now=now, policy=policy)
+    lending_catalogue.ensure_not_retired(
+        lending_catalogue.get_tool_type(session, site_id=site_id, tool_type_id=tool_type_id)
+    )
+    lending_eligibility.ensure_can_borrow(
+        session, site_id=site_id, resident_id=resident_id, now=now, policy=policy
+    )
     item = session.scalar(
         select(Item)
         .where(
@@ -265,7 +123,6 @@ def reserve(
         door_session=reservation,
     )
     return reservation
-
 
 
 def report_condition(
@@ -328,17 +185,12 @@ def _apply_condition(
         kind=f"lending.{condition.value}",
         severity=AlertSeverity.WARNING,
         summary=f"{tool_type.name_en} {item.asset_tag} {words}; now in maintenance",
-        params=_tool_params(tool_type, item),
+        params=lending_catalogue.tool_params(tool_type, item),
         now=now,
         subject=f"item:{item.id}",
         resident_id=loan.resident_id,
         dedupe_key=f"lending:condition:loan:{loan.id}",
     )
-
-
-def _tool_params(tool_type: ToolType, item: Item) -> dict[str, str | int]:
-    """What the console needs to name a tool in an alert's summary, in either language."""
-    return {"tool_zh": tool_type.name_zh, "tool_en": tool_type.name_en, "asset": item.asset_tag}
 
 
 def send_to_maintenance(
@@ -383,7 +235,7 @@ def back_in_service(
 ) -> Item:
     """Staff checked and fixed an item: it can be lent again (not while a loan of it is
     still open, as records from before the item lock may show)."""
-    item = get_item(session, site_id=staff.site_id, item_id=item_id, lock=True)
+    item = lending_catalogue.get_item(session, site_id=staff.site_id, item_id=item_id, lock=True)
     open_loan = session.scalar(
         select(Loan.id).where(Loan.item_id == item.id, Loan.status.in_(OPEN_LOAN_STATUSES))
     )
@@ -414,12 +266,14 @@ def lend_at_counter(
     site_id = staff.site_id
     policy = policy_for(session, site_id)
     # The resident before the item (booking.core.row_locks): ensure_can_borrow locks the resident.
-    ensure_can_borrow(session, site_id=site_id, resident_id=resident_id, now=now, policy=policy)
-    item = get_item(session, site_id=site_id, item_id=item_id, lock=True)
+    lending_eligibility.ensure_can_borrow(
+        session, site_id=site_id, resident_id=resident_id, now=now, policy=policy
+    )
+    item = lending_catalogue.get_item(session, site_id=site_id, item_id=item_id, lock=True)
     if item.status is not ItemStatus.AVAILABLE:
         raise ItemUnavailable("the item cannot be lent now", status=item.status.value)
     tool_type = session.get_one(ToolType, item.tool_type_id)
-    ensure_not_retired(tool_type)
+    lending_catalogue.ensure_not_retired(tool_type)
     try:
         # In a savepoint, so that a refusal below leaves the caller's transaction usable.
         with session.begin_nested():
@@ -488,103 +342,3 @@ def mark_lost(
            now=now, loan=loan, detail={"note": note.strip()[:MAX_NOTE]})  # fmt: skip
     audit.record_staff(session, staff, action="lending.lost", now=now, subject=f"loan:{loan.id}")
     return loan
-
-
-# --- overdue ----------------------------------------------------------------------------------
-
-
-def mark_overdue(session: Session, loan: Loan, now: datetime, policy: Policy) -> None:
-    """Mark an active loan past its due date overdue, and suspend the resident when this is
-    one overdue loan too many within the policy's window."""
-    if loan.status is not LoanStatus.ACTIVE or loan.due_at > now:
-        return
-    # The resident's overdue loans are counted below: loans going overdue at once (one job
-    # run each) are counted one after the other, so each pair suspends once.
-    row_locks.lock_resident(session, loan.resident_id)
-    loan.go_overdue(now)
-    item = session.get_one(Item, loan.item_id)
-    item.loan_overdue()
-    record(session, item=item, action=LendingAction.MARKED_OVERDUE, actor="system:overdue",
-           now=now, loan=loan)  # fmt: skip
-    session.flush()
-    counted = list(
-        session.scalars(
-            select(Loan).where(
-                Loan.site_id == loan.site_id,
-                Loan.resident_id == loan.resident_id,
-                Loan.overdue_since.is_not(None),
-                Loan.overdue_since > now - policy.overdue_window,
-                Loan.suspension_id.is_(None),
-            )
-        )
-    )
-    if len(counted) < policy.overdue_strikes:
-        return
-    suspension = LendingSuspension(
-        site_id=loan.site_id,
-        resident_id=loan.resident_id,
-        starts_at=now,
-        ends_at=now + policy.suspension,
-        reason="overdue_loans",
-    )
-    session.add(suspension)
-    session.flush()
-    for counted_loan in counted:
-        counted_loan.suspension_id = suspension.id
-    audit.record(
-        session,
-        action="lending.suspended",
-        actor="system:overdue",
-        now=now,
-        site_id=loan.site_id,
-        subject=f"resident:{loan.resident_id}",
-        detail={"loans": sorted(c.id for c in counted), "until": suspension.ends_at.isoformat()},
-    )
-
-
-def escalate(session: Session, loan: Loan, now: datetime, policy: Policy) -> bool:
-    """Alert staff about a loan still overdue ``escalate_after`` past its due date (once)."""
-    if loan.status is not LoanStatus.OVERDUE or loan.escalated_at is not None:
-        return False
-    if now - loan.due_at < policy.escalate_after:
-        return False
-    loan.escalated_at = now
-    item = session.get_one(Item, loan.item_id)
-    tool_type = session.get_one(ToolType, item.tool_type_id)
-    days = (now - loan.due_at).days
-    alerts.raise_alert(
-        session,
-        site_id=loan.site_id,
-        kind="loan.overdue",
-        severity=AlertSeverity.WARNING,
-        summary=f"{tool_type.name_en} {item.asset_tag} is {days} days overdue",
-        params={**_tool_params(tool_type, item), "days": days},
-        now=now,
-        subject=f"loan:{loan.id}",
-        resident_id=loan.resident_id,
-        dedupe_key=f"lending:overdue:loan:{loan.id}",
-    )
-    record(session, item=item, action=LendingAction.OVERDUE_ESCALATED, actor="system:overdue",
-           now=now, loan=loan, detail={"days_overdue": days})  # fmt: skip
-    return True
-
-
-def lift_suspension(
-    session: Session, *, staff: StaffAccount, suspension_id: int, now: datetime, reason: str
-) -> LendingSuspension:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("say why the suspension is lifted")
-    suspension = session.get(LendingSuspension, suspension_id, with_for_update=True)
-    if suspension is None or suspension.site_id != staff.site_id:
-        raise SuspensionNotFound("no such suspension", suspension_id=suspension_id)
-    if suspension.lifted_at is not None or suspension.ends_at <= now:
-        raise WrongLendingState("the suspension is not active")
-    suspension.lifted_at = now
-    suspension.lifted_by_staff_id = staff.id
-    suspension.lift_reason = reason[:300]
-    audit.record_staff(
-        session, staff, action="lending.suspension_lifted", now=now,
-        subject=f"resident:{suspension.resident_id}", detail={"reason": reason[:300]},
-    )  # fmt: skip
-    return suspension

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from booking.health import operations as health
 from booking.health.models.readings import BpReading, HealthConsent
-from booking.lending import operations as lending
+from booking.lending import eligibility as lending_eligibility
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingSuspension, Loan
 from booking.lending.models.tools import Item, ToolType
 from booking.spaces import strikes
@@ -158,7 +158,7 @@ def resident_record(
         open_loans=open_loans,
         past_loans=past_loans,
         lending_suspensions=lending_suspensions,
-        lending_suspension_in_force=lending.active_suspension(
+        lending_suspension_in_force=lending_eligibility.active_suspension(
             session, site_id=site_id, resident_id=resident_id, now=now
         ),
         consent=health.consent_in_force(session, resident_id),

@@ -23,7 +23,7 @@ from booking.core.errors import (
 )
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
-from booking.lending import operations as lending
+from booking.lending import catalogue as lending_catalogue
 from booking.lending.models.tools import Item, ItemStatus, ToolType
 from booking.people import residents, staff
 from booking.people.models.staff import StaffAccount, StaffRole
@@ -338,9 +338,9 @@ def test_a_retired_tool_type_leaves_the_catalogue_and_is_lent_no_more(
         for item in drill.items:
             item.status = ItemStatus.AVAILABLE
         tools_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
-        assert lending.catalogue(session, site_id=admin.site_id) == []
+        assert lending_catalogue.catalogue(session, site_id=admin.site_id) == []
         with pytest.raises(ToolTypeRetired):
-            lending.ensure_not_retired(drill)
+            lending_catalogue.ensure_not_retired(drill)
         with pytest.raises(Conflict):
             tools_admin.retire_tool_type(session, admin, drill.id, now=clock.now())
         assert session.get_one(Item, drill.items[0].id).tool_type_id == drill.id  # kept

@@ -18,7 +18,7 @@ from booking.core.db import Database
 from booking.core.errors import Conflict, InvalidInput, NotFound, StillInUse
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
-from booking.lending import operations as lending
+from booking.lending import catalogue as lending_catalogue
 from booking.lending.models.tools import ItemStatus
 from booking.people import staff
 from booking.people.models.staff import StaffAccount, StaffRole
@@ -208,12 +208,12 @@ def test_restoring_a_retired_tool_type_puts_it_back_in_the_catalogue(
     with any_database.write() as session:
         restored = tools_admin.restore_tool_type(session, admin, saw.id, now=clock.now())
         assert restored.retired_at is None
-        lending.ensure_not_retired(restored)
+        lending_catalogue.ensure_not_retired(restored)
         tools_admin.save_item(
             session, admin, None, tool_type_id=saw.id, asset_tag="S-1", locker=None,
             compartment=None, status=ItemStatus.AVAILABLE, now=clock.now(),
         )  # fmt: skip
-        assert saw.id in [e.tool_type.id for e in lending.catalogue(session, site_id=admin.site_id)]
+        assert saw.id in [e.tool_type.id for e in lending_catalogue.catalogue(session, site_id=admin.site_id)]
         assert actions(session, f"tool_type:{saw.id}")[-2:] == [
             "admin.tool_type_retired",
             "admin.tool_type_restored",

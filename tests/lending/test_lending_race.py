@@ -20,10 +20,12 @@ from booking.admin import tools as tools_admin
 from booking.alerts.models.alerts import StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
+from booking.lending import catalogue as lending_catalogue
 from booking.lending import door_session
 from booking.lending import history as lending_history
 from booking.lending import jobs as lending_jobs
 from booking.lending import operations as lending
+from booking.lending import overdue as lending_overdue
 from booking.lending.errors import ItemUnavailable, NoItemAvailable, WrongLendingState
 from booking.lending.models.door_sessions import (
     LIVE_DOOR_STATES,
@@ -108,7 +110,7 @@ def to_maintenance(database: Database, station: Station, clock: FrozenClock,
     def call() -> None:
         with database.write() as session:
             staff = staff_of(session, station)
-            item = lending.get_item(session, site_id=station.site_id, item_id=item_id)
+            item = lending_catalogue.get_item(session, site_id=station.site_id, item_id=item_id)
             lending.send_to_maintenance(session, item=item, actor=lending_history.staff_actor(staff),
                                         now=clock.now(), reason="wobbly chuck")  # fmt: skip
 
@@ -401,7 +403,7 @@ def test_staff_lifting_one_lending_suspension_at_once_lift_it_once(
     def lift(n: int) -> Callable[[], object]:
         def call() -> object:
             with any_database.write() as session:
-                return lending.lift_suspension(session, staff=staff_of(session, station),
+                return lending_overdue.lift_suspension(session, staff=staff_of(session, station),
                                                suspension_id=suspension_id, now=clock.now(),
                                                reason=f"lifted by desk {n}")  # fmt: skip
 
@@ -436,7 +438,7 @@ def test_a_maintenance_step_that_read_the_item_before_it_was_lent_is_refused(
     station = fresh_station(postgres_database, clock)
     with postgres_database.write() as session:
         staff = staff_of(session, station)
-        cart = lending.get_item(session, site_id=station.site_id, item_id=station.cart)
+        cart = lending_catalogue.get_item(session, site_id=station.site_id, item_id=station.cart)
         assert cart.status is ItemStatus.AVAILABLE
         # Meanwhile, at the counter, the cart is lent.
         lend(postgres_database, station, clock, station.cart, station.residents[0])()
@@ -452,7 +454,7 @@ def test_a_maintenance_step_that_read_the_item_before_it_was_reserved_releases_t
     station = fresh_station(postgres_database, clock)
     with postgres_database.write() as session:
         staff = staff_of(session, station)
-        ladder = lending.get_item(session, site_id=station.site_id, item_id=station.ladder)
+        ladder = lending_catalogue.get_item(session, site_id=station.site_id, item_id=station.ladder)
         reserve(postgres_database, station, clock, station.ladder_type, station.residents[0])()
         lending.send_to_maintenance(session, item=ladder, actor=lending_history.staff_actor(staff),
                                     now=clock.now(), reason="loose rung")  # fmt: skip

@@ -16,6 +16,7 @@ from booking.alerts.models.alerts import AlertSeverity, StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.lending import door_session
+from booking.lending import eligibility as lending_eligibility
 from booking.lending import history as lending_history
 from booking.lending import jobs as lending_jobs
 from booking.lending import operations as lending
@@ -227,11 +228,11 @@ def test_an_overdue_loan_is_shown_once_at_the_next_sign_in(
         loan = pick_up(session, station, resident, station.ladder_type, clock.now())
     lending_jobs.run_due(database, now=loan.due_at)
     with database.write() as session:
-        due = lending.loans_to_remind(session, site_id=station.site_id, resident_id=resident)
+        due = lending_eligibility.loans_to_remind(session, site_id=station.site_id, resident_id=resident)
         assert [d.id for d in due] == [loan.id]
-        lending.mark_reminded(session, due, loan.due_at + timedelta(hours=1))
+        lending_eligibility.mark_reminded(session, due, loan.due_at + timedelta(hours=1))
     with database.read() as session:
-        assert lending.loans_to_remind(session, site_id=station.site_id, resident_id=resident) == []
+        assert lending_eligibility.loans_to_remind(session, site_id=station.site_id, resident_id=resident) == []
 
 
 def test_an_overdue_item_must_come_back_before_another_is_borrowed(
@@ -301,7 +302,7 @@ def test_overdue_loans_further_apart_than_90_days_do_not_suspend(
                          first.due_at + timedelta(days=88))  # fmt: skip
     lending_jobs.run_due(database, now=second.due_at)
     with database.read() as session:
-        assert lending.active_suspension(session, site_id=station.site_id, resident_id=resident,
+        assert lending_eligibility.active_suspension(session, site_id=station.site_id, resident_id=resident,
                                          now=second.due_at) is None  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from booking.alerts.models.alerts import AlertStatus, StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
+from booking.lending import catalogue as lending_catalogue
 from booking.lending import operations as lending
 from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.mismatches import LendingMismatch, MismatchKind, MismatchResolution
@@ -128,7 +129,7 @@ def test_a_tool_gone_while_the_locker_was_off_is_missing_after_its_birth_and_bac
     # Never offered: the catalogue counts the two drills still in their compartments.
     with rig.database.read() as session:
         [drills] = [
-            e for e in lending.catalogue(session, site_id=rig.station.site_id)
+            e for e in lending_catalogue.catalogue(session, site_id=rig.station.site_id)
             if e.tool_type.id == rig.station.drill_type
         ]  # fmt: skip
         assert drills.in_lockers == 2

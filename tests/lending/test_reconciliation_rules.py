@@ -19,6 +19,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.errors import InvalidInput
 from booking.core.models.audit import AuditEntry
+from booking.lending import catalogue as lending_catalogue
 from booking.lending import door_session, mismatch_resolve
 from booking.lending import operations as lending
 from booking.lending import reconciliation as lending_reconciliation
@@ -215,7 +216,7 @@ def test_an_empty_compartment_where_the_tool_should_be_makes_it_missing_and_neve
     assert alert.kind == "lending.item_missing" and alert.severity.value == "urgent"
     with db.write() as session:
         [drills] = [
-            e for e in lending.catalogue(session, site_id=station.site_id)
+            e for e in lending_catalogue.catalogue(session, site_id=station.site_id)
             if e.tool_type.id == station.drill_type
         ]  # fmt: skip
         assert drills.in_lockers == 2

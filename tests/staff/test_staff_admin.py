@@ -542,9 +542,9 @@ def test_retiring_a_tool_type_takes_it_out_of_lending(
     assert read(app, select(ToolType).where(ToolType.id == drill))[0].retired_at is not None
     assert len(audited(app, "admin.tool_type_retired")) == 1
     with app.app_context(), database().read() as session:
-        from booking.lending import operations as lending
+        from booking.lending import catalogue as lending_catalogue
 
-        catalogue = lending.catalogue(session, site_id=read(app, select(Site.id))[0])
+        catalogue = lending_catalogue.catalogue(session, site_id=read(app, select(Site.id))[0])
         assert drill not in [entry.tool_type.id for entry in catalogue]
 
 

@@ -143,9 +143,9 @@ def test_a_retired_tool_type_is_listed_under_retired_and_can_be_restored(
     assert not is_retired(app, ToolType, drill)
     assert audited(app, "admin.tool_type_restored") == [f"tool_type:{drill}"]
     with app.app_context(), database().read() as session:
-        from booking.lending import operations as lending
+        from booking.lending import catalogue as lending_catalogue
 
         site_id = session.scalars(select(Site.id)).first()
         assert site_id is not None
-        catalogue = lending.catalogue(session, site_id=site_id)
+        catalogue = lending_catalogue.catalogue(session, site_id=site_id)
         assert drill in [entry.tool_type.id for entry in catalogue]

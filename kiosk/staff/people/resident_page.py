@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired, Length
 from booking.core import audit
 from booking.core.errors import DomainError, NotFound
 from booking.health import operations as health
-from booking.lending import operations as lending
+from booking.lending import overdue as lending_overdue
 from booking.lending.models.loans import LendingSuspension, LoanStatus
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
@@ -170,7 +170,7 @@ def lift_lending_suspension(resident_id: int, suspension_id: int) -> ResponseRet
         if suspension is None or suspension.resident_id != member.id:
             raise NotFound("no such suspension of this resident")
         # Audited by the lending service itself, in this transaction.
-        lending.lift_suspension(
+        lending_overdue.lift_suspension(
             session, staff=g.staff, suspension_id=suspension_id, now=clock().now(), reason=reason
         )
 

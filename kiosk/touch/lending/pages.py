@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError
+from booking.lending import catalogue as lending_catalogue
+from booking.lending import eligibility as lending_eligibility
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
 from booking.lending.models.loans import Loan, LoanStatus, ReturnCondition
@@ -135,7 +137,7 @@ def catalogue() -> ResponseReturnValue:
     site = kiosk_session.current_site()
     now = clock().now()
     with database().read() as session:
-        entries = lending.catalogue(session, site_id=site.id)
+        entries = lending_catalogue.catalogue(session, site_id=site.id)
         # A locker item is offered only where the locker can be used now; the others are
         # for the staff to hand over at the counter.
         offered = Counter(link_status.items_to_offer(session, site_id=site.id, now=now).values())
@@ -197,7 +199,7 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
     with database().read() as session:
         loans = [
             _loan_view(session, loan)
-            for loan in lending.open_loans(session, site_id=site.id, resident_id=resident.id)
+            for loan in lending_eligibility.open_loans(session, site_id=site.id, resident_id=resident.id)
         ]
         # A locker return is offered only into a compartment the locker can take it in now;
         # otherwise the loan shows the counter.
