@@ -29,7 +29,7 @@ from booking.core import retention, uptime
 from booking.core.clock import Clock
 from booking.core.db import Database
 from booking.core.models.sites import Site
-from booking.health import operations as health
+from booking.health import retention as health_retention
 from booking.lending import jobs as lending_jobs
 from booking.spaces import jobs as booking_jobs
 from devices.commands import operations as commands
@@ -111,7 +111,7 @@ def purge_expired_health_readings() -> None:
     """Readings older than their site's retention period (default two years) go (PIPL)."""
     rt = runtime()
     with rt.database.write() as session:
-        health.purge_expired(session, rt.clock.now())
+        health_retention.purge_expired(session, rt.clock.now())
 
 
 def prune_old_records() -> None:

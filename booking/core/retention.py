@@ -3,7 +3,7 @@
 Operators set the periods (``LINLI_*_RETENTION_DAYS``, docs/operations.md); the worker's
 retention job applies them every hour. Device messages and commands are pruned by
 :mod:`devices.fleet.retention`; health readings have their own, per-site period
-(:func:`booking.health.operations.purge_expired`).
+(:func:`booking.health.retention.purge_expired`).
 
 Each prune deletes at most ``limit`` rows and returns how many it deleted, so the job can
 run it in short transactions until nothing is left: a first run on a database that grew

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
-from booking.health import operations as health
+from booking.health import consent as health_consent
 from booking.health.models.readings import ConsentChannel, HealthConsent
 from booking.lending.models.tools import Item, ToolType
 from booking.people import residents, staff
@@ -171,7 +171,7 @@ def _seed_health_consent(session: Session, site: Site, now: datetime) -> None:
             select(HealthConsent.id).where(HealthConsent.resident_id == resident.id).limit(1)
         )
         if ever is None:
-            health.give_consent(
+            health_consent.give_consent(
                 session,
                 resident_id=resident.id,
                 site_id=site.id,

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertStatus, StaffAlert
 from booking.core.models.sites import Site
+from booking.health import consent as health_consent
 from booking.health import operations as health
+from booking.health import values as health_values
 from booking.health.models.readings import BpReading, ConsentChannel
 from booking.lending import operations as lending
 from booking.lending import overdue as lending_overdue
@@ -216,7 +218,7 @@ def _seed_readings(
     began = _at(first_day - timedelta(days=1), 10, zone)
     extra = rng.sample(people, min(EXTRA_CONSENTING, len(people)))
     for resident_id in extra:
-        health.give_consent(
+        health_consent.give_consent(
             session,
             resident_id=resident_id,
             site_id=site.id,
@@ -245,13 +247,13 @@ def _seed_readings(
                 else:
                     systolic = usual[0] + rng.randint(-9, 9)
                     diastolic = usual[1] + rng.randint(-6, 6)
-                values = health.check_values(
+                values = health_values.check_values(
                     systolic=systolic,
                     diastolic=diastolic,
                     mean_arterial_pressure=round((systolic + 2 * diastolic) / 3, 1),
                     unit="mmHg",
                     pulse=rng.randint(62, 84),
-                    flags=dict.fromkeys(health.FLAG_NAMES, False),
+                    flags=dict.fromkeys(health_values.FLAG_NAMES, False),
                     measured_at=measured_at,
                 )
                 health.store_reading(

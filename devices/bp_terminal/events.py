@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from booking.health import operations as health
+from booking.health import pairing as health_pairing
 from devices.ingest.reactions import Handlers
 from devices.models import Device, DeviceKind
 from devices.protocol.messages import Event, parse_ts
@@ -42,7 +42,7 @@ def _is_terminal(device: Device, event: Event) -> bool:
 def on_card_read(session: Session, device: Device, event: Event, now: datetime) -> None:
     if not _is_terminal(device, event):
         return
-    resident = health.card_read(
+    resident = health_pairing.card_read(
         session,
         site_id=device.site_id,
         device_id=device.device_id,
@@ -54,14 +54,14 @@ def on_card_read(session: Session, device: Device, event: Event, now: datetime) 
 
 def on_measurement_started(session: Session, device: Device, event: Event, now: datetime) -> None:
     if _is_terminal(device, event):
-        health.measurement_started(session, device_id=device.device_id, now=now)
+        health_pairing.measurement_started(session, device_id=device.device_id, now=now)
 
 
 def on_measurement_error(session: Session, device: Device, event: Event, now: datetime) -> None:
     if not _is_terminal(device, event):
         return
     code = str(event.fields["code"])
-    health.measurement_failed(session, device_id=device.device_id, code=code, now=now)
+    health_pairing.measurement_failed(session, device_id=device.device_id, code=code, now=now)
     log.info("measurement error at %s: %s", device.device_id, code)
 
 
@@ -70,7 +70,7 @@ def on_reading(session: Session, device: Device, event: Event, now: datetime) ->
         return
     fields = event.fields
     card = fields.get("card_id")
-    outcome = health.reading_received(
+    outcome = health_pairing.reading_received(
         session,
         site_id=device.site_id,
         device_id=device.device_id,

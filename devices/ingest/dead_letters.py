@@ -3,7 +3,7 @@
 A refused payload is kept as it came, for whoever must find out what the device sent, but
 one that may hold health data (a reading from a locker, a card id, bytes nobody can read)
 is health data: it goes with the health records, after the site's retention period or when
-the card's holder withdraws consent (:func:`booking.health.operations.register_other_health_data`).
+the card's holder withdraws consent (:func:`booking.health.retention.register_other_health_data`).
 Staff see that a letter exists, why, and from which device; never its payload.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
-from booking.health import operations as health
+from booking.health import retention as health_retention
 from devices.fleet import staff_alerts
 from devices.models import DeadLetter
 from devices.protocol.messages import ID_PATTERN, MAX_PAYLOAD_BYTES, PREFIX, READING_VALUE_FIELDS
@@ -153,8 +153,8 @@ def purge_health_before(session: Session, site_id: int | None, cutoff: datetime)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-health.register_other_health_data(
-    health.OtherHealthData(
+health_retention.register_other_health_data(
+    health_retention.OtherHealthData(
         name="refused_device_messages", purge_card=purge_card, purge_before=purge_health_before
     )
 )

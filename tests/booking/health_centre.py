@@ -9,7 +9,7 @@ from typing import Any
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.sites import Site
-from booking.health import operations as health
+from booking.health import consent as health_consent
 from booking.health.models.readings import ConsentChannel
 from booking.people import residents
 
@@ -61,7 +61,7 @@ def build_health_centre(
             )
             ids[key] = resident.id
             if key != "shy":
-                health.give_consent(
+                health_consent.give_consent(
                     session,
                     resident_id=resident.id,
                     site_id=site.id,

@@ -16,6 +16,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.health import fhir as fhir_export
 from booking.health import operations as health
+from booking.health import pairing as health_pairing
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def centre(database: Database, clock: FrozenClock) -> HealthCentre:
     centre = build_health_centre(database, clock)
     with database.write() as session:
         for minutes, (sys_, dia, pulse) in enumerate([(148, 86, 72), (121, 79, None)]):
-            health.reading_received(
+            health_pairing.reading_received(
                 session,
                 site_id=centre.site_id,
                 device_id="bp-1",

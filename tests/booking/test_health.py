@@ -15,7 +15,11 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.errors import ConsentRequired, ImpossibleReading, InvalidInput, TerminalBusy
 from booking.core.models.audit import AuditEntry
+from booking.health import consent as health_consent
 from booking.health import operations as health
+from booking.health import pairing as health_pairing
+from booking.health import retention as health_retention
+from booking.health import values as health_values
 from booking.health.classification import Ruleset
 from booking.health.models.readings import (
     BpReading,
@@ -33,10 +37,10 @@ def centre(database: Database, clock: FrozenClock) -> HealthCentre:
 
 def receive(
     centre: HealthCentre, *, card: str | None = None, device: str = TERMINAL, **values: Any
-) -> health.ReadingOutcome:
+) -> health_pairing.ReadingOutcome:
     values.setdefault("measured_at", centre.clock.now() - timedelta(seconds=1))
     with centre.database.write() as session:
-        outcome = health.reading_received(
+        outcome = health_pairing.reading_received(
             session,
             site_id=centre.site_id,
             device_id=device,
@@ -65,7 +69,7 @@ def health_alerts(centre: HealthCentre) -> list[StaffAlert]:
 
 def pair(centre: HealthCentre, who: str, device: str = TERMINAL) -> int:
     with centre.database.write() as session:
-        return health.start_pairing(
+        return health_pairing.start_pairing(
             session,
             site_id=centre.site_id,
             resident_id=centre.ids[who],
@@ -78,7 +82,7 @@ def pairing_state(
     centre: HealthCentre, who: str, pairing_id: int
 ) -> tuple[PairingStatus, str | None, int | None]:
     with centre.database.write() as session:
-        p = health.pairing_of(
+        p = health_pairing.pairing_of(
             session, resident_id=centre.ids[who], pairing_id=pairing_id, now=centre.clock.now()
         )
         return p.status, p.failure, p.reading_id
@@ -106,7 +110,7 @@ IMPOSSIBLE = [
 def test_impossible_values_are_refused_with_a_reason(values: dict[str, Any], reason: str) -> None:
     fields = raw_reading(measured_at=datetime(2026, 11, 24, 1, 30, tzinfo=UTC), **values)
     with pytest.raises(ImpossibleReading) as refused:
-        health.check_values(**fields)
+        health_values.check_values(**fields)
     assert refused.value.details["reason"] == reason
 
 
@@ -170,9 +174,9 @@ def test_a_card_of_another_site_does_not_identify_its_holder(
         other = Site(slug="other", name_zh="别处", name_en="Elsewhere")
         session.add(other)
         session.flush()
-        assert health.resident_by_card(session, site_id=other.id, card_id="C-FAMILY") is None
+        assert health_pairing.resident_by_card(session, site_id=other.id, card_id="C-FAMILY") is None
         assert (
-            health.resident_by_card(session, site_id=centre.site_id, card_id="C-FAMILY") is not None
+            health_pairing.resident_by_card(session, site_id=centre.site_id, card_id="C-FAMILY") is not None
         )
 
 
@@ -232,7 +236,7 @@ def test_a_measurement_started_inside_the_window_may_finish_after_it(centre: Hea
     pairing = pair(centre, "family")
     centre.clock.advance(timedelta(minutes=2, seconds=50))
     with centre.database.write() as session:
-        health.measurement_started(session, device_id=TERMINAL, now=centre.clock.now())
+        health_pairing.measurement_started(session, device_id=TERMINAL, now=centre.clock.now())
     centre.clock.advance(timedelta(seconds=40))
     assert receive(centre).result == "stored"
     assert pairing_state(centre, "family", pairing)[0] is PairingStatus.DONE
@@ -258,7 +262,7 @@ def test_someone_elses_card_takes_the_terminal_from_a_waiting_kiosk_pairing(
 ) -> None:
     pairing = pair(centre, "family")
     with centre.database.write() as session:
-        health.card_read(
+        health_pairing.card_read(
             session,
             site_id=centre.site_id,
             device_id=TERMINAL,
@@ -274,7 +278,7 @@ def test_someone_elses_card_takes_the_terminal_from_a_waiting_kiosk_pairing(
 def test_a_measurement_error_ends_the_pairing_with_its_code(centre: HealthCentre) -> None:
     pairing = pair(centre, "family")
     with centre.database.write() as session:
-        health.measurement_failed(
+        health_pairing.measurement_failed(
             session, device_id=TERMINAL, code="cuff_error", now=centre.clock.now()
         )
     assert pairing_state(centre, "family", pairing)[:2] == (PairingStatus.FAILED, "cuff_error")
@@ -401,7 +405,7 @@ def test_consent_is_recorded_with_date_channel_and_notice_version(centre: Health
         assert (consent.given_at, consent.channel, consent.notice_version) == (
             centre.clock.now(),
             ConsentChannel.KIOSK,
-            health.NOTICE_VERSION,
+            health_consent.NOTICE_VERSION,
         )
         logged = session.scalars(
             select(AuditEntry.action).where(
@@ -420,7 +424,7 @@ def test_withdrawing_consent_deletes_the_residents_readings_and_no_one_elses(
         receive(centre, card="C-ALONE")
         centre.clock.advance(timedelta(minutes=1))
     with centre.database.write() as session:
-        deleted = health.withdraw_consent(
+        deleted = health_consent.withdraw_consent(
             session,
             resident_id=centre.ids["family"],
             site_id=centre.site_id,
@@ -440,7 +444,7 @@ def test_withdrawing_consent_deletes_the_residents_readings_and_no_one_elses(
 
 def test_after_withdrawing_the_next_reading_is_not_stored(centre: HealthCentre) -> None:
     with centre.database.write() as session:
-        health.withdraw_consent(
+        health_consent.withdraw_consent(
             session,
             resident_id=centre.ids["family"],
             site_id=centre.site_id,
@@ -453,7 +457,7 @@ def test_after_withdrawing_the_next_reading_is_not_stored(centre: HealthCentre) 
 def test_withdrawing_ends_a_waiting_pairing(centre: HealthCentre) -> None:
     pairing = pair(centre, "family")
     with centre.database.write() as session:
-        health.withdraw_consent(
+        health_consent.withdraw_consent(
             session,
             resident_id=centre.ids["family"],
             site_id=centre.site_id,
@@ -467,7 +471,7 @@ def test_withdrawing_a_reading_that_a_pairing_points_at_deletes_it(centre: Healt
     pairing = pair(centre, "family")
     receive(centre)
     with centre.database.write() as session:
-        health.withdraw_consent(
+        health_consent.withdraw_consent(
             session,
             resident_id=centre.ids["family"],
             site_id=centre.site_id,
@@ -487,7 +491,7 @@ def test_readings_older_than_two_years_are_purged_by_default(
     receive(centre, card="C-FAMILY", measured_at=clock.now() - timedelta(days=731))
     receive(centre, card="C-FAMILY", measured_at=clock.now() - timedelta(days=729))
     with any_database.write() as session:
-        assert health.purge_expired(session, clock.now()) == 1
+        assert health_retention.purge_expired(session, clock.now()) == 1
     (kept,) = readings_of(centre, "family")
     assert kept.measured_at == clock.now() - timedelta(days=729)
 
@@ -509,7 +513,7 @@ def test_the_retention_period_is_configurable_per_site(centre: HealthCentre) -> 
         health.configure(session, admin, ruleset="china", retention_days=90, now=centre.clock.now())
     receive(centre, card="C-FAMILY", measured_at=centre.clock.now() - timedelta(days=91))
     with centre.database.write() as session:
-        assert health.purge_expired(session, centre.clock.now()) == 1
+        assert health_retention.purge_expired(session, centre.clock.now()) == 1
 
 
 @pytest.mark.parametrize(("ruleset", "days"), [("who_1999", 730), ("china", 29), ("china", 3651)])

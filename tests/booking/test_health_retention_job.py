@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
-from booking.health import operations as health
+from booking.health import pairing as health_pairing
 from booking.health.models.readings import BpReading
 from kiosk import scheduler
 
@@ -20,7 +20,7 @@ def test_the_retention_job_purges_readings_older_than_two_years(
     centre = build_health_centre(database, clock)
     with database.write() as session:
         for age in (800, 10):
-            health.reading_received(
+            health_pairing.reading_received(
                 session,
                 site_id=centre.site_id,
                 device_id="bp-1",

@@ -13,6 +13,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.sites import Site
 from booking.health import operations as health
+from booking.health import retention as health_retention
 from devices.ingest import dead_letters
 from devices.models import DeadLetter
 from devices.protocol.messages import Reason
@@ -64,7 +65,7 @@ def test_the_health_retention_purge_deletes_old_refused_health_data_and_keeps_th
                 device_id="locker-1",
             )  # fmt: skip
     with database.write() as session:
-        health.purge_expired(session, clock.now())
+        health_retention.purge_expired(session, clock.now())
     with database.read() as session:
         kept = [(d.received_at, d.health_data) for d in session.scalars(select(DeadLetter))]
     assert sorted(kept) == sorted([(recent, True), (old, False)])

@@ -21,7 +21,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
-from booking.health import operations as health
+from booking.health import consent as health_consent
 from booking.health.models.readings import ConsentChannel
 from booking.people import residents, staff
 from booking.people.models.staff import StaffAccount, StaffRole
@@ -328,7 +328,7 @@ def test_a_reading_from_a_locker_is_dead_lettered_as_the_wrong_kind_and_purged_o
             session, site_id=site_id, name="王阿姨", phone="13800138123", pin="2580",
             now=clock.now(), card_id=card,
         )  # fmt: skip
-        health.give_consent(
+        health_consent.give_consent(
             session, resident_id=resident.id, site_id=site_id, channel=ConsentChannel.KIOSK,
             now=clock.now(),
         )  # fmt: skip
@@ -358,7 +358,7 @@ def test_a_reading_from_a_locker_is_dead_lettered_as_the_wrong_kind_and_purged_o
     assert stored_events(database, device_id) == []
 
     with database.write() as session:
-        health.withdraw_consent(
+        health_consent.withdraw_consent(
             session, resident_id=resident_id, site_id=site_id, channel=ConsentChannel.KIOSK,
             now=clock.now(),
         )  # fmt: skip

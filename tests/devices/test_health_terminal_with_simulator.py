@@ -17,7 +17,9 @@ from test_bridge import wait_for
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.sites import Site
+from booking.health import consent as health_consent
 from booking.health import operations as health
+from booking.health import pairing as health_pairing
 from booking.health.models.readings import BpReading, ConsentChannel, PairingStatus, TerminalPairing
 from booking.people import residents
 from devices.bridge import Bridge
@@ -68,7 +70,7 @@ def setup(database: Database, mqtt_url: str, mqtt_site: str, tmp_path: Path) -> 
             session, site_id=site.id, name="张伟", phone="13900000012", pin="1234", now=now,
             card_id=f"C-SHY-{mqtt_site}",
         )  # fmt: skip
-        health.give_consent(
+        health_consent.give_consent(
             session, resident_id=alone.id, site_id=site.id, channel=ConsentChannel.KIOSK, now=now
         )
         ids = (site.id, alone.id, shy.id)
@@ -125,7 +127,7 @@ def settled(s: Setup, readings: int = 1) -> None:
 
 def pair(s: Setup, resident_id: int) -> int:
     with s.database.write() as session:
-        return health.start_pairing(
+        return health_pairing.start_pairing(
             session,
             site_id=s.site_id,
             resident_id=resident_id,

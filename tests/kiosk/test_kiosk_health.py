@@ -13,7 +13,9 @@ from sqlalchemy import select
 from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
+from booking.health import consent as health_consent
 from booking.health import operations as health
+from booking.health import pairing as health_pairing
 from booking.health.models.readings import BpReading, HealthConsent
 from booking.people.models.residents import Resident
 from devices.models import Device, DeviceKind
@@ -68,7 +70,7 @@ def reading_arrives(
 ) -> None:
     with app.app_context(), database().write() as session:
         site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
-        health.reading_received(
+        health_pairing.reading_received(
             session,
             site_id=site.id,
             device_id="bp-1",
@@ -114,7 +116,7 @@ def test_a_resident_without_consent_sees_the_notice_with_give_and_decline(
     page = kiosk.client.get(BP).get_data(as_text=True)
     for words in ("为什么", "可以随时", "删除"):
         assert words in page
-    assert f'name="notice_version" value="{health.NOTICE_VERSION}"' in page
+    assert f'name="notice_version" value="{health_consent.NOTICE_VERSION}"' in page
     assert f"{BP}/consent" in page and f"{BP}/decline" in page
 
 
@@ -122,11 +124,11 @@ def test_giving_consent_at_the_kiosk_records_channel_and_notice_version(
     kiosk: KioskActions, app: Flask, terminal: str
 ) -> None:
     kiosk.sign_in(*LI)
-    post(kiosk, f"{BP}/consent", notice_version=health.NOTICE_VERSION)
+    post(kiosk, f"{BP}/consent", notice_version=health_consent.NOTICE_VERSION)
     with app.app_context(), database().read() as session:
         consent = health.consent_in_force(session, resident_id(app, LI[0]))
         assert consent is not None
-        assert (consent.channel.value, consent.notice_version) == ("kiosk", health.NOTICE_VERSION)
+        assert (consent.channel.value, consent.notice_version) == ("kiosk", health_consent.NOTICE_VERSION)
     assert "立即测量" in kiosk.client.get(BP).get_data(as_text=True)
 
 
@@ -268,7 +270,7 @@ def test_a_terminal_already_paired_with_someone_else_is_busy(
     post(kiosk, f"{BP}/measure", device="bp-1")
     other = KioskActions(app.test_client())
     other.sign_in(*LI)
-    post(other, f"{BP}/consent", notice_version=health.NOTICE_VERSION)
+    post(other, f"{BP}/consent", notice_version=health_consent.NOTICE_VERSION)
     assert post(other, f"{BP}/measure", device="bp-1").endswith(BP)
     assert "正在使用" in other.client.get(BP).get_data(as_text=True)
 

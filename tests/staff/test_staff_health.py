@@ -17,6 +17,7 @@ from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.health import operations as health
+from booking.health import pairing as health_pairing
 from booking.people.models.residents import Resident
 from kiosk.extensions import database
 from tests.page_text import without_csrf_tokens
@@ -38,7 +39,7 @@ def wang(app: Flask, demo: None, clock: FrozenClock) -> int:
         site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
         rid = session.scalars(select(Resident.id).where(Resident.phone == "13800000001")).one()
         for minutes, (sys_, dia) in ((30, (118, 76)), (2, (187, 113))):
-            health.reading_received(
+            health_pairing.reading_received(
                 session,
                 site_id=site.id,
                 device_id="bp-1",

@@ -17,7 +17,9 @@ from booking.core.clock import FrozenClock
 from booking.core.errors import InvalidInput
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
+from booking.health import consent as health_consent
 from booking.health import operations as health
+from booking.health import pairing as health_pairing
 from booking.health.models.readings import ConsentChannel, HealthConsent
 from booking.people.models.residents import Resident
 from kiosk.extensions import database
@@ -58,10 +60,10 @@ def wang(app: Flask, demo: None, clock: FrozenClock) -> int:
 
 def feed_reading(
     app: Flask, clock: FrozenClock, *, card_id: str, minutes_ago: int
-) -> health.ReadingOutcome:
+) -> health_pairing.ReadingOutcome:
     with app.app_context(), database().write() as session:
         site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
-        return health.reading_received(
+        return health_pairing.reading_received(
             session,
             site_id=site.id,
             device_id="bp-1",
@@ -133,7 +135,7 @@ def test_the_health_page_offers_a_paper_consent_naming_the_current_notice_versio
 ) -> None:
     page = signed_in.get(f"/staff/health/residents/{li}").get_data(as_text=True)
     assert 'id="paper-consent"' in page and 'id="withdrawal"' not in page
-    assert f"说明版本 {health.NOTICE_VERSION}" in page
+    assert f"说明版本 {health_consent.NOTICE_VERSION}" in page
     assert f'value="{TODAY.isoformat()}"' in page
 
 
@@ -142,10 +144,10 @@ def test_staff_record_a_paper_consent_with_its_channel_notice_version_and_themse
 ) -> None:
     response = record_consent(signed_in, li, csrf(signed_in, li))
     assert response.status_code == 303
-    assert consents(app, li) == [(ConsentChannel.PAPER, health.NOTICE_VERSION, True)]
+    assert consents(app, li) == [(ConsentChannel.PAPER, health_consent.NOTICE_VERSION, True)]
     [(actor, staff_id, detail)] = audit_of(app, "health.consent_given", li)
     assert actor == "staff:zhao" and staff_id is not None
-    assert detail == {"channel": "paper", "notice_version": health.NOTICE_VERSION}
+    assert detail == {"channel": "paper", "notice_version": health_consent.NOTICE_VERSION}
     page = signed_in.get(f"/staff/health/residents/{li}").get_data(as_text=True)
     assert "已登记纸质同意" in page and "纸质同意书" in page
 
@@ -322,7 +324,7 @@ def test_a_resident_of_another_site_is_not_found_and_nothing_changes(
         stranger = residents.register_resident(
             session, site_id=other.id, name="路人", phone="13700000009", pin="1234", now=clock.now()
         ).id
-        health.give_consent(
+        health_consent.give_consent(
             session,
             resident_id=stranger,
             site_id=other.id,
@@ -332,7 +334,7 @@ def test_a_resident_of_another_site_is_not_found_and_nothing_changes(
     token = csrf(signed_in, li)
     assert record_withdrawal(signed_in, stranger, token).status_code == 404
     assert record_consent(signed_in, stranger, token).status_code == 404
-    assert consents(app, stranger) == [(ConsentChannel.KIOSK, health.NOTICE_VERSION, True)]
+    assert consents(app, stranger) == [(ConsentChannel.KIOSK, health_consent.NOTICE_VERSION, True)]
     assert audit_of(app, "health.consent_withdrawn", stranger) == []
 
 
@@ -353,10 +355,10 @@ def test_a_signing_date_after_today_or_before_joining_is_invalid(
     signed_on: date, reason: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
-        health.check_signed_on(signed_on, today=TODAY, joined_on=date(2026, 11, 20))
+        health_consent.check_signed_on(signed_on, today=TODAY, joined_on=date(2026, 11, 20))
     assert refused.value.details["reason"] == reason
 
 
 @pytest.mark.parametrize("signed_on", [date(2026, 11, 20), TODAY])
 def test_a_signing_date_from_joining_to_today_is_accepted(signed_on: date) -> None:
-    health.check_signed_on(signed_on, today=TODAY, joined_on=date(2026, 11, 20))
+    health_consent.check_signed_on(signed_on, today=TODAY, joined_on=date(2026, 11, 20))

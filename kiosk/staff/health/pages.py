@@ -37,6 +37,7 @@ from booking.alerts import operations as alert_service
 from booking.alerts.operations import MAX_NOTE
 from booking.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from booking.core.models.sites import Site
+from booking.health import consent as health_consent
 from booking.health import fhir as fhir_export
 from booking.health import operations as health
 from booking.health.classification import Ruleset
@@ -110,7 +111,7 @@ class PaperConsentForm(FlaskForm):  # type: ignore[misc]
     signed = BooleanField(
         _l(
             "The resident signed the paper consent form, notice version %(version)s.",
-            version=health.NOTICE_VERSION,
+            version=health_consent.NOTICE_VERSION,
         ),
         validators=[DataRequired(_l("Tick the box to confirm the resident signed the form."))],
     )
@@ -126,7 +127,7 @@ class WithdrawalForm(FlaskForm):  # type: ignore[misc]
         _l("How the resident withdrew"),
         choices=[
             SelectChoice(value=c.value, label=CHANNEL_NAMES[c])
-            for c in health.STAFF_WITHDRAWAL_CHANNELS
+            for c in health_consent.STAFF_WITHDRAWAL_CHANNELS
         ],
         validators=[InputRequired(_l("Say how the resident withdrew."))],
     )
@@ -215,7 +216,7 @@ def resident(
             consent=health.consent_in_force(session, resident_id),
             channel_names=CHANNEL_NAMES,
             reading_count=health.count_readings(session, resident_id),
-            notice_version=health.NOTICE_VERSION,
+            notice_version=health_consent.NOTICE_VERSION,
             consent_form=consent_form,
             withdrawal_form=withdrawal_form or WithdrawalForm(formdata=None),
             readings=readings,
@@ -242,7 +243,7 @@ def record_paper_consent(resident_id: int) -> ResponseReturnValue:
         return resident(resident_id, consent_form=form, status=400)
     try:
         with database().write() as session:
-            health.record_paper_consent(
+            health_consent.record_paper_consent(
                 session,
                 g.staff,
                 resident_id=resident_id,
@@ -268,7 +269,7 @@ def record_withdrawal(resident_id: int) -> ResponseReturnValue:
         return resident(resident_id, withdrawal_form=form, status=400)
     try:
         with database().write() as session:
-            deleted = health.record_withdrawal(
+            deleted = health_consent.record_withdrawal(
                 session,
                 g.staff,
                 resident_id=resident_id,

@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError
+from booking.health import consent as health_consent
 from booking.health import operations as health
+from booking.health import pairing as health_pairing
 from booking.health.models.readings import ConsentChannel, PairingStatus, TerminalPairing
 from devices.models import Device, DeviceKind
 from kiosk import health_chart, health_words
@@ -79,7 +81,7 @@ def overview() -> ResponseReturnValue:
             return render_template(
                 "touch/health_consent.html",
                 service=SERVICE,
-                notice_version=health.NOTICE_VERSION,
+                notice_version=health_consent.NOTICE_VERSION,
             )
         latest = health.recent_readings(session, resident.id, limit=1)
         return render_template(
@@ -97,11 +99,11 @@ def give_consent() -> ResponseReturnValue:
     if (page := _resident_or_sign_in()) is not None:
         return page
     site_id, now = _site_now()
-    if ConsentForm.read().text("notice_version") != health.NOTICE_VERSION:
+    if ConsentForm.read().text("notice_version") != health_consent.NOTICE_VERSION:
         # The notice changed while the page was open: show the current one again.
         return redirect(url_for("touch.health"))
     with database().write() as session:
-        health.give_consent(
+        health_consent.give_consent(
             session,
             resident_id=_resident_id(),
             site_id=site_id,
@@ -137,7 +139,7 @@ def measure() -> ResponseReturnValue:
             flash(str(TERMINAL_UNKNOWN), "error")
             return redirect(url_for("touch.health"))
         try:
-            pairing_id = health.start_pairing(
+            pairing_id = health_pairing.start_pairing(
                 session,
                 site_id=site_id,
                 resident_id=_resident_id(),
@@ -165,7 +167,7 @@ def _pairing(pairing_id: int) -> TerminalPairing:
     # A write: looking may be what notices that the window has passed.
     with database().write() as session:
         try:
-            pairing = health.pairing_of(
+            pairing = health_pairing.pairing_of(
                 session, resident_id=_resident_id(), pairing_id=pairing_id, now=now
             )
         except DomainError:
@@ -221,7 +223,7 @@ def cancel(pairing_id: int) -> ResponseReturnValue:
     _, now = _site_now()
     with database().write() as session:
         try:
-            health.cancel_pairing(
+            health_pairing.cancel_pairing(
                 session, resident_id=_resident_id(), pairing_id=pairing_id, now=now
             )
         except DomainError:
@@ -275,7 +277,7 @@ def withdraw() -> ResponseReturnValue:
         return page
     site_id, now = _site_now()
     with database().write() as session:
-        health.withdraw_consent(
+        health_consent.withdraw_consent(
             session,
             resident_id=_resident_id(),
             site_id=site_id,
