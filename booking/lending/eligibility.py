@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.core import row_locks
+from booking.core import row_locks, suspensions
 from booking.lending import door_lookup
 from booking.lending.errors import (
     ItemUnavailable,
@@ -61,17 +61,8 @@ def mark_reminded(session: Session, loans: Sequence[Loan], now: datetime) -> Non
 def active_suspension(
     session: Session, *, site_id: int, resident_id: int, now: datetime
 ) -> LendingSuspension | None:
-    return session.scalar(
-        select(LendingSuspension)
-        .where(
-            LendingSuspension.site_id == site_id,
-            LendingSuspension.resident_id == resident_id,
-            LendingSuspension.starts_at <= now,
-            LendingSuspension.ends_at > now,
-            LendingSuspension.lifted_at.is_(None),
-        )
-        .order_by(LendingSuspension.ends_at.desc())
-        .limit(1)
+    return suspensions.in_force(
+        session, LendingSuspension, site_id=site_id, resident_id=resident_id, now=now
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from booking.alerts import notifications
 from booking.alerts.models.notifications import NotificationKind
-from booking.core import row_locks
+from booking.core import row_locks, suspensions
 from booking.core.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
@@ -20,17 +20,8 @@ from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
 def active_suspension(
     session: Session, *, resident_id: int, site_id: int, now: datetime
 ) -> BookingSuspension | None:
-    return session.scalar(
-        select(BookingSuspension)
-        .where(
-            BookingSuspension.resident_id == resident_id,
-            BookingSuspension.site_id == site_id,
-            BookingSuspension.starts_at <= now,
-            BookingSuspension.ends_at > now,
-            BookingSuspension.lifted_at.is_(None),
-        )
-        .order_by(BookingSuspension.ends_at.desc())
-        .limit(1)
+    return suspensions.in_force(
+        session, BookingSuspension, site_id=site_id, resident_id=resident_id, now=now
     )
 
 
