@@ -17,6 +17,14 @@ A :class:`DriverInsert` is the same idea for bulk writes (the MQTT bridge's ledg
 INSERT of fixed columns compiled once per dialect, each row converted by the columns' own
 bind processors, then one ``executemany`` through ``Connection.exec_driver_sql``, which keeps
 SQLAlchemy's error wrapping and the connection's transaction.
+
+Everything else reaches the database one way: :class:`booking.core.db.Database` and its
+``write()`` / ``read()`` units of work. Only three statements run here, each because its
+benchmark showed the ORM path was most of the cost (docs/benchmarks.md, which has the runs):
+- the API's staff-session check (``booking.people.auth_sessions``), ``bench/api_load.py``;
+- the API's seat availability (``booking.spaces.availability``), ``bench/api_load.py``;
+- the bridge's ledger insert (``devices.ingest.ledger``), ``bench/mqtt_ingest.py``.
+A new one needs a benchmark of its own that shows the same.
 """
 
 from __future__ import annotations
