@@ -56,10 +56,6 @@ COMMANDS_BY_KIND: Mapping[DeviceKind, frozenset[str]] = {
 # command.json's bound; a locker whose birth has not told us its size gets this one.
 MAX_COMPARTMENT = 64
 
-# Reasons the server itself records when a command times out.
-REASON_NOT_DELIVERED = "not_delivered"
-REASON_NO_REPLY = "no_reply"
-
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -218,12 +214,7 @@ def mark_sent(session: Session, command_id: str, now: datetime) -> DeviceCommand
     command = locked(session, command_id)
     if command is None:
         raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
-    command.send_count += 1
-    command.last_sent_at = now
-    if command.sent_at is None:
-        command.sent_at = now
-    if command.state is CommandState.CREATED:
-        command.state = CommandState.SENT
+    command.published(now)
     return command
 
 
@@ -248,27 +239,12 @@ def record_reply(session: Session, reply: Reply, now: datetime) -> DeviceCommand
             log.info("late %s reply for command %s, already %s", status, command.id, command.state)
         return command
     if status is ReplyStatus.ACCEPTED:
-        if command.state is not CommandState.ACCEPTED:
-            command.state = CommandState.ACCEPTED
-            command.accepted_at = now
+        command.accept(now)
     elif status is ReplyStatus.DONE:
-        command.state = CommandState.SUCCEEDED
-        command.finished_at = now
+        command.succeed(now)
     else:
-        # Refused before starting is a rejection; giving up after accepting is a failure.
-        was_accepted = command.state is CommandState.ACCEPTED
-        command.state = CommandState.FAILED if was_accepted else CommandState.REJECTED
-        command.reason = (reply.reason or "unspecified")[:40]
-        command.finished_at = now
+        command.refuse(reply.reason or "unspecified", now)
     return command
-
-
-def _time_out(command: DeviceCommand, now: datetime) -> None:
-    command.state = CommandState.TIMED_OUT
-    # An acceptance proves delivery even when the PUBACK was never recorded.
-    delivered = command.sent_at is not None or command.accepted_at is not None
-    command.reason = REASON_NO_REPLY if delivered else REASON_NOT_DELIVERED
-    command.finished_at = now
 
 
 def expire_overdue(session: Session, now: datetime) -> list[DeviceCommand]:
@@ -290,7 +266,7 @@ def expire_overdue(session: Session, now: datetime) -> list[DeviceCommand]:
         .with_for_update()
     ).all()
     for command in overdue:
-        _time_out(command, now)
+        command.time_out(now)
     return list(overdue)
 
 
@@ -300,7 +276,7 @@ def mark_timed_out(session: Session, command_id: str, now: datetime) -> DeviceCo
     if command is None:
         raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
     if not command.state.is_final:
-        _time_out(command, now)
+        command.time_out(now)
     return command
 
 

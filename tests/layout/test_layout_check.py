@@ -99,6 +99,7 @@ def test_a_layer_importing_what_it_must_not_is_flagged(
         ("booking/lending/operations.py", "def close(loan):\n    loan.status = 'closed'\n"),
         ("booking/lending/models/loans.py", "loan.status = 'closed'\n"),  # not in a method
         ("devices/x.py", "def f(c):\n    c.status: str = 'sent'\n"),
+        ("devices/commands/x.py", "def f(command):\n    command.state = 'sent'\n"),
     ],
 )
 def test_status_assigned_outside_a_models_method_is_flagged(
