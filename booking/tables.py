@@ -11,7 +11,10 @@ import booking.core.models.audit
 import booking.core.models.sends
 import booking.core.models.sites
 import booking.core.models.uptime
+import booking.health.models.consents
+import booking.health.models.pairings
 import booking.health.models.readings
+import booking.health.models.settings
 import booking.lending.models.door_sessions
 import booking.lending.models.loans
 import booking.lending.models.mismatches

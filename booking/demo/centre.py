@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
 from booking.health import consent as health_consent
-from booking.health.models.readings import ConsentChannel, HealthConsent
+from booking.health.models.consents import ConsentChannel, HealthConsent
 from booking.lending.models.tools import Item, ToolType
 from booking.people import residents, staff
 from booking.people.models.residents import Resident

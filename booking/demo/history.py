@@ -23,7 +23,8 @@ from booking.core.models.sites import Site
 from booking.health import consent as health_consent
 from booking.health import operations as health
 from booking.health import values as health_values
-from booking.health.models.readings import BpReading, ConsentChannel
+from booking.health.models.consents import ConsentChannel
+from booking.health.models.readings import BpReading
 from booking.lending import operations as lending
 from booking.lending import overdue as lending_overdue
 from booking.lending import policy as lending_policy

@@ -19,12 +19,9 @@ from booking.core.errors import (
 from booking.core.models.sites import Site
 from booking.health import pairing as health_pairing
 from booking.health import retention as health_retention
-from booking.health.models.readings import (
-    BpReading,
-    ConsentChannel,
-    HealthConsent,
-    TerminalPairing,
-)
+from booking.health.models.consents import ConsentChannel, HealthConsent
+from booking.health.models.pairings import TerminalPairing
+from booking.health.models.readings import BpReading
 from booking.health.operations import (
     consent_in_force,
     resident_subject,

@@ -35,11 +35,9 @@ from booking.core.errors import (
 from booking.core.models.sites import Site
 from booking.health import values as health_values
 from booking.health.classification import DEFAULT_RULESET, Classification, Ruleset, classify
-from booking.health.models.readings import (
-    BpReading,
-    HealthConsent,
-    HealthSettings,
-)
+from booking.health.models.consents import HealthConsent
+from booking.health.models.readings import BpReading
+from booking.health.models.settings import HealthSettings
 from booking.people.models.residents import Resident, ResidentMembership
 from booking.people.models.staff import StaffAccount
 

@@ -18,11 +18,8 @@ from booking.core.errors import (
     TerminalBusy,
 )
 from booking.health import values as health_values
-from booking.health.models.readings import (
-    BpReading,
-    PairingStatus,
-    TerminalPairing,
-)
+from booking.health.models.pairings import PairingStatus, TerminalPairing
+from booking.health.models.readings import BpReading
 from booking.health.operations import (
     consent_in_force,
     store_reading,

@@ -12,10 +12,8 @@ from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.core.models.sites import Site
-from booking.health.models.readings import (
-    BpReading,
-    TerminalPairing,
-)
+from booking.health.models.pairings import TerminalPairing
+from booking.health.models.readings import BpReading
 from booking.health.operations import (
     DEFAULT_RETENTION_DAYS,
     settings_for,

@@ -14,7 +14,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from booking.health import operations as health
-from booking.health.models.readings import BpReading, HealthConsent
+from booking.health.models.consents import HealthConsent
+from booking.health.models.readings import BpReading
 from booking.lending import eligibility as lending_eligibility
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingSuspension, Loan
 from booking.lending.models.tools import Item, ToolType

@@ -10,7 +10,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.sites import Site
 from booking.health import consent as health_consent
-from booking.health.models.readings import ConsentChannel
+from booking.health.models.consents import ConsentChannel
 from booking.people import residents
 
 TERMINAL = "bp-1"

@@ -9,7 +9,7 @@ import pytest
 
 from booking.alerts.models.alerts import AlertStatus, StaffAlert
 from booking.core.errors import Conflict
-from booking.health.models.readings import PairingStatus, TerminalPairing
+from booking.health.models.pairings import PairingStatus, TerminalPairing
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a fixed instant: only the fields' values matter
 

@@ -15,7 +15,8 @@ from booking.core.db import Base, Database
 from booking.core.models.sites import Site
 from booking.demo import centre as demo_centre
 from booking.demo import past_bookings
-from booking.health.models.readings import BpReading, HealthConsent
+from booking.health.models.consents import HealthConsent
+from booking.health.models.readings import BpReading
 from booking.insights import figures as insights
 from booking.insights.local_time import DateRange
 from booking.lending.models.loans import LendingAction, LendingEvent, LendingSuspension, Loan

@@ -21,13 +21,10 @@ from booking.health import pairing as health_pairing
 from booking.health import retention as health_retention
 from booking.health import values as health_values
 from booking.health.classification import Ruleset
-from booking.health.models.readings import (
-    BpReading,
-    ConsentChannel,
-    HealthConsent,
-    HealthSettings,
-    PairingStatus,
-)
+from booking.health.models.consents import ConsentChannel, HealthConsent
+from booking.health.models.pairings import PairingStatus
+from booking.health.models.readings import BpReading
+from booking.health.models.settings import HealthSettings
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from booking.core.db import Database
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.health import consent as health_consent
-from booking.health.models.readings import ConsentChannel
+from booking.health.models.consents import ConsentChannel
 from booking.people import residents, staff
 from booking.people.models.staff import StaffAccount, StaffRole
 from devices.bp_terminal import events as health_events

@@ -20,7 +20,9 @@ from booking.core.models.sites import Site
 from booking.health import consent as health_consent
 from booking.health import operations as health
 from booking.health import pairing as health_pairing
-from booking.health.models.readings import BpReading, ConsentChannel, PairingStatus, TerminalPairing
+from booking.health.models.consents import ConsentChannel
+from booking.health.models.pairings import PairingStatus, TerminalPairing
+from booking.health.models.readings import BpReading
 from booking.people import residents
 from devices.bridge import Bridge
 from devices.ingest.handlers import default_handlers

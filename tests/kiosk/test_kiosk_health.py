@@ -16,7 +16,8 @@ from booking.core.models.sites import Site
 from booking.health import consent as health_consent
 from booking.health import operations as health
 from booking.health import pairing as health_pairing
-from booking.health.models.readings import BpReading, HealthConsent
+from booking.health.models.consents import HealthConsent
+from booking.health.models.readings import BpReading
 from booking.people.models.residents import Resident
 from devices.models import Device, DeviceKind
 from kiosk.extensions import database

@@ -20,7 +20,7 @@ from booking.core.models.sites import Site
 from booking.health import consent as health_consent
 from booking.health import operations as health
 from booking.health import pairing as health_pairing
-from booking.health.models.readings import ConsentChannel, HealthConsent
+from booking.health.models.consents import ConsentChannel, HealthConsent
 from booking.people.models.residents import Resident
 from kiosk.extensions import database
 from tests.conftest import StaffActions

@@ -1,2 +1,1 @@
-"""Tables of health: readings, consent, settings and terminal pairings.
-"""
+"""Tables of health: readings, consent, settings and terminal pairings."""

@@ -41,7 +41,7 @@ from booking.health import consent as health_consent
 from booking.health import fhir as fhir_export
 from booking.health import operations as health
 from booking.health.classification import Ruleset
-from booking.health.models.readings import ConsentChannel
+from booking.health.models.consents import ConsentChannel
 from booking.people.models.residents import Resident
 from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database

@@ -20,7 +20,8 @@ from booking.core.errors import DomainError
 from booking.health import consent as health_consent
 from booking.health import operations as health
 from booking.health import pairing as health_pairing
-from booking.health.models.readings import ConsentChannel, PairingStatus, TerminalPairing
+from booking.health.models.consents import ConsentChannel
+from booking.health.models.pairings import PairingStatus, TerminalPairing
 from devices.models import Device, DeviceKind
 from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database
