@@ -16,8 +16,11 @@ import booking.health.models.pairings
 import booking.health.models.readings
 import booking.health.models.settings
 import booking.lending.models.door_sessions
+import booking.lending.models.events
 import booking.lending.models.loans
 import booking.lending.models.mismatches
+import booking.lending.models.policies
+import booking.lending.models.suspensions
 import booking.lending.models.tools
 import booking.people.models.auth_sessions
 import booking.people.models.residents

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from booking.admin import checks
 from booking.core import audit, row_locks
 from booking.core.errors import Conflict, InvalidInput, NotFound, StillInUse
-from booking.lending.models.loans import LendingPolicy
+from booking.lending.models.policies import LendingPolicy
 from booking.lending.models.tools import Item, ItemStatus, ToolType
 from booking.people.models.staff import StaffAccount
 

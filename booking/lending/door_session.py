@@ -30,7 +30,8 @@ from booking.lending.models.door_sessions import (
     DoorSessionState,
     ReleaseReason,
 )
-from booking.lending.models.loans import LendingAction, Loan, LoanChannel, ReturnCondition
+from booking.lending.models.events import LendingAction
+from booking.lending.models.loans import Loan, LoanChannel, ReturnCondition
 from booking.lending.models.tools import Item, ToolType
 
 # The locker relocks an unopened door on its own clock; a door_opened sent just before that

@@ -18,7 +18,8 @@ from booking.lending.errors import (
     OverdueLoanOutstanding,
 )
 from booking.lending.models.door_sessions import DoorSession
-from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingSuspension, Loan, LoanStatus
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan, LoanStatus
+from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.policy import Policy
 from booking.people.models.residents import ResidentMembership
 

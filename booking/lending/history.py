@@ -1,4 +1,4 @@
-"""The lending history: one :class:`~booking.lending.models.loans.LendingEvent` per change of an
+"""The lending history: one :class:`~booking.lending.models.events.LendingEvent` per change of an
 item or loan, written in the change's own transaction, and who made it (resident, staff or
 device).
 
@@ -16,11 +16,8 @@ from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.lending.models.door_sessions import DoorSession
-from booking.lending.models.loans import (
-    LendingAction,
-    LendingEvent,
-    Loan,
-)
+from booking.lending.models.events import LendingAction, LendingEvent
+from booking.lending.models.loans import Loan
 from booking.lending.models.tools import Item
 from booking.lending.records import MAX_REASON_LENGTH
 from booking.people.models.staff import StaffAccount

@@ -10,11 +10,7 @@ from sqlalchemy.orm import Session
 from booking.lending.errors import (
     LoanNotFound,
 )
-from booking.lending.models.loans import (
-    Loan,
-    LoanChannel,
-    LoanStatus,
-)
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
 from booking.lending.models.tools import Item
 
 

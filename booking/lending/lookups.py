@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.core.errors import NotFound
-from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingEvent, Loan
+from booking.lending.models.events import LendingEvent
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
 from booking.lending.models.tools import Item, ToolType
 from booking.lending.records import HISTORY_LIMIT, MAX_QUERY_LENGTH
 from booking.people.models.residents import Resident, ResidentMembership

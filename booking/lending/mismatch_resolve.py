@@ -18,7 +18,8 @@ from booking.lending.errors import (
     MismatchNotFound,
     ResolutionDoesNotFit,
 )
-from booking.lending.models.loans import LendingAction, Loan, ReturnCondition
+from booking.lending.models.events import LendingAction
+from booking.lending.models.loans import Loan, ReturnCondition
 from booking.lending.models.mismatches import LendingMismatch, MismatchResolution
 from booking.people.models.staff import StaffAccount
 

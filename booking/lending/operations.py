@@ -2,7 +2,7 @@
 resident may borrow is ``eligibility``; the catalogue is ``catalogue``; overdue loans and
 suspensions are ``overdue``.)
 
-Each change here writes its :class:`~booking.lending.models.loans.LendingEvent` in the same transaction as
+Each change here writes its :class:`~booking.lending.models.events.LendingEvent` in the same transaction as
 the change itself, so the history and the current state cannot disagree. What happens at a
 locker is decided by the locker's own events, through its door session
 (:mod:`booking.lending.door_session`): a locker loan exists only once the locker reported the item gone.
@@ -39,9 +39,9 @@ from booking.lending.history import (
 )
 from booking.lending.loans import end_loan, get_loan, start_loan
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
+from booking.lending.models.events import LendingAction
 from booking.lending.models.loans import (
     OPEN_LOAN_STATUSES,
-    LendingAction,
     Loan,
     LoanChannel,
     LoanStatus,

@@ -15,7 +15,9 @@ from booking.core.errors import InvalidInput
 from booking.lending import catalogue as lending_catalogue
 from booking.lending.errors import SuspensionNotFound, WrongLendingState
 from booking.lending.history import record
-from booking.lending.models.loans import LendingAction, LendingSuspension, Loan, LoanStatus
+from booking.lending.models.events import LendingAction
+from booking.lending.models.loans import Loan, LoanStatus
+from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ToolType
 from booking.lending.policy import Policy
 from booking.people.models.staff import StaffAccount

@@ -9,16 +9,14 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.lending.models.loans import (
-    LendingPolicy,
-)
+from booking.lending.models.policies import LendingPolicy
 
 # --- policy -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Policy:
-    """A site's lending rules (see :class:`~booking.lending.models.loans.LendingPolicy` for their meaning)."""
+    """A site's lending rules (see :class:`~booking.lending.models.policies.LendingPolicy` for their meaning)."""
 
     max_items_on_loan: int = 3
     hold: timedelta = timedelta(minutes=120)

@@ -49,7 +49,8 @@ from booking.lending.models.door_sessions import (
     DoorSessionState,
     ReleaseReason,
 )
-from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingAction, Loan
+from booking.lending.models.events import LendingAction
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
 from booking.lending.models.mismatches import (
     LendingMismatch,
     MismatchKind,

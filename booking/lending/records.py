@@ -20,12 +20,7 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
-from booking.lending.models.loans import (
-    OPEN_LOAN_STATUSES,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-)
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan, LoanChannel, LoanStatus
 from booking.lending.models.tools import Item, ToolType
 from booking.people.models.residents import Resident, ResidentMembership
 from booking.people.residents import normalise_phone

@@ -17,7 +17,8 @@ from booking.health import operations as health
 from booking.health.models.consents import HealthConsent
 from booking.health.models.readings import BpReading
 from booking.lending import eligibility as lending_eligibility
-from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingSuspension, Loan
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
+from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ToolType
 from booking.spaces import strikes
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking

@@ -32,7 +32,8 @@ from booking.lending.models.door_sessions import (
     DoorSessionState,
     ReleaseReason,
 )
-from booking.lending.models.loans import OPEN_LOAN_STATUSES, LendingAction, LendingEvent, Loan
+from booking.lending.models.events import LendingAction, LendingEvent
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
 from booking.lending.models.tools import Item, ItemStatus
 from devices.commands import operations as commands
 from devices.ingest.reactions import Handlers

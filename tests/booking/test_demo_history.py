@@ -19,7 +19,9 @@ from booking.health.models.consents import HealthConsent
 from booking.health.models.readings import BpReading
 from booking.insights import figures as insights
 from booking.insights.local_time import DateRange
-from booking.lending.models.loans import LendingAction, LendingEvent, LendingSuspension, Loan
+from booking.lending.models.events import LendingAction, LendingEvent
+from booking.lending.models.loans import Loan
+from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ItemStatus
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus

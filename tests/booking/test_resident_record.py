@@ -11,7 +11,8 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.health.models.consents import ConsentChannel, HealthConsent
 from booking.health.models.readings import BpReading
-from booking.lending.models.loans import LendingSuspension, Loan, LoanChannel, LoanStatus
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ToolType
 from booking.people.resident_record import resident_record
 from booking.spaces.models.bookings import Booking, BookingStatus

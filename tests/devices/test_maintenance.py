@@ -120,7 +120,7 @@ def test_an_offline_locker_is_not_asked(
 def test_the_item_in_the_opened_compartment_gets_the_opening_in_its_history(
     database: Database, clock: FrozenClock, worker: StaffAccount
 ) -> None:
-    from booking.lending.models.loans import LendingEvent
+    from booking.lending.models.events import LendingEvent
     from booking.lending.models.tools import Item, ToolType
 
     with database.write() as session:

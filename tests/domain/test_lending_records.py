@@ -15,7 +15,8 @@ from booking.core.models.sites import Site
 from booking.lending import lookups as lending_lookups
 from booking.lending import operations as lending
 from booking.lending import records as lending_records
-from booking.lending.models.loans import LendingAction, Loan, LoanChannel, LoanStatus
+from booking.lending.models.events import LendingAction
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
 from booking.lending.models.tools import Item, ToolType
 from booking.lending.records import LoanFilter
 from booking.people.models.residents import Resident, ResidentMembership

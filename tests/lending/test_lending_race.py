@@ -33,15 +33,10 @@ from booking.lending.models.door_sessions import (
     DoorSession,
     DoorSessionState,
 )
-from booking.lending.models.loans import (
-    OPEN_LOAN_STATUSES,
-    LendingAction,
-    LendingEvent,
-    LendingPolicy,
-    LendingSuspension,
-    Loan,
-    LoanStatus,
-)
+from booking.lending.models.events import LendingAction, LendingEvent
+from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan, LoanStatus
+from booking.lending.models.policies import LendingPolicy
+from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ItemStatus
 
 SLUGS = itertools.count()

@@ -31,14 +31,9 @@ from booking.lending.errors import (
 )
 from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
-from booking.lending.models.loans import (
-    LendingAction,
-    LendingEvent,
-    LendingPolicy,
-    Loan,
-    LoanChannel,
-    LoanStatus,
-)
+from booking.lending.models.events import LendingAction, LendingEvent
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.policies import LendingPolicy
 from booking.lending.models.tools import Item, ItemStatus
 
 SEQ = iter(range(1, 10**6))

@@ -25,7 +25,8 @@ from booking.core.db import Database
 from booking.lending import door_session
 from booking.lending import jobs as lending_jobs
 from booking.lending.models.door_sessions import DoorPurpose, DoorSession, ReleaseReason
-from booking.lending.models.loans import LendingAction, LendingEvent, Loan, LoanStatus
+from booking.lending.models.events import LendingAction, LendingEvent
+from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.tools import Item, ItemStatus
 from devices.bridge import Bridge
 from devices.ingest.handlers import default_handlers

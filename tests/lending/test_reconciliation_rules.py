@@ -30,7 +30,8 @@ from booking.lending.errors import (
 )
 from booking.lending.history import DeviceRef
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
-from booking.lending.models.loans import LendingAction, LendingEvent, Loan, LoanStatus
+from booking.lending.models.events import LendingAction, LendingEvent
+from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.mismatches import LendingMismatch, MismatchKind, MismatchResolution
 from booking.lending.models.tools import Item, ItemStatus
 from booking.lending.reconciliation import CompartmentReport

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from booking.core.clock import SystemClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
-from booking.lending.models.loans import LendingAction, LendingEvent
+from booking.lending.models.events import LendingAction, LendingEvent
 from booking.lending.models.tools import Item, ToolType
 from booking.people import staff as staff_service
 from booking.people.models.staff import StaffRole

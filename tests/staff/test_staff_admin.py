@@ -14,7 +14,7 @@ from sqlalchemy import select
 from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
-from booking.lending.models.loans import LendingPolicy
+from booking.lending.models.policies import LendingPolicy
 from booking.lending.models.tools import Item, ItemStatus, ToolType
 from booking.spaces.models.spaces import Seat, Space
 from devices.fleet import provisioning

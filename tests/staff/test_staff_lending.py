@@ -20,7 +20,8 @@ from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.lending import operations as lending
-from booking.lending.models.loans import LendingAction, LendingEvent, Loan, LoanStatus
+from booking.lending.models.events import LendingAction, LendingEvent
+from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.tools import Item, ItemStatus, ToolType
 from booking.people import residents
 from booking.people.models.residents import Resident

@@ -16,7 +16,8 @@ from booking.core import sites
 from booking.core.models.audit import AuditEntry
 from booking.health.models.consents import ConsentChannel, HealthConsent
 from booking.health.models.readings import BpReading
-from booking.lending.models.loans import LendingSuspension, Loan, LoanChannel, LoanStatus
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ToolType
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import Booking, BookingStatus

@@ -1,9 +1,9 @@
-"""Lending: loans, the site's lending policy, lending suspensions, and the append-only history
-every change of an item or loan writes (pickups and returns at a locker are door sessions,
-:mod:`booking.lending.models.door_sessions`).
+"""Loans: who has which item, since when, until when, and how it came back. The site's policy,
+suspensions and the append-only history (``policies``, ``suspensions``, ``events``) sit beside
+this module; pickups and returns at a locker are door sessions (``door_sessions``).
 
 State lives on the rows (``Item.status``, ``Loan.status``, ``DoorSession.state``); the
-history (:class:`LendingEvent`) says who changed it, when, and which device confirmed it.
+history (``events.LendingEvent``) says who changed it, when, and which device confirmed it.
 Every change goes through :mod:`booking.lending.operations`, which writes both in one transaction, so
 the last event of an item always names the item's current status.
 """
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core.db import Base, UTCDateTime, str_enum
 from booking.lending.errors import WrongLendingState
-from booking.lending.models.tools import ItemStatus
 
 
 class LoanStatus(enum.StrEnum):
@@ -45,48 +43,6 @@ class ReturnCondition(enum.StrEnum):
     FINE = "fine"
     DAMAGED = "damaged"
     PARTS_MISSING = "parts_missing"
-
-
-class LendingPolicy(Base):
-    """A site's lending rules. A site without a row uses the defaults below
-    (:func:`booking.lending.operations.policy_for`); the loan period is per tool type
-    (``ToolType.loan_days``)."""
-
-    __tablename__ = "lending_policies"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), unique=True)
-    max_items_on_loan: Mapped[int] = mapped_column(default=3)
-    # How long a reserved item is kept for its resident to collect it.
-    hold_minutes: Mapped[int] = mapped_column(default=120)
-    # A compartment unlocked for a pickup or return that nobody opens is given up after this.
-    door_open_timeout_s: Mapped[int] = mapped_column(default=60)
-    # `overdue_strikes` loans gone overdue within `overdue_window_days` suspend borrowing
-    # for `suspension_days`.
-    overdue_strikes: Mapped[int] = mapped_column(default=2)
-    overdue_window_days: Mapped[int] = mapped_column(default=90)
-    suspension_days: Mapped[int] = mapped_column(default=30)
-    # An overdue loan still out this many days after its due date alerts staff.
-    escalate_after_days: Mapped[int] = mapped_column(default=3)
-
-
-class LendingSuspension(Base):
-    """A resident may not borrow at a site from ``starts_at`` until ``ends_at``
-    (separate from seat-booking suspensions: a late drill should not cost a study seat)."""
-
-    __tablename__ = "lending_suspensions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    resident_id: Mapped[int] = mapped_column(
-        ForeignKey("residents.id", ondelete="CASCADE"), index=True
-    )
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    reason: Mapped[str] = mapped_column(String(100), default="overdue_loans")
-    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lifted_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
-    lift_reason: Mapped[str] = mapped_column(String(300), default="")
 
 
 class Loan(Base):
@@ -160,67 +116,3 @@ class Loan(Base):
             raise WrongLendingState("the loan has already ended", status=self.status.value)
         self.status = LoanStatus.RETURNED
         self.returned_at = now
-
-
-class LendingAction(enum.StrEnum):
-    """What a :class:`LendingEvent` records."""
-
-    RESERVED = "reserved"
-    OPEN_REQUESTED = "open_requested"  # pickup, return or maintenance open issued
-    DOOR_OPENED = "door_opened"
-    # A pickup's door closed after the tool left: the pickup is over at the locker too.
-    DOOR_CLOSED = "door_closed"
-    RESERVATION_RELEASED = "reservation_released"  # a pickup's door session released
-    LENT = "lent"  # a loan began (locker: item left the compartment; counter: handed over)
-    RETURN_RELEASED = "return_released"  # a return's door session released
-    RETURNED = "returned"
-    CONDITION_REPORTED = "condition_reported"
-    TO_MAINTENANCE = "to_maintenance"
-    BACK_IN_SERVICE = "back_in_service"
-    MARKED_OVERDUE = "marked_overdue"
-    OVERDUE_ESCALATED = "overdue_escalated"
-    MARKED_LOST = "marked_lost"
-    DOOR_LEFT_OPEN = "door_left_open"
-    FORCED_OPEN = "forced_open"
-    ITEM_MISSING = "item_missing"  # gone from its compartment with no pickup under way
-    ITEM_FOUND = "item_found"  # a missing item back in its compartment (reconciliation)
-    # In its compartment while its loan is open: "returned without a return?" (reconciliation)
-    PRESENT_DURING_LOAN = "present_during_loan"
-    UNEXPECTED_ITEM = "unexpected_item"  # something appeared where nothing was expected
-    JAMMED = "jammed"
-    MAINTENANCE_OPEN = "maintenance_open"
-
-
-class LendingEvent(Base):
-    """One change of an item or loan; append-only (nothing updates or deletes these rows).
-
-    ``item_status`` is the item's status right after the change, so the history alone tells
-    an item's status at any moment, and the last event's must equal ``Item.status``.
-    ``actor`` is "resident:17", "staff:3", "device:locker-a" or "system:<job>". A change a
-    device confirmed names the device message (device id, session, seq) that did it.
-    """
-
-    __tablename__ = "lending_events"
-    __table_args__ = (
-        Index("ix_lending_events_item_at", "item_id", "at", "id"),
-        Index("ix_lending_events_resident_at", "resident_id", "at"),
-        Index("ix_lending_events_site_at", "site_id", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
-    item_status: Mapped[ItemStatus] = mapped_column(str_enum(ItemStatus))
-    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
-    loan_status: Mapped[LoanStatus | None] = mapped_column(str_enum(LoanStatus))
-    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
-    # The pickup or return (door session) the change belongs to.
-    door_session_id: Mapped[int | None] = mapped_column(ForeignKey("door_sessions.id"))
-    actor: Mapped[str] = mapped_column(String(80))
-    action: Mapped[LendingAction] = mapped_column(str_enum(LendingAction))
-    device_command_id: Mapped[str | None] = mapped_column(String(36))
-    device_id: Mapped[str | None] = mapped_column(String(40))
-    device_session: Mapped[int | None] = mapped_column(BigInteger)
-    device_seq: Mapped[int | None] = mapped_column(BigInteger)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -89,7 +89,9 @@ class Item(Base):
     def written_off(self) -> None:
         """Staff gave up on its loan: the item is lost."""
         if self.status not in (ItemStatus.ON_LOAN, ItemStatus.OVERDUE):
-            raise WrongLendingState("only an item out on loan can be lost", status=self.status.value)
+            raise WrongLendingState(
+                "only an item out on loan can be lost", status=self.status.value
+            )
         self.status = ItemStatus.LOST
 
     def lend(self) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from booking.lending.models.loans import LendingAction, LoanChannel, LoanStatus, ReturnCondition
+from booking.lending.models.events import LendingAction
+from booking.lending.models.loans import LoanChannel, LoanStatus, ReturnCondition
 from booking.lending.models.tools import ItemStatus
 
 LOAN_STATUS = {

@@ -19,7 +19,8 @@ from booking.core import audit
 from booking.core.errors import DomainError, NotFound
 from booking.health import operations as health
 from booking.lending import overdue as lending_overdue
-from booking.lending.models.loans import LendingSuspension, LoanStatus
+from booking.lending.models.loans import LoanStatus
+from booking.lending.models.suspensions import LendingSuspension
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
 from booking.people.resident_record import resident_record
