@@ -38,7 +38,9 @@ from booking.core.models.sites import Site
 from devices.bridge import Bridge
 from devices.commands import waiting
 from devices.fleet import provisioning
-from devices.models import Device, DeviceCommand, DeviceMessage
+from devices.models.commands import DeviceCommand
+from devices.models.device import Device
+from devices.models.messages import DeviceMessage
 from kiosk.broker import EmbeddedBroker, MosquittoBroker, RunningBroker, mosquitto_binary
 from linli_sim.locker import LockerSim
 

@@ -30,7 +30,8 @@ import devices.models  # noqa: F401  (every table for create_all)
 from booking.core.db import Base, Database
 from booking.core.models.sites import Site
 from devices.bridge import Bridge
-from devices.models import Device, DeviceKind, DeviceMessage
+from devices.models.device import Device, DeviceKind
+from devices.models.messages import DeviceMessage
 from devices.mqtt_client import BrokerUrl
 from kiosk.broker import EmbeddedBroker, MosquittoBroker, RunningBroker, mosquitto_binary
 

@@ -31,7 +31,7 @@ from booking.core.db import Base, Database
 from booking.demo import centre as demo_centre
 from booking.demo import past_bookings
 from devices.fleet import provisioning
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 from kiosk import migrate, mqtt_config
 from kiosk.broker import (
     EmbeddedBroker,

@@ -16,7 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 from booking.core.errors import DomainError
 from booking.core.models.sites import Site
 from devices.fleet import provisioning
-from devices.models import DeviceKind
+from devices.models.device import DeviceKind
 from kiosk import config, extensions, mqtt_config
 
 

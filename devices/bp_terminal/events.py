@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from booking.health import pairing as health_pairing
 from devices.ingest.reactions import Handlers
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 from devices.protocol.messages import Event, parse_ts
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from devices.commands import operations as commands
 from devices.commands import outbox as command_outbox
 from devices.fleet import link_status
 from devices.ingest import apply as ingest
-from devices.models import LinkState
+from devices.models.links import LinkState
 from devices.protocol import messages as protocol
 
 log = logging.getLogger(__name__)

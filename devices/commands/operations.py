@@ -38,7 +38,8 @@ from sqlalchemy.orm import Session
 from booking.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from booking.core.models.sites import Site
 from devices.commands import outbox as command_outbox
-from devices.models import CommandState, Device, DeviceCommand, DeviceKind
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.device import Device, DeviceKind
 
 log = logging.getLogger(__name__)
 

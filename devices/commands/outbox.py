@@ -36,7 +36,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from booking.core.db import Database
-from devices.models import CommandOutbox, DeviceCommand
+from devices.models.commands import DeviceCommand
+from devices.models.outbox import CommandOutbox
 
 log = logging.getLogger(__name__)
 

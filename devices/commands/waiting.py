@@ -18,7 +18,7 @@ from booking.core.clock import Clock
 from booking.core.db import Database
 from devices.commands import operations as commands
 from devices.commands import outbox as command_outbox
-from devices.models import CommandState, DeviceCommand
+from devices.models.commands import CommandState, DeviceCommand
 
 
 class OutcomeResult(enum.StrEnum):

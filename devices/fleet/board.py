@@ -10,16 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.lending.models.tools import Item, ToolType
-from devices.models import (
-    Compartment,
-    DeadLetter,
-    Device,
-    DeviceFault,
-    DeviceKind,
-    DoorState,
-    FaultKind,
-    LockState,
-)
+from devices.models.compartments import Compartment, DoorState, LockState
+from devices.models.dead_letters import DeadLetter
+from devices.models.device import Device, DeviceKind
+from devices.models.faults import DeviceFault, FaultKind
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 from booking.core.errors import DomainError
 from booking.core.models.sites import Site
 from booking.lending.models.tools import Item, ItemStatus
-from devices.models import Compartment, Device, DeviceKind, DeviceLink, LinkState
+from devices.models.compartments import Compartment
+from devices.models.device import Device, DeviceKind
+from devices.models.links import DeviceLink, LinkState
 
 BEAT_EVERY = timedelta(seconds=5)
 # Three beats missed: a worker that was killed, or hangs, is not there to record anything.

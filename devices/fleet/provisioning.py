@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import Conflict, InvalidInput, NotFound
 from booking.core.models.sites import Site
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # `linli/v1/{site}/server/status` is the server's own topic: a device called "server" could

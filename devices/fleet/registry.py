@@ -17,14 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from devices.fleet import staff_alerts
-from devices.models import (
-    Compartment,
-    Device,
-    DeviceFault,
-    DoorState,
-    FaultKind,
-    LockState,
-)
+from devices.models.compartments import Compartment, DoorState, LockState
+from devices.models.device import Device
+from devices.models.faults import DeviceFault, FaultKind
 from devices.protocol.messages import Birth, Event, Heartbeat, State, Status
 
 DEFAULT_HEARTBEAT_S = 30

@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session
 
 from booking.core.retention import BATCH
 from devices.fleet.registry import version
-from devices.models import CommandState, Device, DeviceCommand, DeviceMessage
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.device import Device
+from devices.models.messages import DeviceMessage
 
 log = logging.getLogger(__name__)
 

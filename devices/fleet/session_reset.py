@@ -26,7 +26,10 @@ from booking.core.errors import DomainError
 from booking.people.models.staff import StaffAccount
 from devices.commands.operations import DeviceNotFound
 from devices.fleet import registry
-from devices.models import Compartment, Device, DeviceMessage, FaultKind
+from devices.models.compartments import Compartment
+from devices.models.device import Device
+from devices.models.faults import FaultKind
+from devices.models.messages import DeviceMessage
 
 ACTION = "device.session_counter_reset"
 

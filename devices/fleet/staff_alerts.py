@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity
 from booking.core.models.sites import Site
-from devices.models import Device, FaultKind
+from devices.models.device import Device
+from devices.models.faults import FaultKind
 
 log = logging.getLogger(__name__)
 

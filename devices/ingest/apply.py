@@ -25,12 +25,9 @@ from devices.fleet import registry
 from devices.ingest import dead_letters, judge, ledger, resync, seen
 from devices.ingest.ledger import LedgerRow, insert_rows
 from devices.ingest.reactions import Handlers
-from devices.models import (
-    Device,
-    DeviceCommand,
-    DeviceKind,
-    FaultKind,
-)
+from devices.models.commands import DeviceCommand
+from devices.models.device import Device, DeviceKind
+from devices.models.faults import FaultKind
 from devices.protocol import device_time
 from devices.protocol.messages import (
     Birth,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from booking.core.models.sites import Site
 from booking.health import retention as health_retention
 from devices.fleet import staff_alerts
-from devices.models import DeadLetter
+from devices.models.dead_letters import DeadLetter
 from devices.protocol.messages import ID_PATTERN, MAX_PAYLOAD_BYTES, PREFIX, READING_VALUE_FIELDS
 
 log = logging.getLogger(__name__)

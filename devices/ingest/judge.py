@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from devices.fleet import registry
-from devices.models import Device, FaultKind
+from devices.models.device import Device
+from devices.models.faults import FaultKind
 from devices.protocol import device_time
 from devices.protocol.messages import (
     EVENTS_OF_KIND,

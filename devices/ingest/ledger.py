@@ -18,7 +18,7 @@ from typing import NamedTuple, cast
 from sqlalchemy import Connection, Table
 
 from booking.core.driver_sql import DriverInsert
-from devices.models import DeviceMessage
+from devices.models.messages import DeviceMessage
 from devices.protocol.messages import Birth, Event, Sequenced, State
 
 

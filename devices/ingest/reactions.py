@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from devices.commands import operations as commands
-from devices.models import Device
+from devices.models.device import Device
 from devices.protocol.messages import Birth, Event, Reply, State
 
 EventHandler = Callable[[Session, Device, Event, datetime], object]

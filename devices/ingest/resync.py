@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError
 from devices.commands import operations as commands
-from devices.models import CommandState, DeviceCommand
+from devices.models.commands import CommandState, DeviceCommand
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from devices.fleet import registry, retention
-from devices.models import Device, DeviceMessage
+from devices.models.device import Device
+from devices.models.messages import DeviceMessage
 from devices.protocol.messages import (
     Birth,
     Event,

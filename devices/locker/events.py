@@ -38,7 +38,8 @@ from booking.lending.models.tools import Item, ItemStatus
 from devices.commands import operations as commands
 from devices.ingest.reactions import Handlers
 from devices.locker import opening as lending_locker
-from devices.models import Device, DeviceCommand, DeviceKind
+from devices.models.commands import DeviceCommand
+from devices.models.device import Device, DeviceKind
 from devices.protocol.messages import Event, Reply
 
 log = logging.getLogger(__name__)

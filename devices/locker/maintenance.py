@@ -19,7 +19,8 @@ from booking.lending.models.tools import Item
 from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
 from devices.commands.operations import DeviceNotFound
-from devices.models import Device, DeviceCommand, DeviceKind
+from devices.models.commands import DeviceCommand
+from devices.models.device import Device, DeviceKind
 
 MAX_REASON = 500
 REQUESTED_BY_PREFIX = "maintenance:"

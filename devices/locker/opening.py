@@ -31,7 +31,8 @@ from booking.lending.models.loans import Loan
 from booking.lending.models.tools import Item
 from devices.commands import operations as commands
 from devices.fleet import link_status
-from devices.models import CommandState, Compartment, DeviceCommand, DoorState, LockState
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.compartments import Compartment, DoorState, LockState
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
 from devices.fleet import registry
 from devices.ingest.reactions import Handlers
-from devices.models import Compartment, Device, DeviceKind, DoorState, LockState
+from devices.models.compartments import Compartment, DoorState, LockState
+from devices.models.device import Device, DeviceKind
 from devices.protocol.messages import Birth, Event, State
 
 # A door shut with its bolt still: locked, or jammed shut (a jam is a fault, not a cycle).

@@ -20,7 +20,7 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from devices.bridge import Bridge
 from devices.ingest.handlers import default_handlers
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 from kiosk.extensions import database as app_database
 from linli_sim.bp_terminal import BpTerminalSim
 from tests.browser.conftest import LiveServer, PageProblems, screenshot

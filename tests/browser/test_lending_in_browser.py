@@ -21,7 +21,7 @@ from booking.core.models.sites import Site
 from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.tools import Item
 from devices.bridge import Bridge
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 from kiosk.extensions import database as app_database
 from linli_sim.locker import LockerSim
 from tests.browser.conftest import LiveServer, PageProblems, screenshot

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from booking.core.db import Database
 from booking.core.models.sites import Site
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 
 T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 

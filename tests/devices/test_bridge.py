@@ -20,14 +20,10 @@ from sqlalchemy import func, select
 from booking.core.db import Database
 from booking.core.models.sites import Site
 from devices.bridge import Bridge
-from devices.models import (
-    CommandOutbox,
-    CommandState,
-    Device,
-    DeviceCommand,
-    DeviceKind,
-    DeviceMessage,
-)
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.device import Device, DeviceKind
+from devices.models.messages import DeviceMessage
+from devices.models.outbox import CommandOutbox
 
 DEADLINE_S = 15.0
 

@@ -13,7 +13,7 @@ from test_bridge import add_locker, locker_row, wait_for
 
 from booking.core.db import Database
 from devices.bridge import Bridge
-from devices.models import DeviceMessage
+from devices.models.messages import DeviceMessage
 from linli_sim.locker import LockerSim
 
 

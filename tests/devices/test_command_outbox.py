@@ -21,7 +21,9 @@ from devices.commands import waiting
 from devices.commands.dispatcher import CommandDispatcher
 from devices.commands.waiting import OutcomeResult
 from devices.fleet import link_status
-from devices.models import CommandState, Device, DeviceKind, LinkState
+from devices.models.commands import CommandState
+from devices.models.device import Device, DeviceKind
+from devices.models.links import LinkState
 from devices.mqtt_client import BrokerUrl
 
 WAIT_S = 5.0

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devices.models import CommandState, DeviceCommand, WrongCommandState
+from devices.models.commands import CommandState, DeviceCommand, WrongCommandState
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a fixed instant: only the fields' values matter
 

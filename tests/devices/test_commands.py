@@ -26,7 +26,9 @@ from devices.commands.operations import (
     InvalidCommand,
 )
 from devices.commands.waiting import CommandOutcome, OutcomeResult
-from devices.models import CommandOutbox, CommandState, DeviceCommand, DeviceKind
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.device import DeviceKind
+from devices.models.outbox import CommandOutbox
 
 
 @dataclass(frozen=True)

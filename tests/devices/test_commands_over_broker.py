@@ -23,14 +23,10 @@ from devices.bridge import Bridge
 from devices.commands import operations as commands
 from devices.commands import waiting
 from devices.commands.waiting import CommandOutcome, OutcomeResult
-from devices.models import (
-    CommandOutbox,
-    CommandState,
-    Device,
-    DeviceCommand,
-    DeviceKind,
-    DeviceMessage,
-)
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.device import Device, DeviceKind
+from devices.models.messages import DeviceMessage
+from devices.models.outbox import CommandOutbox
 from devices.mqtt_client import BrokerUrl
 from linli_sim.locker import LockerSim
 

@@ -15,7 +15,7 @@ from booking.core.models.sites import Site
 from booking.health import operations as health
 from booking.health import retention as health_retention
 from devices.ingest import dead_letters
-from devices.models import DeadLetter
+from devices.models.dead_letters import DeadLetter
 from devices.protocol.messages import Reason
 
 READING = {

@@ -29,15 +29,11 @@ from devices.bp_terminal import events as health_events
 from devices.bridge import Bridge
 from devices.fleet import session_reset
 from devices.ingest.reactions import Handlers
-from devices.models import (
-    Compartment,
-    DeadLetter,
-    Device,
-    DeviceFault,
-    DeviceKind,
-    DeviceMessage,
-    FaultKind,
-)
+from devices.models.compartments import Compartment
+from devices.models.dead_letters import DeadLetter
+from devices.models.device import Device, DeviceKind
+from devices.models.faults import DeviceFault, FaultKind
+from devices.models.messages import DeviceMessage
 from devices.protocol.messages import Reason
 from linli_sim.bp_terminal import BpTerminalSim
 from linli_sim.locker import LockerSim

@@ -17,7 +17,10 @@ from booking.core.db import Database
 from devices.ingest import apply as ingest
 from devices.ingest.apply import Ack, Inbound, Outcome
 from devices.ingest.reactions import Handlers
-from devices.models import DeadLetter, DeviceFault, DeviceKind, DeviceMessage, FaultKind
+from devices.models.dead_letters import DeadLetter
+from devices.models.device import DeviceKind
+from devices.models.faults import DeviceFault, FaultKind
+from devices.models.messages import DeviceMessage
 from devices.protocol.messages import ProtocolError, Reason, iso_z, parse
 
 TOPIC = "linli/v1/demo/{device}/{kind}"

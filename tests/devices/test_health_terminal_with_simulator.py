@@ -26,7 +26,8 @@ from booking.health.models.readings import BpReading
 from booking.people import residents
 from devices.bridge import Bridge
 from devices.ingest.handlers import default_handlers
-from devices.models import Device, DeviceKind, DeviceMessage
+from devices.models.device import Device, DeviceKind
+from devices.models.messages import DeviceMessage
 from linli_sim.bp_terminal import BpTerminalSim
 
 

@@ -18,16 +18,12 @@ from devices.ingest import apply as ingest
 from devices.ingest import dead_letters
 from devices.ingest.apply import Inbound, Outcome
 from devices.ingest.reactions import Handlers
-from devices.models import (
-    DeadLetter,
-    Device,
-    DeviceCommand,
-    DeviceKind,
-    DeviceMessage,
-    DoorState,
-    FaultKind,
-    LockState,
-)
+from devices.models.commands import DeviceCommand
+from devices.models.compartments import DoorState, LockState
+from devices.models.dead_letters import DeadLetter
+from devices.models.device import Device, DeviceKind
+from devices.models.faults import FaultKind
+from devices.models.messages import DeviceMessage
 from devices.protocol.messages import Event
 
 SITE = "nanshan"

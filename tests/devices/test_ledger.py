@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking.core.db import Database
 from devices.ingest.ledger import LedgerRow, insert_rows
-from devices.models import DeviceMessage
+from devices.models.messages import DeviceMessage
 
 WHEN = datetime(2026, 11, 24, 1, 30, 0, 123000, tzinfo=UTC)
 

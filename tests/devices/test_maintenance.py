@@ -16,7 +16,7 @@ from booking.people.models.staff import StaffAccount, StaffRole
 from devices.commands.operations import DeviceNotFound, DeviceOffline
 from devices.fleet import provisioning
 from devices.locker import maintenance
-from devices.models import DeviceCommand
+from devices.models.commands import DeviceCommand
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from booking.core.db import Database
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from devices.fleet import registry
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 from devices.protocol.messages import Status
 
 LOCKER = "locker-a"

@@ -26,15 +26,11 @@ from devices.fleet.registry import version
 from devices.ingest import apply as ingest
 from devices.ingest.apply import Inbound, Outcome
 from devices.ingest.reactions import Handlers
-from devices.models import (
-    CommandOutbox,
-    CommandState,
-    DeadLetter,
-    Device,
-    DeviceCommand,
-    DeviceKind,
-    DeviceMessage,
-)
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.dead_letters import DeadLetter
+from devices.models.device import Device, DeviceKind
+from devices.models.messages import DeviceMessage
+from devices.models.outbox import CommandOutbox
 from devices.protocol.messages import Reason
 from kiosk import scheduler
 

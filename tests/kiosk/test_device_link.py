@@ -11,7 +11,7 @@ from flask import Flask
 from booking.core.clock import FrozenClock
 from booking.core.models.sites import Site
 from devices.fleet import link_status
-from devices.models import LinkState
+from devices.models.links import LinkState
 from kiosk import device_link
 from kiosk.extensions import database
 

@@ -19,7 +19,7 @@ from booking.health import pairing as health_pairing
 from booking.health.models.consents import HealthConsent
 from booking.health.models.readings import BpReading
 from booking.people.models.residents import Resident
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 from kiosk.extensions import database
 from tests.kiosk.conftest import KioskActions, csrf_token_of
 

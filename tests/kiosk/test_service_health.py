@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from devices.fleet.link_status import STALE_AFTER, record_link
-from devices.models import LinkState
+from devices.models.links import LinkState
 
 
 @pytest.fixture

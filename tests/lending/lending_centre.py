@@ -16,7 +16,7 @@ from booking.core.models.sites import Site
 from booking.lending.models.tools import Item, ToolType
 from booking.people import residents, staff
 from booking.people.models.staff import StaffAccount, StaffRole
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,8 @@ def report_locker(database: Database, station: Station, clock: FrozenClock) -> N
     broker: the link beating, connected, and each compartment's lock, door and item (1-4
     hold their tools, 5-8 are empty), as the locker's birth reports them."""
     from devices.fleet import link_status
-    from devices.models import Compartment, DoorState, LinkState, LockState
+    from devices.models.compartments import Compartment, DoorState, LockState
+    from devices.models.links import LinkState
 
     now = clock.now()
     with database.write() as session:

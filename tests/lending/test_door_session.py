@@ -23,7 +23,8 @@ from booking.lending.models.loans import Loan
 from booking.lending.models.tools import Item, ItemStatus
 from devices.locker import events as lending_events
 from devices.locker import opening as lending_locker
-from devices.models import Compartment, Device, DoorState, LockState
+from devices.models.compartments import Compartment, DoorState, LockState
+from devices.models.device import Device
 from devices.protocol.messages import Event
 
 SEQ = count(1)

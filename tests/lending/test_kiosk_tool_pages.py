@@ -20,7 +20,9 @@ from booking.lending.models.door_sessions import DoorSession
 from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.tools import Item, ItemStatus
 from devices.fleet import link_status, provisioning
-from devices.models import Compartment, Device, DoorState, LinkState, LockState
+from devices.models.compartments import Compartment, DoorState, LockState
+from devices.models.device import Device
+from devices.models.links import LinkState
 from kiosk.extensions import database as app_database
 
 

@@ -31,7 +31,8 @@ from booking.lending.models.tools import Item, ItemStatus
 from devices.bridge import Bridge
 from devices.ingest.handlers import default_handlers
 from devices.locker import opening as lending_locker
-from devices.models import Device, DeviceCommand
+from devices.models.commands import DeviceCommand
+from devices.models.device import Device
 from devices.mqtt_client import BrokerUrl
 from kiosk.extensions import database as app_database
 from linli_sim.locker import LockerSim

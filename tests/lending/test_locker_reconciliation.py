@@ -26,7 +26,9 @@ from booking.lending.models.tools import Item, ItemStatus
 from devices.bridge import Bridge
 from devices.commands import operations as commands
 from devices.ingest.handlers import default_handlers
-from devices.models import CommandState, Compartment, Device, DeviceCommand
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.compartments import Compartment
+from devices.models.device import Device
 from linli_sim.locker import LockerSim
 from tests.broker_waits import clear_retained, wait_until
 

@@ -16,7 +16,7 @@ from booking.lending.models.door_sessions import DoorSession, DoorSessionState, 
 from booking.lending.models.tools import Item, ItemStatus
 from devices.commands import operations as commands
 from devices.locker import opening as lending_locker
-from devices.models import CommandState, DeviceCommand
+from devices.models.commands import CommandState, DeviceCommand
 from kiosk import scheduler
 
 

@@ -28,7 +28,10 @@ from booking.lending.models.tools import Item, ItemStatus
 from devices import bridge as bridge_module
 from devices.fleet import link_status
 from devices.ingest.handlers import default_handlers
-from devices.models import CommandOutbox, Device, DeviceCommand, LinkState
+from devices.models.commands import DeviceCommand
+from devices.models.device import Device
+from devices.models.links import LinkState
+from devices.models.outbox import CommandOutbox
 from kiosk.extensions import database as app_database
 from kiosk.worker import Worker
 from linli_sim.locker import LockerSim

@@ -11,7 +11,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from devices.fleet import provisioning
-from devices.models import Device
+from devices.models.device import Device
 from kiosk.cli import main
 from kiosk.extensions import database
 

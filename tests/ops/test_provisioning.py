@@ -13,7 +13,7 @@ from booking.core.db import Database
 from booking.core.errors import Conflict, InvalidInput, NotFound
 from booking.core.models.sites import Site
 from devices.fleet import provisioning
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 
 
 def make_site(database: Database, slug: str = "xinhua") -> int:

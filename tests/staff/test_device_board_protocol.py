@@ -15,7 +15,9 @@ from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from devices.fleet import provisioning, registry
 from devices.ingest import dead_letters
-from devices.models import Device, DeviceMessage, FaultKind
+from devices.models.device import Device
+from devices.models.faults import FaultKind
+from devices.models.messages import DeviceMessage
 from devices.protocol.messages import Reason
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, StaffActions

@@ -26,7 +26,9 @@ from booking.people import staff as staff_service
 from booking.people.models.staff import StaffRole
 from devices.bridge import Bridge
 from devices.fleet import link_status
-from devices.models import CommandState, Device, DeviceCommand, DeviceKind, LinkState
+from devices.models.commands import CommandState, DeviceCommand
+from devices.models.device import Device, DeviceKind
+from devices.models.links import LinkState
 from kiosk.extensions import database
 from linli_sim.locker import LockerSim
 from tests.conftest import StaffActions

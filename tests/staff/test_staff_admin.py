@@ -18,7 +18,7 @@ from booking.lending.models.policies import LendingPolicy
 from booking.lending.models.tools import Item, ItemStatus, ToolType
 from booking.spaces.models.spaces import Seat, Space
 from devices.fleet import provisioning
-from devices.models import Device
+from devices.models.device import Device
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, StaffActions
 

@@ -13,14 +13,10 @@ from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from devices.fleet import link_status, provisioning, registry
-from devices.models import (
-    Compartment,
-    DeviceCommand,
-    DoorState,
-    FaultKind,
-    LinkState,
-    LockState,
-)
+from devices.models.commands import DeviceCommand
+from devices.models.compartments import Compartment, DoorState, LockState
+from devices.models.faults import FaultKind
+from devices.models.links import LinkState
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

@@ -26,7 +26,7 @@ from booking.lending.models.tools import Item, ItemStatus, ToolType
 from booking.people import residents
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
-from devices.models import DeviceCommand
+from devices.models.commands import DeviceCommand
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

@@ -25,7 +25,8 @@ from booking.lending.models.tools import Item, ItemStatus
 from booking.lending.reconciliation import CompartmentReport
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
-from devices.models import Device, DeviceCommand, DeviceKind
+from devices.models.commands import DeviceCommand
+from devices.models.device import Device, DeviceKind
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

@@ -17,7 +17,7 @@ from booking.core.errors import Conflict, InvalidInput
 from booking.core.models.sites import Site
 from booking.lending.policy import policy_for
 from devices.fleet import provisioning
-from devices.models import Device
+from devices.models.device import Device
 from kiosk.extensions import clock, database
 from kiosk.staff.admin import saving
 from kiosk.staff.admin.forms import (

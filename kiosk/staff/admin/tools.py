@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from booking.admin import tools as tools_admin
 from booking.core.errors import NotFound
 from booking.lending.models.tools import Item, ItemStatus, ToolType
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 from kiosk.extensions import clock, database
 from kiosk.staff.admin import saving
 from kiosk.staff.admin.forms import (

@@ -19,7 +19,9 @@ from devices.commands.waiting import OutcomeResult
 from devices.fleet import board as device_board
 from devices.fleet import session_reset
 from devices.locker import maintenance
-from devices.models import DeviceKind, DoorState, FaultKind, LockState
+from devices.models.compartments import DoorState, LockState
+from devices.models.device import DeviceKind
+from devices.models.faults import FaultKind
 from devices.protocol.messages import Reason
 from kiosk import device_link
 from kiosk.extensions import clock, database

@@ -14,7 +14,7 @@ from booking.lending.errors import MismatchAlreadyResolved
 from booking.lending.models.mismatches import LendingMismatch
 from booking.lending.models.tools import Item
 from devices.locker import reconciliation as locker_reconciliation
-from devices.models import Device
+from devices.models.device import Device
 from kiosk.extensions import clock, database
 from kiosk.staff.lending import mismatch_words
 from kiosk.staff.lending import words as lending_words

@@ -22,7 +22,7 @@ from booking.health import operations as health
 from booking.health import pairing as health_pairing
 from booking.health.models.consents import ConsentChannel
 from booking.health.models.pairings import PairingStatus, TerminalPairing
-from devices.models import Device, DeviceKind
+from devices.models.device import Device, DeviceKind
 from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session

@@ -27,7 +27,7 @@ from booking.lending.models.loans import Loan, LoanStatus, ReturnCondition
 from booking.lending.models.tools import Item, ToolType
 from devices.fleet import link_status
 from devices.locker import opening as lending_locker
-from devices.models import Device
+from devices.models.device import Device
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.controllers import SERVICES_BY_SLUG

@@ -1,0 +1,37 @@
+"""Messages the bridge refused, kept with the reason (and never a health value in the clear)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+import booking.tables  # noqa: F401  (sites, which devices refer to)
+from booking.core.db import Base, UTCDateTime
+
+
+class DeadLetter(Base):
+    """A message the bridge refused or could not apply, kept for staff to inspect.
+
+    ``device_id`` is what the topic claimed, known or not (no foreign key: an unregistered
+    device's message is exactly what lands here).
+    """
+
+    __tablename__ = "device_dead_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    device_id: Mapped[str | None] = mapped_column(String(40))
+    # At most the protocol's 8 KiB: an oversized message is cut, never stored whole.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The site the topic named, when it is one of ours: its health retention period applies.
+    site_id: Mapped[int | None]
+    # The payload may hold health data (a reading's values, a card id, or bytes nobody can
+    # read): such a letter is purged with the health records (:mod:`devices.ingest.dead_letters`).
+    health_data: Mapped[bool] = mapped_column(default=False)
+    # The card the payload named, so a withdrawal of consent finds the letter.
+    card_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -1,0 +1,59 @@
+"""The registry of devices: each locker or terminal, its site, its broker credentials and what
+it last said about itself."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+import booking.tables  # noqa: F401  (sites, which devices refer to)
+from booking.core.db import Base, UTCDateTime, str_enum
+
+
+class DeviceKind(enum.StrEnum):
+    LOCKER = "locker"
+    BP_TERMINAL = "bp_terminal"
+
+
+class Device(Base):
+    """A locker or terminal at a site, as the server knows it.
+
+    ``device_id`` is unique across the deployment: it is the broker username, the
+    MQTT client id and a segment of every topic the device uses.
+    """
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("device_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[DeviceKind] = mapped_column(str_enum(DeviceKind))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    # The broker password, hashed for Mosquitto's password file (PBKDF2-SHA512, its own format).
+    mqtt_password_hash: Mapped[str] = mapped_column(String(200))
+    firmware: Mapped[str | None] = mapped_column(String(40))
+    capabilities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    online: Mapped[bool] = mapped_column(default=False)
+    online_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sparkplug's bdSeq: the device's connect counter, to tell a stale Last Will from a live one.
+    session_counter: Mapped[int | None]
+    last_seq: Mapped[int | None]
+    # From the device's birth; the silence check allows three missed heartbeats.
+    heartbeat_s: Mapped[int | None]
+    # The newest (session, seq), packed as devices.fleet.registry.version, whose ledger row the
+    # retention job may have deleted: at or below it, a message missing from the ledger may
+    # have been applied already (devices/fleet/retention.py).
+    ledger_pruned_through: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- ingest: what the bridge applied, what it refused, and the device state it keeps -----------
+
+
+# --- the command outbox and the device link: how the web reaches devices without MQTT --------
