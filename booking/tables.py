@@ -8,6 +8,7 @@ package (``booking.lending.models.loans``). Only what needs every table at once 
 import booking.alerts.models.alerts
 import booking.alerts.models.notifications
 import booking.core.models.audit
+import booking.core.models.outages
 import booking.core.models.sends
 import booking.core.models.sites
 import booking.core.models.uptime
@@ -22,12 +23,16 @@ import booking.lending.models.mismatches
 import booking.lending.models.policies
 import booking.lending.models.suspensions
 import booking.lending.models.tools
-import booking.people.models.auth_sessions
+import booking.people.models.resident_sessions
 import booking.people.models.residents
+import booking.people.models.sign_in_throttles
 import booking.people.models.staff
+import booking.people.models.staff_sessions
 import booking.spaces.models.bookings
 import booking.spaces.models.closures
 import booking.spaces.models.series
+import booking.spaces.models.space_rules
 import booking.spaces.models.spaces
 import booking.spaces.models.strikes
+import booking.spaces.models.suspensions
 import booking.spaces.models.waitlist  # noqa: F401

@@ -20,7 +20,8 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from booking.core.errors import InvalidInput
-from booking.people.models.auth_sessions import ResidentSession, StaffSession
+from booking.people.models.resident_sessions import ResidentSession
+from booking.people.models.staff_sessions import StaffSession
 
 MIN_DAYS = 1
 MAX_DAYS = 3650

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.core.models.uptime import Heartbeat, Outage, ServicePart
+from booking.core.models.outages import Outage
+from booking.core.models.uptime import Heartbeat, ServicePart
 
 HEARTBEAT_EVERY = timedelta(minutes=1)
 MAX_GAP = timedelta(minutes=3)

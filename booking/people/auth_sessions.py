@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from booking.core.db import UTCDateTime
 from booking.core.driver_sql import DriverStatement
 from booking.core.errors import SessionExpired
-from booking.people.models.auth_sessions import ResidentSession, StaffSession
+from booking.people.models.resident_sessions import ResidentSession
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
+from booking.people.models.staff_sessions import StaffSession
 
 STAFF_IDLE_LIMIT = timedelta(minutes=30)
 

@@ -23,7 +23,8 @@ from booking.lending.models.tools import Item, ToolType
 from booking.spaces import strikes
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
 from booking.spaces.models.spaces import Seat, Space
-from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
+from booking.spaces.models.strikes import NoShowStrike
+from booking.spaces.models.suspensions import BookingSuspension
 
 RECENT_BOOKINGS = 20
 RECENT_LOANS = 10

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import Conflict, InvalidInput, NotFound, ResidentLockedOut, SignInFailed
 from booking.people import passwords
-from booking.people.models.auth_sessions import SignInThrottle
 from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.sign_in_throttles import SignInThrottle
 
 PIN_PATTERN = re.compile(r"^\d{4,6}$")
 PHONE_PATTERN = re.compile(r"^1\d{10}$")

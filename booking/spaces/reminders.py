@@ -21,7 +21,8 @@ from booking.alerts import notifications
 from booking.alerts.models.notifications import Notification, NotificationKind
 from booking.core import sends
 from booking.spaces import rules as booking_rules
-from booking.spaces.models.bookings import Booking, BookingStatus, SpaceRules
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.space_rules import SpaceRules
 from booking.spaces.models.spaces import Space
 
 # Residents walk over from home: a quarter of an hour before the window opens leaves time to

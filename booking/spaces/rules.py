@@ -29,8 +29,9 @@ from booking.core.errors import (
 from booking.core.models.sites import Site
 from booking.people.models.residents import Resident, ResidentMembership
 from booking.spaces import strikes
-from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus, SpaceRules
+from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
 from booking.spaces.models.closures import Closure
+from booking.spaces.models.space_rules import SpaceRules
 from booking.spaces.models.spaces import Space, SpaceKind
 
 

@@ -14,7 +14,8 @@ from booking.core.errors import InvalidInput, NotFound, ResidentSuspended, Suspe
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 from booking.spaces.models.bookings import Booking
-from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
+from booking.spaces.models.strikes import NoShowStrike
+from booking.spaces.models.suspensions import BookingSuspension
 
 
 def active_suspension(

@@ -13,7 +13,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.spaces import jobs as booking_jobs
 from booking.spaces import releases, reminders, rooms, seats, series
-from booking.spaces.models.bookings import SpaceRules
+from booking.spaces.models.space_rules import SpaceRules
 
 
 def book_seat(db: Database, c: Centre, clock: FrozenClock, start: datetime, end: datetime) -> int:

@@ -24,7 +24,8 @@ from booking.core.due_jobs import DueJob
 from booking.spaces import jobs as booking_jobs
 from booking.spaces import rooms, seats, strikes, waitlist
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
-from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
+from booking.spaces.models.strikes import NoShowStrike
+from booking.spaces.models.suspensions import BookingSuspension
 
 CENTRES = itertools.count()
 

@@ -27,7 +27,8 @@ from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
 from booking.spaces.models.series import BookingSeries
 from booking.spaces.models.spaces import Space
-from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
+from booking.spaces.models.strikes import NoShowStrike
+from booking.spaces.models.suspensions import BookingSuspension
 
 THIS_MONDAY = datetime(2026, 11, 23, tzinfo=ZoneInfo("Asia/Shanghai"))
 LOANS = 101  # what the fixed seed makes of the suite's clock

@@ -16,7 +16,8 @@ from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ToolType
 from booking.people.resident_record import resident_record
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
+from booking.spaces.models.strikes import NoShowStrike
+from booking.spaces.models.suspensions import BookingSuspension
 
 
 def seat_booking(centre: Centre, status: BookingStatus, days: int, resident: int = 0) -> Booking:

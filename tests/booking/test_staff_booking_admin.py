@@ -12,7 +12,8 @@ from booking.core.db import Database
 from booking.core.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
 from booking.spaces import availability, closures, rooms, schedule, seats, series, strikes
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
+from booking.spaces.models.strikes import NoShowStrike
+from booking.spaces.models.suspensions import BookingSuspension
 
 
 def suspend(db: Database, c: Centre, who: int = 0, days: int = 7) -> int:

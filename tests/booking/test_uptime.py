@@ -7,7 +7,8 @@ from booking_centre import Centre, at, keep_alive
 from booking.core import uptime
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
-from booking.core.models.uptime import Outage, ServicePart
+from booking.core.models.outages import Outage
+from booking.core.models.uptime import ServicePart
 from booking.spaces import jobs as booking_jobs
 from booking.spaces import seats
 from booking.spaces.models.bookings import Booking, BookingStatus

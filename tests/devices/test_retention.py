@@ -19,9 +19,10 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from booking.core.retention import BATCH, RetentionPeriods
 from booking.people import auth_sessions
-from booking.people.models.auth_sessions import ResidentSession, StaffSession
+from booking.people.models.resident_sessions import ResidentSession
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount, StaffRole
+from booking.people.models.staff_sessions import StaffSession
 from devices.fleet.registry import version
 from devices.ingest import apply as ingest
 from devices.ingest.apply import Inbound, Outcome

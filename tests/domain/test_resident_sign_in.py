@@ -9,7 +9,7 @@ from booking.core.db import Database
 from booking.core.errors import Conflict, InvalidInput, ResidentLockedOut, SignInFailed
 from booking.core.models.sites import Site
 from booking.people import residents
-from booking.people.models.auth_sessions import SignInThrottle
+from booking.people.models.sign_in_throttles import SignInThrottle
 
 PHONE = "13900000001"
 

@@ -131,7 +131,7 @@ def test_only_a_hash_of_the_token_is_stored(
 ) -> None:
     from sqlalchemy import select
 
-    from booking.people.models.auth_sessions import StaffSession
+    from booking.people.models.staff_sessions import StaffSession
 
     token = open_session(any_database, clock)
     with any_database.read() as session:

@@ -18,7 +18,8 @@ from flask.testing import FlaskClient
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Base
-from booking.core.models.uptime import Outage, ServicePart
+from booking.core.models.outages import Outage
+from booking.core.models.uptime import ServicePart
 from booking.demo import centre as demo_centre
 from kiosk.outage import RETRY_AFTER_SECONDS
 from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES

@@ -17,7 +17,7 @@ from booking.people.models.staff import StaffAccount
 from booking.spaces import closures
 from booking.spaces import jobs as booking_jobs
 from booking.spaces.models.bookings import BookingStatus
-from booking.spaces.models.strikes import BookingSuspension
+from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import database
 from kiosk.touch.spaces import calendar_file
 from tests.booking.booking_centre import keep_alive

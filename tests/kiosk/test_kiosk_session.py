@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from booking.core.clock import FrozenClock
 from booking.people import auth_sessions, staff
-from booking.people.models.auth_sessions import ResidentSession
+from booking.people.models.resident_sessions import ResidentSession
 from kiosk.extensions import database
 from tests.kiosk.conftest import KioskActions, csrf_token_of
 

@@ -7,7 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from booking.people.models.auth_sessions import ResidentSession, SignInThrottle
+from booking.people.models.resident_sessions import ResidentSession
+from booking.people.models.sign_in_throttles import SignInThrottle
 from kiosk.extensions import database
 from tests.kiosk.conftest import DEMO_PHONE, UNKNOWN_PHONE, KioskActions, alert_of
 

@@ -25,7 +25,8 @@ from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.closures import Closure
 from booking.spaces.models.series import BookingSeries
 from booking.spaces.models.spaces import Space, SpaceKind
-from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
+from booking.spaces.models.strikes import NoShowStrike
+from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

@@ -22,7 +22,8 @@ from booking.lending.models.tools import Item, ToolType
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.spaces import Seat, Space, SpaceKind
-from booking.spaces.models.strikes import BookingSuspension, NoShowStrike
+from booking.spaces.models.strikes import NoShowStrike
+from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 from tests.page_text import without_csrf_tokens

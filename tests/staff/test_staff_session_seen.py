@@ -13,7 +13,7 @@ from sqlalchemy import select
 from booking.core.clock import FrozenClock
 from booking.people import auth_sessions
 from booking.people import staff as staff_service
-from booking.people.models.auth_sessions import StaffSession
+from booking.people.models.staff_sessions import StaffSession
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

@@ -1,2 +1,1 @@
-"""Tables of the core: sites, the audit log, heartbeats and outages, once-only sends.
-"""
+"""Tables of the core: sites, the audit log, heartbeats and outages, once-only sends."""

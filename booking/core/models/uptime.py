@@ -32,15 +32,3 @@ class Heartbeat(Base):
     # Before the first heartbeat nothing is known, so nothing before it counts as "up".
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class Outage(Base):
-    """An interval in which ``part`` was missing: residents could not use the kiosk then."""
-
-    __tablename__ = "outages"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
-    part: Mapped[ServicePart] = mapped_column(str_enum(ServicePart))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)

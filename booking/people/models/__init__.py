@@ -1,2 +1,1 @@
-"""Tables of people: residents and memberships, staff accounts, sign-in sessions.
-"""
+"""Tables of people: residents and memberships, staff accounts, sign-in sessions."""

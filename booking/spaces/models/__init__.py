@@ -1,2 +1,1 @@
-"""Tables of spaces: spaces and seats, bookings, series, closures, waitlist, strikes.
-"""
+"""Tables of spaces: spaces and seats, bookings, series, closures, waitlist, strikes."""

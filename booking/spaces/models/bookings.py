@@ -51,7 +51,8 @@ ACTIVE_STATUSES = frozenset(
 FINISHED_STATUSES = frozenset(set(BookingStatus) - ACTIVE_STATUSES)
 # Where each active status may go. A finished booking never changes again.
 BOOKING_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
-    BookingStatus.HELD: frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED}) | FINISHED_STATUSES,
+    BookingStatus.HELD: frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+    | FINISHED_STATUSES,
     BookingStatus.PENDING: frozenset({BookingStatus.CONFIRMED}) | FINISHED_STATUSES,
     BookingStatus.CONFIRMED: frozenset({BookingStatus.CHECKED_IN}) | FINISHED_STATUSES,
     BookingStatus.CHECKED_IN: frozenset({BookingStatus.ON_LEAVE}) | FINISHED_STATUSES,
@@ -196,25 +197,3 @@ event.listen(
         "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public"
     ).execute_if(dialect="postgresql"),
 )
-
-
-class SpaceRules(Base):
-    """A space's own booking rules; a space without a row books by the defaults in
-    ``booking/spaces/rules.py``. Every column left NULL falls back to its default too."""
-
-    __tablename__ = "space_rules"
-
-    space_id: Mapped[int] = mapped_column(
-        ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True
-    )
-    bookable_days: Mapped[int | None]
-    grid_minutes: Mapped[int | None]
-    max_booking_minutes: Mapped[int | None]
-    max_minutes_per_day: Mapped[int | None]
-    check_in_early_minutes: Mapped[int | None]
-    check_in_late_minutes: Mapped[int | None]
-    max_leave_minutes: Mapped[int | None]
-    strikes_to_suspend: Mapped[int | None]
-    strike_window_days: Mapped[int | None]
-    suspension_days: Mapped[int | None]
-    offer_minutes: Mapped[int | None]

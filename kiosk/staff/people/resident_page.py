@@ -26,7 +26,7 @@ from booking.people.models.residents import Resident
 from booking.people.resident_record import resident_record
 from booking.spaces import strikes
 from booking.spaces.models.bookings import BookingStatus
-from booking.spaces.models.strikes import BookingSuspension
+from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import clock, database
 
 REASON_MAX = 300
