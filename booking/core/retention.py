@@ -88,12 +88,11 @@ def prune_sessions(session: Session, *, before: datetime, limit: int = BATCH) ->
         )
         oldest = select(table.token_hash).where(over).limit(limit - deleted)
         result = session.execute(
-            delete(table).where(table.token_hash.in_(oldest)).execution_options(
-                synchronize_session=False
-            )
+            delete(table)
+            .where(table.token_hash.in_(oldest))
+            .execution_options(synchronize_session=False)
         )
         deleted += int(getattr(result, "rowcount", 0) or 0)
         if deleted >= limit:
             break
     return deleted
-

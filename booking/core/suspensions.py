@@ -5,12 +5,14 @@ is lifted and counted by its own rules."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-S = TypeVar("S")
+from booking.core.models.suspensions import SuspensionPeriod
+
+S = TypeVar("S", bound=SuspensionPeriod)
 
 
 def in_force(
@@ -18,19 +20,17 @@ def in_force(
 ) -> S | None:
     """The resident's suspension of this kind in force at ``now`` (the latest-ending first).
 
-    ``model`` is a table with ``site_id``, ``resident_id``, ``starts_at``, ``ends_at`` and
-    ``lifted_at`` (``BookingSuspension``, ``LendingSuspension``); core imports neither.
+    ``model`` is ``BookingSuspension`` or ``LendingSuspension``; core imports neither.
     """
-    table: Any = model
     return session.scalar(
         select(model)
         .where(
-            table.site_id == site_id,
-            table.resident_id == resident_id,
-            table.starts_at <= now,
-            table.ends_at > now,
-            table.lifted_at.is_(None),
+            model.site_id == site_id,
+            model.resident_id == resident_id,
+            model.starts_at <= now,
+            model.ends_at > now,
+            model.lifted_at.is_(None),
         )
-        .order_by(table.ends_at.desc())
+        .order_by(model.ends_at.desc())
         .limit(1)
     )

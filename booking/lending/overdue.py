@@ -110,9 +110,7 @@ def lift_suspension(
         raise SuspensionNotFound("no such suspension", suspension_id=suspension_id)
     if suspension.lifted_at is not None or suspension.ends_at <= now:
         raise WrongLendingState("the suspension is not active")
-    suspension.lifted_at = now
-    suspension.lifted_by_staff_id = staff.id
-    suspension.lift_reason = reason[:300]
+    suspension.lift(staff_id=staff.id, reason=reason, now=now)
     audit.record_staff(
         session, staff, action="lending.suspension_lifted", now=now,
         subject=f"resident:{suspension.resident_id}", detail={"reason": reason[:300]},

@@ -132,9 +132,7 @@ def lift_suspension(
         raise NotFound("no such staff member at this centre")
     if suspension.lifted_at is not None or not suspension.starts_at <= now < suspension.ends_at:
         raise SuspensionNotActive("this suspension is not in force")
-    suspension.lifted_at = now
-    suspension.lifted_by_staff_id = staff_id
-    suspension.lift_reason = reason
+    suspension.lift(staff_id=staff_id, reason=reason, now=now)
     session.flush()
     return suspension
 
