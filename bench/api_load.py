@@ -54,7 +54,8 @@ from booking.people import auth_sessions  # noqa: E402
 from booking.people.models.residents import Resident  # noqa: E402
 from booking.people.models.staff import StaffAccount  # noqa: E402
 from booking.spaces.models.bookings import Booking, BookingStatus  # noqa: E402
-from booking.spaces.models.spaces import Seat, Space  # noqa: E402
+from booking.spaces.models.seats import Seat  # noqa: E402
+from booking.spaces.models.spaces import Space  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TARGET_RATIO = 0.4

@@ -46,10 +46,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from booking.core.db import Base, Database
 from booking.core.errors import SlotTaken
 from booking.core.models.sites import Site
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 from booking.spaces import seats
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 07:00 in Shanghai: every slot of the day (08:00–21:00) lies ahead.

@@ -49,7 +49,8 @@ from booking.lending.models.loans import Loan, LoanChannel, LoanStatus  # noqa: 
 from booking.lending.models.tools import Item, ToolType  # noqa: E402
 from booking.people.models.residents import Resident  # noqa: E402
 from booking.spaces.models.bookings import Booking, BookingStatus  # noqa: E402
-from booking.spaces.models.spaces import Seat, Space, SpaceKind  # noqa: E402
+from booking.spaces.models.seats import Seat  # noqa: E402
+from booking.spaces.models.spaces import Space, SpaceKind  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 24)

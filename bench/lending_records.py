@@ -38,9 +38,11 @@ from booking.core.db import Base, Database
 from booking.core.models.sites import Site
 from booking.lending import records as lending_records
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.lending.records import LoanFilter
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 SPAN = timedelta(days=730)

@@ -22,7 +22,9 @@ import booking.lending.models.loans
 import booking.lending.models.mismatches
 import booking.lending.models.policies
 import booking.lending.models.suspensions
+import booking.lending.models.tool_types
 import booking.lending.models.tools
+import booking.people.models.memberships
 import booking.people.models.resident_sessions
 import booking.people.models.residents
 import booking.people.models.sign_in_throttles
@@ -30,7 +32,9 @@ import booking.people.models.staff
 import booking.people.models.staff_sessions
 import booking.spaces.models.bookings
 import booking.spaces.models.closures
+import booking.spaces.models.seats
 import booking.spaces.models.series
+import booking.spaces.models.series_exceptions
 import booking.spaces.models.space_rules
 import booking.spaces.models.spaces
 import booking.spaces.models.strikes

@@ -19,8 +19,9 @@ from booking.core.models.sites import Site
 from booking.people.models.staff import StaffAccount
 from booking.spaces import waitlist
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
+from booking.spaces.models.seats import Seat
 from booking.spaces.models.series import BookingSeries
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.spaces import Space, SpaceKind
 
 MAX_CAPACITY = 500
 MAX_SEAT_NUMBER = 999

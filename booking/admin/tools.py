@@ -14,7 +14,8 @@ from booking.admin import checks
 from booking.core import audit, row_locks
 from booking.core.errors import Conflict, InvalidInput, NotFound, StillInUse
 from booking.lending.models.policies import LendingPolicy
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
 from booking.people.models.staff import StaffAccount
 
 MAX_LOAN_DAYS = 60

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from booking.core.errors import NotFound
 from booking.core.models.sites import Site
 from booking.lending.models.tools import Item, ItemStatus
-from booking.people.models.residents import ResidentMembership
+from booking.people.models.memberships import ResidentMembership
 from booking.people.models.staff import StaffAccount
 from booking.spaces.models.spaces import Space
 

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 from booking.core.models.sites import Site
 from booking.health import consent as health_consent
 from booking.health.models.consents import ConsentChannel, HealthConsent
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.people import residents, staff
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffRole
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 
 SITE_SLUG = "xinhua"
 LOCKERS = ("locker-a", "locker-b")

@@ -29,7 +29,8 @@ from booking.lending import operations as lending
 from booking.lending import overdue as lending_overdue
 from booking.lending import policy as lending_policy
 from booking.lending.models.loans import Loan, ReturnCondition
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 from booking.spaces import series

@@ -14,9 +14,11 @@ from booking.core.models.sites import Site
 from booking.demo import history as demo_history
 from booking.demo.centre import HEALTH_CONSENTS, SITE_SLUG
 from booking.people import passwords
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 
 HISTORY_WEEKS = 8
 HISTORY_SEED = 20261124  # fixed, so every machine gets the same history

@@ -26,7 +26,8 @@ from booking.health.operations import (
     consent_in_force,
     resident_subject,
 )
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 
 # The version of the consent notice the kiosk shows; a new wording gets a new version.

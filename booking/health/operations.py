@@ -38,7 +38,8 @@ from booking.health.classification import DEFAULT_RULESET, Classification, Rules
 from booking.health.models.consents import HealthConsent
 from booking.health.models.readings import BpReading
 from booking.health.models.settings import HealthSettings
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 
 DEFAULT_RETENTION_DAYS = 730

@@ -24,7 +24,8 @@ from booking.health.operations import (
     consent_in_force,
     store_reading,
 )
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 
 log = logging.getLogger(__name__)
 

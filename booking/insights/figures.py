@@ -20,9 +20,10 @@ from booking.health.operations import ALERT_URGENT as BP_URGENT
 from booking.insights import local_time
 from booking.insights.local_time import DateRange
 from booking.lending.models.loans import Loan
-from booking.lending.models.tools import ToolType
+from booking.lending.models.tool_types import ToolType
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 
 # Bookings that were used: the resident checked in (completed, on leave, or released
 # after a leave that ran too long all started with a check-in).

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import ToolTypeRetired
 from booking.lending.errors import ItemNotFound, ToolTypeNotFound
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
 
 
 @dataclass(frozen=True)

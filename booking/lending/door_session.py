@@ -32,7 +32,8 @@ from booking.lending.models.door_sessions import (
 )
 from booking.lending.models.events import LendingAction
 from booking.lending.models.loans import Loan, LoanChannel, ReturnCondition
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 
 # The locker relocks an unopened door on its own clock; a door_opened sent just before that
 # may still be on its way. Giving up only this much later keeps a real pickup on its normal

@@ -21,7 +21,7 @@ from booking.lending.models.door_sessions import DoorSession
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan, LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.policy import Policy
-from booking.people.models.residents import ResidentMembership
+from booking.people.models.memberships import ResidentMembership
 
 
 def open_loans(session: Session, *, site_id: int, resident_id: int) -> list[Loan]:

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from booking.core.errors import NotFound
 from booking.lending.models.events import LendingEvent
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.lending.records import HISTORY_LIMIT, MAX_QUERY_LENGTH
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 from booking.people.residents import normalise_phone
 
 

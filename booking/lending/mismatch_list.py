@@ -16,7 +16,8 @@ from booking.lending.models.mismatches import (
     MismatchKind,
     MismatchResolution,
 )
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 

@@ -47,7 +47,8 @@ from booking.lending.models.loans import (
     LoanStatus,
     ReturnCondition,
 )
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
 from booking.lending.policy import policy_for
 from booking.people.models.staff import StaffAccount
 

@@ -18,7 +18,8 @@ from booking.lending.history import record
 from booking.lending.models.events import LendingAction
 from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.lending.policy import Policy
 from booking.people.models.staff import StaffAccount
 

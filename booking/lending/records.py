@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan, LoanChannel, LoanStatus
-from booking.lending.models.tools import Item, ToolType
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 from booking.people.residents import normalise_phone
 
 PAGE_SIZE = 50

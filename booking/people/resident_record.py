@@ -19,10 +19,12 @@ from booking.health.models.readings import BpReading
 from booking.lending import eligibility as lending_eligibility
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
 from booking.lending.models.suspensions import LendingSuspension
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.spaces import strikes
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
-from booking.spaces.models.spaces import Seat, Space
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 from booking.spaces.models.strikes import NoShowStrike
 from booking.spaces.models.suspensions import BookingSuspension
 

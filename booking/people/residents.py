@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import Conflict, InvalidInput, NotFound, ResidentLockedOut, SignInFailed
 from booking.people import passwords
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 from booking.people.models.sign_in_throttles import SignInThrottle
 
 PIN_PATTERN = re.compile(r"^\d{4,6}$")

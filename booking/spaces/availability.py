@@ -19,7 +19,8 @@ from booking.core.models.sites import Site
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
 from booking.spaces.models.closures import Closure
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 
 MAX_PERIOD = timedelta(days=1)
 # Every booking lies inside one local day's opening hours (``booking_rules.check_period``;

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from booking.core.errors import NotFound, SlotTaken
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
-from booking.spaces.models.spaces import Seat, Space
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 
 EXCLUSION_VIOLATION = "23P01"
 

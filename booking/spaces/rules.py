@@ -27,7 +27,8 @@ from booking.core.errors import (
     SpaceRetired,
 )
 from booking.core.models.sites import Site
-from booking.people.models.residents import Resident, ResidentMembership
+from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 from booking.spaces import strikes
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
 from booking.spaces.models.closures import Closure

@@ -22,7 +22,8 @@ from booking.core.models.sites import Site
 from booking.spaces import occupancy, releases
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 
 # A walk-in shorter than this is not worth sitting down for.
 MIN_WALK_IN = timedelta(minutes=15)

@@ -13,7 +13,8 @@ from booking.core.models.sites import Site
 from booking.spaces import occupancy, releases
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
-from booking.spaces.models.series import BookingSeries, SeriesException
+from booking.spaces.models.series import BookingSeries
+from booking.spaces.models.series_exceptions import SeriesException
 from booking.spaces.models.spaces import Space, SpaceKind
 from booking.spaces.rooms import staff_member
 

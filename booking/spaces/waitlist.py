@@ -29,7 +29,8 @@ from booking.core.models.sites import Site
 from booking.spaces import occupancy, strikes
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 from booking.spaces.models.waitlist import WaitlistEntry, WaitlistStatus
 
 

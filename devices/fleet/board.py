@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from devices.models.compartments import Compartment, DoorState, LockState
 from devices.models.dead_letters import DeadLetter
 from devices.models.device import Device, DeviceKind

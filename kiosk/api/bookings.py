@@ -19,7 +19,8 @@ from booking.core.errors import NotFound
 from booking.spaces import availability, releases, rooms, seats
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import Booking
-from booking.spaces.models.spaces import Seat, Space
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 from kiosk.api.blueprint import api_blueprint, staff_required
 from kiosk.api.booking_schemas import (
     BookingCreateSchema,

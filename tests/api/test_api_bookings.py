@@ -19,7 +19,8 @@ from booking.core.models.sites import Site
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
 from booking.spaces import rooms
-from booking.spaces.models.spaces import Seat, Space
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
 from tests.api.test_api_v1 import assert_error
 from tests.conftest import StaffActions

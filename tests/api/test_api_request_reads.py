@@ -19,7 +19,8 @@ from booking.people import auth_sessions
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 from booking.spaces import availability, seats
-from booking.spaces.models.spaces import Seat, Space
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 from kiosk.api.booking_schemas import SeatAvailabilitySchema
 from kiosk.extensions import database
 from tests.conftest import StaffActions

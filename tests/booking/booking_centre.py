@@ -15,7 +15,8 @@ from booking.core.models.sites import Site
 from booking.core.models.uptime import ServicePart
 from booking.people import residents, staff
 from booking.people.models.staff import StaffRole
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -24,7 +24,8 @@ from booking.core.errors import (
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.lending import catalogue as lending_catalogue
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
 from booking.people import residents, staff
 from booking.people.models.staff import StaffAccount, StaffRole
 from booking.spaces import rules as booking_rules

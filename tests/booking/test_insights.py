@@ -16,7 +16,8 @@ from booking.core.models.sites import Site
 from booking.insights import figures as insights
 from booking.insights.local_time import DateRange
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.spaces.models.bookings import Booking, BookingStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

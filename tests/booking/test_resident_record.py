@@ -13,7 +13,8 @@ from booking.health.models.consents import ConsentChannel, HealthConsent
 from booking.health.models.readings import BpReading
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.people.resident_record import resident_record
 from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.strikes import NoShowStrike

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 
 from booking.core.db import Database
 from booking.spaces import availability
-from booking.spaces.models.spaces import Seat
+from booking.spaces.models.seats import Seat
 
 
 def test_seat_states_on_a_read_connection_match_those_through_a_session(

@@ -107,7 +107,8 @@ def test_with_two_study_rooms_a_resident_taps_a_room_then_sees_its_seats(
     page: Page, live_server: LiveServer, page_problems: PageProblems
 ) -> None:
     from booking.core.models.sites import Site
-    from booking.spaces.models.spaces import Seat, Space, SpaceKind
+    from booking.spaces.models.seats import Seat
+    from booking.spaces.models.spaces import Space, SpaceKind
     from kiosk.extensions import database
 
     with live_server.app.app_context(), database().write() as session:

@@ -121,7 +121,8 @@ def test_the_item_in_the_opened_compartment_gets_the_opening_in_its_history(
     database: Database, clock: FrozenClock, worker: StaffAccount
 ) -> None:
     from booking.lending.models.events import LendingEvent
-    from booking.lending.models.tools import Item, ToolType
+    from booking.lending.models.tool_types import ToolType
+    from booking.lending.models.tools import Item
 
     with database.write() as session:
         drill = ToolType(site_id=worker.site_id, code="drill", name_zh="电钻", name_en="Drill")

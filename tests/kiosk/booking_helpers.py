@@ -9,7 +9,8 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from booking.spaces.models.bookings import Booking
-from booking.spaces.models.spaces import Seat, Space
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
 from tests.kiosk.conftest import KioskActions
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from booking.core.models.sites import Site
 from booking.spaces.models.bookings import BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
 from tests.kiosk.booking_helpers import TODAY, bookings, page, post, room_id, seat_state
 from tests.kiosk.conftest import KioskActions, alert_of

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.sites import Site
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.people import residents, staff
 from booking.people.models.staff import StaffAccount, StaffRole
 from devices.models.device import Device, DeviceKind

@@ -21,7 +21,8 @@ from booking.core.clock import SystemClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.lending.models.events import LendingAction, LendingEvent
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.people import staff as staff_service
 from booking.people.models.staff import StaffRole
 from devices.bridge import Bridge

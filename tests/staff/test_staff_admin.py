@@ -15,8 +15,10 @@ from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.lending.models.policies import LendingPolicy
-from booking.lending.models.tools import Item, ItemStatus, ToolType
-from booking.spaces.models.spaces import Seat, Space
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 from devices.fleet import provisioning
 from devices.models.device import Device
 from kiosk.extensions import database

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
-from booking.lending.models.tools import ToolType
+from booking.lending.models.tool_types import ToolType
 from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, StaffActions

@@ -16,10 +16,12 @@ from sqlalchemy import select
 from booking.alerts.models.alerts import AlertSeverity, StaffAlert
 from booking.core import sites
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 

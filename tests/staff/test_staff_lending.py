@@ -22,7 +22,8 @@ from booking.core.models.sites import Site
 from booking.lending import operations as lending
 from booking.lending.models.events import LendingAction, LendingEvent
 from booking.lending.models.loans import Loan, LoanStatus
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
 from booking.people import residents
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount

@@ -18,10 +18,12 @@ from booking.health.models.consents import ConsentChannel, HealthConsent
 from booking.health.models.readings import BpReading
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 from booking.spaces.models.strikes import NoShowStrike
 from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import database

@@ -1,13 +1,19 @@
+"""An item a centre lends, where it is kept (a locker compartment or the counter), and the
+changes of its state, each checking its transition."""
+
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booking.core.db import Base, UTCDateTime, str_enum
+from booking.core.db import Base, str_enum
 from booking.lending.errors import WrongLendingState
+
+if TYPE_CHECKING:
+    from booking.lending.models.tool_types import ToolType
 
 
 class ItemStatus(enum.StrEnum):
@@ -20,29 +26,6 @@ class ItemStatus(enum.StrEnum):
     # Its compartment reported empty while the records said it was inside: never offered
     # until it is back or staff decide (booking.lending.reconciliation).
     MISSING = "missing"
-
-
-class ToolType(Base):
-    """A kind of tool the station lends (电钻 electric drill), with its lending policy."""
-
-    __tablename__ = "tool_types"
-    __table_args__ = (UniqueConstraint("site_id", "code"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
-    code: Mapped[str] = mapped_column(String(40))
-    name_zh: Mapped[str] = mapped_column(String(100))
-    name_en: Mapped[str] = mapped_column(String(100))
-    description_zh: Mapped[str] = mapped_column(Text, default="")
-    description_en: Mapped[str] = mapped_column(Text, default="")
-    safety_note_zh: Mapped[str] = mapped_column(Text, default="")
-    safety_note_en: Mapped[str] = mapped_column(Text, default="")
-    icon: Mapped[str] = mapped_column(String(40), default="tool")
-    loan_days: Mapped[int] = mapped_column(default=3)
-    # Retired by an admin: lent no more and left out of the catalogue; its items' history stays.
-    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    items: Mapped[list[Item]] = relationship(back_populates="tool_type")
 
 
 class Item(Base):

@@ -1,11 +1,17 @@
+"""A resident: name, phone, PIN hash, card, and the centres they belong to."""
+
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.core.db import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from booking.people.models.memberships import ResidentMembership
 
 
 class Resident(Base):
@@ -30,18 +36,6 @@ class Resident(Base):
     def masked_name(self) -> str:
         """The name as kiosk screens show it: 张三 → 张*, 张小三 → 张*三."""
         return mask_name(self.name)
-
-
-class ResidentMembership(Base):
-    __tablename__ = "resident_memberships"
-    __table_args__ = (UniqueConstraint("resident_id", "site_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    resident: Mapped[Resident] = relationship(back_populates="memberships")
 
 
 def mask_name(name: str) -> str:

@@ -1,11 +1,17 @@
+"""A weekly series of room bookings (a class, a standing meeting), made booking by booking."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Time, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.core.db import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from booking.spaces.models.series_exceptions import SeriesException
 
 
 class BookingSeries(Base):
@@ -41,16 +47,3 @@ class BookingSeries(Base):
     @property
     def skipped_dates(self) -> set[date]:
         return {exception.on_date for exception in self.exceptions}
-
-
-class SeriesException(Base):
-    """A date the series does not meet (a holiday, the teacher is away)."""
-
-    __tablename__ = "series_exceptions"
-    __table_args__ = (UniqueConstraint("series_id", "on_date"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    series_id: Mapped[int] = mapped_column(ForeignKey("booking_series.id", ondelete="CASCADE"))
-    on_date: Mapped[date]
-
-    series: Mapped[BookingSeries] = relationship(back_populates="exceptions")

@@ -1,12 +1,18 @@
+"""Spaces a centre books out: study rooms (by the seat) and activity rooms (whole)."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.core.db import Base, UTCDateTime, str_enum
+
+if TYPE_CHECKING:
+    from booking.spaces.models.seats import Seat
 
 
 class SpaceKind(enum.StrEnum):
@@ -37,20 +43,3 @@ class Space(Base):
     seats: Mapped[list[Seat]] = relationship(
         back_populates="space", order_by="Seat.number", cascade="all, delete-orphan"
     )
-
-
-class Seat(Base):
-    __tablename__ = "seats"
-    __table_args__ = (UniqueConstraint("space_id", "number"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
-    number: Mapped[int]
-    has_power: Mapped[bool] = mapped_column(default=False)
-    by_window: Mapped[bool] = mapped_column(default=False)
-    quiet_zone: Mapped[bool] = mapped_column(default=False)
-    # Position on the seat map, in grid cells.
-    map_row: Mapped[int] = mapped_column(default=0)
-    map_col: Mapped[int] = mapped_column(default=0)
-
-    space: Mapped[Space] = relationship(back_populates="seats")

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from booking.admin import centre as centre_admin
 from booking.core.errors import NotFound
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.staff.admin import saving
 from kiosk.staff.admin.forms import (

@@ -13,7 +13,8 @@ from wtforms.fields.choices import SelectChoice
 
 from booking.admin import tools as tools_admin
 from booking.core.errors import NotFound
-from booking.lending.models.tools import Item, ItemStatus, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item, ItemStatus
 from devices.models.device import Device, DeviceKind
 from kiosk.extensions import clock, database
 from kiosk.staff.admin import saving

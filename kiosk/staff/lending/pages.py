@@ -25,7 +25,7 @@ from booking.core.sites import local_time
 from booking.lending import lookups as lending_lookups
 from booking.lending import records as lending_records
 from booking.lending.models.loans import LoanStatus
-from booking.lending.models.tools import ToolType
+from booking.lending.models.tool_types import ToolType
 from booking.lending.records import LoanFilter, LoanRow
 from booking.people import residents as resident_service
 from kiosk.extensions import clock, database

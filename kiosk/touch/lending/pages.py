@@ -24,7 +24,8 @@ from booking.lending import eligibility as lending_eligibility
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
 from booking.lending.models.loans import Loan, LoanStatus, ReturnCondition
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from devices.fleet import link_status
 from devices.locker import opening as lending_locker
 from devices.models.device import Device

@@ -9,7 +9,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from booking.lending import eligibility as lending_eligibility
-from booking.lending.models.tools import Item, ToolType
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
 from kiosk.extensions import clock, database
 
 OVERDUE_REMINDER = _l(

@@ -21,7 +21,8 @@ from booking.core.errors import DomainError, NotFound
 from booking.core.models.sites import Site
 from booking.spaces import releases, seats, waitlist
 from booking.spaces.models.bookings import Booking
-from booking.spaces.models.spaces import Seat, Space
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.forms import BookingActionForm

@@ -16,7 +16,8 @@ from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.forms import PeriodForm

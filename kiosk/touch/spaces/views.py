@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from booking.core.models.sites import Site
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
-from booking.spaces.models.spaces import Seat, Space, SpaceKind
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.touch.spaces import slip as booking_slip
 from kiosk.touch.spaces import words as booking_words
 from kiosk.touch.spaces.words import StatusWord

@@ -17,7 +17,8 @@ from flask_babel.speaklater import LazyString
 
 from booking.alerts.models.notifications import Notification, NotificationKind
 from booking.spaces.models.bookings import BookingStatus
-from booking.spaces.models.spaces import Seat, Space
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
 
 
 def _(text: str, **values: object) -> str:
