@@ -6,6 +6,7 @@ editor sessions) updating the catalogues at once cannot overwrite each other's e
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 from collections.abc import Iterator
@@ -74,13 +75,20 @@ def update(zh_file: Path | None) -> None:
             raise click.BadParameter(f"not JSON: {error}", param_hint="--zh") from error
         if not isinstance(translations, dict):
             raise click.BadParameter("expected a JSON object", param_hint="--zh")
-    with _locked():
-        pot = str(TRANSLATIONS / "messages.pot")
+    # Run from the checkout, naming it ".": the catalogues' "#:" comments then say
+    # kiosk/staff/…, the same on every machine, never the path of one developer's checkout.
+    # Obsolete entries are dropped: one that comes back would otherwise stand twice
+    # (active and "#~"), which msgfmt --check refuses.
+    with _locked(), contextlib.chdir(ROOT):
+        pot = "kiosk/translations/messages.pot"
         _pybabel(
-            "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-            "--sort-output", "--omit-header", "-o", pot, str(ROOT),
+            "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+            "--sort-output", "--omit-header", "-o", pot, ".",
         )  # fmt: skip
-        _pybabel("update", "-i", pot, "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "-w", "100")
+        _pybabel(
+            "update", "-i", pot, "-d", "kiosk/translations", "--no-fuzzy-matching",
+            "--ignore-obsolete", "-w", "100",
+        )  # fmt: skip
         unknown = add_chinese(translations)
         _pybabel("compile", "-d", str(TRANSLATIONS))
     for msgid in unknown:

@@ -69,3 +69,18 @@ def test_every_string_of_the_kiosk_pages_is_in_the_catalogue(locale: str) -> Non
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in load_po(locale) if m.id}
     missing = sorted(str(m) for m in found if (m if isinstance(m, str) else m[0]) not in ids)
     assert missing == [], "extract with babel.cfg, then pybabel update and translate"
+
+
+@pytest.mark.parametrize("locale", sorted(CATALOGUES))
+def test_the_catalogue_names_its_sources_by_paths_in_the_checkout(locale: str) -> None:
+    """Relative paths that exist here: never one developer's checkout, never a moved file."""
+    paths = {path for message in load_po(locale) for path, _line in message.locations}
+    assert paths, "the catalogue names no source at all"
+    assert sorted(p for p in paths if Path(p).is_absolute() or not (ROOT / p).is_file()) == []
+
+
+@pytest.mark.parametrize("locale", sorted(CATALOGUES))
+def test_no_message_stands_twice_as_active_and_obsolete(locale: str) -> None:
+    """msgfmt --check refuses a catalogue that defines one msgid twice."""
+    catalog = load_po(locale)
+    assert sorted(str(key) for key in catalog.obsolete if key in catalog) == []
