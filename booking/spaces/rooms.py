@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from booking.alerts import notifications
 from booking.alerts.models.notifications import NotificationKind
+from booking.core import audit
 from booking.core.errors import InvalidInput, NotFound, WrongBookingState
 from booking.core.models.sites import Site
 from booking.people.models.staff import StaffAccount
@@ -73,22 +74,26 @@ def staff_member(session: Session, staff_id: int, site_id: int) -> StaffAccount:
     return staff
 
 
-def _pending(session: Session, staff_id: int, booking_id: int) -> Booking:
+def _pending(session: Session, staff_id: int, booking_id: int) -> tuple[Booking, StaffAccount]:
     # Locked: two staff deciding at once (or a decision and the resident's cancelling)
     # decide once; the second reads the first's decision instead of overwriting it.
     booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     if booking is None:
         raise NotFound("no such booking")
-    staff_member(session, staff_id, booking.site_id)
+    staff = staff_member(session, staff_id, booking.site_id)
     if booking.status is not BookingStatus.PENDING:
         raise WrongBookingState("this booking is not waiting for approval")
-    return booking
+    return booking, staff
 
 
 def approve(session: Session, *, staff_id: int, booking_id: int, now: datetime) -> Booking:
-    booking = _pending(session, staff_id, booking_id)
+    booking, staff = _pending(session, staff_id, booking_id)
     booking.approve(staff_id=staff_id, now=now)
     session.flush()
+    audit.record_staff(
+        session, staff, action="booking.approve", now=now, subject=f"booking:{booking.id}",
+        detail={"resident_id": booking.resident_id, "space_id": booking.space_id},
+    )  # fmt: skip
     if booking.resident_id is not None:
         notifications.notify(
             session,
@@ -108,10 +113,13 @@ def reject(
     reason = reason.strip()
     if not reason or len(reason) > 300:
         raise InvalidInput("give a reason the resident can read (1–300 characters)", field="reason")
-    booking = _pending(session, staff_id, booking_id)
-    booking.decided_by_staff_id = staff_id
-    booking.decided_at = now
+    booking, staff = _pending(session, staff_id, booking_id)
+    booking.record_decision(staff_id=staff_id, now=now)
     releases.release(session, booking, status=BookingStatus.REJECTED, now=now, reason=reason)
+    audit.record_staff(
+        session, staff, action="booking.reject", now=now, subject=f"booking:{booking.id}",
+        detail={"resident_id": booking.resident_id, "reason": booking.reason},
+    )  # fmt: skip
     if booking.resident_id is not None:
         notifications.notify(
             session,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from booking.alerts import notifications
 from booking.alerts.models.notifications import NotificationKind
-from booking.core import row_locks, suspensions
+from booking.core import audit, row_locks, suspensions
 from booking.core.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
@@ -134,6 +134,12 @@ def lift_suspension(
         raise SuspensionNotActive("this suspension is not in force")
     suspension.lift(staff_id=staff_id, reason=reason, now=now)
     session.flush()
+    # Audited here, whichever console page lifted it, so the log reads as one action.
+    audit.record_staff(
+        session, staff, action="booking.suspension_lifted", now=now,
+        subject=f"resident:{suspension.resident_id}",
+        detail={"suspension_id": suspension.id, "reason": suspension.lift_reason},
+    )  # fmt: skip
     return suspension
 
 

@@ -167,6 +167,11 @@ class Booking(Base):
     def approve(self, *, staff_id: int, now: datetime) -> None:
         """Staff approved a room booking that waited for them."""
         self._become(BookingStatus.CONFIRMED)
+        self.record_decision(staff_id=staff_id, now=now)
+
+    def record_decision(self, *, staff_id: int, now: datetime) -> None:
+        """Who decided on a booking that waited for staff, and when: approving records it
+        with the new status; refusing records it, then releases the booking as rejected."""
         self.decided_by_staff_id = staff_id
         self.decided_at = now
 

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from booking.core import audit
 from booking.core.errors import DomainError, NotFound
-from booking.health import operations as health
 from booking.lending import overdue as lending_overdue
 from booking.lending.models.loans import LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
@@ -149,18 +147,11 @@ def lift_seat_suspension(resident_id: int, suspension_id: int) -> ResponseReturn
         suspension = session.get(BookingSuspension, suspension_id)
         if suspension is None or suspension.resident_id != member.id:
             raise NotFound("no such suspension of this resident")
-        now = clock().now()
+        # Audited by the service itself, in this transaction.
         strikes.lift_suspension(
-            session, staff_id=g.staff.id, suspension_id=suspension_id, reason=reason, now=now
-        )
-        audit.record_staff(
-            session,
-            g.staff,
-            action="booking.suspension_lifted",
-            now=now,
-            subject=health.resident_subject(member.id),
-            detail={"suspension_id": suspension_id, "reason": reason},
-        )
+            session, staff_id=g.staff.id, suspension_id=suspension_id, reason=reason,
+            now=clock().now(),
+        )  # fmt: skip
 
     return _lift(resident_id, "seat", lift)
 

@@ -9,7 +9,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from booking.core import audit
 from booking.core.models.sites import Site
 from booking.spaces import rooms, schedule
 from kiosk.extensions import database
@@ -48,15 +47,8 @@ def approve(booking_id: int) -> ResponseReturnValue:
         return _page(status=400)
 
     def approve_it(session: Session, now: datetime) -> None:
-        booking = rooms.approve(session, staff_id=g.staff.id, booking_id=booking_id, now=now)
-        audit.record_staff(
-            session,
-            g.staff,
-            action="booking.approve",
-            now=now,
-            subject=f"booking:{booking.id}",
-            detail={"resident_id": booking.resident_id, "space_id": booking.space_id},
-        )
+        # Audited by the service, in this transaction.
+        rooms.approve(session, staff_id=g.staff.id, booking_id=booking_id, now=now)
 
     error = run_or_refusal(approve_it)
     if error is not None:
@@ -70,21 +62,10 @@ def reject(booking_id: int) -> ResponseReturnValue:
     form = _reject_form(booking_id)
 
     def reject_it(session: Session, now: datetime) -> None:
-        booking = rooms.reject(
-            session,
-            staff_id=g.staff.id,
-            booking_id=booking_id,
-            reason=form.reason.data or "",
+        rooms.reject(
+            session, staff_id=g.staff.id, booking_id=booking_id, reason=form.reason.data or "",
             now=now,
-        )
-        audit.record_staff(
-            session,
-            g.staff,
-            action="booking.reject",
-            now=now,
-            subject=f"booking:{booking.id}",
-            detail={"resident_id": booking.resident_id, "reason": booking.reason},
-        )
+        )  # fmt: skip
 
     return answer_row_form(
         booking_id,

@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from booking.core import audit
 from booking.core.errors import DomainError
 from booking.core.models.sites import Site
 from booking.spaces import strikes
@@ -51,22 +50,11 @@ def lift(suspension_id: int) -> ResponseReturnValue:
     form = _lift_form(suspension_id)
 
     def lift_it(session: Session, now: datetime) -> None:
-        lifted = strikes.lift_suspension(
-            session,
-            staff_id=g.staff.id,
-            suspension_id=suspension_id,
-            reason=form.reason.data or "",
-            now=now,
-        )
-        # The same action as the resident page's lift, so the audit log reads as one.
-        audit.record_staff(
-            session,
-            g.staff,
-            action="booking.suspension_lifted",
-            now=now,
-            subject=f"resident:{lifted.resident_id}",
-            detail={"suspension_id": lifted.id, "reason": lifted.lift_reason},
-        )
+        # Audited by the service, as the resident page's lift is.
+        strikes.lift_suspension(
+            session, staff_id=g.staff.id, suspension_id=suspension_id,
+            reason=form.reason.data or "", now=now,
+        )  # fmt: skip
 
     def no_longer_in_force(error: DomainError) -> ResponseReturnValue | None:
         if error.code != "suspension_not_active":
