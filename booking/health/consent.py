@@ -97,8 +97,7 @@ def withdraw_consent(
     consent = consent_in_force(session, resident_id)
     if consent is None:
         return 0
-    consent.withdrawn_at = now
-    consent.withdrawn_channel = channel
+    consent.withdraw(channel=channel, now=now)
     health_pairing.close_open_pairings(session, resident_id=resident_id, now=now)
     deleted = delete_readings(session, resident_id=resident_id)
     detail: dict[str, Any] = {"channel": channel.value, "readings_deleted": deleted}

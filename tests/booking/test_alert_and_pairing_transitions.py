@@ -1,5 +1,6 @@
-"""A staff alert and a blood-pressure terminal pairing change state only through their own
-methods: every starting state either moves as the model's rule says or is refused unchanged."""
+"""A staff alert, a blood-pressure terminal pairing and a health consent change state only
+through their own methods: every starting state either moves as the model's rule says or is
+refused unchanged."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from booking.alerts.models.alerts import AlertStatus, StaffAlert
 from booking.core.errors import Conflict
+from booking.health.models.consents import ConsentChannel, HealthConsent
 from booking.health.models.pairings import PairingStatus, TerminalPairing
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a fixed instant: only the fields' values matter
@@ -65,3 +67,15 @@ def test_only_a_waiting_pairing_starts_measuring(start: PairingStatus) -> None:
     pairing = TerminalPairing(status=start)
     pairing.start_measuring(NOW)
     assert pairing.status is (PairingStatus.MEASURING if start is PairingStatus.WAITING else start)
+
+
+def test_a_consent_is_withdrawn_once_and_keeps_its_first_withdrawal() -> None:
+    consent = HealthConsent(id=1, channel=ConsentChannel.KIOSK, given_at=NOW)
+    assert consent.in_force
+    consent.withdraw(channel=ConsentChannel.PHONE, now=NOW)
+    assert (consent.in_force, consent.withdrawn_at, consent.withdrawn_channel) == (
+        False, NOW, ConsentChannel.PHONE,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="already withdrawn"):
+        consent.withdraw(channel=ConsentChannel.KIOSK, now=NOW.replace(hour=10))
+    assert (consent.withdrawn_at, consent.withdrawn_channel) == (NOW, ConsentChannel.PHONE)

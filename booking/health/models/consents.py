@@ -37,3 +37,15 @@ class HealthConsent(Base):
     notice_version: Mapped[str] = mapped_column(String(20))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_channel: Mapped[ConsentChannel | None] = mapped_column(str_enum(ConsentChannel))
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+    def withdraw(self, *, channel: ConsentChannel, now: datetime) -> None:
+        """Close the consent; the row stays as the record of what was agreed. A consent is
+        withdrawn once: the first withdrawal's time and channel are what the law asks for."""
+        if not self.in_force:
+            raise ValueError("this consent was already withdrawn")
+        self.withdrawn_at = now
+        self.withdrawn_channel = channel
