@@ -16,10 +16,9 @@ from datetime import datetime
 from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from devices.fleet.link_status import link_status
-from kiosk.extensions import clock
+from kiosk.extensions import clock, database
 from kiosk.request_reads import read_connection
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ def device_link_live(connection: Connection, *, site: str, now: datetime) -> boo
     answer the kiosk asks before it offers a locker). A stale beat is a worker that died
     without saying so.
     """
-    with Session(bind=connection) as session:
+    with database().statement_session(connection) as session:
         return link_status(session, site=site, now=now).live
 
 

@@ -7,6 +7,9 @@
   never imports ``kiosk``; the simulator (``linli_sim``) imports none of ours.
 - Nothing assigns ``.status`` (or a device command's ``.state``) outside a method of a class
   in a models module: a state changes only through its model's own methods.
+- One way to the database: only the modules in ``DATABASE_DOORS`` make engines or sessions of
+  their own, import a database driver or send SQL text past SQLAlchemy's compiler; the rest
+  go through ``booking.core.db.Database`` and its units of work.
 
 What the code still breaks is listed in ``tools/layout_baseline.txt`` (``--baseline``): a
 ratchet. A problem not listed there fails, and so does a listed one that is gone, so the list
@@ -37,7 +40,19 @@ FORBIDDEN = {
     "devices": ("kiosk", "flask"),
     "linli_sim": ("booking", "devices", "kiosk"),
 }
-RULES = ("size", "cycles", "layers", "status")
+RULES = ("size", "cycles", "layers", "status", "database")
+# The only modules that reach the database other than through ``Database``, each for a reason
+# its docstring gives.
+DATABASE_DOORS = frozenset({
+    "booking/core/db.py",  # the Database itself: the engine, its sessions and units of work
+    "booking/core/driver_sql.py",  # the ingest path's raw statements, with their benchmark
+    "devices/commands/outbox.py",  # PostgreSQL LISTEN needs a connection of its own
+    "kiosk/migrate.py",  # Alembic runs before there is a Database to ask
+})
+DATABASE_DRIVERS = ("psycopg", "psycopg2", "sqlite3")
+# Names that make a way to the database of their own (an engine, a session over a raw
+# connection) or send SQL text without SQLAlchemy's compiler.
+DATABASE_MAKERS = frozenset({"create_engine", "sessionmaker", "Session", "exec_driver_sql"})
 # The attributes that hold a stateful model's state (a device command's is ``state``).
 STATE_ATTRIBUTES = frozenset({"status", "state"})
 
@@ -254,6 +269,28 @@ def check_status(mods: Iterable[Module], root: Path) -> Iterator[Problem]:
                                   f"assigns .{target.attr} outside its model's methods")  # fmt: skip
 
 
+def check_database(mods: Iterable[Module], root: Path) -> Iterator[Problem]:
+    for module in mods:
+        where = str(module.path.relative_to(root))
+        if where in DATABASE_DOORS or module.name.startswith("linli_sim"):
+            continue
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""])  # fmt: skip
+                for name in names:
+                    if name.split(".")[0] in DATABASE_DRIVERS:
+                        yield Problem("database", f"{where}:{node.lineno}",
+                                      f"imports the driver {name}; use the Database")  # fmt: skip
+            elif isinstance(node, ast.Call):
+                called = node.func
+                name = (called.attr if isinstance(called, ast.Attribute)
+                        else called.id if isinstance(called, ast.Name) else "")  # fmt: skip
+                if name in DATABASE_MAKERS:
+                    yield Problem("database", f"{where}:{node.lineno}",
+                                  f"calls {name}(): a way to the database beside the Database's")  # fmt: skip
+
+
 def check(root: Path, *, max_lines: int = 400, skip: Iterable[str] = ()) -> list[Problem]:
     mods = list(modules(root))
     known = {module.name for module in mods}
@@ -267,6 +304,8 @@ def check(root: Path, *, max_lines: int = 400, skip: Iterable[str] = ()) -> list
         problems += check_layers(mods, root, known)
     if "status" not in skipped:
         problems += check_status(mods, root)
+    if "database" not in skipped:
+        problems += check_database(mods, root)
     return problems
 
 

@@ -148,3 +148,28 @@ def test_device_kinds_depend_on_a_shared_core_never_on_each_other(
     assert first and second
     assert not any(graph[name] & second for name in first)
     assert not any(graph[name] & first for name in second)
+
+
+@pytest.mark.parametrize("source", [
+    "import psycopg\n",
+    "import sqlite3\n",
+    "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n",
+    "from sqlalchemy.orm import Session\ndef f(c):\n    return Session(bind=c)\n",
+    "def f(c):\n    c.exec_driver_sql('DELETE FROM loans')\n",
+])  # fmt: skip
+def test_a_way_to_the_database_beside_the_database_is_flagged(
+    tmp_path: Path, source: str
+) -> None:
+    root = tree(tmp_path, {"booking/__init__.py": "", "booking/lending.py": source})
+    assert [rule for rule, _where in rules_broken(root)] == ["database"]
+
+
+def test_the_documented_doors_to_the_database_may_open_it(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "booking/__init__.py": "",
+        "booking/core/__init__.py": "",
+        "booking/core/db.py": "from sqlalchemy import create_engine\ne = create_engine('x')\n",
+        "booking/core/driver_sql.py": "def f(c):\n    c.exec_driver_sql('SELECT 1')\n",
+        "booking/lending.py": "from booking.core.db import Database\n",
+    })  # fmt: skip
+    assert rules_broken(root) == []
