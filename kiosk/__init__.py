@@ -39,6 +39,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     cookie_session.init_app(app)
 
+    from kiosk import security_headers
+
+    security_headers.init_app(app)
+
     from kiosk import request_reads
 
     request_reads.init_app(app)

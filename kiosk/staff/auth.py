@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response
 
 from booking.core.errors import InvalidInput, StaffSignInFailed
 from booking.people import staff as staff_service
@@ -51,13 +50,6 @@ def admin_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-def no_store(response: Response) -> Response:
-    """Console pages show residents' details: no browser or proxy may keep a copy."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return staff_session.forget_stale_cookie(response)
 
 
 def _asked_for() -> str:

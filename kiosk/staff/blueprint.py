@@ -11,6 +11,7 @@ from flask import Blueprint, g, request, url_for
 
 from booking.core.errors import NotFound
 from kiosk.staff import audit_log, auth, nav, overview
+from kiosk.staff import session as staff_session
 from kiosk.staff.admin import pages as admin
 from kiosk.staff.admin import spaces as admin_spaces
 from kiosk.staff.admin import tools as admin_tools
@@ -43,7 +44,8 @@ bp = Blueprint(
     static_url_path="/static",
 )
 bp.before_request(auth.require_sign_in)
-bp.after_request(auth.no_store)
+# No-store and the other headers are app-wide (kiosk.security_headers).
+bp.after_request(staff_session.forget_stale_cookie)
 
 bp.add_url_rule("/sign-in", "sign_in", auth.sign_in, methods=["GET", "POST"])
 bp.add_url_rule("/sign-out", "sign_out", auth.sign_out, methods=["POST"])

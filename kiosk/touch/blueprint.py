@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
 import kiosk.touch.health.pages as health_pages
-from kiosk.touch import controllers, security, session
+from kiosk.touch import controllers, session
 from kiosk.touch.lending import door as lending_door
 from kiosk.touch.lending import pages as lending_pages
 from kiosk.touch.spaces import my_bookings, seat_actions
@@ -17,7 +17,6 @@ bp = Blueprint("touch", __name__, url_prefix="/kiosk")
 
 bp.before_request(session.load_kiosk_context)
 bp.after_request(session.write_kiosk_cookie)
-bp.after_request(security.add_kiosk_headers)
 bp.register_error_handler(CSRFError, controllers.csrf_failed)
 bp.register_error_handler(404, controllers.not_found)
 bp.context_processor(session.template_context)
