@@ -39,8 +39,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     cookie_session.init_app(app)
 
-    from kiosk import security_headers
+    from kiosk import security_headers, tls
 
+    tls.init_app(app)
     security_headers.init_app(app)
 
     from kiosk import request_reads

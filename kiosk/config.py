@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ("zh_CN", "en"),
+    # Behind a TLS proxy (kiosk/tls.py): LINLI_TLS=true, LINLI_PROXY_HOPS=1.
+    "TLS": False,
+    "DEMO": False,
+    "PROXY_HOPS": 0,
     "SESSION_COOKIE_NAME": "linli",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -259,6 +259,8 @@ def run(
             "LINLI_DATABASE_URL": database_url,
             "LINLI_MQTT_URL": demo.broker.server_url,
             "LINLI_SITE": demo_centre.SITE_SLUG,
+            # On this machine only, over plain HTTP: no warning about the missing TLS.
+            "LINLI_DEMO": "true",
             "PYTHONUNBUFFERED": "1",
         }
         demo.children.append(

@@ -17,6 +17,7 @@ from booking.core.errors import SessionExpired
 from booking.people import auth_sessions
 from booking.people.models.staff import StaffAccount
 from kiosk.extensions import clock, database
+from kiosk.tls import cookie_secure
 
 COOKIE_NAME = "linli_staff"
 
@@ -77,7 +78,7 @@ def set_cookie(response: Response, token: str) -> None:
         token,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        secure=cookie_secure(),
         path="/",
     )
 
@@ -95,7 +96,7 @@ def end(response: Response) -> None:
 
 def clear_cookie(response: Response) -> None:
     response.delete_cookie(
-        COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=request.is_secure
+        COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=cookie_secure()
     )
 
 

@@ -20,6 +20,7 @@ from booking.core import sites
 from booking.core.errors import NotFound, SessionExpired
 from booking.people import auth_sessions
 from kiosk.extensions import clock, database
+from kiosk.tls import cookie_secure
 
 COOKIE_NAME = "linli_kiosk"
 COOKIE_PATH = "/kiosk"
@@ -121,11 +122,11 @@ def write_kiosk_cookie(response: Response) -> Response:
             path=COOKIE_PATH,
             httponly=True,
             samesite="Lax",
-            secure=request.is_secure,
+            secure=cookie_secure(),
         )
     elif g.get("kiosk_clear_cookie"):
         response.delete_cookie(
-            COOKIE_NAME, path=COOKIE_PATH, httponly=True, samesite="Lax", secure=request.is_secure
+            COOKIE_NAME, path=COOKIE_PATH, httponly=True, samesite="Lax", secure=cookie_secure()
         )
     return response
 
