@@ -9,67 +9,57 @@ import pytest
 
 from booking.health.classification import Ruleset, categories, classify
 
-CHINA = [
-    # systolic, diastolic, category, level, isolated systolic
-    (119, 79, "normal", 0, False),
-    (120, 79, "high_normal", 1, False),
-    (119, 80, "high_normal", 1, False),
-    (139, 89, "high_normal", 1, False),
-    (140, 89, "grade_1", 2, True),
-    (139, 90, "grade_1", 2, False),
-    (159, 99, "grade_1", 2, False),
-    (160, 99, "grade_2", 3, False),
-    (159, 100, "grade_2", 3, False),
-    (179, 109, "grade_2", 3, False),
-    (180, 109, "grade_3", 4, False),
-    (179, 110, "grade_3", 4, False),
-    (180, 89, "grade_3", 4, True),
-    (165, 85, "grade_2", 3, True),
-    (140, 90, "grade_1", 2, False),
+CHINA, ESH_2023, AHA_2017 = Ruleset.CHINA, Ruleset.ESH_2023, Ruleset.AHA_2017
+
+BOUNDARIES = [
+    # ruleset, systolic, diastolic, category, level, isolated systolic
+    (CHINA, 119, 79, "normal", 0, False),
+    (CHINA, 120, 79, "high_normal", 1, False),
+    (CHINA, 119, 80, "high_normal", 1, False),
+    (CHINA, 139, 89, "high_normal", 1, False),
+    (CHINA, 140, 89, "grade_1", 2, True),
+    (CHINA, 139, 90, "grade_1", 2, False),
+    (CHINA, 159, 99, "grade_1", 2, False),
+    (CHINA, 160, 99, "grade_2", 3, False),
+    (CHINA, 159, 100, "grade_2", 3, False),
+    (CHINA, 179, 109, "grade_2", 3, False),
+    (CHINA, 180, 109, "grade_3", 4, False),
+    (CHINA, 179, 110, "grade_3", 4, False),
+    (CHINA, 180, 89, "grade_3", 4, True),
+    (CHINA, 165, 85, "grade_2", 3, True),
+    (CHINA, 140, 90, "grade_1", 2, False),
+    (ESH_2023, 119, 79, "optimal", 0, False),
+    (ESH_2023, 120, 79, "normal", 1, False),
+    (ESH_2023, 119, 80, "normal", 1, False),
+    (ESH_2023, 129, 84, "normal", 1, False),
+    (ESH_2023, 130, 84, "high_normal", 1, False),
+    (ESH_2023, 129, 85, "high_normal", 1, False),
+    (ESH_2023, 139, 89, "high_normal", 1, False),
+    (ESH_2023, 140, 89, "grade_1", 2, True),
+    (ESH_2023, 139, 90, "grade_1", 2, False),
+    (ESH_2023, 159, 99, "grade_1", 2, False),
+    (ESH_2023, 160, 99, "grade_2", 3, False),
+    (ESH_2023, 159, 100, "grade_2", 3, False),
+    (ESH_2023, 179, 109, "grade_2", 3, False),
+    (ESH_2023, 180, 109, "grade_3", 4, False),
+    (ESH_2023, 179, 110, "grade_3", 4, False),
+    (AHA_2017, 119, 79, "normal", 0, False),
+    (AHA_2017, 120, 79, "elevated", 1, False),
+    (AHA_2017, 129, 79, "elevated", 1, False),
+    (AHA_2017, 130, 79, "stage_1", 2, False),
+    (AHA_2017, 119, 80, "stage_1", 2, False),
+    (AHA_2017, 139, 89, "stage_1", 2, False),
+    (AHA_2017, 140, 89, "stage_2", 3, False),
+    (AHA_2017, 139, 90, "stage_2", 3, False),
+    (AHA_2017, 180, 120, "stage_2", 3, False),
+    (AHA_2017, 181, 120, "crisis", 4, False),
+    (AHA_2017, 180, 121, "crisis", 4, False),
 ]
-
-ESH_2023 = [
-    (119, 79, "optimal", 0, False),
-    (120, 79, "normal", 1, False),
-    (119, 80, "normal", 1, False),
-    (129, 84, "normal", 1, False),
-    (130, 84, "high_normal", 1, False),
-    (129, 85, "high_normal", 1, False),
-    (139, 89, "high_normal", 1, False),
-    (140, 89, "grade_1", 2, True),
-    (139, 90, "grade_1", 2, False),
-    (159, 99, "grade_1", 2, False),
-    (160, 99, "grade_2", 3, False),
-    (159, 100, "grade_2", 3, False),
-    (179, 109, "grade_2", 3, False),
-    (180, 109, "grade_3", 4, False),
-    (179, 110, "grade_3", 4, False),
-]
-
-AHA_2017 = [
-    (119, 79, "normal", 0, False),
-    (120, 79, "elevated", 1, False),
-    (129, 79, "elevated", 1, False),
-    (130, 79, "stage_1", 2, False),
-    (119, 80, "stage_1", 2, False),
-    (139, 89, "stage_1", 2, False),
-    (140, 89, "stage_2", 3, False),
-    (139, 90, "stage_2", 3, False),
-    (180, 120, "stage_2", 3, False),
-    (181, 120, "crisis", 4, False),
-    (180, 121, "crisis", 4, False),
-]
-
-
-def table(ruleset: Ruleset, rows: list[tuple[int, int, str, int, bool]]) -> list[object]:
-    return [pytest.param(ruleset, *row, id=f"{ruleset}-{row[0]}/{row[1]}") for row in rows]
 
 
 @pytest.mark.parametrize(
     ("ruleset", "systolic", "diastolic", "category", "level", "isolated"),
-    table(Ruleset.CHINA, CHINA)
-    + table(Ruleset.ESH_2023, ESH_2023)
-    + table(Ruleset.AHA_2017, AHA_2017),
+    [pytest.param(*row, id=f"{row[0]}-{row[1]}/{row[2]}") for row in BOUNDARIES],
 )
 def test_reading_is_classified_by_the_higher_of_its_two_values_at_every_boundary(
     ruleset: Ruleset, systolic: int, diastolic: int, category: str, level: int, isolated: bool
