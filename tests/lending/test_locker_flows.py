@@ -4,19 +4,16 @@ every way it can go wrong."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from flask import Flask
 from kiosk_helpers import Resident
 from lending_centre import Station, build_station
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from booking.alerts.models.alerts import AlertSeverity, StaffAlert
@@ -33,22 +30,9 @@ from devices.ingest.handlers import default_handlers
 from devices.locker import opening as lending_locker
 from devices.models.commands import DeviceCommand
 from devices.models.device import Device
-from devices.mqtt_client import BrokerUrl
 from kiosk.extensions import database as app_database
 from linli_sim.locker import LockerSim
-
-WAIT_S = 10.0
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from tests.broker_waits import clear_retained, wait_until
 
 
 @dataclass
@@ -169,24 +153,6 @@ def start_bridge(database: Database, clock: FrozenClock, site: str, mqtt_url: st
     ).start()  # fmt: skip
     assert bridge.connected.is_set(), "the bridge could not connect to the test broker"
     return bridge
-
-
-def clear_retained(url: str, site: str, device_id: str) -> None:
-    """A shared broker keeps retained topics forever: leave none of this test's behind."""
-    broker = BrokerUrl(url)
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-    if broker.username:
-        client.username_pw_set(broker.username, broker.password)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    for topic in (
-        f"linli/v1/{site}/{device_id}/status",
-        f"linli/v1/{site}/{device_id}/state",
-        f"linli/v1/{site}/server/status",
-    ):
-        client.publish(topic, b"", qos=1, retain=True).wait_for_publish(WAIT_S)
-    client.disconnect()
-    client.loop_stop()
 
 
 # --- the good paths -----------------------------------------------------------------------------

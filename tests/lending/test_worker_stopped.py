@@ -7,10 +7,10 @@ bridge reading the test's clock)."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +35,10 @@ from devices.models.outbox import CommandOutbox
 from kiosk.extensions import database as app_database
 from kiosk.worker import Worker
 from linli_sim.locker import LockerSim
+from tests import broker_waits
 
-WAIT_S = 15.0
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+# 15 s rather than the shared default: the worker thread starts its scheduler and bridge first.
+wait_until = partial(broker_waits.wait_until, timeout=15.0)
 
 
 @dataclass
