@@ -19,24 +19,32 @@ def add_device(
     *,
     kind: DeviceKind = DeviceKind.LOCKER,
     online: bool = True,
-    compartments: int = 8,
-) -> None:
-    """A device of the "demo" site (created on first use), registered at T0."""
+    compartments: int | None = 8,
+    site: str = "demo",
+    registered_at: datetime = T0,
+) -> int:
+    """A device of the given site (created on first use), registered at T0 unless told; a
+    locker without ``compartments`` declares no capabilities. Returns the site's id."""
     with database.write() as session:
-        site = session.scalar(select(Site).where(Site.slug == "demo"))
-        if site is None:
-            site = Site(slug="demo", name_zh="示范站", name_en="Demo centre")
-            session.add(site)
+        row = session.scalar(select(Site).where(Site.slug == site))
+        if row is None:
+            row = Site(slug=site, name_zh="示范站", name_en="Demo centre")
+            session.add(row)
             session.flush()
         session.add(
             Device(
-                site_id=site.id,
+                site_id=row.id,
                 device_id=device_id,
                 kind=kind,
                 name=device_id,
                 mqtt_password_hash="$7$unused",
-                capabilities={"compartments": compartments} if kind is DeviceKind.LOCKER else {},
+                capabilities=(
+                    {"compartments": compartments}
+                    if kind is DeviceKind.LOCKER and compartments is not None
+                    else {}
+                ),
                 online=online,
-                created_at=T0,
+                created_at=registered_at,
             )
         )
+        return row.id

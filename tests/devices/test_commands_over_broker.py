@@ -13,51 +13,27 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from device_rows import add_device
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import delete, func, select
 
 from booking.core.clock import FrozenClock, SystemClock
 from booking.core.db import Database
-from booking.core.models.sites import Site
 from devices.bridge import Bridge
 from devices.commands import operations as commands
 from devices.commands import waiting
 from devices.commands.waiting import CommandOutcome, OutcomeResult
 from devices.models.commands import CommandState, DeviceCommand
-from devices.models.device import Device, DeviceKind
+from devices.models.device import Device
 from devices.models.messages import DeviceMessage
 from devices.models.outbox import CommandOutbox
 from devices.mqtt_client import BrokerUrl
 from linli_sim.locker import LockerSim
-
-WAIT_S = 5.0
-
-
-def wait_until(condition: Any, what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+from tests.broker_waits import WAIT_S, clear_retained, wait_until
 
 
-def add_locker(database: Database, site_slug: str, device_id: str, *, online: bool) -> None:
-    with database.write() as session:
-        site = Site(slug=site_slug, name_zh="测试站", name_en="Test centre")
-        session.add(site)
-        session.flush()
-        session.add(
-            Device(
-                site_id=site.id,
-                device_id=device_id,
-                kind=DeviceKind.LOCKER,
-                name=device_id,
-                mqtt_password_hash="$7$unused",
-                capabilities={"compartments": 8},
-                online=online,
-                created_at=datetime.now(UTC),
-            )
-        )
+def add_locker(database: Database, site: str, device_id: str, *, online: bool) -> None:
+    add_device(database, device_id, online=online, site=site, registered_at=datetime.now(UTC))
 
 
 def is_online(database: Database, device_id: str) -> bool:
@@ -80,22 +56,6 @@ def replies_for(database: Database, device_id: str, command_id: str) -> list[str
             .order_by(DeviceMessage.seq)
         ).all()
     return [str(p["status"]) for p in stored if p.get("command_id") == command_id]
-
-
-def clear_retained(url: str, site: str, device_id: str) -> None:
-    """A shared broker keeps retained topics forever: leave none of this test's behind."""
-    broker = BrokerUrl(url)
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    for topic in (
-        f"linli/v1/{site}/{device_id}/status",
-        f"linli/v1/{site}/{device_id}/state",
-        f"linli/v1/{site}/server/status",
-    ):
-        client.publish(topic, b"", qos=1, retain=True).wait_for_publish(WAIT_S)
-    client.disconnect()
-    client.loop_stop()
 
 
 @pytest.fixture
