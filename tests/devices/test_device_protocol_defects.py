@@ -13,6 +13,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from device_rows import add_device
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 from test_bridge import host_port, wait_for
@@ -20,7 +21,6 @@ from test_bridge import host_port, wait_for
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.audit import AuditEntry
-from booking.core.models.sites import Site
 from booking.health import consent as health_consent
 from booking.health.models.consents import ConsentChannel
 from booking.people import residents, staff
@@ -58,25 +58,11 @@ def device_clock(clock: FrozenClock) -> DeviceClock:
 
 
 def register(database: Database, site: str, device_id: str, kind: DeviceKind, now: datetime) -> int:
-    with database.write() as session:
-        row = session.scalar(select(Site).where(Site.slug == site))
-        if row is None:
-            row = Site(slug=site, name_zh="测试站", name_en="Test centre")
-            session.add(row)
-            session.flush()
-        session.add(
-            Device(
-                site_id=row.id,
-                device_id=device_id,
-                kind=kind,
-                name=device_id,
-                mqtt_password_hash="$7$unused",
-                capabilities={},
-                online=False,
-                created_at=now,
-            )
-        )
-        return row.id
+    """An offline device with no declared capabilities, registered ``now``; its site's id."""
+    return add_device(
+        database, device_id, kind=kind, online=False, compartments=None, site=site,
+        registered_at=now,
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -113,6 +99,37 @@ def sims() -> Iterator[list[Any]]:
     yield running
     for sim in running:
         sim.stop()
+
+
+@pytest.fixture
+def started_sim(
+    database: Database,
+    clock: FrozenClock,
+    device_clock: DeviceClock,
+    mqtt_url: str,
+    mqtt_site: str,
+    start_bridge: Callable[[], Bridge],
+    sims: list[Any],
+    tmp_path: Path,
+) -> Callable[..., Any]:
+    """Register a device of the kind, start the bridge, then start a simulator of that kind
+    reading the device clock (set it before), fast; its device id is ``sim.device_id``."""
+
+    def start(kind: DeviceKind, **options: Any) -> Any:
+        locker = kind is DeviceKind.LOCKER
+        device_id = f"{mqtt_site}-{'a' if locker else 'bp'}"
+        register(database, mqtt_site, device_id, kind, clock.now())
+        start_bridge()
+        simulator = LockerSim if locker else BpTerminalSim
+        sim = simulator(
+            device_id, mqtt_site, mqtt_url, tmp_path / ("locker" if locker else "bp"),
+            time_scale=0.01, clock=device_clock, **options,
+        )  # fmt: skip
+        sims.append(sim)
+        sim.start()
+        return sim
+
+    return start
 
 
 def device_row(database: Database, device_id: str) -> Device:
@@ -365,25 +382,11 @@ def test_a_reading_from_a_locker_is_dead_lettered_as_the_wrong_kind_and_purged_o
 
 
 def test_a_locker_whose_clock_is_minutes_off_raises_the_device_clock_fault_until_set(
-    database: Database,
-    clock: FrozenClock,
-    device_clock: DeviceClock,
-    mqtt_url: str,
-    mqtt_site: str,
-    start_bridge: Callable[[], Bridge],
-    sims: list[Any],
-    tmp_path: Path,
+    database: Database, device_clock: DeviceClock, started_sim: Callable[..., Any]
 ) -> None:
-    device_id = f"{mqtt_site}-a"
-    register(database, mqtt_site, device_id, DeviceKind.LOCKER, clock.now())
-    start_bridge()
     device_clock.offset = timedelta(minutes=3)
-    sim = LockerSim(
-        device_id, mqtt_site, mqtt_url, tmp_path / "locker", heartbeat_s=5,
-        resend_interval=0.3, time_scale=0.01, clock=device_clock,
-    )  # fmt: skip
-    sims.append(sim)
-    sim.start()
+    sim = started_sim(DeviceKind.LOCKER, heartbeat_s=5, resend_interval=0.3)
+    device_id = sim.device_id
     wait_for(
         lambda: FaultKind.DEVICE_CLOCK in open_faults(database, device_id),
         "the device clock fault",
@@ -410,22 +413,11 @@ def test_a_reading_dated_impossibly_is_refused_with_the_reason_and_acknowledged(
     database: Database,
     clock: FrozenClock,
     device_clock: DeviceClock,
-    mqtt_url: str,
-    mqtt_site: str,
-    start_bridge: Callable[[], Bridge],
-    sims: list[Any],
-    tmp_path: Path,
+    started_sim: Callable[..., Any],
     device_time: Callable[[datetime], datetime],
 ) -> None:
-    device_id = f"{mqtt_site}-bp"
-    register(database, mqtt_site, device_id, DeviceKind.BP_TERMINAL, clock.now())
-    start_bridge()
-    sim = BpTerminalSim(
-        device_id, mqtt_site, mqtt_url, tmp_path / "bp", resend_interval=0.3,
-        time_scale=0.01, clock=device_clock,
-    )  # fmt: skip
-    sims.append(sim)
-    sim.start()
+    sim = started_sim(DeviceKind.BP_TERMINAL, resend_interval=0.3)
+    device_id = sim.device_id
     wait_for(lambda: device_row(database, device_id).online, "the terminal online")
     device_clock.fixed = device_time(clock.now())
     reading = sim.measure({"systolic": 150, "diastolic": 90, "pulse": 70})
@@ -446,24 +438,11 @@ def test_a_reading_dated_impossibly_is_refused_with_the_reason_and_acknowledged(
 
 
 def test_a_terminal_whose_clock_was_never_set_shows_the_device_clock_fault(
-    database: Database,
-    clock: FrozenClock,
-    device_clock: DeviceClock,
-    mqtt_url: str,
-    mqtt_site: str,
-    start_bridge: Callable[[], Bridge],
-    sims: list[Any],
-    tmp_path: Path,
+    database: Database, device_clock: DeviceClock, started_sim: Callable[..., Any]
 ) -> None:
-    device_id = f"{mqtt_site}-bp"
-    register(database, mqtt_site, device_id, DeviceKind.BP_TERMINAL, clock.now())
-    start_bridge()
     device_clock.fixed = datetime(1970, 1, 1, 0, 0, 5, tzinfo=UTC)
-    sim = BpTerminalSim(
-        device_id, mqtt_site, mqtt_url, tmp_path / "bp", time_scale=0.01, clock=device_clock,
-    )  # fmt: skip
-    sims.append(sim)
-    sim.start()
+    sim = started_sim(DeviceKind.BP_TERMINAL)
+    device_id = sim.device_id
     wait_for(
         lambda: FaultKind.DEVICE_CLOCK in open_faults(database, device_id),
         "the device clock fault",
