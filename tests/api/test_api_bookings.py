@@ -16,7 +16,6 @@ from sqlalchemy import select
 from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
-from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
 from booking.spaces import rooms
 from booking.spaces.models.seats import Seat
@@ -24,6 +23,7 @@ from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
 from tests.api.test_api_v1 import assert_error
 from tests.conftest import StaffActions
+from tests.resident_rows import resident_of_another_centre
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -334,18 +334,7 @@ def test_a_bad_booking_body_answers_422_naming_the_field(
 def test_booking_for_someone_who_is_not_a_member_is_not_found(
     app: Flask, client: FlaskClient, ids: Ids, clock: FrozenClock
 ) -> None:
-    with app.app_context(), database().write() as session:
-        other = Site(slug="other", name_zh="别的中心", name_en="Other")
-        session.add(other)
-        session.flush()
-        outsider = resident_service.register_resident(
-            session,
-            site_id=other.id,
-            name="外人",
-            phone="13600000000",
-            pin="1234",
-            now=clock.now(),
-        ).id
+    outsider = resident_of_another_centre(app, clock)
     response = post(
         client,
         "/api/v1/bookings",

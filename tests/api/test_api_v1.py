@@ -8,11 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking.core import sites
 from booking.core.clock import FrozenClock
-from booking.people import residents as resident_service
-from kiosk.extensions import database
 from tests.conftest import StaffActions
+from tests.resident_rows import resident_of_another_centre, residents_named_test
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -133,17 +131,7 @@ def test_residents_lists_the_staff_members_centre(
 def test_residents_come_fifty_to_a_page(
     app: Flask, client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock
 ) -> None:
-    with app.app_context(), database().write() as session:
-        site = sites.get_site_by_slug(session, "xinhua")
-        for n in range(60):
-            resident_service.register_resident(
-                session,
-                site_id=site.id,
-                name=f"测试{n:02d}",
-                phone=f"1370000{n:04d}",
-                pin="1234",
-                now=clock.now(),
-            )
+    residents_named_test(app, clock, 60, digits=2)
     staff_auth.sign_in()
     first = client.get("/api/v1/residents?q=测试").json
     second = client.get("/api/v1/residents?q=测试&page=2").json
@@ -156,20 +144,7 @@ def test_residents_come_fifty_to_a_page(
 def test_a_resident_of_another_centre_is_not_found(
     app: Flask, client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock
 ) -> None:
-    from booking.core.models.sites import Site
-
-    with app.app_context(), database().write() as session:
-        other = Site(slug="other", name_zh="别的中心", name_en="Other")
-        session.add(other)
-        session.flush()
-        outsider = resident_service.register_resident(
-            session,
-            site_id=other.id,
-            name="外人",
-            phone="13600000000",
-            pin="1234",
-            now=clock.now(),
-        ).id
+    outsider = resident_of_another_centre(app, clock)
     staff_auth.sign_in()
     assert_error(client.get(f"/api/v1/residents/{outsider}"), 404, "not_found")
 

@@ -8,12 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking.core import sites
 from booking.core.clock import FrozenClock
-from booking.core.models.sites import Site
-from booking.people import residents as resident_service
-from kiosk.extensions import database
 from tests.conftest import StaffActions
+from tests.resident_rows import resident_of_another_centre, residents_named_test
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -55,18 +52,7 @@ def test_the_list_shows_phone_and_flags(client: FlaskClient) -> None:
 def test_residents_of_another_centre_are_not_listed_or_shown(
     app: Flask, client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock
 ) -> None:
-    with app.app_context(), database().write() as session:
-        other = Site(slug="other", name_zh="别的中心", name_en="Other")
-        session.add(other)
-        session.flush()
-        outsider = resident_service.register_resident(
-            session,
-            site_id=other.id,
-            name="王外人",
-            phone="13600000000",
-            pin="1234",
-            now=clock.now(),
-        ).id
+    outsider = resident_of_another_centre(app, clock, name="王外人")  # matches a search for 王
     staff_auth.sign_in()
     assert listed_names(client.get("/staff/residents?q=王").get_data(as_text=True)) == ["王秀英"]
     assert client.get(f"/staff/residents/{outsider}").status_code == 404
@@ -75,17 +61,7 @@ def test_residents_of_another_centre_are_not_listed_or_shown(
 def test_fifty_residents_a_page_with_links_to_every_page(
     app: Flask, client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock
 ) -> None:
-    with app.app_context(), database().write() as session:
-        site = sites.get_site_by_slug(session, "xinhua")
-        for n in range(120):
-            resident_service.register_resident(
-                session,
-                site_id=site.id,
-                name=f"测试{n:03d}",
-                phone=f"1370000{n:04d}",
-                pin="1234",
-                now=clock.now(),
-            )
+    residents_named_test(app, clock, 120, digits=3)
     staff_auth.sign_in()
     first = client.get("/staff/residents?q=测试").get_data(as_text=True)
     assert len(listed_names(first)) == 50
