@@ -15,6 +15,8 @@ from booking.core.models.sites import Site
 from booking.core.models.uptime import ServicePart
 from booking.people import residents, staff
 from booking.people.models.staff import StaffRole
+from booking.spaces import closures, rooms, seats
+from booking.spaces.models.bookings import Booking
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space, SpaceKind
 
@@ -127,3 +129,60 @@ def keep_alive(
                 uptime.record_heartbeat(session, site_id=site_id, now=moment, part=part)
                 moment += uptime.MAX_GAP
             uptime.record_heartbeat(session, site_id=site_id, now=end, part=part)
+
+
+def book_room(
+    db: Database,
+    c: Centre,
+    space: int,
+    start: datetime,
+    end: datetime,
+    who: int = 0,
+    headcount: int = 5,
+) -> Booking:
+    """A room booking by resident ``who`` of the centre, made at 09:30 on the first day."""
+    with db.write() as session:
+        return rooms.book_room(
+            session,
+            resident_id=c.residents[who],
+            space_id=space,
+            starts_at=start,
+            ends_at=end,
+            headcount=headcount,
+            now=at(9, 30),
+        )
+
+
+def declare_closure(
+    db: Database, c: Centre, start: datetime, end: datetime, reason: str, space: int | None = None
+) -> None:
+    """The centre's staff member closes ``space``, or the whole centre, at 09:30 on the first day."""
+    with db.write() as session:
+        closures.declare_closure(
+            session,
+            staff_id=c.staff_id,
+            site_id=c.site_id,
+            space_id=space,
+            starts_at=start,
+            ends_at=end,
+            reason=reason,
+            now=at(9, 30),
+        )
+
+
+def book_seat(
+    db: Database,
+    c: Centre,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    who: int = 0,
+    seat: int = 0,
+) -> Booking:
+    """A booking of the centre's ``seat``-th study seat by resident ``who``, made ``now``."""
+    with db.write() as session:
+        return seats.book_seat(
+            session, resident_id=c.residents[who], seat_id=c.seats[seat], starts_at=start,
+            ends_at=end, now=now,
+        )  # fmt: skip

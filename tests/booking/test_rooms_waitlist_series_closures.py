@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
-from booking_centre import Centre, at
+from booking_centre import Centre, at, book_room
 from sqlalchemy import select
 
 from booking.alerts import notifications
@@ -22,27 +22,6 @@ from booking.core.errors import (
 from booking.spaces import closures, releases, rooms, seats, series, waitlist
 from booking.spaces import jobs as booking_jobs
 from booking.spaces.models.bookings import Booking, BookingStatus
-
-
-def book_room(
-    db: Database,
-    c: Centre,
-    space: int,
-    start: datetime,
-    end: datetime,
-    who: int = 0,
-    headcount: int = 5,
-) -> Booking:
-    with db.write() as session:
-        return rooms.book_room(
-            session,
-            resident_id=c.residents[who],
-            space_id=space,
-            starts_at=start,
-            ends_at=end,
-            headcount=headcount,
-            now=at(9, 30),
-        )
 
 
 def kinds(db: Database, resident_id: int, site_id: int) -> list[NotificationKind]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from booking_centre import Centre, at, keep_alive
+from booking_centre import Centre, at, book_seat, keep_alive
 from sqlalchemy import select
 
 from booking.core.clock import FrozenClock
@@ -32,15 +32,7 @@ def book(
     who: int = 0,
     seat: int = 0,
 ) -> int:
-    with db.write() as session:
-        return seats.book_seat(
-            session,
-            resident_id=c.residents[who],
-            seat_id=c.seats[seat],
-            starts_at=start,
-            ends_at=end,
-            now=clock.now(),
-        ).id
+    return book_seat(db, c, start, end, now=clock.now(), who=who, seat=seat).id
 
 
 def status(db: Database, booking_id: int) -> BookingStatus:

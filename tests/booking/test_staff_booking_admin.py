@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from booking_centre import Centre, at
+from booking_centre import Centre, at, book_room, declare_closure
 
 from booking.core.db import Database
 from booking.core.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
-from booking.spaces import availability, closures, rooms, schedule, seats, series, strikes
+from booking.spaces import availability, schedule, seats, series, strikes
 from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.strikes import NoShowStrike
 from booking.spaces.models.suspensions import BookingSuspension
@@ -171,16 +171,7 @@ def test_ending_a_series_cancels_its_later_meetings_and_frees_the_room(
     assert statuses[date(2026, 11, 24)] is BookingStatus.CONFIRMED
     assert statuses[date(2026, 12, 1)] is BookingStatus.CANCELLED
     assert statuses[date(2026, 12, 8)] is BookingStatus.CANCELLED
-    with any_database.write() as session:
-        rooms.book_room(
-            session,
-            resident_id=centre.residents[0],
-            space_id=centre.dance_id,
-            starts_at=at(10, days=7),
-            ends_at=at(11, days=7),
-            headcount=3,
-            now=at(9, 30),
-        )
+    book_room(any_database, centre, centre.dance_id, at(10, days=7), at(11, days=7), headcount=3)
 
 
 def test_ending_a_series_before_it_begins_leaves_it_never_meeting(
@@ -218,26 +209,10 @@ def test_the_schedule_shows_bookings_with_residents_series_and_closures(
     any_database: Database, centre: Centre
 ) -> None:
     series_id = make_tai_chi(any_database, centre)
-    with any_database.write() as session:
-        rooms.book_room(
-            session,
-            resident_id=centre.residents[1],
-            space_id=centre.dance_id,
-            starts_at=at(14),
-            ends_at=at(15),
-            headcount=4,
-            now=at(9, 30),
-        )
-        closures.declare_closure(
-            session,
-            staff_id=centre.staff_id,
-            site_id=centre.site_id,
-            space_id=centre.dance_id,
-            starts_at=at(8, days=1),
-            ends_at=at(21, days=1),
-            reason="打蜡",
-            now=at(9, 30),
-        )
+    book_room(any_database, centre, centre.dance_id, at(14), at(15), who=1, headcount=4)
+    declare_closure(
+        any_database, centre, at(8, days=1), at(21, days=1), "打蜡", space=centre.dance_id
+    )
     with any_database.read() as session:
         shown = schedule.space_schedule(
             session,
@@ -312,25 +287,8 @@ def test_seat_states_refuse_an_empty_backwards_or_too_long_period(
 def test_a_room_day_lists_its_busy_periods_and_opening_hours(
     any_database: Database, centre: Centre
 ) -> None:
-    with any_database.write() as session:
-        rooms.book_room(
-            session,
-            resident_id=centre.residents[0],
-            space_id=centre.meeting_id,
-            starts_at=at(14),
-            ends_at=at(16),
-            headcount=4,
-            now=at(9, 30),
-        )
-        closures.declare_closure(
-            session,
-            staff_id=centre.staff_id,
-            site_id=centre.site_id,
-            starts_at=at(18),
-            ends_at=at(12, days=1),
-            reason="停电检修",
-            now=at(9, 30),
-        )
+    book_room(any_database, centre, centre.meeting_id, at(14), at(16), headcount=4)
+    declare_closure(any_database, centre, at(18), at(12, days=1), "停电检修")  # the whole centre
     with any_database.read() as session:
         day = availability.room_day(
             session, site_id=centre.site_id, space_id=centre.meeting_id, day=date(2026, 11, 24)
