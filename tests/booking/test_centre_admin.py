@@ -77,44 +77,38 @@ def admin(database: Database, clock: FrozenClock) -> StaffAccount:
         return account
 
 
+def edit_space(
+    database: Database, clock: FrozenClock, admin: StaffAccount, code: str, **changes: Any
+) -> None:
+    """Save the space of that code with capacity 5, no approval, no hours, but for ``changes``."""
+    with database.write() as session:
+        space = session.scalars(select(Space).where(Space.code == code)).one()
+        values: dict[str, Any] = {
+            "name_zh": "x",
+            "name_en": "x",
+            "capacity": 5,
+            "needs_approval": False,
+            "opens_at": None,
+            "closes_at": None,
+            **changes,
+        }
+        centre_admin.update_space(session, admin, space.id, now=clock.now(), **values)
+
+
 def test_a_space_of_another_site_is_not_found(
     database: Database, clock: FrozenClock, admin: StaffAccount
 ) -> None:
-    with database.write() as session:
-        far = session.scalars(select(Space).where(Space.code == "far")).one()
-        with pytest.raises(NotFound):
-            centre_admin.update_space(
-                session,
-                admin,
-                far.id,
-                name_zh="x",
-                name_en="x",
-                capacity=5,
-                needs_approval=False,
-                opens_at=None,
-                closes_at=None,
-                now=clock.now(),
-            )
+    with pytest.raises(NotFound):
+        edit_space(database, clock, admin, "far")
 
 
 def test_a_space_needs_both_hours_or_neither(
     database: Database, clock: FrozenClock, admin: StaffAccount
 ) -> None:
-    with database.write() as session:
-        dance = session.scalars(select(Space).where(Space.code == "dance")).one()
-        with pytest.raises(InvalidInput):
-            centre_admin.update_space(
-                session,
-                admin,
-                dance.id,
-                name_zh="舞蹈室",
-                name_en="Dance",
-                capacity=5,
-                needs_approval=False,
-                opens_at=time(9, 0),
-                closes_at=None,
-                now=clock.now(),
-            )
+    with pytest.raises(InvalidInput):
+        edit_space(
+            database, clock, admin, "dance", name_zh="舞蹈室", name_en="Dance", opens_at=time(9, 0)
+        )
 
 
 def test_only_activity_rooms_are_refused_seats(
