@@ -353,17 +353,24 @@ def colleague(app: Flask, demo: None) -> tuple[FlaskClient, StaffActions]:
     return other, actions
 
 
-@pytest.mark.usefixtures("short_stream")
-def test_the_stream_redraws_an_alert_a_colleague_acknowledged(
-    app: Flask,
-    client: FlaskClient,
-    clock: FrozenClock,
-    english: StaffActions,
-    colleague: tuple[FlaskClient, StaffActions],
-) -> None:
+@pytest.fixture
+def watched_alert(
+    app: Flask, client: FlaskClient, clock: FrozenClock, english: StaffActions, short_stream: None
+) -> tuple[int, str]:
+    """An alert raised, then the inbox shown; 20 s later. The alert's id and the page's stream."""
     alert_id = raise_alert(app, clock)
     url = shown_page_stream_url(client)
     clock.advance(timedelta(seconds=20))
+    return alert_id, url
+
+
+def test_the_stream_redraws_an_alert_a_colleague_acknowledged(
+    client: FlaskClient,
+    clock: FrozenClock,
+    colleague: tuple[FlaskClient, StaffActions],
+    watched_alert: tuple[int, str],
+) -> None:
+    alert_id, url = watched_alert
     acknowledge(*colleague, alert_id)
     changes = stream_events(client, url, kind="change")
     assert [(c["id"], c["status"]) for c in changes] == [(alert_id, "acknowledged")]
@@ -371,33 +378,25 @@ def test_the_stream_redraws_an_alert_a_colleague_acknowledged(
     assert "Someone is on it" in str(changes[0]["html"])
 
 
-@pytest.mark.usefixtures("short_stream")
 def test_the_stream_drops_an_alert_a_colleague_resolved(
-    app: Flask,
     client: FlaskClient,
     clock: FrozenClock,
-    english: StaffActions,
     colleague: tuple[FlaskClient, StaffActions],
+    watched_alert: tuple[int, str],
 ) -> None:
-    alert_id = raise_alert(app, clock)
-    url = shown_page_stream_url(client)
-    clock.advance(timedelta(seconds=20))
+    alert_id, url = watched_alert
     resolve(*colleague, alert_id)
     changes = stream_events(client, url, kind="change")
     assert [(c["id"], c["status"], c["html"]) for c in changes] == [(alert_id, "resolved", "")]
 
 
-@pytest.mark.usefixtures("short_stream")
 def test_a_reconnecting_stream_catches_changes_made_while_it_was_away(
-    app: Flask,
     client: FlaskClient,
     clock: FrozenClock,
-    english: StaffActions,
     colleague: tuple[FlaskClient, StaffActions],
+    watched_alert: tuple[int, str],
 ) -> None:
-    alert_id = raise_alert(app, clock)
-    url = shown_page_stream_url(client)
-    clock.advance(timedelta(seconds=20))
+    alert_id, url = watched_alert
     acknowledge(*colleague, alert_id)
     first = stream_events(client, url, kind="change")
     clock.advance(timedelta(minutes=2))
