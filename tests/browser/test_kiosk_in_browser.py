@@ -22,6 +22,21 @@ def tap_digits(page: Page, digits: str) -> None:
         page.locator(f'.keypad [data-key="{digit}"]').tap()
 
 
+def sign_in_and_stay_idle_until_the_overlay_shows(page: Page) -> None:
+    """李建国 signs in with the keyboard and leaves the screen alone for 45 s."""
+    page.clock.install()
+    page.goto("/kiosk/sign-in")
+    page.locator("#phone").press_sequentially("13800000002")
+    page.locator("#pin").press_sequentially("2345")
+    page.locator("#pin").press("Enter")
+    expect(page.locator(".greeting")).to_have_text("您好，李*国")
+
+    wait_until_idle_timer_is_armed(page)
+    page.clock.fast_forward(45_000)
+    page.clock.run_for(500)
+    expect(page.locator("#idle-overlay")).to_be_visible()
+
+
 def test_a_resident_signs_in_on_the_keypad_switches_language_and_is_signed_out_when_idle(
     page: Page, live_server: LiveServer, page_problems: PageProblems
 ) -> None:
@@ -77,17 +92,7 @@ def test_a_resident_signs_in_on_the_keypad_switches_language_and_is_signed_out_w
 def test_continue_on_the_idle_overlay_keeps_the_resident_signed_in(
     page: Page, live_server: LiveServer, page_problems: PageProblems
 ) -> None:
-    page.clock.install()
-    page.goto("/kiosk/sign-in")
-    page.locator("#phone").press_sequentially("13800000002")
-    page.locator("#pin").press_sequentially("2345")
-    page.locator("#pin").press("Enter")
-    expect(page.locator(".greeting")).to_have_text("您好，李*国")
-
-    wait_until_idle_timer_is_armed(page)
-    page.clock.fast_forward(45_000)
-    page.clock.run_for(500)
-    expect(page.locator("#idle-overlay")).to_be_visible()
+    sign_in_and_stay_idle_until_the_overlay_shows(page)
     with page.expect_response(re.compile(r"/kiosk/session/keepalive$")) as keepalive:
         page.locator("[data-idle-continue]").tap()
     assert keepalive.value.status == 200
@@ -104,17 +109,7 @@ def test_continue_on_the_idle_overlay_keeps_the_resident_signed_in(
 def test_the_page_behind_the_idle_overlay_cannot_be_tapped_or_focused(
     page: Page, live_server: LiveServer, page_problems: PageProblems
 ) -> None:
-    page.clock.install()
-    page.goto("/kiosk/sign-in")
-    page.locator("#phone").press_sequentially("13800000002")
-    page.locator("#pin").press_sequentially("2345")
-    page.locator("#pin").press("Enter")
-    expect(page.locator(".greeting")).to_have_text("您好，李*国")
-
-    wait_until_idle_timer_is_armed(page)
-    page.clock.fast_forward(45_000)
-    page.clock.run_for(500)
-    expect(page.locator("#idle-overlay")).to_be_visible()
+    sign_in_and_stay_idle_until_the_overlay_shows(page)
     assert page.evaluate("document.querySelector('main').inert") is True
     # Tabbing stays inside the dialog instead of reaching the page behind it.
     for _ in range(4):
