@@ -130,22 +130,33 @@ def recently_seen_staff_detached(
     return account
 
 
+def live_staff(
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta = STAFF_IDLE_LIMIT
+) -> StaffAccount | None:
+    """The account a token still signs in, read only: the session not ended, not idle past
+    ``idle_limit``, the account active. Unlike :func:`resume_staff_session` it does not count
+    as use, so what a page does by itself (the device board's refresh, the alerts stream)
+    never keeps a session alive that nobody is using."""
+    if not token:
+        return None
+    return session.scalar(
+        select(StaffAccount)
+        .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
+        .where(
+            StaffSession.token_hash == _hash(token),
+            StaffSession.ended_at.is_(None),
+            StaffSession.last_seen_at >= now - idle_limit,
+            StaffAccount.is_active.is_(True),
+        )
+    )
+
+
 def staff_session_is_live(
     session: Session, *, token: str, now: datetime, idle_limit: timedelta = STAFF_IDLE_LIMIT
 ) -> bool:
     """Whether a token still signs its account in, read only (a long-lived response, such as
     the alerts stream, re-checks with it: signed out, disabled, password changed → False)."""
-    if not token:
-        return False
-    found = session.execute(
-        select(StaffSession.ended_at, StaffSession.last_seen_at, StaffAccount.is_active)
-        .join(StaffAccount, StaffSession.staff_id == StaffAccount.id)
-        .where(StaffSession.token_hash == _hash(token))
-    ).one_or_none()
-    if found is None:
-        return False
-    ended_at, last_seen_at, is_active = found
-    return ended_at is None and bool(is_active) and now - last_seen_at <= idle_limit
+    return live_staff(session, token=token, now=now, idle_limit=idle_limit) is not None
 
 
 def end_staff_session(

@@ -26,6 +26,18 @@ def idle_limit() -> timedelta:
     return timedelta(minutes=int(current_app.config["STAFF_IDLE_MINUTES"]))
 
 
+# What a page does by itself, not a person: the device board's refresh sends this header, and
+# the alerts inbox's event stream reconnects every minute. Neither extends the session.
+BACKGROUND_HEADER = "X-Linli-Background"
+BACKGROUND_ENDPOINTS = frozenset({"staff.alerts_stream"})
+
+
+def is_background_request() -> bool:
+    return request.headers.get(BACKGROUND_HEADER) == "1" or (
+        request.endpoint in BACKGROUND_ENDPOINTS
+    )
+
+
 def current_staff(reads: Session | None = None) -> StaffAccount | None:
     """The signed-in staff account of this request (also in ``g.staff``), or None.
 
@@ -45,6 +57,14 @@ def current_staff(reads: Session | None = None) -> StaffAccount | None:
             account = auth_sessions.recently_seen_staff(session, token=token, now=clock().now())
             if account is not None:
                 # Detached: views use it in sessions of their own.
+                session.expunge(account)
+    if token and account is None and is_background_request():
+        # Read only: a page refreshing itself must not count as someone using the console.
+        with nullcontext(reads) if reads is not None else database().read() as session:
+            account = auth_sessions.live_staff(
+                session, token=token, now=clock().now(), idle_limit=idle_limit()
+            )
+            if account is not None:
                 session.expunge(account)
     if token and account is None:
         with database().write() as session:

@@ -232,6 +232,39 @@ def test_thirty_idle_minutes_end_the_session(
     assert client.get_cookie("linli_staff") is None  # the dead cookie is dropped
 
 
+# What a page does by itself: the device board's refresh and the alerts inbox's stream.
+BACKGROUND = {
+    "the device board's refresh": ("/staff/devices", {"X-Linli-Background": "1"}),
+    "the alerts stream": ("/staff/alerts/stream", {}),
+}
+
+
+@pytest.mark.parametrize(("path", "headers"), BACKGROUND.values(), ids=BACKGROUND.keys())
+def test_a_page_refreshing_itself_does_not_keep_an_unattended_console_signed_in(
+    app: Flask, client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock,
+    path: str, headers: dict[str, str],
+) -> None:  # fmt: skip
+    app.config.update(STAFF_ALERT_STREAM_SECONDS=0, STAFF_ALERT_POLL_SECONDS=0)
+    staff_auth.sign_in()
+    for _ in range(3):  # at 10, 20 and 29 minutes: still signed in, and not kept so
+        clock.advance(timedelta(minutes=10) if _ < 2 else timedelta(minutes=9))
+        assert client.get(path, headers=headers).status_code == 200
+    clock.advance(timedelta(minutes=1, seconds=1))  # 30 min 1 s after the last person's act
+    assert client.get(path, headers=headers).status_code == 302
+    assert client.get("/staff/").location.startswith(SIGN_IN)
+
+
+def test_a_persons_request_still_extends_the_session_between_refreshes(
+    client: FlaskClient, staff_auth: StaffActions, clock: FrozenClock
+) -> None:
+    staff_auth.sign_in()
+    clock.advance(timedelta(minutes=20))
+    assert client.get("/staff/devices", headers={"X-Linli-Background": "1"}).status_code == 200
+    assert client.get("/staff/devices").status_code == 200  # someone opened the board
+    clock.advance(timedelta(minutes=25))  # 45 min after sign-in, 25 after the person
+    assert client.get("/staff/devices", headers={"X-Linli-Background": "1"}).status_code == 200
+
+
 def test_sign_in_returns_to_the_page_asked_for(
     client: FlaskClient, staff_auth: StaffActions
 ) -> None:

@@ -14,7 +14,11 @@
   }
 
   function refresh() {
-    fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    // Marked as the page's own doing: it must not keep an unattended console signed in.
+    fetch(window.location.pathname, {
+      credentials: "same-origin",
+      headers: { Accept: "text/html", "X-Linli-Background": "1" }
+    })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) { return; }
