@@ -24,7 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("LINLI")
     if test_config is not None:
         app.config.from_mapping(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    # Private: it keeps the secret key, the bridge's password and, by default, the database.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     app.config.setdefault("DATABASE_URL", cfg.default_database_url(app.instance_path))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = cfg.load_or_create_secret_key(app.instance_path)

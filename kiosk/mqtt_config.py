@@ -55,7 +55,7 @@ def server_password(instance_path: str, mqtt_url: str | None) -> str:
     path = Path(instance_path) / SERVER_PASSWORD_FILE
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     password = provisioning.generate_password()
     # Created private before the secret goes in, so it is never readable by others.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -7,6 +7,7 @@ Every caller that owns a transaction opens it with :meth:`Database.write` (or
 from __future__ import annotations
 
 import enum
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, exc
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -139,6 +140,21 @@ def _ping_idle_connections(engine: Engine, idle_ping_after: float) -> None:
             raise exc.DisconnectionError("pooled connection found dead")
 
 
+def _create_private_sqlite_file(url: str) -> None:
+    """Create a new SQLite file readable by its owner only (0600) before SQLite does: SQLite
+    would make it with the process's umask, usually readable by everyone, and it holds
+    residents' phones and readings. Its -wal and -shm files take the same mode from it."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # an existing database keeps the mode its operator gave it
+
+
 def make_engine(url: str, *, idle_ping_after: float = IDLE_PING_AFTER_S, **kwargs: Any) -> Engine:
     """Create an engine with Linli's per-connection settings for the URL's dialect.
 
@@ -147,6 +163,7 @@ def make_engine(url: str, *, idle_ping_after: float = IDLE_PING_AFTER_S, **kwarg
     """
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if url.startswith("sqlite"):
+        _create_private_sqlite_file(url)
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
         connect_args["check_same_thread"] = False
     else:
