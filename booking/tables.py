@@ -27,7 +27,7 @@ import booking.lending.models.tools
 import booking.people.models.memberships
 import booking.people.models.resident_sessions
 import booking.people.models.residents
-import booking.people.models.sign_in_throttles
+import booking.people.models.sign_in_failures
 import booking.people.models.staff
 import booking.people.models.staff_sessions
 import booking.spaces.models.bookings

@@ -37,9 +37,12 @@ class SignInFailed(DomainError):
     status = 401
 
 
-class ResidentLockedOut(DomainError):
-    code = "resident_locked_out"
-    status = 423
+class TooManySignIns(DomainError):
+    """Too many wrong PINs or passwords from this client: ``retry_after`` says how many
+    seconds to wait (booking.people.sign_in_guard)."""
+
+    code = "too_many_sign_ins"
+    status = 429
 
 
 class StaffSignInFailed(DomainError):

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from booking.core.errors import Conflict, InvalidInput, NotFound, ResidentLockedOut, SignInFailed
-from booking.people import passwords
+from booking.core import audit
+from booking.core.errors import Conflict, InvalidInput, NotFound, SignInFailed
+from booking.people import passwords, sign_in_guard
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.residents import Resident
-from booking.people.models.sign_in_throttles import SignInThrottle
+from booking.people.models.sign_in_failures import SignInKind
 
 PIN_PATTERN = re.compile(r"^\d{4,6}$")
 PHONE_PATTERN = re.compile(r"^1\d{10}$")
-MAX_PIN_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 
 
 def normalise_phone(phone: str) -> str:
@@ -72,21 +71,18 @@ def register_resident(
 
 
 def authenticate_resident(
-    session: Session, *, site_id: int, phone: str, pin: str, now: datetime
+    session: Session, *, site_id: int, phone: str, pin: str, now: datetime, client: str
 ) -> Resident:
-    """Check a phone and PIN at a kiosk of ``site_id``.
+    """Check a phone and PIN at a kiosk of ``site_id``, typed at ``client`` (its address).
 
-    Unknown phone, wrong PIN and not-a-member all raise the same :class:`SignInFailed`.
-    Five failures lock the phone for 15 minutes, known or not; the caller must commit
-    even when this raises, so that the failure is counted.
+    Unknown phone, wrong PIN and not-a-member all raise the same :class:`SignInFailed`, and
+    are counted and audited alike (booking.people.sign_in_guard), so the caller must commit
+    even when this raises. A client that must wait gets :class:`TooManySignIns` before any
+    PIN is checked.
     """
     phone = normalise_phone(phone)
-    throttle = session.get(SignInThrottle, phone, with_for_update=True)
-    if throttle is not None and throttle.locked_until is not None:
-        if throttle.locked_until > now:
-            raise ResidentLockedOut("too many wrong PINs", until=throttle.locked_until)
-        throttle.failures = 0
-        throttle.locked_until = None
+    attempt = sign_in_guard.Attempt.of(SignInKind.RESIDENT, phone, client)
+    sign_in_guard.check(session, attempt, now=now)
 
     resident = session.scalar(
         select(Resident)
@@ -100,22 +96,18 @@ def authenticate_resident(
         ok = passwords.verify_secret(resident.pin_hash, pin)
 
     if ok and resident is not None:
-        if throttle is not None:
-            session.delete(throttle)
+        sign_in_guard.forget(session, attempt)
         if passwords.needs_rehash(resident.pin_hash):
             resident.pin_hash = passwords.hash_secret(pin)
         return resident
 
-    if throttle is None:
-        throttle = SignInThrottle(phone=phone, failures=0)
-        session.add(throttle)
-    throttle.failures += 1
-    if throttle.failures >= MAX_PIN_FAILURES:
-        throttle.locked_until = now + LOCKOUT
-        session.flush()
-        raise ResidentLockedOut("too many wrong PINs", until=throttle.locked_until)
-    session.flush()
-    raise SignInFailed("phone or PIN is wrong", attempts_left=MAX_PIN_FAILURES - throttle.failures)
+    sign_in_guard.record_failure(session, attempt, now=now)
+    audit.record(
+        session, action="resident.sign_in_failed", actor=f"client:{attempt.client}",
+        site_id=site_id, now=now, subject=f"phone:{attempt.account}",
+        detail={"client": attempt.client},
+    )  # fmt: skip
+    raise SignInFailed("phone or PIN is wrong")
 
 
 RESIDENT_PAGE_SIZE = 50

@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking.core import audit
 from booking.core.errors import Conflict, InvalidInput, NotFound, StaffSignInFailed
-from booking.people import auth_sessions, passwords
+from booking.people import auth_sessions, passwords, sign_in_guard
+from booking.people.models.sign_in_failures import SignInKind
 from booking.people.models.staff import StaffAccount, StaffRole
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{3,40}$")
@@ -56,19 +58,36 @@ def create_staff(
     return account
 
 
-def authenticate_staff(session: Session, *, username: str, password: str) -> StaffAccount:
-    """Unknown user, wrong password and disabled account all raise the same error."""
-    account = session.scalar(
-        select(StaffAccount).where(StaffAccount.username == username.strip().lower())
-    )
+def authenticate_staff(
+    session: Session, *, username: str, password: str, now: datetime, client: str,
+    site_id: int | None = None,
+) -> StaffAccount:  # fmt: skip
+    """Check a username and password typed at ``client`` (its address).
+
+    Unknown user, wrong password and disabled account all raise the same error, and are
+    counted (booking.people.sign_in_guard) and audited alike, at the account's site or, for
+    an unknown name, at ``site_id`` (this deployment's own); the caller must commit even when
+    this raises. A client that must wait gets :class:`TooManySignIns` before any password is
+    checked.
+    """
+    name = username.strip().lower()
+    attempt = sign_in_guard.Attempt.of(SignInKind.STAFF, name, client)
+    sign_in_guard.check(session, attempt, now=now)
+    account = session.scalar(select(StaffAccount).where(StaffAccount.username == name))
     if account is None:
         passwords.burn_verification(password)
-        raise StaffSignInFailed("username or password is wrong")
-    if not passwords.verify_secret(account.password_hash, password) or not account.is_active:
-        raise StaffSignInFailed("username or password is wrong")
-    if passwords.needs_rehash(account.password_hash):
-        account.password_hash = passwords.hash_secret(password)
-    return account
+    elif passwords.verify_secret(account.password_hash, password) and account.is_active:
+        sign_in_guard.forget(session, attempt)
+        if passwords.needs_rehash(account.password_hash):
+            account.password_hash = passwords.hash_secret(password)
+        return account
+    sign_in_guard.record_failure(session, attempt, now=now)
+    audit.record(
+        session, action="staff.sign_in_failed", actor=f"client:{attempt.client}",
+        site_id=account.site_id if account is not None else site_id, now=now,
+        subject=f"staff:{attempt.account}", detail={"client": attempt.client},
+    )  # fmt: skip
+    raise StaffSignInFailed("username or password is wrong")
 
 
 def change_password(

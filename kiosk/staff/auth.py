@@ -7,13 +7,21 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
-from booking.core.errors import InvalidInput, StaffSignInFailed
+from booking.core import sites
+from booking.core.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    StaffSignInFailed,
+    TooManySignIns,
+)
 from booking.people import staff as staff_service
-from kiosk import i18n
+from kiosk import i18n, sign_in_waits
 from kiosk.extensions import clock, database
 from kiosk.staff import session as staff_session
 from kiosk.staff.forms import (
@@ -86,12 +94,22 @@ def sign_in() -> ResponseReturnValue:
         form.next.data = NextQueryForm(request.args).next.data or ""
     status = 200
     if form.validate_on_submit():
-        try:
-            with database().write() as session:
+        failure: DomainError | None = None
+        with database().write() as session:
+            try:
                 account = staff_service.authenticate_staff(
-                    session, username=form.username.data or "", password=form.password.data or ""
-                )
-        except StaffSignInFailed:
+                    session, username=form.username.data or "",
+                    password=form.password.data or "", now=clock().now(),
+                    client=sign_in_waits.client_address(), site_id=_deployment_site(session),
+                )  # fmt: skip
+            except (StaffSignInFailed, TooManySignIns) as error:
+                # Inside the transaction, so that the failure and its audit entry are kept.
+                failure = error
+        if isinstance(failure, TooManySignIns):
+            form.form_errors.append(sign_in_waits.wait_words(failure))
+            page = render_template("staff/sign_in.html", form=form)
+            return page, sign_in_waits.STATUS, sign_in_waits.headers(failure)
+        if failure is not None:
             form.form_errors.append(_("Username or password is wrong."))
             status = 401
         else:
@@ -101,6 +119,14 @@ def sign_in() -> ResponseReturnValue:
     elif request.method == "POST":
         status = 400
     return render_template("staff/sign_in.html", form=form), status
+
+
+def _deployment_site(session: Session) -> int | None:
+    """This deployment's own site, where a failed sign-in with an unknown name is audited."""
+    try:
+        return sites.get_site_by_slug(session, current_app.config["SITE"]).id
+    except NotFound:
+        return None
 
 
 def sign_out() -> ResponseReturnValue:

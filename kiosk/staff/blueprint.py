@@ -25,6 +25,7 @@ from kiosk.staff.lending import counter as lending_counter
 from kiosk.staff.lending import mismatches as lending_mismatches
 from kiosk.staff.lending import pages as lending_pages
 from kiosk.staff.people import accounts, residents
+from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
 from kiosk.staff.people.resident_page import (
     lift_lending_suspension,
     lift_seat_suspension,
@@ -54,6 +55,12 @@ bp.add_url_rule("/language", "choose_language", auth.choose_language, methods=["
 bp.add_url_rule("/", "overview", overview.overview)
 bp.add_url_rule("/residents", "residents", residents.residents)
 bp.add_url_rule("/residents/<int:resident_id>", "resident", resident)
+bp.add_url_rule(
+    "/residents/<int:resident_id>/sign-in-failures/clear",
+    "resident_clear_sign_in_failures",
+    resident_sign_in_failures.clear,
+    methods=["POST"],
+)
 bp.add_url_rule(
     "/residents/<int:resident_id>/seat-suspensions/<int:suspension_id>/lift",
     "resident_lift_seat_suspension",

@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
 
-from booking.core.errors import DomainError
+from booking.core.errors import DomainError, TooManySignIns
 from booking.people import auth_sessions, residents
-from kiosk import i18n
+from kiosk import i18n, sign_in_waits
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.forms import LanguageForm, NextForm, SignInForm, SignOutForm
@@ -96,14 +96,19 @@ def sign_in() -> ResponseReturnValue:
         )
         try:
             resident = residents.authenticate_resident(
-                session, site_id=site.id, phone=phone, pin=pin, now=now
-            )
+                session, site_id=site.id, phone=phone, pin=pin, now=now,
+                client=sign_in_waits.client_address(),
+            )  # fmt: skip
             token = auth_sessions.start_resident_session(
                 session, resident=resident, site_id=site.id, now=now
             )
         except DomainError as error:
             # Swallowed inside the transaction so that the failure count is committed.
             failure = error
+    if isinstance(failure, TooManySignIns):
+        kiosk_session.forget_token()
+        return _sign_in_error(form, sign_in_waits.wait_words(failure), failure.status,
+                              headers=sign_in_waits.headers(failure))  # fmt: skip
     if failure is not None:
         kiosk_session.forget_token()
         return _sign_in_error(form, message_for(failure, timezone=site.timezone), failure.status)
@@ -116,14 +121,15 @@ def sign_in() -> ResponseReturnValue:
 
 
 def _sign_in_error(
-    form: SignInForm, message: str, status: int, field: str = "phone"
-) -> ResponseReturnValue:
+    form: SignInForm, message: str, status: int, field: str = "phone",
+    headers: dict[str, str] | None = None,
+) -> ResponseReturnValue:  # fmt: skip
     # The phone is not echoed back: a kiosk screen never shows one, and an unknown phone
     # and a wrong PIN must look exactly alike.
     next_page = _safe_next(form.text("next"))
     return render_template(
         "touch/sign_in.html", error=message, focus=field, next_page=next_page
-    ), status
+    ), status, headers or {}
 
 
 def sign_out() -> ResponseReturnValue:

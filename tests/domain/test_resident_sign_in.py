@@ -4,12 +4,13 @@ from datetime import timedelta
 
 import pytest
 
+from booking.core import audit
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
-from booking.core.errors import Conflict, InvalidInput, ResidentLockedOut, SignInFailed
+from booking.core.errors import Conflict, InvalidInput, SignInFailed, TooManySignIns
 from booking.core.models.sites import Site
-from booking.people import residents
-from booking.people.models.sign_in_throttles import SignInThrottle
+from booking.people import residents, sign_in_guard
+from booking.people.models.sign_in_failures import SignInKind
 
 PHONE = "13900000001"
 
@@ -31,18 +32,29 @@ def resident_id(any_database: Database, site_id: int, clock: FrozenClock) -> int
         ).id
 
 
+LOBBY = "10.0.0.10"  # the kiosk in the lobby
+STRANGER = "203.0.113.66"  # somebody else, somewhere else
+
+
 def sign_in(
-    database: Database, site_id: int, clock: FrozenClock, pin: str, phone: str = PHONE
-) -> int:
-    """Sign in the way the kiosk does: the failure count is committed even when sign-in fails."""
+    database: Database, site_id: int, clock: FrozenClock, pin: str, phone: str = PHONE,
+    client: str = LOBBY,
+) -> int:  # fmt: skip
+    """Sign in the way the kiosk does: the failure is committed even when sign-in fails."""
     with database.write() as session:
         try:
             return residents.authenticate_resident(
-                session, site_id=site_id, phone=phone, pin=pin, now=clock.now()
+                session, site_id=site_id, phone=phone, pin=pin, now=clock.now(), client=client
             ).id
-        except (SignInFailed, ResidentLockedOut) as error:
+        except (SignInFailed, TooManySignIns) as error:
             session.commit()
             raise error
+
+
+def fail(database: Database, site_id: int, clock: FrozenClock, times: int, **kwargs: str) -> None:
+    for _ in range(times):
+        with pytest.raises(SignInFailed):
+            sign_in(database, site_id, clock, "0000", **kwargs)
 
 
 def test_right_pin_signs_the_resident_in(
@@ -74,58 +86,95 @@ def test_a_member_of_another_site_cannot_sign_in_here(
         sign_in(any_database, other_id, clock, "1234")
 
 
-def test_five_wrong_pins_lock_the_phone_for_fifteen_minutes(
+def test_two_slips_cost_nothing_then_each_try_waits_twice_as_long(
     any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
 ) -> None:
-    for _ in range(4):
-        with pytest.raises(SignInFailed):
-            sign_in(any_database, site_id, clock, "0000")
-    with pytest.raises(ResidentLockedOut) as locked:
-        sign_in(any_database, site_id, clock, "0000")
-    assert locked.value.details["until"] == clock.now() + timedelta(minutes=15)
+    fail(any_database, site_id, clock, 3)  # the third wrong PIN: 30 s to wait
+    for wait in (30, 60, 120, 240):
+        with pytest.raises(TooManySignIns) as refused:
+            sign_in(any_database, site_id, clock, "1234")  # even the right PIN waits
+        assert refused.value.details["retry_after"] == wait
+        clock.advance(timedelta(seconds=wait))
+        fail(any_database, site_id, clock, 1)
 
 
-def test_the_right_pin_is_refused_while_locked_out(
+def test_the_right_pin_signs_in_once_the_wait_is_over(
     any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
 ) -> None:
-    for _ in range(5):
-        with pytest.raises((SignInFailed, ResidentLockedOut)):
-            sign_in(any_database, site_id, clock, "0000")
-    clock.advance(timedelta(minutes=14))
-    with pytest.raises(ResidentLockedOut):
+    fail(any_database, site_id, clock, 3)
+    clock.advance(timedelta(seconds=30))
+    fail(any_database, site_id, clock, 1)  # the fourth: a minute to wait
+    clock.advance(timedelta(seconds=59))
+    with pytest.raises(TooManySignIns):
         sign_in(any_database, site_id, clock, "1234")
-
-
-def test_the_lockout_ends_after_fifteen_minutes(
-    any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
-) -> None:
-    for _ in range(5):
-        with pytest.raises((SignInFailed, ResidentLockedOut)):
-            sign_in(any_database, site_id, clock, "0000")
-    clock.advance(timedelta(minutes=15, seconds=1))
+    clock.advance(timedelta(seconds=1))
     assert sign_in(any_database, site_id, clock, "1234") == resident_id
 
 
-def test_unknown_phones_are_locked_out_like_known_ones(
-    any_database: Database, site_id: int, clock: FrozenClock
-) -> None:
-    # Otherwise a lockout would reveal which phone numbers are registered.
-    for _ in range(4):
-        with pytest.raises(SignInFailed):
-            sign_in(any_database, site_id, clock, "0000", phone="13911112222")
-    with pytest.raises(ResidentLockedOut):
-        sign_in(any_database, site_id, clock, "0000", phone="13911112222")
-
-
-def test_a_successful_sign_in_clears_earlier_failures(
+def test_the_delay_never_grows_beyond_fifteen_minutes(
     any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
 ) -> None:
-    for _ in range(3):
-        with pytest.raises(SignInFailed):
-            sign_in(any_database, site_id, clock, "0000")
+    assert [sign_in_guard.delay_after(n).total_seconds() for n in range(1, 11)] == [
+        0, 0, 30, 60, 120, 240, 480, 900, 900, 900,
+    ]  # fmt: skip
+
+
+def test_a_stranger_elsewhere_cannot_lock_the_resident_out_of_the_lobby_kiosk(
+    any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
+) -> None:
+    fail(any_database, site_id, clock, 3, client=STRANGER)
+    with pytest.raises(TooManySignIns):
+        sign_in(any_database, site_id, clock, "0000", client=STRANGER)
+    assert sign_in(any_database, site_id, clock, "1234", client=LOBBY) == resident_id
+
+
+def test_one_client_is_stopped_after_ten_wrong_pins_across_different_phones(
+    any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
+) -> None:
+    for n in range(10):
+        fail(any_database, site_id, clock, 1, phone=f"139111100{n:02d}", client=STRANGER)
+        clock.advance(timedelta(seconds=10))
+    with pytest.raises(TooManySignIns) as refused:  # the eleventh phone, the right PIN even
+        sign_in(any_database, site_id, clock, "1234", client=STRANGER)
+    # Free again when the first of the ten is ten minutes old: 10 min - 100 s from now.
+    assert refused.value.details["retry_after"] == 600 - 100
+    assert sign_in(any_database, site_id, clock, "1234", client=LOBBY) == resident_id
+    clock.advance(timedelta(seconds=500))
+    assert sign_in(any_database, site_id, clock, "1234", client=STRANGER) == resident_id
+
+
+def test_unknown_phones_are_slowed_like_known_ones(
+    any_database: Database, site_id: int, clock: FrozenClock
+) -> None:
+    # Otherwise the throttle would reveal which phone numbers are registered.
+    fail(any_database, site_id, clock, 3, phone="13911112222")
+    with pytest.raises(TooManySignIns) as refused:
+        sign_in(any_database, site_id, clock, "0000", phone="13911112222")
+    assert refused.value.details["retry_after"] == 30
+
+
+def test_a_successful_sign_in_clears_the_clients_earlier_slips(
+    any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
+) -> None:
+    fail(any_database, site_id, clock, 2)
     sign_in(any_database, site_id, clock, "1234")
+    fail(any_database, site_id, clock, 2)  # two more slips cost nothing again
     with any_database.read() as session:
-        assert session.get(SignInThrottle, PHONE) is None
+        assert sign_in_guard.failures_of(
+            session, SignInKind.RESIDENT, PHONE, now=clock.now()
+        ) == 2
+
+
+def test_each_failed_sign_in_is_audited_with_client_and_phone_never_the_pin(
+    any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
+) -> None:
+    fail(any_database, site_id, clock, 1, client=STRANGER, phone="13911112222")
+    with any_database.read() as session:
+        [entry] = audit.entries(session, site_id=site_id, action="resident.sign_in_failed")
+        assert (entry.actor, entry.subject, entry.at) == (
+            f"client:{STRANGER}", "phone:13911112222", clock.now(),
+        )  # fmt: skip
+        assert entry.detail == {"client": STRANGER}
 
 
 @pytest.mark.parametrize(

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from booking.core.clock import FrozenClock
+from booking.people import sign_in_guard
 from booking.people.models.resident_sessions import ResidentSession
-from booking.people.models.sign_in_throttles import SignInThrottle
+from booking.people.models.sign_in_failures import SignInKind
+from kiosk.extensions import clock as app_clock
 from kiosk.extensions import database
 from tests.kiosk.conftest import DEMO_PHONE, UNKNOWN_PHONE, KioskActions, alert_of
 
 
 def throttle_failures(app: Flask, phone: str) -> int:
     with app.app_context(), database().read() as session:
-        row = session.get(SignInThrottle, phone)
-        return row.failures if row else 0
+        return sign_in_guard.failures_of(session, SignInKind.RESIDENT, phone, now=app_clock().now())
 
 
 def open_sessions(app: Flask) -> int:
@@ -93,27 +97,59 @@ def test_a_wrong_pin_is_counted_although_the_sign_in_fails(kiosk: KioskActions, 
     assert open_sessions(app) == 0
 
 
-def test_five_wrong_pins_show_the_lockout_and_until_what_local_time(kiosk: KioskActions) -> None:
-    for _ in range(4):
-        kiosk.sign_in(pin="9999")
-    fifth = kiosk.sign_in(pin="9999")
-    assert fifth.status_code == 423
-    # The clock fixture stands at 09:30 in Shanghai; the lock lasts 15 minutes.
-    assert alert_of(fifth.get_data(as_text=True)) == (
-        "输错次数太多。这个手机号码已锁定15分钟，到 09:45 为止。请到时再试，或找工作人员帮忙。"
-    )
+WAIT_30_SECONDS = (
+    "这台设备上输错的次数太多了。请 30 秒后再试。 / "
+    "Too many wrong tries from this screen. Please try again in 30 seconds."
+)
 
 
-def test_a_sixth_try_with_the_right_pin_is_still_refused_during_the_lockout(
+def test_after_three_wrong_pins_the_kiosk_says_in_both_languages_how_long_to_wait(
     kiosk: KioskActions, app: Flask
 ) -> None:
-    for _ in range(5):
-        kiosk.sign_in(pin="9999")
-    sixth = kiosk.sign_in(pin="1234")
-    assert sixth.status_code == 423
-    assert "已锁定15分钟" in alert_of(sixth.get_data(as_text=True))
+    for _ in range(3):
+        assert kiosk.sign_in(pin="9999").status_code == 401
+    fourth = kiosk.sign_in(pin="1234")  # the right PIN, too soon
+    assert fourth.status_code == 429
+    assert fourth.headers["Retry-After"] == "30"
+    assert alert_of(fourth.get_data(as_text=True)) == WAIT_30_SECONDS
     assert kiosk.token() is None
     assert open_sessions(app) == 0
+
+
+def test_once_the_wait_is_over_the_right_pin_signs_in(
+    kiosk: KioskActions, app: Flask, clock: FrozenClock
+) -> None:
+    for _ in range(3):
+        kiosk.sign_in(pin="9999")
+    clock.advance(timedelta(seconds=30))
+    assert kiosk.sign_in().status_code == 302
+    assert open_sessions(app) == 1
+
+
+def test_one_client_is_stopped_after_ten_wrong_pins_across_different_phones(
+    kiosk: KioskActions, app: Flask
+) -> None:
+    for n in range(10):
+        assert kiosk.sign_in(phone=f"139000000{n:02d}", pin="9999").status_code == 401
+    eleventh = kiosk.sign_in()  # a resident's right phone and PIN, from the same client
+    assert eleventh.status_code == 429
+    assert eleventh.headers["Retry-After"] == "600"
+    assert "请 10 分钟后再试" in alert_of(eleventh.get_data(as_text=True))
+    assert open_sessions(app) == 0
+
+
+def test_a_stranger_elsewhere_cannot_lock_a_resident_out_of_the_lobby_kiosk(
+    app: Flask, demo: None
+) -> None:
+    stranger = KioskActions(app.test_client())
+    stranger.client.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _ in range(10):
+        stranger.sign_in(pin="9999")
+    assert stranger.sign_in().status_code == 429
+    lobby = KioskActions(app.test_client())
+    lobby.client.environ_base["REMOTE_ADDR"] = "10.0.0.10"
+    assert lobby.sign_in().status_code == 302
+    assert lobby.is_signed_in()
 
 
 @pytest.mark.parametrize(
@@ -180,8 +216,6 @@ def test_signing_in_at_a_kiosk_someone_left_ends_their_session(
     assert "您好，李*国" in kiosk.home()
 
 
-def test_a_wrong_pin_says_how_many_tries_are_left_before_the_lock(kiosk: KioskActions) -> None:
+def test_a_wrong_pin_says_only_that_it_is_wrong(kiosk: KioskActions) -> None:
     response = kiosk.sign_in(pin="9999")
-    assert alert_of(response.get_data(as_text=True)) == (
-        "手机号码或密码不对，请再试一次。还可以再试 4 次，之后这个手机号码将被锁定。"
-    )
+    assert alert_of(response.get_data(as_text=True)) == "手机号码或密码不对，请再试一次。"

@@ -28,6 +28,7 @@ from booking.spaces.models.strikes import NoShowStrike
 from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import database
 from tests.conftest import StaffActions
+from tests.kiosk.conftest import KioskActions
 from tests.page_text import without_csrf_tokens
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -336,3 +337,38 @@ def test_the_resident_page_shows_no_reading_values_and_links_to_the_health_page(
 def test_the_resident_page_needs_a_signed_in_staff_member(client: FlaskClient, wang: int) -> None:
     response = client.get(f"/staff/residents/{wang}")
     assert response.status_code == 302 and "/staff/sign-in" in response.headers["Location"]
+
+
+def test_staff_clear_a_residents_wrong_pins_and_the_clearing_is_audited(
+    app: Flask, client: FlaskClient, staff_auth: StaffActions, wang: int
+) -> None:
+    kiosk = KioskActions(app.test_client())
+    for _ in range(3):
+        kiosk.sign_in(pin="9999")
+    assert kiosk.sign_in().status_code == 429  # the right PIN must wait now
+    staff_auth.sign_in()
+    page = client.get(f"/staff/residents/{wang}").get_data(as_text=True)
+    assert re.search(r"Wrong PINs \(last hour\)</dt><dd>3</dd>", page)
+    response = client.post(
+        f"/staff/residents/{wang}/sign-in-failures/clear",
+        data={"csrf_token": staff_auth.csrf_token()},
+    )
+    assert response.status_code == 303
+    assert audit_actions(app)[-1] == ("resident.sign_in_failures_cleared", f"resident:{wang}")
+    assert kiosk.sign_in().status_code == 302
+
+
+def test_clearing_wrong_pins_needs_the_csrf_token(
+    client: FlaskClient, signed_in: None, wang: int
+) -> None:
+    assert client.post(f"/staff/residents/{wang}/sign-in-failures/clear").status_code == 400
+
+
+def test_a_resident_of_another_centre_has_no_wrong_pins_to_clear_here(
+    client: FlaskClient, staff_auth: StaffActions, signed_in: None
+) -> None:
+    response = client.post(
+        "/staff/residents/999999/sign-in-failures/clear",
+        data={"csrf_token": staff_auth.csrf_token()},
+    )
+    assert response.status_code == 404

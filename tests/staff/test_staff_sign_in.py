@@ -355,3 +355,34 @@ def test_an_unknown_language_is_refused(client: FlaskClient, staff_auth: StaffAc
         "/staff/language", data={"locale": "fr", "csrf_token": staff_auth.csrf_token()}
     )
     assert response.status_code == 400
+
+
+def test_wrong_passwords_slow_the_client_that_typed_them_and_show_in_the_audit_log(
+    app: Flask, client: FlaskClient, staff_auth: StaffActions
+) -> None:
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _ in range(3):
+        assert staff_auth.sign_in(password="not the password").status_code == 401
+    fourth = staff_auth.sign_in()  # the right password, too soon after the third
+    assert fourth.status_code == 429
+    assert fourth.headers["Retry-After"] == "30"
+    page = fourth.get_data(as_text=True)
+    assert "请 30 秒后再试。" in page and "Please try again in 30 seconds." in page
+    assert client.get_cookie("linli_staff") is None
+    # The admin, at another desk, is not slowed, and reads the three attempts.
+    desk = app.test_client()
+    desk.environ_base["REMOTE_ADDR"] = "10.0.0.5"
+    admin = StaffActions(desk)
+    assert admin.sign_in("admin", ADMIN_PASSWORD).status_code == 302
+    log = desk.get("/staff/audit?action=staff.sign_in_failed").get_data(as_text=True)
+    assert log.count("client:203.0.113.66") == 3
+    assert log.count("staff:zhao") == 3
+    assert "not the password" not in log
+
+
+def test_one_client_is_stopped_after_ten_wrong_passwords_across_usernames(
+    client: FlaskClient, staff_auth: StaffActions
+) -> None:
+    for n in range(10):
+        assert staff_auth.sign_in(f"guess{n}", "not the password").status_code == 401
+    assert staff_auth.sign_in().status_code == 429

@@ -1,12 +1,12 @@
 """Tables of people, one per module: residents and their memberships, staff accounts, sign-in
-sessions and throttles. Importing any of them imports them all, so a relationship between two
+sessions and failed sign-ins. Importing any of them imports them all, so a relationship between two
 always finds its other side."""
 
 from booking.people.models import (  # noqa: F401
     memberships,
     resident_sessions,
     residents,
-    sign_in_throttles,
+    sign_in_failures,
     staff,
     staff_sessions,
 )

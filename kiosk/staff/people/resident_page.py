@@ -20,12 +20,15 @@ from booking.lending import overdue as lending_overdue
 from booking.lending.models.loans import LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
 from booking.people import residents as resident_service
+from booking.people import sign_in_guard
 from booking.people.models.residents import Resident
+from booking.people.models.sign_in_failures import SignInKind
 from booking.people.resident_record import resident_record
 from booking.spaces import strikes
 from booking.spaces.models.bookings import BookingStatus
 from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import clock, database
+from kiosk.staff.people.sign_in_failures import ClearFailuresForm
 
 REASON_MAX = 300
 HEALTH_PAGE = "staff.health_resident"
@@ -86,6 +89,10 @@ def _page(
         booking_status_labels=BOOKING_STATUS_LABELS,
         loan_status_labels=LOAN_STATUS_LABELS,
         readings_url=_readings_url(member.id),
+        sign_in_failures=sign_in_guard.failures_of(
+            session, SignInKind.RESIDENT, member.phone, now=clock().now()
+        ),
+        clear_failures_form=ClearFailuresForm(),
     ), status
 
 
