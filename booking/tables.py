@@ -24,6 +24,7 @@ import booking.lending.models.policies
 import booking.lending.models.suspensions
 import booking.lending.models.tool_types
 import booking.lending.models.tools
+import booking.people.models.api_tokens
 import booking.people.models.memberships
 import booking.people.models.resident_sessions
 import booking.people.models.residents

@@ -55,6 +55,20 @@ class SessionExpired(DomainError):
     status = 401
 
 
+class TokenRefused(DomainError):
+    """An API token that is not one, has expired or was revoked: all answer alike."""
+
+    code = "invalid_token"
+    status = 401
+
+
+class ScopeMissing(DomainError):
+    """A good API token that was not given the scope this call needs."""
+
+    code = "insufficient_scope"
+    status = 403
+
+
 # --- Booking seats and rooms (issue 4) ----------------------------------------------------------
 
 

@@ -1,8 +1,9 @@
 """The JSON API at ``/api/v1`` (flask-smorest); its OpenAPI document at ``/api/openapi.json``.
 
-Callers authenticate with the staff console's session cookie, so unsafe methods need the
-CSRF token in ``X-CSRFToken`` like any form of the console (Flask-WTF's CSRFProtect checks
-every POST/PUT/PATCH/DELETE of the app). Errors all answer the envelope of ``kiosk.errors``.
+Staff call it with the console's session cookie, so their unsafe methods need the CSRF
+token in ``X-CSRFToken`` like any form of the console; programs call it with an API token
+(``Authorization: Bearer linli_…``, made by an admin in the console), each operation naming
+the scope it needs (``x-token-scope``). Errors all answer the envelope of ``kiosk.errors``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from kiosk.api import bookings, meta, residents, staff
-from kiosk.api.blueprint import STAFF_SESSION_SCHEME
+from kiosk.api.blueprint import STAFF_SESSION_SCHEME, TOKEN_SCHEME
 from kiosk.api.schemas import ErrorSchema
 from kiosk.staff.session import COOKIE_NAME
 
@@ -49,6 +50,17 @@ def init_app(app: Flask) -> LinliApi:
             "name": COOKIE_NAME,
             "description": "The staff console's session (sign in at /staff/sign-in). "
             "Unsafe methods also need the X-CSRFToken header.",
+        },
+    )
+    api.spec.components.security_scheme(
+        TOKEN_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token an admin made in the console (Administration → API "
+            "tokens), shown once. Each operation's `x-token-scope` names the scope it needs; "
+            "a token without it gets 403 `insufficient_scope`, an unknown, expired or revoked "
+            "one 401 `invalid_token`. Every use is audited.",
         },
     )
     for blp in BLUEPRINTS:

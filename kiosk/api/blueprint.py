@@ -1,24 +1,115 @@
-"""How every API blueprint is made, so none forgets the error envelope or the auth rule."""
+"""How every API blueprint is made, so none forgets the error envelope or the auth rule.
+
+Two kinds of caller: staff, with the console's session cookie (and the CSRF token on unsafe
+methods), and programs, with an API token in ``Authorization: Bearer …``. A request that
+carries a token is judged by the token alone, whatever cookie it also has. Each operation
+names the scope a token needs (:func:`api_access`); staff may do everything the API does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
-from booking.core.errors import SessionExpired
-from booking.people import auth_sessions
+from booking.core import audit
+from booking.core.errors import ScopeMissing, SessionExpired, TokenRefused
+from booking.people import api_tokens, auth_sessions
 from booking.people.models.staff import StaffAccount
 from kiosk.errors import register_domain_errors
-from kiosk.extensions import clock
+from kiosk.extensions import clock, database
 from kiosk.request_reads import read_connection, read_session
 from kiosk.staff.session import COOKIE_NAME, current_staff
 
 API_PREFIX = "/api/v1"
 STAFF_SESSION_SCHEME = "staffSession"
+TOKEN_SCHEME = "apiToken"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes this API call, as the views and the audit log need it."""
+
+    site_id: int
+    actor: str
+    staff: StaffAccount | None = None
+    token_id: int | None = None
+
+    def record(self, session: Session, *, action: str, subject: str,
+               detail: dict[str, Any]) -> None:  # fmt: skip
+        """An audit entry under this caller's name."""
+        audit.record(
+            session, action=action, actor=self.actor, now=clock().now(), site_id=self.site_id,
+            staff_id=self.staff.id if self.staff is not None else None, subject=subject,
+            detail=detail,
+        )  # fmt: skip
+
+
+def caller() -> Caller:
+    """The caller :func:`api_access` let in (only within such a view)."""
+    found: Caller = g.api_caller
+    return found
+
+
+def bearer_token() -> str | None:
+    """The token of ``Authorization: Bearer …``, or None when the request has no such header."""
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    if not header:
+        return None
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _token_caller(secret: str, scope: str) -> Caller:
+    now = clock().now()
+    with database().write() as session:
+        token = api_tokens.usable_token(session, secret=secret, now=now)
+        if token is None:
+            raise TokenRefused("the API token is unknown, expired or revoked")
+        if scope not in token.scopes:
+            raise ScopeMissing(f"this API token may not use {scope}", scope=scope)
+        api_tokens.record_use(session, token, what=f"{request.method} {request.path}", now=now)
+        return Caller(site_id=token.site_id, actor=f"api_token:{token.id}", token_id=token.id)
+
+
+def api_access(blp: Blueprint, scope: str) -> Callable[[F], F]:
+    """Views for signed-in staff or for a token with ``scope``; 401 or 403 otherwise.
+
+    Goes right under ``@blp.route`` so that the check runs before arguments are parsed: an
+    unknown caller learns nothing from validation errors.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            secret = bearer_token()
+            if secret is not None:
+                g.api_caller = _token_caller(secret, scope)
+            else:
+                staff = signed_in_staff()
+                if staff is None:
+                    raise SessionExpired("sign in to the staff console, or send an API token")
+                g.api_caller = Caller(
+                    site_id=staff.site_id, actor=audit.staff_actor(staff), staff=staff
+                )
+            return view(*args, **kwargs)
+
+        documented = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
+        documented = blp.alt_response(
+            403, response="FORBIDDEN", description=f"the API token lacks `{scope}`"
+        )(documented)
+        documented = blp.doc(
+            security=[{STAFF_SESSION_SCHEME: []}, {TOKEN_SCHEME: []}],
+            **{"x-token-scope": scope},
+        )(documented)
+        return documented  # type: ignore[no-any-return]
+
+    return decorate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +131,8 @@ def staff_required(blp: Blueprint) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if bearer_token() is not None:
+                raise TokenRefused("this call is for staff signed in to the console, not tokens")
             if signed_in_staff() is None:
                 raise SessionExpired("sign in to the staff console first")
             return view(*args, **kwargs)

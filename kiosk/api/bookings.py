@@ -11,17 +11,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, g, jsonify
+from flask import Response, jsonify
 from sqlalchemy.orm import Session
 
-from booking.core import audit
 from booking.core.errors import NotFound
 from booking.spaces import availability, releases, rooms, seats
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import Booking
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space
-from kiosk.api.blueprint import api_blueprint, staff_required
+from kiosk.api.blueprint import api_access, api_blueprint, caller
 from kiosk.api.booking_schemas import (
     BookingCreateSchema,
     BookingListSchema,
@@ -46,7 +45,7 @@ RULE_REFUSALS = (409, 422)
 
 
 @spaces_blp.route("/<int:space_id>/seats")
-@staff_required(spaces_blp)
+@api_access(spaces_blp, "availability:read")
 @spaces_blp.arguments(SeatPeriodQuerySchema(), location="query")
 @spaces_blp.response(200, SeatAvailabilitySchema)
 @spaces_blp.alt_response(404, response="NOT_FOUND")
@@ -55,7 +54,7 @@ def seat_availability(args: dict[str, Any], space_id: int) -> Response:
     # On the read connection the sign-in check opened: one for the request.
     states = availability.seat_states(
         read_connection(),
-        site_id=g.staff.site_id,
+        site_id=caller().site_id,
         space_id=space_id,
         starts_at=args["starts_at"],
         ends_at=args["ends_at"],
@@ -88,7 +87,7 @@ def seat_availability_body(
 
 
 @spaces_blp.route("/<int:space_id>/busy")
-@staff_required(spaces_blp)
+@api_access(spaces_blp, "availability:read")
 @spaces_blp.arguments(RoomDayQuerySchema(), location="query")
 @spaces_blp.response(200, RoomDaySchema)
 @spaces_blp.alt_response(404, response="NOT_FOUND")
@@ -96,7 +95,7 @@ def room_busy(args: dict[str, Any], space_id: int) -> availability.RoomDay:
     """An activity room's opening hours on a day and when it is taken or closed."""
     with database().read() as session:
         day = availability.room_day(
-            session, site_id=g.staff.site_id, space_id=space_id, day=args["date"]
+            session, site_id=caller().site_id, space_id=space_id, day=args["date"]
         )
         session.expunge_all()
     return day
@@ -104,7 +103,7 @@ def room_busy(args: dict[str, Any], space_id: int) -> availability.RoomDay:
 
 def _booking_here(session: Session, booking_id: int) -> Booking:
     booking = session.get(Booking, booking_id)
-    if booking is None or booking.site_id != g.staff.site_id:
+    if booking is None or booking.site_id != caller().site_id:
         raise NotFound("no such booking")
     return booking
 
@@ -117,34 +116,30 @@ def _resident_of(booking: Booking) -> int:
 
 
 def _audit(session: Session, action: str, booking: Booking) -> None:
-    audit.record_staff(
-        session,
-        g.staff,
-        action=action,
-        now=clock().now(),
-        subject=f"booking:{booking.id}",
+    caller().record(
+        session, action=action, subject=f"booking:{booking.id}",
         detail={"resident_id": booking.resident_id, "status": booking.status.value},
-    )
+    )  # fmt: skip
 
 
 @blp.route("")
-@staff_required(blp)
+@api_access(blp, "bookings:read")
 @blp.arguments(BookingQuerySchema(), location="query")
 @blp.response(200, BookingListSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def list_bookings(args: dict[str, Any]) -> dict[str, Any]:
     """A resident's seat and room bookings from today on."""
     with database().read() as session:
-        booking_rules.member(session, args["resident_id"], g.staff.site_id)
+        booking_rules.member(session, args["resident_id"], caller().site_id)
         found = seats.bookings_of(
-            session, resident_id=args["resident_id"], site_id=g.staff.site_id, now=clock().now()
+            session, resident_id=args["resident_id"], site_id=caller().site_id, now=clock().now()
         )
         session.expunge_all()
     return {"items": found}
 
 
 @blp.route("", methods=["POST"])
-@staff_required(blp)
+@api_access(blp, "bookings:write")
 @blp.arguments(BookingCreateSchema())
 @blp.response(201, BookingSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -158,7 +153,7 @@ def create_booking(args: dict[str, Any]) -> Booking:
     with database().write() as session:
         if args["seat_id"] is not None:
             seat = session.get(Seat, args["seat_id"])
-            if seat is None or session.get_one(Space, seat.space_id).site_id != g.staff.site_id:
+            if seat is None or session.get_one(Space, seat.space_id).site_id != caller().site_id:
                 raise NotFound("no such seat")
             booking = seats.book_seat(
                 session,
@@ -170,7 +165,7 @@ def create_booking(args: dict[str, Any]) -> Booking:
             )
         else:
             space = session.get(Space, args["space_id"])
-            if space is None or space.site_id != g.staff.site_id:
+            if space is None or space.site_id != caller().site_id:
                 raise NotFound("no such activity room")
             booking = rooms.book_room(
                 session,
@@ -187,7 +182,7 @@ def create_booking(args: dict[str, Any]) -> Booking:
 
 
 @blp.route("/<int:booking_id>")
-@staff_required(blp)
+@api_access(blp, "bookings:read")
 @blp.response(200, BookingSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_booking(booking_id: int) -> Booking:
@@ -199,7 +194,7 @@ def get_booking(booking_id: int) -> Booking:
 
 
 @blp.route("/<int:booking_id>/check-in", methods=["POST"])
-@staff_required(blp)
+@api_access(blp, "bookings:write")
 @blp.response(200, BookingSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT", description="check_in_too_early, check_in_closed, …")
@@ -215,7 +210,7 @@ def check_in(booking_id: int) -> Booking:
 
 
 @blp.route("/<int:booking_id>/cancel", methods=["POST"])
-@staff_required(blp)
+@api_access(blp, "bookings:write")
 @blp.response(200, BookingSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT", description="cancel_too_late, wrong_booking_state")

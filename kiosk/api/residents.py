@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
-
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
-from kiosk.api.blueprint import api_blueprint, staff_required
+from kiosk.api.blueprint import api_access, api_blueprint, caller
 from kiosk.api.schemas import ResidentPageSchema, ResidentQuerySchema, ResidentSchema
 from kiosk.extensions import database
 
@@ -18,14 +16,14 @@ blp = api_blueprint("api_residents", "/residents", "Residents of the staff membe
 
 
 @blp.route("")
-@staff_required(blp)
+@api_access(blp, "residents:read")
 @blp.arguments(ResidentQuerySchema(), location="query")
 @blp.response(200, ResidentPageSchema)
 def list_residents(args: dict[str, Any]) -> dict[str, Any]:
     """Search by name, phone or card id; 50 a page, by name."""
     with database().read() as session:
         result = resident_service.resident_page(
-            session, site_id=g.staff.site_id, query=args["q"], page=args["page"]
+            session, site_id=caller().site_id, query=args["q"], page=args["page"]
         )
         # Detached, so the read session's closing rollback does not expire what we answer.
         session.expunge_all()
@@ -39,14 +37,14 @@ def list_residents(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<int:resident_id>")
-@staff_required(blp)
+@api_access(blp, "residents:read")
 @blp.response(200, ResidentSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_resident(resident_id: int) -> Resident:
     """One resident; a resident of another centre is not found."""
     with database().read() as session:
         found = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=caller().site_id, resident_id=resident_id
         )
         # Detached, so the read session's closing rollback does not expire what we answer.
         session.expunge(found)

@@ -12,6 +12,7 @@ from flask import Blueprint, g, request, url_for
 from booking.core.errors import NotFound
 from kiosk.staff import audit_log, auth, nav, overview
 from kiosk.staff import session as staff_session
+from kiosk.staff.admin import api_tokens as admin_api_tokens
 from kiosk.staff.admin import pages as admin
 from kiosk.staff.admin import spaces as admin_spaces
 from kiosk.staff.admin import tools as admin_tools
@@ -150,6 +151,15 @@ bp.add_url_rule(
     "/admin/items/<int:item_id>", "admin_item", admin_tools.item, methods=["GET", "POST"]
 )
 bp.add_url_rule("/admin/devices", "admin_devices", admin.devices, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/admin/api-tokens", "admin_api_tokens", admin_api_tokens.tokens, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    "/admin/api-tokens/<int:token_id>/revoke",
+    "admin_revoke_api_token",
+    admin_api_tokens.revoke,
+    methods=["POST"],
+)
 bp.add_url_rule("/health", "health", health_pages.overview)
 bp.add_url_rule("/health/settings", "health_settings", health_pages.save_settings, methods=["POST"])
 bp.add_url_rule("/health/residents/<int:resident_id>", "health_resident", health_pages.resident)

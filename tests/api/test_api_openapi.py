@@ -55,16 +55,32 @@ def test_every_documented_error_uses_the_error_envelope(spec: dict[str, Any]) ->
         assert schema == {"$ref": "#/components/schemas/Error"}, name
 
 
-def test_staff_only_routes_document_their_401_and_the_session_cookie(
+def test_routes_document_their_401_403_the_session_cookie_the_token_and_its_scope(
     spec: dict[str, Any],
 ) -> None:
     operation = spec["paths"]["/api/v1/residents"]["get"]
-    assert "401" in operation["responses"]
-    assert "422" in operation["responses"]
-    assert operation["security"] == [{"staffSession": []}]
+    assert {"401", "403", "422"} <= set(operation["responses"])
+    assert operation["security"] == [{"staffSession": []}, {"apiToken": []}]
+    assert operation["x-token-scope"] == "residents:read"
     scheme = spec["components"]["securitySchemes"]["staffSession"]
     assert (scheme["in"], scheme["name"]) == ("cookie", "linli_staff")
+    token = spec["components"]["securitySchemes"]["apiToken"]
+    assert (token["type"], token["scheme"]) == ("http", "bearer")
+    assert spec["paths"]["/api/v1/staff/me"]["get"]["security"] == [{"staffSession": []}]
     assert "security" not in spec["paths"]["/api/v1/health"]["get"]
+
+
+def test_every_operation_open_to_tokens_names_a_known_scope(spec: dict[str, Any]) -> None:
+    from booking.people.api_tokens import SCOPES
+
+    scoped = {
+        (path, method): operation["x-token-scope"]
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if "x-token-scope" in operation
+    }
+    assert len(scoped) >= 8  # availability, bookings and residents: the walk found them
+    assert set(scoped.values()) <= set(SCOPES)
 
 
 def test_health_documents_both_parts_and_its_503_and_every_route_its_error_envelope(

@@ -1,8 +1,9 @@
 """Tables of people, one per module: residents and their memberships, staff accounts, sign-in
-sessions and failed sign-ins. Importing any of them imports them all, so a relationship between two
-always finds its other side."""
+sessions, failed sign-ins and API tokens. Importing any of them imports them all, so a
+relationship between two always finds its other side."""
 
 from booking.people.models import (  # noqa: F401
+    api_tokens,
     memberships,
     resident_sessions,
     residents,
