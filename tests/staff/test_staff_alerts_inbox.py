@@ -544,3 +544,20 @@ def test_the_stream_sends_the_summary_in_the_viewers_language(
     events = stream_events(client, "/staff/alerts/stream?after=0")
     sent = next(e for e in events if e["id"] == new)
     assert "储物柜 A：3 号柜格门未关" in str(sent["html"])
+
+
+def test_a_worker_holds_a_bounded_number_of_streams_and_asks_the_next_to_come_back(
+    app: Flask, client: FlaskClient, english: StaffActions
+) -> None:
+    app.config.update(STAFF_ALERT_STREAMS_PER_WORKER=1, STAFF_ALERT_POLL_SECONDS=0)
+    first = client.get("/staff/alerts/stream", buffered=False)  # open, not read to its end
+    assert first.status_code == 200
+    second = client.get("/staff/alerts/stream")
+    assert (second.status_code, second.mimetype) == (200, "text/event-stream")
+    # Polite: the page's EventSource is told when to come back, and comes back by itself.
+    assert second.get_data(as_text=True) == "retry: 10000\nevent: busy\ndata: {}\n\n"
+    assert second.headers["Retry-After"] == "10"
+    first.close()  # the first inbox was closed: its slot is free again
+    app.config.update(STAFF_ALERT_STREAM_SECONDS=0)
+    third = client.get("/staff/alerts/stream").get_data(as_text=True)
+    assert third.startswith("retry: 3000") and "event: busy" not in third

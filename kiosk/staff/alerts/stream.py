@@ -12,12 +12,19 @@ sent (for ``alert`` events, new alerts) and the latest acknowledgement or resolu
 ``change`` events, which move or remove an alert on the page). Each poll also re-reads the
 staff session, so a console signed out elsewhere, disabled or whose password changed stops
 receiving at the next poll.
+
+Each open inbox holds one of the web worker's threads for as long as its stream runs, so a
+worker serves at most ``STAFF_ALERT_STREAMS_PER_WORKER`` streams at once (8 of gunicorn's 16
+threads by default), and its other threads stay free for pages. A stream past the limit is
+answered at once with ``retry`` and a ``busy`` event: the page's EventSource comes back by
+itself a little later, and the alerts it missed meanwhile arrive then, from its cursor.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -38,6 +45,10 @@ STREAM_SECONDS = 55.0
 POLL_SECONDS = 2.0
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 3000
+STREAMS_PER_WORKER = 8
+# A refused stream comes back after this long (the browser's EventSource does it).
+BUSY_RETRY_MS = 10_000
+_SLOTS_KEY = "linli.alert_stream_slots"
 # Ids are taken at insert, not at commit: an alert of a slower transaction may appear below
 # the highest id already sent. Each poll looks this far back and skips what it has sent.
 LOOKBACK_IDS = 20
@@ -62,7 +73,7 @@ def _setting(name: str, default: float) -> float:
 
 
 def _number(raw: str, limit: int) -> int:
-    if not raw.isdigit() or int(raw) > limit:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > limit:
         abort(400)
     return int(raw)
 
@@ -95,7 +106,38 @@ def _from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
+def _slots() -> threading.BoundedSemaphore:
+    """This worker's stream slots (one app per gunicorn process: the limit is per worker)."""
+    slots = current_app.extensions.get(_SLOTS_KEY)
+    if slots is None:
+        limit = int(current_app.config.get("STAFF_ALERT_STREAMS_PER_WORKER", STREAMS_PER_WORKER))
+        slots = current_app.extensions.setdefault(_SLOTS_KEY, threading.BoundedSemaphore(limit))
+    assert isinstance(slots, threading.BoundedSemaphore)
+    return slots
+
+
+def _busy() -> Response:
+    body = f"retry: {BUSY_RETRY_MS}\nevent: busy\ndata: {{}}\n\n"
+    response = Response(body, mimetype="text/event-stream")
+    response.headers["Retry-After"] = str(BUSY_RETRY_MS // 1000)
+    return response
+
+
 def stream() -> Response:
+    slots = _slots()
+    if not slots.acquire(blocking=False):
+        return _busy()
+    try:
+        response = _open_stream()
+    except BaseException:
+        slots.release()
+        raise
+    # Released when the server closes the response: at its end, or when the browser goes.
+    response.call_on_close(slots.release)
+    return response
+
+
+def _open_stream() -> Response:
     site_id: int = g.staff.site_id
     token: str = g.staff_token or ""
     start, changes_from = _start()
