@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from booking.core import audit
 from booking.core.errors import Conflict, InvalidInput, NotFound, SignInFailed
 from booking.people import passwords, sign_in_guard
 from booking.people.models.memberships import ResidentMembership
@@ -101,12 +100,7 @@ def authenticate_resident(
             resident.pin_hash = passwords.hash_secret(pin)
         return resident
 
-    sign_in_guard.record_failure(session, attempt, now=now)
-    audit.record(
-        session, action="resident.sign_in_failed", actor=f"client:{attempt.client}",
-        site_id=site_id, now=now, subject=f"phone:{attempt.account}",
-        detail={"client": attempt.client},
-    )  # fmt: skip
+    sign_in_guard.record_failure(session, attempt, now=now, site_id=site_id)
     raise SignInFailed("phone or PIN is wrong")
 
 

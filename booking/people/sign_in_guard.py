@@ -105,13 +105,25 @@ def check(session: Session, attempt: Attempt, *, now: datetime) -> None:
                              retry_after=max(1, seconds))  # fmt: skip
 
 
-def record_failure(session: Session, attempt: Attempt, *, now: datetime) -> None:
-    """Count one wrong PIN or password; failures older than anything counts are deleted."""
+# How the audit log names the account a failed sign-in typed.
+_SUBJECT_PREFIX = {SignInKind.RESIDENT: "phone", SignInKind.STAFF: "staff"}
+
+
+def record_failure(
+    session: Session, attempt: Attempt, *, now: datetime, site_id: int | None
+) -> None:
+    """Count one wrong PIN or password, and audit it at ``site_id`` (time, client, account;
+    never the secret). Failures older than anything counts are deleted."""
     session.execute(delete(SignInFailure).where(SignInFailure.at <= now - MEMORY))
     session.add(
         SignInFailure(kind=attempt.kind, account=attempt.account, client=attempt.client, at=now)
     )
     session.flush()
+    audit.record(
+        session, action=f"{attempt.kind.value}.sign_in_failed", actor=f"client:{attempt.client}",
+        site_id=site_id, now=now, subject=f"{_SUBJECT_PREFIX[attempt.kind]}:{attempt.account}",
+        detail={"client": attempt.client},
+    )  # fmt: skip
 
 
 def forget(session: Session, attempt: Attempt) -> None:

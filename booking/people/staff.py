@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.core import audit
 from booking.core.errors import Conflict, InvalidInput, NotFound, StaffSignInFailed
 from booking.people import auth_sessions, passwords, sign_in_guard
 from booking.people.models.sign_in_failures import SignInKind
@@ -81,12 +80,9 @@ def authenticate_staff(
         if passwords.needs_rehash(account.password_hash):
             account.password_hash = passwords.hash_secret(password)
         return account
-    sign_in_guard.record_failure(session, attempt, now=now)
-    audit.record(
-        session, action="staff.sign_in_failed", actor=f"client:{attempt.client}",
-        site_id=account.site_id if account is not None else site_id, now=now,
-        subject=f"staff:{attempt.account}", detail={"client": attempt.client},
-    )  # fmt: skip
+    sign_in_guard.record_failure(
+        session, attempt, now=now, site_id=account.site_id if account is not None else site_id
+    )
     raise StaffSignInFailed("username or password is wrong")
 
 
