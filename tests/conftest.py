@@ -247,6 +247,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"LINLI_CI_REQUIRE_ALL is set but a service is missing: {reason}"
 
 
-def pytest_report_header() -> str:
-    """The date the suite ran on, so a run under `make test-clock-shifted` shows its shift."""
-    return f"system clock: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+def pytest_report_header() -> list[str]:
+    """The date the suite ran on, so a run under `make test-clock-shifted` shows its shift, and
+    the API fuzzing's seed, so a failure it finds in CI runs again the same way."""
+    from tests.api.fuzz_settings import MAX_EXAMPLES, SEED
+
+    return [
+        f"system clock: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"schemathesis seed: {SEED}, {MAX_EXAMPLES} examples an operation",
+    ]

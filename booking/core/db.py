@@ -36,6 +36,10 @@ SQLITE_WRITER_QUEUE_TIMEOUT_S = 30.0
 _WRITE_OPTION = "linli_write"
 # On SQLite: no BEGIN, each statement reads on its own (see Database.read_statements).
 _NO_TRANSACTION_OPTION = "linli_no_transaction"
+# The largest id a table holds: PostgreSQL's ``integer`` (SQLite's is wider). Anything larger
+# is refused at the edge (URL converters, schemas, forms) as not found or invalid, never sent
+# to the database, where PostgreSQL would fail the statement and SQLite's driver overflow.
+MAX_ID = 2**31 - 1
 # A server connection back in the pool for longer than this is pinged before it is handed
 # out again; one used more recently is not (see _ping_idle_connections).
 IDLE_PING_AFTER_S = 2.0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
 
+from booking.core.db import MAX_ID
 from booking.spaces.models.bookings import BookingStatus
 
 STATUSES = [status.value for status in BookingStatus]
@@ -22,14 +23,29 @@ class UTCDateTime(ma.fields.AwareDateTime):
         )
 
 
+# A row's id, as the tables can hold it (booking.core.db.MAX_ID): beyond it, 422, not a 500.
+AN_ID = validate.Range(min=1, max=MAX_ID)
+# More than any room holds; the room's own capacity is the rule (over_capacity).
+MAX_HEADCOUNT = 10_000
 WHEN = {"description": "With a UTC offset, e.g. 2026-11-24T10:00:00+08:00"}
+# Times Linli books: this century. Year 1 or 9999 overflowed when moved to UTC or the
+# centre's zone (a 500); they are refused as invalid before anything reads them.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def in_this_century(value: date) -> None:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ma.ValidationError(f"give a date from {FIRST_YEAR} to {LAST_YEAR}")
+
+
+def when(**kwargs: Any) -> ma.fields.AwareDateTime:
+    """A moment with its UTC offset, in this century."""
+    return ma.fields.AwareDateTime(validate=in_this_century, **kwargs)
 
 
 class SeatPeriodQuerySchema(ma.Schema):
-    starts_at = ma.fields.AwareDateTime(required=True, metadata=WHEN)
-    ends_at = ma.fields.AwareDateTime(
-        required=True, metadata={"description": "At most a day after starts_at"}
-    )
+    starts_at = when(required=True, metadata=WHEN)
+    ends_at = when(required=True, metadata={"description": "At most a day after starts_at"})
 
 
 class SeatStateSchema(ma.Schema):
@@ -51,7 +67,9 @@ class SeatAvailabilitySchema(ma.Schema):
 
 
 class RoomDayQuerySchema(ma.Schema):
-    date = ma.fields.Date(required=True, metadata={"description": "The centre's local date"})
+    date = ma.fields.Date(
+        required=True, validate=in_this_century, metadata={"description": "The centre's local date"}
+    )
 
 
 class BusyPeriodSchema(ma.Schema):
@@ -106,7 +124,7 @@ class BookingListSchema(ma.Schema):
 class BookingQuerySchema(ma.Schema):
     resident_id = ma.fields.Integer(
         required=True,
-        validate=validate.Range(min=1),
+        validate=AN_ID,
         metadata={"description": "Their bookings from today on, finished ones included"},
     )
 
@@ -114,14 +132,15 @@ class BookingQuerySchema(ma.Schema):
 class BookingCreateSchema(ma.Schema):
     """A seat booking names ``seat_id``; a room booking names ``space_id`` (and a headcount)."""
 
-    resident_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
-    seat_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1))
-    space_id = ma.fields.Integer(load_default=None, validate=validate.Range(min=1))
-    starts_at = ma.fields.AwareDateTime(required=True, metadata=WHEN)
-    ends_at = ma.fields.AwareDateTime(required=True, metadata=WHEN)
+    resident_id = ma.fields.Integer(required=True, validate=AN_ID)
+    seat_id = ma.fields.Integer(load_default=None, validate=AN_ID)
+    space_id = ma.fields.Integer(load_default=None, validate=AN_ID)
+    starts_at = when(required=True, metadata=WHEN)
+    ends_at = when(required=True, metadata=WHEN)
     headcount = ma.fields.Integer(
-        load_default=1, validate=validate.Range(min=1), metadata={"description": "Rooms only"}
-    )
+        load_default=1, validate=validate.Range(min=1, max=MAX_HEADCOUNT),
+        metadata={"description": "Rooms only"},
+    )  # fmt: skip
     purpose = ma.fields.String(
         load_default="", validate=validate.Length(max=200), metadata={"description": "Rooms only"}
     )

@@ -44,7 +44,7 @@ RULE_REFUSALS = (409, 422)
 # the fields of) a new schema on every request. Loading keeps no state on the instance.
 
 
-@spaces_blp.route("/<int:space_id>/seats")
+@spaces_blp.route("/<id:space_id>/seats")
 @api_access(spaces_blp, "availability:read")
 @spaces_blp.arguments(SeatPeriodQuerySchema(), location="query")
 @spaces_blp.response(200, SeatAvailabilitySchema)
@@ -86,7 +86,7 @@ def seat_availability_body(
     }
 
 
-@spaces_blp.route("/<int:space_id>/busy")
+@spaces_blp.route("/<id:space_id>/busy")
 @api_access(spaces_blp, "availability:read")
 @spaces_blp.arguments(RoomDayQuerySchema(), location="query")
 @spaces_blp.response(200, RoomDaySchema)
@@ -181,7 +181,7 @@ def create_booking(args: dict[str, Any]) -> Booking:
     return booking
 
 
-@blp.route("/<int:booking_id>")
+@blp.route("/<id:booking_id>")
 @api_access(blp, "bookings:read")
 @blp.response(200, BookingSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -193,7 +193,7 @@ def get_booking(booking_id: int) -> Booking:
     return found
 
 
-@blp.route("/<int:booking_id>/check-in", methods=["POST"])
+@blp.route("/<id:booking_id>/check-in", methods=["POST"])
 @api_access(blp, "bookings:write")
 @blp.response(200, BookingSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -209,7 +209,7 @@ def check_in(booking_id: int) -> Booking:
     return booking
 
 
-@blp.route("/<int:booking_id>/cancel", methods=["POST"])
+@blp.route("/<id:booking_id>/cancel", methods=["POST"])
 @api_access(blp, "bookings:write")
 @blp.response(200, BookingSchema)
 @blp.alt_response(404, response="NOT_FOUND")

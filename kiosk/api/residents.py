@@ -36,7 +36,7 @@ def list_residents(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@blp.route("/<int:resident_id>")
+@blp.route("/<id:resident_id>")
 @api_access(blp, "residents:read")
 @blp.response(200, ResidentSchema)
 @blp.alt_response(404, response="NOT_FOUND")

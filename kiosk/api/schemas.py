@@ -73,6 +73,10 @@ class ResidentSchema(ma.Schema):
     lives_alone = ma.fields.Boolean(required=True)
 
 
+# Far past the last page of any centre; beyond it the offset would overflow the database.
+MAX_PAGE = 100_000
+
+
 class ResidentQuerySchema(ma.Schema):
     q = ma.fields.String(
         load_default="",
@@ -80,7 +84,9 @@ class ResidentQuerySchema(ma.Schema):
         metadata={"description": "Part of a name, phone number or card id"},
     )
     page = ma.fields.Integer(
-        load_default=1, validate=validate.Range(min=1), metadata={"description": "From 1"}
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": "From 1"},
     )
 
 

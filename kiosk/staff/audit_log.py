@@ -21,6 +21,7 @@ from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database
+from kiosk.form_dates import CenturyDateField
 from kiosk.staff.forms import query_text
 
 PAGE_SIZE = 50
@@ -50,8 +51,8 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
             Length(max=MAX_FILTER, message=_l("At most %(max)d characters.", max=MAX_FILTER)),
         ],
     )
-    date_from = DateField(_l("From"), validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField(_l("Until"), validators=[Optional()], format="%Y-%m-%d")
+    date_from = CenturyDateField(_l("From"), validators=[Optional()], format="%Y-%m-%d")
+    date_to = CenturyDateField(_l("Until"), validators=[Optional()], format="%Y-%m-%d")
     page = IntegerField(
         invalid_value_message=_l("Page must be a whole number from 1."),
         validators=[

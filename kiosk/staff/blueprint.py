@@ -55,21 +55,21 @@ bp.add_url_rule("/password", "change_password", auth.change_password, methods=["
 bp.add_url_rule("/language", "choose_language", auth.choose_language, methods=["POST"])
 bp.add_url_rule("/", "overview", overview.overview)
 bp.add_url_rule("/residents", "residents", residents.residents)
-bp.add_url_rule("/residents/<int:resident_id>", "resident", resident)
+bp.add_url_rule("/residents/<id:resident_id>", "resident", resident)
 bp.add_url_rule(
-    "/residents/<int:resident_id>/sign-in-failures/clear",
+    "/residents/<id:resident_id>/sign-in-failures/clear",
     "resident_clear_sign_in_failures",
     resident_sign_in_failures.clear,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/residents/<int:resident_id>/seat-suspensions/<int:suspension_id>/lift",
+    "/residents/<id:resident_id>/seat-suspensions/<id:suspension_id>/lift",
     "resident_lift_seat_suspension",
     lift_seat_suspension,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/residents/<int:resident_id>/lending-suspensions/<int:suspension_id>/lift",
+    "/residents/<id:resident_id>/lending-suspensions/<id:suspension_id>/lift",
     "resident_lift_lending_suspension",
     lift_lending_suspension,
     methods=["POST"],
@@ -81,12 +81,12 @@ bp.add_url_rule("/alerts", "alerts", alerts.inbox)
 bp.add_url_rule("/alerts/stream", "alerts_stream", alert_stream.stream)
 bp.add_url_rule("/alerts/history", "alerts_history", alerts.history)
 bp.add_url_rule(
-    "/alerts/<int:alert_id>/acknowledge", "alert_acknowledge", alerts.acknowledge, methods=["POST"]
+    "/alerts/<id:alert_id>/acknowledge", "alert_acknowledge", alerts.acknowledge, methods=["POST"]
 )
-bp.add_url_rule("/alerts/<int:alert_id>/resolve", "alert_resolve", alerts.resolve, methods=["POST"])
+bp.add_url_rule("/alerts/<id:alert_id>/resolve", "alert_resolve", alerts.resolve, methods=["POST"])
 bp.add_url_rule("/devices", "devices", devices_board.board)
 bp.add_url_rule(
-    "/devices/<device_id>/compartments/<int:compartment>/open",
+    "/devices/<device_id>/compartments/<id:compartment>/open",
     "device_maintenance_open",
     devices_board.maintenance_open,
     methods=["POST"],
@@ -106,92 +106,92 @@ bp.add_url_rule(
     "/admin/spaces/new", "admin_new_space", admin_spaces.new_space, methods=["GET", "POST"]
 )
 bp.add_url_rule(
-    "/admin/spaces/<int:space_id>/retire",
+    "/admin/spaces/<id:space_id>/retire",
     "admin_retire_space",
     admin_spaces.retire_space,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/admin/spaces/<int:space_id>/restore",
+    "/admin/spaces/<id:space_id>/restore",
     "admin_restore_space",
     admin_spaces.restore_space,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/admin/spaces/<int:space_id>", "admin_space", admin_spaces.space, methods=["GET", "POST"]
+    "/admin/spaces/<id:space_id>", "admin_space", admin_spaces.space, methods=["GET", "POST"]
 )
 bp.add_url_rule(
-    "/admin/spaces/<int:space_id>/seats", "admin_add_seat", admin_spaces.add_seat, methods=["POST"]
+    "/admin/spaces/<id:space_id>/seats", "admin_add_seat", admin_spaces.add_seat, methods=["POST"]
 )
-bp.add_url_rule("/admin/seats/<int:seat_id>", "admin_seat", admin_spaces.seat, methods=["POST"])
+bp.add_url_rule("/admin/seats/<id:seat_id>", "admin_seat", admin_spaces.seat, methods=["POST"])
 bp.add_url_rule("/admin/tools", "admin_tools", admin_tools.tools)
 bp.add_url_rule(
     "/admin/tools/new", "admin_new_tool_type", admin_tools.tool_type, methods=["GET", "POST"]
 )
 bp.add_url_rule(
-    "/admin/tools/<int:tool_type_id>",
+    "/admin/tools/<id:tool_type_id>",
     "admin_tool_type",
     admin_tools.tool_type,
     methods=["GET", "POST"],
 )
 bp.add_url_rule(
-    "/admin/tools/<int:tool_type_id>/retire",
+    "/admin/tools/<id:tool_type_id>/retire",
     "admin_retire_tool_type",
     admin_tools.retire_tool_type,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/admin/tools/<int:tool_type_id>/restore",
+    "/admin/tools/<id:tool_type_id>/restore",
     "admin_restore_tool_type",
     admin_tools.restore_tool_type,
     methods=["POST"],
 )
 bp.add_url_rule("/admin/items/new", "admin_new_item", admin_tools.item, methods=["GET", "POST"])
 bp.add_url_rule(
-    "/admin/items/<int:item_id>", "admin_item", admin_tools.item, methods=["GET", "POST"]
+    "/admin/items/<id:item_id>", "admin_item", admin_tools.item, methods=["GET", "POST"]
 )
 bp.add_url_rule("/admin/devices", "admin_devices", admin.devices, methods=["GET", "POST"])
 bp.add_url_rule(
     "/admin/api-tokens", "admin_api_tokens", admin_api_tokens.tokens, methods=["GET", "POST"]
 )
 bp.add_url_rule(
-    "/admin/api-tokens/<int:token_id>/revoke",
+    "/admin/api-tokens/<id:token_id>/revoke",
     "admin_revoke_api_token",
     admin_api_tokens.revoke,
     methods=["POST"],
 )
 bp.add_url_rule("/health", "health", health_pages.overview)
 bp.add_url_rule("/health/settings", "health_settings", health_pages.save_settings, methods=["POST"])
-bp.add_url_rule("/health/residents/<int:resident_id>", "health_resident", health_pages.resident)
+bp.add_url_rule("/health/residents/<id:resident_id>", "health_resident", health_pages.resident)
 bp.add_url_rule(
-    "/health/residents/<int:resident_id>/fhir.json", "health_export", health_pages.export
+    "/health/residents/<id:resident_id>/fhir.json", "health_export", health_pages.export
 )
 bp.add_url_rule(
-    "/health/residents/<int:resident_id>/paper-consent",
+    "/health/residents/<id:resident_id>/paper-consent",
     "health_paper_consent",
     health_pages.record_paper_consent,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/health/residents/<int:resident_id>/withdrawal",
+    "/health/residents/<id:resident_id>/withdrawal",
     "health_withdrawal",
     health_pages.record_withdrawal,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/health/alerts/<int:alert_id>/acknowledge",
+    "/health/alerts/<id:alert_id>/acknowledge",
     "health_alert_acknowledge",
     health_pages.acknowledge,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/health/alerts/<int:alert_id>/note",
+    "/health/alerts/<id:alert_id>/note",
     "health_alert_note",
     health_pages.add_note,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/health/alerts/<int:alert_id>/resolve",
+    "/health/alerts/<id:alert_id>/resolve",
     "health_alert_resolve",
     health_pages.resolve,
     methods=["POST"],
@@ -206,32 +206,32 @@ bp.add_url_rule(
     methods=["POST"],
 )  # fmt: skip
 bp.add_url_rule(
-    "/lending/checks/<int:mismatch_id>/resolve", "lending_mismatch_resolve",
+    "/lending/checks/<id:mismatch_id>/resolve", "lending_mismatch_resolve",
     lending_mismatches.resolve, methods=["POST"],
 )  # fmt: skip
-bp.add_url_rule("/lending/items/<int:item_id>", "lending_item", lending_pages.item)
+bp.add_url_rule("/lending/items/<id:item_id>", "lending_item", lending_pages.item)
 bp.add_url_rule(
-    "/lending/items/<int:item_id>/lend", "lending_lend", lending_counter.lend, methods=["POST"]
+    "/lending/items/<id:item_id>/lend", "lending_lend", lending_counter.lend, methods=["POST"]
 )
 bp.add_url_rule(
-    "/lending/items/<int:item_id>/maintenance-open",
+    "/lending/items/<id:item_id>/maintenance-open",
     "lending_maintenance_open",
     lending_counter.maintenance_open,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/lending/loans/<int:loan_id>/return", "lending_return", lending_counter.take_back,
+    "/lending/loans/<id:loan_id>/return", "lending_return", lending_counter.take_back,
     methods=["POST"],
 )  # fmt: skip
-bp.add_url_rule("/lending/residents/<int:resident_id>", "lending_resident", lending_pages.resident)
+bp.add_url_rule("/lending/residents/<id:resident_id>", "lending_resident", lending_pages.resident)
 bp.add_url_rule("/bookings", "bookings", booking_calendar.calendar)
 bp.add_url_rule("/bookings/approvals", "booking_approvals", booking_approvals.approvals)
 bp.add_url_rule(
-    "/bookings/<int:booking_id>/approve", "booking_approve", booking_approvals.approve,
+    "/bookings/<id:booking_id>/approve", "booking_approve", booking_approvals.approve,
     methods=["POST"],
 )  # fmt: skip
 bp.add_url_rule(
-    "/bookings/<int:booking_id>/reject", "booking_reject", booking_approvals.reject,
+    "/bookings/<id:booking_id>/reject", "booking_reject", booking_approvals.reject,
     methods=["POST"],
 )  # fmt: skip
 bp.add_url_rule("/bookings/series", "booking_series", booking_series.series_list)
@@ -239,11 +239,11 @@ bp.add_url_rule(
     "/bookings/series/new", "booking_series_create", booking_series.create, methods=["POST"]
 )
 bp.add_url_rule(
-    "/bookings/series/<int:series_id>/exceptions", "booking_series_exception",
+    "/bookings/series/<id:series_id>/exceptions", "booking_series_exception",
     booking_series.add_exception, methods=["POST"],
 )  # fmt: skip
 bp.add_url_rule(
-    "/bookings/series/<int:series_id>/end", "booking_series_end", booking_series.end,
+    "/bookings/series/<id:series_id>/end", "booking_series_end", booking_series.end,
     methods=["POST"],
 )  # fmt: skip
 bp.add_url_rule("/bookings/closures", "booking_closures", booking_closures.closure_list)
@@ -252,7 +252,7 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/bookings/suspensions", "booking_suspensions", booking_suspensions.suspensions)
 bp.add_url_rule(
-    "/bookings/suspensions/<int:suspension_id>/lift", "booking_suspension_lift",
+    "/bookings/suspensions/<id:suspension_id>/lift", "booking_suspension_lift",
     booking_suspensions.lift, methods=["POST"],
 )  # fmt: skip
 

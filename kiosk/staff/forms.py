@@ -102,6 +102,6 @@ class ResidentSearchForm(FlaskForm):  # type: ignore[misc]
         invalid_value_message=_l("Page must be a whole number from 1."),
         validators=[
             Optional(),
-            NumberRange(min=1, message=_l("Page must be a whole number from 1.")),
+            NumberRange(min=1, max=10000, message=_l("Page must be a whole number from 1.")),
         ],
     )

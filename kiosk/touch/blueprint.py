@@ -35,51 +35,51 @@ bp.add_url_rule(BP, "health", health_pages.overview, methods=["GET"])
 bp.add_url_rule(f"{BP}/consent", "health_consent", health_pages.give_consent, methods=["POST"])
 bp.add_url_rule(f"{BP}/decline", "health_decline", health_pages.decline_consent, methods=["POST"])
 bp.add_url_rule(f"{BP}/measure", "health_measure", health_pages.measure, methods=["POST"])
-bp.add_url_rule(f"{BP}/measure/<int:pairing_id>", "health_waiting", health_pages.waiting)
+bp.add_url_rule(f"{BP}/measure/<id:pairing_id>", "health_waiting", health_pages.waiting)
 bp.add_url_rule(
-    f"{BP}/measure/<int:pairing_id>/status", "health_status", health_pages.waiting_status
+    f"{BP}/measure/<id:pairing_id>/status", "health_status", health_pages.waiting_status
 )
 bp.add_url_rule(
-    f"{BP}/measure/<int:pairing_id>/cancel", "health_cancel", health_pages.cancel, methods=["POST"]
+    f"{BP}/measure/<id:pairing_id>/cancel", "health_cancel", health_pages.cancel, methods=["POST"]
 )
-bp.add_url_rule(f"{BP}/readings/<int:reading_id>", "health_reading", health_pages.reading)
+bp.add_url_rule(f"{BP}/readings/<id:reading_id>", "health_reading", health_pages.reading)
 bp.add_url_rule(f"{BP}/history", "health_history", health_pages.history)
 bp.add_url_rule(f"{BP}/withdraw", "health_withdraw_form", health_pages.withdraw_form)
 bp.add_url_rule(f"{BP}/withdraw", "health_withdraw", health_pages.withdraw, methods=["POST"])
 
 # Study seats, activity rooms and my bookings (issue 4).
 bp.add_url_rule("/seats", "seats", seat_pages.seat_map, methods=["GET"])
-bp.add_url_rule("/seats/<int:seat_id>", "seat", seat_pages.seat_page, methods=["GET"])
+bp.add_url_rule("/seats/<id:seat_id>", "seat", seat_pages.seat_page, methods=["GET"])
 bp.add_url_rule("/seats/book", "book_seat", seat_actions.book_seat, methods=["POST"])
 bp.add_url_rule("/seats/waitlist", "wait_for_seat", seat_actions.wait_for_seat, methods=["POST"])
 bp.add_url_rule("/seats/sit-now", "sit_now", seat_actions.sit_now, methods=["POST"])
 bp.add_url_rule("/rooms", "rooms", room_pages.timeline, methods=["GET"])
-bp.add_url_rule("/rooms/<int:space_id>/book", "room_form", room_pages.room_form, methods=["GET"])
-bp.add_url_rule("/rooms/<int:space_id>/book", "book_room", room_pages.book_room, methods=["POST"])
+bp.add_url_rule("/rooms/<id:space_id>/book", "room_form", room_pages.room_form, methods=["GET"])
+bp.add_url_rule("/rooms/<id:space_id>/book", "book_room", room_pages.book_room, methods=["POST"])
 bp.add_url_rule(
-    "/rooms/<int:space_id>/waitlist", "wait_for_room", room_pages.wait_for_room, methods=["POST"]
+    "/rooms/<id:space_id>/waitlist", "wait_for_room", room_pages.wait_for_room, methods=["POST"]
 )
 bp.add_url_rule("/bookings", "my_bookings", my_bookings.my_bookings, methods=["GET"])
 bp.add_url_rule(
-    "/bookings/<int:booking_id>", "booking_slip", my_bookings.booking_slip_page, methods=["GET"]
+    "/bookings/<id:booking_id>", "booking_slip", my_bookings.booking_slip_page, methods=["GET"]
 )
 bp.add_url_rule(
-    "/bookings/<int:booking_id>/calendar.ics",
+    "/bookings/<id:booking_id>/calendar.ics",
     "booking_calendar",
     my_bookings.booking_calendar,
     methods=["GET"],
 )
 bp.add_url_rule(
-    "/bookings/<int:booking_id>/<action>",
+    "/bookings/<id:booking_id>/<action>",
     "booking_action",
     my_bookings.booking_action,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/waitlist/<int:entry_id>/leave", "leave_queue", my_bookings.leave_queue, methods=["POST"]
+    "/waitlist/<id:entry_id>/leave", "leave_queue", my_bookings.leave_queue, methods=["POST"]
 )
 bp.add_url_rule(
-    "/notifications/<int:notification_id>/read",
+    "/notifications/<id:notification_id>/read",
     "notice_read",
     my_bookings.notice_read,
     methods=["POST"],
@@ -88,28 +88,28 @@ bp.add_url_rule(
 # Borrowing and returning tools (issue 5).
 bp.add_url_rule("/tools", "tools", lending_pages.catalogue, methods=["GET"])
 bp.add_url_rule(
-    "/tools/<int:tool_type_id>/borrow", "borrow_tool", lending_pages.borrow, methods=["POST"]
+    "/tools/<id:tool_type_id>/borrow", "borrow_tool", lending_pages.borrow, methods=["POST"]
 )
 # A pickup and a return are one door session with one waiting screen; the URL names which.
 for _purpose in ("pickup", "return"):
     bp.add_url_rule(
-        f"/tools/{_purpose}/<int:door_session_id>", f"tool_{_purpose}",
+        f"/tools/{_purpose}/<id:door_session_id>", f"tool_{_purpose}",
         lending_door.door_page, defaults={"purpose": _purpose},
     )  # fmt: skip
     bp.add_url_rule(
-        f"/tools/{_purpose}/<int:door_session_id>/status", f"tool_{_purpose}_status",
+        f"/tools/{_purpose}/<id:door_session_id>/status", f"tool_{_purpose}_status",
         lending_door.door_status, defaults={"purpose": _purpose},
     )  # fmt: skip
-bp.add_url_rule("/tools/loans/<int:loan_id>/slip", "tool_slip", lending_pages.slip)
+bp.add_url_rule("/tools/loans/<id:loan_id>/slip", "tool_slip", lending_pages.slip)
 bp.add_url_rule("/tools/mine", "tools_mine", lending_pages.my_loans, methods=["GET"])
 bp.add_url_rule(
-    "/tools/loans/<int:loan_id>/return", "return_tool", lending_pages.give_back, methods=["POST"]
+    "/tools/loans/<id:loan_id>/return", "return_tool", lending_pages.give_back, methods=["POST"]
 )
 bp.add_url_rule(
-    "/tools/loans/<int:loan_id>/condition", "tool_condition_form", lending_pages.condition_form
+    "/tools/loans/<id:loan_id>/condition", "tool_condition_form", lending_pages.condition_form
 )
 bp.add_url_rule(
-    "/tools/loans/<int:loan_id>/condition",
+    "/tools/loans/<id:loan_id>/condition",
     "tool_condition",
     lending_pages.report_condition,
     methods=["POST"],

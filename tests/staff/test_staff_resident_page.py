@@ -348,7 +348,7 @@ def test_staff_clear_a_residents_wrong_pins_and_the_clearing_is_audited(
     assert kiosk.sign_in().status_code == 429  # the right PIN must wait now
     staff_auth.sign_in()
     page = client.get(f"/staff/residents/{wang}").get_data(as_text=True)
-    assert re.search(r"Wrong PINs \(last hour\)</dt><dd>3</dd>", page)
+    assert "输错密码（近一小时）</dt><dd>3</dd>" in page
     response = client.post(
         f"/staff/residents/{wang}/sign-in-failures/clear",
         data={"csrf_token": staff_auth.csrf_token()},

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField, StringField
+from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -21,6 +21,7 @@ from booking.core.errors import Conflict, InvalidInput
 from booking.core.models.sites import Site
 from booking.people import api_tokens
 from kiosk.extensions import clock, database
+from kiosk.form_dates import CenturyDateField
 from kiosk.staff.admin.forms import RetireForm
 from kiosk.staff.admin.saving import show_error
 from kiosk.staff.auth import admin_required
@@ -45,7 +46,7 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
         widget=ListWidget(prefix_label=False),
         validators=[InputRequired(_l("Choose at least one."))],
     )
-    expires_on = DateField(
+    expires_on = CenturyDateField(
         _l("Valid until (the end of that day)"),
         validators=[InputRequired(_l("Enter a date."))],
     )

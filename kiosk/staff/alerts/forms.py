@@ -8,6 +8,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from booking.alerts.operations import MAX_NOTE
+from kiosk.form_dates import CenturyDateField
 
 
 class AcknowledgeForm(FlaskForm):  # type: ignore[misc]
@@ -44,13 +45,13 @@ class HistoryFilterForm(FlaskForm):  # type: ignore[misc]
         csrf = False
 
     kind = SelectField(_l("Kind"), choices=[], validate_choice=True, default="")
-    date_from = DateField(_l("Resolved from"), validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField(_l("Resolved until"), validators=[Optional()], format="%Y-%m-%d")
+    date_from = CenturyDateField(_l("Resolved from"), validators=[Optional()], format="%Y-%m-%d")
+    date_to = CenturyDateField(_l("Resolved until"), validators=[Optional()], format="%Y-%m-%d")
     page = IntegerField(
         invalid_value_message=_l("Page must be a whole number from 1."),
         validators=[
             Optional(),
-            NumberRange(min=1, message=_l("Page must be a whole number from 1.")),
+            NumberRange(min=1, max=10000, message=_l("Page must be a whole number from 1.")),
         ],
     )
 

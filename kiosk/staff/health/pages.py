@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -45,6 +44,7 @@ from booking.health.models.consents import ConsentChannel
 from booking.people.models.residents import Resident
 from kiosk import health_chart, health_words
 from kiosk.extensions import clock, database
+from kiosk.form_dates import CenturyDateField
 from kiosk.staff.alerts import words as alert_words
 from kiosk.staff.alerts.forms import AcknowledgeForm, ResolveForm
 
@@ -97,7 +97,7 @@ CHANNEL_NAMES = {
 }
 
 
-class SignedOnField(DateField):  # type: ignore[misc]
+class SignedOnField(CenturyDateField):
     """A date in the form's own words when it is not one (WTForms' message is English only)."""
 
     def process_formdata(self, valuelist: list[str]) -> None:

@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-from wtforms import DateField
 from wtforms.validators import Optional
 
 from booking.core import sites
@@ -24,6 +23,7 @@ from booking.core.errors import InvalidInput
 from booking.core.models.sites import Site
 from booking.insights.local_time import MAX_RANGE_DAYS, DateRange
 from kiosk.extensions import clock, database
+from kiosk.form_dates import CenturyDateField
 from kiosk.staff.csv_export import csv_lines
 from kiosk.staff.insights.labelled import CHARTS
 
@@ -36,13 +36,13 @@ class RangeForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    start = DateField(
+    start = CenturyDateField(
         _l("Start date"),
         validators=[Optional()],
         format="%Y-%m-%d",
         render_kw={"type": "date"},
     )
-    end = DateField(
+    end = CenturyDateField(
         _l("End date"),
         validators=[Optional()],
         format="%Y-%m-%d",

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from booking.lending.records import MAX_QUERY_LENGTH, MAX_REASON_LENGTH
+from kiosk.form_dates import CenturyDateField
 
 
 class RecordsFilterForm(FlaskForm):  # type: ignore[misc]
@@ -47,12 +48,12 @@ class RecordsFilterForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     status = SelectField(_l("Status"), choices=[], validate_choice=True, default="")
-    date_from = DateField(
+    date_from = CenturyDateField(
         _l("Borrowed from"),
         validators=[Optional()],
         format="%Y-%m-%d",
     )
-    date_to = DateField(
+    date_to = CenturyDateField(
         _l("Borrowed until"),
         validators=[Optional()],
         format="%Y-%m-%d",

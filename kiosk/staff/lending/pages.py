@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from booking.core.db import MAX_ID
 from booking.core.errors import InvalidInput
 from booking.core.models.sites import Site
 from booking.core.sites import local_time
@@ -78,7 +79,8 @@ def _cursor(form: RecordsFilterForm) -> int | None:
     raw = (form.before.data or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    # ASCII digits only ("²" is a digit to str.isdigit), and an id a table can hold.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
         raise InvalidInput("bad page cursor", field="before")
     return int(raw)
 

@@ -1,3 +1,4 @@
+
 """The console's forms for bookings: the calendar's choice, decisions, series, closures."""
 
 from __future__ import annotations
@@ -5,8 +6,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
-    DateTimeLocalField,
     IntegerField,
     SelectField,
     StringField,
@@ -15,6 +14,8 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from kiosk.form_dates import CenturyDateField, CenturyDateTimeLocalField
 
 REASON_MAX = 300
 TITLE_MAX = 100
@@ -50,7 +51,7 @@ class CalendarForm(FlaskForm):  # type: ignore[misc]
         csrf = False
 
     space = SelectField(_l("Space"), coerce=int, validate_choice=True)
-    day = DateField(_l("Day"), validators=[Optional()])
+    day = CenturyDateField(_l("Day"), validators=[Optional()])
     view = SelectField(
         _l("Show"),
         choices=[SelectChoice("day", _l("One day")), SelectChoice("week", _l("A week"))],
@@ -90,8 +91,8 @@ class SeriesForm(FlaskForm):  # type: ignore[misc]
     end_time = TimeField(
         _l("Until"), validators=[InputRequired(_l("Give the end time, e.g. 10:00."))]
     )
-    starts_on = DateField(_l("First date"), validators=[InputRequired(_l("Give the first date."))])
-    ends_on = DateField(_l("Last date"), validators=[InputRequired(_l("Give the last date."))])
+    starts_on = CenturyDateField(_l("First date"), validators=[InputRequired(_l("Give the first date."))])
+    ends_on = CenturyDateField(_l("Last date"), validators=[InputRequired(_l("Give the last date."))])
     headcount = IntegerField(
         _l("People"),
         default=1,
@@ -103,13 +104,13 @@ class SeriesForm(FlaskForm):  # type: ignore[misc]
 
 
 class SeriesExceptionForm(FlaskForm):  # type: ignore[misc]
-    on_date = DateField(
+    on_date = CenturyDateField(
         _l("Skip the date"), validators=[InputRequired(_l("Give the date to skip."))]
     )
 
 
 class SeriesEndForm(FlaskForm):  # type: ignore[misc]
-    last_date = DateField(
+    last_date = CenturyDateField(
         _l("Last meeting on or before"),
         validators=[InputRequired(_l("Give the last date it meets."))],
     )
@@ -117,10 +118,10 @@ class SeriesEndForm(FlaskForm):  # type: ignore[misc]
 
 class ClosureForm(FlaskForm):  # type: ignore[misc]
     space = SelectField(_l("Close"), coerce=int, validate_choice=True)
-    starts_at = DateTimeLocalField(
+    starts_at = CenturyDateTimeLocalField(
         _l("From"), validators=[InputRequired(_l("Give the date and time it closes."))]
     )
-    ends_at = DateTimeLocalField(
+    ends_at = CenturyDateTimeLocalField(
         _l("Until"), validators=[InputRequired(_l("Give the date and time it opens again."))]
     )
     reason = _reason(_l("Reason residents will read"), _l("Give a reason residents can read."))

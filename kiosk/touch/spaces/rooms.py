@@ -220,7 +220,8 @@ def _posted_values() -> dict[str, str]:
 
 
 def _headcount(text: str) -> int:
-    if not text.isdigit():
+    # ASCII digits, and few enough to compare: the room's capacity is the rule after that.
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise InvalidInput("how many people?", field="headcount")
     return int(text)
 

@@ -18,6 +18,7 @@ from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
 from kiosk.touch.spaces import seats as seat_pages
 from kiosk.touch.spaces import times as booking_times
+from kiosk.url_ids import id_from_text
 
 
 def _form_values(form: SeatForm) -> dict[str, str]:
@@ -29,10 +30,10 @@ def _form_values(form: SeatForm) -> dict[str, str]:
 
 
 def _posted_seat_id(form: SeatForm) -> int:
-    text = form.text("seat_id")
-    if not text.isdigit():
+    seat_id = id_from_text(form.text("seat_id"))
+    if seat_id is None:
         raise InvalidInput("no seat chosen", field="seat_id")
-    return int(text)
+    return seat_id
 
 
 @resident_required
@@ -105,7 +106,7 @@ def sit_now(resident: KioskResident) -> ResponseReturnValue:
     form = SeatForm.read()
     seat_text = form.text("seat_id")
     room_values = {"room": form.text("room")} if form.text("room") else {}
-    if seat_text and not seat_text.isdigit():
+    if seat_text and id_from_text(seat_text) is None:
         message = message_for(InvalidInput(), timezone=site_info.timezone)
         return seat_pages.seat_map_page(room_values, message, 422)
     now = clock().now()

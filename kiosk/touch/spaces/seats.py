@@ -26,6 +26,7 @@ from kiosk.touch.signed_in import resident_required
 from kiosk.touch.spaces import times as booking_times
 from kiosk.touch.spaces import words as booking_words
 from kiosk.touch.spaces.times import Choice
+from kiosk.url_ids import id_from_text
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,10 @@ def study_rooms(session: Session, site_id: int) -> list[Space]:
 
 def _study_room_here(session: Session, site_id: int, text: str) -> Space:
     """The study room a URL or form names; any other space is as good as missing."""
-    if not text.isdigit():
+    space_id = id_from_text(text)
+    if space_id is None:
         raise InvalidInput("no such study room", field="room")
-    space = session.get(Space, int(text))
+    space = session.get(Space, space_id)
     if (
         space is None
         or space.site_id != site_id
