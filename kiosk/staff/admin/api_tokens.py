@@ -26,6 +26,9 @@ from kiosk.staff.admin.forms import RetireForm
 from kiosk.staff.admin.saving import show_error
 from kiosk.staff.auth import admin_required
 
+# What the form offers as the last day; the admin may choose up to a year.
+DEFAULT_LIFETIME = timedelta(days=90)
+
 SCOPE_LABELS = {
     "availability:read": _l("See free seats and busy rooms"),
     "bookings:read": _l("See bookings"),
@@ -66,12 +69,17 @@ def _page(form: TokenForm, *, secret: str | None = None, status: int = 200) -> R
         ), status  # fmt: skip
 
 
+def _blank_form() -> TokenForm:
+    form = TokenForm(formdata=None)
+    form.expires_on.data = (clock().now() + DEFAULT_LIFETIME).date()
+    return form
+
+
 @admin_required
 def tokens() -> ResponseReturnValue:
     form = TokenForm()
     if not form.is_submitted():
-        form.expires_on.data = (clock().now() + timedelta(days=90)).date()
-        return _page(form)
+        return _page(_blank_form())
     if not form.validate():
         return _page(form, status=400)
     now = clock().now()
@@ -86,7 +94,7 @@ def tokens() -> ResponseReturnValue:
         show_error(form, error)
         return _page(form, status=400)
     # Shown this once, on this answer: it is stored only as a hash.
-    return _page(TokenForm(formdata=None), secret=secret, status=201)
+    return _page(_blank_form(), secret=secret, status=201)
 
 
 @admin_required
