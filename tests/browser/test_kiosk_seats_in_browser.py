@@ -122,6 +122,8 @@ def test_with_two_study_rooms_a_resident_taps_a_room_then_sees_its_seats(
     page.goto("/kiosk/")
     page.locator(".tile-study").tap()
     expect(page.locator(".room-choice")).to_have_count(2)
+    # Measured once the page's stylesheets are in: the cards are there before they are styled.
+    page.wait_for_load_state("load")
     for card in page.locator(".room-choice").all():
         box = card.bounding_box()
         assert box is not None and box["height"] >= 64
