@@ -13,7 +13,7 @@ from kiosk.extensions import database
 
 
 def resident_of_another_centre(app: Flask, clock: FrozenClock, name: str = "外人") -> int:
-    """Register a resident (PIN 1234) at a new centre "other"; returns the resident's id."""
+    """Register a resident (PIN 275139) at a new centre "other"; returns the resident's id."""
     with app.app_context(), database().write() as session:
         other = Site(slug="other", name_zh="别的中心", name_en="Other")
         session.add(other)
@@ -23,7 +23,7 @@ def resident_of_another_centre(app: Flask, clock: FrozenClock, name: str = "外�
             site_id=other.id,
             name=name,
             phone="13600000000",
-            pin="1234",
+            pin="275139",
             now=clock.now(),
         ).id
 
@@ -39,6 +39,6 @@ def residents_named_test(app: Flask, clock: FrozenClock, count: int, digits: int
                 site_id=site.id,
                 name=f"测试{n:0{digits}d}",
                 phone=f"1370000{n:04d}",
-                pin="1234",
+                pin="275139",
                 now=clock.now(),
             )

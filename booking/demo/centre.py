@@ -40,11 +40,11 @@ class DemoLogin:
 
 DEMO_RESIDENTS = (
     # name, phone, PIN, card, elderly, lives alone
-    ("王秀英", "13800000001", "1234", "CARD0001", True, True),
-    ("李建国", "13800000002", "2345", "CARD0002", True, False),
-    ("张伟", "13800000003", "3456", None, False, False),
-    ("陈静", "13800000004", "4567", "CARD0004", False, False),
-    ("刘桂兰", "13800000005", "5678", "CARD0005", True, False),
+    ("王秀英", "13800000001", "275139", "CARD0001", True, True),
+    ("李建国", "13800000002", "386204", "CARD0002", True, False),
+    ("张伟", "13800000003", "497315", None, False, False),
+    ("陈静", "13800000004", "508426", "CARD0004", False, False),
+    ("刘桂兰", "13800000005", "619537", "CARD0005", True, False),
 )
 DEMO_STAFF = (
     ("zhao", "赵敏 (社区工作者)", "linli-staff-2026", StaffRole.STAFF),

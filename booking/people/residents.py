@@ -9,12 +9,15 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from booking.core import audit
 from booking.core.errors import Conflict, InvalidInput, NotFound, SignInFailed
-from booking.people import passwords, sign_in_guard
+from booking.people import passwords, pin_policy, sign_in_guard
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.residents import Resident
 from booking.people.models.sign_in_failures import SignInKind
 
+# What a PIN typed at sign-in may look like: those set before the PIN policy have 4 or 5
+# digits and still open, once (booking.people.pin_policy).
 PIN_PATTERN = re.compile(r"^\d{4,6}$")
 PHONE_PATTERN = re.compile(r"^1\d{10}$")
 
@@ -45,8 +48,7 @@ def register_resident(
         raise InvalidInput("name must be 1 to 60 characters", field="name")
     if not PHONE_PATTERN.match(phone):
         raise InvalidInput("phone must be an 11-digit mainland mobile number", field="phone")
-    if not PIN_PATTERN.match(pin or ""):
-        raise InvalidInput("PIN must be 4 to 6 digits", field="pin")
+    pin_policy.check_new_pin(pin or "", phone=phone)
     clash = select(Resident.id).where(
         or_(Resident.phone == phone, Resident.card_id == card_id)
         if card_id
@@ -96,12 +98,32 @@ def authenticate_resident(
 
     if ok and resident is not None:
         sign_in_guard.forget(session, attempt)
-        if passwords.needs_rehash(resident.pin_hash):
-            resident.pin_hash = passwords.hash_secret(pin)
+        if pin_policy.weakness(pin, phone=phone) is not None:
+            # Set before the policy: it still opens, once, to choose a better one.
+            resident.require_new_pin()
+        elif passwords.needs_rehash(resident.pin_hash):
+            resident.set_pin(passwords.hash_secret(pin))
         return resident
 
     sign_in_guard.record_failure(session, attempt, now=now, site_id=site_id)
     raise SignInFailed("phone or PIN is wrong")
+
+
+def change_pin(
+    session: Session, *, resident_id: int, site_id: int, new_pin: str, now: datetime
+) -> Resident:
+    """The signed-in resident chooses a new PIN at a kiosk of ``site_id``, under the policy;
+    audited there (never the PIN)."""
+    resident = session.get(Resident, resident_id)
+    if resident is None:
+        raise NotFound("no such resident")
+    pin_policy.check_new_pin(new_pin, phone=resident.phone)
+    resident.set_pin(passwords.hash_secret(new_pin))
+    audit.record(
+        session, action="resident.pin_changed", actor=f"resident:{resident.id}", site_id=site_id,
+        now=now, subject=f"resident:{resident.id}",
+    )  # fmt: skip
+    return resident
 
 
 RESIDENT_PAGE_SIZE = 50

@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
 import kiosk.touch.health.pages as health_pages
-from kiosk.touch import controllers, session
+from kiosk.touch import controllers, new_pin, session
 from kiosk.touch.lending import door as lending_door
 from kiosk.touch.lending import pages as lending_pages
 from kiosk.touch.spaces import my_bookings, seat_actions
@@ -16,6 +16,7 @@ from kiosk.touch.spaces import seats as seat_pages
 bp = Blueprint("touch", __name__, url_prefix="/kiosk")
 
 bp.before_request(session.load_kiosk_context)
+bp.before_request(new_pin.ask_for_new_pin)
 bp.after_request(session.write_kiosk_cookie)
 bp.register_error_handler(CSRFError, controllers.csrf_failed)
 bp.register_error_handler(404, controllers.not_found)
@@ -26,6 +27,8 @@ bp.add_url_rule("/services/<service>", "service", controllers.service, methods=[
 bp.add_url_rule("/sign-in", "sign_in_form", controllers.sign_in_form, methods=["GET"])
 bp.add_url_rule("/sign-in", "sign_in", controllers.sign_in, methods=["POST"])
 bp.add_url_rule("/sign-out", "sign_out", controllers.sign_out, methods=["POST"])
+bp.add_url_rule("/pin", "new_pin", new_pin.new_pin, methods=["GET"])
+bp.add_url_rule("/pin", "choose_pin", new_pin.choose_pin, methods=["POST"])
 bp.add_url_rule("/session/keepalive", "keepalive", controllers.keepalive, methods=["POST"])
 bp.add_url_rule("/language", "language", controllers.language, methods=["POST"])
 

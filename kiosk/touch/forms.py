@@ -73,6 +73,11 @@ class SignInForm(NextForm):
     pin = StringField()
 
 
+class NewPinForm(NextForm):
+    pin = StringField()
+    pin_again = StringField()
+
+
 class LanguageForm(NextForm):
     locale = StringField()
 

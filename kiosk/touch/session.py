@@ -46,6 +46,8 @@ class KioskResident:
 
     id: int
     masked_name: str
+    # Set before the PIN policy and found weak at sign-in: a new PIN comes first.
+    must_change_pin: bool = False
 
 
 def idle_limit() -> timedelta:
@@ -81,7 +83,9 @@ def load_kiosk_context() -> ResponseReturnValue | None:
         g.kiosk_clear_cookie = True
         flash(str(SIGNED_OUT_MESSAGE), "info")
         return None
-    g.kiosk_resident = KioskResident(resident.id, resident.masked_name)
+    g.kiosk_resident = KioskResident(
+        resident.id, resident.masked_name, must_change_pin=resident.pin_change_required
+    )
     return None
 
 

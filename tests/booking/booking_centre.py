@@ -85,7 +85,7 @@ def build_centre(
         session.flush()
         people = tuple(
             residents.register_resident(
-                session, site_id=site.id, name=name, phone=phone, pin="1234", now=now
+                session, site_id=site.id, name=name, phone=phone, pin="275139", now=now
             ).id
             for name, phone in (
                 ("王秀英", f"139{phones_from:08d}"),

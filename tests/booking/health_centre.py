@@ -53,7 +53,7 @@ def build_health_centre(
                 site_id=site.id,
                 name=name,
                 phone=phone,
-                pin="1234",
+                pin="275139",
                 now=now,
                 card_id=card,
                 is_elderly=True,

@@ -25,7 +25,7 @@ def test_thirty_two_concurrent_clients_booking_one_seat_slot_get_exactly_one_boo
                 site_id=centre.site_id,
                 name=f"居民{n}",
                 phone=f"1370000{n:04d}",
-                pin="1234",
+                pin="275139",
                 now=clock.now(),
             ).id
             for n in range(CLIENTS)

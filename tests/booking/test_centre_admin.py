@@ -294,7 +294,7 @@ def test_a_space_with_a_booking_still_to_come_is_not_retired(
     with database.write() as session:
         room = dance(session)
         resident = residents.register_resident(
-            session, site_id=admin.site_id, name="王秀英", phone="13800000001", pin="1234",
+            session, site_id=admin.site_id, name="王秀英", phone="13800000001", pin="275139",
             now=clock.now(),
         )  # fmt: skip
         session.add(

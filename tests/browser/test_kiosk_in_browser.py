@@ -27,7 +27,7 @@ def sign_in_and_stay_idle_until_the_overlay_shows(page: Page) -> None:
     page.clock.install()
     page.goto("/kiosk/sign-in")
     page.locator("#phone").press_sequentially("13800000002")
-    page.locator("#pin").press_sequentially("2345")
+    page.locator("#pin").press_sequentially("386204")
     page.locator("#pin").press("Enter")
     expect(page.locator(".greeting")).to_have_text("您好，李*国")
 
@@ -48,9 +48,9 @@ def test_a_resident_signs_in_on_the_keypad_switches_language_and_is_signed_out_w
 
     page.locator(".button-sign-in").tap()
     tap_digits(page, "13800000001")  # a full phone number moves on to the PIN by itself
-    tap_digits(page, "1234")
+    tap_digits(page, "275139")
     expect(page.locator("#phone")).to_have_value("13800000001")
-    expect(page.locator("#pin")).to_have_value("1234")
+    expect(page.locator("#pin")).to_have_value("275139")
     screenshot(page, "portrait-02-sign-in-typed")
     page.locator(".button-submit").tap()
 
@@ -141,7 +141,7 @@ def test_after_wrong_pins_the_kiosk_says_how_long_to_wait_in_both_languages(
         page.locator("#pin").press("Enter")
     # The right PIN, too soon after the third wrong one: the screen says how long to wait.
     tap_digits(page, "13800000001")
-    tap_digits(page, "1234")
+    tap_digits(page, "275139")
     page.locator(".button-submit").tap()
     expect(error).to_contain_text("请 30 秒后再试")
     expect(error).to_contain_text("Please try again in 30 seconds.")

@@ -33,7 +33,7 @@ def test_a_resident_books_a_seat_on_the_map_and_checks_in(
     page.locator('.seat-map [data-seat="5"]').tap()
     expect(page).to_have_url(re.compile(r"/kiosk/sign-in\?next="))
     tap_digits(page, "13800000001")
-    tap_digits(page, "1234")
+    tap_digits(page, "275139")
     page.locator(".button-submit").tap()
     expect(page).to_have_url(re.compile(r"/kiosk/seats/\d+\?"))
     expect(page.locator("#seat-state")).to_contain_text("这个时间空闲")
@@ -80,7 +80,7 @@ def test_a_resident_books_a_room_from_the_timeline(
 ) -> None:
     page.goto("/kiosk/sign-in?next=/kiosk/rooms")
     tap_digits(page, "13800000002")
-    tap_digits(page, "2345")
+    tap_digits(page, "386204")
     page.locator(".button-submit").tap()
     expect(page).to_have_url(re.compile(r"/kiosk/rooms$"))
     screenshot(page, "rooms-01-timeline")

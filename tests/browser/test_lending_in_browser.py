@@ -115,7 +115,7 @@ def sign_in_as_wang(page: Page) -> None:
     page.goto("/kiosk/")
     page.locator(".button-sign-in").tap()
     tap_digits(page, "13800000001")
-    tap_digits(page, "1234")
+    tap_digits(page, "275139")
     page.locator(".button-submit").tap()
     expect(page.locator(".greeting")).to_have_text("您好，王*英")
 

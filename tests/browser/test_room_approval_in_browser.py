@@ -24,7 +24,7 @@ def test_staff_approve_a_meeting_room_request_and_the_resident_sees_it_approved(
     # The resident asks for the meeting room at the kiosk.
     page.goto("/kiosk/sign-in?next=/kiosk/rooms")
     tap_digits(page, "13800000001")
-    tap_digits(page, "1234")
+    tap_digits(page, "275139")
     page.locator(".button-submit").tap()
     expect(page).to_have_url(re.compile(r"/kiosk/rooms$"))
     meeting = page.locator(".room-head", has_text="协商议事室").get_attribute("data-room")

@@ -338,7 +338,7 @@ def test_a_reading_from_a_locker_is_dead_lettered_as_the_wrong_kind_and_purged_o
     card = f"C{mqtt_site[-7:]}"
     with database.write() as session:
         resident = residents.register_resident(
-            session, site_id=site_id, name="王阿姨", phone="13800138123", pin="2580",
+            session, site_id=site_id, name="王阿姨", phone="13800138123", pin="731950",
             now=clock.now(), card_id=card,
         )  # fmt: skip
         health_consent.give_consent(

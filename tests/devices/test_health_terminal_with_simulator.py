@@ -66,11 +66,11 @@ def setup(database: Database, mqtt_url: str, mqtt_site: str, tmp_path: Path) -> 
             )
         )
         alone = residents.register_resident(
-            session, site_id=site.id, name="王秀英", phone="13900000011", pin="1234", now=now,
+            session, site_id=site.id, name="王秀英", phone="13900000011", pin="275139", now=now,
             card_id=f"C-ALONE-{mqtt_site}", lives_alone=True,
         )  # fmt: skip
         shy = residents.register_resident(
-            session, site_id=site.id, name="张伟", phone="13900000012", pin="1234", now=now,
+            session, site_id=site.id, name="张伟", phone="13900000012", pin="275139", now=now,
             card_id=f"C-SHY-{mqtt_site}",
         )  # fmt: skip
         health_consent.give_consent(

@@ -29,7 +29,7 @@ def site_ids(any_database: Database, clock: FrozenClock) -> tuple[int, int]:
                 site_id=home.id,
                 name=name,
                 phone=phone,
-                pin="1234",
+                pin="275139",
                 now=clock.now(),
                 card_id=card,
             )
@@ -38,7 +38,7 @@ def site_ids(any_database: Database, clock: FrozenClock) -> tuple[int, int]:
             site_id=other.id,
             name="王外人",
             phone="13700000009",
-            pin="1234",
+            pin="275139",
             now=clock.now(),
         )
         return home.id, other.id

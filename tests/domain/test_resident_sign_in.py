@@ -28,7 +28,7 @@ def site_id(any_database: Database) -> int:
 def resident_id(any_database: Database, site_id: int, clock: FrozenClock) -> int:
     with any_database.write() as session:
         return residents.register_resident(
-            session, site_id=site_id, name="王秀英", phone=PHONE, pin="1234", now=clock.now()
+            session, site_id=site_id, name="王秀英", phone=PHONE, pin="275139", now=clock.now()
         ).id
 
 
@@ -60,7 +60,7 @@ def fail(database: Database, site_id: int, clock: FrozenClock, times: int, **kwa
 def test_right_pin_signs_the_resident_in(
     any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
 ) -> None:
-    assert sign_in(any_database, site_id, clock, "1234") == resident_id
+    assert sign_in(any_database, site_id, clock, "275139") == resident_id
 
 
 def test_unknown_phone_and_wrong_pin_fail_with_the_same_error(
@@ -83,7 +83,7 @@ def test_a_member_of_another_site_cannot_sign_in_here(
         session.flush()
         other_id = other.id
     with pytest.raises(SignInFailed):
-        sign_in(any_database, other_id, clock, "1234")
+        sign_in(any_database, other_id, clock, "275139")
 
 
 def test_two_slips_cost_nothing_then_each_try_waits_twice_as_long(
@@ -92,7 +92,7 @@ def test_two_slips_cost_nothing_then_each_try_waits_twice_as_long(
     fail(any_database, site_id, clock, 3)  # the third wrong PIN: 30 s to wait
     for wait in (30, 60, 120, 240):
         with pytest.raises(TooManySignIns) as refused:
-            sign_in(any_database, site_id, clock, "1234")  # even the right PIN waits
+            sign_in(any_database, site_id, clock, "275139")  # even the right PIN waits
         assert refused.value.details["retry_after"] == wait
         clock.advance(timedelta(seconds=wait))
         fail(any_database, site_id, clock, 1)
@@ -106,9 +106,9 @@ def test_the_right_pin_signs_in_once_the_wait_is_over(
     fail(any_database, site_id, clock, 1)  # the fourth: a minute to wait
     clock.advance(timedelta(seconds=59))
     with pytest.raises(TooManySignIns):
-        sign_in(any_database, site_id, clock, "1234")
+        sign_in(any_database, site_id, clock, "275139")
     clock.advance(timedelta(seconds=1))
-    assert sign_in(any_database, site_id, clock, "1234") == resident_id
+    assert sign_in(any_database, site_id, clock, "275139") == resident_id
 
 
 def test_the_delay_never_grows_beyond_fifteen_minutes(
@@ -125,7 +125,7 @@ def test_a_stranger_elsewhere_cannot_lock_the_resident_out_of_the_lobby_kiosk(
     fail(any_database, site_id, clock, 3, client=STRANGER)
     with pytest.raises(TooManySignIns):
         sign_in(any_database, site_id, clock, "0000", client=STRANGER)
-    assert sign_in(any_database, site_id, clock, "1234", client=LOBBY) == resident_id
+    assert sign_in(any_database, site_id, clock, "275139", client=LOBBY) == resident_id
 
 
 def test_one_client_is_stopped_after_ten_wrong_pins_across_different_phones(
@@ -135,12 +135,12 @@ def test_one_client_is_stopped_after_ten_wrong_pins_across_different_phones(
         fail(any_database, site_id, clock, 1, phone=f"139111100{n:02d}", client=STRANGER)
         clock.advance(timedelta(seconds=10))
     with pytest.raises(TooManySignIns) as refused:  # the eleventh phone, the right PIN even
-        sign_in(any_database, site_id, clock, "1234", client=STRANGER)
+        sign_in(any_database, site_id, clock, "275139", client=STRANGER)
     # Free again when the first of the ten is ten minutes old: 10 min - 100 s from now.
     assert refused.value.details["retry_after"] == 600 - 100
-    assert sign_in(any_database, site_id, clock, "1234", client=LOBBY) == resident_id
+    assert sign_in(any_database, site_id, clock, "275139", client=LOBBY) == resident_id
     clock.advance(timedelta(seconds=500))
-    assert sign_in(any_database, site_id, clock, "1234", client=STRANGER) == resident_id
+    assert sign_in(any_database, site_id, clock, "275139", client=STRANGER) == resident_id
 
 
 def test_unknown_phones_are_slowed_like_known_ones(
@@ -157,7 +157,7 @@ def test_a_successful_sign_in_clears_the_clients_earlier_slips(
     any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
 ) -> None:
     fail(any_database, site_id, clock, 2)
-    sign_in(any_database, site_id, clock, "1234")
+    sign_in(any_database, site_id, clock, "275139")
     fail(any_database, site_id, clock, 2)  # two more slips cost nothing again
     with any_database.read() as session:
         assert sign_in_guard.failures_of(
@@ -180,9 +180,9 @@ def test_each_failed_sign_in_is_audited_with_client_and_phone_never_the_pin(
 @pytest.mark.parametrize(
     ("name", "phone", "pin", "field"),
     [
-        ("", "13900000009", "1234", "name"),
-        ("张三", "12345", "1234", "phone"),
-        ("张三", "23900000009", "1234", "phone"),
+        ("", "13900000009", "275139", "name"),
+        ("张三", "12345", "275139", "phone"),
+        ("张三", "23900000009", "275139", "phone"),
         ("张三", "13900000009", "123", "pin"),
         ("张三", "13900000009", "1234567", "pin"),
         ("张三", "13900000009", "12a4", "pin"),
@@ -209,7 +209,7 @@ def test_a_phone_can_be_registered_only_once(
 ) -> None:
     with any_database.write() as session, pytest.raises(Conflict):
         residents.register_resident(
-            session, site_id=site_id, name="李四", phone=PHONE, pin="4321", now=clock.now()
+            session, site_id=site_id, name="李四", phone=PHONE, pin="386204", now=clock.now()
         )
 
 
@@ -219,7 +219,7 @@ def test_pins_are_stored_hashed(any_database: Database, resident_id: int) -> Non
     with any_database.read() as session:
         resident = session.get(Resident, resident_id)
         assert resident is not None
-        assert "1234" not in resident.pin_hash
+        assert "275139" not in resident.pin_hash
         assert resident.pin_hash.startswith("$argon2id$")
 
 

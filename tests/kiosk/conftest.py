@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 DEMO_PHONE = "13800000001"  # 王秀英 in booking.demo.centre
-DEMO_PIN = "1234"
+DEMO_PIN = "275139"
 UNKNOWN_PHONE = "13999999999"
 
 

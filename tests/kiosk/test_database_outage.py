@@ -107,7 +107,7 @@ def test_a_form_sent_during_an_outage_is_not_sent_again_by_the_retry(
     outage.start()
     response = client.post(
         "/kiosk/sign-in",
-        data={"phone": "13800000001", "pin": "1234", "csrf_token": token.group(1)},
+        data={"phone": "13800000001", "pin": "275139", "csrf_token": token.group(1)},
     )
 
     assert response.status_code == 503

@@ -31,8 +31,8 @@ FLAGS = {
     "pulse_out_of_range": False,
     "improper_position": False,
 }
-WANG = ("13800000001", "1234")  # consent given in the demo seed
-LI = ("13800000002", "2345")  # no consent
+WANG = ("13800000001", "275139")  # consent given in the demo seed
+LI = ("13800000002", "386204")  # no consent
 
 
 @pytest.fixture

@@ -168,7 +168,7 @@ def test_cancelling_after_the_start_is_refused_plainly(
 
 def test_someone_elses_booking_is_not_found(kiosk: KioskActions, app: Flask, booked: int) -> None:
     kiosk.sign_out()
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     assert post(kiosk, f"/kiosk/bookings/{booked}/cancel").status_code == 404
     assert kiosk.client.get(f"/kiosk/bookings/{booked}").status_code == 404
     assert kiosk.client.get(f"/kiosk/bookings/{booked}/calendar.ics").status_code == 404
@@ -325,7 +325,7 @@ def test_the_home_page_leads_a_signed_in_resident_to_my_bookings(kiosk: KioskAct
 
 
 def test_leaving_a_waiting_list_takes_the_resident_off_it(kiosk: KioskActions, app: Flask) -> None:
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     book_seat(kiosk, app, 5)
     kiosk.sign_out()
     kiosk.sign_in()
@@ -346,7 +346,7 @@ def test_leaving_a_waiting_list_takes_the_resident_off_it(kiosk: KioskActions, a
 
 
 def test_a_declined_offer_is_gone_from_the_list(kiosk: KioskActions, app: Flask) -> None:
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     book_seat(kiosk, app, 5)
     kiosk.sign_out()
     kiosk.sign_in()
@@ -359,7 +359,7 @@ def test_a_declined_offer_is_gone_from_the_list(kiosk: KioskActions, app: Flask)
         minutes=120,
     )
     kiosk.sign_out()
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     [first] = bookings(app)
     post(kiosk, f"/kiosk/bookings/{first.id}/cancel")
     kiosk.sign_out()

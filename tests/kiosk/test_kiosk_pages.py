@@ -94,7 +94,7 @@ def test_the_idle_limit_reaches_the_page_from_config(kiosk: KioskActions) -> Non
 
 
 def test_a_refused_csrf_post_is_sent_with_no_store(client: FlaskClient, demo: None) -> None:
-    response = client.post("/kiosk/sign-in", data={"phone": "13800000001", "pin": "1234"})
+    response = client.post("/kiosk/sign-in", data={"phone": "13800000001", "pin": "275139"})
     assert response.status_code == 400
     assert response.headers["Cache-Control"] == "no-store"
 

@@ -206,7 +206,7 @@ def test_a_taken_time_offers_the_waiting_list_and_an_offer_can_be_accepted(
     kiosk: KioskActions, app: Flask, clock: FrozenClock
 ) -> None:
     dance = room_id(app, "dance")
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     book_room(kiosk, dance)
     kiosk.sign_out()
 
@@ -226,7 +226,7 @@ def test_a_taken_time_offers_the_waiting_list_and_an_offer_can_be_accepted(
     kiosk.sign_out()
 
     # The first group cancels: the time is offered to the one waiting.
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     [first] = bookings(app)
     post(kiosk, f"/kiosk/bookings/{first.id}/cancel")
     kiosk.sign_out()
@@ -244,7 +244,7 @@ def test_a_taken_time_offers_the_waiting_list_and_an_offer_can_be_accepted(
 
 def test_a_slot_taken_meanwhile_offers_the_waiting_list(kiosk: KioskActions, app: Flask) -> None:
     dance = room_id(app, "dance")
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     book_room(kiosk, dance, start="15:00")
     kiosk.sign_out()
     kiosk.sign_in()

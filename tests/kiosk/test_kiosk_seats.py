@@ -78,7 +78,7 @@ def test_tapping_a_seat_while_signed_out_asks_to_sign_in_and_comes_back(
         "/kiosk/sign-in",
         data={
             "phone": "13800000001",
-            "pin": "1234",
+            "pin": "275139",
             "next": seat_page,
             "csrf_token": kiosk.csrf_token(),
         },
@@ -111,7 +111,7 @@ def test_booking_a_free_seat_shows_the_slip(kiosk: KioskActions, app: Flask) -> 
 def test_a_seat_taken_meanwhile_is_refused_plainly_and_the_form_stays(
     kiosk: KioskActions, app: Flask
 ) -> None:
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     book_seat(kiosk, app, 5)
     kiosk.sign_out()
     kiosk.sign_in()
@@ -184,7 +184,7 @@ def test_a_missing_seat_is_bad_input_shown_on_the_map(kiosk: KioskActions) -> No
 def test_a_taken_seat_offers_the_waiting_list_and_joining_it_is_confirmed(
     kiosk: KioskActions, app: Flask
 ) -> None:
-    kiosk.sign_in("13800000002", "2345")
+    kiosk.sign_in("13800000002", "386204")
     book_seat(kiosk, app, 5)
     kiosk.sign_out()
     kiosk.sign_in()

@@ -15,7 +15,13 @@ from booking.people.models.resident_sessions import ResidentSession
 from booking.people.models.sign_in_failures import SignInKind
 from kiosk.extensions import clock as app_clock
 from kiosk.extensions import database
-from tests.kiosk.conftest import DEMO_PHONE, UNKNOWN_PHONE, KioskActions, alert_of
+from tests.kiosk.conftest import (
+    DEMO_PHONE,
+    UNKNOWN_PHONE,
+    KioskActions,
+    alert_of,
+    csrf_token_of,
+)
 
 
 def throttle_failures(app: Flask, phone: str) -> int:
@@ -74,14 +80,14 @@ def test_the_kiosk_cookie_is_secure_when_the_kiosk_is_served_over_https(
         "/kiosk/sign-in",
         base_url="https://localhost",
         headers={"Referer": "https://localhost/kiosk/sign-in"},
-        data={"phone": DEMO_PHONE, "pin": "1234", "csrf_token": token},
+        data={"phone": DEMO_PHONE, "pin": "275139", "csrf_token": token},
     )
     assert response.status_code == 302
     assert "Secure" in response.headers["Set-Cookie"]
 
 
 def test_unknown_phone_and_wrong_pin_answer_identically(kiosk: KioskActions) -> None:
-    unknown = kiosk.sign_in(phone=UNKNOWN_PHONE, pin="1234")
+    unknown = kiosk.sign_in(phone=UNKNOWN_PHONE, pin="275139")
     wrong_pin = kiosk.sign_in(phone=DEMO_PHONE, pin="9999")
     assert unknown.status_code == wrong_pin.status_code == 401
     assert alert_of(unknown.get_data(as_text=True)) == alert_of(wrong_pin.get_data(as_text=True))
@@ -108,7 +114,7 @@ def test_after_three_wrong_pins_the_kiosk_says_in_both_languages_how_long_to_wai
 ) -> None:
     for _ in range(3):
         assert kiosk.sign_in(pin="9999").status_code == 401
-    fourth = kiosk.sign_in(pin="1234")  # the right PIN, too soon
+    fourth = kiosk.sign_in(pin="275139")  # the right PIN, too soon
     assert fourth.status_code == 429
     assert fourth.headers["Retry-After"] == "30"
     assert alert_of(fourth.get_data(as_text=True)) == WAIT_30_SECONDS
@@ -155,10 +161,10 @@ def test_a_stranger_elsewhere_cannot_lock_a_resident_out_of_the_lobby_kiosk(
 @pytest.mark.parametrize(
     ("phone", "pin", "message"),
     [
-        ("", "1234", "请输入您的11位手机号码。"),
-        ("1380000000", "1234", "请输入您的11位手机号码。"),
-        ("23800000001", "1234", "请输入您的11位手机号码。"),
-        ("1380000000a", "1234", "请输入您的11位手机号码。"),
+        ("", "275139", "请输入您的11位手机号码。"),
+        ("1380000000", "275139", "请输入您的11位手机号码。"),
+        ("23800000001", "275139", "请输入您的11位手机号码。"),
+        ("1380000000a", "275139", "请输入您的11位手机号码。"),
         (DEMO_PHONE, "", "密码是4到6位数字，请重新输入。"),
         (DEMO_PHONE, "123", "密码是4到6位数字，请重新输入。"),
         (DEMO_PHONE, "1234567", "密码是4到6位数字，请重新输入。"),
@@ -188,7 +194,7 @@ def test_sign_in_without_a_csrf_token_is_refused_and_changes_nothing(
 
 def test_sign_in_with_a_forged_csrf_token_is_refused(kiosk: KioskActions, app: Flask) -> None:
     response = kiosk.client.post(
-        "/kiosk/sign-in", data={"phone": DEMO_PHONE, "pin": "1234", "csrf_token": "forged"}
+        "/kiosk/sign-in", data={"phone": DEMO_PHONE, "pin": "275139", "csrf_token": "forged"}
     )
     assert response.status_code == 400
     assert open_sessions(app) == 0
@@ -211,7 +217,7 @@ def test_signing_in_at_a_kiosk_someone_left_ends_their_session(
     kiosk: KioskActions, app: Flask
 ) -> None:
     kiosk.sign_in()
-    kiosk.sign_in(phone="13800000002", pin="2345")
+    kiosk.sign_in(phone="13800000002", pin="386204")
     assert open_sessions(app) == 1
     assert "您好，李*国" in kiosk.home()
 
@@ -219,3 +225,46 @@ def test_signing_in_at_a_kiosk_someone_left_ends_their_session(
 def test_a_wrong_pin_says_only_that_it_is_wrong(kiosk: KioskActions) -> None:
     response = kiosk.sign_in(pin="9999")
     assert alert_of(response.get_data(as_text=True)) == "手机号码或密码不对，请再试一次。"
+
+
+def weaken_pin(app: Flask, phone: str, pin: str) -> None:
+    """As PINs were set before the PIN policy: four digits, say."""
+    from booking.people import passwords
+    from booking.people.models.residents import Resident
+
+    with app.app_context(), database().write() as session:
+        resident = session.scalars(select(Resident).where(Resident.phone == phone)).one()
+        resident.set_pin(passwords.hash_secret(pin))
+
+
+def test_a_pin_set_before_the_policy_opens_once_and_the_resident_chooses_a_new_one_first(
+    kiosk: KioskActions, app: Flask
+) -> None:
+    weaken_pin(app, DEMO_PHONE, "1234")
+    response = kiosk.sign_in(pin="1234")
+    assert response.status_code == 302
+    # Any other page waits until a new PIN is chosen, and comes back afterwards.
+    asked = kiosk.client.get("/kiosk/services/tools")
+    assert asked.location.startswith("/kiosk/pin?next=/kiosk/services/tools")
+    page = kiosk.client.get(asked.location).get_data(as_text=True)
+    assert "请先设置一个新的6位密码" in page
+    token = csrf_token_of(page)
+    weak = kiosk.client.post("/kiosk/pin", data={
+        "pin": "123456", "pin_again": "123456", "csrf_token": token,
+    })  # fmt: skip
+    assert weak.status_code == 422
+    assert "连续的数字" in alert_of(weak.get_data(as_text=True))
+    mismatch = kiosk.client.post("/kiosk/pin", data={
+        "pin": "902417", "pin_again": "902471", "csrf_token": token,
+    })  # fmt: skip
+    assert mismatch.status_code == 422
+    saved = kiosk.client.post("/kiosk/pin", data={
+        "pin": "902417", "pin_again": "902417", "csrf_token": token,
+        "next": "/kiosk/services/tools",
+    })  # fmt: skip
+    assert saved.location == "/kiosk/services/tools"
+    assert kiosk.client.get("/kiosk/services/tools").status_code in (200, 302)
+    assert kiosk.client.get("/kiosk/").status_code == 200
+    kiosk.sign_out()
+    assert kiosk.sign_in(pin="1234").status_code == 401
+    assert kiosk.sign_in(pin="902417").status_code == 302

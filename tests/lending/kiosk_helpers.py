@@ -16,7 +16,7 @@ def csrf_token_of(page: str) -> str:
 
 
 class Resident:
-    def __init__(self, app: Flask, phone: str, pin: str = "1234") -> None:
+    def __init__(self, app: Flask, phone: str, pin: str = "275139") -> None:
         self.client: FlaskClient = app.test_client()
         self.phone = phone
         self.pin = pin

@@ -82,7 +82,7 @@ def build_station(
         prefix = f"138{zlib.crc32(slug.encode()) % 10**6:06d}"
         people = tuple(
             residents.register_resident(
-                session, site_id=site.id, name=name, phone=phone, pin="1234", now=now
+                session, site_id=site.id, name=name, phone=phone, pin="275139", now=now
             ).id
             for name, phone in (
                 ("王秀英", f"{prefix}01"),

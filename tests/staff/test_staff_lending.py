@@ -191,7 +191,7 @@ def test_the_csv_opens_in_excel_with_chinese_text_crlf_and_no_formulas(
     with app.app_context(), database().write() as session:
         site_id = session.scalar(select(Site.id).where(Site.slug == "xinhua"))
         residents.register_resident(
-            session, site_id=site_id, name="=HYPERLINK(1)", phone="13700000009", pin="1234",
+            session, site_id=site_id, name="=HYPERLINK(1)", phone="13700000009", pin="275139",
             now=clock.now(),
         )  # fmt: skip
     lend(app, clock, "XINHUA-CART-001", "13700000009", ago=timedelta(hours=2))
@@ -283,7 +283,7 @@ def test_items_and_residents_of_another_centre_are_not_found(
         session.flush()
         item = Item(site_id=other.id, tool_type_id=tool.id, asset_tag="OTHER-1")
         stranger = residents.register_resident(
-            session, site_id=other.id, name="外人", phone="13600000000", pin="1234", now=clock.now()
+            session, site_id=other.id, name="外人", phone="13600000000", pin="275139", now=clock.now()
         )
         session.add(item)
         session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String
+from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.core.db import Base, UTCDateTime
@@ -27,10 +27,21 @@ class Resident(Base):
     is_elderly: Mapped[bool] = mapped_column(default=False)
     lives_alone: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A PIN set before the PIN policy, found weak at sign-in: the kiosk asks for a new one
+    # before anything else (booking.people.pin_policy).
+    pin_change_required: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[ResidentMembership]] = relationship(
         back_populates="resident", cascade="all, delete-orphan"
     )
+
+    def require_new_pin(self) -> None:
+        self.pin_change_required = True
+
+    def set_pin(self, pin_hash: str) -> None:
+        """A PIN the resident chose under the policy: nothing more is asked of them."""
+        self.pin_hash = pin_hash
+        self.pin_change_required = False
 
     @property
     def masked_name(self) -> str:

@@ -1,0 +1,76 @@
+"""Choosing a new PIN at the kiosk, which a resident whose PIN was set before the PIN policy
+does right after signing in: until then every other kiosk page sends them here. The PIN is
+typed twice, on the same number keys as the sign-in, and judged by
+``booking.people.pin_policy``; the page says why a PIN cannot be used, in large words."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from booking.core.errors import InvalidInput
+from booking.people import pin_policy, residents
+from kiosk.extensions import clock, database
+from kiosk.touch import session as kiosk_session
+from kiosk.touch.forms import NewPinForm
+
+# Pages a resident who must choose a PIN may still reach: this one, signing out, the
+# language switch, and what the page itself calls (keep-alive).
+STILL_OPEN = frozenset({
+    "touch.new_pin", "touch.choose_pin", "touch.sign_out", "touch.language", "touch.keepalive",
+})  # fmt: skip
+
+WHY: dict[str, LazyString] = {
+    pin_policy.LENGTH: _l("A new PIN has exactly 6 digits."),
+    pin_policy.RUN: _l("Digits in a row (like 123456) are too easy to guess. Please choose another."),
+    pin_policy.REPEAT: _l("Repeated digits (like 111111 or 121212) are too easy to guess. Please choose another."),
+    pin_policy.COMMON: _l("Many people choose this PIN, so it is easy to guess. Please choose another."),
+    pin_policy.PHONE: _l("This is the end of your phone number, which others may know. Please choose another."),
+}  # fmt: skip
+NOT_THE_SAME = _l("The two PINs are not the same. Please type the new PIN twice.")
+WHY_NEW = _l("For your safety, please choose a new 6-digit PIN before you go on.")
+DONE = _l("Your new PIN is saved. Use it next time you sign in.")
+
+
+def ask_for_new_pin() -> ResponseReturnValue | None:
+    """A kiosk ``before_request``: a resident who must choose a PIN does that first."""
+    resident = kiosk_session.current_resident()
+    if resident is None or not resident.must_change_pin or request.endpoint in STILL_OPEN:
+        return None
+    return redirect(url_for("touch.new_pin", next=request.full_path.rstrip("?")))
+
+
+def _page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "touch/new_pin.html", error=error, why=str(WHY_NEW),
+        next_page=NewPinForm.read().text("next"),
+    ), status  # fmt: skip
+
+
+def new_pin() -> ResponseReturnValue:
+    if kiosk_session.current_resident() is None:
+        return redirect(url_for("touch.sign_in_form", next=url_for("touch.new_pin")))
+    return _page()
+
+
+def choose_pin() -> ResponseReturnValue:
+    resident = kiosk_session.current_resident()
+    if resident is None:
+        return redirect(url_for("touch.sign_in_form"))
+    form = NewPinForm.read()
+    pin, again = form.text("pin"), form.text("pin_again")
+    if pin != again:
+        return _page(str(NOT_THE_SAME), 422)
+    try:
+        with database().write() as session:
+            residents.change_pin(
+                session, resident_id=resident.id, site_id=kiosk_session.current_site().id,
+                new_pin=pin, now=clock().now(),
+            )  # fmt: skip
+    except InvalidInput as error:
+        return _page(str(WHY.get(str(error.details.get("rule")), WHY[pin_policy.LENGTH])), 422)
+    flash(str(DONE), "success")
+    next_page = form.text("next")
+    return redirect(next_page if next_page.startswith("/kiosk") else url_for("touch.home"))
