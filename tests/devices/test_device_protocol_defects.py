@@ -301,14 +301,15 @@ def test_a_retained_event_replayed_to_a_new_subscription_is_refused_and_cleared(
     assert stored_events(database, device_id).count((sim.session, 900)) == 1
 
     # The bridge cleared the broker's copy: a later subscriber is not handed it.
-    received: list[mqtt.MQTTMessage] = []
-    probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-    probe.on_message = lambda c, u, m: received.append(m)
-    probe.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
     host, port = host_port(mqtt_url)
 
     def retained_gone() -> bool:
-        received.clear()
+        # A new client each try: paho's loop_start makes a new socket pair and drops the one
+        # a client's earlier loop_start made without closing it (a ResourceWarning later).
+        received: list[mqtt.MQTTMessage] = []
+        probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        probe.on_message = lambda c, u, m: received.append(m)
+        probe.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
         probe.connect(host, port)
         probe.loop_start()
         time.sleep(0.5)
