@@ -71,7 +71,7 @@ def service(service: str) -> ResponseReturnValue:
 
 
 def sign_in_form() -> ResponseReturnValue:
-    next_page = _safe_next(NextForm.read().text("next"))
+    next_page = safe_next(NextForm.read().text("next"))
     if kiosk_session.current_resident() is not None:
         return redirect(next_page)
     return render_template("touch/sign_in.html", next_page=next_page)
@@ -117,7 +117,7 @@ def sign_in() -> ResponseReturnValue:
     # Sent here from a page that needs a resident: back to it, signed in. Otherwise news
     # about their bookings (approved, rejected, an offer) is the first thing they see.
     next_page = form.text("next") or my_bookings.landing_after_sign_in(resident.id, site.id)
-    return redirect(_safe_next(next_page or ""))
+    return redirect(safe_next(next_page or ""))
 
 
 def _sign_in_error(
@@ -126,7 +126,7 @@ def _sign_in_error(
 ) -> ResponseReturnValue:  # fmt: skip
     # The phone is not echoed back: a kiosk screen never shows one, and an unknown phone
     # and a wrong PIN must look exactly alike.
-    next_page = _safe_next(form.text("next"))
+    next_page = safe_next(form.text("next"))
     return render_template(
         "touch/sign_in.html", error=message, focus=field, next_page=next_page
     ), status, headers or {}
@@ -158,10 +158,10 @@ def language() -> ResponseReturnValue:
     form = LanguageForm.read()
     if not i18n.choose_locale(form.text("locale")):
         abort(400)
-    return redirect(_safe_next(form.text("next")))
+    return redirect(safe_next(form.text("next")))
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """Only a kiosk path on this host, so the switch cannot send anyone elsewhere."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/kiosk/"):

@@ -14,6 +14,7 @@ from booking.core.errors import InvalidInput
 from booking.people import pin_policy, residents
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
+from kiosk.touch.controllers import safe_next
 from kiosk.touch.forms import NewPinForm
 
 # Pages a resident who must choose a PIN may still reach: this one, signing out, the
@@ -39,6 +40,9 @@ def ask_for_new_pin() -> ResponseReturnValue | None:
     resident = kiosk_session.current_resident()
     if resident is None or not resident.must_change_pin or request.endpoint in STILL_OPEN:
         return None
+    # Back to the page asked for afterwards; a form sent meanwhile is not sent again.
+    if request.method != "GET":
+        return redirect(url_for("touch.new_pin"))
     return redirect(url_for("touch.new_pin", next=request.full_path.rstrip("?")))
 
 
@@ -72,5 +76,4 @@ def choose_pin() -> ResponseReturnValue:
     except InvalidInput as error:
         return _page(str(WHY.get(str(error.details.get("rule")), WHY[pin_policy.LENGTH])), 422)
     flash(str(DONE), "success")
-    next_page = form.text("next")
-    return redirect(next_page if next_page.startswith("/kiosk") else url_for("touch.home"))
+    return redirect(safe_next(form.text("next")))

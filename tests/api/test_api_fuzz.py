@@ -21,10 +21,11 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
 
+from booking.core.clock import FrozenClock
 from booking.people import api_tokens, auth_sessions
 from booking.people import staff as staff_service
 from tests.api.fuzz_settings import MAX_EXAMPLES, SEED
-from tests.bad_input_app import demo_app_on
+from tests.demo_app import demo_app_on
 
 CONFIG = schemathesis.Config.from_dict({
     "seed": SEED,
@@ -82,16 +83,18 @@ class StaffOrToken:
 
 
 @pytest.fixture
-def fuzzed_app(empty_database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def fuzzed_app(
+    empty_database_url: str, tmp_path: Path, clock: FrozenClock
+) -> Iterator[Flask]:
     """The demo centre, and a token of every scope for its admin."""
-    from kiosk.extensions import clock, database
+    from kiosk.extensions import database
 
-    for app in demo_app_on(empty_database_url, tmp_path):
+    for app in demo_app_on(empty_database_url, tmp_path, clock):
         with app.app_context(), database().write() as session:
             admin = staff_service.get_staff_by_username(session, "admin")
             _token, CALLER.token = api_tokens.create_token(
                 session, staff=admin, name="schemathesis", scopes=api_tokens.SCOPES,
-                expires_at=clock().now() + timedelta(days=30), now=clock().now(),
+                expires_at=clock.now() + timedelta(days=30), now=clock.now(),
             )  # fmt: skip
         CALLER.app = app
         yield app

@@ -15,9 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
-from tests.bad_input_app import demo_app_on
 from tests.conftest import ADMIN_PASSWORD, StaffActions
+from tests.demo_app import demo_app_on
 from tests.kiosk.conftest import KioskActions
 
 BAD_IDS = {"2**31": str(2**31), "2**63": str(2**63), "2**64+1": str(2**64 + 1), "0": "0"}
@@ -39,8 +40,10 @@ QUERY_NAMES = (
 
 
 @pytest.fixture
-def bad_input_app(empty_database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    yield from demo_app_on(empty_database_url, tmp_path)
+def bad_input_app(
+    empty_database_url: str, tmp_path: Path, clock: FrozenClock
+) -> Iterator[Flask]:
+    yield from demo_app_on(empty_database_url, tmp_path, clock)
 
 
 def admin_client(app: Flask) -> FlaskClient:

@@ -17,13 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from booking.core.clock import FrozenClock
-from booking.core.db import Base
 from booking.core.models.outages import Outage
 from booking.core.models.uptime import ServicePart
-from booking.demo import centre as demo_centre
 from kiosk.outage import RETRY_AFTER_SECONDS
 from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES
 from tests.database_outage import DatabaseOutage, outage_database
+from tests.demo_app import demo_app_on
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -36,21 +35,10 @@ def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseO
 
 @pytest.fixture
 def outage_app(outage: DatabaseOutage, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
-    from kiosk import create_app
-    from kiosk.extensions import database
-
-    app = create_app(
-        {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": outage.url, "CLOCK": clock}
-    )
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        Base.metadata.create_all(database().engine)
-        with database().write() as session:
-            demo_centre.seed(session, now=clock.now())
-    yield app
-    outage.end()
-    with app.app_context():
-        database().dispose()
+    for app in demo_app_on(outage.url, tmp_path, clock):
+        yield app
+        # The database back before the app lets go of its connections.
+        outage.end()
 
 
 # What the page does is the same whichever database went away; the tests above show each

@@ -14,32 +14,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from booking.core.clock import FrozenClock
-from booking.core.db import Base, Database
+from booking.core.db import Database
 from booking.core.models.uptime import Heartbeat, ServicePart
-from booking.demo import centre as demo_centre
+from tests.demo_app import demo_app_on
 
 
 @pytest.fixture
 def kiosk_app(any_database: Database, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
-    from kiosk import create_app
-    from kiosk.extensions import database
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": any_database.url,
-            "CLOCK": clock,
-        }
-    )
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        Base.metadata.create_all(database().engine)
-        with database().write() as session:
-            demo_centre.seed(session, now=clock.now())
-    yield app
-    with app.app_context():
-        database().dispose()
+    yield from demo_app_on(any_database.url, tmp_path, clock)
 
 
 def beat_url_and_token(client: FlaskClient) -> tuple[str, str]:

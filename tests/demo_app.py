@@ -1,9 +1,10 @@
-"""An app on either database with the demo centre, for the tests that throw bad input at it."""
+"""An app on any database URL with the demo centre seeded, at the test's clock: for the tests
+that must run on both databases (or on one that goes away) rather than the suite's SQLite
+``app`` fixture."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -12,13 +13,13 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base
 
 
-def demo_app_on(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def demo_app_on(database_url: str, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
+    """Yields the app once; disposes of its connections when resumed."""
     from booking.demo import centre as demo_centre
     from kiosk import create_app
     from kiosk.extensions import database
 
-    clock = FrozenClock(datetime(2026, 11, 24, 1, 30, tzinfo=UTC))  # the suite's Tuesday
-    app = create_app({"TESTING": True, "SECRET_KEY": "bad input", "CLOCK": clock,
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "CLOCK": clock,
                       "DATABASE_URL": database_url})  # fmt: skip
     app.instance_path = str(tmp_path)
     with app.app_context():
