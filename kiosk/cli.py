@@ -57,8 +57,10 @@ _add_operations_commands()
 
 
 def _add_staff_commands() -> None:
+    from kiosk.site_cli import site_group
     from kiosk.staff.cli import staff_group
 
+    main.add_command(site_group)
     main.add_command(staff_group)
 
 

@@ -31,20 +31,35 @@ MAX_MAP_CELL = 50
 # --- site and spaces ----------------------------------------------------------------------------
 
 
-def update_site_hours(
-    session: Session, staff: StaffAccount, *, opens_at: time, closes_at: time, now: datetime
+def update_site(
+    session: Session,
+    staff: StaffAccount,
+    *,
+    name_zh: str,
+    name_en: str,
+    address: str,
+    opens_at: time,
+    closes_at: time,
+    now: datetime,
 ) -> Site:
-    """The centre's own opening hours (spaces without hours of their own follow them)."""
+    """The centre's names, address and opening hours (spaces without hours of their own follow
+    them). The slug and timezone stay as created: devices and stored local times depend on them."""
     checks.hours(opens_at, closes_at, optional=False)
     site = session.get_one(Site, staff.site_id)
-    changed = checks.apply_changes(site, {"opens_at": opens_at, "closes_at": closes_at})
-    checks.audit_changes(
-        session, staff, "admin.site_hours_changed", f"site:{site.slug}", changed, now
-    )
+    values: dict[str, Any] = {
+        "name_zh": checks.text(name_zh, "name_zh"),
+        "name_en": checks.text(name_en, "name_en"),
+        "address": checks.text(address, "address", required=False, max_length=200),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+    }
+    changed = checks.apply_changes(site, values)
+    checks.audit_changes(session, staff, "admin.site_changed", f"site:{site.slug}", changed, now)
     return site
 
 
-def _space(session: Session, staff: StaffAccount, space_id: int) -> Space:
+def space_of(session: Session, staff: StaffAccount, space_id: int) -> Space:
+    """A space of the admin's own centre; another centre's is as good as absent."""
     space = session.get(Space, space_id)
     if space is None or space.site_id != staff.site_id:
         raise NotFound("no such space", space_id=space_id)
@@ -65,7 +80,7 @@ def update_space(
     now: datetime,
 ) -> Space:
     """Names, capacity, approval and hours of a space; no hours means the centre's."""
-    space = _space(session, staff, space_id)
+    space = space_of(session, staff, space_id)
     checks.hours(opens_at, closes_at, optional=True)
     capacity = checks.whole(capacity, "capacity", 1, MAX_CAPACITY)
     values: dict[str, Any] = {
@@ -139,7 +154,7 @@ def retire_space(session: Session, staff: StaffAccount, space_id: int, *, now: d
     The space and its bookings stay (history, insights); it is only no longer offered. Its
     waiting list ends in the same transaction, each resident told by a notice.
     """
-    space = _space(session, staff, space_id)
+    space = space_of(session, staff, space_id)
     if space.retired_at is not None:
         raise Conflict("the space is retired already", field="space")
     live = (
@@ -181,7 +196,7 @@ def retire_space(session: Session, staff: StaffAccount, space_id: int, *, now: d
 
 def restore_space(session: Session, staff: StaffAccount, space_id: int, *, now: datetime) -> Space:
     """Put a retired space back in use: the kiosk offers it and it takes bookings again."""
-    space = _space(session, staff, space_id)
+    space = space_of(session, staff, space_id)
     if space.retired_at is None:
         raise Conflict("the space is in use", field="space")
     retired_at = space.retired_at
@@ -219,7 +234,7 @@ def add_seat(
     now: datetime,
 ) -> Seat:
     """A new seat in a study room; its number is unique in the room."""
-    space = _space(session, staff, space_id)
+    space = space_of(session, staff, space_id)
     if space.kind is not SpaceKind.STUDY:
         raise InvalidInput("only study rooms have seats", field="space")
     number = checks.whole(number, "number", 1, MAX_SEAT_NUMBER)
@@ -239,6 +254,56 @@ def add_seat(
         detail={"space": space.id, "number": number},
     )
     return seat
+
+
+MAX_SEATS_AT_ONCE = 200
+
+
+def add_seat_rows(
+    session: Session,
+    staff: StaffAccount,
+    space_id: int,
+    *,
+    first: int,
+    last: int,
+    per_row: int,
+    now: datetime,
+) -> list[Seat]:
+    """Seats ``first``..``last`` at once, laid out ``per_row`` to a row of the seat map below
+    any seats there already: a new study room of 40 seats is one form, not forty."""
+    space = space_of(session, staff, space_id)
+    if space.kind is not SpaceKind.STUDY:
+        raise InvalidInput("only study rooms have seats", field="space")
+    first = checks.whole(first, "first", 1, MAX_SEAT_NUMBER)
+    last = checks.whole(last, "last", 1, MAX_SEAT_NUMBER)
+    per_row = checks.whole(per_row, "per_row", 1, MAX_MAP_CELL)
+    if last < first:
+        raise InvalidInput("the last seat number comes after the first", field="last")
+    if last - first + 1 > MAX_SEATS_AT_ONCE:
+        raise InvalidInput(f"at most {MAX_SEATS_AT_ONCE} seats at once", field="last")
+    taken = sorted(seat.number for seat in space.seats if first <= seat.number <= last)
+    if taken:
+        raise Conflict(f"seat {taken[0]} exists already", field="number")
+    top = max((seat.map_row for seat in space.seats), default=-1) + 1
+    if top + (last - first) // per_row > MAX_MAP_CELL:
+        raise InvalidInput("the seat map has no room for so many rows", field="per_row")
+    added = []
+    for offset, number in enumerate(range(first, last + 1)):
+        seat = Seat(number=number, map_row=top + offset // per_row, map_col=offset % per_row)
+        space.seats.append(seat)
+        added.append(seat)
+    if len(space.seats) > space.capacity:
+        space.capacity = len(space.seats)
+    session.flush()
+    audit.record_staff(
+        session,
+        staff,
+        action="admin.seats_added",
+        now=now,
+        subject=f"space:{space.id}",
+        detail={"first": first, "last": last, "per_row": per_row},
+    )
+    return added
 
 
 def update_seat(

@@ -1,20 +1,84 @@
-"""Sites (centres): lookup and local time."""
+"""Sites (centres): creation, lookup and local time."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime, time
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking.core.errors import NotFound
+from booking.core.errors import Conflict, InvalidInput, NotFound
 from booking.core.models.sites import Site
 from booking.lending.models.tools import Item, ItemStatus
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.staff import StaffAccount
 from booking.spaces.models.spaces import Space
+
+# The slug is a level of every MQTT topic of the site's devices (linli/v1/{site}/…) and of
+# device client ids, so it may hold nothing MQTT gives a meaning to ("/", "+", "#", "$").
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+MAX_NAME_LENGTH = 100
+MAX_ADDRESS_LENGTH = 200
+DEFAULT_HOURS = (time(8, 0), time(21, 0))
+
+
+def _text(value: str, *, field: str, limit: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{field} must be at most {limit} characters", field=field)
+    return value
+
+
+def check_timezone(name: str) -> str:
+    """An IANA zone name (Asia/Shanghai); the site's local time, opening hours and reports
+    follow it."""
+    name = (name or "").strip()
+    # ZoneInfo also opens files by relative path: only names of the tz database are zones.
+    if name not in available_timezones():
+        raise InvalidInput(f"unknown timezone {name!r} (e.g. Asia/Shanghai)", field="timezone")
+    return name
+
+
+def create_site(
+    session: Session,
+    *,
+    slug: str,
+    name_zh: str,
+    name_en: str,
+    address: str = "",
+    timezone: str = "Asia/Shanghai",
+) -> Site:
+    """A new, empty centre: no rooms, tools, devices, residents or staff yet. Opening hours
+    start at 08:00–21:00 and everything else is set up in the console."""
+    slug = (slug or "").strip()
+    if not SLUG_PATTERN.match(slug):
+        raise InvalidInput(
+            "slug must be 2-40 of a-z, 0-9 and '-', starting with a letter (e.g. yongsheng)",
+            field="slug",
+        )
+    site = Site(
+        slug=slug,
+        name_zh=_text(name_zh, field="name_zh", limit=MAX_NAME_LENGTH),
+        name_en=_text(name_en, field="name_en", limit=MAX_NAME_LENGTH),
+        address=_text(address, field="address", limit=MAX_ADDRESS_LENGTH, required=False),
+        timezone=check_timezone(timezone),
+        opens_at=DEFAULT_HOURS[0],
+        closes_at=DEFAULT_HOURS[1],
+    )
+    if session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
+        raise Conflict(f"site {slug!r} already exists", field="slug")
+    session.add(site)
+    session.flush()
+    return site
+
+
+def all_sites(session: Session) -> list[Site]:
+    return list(session.scalars(select(Site).order_by(Site.slug)))
 
 
 def get_site_by_slug(session: Session, slug: str) -> Site:

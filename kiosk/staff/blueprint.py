@@ -123,6 +123,18 @@ bp.add_url_rule(
 bp.add_url_rule(
     "/admin/spaces/<id:space_id>/seats", "admin_add_seat", admin_spaces.add_seat, methods=["POST"]
 )
+bp.add_url_rule(
+    "/admin/spaces/<id:space_id>/seat-rows",
+    "admin_add_seat_rows",
+    admin_spaces.add_seat_rows,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/admin/spaces/<id:space_id>/rules",
+    "admin_space_rules",
+    admin_spaces.space_rules,
+    methods=["POST"],
+)
 bp.add_url_rule("/admin/seats/<id:seat_id>", "admin_seat", admin_spaces.seat, methods=["POST"])
 bp.add_url_rule("/admin/tools", "admin_tools", admin_tools.tools)
 bp.add_url_rule(

@@ -212,9 +212,10 @@ def test_saving_without_a_change_writes_no_audit_entry(
     database: Database, clock: FrozenClock, admin: StaffAccount
 ) -> None:
     with database.write() as session:
-        centre_admin.update_site_hours(
-            session, admin, opens_at=time(8, 0), closes_at=time(21, 0), now=clock.now()
-        )
+        centre_admin.update_site(
+            session, admin, name_zh="演示", name_en="Demo", address="", opens_at=time(8, 0),
+            closes_at=time(21, 0), now=clock.now(),
+        )  # fmt: skip
     with database.read() as session:
         assert session.scalars(select(AuditEntry)).all() == []
 

@@ -103,16 +103,38 @@ def test_a_change_without_a_csrf_token_is_refused(
     assert read(app, select(Site.opens_at))[0] == time(8, 0)
 
 
+CENTRE = {"name_zh": "新华社区邻里中心", "name_en": "Xinhua Neighbourhood Centre", "address": ""}
+
+
 def test_opening_hours_are_saved_and_audited(
     app: Flask, client: FlaskClient, admin: StaffActions
 ) -> None:
-    response = post(client, admin, "/staff/admin/hours", opens_at="07:30", closes_at="21:30")
+    response = post(
+        client, admin, "/staff/admin/hours", **CENTRE, opens_at="07:30", closes_at="21:30"
+    )
     assert response.status_code == 303
     site = read(app, select(Site))[0]
     assert (site.opens_at, site.closes_at) == (time(7, 30), time(21, 30))
-    (entry,) = audited(app, "admin.site_hours_changed")
+    (entry,) = audited(app, "admin.site_changed")
     assert entry.detail == {"opens_at": ["08:00", "07:30"], "closes_at": ["21:00", "21:30"]}
     assert entry.actor == "staff:admin"
+
+
+def test_the_centres_names_and_address_are_changed_on_the_same_page(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    response = post(
+        client, admin, "/staff/admin/hours", name_zh="永盛社区邻里中心", name_en="Yongsheng Centre",
+        address="永盛路 18 号", opens_at="08:00", closes_at="21:00",
+    )  # fmt: skip
+    assert response.status_code == 303
+    site = read(app, select(Site))[0]
+    assert (site.name_zh, site.name_en, site.address) == (
+        "永盛社区邻里中心", "Yongsheng Centre", "永盛路 18 号",
+    )  # fmt: skip
+    assert site.slug == "xinhua"
+    (entry,) = audited(app, "admin.site_changed")
+    assert entry.detail["address"] == ["", "永盛路 18 号"]
 
 
 @pytest.mark.parametrize(
@@ -131,11 +153,13 @@ def test_bad_opening_hours_are_refused_and_change_nothing(
     closes_at: str,
     message: str,
 ) -> None:
-    response = post(client, admin, "/staff/admin/hours", opens_at=opens_at, closes_at=closes_at)
+    response = post(
+        client, admin, "/staff/admin/hours", **CENTRE, opens_at=opens_at, closes_at=closes_at
+    )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert read(app, select(Site.opens_at))[0] == time(8, 0)
-    assert audited(app, "admin.site_hours_changed") == []
+    assert audited(app, "admin.site_changed") == []
 
 
 def test_a_space_is_changed_and_audited(

@@ -18,6 +18,8 @@ class Site(Base):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
+    # Printed on residents' slips and provisioning sheets; empty for sites made before it.
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     opens_at: Mapped[time] = mapped_column(Time, default=time(8, 0))
     closes_at: Mapped[time] = mapped_column(Time, default=time(21, 0))

@@ -31,3 +31,14 @@ class SpaceRules(Base):
     strike_window_days: Mapped[int | None]
     suspension_days: Mapped[int | None]
     offer_minutes: Mapped[int | None]
+
+    def override(self, values: dict[str, int | None]) -> dict[str, list[int | None]]:
+        """Set the rules in ``values`` (None: back to the default); return what changed as
+        ``{rule: [old, new]}`` for the audit."""
+        changed: dict[str, list[int | None]] = {}
+        for name, new in values.items():
+            old = getattr(self, name)
+            if old != new:
+                changed[name] = [old, new]
+                setattr(self, name, new)
+        return changed

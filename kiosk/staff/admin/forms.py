@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from booking.admin import centre as centre_admin
+from booking.admin import space_rules as space_rules_admin
 from booking.admin import tools as tools_admin
 from devices.fleet.provisioning import ID_PATTERN, MAX_NAME_LENGTH
 
@@ -59,6 +60,14 @@ def _long_text(label: str | object) -> TextAreaField:
 
 
 class HoursForm(FlaskForm):  # type: ignore[misc]
+    """The centre itself: names, address and opening hours."""
+
+    name_zh = _name(_l("Name in Chinese"))
+    name_en = _name(_l("Name in English"))
+    address = StringField(
+        _l("Address"),
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters.", max=200))],
+    )
     opens_at = TimeField(_l("Opens at"), validators=[InputRequired(_l("Enter a time."))])
     closes_at = TimeField(_l("Closes at"), validators=[InputRequired(_l("Enter a time."))])
 
@@ -108,6 +117,34 @@ class SeatForm(FlaskForm):  # type: ignore[misc]
 
 class NewSeatForm(SeatForm):
     number = _whole(_l("Seat number"), 1, centre_admin.MAX_SEAT_NUMBER)
+
+
+class SeatRowsForm(FlaskForm):  # type: ignore[misc]
+    first = _whole(_l("First seat number"), 1, centre_admin.MAX_SEAT_NUMBER)
+    last = _whole(_l("Last seat number"), 1, centre_admin.MAX_SEAT_NUMBER)
+    per_row = _whole(_l("Seats per row on the map"), 1, centre_admin.MAX_MAP_CELL)
+
+
+def _rule(name: str, label: str | object) -> IntegerField:
+    bound = space_rules_admin.BOUNDS[name]
+    return _whole(label, bound.low, bound.high, required=False)
+
+
+class SpaceRulesForm(FlaskForm):  # type: ignore[misc]
+    """A space's own booking rules (``booking.admin.space_rules``); a field left empty follows
+    the default of the space's kind."""
+
+    bookable_days = _rule("bookable_days", _l("Days ahead a booking may be made (today counts)"))
+    grid_minutes = _rule("grid_minutes", _l("Time grid in minutes (15, 30 or 60)"))
+    max_booking_minutes = _rule("max_booking_minutes", _l("Longest booking, in minutes"))
+    max_minutes_per_day = _rule("max_minutes_per_day", _l("Minutes one resident may book a day"))
+    check_in_early_minutes = _rule("check_in_early_minutes", _l("Check-in opens, minutes before the start"))
+    check_in_late_minutes = _rule("check_in_late_minutes", _l("Check-in closes, minutes after the start"))
+    max_leave_minutes = _rule("max_leave_minutes", _l("Longest break away from a seat, in minutes"))
+    strikes_to_suspend = _rule("strikes_to_suspend", _l("No-shows that suspend booking"))
+    strike_window_days = _rule("strike_window_days", _l("Days over which no-shows count"))
+    suspension_days = _rule("suspension_days", _l("Days a suspension lasts"))
+    offer_minutes = _rule("offer_minutes", _l("Minutes a waitlist offer is held"))
 
 
 class ToolTypeForm(FlaskForm):  # type: ignore[misc]

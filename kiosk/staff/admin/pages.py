@@ -37,20 +37,29 @@ def index() -> ResponseReturnValue:
 def hours() -> ResponseReturnValue:
     with database().read() as session:
         site = session.get_one(Site, g.staff.site_id)
-        current = {"opens_at": site.opens_at, "closes_at": site.closes_at}
+        current = {
+            "name_zh": site.name_zh,
+            "name_en": site.name_en,
+            "address": site.address,
+            "opens_at": site.opens_at,
+            "closes_at": site.closes_at,
+        }
     form = HoursForm(data=current)
     if form.validate_on_submit():
         if saving.save(
             form,
-            lambda session: centre_admin.update_site_hours(
+            lambda session: centre_admin.update_site(
                 session,
                 g.staff,
+                name_zh=form.name_zh.data or "",
+                name_en=form.name_en.data or "",
+                address=form.address.data or "",
                 opens_at=form.opens_at.data,
                 closes_at=form.closes_at.data,
                 now=clock().now(),
             ),
         ):
-            flash(_("Opening hours saved."), "info")
+            flash(_("Centre saved."), "info")
             return redirect(url_for("staff.admin_hours"), 303)
     return saving.page("staff/admin/hours.html", form=form)
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from booking.admin import centre as centre_admin
+from booking.admin import space_rules as space_rules_admin
 from booking.core.errors import NotFound
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space, SpaceKind
@@ -20,7 +21,9 @@ from kiosk.staff.admin.forms import (
     NewSpaceForm,
     RetireForm,
     SeatForm,
+    SeatRowsForm,
     SpaceForm,
+    SpaceRulesForm,
 )
 from kiosk.staff.auth import admin_required
 
@@ -160,9 +163,16 @@ def _space_page(
     data: dict[str, Any] | None = None,
     failed_seat: int | None = None,
     seat_form: SeatForm | None = None,
+    seat_rows: SeatRowsForm | None = None,
+    rules_form: SpaceRulesForm | None = None,
 ) -> ResponseReturnValue:
     if seats is None or kind is None or data is None:
         data, seats, kind = _space_data(space_id)
+    if rules_form is None:
+        with database().read() as session:
+            own = space_rules_admin.own_rules(session, g.staff, space_id)
+        rules_form = SpaceRulesForm(formdata=None, data=own)
+    next_number = max((seat["number"] for seat in seats), default=0) + 1
     return saving.page(
         "staff/admin/space.html",
         space_id=space_id,
@@ -170,6 +180,12 @@ def _space_page(
         form=form or SpaceForm(formdata=None, data=data),
         new_seat=new_seat or NewSeatForm(formdata=None, data={"map_row": 0, "map_col": 0}),
         seat_form=seat_form or SeatForm(formdata=None),
+        seat_rows=seat_rows
+        or SeatRowsForm(
+            formdata=None, data={"first": next_number, "last": next_number + 23, "per_row": 6}
+        ),
+        rules_form=rules_form,
+        rule_defaults=space_rules_admin.defaults_for(SpaceKind(kind)),
         retire_form=RetireForm(formdata=None),
         retired=data["retired"],
         failed_seat=failed_seat,
@@ -226,3 +242,41 @@ def seat(seat_id: int) -> ResponseReturnValue:
         flash(_("Seat saved."), "info")
         return redirect(url_for("staff.admin_space", space_id=space_id), 303)
     return _space_page(space_id, failed_seat=seat_id, seat_form=form)
+
+
+@admin_required
+def add_seat_rows(space_id: int) -> ResponseReturnValue:
+    form = SeatRowsForm()
+    if form.validate_on_submit() and saving.save(
+        form,
+        lambda session: centre_admin.add_seat_rows(
+            session,
+            g.staff,
+            space_id,
+            first=form.first.data,
+            last=form.last.data,
+            per_row=form.per_row.data,
+            now=clock().now(),
+        ),
+    ):
+        flash(_("Seats added."), "info")
+        return redirect(url_for("staff.admin_space", space_id=space_id), 303)
+    return _space_page(space_id, seat_rows=form)
+
+
+@admin_required
+def space_rules(space_id: int) -> ResponseReturnValue:
+    form = SpaceRulesForm()
+    if form.validate_on_submit() and saving.save(
+        form,
+        lambda session: space_rules_admin.set_space_rules(
+            session,
+            g.staff,
+            space_id,
+            {name: form[name].data for name in space_rules_admin.BOUNDS},
+            now=clock().now(),
+        ),
+    ):
+        flash(_("Booking rules saved."), "info")
+        return redirect(url_for("staff.admin_space", space_id=space_id), 303)
+    return _space_page(space_id, rules_form=form)
