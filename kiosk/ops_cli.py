@@ -128,7 +128,9 @@ def devices_dynsec_init(out_file: Path, force: bool) -> None:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
     click.echo(f"wrote {out_file} ({provisioning.SERVER_USERNAME} and {count} devices)")
-    click.echo("Start (or restart) Mosquitto with the plugin, then set LINLI_BROKER_ACCOUNTS=dynsec.")
+    click.echo(
+        "Start (or restart) Mosquitto with the plugin, then set LINLI_BROKER_ACCOUNTS=dynsec."
+    )
 
 
 def _print_credentials(device_id: str, site: str, password: str) -> None:

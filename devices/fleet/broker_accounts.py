@@ -286,7 +286,10 @@ class DynsecAccounts:
 
         def on_connect(c: mqtt.Client, u: Any, flags: Any, reason: Any, props: Any) -> None:
             if reason.is_failure:
-                refused.append(f"the broker at {where} refused the server's account: {reason}")
+                refused.append(
+                    f"the broker at {where} refused the server account "
+                    f"{provisioning.SERVER_USERNAME}: {reason}"
+                )
                 return
             c.subscribe(RESPONSE_TOPIC, qos=1)
 

@@ -69,9 +69,7 @@ def compartments(app: Flask, device_id: str) -> list[int]:
 
 def audited(app: Flask, action: str) -> list[str]:
     with app.app_context(), database().read() as session:
-        return list(
-            session.scalars(select(AuditEntry.subject).where(AuditEntry.action == action))
-        )
+        return list(session.scalars(select(AuditEntry.subject).where(AuditEntry.action == action)))
 
 
 def test_a_locker_is_added_with_its_label_and_compartments_and_its_sheet_shown_once(
