@@ -15,6 +15,12 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Shanghai",
     "SITE": "xinhua",
     "MQTT_URL": None,
+    # How device accounts reach the broker (devices/fleet/broker_accounts.py): "dynsec", through
+    # Mosquitto's dynamic security plugin at once; "files", generated files and a reload.
+    "BROKER_ACCOUNTS": "files",
+    # Where devices connect, for their provisioning sheet: mqtt://host:port or mqtts://…
+    # Unset: the host of LINLI_MQTT_URL on the device port (1883, or 8883 for mqtts).
+    "DEVICE_BROKER_URL": None,
     "KIOSK_IDLE_SECONDS": 60,
     "STAFF_IDLE_MINUTES": 30,
     # Retention (the worker's hourly job, booking/core/retention.py): whole days, 1 to 3650.
@@ -81,3 +87,18 @@ def retention_periods(config: Mapping[str, Any]) -> RetentionPeriods:
             f"LINLI_{key} must be a whole number of days from {error.details['min']} to "
             f"{error.details['max']}, not {error.details['value']!r}"
         ) from None
+
+
+def device_broker_url(config: Mapping[str, Any]) -> str:
+    """Where devices connect (no account in it): ``LINLI_DEVICE_BROKER_URL``, else the server's
+    broker host on the device port, else this machine's."""
+    from urllib.parse import urlsplit
+
+    configured = config.get("DEVICE_BROKER_URL")
+    if configured:
+        parts = urlsplit(str(configured))
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}"
+    server = urlsplit(str(config.get("MQTT_URL") or "mqtt://127.0.0.1"))
+    scheme = server.scheme if server.scheme in ("mqtt", "mqtts") else "mqtt"
+    return f"{scheme}://{server.hostname or '127.0.0.1'}:{8883 if scheme == 'mqtts' else 1883}"

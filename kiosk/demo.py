@@ -5,9 +5,10 @@ broker unless ``LINLI_MQTT_URL`` names one, then runs the three production proce
 way production runs them (gunicorn with two workers, one ``linli worker``, the simulated
 fleet) and prints where to go and how to sign in. Ctrl-C stops them all.
 
-The broker is our own Mosquitto when installed, with a password file and ACL generated
-from the registry, so the demo exercises the real credentials; else the embedded amqtt
-broker, which accepts anyone.
+The broker is our own Mosquitto when installed: with its dynamic security plugin when
+present (accounts from the registry, and devices added in the console connect at once), else
+with a password file and ACL generated from the registry, so the demo exercises the real
+credentials; without Mosquitto, the embedded amqtt broker, which accepts anyone.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ class DemoBroker:
     server_url: str  # where the worker and the web connect, as linli-server
     running: RunningBroker | None = None
     description: str = ""
+    # How the console gives devices accounts (LINLI_BROKER_ACCOUNTS): at once with the plugin.
+    accounts: str = "files"
 
     def stop(self) -> None:
         if self.running is not None:
@@ -133,13 +136,38 @@ def start_broker(
     database: Database, instance: Path, configured_url: str | None, server_pw: str
 ) -> DemoBroker:
     if configured_url:
-        return DemoBroker(configured_url, configured_url, None, f"the broker at {configured_url}")
+        return DemoBroker(
+            configured_url,
+            configured_url,
+            None,
+            f"the broker at {configured_url}",
+            accounts=os.environ.get("LINLI_BROKER_ACCOUNTS", "files"),
+        )
     if mosquitto_binary() is None:
         embedded = EmbeddedBroker().start()
         return DemoBroker(
             embedded.url, embedded.url, embedded, "embedded amqtt broker (no passwords)"
         )
     data = instance / "demo-mosquitto"
+    plugin = mqtt_config.dynsec_plugin()
+    if plugin is not None:
+        # The registry is the truth: the plugin's file is rewritten from it at each start, and
+        # the console changes accounts through the plugin while the demo runs.
+        dynsec_file = data / "dynamic-security.json"
+        with database.read() as session:
+            mqtt_config.write_dynsec_file(session, dynsec_file, server_pw)
+        dynsec = mqtt_config.DynsecBroker(data, dynsec_file, plugin)
+        dynsec.start()
+        return DemoBroker(
+            dynsec.url,
+            mqtt_config.with_credentials(
+                dynsec.server_url, provisioning.SERVER_USERNAME, server_pw
+            ),
+            dynsec,
+            f"Mosquitto on {dynsec.url} (dynamic security: devices added in the console "
+            "connect at once)",
+            accounts="dynsec",
+        )
     with database.read() as session:
         files = mqtt_config.write_mosquitto_files(session, data, server_pw)
     # The listeners of deploy/mosquitto/mosquitto.conf: devices where the username is the
@@ -258,6 +286,8 @@ def run(
             "LINLI_INSTANCE_PATH": str(instance),
             "LINLI_DATABASE_URL": database_url,
             "LINLI_MQTT_URL": demo.broker.server_url,
+            "LINLI_BROKER_ACCOUNTS": demo.broker.accounts,
+            "LINLI_DEVICE_BROKER_URL": demo.broker.device_url,
             "LINLI_SITE": demo_centre.SITE_SLUG,
             # On this machine only, over plain HTTP: no warning about the missing TLS.
             "LINLI_DEMO": "true",

@@ -23,6 +23,7 @@ retained event when the broker replays it (docs/protocol.md §2).
 from __future__ import annotations
 
 import grp
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
 
-from devices.fleet import provisioning
+from devices.fleet import broker_accounts, provisioning
 from kiosk.broker import MosquittoBroker, free_port
 
 SERVER_PASSWORD_FILE = "mqtt_server_password"
@@ -94,6 +95,19 @@ class BrokerFiles:
 PRODUCTION_DIR = Path("/etc/mosquitto/linli")
 DEVICE_PORT = 1883
 SERVER_PORT = 1884
+
+
+def write_dynsec_file(session: Session, target: Path, server_pw: str) -> int:
+    """Write the dynamic security plugin's starting file (private: it holds password hashes);
+    return how many devices it has."""
+    devices = [
+        (d.device_id, slug, d.name, d.mqtt_password_hash, d.credentials_revoked_at is not None)
+        for d, slug in provisioning.list_devices(session)
+    ]
+    text = json.dumps(broker_accounts.initial_config(server_pw, devices), indent=2) + "\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(_write_beside(target, text), target)
+    return len(devices)
 
 
 def write_mosquitto_files(session: Session, out_dir: Path, server_pw: str) -> BrokerFiles:
@@ -224,5 +238,71 @@ class LinliBroker(MosquittoBroker):
                 device_listener_options(files)
                 + "message_size_limit 8192\n"
                 + server_listener(files, self.server_port)
+            ),
+        )
+
+
+# Where Debian and Ubuntu install the plugin (package mosquitto); LINLI_DYNSEC_PLUGIN elsewhere.
+DYNSEC_PLUGIN_PATHS = (
+    "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/mosquitto_dynamic_security.so",
+    "/usr/local/lib/mosquitto_dynamic_security.so",
+)
+
+
+def dynsec_plugin() -> str | None:
+    """The dynamic security plugin's library, if this machine has it."""
+    configured = os.environ.get("LINLI_DYNSEC_PLUGIN")
+    candidates = (configured,) if configured else DYNSEC_PLUGIN_PATHS
+    return next((path for path in candidates if path and os.path.exists(path)), None)
+
+
+def dynsec_config(plugin: str, dynsec_file: Path) -> str:
+    """The plugin's lines, before any listener: it keeps every account and ACL of the broker
+    (both listeners), so a device's account changes without a reload."""
+    return (
+        "per_listener_settings false\n"
+        f"plugin {plugin}\n"
+        f"plugin_opt_config_file {dynsec_file}\n"
+    )
+
+
+def dynsec_listeners(*, device_port: int = DEVICE_PORT, server_port: int = SERVER_PORT) -> str:
+    """The two listeners with the plugin: devices, where the username is the client id, and
+    the server's own on loopback. The plugin pins each device's client id to its id, so a
+    device's password takes no server session on either listener."""
+    return (
+        f"listener {device_port}\n"
+        "use_username_as_clientid true\n"
+        f"listener {server_port} 127.0.0.1\n"
+    )
+
+
+class DynsecBroker(MosquittoBroker):
+    """A Mosquitto of our own (the demo's, a test's) keeping accounts with the dynamic security
+    plugin: devices on ``port`` (``url``), the server's account on ``server_port``; the plugin's
+    file must exist (:func:`write_dynsec_file`)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        dynsec_file: Path,
+        plugin: str,
+        *,
+        port: int | None = None,
+        server_port: int | None = None,
+    ) -> None:
+        self.server_port = server_port or free_port()
+        self.server_url = f"mqtt://127.0.0.1:{self.server_port}"
+        self.dynsec_file = dynsec_file
+        super().__init__(
+            data_dir,
+            port=port,
+            preamble=dynsec_config(plugin, dynsec_file),
+            extra_config=(
+                "use_username_as_clientid true\n"
+                "message_size_limit 8192\n"
+                f"listener {self.server_port} 127.0.0.1\n"
             ),
         )

@@ -14,8 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from booking.core.errors import DomainError
-from booking.core.models.sites import Site
-from devices.fleet import provisioning
+from devices.fleet import credentials, provisioning
 from devices.models.device import DeviceKind
 from kiosk import config, extensions, mqtt_config
 
@@ -39,20 +38,31 @@ def devices_group() -> None:
     type=click.Choice([k.value for k in DeviceKind]),
 )
 @click.option("--name", default="", help="A name staff recognise.")
-def devices_add(site_slug: str, device_id: str, kind: str, name: str) -> None:
+@click.option("--compartments", type=int, default=None, help="A locker's compartment count.")
+def devices_add(
+    site_slug: str, device_id: str, kind: str, name: str, compartments: int | None
+) -> None:
     """Register a device and print its broker credentials (shown this once)."""
     try:
-        with extensions.database().write() as session:
-            site = provisioning.site_by_slug(session, site_slug)
-            device, password = provisioning.register_device(
-                session, site.id, device_id, kind, name, extensions.clock().now()
-            )
-            registered = device.device_id
+        with extensions.database().read() as session:
+            site_id = provisioning.site_by_slug(session, site_slug).id
+        accounts = extensions.broker_accounts()
+        made = credentials.register(
+            extensions.database(),
+            accounts,
+            site_id=site_id,
+            device_id=device_id,
+            kind=kind,
+            name=name,
+            compartments=compartments,
+            now=extensions.clock().now(),
+        )
     except DomainError as error:
         _fail(error)
         return
-    _print_credentials(registered, site_slug, password)
-    click.echo("Run `linli devices mosquitto-config` and reload Mosquitto to let it in.")
+    _print_credentials(made.device_id, made.site, made.password)
+    if not made.immediate:
+        click.echo("Run `linli devices mosquitto-config` and reload Mosquitto to let it in.")
 
 
 @devices_group.command("credentials")
@@ -60,15 +70,67 @@ def devices_add(site_slug: str, device_id: str, kind: str, name: str) -> None:
 def devices_credentials(device_id: str) -> None:
     """Give a device a new broker password and print it (the old one stops working)."""
     try:
-        with extensions.database().write() as session:
-            device, password = provisioning.rotate_password(session, device_id)
-            site = session.get(Site, device.site_id)
-            slug = site.slug if site else "?"
+        made = credentials.rotate(
+            extensions.database(), extensions.broker_accounts(), device_id=device_id
+        )
     except DomainError as error:
         _fail(error)
         return
-    _print_credentials(device_id, slug, password)
-    click.echo("Run `linli devices mosquitto-config` and reload Mosquitto to apply it.")
+    _print_credentials(made.device_id, made.site, made.password)
+    if not made.immediate:
+        click.echo("Run `linli devices mosquitto-config` and reload Mosquitto to apply it.")
+
+
+@devices_group.command("revoke")
+@click.option("--id", "device_id", required=True)
+def devices_revoke(device_id: str) -> None:
+    """Revoke a device's broker credentials (`credentials` gives it new ones)."""
+    try:
+        credentials.revoke(
+            extensions.database(),
+            extensions.broker_accounts(),
+            device_id=device_id,
+            now=extensions.clock().now(),
+        )
+    except DomainError as error:
+        _fail(error)
+        return
+    click.echo(f"revoked the credentials of {device_id}")
+
+
+@devices_group.command("dynsec-init")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The plugin's file, e.g. /var/lib/mosquitto/dynamic-security.json.",
+)
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def devices_dynsec_init(out_file: Path, force: bool) -> None:
+    """Write the dynamic security plugin's first file: the server's account (the password of
+    LINLI_MQTT_URL, else the instance folder's) and every registered device with its
+    current password, each with its own role."""
+    server_pw = mqtt_config.server_password(
+        current_app.instance_path, current_app.config.get("MQTT_URL")
+    )
+    if out_file.exists() and not force:
+        click.echo(
+            f"Error: {out_file} exists: the broker keeps its accounts there. "
+            "Use --force to replace it (every change made since is lost).",
+            err=True,
+        )
+        sys.exit(1)
+    try:
+        with extensions.database().read() as session:
+            count = mqtt_config.write_dynsec_file(session, out_file, server_pw)
+    except mqtt_config.BrokerFilesError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {out_file} ({provisioning.SERVER_USERNAME} and {count} devices)")
+    click.echo(
+        "Start (or restart) Mosquitto with the plugin, then set LINLI_BROKER_ACCOUNTS=dynsec."
+    )
 
 
 def _print_credentials(device_id: str, site: str, password: str) -> None:

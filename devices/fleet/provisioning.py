@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import Conflict, InvalidInput, NotFound
 from booking.core.models.sites import Site
+from devices.models.compartments import Compartment
 from devices.models.device import Device, DeviceKind
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -32,6 +33,8 @@ SERVER_USERNAME = "linli-server"
 # device named like one could take the server's session.
 RESERVED_DEVICE_ID_PREFIXES = ("linli-server", "linli-cmd")
 MAX_NAME_LENGTH = 100
+# As devices.commands.operations and booking.admin.tools: the protocol's highest compartment.
+MAX_COMPARTMENTS = 64
 
 # Mosquitto 2.0's own choice (mosquitto_passwd): PBKDF2-HMAC-SHA512, 101 rounds, 12-byte salt,
 # written as `$7$<iterations>$<base64 salt>$<base64 hash>`. The password is 24 random bytes,
@@ -100,6 +103,23 @@ def site_by_slug(session: Session, slug: str) -> Site:
     return site
 
 
+def check_compartments(kind: DeviceKind, compartments: int | None) -> int | None:
+    """A locker's compartment count (1 to 64, or None: known from its birth); none for others."""
+    if kind is not DeviceKind.LOCKER:
+        if compartments is not None:
+            raise InvalidInput("only a locker has compartments", field="compartments")
+        return None
+    if compartments is None:
+        return None
+    if isinstance(compartments, bool) or not isinstance(compartments, int):
+        raise InvalidInput("compartments must be a whole number", field="compartments")
+    if not 1 <= compartments <= MAX_COMPARTMENTS:
+        raise InvalidInput(
+            f"a locker has 1 to {MAX_COMPARTMENTS} compartments", field="compartments"
+        )
+    return compartments
+
+
 def register_device(
     session: Session,
     site_id: int,
@@ -107,10 +127,18 @@ def register_device(
     kind: DeviceKind | str,
     name: str,
     now: datetime,
+    *,
+    compartments: int | None = None,
+    password: str | None = None,
 ) -> tuple[Device, str]:
-    """Register a device; return it with its broker password, which is never stored in clear."""
+    """Register a device; return it with its broker password, which is never stored in clear.
+
+    A locker registered with its compartment count gets its compartments at once (their state
+    unknown until it reports), so staff can place tools in them before it first connects.
+    """
     device_id = check_device_id(device_id)
     device_kind = check_kind(kind)
+    count = check_compartments(device_kind, compartments)
     name = name.strip()
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name must be at most {MAX_NAME_LENGTH} characters", field="name")
@@ -118,31 +146,63 @@ def register_device(
         raise NotFound(f"no site with id {site_id}", field="site")
     if session.scalar(select(Device.id).where(Device.device_id == device_id)) is not None:
         raise Conflict(f"device {device_id!r} is already registered", field="device_id")
-    password = generate_password()
+    password = password or generate_password()
     device = Device(
         site_id=site_id,
         device_id=device_id,
         kind=device_kind,
         name=name or device_id,
         mqtt_password_hash=mosquitto_hash(password),
-        capabilities={},
+        # What its birth will say; until then the console offers these compartments for tools.
+        capabilities={"compartments": count} if count is not None else {},
         online=False,
         created_at=now,
     )
     session.add(device)
     session.flush()
-    return device, password
-
-
-def rotate_password(session: Session, device_id: str) -> tuple[Device, str]:
-    """Give a device a new broker password; the old one stops working once the file is reloaded."""
-    device = session.scalar(select(Device).where(Device.device_id == device_id))
-    if device is None:
-        raise NotFound(f"no device {device_id!r}", field="device_id")
-    password = generate_password()
-    device.mqtt_password_hash = mosquitto_hash(password)
+    for n in range(1, (count or 0) + 1):
+        session.add(
+            Compartment(
+                device_id=device_id,
+                n=n,
+                lock_version=-1,
+                door_version=-1,
+                item_version=-1,
+                updated_at=now,
+            )
+        )
     session.flush()
     return device, password
+
+
+def find_device(session: Session, device_id: str, site_id: int | None = None) -> Device:
+    """A registered device (of ``site_id``, when given: staff see only their centre's)."""
+    device = session.scalar(select(Device).where(Device.device_id == device_id))
+    if device is None or (site_id is not None and device.site_id != site_id):
+        raise NotFound(f"no device {device_id!r}", field="device_id")
+    return device
+
+
+def rotate_password(
+    session: Session, device_id: str, site_id: int | None = None
+) -> tuple[Device, str]:
+    """Give a device a new broker password (and lift a revocation); the old one stops
+    working as soon as the broker learns it (devices.fleet.credentials)."""
+    device = find_device(session, device_id, site_id)
+    password = generate_password()
+    device.new_credentials(mosquitto_hash(password))
+    session.flush()
+    return device, password
+
+
+def revoke_credentials(
+    session: Session, device_id: str, now: datetime, site_id: int | None = None
+) -> Device:
+    """The device may no longer sign in to the broker; its history stays."""
+    device = find_device(session, device_id, site_id)
+    device.revoke_credentials(now)
+    session.flush()
+    return device
 
 
 def list_devices(session: Session) -> list[tuple[Device, str]]:
@@ -163,6 +223,8 @@ def mosquitto_password_file(
     if server_password_hash is not None:
         lines.append(f"{server_username}:{server_password_hash}")
     for device, _slug in list_devices(session):
+        if device.credentials_revoked_at is not None:
+            continue
         lines.append(f"{device.device_id}:{device.mqtt_password_hash}")
     return "\n".join(lines) + "\n"
 
@@ -183,6 +245,8 @@ def mosquitto_acl(session: Session, server_username: str | None = SERVER_USERNAM
     if server_username is not None:
         out += ["", f"user {server_username}", "topic readwrite linli/v1/#"]
     for device, slug in list_devices(session):
+        if device.credentials_revoked_at is not None:
+            continue
         prefix = f"linli/v1/{slug}/{device.device_id}"
         out += ["", f"user {device.device_id}"]
         out += [f"topic write {prefix}/{suffix}" for suffix in DEVICE_WRITES]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import booking.tables  # noqa: F401  (sites, which devices refer to)
 from booking.core.db import Base, UTCDateTime, str_enum
+from booking.core.errors import Conflict
 
 
 class DeviceKind(enum.StrEnum):
@@ -51,6 +52,18 @@ class Device(Base):
     # have been applied already (devices/fleet/retention.py).
     ledger_pruned_through: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when staff revoke its broker credentials (the broker refuses it from then on);
+    # cleared when it is given new ones.
+    credentials_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def revoke_credentials(self, now: datetime) -> None:
+        if self.credentials_revoked_at is not None:
+            raise Conflict(f"the credentials of {self.device_id} are revoked already")
+        self.credentials_revoked_at = now
+
+    def new_credentials(self, password_hash: str) -> None:
+        self.mqtt_password_hash = password_hash
+        self.credentials_revoked_at = None
 
 
 # --- ingest: what the bridge applied, what it refused, and the device state it keeps -----------

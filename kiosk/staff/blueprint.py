@@ -13,6 +13,7 @@ from booking.core.errors import NotFound
 from kiosk.staff import audit_log, auth, nav, overview
 from kiosk.staff import session as staff_session
 from kiosk.staff.admin import api_tokens as admin_api_tokens
+from kiosk.staff.admin import devices as admin_devices
 from kiosk.staff.admin import pages as admin
 from kiosk.staff.admin import spaces as admin_spaces
 from kiosk.staff.admin import tools as admin_tools
@@ -162,7 +163,21 @@ bp.add_url_rule("/admin/items/new", "admin_new_item", admin_tools.item, methods=
 bp.add_url_rule(
     "/admin/items/<id:item_id>", "admin_item", admin_tools.item, methods=["GET", "POST"]
 )
-bp.add_url_rule("/admin/devices", "admin_devices", admin.devices, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/admin/devices", "admin_devices", admin_devices.devices, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    "/admin/devices/<device_id>/credentials",
+    "admin_rotate_device",
+    admin_devices.rotate,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/admin/devices/<device_id>/revoke",
+    "admin_revoke_device",
+    admin_devices.revoke,
+    methods=["POST"],
+)
 bp.add_url_rule(
     "/admin/api-tokens", "admin_api_tokens", admin_api_tokens.tokens, methods=["GET", "POST"]
 )

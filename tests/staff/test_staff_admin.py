@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -20,7 +19,6 @@ from booking.lending.models.tools import Item, ItemStatus
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space
 from devices.fleet import provisioning
-from devices.models.device import Device
 from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, StaffActions
 
@@ -372,48 +370,6 @@ def test_an_item_is_sent_to_maintenance(
     assert read(app, select(Item.status).where(Item.id == item.id))[0] is ItemStatus.MAINTENANCE
     (entry,) = audited(app, "admin.item_changed")
     assert entry.detail == {"status": ["available", "maintenance"]}
-
-
-def test_a_device_is_registered_and_its_password_shown_once(
-    app: Flask, client: FlaskClient, admin: StaffActions
-) -> None:
-    response = post(
-        client, admin, "/staff/admin/devices", device_id="locker-c", kind="locker", name="C"
-    )
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    password = re.search(r'<code class="secret">([^<]+)</code>', page)
-    assert password is not None
-    device = read(app, select(Device).where(Device.device_id == "locker-c"))[0]
-    assert provisioning.verify_mosquitto_hash(device.mqtt_password_hash, password.group(1))
-    assert password.group(1) not in client.get("/staff/admin/devices").get_data(as_text=True)
-    assert len(audited(app, "admin.device_registered")) == 1
-
-
-@pytest.mark.parametrize(
-    ("device_id", "kind", "message"),
-    [
-        ("Locker C", "locker", "1 to 40 of a-z, 0-9 and -"),
-        ("server", "locker", "Not saved"),
-        ("locker-c", "toaster", "Not a valid choice"),
-    ],
-)
-def test_a_bad_device_registration_is_refused(
-    app: Flask, client: FlaskClient, admin: StaffActions, device_id: str, kind: str, message: str
-) -> None:
-    response = post(client, admin, "/staff/admin/devices", device_id=device_id, kind=kind)
-    assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
-    assert read(app, select(Device)) == []
-
-
-def test_a_device_id_registered_already_is_refused(
-    app: Flask, client: FlaskClient, admin: StaffActions
-) -> None:
-    register_locker(app)
-    response = post(client, admin, "/staff/admin/devices", device_id="locker-a", kind="locker")
-    assert response.status_code == 400
-    assert "That device id is registered already." in response.get_data(as_text=True)
 
 
 POLICY = {

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from booking.admin import centre as centre_admin
 from booking.admin import space_rules as space_rules_admin
 from booking.admin import tools as tools_admin
-from devices.fleet.provisioning import ID_PATTERN, MAX_NAME_LENGTH
+from devices.fleet.provisioning import ID_PATTERN, MAX_COMPARTMENTS, MAX_NAME_LENGTH
 
 WHOLE = _l("Enter a whole number.")
 
@@ -202,6 +202,16 @@ class ItemForm(FlaskForm):  # type: ignore[misc]
 
 
 class DeviceForm(FlaskForm):  # type: ignore[misc]
+    """Registering a locker (its label and compartment count) or a terminal (its kind)."""
+
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("locker", _l("Smart locker")),
+            SelectChoice("bp_terminal", _l("Blood-pressure terminal")),
+        ],
+        validate_choice=True,
+    )
     device_id = StringField(
         _l("Device id"),
         validators=[
@@ -212,23 +222,40 @@ class DeviceForm(FlaskForm):  # type: ignore[misc]
             ),
         ],
     )
-    kind = SelectField(
-        _l("Kind"),
-        choices=[
-            SelectChoice("locker", _l("Smart locker")),
-            SelectChoice("bp_terminal", _l("Blood-pressure terminal")),
-        ],
-        validate_choice=True,
-    )
     name = StringField(
-        _l("Name staff recognise"),
+        _l("Label staff recognise"),
         validators=[
-            Optional(),
+            InputRequired(_l("This is required.")),
             Length(
                 max=MAX_NAME_LENGTH, message=_l("At most %(max)d characters.", max=MAX_NAME_LENGTH)
             ),
         ],
     )
+    compartments = _whole(
+        _l("Compartments (lockers only)"), 1, MAX_COMPARTMENTS, required=False
+    )
+
+    def validate(self, extra_validators: object = None) -> bool:
+        ok: bool = super().validate(extra_validators)
+        if self.kind.data == "locker" and self.compartments.data is None and not (
+            self.compartments.errors
+        ):
+            self.compartments.errors = [
+                *self.compartments.errors,
+                _l("Enter how many compartments the locker has."),
+            ]
+            ok = False
+        if self.kind.data != "locker" and self.compartments.data is not None:
+            self.compartments.errors = [
+                *self.compartments.errors,
+                _l("Only a locker has compartments: leave this empty."),
+            ]
+            ok = False
+        return ok
+
+
+class DeviceActionForm(FlaskForm):  # type: ignore[misc]
+    """Rotating or revoking a device's credentials: a deliberate POST with its CSRF token."""
 
 
 _LIMITS = tools_admin.POLICY_LIMITS

@@ -1,27 +1,20 @@
 """Administration pages, for admins only (others get 403): the index, opening hours, the
-lending policy and devices. Spaces and seats are in ``spaces``, tool types and items in
-``tools``. Each change goes through ``booking.admin`` (or
-``devices.fleet.provisioning``) and is audited."""
+lending policy. Spaces and seats are in ``spaces``, tool types and items in ``tools``,
+devices in ``devices``. Each change goes through ``booking.admin`` and is audited."""
 
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from booking.admin import centre as centre_admin
 from booking.admin import tools as tools_admin
-from booking.core import audit
-from booking.core.errors import Conflict, InvalidInput
 from booking.core.models.sites import Site
 from booking.lending.policy import policy_for
-from devices.fleet import provisioning
-from devices.models.device import Device
 from kiosk.extensions import clock, database
 from kiosk.staff.admin import saving
 from kiosk.staff.admin.forms import (
-    DeviceForm,
     HoursForm,
     LendingPolicyForm,
 )
@@ -89,50 +82,3 @@ def policy() -> ResponseReturnValue:
             flash(_("Lending rules saved."), "info")
             return redirect(url_for("staff.admin_policy"), 303)
     return saving.page("staff/admin/policy.html", form=form)
-
-
-@admin_required
-def devices() -> ResponseReturnValue:
-    form = DeviceForm()
-    registered: dict[str, str] | None = None
-    if form.validate_on_submit():
-        try:
-            with database().write() as session:
-                device, password = provisioning.register_device(
-                    session,
-                    g.staff.site_id,
-                    form.device_id.data or "",
-                    form.kind.data or "",
-                    form.name.data or "",
-                    clock().now(),
-                )
-                site = session.get_one(Site, g.staff.site_id)
-                audit.record_staff(
-                    session,
-                    g.staff,
-                    action="admin.device_registered",
-                    now=clock().now(),
-                    subject=f"device:{device.device_id}",
-                    detail={"kind": device.kind.value, "name": device.name},
-                )
-                # Shown on this response only: never flashed (the session cookie would keep it).
-                registered = {
-                    "device_id": device.device_id,
-                    "site": site.slug,
-                    "password": password,
-                }
-        except (InvalidInput, Conflict) as error:
-            saving.show_error(form, error)
-        else:
-            form = DeviceForm(formdata=None)
-    with database().read() as session:
-        rows = [
-            {"device_id": d.device_id, "kind": d.kind.value, "name": d.name, "online": d.online}
-            for d in session.scalars(
-                select(Device).where(Device.site_id == g.staff.site_id).order_by(Device.device_id)
-            )
-        ]
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template(
-        "staff/admin/devices.html", form=form, devices=rows, registered=registered
-    ), status
