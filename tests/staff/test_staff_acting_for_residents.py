@@ -128,7 +128,7 @@ def test_the_seat_form_names_the_resident_and_offers_the_centres_seats_by_room(
 ) -> None:
     page = client.get(f"/staff/residents/{wang}/book/seat").get_data(as_text=True)
     assert "为 王秀英 预约自习座位" in page
-    assert '<optgroup label="自习室">' in page and "24号座" in page
+    assert '<optgroup label="自习室">' in page and "自习室 · 24号座" in page
 
 
 # --- booking a seat -----------------------------------------------------------------------------

@@ -54,9 +54,11 @@ def _spaces(session: Session, kind: SpaceKind) -> list[Space]:
 
 def _seat_choices(session: Session) -> dict[str, list[tuple[int, str]]]:
     """The centre's seats grouped by study room, for the seat choice."""
+    # Each seat says its room too: a closed choice shows only the chosen option.
     return {
         booking_words.space_name(space): [
-            (seat.id, booking_words.seat_name(seat.number)) for seat in space.seats
+            (seat.id, f"{booking_words.space_name(space)} · {booking_words.seat_name(seat.number)}")
+            for seat in space.seats
         ]
         for space in _spaces(session, SpaceKind.STUDY)
     }
