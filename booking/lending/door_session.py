@@ -180,7 +180,7 @@ def _lend(
     tool_type = session.get_one(ToolType, item.tool_type_id)
     loan = lending_loans.start_loan(
         session, item=item, resident_id=door.resident_id, channel=LoanChannel.LOCKER, now=now,
-        loan_days=tool_type.loan_days,
+        loan_days=tool_type.loan_days, staff_id=door.requested_by_staff_id,
     )  # fmt: skip
     if late:
         loan.confirmed_late = True

@@ -59,13 +59,15 @@ MAX_NOTE = 500
 
 def reserve(
     session: Session, *, site_id: int, resident_id: int, tool_type_id: int, now: datetime,
-    among: Collection[int] | None = None,
+    among: Collection[int] | None = None, staff: StaffAccount | None = None,
 ) -> DoorSession:  # fmt: skip
     """Hold one available locker item of the type for the resident, for the policy's hold.
 
     The lowest-numbered free item is taken (of the item ids ``among``, when given: those
     whose locker can be used now); the item's row is locked so two kiosks cannot hold the
-    same one (and the partial unique index would refuse it anyway).
+    same one (and the partial unique index would refuse it anyway). ``staff``: the staff
+    member doing it for the resident (at the counter, on the phone), named in the history,
+    the audit log and the loan the locker confirms; the resident's rules are the same.
     """
     policy = policy_for(session, site_id)
     lending_catalogue.ensure_not_retired(
@@ -101,6 +103,7 @@ def reserve(
         compartment=item.compartment,
         now=now,
         hold=policy.hold,
+        staff_id=staff.id if staff is not None else None,
     )
     try:
         # In a savepoint, so that a refusal below leaves the caller's transaction usable.
@@ -119,11 +122,38 @@ def reserve(
         session,
         item=item,
         action=LendingAction.RESERVED,
-        actor=resident_actor(resident_id),
+        actor=resident_actor(resident_id) if staff is None else staff_actor(staff),
         now=now,
         door_session=reservation,
     )
+    if staff is not None:
+        audit.record_staff(
+            session, staff, action="lending.pickup_for_resident", now=now,
+            subject=f"door_session:{reservation.id}",
+            detail={"resident_id": resident_id, "staff_id": staff.id, "item_id": item.id,
+                    "tool_type_id": tool_type_id},
+        )  # fmt: skip
     return reservation
+
+
+def cancel_pickup(
+    session: Session, *, staff: StaffAccount, door_session_id: int, now: datetime
+) -> DoorSession:
+    """Staff call off a pickup they started for a resident before its compartment opened
+    (still held, or waiting for the compartment to close): the item is free again. One at the
+    door is the locker's to finish (:class:`WrongLendingState`)."""
+    door = door_lookup.get(session, door_session_id=door_session_id, site_id=staff.site_id)
+    if not door.is_pickup or door.requested_by_staff_id is None:
+        raise WrongLendingState("only a pickup staff started is called off here")
+    if door.state not in (DoorSessionState.RESERVED, DoorSessionState.WAITING):
+        raise WrongLendingState("the compartment is already open", state=door.state.value)
+    door_session.release(session, door, ReleaseReason.CANCELLED, now, actor=staff_actor(staff))
+    audit.record_staff(
+        session, staff, action="lending.pickup_cancelled_for_resident", now=now,
+        subject=f"door_session:{door.id}",
+        detail={"resident_id": door.resident_id, "staff_id": staff.id, "item_id": door.item_id},
+    )  # fmt: skip
+    return door
 
 
 def report_condition(

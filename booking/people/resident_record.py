@@ -21,6 +21,7 @@ from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
+from booking.people.models.staff import StaffAccount
 from booking.spaces import strikes
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
 from booking.spaces.models.seats import Seat
@@ -38,6 +39,7 @@ class BookingLine:
     booking: Booking
     space: Space
     seat_number: int | None  # None for a room booking
+    booked_by: str | None = None  # the staff member who booked it for the resident
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class LoanLine:
     loan: Loan
     tool: ToolType
     item: Item
+    lent_by: str | None = None  # the staff member who lent it to the resident
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,12 @@ class ResidentRecord:
 
 def _booking_lines(session: Session, query: Select[Booking]) -> list[BookingLine]:
     rows = session.execute(
-        query.add_columns(Space, Seat.number)
+        query.add_columns(Space, Seat.number, StaffAccount.display_name)
         .join(Space, Space.id == Booking.space_id)
         .outerjoin(Seat, Seat.id == Booking.seat_id)
+        .outerjoin(StaffAccount, StaffAccount.id == Booking.staff_id)
     )
-    return [BookingLine(booking, space, number) for booking, space, number in rows]
+    return [BookingLine(*row) for row in rows]
 
 
 def resident_record(
@@ -118,9 +122,12 @@ def resident_record(
             .limit(SUSPENSIONS_SHOWN)
         )
     )
-    loans = select(Loan, ToolType, Item).join(ToolType, ToolType.id == Loan.tool_type_id)
-    loans = loans.join(Item, Item.id == Loan.item_id).where(
-        Loan.resident_id == resident_id, Loan.site_id == site_id
+    loans = (
+        select(Loan, ToolType, Item, StaffAccount.display_name)
+        .join(ToolType, ToolType.id == Loan.tool_type_id)
+        .join(Item, Item.id == Loan.item_id)
+        .outerjoin(StaffAccount, StaffAccount.id == Loan.lent_by_staff_id)
+        .where(Loan.resident_id == resident_id, Loan.site_id == site_id)
     )
     open_loans = [
         LoanLine(*row)

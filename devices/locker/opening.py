@@ -29,6 +29,7 @@ from booking.lending.errors import NoItemAvailable
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
 from booking.lending.models.loans import Loan
 from booking.lending.models.tools import Item
+from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
 from devices.fleet import link_status
 from devices.models.commands import CommandState, DeviceCommand
@@ -53,19 +54,21 @@ def open_reason(door: DoorSession) -> str:
 
 
 def start_pickup(
-    session: Session, *, site_id: int, resident_id: int, tool_type_id: int, now: datetime
-) -> DoorSession:
+    session: Session, *, site_id: int, resident_id: int, tool_type_id: int, now: datetime,
+    staff: StaffAccount | None = None,
+) -> DoorSession:  # fmt: skip
     """Reserve an item of the type and ask its compartment to open (or wait for it), in the
     caller's transaction. Lending's rules raise (limit, suspension, nothing free); a locker
     that is offline or unknown gives a pickup already released as ``device_offline``: the
-    caller shows it like any other failed pickup, and the history keeps the attempt."""
+    caller shows it like any other failed pickup, and the history keeps the attempt.
+    ``staff``: who started it for the resident at the console (the loan will name them)."""
     # Only an item whose locker is online and has reported its compartment: the device link
     # must be there to record what the locker does (devices.fleet.link_status).
     usable = link_status.items_to_offer(session, site_id=site_id, now=now, tool_type_id=tool_type_id)
     try:
         door = lending.reserve(
             session, site_id=site_id, resident_id=resident_id, tool_type_id=tool_type_id,
-            now=now, among=usable,
+            now=now, among=usable, staff=staff,
         )  # fmt: skip
     except NoItemAvailable:
         link_status.ensure_offerable(session, site_id=site_id, tool_type_id=tool_type_id, now=now)

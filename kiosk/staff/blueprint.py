@@ -26,7 +26,7 @@ from kiosk.staff.insights.pages import insights_csv, insights_page
 from kiosk.staff.lending import counter as lending_counter
 from kiosk.staff.lending import mismatches as lending_mismatches
 from kiosk.staff.lending import pages as lending_pages
-from kiosk.staff.people import accounts, residents
+from kiosk.staff.people import accounts, act_for, act_for_lending, residents
 from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
 from kiosk.staff.people.resident_page import (
     lift_lending_suspension,
@@ -75,6 +75,22 @@ bp.add_url_rule(
     lift_lending_suspension,
     methods=["POST"],
 )
+# Staff acting for a resident (at the counter, on the phone): kiosk/staff/people/act_for*.py
+for rule, endpoint, view, methods in (
+    ("/book/seat", "resident_book_seat", act_for.book_seat, ["GET", "POST"]),
+    ("/book/room", "resident_book_room", act_for.book_room, ["GET", "POST"]),
+    ("/bookings/<id:booking_id>/cancel", "resident_cancel_booking", act_for.cancel_booking,
+     ["POST"]),
+    ("/lend", "resident_lend", act_for_lending.tool_page, ["GET"]),
+    ("/lend/locker/<id:tool_type_id>", "resident_lend_locker", act_for_lending.lend_from_locker,
+     ["POST"]),
+    ("/lend/counter/<id:item_id>", "resident_lend_counter", act_for_lending.lend_at_counter,
+     ["POST"]),
+    ("/pickups/<id:door_session_id>", "resident_pickup", act_for_lending.pickup, ["GET"]),
+    ("/pickups/<id:door_session_id>/cancel", "resident_pickup_cancel",
+     act_for_lending.cancel_pickup, ["POST"]),
+):  # fmt: skip
+    bp.add_url_rule(f"/residents/<id:resident_id>{rule}", endpoint, view, methods=methods)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)

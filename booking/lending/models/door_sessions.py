@@ -122,20 +122,24 @@ class DoorSession(Base):
     item_inside: Mapped[bool | None]
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     release_reason: Mapped[ReleaseReason | None] = mapped_column(str_enum(ReleaseReason))
+    # A pickup staff started for the resident (at the counter, on the phone): its loan, once
+    # the locker confirms the tool gone, names them as who lent it.
+    requested_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
 
     # --- making one -----------------------------------------------------------------------
 
     @classmethod
     def for_pickup(
         cls, *, site_id: int, item_id: int, resident_id: int, device_id: str, compartment: int,
-        now: datetime, hold: timedelta,
+        now: datetime, hold: timedelta, staff_id: int | None = None,
     ) -> DoorSession:  # fmt: skip
-        """A pickup of an item held for ``hold`` until its compartment is asked to open."""
+        """A pickup of an item held for ``hold`` until its compartment is asked to open
+        (``staff_id``: the staff member who started it for the resident)."""
         return cls(
             site_id=site_id, purpose=DoorPurpose.PICKUP, item_id=item_id,
             resident_id=resident_id, state=DoorSessionState.RESERVED, created_at=now,
             expires_at=now + hold, device_id=device_id, compartment=compartment,
-            item_inside=True,
+            item_inside=True, requested_by_staff_id=staff_id,
         )  # fmt: skip
 
     @classmethod

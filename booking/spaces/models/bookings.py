@@ -109,6 +109,8 @@ class Booking(Base):
     resident_id: Mapped[int | None] = mapped_column(
         ForeignKey("residents.id", ondelete="CASCADE"), index=True
     )
+    # Who made it when not the resident: the staff series' author, or staff booking for the
+    # resident at the counter or on the phone (resident_id then names the resident).
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -148,6 +150,11 @@ class Booking(Base):
                 status=self.status.value,
             )
         self.status = status
+
+    def made_by_staff(self, staff_id: int) -> None:
+        """Staff made this booking for its resident (at the counter, on the phone); the
+        resident's page says so."""
+        self.staff_id = staff_id
 
     def check_in(self, now: datetime) -> None:
         """The resident sat down at their seat."""

@@ -28,6 +28,7 @@ from booking.spaces import strikes
 from booking.spaces.models.bookings import BookingStatus
 from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import clock, database
+from kiosk.staff.people import act_for
 from kiosk.staff.people.sign_in_failures import ClearFailuresForm
 
 REASON_MAX = 300
@@ -93,6 +94,7 @@ def _page(
             session, SignInKind.RESIDENT, member.phone, now=clock().now()
         ),
         clear_failures_form=ClearFailuresForm(),
+        **act_for.page_extras(session, member, record.upcoming),
     ), status
 
 
