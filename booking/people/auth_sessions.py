@@ -177,6 +177,19 @@ def end_all_staff_sessions(session: Session, *, staff_id: int, now: datetime, re
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def end_all_resident_sessions(
+    session: Session, *, resident_id: int, now: datetime, reason: str
+) -> int:
+    """End every live kiosk sign-in of a resident (their PIN was reset: whoever knew the old
+    one and is signed in with it is signed out too); returns how many ended."""
+    result = session.execute(
+        update(ResidentSession)
+        .where(ResidentSession.resident_id == resident_id, ResidentSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def start_resident_session(
     session: Session, *, resident: Resident, site_id: int, now: datetime
 ) -> str:

@@ -90,13 +90,15 @@ def authenticate_resident(
         .join(ResidentMembership)
         .where(Resident.phone == phone, ResidentMembership.site_id == site_id)
     )
-    if resident is None:
+    if resident is None or resident.pin_hash is None:
+        # No such member, or one who has not chosen a PIN yet (enrolled, or reset by staff):
+        # the same verification time and the same answer as a wrong PIN.
         passwords.burn_verification(pin)
         ok = False
     else:
         ok = passwords.verify_secret(resident.pin_hash, pin)
 
-    if ok and resident is not None:
+    if ok and resident is not None and resident.pin_hash is not None:
         sign_in_guard.forget(session, attempt)
         if pin_policy.weakness(pin, phone=phone) is not None:
             # Set before the policy: it still opens, once, to choose a better one.

@@ -26,7 +26,7 @@ from kiosk.staff.insights.pages import insights_csv, insights_page
 from kiosk.staff.lending import counter as lending_counter
 from kiosk.staff.lending import mismatches as lending_mismatches
 from kiosk.staff.lending import pages as lending_pages
-from kiosk.staff.people import accounts, act_for, act_for_lending, residents
+from kiosk.staff.people import accounts, act_for, act_for_lending, enrol, pin_reset, residents
 from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
 from kiosk.staff.people.resident_page import (
     lift_lending_suspension,
@@ -56,7 +56,12 @@ bp.add_url_rule("/password", "change_password", auth.change_password, methods=["
 bp.add_url_rule("/language", "choose_language", auth.choose_language, methods=["POST"])
 bp.add_url_rule("/", "overview", overview.overview)
 bp.add_url_rule("/residents", "residents", residents.residents)
+bp.add_url_rule("/residents/new", "resident_enrol", enrol.enrol, methods=["GET", "POST"])
 bp.add_url_rule("/residents/<id:resident_id>", "resident", resident)
+bp.add_url_rule(
+    "/residents/<id:resident_id>/pin-reset", "resident_reset_pin", pin_reset.reset_pin,
+    methods=["POST"],
+)  # fmt: skip
 bp.add_url_rule(
     "/residents/<id:resident_id>/sign-in-failures/clear",
     "resident_clear_sign_in_failures",

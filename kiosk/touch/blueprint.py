@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
 import kiosk.touch.health.pages as health_pages
-from kiosk.touch import controllers, new_pin, session
+from kiosk.touch import code_pin, controllers, new_pin, session
 from kiosk.touch.lending import door as lending_door
 from kiosk.touch.lending import pages as lending_pages
 from kiosk.touch.spaces import my_bookings, seat_actions
@@ -29,6 +29,11 @@ bp.add_url_rule("/sign-in", "sign_in", controllers.sign_in, methods=["POST"])
 bp.add_url_rule("/sign-out", "sign_out", controllers.sign_out, methods=["POST"])
 bp.add_url_rule("/pin", "new_pin", new_pin.new_pin, methods=["GET"])
 bp.add_url_rule("/pin", "choose_pin", new_pin.choose_pin, methods=["POST"])
+# A PIN chosen with the one-time code on a staff slip (first time, or forgotten).
+bp.add_url_rule("/code", "code_form", code_pin.code_form, methods=["GET"])
+bp.add_url_rule("/code", "check_code", code_pin.check_code, methods=["POST"])
+bp.add_url_rule("/code/pin", "code_pin_form", code_pin.code_pin_form, methods=["GET"])
+bp.add_url_rule("/code/pin", "code_pin", code_pin.code_pin, methods=["POST"])
 bp.add_url_rule("/session/keepalive", "keepalive", controllers.keepalive, methods=["POST"])
 bp.add_url_rule("/language", "language", controllers.language, methods=["POST"])
 

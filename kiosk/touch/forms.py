@@ -73,6 +73,13 @@ class SignInForm(NextForm):
     pin = StringField()
 
 
+class CodeForm(KioskForm):
+    """A phone and the one-time code on a staff slip (kiosk.touch.code_pin)."""
+
+    phone = StringField(filters=[lambda value: normalise_phone(value or "")])
+    code = StringField()
+
+
 class NewPinForm(NextForm):
     pin = StringField()
     pin_again = StringField()

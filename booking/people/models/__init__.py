@@ -5,6 +5,7 @@ relationship between two always finds its other side."""
 from booking.people.models import (  # noqa: F401
     api_tokens,
     memberships,
+    resident_codes,
     resident_sessions,
     residents,
     sign_in_failures,

@@ -1,4 +1,5 @@
-"""A resident: name, phone, PIN hash, card, and the centres they belong to."""
+"""A resident: name, phone, PIN hash, card, who they are at the desk (year of birth, address,
+emergency contact, language), and the centres they belong to."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ class Resident(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
     phone: Mapped[str] = mapped_column(String(20), unique=True)
-    pin_hash: Mapped[str] = mapped_column(String(200))
+    # None until the resident chooses a PIN with a one-time code (booking.people.one_time_codes):
+    # staff enrol a resident, and never see or type the PIN.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
     card_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     is_elderly: Mapped[bool] = mapped_column(default=False)
     lives_alone: Mapped[bool] = mapped_column(default=False)
@@ -30,6 +33,16 @@ class Resident(Base):
     # A PIN set before the PIN policy, found weak at sign-in: the kiosk asks for a new one
     # before anything else (booking.people.pin_policy).
     pin_change_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    birth_year: Mapped[int | None] = mapped_column()
+    building: Mapped[str | None] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    room: Mapped[str | None] = mapped_column(String(20))
+    emergency_contact_name: Mapped[str | None] = mapped_column(String(60))
+    emergency_contact_phone: Mapped[str | None] = mapped_column(String(20))
+    preferred_language: Mapped[str] = mapped_column(
+        String(8), default="zh_CN", server_default="zh_CN"
+    )
 
     memberships: Mapped[list[ResidentMembership]] = relationship(
         back_populates="resident", cascade="all, delete-orphan"
@@ -42,6 +55,21 @@ class Resident(Base):
         """A PIN the resident chose under the policy: nothing more is asked of them."""
         self.pin_hash = pin_hash
         self.pin_change_required = False
+
+    def clear_pin(self) -> None:
+        """Staff reset a forgotten PIN: the old one stops opening at once, and the resident
+        chooses the next with a one-time code."""
+        self.pin_hash = None
+        self.pin_change_required = False
+
+    @property
+    def has_pin(self) -> bool:
+        return self.pin_hash is not None
+
+    @property
+    def address(self) -> str:
+        """Building, unit and room as the desk writes them (楼 单元 室), blank parts left out."""
+        return " ".join(part for part in (self.building, self.unit, self.room) if part)
 
     @property
     def masked_name(self) -> str:

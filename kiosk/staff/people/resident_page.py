@@ -12,15 +12,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from booking.core.errors import DomainError, NotFound
 from booking.lending import overdue as lending_overdue
 from booking.lending.models.loans import LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
+from booking.people import one_time_codes, sign_in_guard
 from booking.people import residents as resident_service
-from booking.people import sign_in_guard
 from booking.people.models.residents import Resident
 from booking.people.models.sign_in_failures import SignInKind
 from booking.people.resident_record import resident_record
@@ -68,12 +68,22 @@ class LiftSuspensionForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class ResetPinForm(FlaskForm):  # type: ignore[misc]
+    """Resetting a PIN (kiosk.staff.people.pin_reset): only after seeing who asks."""
+
+    identity_checked = BooleanField(
+        _l("I checked the resident's identity document in person."),
+        validators=[DataRequired(_l("Check the resident's identity first, then tick the box."))],
+    )
+
+
 def _page(
     session: Session,
     member: Resident,
     *,
     seat_form: LiftSuspensionForm | None = None,
     lending_form: LiftSuspensionForm | None = None,
+    pin_reset_form: ResetPinForm | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     record = resident_record(
@@ -95,7 +105,20 @@ def _page(
         ),
         clear_failures_form=ClearFailuresForm(),
         **act_for.page_extras(session, member, record.upcoming),
+        pin_reset_form=pin_reset_form or ResetPinForm(formdata=None),
+        waiting_code=one_time_codes.live_code(session, resident_id=member.id, now=clock().now()),
     ), status
+
+
+def resident_page_with(
+    resident_id: int, *, pin_reset_form: ResetPinForm, status: int
+) -> ResponseReturnValue:
+    """The resident's page again, showing a form's problems (a reset without the box ticked)."""
+    with database().read() as session:
+        member = resident_service.get_member(
+            session, site_id=g.staff.site_id, resident_id=resident_id
+        )
+        return _page(session, member, pin_reset_form=pin_reset_form, status=status)
 
 
 def _readings_url(resident_id: int) -> str | None:
