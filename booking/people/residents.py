@@ -90,7 +90,8 @@ def authenticate_resident(
         .join(ResidentMembership)
         .where(Resident.phone == phone, ResidentMembership.site_id == site_id)
     )
-    if resident is None:
+    if resident is None or not resident.is_active:
+        # A deactivated account answers as a wrong PIN, after the same work.
         passwords.burn_verification(pin)
         ok = False
     else:
