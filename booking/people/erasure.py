@@ -79,8 +79,8 @@ def erase(session: Session, *, resident: Resident, now: datetime, actor: str) ->
         "sign_in_failures_deleted": int(getattr(failures, "rowcount", 0) or 0),
     }
     # In each centre's own log: its staff read only theirs.
-    sites: list[int | None] = sorted({m.site_id for m in resident.memberships}) or [None]
-    for site_id in sites:
+    sites: list[int | None] = [*sorted({m.site_id for m in resident.memberships})]
+    for site_id in sites or [None]:
         audit.record(
             session, action="resident.erased", actor=actor, now=now, site_id=site_id,
             subject=f"resident:{resident.id}", detail=detail,

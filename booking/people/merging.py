@@ -10,8 +10,8 @@ later moves too. The conflicts, and their rules:
   only the merged account had moves to the survivor;
 - both have a health consent in force: the survivor's stays in force and the other is
   closed (its readings move under the survivor's; nothing is deleted);
-- both are members of a centre: one membership, the survivor's; a notice of the same
-  closure to both: the survivor's.
+- memberships are the account's own and stay; the survivor joins every centre the merged
+  account belonged to; a notice of the same closure to both: the survivor's.
 """
 
 from __future__ import annotations
@@ -97,11 +97,13 @@ def merge(
     cards.cancel_binds(session, resident_id=merged.id, now=now)
     _settle_waits(session, survivor.id, merged.id)
     _settle_consents(session, survivor.id, merged.id, now)
-    _settle_memberships(session, survivor.id, merged.id)
+    _settle_memberships(session, survivor.id, merged.id, now)
     _settle_notices(session, survivor.id, merged.id)
 
     moved = {}
     for table, column in resident_references():
+        if table.name == ResidentMembership.__tablename__:
+            continue
         result = session.execute(
             update(table)
             .where(table.c[column] == merged.id)
@@ -158,13 +160,27 @@ def _settle_consents(session: Session, survivor_id: int, merged_id: int, now: da
         other.withdraw(channel=other.channel, now=now)
 
 
-def _settle_memberships(session: Session, survivor_id: int, merged_id: int) -> None:
-    have = select(ResidentMembership.site_id).where(ResidentMembership.resident_id == survivor_id)
-    session.execute(
-        delete(ResidentMembership)
-        .where(ResidentMembership.resident_id == merged_id, ResidentMembership.site_id.in_(have))
-        .execution_options(synchronize_session=False)
+def _settle_memberships(session: Session, survivor_id: int, merged_id: int, now: datetime) -> None:
+    """The survivor joins every centre the merged account belonged to. The merged account
+    keeps its own memberships: they are part of the account, so staff of those centres
+    still find it, marked "merged into N"."""
+    have = set(
+        session.scalars(
+            select(ResidentMembership.site_id).where(ResidentMembership.resident_id == survivor_id)
+        )
     )
+    for membership in session.scalars(
+        select(ResidentMembership).where(ResidentMembership.resident_id == merged_id)
+    ).all():
+        if membership.site_id not in have:
+            session.add(
+                ResidentMembership(
+                    resident_id=survivor_id,
+                    site_id=membership.site_id,
+                    joined_at=membership.joined_at,
+                )
+            )
+    session.flush()
 
 
 def _settle_notices(session: Session, survivor_id: int, merged_id: int) -> None:

@@ -25,7 +25,7 @@ from kiosk.staff.insights.pages import insights_csv, insights_page
 from kiosk.staff.lending import counter as lending_counter
 from kiosk.staff.lending import mismatches as lending_mismatches
 from kiosk.staff.lending import pages as lending_pages
-from kiosk.staff.people import accounts, residents
+from kiosk.staff.people import account_routes, accounts, residents
 from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
 from kiosk.staff.people.resident_page import (
     lift_lending_suspension,
@@ -74,6 +74,7 @@ bp.add_url_rule(
     lift_lending_suspension,
     methods=["POST"],
 )
+account_routes.register(bp)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)
