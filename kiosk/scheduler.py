@@ -31,6 +31,7 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from booking.health import retention as health_retention
 from booking.lending import jobs as lending_jobs
+from booking.people import erasure
 from booking.spaces import jobs as booking_jobs
 from devices.commands import operations as commands
 from devices.fleet import registry
@@ -159,6 +160,25 @@ def _in_batches(database: Database, prune: Callable[[Session], int]) -> int:
             return total
 
 
+def erase_deactivated_residents() -> None:
+    """Erase the personal data of residents deactivated longer than the operator's period
+    (booking.people.erasure), one resident per short transaction."""
+    rt = runtime()
+    now = rt.clock.now()
+    keep = rt.retention.deactivated_residents
+    erased = 0
+    while True:
+        with rt.database.read() as session:
+            due = erasure.due_for_erasure(session, now=now, keep=keep)
+        for resident_id in due:
+            with rt.database.write() as session:
+                erased += erasure.erase_one(session, resident_id=resident_id, now=now, keep=keep)
+        if len(due) < erasure.BATCH:
+            break
+    if erased:
+        log.info("retention: erased the personal data of %d deactivated residents", erased)
+
+
 def run_lending_jobs() -> None:
     """Settle pickups and returns whose compartment did not open or was not opened in time,
     release expired holds, mark loans overdue and escalate old ones."""
@@ -183,6 +203,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("lending.run_due", run_lending_jobs, timedelta(seconds=15)),
     JobSpec("health.purge_expired", purge_expired_health_readings, timedelta(hours=6)),
     JobSpec("retention.prune", prune_old_records, timedelta(hours=1)),
+    JobSpec("people.erase_deactivated", erase_deactivated_residents, timedelta(hours=6)),
 )
 
 

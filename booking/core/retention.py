@@ -39,6 +39,9 @@ class RetentionPeriods:
     device_commands: timedelta = timedelta(days=90)
     # Sign-in sessions of residents and staff, after they ended or were last used.
     sessions: timedelta = timedelta(days=30)
+    # Deactivated residents' personal data (booking.people.erasure): a year lets someone
+    # who moved back be reactivated, and staff settle what was still out.
+    deactivated_residents: timedelta = timedelta(days=365)
 
     @classmethod
     def from_days(cls, days: Mapping[str, object]) -> RetentionPeriods:

@@ -132,11 +132,16 @@ def close_open_pairings(session: Session, *, resident_id: int, now: datetime) ->
 
 
 def resident_by_card(session: Session, *, site_id: int, card_id: str) -> Resident | None:
-    """The member of the site holding that card, if any."""
+    """The active member of the site holding that card, if any (a deactivated account's
+    card identifies nobody)."""
     return session.scalar(
         select(Resident)
         .join(ResidentMembership, ResidentMembership.resident_id == Resident.id)
-        .where(Resident.card_id == card_id, ResidentMembership.site_id == site_id)
+        .where(
+            Resident.card_id == card_id,
+            Resident.deactivated_at.is_(None),
+            ResidentMembership.site_id == site_id,
+        )
     )
 
 

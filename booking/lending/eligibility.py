@@ -22,6 +22,7 @@ from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan, LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.policy import Policy
 from booking.people.models.memberships import ResidentMembership
+from booking.people.models.residents import Resident
 
 
 def open_loans(session: Session, *, site_id: int, resident_id: int) -> list[Loan]:
@@ -77,8 +78,12 @@ def ensure_can_borrow(
     simultaneous pickups and counter loans are counted one after the other, each seeing
     the ones before it (the caller locks the item only after this)."""
     member = session.scalar(
-        select(ResidentMembership.id).where(
-            ResidentMembership.site_id == site_id, ResidentMembership.resident_id == resident_id
+        select(ResidentMembership.id)
+        .join(Resident, Resident.id == ResidentMembership.resident_id)
+        .where(
+            ResidentMembership.site_id == site_id,
+            ResidentMembership.resident_id == resident_id,
+            Resident.deactivated_at.is_(None),  # a deactivated account borrows nothing
         )
     )
     if member is None:

@@ -219,7 +219,7 @@ def resume_resident_session(
         row.end_reason = "idle"
         raise SessionExpired("signed out after inactivity")
     resident = session.get(Resident, row.resident_id)
-    if resident is None:
+    if resident is None or not resident.is_active:
         raise SessionExpired("not signed in")
     row.last_seen_at = now
     return resident, row.site_id

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from booking.core import audit
 from booking.core.errors import DomainError, NotFound, SignInFailed
 from booking.people import auth_sessions, passwords, pin_policy, sign_in_guard
+from booking.people.account_errors import AccountStateWrong
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.resident_codes import CodePurpose, ResidentCode
 from booking.people.models.residents import Resident
@@ -96,14 +97,9 @@ def issue_code(
     )
     if resident is None:
         raise NotFound("no such resident at this centre")
-    for earlier in session.scalars(
-        select(ResidentCode).where(
-            ResidentCode.resident_id == resident_id,
-            ResidentCode.used_at.is_(None),
-            ResidentCode.voided_at.is_(None),
-        )
-    ):
-        earlier.void(now)
+    if not resident.is_active:
+        raise AccountStateWrong("a deactivated account gets no code; reactivate it first")
+    void_unused(session, resident_id=resident_id, now=now)
     if purpose is CodePurpose.PIN_RESET:
         resident.clear_pin()
         auth_sessions.end_all_resident_sessions(
@@ -125,6 +121,19 @@ def issue_code(
     return IssuedCode(code, row.id, resident_id, purpose, row.expires_at)
 
 
+def void_unused(session: Session, *, resident_id: int, now: datetime) -> None:
+    """Void the resident's codes not yet used: a new one is issued, or the account is
+    deactivated or merged into another (a slip must not open the account it moved to)."""
+    for earlier in session.scalars(
+        select(ResidentCode).where(
+            ResidentCode.resident_id == resident_id,
+            ResidentCode.used_at.is_(None),
+            ResidentCode.voided_at.is_(None),
+        )
+    ):
+        earlier.void(now)
+
+
 def _latest_code(session: Session, *, site_id: int, phone: str) -> ResidentCode | None:
     """The newest code of the member of ``site_id`` with this phone, in whatever state."""
     return session.scalar(
@@ -135,7 +144,8 @@ def _latest_code(session: Session, *, site_id: int, phone: str) -> ResidentCode 
             (ResidentMembership.resident_id == Resident.id)
             & (ResidentMembership.site_id == site_id),
         )
-        .where(Resident.phone == phone)
+        # A deactivated account's slip opens nothing, as if it had no code.
+        .where(Resident.phone == phone, Resident.deactivated_at.is_(None))
         .order_by(ResidentCode.issued_at.desc(), ResidentCode.id.desc())
         .limit(1)
     )
@@ -182,7 +192,7 @@ def redeem_code(
     if row is None or row.site_id != site_id:
         raise NotFound("no such code")
     resident = session.get(Resident, row.resident_id)
-    if resident is None:
+    if resident is None or not resident.is_active:
         raise NotFound("no such resident")
     if row.used_at is not None or row.voided_at is not None:
         raise CodeUsed("this code was used or replaced", replaced=row.voided_at is not None)

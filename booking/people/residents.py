@@ -90,9 +90,9 @@ def authenticate_resident(
         .join(ResidentMembership)
         .where(Resident.phone == phone, ResidentMembership.site_id == site_id)
     )
-    if resident is None or resident.pin_hash is None:
-        # No such member, or one who has not chosen a PIN yet (enrolled, or reset by staff):
-        # the same verification time and the same answer as a wrong PIN.
+    if resident is None or resident.pin_hash is None or not resident.is_active:
+        # No such member, one who has not chosen a PIN yet (enrolled, or reset by staff), or
+        # a deactivated account: the same verification time and the same answer as a wrong PIN.
         passwords.burn_verification(pin)
         ok = False
     else:
@@ -132,8 +132,17 @@ RESIDENT_PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 60
 
 
-def _members_matching(site_id: int, query: str) -> Select[Resident]:
+ACCOUNT_STATUSES = ("", "active", "deactivated")  # "" is every account
+
+
+def _members_matching(site_id: int, query: str, status: str = "") -> Select[Resident]:
     stmt = select(Resident).join(ResidentMembership).where(ResidentMembership.site_id == site_id)
+    if status not in ACCOUNT_STATUSES:
+        raise InvalidInput("status is active, deactivated or empty", field="status")
+    if status == "active":
+        stmt = stmt.where(Resident.deactivated_at.is_(None))
+    elif status == "deactivated":
+        stmt = stmt.where(Resident.deactivated_at.is_not(None))
     query = query.strip()
     if len(query) > MAX_QUERY_LENGTH:
         raise InvalidInput(f"search text must be at most {MAX_QUERY_LENGTH} characters", field="q")
@@ -161,17 +170,19 @@ def search_residents(
     query: str = "",
     limit: int = RESIDENT_PAGE_SIZE,
     offset: int = 0,
+    status: str = "",
 ) -> list[Resident]:
-    """Members of a site whose name, phone or card id contains ``query``, by name."""
-    stmt = _members_matching(site_id, query)
+    """Members of a site whose name, phone or card id contains ``query``, by name; only the
+    active or the deactivated accounts for a ``status`` of "active" or "deactivated"."""
+    stmt = _members_matching(site_id, query, status)
     return list(
         session.scalars(stmt.order_by(Resident.name, Resident.id).limit(limit).offset(offset))
     )
 
 
-def count_residents(session: Session, *, site_id: int, query: str = "") -> int:
+def count_residents(session: Session, *, site_id: int, query: str = "", status: str = "") -> int:
     """How many members of a site :func:`search_residents` would find without a limit."""
-    stmt = _members_matching(site_id, query).with_only_columns(func.count(Resident.id))
+    stmt = _members_matching(site_id, query, status).with_only_columns(func.count(Resident.id))
     return int(session.scalar(stmt) or 0)
 
 
@@ -196,13 +207,19 @@ def resident_page(
     query: str = "",
     page: int = 1,
     page_size: int = RESIDENT_PAGE_SIZE,
+    status: str = "",
 ) -> ResidentPage:
     """Page ``page`` (from 1) of a resident search; a page past the end is simply empty."""
     if page < 1:
         raise InvalidInput("page must be 1 or more", field="page")
-    total = count_residents(session, site_id=site_id, query=query)
+    total = count_residents(session, site_id=site_id, query=query, status=status)
     found = search_residents(
-        session, site_id=site_id, query=query, limit=page_size, offset=(page - 1) * page_size
+        session,
+        site_id=site_id,
+        query=query,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+        status=status,
     )
     return ResidentPage(residents=found, page=page, page_size=page_size, total=total)
 

@@ -109,11 +109,16 @@ def opening_hours(site: Site, space: Space) -> tuple[time, time]:
 
 
 def member(session: Session, resident_id: int, site_id: int) -> Resident:
-    """The resident, if a member of the site; anyone else does not exist here."""
+    """The resident, if an active member of the site; anyone else (a deactivated account
+    too) does not exist here."""
     resident = session.scalar(
         select(Resident)
         .join(ResidentMembership)
-        .where(Resident.id == resident_id, ResidentMembership.site_id == site_id)
+        .where(
+            Resident.id == resident_id,
+            Resident.deactivated_at.is_(None),
+            ResidentMembership.site_id == site_id,
+        )
     )
     if resident is None:
         raise NotFound("no such resident at this centre")

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from booking.health import pairing as health_pairing
+from booking.people import cards
 from devices.ingest.reactions import Handlers
 from devices.models.device import Device, DeviceKind
 from devices.protocol.messages import Event, parse_ts
@@ -42,11 +43,19 @@ def _is_terminal(device: Device, event: Event) -> bool:
 def on_card_read(session: Session, device: Device, event: Event, now: datetime) -> None:
     if not _is_terminal(device, event):
         return
+    card_id = str(event.fields["card_id"])
+    # Staff waiting to bind a card at this terminal take the read; no measurement pairs.
+    bind = cards.card_read(
+        session, site_id=device.site_id, device_id=device.device_id, card_id=card_id, now=now
+    )
+    if bind is not None:
+        log.info("card read at %s: %s", device.device_id, bind.bind.status.value)
+        return
     resident = health_pairing.card_read(
         session,
         site_id=device.site_id,
         device_id=device.device_id,
-        card_id=str(event.fields["card_id"]),
+        card_id=card_id,
         now=now,
     )
     log.info("card read at %s: %s", device.device_id, "known" if resident else "unknown")

@@ -26,7 +26,15 @@ from kiosk.staff.insights.pages import insights_csv, insights_page
 from kiosk.staff.lending import counter as lending_counter
 from kiosk.staff.lending import mismatches as lending_mismatches
 from kiosk.staff.lending import pages as lending_pages
-from kiosk.staff.people import accounts, act_for, act_for_lending, enrol, pin_reset, residents
+from kiosk.staff.people import (
+    account_routes,
+    accounts,
+    act_for,
+    act_for_lending,
+    enrol,
+    pin_reset,
+    residents,
+)
 from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
 from kiosk.staff.people.resident_page import (
     lift_lending_suspension,
@@ -96,6 +104,7 @@ for rule, endpoint, view, methods in (
      act_for_lending.cancel_pickup, ["POST"]),
 ):  # fmt: skip
     bp.add_url_rule(f"/residents/<id:resident_id>{rule}", endpoint, view, methods=methods)
+account_routes.register(bp)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)

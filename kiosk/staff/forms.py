@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, PasswordField, StringField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from booking.people.residents import MAX_QUERY_LENGTH
@@ -104,4 +105,15 @@ class ResidentSearchForm(FlaskForm):  # type: ignore[misc]
             Optional(),
             NumberRange(min=1, max=10000, message=_l("Page must be a whole number from 1.")),
         ],
+    )
+    # Whose accounts: all, the active ones, the deactivated ones (booking.people.deactivation).
+    status = SelectField(
+        _l("Accounts"),
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("active", _l("Active")),
+            SelectChoice("deactivated", _l("Deactivated")),
+        ],
+        validate_choice=True,
+        default="",
     )

@@ -222,3 +222,32 @@ def test_codes_are_for_members_of_the_site_only(
         check(any_database, other_id, clock, issued.code)
     with pytest.raises(NotFound):
         redeem(any_database, other_id, clock, issued.code_id)
+
+
+def deactivate(database: Database, site_id: int, resident_id: int, clock: FrozenClock) -> None:
+    from booking.people import deactivation, staff
+    from booking.people.models.residents import DeactivationReason
+    from booking.people.models.staff import StaffRole
+
+    with database.write() as session:
+        zhao = staff.create_staff(session, site_id=site_id, username="zhao", display_name="赵",
+                                  password="a long staff password", role=StaffRole.STAFF,
+                                  now=clock.now())  # fmt: skip
+        deactivation.deactivate(session, staff=zhao, resident=session.get_one(Resident, resident_id),
+                                reason=DeactivationReason.MOVED_AWAY, now=clock.now())  # fmt: skip
+
+
+def test_a_deactivated_accounts_slip_opens_nothing_and_it_gets_no_new_code(
+    any_database: Database, site_id: int, resident_id: int, clock: FrozenClock
+) -> None:
+    issued = issue(any_database, site_id, resident_id, clock)
+    deactivate(any_database, site_id, resident_id, clock)
+    # Typed at the kiosk, the slip answers as a wrong code would: nothing to tell a stranger.
+    with pytest.raises(SignInFailed):
+        check(any_database, site_id, clock, issued.code)
+    with any_database.read() as session:
+        assert session.get_one(ResidentCode, issued.code_id).voided_at == clock.now()
+    from booking.people.account_errors import AccountStateWrong
+
+    with pytest.raises(AccountStateWrong):
+        issue(any_database, site_id, resident_id, clock, CodePurpose.PIN_RESET)

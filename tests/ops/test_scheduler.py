@@ -134,6 +134,7 @@ def test_the_worker_schedules_the_booking_device_and_command_jobs() -> None:
         "health.purge_expired",
         "lending.run_due",
         "retention.prune",
+        "people.erase_deactivated",
     }
 
 

@@ -3,16 +3,25 @@ emergency contact, language), and the centres they belong to."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String, false
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booking.core.db import Base, UTCDateTime
+from booking.core.db import Base, UTCDateTime, str_enum
+from booking.people.account_errors import AccountStateWrong
 
 if TYPE_CHECKING:
     from booking.people.models.memberships import ResidentMembership
+
+
+class DeactivationReason(enum.StrEnum):
+    MOVED_AWAY = "moved_away"
+    DECEASED = "deceased"
+    OTHER = "other"
+    MERGED = "merged"  # a second account of the same person (merged_into_id says which)
 
 
 class Resident(Base):
@@ -43,6 +52,16 @@ class Resident(Base):
     preferred_language: Mapped[str] = mapped_column(
         String(8), default="zh_CN", server_default="zh_CN"
     )
+    # Accounts (booking.people.deactivation): a deactivated resident cannot sign in or be
+    # identified by card; erased_at is when the retention job erased their personal data.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivation_reason: Mapped[DeactivationReason | None] = mapped_column(
+        str_enum(DeactivationReason)
+    )
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL")
+    )
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[ResidentMembership]] = relationship(
         back_populates="resident", cascade="all, delete-orphan"
@@ -70,6 +89,33 @@ class Resident(Base):
     def address(self) -> str:
         """Building, unit and room as the desk writes them (楼 单元 室), blank parts left out."""
         return " ".join(part for part in (self.building, self.unit, self.room) if part)
+
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None
+
+    def deactivate(
+        self, reason: DeactivationReason, now: datetime, merged_into: int | None = None
+    ) -> None:
+        if not self.is_active:
+            raise AccountStateWrong("the account is already deactivated")
+        self.deactivated_at = now
+        self.deactivation_reason = reason
+        self.merged_into_id = merged_into
+
+    def reactivate(self) -> None:
+        if self.is_active:
+            raise AccountStateWrong("the account is active")
+        if self.erased_at is not None:
+            raise AccountStateWrong("the account's personal data is erased")
+        self.deactivated_at = None
+        self.deactivation_reason = None
+        self.merged_into_id = None
+
+    def mark_erased(self, now: datetime) -> None:
+        if self.is_active:
+            raise AccountStateWrong("only a deactivated account is erased")
+        self.erased_at = now
 
     @property
     def masked_name(self) -> str:

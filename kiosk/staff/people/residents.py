@@ -18,8 +18,11 @@ def residents() -> ResponseReturnValue:
     query = (form.q.data or "").strip()
     with database().read() as session:
         result = resident_service.resident_page(
-            session, site_id=g.staff.site_id, query=query, page=form.page.data or 1
-        )
+            session, site_id=g.staff.site_id, query=query, page=form.page.data or 1,
+            status=form.status.data or "",
+        )  # fmt: skip
         # Rendered inside the block: a read session's objects expire when it closes.
-        return render_template("staff/residents.html", form=form, result=result, query=query)
-
+        return render_template(
+            "staff/residents.html", form=form, result=result, query=query,
+            status=form.status.data or None,
+        )  # fmt: skip
