@@ -81,7 +81,9 @@ def column_for(header: str) -> Column | None:
 YES = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "独居"})
 NO = frozenset({"否", "n", "no", "false", "0", "×", "非独居", ""})
 LANGUAGE_NAMES = {
-    "zh_CN": frozenset({"zh_cn", "zh-cn", "zh", "中文", "汉语", "普通话", "简体中文", "chinese", ""}),
+    "zh_CN": frozenset(
+        {"zh_cn", "zh-cn", "zh", "中文", "汉语", "普通话", "简体中文", "chinese", ""}
+    ),
     "en": frozenset({"en", "english", "英文", "英语"}),
 }
 # A year alone (1950, 1950年), or the year of a date (1950-03-02, 1950/3/2, 1950年3月2日,
