@@ -31,7 +31,7 @@ class Slip:
     code: one_time_codes.IssuedCode
 
 
-def _awaiting(site_id: int, now: datetime) -> Select[tuple[Resident]]:
+def _awaiting(site_id: int, now: datetime) -> Select[Resident]:
     live_code = exists().where(
         and_(
             ResidentCode.resident_id == Resident.id,
