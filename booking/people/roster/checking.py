@@ -92,8 +92,8 @@ def check_roster(
     with_phone = [row for row in sheet.rows if row.number in details]
     _phones_in_file(with_phone, details)
     _people_in_file(with_phone, details)
-    joins = _phones_known(session, site_id, with_phone, details)
-    namesakes = _members_named(session, site_id, with_phone, details, joins)
+    joins, by_phone = _phones_known(session, site_id, with_phone, details)
+    namesakes = _members_named(session, site_id, with_phone, details, by_phone)
 
     report = RosterReport(sheet)
     for row in sheet.rows:
@@ -208,9 +208,9 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
 
 def _phones_known(
     session: Session, site_id: int, rows: list[RosterRow], details: dict[int, EnrolmentDetails]
-) -> dict[int, int]:
+) -> tuple[dict[int, int], dict[int, int]]:
     """Reject rows whose phone is taken; returns row number -> the resident of another
-    centre that row joins."""
+    centre that row joins, and row number -> the resident with the row's phone."""
     phones = sorted({details[row.number].phone for row in rows})
     known: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(phones):
@@ -230,18 +230,20 @@ def _phones_known(
             )
         )
     joins: dict[int, int] = {}
+    by_phone: dict[int, int] = {}
     for row in rows:
         d = details[row.number]
         if d.phone not in known:
             continue
         resident_id, name = known[d.phone]
+        by_phone[row.number] = resident_id
         if resident_id in members_here:
             row.problems.append(RowProblem("phone", ALREADY_MEMBER, resident_id=resident_id))
         elif _name_key(name) != _name_key(d.name):
             row.problems.append(RowProblem("phone", PHONE_TAKEN_ELSEWHERE))
         else:
             joins[row.number] = resident_id
-    return joins
+    return joins, by_phone
 
 
 def _members_named(
@@ -249,7 +251,7 @@ def _members_named(
     site_id: int,
     rows: list[RosterRow],
     details: dict[int, EnrolmentDetails],
-    joins: dict[int, int],
+    by_phone: dict[int, int],
 ) -> dict[int, list[int]]:
     """Reject rows naming a member here at the same address; returns row number -> the
     members here of the same name elsewhere (noted only)."""
@@ -272,8 +274,8 @@ def _members_named(
         address = _address(d)
         others: list[int] = []
         for resident_id, their_address in members.get(_name_key(d.name), ()):
-            if resident_id == joins.get(row.number):
-                continue
+            if resident_id == by_phone.get(row.number):
+                continue  # the same person, found by the phone already
             if address is not None and their_address == address:
                 row.problems.append(RowProblem("", SAME_PERSON_HERE, resident_id=resident_id))
                 break
