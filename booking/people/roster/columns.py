@@ -50,7 +50,8 @@ CONTACT_PHONE = Column(
     ("紧急联系人电话", "紧急联系电话", "紧急联系人手机", "emergency contact phone"),
 )
 LANGUAGE = Column(
-    "preferred_language", ("首选语言", "语言", "偏好语言", "preferred language", "language")
+    "preferred_language",
+    ("首选语言", "常用语言", "语言", "偏好语言", "preferred language", "language"),
 )
 
 COLUMNS: tuple[Column, ...] = (

@@ -15,6 +15,7 @@ admin read (someone was enrolled meanwhile), nothing is imported and the new rep
 from __future__ import annotations
 
 import io
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -29,13 +30,16 @@ from wtforms import IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from booking.core import audit
+from booking.core.models.sites import Site
+from booking.people.models.resident_codes import CodePurpose
+from booking.people.models.residents import mask_name
 from booking.people.roster import checking, exporting, importing, reading, slips
 from booking.people.roster.checking import RosterReport
 from booking.people.roster.reading import RosterFileError
 from kiosk.extensions import clock, database
 from kiosk.staff.auth import admin_required
 from kiosk.staff.csv_export import csv_lines
-from kiosk.staff.people import roster_files, roster_uploads, roster_words
+from kiosk.staff.people import code_slip, roster_files, roster_uploads, roster_words
 
 # Room for the form's other fields and the multipart framing around the file.
 UPLOAD_LIMIT = reading.MAX_FILE_BYTES + 64 * 1024
@@ -173,11 +177,22 @@ def print_slips() -> ResponseReturnValue:
         ), 400  # fmt: skip
     building = None if form.building.data == ALL_BUILDINGS else form.building.data
     with database().write() as session:
+        site = session.get(Site, g.staff.site_id)
         issued = slips.issue_slips(
             session, site_id=g.staff.site_id, now=clock().now(), actor=audit.staff_actor(g.staff),
             staff_id=g.staff.id, building=building, limit=form.count.data,
         )  # fmt: skip
-    return render_template("staff/roster_slips.html", slips=issued)
+        # The same slip as the desk prints for one resident (kiosk.staff.people.code_slip).
+        zone = ZoneInfo(site.timezone if site else "Asia/Shanghai")
+        printed = []
+        for slip in issued:
+            expires = f"{slip.code.expires_at.astimezone(zone):%Y-%m-%d %H:%M}"
+            printed.append({
+                "shown_name": mask_name(slip.name), "address": slip.address,
+                "phone_tail": slip.phone[-4:], "code": slip.code.spaced, "expires": expires,
+                "texts": code_slip._texts(CodePurpose.ENROL, expires),
+            })  # fmt: skip
+        return render_template("staff/roster_slips.html", site=site, slips=printed)
 
 
 def _export_rows() -> list[list[exporting.ExportCell]]:

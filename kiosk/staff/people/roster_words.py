@@ -16,7 +16,7 @@ FIELD_LABELS: dict[str, LazyString] = {
     "birth_year": _l("Year of birth"),
     "building": _l("Building"),
     "unit": _l("Unit"),
-    "room": _l("Room"),
+    "room": _l("Room number"),
     "lives_alone": _l("Lives alone"),
     "emergency_contact_name": _l("Emergency contact"),
     "emergency_contact_phone": _l("Emergency contact's phone"),
