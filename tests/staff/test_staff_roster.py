@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,24 @@ def test_a_name_that_is_a_formula_stays_text_in_both_exports(
         c for row in workbook.active.iter_rows() for c in row if c.value and "HYPER" in str(c.value)
     ]
     assert [(c.value, c.data_type) for c in cells] == [('=HYPERLINK("x")', "s")]
+
+
+def test_a_checked_file_expires_after_two_hours_or_when_changed_on_disk(
+    app: Flask, client: FlaskClient, admin: StaffActions, clock: FrozenClock
+) -> None:
+    before = residents(app)
+    folder = Path(app.instance_path) / roster_uploads.FOLDER
+    page = upload(client, admin, xlsx([HEADER, *GOOD]))
+    next(folder.glob("*.bin")).write_bytes(xlsx([HEADER, *GOOD, ["改过", "13700000077"]]))
+    response = client.post(confirm_path(page), data={"csrf_token": admin.csrf_token()})
+    assert "检查过的文件已不在" in client.get(response.location).get_data(as_text=True)
+
+    page = upload(client, admin, xlsx([HEADER, *GOOD]))
+    clock.advance(roster_uploads.LIFETIME + timedelta(minutes=1))
+    admin.sign_in("admin", ADMIN_PASSWORD)  # the console's own idle sign-out came first
+    response = client.post(confirm_path(page), data={"csrf_token": admin.csrf_token()})
+    assert "检查过的文件已不在" in client.get(response.location).get_data(as_text=True)
+    assert residents(app) == before
+    # The next upload sweeps away every file kept too long.
+    upload(client, admin, xlsx([HEADER, *GOOD]))
+    assert len(list(folder.glob("*.bin"))) == 1
