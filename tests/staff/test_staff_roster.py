@@ -210,9 +210,7 @@ def test_slips_carry_codes_that_open_the_pin_choice_and_are_printed_once(
     again = client.post("/staff/residents/roster/slips",
                         data={"csrf_token": admin.csrf_token(), "building": "*", "count": "5"})  # fmt: skip
     text = again.get_data(as_text=True)
-    assert (
-        again.status_code == 200 and "没有居民在等纸条。" in text and "slip-code" not in text
-    )
+    assert again.status_code == 200 and "没有居民在等纸条。" in text and "slip-code" not in text
     assert "每位居民都已有密码或仍有效的纸条" in client.get("/staff/residents/roster").get_data(
         as_text=True)  # fmt: skip
 
