@@ -147,7 +147,7 @@ def test_a_roster_changed_by_an_enrolment_meanwhile_is_not_imported_but_shown_ag
     [
         (b"", "empty.csv", "文件是空的。"),
         (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "photo.png", "这不是 CSV 或 Excel（.xlsx）文件。"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "old.xls", "另存为 .xlsx"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "old.xls", "另存为不设密码的 .xlsx"),
         ("名字\n王".encode(), "roster.csv", "前 10 行中没有找到"),
         (b"PK\x03\x04broken", "roster.xlsx", "Excel 文件已损坏"),
     ],

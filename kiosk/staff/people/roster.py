@@ -48,7 +48,8 @@ ALL_BUILDINGS = "*"
 
 class UploadForm(FlaskForm):  # type: ignore[misc]
     roster = FileField(_l("Roster file (CSV or .xlsx)"),
-                       validators=[FileRequired(_l("Choose the roster file."))])  # fmt: skip
+                       validators=[FileRequired(_l("Choose the roster file."))],
+                       render_kw={"accept": ".csv,.xlsx,.txt"})  # fmt: skip
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]

@@ -74,7 +74,11 @@ def _file_error(error: RosterFileError) -> object:
     if reason == reading.TOO_BIG:
         return _("The file is too big: at most %(mb)d MB.", mb=reading.MAX_FILE_BYTES // 2**20)
     if reason == reading.OLD_EXCEL:
-        return _("This is an old Excel file (.xls): open it in Excel and save it as .xlsx.")
+        # Excel saves a password-protected workbook in the same old container as an .xls.
+        return _(
+            "This is an old Excel file (.xls) or one locked with a password: open it in Excel "
+            "and save it as .xlsx, without a password."
+        )
     if reason == reading.BAD_XLSX:
         return _("The Excel file is damaged and cannot be read.")
     if reason == reading.BAD_CSV:
