@@ -174,7 +174,7 @@ def find_possible_duplicates(
         seen.add(by_phone.id)
     if name:
         # Same name, ignoring case and spaces a desk may type ("Li Ming", "li ming").
-        key = _name_key(name)
+        key = name_key(name)
         named = session.scalars(
             select(Resident)
             .join(ResidentMembership)
@@ -196,7 +196,8 @@ def find_possible_duplicates(
     return found
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
+    """A name as duplicates are judged: spaces and case ignored."""
     return name.replace(" ", "").lower()
 
 
@@ -260,7 +261,7 @@ def enrol_resident(
                                 resident_id=match.resident_id)  # fmt: skip
         if match.kind is MatchKind.PHONE_ELSEWHERE:
             existing = session.get(Resident, match.resident_id)
-            if existing is not None and _name_key(existing.name) != _name_key(d.name):
+            if existing is not None and name_key(existing.name) != name_key(d.name):
                 raise PhoneTakenElsewhere("this phone belongs to another person", field="phone")
     namesakes = [m for m in matches if m.kind is not MatchKind.PHONE_ELSEWHERE]
     if namesakes and not confirmed_different:
@@ -271,7 +272,7 @@ def enrol_resident(
         session.add(resident)
     else:
         resident = existing
-    _fill_details(resident, d, now=now, overwrite=existing is None)
+    fill_details(resident, d, now=now, overwrite=existing is None)
     resident.memberships.append(ResidentMembership(site_id=site_id, joined_at=now))
     session.flush()
     detail: dict[str, object] = {"joined_existing": existing is not None}
@@ -284,7 +285,7 @@ def enrol_resident(
     return Enrolment(resident=resident, joined_existing=existing is not None)
 
 
-def _fill_details(
+def fill_details(
     resident: Resident, d: EnrolmentDetails, *, now: datetime, overwrite: bool
 ) -> None:
     """Write the details onto a new resident; on one known at another centre, fill only

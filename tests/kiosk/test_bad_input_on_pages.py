@@ -70,8 +70,9 @@ def url_with(rule: str, replace: dict[str, str]) -> str:
     return re.sub(r"<(?:([^:<>]+):)?([^<>]+)>", value, rule)
 
 
-# Opening a resident's readings is itself audited: the only entries reading pages may write.
-READING_IS_AUDITED = {"health.viewed", "health.exported"}
+# Opening a resident's readings, and exporting the residents' roster, are themselves audited:
+# the only entries reading pages may write.
+READING_IS_AUDITED = {"health.viewed", "health.exported", "resident.roster_exported"}
 
 
 def audited_actions(app: Flask) -> list[str]:

@@ -47,7 +47,7 @@ class SlipText:
     when_lost: str
 
 
-def _texts(purpose: CodePurpose, expires_text: str) -> list[SlipText]:
+def slip_texts(purpose: CodePurpose, expires_text: str) -> list[SlipText]:
     texts = []
     for locale in SLIP_LOCALES:
         with force_locale(locale):
@@ -76,6 +76,6 @@ def slip_page(site: Site, resident: Resident, issued: IssuedCode) -> ResponseRet
         phone_tail=resident.phone[-4:],
         code=issued.spaced,
         expires_text=expires_text,
-        texts=_texts(issued.purpose, expires_text),
+        texts=slip_texts(issued.purpose, expires_text),
         purpose=issued.purpose.value,
     )
