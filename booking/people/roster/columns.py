@@ -39,7 +39,7 @@ BIRTH_YEAR = Column(
 )
 BUILDING = Column("building", ("楼栋", "楼号", "楼", "栋", "building"))
 UNIT = Column("unit", ("单元", "单元号", "unit"))
-ROOM = Column("room", ("房号", "房间号", "室", "门牌号", "room"))
+ROOM = Column("room", ("室号", "房号", "房间号", "室", "门牌号", "room"))
 LIVES_ALONE = Column("lives_alone", ("独居", "是否独居", "lives alone"))
 CONTACT_NAME = Column(
     "emergency_contact_name",
@@ -51,7 +51,7 @@ CONTACT_PHONE = Column(
 )
 LANGUAGE = Column(
     "preferred_language",
-    ("首选语言", "常用语言", "语言", "偏好语言", "preferred language", "language"),
+    ("常用语言", "首选语言", "语言", "偏好语言", "preferred language", "language"),
 )
 
 COLUMNS: tuple[Column, ...] = (
