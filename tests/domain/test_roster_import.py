@@ -20,7 +20,7 @@ from booking.people.roster.checking import RosterReport, check_roster
 from booking.people.roster.importing import import_roster
 from booking.people.roster.reading import RowProblem, read_roster
 
-HEADER = "姓名,手机号,出生年份,楼栋,单元,房号,独居,紧急联系人,紧急联系人电话,首选语言"
+HEADER = "姓名,手机号,出生年份,楼栋,单元,室号,独居,紧急联系人,紧急联系人电话,常用语言"
 
 
 @pytest.fixture
