@@ -6,7 +6,8 @@ would have said. Tools are in ``act_for_lending``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import flash, g, redirect, render_template, url_for
@@ -111,58 +112,47 @@ def _refused(form: Any, member_name: str, words: str) -> None:
     )
 
 
+def _booking_page(
+    kind: str,
+    resident_id: int,
+    form: Any,
+    choices: Callable[[Session], Any],
+    book: Callable[[Session, Any, datetime, datetime], object],
+) -> ResponseReturnValue:
+    """The form for a seat or a room (its field named like ``kind``), then the booking."""
+    with database().read() as session:
+        _member(session, resident_id)
+        form[kind].choices = choices(session)
+    if not form.is_submitted():
+        return _show(kind, resident_id, form)
+    if not form.validate():
+        return _show(kind, resident_id, form, 400)
+    return _book(kind, resident_id, form, book)
+
+
 def book_seat(resident_id: int) -> ResponseReturnValue:
     """A study seat for the resident, with the kiosk's rules (quota, suspension, grid)."""
     form = SeatForAResidentForm()
-    with database().read() as session:
-        _member(session, resident_id)
-        form.seat.choices = _seat_choices(session)
-    if not form.is_submitted():
-        return _show("seat", resident_id, form)
-    if not form.validate():
-        return _show("seat", resident_id, form, 400)
-    return _book(
-        "seat",
-        resident_id,
-        form,
+    return _booking_page(
+        "seat", resident_id, form, _seat_choices,
         lambda session, site, starts_at, ends_at: for_residents.book_seat(
-            session,
-            staff=g.staff,
-            resident_id=resident_id,
-            seat_id=form.seat.data,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            now=clock().now(),
-        ),  # fmt: skip
-    )
+            session, staff=g.staff, resident_id=resident_id, seat_id=form.seat.data,
+            starts_at=starts_at, ends_at=ends_at, now=clock().now(),
+        ),
+    )  # fmt: skip
 
 
 def book_room(resident_id: int) -> ResponseReturnValue:
     """An activity room for the resident's group; one that needs approval waits for it."""
     form = RoomForAResidentForm()
-    with database().read() as session:
-        _member(session, resident_id)
-        form.room.choices = _room_choices(session)
-    if not form.is_submitted():
-        return _show("room", resident_id, form)
-    if not form.validate():
-        return _show("room", resident_id, form, 400)
-    return _book(
-        "room",
-        resident_id,
-        form,
+    return _booking_page(
+        "room", resident_id, form, _room_choices,
         lambda session, site, starts_at, ends_at: for_residents.book_room(
-            session,
-            staff=g.staff,
-            resident_id=resident_id,
-            space_id=form.room.data,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            headcount=int(form.headcount.data),
-            purpose=(form.purpose.data or "").strip(),
-            now=clock().now(),
-        ),  # fmt: skip
-    )
+            session, staff=g.staff, resident_id=resident_id, space_id=form.room.data,
+            starts_at=starts_at, ends_at=ends_at, headcount=int(form.headcount.data),
+            purpose=(form.purpose.data or "").strip(), now=clock().now(),
+        ),
+    )  # fmt: skip
 
 
 def _book(kind: str, resident_id: int, form: Any, book: Any) -> ResponseReturnValue:
