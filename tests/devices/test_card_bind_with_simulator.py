@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from bridged_terminal import bridged_terminal
 from sqlalchemy import func, select
 from test_bridge import wait_for
 
@@ -27,8 +28,6 @@ from booking.people.models.card_binds import CardBind, CardBindStatus
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount, StaffRole
 from booking.people.staff import create_staff
-from devices.bridge import Bridge
-from devices.ingest.handlers import default_handlers
 from devices.models.device import Device, DeviceKind
 from devices.models.messages import DeviceMessage
 from linli_sim.bp_terminal import BpTerminalSim
@@ -79,24 +78,11 @@ def setup(database: Database, mqtt_url: str, mqtt_site: str, tmp_path: Path) -> 
             session, resident_id=new.id, site_id=site.id, channel=ConsentChannel.KIOSK, now=now
         )
         ids = (site.id, staff.id, new.id, holder.id)
-    bridge = Bridge(
-        database, mqtt_url, mqtt_site, clock=clock, handlers=default_handlers(), retry_delay=0.1
-    ).start()
-    terminal = BpTerminalSim(
-        device_id, mqtt_site, mqtt_url, tmp_path / "state", time_scale=0.01, resend_interval=0.3
-    )
-    try:
-        terminal.start()
-        wait_for(lambda: _online(database, device_id), "the terminal online")
+    with bridged_terminal(
+        database, clock, mqtt_url, mqtt_site, device_id, tmp_path / "state"
+    ) as terminal:
         yield Setup(database, clock, terminal, device_id, *ids)
-    finally:
-        terminal.stop()
-        bridge.stop()
 
-
-def _online(database: Database, device_id: str) -> bool:
-    with database.read() as session:
-        return bool(session.scalar(select(Device.online).where(Device.device_id == device_id)))
 
 
 def start_bind(s: Setup, resident_id: int) -> int:
