@@ -4,6 +4,8 @@ device side can all ask without importing each other."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from booking.lending.models.door_sessions import (
     LIVE_DOOR_STATES,
     DoorPurpose,
     DoorSession,
+    DoorSessionState,
 )
 
 # The locker relocks an unopened door on its own clock; a door_opened sent just before that
@@ -85,6 +88,29 @@ def live_pickups(session: Session, *, site_id: int, resident_id: int) -> list[Do
                 DoorSession.loan_id.is_(None),
             )
             .order_by(DoorSession.id)
+        )
+    )
+
+
+def live_holds(
+    session: Session, *, site_id: int, resident_id: int, now: datetime
+) -> list[DoorSession]:
+    """The tools staff hold for the resident to open at the kiosk, soonest ending first: their
+    pickups still reserved (a kiosk's own pickup asks its compartment to open in the same
+    transaction, so it is never seen reserved) whose hold has not run out, even if the job
+    releasing it has not run yet."""
+    return list(
+        session.scalars(
+            select(DoorSession)
+            .where(
+                DoorSession.site_id == site_id,
+                DoorSession.resident_id == resident_id,
+                DoorSession.purpose == DoorPurpose.PICKUP,
+                DoorSession.state == DoorSessionState.RESERVED,
+                DoorSession.requested_by_staff_id.is_not(None),
+                DoorSession.expires_at > now,
+            )
+            .order_by(DoorSession.expires_at, DoorSession.id)
         )
     )
 

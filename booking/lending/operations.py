@@ -60,6 +60,7 @@ MAX_NOTE = 500
 def reserve(
     session: Session, *, site_id: int, resident_id: int, tool_type_id: int, now: datetime,
     among: Collection[int] | None = None, staff: StaffAccount | None = None,
+    audit_action: str = "lending.pickup_for_resident",
 ) -> DoorSession:  # fmt: skip
     """Hold one available locker item of the type for the resident, for the policy's hold.
 
@@ -67,7 +68,8 @@ def reserve(
     whose locker can be used now); the item's row is locked so two kiosks cannot hold the
     same one (and the partial unique index would refuse it anyway). ``staff``: the staff
     member doing it for the resident (at the counter, on the phone), named in the history,
-    the audit log and the loan the locker confirms; the resident's rules are the same.
+    the audit log (as ``audit_action``: a pickup opened now, or a hold the resident opens
+    later at the kiosk) and the loan the locker confirms; the resident's rules are the same.
     """
     policy = policy_for(session, site_id)
     lending_catalogue.ensure_not_retired(
@@ -128,7 +130,7 @@ def reserve(
     )
     if staff is not None:
         audit.record_staff(
-            session, staff, action="lending.pickup_for_resident", now=now,
+            session, staff, action=audit_action, now=now,
             subject=f"door_session:{reservation.id}",
             detail={"resident_id": resident_id, "staff_id": staff.id, "item_id": item.id,
                     "tool_type_id": tool_type_id},
@@ -140,7 +142,8 @@ def cancel_pickup(
     session: Session, *, staff: StaffAccount, door_session_id: int, now: datetime
 ) -> DoorSession:
     """Staff call off a pickup they started for a resident before its compartment opened
-    (still held, or waiting for the compartment to close): the item is free again. One at the
+    (still held, as a hold for the resident to open at the kiosk is, or waiting for the
+    compartment to close): the item is free again. One at the
     door is the locker's to finish (:class:`WrongLendingState`)."""
     door = door_lookup.get(session, door_session_id=door_session_id, site_id=staff.site_id)
     if not door.is_pickup or door.requested_by_staff_id is None:

@@ -25,7 +25,7 @@ from booking.core.errors import DomainError
 from booking.lending import door_lookup, door_session
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
-from booking.lending.errors import NoItemAvailable
+from booking.lending.errors import DoorSessionNotFound, NoItemAvailable
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
 from booking.lending.models.loans import Loan
 from booking.lending.models.tools import Item
@@ -73,6 +73,52 @@ def start_pickup(
     except NoItemAvailable:
         link_status.ensure_offerable(session, site_id=site_id, tool_type_id=tool_type_id, now=now)
         raise
+    open_door(session, door, now)
+    return door
+
+
+def hold_for_resident(
+    session: Session, *, site_id: int, resident_id: int, tool_type_id: int, now: datetime,
+    staff: StaffAccount,
+) -> DoorSession:  # fmt: skip
+    """Staff keep an item of the type for the resident to collect at the kiosk (a phone
+    call: "keep a drill for me"): reserved by the same rules and from the same usable lockers
+    as :func:`start_pickup`, for the policy's hold, and nothing opened. The resident opens it
+    with :func:`open_hold`; the lending jobs release it when the hold runs out."""
+    usable = link_status.items_to_offer(session, site_id=site_id, now=now, tool_type_id=tool_type_id)
+    try:
+        return lending.reserve(
+            session, site_id=site_id, resident_id=resident_id, tool_type_id=tool_type_id,
+            now=now, among=usable, staff=staff, audit_action="lending.hold_for_resident",
+        )  # fmt: skip
+    except NoItemAvailable:
+        link_status.ensure_offerable(session, site_id=site_id, tool_type_id=tool_type_id, now=now)
+        raise
+
+
+def open_hold(
+    session: Session, *, site_id: int, resident_id: int, door_session_id: int, now: datetime
+) -> DoorSession:
+    """The resident at the kiosk opens the compartment of a tool staff held for them: the
+    held pickup is asked to open (or waits for its compartment) like any other, so its loan
+    begins only when the locker reports the tool gone (naming the staff member who held it).
+    A hold that ran out or was called off is released (or already was) and returned as it
+    is, for the waiting screen to say so; one already opening is returned to be followed.
+    A locker that cannot be used now refuses before anything changes, so the hold is kept."""
+    door = door_lookup.get(session, door_session_id=door_session_id, site_id=site_id,
+                           resident_id=resident_id)  # fmt: skip
+    if not door.is_pickup or door.requested_by_staff_id is None:
+        raise DoorSessionNotFound("no such hold", door_session_id=door_session_id)
+    settle(session, door, now)
+    if door.state is not DoorSessionState.RESERVED:
+        return door
+    item = session.get_one(Item, door.item_id)
+    if item.locker_device_id is not None and item.compartment is not None:
+        # Where the item is now (staff may have moved it since it was held).
+        link_status.ensure_compartment_usable(
+            session, site_id=site_id, device_id=item.locker_device_id, n=item.compartment,
+            now=now,
+        )  # fmt: skip
     open_door(session, door, now)
     return door
 

@@ -99,6 +99,8 @@ for rule, endpoint, view, methods in (
     ("/lend", "resident_lend", act_for_lending.tool_page, ["GET"]),
     ("/lend/locker/<id:tool_type_id>", "resident_lend_locker", act_for_lending.lend_from_locker,
      ["POST"]),
+    ("/lend/hold/<id:tool_type_id>", "resident_hold_tool", act_for_lending.hold_for_resident,
+     ["POST"]),
     ("/lend/counter/<id:item_id>", "resident_lend_counter", act_for_lending.lend_at_counter,
      ["POST"]),
     ("/pickups/<id:door_session_id>", "resident_pickup", act_for_lending.pickup, ["GET"]),

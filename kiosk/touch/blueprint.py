@@ -98,6 +98,11 @@ bp.add_url_rule("/tools", "tools", lending_pages.catalogue, methods=["GET"])
 bp.add_url_rule(
     "/tools/<id:tool_type_id>/borrow", "borrow_tool", lending_pages.borrow, methods=["POST"]
 )
+# A tool staff held for the resident: its pickup opens from here, then waits like any other.
+bp.add_url_rule(
+    "/tools/holds/<id:door_session_id>/open", "open_tool_hold", lending_pages.open_hold,
+    methods=["POST"],
+)  # fmt: skip
 # A pickup and a return are one door session with one waiting screen; the URL names which.
 for _purpose in ("pickup", "return"):
     bp.add_url_rule(

@@ -30,7 +30,7 @@ from kiosk.staff.people.act_for_forms import (
     RoomForAResidentForm,
     SeatForAResidentForm,
 )
-from kiosk.staff.people.act_for_lending import live_pickups
+from kiosk.staff.people.act_for_lending import live_holds, live_pickups
 from kiosk.touch.messages import message_for
 from kiosk.touch.spaces import words as booking_words
 
@@ -212,7 +212,8 @@ def cancel_booking(resident_id: int, booking_id: int) -> ResponseReturnValue:
 
 def page_extras(session: Session, member: Resident, upcoming: list[Any]) -> dict[str, Any]:
     """What the resident's page needs to act for them: the cancel buttons' bookings and
-    token, and the pickups staff started that the locker has not finished."""
+    token, the pickups staff started that the locker has not finished, and the tools held
+    for the resident to collect."""
     now = clock().now()
     return {
         "cancellable": {
@@ -222,4 +223,5 @@ def page_extras(session: Session, member: Resident, upcoming: list[Any]) -> dict
         },
         "act_form": ActForAResidentForm(),
         "pickups": live_pickups(session, member),
+        "holds": live_holds(session, member),
     }

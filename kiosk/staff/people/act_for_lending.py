@@ -4,16 +4,21 @@ phone), and calling off a pickup before its compartment opened.
 A locker tool goes the kiosk's way exactly: ``devices.locker.opening.start_pickup`` holds an
 item by the lending rules and asks its compartment to open, and the loan exists only once the
 locker reports the tool gone (the loan then names the staff member). Nothing here creates a
-locker loan. A tool kept at the counter is handed over by staff, who are its witness
+locker loan. For a resident who rings the desk ("keep a drill for me, I'll come this
+afternoon"), staff hold an item instead (``hold_for_resident``): nothing opens, and the
+resident opens its compartment at the kiosk before the hold runs out. A tool kept at the
+counter is handed over by staff, who are its witness
 (``booking.lending.operations.lend_at_counter``). A refusal shows the kiosk's own words."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,8 +33,10 @@ from booking.lending.models.door_sessions import DoorSession, DoorSessionState
 from booking.lending.models.loans import Loan
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item, ItemStatus
+from booking.lending.policy import policy_for
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffAccount
 from devices.fleet import link_status
 from devices.locker import opening as lending_locker
 from kiosk import device_link
@@ -88,6 +95,7 @@ def tool_page(resident_id: int) -> ResponseReturnValue:
             resident=member,
             tools=tools,
             lockers_live=lockers_live,
+            hold_minutes=policy_for(session, site_id).hold // timedelta(minutes=1),
             form=ActForAResidentForm(),
         )
 
@@ -128,6 +136,55 @@ def lend_from_locker(resident_id: int, tool_type_id: int) -> ResponseReturnValue
     return redirect(
         url_for("staff.resident_pickup", resident_id=resident_id, door_session_id=door_id), 303
     )
+
+
+def hold_for_resident(resident_id: int, tool_type_id: int) -> ResponseReturnValue:
+    """Keep a locker tool of the type for the resident to open at the kiosk later (they rang
+    the desk): the kiosk's rules, and nothing opens now."""
+    back = redirect(url_for("staff.resident_lend", resident_id=resident_id), 303)
+    if not ActForAResidentForm().validate_on_submit():
+        flash(_("Nothing was held: the form had expired. Please try again."), "error")
+        return back
+    try:
+        with database().write() as session:
+            member = _member(session, resident_id)
+            tool_type = lending_catalogue.get_tool_type(session, site_id=g.staff.site_id,
+                                                        tool_type_id=tool_type_id)  # fmt: skip
+            door = lending_locker.hold_for_resident(
+                session, site_id=g.staff.site_id, resident_id=member.id,
+                tool_type_id=tool_type.id, now=clock().now(), staff=g.staff,
+            )  # fmt: skip
+            assert door.expires_at is not None  # a hold always has its end
+            message = _(
+                "%(tool)s %(tag)s is held for %(name)s until %(time)s: they open its compartment "
+                "at the kiosk.",
+                tool=_tool_name(tool_type),
+                tag=session.get_one(Item, door.item_id).asset_tag,
+                name=member.name,
+                time=local_time(_site(session), door.expires_at).strftime("%H:%M"),
+            )
+    except DomainError as error:
+        if error.code in ("tool_type_not_found", "not_found"):
+            abort(404)
+        flash(_held_refusal(error), "error")
+        return back
+    flash(message, "success")
+    return redirect(url_for("staff.resident", resident_id=resident_id, _anchor="act-for"), 303)
+
+
+def _held_refusal(error: DomainError) -> str:
+    with database().read() as session:
+        timezone = _site(session).timezone
+    return str(
+        _(
+            "Nothing was held. The kiosk says: %(words)s",
+            words=lending_words.refusal(error, timezone=timezone),
+        )
+    )
+
+
+def _tool_name(tool_type: ToolType) -> str:
+    return tool_type.name_en if str(get_locale() or "") == "en" else tool_type.name_zh
 
 
 def lend_at_counter(resident_id: int, item_id: int) -> ResponseReturnValue:
@@ -183,7 +240,10 @@ def _describe(door: DoorSession) -> tuple[str, bool]:
         return _("The locker reports the tool taken: the loan is recorded."), False
     if door.state is DoorSessionState.WAITING:
         return str(lending_words.CLOSING) % {"number": n}, True
-    if door.state in (DoorSessionState.RESERVED, DoorSessionState.OPENING):
+    if door.state is DoorSessionState.RESERVED:
+        # Staff held it: nothing opens until the resident asks at the kiosk.
+        return _("Held for the resident: they open the compartment at the kiosk."), False
+    if door.state is DoorSessionState.OPENING:
         if door.unlocked_at is None:
             return str(lending_words.OPENING) % {"number": n}, True
         return str(lending_words.OPEN_TAKE) % {"number": n}, True
@@ -228,23 +288,62 @@ def cancel_pickup(resident_id: int, door_session_id: int) -> ResponseReturnValue
     try:
         with database().write() as session:
             member = _member(session, resident_id)
-            _staff_pickup(session, member.id, door_session_id)
+            held = _staff_pickup(session, member.id, door_session_id).state is (
+                DoorSessionState.RESERVED
+            )
             lending.cancel_pickup(
                 session, staff=g.staff, door_session_id=door_session_id, now=clock().now()
             )
     except DomainError:
         flash(_("The compartment is already opening: the locker finishes this pickup."), "error")
         return redirect(here, 303)
-    flash(_("The pickup is called off; the tool stays in the locker."), "success")
+    if held:
+        flash(_("The hold is cancelled; the tool is free for others again."), "success")
+    else:
+        flash(_("The pickup is called off; the tool stays in the locker."), "success")
     return redirect(url_for("staff.resident", resident_id=resident_id, _anchor="loans"), 303)
 
 
 def live_pickups(session: Session, member: Resident) -> list[DoorSession]:
-    """The resident's pickups staff started that the locker has not finished."""
+    """The resident's pickups staff started that the locker has not finished (a hold not yet
+    opened at the kiosk is listed with the holds instead)."""
     return [
         door
         for door in door_lookup.live_pickups(
             session, site_id=g.staff.site_id, resident_id=member.id
         )
-        if door.requested_by_staff_id is not None
+        if door.requested_by_staff_id is not None and door.state is not DoorSessionState.RESERVED
     ]
+
+
+@dataclass(frozen=True)
+class HoldLine:
+    """A tool held for the resident, on their page: what, until when, and by whom."""
+
+    door: DoorSession
+    tool: ToolType
+    asset_tag: str
+    until: datetime  # site local time
+    held_by: str
+
+
+def live_holds(session: Session, member: Resident) -> list[HoldLine]:
+    """The tools staff hold for the resident that are still to be collected."""
+    site = _site(session)
+    lines = []
+    for door in door_lookup.live_holds(
+        session, site_id=site.id, resident_id=member.id, now=clock().now()
+    ):
+        item = session.get_one(Item, door.item_id)
+        staff = session.get(StaffAccount, door.requested_by_staff_id)
+        assert door.expires_at is not None  # a hold always has its end
+        lines.append(
+            HoldLine(
+                door=door,
+                tool=session.get_one(ToolType, item.tool_type_id),
+                asset_tag=item.asset_tag,
+                until=local_time(site, door.expires_at),
+                held_by=staff.display_name if staff is not None else "",
+            )
+        )
+    return lines

@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError
 from booking.lending import catalogue as lending_catalogue
+from booking.lending import door_lookup
 from booking.lending import eligibility as lending_eligibility
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
+from booking.lending.models.door_sessions import DoorSession
 from booking.lending.models.loans import Loan, LoanStatus, ReturnCondition
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
@@ -131,13 +133,47 @@ def _loan_view(session: Session, loan: Loan) -> LoanView:
     )
 
 
+@dataclass(frozen=True)
+class HoldView:
+    """A tool staff keep for the resident (they rang the desk): open it here until ``until``."""
+
+    id: int
+    tool: ToolView
+    until: datetime
+    compartment: int
+
+
+def _holds(session: Session, resident_id: int | None, now: datetime) -> list[HoldView]:
+    """The resident's live holds, shown first on the tool pages (none when nobody is signed in)."""
+    if resident_id is None:
+        return []
+    return [
+        _hold_view(session, door)
+        for door in door_lookup.live_holds(session, site_id=kiosk_session.current_site().id,
+                                           resident_id=resident_id, now=now)  # fmt: skip
+    ]
+
+
+def _hold_view(session: Session, door: DoorSession) -> HoldView:
+    item = session.get_one(Item, door.item_id)
+    assert door.expires_at is not None  # a hold always has its end
+    return HoldView(
+        id=door.id,
+        tool=_tool_view(session.get_one(ToolType, item.tool_type_id)),
+        until=_local(door.expires_at),
+        compartment=door.compartment,
+    )
+
+
 # --- catalogue ----------------------------------------------------------------------------------
 
 
 def catalogue() -> ResponseReturnValue:
     site = kiosk_session.current_site()
     now = clock().now()
+    resident = kiosk_session.current_resident()
     with database().read() as session:
+        holds = _holds(session, resident.id if resident is not None else None, now)
         entries = lending_catalogue.catalogue(session, site_id=site.id)
         # A locker item is offered only where the locker can be used now; the others are
         # for the staff to hand over at the counter.
@@ -153,7 +189,7 @@ def catalogue() -> ResponseReturnValue:
         ]
     lockers_down = lockers_down and any(entry.in_lockers for entry in entries)
     return render_template(
-        "touch/tools.html", service=SERVICE, tools=tools, lockers_down=lockers_down
+        "touch/tools.html", service=SERVICE, tools=tools, holds=holds, lockers_down=lockers_down
     )
 
 
@@ -171,6 +207,21 @@ def borrow(resident: KioskResident, tool_type_id: int) -> ResponseReturnValue:
         refused_endpoint="touch.tools",
         not_found_code="tool_type_not_found",
     )
+
+
+@resident_required
+def open_hold(resident: KioskResident, door_session_id: int) -> ResponseReturnValue:
+    """Open the compartment of a tool staff held for the resident: the pickup's own waiting
+    screen follows it, and the loan begins when the locker reports the tool taken."""
+    site_id = kiosk_session.current_site().id
+    return door.start(
+        lambda session, now: lending_locker.open_hold(
+            session, site_id=site_id, resident_id=resident.id, door_session_id=door_session_id,
+            now=now,
+        ),
+        refused_endpoint="touch.tools",
+        not_found_code="door_session_not_found",
+    )  # fmt: skip
 
 
 def _own_loan(session: Session, resident: KioskResident, loan_id: int) -> Loan:
@@ -198,6 +249,7 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
     site = kiosk_session.current_site()
     now = clock().now()
     with database().read() as session:
+        holds = _holds(session, resident.id, now)
         loans = [
             _loan_view(session, loan)
             for loan in lending_eligibility.open_loans(session, site_id=site.id, resident_id=resident.id)
@@ -212,8 +264,9 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
         lockers_down = not link_status.link_status(session, site=site.slug, now=now).live
     lockers_down = lockers_down and any(loan.locker_name for loan in loans)
     return render_template(
-        "touch/tools_mine.html", service=SERVICE, loans=loans, lockers_down=lockers_down
-    )
+        "touch/tools_mine.html", service=SERVICE, loans=loans, holds=holds,
+        lockers_down=lockers_down,
+    )  # fmt: skip
 
 
 def _returnable(session: Session, site_id: int, loan: LoanView, now: datetime) -> bool:
