@@ -35,6 +35,7 @@ from kiosk.staff.people import (
     pin_reset,
     residents,
 )
+from kiosk.staff.people import details as resident_details
 from kiosk.staff.people import roster as residents_roster
 from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
 from kiosk.staff.people.resident_page import (
@@ -66,6 +67,10 @@ bp.add_url_rule("/language", "choose_language", auth.choose_language, methods=["
 bp.add_url_rule("/", "overview", overview.overview)
 bp.add_url_rule("/residents", "residents", residents.residents)
 bp.add_url_rule("/residents/new", "resident_enrol", enrol.enrol, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/residents/<id:resident_id>/details", "resident_details", resident_details.details,
+    methods=["GET", "POST"],
+)  # fmt: skip
 bp.add_url_rule("/residents/<id:resident_id>", "resident", resident)
 residents_roster.register(bp)
 bp.add_url_rule(

@@ -75,6 +75,16 @@ class Resident(Base):
         self.pin_hash = pin_hash
         self.pin_change_required = False
 
+    def change_details(self, values: dict[str, object]) -> list[str]:
+        """Set the details staff corrected at the desk; return the names of those that
+        changed (booking.people.resident_details)."""
+        changed = []
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+                changed.append(name)
+        return changed
+
     def clear_pin(self) -> None:
         """Staff reset a forgotten PIN: the old one stops opening at once, and the resident
         chooses the next with a one-time code."""

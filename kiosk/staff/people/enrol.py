@@ -40,7 +40,9 @@ def _text(label: LazyString, most: int, *, required: LazyString | None = None) -
     )
 
 
-class EnrolForm(FlaskForm):  # type: ignore[misc]
+class ResidentDetailsForm(FlaskForm):  # type: ignore[misc]
+    """A resident's details as the desk types them: enrolling, and correcting them later."""
+
     name = _text(_l("Name"), enrolment.NAME_MAX, required=_l("Enter the resident's name."))
     phone = _text(_l("Mobile phone"), 20, required=_l("Enter the resident's mobile phone."))
     birth_year = IntegerField(
@@ -62,16 +64,6 @@ class EnrolForm(FlaskForm):  # type: ignore[misc]
         # Judged by the service, which answers in the desk's words (WTForms' would be English).
         validate_choice=False,
     )
-    health_consent = BooleanField(
-        _l(
-            "The resident signed the paper health-data consent form today (notice version "
-            "%(version)s).",
-            version=health_consent.NOTICE_VERSION,
-        )
-    )
-    confirmed_different = BooleanField(
-        _l("I checked the residents listed above: this is a different person.")
-    )
 
     def details(self) -> EnrolmentDetails:
         return EnrolmentDetails(
@@ -86,6 +78,19 @@ class EnrolForm(FlaskForm):  # type: ignore[misc]
             emergency_contact_phone=self.emergency_contact_phone.data or "",
             preferred_language=self.preferred_language.data or "zh_CN",
         )
+
+
+class EnrolForm(ResidentDetailsForm):
+    health_consent = BooleanField(
+        _l(
+            "The resident signed the paper health-data consent form today (notice version "
+            "%(version)s).",
+            version=health_consent.NOTICE_VERSION,
+        )
+    )
+    confirmed_different = BooleanField(
+        _l("I checked the residents listed above: this is a different person.")
+    )
 
 
 # What the service's reasons mean in the desk's words, by field and reason.
@@ -142,7 +147,8 @@ def _page(
     ), status  # fmt: skip
 
 
-def _show_problems(form: EnrolForm, refused: InvalidInput) -> None:
+def show_problems(form: ResidentDetailsForm, refused: InvalidInput) -> None:
+    """The service's reasons on the form's fields, in the desk's words."""
     problems = refused.details.get("problems")
     if not isinstance(problems, dict):
         form.form_errors.append(str(CHECK_FIELD))
@@ -185,7 +191,7 @@ def enrol() -> ResponseReturnValue:
             )  # fmt: skip
             return slip_page(site, resident, issued)
     except InvalidInput as refused:
-        _show_problems(form, refused)
+        show_problems(form, refused)
         return _page(form, status=400)
     except enrolment.AlreadyMember:
         with database().read() as session:
