@@ -7,8 +7,16 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
-from tests.browser.conftest import PORTRAIT, LiveServer, PageProblems, screenshot
+from booking.lending.models.tool_types import ToolType
+from booking.lending.models.tools import Item
+from devices.fleet import link_status
+from devices.models.compartments import Compartment, DoorState, LockState
+from devices.models.device import Device, DeviceKind
+from devices.models.links import LinkState
+from kiosk.extensions import database
+from tests.browser.conftest import LANDSCAPE, PORTRAIT, LiveServer, PageProblems, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -16,6 +24,43 @@ pytestmark = pytest.mark.browser
 def tap_digits(page: Page, digits: str) -> None:
     for digit in digits:
         page.locator(f'.keypad [data-key="{digit}"]').tap()
+
+
+def lockers_report_every_item(live_server: LiveServer) -> None:
+    """The bridge beating and the demo's lockers online, each compartment reporting its
+    tool inside: every locker tool is offered with its borrow button, the tallest card."""
+    now = live_server.clock.now()
+    with live_server.app.app_context(), database().write() as session:
+        items = session.scalars(select(Item).where(Item.locker_device_id.is_not(None))).all()
+        site_id = items[0].site_id
+        link_status.record_link(
+            session, site="xinhua", client_id="bridge", state=LinkState.CONNECTED, now=now
+        )
+        for device_id in sorted({item.locker_device_id for item in items if item.locker_device_id}):
+            session.add(
+                Device(
+                    site_id=site_id,
+                    device_id=device_id,
+                    kind=DeviceKind.LOCKER,
+                    mqtt_password_hash="$7$unused",
+                    online=True,
+                    created_at=now,
+                    last_seen_at=now,
+                )  # fmt: skip
+            )
+        session.flush()
+        for item in items:
+            assert item.locker_device_id is not None and item.compartment is not None
+            session.add(
+                Compartment(
+                    device_id=item.locker_device_id,
+                    n=item.compartment,
+                    lock=LockState.LOCKED,
+                    door=DoorState.CLOSED,
+                    item_present=True,
+                    updated_at=now,
+                )  # fmt: skip
+            )
 
 
 def in_view(page: Page, selector: str) -> bool:
@@ -33,7 +78,10 @@ def in_view(page: Page, selector: str) -> bool:
 
 
 def scrolled(page: Page) -> float:
-    """How far the page is scrolled: the kiosk scrolls its <main>, between the two bars."""
+    """How far the page is scrolled: the kiosk scrolls its <main>, between the two bars.
+    The browser moves to a fragment once the page is laid out, so wait for that first."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.querySelector('main').scrollTop > 0", timeout=3000)
     return float(page.evaluate("document.querySelector('main').scrollTop"))
 
 
@@ -68,4 +116,37 @@ def test_the_seat_map_comes_back_at_the_row_picked_and_at_the_seat_looked_at(
     assert scrolled(page) > 0
     assert in_view(page, f'.seat-map [data-seat="{number}"]')
     screenshot(page, "layout-02-seat-map-back-at-the-seat")
+    assert page_problems.messages == []
+
+
+@pytest.mark.parametrize(
+    ("viewport", "columns"), [(PORTRAIT, 2), (LANDSCAPE, 4)], ids=["portrait", "landscape"]
+)
+def test_the_tools_are_a_grid_that_fits_the_screen_standing_or_lying(
+    page: Page,
+    live_server: LiveServer,
+    page_problems: PageProblems,
+    viewport: dict[str, int],
+    columns: int,
+) -> None:
+    lockers_report_every_item(live_server)
+    with live_server.app.app_context(), database().read() as session:
+        tool_types = len(session.scalars(select(ToolType)).all())
+    page.goto("/kiosk/tools")
+    cards = page.locator(".tool-grid .tool-card")
+    expect(cards).to_have_count(tool_types)
+    assert page.locator(".tool-grid .button-borrow").count() >= 4
+    lefts = {round(card.bounding_box()["x"]) for card in cards.all()}  # type: ignore[index]
+    assert len(lefts) == columns
+    # The whole catalogue on one screen: nothing to scroll, every borrow button in view.
+    tall, room = page.evaluate("[document.querySelector('main').scrollHeight, innerHeight]")
+    main_room = page.evaluate("document.querySelector('main').clientHeight")
+    assert tall <= main_room + 2, f"the tools take {tall} px of {main_room} px between the bars"
+    assert room == viewport["height"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    for button in page.locator(".tool-grid .button-borrow").all():
+        box = button.bounding_box()
+        assert box is not None and box["height"] >= 64
+        assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"]
+    screenshot(page, f"layout-03-tools-{'portrait' if columns == 2 else 'landscape'}")
     assert page_problems.messages == []
