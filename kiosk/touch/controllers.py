@@ -140,6 +140,7 @@ def sign_out() -> ResponseReturnValue:
             session, token=kiosk_session.presented_token(), now=clock().now(), reason=reason
         )
     kiosk_session.forget_token()
+    kiosk_session.forget_personal_settings()
     if was_signed_in:
         flash(str(SIGNED_OUT_IDLE if reason == "idle" else SIGNED_OUT), "info")
     if request.is_json:

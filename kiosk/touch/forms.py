@@ -89,6 +89,10 @@ class LanguageForm(NextForm):
     locale = StringField()
 
 
+class TextSizeForm(NextForm):
+    size = StringField()
+
+
 class SignOutForm(KioskForm):
     reason = StringField()
 

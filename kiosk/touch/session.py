@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, flash, g, render_template, request
+from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,9 @@ from kiosk.tls import cookie_secure
 
 COOKIE_NAME = "linli_kiosk"
 COOKIE_PATH = "/kiosk"
+# What one resident chose for themselves (large text): the next person starts without it.
+LARGE_TEXT = "large_text"
+PERSONAL_SETTINGS = (LARGE_TEXT,)
 SIGNED_OUT_MESSAGE = _l("For your privacy you have been signed out. Please sign in again.")
 
 
@@ -81,6 +85,7 @@ def load_kiosk_context() -> ResponseReturnValue | None:
             resident, site_id = None, None
     if resident is None or site_id != site.id:
         g.kiosk_clear_cookie = True
+        forget_personal_settings()
         flash(str(SIGNED_OUT_MESSAGE), "info")
         return None
     g.kiosk_resident = KioskResident(
@@ -112,6 +117,12 @@ def remember_token(token: str) -> None:
 def forget_token() -> None:
     g.kiosk_new_token = None
     g.kiosk_clear_cookie = True
+
+
+def forget_personal_settings() -> None:
+    """At sign-out or the idle timeout: the kiosk is the next person's, at its defaults."""
+    for key in PERSONAL_SETTINGS:
+        browser_session.pop(key, None)
 
 
 def presented_token() -> str:

@@ -150,3 +150,105 @@ def test_the_tools_are_a_grid_that_fits_the_screen_standing_or_lying(
         assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"]
     screenshot(page, f"layout-03-tools-{'portrait' if columns == 2 else 'landscape'}")
     assert page_problems.messages == []
+
+
+SIGNED_OUT_PAGES = ["/kiosk/", "/kiosk/sign-in", "/kiosk/code", "/kiosk/seats", "/kiosk/rooms",
+                    "/kiosk/tools", "/kiosk/services/blood-pressure"]  # fmt: skip
+SIGNED_IN_PAGES = ["/kiosk/", "/kiosk/bookings", "/kiosk/tools", "/kiosk/tools/mine",
+                   "/kiosk/seats", "/kiosk/rooms", "/kiosk/services/blood-pressure"]  # fmt: skip
+SIZES = """() => [getComputedStyle(document.documentElement).fontSize,
+    getComputedStyle(document.querySelector('.topbar .button')).fontSize,
+    getComputedStyle(document.querySelector('main h1, main .page-title')).fontSize]
+    .map(parseFloat)"""
+OVERFLOW = """() => {
+    const main = document.querySelector('main');
+    const wide = [...document.querySelectorAll('body *')].filter(element => {
+        const box = element.getBoundingClientRect();
+        return box.width > 0 && (box.right > innerWidth + 1 || box.left < -1)
+            && !element.closest('.timeline-wrap');
+    }).map(element => element.className.baseVal ?? element.className);
+    return {page: document.documentElement.scrollWidth - innerWidth,
+            main: main.scrollWidth - main.clientWidth, wide: wide.slice(0, 5)};
+}"""
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/kiosk/sign-in")
+    tap_digits(page, "13800000001")
+    tap_digits(page, "275139")
+    page.locator(".button-submit").tap()
+    expect(page.locator(".button-sign-out")).to_be_visible()
+
+
+def assert_fits(page: Page, path: str) -> None:
+    overflow = page.evaluate(OVERFLOW)
+    assert overflow == {"page": 0, "main": 0, "wide": []}, f"{path} is too wide: {overflow}"
+    for target in page.locator("main a.button, main button.button, .topbar .button").all():
+        box = target.bounding_box()
+        if box is not None:
+            assert box["height"] >= 64 and box["width"] >= 64, f"{path}: a target is too small"
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_large_text_makes_every_word_half_as_large_again_and_every_screen_still_fits(
+    page: Page, live_server: LiveServer, page_problems: PageProblems, viewport: dict[str, int]
+) -> None:
+    name = "portrait" if viewport is PORTRAIT else "landscape"
+    normal = {path: None for path in SIGNED_OUT_PAGES}
+    for path in SIGNED_OUT_PAGES:
+        page.goto(path)
+        normal[path] = page.evaluate(SIZES)
+    page.goto("/kiosk/")
+    switch = page.locator(".button-text-size")
+    expect(switch).to_have_attribute("aria-pressed", "false")
+    switch.tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/$"))
+    expect(page.locator(".button-text-size")).to_have_attribute("aria-pressed", "true")
+    screenshot(page, f"layout-04-large-text-home-{name}")
+    for path in SIGNED_OUT_PAGES:
+        page.goto(path)
+        large = page.evaluate(SIZES)
+        assert all(
+            big >= 1.5 * small - 0.01 for big, small in zip(large, normal[path], strict=True)
+        ), f"{path}: {large} against {normal[path]}"
+        assert_fits(page, path)
+    page.goto("/kiosk/seats")
+    screenshot(page, f"layout-05-large-text-seats-{name}")
+
+    # Kept through sign-in for the whole visit, on every screen the resident sees.
+    sign_in(page)
+    for path in SIGNED_IN_PAGES:
+        page.goto(path)
+        expect(page.locator("html")).to_have_class("text-large")
+        assert_fits(page, path)
+    page.goto("/kiosk/tools")
+    screenshot(page, f"layout-06-large-text-tools-{name}")
+    assert page_problems.messages == []
+
+
+def test_the_next_person_starts_at_the_normal_size_after_sign_out(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    sign_in(page)
+    page.locator(".button-text-size").tap()
+    expect(page.locator("html")).to_have_class("text-large")
+    page.locator(".button-sign-out").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/$"))
+    expect(page.locator("html")).not_to_have_class("text-large")
+    expect(page.locator(".button-text-size")).to_have_attribute("aria-pressed", "false")
+    assert page_problems.messages == []
+
+
+def test_large_text_left_on_by_someone_who_walked_away_is_gone_for_the_next_person(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    page.clock.install()
+    page.goto("/kiosk/")
+    page.locator(".button-text-size").tap()
+    expect(page.locator("html")).to_have_class("text-large")
+    expect(page.locator("body")).to_have_attribute("data-idle-ready", "true")
+    page.clock.fast_forward(61_000)
+    page.clock.run_for(500)
+    expect(page.locator("html")).not_to_have_class("text-large")
+    expect(page).to_have_url(re.compile(r"/kiosk/$"))
+    assert page_problems.messages == []

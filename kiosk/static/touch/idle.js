@@ -15,6 +15,7 @@
   var warningMs = Math.min(Number(data.warningSeconds) * 1000, idleMs);
   var signedIn = data.signedIn === "true";
   var isHome = data.isHome === "true";
+  var largeText = data.largeText === "true";
   var homeUrl = data.homeUrl;
   var meta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = meta ? meta.getAttribute("content") : "";
@@ -117,7 +118,11 @@
     }
     var idle = Date.now() - lastActivity;
     if (!signedIn) {
-      if (!isHome && idle >= idleMs) {
+      if (largeText && idle >= idleMs) {
+        // Large text was someone's own choice: the server forgets it, the next person
+        // starts at the normal size (even on the home screen).
+        signOut("idle");
+      } else if (!isHome && idle >= idleMs) {
         goHome();
       }
       return;
