@@ -252,3 +252,53 @@ def test_large_text_left_on_by_someone_who_walked_away_is_gone_for_the_next_pers
     expect(page.locator("html")).not_to_have_class("text-large")
     expect(page).to_have_url(re.compile(r"/kiosk/$"))
     assert page_problems.messages == []
+
+
+# A browser with one Chinese voice, and a speaker that writes down what it was asked to say.
+CHINESE_VOICE = """
+window.spoken = [];
+const voice = {name: "Tingting", lang: "zh-CN", voiceURI: "Tingting", localService: true,
+               default: false};
+const speech = window.speechSynthesis;
+speech.getVoices = () => [voice];
+speech.speak = utterance => window.spoken.push(
+    {text: utterance.text, lang: utterance.lang, voice: utterance.voice.name});
+speech.cancel = () => {};
+window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; } };
+"""
+
+
+def test_without_a_chinese_voice_there_is_no_read_aloud_button(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    # Headless Chromium has no voices at all.
+    page.goto("/kiosk/seats")
+    assert page.evaluate("speechSynthesis.getVoices().length") == 0
+    expect(page.locator("[data-read-aloud]")).to_have_count(1)
+    expect(page.locator("[data-read-aloud]")).to_be_hidden()
+    assert page_problems.messages == []
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_with_a_chinese_voice_the_read_aloud_button_reads_the_screens_main_words(
+    page: Page, live_server: LiveServer, page_problems: PageProblems, viewport: dict[str, int]
+) -> None:
+    page.add_init_script(CHINESE_VOICE)
+    page.goto("/kiosk/seats")
+    button = page.locator("[data-read-aloud]")
+    expect(button).to_be_visible()
+    expect(button).to_have_text("朗读")
+    box = button.bounding_box()
+    assert box is not None and box["height"] >= 64
+    button.tap()
+    spoken = page.evaluate("window.spoken")
+    assert len(spoken) == 1
+    assert spoken[0]["voice"] == "Tingting" and spoken[0]["lang"] == "zh-CN"
+    for words in ("自习室", "1. 选择日期", "4. 点一个空座位", "24 个座位空闲"):
+        assert words in spoken[0]["text"]
+    # With large text on too, the extra button still leaves the top bar on the screen.
+    page.locator(".button-text-size").tap()
+    expect(page.locator("[data-read-aloud]")).to_be_visible()
+    assert_fits(page, "/kiosk/seats")
+    screenshot(page, f"layout-07-read-aloud-{'portrait' if viewport is PORTRAIT else 'landscape'}")
+    assert page_problems.messages == []
