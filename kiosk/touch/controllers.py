@@ -110,10 +110,12 @@ def sign_in() -> ResponseReturnValue:
     if isinstance(failure, TooManySignIns):
         kiosk_session.forget_token()
         return _sign_in_error(form, sign_in_waits.wait_words(failure), failure.status,
-                              headers=sign_in_waits.headers(failure))  # fmt: skip
+                              field="pin", headers=sign_in_waits.headers(failure))  # fmt: skip
     if failure is not None:
         kiosk_session.forget_token()
-        return _sign_in_error(form, message_for(failure, timezone=site.timezone), failure.status)
+        return _sign_in_error(
+            form, message_for(failure, timezone=site.timezone), failure.status, field="pin"
+        )
     kiosk_session.remember_token(token)
     lending_reminders.remind_overdue(resident.id, site.id, site.timezone)
     # Sent here from a page that needs a resident: back to it, signed in. Otherwise news
@@ -126,13 +128,16 @@ def _sign_in_error(
     form: SignInForm, message: str, status: int, field: str = "phone",
     headers: dict[str, str] | None = None,
 ) -> ResponseReturnValue:  # fmt: skip
-    # The phone is not echoed back: a kiosk screen never shows one, and an unknown phone
-    # and a wrong PIN must look exactly alike.
+    # The phone typed stays in its box and only the PIN is cleared: typing eleven digits
+    # again on a touchscreen is what makes an older resident give up. It is what they typed
+    # themselves, echoed alike for an unknown phone and a wrong PIN, and the idle timer takes
+    # the page away if they walk off.
     asked = form.text("next")
     next_page = safe_next(asked) if asked else None
     return render_template(
-        "touch/sign_in.html", error=message, focus=field, next_page=next_page
-    ), status, headers or {}
+        "touch/sign_in.html", error=message, focus=field, next_page=next_page,
+        phone=form.text("phone"),
+    ), status, headers or {}  # fmt: skip
 
 
 def sign_out() -> ResponseReturnValue:

@@ -104,3 +104,41 @@ def test_only_a_kiosk_page_and_a_plain_anchor_are_followed(
     assert isinstance(app, Flask)
     with app.test_request_context("/kiosk/"):
         assert safe_next(target) == followed
+
+
+# --- 2. a wrong PIN keeps the phone --------------------------------------------------------------
+
+
+def field_of(page: str, field: str) -> str:
+    match = re.search(rf'<input id="{field}"[^>]*>', page, re.S)
+    assert match, f"no {field} box"
+    return match.group(0)
+
+
+def test_a_wrong_pin_keeps_the_phone_clears_the_pin_and_puts_the_keys_on_the_pin(
+    kiosk: KioskActions,
+) -> None:
+    failed = kiosk.sign_in(pin="999999")
+    assert failed.status_code == 401
+    page = failed.get_data(as_text=True)
+    assert f'value="{DEMO_PHONE}"' in field_of(page, "phone")
+    assert "autofocus" not in field_of(page, "phone")
+    pin = field_of(page, "pin")
+    assert "value=" not in pin and "autofocus" in pin
+    assert "手机号码或密码不对" in page
+
+
+def test_a_mistyped_phone_stays_to_be_corrected(kiosk: KioskActions) -> None:
+    failed = kiosk.sign_in(phone="1380000", pin=DEMO_PIN)
+    assert failed.status_code == 422
+    page = failed.get_data(as_text=True)
+    assert 'value="1380000"' in field_of(page, "phone")
+    assert "autofocus" in field_of(page, "phone") and "value=" not in field_of(page, "pin")
+
+
+def test_after_too_many_wrong_pins_the_phone_still_stays(kiosk: KioskActions) -> None:
+    for _ in range(3):
+        kiosk.sign_in(pin="999999")
+    failed = kiosk.sign_in(pin=DEMO_PIN)  # right, but too soon: the kiosk asks to wait
+    assert failed.status_code == 429
+    assert f'value="{DEMO_PHONE}"' in field_of(failed.get_data(as_text=True), "phone")
