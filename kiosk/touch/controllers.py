@@ -149,7 +149,9 @@ def sign_out() -> ResponseReturnValue:
         )
     kiosk_session.forget_token()
     if was_signed_in:
+        # Said in the language of the one leaving; everything after is for the next person.
         flash(str(SIGNED_OUT_IDLE if reason == "idle" else SIGNED_OUT), "info")
+    i18n.forget_locale()
     if request.is_json:
         return {"signed_in": False, "home": url_for("touch.home")}
     return redirect(url_for("touch.home"))

@@ -5,10 +5,12 @@ booking asks once in large words."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from booking.core.clock import FrozenClock
 from kiosk.touch.controllers import safe_next
 from tests.kiosk.conftest import DEMO_PHONE, DEMO_PIN, KioskActions
 
@@ -142,3 +144,66 @@ def test_after_too_many_wrong_pins_the_phone_still_stays(kiosk: KioskActions) ->
     failed = kiosk.sign_in(pin=DEMO_PIN)  # right, but too soon: the kiosk asks to wait
     assert failed.status_code == 429
     assert f'value="{DEMO_PHONE}"' in field_of(failed.get_data(as_text=True), "phone")
+
+
+# --- 3. the next person starts in Chinese -------------------------------------------------------
+
+
+def to_english(kiosk: KioskActions) -> None:
+    kiosk.client.post(
+        "/kiosk/language",
+        data={"locale": "en", "next": "/kiosk/", "csrf_token": kiosk.csrf_token()},
+    )
+    assert '<html lang="en">' in kiosk.home()
+
+
+def test_after_signing_out_the_kiosk_speaks_chinese_again(kiosk: KioskActions) -> None:
+    to_english(kiosk)
+    kiosk.sign_in()
+    assert "Hello," in kiosk.home()
+    signed_out = kiosk.sign_out()
+    assert signed_out.headers["Location"] == "/kiosk/"
+    home = kiosk.home()
+    assert '<html lang="zh-CN">' in home and "借工具" in home
+    assert 'data-language-chosen="false"' in home
+    assert "You have signed out. Goodbye!" in home  # said to the one leaving, in their words
+
+
+def test_after_the_idle_sign_out_the_kiosk_speaks_chinese_again(kiosk: KioskActions) -> None:
+    to_english(kiosk)
+    kiosk.sign_in()
+    token = kiosk.csrf_token()
+    kiosk.client.post("/kiosk/sign-out", json={"reason": "idle"}, headers={"X-CSRFToken": token})
+    assert '<html lang="zh-CN">' in kiosk.home()
+
+
+def test_when_the_server_ends_an_idle_session_the_next_page_is_chinese(
+    kiosk: KioskActions, clock: FrozenClock
+) -> None:
+    to_english(kiosk)
+    kiosk.sign_in()
+    clock.advance(timedelta(seconds=61))
+    page = kiosk.home()
+    assert '<html lang="zh-CN">' in page and "为了保护您的信息，您已退出登录" in page
+    assert 'data-signed-in="false"' in page and "借工具" in page
+
+
+def test_a_screen_left_in_english_by_someone_not_signed_in_goes_back_to_chinese(
+    kiosk: KioskActions,
+) -> None:
+    to_english(kiosk)
+    assert 'data-language-chosen="true"' in kiosk.home()  # idle.js then posts the sign-out
+    token = kiosk.csrf_token()
+    answer = kiosk.client.post(
+        "/kiosk/sign-out", json={"reason": "idle"}, headers={"X-CSRFToken": token}
+    )
+    assert answer.json == {"signed_in": False, "home": "/kiosk/"}
+    home = kiosk.home()
+    assert '<html lang="zh-CN">' in home and 'data-language-chosen="false"' in home
+    assert "role=\"status\"" not in home  # nobody was signed in: no goodbye to show
+
+
+def test_while_signed_in_the_chosen_language_is_kept(kiosk: KioskActions) -> None:
+    to_english(kiosk)
+    kiosk.sign_in()
+    assert '<html lang="en">' in kiosk.client.get("/kiosk/tools").get_data(as_text=True)

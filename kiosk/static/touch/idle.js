@@ -3,7 +3,9 @@
  * The overlay appears (idle limit - warning) seconds after the last touch and counts
  * down the warning (at least 20 s, WCAG 2.2.1). "Continue" pings the server so its own
  * idle timer restarts too; at zero the page posts sign-out and goes home. Signed-out
- * pages other than home just go home, so half-typed phone numbers do not linger.
+ * pages other than home just go home, so half-typed phone numbers do not linger; and a
+ * screen left in another language (home included) goes back to Chinese for the next
+ * person, through the same sign-out, which the server answers by forgetting the language.
  * Settings come from data- attributes on <body>: the CSP allows no inline script.
  */
 (function () {
@@ -15,6 +17,7 @@
   var warningMs = Math.min(Number(data.warningSeconds) * 1000, idleMs);
   var signedIn = data.signedIn === "true";
   var isHome = data.isHome === "true";
+  var languageChosen = data.languageChosen === "true";
   var homeUrl = data.homeUrl;
   var meta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = meta ? meta.getAttribute("content") : "";
@@ -117,7 +120,9 @@
     }
     var idle = Date.now() - lastActivity;
     if (!signedIn) {
-      if (!isHome && idle >= idleMs) {
+      if (idle >= idleMs && languageChosen) {
+        signOut("idle");
+      } else if (idle >= idleMs && !isHome) {
         goHome();
       }
       return;
