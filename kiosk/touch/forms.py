@@ -114,6 +114,8 @@ class ConditionForm(KioskForm):
 class BookingActionForm(KioskForm):
     # "slip" when the button was on the booking's slip: an error is shown there again.
     came_from = StringField(name="from")
+    # "yes" from the page that asks before a booking is cancelled.
+    confirm = StringField()
 
 
 class PeriodForm(KioskForm):

@@ -9,9 +9,12 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import Flask
 
 from booking.core.clock import FrozenClock
+from booking.spaces.models.bookings import BookingStatus
 from kiosk.touch.controllers import safe_next
+from tests.kiosk.booking_helpers import book_seat, bookings, page, post
 from tests.kiosk.conftest import DEMO_PHONE, DEMO_PIN, KioskActions
 
 
@@ -99,11 +102,8 @@ def test_the_code_sign_in_carries_the_task_through(kiosk: KioskActions) -> None:
     ],
 )
 def test_only_a_kiosk_page_and_a_plain_anchor_are_followed(
-    app: object, target: str, followed: str
+    app: Flask, target: str, followed: str
 ) -> None:
-    from flask import Flask
-
-    assert isinstance(app, Flask)
     with app.test_request_context("/kiosk/"):
         assert safe_next(target) == followed
 
@@ -200,10 +200,94 @@ def test_a_screen_left_in_english_by_someone_not_signed_in_goes_back_to_chinese(
     assert answer.json == {"signed_in": False, "home": "/kiosk/"}
     home = kiosk.home()
     assert '<html lang="zh-CN">' in home and 'data-language-chosen="false"' in home
-    assert "role=\"status\"" not in home  # nobody was signed in: no goodbye to show
+    assert 'role="status"' not in home  # nobody was signed in: no goodbye to show
 
 
 def test_while_signed_in_the_chosen_language_is_kept(kiosk: KioskActions) -> None:
     to_english(kiosk)
     kiosk.sign_in()
     assert '<html lang="en">' in kiosk.client.get("/kiosk/tools").get_data(as_text=True)
+
+
+# --- 5. cancelling asks once, in large words -----------------------------------------------------
+
+
+@pytest.fixture
+def booked(kiosk: KioskActions, app: Flask) -> int:
+    """王秀英 signed in with seat 5 booked today 10:00–12:00 (the clock says 09:30)."""
+    kiosk.sign_in()
+    book_seat(kiosk, app, 5, start="10:00", minutes=120)
+    [booking] = bookings(app)
+    return booking.id
+
+
+def status_of(app: Flask, booking_id: int) -> BookingStatus:
+    return next(b.status for b in bookings(app) if b.id == booking_id)
+
+
+def test_the_cancel_button_opens_a_page_that_asks_and_cancels_nothing(
+    kiosk: KioskActions, app: Flask, booked: int
+) -> None:
+    listing = page(kiosk, "/kiosk/bookings")
+    link = f'href="/kiosk/bookings/{booked}/cancel?from=list"'
+    assert link in listing and "action-cancel" in listing
+    asking = kiosk.client.get(f"/kiosk/bookings/{booked}/cancel?from=list")
+    assert asking.status_code == 200
+    text = asking.get_data(as_text=True)
+    assert "要取消这个预约吗？" in text and "确定取消" in text and "不取消" in text
+    assert "自习室" in text and "10:00" in text  # which booking, in words
+    assert 'name="confirm" value="yes"' in text
+    assert 'id="keep-booking" href="/kiosk/bookings"' in text
+    assert "<script" not in text.split("</head>")[1]  # a page, not a pop-up
+    assert status_of(app, booked) is BookingStatus.CONFIRMED
+
+
+def test_yes_cancels_and_says_so(kiosk: KioskActions, app: Flask, booked: int) -> None:
+    done = post(kiosk, f"/kiosk/bookings/{booked}/cancel", confirm="yes", **{"from": "list"})
+    assert done.headers["Location"] == "/kiosk/bookings"
+    assert status_of(app, booked) is BookingStatus.CANCELLED
+    assert "预约已取消" in page(kiosk, "/kiosk/bookings")
+
+
+def test_a_cancel_without_the_answer_only_asks(
+    kiosk: KioskActions, app: Flask, booked: int
+) -> None:
+    for answer in ({}, {"confirm": "no"}, {"confirm": ""}):
+        sent = post(kiosk, f"/kiosk/bookings/{booked}/cancel", **answer)
+        assert sent.headers["Location"] == f"/kiosk/bookings/{booked}/cancel?from=list"
+    assert status_of(app, booked) is BookingStatus.CONFIRMED
+
+
+def test_from_the_slip_the_question_goes_back_to_the_slip(
+    kiosk: KioskActions, app: Flask, booked: int
+) -> None:
+    slip = page(kiosk, f"/kiosk/bookings/{booked}")
+    assert f'href="/kiosk/bookings/{booked}/cancel?from=slip"' in slip
+    asking = page(kiosk, f"/kiosk/bookings/{booked}/cancel?from=slip")
+    assert f'id="keep-booking" href="/kiosk/bookings/{booked}"' in asking
+    done = post(kiosk, f"/kiosk/bookings/{booked}/cancel", confirm="yes", **{"from": "slip"})
+    assert done.headers["Location"] == f"/kiosk/bookings/{booked}"
+
+
+def test_a_booking_that_can_no_longer_be_cancelled_is_not_asked_about(
+    kiosk: KioskActions, app: Flask, booked: int
+) -> None:
+    post(kiosk, f"/kiosk/bookings/{booked}/cancel", confirm="yes")
+    again = kiosk.client.get(f"/kiosk/bookings/{booked}/cancel?from=list")
+    assert again.headers["Location"] == "/kiosk/bookings"
+
+
+def test_someone_elses_booking_has_no_question_page(
+    kiosk: KioskActions, app: Flask, booked: int
+) -> None:
+    kiosk.sign_out()
+    kiosk.sign_in("13800000002", "386204")
+    assert kiosk.client.get(f"/kiosk/bookings/{booked}/cancel").status_code == 404
+
+
+def test_the_question_page_needs_a_sign_in_and_comes_back_to_it(
+    kiosk: KioskActions, booked: int
+) -> None:
+    kiosk.sign_out()
+    asked = kiosk.client.get(f"/kiosk/bookings/{booked}/cancel?from=list")
+    assert next_of(asked.headers["Location"]) == f"/kiosk/bookings/{booked}/cancel?from=list"
