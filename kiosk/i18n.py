@@ -8,7 +8,7 @@ so the Chinese catalogue lives in ``kiosk/translations/zh_Hans_CN``.
 from __future__ import annotations
 
 from flask import Flask, current_app, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 
 babel = Babel()
 
@@ -42,6 +42,21 @@ def choose_locale(locale: str) -> bool:
         return False
     session[SESSION_KEY] = locale
     return True
+
+
+def language_chosen() -> bool:
+    """True while this browser speaks a language other than the site default."""
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return select_locale() != default
+
+
+def forget_locale() -> None:
+    """Back to the site default (Chinese): the next person at a shared kiosk starts there.
+
+    The rest of this request speaks the default too (Flask-Babel caches the locale per request).
+    """
+    if session.pop(SESSION_KEY, None) is not None:
+        refresh()
 
 
 def html_lang() -> str:

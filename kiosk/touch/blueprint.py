@@ -79,6 +79,11 @@ bp.add_url_rule(
     my_bookings.booking_calendar,
     methods=["GET"],
 )
+# Cancelling asks first, on a page of its own (no pop-ups for older residents).
+bp.add_url_rule(
+    "/bookings/<id:booking_id>/cancel", "cancel_booking_form", my_bookings.cancel_form,
+    methods=["GET"],
+)  # fmt: skip
 bp.add_url_rule(
     "/bookings/<id:booking_id>/<action>",
     "booking_action",

@@ -22,7 +22,7 @@ from booking.people import auth_sessions, one_time_codes, pin_policy, residents
 from kiosk import sign_in_waits
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
-from kiosk.touch.controllers import PHONE_HELP
+from kiosk.touch.controllers import PHONE_HELP, safe_next
 from kiosk.touch.forms import CodeForm, NewPinForm
 from kiosk.touch.messages import message_for
 from kiosk.touch.new_pin import NOT_THE_SAME, WHY
@@ -50,9 +50,12 @@ DONE = _l("Your PIN is saved and you are signed in. Use the new PIN next time.")
 
 def _code_page(error: str | None = None, status: int = 200, phone: str = "",
                focus: str = "phone", headers: dict[str, str] | None = None) -> ResponseReturnValue:  # fmt: skip
+    # The page that sent the resident to sign in, carried through so the task goes on after.
+    next_page = CodeForm.read().text("next")
     return render_template(
-        "touch/code_sign_in.html", error=error, phone=phone, focus=focus
-    ), status, headers or {}
+        "touch/code_sign_in.html", error=error, phone=phone, focus=focus,
+        next_page=safe_next(next_page) if next_page else None,
+    ), status, headers or {}  # fmt: skip
 
 
 def code_form() -> ResponseReturnValue:
@@ -95,12 +98,24 @@ def check_code() -> ResponseReturnValue:
                           focus="code", headers=sign_in_waits.headers(failure))  # fmt: skip
     if failure is not None:
         return _code_page(_words_for(failure), failure.status, phone=phone, focus="code")
-    _remember_claim(code_id, now)
+    _remember_claim(code_id, now, next_page=form.text("next"))
     return redirect(url_for("touch.code_pin_form"))
 
 
-def _remember_claim(code_id: int, now: datetime) -> None:
-    session[CLAIM_KEY] = {"code_id": code_id, "until": (now + CLAIM_LIFETIME).isoformat()}
+def _remember_claim(code_id: int, now: datetime, next_page: str | None = None) -> None:
+    if next_page is None:
+        kept = session.get(CLAIM_KEY)
+        next_page = str(kept.get("next", "")) if isinstance(kept, dict) else ""
+    session[CLAIM_KEY] = {
+        "code_id": code_id, "until": (now + CLAIM_LIFETIME).isoformat(), "next": next_page,
+    }  # fmt: skip
+
+
+def _claimed_next() -> str:
+    """The page the resident was on before signing in with the code, if any."""
+    claim = session.get(CLAIM_KEY)
+    target = claim.get("next") if isinstance(claim, dict) else None
+    return target if isinstance(target, str) else ""
 
 
 def _claimed_code(now: datetime) -> int | None:
@@ -165,7 +180,8 @@ def code_pin() -> ResponseReturnValue:
         # Run out or replaced while the PIN was being chosen: say so on the first page.
         session.pop(CLAIM_KEY, None)
         return _code_page(_words_for(error), error.status, focus="phone")
+    next_page = _claimed_next()
     session.pop(CLAIM_KEY, None)
     kiosk_session.remember_token(token)
     flash(str(DONE), "success")
-    return redirect(url_for("touch.home"))
+    return redirect(safe_next(next_page) if next_page else url_for("touch.home"))

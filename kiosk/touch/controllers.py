@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -71,10 +72,11 @@ def service(service: str) -> ResponseReturnValue:
 
 
 def sign_in_form() -> ResponseReturnValue:
-    next_page = safe_next(NextForm.read().text("next"))
+    asked = NextForm.read().text("next")
     if kiosk_session.current_resident() is not None:
-        return redirect(next_page)
-    return render_template("touch/sign_in.html", next_page=next_page)
+        return redirect(safe_next(asked))
+    # No task to carry on with: leave "next" out, so news about bookings can come first.
+    return render_template("touch/sign_in.html", next_page=safe_next(asked) if asked else None)
 
 
 def sign_in() -> ResponseReturnValue:
@@ -108,10 +110,12 @@ def sign_in() -> ResponseReturnValue:
     if isinstance(failure, TooManySignIns):
         kiosk_session.forget_token()
         return _sign_in_error(form, sign_in_waits.wait_words(failure), failure.status,
-                              headers=sign_in_waits.headers(failure))  # fmt: skip
+                              field="pin", headers=sign_in_waits.headers(failure))  # fmt: skip
     if failure is not None:
         kiosk_session.forget_token()
-        return _sign_in_error(form, message_for(failure, timezone=site.timezone), failure.status)
+        return _sign_in_error(
+            form, message_for(failure, timezone=site.timezone), failure.status, field="pin"
+        )
     kiosk_session.remember_token(token)
     lending_reminders.remind_overdue(resident.id, site.id, site.timezone)
     # Sent here from a page that needs a resident: back to it, signed in. Otherwise news
@@ -124,12 +128,16 @@ def _sign_in_error(
     form: SignInForm, message: str, status: int, field: str = "phone",
     headers: dict[str, str] | None = None,
 ) -> ResponseReturnValue:  # fmt: skip
-    # The phone is not echoed back: a kiosk screen never shows one, and an unknown phone
-    # and a wrong PIN must look exactly alike.
-    next_page = safe_next(form.text("next"))
+    # The phone typed stays in its box and only the PIN is cleared: typing eleven digits
+    # again on a touchscreen is what makes an older resident give up. It is what they typed
+    # themselves, echoed alike for an unknown phone and a wrong PIN, and the idle timer takes
+    # the page away if they walk off.
+    asked = form.text("next")
+    next_page = safe_next(asked) if asked else None
     return render_template(
-        "touch/sign_in.html", error=message, focus=field, next_page=next_page
-    ), status, headers or {}
+        "touch/sign_in.html", error=message, focus=field, next_page=next_page,
+        phone=form.text("phone"),
+    ), status, headers or {}  # fmt: skip
 
 
 def sign_out() -> ResponseReturnValue:
@@ -142,7 +150,9 @@ def sign_out() -> ResponseReturnValue:
     kiosk_session.forget_token()
     kiosk_session.forget_personal_settings()
     if was_signed_in:
+        # Said in the language of the one leaving; everything after is for the next person.
         flash(str(SIGNED_OUT_IDLE if reason == "idle" else SIGNED_OUT), "info")
+    i18n.forget_locale()
     if request.is_json:
         return {"signed_in": False, "home": url_for("touch.home")}
     return redirect(url_for("touch.home"))
@@ -162,12 +172,17 @@ def language() -> ResponseReturnValue:
     return redirect(safe_next(form.text("next")))
 
 
+# A page's own anchor (``#tool-3``): brings the card the resident tapped back into view.
+_FRAGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
 def safe_next(target: str) -> str:
     """Only a kiosk path on this host, so the switch cannot send anyone elsewhere."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/kiosk/"):
         return url_for("touch.home")
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    fragment = f"#{parts.fragment}" if _FRAGMENT.fullmatch(parts.fragment) else ""
+    return parts.path + (f"?{parts.query}" if parts.query else "") + fragment
 
 
 def csrf_failed(error: CSRFError) -> ResponseReturnValue:

@@ -73,7 +73,7 @@ class SignInForm(NextForm):
     pin = StringField()
 
 
-class CodeForm(KioskForm):
+class CodeForm(NextForm):
     """A phone and the one-time code on a staff slip (kiosk.touch.code_pin)."""
 
     phone = StringField(filters=[lambda value: normalise_phone(value or "")])
@@ -118,6 +118,8 @@ class ConditionForm(KioskForm):
 class BookingActionForm(KioskForm):
     # "slip" when the button was on the booking's slip: an error is shown there again.
     came_from = StringField(name="from")
+    # "yes" from the page that asks before a booking is cancelled.
+    confirm = StringField()
 
 
 class PeriodForm(KioskForm):

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from booking.core import sites
 from booking.core.errors import NotFound, SessionExpired
 from booking.people import auth_sessions
+from kiosk import i18n
 from kiosk.extensions import clock, database
 from kiosk.tls import cookie_secure
 
@@ -86,6 +87,8 @@ def load_kiosk_context() -> ResponseReturnValue | None:
     if resident is None or site_id != site.id:
         g.kiosk_clear_cookie = True
         forget_personal_settings()
+        # Whoever comes to the screen next starts in Chinese, as the message is said.
+        i18n.forget_locale()
         flash(str(SIGNED_OUT_MESSAGE), "info")
         return None
     g.kiosk_resident = KioskResident(
@@ -156,4 +159,5 @@ def template_context() -> dict[str, object]:
         "resident": current_resident(),
         "idle_seconds": int(idle_limit().total_seconds()),
         "idle_warning_seconds": IDLE_WARNING_SECONDS,
+        "language_chosen": i18n.language_chosen(),
     }

@@ -169,3 +169,16 @@ def test_a_slip_replaced_while_the_pin_was_chosen_sends_the_resident_back_with_t
     assert response.status_code == 409
     assert "新的单子" in alert_of(response.get_data(as_text=True))
     assert not kiosk.is_signed_in()
+
+
+def test_a_resident_sent_to_sign_in_by_a_task_carries_on_with_it_after_the_code(
+    kiosk: KioskActions, issued: IssuedCode
+) -> None:
+    typed = kiosk.client.post("/kiosk/code", data={
+        "phone": PHONE, "code": issued.code, "next": "/kiosk/bookings",
+        "csrf_token": kiosk.csrf_token(),
+    })  # fmt: skip
+    assert typed.headers["Location"].endswith("/kiosk/code/pin")
+    assert choose(kiosk, again="385721").status_code == 422  # a slip keeps the task too
+    done = choose(kiosk)
+    assert done.headers["Location"] == "/kiosk/bookings"

@@ -150,7 +150,7 @@ def test_leaving_early_releases_the_rest_of_the_seat(
 def test_cancelling_before_the_start_frees_the_seat(
     kiosk: KioskActions, app: Flask, booked: int
 ) -> None:
-    response = post(kiosk, f"/kiosk/bookings/{booked}/cancel")
+    response = post(kiosk, f"/kiosk/bookings/{booked}/cancel", confirm="yes")
     assert response.headers["Location"] == "/kiosk/bookings"
     assert status_of(app, booked) is BookingStatus.CANCELLED
     assert "预约已取消" in page(kiosk, "/kiosk/bookings")
@@ -160,7 +160,7 @@ def test_cancelling_after_the_start_is_refused_plainly(
     kiosk: KioskActions, app: Flask, clock: FrozenClock, booked: int
 ) -> None:
     later(kiosk, clock, 35)
-    response = post(kiosk, f"/kiosk/bookings/{booked}/cancel")
+    response = post(kiosk, f"/kiosk/bookings/{booked}/cancel", confirm="yes")
     assert response.status_code == 409
     assert "不能再取消" in alert_of(response.get_data(as_text=True))
     assert status_of(app, booked) is BookingStatus.CONFIRMED
@@ -169,7 +169,7 @@ def test_cancelling_after_the_start_is_refused_plainly(
 def test_someone_elses_booking_is_not_found(kiosk: KioskActions, app: Flask, booked: int) -> None:
     kiosk.sign_out()
     kiosk.sign_in("13800000002", "386204")
-    assert post(kiosk, f"/kiosk/bookings/{booked}/cancel").status_code == 404
+    assert post(kiosk, f"/kiosk/bookings/{booked}/cancel", confirm="yes").status_code == 404
     assert kiosk.client.get(f"/kiosk/bookings/{booked}").status_code == 404
     assert kiosk.client.get(f"/kiosk/bookings/{booked}/calendar.ics").status_code == 404
     assert status_of(app, booked) is BookingStatus.CONFIRMED
@@ -315,8 +315,11 @@ def test_a_closure_that_cancels_a_booking_is_told_with_its_reason(
     assert "停电检修" in text
 
 
-def test_the_home_page_leads_a_signed_in_resident_to_my_bookings(kiosk: KioskActions) -> None:
-    assert "button-my-bookings" not in kiosk.home()
+def test_the_home_page_leads_to_my_bookings_before_and_after_signing_in(
+    kiosk: KioskActions,
+) -> None:
+    # Signed out, the page asks for sign-in first and then opens (test_kiosk_journeys).
+    assert 'button-my-bookings" href="/kiosk/bookings"' in kiosk.home()
     kiosk.sign_in()
     assert (
         'class="button button-secondary button-wide button-my-bookings" href="/kiosk/bookings"'
@@ -361,7 +364,7 @@ def test_a_declined_offer_is_gone_from_the_list(kiosk: KioskActions, app: Flask)
     kiosk.sign_out()
     kiosk.sign_in("13800000002", "386204")
     [first] = bookings(app)
-    post(kiosk, f"/kiosk/bookings/{first.id}/cancel")
+    post(kiosk, f"/kiosk/bookings/{first.id}/cancel", confirm="yes")
     kiosk.sign_out()
     kiosk.sign_in()
     offer = next(b for b in bookings(app) if b.status is BookingStatus.HELD)

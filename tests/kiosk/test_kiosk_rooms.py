@@ -228,7 +228,7 @@ def test_a_taken_time_offers_the_waiting_list_and_an_offer_can_be_accepted(
     # The first group cancels: the time is offered to the one waiting.
     kiosk.sign_in("13800000002", "386204")
     [first] = bookings(app)
-    post(kiosk, f"/kiosk/bookings/{first.id}/cancel")
+    post(kiosk, f"/kiosk/bookings/{first.id}/cancel", confirm="yes")
     kiosk.sign_out()
 
     response = kiosk.sign_in()

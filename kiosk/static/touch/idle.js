@@ -3,7 +3,9 @@
  * The overlay appears (idle limit - warning) seconds after the last touch and counts
  * down the warning (at least 20 s, WCAG 2.2.1). "Continue" pings the server so its own
  * idle timer restarts too; at zero the page posts sign-out and goes home. Signed-out
- * pages other than home just go home, so half-typed phone numbers do not linger.
+ * pages other than home just go home, so half-typed phone numbers do not linger; and a
+ * screen left in another language (home included) goes back to Chinese for the next
+ * person, through the same sign-out, which the server answers by forgetting the language.
  * Settings come from data- attributes on <body>: the CSP allows no inline script.
  */
 (function () {
@@ -16,6 +18,7 @@
   var signedIn = data.signedIn === "true";
   var isHome = data.isHome === "true";
   var largeText = data.largeText === "true";
+  var languageChosen = data.languageChosen === "true";
   var homeUrl = data.homeUrl;
   var meta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = meta ? meta.getAttribute("content") : "";
@@ -118,11 +121,11 @@
     }
     var idle = Date.now() - lastActivity;
     if (!signedIn) {
-      if (largeText && idle >= idleMs) {
-        // Large text was someone's own choice: the server forgets it, the next person
-        // starts at the normal size (even on the home screen).
+      if (idle >= idleMs && (largeText || languageChosen)) {
+        // Large text or another language was someone's own choice: the server forgets it,
+        // and the next person starts at the normal size, in Chinese (even on the home screen).
         signOut("idle");
-      } else if (!isHome && idle >= idleMs) {
+      } else if (idle >= idleMs && !isHome) {
         goHome();
       }
       return;

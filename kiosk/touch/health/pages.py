@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -50,7 +50,9 @@ def _site_now() -> tuple[int, datetime]:
 
 def _resident_or_sign_in() -> ResponseReturnValue | None:
     if kiosk_session.current_resident() is None:
-        return redirect(url_for("touch.sign_in_form"))
+        # Back to this page after signing in; a button pressed is not pressed again for them.
+        here = request.full_path.rstrip("?") if request.method == "GET" else url_for("touch.health")
+        return redirect(url_for("touch.sign_in_form", next=here))
     return None
 
 

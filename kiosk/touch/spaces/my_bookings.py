@@ -4,7 +4,7 @@ waiting list and the notices about bookings."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -68,6 +68,10 @@ ACTIONS = {
         waitlist.decline, _l("No, thank you"), _l("You have turned the offer down.")
     ),
 }
+
+
+# What the confirmation page's "yes" button sends: a cancel without it asks first.
+CONFIRMED = "yes"
 
 
 @dataclass(frozen=True)
@@ -236,13 +240,40 @@ def booking_calendar(resident: KioskResident, booking_id: int) -> ResponseReturn
     return response
 
 
+def _origin(from_slip: bool, booking_id: int) -> str:
+    if from_slip:
+        return url_for("touch.booking_slip", booking_id=booking_id)
+    return url_for("touch.my_bookings")
+
+
+@resident_required
+def cancel_form(resident: KioskResident, booking_id: int) -> ResponseReturnValue:
+    """Asks once, in large words, before a booking is cancelled: a page, never a pop-up."""
+    from_slip = BookingActionForm.read().text("came_from") == "slip"
+    with database().read() as session:
+        view = _own_view(session, resident, booking_id)
+    if booking_views.CANCEL not in view.actions:
+        # Started, finished or already cancelled meanwhile: its own page says which.
+        return redirect(_origin(from_slip, booking_id))
+    return render_template(
+        "touch/bookings_cancel.html", booking=replace(view, actions=[]), actions=ACTIONS,
+        origin="slip" if from_slip else "list", back=_origin(from_slip, booking_id),
+    )  # fmt: skip
+
+
 @resident_required
 def booking_action(resident: KioskResident, booking_id: int, action: str) -> ResponseReturnValue:
     """One button of a booking; on a refusal the page it came from says why, unchanged."""
     chosen = ACTIONS.get(action)
     if chosen is None:
         abort(404)
-    from_slip = BookingActionForm.read().text("came_from") == "slip"
+    form = BookingActionForm.read()
+    from_slip = form.text("came_from") == "slip"
+    if action == booking_views.CANCEL and form.text("confirm") != CONFIRMED:
+        # Only the confirmation page's button cancels; any other way in asks first.
+        origin = "slip" if from_slip else "list"
+        asking = url_for("touch.cancel_booking_form", booking_id=booking_id)
+        return redirect(f"{asking}?from={origin}")
     site_info = kiosk_session.current_site()
     try:
         with database().write() as session:
@@ -258,9 +289,7 @@ def booking_action(resident: KioskResident, booking_id: int, action: str) -> Res
             return _slip_page(resident, booking_id, message, error.status)
         return _my_bookings_page(resident, message, error.status)
     flash(str(chosen.done), "success")
-    if from_slip:
-        return redirect(url_for("touch.booking_slip", booking_id=booking_id))
-    return redirect(url_for("touch.my_bookings"))
+    return redirect(_origin(from_slip, booking_id))
 
 
 @resident_required
