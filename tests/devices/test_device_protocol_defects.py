@@ -426,15 +426,19 @@ def test_a_reading_dated_impossibly_is_refused_with_the_reason_and_acknowledged(
         lambda: Reason.IMPOSSIBLE_TIME in reasons(database, device_id), "the reading refused"
     )
     wait_for(lambda: sim.unacked_count() == 0, "the refused reading acknowledged")
-    (letter,) = [
+    # The terminal resends an unacknowledged reading every 0.3 s: on a busy machine a copy
+    # may arrive before the first refusal's acknowledgement, and is refused the same way.
+    refused = [
         letter
         for letter in letters(database, device_id)
         if letter.reason == Reason.IMPOSSIBLE_TIME
         and json.loads(letter.payload).get("seq") == reading["seq"]
     ]
-    assert "ahead" in letter.detail or "pattern" in letter.detail
-    assert str(reading["systolic"]) not in letter.detail
-    assert letter.health_data  # kept only as long as the health records
+    assert refused
+    for letter in refused:
+        assert "ahead" in letter.detail or "pattern" in letter.detail
+        assert str(reading["systolic"]) not in letter.detail
+        assert letter.health_data  # kept only as long as the health records
     assert (reading["session"], reading["seq"]) not in stored_events(database, device_id)
 
 
