@@ -7,18 +7,17 @@ the chart always sits beside a table of the same readings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from booking.health.classification import Ruleset, high_thresholds
 from booking.health.models.readings import BpReading
 
 WIDTH = 960
 HEIGHT = 420
 LEFT, RIGHT, TOP, BOTTOM = 80, 24, 24, 56
-# The guideline's "high" thresholds, drawn as dashed reference lines.
-REFERENCE_LINES = (140, 90)
 
 
 @dataclass(frozen=True)
@@ -35,13 +34,24 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A dashed "high from here" line across the readings classified by one ruleset."""
+
+    x1: float
+    x2: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
 class Chart:
     width: int
     height: int
     systolic: list[Point]
     diastolic: list[Point]
     y_ticks: list[Tick]
-    references: list[Tick]
+    references: list[Reference]
+    thresholds: list[tuple[int, int]]  # systolic, diastolic: one pair per ruleset drawn
     x_labels: list[tuple[float, str, str]]  # x, text, SVG text-anchor
     plot: tuple[int, int, int, int]  # left, top, right, bottom
 
@@ -72,7 +82,7 @@ def trend_chart(readings: Sequence[BpReading], timezone: str) -> Chart | None:
     systolic = [Point(x_of(i), y_of(r.systolic), r.systolic) for i, r in enumerate(ordered)]
     diastolic = [Point(x_of(i), y_of(r.diastolic), r.diastolic) for i, r in enumerate(ordered)]
     ticks = [Tick(y_of(v), str(int(v))) for v in range(int(low), int(high) + 1, 20)]
-    references = [Tick(y_of(v), str(v)) for v in REFERENCE_LINES]
+    references, thresholds = _references(ordered, left, right, x_of, y_of)
     # A date under the first, the last and every fifth reading: enough to read the trend.
     last = len(ordered) - 1
     # The first and last dates hug the plot's edges so that neither is cut off.
@@ -82,8 +92,36 @@ def trend_chart(readings: Sequence[BpReading], timezone: str) -> Chart | None:
         if i in (0, last) or (i % 5 == 0 and last - i >= 3)
     ]
     return Chart(
-        WIDTH, HEIGHT, systolic, diastolic, ticks, references, labels, (left, top, right, bottom)
-    )
+        WIDTH, HEIGHT, systolic, diastolic, ticks, references, thresholds, labels,
+        (left, top, right, bottom),
+    )  # fmt: skip
+
+
+def _references(
+    ordered: Sequence[BpReading],
+    left: float,
+    right: float,
+    x_of: Callable[[int], float],
+    y_of: Callable[[float], float],
+) -> tuple[list[Reference], list[tuple[int, int]]]:
+    """The thresholds of the ruleset each reading was classified with, over that reading's
+    stretch of the chart: a site that moved from the Chinese guideline to AHA 2017 shows 140/90
+    under its older readings and 130/80 under its newer ones, as each was labelled then."""
+    runs: list[tuple[int, int, tuple[int, int]]] = []  # first index, last index, thresholds
+    for index, reading in enumerate(ordered):
+        pair = high_thresholds(Ruleset(reading.ruleset))
+        if runs and runs[-1][2] == pair:
+            runs[-1] = (runs[-1][0], index, pair)
+        else:
+            runs.append((index, index, pair))
+    references = []
+    for number, (first, last, pair) in enumerate(runs):
+        # A run reaches halfway to its neighbours' readings, the outer runs to the plot's edges.
+        x1 = left if number == 0 else (x_of(first - 1) + x_of(first)) / 2
+        x2 = right if number == len(runs) - 1 else (x_of(last) + x_of(last + 1)) / 2
+        references += [Reference(x1, x2, y_of(value), str(value)) for value in pair]
+    thresholds = list(dict.fromkeys(pair for _first, _last, pair in runs))
+    return references, thresholds
 
 
 def _anchor(index: int, last: int) -> str:

@@ -227,7 +227,7 @@ def staff_auth(client: FlaskClient) -> StaffActions:
 # --- CI: no skips for missing services --------------------------------------------------------
 
 # Words that every skip for a missing service has in its reason (see the SKIP_* messages).
-SERVICE_SKIP_WORDS = ("postgresql", "mosquitto", "chromium", "playwright")
+SERVICE_SKIP_WORDS = ("postgresql", "mosquitto", "chromium", "playwright", "gettext")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -117,6 +117,21 @@ def classify(
     return _RULESETS[ruleset](systolic, diastolic)
 
 
+# Where each guideline's hypertension range (level 2) starts, systolic and diastolic (mmHg):
+# AHA 2017 calls 130/80 stage 1, the Chinese guideline and ESH 2023 call 140/90 grade 1.
+_HIGH_FROM: dict[Ruleset, tuple[int, int]] = {
+    Ruleset.CHINA: (140, 90),
+    Ruleset.AHA_2017: (130, 80),
+    Ruleset.ESH_2023: (140, 90),
+}
+
+
+def high_thresholds(ruleset: Ruleset) -> tuple[int, int]:
+    """The systolic and diastolic values from which ``ruleset`` counts a reading as high
+    (what a chart draws as its reference lines); ``classify`` agrees with them."""
+    return _HIGH_FROM[ruleset]
+
+
 def categories(ruleset: Ruleset) -> tuple[str, ...]:
     """Every category code a ruleset can give, lowest first (for legends and translations)."""
     return {

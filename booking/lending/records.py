@@ -188,7 +188,13 @@ def _filtered_loans(site_id: int, where: LoanFilter, now: datetime) -> Select[An
         stmt = stmt.where(Loan.item_id.in_(items))
     if where.item_id is not None:
         stmt = stmt.where(Loan.item_id == where.item_id)
-    if where.status is not None:
+    if where.status is LoanStatus.ACTIVE:
+        # "On loan" is every loan still out, late ones too: an overdue drill is still on loan.
+        stmt = stmt.where(Loan.status.in_(OPEN_LOAN_STATUSES))
+    elif where.status is LoanStatus.OVERDUE:
+        # "Overdue" is late by the clock, as overdue_only is, not only once the daily job marks it.
+        stmt = stmt.where(Loan.status.in_(OPEN_LOAN_STATUSES), Loan.due_at < now)
+    elif where.status is not None:
         stmt = stmt.where(Loan.status == where.status)
     if where.channel is not None:
         stmt = stmt.where(Loan.channel == where.channel)

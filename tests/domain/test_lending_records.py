@@ -185,6 +185,27 @@ def test_filter_by_tool_type_item_tag_and_status(centre: Centre) -> None:
     assert find(centre, status=LoanStatus.ACTIVE, tool_type_id=centre.ladder.id) == []
 
 
+def test_on_loan_means_every_loan_still_out_late_ones_too(centre: Centre) -> None:
+    """The words are "借出中 / On loan": an overdue drill is still on loan, so it is listed."""
+    out = centre.loan("DR-001", "王秀英", NOW - timedelta(days=1))
+    marked_late = centre.loan(
+        "DR-002", "李建国", NOW - timedelta(days=9), status=LoanStatus.OVERDUE
+    )
+    back = centre.loan("LA-001", "王秀英", NOW - timedelta(days=9), status=LoanStatus.RETURNED)
+    assert sorted(find(centre, status=LoanStatus.ACTIVE)) == sorted([out.id, marked_late.id])
+    assert back.id not in find(centre, status=LoanStatus.ACTIVE)
+
+
+def test_overdue_means_late_by_the_clock_before_the_daily_job_marks_it(centre: Centre) -> None:
+    not_yet_marked = centre.loan("DR-001", "王秀英", NOW - timedelta(days=4))  # due a day ago
+    marked = centre.loan("DR-002", "李建国", NOW - timedelta(days=9), status=LoanStatus.OVERDUE)
+    centre.loan("LA-001", "王秀英", NOW - timedelta(days=1))  # due in two days
+    centre.loan("LA-001", "李建国", NOW - timedelta(days=9), status=LoanStatus.RETURNED)
+    late = sorted([not_yet_marked.id, marked.id])
+    assert sorted(find(centre, status=LoanStatus.OVERDUE)) == late
+    assert sorted(find(centre, overdue_only=True)) == late
+
+
 def test_date_range_is_in_the_centres_local_days(centre: Centre) -> None:
     # 2026-11-20 23:30 in Shanghai is 15:30 UTC the same day; 2026-11-21 00:30 is 16:30 UTC.
     late_evening = centre.loan("DR-001", "王秀英", datetime(2026, 11, 20, 15, 30, tzinfo=UTC),

@@ -239,3 +239,28 @@ def test_staff_who_are_not_admins_cannot_change_settings(
         data={"csrf_token": token, "ruleset": "aha_2017", "retention_days": "365"},
     )
     assert response.status_code == 403
+
+
+def test_the_chart_draws_the_lines_of_the_ruleset_each_reading_was_classified_with(
+    app: Flask, client: FlaskClient, staff_auth: object, wang: int, clock: FrozenClock
+) -> None:
+    """王秀英's two readings were labelled by the Chinese guideline (140/90); after the site
+    moves to AHA 2017 a new one is labelled, and drawn, by 130/80."""
+    signed_in(client, staff_auth, "admin")
+    token = csrf(client.get("/staff/health").get_data(as_text=True))
+    client.post(
+        "/staff/health/settings",
+        data={"csrf_token": token, "ruleset": "aha_2017", "retention_days": "365"},
+    )
+    with app.app_context(), database().write() as session:
+        site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
+        health_pairing.reading_received(
+            session, site_id=site.id, device_id="bp-1", card_id="CARD0001", now=clock.now(),
+            systolic=134, diastolic=84, mean_arterial_pressure=100.7, unit="mmHg", pulse=70,
+            flags=FLAGS, measured_at=clock.now() - timedelta(minutes=1),
+        )  # fmt: skip
+    page = client.get(f"/staff/health/residents/{wang}").get_data(as_text=True)
+    lines = re.findall(r'<line class="bp-reference"[^>]*>\s*<text[^>]*>(\d+)</text>', page)
+    assert sorted(lines) == ["130", "140", "80", "90"]
+    assert "140 和 90：高于这两条线的读数算偏高" in page
+    assert "130 和 80：高于这两条线的读数算偏高" in page
