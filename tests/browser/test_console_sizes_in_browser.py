@@ -10,7 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from booking.core.models.sites import Site
 from booking.demo import past_bookings
+from devices.fleet import provisioning
 from booking.people.models.residents import Resident
 from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
@@ -75,10 +77,19 @@ def sign_in_as_admin(page: Page) -> None:
 
 
 def busy_pages(live_server: LiveServer) -> dict[str, str]:
-    """The pages a worker reads most, made busy with the demo's weeks of history."""
+    """The pages a worker reads most, made busy with the demo's weeks of history and the
+    centre's two lockers and blood-pressure terminal on the device board."""
+    now = live_server.clock.now()
     with live_server.app.app_context():
         with database().write() as session:
-            past_bookings.seed_history(session, now=live_server.clock.now())
+            past_bookings.seed_history(session, now=now)
+            site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
+            for device_id, kind, name in (
+                ("locker-a", "locker", "储物柜 A"),
+                ("locker-b", "locker", "储物柜 B"),
+                ("bp-1", "bp_terminal", "血压计"),
+            ):
+                provisioning.register_device(session, site.id, device_id, kind, name, now)
     with live_server.app.app_context(), database().read() as session:
         wang = session.scalars(select(Resident.id).where(Resident.phone == "13800000001")).one()
         space = session.scalars(select(Space.id).order_by(Space.id)).first()
@@ -116,6 +127,8 @@ def test_busy_console_pages_have_16px_text_24px_targets_and_fit_the_screen(
         measured = page.evaluate(MEASURE)
         screenshot(page, f"console-{name}-1366x768")
         assert measured["texts"] and measured["targets"], f"{name}: nothing measured"
+        if name == "devices_board":
+            assert page.locator(".device").count() == 3
         if name == "lending_records":
             assert page.locator("table.table tbody tr").count() >= 20, "the records are busy"
         small = too_small(measured)

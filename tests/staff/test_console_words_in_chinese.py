@@ -30,6 +30,7 @@ from booking.lending.models.events import LendingAction, LendingEvent
 from booking.lending.models.tools import Item
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
+from devices.fleet import provisioning
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 from tests.kiosk.test_kiosk_translations import KEYWORDS, ROOT, load_po
@@ -115,6 +116,11 @@ def demo_with_history(app: Flask, demo: None, clock: FrozenClock) -> None:
             lending.lend_at_counter(
                 session, staff=zhao, item_id=ladder, resident_id=liu, now=clock.now()
             )
+            # The board then shows the lockers' compartments and the terminal.
+            for device_id, kind in (("locker-a", "locker"), ("bp-1", "bp_terminal")):
+                provisioning.register_device(
+                    session, zhao.site_id, device_id, kind, device_id, clock.now()
+                )
         # Once to mark the late loans overdue, once more to escalate them.
         for _ in range(2):
             lending_jobs.run_due(database(), now=clock.now() + timedelta(days=7))
