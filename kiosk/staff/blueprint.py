@@ -24,6 +24,7 @@ from kiosk.staff.forms import LanguageForm, SignOutForm
 from kiosk.staff.health import pages as health_pages
 from kiosk.staff.insights.pages import insights_csv, insights_page
 from kiosk.staff.lending import counter as lending_counter
+from kiosk.staff.lending import event_words
 from kiosk.staff.lending import mismatches as lending_mismatches
 from kiosk.staff.lending import pages as lending_pages
 from kiosk.staff.people import (
@@ -326,6 +327,12 @@ bp.add_url_rule(
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound) -> werkzeug.exceptions.NotFound:
     return werkzeug.exceptions.NotFound()
+
+
+# Filters, not context: the lending macros are imported without the page's context.
+bp.add_app_template_filter(event_words.detail_text, "lending_detail")
+bp.add_app_template_filter(event_words.actor_text, "lending_actor")
+bp.add_app_template_filter(event_words.item_condition, "item_condition")
 
 
 @bp.context_processor

@@ -256,7 +256,7 @@ def test_the_item_page_shows_its_loans_and_append_only_history(
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert listed_loans(text) == [loan_id]
-    assert 'data-event="lent"' in text and "staff:zhao" in text
+    assert 'data-event="lent"' in text and "<td>zhao</td>" in text  # staff by username
     assert "On loan to 王秀英" in text and "Take back" in text
 
 

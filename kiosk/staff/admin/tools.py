@@ -25,6 +25,7 @@ from kiosk.staff.admin.forms import (
     ToolTypeForm,
 )
 from kiosk.staff.auth import admin_required
+from kiosk.staff.lending import words as lending_words
 
 
 @admin_required
@@ -44,6 +45,7 @@ def tools() -> ResponseReturnValue:
             tool_types=types,
             retire_form=RetireForm(formdata=None),
             items=[(item, zh, en) for item, zh, en in items],
+            item_status=lending_words.ITEM_STATUS,
         )
 
 
