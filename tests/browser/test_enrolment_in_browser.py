@@ -54,6 +54,8 @@ def test_a_resident_enrolled_in_the_console_sets_the_pin_at_the_kiosk(
 
     page.goto("/kiosk/sign-in")
     page.get_by_role("link", name="第一次使用或忘记密码？我有验证码").tap()
+    # The code page has loaded before a key is tapped (the sign-in page has a keypad too).
+    expect(page.locator("#code-form")).to_be_visible()
     tap_digits(page, "13900000123")  # a full phone number moves on to the code by itself
     tap_digits(page, code)
     expect(page.locator("#phone")).to_have_value("13900000123")

@@ -169,7 +169,7 @@ def test_a_drill_borrowed_at_the_kiosk_shows_up_in_the_consoles_lending_records(
     screenshot(page, "lending-03-console-records")
     page.locator(f'tr[data-loan="{loan_id}"] a', has_text=tag).click()
     lent = page.locator('tr[data-event="lent"]')
-    expect(lent).to_contain_text(f"device:{locker.device_id}")
+    expect(lent).to_contain_text(f"设备 {locker.device_id}")
     expect(lent).to_contain_text(locker.device_id)
     screenshot(page, "lending-04-console-item")
     assert page_problems.messages == []
