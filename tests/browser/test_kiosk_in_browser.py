@@ -47,6 +47,8 @@ def test_a_resident_signs_in_on_the_keypad_switches_language_and_is_signed_out_w
     screenshot(page, "portrait-01-home")
 
     page.locator(".button-sign-in").tap()
+    # The sign-in page has loaded before a key is tapped.
+    expect(page.locator("#sign-in-form")).to_be_visible()
     tap_digits(page, "13800000001")  # a full phone number moves on to the PIN by itself
     tap_digits(page, "275139")
     expect(page.locator("#phone")).to_have_value("13800000001")

@@ -56,6 +56,8 @@ def test_signing_in_carries_on_with_the_task_that_asked_for_it(
     expect(page.locator("body")).to_have_attribute("data-signed-in", "false")
     page.goto("/kiosk/rooms")
     page.locator(".button-sign-in").tap()
+    # The sign-in page has loaded before a key is tapped.
+    expect(page.locator("#sign-in-form")).to_be_visible()
     sign_in_on_the_keypad(page)
     expect(page).to_have_url(re.compile(r"/kiosk/rooms$"))
     expect(page.locator(".greeting")).to_have_text("您好，王*英")
@@ -97,6 +99,8 @@ def test_the_next_person_starts_in_chinese_after_sign_out_and_after_the_idle_tim
     # Signed in in English and walked away: the idle sign-out brings Chinese back.
     page.locator(".button-language").tap()
     page.locator(".button-sign-in").tap()
+    # The sign-in page has loaded before a key is tapped.
+    expect(page.locator("#sign-in-form")).to_be_visible()
     sign_in_on_the_keypad(page)
     expect(page.locator(".greeting")).to_have_text("Hello, 王*英")
     wait_until_idle_timer_is_armed(page)

@@ -114,6 +114,8 @@ def sign_in_as_wang(page: Page) -> None:
     """The demo's first resident signs in on the keypad."""
     page.goto("/kiosk/")
     page.locator(".button-sign-in").tap()
+    # The sign-in page has loaded before a key is tapped.
+    expect(page.locator("#sign-in-form")).to_be_visible()
     tap_digits(page, "13800000001")
     tap_digits(page, "275139")
     page.locator(".button-submit").tap()

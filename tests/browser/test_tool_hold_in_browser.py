@@ -36,6 +36,8 @@ def test_a_held_tool_is_first_on_the_tool_pages_with_a_big_open_button(
     hold_a_drill_for_wang(live_server)
     page.goto("/kiosk/")
     page.locator(".button-sign-in").tap()
+    # The sign-in page has loaded before a key is tapped.
+    expect(page.locator("#sign-in-form")).to_be_visible()
     for digit in "13800000001275139":
         page.locator(f'.keypad [data-key="{digit}"]').tap()
     page.locator(".button-submit").tap()
