@@ -8,20 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from kiosk_helpers import Resident
-from lending_centre import Station, report_locker, staff_of
+from lending_centre import Station, staff_of
 from sqlalchemy import func, select
 
 from booking.core.clock import FrozenClock
 from booking.lending import operations as lending
 from booking.lending.models.door_sessions import DoorSession
 from kiosk.extensions import database as app_database
-
-
-@pytest.fixture
-def lockers_up(station_app: Flask, app_station: Station, clock: FrozenClock) -> None:
-    """The worker runs and the locker has reported its compartments."""
-    with station_app.app_context():
-        report_locker(app_database(), app_station, clock)
 
 
 def door_sessions(app: Flask) -> int:

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kiosk_helpers import Resident
-from lending_centre import Station, report_locker, staff_of
+from lending_centre import Station, staff_of
 from sqlalchemy import delete, select
 
 from booking.alerts.models.alerts import StaffAlert
@@ -38,13 +38,6 @@ def test_the_borrow_tile_leads_to_the_tool_catalogue(station_app: Flask) -> None
     response = station_app.test_client().get("/kiosk/services/tools")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/kiosk/tools")
-
-
-@pytest.fixture
-def lockers_up(station_app: Flask, app_station: Station, clock: FrozenClock) -> None:
-    """The worker runs and the locker has reported its compartments."""
-    with station_app.app_context():
-        report_locker(app_database(), app_station, clock)
 
 
 @pytest.mark.usefixtures("lockers_up")

@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from itertools import count
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from kiosk_helpers import Resident
-from lending_centre import Station, report_locker, staff_of
+from lending_centre import Station, staff_of
 from sqlalchemy import select, update
+from staff_lending import doors, loans, notices, post, the_locker
 from werkzeug.test import TestResponse
 
 from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
-from booking.lending import door_session
 from booking.lending import jobs as lending_jobs
 from booking.lending import operations as lending
-from booking.lending.history import DeviceRef
-from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
-from booking.lending.models.loans import Loan, LoanChannel
+from booking.lending.models.door_sessions import DoorSessionState, ReleaseReason
+from booking.lending.models.loans import LoanChannel
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ItemStatus
 from devices.fleet import link_status
@@ -34,23 +32,8 @@ from devices.models.device import Device
 from devices.models.links import LinkState
 from kiosk.extensions import database
 from kiosk.touch.lending import door as kiosk_door
-from tests.conftest import StaffActions
 
-SEQ = count(1)
 HELD_UNTIL = "11:30"  # the station's clock starts at 09:30 in Shanghai; the hold is 2 hours
-
-
-@pytest.fixture
-def staff(station_app: Flask, app_station: Station) -> FlaskClient:
-    client = station_app.test_client()
-    assert StaffActions(client).sign_in(username=f"{app_station.slug}-staff").status_code == 302
-    return client
-
-
-@pytest.fixture
-def lockers_up(station_app: Flask, app_station: Station, clock: FrozenClock) -> None:
-    with station_app.app_context():
-        report_locker(database(), app_station, clock)
 
 
 @pytest.fixture
@@ -66,33 +49,8 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return commands
 
 
-def csrf(client: FlaskClient) -> str:
-    page = client.get("/staff/").get_data(as_text=True)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
-    assert match
-    return match.group(1)
-
-
-def post(client: FlaskClient, path: str) -> TestResponse:
-    return client.post(path, data={"csrf_token": csrf(client)})
-
-
 def hold(staff: FlaskClient, station: Station, resident: int) -> TestResponse:
     return post(staff, f"/staff/residents/{resident}/lend/hold/{station.drill_type}")
-
-
-def doors(app: Flask) -> list[DoorSession]:
-    with app.app_context(), database().read() as session:
-        found = list(session.scalars(select(DoorSession).order_by(DoorSession.id)))
-        session.expunge_all()
-        return found
-
-
-def loans(app: Flask) -> list[Loan]:
-    with app.app_context(), database().read() as session:
-        found = list(session.scalars(select(Loan).order_by(Loan.id)))
-        session.expunge_all()
-        return found
 
 
 def commands(app: Flask) -> list[DeviceCommand]:
@@ -105,22 +63,6 @@ def commands(app: Flask) -> list[DeviceCommand]:
 def item_status(app: Flask, item_id: int) -> ItemStatus:
     with app.app_context(), database().read() as session:
         return session.get_one(Item, item_id).status
-
-
-def notices(page: str) -> str:
-    return " ".join(re.findall(r'<p class="notice notice-\w+" role="status">(.*?)</p>', page))
-
-
-def the_locker(app: Flask, station: Station, door_id: int, clock: FrozenClock, step: str) -> None:
-    """The locker's events for the pickup, as devices.locker.events hands them on."""
-    with app.app_context(), database().write() as session:
-        door = session.get_one(DoorSession, door_id)
-        ref = DeviceRef(station.locker, 1, next(SEQ))
-        if step == "take":
-            door_session.door_opened(session, door, clock.now(), ref)
-            door_session.item_sensed(session, door, False, clock.now(), ref)
-        else:
-            door_session.door_closed(session, door, clock.now(), ref)
 
 
 def later(app: Flask, station: Station, clock: FrozenClock, by: timedelta) -> None:

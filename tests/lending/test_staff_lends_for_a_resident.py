@@ -6,85 +6,29 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from itertools import count
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from lending_centre import Station, report_locker, staff_of
 from sqlalchemy import select, update
+from staff_lending import doors, loans, notices, post, the_locker
 
 from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
-from booking.lending import door_session
 from booking.lending import operations as lending
-from booking.lending.history import DeviceRef
-from booking.lending.models.door_sessions import DoorSession, DoorSessionState, ReleaseReason
+from booking.lending.models.door_sessions import DoorSessionState, ReleaseReason
 from booking.lending.models.events import LendingAction, LendingEvent
-from booking.lending.models.loans import Loan, LoanChannel
+from booking.lending.models.loans import LoanChannel
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ItemStatus
 from devices.models.commands import DeviceCommand
 from devices.models.compartments import Compartment, DoorState, LockState
 from kiosk.extensions import database
-from tests.conftest import StaffActions
-
-SEQ = count(1)
-
-
-@pytest.fixture
-def staff(station_app: Flask, app_station: Station) -> FlaskClient:
-    client = station_app.test_client()
-    assert StaffActions(client).sign_in(username=f"{app_station.slug}-staff").status_code == 302
-    return client
-
-
-@pytest.fixture
-def lockers_up(station_app: Flask, app_station: Station, clock: FrozenClock) -> None:
-    with station_app.app_context():
-        report_locker(database(), app_station, clock)
-
-
-def csrf(client: FlaskClient) -> str:
-    page = client.get("/staff/").get_data(as_text=True)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
-    assert match
-    return match.group(1)
-
-
-def post(client: FlaskClient, path: str) -> object:
-    return client.post(path, data={"csrf_token": csrf(client)})
-
-
-def doors(app: Flask) -> list[DoorSession]:
-    with app.app_context(), database().read() as session:
-        found = list(session.scalars(select(DoorSession).order_by(DoorSession.id)))
-        session.expunge_all()
-        return found
-
-
-def loans(app: Flask) -> list[Loan]:
-    with app.app_context(), database().read() as session:
-        found = list(session.scalars(select(Loan).order_by(Loan.id)))
-        session.expunge_all()
-        return found
 
 
 def flashed(client: FlaskClient, path: str) -> str:
-    page = client.get(path).get_data(as_text=True)
-    return " ".join(re.findall(r'<p class="notice notice-\w+" role="status">(.*?)</p>', page))
-
-
-def the_locker(app: Flask, station: Station, door_id: int, clock: FrozenClock, step: str) -> None:
-    """The locker's events for the pickup, as devices.locker.events hands them on."""
-    with app.app_context(), database().write() as session:
-        door = session.get_one(DoorSession, door_id)
-        ref = DeviceRef(station.locker, 1, next(SEQ))
-        if step == "take":
-            door_session.door_opened(session, door, clock.now(), ref)
-            door_session.item_sensed(session, door, False, clock.now(), ref)
-        else:
-            door_session.door_closed(session, door, clock.now(), ref)
+    return notices(client.get(path).get_data(as_text=True))
 
 
 # --- a locker tool ------------------------------------------------------------------------------
