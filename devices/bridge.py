@@ -7,6 +7,12 @@ redelivering until then) and publishes the protocol ``ack`` {session, seqs} nami
 batch's committed events of each device.
 A crash anywhere before the commit loses nothing: the persistent session
 (``clean_session=False``, fixed client id) redelivers, and (device, session, seq) dedupes.
+
+On PostgreSQL several workers may run, each with a bridge (:class:`Role`): they share the
+device traffic through one shared subscription (``$share/…``), and the one leading (the
+scheduler's, :mod:`kiosk.scheduler_lock`) alone publishes commands and the server's status
+and hears the retained ``status`` and ``state``, which a shared subscription never replays
+(docs/architecture.md, "Several workers").
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import uuid
 from collections import Counter, defaultdict, deque
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -54,8 +62,58 @@ COMMITS_IN_FLIGHT = 2
 ANSWER_POLL_S = 0.002
 
 
+class Role(Enum):
+    """What a worker's bridge does, by how many workers the deployment runs."""
+
+    # The one worker of an SQLite deployment: a persistent session of a fixed client id,
+    # plain subscriptions, commands and the server's status.
+    SOLE = "sole"
+    # Of several workers (PostgreSQL), the one holding the scheduler lock: the shared
+    # subscription, plus plain ones for the retained kinds, commands and the server's status.
+    LEADER = "leader"
+    # Of several workers, one of the others: the shared subscription only.
+    FOLLOWER = "follower"
+
+    @property
+    def shared(self) -> bool:
+        return self is not Role.SOLE
+
+    @property
+    def leads(self) -> bool:
+        return self is not Role.FOLLOWER
+
+
+def share_group(site: str) -> str:
+    """The shared-subscription group of a site's workers."""
+    return f"linli-{site}"
+
+
+def subscriptions(site: str, role: Role) -> list[str]:
+    """The topic filters a bridge of ``role`` subscribes to.
+
+    A shared subscription never receives retained messages (MQTT 5 §4.8.2; Mosquitto does
+    the same for 3.1.1 clients), and ``status`` and ``state`` matter most as retained copies:
+    the truth about a device now, replayed to whoever subscribes. So the leader takes those
+    two kinds on plain subscriptions (a new leader is handed every device's latest at once),
+    and the group shares the rest. Each message is then delivered to one worker only.
+    """
+    if not role.shared:
+        return protocol.subscriptions(site)
+    group = share_group(site)
+    filters = [
+        f"$share/{group}/{protocol.PREFIX}/{site}/+/{kind}"
+        for kind in protocol.DEVICE_KINDS
+        if kind not in protocol.RETAINED_KINDS
+    ]
+    if role.leads:
+        filters += [
+            f"{protocol.PREFIX}/{site}/+/{kind}" for kind in sorted(protocol.RETAINED_KINDS)
+        ]
+    return filters
+
+
 class Bridge:
-    """One per deployment (the ``linli worker``): ``start()``, later ``stop()``."""
+    """One per worker (the ``linli worker``): ``start()``, later ``stop()``."""
 
     def __init__(
         self,
@@ -71,6 +129,7 @@ class Bridge:
         retry_delay: float = RETRY_DELAY_S,
         keepalive: int = 30,
         commit_process_handlers: str | None = None,
+        role: Role = Role.SOLE,
     ) -> None:
         """``commit_process_handlers`` (``module:function`` making the Handlers): commit the
         batches in a process of their own (:mod:`devices.ingest.batch_process`), as the ``linli
@@ -84,7 +143,11 @@ class Bridge:
         self.site = site
         self.clock = clock or SystemClock()
         self.handlers = handlers or Handlers()
-        self.client_id = client_id or f"linli-server-{site}"
+        self.role = role
+        # Several workers need one client id each, or the broker would drop one for the other.
+        self.client_id = client_id or (
+            f"linli-server-{site}-{uuid.uuid4().hex[:8]}" if role.shared else f"linli-server-{site}"
+        )
         self.batch_size = batch_size
         self.batch_wait = batch_wait
         self.retry_delay = retry_delay
@@ -124,19 +187,27 @@ class Bridge:
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
-            clean_session=False,
+            # A shared group's member keeps no session: Mosquitto goes on queueing a share of
+            # the traffic for a member's persistent session while it is away (round robin over
+            # every session, connected or not), and a worker gone for good would hold those
+            # messages for ever. With a clean session a dead worker leaves the group at once;
+            # what was in flight to it is lost at the broker, and the devices re-send every
+            # event they have no ack for (docs/protocol.md §5).
+            clean_session=not self.role.shared,
             protocol=mqtt.MQTTv311,
             manual_ack=True,
         )
         client.username_pw_set(self._broker.username or SERVER_USERNAME, self._broker.password)
         if self._broker.tls:
             client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        client.will_set(
-            protocol.server_status_topic(self.site),
-            protocol.server_status_payload(False, self.clock.now()),
-            qos=1,
-            retain=True,
-        )
+        if self.role.leads:
+            # The server's status is the leader's presence: a follower's death is no outage.
+            client.will_set(
+                protocol.server_status_topic(self.site),
+                protocol.server_status_payload(False, self.clock.now()),
+                qos=1,
+                retain=True,
+            )
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         # Acks go out in bursts as large as a batch. No limit (0) rather than a large one:
         # with a limit, paho scans every unacknowledged message on each PUBACK it receives
@@ -161,7 +232,8 @@ class Bridge:
         self._worker.start()
         self._client.connect_async(self._broker.host, self._broker.port, self._keepalive)
         self._client.loop_start()
-        self._commands.start()
+        if self.role.leads:
+            self._commands.start()
         self.connected.wait(connect_timeout)
         return self
 
@@ -173,13 +245,14 @@ class Bridge:
         """
         self._stop.set()
         # First: no command goes out that this bridge would not be there to record.
-        self._commands.stop(timeout)
+        if self.role.leads:
+            self._commands.stop(timeout)
         if self._worker is not None:
             self._worker.join(timeout)
             self._worker = None
         if self._batches is not None:
             self._batches.stop(timeout)
-        if self.connected.is_set():
+        if self.connected.is_set() and self.role.leads:
             info = self._client.publish(
                 protocol.server_status_topic(self.site),
                 protocol.server_status_payload(False, self.clock.now()),
@@ -226,13 +299,14 @@ class Bridge:
             self._generation += 1
         # Every time, whatever session-present says: a broker that lost its state (crash,
         # new volume) would otherwise leave us connected and deaf.
-        client.subscribe([(topic, 1) for topic in protocol.subscriptions(self.site)])
-        client.publish(
-            protocol.server_status_topic(self.site),
-            protocol.server_status_payload(True, self.clock.now()),
-            qos=1,
-            retain=True,
-        )
+        client.subscribe([(topic, 1) for topic in subscriptions(self.site, self.role)])
+        if self.role.leads:
+            client.publish(
+                protocol.server_status_topic(self.site),
+                protocol.server_status_payload(True, self.clock.now()),
+                qos=1,
+                retain=True,
+            )
         self.connected_at = self.clock.now()
         self.connected.set()
         # The web offers lockers only once the link is recorded as connected: at once.
@@ -383,6 +457,7 @@ def run(
     handlers: Handlers | None = None,
     clock: Clock | None = None,
     commit_process_handlers: str | None = None,
+    role: Role = Role.SOLE,
 ) -> None:
     """Run a bridge until ``stop_event`` is set (for the ``linli worker``)."""
     bridge = Bridge(
@@ -392,6 +467,7 @@ def run(
         handlers=handlers,
         clock=clock,
         commit_process_handlers=commit_process_handlers,
+        role=role,
     )
     bridge.start()
     try:

@@ -1,25 +1,36 @@
-"""`linli worker`: the one process that runs the scheduler and the MQTT bridge.
+"""`linli worker`: the process that runs the scheduler and the MQTT bridge.
 
-Exactly one worker runs per deployment. It holds the lease row in ``worker_leases`` (renewed
-every third of its lifetime) for as long as it runs; a second worker waits for the lease, or
-with ``--no-wait`` refuses to start. It stops cleanly on SIGTERM or SIGINT: the scheduler
-finishes the job in hand, the bridge publishes the server's offline status and disconnects,
-and the lease is released so a successor need not wait for it to expire.
+On SQLite exactly one worker runs per deployment. It holds the lease row in ``worker_leases``
+(renewed every third of its lifetime) for as long as it runs; a second worker waits for the
+lease as a standby that runs nothing, or with ``--no-wait`` refuses to start.
+
+On PostgreSQL several workers may run (docs/operations.md, "Several workers"). Each runs a
+bridge on the shared subscription, so they split the device traffic; the one holding the
+scheduler lock (:mod:`kiosk.scheduler_lock`) also runs the scheduler and publishes the
+commands. The others try for the lock every two seconds and take over within ten when the
+holder dies; a holder whose lock connection fails stops, and its supervisor restarts it.
+
+A worker stops cleanly on SIGTERM or SIGINT: the scheduler finishes the job in hand, the
+bridge disconnects (the leader's first publishes the server's offline status), and the lease
+or lock is released so a successor need not wait.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import inspect
 
 from booking.core.clock import Clock
 from booking.core.db import Database
 from booking.core.retention import RetentionPeriods
-from kiosk import leases, scheduler
+from devices.bridge import Role
+from kiosk import leases, scheduler, scheduler_lock
 from kiosk.models import WorkerLease
 
 log = logging.getLogger(__name__)
@@ -29,7 +40,12 @@ LEASE_TTL = timedelta(seconds=60)
 BRIDGE_STOP_TIMEOUT = 10.0
 
 # A bridge runs until ``stop`` is set, then says goodbye to the broker and returns.
-BridgeRunner = Callable[[Database, str, str, threading.Event], None]
+BridgeRunner = Callable[[Database, str, str, threading.Event, Role], None]
+
+SQLITE_SINGLE = (
+    "SQLite: this deployment runs a single worker (the scheduler and every device message "
+    "in one process); use PostgreSQL to run several"
+)
 
 
 class WorkerError(Exception):
@@ -40,12 +56,21 @@ class LeaseTaken(WorkerError):
     pass
 
 
-def default_bridge(database: Database, url: str, site: str, stop: threading.Event) -> None:
+def default_bridge(
+    database: Database, url: str, site: str, stop: threading.Event, role: Role
+) -> None:
     from devices.bridge import run
 
     # Commits in a process of their own (devices/ingest/batch_process.py), which makes its own
     # handlers: the lending and health reactions of devices.ingest.handlers.
-    run(database, url, site, stop, commit_process_handlers="devices.ingest.handlers:default_handlers")
+    run(
+        database,
+        url,
+        site,
+        stop,
+        commit_process_handlers="devices.ingest.handlers:default_handlers",
+        role=role,
+    )
 
 
 class Worker:
@@ -70,6 +95,8 @@ class Worker:
         self.holder = holder or leases.new_holder_id()
         self.retention = retention
         self.failed = False
+        self._stop = threading.Event()
+        self._bridges: list[tuple[threading.Event, threading.Thread]] = []
 
     # --- the lease -----------------------------------------------------------------------------
 
@@ -126,45 +153,72 @@ class Worker:
 
     # --- running -------------------------------------------------------------------------------
 
-    def _run_bridge(self, url: str, stop: threading.Event) -> None:
+    @property
+    def several(self) -> bool:
+        """Whether this deployment may run several workers: on PostgreSQL."""
+        return scheduler_lock.is_postgresql(self.database.url)
+
+    def _run_bridge(self, url: str, role: Role, own_stop: threading.Event) -> None:
         try:
-            self.bridge(self.database, url, self.site, stop)
+            self.bridge(self.database, url, self.site, own_stop, role)
         except Exception:
             log.exception("the MQTT bridge failed; stopping the worker")
             self.failed = True
         finally:
             # A bridge that returns on its own has nothing left to do: without it the worker
-            # would schedule commands no device receives, so stop and let the supervisor restart.
-            stop.set()
+            # would schedule commands no device receives, so stop and let the supervisor
+            # restart. (One stopped to change its role returns because it was told to.)
+            if not own_stop.is_set():
+                self._stop.set()
+            own_stop.set()
+
+    def _start_bridge(self, role: Role) -> None:
+        if not self.mqtt_url:
+            return
+        own_stop = threading.Event()
+        thread = threading.Thread(
+            target=self._run_bridge,
+            args=(self.mqtt_url, role, own_stop),
+            name="linli-bridge",
+            daemon=True,
+        )
+        self._bridges.append((own_stop, thread))
+        thread.start()
+
+    def _stop_bridges(self) -> None:
+        for own_stop, _ in self._bridges:
+            own_stop.set()
+        for _, thread in self._bridges:
+            thread.join(BRIDGE_STOP_TIMEOUT)
+            if thread.is_alive():
+                log.error("%s did not stop within %s s", thread.name, BRIDGE_STOP_TIMEOUT)
+                self.failed = True
+        self._bridges = []
 
     def run(self, stop: threading.Event, *, wait_for_lease: bool = True) -> int:
         """Run until ``stop`` is set; return the exit status (0 after a clean stop)."""
         self.check_schema()
+        self._stop = stop
+        self._bridges = []
+        if not self.mqtt_url:
+            log.warning("LINLI_MQTT_URL is not set: the worker runs without devices")
+        if self.several:
+            return self._run_several(stop)
+        log.info(SQLITE_SINGLE)
+        return self._run_single(stop, wait_for_lease=wait_for_lease)
+
+    def _run_single(self, stop: threading.Event, *, wait_for_lease: bool) -> int:
         if not self.acquire_lease(stop, wait=wait_for_lease):
             return 0
         log.info("worker %s holds the lease", self.holder)
-        threads: list[threading.Thread] = []
         jobs = None
+        keeper = threading.Thread(
+            target=self._keep_lease, args=(stop,), name="linli-lease", daemon=True
+        )
         try:
             jobs = scheduler.start_scheduler(self.database, self.clock, self.retention)
-            threads.append(
-                threading.Thread(
-                    target=self._keep_lease, args=(stop,), name="linli-lease", daemon=True
-                )
-            )
-            if self.mqtt_url:
-                threads.append(
-                    threading.Thread(
-                        target=self._run_bridge,
-                        args=(self.mqtt_url, stop),
-                        name="linli-bridge",
-                        daemon=True,
-                    )
-                )
-            else:
-                log.warning("LINLI_MQTT_URL is not set: the worker runs without devices")
-            for thread in threads:
-                thread.start()
+            keeper.start()
+            self._start_bridge(Role.SOLE)
             # Wake up now and then so that signal handlers run promptly in the main thread.
             while not stop.wait(0.5):
                 pass
@@ -172,11 +226,57 @@ class Worker:
             stop.set()
             if jobs is not None:
                 jobs.shutdown(wait=True)
-            for thread in threads:
-                thread.join(BRIDGE_STOP_TIMEOUT)
-                if thread.is_alive():
-                    log.error("%s did not stop within %s s", thread.name, BRIDGE_STOP_TIMEOUT)
-                    self.failed = True
+            self._stop_bridges()
+            if keeper.is_alive():
+                keeper.join(BRIDGE_STOP_TIMEOUT)
             self.release_lease()
             log.info("worker %s stopped", self.holder)
         return 1 if self.failed else 0
+
+    def _run_several(self, stop: threading.Event) -> int:
+        lock = scheduler_lock.SchedulerLock(self.database.url, self.holder)
+        jobs = None
+        try:
+            leading = lock.acquire()
+            self._start_bridge(Role.LEADER if leading else Role.FOLLOWER)
+            if leading:
+                jobs = self._lead()
+            else:
+                log.info("worker %s shares the device traffic; %s runs the scheduler",
+                         self.holder, lock.holder_now() or "another worker")  # fmt: skip
+            next_look = time.monotonic() + scheduler_lock.RETRY_EVERY_S
+            # Wake up now and then so that signal handlers run promptly in the main thread.
+            while not stop.wait(0.5):
+                if time.monotonic() < next_look:
+                    continue
+                next_look = time.monotonic() + scheduler_lock.RETRY_EVERY_S
+                if lock.held:
+                    if not lock.check():
+                        # The lock may be someone else's by now: stop leading at once.
+                        log.error("worker %s lost the scheduler lock; stopping", self.holder)
+                        self.failed = True
+                        stop.set()
+                    continue
+                try:
+                    won = lock.acquire()
+                except Exception:
+                    log.exception("could not try for the scheduler lock; trying again")
+                    continue
+                if won:
+                    # The follower's bridge makes way for a leader's: its Will, the retained
+                    # kinds' plain subscriptions and the command sender come with the connection.
+                    self._stop_bridges()
+                    self._start_bridge(Role.LEADER)
+                    jobs = self._lead()
+        finally:
+            stop.set()
+            if jobs is not None:
+                jobs.shutdown(wait=True)
+            self._stop_bridges()
+            lock.release()
+            log.info("worker %s stopped", self.holder)
+        return 1 if self.failed else 0
+
+    def _lead(self) -> BackgroundScheduler:
+        log.info("worker %s holds the scheduler lock: it runs the scheduler", self.holder)
+        return scheduler.start_scheduler(self.database, self.clock, self.retention)

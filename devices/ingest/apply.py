@@ -30,6 +30,7 @@ from devices.models.device import Device, DeviceKind
 from devices.models.faults import FaultKind
 from devices.protocol import device_time
 from devices.protocol.messages import (
+    RETAINED_KINDS,
     Birth,
     Event,
     Heartbeat,
@@ -47,7 +48,6 @@ from devices.protocol.messages import (
 
 log = logging.getLogger(__name__)
 
-RETAINED_KINDS = frozenset({"status", "state"})
 # Refused for what they say, not for how they were sent: stored as a dead letter, so an event
 # among them is acknowledged, or the device would re-send it forever.
 _ACKED_REFUSALS = frozenset({Reason.WRONG_KIND, Reason.IMPOSSIBLE_TIME, Reason.RETAINED})
@@ -115,11 +115,19 @@ class _Refused(Exception):
 def _load_devices(session: Session, device_ids: set[str]) -> dict[str, tuple[Device, str]]:
     if not device_ids:
         return {}
-    rows = session.execute(
+    query = (
         select(Device, Site.slug)
         .join(Site, Site.id == Device.site_id)
         .where(Device.device_id.in_(sorted(device_ids)))
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # Several workers may apply batches at once (docs/architecture.md). Locking the batch's
+        # devices first makes two batches of one device take turns: the second reads the
+        # counters and the ledger as the first committed them, so a message both received (a
+        # re-send, a redelivery) is applied once and no counter update is lost. In device_id
+        # order, so that two batches never wait for each other. SQLite has one writer anyway.
+        query = query.order_by(Device.device_id).with_for_update(of=Device)
+    rows = session.execute(query)
     return {device.device_id: (device, slug) for device, slug in rows}
 
 

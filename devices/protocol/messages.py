@@ -36,6 +36,8 @@ DEVICE_KINDS: Mapping[str, str] = {
     "reply": "reply.json",
     "heartbeat": "heartbeat.json",
 }
+# The kinds a device publishes retained (§2): the broker replays the latest to every subscriber.
+RETAINED_KINDS = frozenset({"status", "state"})
 
 # The measured values of a `reading`: they go to the health module, never into device tables.
 READING_VALUE_FIELDS = frozenset(

@@ -56,10 +56,12 @@ class RunningWorker:
 
 
 def start_worker(database: Database, clock: FrozenClock, url: str) -> RunningWorker:
-    def bridge(db: Database, url: str, site: str, stop: threading.Event) -> None:
+    def bridge(
+        db: Database, url: str, site: str, stop: threading.Event, role: bridge_module.Role
+    ) -> None:
         # As the default bridge, but in this process with the test's clock (the locker reads
         # it too), so that a command's expiry means the same to both.
-        bridge_module.run(db, url, site, stop, handlers=default_handlers(), clock=clock)
+        bridge_module.run(db, url, site, stop, handlers=default_handlers(), clock=clock, role=role)
 
     stop = threading.Event()
     worker = Worker(database, clock, mqtt_url=url, site=SITE.slug, bridge=bridge)
@@ -178,8 +180,9 @@ def test_a_command_issued_as_the_worker_died_is_never_sent_even_when_it_comes_ba
     try:
         wait_until(lambda: not centre.rows(CommandOutbox), "the queued command taken")
         state = wait_until(
-            lambda: (s := resident.client.get(page + "/status").get_json())["phase"] == "failed"
-            and s,
+            lambda: (
+                (s := resident.client.get(page + "/status").get_json())["phase"] == "failed" and s
+            ),
             "the kiosk to say the pickup failed",
         )
         assert state["open"] is False and state["message"]

@@ -14,6 +14,7 @@ from flask.testing import FlaskCliRunner
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.retention import RetentionPeriods
+from devices.bridge import Role
 from kiosk import config, create_app
 from kiosk.cli import main
 from kiosk.worker import Worker
@@ -48,7 +49,9 @@ class Bridge:
     def __init__(self) -> None:
         self.started = threading.Event()
 
-    def __call__(self, database: Database, url: str, site: str, stop: threading.Event) -> None:
+    def __call__(
+        self, database: Database, url: str, site: str, stop: threading.Event, role: Role
+    ) -> None:
         self.started.set()
         stop.wait()
 
@@ -63,9 +66,7 @@ def test_a_worker_given_the_drills_empty_broker_url_runs_its_jobs_without_a_brid
     app = create_app({"SECRET_KEY": "drill", "DATABASE_URL": database.url})
     assert app.config["MQTT_URL"] == ""
     bridge = Bridge()
-    worker = Worker(
-        database, clock, mqtt_url=app.config["MQTT_URL"], site="xinhua", bridge=bridge
-    )
+    worker = Worker(database, clock, mqtt_url=app.config["MQTT_URL"], site="xinhua", bridge=bridge)
     stop = threading.Event()
     status: list[int] = []
     thread = threading.Thread(target=lambda: status.append(worker.run(stop)), daemon=True)

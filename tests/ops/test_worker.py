@@ -17,6 +17,7 @@ import pytest
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
+from devices.bridge import Role
 from kiosk import leases
 from kiosk.worker import LEASE_TTL, LeaseTaken, Worker, WorkerError
 
@@ -31,7 +32,9 @@ class FakeBridge:
         self.stopped_cleanly = threading.Event()
         self.fail = fail
 
-    def __call__(self, database: Database, url: str, site: str, stop: threading.Event) -> None:
+    def __call__(
+        self, database: Database, url: str, site: str, stop: threading.Event, role: Role
+    ) -> None:
         self.started.set()
         if self.fail:
             raise ConnectionError("broker unreachable")

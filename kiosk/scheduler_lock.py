@@ -1,0 +1,149 @@
+"""On PostgreSQL, who runs the scheduler: the worker holding a session advisory lock.
+
+Several ``linli worker`` processes may share a PostgreSQL deployment (they split the device
+traffic through a shared MQTT subscription, :mod:`devices.bridge`); exactly one of them runs
+the scheduler and publishes the commands. The row lease of :mod:`kiosk.leases` moves to a new
+worker only when it expires (60 s, renewed every 20 s: 47–53 s measured), so here the lock
+is ``pg_try_advisory_lock`` taken on a connection of its own, held open for as long as the
+worker leads:
+
+- a dead holder's connection closes with its process and PostgreSQL frees the lock at once;
+  the others try every :data:`RETRY_EVERY_S`, so one takes over within seconds;
+- a holder that hangs (stopped, swapping) or whose network is cut stops pinging its idle
+  connection, and the server ends the session after :data:`IDLE_SESSION_TIMEOUT_S`
+  (``idle_session_timeout``; its TCP keepalives catch a dead peer too), freeing the lock;
+- the holder pings every :data:`PING_EVERY_S` (the watchdog); when a ping fails it has lost
+  the lock, or may have, and stops leading at once (:meth:`SchedulerLock.check`).
+
+Between a hung holder waking up and its next ping (at most :data:`PING_EVERY_S`) it may run
+one more job beside its successor; the jobs' once-only claims (:mod:`booking.core.sends`)
+keep that round from sending anything twice.
+
+The key is the lock's class (``LNLI``) and a hash of the connection's schema, so deployments
+(or test schemas) sharing one PostgreSQL database do not exclude each other.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
+
+LOCK_CLASS = 0x4C4E4C49  # "LNLI"
+RETRY_EVERY_S = 2.0
+PING_EVERY_S = 2.0
+# Longer than a few missed pings, shorter than the 10 s a takeover may take in all.
+IDLE_SESSION_TIMEOUT_S = 6
+# The lock connection's TCP settings (libpq's, and the server's for its end): a peer that
+# vanishes without closing is noticed in idle + interval × count seconds.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1,
+              "keepalives_count": 3}  # fmt: skip
+# An unacknowledged send (a ping into a cut network) fails after this long, not minutes.
+TCP_USER_TIMEOUT_MS = 4000
+CONNECT_TIMEOUT_S = 5
+
+_SESSION_SETTINGS = (
+    f"SET idle_session_timeout = '{IDLE_SESSION_TIMEOUT_S}s'",
+    "SET tcp_keepalives_idle = 2",
+    "SET tcp_keepalives_interval = 1",
+    "SET tcp_keepalives_count = 3",
+    "SET statement_timeout = '3s'",
+)
+_TRY = text(
+    "SELECT pg_try_advisory_lock(:cls, hashtext(current_schema()))"
+)  # fmt: skip
+_HOLDER = text(
+    "SELECT a.application_name, a.client_addr, a.pid FROM pg_locks l"
+    " JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.granted"
+    " AND l.classid = CAST(:cls AS oid) AND l.objid = CAST(hashtext(current_schema()) AS oid)"
+)
+
+
+def is_postgresql(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+class SchedulerLock:
+    """``acquire()`` until it returns True, then ``check()`` every :data:`PING_EVERY_S`
+    while leading; ``release()`` at the end (closing the connection frees the lock)."""
+
+    def __init__(self, url: str, holder: str) -> None:
+        self.holder = holder
+        self._engine: Engine = create_engine(
+            url,
+            poolclass=NullPool,
+            connect_args={
+                **KEEPALIVES,
+                "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
+                "connect_timeout": CONNECT_TIMEOUT_S,
+                # Shown in pg_stat_activity, so an operator can see who leads (docs/operations.md).
+                "application_name": f"linli-scheduler {holder}"[:63],
+            },
+            isolation_level="AUTOCOMMIT",
+        )
+        self._connection: Connection | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._connection is not None
+
+    def acquire(self) -> bool:
+        """Try once; True if this worker now holds the lock."""
+        connection = self._engine.connect()
+        try:
+            for setting in _SESSION_SETTINGS:
+                connection.execute(text(setting))
+            won = bool(connection.scalar(_TRY, {"cls": LOCK_CLASS}))
+        except Exception:
+            connection.close()
+            raise
+        if not won:
+            connection.close()
+            return False
+        self._connection = connection
+        return True
+
+    def holder_now(self) -> str | None:
+        """Who holds the lock, as PostgreSQL knows it (for the waiting worker's log line)."""
+        with self._engine.connect() as connection:
+            row = connection.execute(_HOLDER, {"cls": LOCK_CLASS}).first()
+        if row is None:
+            return None
+        return f"{row.application_name or 'unknown'} (backend pid {row.pid})"
+
+    def check(self) -> bool:
+        """The watchdog's ping: False when the lock connection is gone (and the lock with it,
+        or soon: the server ends an idle session that nobody pings)."""
+        if self._connection is None:
+            return False
+        try:
+            self._connection.execute(text("SELECT 1"))
+        except Exception as error:
+            log.error("the scheduler lock's connection failed: %s", error)
+            self._drop()
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:cls, hashtext(current_schema()))"),
+                    {"cls": LOCK_CLASS},
+                )
+            except Exception:
+                log.warning("could not unlock; closing the connection frees the lock anyway")
+            self._drop()
+        self._engine.dispose()
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:
+                log.debug("closing a failed lock connection", exc_info=True)
