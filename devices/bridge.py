@@ -264,6 +264,11 @@ class Bridge:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
+        # Of several workers, each applied its share: the operator (and a test) can compare.
+        counts = self.counters()
+        log.info("bridge %s stopped (%s): received %d, applied %d, duplicates %d",
+                 self.client_id, self.role.value, counts["received"],
+                 counts.get("applied", 0), counts.get("duplicates", 0))  # fmt: skip
 
     def __enter__(self) -> Bridge:
         return self.start()

@@ -1,7 +1,9 @@
-"""A lease row in the database, so that one deployment runs exactly one worker.
+"""A lease row in the database, so that an SQLite deployment runs exactly one worker.
 
-The one mechanism for the single scheduler (docs/operations.md), kept in place of a
-PostgreSQL advisory lock because:
+On PostgreSQL several workers may run and the scheduler goes with an advisory lock
+(:mod:`kiosk.scheduler_lock`): a lease moves only when it expires, which took 47–53 s, where
+a lock is freed with its holder's connection. The lease was first kept for both backends
+because (and these still hold for SQLite, and shaped the lock's watchdog):
 - SQLite, the default database, has no advisory locks, and one mechanism on both backends is
   one thing to test and to explain;
 - an advisory lock belongs to one open connection: when PostgreSQL restarts or a pooled

@@ -189,10 +189,11 @@ def devices_mosquitto_config(out_dir: Path) -> None:
 @click.option(
     "--no-wait",
     is_flag=True,
-    help="Refuse to start when another worker holds the lease, instead of waiting for it.",
+    help="SQLite: refuse to start when another worker holds the lease, instead of waiting.",
 )
 def worker_command(no_wait: bool) -> None:
-    """Run the scheduler and the MQTT bridge (exactly one per deployment)."""
+    """Run the scheduler and the MQTT bridge: one worker on SQLite; on PostgreSQL several may
+    share the device traffic, one of them running the scheduler (docs/operations.md)."""
     from kiosk.worker import Worker, WorkerError
 
     try:

@@ -1,8 +1,8 @@
 """Periodic jobs: APScheduler 3 with its job store in the application's database.
 
-Only ``linli worker`` builds a scheduler, and only while it holds the worker lease (see
-``kiosk.leases``): the web app factory never starts one, so gunicorn's workers cannot each
-run every job. Jobs are stored by explicit id and replaced on start, so a restart neither
+Only ``linli worker`` builds a scheduler, and only while it holds the worker lease (SQLite,
+``kiosk.leases``) or the scheduler lock (PostgreSQL, ``kiosk.scheduler_lock``): the web app
+factory never starts one, so gunicorn's workers cannot each run every job. Jobs are stored by explicit id and replaced on start, so a restart neither
 duplicates them nor loses them.
 
 A job is a module-level function without arguments (the job store pickles a reference to it,

@@ -19,7 +19,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
 from devices.bridge import Role
 from kiosk import leases
-from kiosk.worker import LEASE_TTL, LeaseTaken, Worker, WorkerError
+from kiosk.worker import LEASE_TTL, SQLITE_SINGLE, LeaseTaken, Worker, WorkerError
 
 MQTT_URL = "mqtt://127.0.0.1:1"
 
@@ -167,9 +167,13 @@ def test_linli_worker_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
     try:
         assert process.stderr is not None
         deadline = time.monotonic() + 20
+        lines = []
         for line in process.stderr:
+            lines.append(line)
             if "holds the lease" in line or time.monotonic() > deadline:
                 break
+        # On SQLite the worker says it is the only one.
+        assert any(SQLITE_SINGLE in line for line in lines)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:

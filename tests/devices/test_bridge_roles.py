@@ -1,0 +1,30 @@
+"""What each worker's bridge subscribes to: one worker alone, or the leader and the followers
+of several, who share the traffic and leave the retained kinds to the leader."""
+
+from __future__ import annotations
+
+from devices.bridge import Role, subscriptions
+
+
+def test_a_sole_worker_subscribes_to_every_kind_plainly() -> None:
+    assert subscriptions("xinhua", Role.SOLE) == [
+        f"linli/v1/xinhua/+/{kind}"
+        for kind in ("status", "birth", "state", "event", "reply", "heartbeat")
+    ]
+
+
+def test_followers_share_every_kind_but_the_retained_ones() -> None:
+    assert subscriptions("xinhua", Role.FOLLOWER) == [
+        "$share/linli-xinhua/linli/v1/xinhua/+/birth",
+        "$share/linli-xinhua/linli/v1/xinhua/+/event",
+        "$share/linli-xinhua/linli/v1/xinhua/+/reply",
+        "$share/linli-xinhua/linli/v1/xinhua/+/heartbeat",
+    ]
+
+
+def test_the_leader_shares_the_same_and_hears_status_and_state_plainly() -> None:
+    # A shared subscription is never handed a retained message: the leader's plain ones are
+    # handed every device's latest status and state when it takes over.
+    leader = subscriptions("xinhua", Role.LEADER)
+    assert leader[:4] == subscriptions("xinhua", Role.FOLLOWER)
+    assert leader[4:] == ["linli/v1/xinhua/+/state", "linli/v1/xinhua/+/status"]

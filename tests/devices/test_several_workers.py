@@ -1,0 +1,244 @@
+"""Several `linli worker` processes on one PostgreSQL deployment (issue 18), as real processes
+against real PostgreSQL and Mosquitto: they split the device traffic with every event applied
+exactly once, even when one of them is killed, and exactly one runs the scheduler, another
+taking over within 10 s when it dies."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from test_bridge import add_locker, locker_row, wait_for
+from test_bridge_with_simulator import stored_event_keys
+
+from booking.core.db import Database
+from kiosk import scheduler_lock
+from linli_sim.locker import LockerSim
+
+pytestmark = pytest.mark.postgres
+
+TAKEOVER_LIMIT_S = 10.0
+
+
+@dataclass
+class WorkerProcess:
+    """A `linli worker` in a session of its own, so that a kill takes its commit process too,
+    as a crash of its machine or container would; its log lines collected as they come."""
+
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    def said(self, words: str) -> bool:
+        return any(words in line for line in list(self.lines))
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def start_worker(postgres_database: Database, own_mosquitto: Any, tmp_path: Path) -> Iterator[Any]:
+    started: list[WorkerProcess] = []
+
+    def start(site: str) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "LINLI_DATABASE_URL": postgres_database.url,
+            "LINLI_MQTT_URL": own_mosquitto.url,
+            "LINLI_SITE": site,
+            "LINLI_INSTANCE_PATH": str(tmp_path / f"instance{len(started)}"),
+            "LINLI_SECRET_KEY": "test",
+        }
+        linli = Path(sys.executable).parent / "linli"
+        process = subprocess.Popen(
+            [str(linli), "worker"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        worker = WorkerProcess(process)
+
+        def collect() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                worker.lines.append(line)
+
+        threading.Thread(target=collect, daemon=True).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            os.killpg(worker.process.pid, signal.SIGKILL)
+            worker.process.wait()
+        if worker.process.stderr is not None:
+            worker.process.stderr.close()
+
+
+def scheduler_lock_holders(database: Database) -> int:
+    """How many sessions hold the deployment's scheduler lock, as PostgreSQL sees it."""
+    with database.engine.connect() as connection:
+        held = connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid = CAST(:cls AS oid)"
+                " AND objid = CAST(hashtext(current_schema()) AS oid)"
+            ),
+            {"cls": scheduler_lock.LOCK_CLASS},
+        )
+    return int(held or 0)
+
+
+def job_next_runs(database: Database) -> dict[str, float]:
+    with database.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, next_run_time FROM apscheduler_jobs"))
+        return {row.id: float(row.next_run_time) for row in rows}
+
+
+def applied_by(worker: WorkerProcess) -> int:
+    """What the worker's bridge applied, from the counters it logs as it stops."""
+    for line in worker.lines:
+        found = re.search(r"bridge linli-server-\S+ stopped .*applied (\d+)", line)
+        if found:
+            return int(found.group(1))
+    raise AssertionError("the worker logged no bridge counters")
+
+
+def test_two_workers_split_the_events_and_a_killed_one_loses_none_and_doubles_none(
+    start_worker: Any, postgres_database: Database, own_mosquitto: Any, tmp_path: Path
+) -> None:
+    site, device_id = "district", "district-locker"
+    add_locker(postgres_database, site, device_id)
+    leader = start_worker(site)
+    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
+    follower = start_worker(site)
+    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
+    # Connected (and subscribed right after), so that the broker shares from the first event.
+    wait_for(lambda: follower.said("bridge connected"), "the second's bridge connected", 30)
+    time.sleep(0.5)
+    sim = LockerSim(
+        device_id, site, own_mosquitto.url, tmp_path / "state", time_scale=0.01,
+        resend_interval=0.3,
+    )  # fmt: skip
+    emitted: list[dict[str, Any]] = []
+
+    def emit_some(count: int) -> None:
+        for i in range(count):
+            n = 1 + i % 8
+            emitted.append(sim.emit("forced_open", compartment=n))
+            emitted.append(sim.emit("door_closed", compartment=n))
+
+    try:
+        sim.start()
+        # The retained state reaches the leader's plain subscription: the device is online.
+        wait_for(lambda: locker_row(postgres_database, device_id).online, "the locker online")
+        emit_some(100)
+        wait_for(lambda: len(stored_event_keys(postgres_database, device_id)[0]) >= 150,
+                 "both workers applying")  # fmt: skip
+        emit_some(50)  # some of these are in flight to the follower when it dies
+        follower.kill()
+        emit_some(50)
+        wait_for(lambda: sim.unacked_count() == 0, "every event acknowledged", timeout=60)
+        keys, rows = stored_event_keys(postgres_database, device_id)
+        assert keys == {(e["session"], e["seq"]) for e in emitted}
+        assert rows == len(emitted) == 400
+    finally:
+        sim.stop()
+    assert leader.stop() == 0
+    # The broker shared them: the follower applied a good part (a quarter of the first 200,
+    # where round robin gives it about half) before it died, the leader the rest, with the
+    # locker's birth and states, and what the follower had not committed, re-sent.
+    assert 0 < applied_by(leader) <= len(emitted) - 50
+
+
+def test_killing_the_scheduler_s_worker_hands_the_scheduler_over_within_ten_seconds(
+    start_worker: Any, postgres_database: Database
+) -> None:
+    site = "handover"
+    add_locker(postgres_database, site, "handover-locker")
+    leader = start_worker(site)
+    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
+    follower = start_worker(site)
+    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
+    wait_for(lambda: job_next_runs(postgres_database), "the jobs stored", 30)
+
+    holders: list[int] = []
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.is_set():
+            holders.append(scheduler_lock_holders(postgres_database))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        time.sleep(1.0)
+        before = job_next_runs(postgres_database)
+        killed_at = time.monotonic()
+        leader.kill()
+        wait_for(lambda: follower.said("holds the scheduler lock"), "the follower to lead", 2 * 10)
+        took = time.monotonic() - killed_at
+        # The new leader runs the jobs: the 5-second one comes due and is moved on.
+        wait_for(
+            lambda: (
+                job_next_runs(postgres_database)["devices.expire_overdue_commands"]
+                > before["devices.expire_overdue_commands"]
+            ),
+            "a job run by the new leader",
+            20,
+        )
+    finally:
+        sampling.set()
+        sampler.join()
+    assert took < TAKEOVER_LIMIT_S, f"takeover took {took:.1f} s"
+    # Never two schedulers: at every sample one worker held the lock, or (in the handover) none.
+    assert set(holders) <= {0, 1} and 1 in holders
+    assert follower.stop() == 0
+    assert scheduler_lock_holders(postgres_database) == 0
+
+
+def test_a_scheduler_whose_lock_connection_is_cut_stops_and_another_takes_over(
+    start_worker: Any, postgres_database: Database
+) -> None:
+    site = "cutoff"
+    add_locker(postgres_database, site, "cutoff-locker")
+    leader = start_worker(site)
+    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
+    follower = start_worker(site)
+    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
+    # As a network cut or a database restart ends the session: the lock goes with it, and
+    # the old holder must stop running jobs before someone else starts.
+    with postgres_database.engine.connect() as connection:
+        ended = connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name LIKE 'linli-scheduler %'"
+                " AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
+                " AND classid = CAST(:cls AS oid)"
+                " AND objid = CAST(hashtext(current_schema()) AS oid))"
+            ),
+            {"cls": scheduler_lock.LOCK_CLASS},
+        )
+    assert ended == 1
+    assert leader.process.wait(timeout=TAKEOVER_LIMIT_S) == 1
+    assert leader.said("lost the scheduler lock")
+    wait_for(lambda: follower.said("holds the scheduler lock"), "the follower to lead", 10)
+    assert follower.stop() == 0
