@@ -7,12 +7,7 @@ redelivering until then) and publishes the protocol ``ack`` {session, seqs} nami
 batch's committed events of each device.
 A crash anywhere before the commit loses nothing: the persistent session
 (``clean_session=False``, fixed client id) redelivers, and (device, session, seq) dedupes.
-
-On PostgreSQL several workers may run, each with a bridge (:class:`Role`): they share the
-device traffic through one shared subscription (``$share/…``), and the one leading (the
-scheduler's, :mod:`kiosk.scheduler_lock`) alone publishes commands and the server's status
-and hears the retained ``status`` and ``state``, which a shared subscription never replays
-(docs/architecture.md, "Several workers").
+Of several workers (PostgreSQL), each bridge has a :class:`~devices.sharing.Role`.
 """
 
 from __future__ import annotations
@@ -20,10 +15,8 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
-import uuid
 from collections import Counter, defaultdict, deque
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -40,6 +33,7 @@ from devices.ingest.batch_process import BatchProcess
 from devices.ingest.reactions import Handlers
 from devices.mqtt_client import BrokerUrl, disable_nagle
 from devices.protocol import messages as protocol
+from devices.sharing import Role, server_client_id, server_status, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -60,56 +54,6 @@ RETRY_DELAY_S = 1.0
 COMMITS_IN_FLIGHT = 2
 # How often the worker looks for an answer while it could still take another batch.
 ANSWER_POLL_S = 0.002
-
-
-class Role(Enum):
-    """What a worker's bridge does, by how many workers the deployment runs."""
-
-    # The one worker of an SQLite deployment: a persistent session of a fixed client id,
-    # plain subscriptions, commands and the server's status.
-    SOLE = "sole"
-    # Of several workers (PostgreSQL), the one holding the scheduler lock: the shared
-    # subscription, plus plain ones for the retained kinds, commands and the server's status.
-    LEADER = "leader"
-    # Of several workers, one of the others: the shared subscription only.
-    FOLLOWER = "follower"
-
-    @property
-    def shared(self) -> bool:
-        return self is not Role.SOLE
-
-    @property
-    def leads(self) -> bool:
-        return self is not Role.FOLLOWER
-
-
-def share_group(site: str) -> str:
-    """The shared-subscription group of a site's workers."""
-    return f"linli-{site}"
-
-
-def subscriptions(site: str, role: Role) -> list[str]:
-    """The topic filters a bridge of ``role`` subscribes to.
-
-    A shared subscription never receives retained messages (MQTT 5 §4.8.2; Mosquitto does
-    the same for 3.1.1 clients), and ``status`` and ``state`` matter most as retained copies:
-    the truth about a device now, replayed to whoever subscribes. So the leader takes those
-    two kinds on plain subscriptions (a new leader is handed every device's latest at once),
-    and the group shares the rest. Each message is then delivered to one worker only.
-    """
-    if not role.shared:
-        return protocol.subscriptions(site)
-    group = share_group(site)
-    filters = [
-        f"$share/{group}/{protocol.PREFIX}/{site}/+/{kind}"
-        for kind in protocol.DEVICE_KINDS
-        if kind not in protocol.RETAINED_KINDS
-    ]
-    if role.leads:
-        filters += [
-            f"{protocol.PREFIX}/{site}/+/{kind}" for kind in sorted(protocol.RETAINED_KINDS)
-        ]
-    return filters
 
 
 class Bridge:
@@ -144,10 +88,7 @@ class Bridge:
         self.clock = clock or SystemClock()
         self.handlers = handlers or Handlers()
         self.role = role
-        # Several workers need one client id each, or the broker would drop one for the other.
-        self.client_id = client_id or (
-            f"linli-server-{site}-{uuid.uuid4().hex[:8]}" if role.shared else f"linli-server-{site}"
-        )
+        self.client_id = client_id or server_client_id(site, role)
         self.batch_size = batch_size
         self.batch_wait = batch_wait
         self.retry_delay = retry_delay
@@ -187,13 +128,7 @@ class Bridge:
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
-            # A shared group's member keeps no session: Mosquitto goes on queueing a share of
-            # the traffic for a member's persistent session while it is away (round robin over
-            # every session, connected or not), and a worker gone for good would hold those
-            # messages for ever. With a clean session a dead worker leaves the group at once;
-            # what was in flight to it is lost at the broker, and the devices re-send every
-            # event they have no ack for (docs/protocol.md §5).
-            clean_session=not self.role.shared,
+            clean_session=not self.role.shared,  # devices.sharing says why
             protocol=mqtt.MQTTv311,
             manual_ack=True,
         )
@@ -201,13 +136,7 @@ class Bridge:
         if self._broker.tls:
             client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         if self.role.leads:
-            # The server's status is the leader's presence: a follower's death is no outage.
-            client.will_set(
-                protocol.server_status_topic(self.site),
-                protocol.server_status_payload(False, self.clock.now()),
-                qos=1,
-                retain=True,
-            )
+            client.will_set(**server_status(self.site, False, self.clock.now()))
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         # Acks go out in bursts as large as a batch. No limit (0) rather than a large one:
         # with a limit, paho scans every unacknowledged message on each PUBACK it receives
@@ -253,22 +182,16 @@ class Bridge:
         if self._batches is not None:
             self._batches.stop(timeout)
         if self.connected.is_set() and self.role.leads:
-            info = self._client.publish(
-                protocol.server_status_topic(self.site),
-                protocol.server_status_payload(False, self.clock.now()),
-                qos=1,
-                retain=True,
-            )
+            info = self._client.publish(**server_status(self.site, False, self.clock.now()))
             # Best effort: had the connection gone meanwhile, the broker published our Will.
             self._track(info.mid).wait(timeout)
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
         # Of several workers, each applied its share: the operator (and a test) can compare.
-        counts = self.counters()
-        log.info("bridge %s stopped (%s): received %d, applied %d, duplicates %d",
-                 self.client_id, self.role.value, counts["received"],
-                 counts.get("applied", 0), counts.get("duplicates", 0))  # fmt: skip
+        n = self.counters()
+        log.info("bridge %s stopped (%s): received %d, applied %d, duplicates %d", self.client_id,
+                 self.role.value, n["received"], n.get("applied", 0), n.get("duplicates", 0))  # fmt: skip
 
     def __enter__(self) -> Bridge:
         return self.start()
@@ -306,12 +229,7 @@ class Bridge:
         # new volume) would otherwise leave us connected and deaf.
         client.subscribe([(topic, 1) for topic in subscriptions(self.site, self.role)])
         if self.role.leads:
-            client.publish(
-                protocol.server_status_topic(self.site),
-                protocol.server_status_payload(True, self.clock.now()),
-                qos=1,
-                retain=True,
-            )
+            client.publish(**server_status(self.site, True, self.clock.now()))
         self.connected_at = self.clock.now()
         self.connected.set()
         # The web offers lockers only once the link is recorded as connected: at once.

@@ -29,7 +29,7 @@ from sqlalchemy import inspect
 from booking.core.clock import Clock
 from booking.core.db import Database
 from booking.core.retention import RetentionPeriods
-from devices.bridge import Role
+from devices.sharing import Role
 from kiosk import leases, scheduler, scheduler_lock
 from kiosk.models import WorkerLease
 

@@ -3,7 +3,7 @@ of several, who share the traffic and leave the retained kinds to the leader."""
 
 from __future__ import annotations
 
-from devices.bridge import Role, subscriptions
+from devices.sharing import Role, subscriptions
 
 
 def test_a_sole_worker_subscribes_to_every_kind_plainly() -> None:

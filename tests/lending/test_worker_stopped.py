@@ -32,6 +32,7 @@ from devices.models.commands import DeviceCommand
 from devices.models.device import Device
 from devices.models.links import LinkState
 from devices.models.outbox import CommandOutbox
+from devices.sharing import Role
 from kiosk.extensions import database as app_database
 from kiosk.worker import Worker
 from linli_sim.locker import LockerSim
@@ -56,9 +57,7 @@ class RunningWorker:
 
 
 def start_worker(database: Database, clock: FrozenClock, url: str) -> RunningWorker:
-    def bridge(
-        db: Database, url: str, site: str, stop: threading.Event, role: bridge_module.Role
-    ) -> None:
+    def bridge(db: Database, url: str, site: str, stop: threading.Event, role: Role) -> None:
         # As the default bridge, but in this process with the test's clock (the locker reads
         # it too), so that a command's expiry means the same to both.
         bridge_module.run(db, url, site, stop, handlers=default_handlers(), clock=clock, role=role)

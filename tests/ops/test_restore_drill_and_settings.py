@@ -14,7 +14,7 @@ from flask.testing import FlaskCliRunner
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.retention import RetentionPeriods
-from devices.bridge import Role
+from devices.sharing import Role
 from kiosk import config, create_app
 from kiosk.cli import main
 from kiosk.worker import Worker

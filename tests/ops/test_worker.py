@@ -17,7 +17,7 @@ import pytest
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
-from devices.bridge import Role
+from devices.sharing import Role
 from kiosk import leases
 from kiosk.worker import LEASE_TTL, SQLITE_SINGLE, LeaseTaken, Worker, WorkerError
 

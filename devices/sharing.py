@@ -1,0 +1,94 @@
+"""How several workers' bridges share a site's device topics, by role.
+
+On PostgreSQL several ``linli worker`` processes may run (docs/architecture.md, "Several
+workers"). Their bridges share the device traffic through one shared subscription
+(``$share/linli-{site}/…``), which Mosquitto serves round robin to MQTT 3.1.1 clients too;
+the leader (the scheduler's, :mod:`kiosk.scheduler_lock`) alone publishes commands and the
+server's status, and hears the retained ``status`` and ``state``.
+
+A shared group's member keeps no session (``clean_session``): Mosquitto goes on queueing a
+share of the traffic for a member's persistent session while it is away (its round robin
+passes over every session, connected or not), so a worker gone for good would hold those
+messages for ever. With a clean session a dead worker leaves the group at once; what was in
+flight to it is lost at the broker, and the devices re-send every event they have no ack for
+(docs/protocol.md §5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from devices.protocol import messages as protocol
+
+
+class Role(Enum):
+    """What a worker's bridge does, by how many workers the deployment runs."""
+
+    # The one worker of an SQLite deployment: a persistent session of a fixed client id,
+    # plain subscriptions, commands and the server's status.
+    SOLE = "sole"
+    # Of several workers (PostgreSQL), the one holding the scheduler lock: the shared
+    # subscription, plus plain ones for the retained kinds, commands and the server's status.
+    LEADER = "leader"
+    # Of several workers, one of the others: the shared subscription only.
+    FOLLOWER = "follower"
+
+    @property
+    def shared(self) -> bool:
+        return self is not Role.SOLE
+
+    @property
+    def leads(self) -> bool:
+        return self is not Role.FOLLOWER
+
+
+def share_group(site: str) -> str:
+    """The shared-subscription group of a site's workers."""
+    return f"linli-{site}"
+
+
+def subscriptions(site: str, role: Role) -> list[str]:
+    """The topic filters a bridge of ``role`` subscribes to.
+
+    A shared subscription never receives retained messages (MQTT 5 §4.8.2; Mosquitto does
+    the same for 3.1.1 clients), and ``status`` and ``state`` matter most as retained copies:
+    the truth about a device now, replayed to whoever subscribes. So the leader takes those
+    two kinds on plain subscriptions (a new leader is handed every device's latest at once),
+    and the group shares the rest. Each message is then delivered to one worker only.
+    """
+    if not role.shared:
+        return protocol.subscriptions(site)
+    group = share_group(site)
+    filters = [
+        f"$share/{group}/{protocol.PREFIX}/{site}/+/{kind}"
+        for kind in protocol.DEVICE_KINDS
+        if kind not in protocol.RETAINED_KINDS
+    ]
+    if role.leads:
+        filters += [
+            f"{protocol.PREFIX}/{site}/+/{kind}" for kind in sorted(protocol.RETAINED_KINDS)
+        ]
+    return filters
+
+
+def server_client_id(site: str, role: Role) -> str:
+    """The bridge's MQTT client id: fixed for the one worker (its persistent session), one of
+    its own for each of several, or the broker would drop one for the other."""
+    if role.shared:
+        return f"linli-server-{site}-{uuid.uuid4().hex[:8]}"
+    return f"linli-server-{site}"
+
+
+def server_status(site: str, online: bool, now: datetime) -> dict[str, Any]:
+    """The server's retained status message, as paho's ``publish`` and ``will_set`` take it.
+    Only a leading bridge sends it: the server is online while a leader is, and a follower's
+    death is no outage."""
+    return {
+        "topic": protocol.server_status_topic(site),
+        "payload": protocol.server_status_payload(online, now),
+        "qos": 1,
+        "retain": True,
+    }
