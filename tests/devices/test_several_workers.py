@@ -5,6 +5,7 @@ taking over within 10 s when it dies."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -12,17 +13,23 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
+from device_rows import add_device
 from sqlalchemy import text
-from test_bridge import add_locker, locker_row, wait_for
+from test_bridge import add_locker, host_port, locker_row, wait_for
 from test_bridge_with_simulator import stored_event_keys
 
 from booking.core.db import Database
+from devices.commands import operations as commands
+from devices.commands import outbox as command_outbox
 from kiosk import scheduler_lock
 from linli_sim.locker import LockerSim
 
@@ -241,4 +248,60 @@ def test_a_scheduler_whose_lock_connection_is_cut_stops_and_another_takes_over(
     assert leader.process.wait(timeout=TAKEOVER_LIMIT_S) == 1
     assert leader.said("lost the scheduler lock")
     wait_for(lambda: follower.said("holds the scheduler lock"), "the follower to lead", 10)
+    assert follower.stop() == 0
+
+
+def published_commands(url: str, site: str, device_id: str) -> tuple[mqtt.Client, Counter[str]]:
+    """Every command the broker passes to the device, by id, heard as the device hears it."""
+    heard: Counter[str] = Counter()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{device_id}-ear")
+    client.on_message = lambda _c, _u, message: heard.update([json.loads(message.payload)["id"]])
+    client.connect(*host_port(url))
+    client.subscribe(f"linli/v1/{site}/{device_id}/cmd", qos=1)
+    client.loop_start()
+    return client, heard
+
+
+def outbox_holds(database: Database, site: str) -> bool:
+    with database.read() as session:
+        return command_outbox.has_queued(session, site)
+
+
+def issue_opens(database: Database, device_id: str, count: int) -> list[str]:
+    ids = []
+    for n in range(count):
+        with database.write() as session:
+            command = commands.issue(session, device_id, "open", {"compartment": 1 + n % 8},
+                                     datetime.now(UTC), requested_by="test")  # fmt: skip
+            ids.append(command.id)
+    return ids
+
+
+def test_commands_are_published_once_by_the_scheduler_s_worker_and_after_a_takeover(
+    start_worker: Any, postgres_database: Database, own_mosquitto: Any
+) -> None:
+    site, device_id = "orders", "orders-locker"
+    add_device(postgres_database, device_id, site=site)
+    ear, heard = published_commands(own_mosquitto.url, site, device_id)
+    try:
+        leader = start_worker(site)
+        wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
+        follower = start_worker(site)
+        wait_for(lambda: follower.said("bridge connected"), "the second's bridge connected", 30)
+        first = issue_opens(postgres_database, device_id, 10)
+        wait_for(lambda: set(first) <= set(heard), "the first commands published", 20)
+        # Killed once it has recorded them as sent. Killed in the 50 ms between a publish and
+        # that record, the leader leaves outbox rows its successor publishes again, and the
+        # device, which carries out a command id once (docs/protocol.md), answers it again.
+        wait_for(lambda: not outbox_holds(postgres_database, site), "the sends recorded", 10)
+        leader.kill()
+        wait_for(lambda: follower.said("holds the scheduler lock"), "the follower to lead", 10)
+        second = issue_opens(postgres_database, device_id, 10)
+        wait_for(lambda: set(second) <= set(heard), "the next commands published", 20)
+        time.sleep(1.0)  # anything published twice would have arrived by now
+    finally:
+        ear.loop_stop()
+        ear.disconnect()
+    # Only the leader's bridge takes commands from the outbox: each went out once.
+    assert heard == Counter(first + second)
     assert follower.stop() == 0
