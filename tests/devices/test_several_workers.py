@@ -305,3 +305,29 @@ def test_commands_are_published_once_by_the_scheduler_s_worker_and_after_a_takeo
     # Only the leader's bridge takes commands from the outbox: each went out once.
     assert heard == Counter(first + second)
     assert follower.stop() == 0
+
+
+def test_a_device_s_status_published_while_no_worker_leads_reaches_the_next_leader(
+    start_worker: Any, postgres_database: Database, own_mosquitto: Any, tmp_path: Path
+) -> None:
+    site, device_id = "retained", "retained-locker"
+    add_locker(postgres_database, site, device_id)
+    leader = start_worker(site)
+    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
+    follower = start_worker(site)
+    wait_for(lambda: follower.said("bridge connected"), "the second's bridge connected", 30)
+    sim = LockerSim(device_id, site, own_mosquitto.url, tmp_path / "state", time_scale=0.01)
+    try:
+        sim.start()
+        wait_for(lambda: locker_row(postgres_database, device_id).online, "the locker online")
+        leader.kill()
+        # The locker drops off (its Will: a retained `offline`) before anyone leads again:
+        # the follower's shared subscription does not take `status`, so nobody hears it live.
+        sim.go_offline()
+        assert not follower.said("holds the scheduler lock")
+        wait_for(lambda: follower.said("holds the scheduler lock"), "the follower to lead", 10)
+        # The new leader's plain subscription is handed the retained copy.
+        wait_for(lambda: not locker_row(postgres_database, device_id).online, "the locker offline")
+    finally:
+        sim.stop()
+    assert follower.stop() == 0
