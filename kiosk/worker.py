@@ -235,48 +235,64 @@ class Worker:
 
     def _run_several(self, stop: threading.Event) -> int:
         lock = scheduler_lock.SchedulerLock(self.database.url, self.holder)
+        released = threading.Event()
+        watchdog = threading.Thread(
+            target=self._watch_lock, args=(lock, released), name="linli-lock", daemon=True
+        )
         jobs = None
         try:
             leading = lock.acquire()
             self._start_bridge(Role.LEADER if leading else Role.FOLLOWER)
             if leading:
-                jobs = self._lead()
+                jobs = self._lead(watchdog)
             else:
                 log.info("worker %s shares the device traffic; %s runs the scheduler",
                          self.holder, lock.holder_now() or "another worker")  # fmt: skip
-            next_look = time.monotonic() + scheduler_lock.RETRY_EVERY_S
+            next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
             # Wake up now and then so that signal handlers run promptly in the main thread.
             while not stop.wait(0.5):
-                if time.monotonic() < next_look:
-                    continue
-                next_look = time.monotonic() + scheduler_lock.RETRY_EVERY_S
-                if lock.held:
-                    if not lock.check():
-                        # The lock may be someone else's by now: stop leading at once.
-                        log.error("worker %s lost the scheduler lock; stopping", self.holder)
-                        self.failed = True
-                        stop.set()
-                    continue
+                if leading or time.monotonic() < next_try:
+                    continue  # once leading, the watchdog looks after the lock
+                next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
                 try:
-                    won = lock.acquire()
+                    leading = lock.acquire()
                 except Exception:
                     log.exception("could not try for the scheduler lock; trying again")
                     continue
-                if won:
+                if leading:
                     # The follower's bridge makes way for a leader's: its Will, the retained
                     # kinds' plain subscriptions and the command sender come with the connection.
                     self._stop_bridges()
                     self._start_bridge(Role.LEADER)
-                    jobs = self._lead()
+                    jobs = self._lead(watchdog)
         finally:
             stop.set()
+            # The watchdog goes on pinging meanwhile: a job that takes long to finish must not
+            # let the server end the lock's idle session and a successor start beside it.
             if jobs is not None:
                 jobs.shutdown(wait=True)
             self._stop_bridges()
+            released.set()
+            if watchdog.is_alive():
+                watchdog.join(scheduler_lock.PING_EVERY_S + 5)
             lock.release()
             log.info("worker %s stopped", self.holder)
         return 1 if self.failed else 0
 
-    def _lead(self) -> BackgroundScheduler:
+    def _watch_lock(self, lock: scheduler_lock.SchedulerLock, released: threading.Event) -> None:
+        """Ping the lock's connection while leading, from a thread of its own, so that nothing
+        the main thread waits for (a bridge stopping, a job finishing) leaves it idle for the
+        server's timeout; stop the worker when the connection fails."""
+        while not released.wait(scheduler_lock.PING_EVERY_S):
+            if not lock.check():
+                if not self._stop.is_set():
+                    # The lock may be someone else's by now: stop leading at once.
+                    log.error("worker %s lost the scheduler lock; stopping", self.holder)
+                    self.failed = True
+                    self._stop.set()
+                return
+
+    def _lead(self, watchdog: threading.Thread) -> BackgroundScheduler:
+        watchdog.start()
         log.info("worker %s holds the scheduler lock: it runs the scheduler", self.holder)
         return scheduler.start_scheduler(self.database, self.clock, self.retention)
