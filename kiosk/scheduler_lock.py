@@ -63,10 +63,6 @@ _HOLDER = text(
 )
 
 
-def is_postgresql(url: str) -> bool:
-    return url.startswith("postgresql")
-
-
 class SchedulerLock:
     """``acquire()`` until it returns True, then ``check()`` every :data:`PING_EVERY_S`
     while leading; ``release()`` at the end (closing the connection frees the lock)."""

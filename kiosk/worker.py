@@ -156,7 +156,7 @@ class Worker:
     @property
     def several(self) -> bool:
         """Whether this deployment may run several workers: on PostgreSQL."""
-        return scheduler_lock.is_postgresql(self.database.url)
+        return self.database.engine.dialect.name == "postgresql"
 
     def _run_bridge(self, url: str, role: Role, own_stop: threading.Event) -> None:
         try:
