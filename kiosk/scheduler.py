@@ -2,8 +2,8 @@
 
 Only ``linli worker`` builds a scheduler, and only while it holds the worker lease (SQLite,
 ``kiosk.leases``) or the scheduler lock (PostgreSQL, ``kiosk.scheduler_lock``): the web app
-factory never starts one, so gunicorn's workers cannot each run every job. Jobs are stored by explicit id and replaced on start, so a restart neither
-duplicates them nor loses them.
+factory never starts one, so gunicorn's workers cannot each run every job. Jobs are stored by
+explicit id and replaced on start, so a restart neither duplicates them nor loses them.
 
 A job is a module-level function without arguments (the job store pickles a reference to it,
 never a database or a clock); it finds the process's database and clock in ``runtime`` and

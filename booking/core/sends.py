@@ -2,8 +2,9 @@
 
 Only the worker holding the lease (SQLite) or the scheduler lock (PostgreSQL) runs the
 scheduler, but a worker that lost it (a long pause, a database hiccup) may run one more round
-before it notices, alongside its successor. Each job already re-reads its rows, so on SQLite (one writer at a time) the second
-round finds the message sent; on PostgreSQL both rounds may read "not sent yet" at once.
+before it notices, alongside its successor. Each job already re-reads its rows, so on SQLite
+(one writer at a time) the second round finds the message sent; on PostgreSQL both rounds may
+read "not sent yet" at once.
 :func:`claim` inserts the :class:`~booking.core.models.sends.ScheduledSend` row first, in the sending
 transaction: the second insert waits for the first transaction and then fails on the unique
 constraint, so exactly one of them sends.

@@ -1,1 +1,2 @@
-"""The blood-pressure terminal: its events, handed to booking.health."""
+"""The blood-pressure terminal: its events, handed to booking.health.
+"""

@@ -90,9 +90,7 @@ def board(session: Session, site_id: int) -> list[DeviceRow]:
         faults[fault.device_id].append(fault)
     refused: dict[str, list[RefusedMessages]] = defaultdict(list)
     for device_id, reason, count, last_at in session.execute(
-        select(
-            DeadLetter.device_id, DeadLetter.reason, func.count(), func.max(DeadLetter.received_at)
-        )
+        select(DeadLetter.device_id, DeadLetter.reason, func.count(), func.max(DeadLetter.received_at))
         .where(DeadLetter.device_id.in_(ids))
         .group_by(DeadLetter.device_id, DeadLetter.reason)
         .order_by(DeadLetter.device_id, DeadLetter.reason)

@@ -131,9 +131,8 @@ def compartment_status(
     if not device.online:
         return LinkStatus(False, LinkDown.LOCKER_OFFLINE, device.online_changed_at)
     known = session.scalar(
-        select(Compartment.id).where(
-            Compartment.device_id == device_id, Compartment.n == n, *_known()
-        )  # fmt: skip
+        select(Compartment.id).where(Compartment.device_id == device_id, Compartment.n == n,
+                                     *_known())  # fmt: skip
     )
     if known is None:
         return LinkStatus(False, LinkDown.COMPARTMENT_UNKNOWN)

@@ -74,7 +74,11 @@ def prune_ledger(session: Session, device_id: str, *, before: datetime, limit: i
     session.execute(
         update(Device)
         .where(Device.device_id == device_id)
-        .values(ledger_pruned_through=case((mark.is_(None) | (mark < newest), newest), else_=mark))
+        .values(
+            ledger_pruned_through=case(
+                (mark.is_(None) | (mark < newest), newest), else_=mark
+            )
+        )
         .execution_options(synchronize_session=False)
     )
     session.execute(

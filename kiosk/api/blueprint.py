@@ -111,7 +111,6 @@ def api_access(blp: Blueprint, scope: str) -> Callable[[F], F]:
 
     return decorate
 
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -1,1 +1,2 @@
-"""The console's device board: each device, its compartments and faults, and maintenance."""
+"""The console's device board: each device, its compartments and faults, and maintenance.
+"""

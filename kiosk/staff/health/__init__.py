@@ -1,1 +1,2 @@
-"""The console's health pages: follow-up alerts, residents' readings, consent and export."""
+"""The console's health pages: follow-up alerts, residents' readings, consent and export.
+"""

@@ -1,1 +1,2 @@
-"""The console's insight charts and their CSV files."""
+"""The console's insight charts and their CSV files.
+"""

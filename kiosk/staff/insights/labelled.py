@@ -346,3 +346,5 @@ CHARTS: dict[str, Callable[[Session, int, DateRange], Chart]] = {
         insights.bp_alerts_per_week(s, site_id=site, within=within)
     ),
 }
+
+

@@ -35,9 +35,9 @@ def mismatches(
             )
         }
     forms = {
-        row.id: failed
-        if failed is not None and row.id == failed_id
-        else form_for(row.id, row.resolutions)
+        row.id: failed if failed is not None and row.id == failed_id else form_for(
+            row.id, row.resolutions
+        )
         for row in open_rows
     }
     return render_template(

@@ -59,10 +59,7 @@ class ResidentDetailsForm(FlaskForm):  # type: ignore[misc]
     emergency_contact_phone = _text(_l("Emergency contact's phone"), 20)
     preferred_language = RadioField(
         _l("Preferred language"),
-        choices=[
-            SelectChoice(value="zh_CN", label="中文"),
-            SelectChoice(value="en", label="English"),
-        ],
+        choices=[SelectChoice(value="zh_CN", label="中文"), SelectChoice(value="en", label="English")],
         default="zh_CN",
         # Judged by the service, which answers in the desk's words (WTForms' would be English).
         validate_choice=False,

@@ -1,1 +1,2 @@
-"""The console's booking pages: the calendar, approvals, closures, series and suspensions."""
+"""The console's booking pages: the calendar, approvals, closures, series and suspensions.
+"""
