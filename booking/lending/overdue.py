@@ -13,11 +13,11 @@ from booking.alerts.models.alerts import AlertSeverity
 from booking.core import audit, row_locks
 from booking.core.errors import InvalidInput
 from booking.lending import catalogue as lending_catalogue
+from booking.lending import loan_messages
 from booking.lending.errors import SuspensionNotFound, WrongLendingState
 from booking.lending.history import record
 from booking.lending.models.events import LendingAction
 from booking.lending.models.loans import Loan, LoanStatus
-from booking.lending import loan_messages
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
