@@ -1,1 +1,2 @@
-"""Tables of alerts: staff alerts and resident notifications."""
+"""Tables of alerts: staff alerts and resident notifications.
+"""
