@@ -46,6 +46,8 @@ class FakeTencentSms:
     port: int = 0
     # The code the next sends answer per phone ("Ok" sends), taken in order; then "Ok".
     answers: list[str] = field(default_factory=list)
+    # Template ids the provider refuses every time, with the code it answers.
+    refuse_templates: dict[str, str] = field(default_factory=dict)
     received: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
 
@@ -71,7 +73,10 @@ class FakeTencentSms:
             return {"Error": {"Code": "InvalidAction", "Message": "no such action"}}
         request = json.loads(body)
         self.received.append(request)
-        code = self.answers.pop(0) if self.answers else "Ok"
+        if request["TemplateId"] in self.refuse_templates:
+            code = self.refuse_templates[request["TemplateId"]]
+        else:
+            code = self.answers.pop(0) if self.answers else "Ok"
         return {"SendStatusSet": [{
             "SerialNo": f"2433:{len(self.received)}", "PhoneNumber": request["PhoneNumberSet"][0],
             "Fee": 1, "SessionContext": request.get("SessionContext", ""), "Code": code,

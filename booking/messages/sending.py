@@ -113,7 +113,7 @@ def _fail(session: Session, message: OutboxMessage, error: str, now: datetime) -
         severity=AlertSeverity.WARNING,
         summary=f"message {message.id} ({message.kind}) could not be sent: {message.last_error}",
         now=now,
-        subject=f"message:{message.id}",
+        subject=f"resident:{message.resident_id}",
         resident_id=message.resident_id,
         dedupe_key=f"messages:gave_up:{message.id}",
         params={"kind": message.kind, "attempts": message.attempts},

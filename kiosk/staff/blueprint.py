@@ -37,6 +37,7 @@ from kiosk.staff.people import (
     residents,
 )
 from kiosk.staff.people import details as resident_details
+from kiosk.staff.people import failed_messages
 from kiosk.staff.people import roster as residents_roster
 from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
 from kiosk.staff.people.resident_page import (
@@ -73,6 +74,7 @@ bp.add_url_rule(
     methods=["GET", "POST"],
 )  # fmt: skip
 bp.add_url_rule("/residents/<id:resident_id>", "resident", resident)
+bp.add_url_rule("/messages/failed", "failed_messages", failed_messages.failed_messages)
 residents_roster.register(bp)
 bp.add_url_rule(
     "/residents/<id:resident_id>/pin-reset", "resident_reset_pin", pin_reset.reset_pin,

@@ -195,7 +195,7 @@ def test_a_message_that_never_goes_is_given_up_and_staff_are_alerted(
     assert send(any_database, phone, now + timedelta(hours=1)) == sending.Round()
     with any_database.read() as session:
         [alert] = session.query(StaffAlert).filter_by(kind="message.gave_up").all()
-        assert (alert.resident_id, alert.subject) == (centre.residents[0], f"message:{message.id}")
+        assert (alert.resident_id, alert.params["attempts"]) == (centre.residents[0], 5)
         assert [m.id for m in outbox.given_up(session, site_id=centre.site_id)] == [message.id]
 
 
