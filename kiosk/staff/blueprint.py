@@ -33,11 +33,11 @@ from kiosk.staff.people import (
     act_for,
     act_for_lending,
     enrol,
+    failed_messages,
     pin_reset,
     residents,
 )
 from kiosk.staff.people import details as resident_details
-from kiosk.staff.people import failed_messages
 from kiosk.staff.people import roster as residents_roster
 from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
 from kiosk.staff.people.resident_page import (
