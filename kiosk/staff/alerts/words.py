@@ -67,7 +67,9 @@ SUMMARIES: dict[str, tuple[LazyString, ...]] = {
     ),
     "loan.overdue": (_l("%(tool)s %(asset)s is %(days)s days overdue"),),
     "message.gave_up": (
-        _l("A message to the resident was not sent after %(attempts)s tries: tell them another way"),
+        _l(
+            "A message to the resident was not sent after %(attempts)s tries: tell them another way"
+        ),
     ),
     "lending.damaged": (_l("%(tool)s %(asset)s returned damaged; now in maintenance"),),
     "lending.parts_missing": (
