@@ -91,3 +91,46 @@ def test_a_retried_send_and_a_given_up_one_end_in_the_staff_view(
 
 def test_with_nothing_given_up_the_list_says_so(client: FlaskClient, wang: int) -> None:
     assert "所有短信都已发出。" in client.get("/staff/messages/failed").get_data(as_text=True)
+
+
+def csrf(client: FlaskClient, resident_id: int) -> str:
+    page = client.get(f"/staff/health/residents/{resident_id}").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_staff_message_the_emergency_contact_only_after_recording_consent(
+    app: Flask, client: FlaskClient, wang: int
+) -> None:
+    with app.app_context(), database().write() as session:
+        session.get_one(Resident, wang).emergency_contact_phone = "13612345678"
+    url = f"/staff/health/residents/{wang}"
+    page = client.get(url).get_data(as_text=True)
+    assert "居民未同意给其紧急联系人发短信。" in page and "请紧急联系人与中心联系" not in page
+    refused = client.post(f"{url}/contact-message", data={"csrf_token": csrf(client, wang)},
+                          follow_redirects=True)  # fmt: skip
+    assert "没有发短信：居民未同意" in refused.get_data(as_text=True)
+    client.post(f"{url}/contact-consent", data={"answer": "yes", "csrf_token": csrf(client, wang)})
+    assert "请紧急联系人与中心联系" in client.get(url).get_data(as_text=True)
+    sent = client.post(f"{url}/contact-message", data={"csrf_token": csrf(client, wang)},
+                       follow_redirects=True)  # fmt: skip
+    assert "给紧急联系人的短信正在发送。" in sent.get_data(as_text=True)
+    with app.app_context(), database().read() as session:
+        [message] = session.scalars(select(OutboxMessage).where(OutboxMessage.to_contact)).all()
+        assert (message.phone, message.kind, message.params[0]) == (
+            "13612345678",
+            "health_contact",
+            "王秀英",
+        )
+        message_id = message.id
+    resident_page = client.get(f"/staff/residents/{wang}").get_data(as_text=True)
+    assert "健康随访（发给紧急联系人）" in row(resident_page, message_id)
+
+
+def test_an_answer_not_offered_records_nothing(app: Flask, client: FlaskClient, wang: int) -> None:
+    url = f"/staff/health/residents/{wang}"
+    answer = client.post(f"{url}/contact-consent", data={"answer": "perhaps",
+                         "csrf_token": csrf(client, wang)}, follow_redirects=True)  # fmt: skip
+    assert "请选择居民的答复。" in answer.get_data(as_text=True)
+    assert "居民未同意给其紧急联系人发短信。" in client.get(url).get_data(as_text=True)
