@@ -14,6 +14,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.lending import jobs as lending_jobs
 from booking.lending import operations as lending
+from booking.lending.models.tool_types import ToolType
 from booking.messages import outbox, sending
 from booking.messages.models.outbox import MessageState
 
@@ -65,3 +66,16 @@ def test_a_lending_suspension_says_when_it_ends(
     [suspended] = outbox_rows(database, "lending_suspended")
     assert suspended.state is MessageState.QUEUED and len(suspended.params) == 1
     assert len(outbox_rows(database, "loan_overdue")) == 2
+
+
+def test_a_loan_of_a_day_or_less_gets_no_reminder_the_day_before(
+    database: Database, station: Station, clock: FrozenClock
+) -> None:
+    with database.write() as session:
+        session.get_one(ToolType, station.ladder_type).loan_days = 1
+    with database.write() as session:
+        loan = pick_up(session, station, station.residents[0], station.ladder_type, clock.now())
+    assert loan.due_at - loan.started_at <= lending_jobs.DUE_SOON
+    lending_jobs.run_due(database, now=loan.started_at + timedelta(hours=1))
+    lending_jobs.run_due(database, now=loan.started_at + timedelta(hours=2))
+    assert outbox_rows(database, "loan_due_tomorrow") == []
