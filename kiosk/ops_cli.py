@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -193,10 +194,13 @@ def devices_mosquitto_config(out_dir: Path) -> None:
 )
 def worker_command(no_wait: bool) -> None:
     """Run the scheduler and the MQTT bridge (exactly one per deployment)."""
+    from kiosk.messaging.sms_config import sms_config
     from kiosk.worker import Worker, WorkerError
 
     try:
         periods = config.retention_periods(current_app.config)
+        # Checked here, before the lease: a wrong LINLI_SMS_* stops the worker with its name.
+        sms_config(os.environ)
     except config.ConfigError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
