@@ -18,6 +18,7 @@ from booking.core.errors import DomainError
 from devices.fleet import credentials, provisioning
 from devices.models.device import DeviceKind
 from kiosk import config, extensions, mqtt_config
+from kiosk.messaging.sms_config import sms_config
 
 
 def _fail(error: DomainError) -> None:
@@ -194,7 +195,6 @@ def devices_mosquitto_config(out_dir: Path) -> None:
 )
 def worker_command(no_wait: bool) -> None:
     """Run the scheduler and the MQTT bridge (exactly one per deployment)."""
-    from kiosk.messaging.sms_config import sms_config
     from kiosk.worker import Worker, WorkerError
 
     try:
