@@ -24,6 +24,8 @@ import booking.lending.models.policies
 import booking.lending.models.suspensions
 import booking.lending.models.tool_types
 import booking.lending.models.tools
+import booking.messages.models.outbox
+import booking.messages.models.preferences
 import booking.people.models.api_tokens
 import booking.people.models.card_binds
 import booking.people.models.memberships

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from booking.core.errors import DomainError
 from devices.fleet import credentials, provisioning
 from devices.models.device import DeviceKind
 from kiosk import config, extensions, mqtt_config
+from kiosk.messaging.sms_config import sms_config
 
 
 def _fail(error: DomainError) -> None:
@@ -198,6 +200,8 @@ def worker_command(no_wait: bool) -> None:
 
     try:
         periods = config.retention_periods(current_app.config)
+        # Checked here, before the lease: a wrong LINLI_SMS_* stops the worker with its name.
+        sms_config(os.environ)
     except config.ConfigError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)

@@ -13,8 +13,9 @@ opens its own short ``Database.write()`` transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -31,12 +32,15 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from booking.health import retention as health_retention
 from booking.lending import jobs as lending_jobs
+from booking.messages import sending as message_sending
+from booking.messages.sending import Channel
 from booking.people import erasure
 from booking.spaces import jobs as booking_jobs
 from devices.commands import operations as commands
 from devices.fleet import registry
 from devices.fleet import retention as device_retention
 from devices.locker import opening as lending_locker
+from kiosk.messaging.channels import channels_from_env
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class Runtime:
     database: Database
     clock: Clock
     retention: retention.RetentionPeriods = retention.RetentionPeriods()
+    channels: Mapping[str, Channel] = field(default_factory=dict)
 
 
 _runtime: Runtime | None = None
@@ -72,9 +77,14 @@ def set_runtime(
     database: Database,
     clock: Clock,
     periods: retention.RetentionPeriods | None = None,
+    channels: Mapping[str, Channel] | None = None,
 ) -> None:
+    """``channels`` default to those the ``LINLI_SMS_*`` settings choose: a wrong setting
+    stops the worker at its start, not at its first message."""
     global _runtime
-    _runtime = Runtime(database, clock, periods or retention.RetentionPeriods())
+    if channels is None:
+        channels = channels_from_env(os.environ)
+    _runtime = Runtime(database, clock, periods or retention.RetentionPeriods(), channels)
 
 
 # --- the jobs ----------------------------------------------------------------------------------
@@ -189,6 +199,15 @@ def run_lending_jobs() -> None:
     lending_jobs.run_due(rt.database, now=now)
 
 
+def send_messages() -> None:
+    """Send residents' due messages (booking.messages.sending): retried with backoff, given
+    up to a staff alert."""
+    rt = runtime()
+    sent = message_sending.send_due(rt.database, rt.channels, now=rt.clock.now())
+    if sent.sent or sent.failed:
+        log.info("messages: %d sent, %d failed", sent.sent, sent.failed)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     id: str
@@ -201,6 +220,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("devices.expire_overdue_commands", expire_overdue_commands, timedelta(seconds=5)),
     JobSpec("booking.run_due", run_booking_jobs, uptime.HEARTBEAT_EVERY),
     JobSpec("lending.run_due", run_lending_jobs, timedelta(seconds=15)),
+    JobSpec("messages.send_due", send_messages, timedelta(seconds=20)),
     JobSpec("health.purge_expired", purge_expired_health_readings, timedelta(hours=6)),
     JobSpec("retention.prune", prune_old_records, timedelta(hours=1)),
     JobSpec("people.erase_deactivated", erase_deactivated_residents, timedelta(hours=6)),

@@ -1,4 +1,4 @@
-"""Messages for residents, read at the kiosk."""
+"""Messages for residents, read at the kiosk, and sent by SMS to those who want them."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def notify(
         created_at=now,
     )
     session.add(notification)
+    # Imported here: the messages capability reads the notices' models (a module cycle).
+    from booking.messages import notices
+
+    notices.from_notice(session, notification)
     return notification
 
 

@@ -14,20 +14,23 @@ what its open command did is settled by ``devices.locker.opening``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from booking.core.db import Database
 from booking.core.due_jobs import DueJob, run_all_due
-from booking.lending import door_session
+from booking.core.models.sends import ScheduledSend
+from booking.lending import door_session, loan_messages
 from booking.lending import overdue as lending_overdue
 from booking.lending import policy as lending_policy
 from booking.lending.models.door_sessions import DoorSession, DoorSessionState
 from booking.lending.models.loans import Loan, LoanStatus
 
 SYSTEM_ACTOR = "system:lending_jobs"
+# The borrower is reminded a day before a loan is due.
+DUE_SOON = timedelta(days=1)
 
 
 def check_door_clocks(session: Session, target_id: int, now: datetime) -> bool:
@@ -57,10 +60,22 @@ def escalate_overdue(session: Session, target_id: int, now: datetime) -> bool:
     )
 
 
+def remind_due_tomorrow(session: Session, target_id: int, now: datetime) -> bool:
+    loan = session.get(Loan, target_id, with_for_update=True)
+    if loan is None or loan.status is not LoanStatus.ACTIVE or loan.due_at - DUE_SOON > now:
+        return False
+    # A loan of a day or less was lent knowing when it is due: it is claimed without a
+    # message, so that the job stops finding it.
+    return loan_messages.due_tomorrow(
+        session, loan, now, message=loan.due_at - loan.started_at > DUE_SOON
+    )
+
+
 JOBS: Mapping[str, Callable[[Session, int, datetime], bool]] = {
     "check_door_clocks": check_door_clocks,
     "mark_overdue": mark_overdue,
     "escalate_overdue": escalate_overdue,
+    "remind_due_tomorrow": remind_due_tomorrow,
 }
 
 
@@ -91,6 +106,18 @@ def due(session: Session, *, now: datetime) -> list[DueJob]:
         DueJob("escalate_overdue", i)
         for i in session.scalars(
             select(Loan.id).where(Loan.status == LoanStatus.OVERDUE, Loan.escalated_at.is_(None))
+        )
+    ]
+    reminded = select(ScheduledSend.key).where(ScheduledSend.kind == loan_messages.DUE_TOMORROW)
+    jobs += [
+        DueJob("remind_due_tomorrow", i)
+        for i in session.scalars(
+            select(Loan.id).where(
+                Loan.status == LoanStatus.ACTIVE,
+                Loan.due_at <= now + DUE_SOON,
+                Loan.due_at > now,
+                ("loan:" + cast(Loan.id, String)).not_in(reminded),
+            )
         )
     ]
     return jobs

@@ -13,6 +13,7 @@ from booking.alerts.models.alerts import AlertSeverity
 from booking.core import audit, row_locks
 from booking.core.errors import InvalidInput
 from booking.lending import catalogue as lending_catalogue
+from booking.lending import loan_messages
 from booking.lending.errors import SuspensionNotFound, WrongLendingState
 from booking.lending.history import record
 from booking.lending.models.events import LendingAction
@@ -38,6 +39,7 @@ def mark_overdue(session: Session, loan: Loan, now: datetime, policy: Policy) ->
     record(session, item=item, action=LendingAction.MARKED_OVERDUE, actor="system:overdue",
            now=now, loan=loan)  # fmt: skip
     session.flush()
+    loan_messages.overdue(session, loan, now)
     counted = list(
         session.scalars(
             select(Loan).where(
@@ -62,6 +64,7 @@ def mark_overdue(session: Session, loan: Loan, now: datetime, policy: Policy) ->
     session.flush()
     for counted_loan in counted:
         counted_loan.suspension_id = suspension.id
+    loan_messages.suspended(session, suspension, now)
     audit.record(
         session,
         action="lending.suspended",
@@ -97,6 +100,7 @@ def escalate(session: Session, loan: Loan, now: datetime, policy: Policy) -> boo
     )
     record(session, item=item, action=LendingAction.OVERDUE_ESCALATED, actor="system:overdue",
            now=now, loan=loan, detail={"days_overdue": days})  # fmt: skip
+    loan_messages.escalated(session, loan, now)
     return True
 
 

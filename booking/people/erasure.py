@@ -6,7 +6,7 @@ tombstone, and every other column a person filled in (card, PIN hash, address, e
 contact, …) is cleared. Their blood-pressure readings and the device side's health data
 named by their card are deleted as a withdrawal deletes them (booking.health.consent); the
 consent records stay, as that module keeps them, holding dates and ids only. Failed sign-ins
-counted under the phone go too.
+counted under the phone go too, and so do the messages sent to them (booking.messages).
 
 Columns are cleared by what the table says (nullable → NULL, else the column's default),
 not by a list here, so a column added to ``residents`` later is erased too unless it is
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from booking.core import audit
 from booking.health import consent as health_consent
 from booking.health import retention as health_retention
+from booking.messages.models.outbox import OutboxMessage
 from booking.people.account_errors import AccountStateWrong
 from booking.people.models.residents import Resident
 from booking.people.models.sign_in_failures import SignInFailure, SignInKind
@@ -67,6 +68,12 @@ def erase(session: Session, *, resident: Resident, now: datetime, actor: str) ->
         .where(SignInFailure.kind == SignInKind.RESIDENT, SignInFailure.account == resident.phone)
         .execution_options(synchronize_session=False)
     )
+    # Their messages hold their phone and words about them (and a contact's phone).
+    messages = session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.resident_id == resident.id)
+        .execution_options(synchronize_session=False)
+    )
     for attribute in inspect(Resident).column_attrs:
         if attribute.key not in KEPT:
             setattr(resident, attribute.key, _cleared(attribute.columns[0]))
@@ -77,6 +84,7 @@ def erase(session: Session, *, resident: Resident, now: datetime, actor: str) ->
         "readings_deleted": readings,
         "other_health_data_deleted": elsewhere,
         "sign_in_failures_deleted": int(getattr(failures, "rowcount", 0) or 0),
+        "messages_deleted": int(getattr(messages, "rowcount", 0) or 0),
     }
     # In each centre's own log: its staff read only theirs.
     sites: list[int | None] = [*sorted({m.site_id for m in resident.memberships})]

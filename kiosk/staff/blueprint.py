@@ -21,6 +21,7 @@ from kiosk.staff.alerts import pages as alerts
 from kiosk.staff.alerts import stream as alert_stream
 from kiosk.staff.devices import board as devices_board
 from kiosk.staff.forms import LanguageForm, SignOutForm
+from kiosk.staff.health import contact as health_contact
 from kiosk.staff.health import pages as health_pages
 from kiosk.staff.insights.pages import insights_csv, insights_page
 from kiosk.staff.lending import counter as lending_counter
@@ -33,6 +34,7 @@ from kiosk.staff.people import (
     act_for,
     act_for_lending,
     enrol,
+    failed_messages,
     pin_reset,
     residents,
 )
@@ -73,6 +75,7 @@ bp.add_url_rule(
     methods=["GET", "POST"],
 )  # fmt: skip
 bp.add_url_rule("/residents/<id:resident_id>", "resident", resident)
+bp.add_url_rule("/messages/failed", "failed_messages", failed_messages.failed_messages)
 residents_roster.register(bp)
 bp.add_url_rule(
     "/residents/<id:resident_id>/pin-reset", "resident_reset_pin", pin_reset.reset_pin,
@@ -230,6 +233,14 @@ bp.add_url_rule(
 bp.add_url_rule("/health", "health", health_pages.overview)
 bp.add_url_rule("/health/settings", "health_settings", health_pages.save_settings, methods=["POST"])
 bp.add_url_rule("/health/residents/<id:resident_id>", "health_resident", health_pages.resident)
+bp.add_url_rule(
+    "/health/residents/<id:resident_id>/contact-consent", "health_contact_consent",
+    health_contact.record_consent, methods=["POST"],
+)  # fmt: skip
+bp.add_url_rule(
+    "/health/residents/<id:resident_id>/contact-message", "health_contact_message",
+    health_contact.message_contact, methods=["POST"],
+)  # fmt: skip
 bp.add_url_rule(
     "/health/residents/<id:resident_id>/fhir.json", "health_export", health_pages.export
 )

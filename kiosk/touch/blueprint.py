@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
 import kiosk.touch.health.pages as health_pages
-from kiosk.touch import code_pin, controllers, new_pin, session, text_size
+from kiosk.touch import code_pin, controllers, message_choices, new_pin, session, text_size
 from kiosk.touch.lending import door as lending_door
 from kiosk.touch.lending import pages as lending_pages
 from kiosk.touch.spaces import my_bookings, seat_actions
@@ -37,6 +37,8 @@ bp.add_url_rule("/code/pin", "code_pin", code_pin.code_pin, methods=["POST"])
 bp.add_url_rule("/session/keepalive", "keepalive", controllers.keepalive, methods=["POST"])
 bp.add_url_rule("/language", "language", controllers.language, methods=["POST"])
 bp.add_url_rule("/text-size", "text_size", text_size.switch, methods=["POST"])
+bp.add_url_rule("/messages", "message_choices", message_choices.choices, methods=["GET"])
+bp.add_url_rule("/messages", "message_choose", message_choices.choose, methods=["POST"])
 bp.context_processor(text_size.template_context)
 
 # Blood pressure (issue 6); a fixed path wins over "/services/<service>"'s "coming soon".

@@ -103,6 +103,13 @@ class ReturnToForm(KioskForm):
     return_to = StringField()
 
 
+class MessageChoiceForm(KioskForm):
+    """One kind of message by SMS turned on or off (kiosk.touch.message_choices)."""
+
+    kind = StringField()
+    sms = StringField()
+
+
 class ConsentForm(KioskForm):
     notice_version = StringField()
 

@@ -19,6 +19,8 @@ from booking.health import operations as health
 from booking.health import pairing as health_pairing
 from booking.health.models.consents import HealthConsent
 from booking.health.models.readings import BpReading
+from booking.messages import sign_in_codes
+from booking.messages.models.outbox import OutboxMessage
 from booking.people import cards, deactivation, erasure, merging, passwords, residents
 from booking.people.account_errors import AccountStateWrong, CardTaken, MergeRefused
 from booking.people.models.residents import DeactivationReason, Resident
@@ -149,6 +151,10 @@ def test_nothing_is_erased_a_day_before_the_period_ends_and_everything_after(
     measure(centre, "C-FAMILY")
     with pytest.raises(SignInFailed):
         sign_in(centre, "13900000001", pin="000000")  # a failure counted under the phone
+    with centre.database.write() as session:  # a message to their phone
+        sign_in_codes.send_sign_in_code(
+            session, site_id=centre.site_id, phone="13900000001", now=centre.clock.now()
+        )
     deactivate(centre, "alone")
     alone = centre.ids["alone"]
 
@@ -159,6 +165,7 @@ def test_nothing_is_erased_a_day_before_the_period_ends_and_everything_after(
         assert kept.erased_at is None
         assert (kept.name, kept.phone, kept.card_id) == ("王秀英", "13900000001", "C-ALONE")
         assert health.count_readings(session, alone) == 1
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
     centre.clock.advance(timedelta(days=1))
     run_erasure_job(centre)
@@ -178,6 +185,7 @@ def test_nothing_is_erased_a_day_before_the_period_ends_and_everything_after(
         assert session.scalar(select(func.count()).select_from(BpReading)) == 1  # others' only
         assert health.count_readings(session, alone) == 0
         assert session.scalar(select(func.count()).select_from(SignInFailure)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
         assert health.count_readings(session, centre.ids["family"]) == 1
         # The consent record (dates and ids) stays, as a withdrawal leaves it.
         assert session.scalar(select(func.count()).select_from(HealthConsent).where(

@@ -155,7 +155,8 @@ def test_the_tools_are_a_grid_that_fits_the_screen_standing_or_lying(
 SIGNED_OUT_PAGES = ["/kiosk/", "/kiosk/sign-in", "/kiosk/code", "/kiosk/seats", "/kiosk/rooms",
                     "/kiosk/tools", "/kiosk/services/blood-pressure"]  # fmt: skip
 SIGNED_IN_PAGES = ["/kiosk/", "/kiosk/bookings", "/kiosk/tools", "/kiosk/tools/mine",
-                   "/kiosk/seats", "/kiosk/rooms", "/kiosk/services/blood-pressure"]  # fmt: skip
+                   "/kiosk/seats", "/kiosk/rooms", "/kiosk/services/blood-pressure",
+                   "/kiosk/messages"]  # fmt: skip
 SIZES = """() => [getComputedStyle(document.documentElement).fontSize,
     getComputedStyle(document.querySelector('.topbar .button')).fontSize,
     getComputedStyle(document.querySelector('main h1, main .page-title')).fontSize]

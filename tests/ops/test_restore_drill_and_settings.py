@@ -129,3 +129,13 @@ def test_the_worker_will_not_start_with_a_bad_retention_period(
         "Error: LINLI_SESSIONS_RETENTION_DAYS must be a whole number of days from 1 to 3650, "
         "not 'thirty'" in result.output
     )
+
+
+def test_the_worker_will_not_start_with_a_wrong_sms_setting(
+    runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINLI_SMS_PROVIDER", "tencent")
+    monkeypatch.setenv("LINLI_SMS_SECRET_ID", "AKID-test")
+    result = runner.invoke(main, args=["worker", "--no-wait"])
+    assert result.exit_code == 1
+    assert "Error: LINLI_SMS_PROVIDER=tencent needs LINLI_SMS_SECRET_KEY" in result.output

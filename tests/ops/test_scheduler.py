@@ -133,6 +133,7 @@ def test_the_worker_schedules_the_booking_device_and_command_jobs() -> None:
         "devices.expire_overdue_commands",
         "health.purge_expired",
         "lending.run_due",
+        "messages.send_due",
         "retention.prune",
         "people.erase_deactivated",
     }

@@ -23,3 +23,6 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     opens_at: Mapped[time] = mapped_column(Time, default=time(8, 0))
     closes_at: Mapped[time] = mapped_column(Time, default=time(21, 0))
+    # No message to residents between these local times (booking.messages.quiet_hours).
+    quiet_from: Mapped[time] = mapped_column(Time, default=time(21, 0), server_default="21:00:00")
+    quiet_until: Mapped[time] = mapped_column(Time, default=time(8, 0), server_default="08:00:00")

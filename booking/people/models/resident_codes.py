@@ -16,6 +16,7 @@ from booking.core.errors import Conflict
 class CodePurpose(enum.StrEnum):
     ENROL = "enrol"  # a new resident's first PIN
     PIN_RESET = "pin_reset"  # a forgotten PIN, after staff checked who the resident is
+    SIGN_IN = "sign_in"  # asked for by the resident on their phone, sent by SMS
 
 
 class ResidentCode(Base):

@@ -30,6 +30,7 @@ KIND_LABELS: dict[str, LazyString] = {
     "device.clock": _l("Device clock wrong"),
     "device.session_behind": _l("Device session counter went back"),
     "loan.overdue": _l("Loan overdue"),
+    "message.gave_up": _l("Message not sent"),
     "lending.damaged": _l("Tool returned damaged"),
     "lending.parts_missing": _l("Tool returned with parts missing"),
     "lending.compartment_occupied": _l("Return refused: compartment occupied"),
@@ -65,6 +66,11 @@ SUMMARIES: dict[str, tuple[LazyString, ...]] = {
         _l("%(device)s: its session counter went back; an admin resets it on the device board"),
     ),
     "loan.overdue": (_l("%(tool)s %(asset)s is %(days)s days overdue"),),
+    "message.gave_up": (
+        _l(
+            "A message to the resident was not sent after %(attempts)s tries: tell them another way"
+        ),
+    ),
     "lending.damaged": (_l("%(tool)s %(asset)s returned damaged; now in maintenance"),),
     "lending.parts_missing": (
         _l("%(tool)s %(asset)s returned with parts missing; now in maintenance"),

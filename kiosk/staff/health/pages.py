@@ -47,6 +47,7 @@ from kiosk.extensions import clock, database
 from kiosk.form_dates import CenturyDateField
 from kiosk.staff.alerts import words as alert_words
 from kiosk.staff.alerts.forms import AcknowledgeForm, ResolveForm
+from kiosk.staff.health import contact
 
 
 class NoteForm(FlaskForm):  # type: ignore[misc]
@@ -227,6 +228,7 @@ def resident(
             ack_form=AcknowledgeForm(formdata=None),
             note_form=NoteForm(formdata=None),
             resolve_form=ResolveForm(formdata=None),
+            **contact.page_extras(session, member),
         ), status
 
 

@@ -1,5 +1,5 @@
-"""One resident's page in the console: bookings, strikes and suspensions, loans, health
-consent, and lifting a suspension. Reading values are not shown here: the page links to
+"""One resident's page in the console: bookings, strikes and suspensions, loans, messages
+and their delivery, health consent, and lifting a suspension. Reading values are not shown here: the page links to
 the health area's page for the resident, whose every opening is audited."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from booking.core.errors import DomainError, NotFound
 from booking.lending import overdue as lending_overdue
 from booking.lending.models.loans import LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
+from booking.messages import outbox
 from booking.people import one_time_codes, sign_in_guard
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
@@ -28,10 +29,12 @@ from booking.spaces import strikes
 from booking.spaces.models.bookings import BookingStatus
 from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import clock, database
+from kiosk.messaging import words as message_words
 from kiosk.staff.people import act_for
 from kiosk.staff.people.sign_in_failures import ClearFailuresForm
 
 REASON_MAX = 300
+MESSAGES_SHOWN = 20
 HEALTH_PAGE = "staff.health_resident"
 
 BOOKING_STATUS_LABELS = {
@@ -107,6 +110,11 @@ def _page(
         **act_for.page_extras(session, member, record.upcoming),
         pin_reset_form=pin_reset_form or ResetPinForm(formdata=None),
         waiting_code=one_time_codes.live_code(session, resident_id=member.id, now=clock().now()),
+        messages=outbox.messages_of(session, resident_id=member.id, site_id=g.staff.site_id)[
+            :MESSAGES_SHOWN
+        ],
+        message_kind_label=message_words.kind_label,
+        message_state_labels=message_words.STATE_LABELS,
     ), status
 
 
