@@ -97,6 +97,7 @@ def take_next(
     newest = waiting[0]
     for scan in waiting:
         scan.take(now)
+    session.flush()
     return newest
 
 

@@ -130,5 +130,7 @@ def take_and_act(site: KioskSite, device_id: str) -> str | None:
     with database().write() as session:
         scan = scans.take_next(session, site_id=site.id, device_id=device_id, now=clock().now())
         if scan is not None:
+            # Taken for good before the row leaves the session: the next poll must not see it.
+            session.flush()
             session.expunge(scan)
     return None if scan is None else act(site, scan)

@@ -16,7 +16,6 @@ NO_CHECK_IN = _l("Room bookings need no check-in. The staff will let your group 
 RETURN_DONE = _l("The tool is back. Thank you!")
 LOAN_ENDED = _l("This tool has already been returned. Nothing was changed.")
 CARD_TOO_SLOW = _l("That took a while. Please tap your card again.")
-CARD_PIN = _l("We know your card. Please type your PIN to sign in.")
 PAIRING_WRONG = _l(
     "That pairing code is not right, or it has run out. Ask for a new code in the console."
 )
