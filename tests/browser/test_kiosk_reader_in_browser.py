@@ -34,6 +34,7 @@ from kiosk.extensions import database as app_database
 from linli_sim.kiosk_reader import KioskReaderSim
 from linli_sim.locker import LockerSim
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
+from tests.browser.test_axe_every_page import serious_violations
 from tests.browser.test_lending_in_browser import (
     device_online,
     sign_in_as_wang,
@@ -141,6 +142,7 @@ def test_a_card_tapped_on_the_reader_fills_in_the_resident_and_still_asks_the_pi
     # Nobody is signed in by the card alone.
     expect(page.locator(".button-sign-out")).to_have_count(0)
     screenshot(page, "reader-01-card-asks-pin")
+    assert serious_violations(page) == []
 
     # A wrong PIN is refused like at the phone sign-in; the right one signs her in.
     expect(page.locator("#card-sign-in-form")).to_be_visible()
@@ -159,6 +161,7 @@ def test_a_card_tapped_on_the_reader_fills_in_the_resident_and_still_asks_the_pi
     expect(page.locator(".reader-said-zh")).to_contain_text("这张卡")
     expect(page.locator(".reader-said-en")).to_contain_text("This card is not known here")
     screenshot(page, "reader-03-card-unknown")
+    assert serious_violations(page) == []
     assert page_problems.messages == []
 
 
@@ -237,6 +240,7 @@ def test_a_loan_slips_code_starts_the_return_and_the_loan_ends_when_the_locker_h
     assert locker.person_opens(n)
     expect(page.locator("[data-tools-phase]")).to_have_attribute("data-tools-phase", "door_open")
     screenshot(page, "reader-08-loan-return-open")
+    assert serious_violations(page) == []
     # Not ended yet: only the locker's word ends a loan.
     with kiosk.database.read() as session:
         assert session.get_one(Loan, loan_id).status is LoanStatus.ACTIVE
