@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from booking.core import slip_codes
@@ -76,21 +76,28 @@ def record(
     return scan
 
 
+def _waiting(site_id: int, device_id: str, now: datetime) -> Select[ReaderScan]:
+    return select(ReaderScan).where(
+        ReaderScan.device_id == device_id,
+        ReaderScan.site_id == site_id,
+        ReaderScan.taken_at.is_(None),
+        ReaderScan.expires_at > now,
+    )
+
+
+def any_waiting(session: Session, *, site_id: int, device_id: str, now: datetime) -> bool:
+    """Whether a read waits for the screen: a read-only look, so that a screen polling every
+    second takes the write lock only when there is something to take."""
+    return session.scalar(_waiting(site_id, device_id, now).limit(1)) is not None
+
+
 def take_next(
     session: Session, *, site_id: int, device_id: str, now: datetime
 ) -> ReaderScan | None:
     """The reader's newest read not yet taken and still fresh, taken now; older waiting ones
     are passed over (two taps in a row: the second is the one meant)."""
     waiting = session.scalars(
-        select(ReaderScan)
-        .where(
-            ReaderScan.device_id == device_id,
-            ReaderScan.site_id == site_id,
-            ReaderScan.taken_at.is_(None),
-            ReaderScan.expires_at > now,
-        )
-        .order_by(ReaderScan.id.desc())
-        .with_for_update()
+        _waiting(site_id, device_id, now).order_by(ReaderScan.id.desc()).with_for_update()
     ).all()
     if not waiting:
         return None

@@ -127,6 +127,9 @@ def _start_return(site: KioskSite, loan_id: int) -> str:
 
 def take_and_act(site: KioskSite, device_id: str) -> str | None:
     """The reader's newest waiting read, taken now, and the page it leads to (None: none)."""
+    with database().read() as session:
+        if not scans.any_waiting(session, site_id=site.id, device_id=device_id, now=clock().now()):
+            return None
     with database().write() as session:
         scan = scans.take_next(session, site_id=site.id, device_id=device_id, now=clock().now())
         if scan is not None:
