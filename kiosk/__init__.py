@@ -72,6 +72,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     service_health.init_app(app)
     kiosk_uptime.init_app(app)
+
+    from kiosk.touch.reader import next_read
+
+    next_read.init_app(app)
     outage.init_app(app)
 
     return app

@@ -24,7 +24,7 @@ from booking.health.operations import (
     consent_in_force,
     store_reading,
 )
-from booking.people.models.memberships import ResidentMembership
+from booking.people.cards import resident_by_card
 from booking.people.models.residents import Resident
 
 log = logging.getLogger(__name__)
@@ -129,20 +129,6 @@ def close_open_pairings(session: Session, *, resident_id: int, now: datetime) ->
         )
     ):
         _finish(pairing, PairingStatus.CANCELLED, now)
-
-
-def resident_by_card(session: Session, *, site_id: int, card_id: str) -> Resident | None:
-    """The active member of the site holding that card, if any (a deactivated account's
-    card identifies nobody)."""
-    return session.scalar(
-        select(Resident)
-        .join(ResidentMembership, ResidentMembership.resident_id == Resident.id)
-        .where(
-            Resident.card_id == card_id,
-            Resident.deactivated_at.is_(None),
-            ResidentMembership.site_id == site_id,
-        )
-    )
 
 
 def card_read(

@@ -19,6 +19,7 @@ from booking.core import audit
 from booking.core.errors import InvalidInput, NotFound
 from booking.people.account_errors import AccountStateWrong, CardTaken, NoCardBound
 from booking.people.models.card_binds import CardBind, CardBindStatus
+from booking.people.models.memberships import ResidentMembership
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 
@@ -36,6 +37,20 @@ def check_card_number(card_id: str) -> str:
     if not CARD_PATTERN.match(card_id):
         raise InvalidInput("a card number is 1 to 40 letters, digits, - or _", field="card_id")
     return card_id
+
+
+def resident_by_card(session: Session, *, site_id: int, card_id: str) -> Resident | None:
+    """The active member of the site holding that card, if any (a deactivated account's
+    card identifies nobody)."""
+    return session.scalar(
+        select(Resident)
+        .join(ResidentMembership, ResidentMembership.resident_id == Resident.id)
+        .where(
+            Resident.card_id == card_id,
+            Resident.deactivated_at.is_(None),
+            ResidentMembership.site_id == site_id,
+        )
+    )
 
 
 def _subject(resident_id: int) -> str:

@@ -34,6 +34,9 @@ def register(handlers: Handlers) -> None:
 
 def _is_terminal(device: Device, event: Event) -> bool:
     # The schema lets any device send any event type; only a terminal's are health events.
+    # A kiosk reader's card reads are its own handler's (devices.kiosk_reader.events).
+    if device.kind is DeviceKind.KIOSK_READER and event.type == "card_read":
+        return False
     if device.kind is not DeviceKind.BP_TERMINAL:
         log.warning("%s from %s ignored: not a BP terminal", event.type, device.device_id)
         return False

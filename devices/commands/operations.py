@@ -52,6 +52,7 @@ ACCEPTED_GRACE = timedelta(seconds=5)
 COMMANDS_BY_KIND: Mapping[DeviceKind, frozenset[str]] = {
     DeviceKind.LOCKER: frozenset({"open", "status", "resync"}),
     DeviceKind.BP_TERMINAL: frozenset({"resync"}),
+    DeviceKind.KIOSK_READER: frozenset({"resync"}),
 }
 
 # command.json's bound; a locker whose birth has not told us its size gets this one.

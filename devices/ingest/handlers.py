@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from devices.bp_terminal import events as health_events
 from devices.ingest.reactions import Handlers
+from devices.kiosk_reader import events as reader_events
 from devices.locker import events as lending_events
 from devices.locker import reconciliation as locker_reconciliation
 
@@ -16,6 +17,7 @@ def default_handlers() -> Handlers:
     handlers = Handlers()
     health_events.register(handlers)
     lending_events.register(handlers)
+    reader_events.register(handlers)
     # After lending's: a full state or event is judged once lending has applied it.
     locker_reconciliation.register(handlers)
     return handlers

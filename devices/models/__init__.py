@@ -11,4 +11,5 @@ from devices.models import (  # noqa: F401
     links,
     messages,
     outbox,
+    reader_scans,
 )

@@ -18,6 +18,8 @@ from booking.core.errors import Conflict
 class DeviceKind(enum.StrEnum):
     LOCKER = "locker"
     BP_TERMINAL = "bp_terminal"
+    # The card reader and QR scanner beside a kiosk screen (docs/protocol.md §8.1).
+    KIOSK_READER = "kiosk_reader"
 
 
 class Device(Base):
@@ -55,11 +57,25 @@ class Device(Base):
     # Set when staff revoke its broker credentials (the broker refuses it from then on);
     # cleared when it is given new ones.
     credentials_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A kiosk reader's pairing code, hashed, while staff wait to type it at a kiosk screen
+    # (devices/kiosk_reader/pairing.py).
+    pairing_code_hash: Mapped[str | None] = mapped_column(String(64))
+    pairing_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def revoke_credentials(self, now: datetime) -> None:
         if self.credentials_revoked_at is not None:
             raise Conflict(f"the credentials of {self.device_id} are revoked already")
         self.credentials_revoked_at = now
+
+    def offer_pairing(self, code_hash: str, expires_at: datetime) -> None:
+        """A new pairing code replaces any earlier one."""
+        self.pairing_code_hash = code_hash
+        self.pairing_code_expires_at = expires_at
+
+    def end_pairing_offer(self) -> None:
+        """The code was used (or given up): it pairs no second screen."""
+        self.pairing_code_hash = None
+        self.pairing_code_expires_at = None
 
     def new_credentials(self, password_hash: str) -> None:
         self.mqtt_password_hash = password_hash

@@ -47,7 +47,7 @@ ENVELOPE_FIELDS = frozenset({"v", "device", "session", "seq", "ts"})
 # The timestamp fields a device writes; the schemas bound their years (§1).
 TIME_FIELDS = frozenset({"ts", "measured_at"})
 
-# Which events each kind of device sends (§7, §8): any other is a message of the wrong kind.
+# Which events each kind of device sends (§7, §8, §8.1): any other is a message of the wrong kind.
 EVENTS_OF_KIND: Mapping[str, frozenset[str]] = {
     "locker": frozenset(
         {
@@ -60,9 +60,14 @@ EVENTS_OF_KIND: Mapping[str, frozenset[str]] = {
         }
     ),
     "bp_terminal": frozenset({"card_read", "measurement_started", "reading", "measurement_error"}),
+    "kiosk_reader": frozenset({"card_read", "code_scanned"}),
 }
-# The key of each kind's full state (§7, §8).
-STATE_KEY_OF_KIND: Mapping[str, str] = {"locker": "compartments", "bp_terminal": "phase"}
+# The key of each kind's full state (§7, §8, §8.1).
+STATE_KEY_OF_KIND: Mapping[str, str] = {
+    "locker": "compartments",
+    "bp_terminal": "phase",
+    "kiosk_reader": "reader",
+}
 
 
 class Reason:

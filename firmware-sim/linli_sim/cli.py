@@ -1,8 +1,9 @@
-"""`linli-sim`: run simulated lockers and blood-pressure terminals against a broker.
+"""`linli-sim`: run simulated lockers, blood-pressure terminals and kiosk readers against a broker.
 
     linli-sim fleet --lockers 2 --bp 1 --broker mqtt://127.0.0.1:1883 --site xinhua --state-dir DIR
     linli-sim locker --device-id locker-a --broker … --site … --state-dir …
     linli-sim bp --device-id bp-1 --broker … --site … --state-dir …
+    linli-sim reader --device-id reader-1 --broker … --site … --state-dir …
 
 They run until Ctrl-C (a clean shutdown: offline status, then DISCONNECT). Lines typed on
 stdin are faults and actions (`help` lists them).
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     fleet = commands.add_parser("fleet", help="run several devices of one site")
     fleet.add_argument("--lockers", type=int, default=2)
     fleet.add_argument("--bp", type=int, default=1)
+    fleet.add_argument("--readers", type=int, default=0)
     fleet.add_argument("--compartments", type=int, default=8)
     fleet.add_argument(
         "--devices", type=Path, help="JSON list from provisioning (ids, kinds, passwords)"
@@ -72,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("locker", "run one locker"),
         ("bp", "run one blood-pressure terminal"),
+        ("reader", "run one kiosk reader (card and QR)"),
     ):
         one = commands.add_parser(name, help=help_text)
         one.add_argument("--device-id", required=True)
@@ -87,8 +90,8 @@ def specs_from(args: argparse.Namespace) -> list[DeviceSpec]:
     if args.command == "fleet":
         if args.devices:
             return load_specs(args.devices)
-        return default_specs(args.lockers, args.bp, args.compartments)
-    kind = "locker" if args.command == "locker" else "bp_terminal"
+        return default_specs(args.lockers, args.bp, args.compartments, args.readers)
+    kind = {"locker": "locker", "bp": "bp_terminal", "reader": "kiosk_reader"}[args.command]
     return [
         DeviceSpec(
             args.device_id,

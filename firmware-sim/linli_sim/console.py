@@ -1,7 +1,7 @@
 """The simulator's operator console: one typed line applies a fault or a person's action to a
 device of the fleet (``help`` lists them).
 
-It sits on top of the device kinds (locker, blood-pressure terminal) and drives them; the
+It sits on top of the device kinds (locker, blood-pressure terminal, kiosk reader) and drives them; the
 device core (``device``, ``faults``) never imports it, so no kind depends on another.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from linli_sim.bp_terminal import BpTerminalSim
 from linli_sim.device import DeviceSim
 from linli_sim.faults import MALFORMED_KINDS
+from linli_sim.kiosk_reader import KioskReaderSim
 from linli_sim.locker import LockerSim
 
 CONSOLE_HELP = """\
@@ -29,7 +30,8 @@ commands (device ids as in the fleet):
   force-open LOCKER N            open a locked door (no command)
   leave-open LOCKER N            open compartment N's door and leave it open
   open-door LOCKER N | take LOCKER N | put LOCKER N | close LOCKER N   a person at the locker
-  card BP CARD_ID                a card is read
+  card BP|READER CARD_ID         a card is read (at a terminal or a kiosk reader)
+  scan READER TEXT               a kiosk reader scans a code reading TEXT (e.g. LINLI:B:...)
   measure BP [SYS DIA PULSE]     a measurement (random values unless given)
   error BP CODE                  a failed measurement (cuff_error, motion, ...)
   help | quit""".format(kinds=", ".join(MALFORMED_KINDS))
@@ -76,8 +78,12 @@ def run_console_line(devices: Mapping[str, DeviceSim], line: str) -> str:
             done = getattr(device, LOCKER_VERBS[verb])(int(args[0]))
             if done is False:
                 return f"{verb}: not possible now ({json.dumps(device.compartment(int(args[0])))})"
-        elif isinstance(device, BpTerminalSim) and verb == "card":
+        elif isinstance(device, BpTerminalSim | KioskReaderSim) and verb == "card":
             device.read_card(args[0] if args else "C0000001")
+        elif isinstance(device, KioskReaderSim) and verb == "scan":
+            # The rest of the line as typed: a code's text may hold spaces.
+            text = line.strip().split(None, 2)[2] if len(args) else ""
+            return json.dumps(device.scan(text))
         elif isinstance(device, BpTerminalSim) and verb == "measure":
             values = None
             if len(args) >= 2:

@@ -14,12 +14,13 @@ from typing import Any
 
 from linli_sim.bp_terminal import BpTerminalSim
 from linli_sim.device import DEVICE_ID, DeviceSim
+from linli_sim.kiosk_reader import KioskReaderSim
 from linli_sim.locker import MAX_COMPARTMENTS, LockerSim
 from linli_sim.people import card_id
 
 log = logging.getLogger(__name__)
 
-KINDS = ("locker", "bp_terminal")
+KINDS = ("locker", "bp_terminal", "kiosk_reader")
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,17 @@ class DeviceSpec:
     compartments: int = 8
 
 
-def default_specs(lockers: int, bp: int, compartments: int = 8) -> list[DeviceSpec]:
-    if lockers < 0 or bp < 0 or lockers > len(string.ascii_lowercase):
-        raise ValueError("--lockers must be 0 to 26 and --bp at least 0")
+def default_specs(
+    lockers: int, bp: int, compartments: int = 8, readers: int = 0
+) -> list[DeviceSpec]:
+    if lockers < 0 or bp < 0 or readers < 0 or lockers > len(string.ascii_lowercase):
+        raise ValueError("--lockers must be 0 to 26, --bp and --readers at least 0")
     specs = [
         DeviceSpec(f"locker-{letter}", "locker", compartments=compartments)
         for letter in string.ascii_lowercase[:lockers]
     ]
     specs += [DeviceSpec(f"bp-{i}", "bp_terminal") for i in range(1, bp + 1)]
+    specs += [DeviceSpec(f"reader-{i}", "kiosk_reader") for i in range(1, readers + 1)]
     return specs
 
 
@@ -130,6 +134,8 @@ class Fleet:
                     auto_person=auto_person,
                     **options,
                 )
+            elif spec.kind == "kiosk_reader":
+                device = KioskReaderSim(spec.device_id, site, broker_url, state_dir, **options)
             else:
                 device = BpTerminalSim(spec.device_id, site, broker_url, state_dir, **options)
             self.devices[spec.device_id] = device

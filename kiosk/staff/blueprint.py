@@ -15,6 +15,7 @@ from kiosk.staff import session as staff_session
 from kiosk.staff.admin import api_tokens as admin_api_tokens
 from kiosk.staff.admin import devices as admin_devices
 from kiosk.staff.admin import pages as admin
+from kiosk.staff.admin import reader_pairing as admin_reader_pairing
 from kiosk.staff.admin import spaces as admin_spaces
 from kiosk.staff.admin import tools as admin_tools
 from kiosk.staff.alerts import pages as alerts
@@ -206,13 +207,17 @@ bp.add_url_rule("/admin/items/new", "admin_new_item", admin_tools.item, methods=
 bp.add_url_rule(
     "/admin/items/<id:item_id>", "admin_item", admin_tools.item, methods=["GET", "POST"]
 )
-bp.add_url_rule(
-    "/admin/devices", "admin_devices", admin_devices.devices, methods=["GET", "POST"]
-)
+bp.add_url_rule("/admin/devices", "admin_devices", admin_devices.devices, methods=["GET", "POST"])
 bp.add_url_rule(
     "/admin/devices/<device_id>/credentials",
     "admin_rotate_device",
     admin_devices.rotate,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/admin/devices/<device_id>/pairing",
+    "admin_reader_pairing",
+    admin_reader_pairing.offer,
     methods=["POST"],
 )
 bp.add_url_rule(

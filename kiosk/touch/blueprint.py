@@ -9,6 +9,10 @@ import kiosk.touch.health.pages as health_pages
 from kiosk.touch import code_pin, controllers, message_choices, new_pin, session, text_size
 from kiosk.touch.lending import door as lending_door
 from kiosk.touch.lending import pages as lending_pages
+from kiosk.touch.reader import card_sign_in
+from kiosk.touch.reader import paired as reader_paired
+from kiosk.touch.reader import results as reader_results
+from kiosk.touch.reader import setup as reader_setup
 from kiosk.touch.spaces import my_bookings, seat_actions
 from kiosk.touch.spaces import rooms as room_pages
 from kiosk.touch.spaces import seats as seat_pages
@@ -136,3 +140,17 @@ bp.add_url_rule(
     lending_pages.report_condition,
     methods=["POST"],
 )
+
+# The screen's card and code reader (kiosk.touch.reader); its poll is outside /kiosk.
+bp.context_processor(reader_paired.template_context)
+bp.add_url_rule("/reader/setup", "reader_setup", reader_setup.setup_form, methods=["GET"])
+bp.add_url_rule("/reader/setup", "reader_pair", reader_setup.pair, methods=["POST"])
+bp.add_url_rule("/reader/result", "reader_result", reader_results.result, methods=["GET"])
+bp.add_url_rule("/reader/return/<id:door_session_id>", "reader_return", reader_results.return_page)
+bp.add_url_rule(
+    "/reader/return/<id:door_session_id>/status",
+    "reader_return_status",
+    reader_results.return_status,
+)
+bp.add_url_rule("/sign-in/card", "card_sign_in_form", card_sign_in.card_sign_in_form)
+bp.add_url_rule("/sign-in/card", "card_sign_in", card_sign_in.card_sign_in, methods=["POST"])

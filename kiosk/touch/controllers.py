@@ -89,6 +89,25 @@ def sign_in() -> ResponseReturnValue:
         return _sign_in_error(form, str(PIN_HELP), 422, field="pin")
 
     site = kiosk_session.current_site()
+    outcome = sign_in_resident(phone, pin)
+    if isinstance(outcome, TooManySignIns):
+        return _sign_in_error(form, sign_in_waits.wait_words(outcome), outcome.status,
+                              field="pin", headers=sign_in_waits.headers(outcome))  # fmt: skip
+    if isinstance(outcome, DomainError):
+        return _sign_in_error(
+            form, message_for(outcome, timezone=site.timezone), outcome.status, field="pin"
+        )
+    # Sent here from a page that needs a resident: back to it, signed in. Otherwise news
+    # about their bookings (approved, rejected, an offer) is the first thing they see.
+    next_page = form.text("next") or my_bookings.landing_after_sign_in(outcome, site.id)
+    return redirect(safe_next(next_page or ""))
+
+
+def sign_in_resident(phone: str, pin: str) -> int | DomainError:
+    """Check a phone and PIN and start the resident's kiosk session: their id, or the
+    refusal (counted by the sign-in guard either way). Typed at the sign-in page, or the PIN
+    after a card was tapped on the screen's reader (kiosk.touch.reader.card_sign_in)."""
+    site = kiosk_session.current_site()
     now = clock().now()
     failure: DomainError | None = None
     with database().write() as session:
@@ -101,27 +120,19 @@ def sign_in() -> ResponseReturnValue:
                 session, site_id=site.id, phone=phone, pin=pin, now=now,
                 client=sign_in_waits.client_address(),
             )  # fmt: skip
+            resident_id = resident.id
             token = auth_sessions.start_resident_session(
                 session, resident=resident, site_id=site.id, now=now
             )
         except DomainError as error:
             # Swallowed inside the transaction so that the failure count is committed.
             failure = error
-    if isinstance(failure, TooManySignIns):
-        kiosk_session.forget_token()
-        return _sign_in_error(form, sign_in_waits.wait_words(failure), failure.status,
-                              field="pin", headers=sign_in_waits.headers(failure))  # fmt: skip
     if failure is not None:
         kiosk_session.forget_token()
-        return _sign_in_error(
-            form, message_for(failure, timezone=site.timezone), failure.status, field="pin"
-        )
+        return failure
     kiosk_session.remember_token(token)
-    lending_reminders.remind_overdue(resident.id, site.id, site.timezone)
-    # Sent here from a page that needs a resident: back to it, signed in. Otherwise news
-    # about their bookings (approved, rejected, an offer) is the first thing they see.
-    next_page = form.text("next") or my_bookings.landing_after_sign_in(resident.id, site.id)
-    return redirect(safe_next(next_page or ""))
+    lending_reminders.remind_overdue(resident_id, site.id, site.timezone)
+    return resident_id
 
 
 def _sign_in_error(

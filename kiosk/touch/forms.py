@@ -80,6 +80,18 @@ class CodeForm(NextForm):
     code = StringField()
 
 
+class PairingForm(KioskForm):
+    """The code staff type to pair this screen with its reader (kiosk.touch.reader.setup)."""
+
+    code = StringField(filters=[_strip])
+
+
+class CardPinForm(KioskForm):
+    """The PIN typed after a card was tapped (kiosk.touch.reader.card_sign_in)."""
+
+    pin = StringField()
+
+
 class NewPinForm(NextForm):
     pin = StringField()
     pin_again = StringField()

@@ -140,7 +140,7 @@ def switch_language(page: Page, button: str, lang: str) -> None:
 
 def kiosk_signed_out_pages() -> list[str]:
     return ["/kiosk/", "/kiosk/sign-in", "/kiosk/code", "/kiosk/tools", "/kiosk/seats",
-            "/kiosk/rooms"]  # fmt: skip
+            "/kiosk/rooms", "/kiosk/reader/setup"]  # fmt: skip
 
 
 def kiosk_signed_in_pages(ids: dict[str, Any]) -> list[str]:

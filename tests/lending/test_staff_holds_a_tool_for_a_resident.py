@@ -43,7 +43,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     commands: list[str] = []
     monkeypatch.setattr(
         kiosk_door,
-        "_send_in_background",
+        "send_in_background",
         lambda db, link, command_id, clock: commands.append(command_id),
     )
     return commands

@@ -201,6 +201,31 @@ BAD_PAYLOADS: list[tuple[str, str, dict[str, Any]]] = [
     ("ack.json", "range of three numbers", example("ack.json", seqs=[[1, 2, 3]])),
     ("ack.json", "single seq of the old form", {"v": 1, "session": 7, "seq": 5}),
     ("ack.json", "too many ranges", example("ack.json", seqs=[[n, n] for n in range(0, 130, 2)])),
+    # The kiosk reader (§8.1): birth.json example 2, event.json example 11, state.json 2.
+    (
+        "birth.json",
+        "kiosk reader without its scanner capability",
+        example("birth.json", 2, capabilities={"card_reader": True}),
+    ),
+    (
+        "birth.json",
+        "kiosk reader with a terminal's phase",
+        example("birth.json", 2, state={"phase": "idle"}),
+    ),
+    (
+        "birth.json",
+        "kiosk reader telling what it read in its state",
+        example("birth.json", 2, state={"reader": "ready", "last_card": "C0012345"}),
+    ),
+    ("event.json", "scanned code without text", example("event.json", 11, text=None)),
+    ("event.json", "scanned code of empty text", example("event.json", 11, text="")),
+    ("event.json", "scanned code over 512 characters", example("event.json", 11, text="a" * 513)),
+    ("event.json", "scanned code as a number", example("event.json", 11, text=12)),
+    (
+        "state.json",
+        "kiosk reader in an unknown phase",
+        example("state.json", 2, state={"reader": "asleep"}),
+    ),
     ("server-status.json", "unknown state", example("server-status.json", state="busy")),
     ("server-status.json", "device field", example("server-status.json", device="server")),
 ]

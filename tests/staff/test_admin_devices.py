@@ -254,3 +254,46 @@ def test_the_form_and_the_sheet_speak_chinese(
     sheet = post(client, staff_auth, URL, **LOCKER).get_data(as_text=True)
     for words in ("配置单", "密码只在本页显示", "用户名", "密码"):
         assert words in sheet, words
+
+
+READER = {"kind": "kiosk_reader", "device_id": "reader-2", "name": "大厅读卡器"}
+
+
+def test_a_kiosk_reader_is_added_like_a_terminal_and_its_sheet_runs_the_simulated_reader(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    response = post(client, admin, URL, **READER)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Kiosk card and QR reader" in page
+    assert "linli-sim reader --broker" in page and "--device-id reader-2" in page
+    registered = device(app, "reader-2")
+    assert registered is not None and registered.kind.value == "kiosk_reader"
+    assert compartments(app, "reader-2") == []
+
+
+def test_a_pairing_code_for_a_reader_is_shown_once_and_kept_only_hashed(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    post(client, admin, URL, **READER)
+    listed = client.get(URL).get_data(as_text=True)
+    assert f"{URL}/reader-2/pairing" in listed
+    response = post(client, admin, f"{URL}/reader-2/pairing")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    found = re.search(r'data-testid="pairing-code"><strong>(\d{4}) (\d{4})</strong>',
+                      response.get_data(as_text=True))  # fmt: skip
+    assert found is not None
+    code = found.group(1) + found.group(2)
+    stored = device(app, "reader-2")
+    assert stored is not None and stored.pairing_code_hash not in (None, code)
+    assert audited(app, "device.pairing_offered") == ["device:reader-2"]
+
+
+def test_only_a_reader_of_this_centre_gets_a_pairing_code(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    post(client, admin, URL, **TERMINAL)
+    assert post(client, admin, f"{URL}/bp-2/pairing").status_code == 404
+    assert post(client, admin, f"{URL}/no-such/pairing").status_code == 404
+    assert client.post(f"{URL}/bp-2/pairing").status_code == 400  # no CSRF token

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core.db import Base, UTCDateTime, str_enum
@@ -91,10 +91,19 @@ class Loan(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_id: Mapped[int | None] = mapped_column(ForeignKey("lending_suspensions.id"))
+    # What the loan slip's QR code carries (never the id): unguessable, so only the slip's
+    # holder can start its return by scanning it (booking/lending/slip_tokens.py).
+    slip_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def is_open(self) -> bool:
         return self.status.is_open
+
+    def give_slip_token(self, token: str) -> str:
+        """The slip's token, given once: a slip printed earlier keeps working."""
+        if self.slip_token is None:
+            self.slip_token = token
+        return self.slip_token
 
     def go_overdue(self, now: datetime) -> None:
         """An active loan past its due date."""

@@ -132,6 +132,9 @@ class Booking(Base):
     )
     series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id"))
     occurs_on: Mapped[date | None]
+    # What the slip's QR code carries (never the id): unguessable, so only the slip's holder
+    # can check in by scanning it (booking/spaces/slip_tokens.py).
+    slip_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def is_active(self) -> bool:
@@ -150,6 +153,12 @@ class Booking(Base):
                 status=self.status.value,
             )
         self.status = status
+
+    def give_slip_token(self, token: str) -> str:
+        """The slip's token, given once: a slip printed earlier keeps working."""
+        if self.slip_token is None:
+            self.slip_token = token
+        return self.slip_token
 
     def made_by_staff(self, staff_id: int) -> None:
         """Staff made this booking for its resident (at the counter, on the phone); the

@@ -23,13 +23,21 @@ from booking.core.errors import Conflict, InvalidInput
 from devices.fleet import credentials, provisioning
 from devices.fleet.broker_accounts import BrokerAccountsError
 from devices.fleet.credentials import Credentials
-from devices.models.device import Device
+from devices.models.device import Device, DeviceKind
 from devices.mqtt_client import BrokerUrl
 from kiosk import config
 from kiosk.extensions import broker_accounts, clock, database
 from kiosk.staff.admin import saving
 from kiosk.staff.admin.forms import DeviceActionForm, DeviceForm
 from kiosk.staff.auth import admin_required
+from kiosk.staff.devices.board import KIND_LABELS
+
+# The linli-sim command that plays each kind on the provisioning sheet.
+SIM_COMMANDS = {
+    DeviceKind.LOCKER: "locker",
+    DeviceKind.BP_TERMINAL: "bp",
+    DeviceKind.KIOSK_READER: "reader",
+}
 
 
 def _audit(action: str, **detail: Any) -> credentials.Record:
@@ -107,6 +115,7 @@ def _rows() -> list[dict[str, Any]]:
             {
                 "device_id": d.device_id,
                 "kind": d.kind.value,
+                "kind_label": KIND_LABELS[d.kind],
                 "name": d.name,
                 "online": d.online,
                 "revoked": d.credentials_revoked_at is not None,
@@ -195,7 +204,7 @@ def _sheet(made: Credentials, *, registered: bool) -> ResponseReturnValue:
     broker_url = config.device_broker_url(current_app.config)
     settings = settings_for(made, broker_url)
     qr = segno.make(json.dumps(settings, separators=(",", ":")), error="m")
-    kind = "locker" if made.kind.value == "locker" else "bp"
+    kind = SIM_COMMANDS[made.kind]
     sim = [
         "linli-sim", kind, "--broker", broker_url, "--site", made.site,
         "--device-id", made.device_id, "--username", made.username,
@@ -215,6 +224,7 @@ def _sheet(made: Credentials, *, registered: bool) -> ResponseReturnValue:
             writes=[made.topic(s) for s in provisioning.DEVICE_WRITES],
             qr_svg=qr.svg_inline(scale=4, omitsize=False),
             sim_command=" ".join(sim),
+            kind_label=KIND_LABELS[made.kind],
         )
     )
     # The password is on this response alone: no cache, no history copy to come back to.

@@ -30,6 +30,7 @@ from kiosk.staff.auth import admin_required
 KIND_LABELS: dict[DeviceKind, LazyString] = {
     DeviceKind.LOCKER: _l("Smart locker"),
     DeviceKind.BP_TERMINAL: _l("Blood-pressure terminal"),
+    DeviceKind.KIOSK_READER: _l("Kiosk card and QR reader"),
 }
 LOCK_LABELS: dict[LockState, LazyString] = {
     LockState.LOCKED: _l("Locked"),

@@ -91,7 +91,10 @@ def bind_words(bind: CardBind) -> str:
 def _terminals(session: Session) -> list[tuple[str, str]]:
     rows = session.execute(
         select(Device.device_id, Device.name)
-        .where(Device.site_id == g.staff.site_id, Device.kind == DeviceKind.BP_TERMINAL)
+        .where(
+            Device.site_id == g.staff.site_id,
+            Device.kind.in_((DeviceKind.BP_TERMINAL, DeviceKind.KIOSK_READER)),
+        )
         .order_by(Device.name, Device.device_id)
     ).all()
     return [(device_id, name or device_id) for device_id, name in rows]

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 SERVICE = SERVICES_BY_SLUG["tools"]
 
 
-def _send_in_background(
+def send_in_background(
     db: Database, link: device_link.LinkStatus, command_id: str, app_clock: Clock
 ) -> None:
     """Wait for the open command's answer and settle the session with it, off the request.
@@ -119,12 +119,12 @@ def start(
         flash(lending_words.refusal(failure, timezone=site.timezone), "error")
         return redirect(url_for(refused_endpoint))
     if command_id is not None:
-        _send_in_background(database(), publisher, command_id, clock())
+        send_in_background(database(), publisher, command_id, clock())
     return redirect(url_for(WAIT_ENDPOINTS[purpose], door_session_id=door_id))
 
 
-def _carried_on(
-    resident: KioskResident, door_session_id: int, purpose: str
+def carried_on(
+    resident_id: int, door_session_id: int, purpose: str
 ) -> tuple[dict[str, object], DoorSession]:
     """Settle the resident's door session (opening a waiting one whose compartment is now
     free), and say where it stands."""
@@ -132,7 +132,7 @@ def _carried_on(
     with database().write() as session:
         try:
             door = door_lookup.get(session, door_session_id=door_session_id, site_id=site.id,
-                                    resident_id=resident.id)  # fmt: skip
+                                    resident_id=resident_id)  # fmt: skip
         except DomainError:
             abort(404)
         if door.purpose.value != purpose:
@@ -143,7 +143,7 @@ def _carried_on(
     if command_id is not None:
         # A poll answers JSON: no flashed message here, the session's own state says it all.
         link = device_link.status_of(kiosk_session.current_site().id)
-        _send_in_background(database(), link, command_id, clock())
+        send_in_background(database(), link, command_id, clock())
     return state, door
 
 
@@ -178,7 +178,7 @@ def _describe(door: DoorSession) -> dict[str, object]:
 @resident_required
 def door_page(resident: KioskResident, door_session_id: int, purpose: str) -> ResponseReturnValue:
     """The waiting screen of a pickup or a return, until the locker has told how it went."""
-    state, door = _carried_on(resident, door_session_id, purpose)
+    state, door = carried_on(resident.id, door_session_id, purpose)
     if "done_url" in state:
         return redirect(str(state["done_url"]))
     return render_template(
@@ -199,5 +199,5 @@ def door_status(door_session_id: int, purpose: str) -> ResponseReturnValue:
     resident = kiosk_session.current_resident()
     if resident is None:
         return {"signed_in": False, "home": url_for("touch.home")}, 401
-    state, _ = _carried_on(resident, door_session_id, purpose)
+    state, _ = carried_on(resident.id, door_session_id, purpose)
     return state

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from booking.lending import door_lookup
 from booking.lending import eligibility as lending_eligibility
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
+from booking.lending import slip_tokens as loan_slips
 from booking.lending.models.door_sessions import DoorSession
 from booking.lending.models.loans import Loan, LoanStatus, ReturnCondition
 from booking.lending.models.tool_types import ToolType
@@ -32,6 +34,7 @@ from devices.fleet import link_status
 from devices.locker import opening as lending_locker
 from devices.models.device import Device
 from kiosk.extensions import clock, database
+from kiosk.touch import qr_code
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.controllers import SERVICES_BY_SLUG
 from kiosk.touch.forms import ConditionForm
@@ -149,8 +152,9 @@ def _holds(session: Session, resident_id: int | None, now: datetime) -> list[Hol
         return []
     return [
         _hold_view(session, door)
-        for door in door_lookup.live_holds(session, site_id=kiosk_session.current_site().id,
-                                           resident_id=resident_id, now=now)  # fmt: skip
+        for door in door_lookup.live_holds(
+            session, site_id=kiosk_session.current_site().id, resident_id=resident_id, now=now
+        )  # fmt: skip
     ]
 
 
@@ -235,10 +239,17 @@ def _own_loan(session: Session, resident: KioskResident, loan_id: int) -> Loan:
 
 @resident_required
 def slip(resident: KioskResident, loan_id: int) -> ResponseReturnValue:
-    """The success screen and printable slip of a loan: what, where from, due when."""
-    with database().read() as session:
-        view = _loan_view(session, _own_loan(session, resident, loan_id))
-    return render_template("touch/tools_slip.html", service=SERVICE, loan=view)
+    """The success screen and printable slip of a loan: what, where from, due when, and the
+    QR code that starts its return at a kiosk's scanner (a write: the first slip gives the
+    loan its token)."""
+    with database().write() as session:
+        loan = _own_loan(session, resident, loan_id)
+        view = _loan_view(session, loan)
+        code = loan_slips.slip_code(session, loan) if loan.is_open else None
+    qr = None
+    if code is not None:
+        qr = qr_code.svg(code, label=_("QR code of loan %(number)d", number=view.id))
+    return render_template("touch/tools_slip.html", service=SERVICE, loan=view, qr=qr)
 
 
 # --- my loans and returns -----------------------------------------------------------------------
@@ -252,7 +263,9 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
         holds = _holds(session, resident.id, now)
         loans = [
             _loan_view(session, loan)
-            for loan in lending_eligibility.open_loans(session, site_id=site.id, resident_id=resident.id)
+            for loan in lending_eligibility.open_loans(
+                session, site_id=site.id, resident_id=resident.id
+            )
         ]
         # A locker return is offered only into a compartment the locker can take it in now;
         # otherwise the loan shows the counter.

@@ -20,10 +20,12 @@ from booking.alerts.models.notifications import Notification
 from booking.core.errors import DomainError, NotFound
 from booking.core.models.sites import Site
 from booking.spaces import releases, seats, waitlist
+from booking.spaces import slip_tokens as booking_slips
 from booking.spaces.models.bookings import Booking
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space
 from kiosk.extensions import clock, database
+from kiosk.touch import qr_code
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.forms import BookingActionForm
 from kiosk.touch.messages import message_for
@@ -206,12 +208,11 @@ def booking_slip_page(resident: KioskResident, booking_id: int) -> ResponseRetur
 def _slip_page(
     resident: KioskResident, booking_id: int, error: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    with database().read() as session:
+    # A write: the booking's first slip gives it the token its QR code carries.
+    with database().write() as session:
         view = _own_view(session, resident, booking_id)
-    qr = booking_slip.qr_svg(
-        booking_slip.qr_text(view.reference, view.what, view.when, view.where),
-        label=_("QR code of booking %(reference)s", reference=view.reference),
-    )
+        code = booking_slips.slip_code(session, session.get_one(Booking, view.id))
+    qr = qr_code.svg(code, label=_("QR code of booking %(reference)s", reference=view.reference))
     return render_template(
         "touch/bookings_slip.html", booking=view, qr=qr, actions=ACTIONS, error=error
     ), status

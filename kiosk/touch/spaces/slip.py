@@ -1,33 +1,17 @@
-"""The confirmation slip of a booking: its reference, a QR code, and its calendar event."""
+"""The confirmation slip of a booking: its reference and its calendar event (its QR code:
+kiosk.touch.qr_code)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import segno
-from markupsafe import Markup
-
 from kiosk.touch.spaces import calendar_file
 
 
 def reference(site_slug: str, booking_id: int) -> str:
-    """What a resident reads out at the desk, and what the QR code starts with."""
+    """What a resident reads out at the desk. (The QR code carries the booking's slip token
+    instead, booking.spaces.slip_tokens: a reference can be guessed by counting.)"""
     return f"{site_slug.upper()}-{booking_id:06d}"
-
-
-def qr_text(ref: str, what: str, when: str, where: str) -> str:
-    """Scanned with a phone, the code shows the booking in plain words, reference first."""
-    return "\n".join((f"LINLI {ref}", what, when, where))
-
-
-def qr_svg(text: str, *, label: str) -> Markup:
-    """The QR code as inline SVG (no image file, nothing loaded from elsewhere)."""
-    svg = segno.make(text, error="m").svg_inline(
-        scale=6, dark="#111111", light="#ffffff", svgclass="qr-code"
-    )
-    # segno writes only numbers and paths, so its markup is safe; the label is escaped.
-    labelled = svg.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(label)}" ', 1)
-    return Markup(labelled)
 
 
 def event_for(
