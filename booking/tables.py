@@ -25,6 +25,7 @@ import booking.lending.models.suspensions
 import booking.lending.models.tool_types
 import booking.lending.models.tools
 import booking.people.models.api_tokens
+import booking.people.models.calendar_feeds
 import booking.people.models.card_binds
 import booking.people.models.memberships
 import booking.people.models.resident_sessions
