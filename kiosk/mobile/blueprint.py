@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
-from kiosk.mobile import bookings, calendar_feed, health, loans, pages, seats, sign_in
+from kiosk.mobile import bookings, calendar_feed, health, loans, pages, rooms, seats, sign_in
 from kiosk.mobile import session as phone_session
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
@@ -37,6 +37,8 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/seats", "seats", seats.seat_list, methods=["GET"])
 bp.add_url_rule("/seats/book", "book_seat", seats.book_seat, methods=["POST"])
+bp.add_url_rule("/rooms", "rooms", rooms.room_form, methods=["GET"])
+bp.add_url_rule("/rooms/book", "book_room", rooms.book_room, methods=["POST"])
 bp.add_url_rule("/tools", "my_loans", loans.my_loans, methods=["GET"])
 bp.add_url_rule("/blood-pressure", "health", health.history, methods=["GET"])
 

@@ -186,7 +186,7 @@ def test_every_kiosk_page_has_no_serious_axe_violation(
 
 def phone_signed_in_pages(ids: dict[str, Any]) -> list[str]:
     return ["/m/", "/m/bookings", f"/m/bookings/{ids['booking_id']}/cancel", "/m/seats",
-            "/m/tools", "/m/blood-pressure", "/m/calendar"]  # fmt: skip
+            "/m/rooms", "/m/tools", "/m/blood-pressure", "/m/calendar"]  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
