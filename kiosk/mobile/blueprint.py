@@ -8,7 +8,17 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 
-from kiosk.mobile import bookings, calendar_feed, health, loans, pages, rooms, seats, sign_in
+from kiosk.mobile import (
+    bookings,
+    calendar_feed,
+    health,
+    loans,
+    new_pin,
+    pages,
+    rooms,
+    seats,
+    sign_in,
+)
 from kiosk.mobile import session as phone_session
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
@@ -26,6 +36,8 @@ bp.add_url_rule("/sign-in", "sign_in", sign_in.sign_in, methods=["POST"])
 bp.add_url_rule("/code", "code_form", sign_in.code_form, methods=["GET"])
 bp.add_url_rule("/code", "sign_in_with_code", sign_in.sign_in_with_code, methods=["POST"])
 bp.add_url_rule("/sign-out", "sign_out", sign_in.sign_out, methods=["POST"])
+bp.add_url_rule("/pin", "new_pin", new_pin.new_pin, methods=["GET"])
+bp.add_url_rule("/pin", "choose_pin", new_pin.choose_pin, methods=["POST"])
 
 bp.add_url_rule("/bookings", "my_bookings", bookings.my_bookings, methods=["GET"])
 bp.add_url_rule(

@@ -34,6 +34,7 @@ class PhoneResident:
 
     id: int
     masked_name: str
+    has_pin: bool = True
 
 
 def idle_limit() -> timedelta:
@@ -68,7 +69,9 @@ def load_phone_context() -> ResponseReturnValue | None:
     if resident is None or site_id != site.id:
         g.phone_clear_cookie = True
         return None
-    g.phone_resident = PhoneResident(resident.id, resident.masked_name)
+    g.phone_resident = PhoneResident(
+        resident.id, resident.masked_name, resident.pin_hash is not None
+    )
     return None
 
 

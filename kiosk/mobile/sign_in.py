@@ -108,6 +108,8 @@ def _start(template: str, phone: str, check: Check) -> ResponseReturnValue:
             token = auth_sessions.start_resident_session(
                 db, resident=resident, site_id=site.id, now=now, channel=SessionChannel.PHONE
             )
+            # A slip's code for a new account or a forgotten PIN: the kiosk will need one.
+            needs_pin = resident.pin_hash is None
         except DomainError as error:
             # Swallowed inside the transaction so that the failure count is committed.
             failure = error
@@ -124,7 +126,7 @@ def _start(template: str, phone: str, check: Check) -> ResponseReturnValue:
         )
         return _page(template, words, failure.status, phone=phone, focus="secret")
     phone_session.remember_token(token)
-    return redirect(url_for("mobile.home"))
+    return redirect(url_for("mobile.new_pin" if needs_pin else "mobile.home"))
 
 
 def sign_out() -> ResponseReturnValue:

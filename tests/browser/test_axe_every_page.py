@@ -186,7 +186,7 @@ def test_every_kiosk_page_has_no_serious_axe_violation(
 
 def phone_signed_in_pages(ids: dict[str, Any]) -> list[str]:
     return ["/m/", "/m/bookings", f"/m/bookings/{ids['booking_id']}/cancel", "/m/seats",
-            "/m/rooms", "/m/tools", "/m/blood-pressure", "/m/calendar"]  # fmt: skip
+            "/m/rooms", "/m/tools", "/m/blood-pressure", "/m/calendar", "/m/pin"]  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -209,6 +209,7 @@ def test_every_phone_page_has_no_serious_axe_violation(
     for path in phone_signed_in_pages(demo_ids):
         violations += audit(page, path)
     # The calendar page again with its link, copy button and QR code.
+    page.goto("/m/calendar")
     page.locator("#make-feed").click()
     expect(page.locator("#feed-url")).to_be_visible()
     violations += serious_violations(page)

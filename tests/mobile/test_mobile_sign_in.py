@@ -168,3 +168,21 @@ def test_a_form_without_its_csrf_token_is_refused_in_words(phone: PhoneActions) 
     response = phone.client.post("/m/sign-in", data={"phone": DEMO_PHONE, "pin": "275139"})
     assert response.status_code == 400
     assert "这个页面打开太久了" in response.get_data(as_text=True)
+
+
+def test_after_a_code_the_resident_chooses_a_pin_that_works_at_the_kiosk(
+    phone: PhoneActions, app: Flask, clock: FrozenClock
+) -> None:
+    phone.sign_in_with_code(issue_code(app, clock))
+    assert 'id="choose-pin"' in phone.page("/m/")
+    weak = phone.post("/m/pin", pin="123456", pin_again="123456")
+    assert weak.status_code == 422
+    assert "太容易被猜到" in alert_of(weak.get_data(as_text=True))
+    differs = phone.post("/m/pin", pin="385720", pin_again="385721")
+    assert differs.status_code == 422
+    assert phone.post("/m/pin", pin="385720", pin_again="385720").headers["Location"] == "/m/"
+    assert 'id="choose-pin"' not in phone.page("/m/")
+    kiosk = phone.client.post("/kiosk/sign-in", data={
+        "phone": DEMO_PHONE, "pin": "385720", "csrf_token": phone.csrf_token(),
+    })  # fmt: skip
+    assert kiosk.status_code == 302
