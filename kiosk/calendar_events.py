@@ -30,7 +30,9 @@ class Event:
     summary: str
     location: str
     description: str = ""
-    cancelled: bool = False
+    # RFC 5545 STATUS: CONFIRMED, TENTATIVE (waiting for staff, or an offer not yet taken) or
+    # CANCELLED (kept in a feed so that a phone which had the event removes it).
+    status: str = "CONFIRMED"
 
 
 def _entry(event: Event, stamp: datetime) -> icalendar.Event:
@@ -43,8 +45,7 @@ def _entry(event: Event, stamp: datetime) -> icalendar.Event:
     entry.add("location", event.location)
     if event.description:
         entry.add("description", event.description)
-    # A cancelled booking stays in a feed as CANCELLED so the phone removes it, not keeps it.
-    entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    entry.add("status", event.status)
     return entry
 
 

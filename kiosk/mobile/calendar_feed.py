@@ -26,20 +26,27 @@ from booking.core.errors import NotFound
 from booking.core.models.sites import Site
 from booking.people import calendar_feeds
 from booking.spaces import seats
-from booking.spaces.models.bookings import ACTIVE_STATUSES
+from booking.spaces.models.bookings import BookingStatus
 from kiosk import calendar_events
 from kiosk.extensions import clock, database
 from kiosk.mobile import loans as phone_loans
 from kiosk.mobile import session as phone_session
 from kiosk.mobile.session import PhoneResident
 from kiosk.mobile.signed_in import resident_required
-from kiosk.touch.forms import KioskForm
 from kiosk.touch.spaces import slip as booking_slip
 from kiosk.touch.spaces import views as booking_views
 from kiosk.touch.spaces import words as booking_words
 
 FEED_NAME = _l("My centre calendar")
 DUE_SUMMARY = _l("Return the %(tool)s (%(tag)s)")
+# How a booking's state shows in a calendar; the rest (booked, checked in, done) as CONFIRMED.
+FEED_STATUS = {
+    BookingStatus.PENDING: "TENTATIVE",
+    BookingStatus.HELD: "TENTATIVE",
+    BookingStatus.CANCELLED: "CANCELLED",
+    BookingStatus.REJECTED: "CANCELLED",
+    BookingStatus.EXPIRED: "CANCELLED",
+}
 # A due date shows as a short event at the moment it falls due.
 DUE_LENGTH = timedelta(minutes=30)
 MADE = _l("Your calendar link is ready. Add it to your phone's calendar.")
@@ -77,7 +84,6 @@ def feed_page(resident: PhoneResident) -> ResponseReturnValue:
 @resident_required
 def renew(resident: PhoneResident) -> ResponseReturnValue:
     """Make the address, or a new one in place of the old (lost phone, shared by mistake)."""
-    KioskForm.read()
     site = phone_session.current_site()
     with database().write() as session:
         had = calendar_feeds.live_feed(session, resident_id=resident.id, site_id=site.id)
@@ -89,7 +95,6 @@ def renew(resident: PhoneResident) -> ResponseReturnValue:
 
 @resident_required
 def revoke(resident: PhoneResident) -> ResponseReturnValue:
-    KioskForm.read()
     site = phone_session.current_site()
     with database().write() as session:
         calendar_feeds.revoke_feed(session, resident_id=resident.id, site_id=site.id,
@@ -126,8 +131,7 @@ def _events(session: Session, *, resident_id: int, site: Site) -> list[calendar_
             site_slug=site.slug, booking_id=view.id, summary=view.what, location=view.where,
             starts_at=view.starts_at, ends_at=view.ends_at,
         )  # fmt: skip
-        cancelled = booking.status not in ACTIVE_STATUSES and booking.ends_at > now
-        events.append(replace(event, cancelled=cancelled))
+        events.append(replace(event, status=FEED_STATUS.get(booking.status, "CONFIRMED")))
     where = booking_words.in_language(site.name_zh, site.name_en)
     for loan in phone_loans.loan_lines(session, resident_id=resident_id, site_id=site.id,
                                        timezone=site.timezone):  # fmt: skip

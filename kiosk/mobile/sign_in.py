@@ -25,7 +25,7 @@ from kiosk.mobile import code_by_sms
 from kiosk.mobile import session as phone_session
 from kiosk.touch.code_pin import CODE_HELP, EXPIRED, REPLACED, USED, WRONG
 from kiosk.touch.controllers import PHONE_HELP, PIN_HELP, SIGNED_OUT
-from kiosk.touch.forms import CodeForm, SignInForm, SignOutForm
+from kiosk.touch.forms import CodeForm, SignInForm
 from kiosk.touch.messages import message_for
 
 
@@ -130,7 +130,6 @@ def _start(template: str, phone: str, check: Check) -> ResponseReturnValue:
 
 
 def sign_out() -> ResponseReturnValue:
-    SignOutForm.read()
     with database().write() as db:
         auth_sessions.end_resident_session(
             db, token=phone_session.presented_token(), now=clock().now(), reason="signed_out"

@@ -18,6 +18,8 @@ from booking.lending.models.loans import LoanChannel
 from booking.lending.models.tools import Item
 from booking.people.models.calendar_feeds import CalendarFeed
 from booking.people.models.residents import Resident
+from booking.spaces.models.bookings import BookingStatus
+from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 from tests.kiosk.booking_helpers import TOMORROW, bookings, seat_id
@@ -165,3 +167,20 @@ def test_staff_stop_the_link_from_the_residents_page(
             select(AuditEntry).where(AuditEntry.action == "resident.calendar_feed_revoked")
         ).one()
         assert entry.staff_id is not None
+
+
+def test_a_room_request_waiting_for_staff_is_tentative_in_the_feed(
+    signed_in: PhoneActions, app: Flask
+) -> None:
+    with app.app_context(), database().write() as session:
+        room = session.scalars(select(Space).where(Space.code == "dance")).one()
+        room.needs_approval = True
+        room_id = room.id
+    signed_in.post("/m/rooms/book", room=room_id, day=TOMORROW, start="14:00", minutes=60,
+                   headcount=6, purpose="exercise", details="")  # fmt: skip
+    [booking] = bookings(app)
+    assert booking.status is BookingStatus.PENDING
+    path = make_feed(signed_in)
+    [event] = icalendar.Calendar.from_ical(signed_in.client.get(path).data).walk("VEVENT")
+    assert str(event["STATUS"]) == "TENTATIVE"
+    assert str(event["SUMMARY"]) == "舞蹈室"
