@@ -56,7 +56,7 @@ def sign_in() -> ResponseReturnValue:
     if not residents.PHONE_PATTERN.match(phone):
         return _page("mobile/sign_in.html", str(PHONE_HELP), 422, phone=phone)
     if not residents.PIN_PATTERN.match(pin):
-        return _page("mobile/sign_in.html", str(PIN_HELP), 422, phone=phone, focus="pin")
+        return _page("mobile/sign_in.html", str(PIN_HELP), 422, phone=phone, focus="secret")
     return _start(
         "mobile/sign_in.html", phone,
         lambda db, site_id, now: residents.authenticate_resident(
@@ -72,7 +72,7 @@ def sign_in_with_code() -> ResponseReturnValue:
     if not residents.PHONE_PATTERN.match(phone):
         return _page("mobile/code_sign_in.html", str(PHONE_HELP), 422, phone=phone)
     if not one_time_codes.CODE_PATTERN.match(code):
-        return _page("mobile/code_sign_in.html", str(CODE_HELP), 422, phone=phone, focus="code")
+        return _page("mobile/code_sign_in.html", str(CODE_HELP), 422, phone=phone, focus="secret")
     return _start(
         "mobile/code_sign_in.html", phone,
         lambda db, site_id, now: one_time_codes.sign_in_with_code(

@@ -3,6 +3,7 @@ session of its own that lasts a month of disuse, and no way to send a code until
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -186,3 +187,12 @@ def test_after_a_code_the_resident_chooses_a_pin_that_works_at_the_kiosk(
         "phone": DEMO_PHONE, "pin": "385720", "csrf_token": phone.csrf_token(),
     })  # fmt: skip
     assert kiosk.status_code == 302
+
+
+def test_a_wrong_pin_keeps_the_phone_typed_and_puts_the_cursor_on_the_pin(
+    phone: PhoneActions,
+) -> None:
+    text = phone.sign_in(pin="111111").get_data(as_text=True)
+    assert re.search(rf'id="phone"[^>]*value="{DEMO_PHONE}"', text)
+    assert re.search(r'id="pin"[^>]*autofocus', text)
+    assert not re.search(r'id="phone"[^>]*autofocus', text)
