@@ -27,6 +27,7 @@ import booking.lending.models.tools
 import booking.messages.models.outbox
 import booking.messages.models.preferences
 import booking.people.models.api_tokens
+import booking.people.models.calendar_feeds
 import booking.people.models.card_binds
 import booking.people.models.memberships
 import booking.people.models.resident_sessions

@@ -61,6 +61,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(touch_bp)
 
+    from kiosk.mobile import bp as mobile_bp
+
+    app.register_blueprint(mobile_bp)
+
     from kiosk import api, errors
     from kiosk.staff import bp as staff_bp
 

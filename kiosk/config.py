@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     # Unset: the host of LINLI_MQTT_URL on the device port (1883, or 8883 for mqtts).
     "DEVICE_BROKER_URL": None,
     "KIOSK_IDLE_SECONDS": 60,
+    # A resident's own phone (/m) is theirs alone: signed in for this many days since last use.
+    "PHONE_IDLE_DAYS": 30,
     "STAFF_IDLE_MINUTES": 30,
     # Retention (the worker's hourly job, booking/core/retention.py): whole days, 1 to 3650.
     "DEVICE_MESSAGES_RETENTION_DAYS": 14,

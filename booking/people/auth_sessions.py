@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from booking.core.db import UTCDateTime
 from booking.core.driver_sql import DriverStatement
 from booking.core.errors import SessionExpired
-from booking.people.models.resident_sessions import ResidentSession
+from booking.people.models.resident_sessions import ResidentSession, SessionChannel
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 from booking.people.models.staff_sessions import StaffSession
@@ -191,14 +191,17 @@ def end_all_resident_sessions(
 
 
 def start_resident_session(
-    session: Session, *, resident: Resident, site_id: int, now: datetime
-) -> str:
+    session: Session, *, resident: Resident, site_id: int, now: datetime,
+    channel: SessionChannel = SessionChannel.KIOSK,
+) -> str:  # fmt: skip
+    """Open a resident's sign-in at a kiosk or on their phone; the token is for the cookie."""
     token = secrets.token_urlsafe(32)
     session.add(
         ResidentSession(
             token_hash=_hash(token),
             resident_id=resident.id,
             site_id=site_id,
+            channel=channel,
             created_at=now,
             last_seen_at=now,
         )
@@ -208,11 +211,13 @@ def start_resident_session(
 
 
 def resume_resident_session(
-    session: Session, *, token: str, now: datetime, idle_limit: timedelta
-) -> tuple[Resident, int]:
-    """The resident and site behind a live kiosk token; marks it seen."""
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta,
+    channel: SessionChannel = SessionChannel.KIOSK,
+) -> tuple[Resident, int]:  # fmt: skip
+    """The resident and site behind a live token made on ``channel``; marks it seen. A token
+    from the other channel is refused: a kiosk's minute must not become a phone's month."""
     row = session.get(ResidentSession, _hash(token)) if token else None
-    if row is None or row.ended_at is not None:
+    if row is None or row.ended_at is not None or row.channel is not channel:
         raise SessionExpired("not signed in")
     if now - row.last_seen_at > idle_limit:
         row.ended_at = now

@@ -209,6 +209,25 @@ def redeem_code(
     return resident
 
 
+def sign_in_with_code(
+    session: Session, *, site_id: int, phone: str, code: str, now: datetime, client: str
+) -> Resident:
+    """Sign in on a resident's own phone with a live code instead of a PIN: the code is
+    checked as :func:`check_code` does (same throttle, same errors, so the caller must commit
+    even when this raises) and used up; the PIN, if any, is left as it was. Audited."""
+    row = check_code(session, site_id=site_id, phone=phone, code=code, now=now, client=client)
+    resident = session.get(Resident, row.resident_id)
+    if resident is None or not resident.is_active:
+        raise NotFound("no such resident")
+    row.use(now)
+    audit.record(
+        session, action="resident.signed_in_with_code", actor=f"resident:{resident.id}",
+        site_id=site_id, now=now, subject=f"resident:{resident.id}",
+        detail={"purpose": row.purpose.value},
+    )  # fmt: skip
+    return resident
+
+
 def live_code(session: Session, *, resident_id: int, now: datetime) -> ResidentCode | None:
     """The resident's code still waiting to be used, if any (for the resident's page)."""
     rows = session.scalars(

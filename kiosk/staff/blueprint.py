@@ -39,6 +39,7 @@ from kiosk.staff.people import (
     pin_reset,
     residents,
 )
+from kiosk.staff.people import calendar_feed as resident_calendar_feed
 from kiosk.staff.people import details as resident_details
 from kiosk.staff.people import roster as residents_roster
 from kiosk.staff.people import sign_in_failures as resident_sign_in_failures
@@ -88,6 +89,10 @@ bp.add_url_rule(
     resident_sign_in_failures.clear,
     methods=["POST"],
 )
+bp.add_url_rule(
+    "/residents/<id:resident_id>/calendar-feed/revoke", "resident_revoke_calendar_feed",
+    resident_calendar_feed.revoke, methods=["POST"],
+)  # fmt: skip
 bp.add_url_rule(
     "/residents/<id:resident_id>/seat-suspensions/<id:suspension_id>/lift",
     "resident_lift_seat_suspension",

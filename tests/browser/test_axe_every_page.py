@@ -38,6 +38,7 @@ SERIOUS = ("serious", "critical")
 # Moderate, but a page's outline for screen-reader users: headings must not skip a level.
 ALSO_FAILING = ("heading-order",)
 CONSOLE_VIEWPORT = {"width": 1366, "height": 768}
+PHONE_VIEWPORT = {"width": 360, "height": 740}  # a small phone: the /m pages' narrowest
 RESIDENT_PHONE, RESIDENT_PIN = "13800000001", "275139"  # 王秀英: consented to keep readings
 # Not pages: downloads, JSON polled by scripts, the alerts' event stream.
 NOT_PAGES = (".csv", ".json", ".xlsx", ".ics", "/status", "/stream", "/static/")
@@ -58,6 +59,8 @@ AXE_OPTIONS = {
 
 @pytest.fixture
 def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    if "phone" in request.node.name:
+        return PHONE_VIEWPORT
     return CONSOLE_VIEWPORT if "console" in request.node.name else PORTRAIT
 
 
@@ -178,6 +181,38 @@ def test_every_kiosk_page_has_no_serious_axe_violation(
     for path in pages:
         violations += audit(page, path)
     assert len(pages) >= 18
+    fail_if_any(violations)
+
+
+def phone_signed_in_pages(ids: dict[str, Any]) -> list[str]:
+    return ["/m/", "/m/bookings", f"/m/bookings/{ids['booking_id']}/cancel", "/m/seats",
+            "/m/rooms", "/m/tools", "/m/blood-pressure", "/m/calendar", "/m/pin"]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_phone_page_has_no_serious_axe_violation(
+    page: Page, live_server: LiveServer, demo_ids: dict[str, Any], lang: str
+) -> None:
+    page.goto("/m/sign-in")
+    if lang == "en":
+        switch_language(page, ".topbar button", "en")
+    violations = []
+    for path in ("/m/sign-in", "/m/code"):
+        violations += audit(page, path)
+
+    page.goto("/m/sign-in")
+    page.locator("#phone").fill(RESIDENT_PHONE)
+    page.locator("#pin").fill(RESIDENT_PIN)
+    page.locator("#pin").press("Enter")
+    expect(page.locator("#sign-out")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    for path in phone_signed_in_pages(demo_ids):
+        violations += audit(page, path)
+    # The calendar page again with its link, copy button and QR code.
+    page.goto("/m/calendar")
+    page.locator("#make-feed").click()
+    expect(page.locator("#feed-url")).to_be_visible()
+    violations += serious_violations(page)
     fail_if_any(violations)
 
 

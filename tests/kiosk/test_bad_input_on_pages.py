@@ -20,6 +20,7 @@ from booking.core.models.audit import AuditEntry
 from tests.conftest import ADMIN_PASSWORD, StaffActions
 from tests.demo_app import demo_app_on
 from tests.kiosk.conftest import KioskActions
+from tests.mobile.conftest import PhoneActions
 
 BAD_IDS = {"2**31": str(2**31), "2**63": str(2**63), "2**64+1": str(2**64 + 1), "0": "0"}
 BAD_TEXT = {
@@ -40,25 +41,27 @@ QUERY_NAMES = (
 
 
 @pytest.fixture
-def bad_input_app(
-    empty_database_url: str, tmp_path: Path, clock: FrozenClock
-) -> Iterator[Flask]:
+def bad_input_app(empty_database_url: str, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
     yield from demo_app_on(empty_database_url, tmp_path, clock)
 
 
 def admin_client(app: Flask) -> FlaskClient:
+    """Signed in at the console, and on the phone page as a demo resident, so the pages of
+    both run their code instead of asking to sign in."""
     client = app.test_client()
     assert StaffActions(client).sign_in("admin", ADMIN_PASSWORD).status_code == 302
+    assert PhoneActions(client).sign_in().status_code == 302
     return client
 
 
 def page_rules(app: Flask) -> list[tuple[str, list[str]]]:
-    """Every GET page of the kiosk and console with its parameters, static files aside."""
+    """Every GET page of the kiosk, the phone page and the console with its parameters,
+    static files aside."""
     found = []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.endpoint.endswith("static"):
             continue
-        if rule.rule.startswith(("/kiosk", "/staff")):
+        if rule.rule.startswith(("/kiosk", "/staff", "/m/")):
             found.append((rule.rule, sorted(rule.arguments)))
     return found
 
@@ -153,12 +156,13 @@ def test_a_bad_phone_at_the_kiosk_sign_in_is_refused_before_anything(
 
 @pytest.mark.parametrize("bad", ["²", str(2**31), str(2**70), "1\x00"])
 @pytest.mark.parametrize("path", ["/kiosk/seats/book", "/kiosk/seats/waitlist",
-                                  "/kiosk/seats/sit-now"])  # fmt: skip
+                                  "/kiosk/seats/sit-now", "/m/seats/book"])  # fmt: skip
 def test_a_kiosk_post_naming_a_seat_that_cannot_exist_is_refused_and_books_nothing(
     bad_input_app: Flask, path: str, bad: str
 ) -> None:
     kiosk = KioskActions(bad_input_app.test_client())
     assert kiosk.sign_in().status_code == 302
+    assert PhoneActions(kiosk.client).sign_in().status_code == 302
     response = kiosk.client.post(path, data={
         "seat_id": bad, "room": bad, "csrf_token": kiosk.csrf_token(),
     })  # fmt: skip

@@ -18,8 +18,8 @@ from booking.spaces import closures
 from booking.spaces import jobs as booking_jobs
 from booking.spaces.models.bookings import BookingStatus
 from booking.spaces.models.suspensions import BookingSuspension
+from kiosk import calendar_events
 from kiosk.extensions import database
-from kiosk.touch.spaces import calendar_file
 from tests.booking.booking_centre import keep_alive
 from tests.kiosk.booking_helpers import book_seat, bookings, page, post, seat_id
 from tests.kiosk.conftest import KioskActions, alert_of
@@ -219,14 +219,14 @@ def test_the_calendar_file_is_an_rfc_5545_event_in_utc(
 
 
 def test_calendar_lines_are_folded_at_75_octets_without_splitting_a_character() -> None:
-    event = calendar_file.Event(
+    event = calendar_events.Event(
         uid="booking-1@x.linli",
         starts_at=datetime(2026, 11, 24, 2, tzinfo=UTC),
         ends_at=datetime(2026, 11, 24, 4, tzinfo=UTC),
         summary="书画室；" * 30,
         location="a,b;c\\d\ne",
     )
-    data = calendar_file.calendar(event, stamp=datetime(2026, 11, 24, 1, tzinfo=UTC))
+    data = calendar_events.calendar(event, stamp=datetime(2026, 11, 24, 1, tzinfo=UTC))
     assert all(len(line) <= 75 for line in data.split(b"\r\n"))
     [parsed] = icalendar.Calendar.from_ical(data).walk("VEVENT")
     assert str(parsed["SUMMARY"]) == "书画室；" * 30

@@ -59,6 +59,10 @@ def test_every_string_of_the_kiosk_pages_is_in_the_catalogue(locale: str) -> Non
         ("kiosk/touch/**.py", "python"),
         ("kiosk/i18n.py", "python"),
         ("kiosk/templates/touch/**.html", "jinja2"),
+        # The resident's own phone (/m) speaks the kiosk's words.
+        ("kiosk/mobile/**.py", "python"),
+        ("kiosk/calendar_events.py", "python"),
+        ("kiosk/templates/mobile/**.html", "jinja2"),
     ]
     found = {
         message

@@ -4,6 +4,7 @@ relationship between two always finds its other side."""
 
 from booking.people.models import (  # noqa: F401
     api_tokens,
+    calendar_feeds,
     card_binds,
     memberships,
     resident_codes,

@@ -20,7 +20,7 @@ from booking.lending import overdue as lending_overdue
 from booking.lending.models.loans import LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
 from booking.messages import outbox
-from booking.people import one_time_codes, sign_in_guard
+from booking.people import calendar_feeds, one_time_codes, sign_in_guard
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
 from booking.people.models.sign_in_failures import SignInKind
@@ -31,6 +31,7 @@ from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import clock, database
 from kiosk.messaging import words as message_words
 from kiosk.staff.people import act_for
+from kiosk.staff.people.calendar_feed import RevokeFeedForm
 from kiosk.staff.people.sign_in_failures import ClearFailuresForm
 
 REASON_MAX = 300
@@ -107,6 +108,10 @@ def _page(
             session, SignInKind.RESIDENT, member.phone, now=clock().now()
         ),
         clear_failures_form=ClearFailuresForm(),
+        calendar_feed=calendar_feeds.live_feed(
+            session, resident_id=member.id, site_id=g.staff.site_id
+        ),
+        revoke_feed_form=RevokeFeedForm(),
         **act_for.page_extras(session, member, record.upcoming),
         pin_reset_form=pin_reset_form or ResetPinForm(formdata=None),
         waiting_code=one_time_codes.live_code(session, resident_id=member.id, now=clock().now()),

@@ -24,6 +24,7 @@ from booking.spaces import slip_tokens as booking_slips
 from booking.spaces.models.bookings import Booking
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space
+from kiosk import calendar_events
 from kiosk.extensions import clock, database
 from kiosk.touch import qr_code
 from kiosk.touch import session as kiosk_session
@@ -31,7 +32,6 @@ from kiosk.touch.forms import BookingActionForm
 from kiosk.touch.messages import message_for
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
-from kiosk.touch.spaces import calendar_file
 from kiosk.touch.spaces import slip as booking_slip
 from kiosk.touch.spaces import views as booking_views
 from kiosk.touch.spaces import words as booking_words
@@ -232,7 +232,7 @@ def booking_calendar(resident: KioskResident, booking_id: int) -> ResponseReturn
         starts_at=view.starts_at,
         ends_at=view.ends_at,
     )
-    body = calendar_file.calendar(event, stamp=clock().now())
+    body = calendar_events.calendar(event, stamp=clock().now())
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = (

@@ -70,7 +70,7 @@ def activity_rooms(session: Session, site_id: int) -> list[Space]:
     )
 
 
-def _room_here(session: Session, site_id: int, space_id: int) -> Space:
+def room_here(session: Session, site_id: int, space_id: int) -> Space:
     space = session.get(Space, space_id)
     if space is None or space.site_id != site_id or space.kind is not SpaceKind.ACTIVITY:
         raise NotFound("no such room")
@@ -176,7 +176,7 @@ def _room_form_page(
     with database().read() as session:
         site = session.get_one(Site, kiosk_session.current_site().id)
         try:
-            space = _room_here(session, site.id, space_id)
+            space = room_here(session, site.id, space_id)
         except NotFound:
             abort(404)
         rules = booking_rules.rules_for(session, space)
@@ -219,14 +219,14 @@ def _posted_values() -> dict[str, str]:
     return RoomBookingForm.read().values()
 
 
-def _headcount(text: str) -> int:
+def headcount_from_form(text: str) -> int:
     # ASCII digits, and few enough to compare: the room's capacity is the rule after that.
     if not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise InvalidInput("how many people?", field="headcount")
     return int(text)
 
 
-def _purpose(values: dict[str, str]) -> str:
+def purpose_from_form(values: dict[str, str]) -> str:
     """The chosen purpose in the resident's words, and what they added."""
     chosen = values["purpose"]
     if chosen and chosen not in PURPOSES:
@@ -255,11 +255,11 @@ def _book_or_queue(resident: KioskResident, space_id: int, *, queue: bool) -> Re
     try:
         with database().write() as session:
             site = session.get_one(Site, site_info.id)
-            space = _room_here(session, site.id, space_id)
+            space = room_here(session, site.id, space_id)
             starts_at, ends_at = booking_times.period_from_form(
                 site, values["day"], values["start"], values["minutes"]
             )
-            headcount = _headcount(values["headcount"])
+            headcount = headcount_from_form(values["headcount"])
             if queue:
                 waitlist.join(
                     session,
@@ -278,7 +278,7 @@ def _book_or_queue(resident: KioskResident, space_id: int, *, queue: bool) -> Re
                     starts_at=starts_at,
                     ends_at=ends_at,
                     headcount=headcount,
-                    purpose=_purpose(values),
+                    purpose=purpose_from_form(values),
                     now=now,
                 )
                 booking_id = booking.id

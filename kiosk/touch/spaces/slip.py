@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kiosk.touch.spaces import calendar_file
+from kiosk import calendar_events
 
 
 def reference(site_slug: str, booking_id: int) -> str:
@@ -22,11 +22,11 @@ def event_for(
     location: str,
     starts_at: datetime,
     ends_at: datetime,
-) -> calendar_file.Event:
+) -> calendar_events.Event:
     """The booking as a calendar event; its UID stays the same however often it is downloaded,
     so a calendar updates the event instead of adding a second one."""
     ref = reference(site_slug, booking_id)
-    return calendar_file.Event(
+    return calendar_events.Event(
         uid=f"booking-{booking_id}@{site_slug}.linli",
         starts_at=starts_at,
         ends_at=ends_at,

@@ -1,0 +1,45 @@
+"""Choosing a PIN on the phone after signing in with a staff slip's code: the slip was for a
+new account or a forgotten PIN, so the resident has none yet, and the kiosk will ask for one.
+The same policy and words as the kiosk (``booking.people.pin_policy``, ``kiosk.touch.new_pin``)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from booking.core.errors import InvalidInput
+from booking.people import pin_policy, residents
+from kiosk.extensions import clock, database
+from kiosk.mobile import session as phone_session
+from kiosk.mobile.session import PhoneResident
+from kiosk.mobile.signed_in import resident_required
+from kiosk.touch.code_pin import ACCEPTED
+from kiosk.touch.forms import NewPinForm
+from kiosk.touch.new_pin import DONE, NOT_THE_SAME, WHY
+
+
+def _page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    return render_template("mobile/new_pin.html", why=str(ACCEPTED), error=error), status
+
+
+@resident_required
+def new_pin(resident: PhoneResident) -> ResponseReturnValue:
+    return _page()
+
+
+@resident_required
+def choose_pin(resident: PhoneResident) -> ResponseReturnValue:
+    form = NewPinForm.read()
+    pin, again = form.text("pin"), form.text("pin_again")
+    if pin != again:
+        return _page(str(NOT_THE_SAME), 422)
+    try:
+        with database().write() as session:
+            residents.change_pin(
+                session, resident_id=resident.id, site_id=phone_session.current_site().id,
+                new_pin=pin, now=clock().now(),
+            )  # fmt: skip
+    except InvalidInput as error:
+        return _page(str(WHY.get(str(error.details.get("rule")), WHY[pin_policy.LENGTH])), 422)
+    flash(str(DONE), "success")
+    return redirect(url_for("mobile.home"))

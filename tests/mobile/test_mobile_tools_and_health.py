@@ -1,0 +1,87 @@
+"""The phone's read-only pages: tools on loan with their due dates, and blood-pressure
+readings only while the resident's consent is in force."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import select
+
+from booking.core.clock import FrozenClock
+from booking.core.models.sites import Site
+from booking.health import consent as health_consent
+from booking.health import operations as health
+from booking.health.models.consents import ConsentChannel
+from booking.health.values import Values
+from booking.lending.loans import start_loan
+from booking.lending.models.loans import LoanChannel
+from booking.lending.models.tools import Item
+from kiosk.extensions import database
+from tests.mobile.conftest import DEMO_PHONE, OTHER_PHONE, OTHER_PIN, PhoneActions, resident_id
+
+FLAGS = {"body_movement": False, "cuff_too_loose": False, "irregular_pulse": False,
+         "pulse_out_of_range": False, "improper_position": False}  # fmt: skip
+
+
+def store_reading(app: Flask, clock: FrozenClock, phone: str, systolic: int) -> None:
+    with app.app_context(), database().write() as session:
+        site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
+        health.store_reading(
+            session, site_id=site.id, resident_id=resident_id(app, phone), device_id="bp-1",
+            identified_by="kiosk", now=clock.now(),
+            values=Values(systolic, 82, 100.0, 71, "mmHg", FLAGS, clock.now()),
+        )  # fmt: skip
+
+
+def test_my_tools_lists_open_loans_with_due_dates(
+    phone: PhoneActions, app: Flask, clock: FrozenClock
+) -> None:
+    phone.sign_in()
+    assert "您目前没有借用的工具" in phone.page("/m/tools")
+    with app.app_context(), database().write() as session:
+        item = session.scalars(select(Item).where(Item.locker_device_id.is_(None))).first()
+        assert item is not None
+        tag = item.asset_tag
+        start_loan(session, item=item, resident_id=resident_id(app), channel=LoanChannel.COUNTER,
+                   now=clock.now(), loan_days=7)  # fmt: skip
+    text = phone.page("/m/tools")
+    assert tag in text
+    assert "12月1日" in text  # due a week after Tuesday 24 November
+    # Another resident sees none of it.
+    phone.post("/m/sign-out")
+    phone.sign_in(OTHER_PHONE, OTHER_PIN)
+    assert tag not in phone.page("/m/tools")
+
+
+def test_readings_are_shown_while_consent_is_in_force(
+    phone: PhoneActions, app: Flask, clock: FrozenClock
+) -> None:
+    store_reading(app, clock, DEMO_PHONE, 151)
+    phone.sign_in()
+    text = phone.page("/m/blood-pressure")
+    assert "151 / 82" in text
+    assert 'id="no-consent"' not in text
+
+
+def test_no_readings_once_consent_is_withdrawn(
+    phone: PhoneActions, app: Flask, clock: FrozenClock
+) -> None:
+    store_reading(app, clock, DEMO_PHONE, 151)
+    with app.app_context(), database().write() as session:
+        site = session.scalars(select(Site).where(Site.slug == "xinhua")).one()
+        health_consent.withdraw_consent(
+            session, site_id=site.id, resident_id=resident_id(app),
+            channel=ConsentChannel.KIOSK, now=clock.now(),
+        )  # fmt: skip
+    clock.advance(timedelta(minutes=1))
+    phone.sign_in()
+    text = phone.page("/m/blood-pressure")
+    assert 'id="no-consent"' in text
+    assert "151" not in text
+
+
+def test_a_resident_who_never_agreed_sees_only_how_to_agree(phone: PhoneActions) -> None:
+    phone.sign_in(OTHER_PHONE, OTHER_PIN)
+    text = phone.page("/m/blood-pressure")
+    assert 'id="no-consent"' in text and "<table" not in text
