@@ -95,8 +95,8 @@ def live_pickups(session: Session, *, site_id: int, resident_id: int) -> list[Do
 def live_holds(
     session: Session, *, site_id: int, resident_id: int, now: datetime
 ) -> list[DoorSession]:
-    """The tools staff hold for the resident to open at the kiosk, soonest ending first: their
-    pickups still reserved (a kiosk's own pickup asks its compartment to open in the same
+    """The tools held for the resident to open at the kiosk (by staff, or for a reservation or
+    queue place), soonest ending first: their pickups still reserved (a kiosk's own pickup asks its compartment to open in the same
     transaction, so it is never seen reserved) whose hold has not run out, even if the job
     releasing it has not run yet."""
     return list(
@@ -107,7 +107,6 @@ def live_holds(
                 DoorSession.resident_id == resident_id,
                 DoorSession.purpose == DoorPurpose.PICKUP,
                 DoorSession.state == DoorSessionState.RESERVED,
-                DoorSession.requested_by_staff_id.is_not(None),
                 DoorSession.expires_at > now,
             )
             .order_by(DoorSession.expires_at, DoorSession.id)

@@ -107,7 +107,9 @@ def open_hold(
     A locker that cannot be used now refuses before anything changes, so the hold is kept."""
     door = door_lookup.get(session, door_session_id=door_session_id, site_id=site_id,
                            resident_id=resident_id)  # fmt: skip
-    if not door.is_pickup or door.requested_by_staff_id is None:
+    # A hold is a pickup reserved and not yet asked to open: staff's, or a reservation's
+    # (one the kiosk started opens at once, and is only followed here).
+    if not door.is_pickup:
         raise DoorSessionNotFound("no such hold", door_session_id=door_session_id)
     settle(session, door, now)
     if door.state is not DoorSessionState.RESERVED:

@@ -91,6 +91,8 @@ class Loan(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_id: Mapped[int | None] = mapped_column(ForeignKey("lending_suspensions.id"))
+    # How many times the loan was renewed (each one is a RENEWED event with both due dates).
+    renewals: Mapped[int] = mapped_column(default=0)
 
     @property
     def is_open(self) -> bool:
@@ -102,6 +104,15 @@ class Loan(Base):
             raise WrongLendingState("only an active loan goes overdue", status=self.status.value)
         self.status = LoanStatus.OVERDUE
         self.overdue_since = now
+
+    def renew(self, due_at: datetime) -> None:
+        """Keep the tool longer: an active loan gets a later due date."""
+        if self.status is not LoanStatus.ACTIVE:
+            raise WrongLendingState("only an active loan is renewed", status=self.status.value)
+        if due_at <= self.due_at:
+            raise WrongLendingState("a renewal moves the due date later")
+        self.due_at = due_at
+        self.renewals += 1
 
     def write_off(self) -> None:
         """Staff give up on an open loan's tool: lost."""
