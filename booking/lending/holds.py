@@ -185,3 +185,13 @@ def tool_types_with_claims(session: Session, *, now: datetime) -> list[int]:
             select(ToolReservation.tool_type_id).where(_claimable(now)).distinct()  # type: ignore[arg-type]
         )
     )
+
+
+def is_reservation_hold(session: Session, door_session_id: int) -> bool:
+    """Whether the pickup holds an item for a reservation or queue place."""
+    return (
+        session.scalar(
+            select(ToolReservation.id).where(ToolReservation.door_session_id == door_session_id)
+        )
+        is not None
+    )

@@ -23,10 +23,11 @@ from booking.people.models.staff import StaffAccount
 
 def renew_loan(
     session: Session, *, site_id: int, loan_id: int, now: datetime,
-    resident_id: int | None = None, staff: StaffAccount | None = None,
+    resident_id: int | None = None, staff: StaffAccount | None = None, actor: str | None = None,
 ) -> Loan:  # fmt: skip
     """Move an active loan's due date on by the tool type's loan period (``resident_id``: only
-    their own loan; ``staff``: any of the site's, named in the history and the audit log).
+    their own loan; ``staff``: any of the site's, named in the history and the audit log;
+    ``actor``: another caller the history names, such as an API token).
 
     Refused for a loan overdue or ended (:class:`WrongLendingState`: an overdue tool comes
     back first), past the policy's renewals (:class:`RenewalLimitReached`), and while another
@@ -46,7 +47,8 @@ def renew_loan(
     tool_type = session.get_one(ToolType, loan.tool_type_id)
     before = loan.due_at
     loan.renew(before + timedelta(days=tool_type.loan_days))
-    actor = staff_actor(staff) if staff is not None else resident_actor(loan.resident_id)
+    if actor is None:
+        actor = staff_actor(staff) if staff is not None else resident_actor(loan.resident_id)
     record(
         session, item=session.get_one(Item, loan.item_id), action=LendingAction.RENEWED,
         actor=actor, now=now, loan=loan,

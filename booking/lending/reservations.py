@@ -196,7 +196,7 @@ def join_queue(
 
 def cancel_reservation(
     session: Session, *, site_id: int, reservation_id: int, now: datetime,
-    resident_id: int | None = None, staff: StaffAccount | None = None,
+    resident_id: int | None = None, staff: StaffAccount | None = None, actor: str | None = None,
 ) -> ToolReservation:  # fmt: skip
     """Call off a reservation or queue place (the resident's own, or any of the site's for
     staff). A held tool is released and goes to the next claim; one whose compartment is
@@ -210,7 +210,8 @@ def cancel_reservation(
         raise ReservationNotFound("no such reservation", reservation_id=reservation_id)
     if not reservation.is_live:
         raise WrongLendingState("the reservation has ended", state=reservation.status.value)
-    actor = staff_actor(staff) if staff is not None else resident_actor(reservation.resident_id)
+    if actor is None:
+        actor = staff_actor(staff) if staff is not None else resident_actor(reservation.resident_id)
     door = (
         session.get(DoorSession, reservation.door_session_id, with_for_update=True)
         if reservation.door_session_id is not None
@@ -241,7 +242,8 @@ def _audit(
     )  # fmt: skip
 
 
-def _view(session: Session, reservation: ToolReservation) -> ReservationView:
+def view_of(session: Session, reservation: ToolReservation) -> ReservationView:
+    """One reservation as it is read: its tool, its place in the queue, its hold's end."""
     position = None
     if reservation.kind is ReservationKind.QUEUE and reservation.status is ReservationStatus.WAITING:
         position = 1 + (
@@ -278,7 +280,7 @@ def my_reservations(session: Session, *, site_id: int, resident_id: int) -> list
         .order_by(ToolReservation.status != ReservationStatus.HELD, ToolReservation.created_at,
                   ToolReservation.id)  # fmt: skip
     )
-    return [_view(session, row) for row in rows]
+    return [view_of(session, row) for row in rows]
 
 
 def reservations_of_type(
@@ -300,4 +302,42 @@ def reservations_of_type(
             ToolReservation.id,
         )
     )
-    return [_view(session, row) for row in rows]
+    return [view_of(session, row) for row in rows]
+
+
+def waiting_counts(session: Session, *, site_id: int) -> dict[int, int]:
+    """How many residents queue for each tool type of the site (types nobody queues for absent)."""
+    rows = session.execute(
+        select(ToolReservation.tool_type_id, func.count(ToolReservation.id))
+        .where(
+            ToolReservation.site_id == site_id,
+            ToolReservation.kind == ReservationKind.QUEUE,
+            ToolReservation.status == ReservationStatus.WAITING,
+        )
+        .group_by(ToolReservation.tool_type_id)
+    )
+    return {tool_type_id: int(count) for tool_type_id, count in rows}
+
+
+def free_now(
+    session: Session, *, tool_type: ToolType, usable: int, resident_id: int | None, now: datetime
+) -> int:
+    """Of ``usable`` items of the type a resident could take from a locker now, how many are
+    left once others' reservations and queue places have theirs (``resident_id``: whose own
+    claims do not count against them; None: everyone's count)."""
+    needed = holds.promised(session, tool_type_id=tool_type.id, resident_id=resident_id or 0,
+                            now=now, loan_days=tool_type.loan_days)  # fmt: skip
+    return max(0, usable - needed)
+
+
+def locker_tool_types(session: Session, *, site_id: int) -> set[int]:
+    """The tool types with items kept in lockers and in service: those reserved ahead."""
+    return set(
+        session.scalars(
+            select(Item.tool_type_id).where(
+                Item.site_id == site_id,
+                Item.locker_device_id.is_not(None),
+                Item.status.in_(IN_SERVICE),
+            ).distinct()
+        )
+    )
