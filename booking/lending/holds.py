@@ -143,7 +143,7 @@ def hold_for(
     record(
         session, item=item, action=LendingAction.RESERVED, actor=SYSTEM_ACTOR, now=now,
         door_session=door,
-        detail={"reservation_id": reservation.id, "kind": reservation.kind.value},
+        detail={"reservation_id": reservation.id, "reservation": reservation.kind.value},
     )  # fmt: skip
     tool_type = session.get_one(ToolType, item.tool_type_id)
     assert door.expires_at is not None
