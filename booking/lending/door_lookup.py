@@ -10,7 +10,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from booking.lending.errors import DoorSessionNotFound
-from booking.lending.models.reservations import ToolReservation
 from booking.lending.models.door_sessions import (
     AT_THE_DOOR_STATES,
     LIVE_DOOR_STATES,
@@ -18,6 +17,7 @@ from booking.lending.models.door_sessions import (
     DoorSession,
     DoorSessionState,
 )
+from booking.lending.models.reservations import ToolReservation
 
 # The locker relocks an unopened door on its own clock; a door_opened sent just before that
 # may still be on its way. Giving up only this much later keeps a real pickup on its normal

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +39,7 @@ READY = {
 }
 
 
-def _claimable(now: datetime) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     """Waiting reservations an item may be held for now: the queue, and windows under way."""
     return (ToolReservation.status == ReservationStatus.WAITING) & or_(
         ToolReservation.kind == ReservationKind.QUEUE,
@@ -52,7 +52,7 @@ def claims(session: Session, *, tool_type_id: int, now: datetime) -> list[ToolRe
     return list(
         session.scalars(
             select(ToolReservation)
-            .where(ToolReservation.tool_type_id == tool_type_id, _claimable(now))  # type: ignore[arg-type]
+            .where(ToolReservation.tool_type_id == tool_type_id, _claimable(now))
             .order_by(
                 # Windows first (a promise made for that time), then the queue's arrivals.
                 (ToolReservation.kind == ReservationKind.QUEUE),
@@ -70,7 +70,7 @@ def someone_waiting(
     """Whether another resident waits for the tool type now (a renewal is refused then)."""
     query = select(ToolReservation.id).where(
         ToolReservation.tool_type_id == tool_type_id,
-        _claimable(now),  # type: ignore[arg-type]
+        _claimable(now),
     )
     if except_resident is not None:
         query = query.where(ToolReservation.resident_id != except_resident)
@@ -99,7 +99,7 @@ def promised(
     return count or 0
 
 
-def free_items_query(tool_type_id: int):  # type: ignore[no-untyped-def]
+def free_items_query(tool_type_id: int) -> Select[Item]:
     """Locker items of the type free to hold: available, with no pickup under way."""
     live_pickup = exists().where(
         DoorSession.item_id == Item.id,
@@ -170,7 +170,9 @@ def serve(session: Session, *, tool_type_id: int, now: datetime) -> int:
     held = 0
     for reservation in claims(session, tool_type_id=tool_type_id, now=now):
         item = session.scalar(
-            free_items_query(tool_type_id).limit(1).with_for_update(skip_locked=True, key_share=True)
+            free_items_query(tool_type_id)
+            .limit(1)
+            .with_for_update(skip_locked=True, key_share=True)
         )
         if item is None:
             break
@@ -181,9 +183,7 @@ def serve(session: Session, *, tool_type_id: int, now: datetime) -> int:
 
 def tool_types_with_claims(session: Session, *, now: datetime) -> list[int]:
     return list(
-        session.scalars(
-            select(ToolReservation.tool_type_id).where(_claimable(now)).distinct()  # type: ignore[arg-type]
-        )
+        session.scalars(select(ToolReservation.tool_type_id).where(_claimable(now)).distinct())
     )
 
 

@@ -19,7 +19,7 @@ ended with nothing held lapses.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.reservations import ReservationStatus, ToolReservation
 from booking.lending.models.tool_types import ToolType
 from booking.spaces import strikes
+from booking.spaces.rules import STUDY_DEFAULTS as SEAT_RULES
 
 SYSTEM_ACTOR = "system:lending_jobs"
 
@@ -98,6 +99,10 @@ def settle_reservation(session: Session, target_id: int, now: datetime) -> bool:
         strikes.give_reservation_strike(
             session, site_id=reservation.site_id, resident_id=reservation.resident_id,
             tool_reservation_id=reservation.id, notice=notice, now=now,
+            # By the seat rules' default counts: the same three strikes, the same week.
+            strikes_to_suspend=SEAT_RULES.strikes_to_suspend,
+            window=timedelta(days=SEAT_RULES.strike_window_days),
+            suspension=timedelta(days=SEAT_RULES.suspension_days),
         )  # fmt: skip
     else:
         notifications.notify(

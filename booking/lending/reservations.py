@@ -104,43 +104,55 @@ def items_left(session: Session, *, tool_type: ToolType, starts_at: datetime, no
     """How many items of the type are left for a window: those in lockers and in service,
     less the loans (and holds, which become loans) still out at its start, less the other
     windows whose item would still be out then (a loan of the tool type's days)."""
-    in_lockers = session.scalar(
-        select(func.count(Item.id)).where(
-            Item.tool_type_id == tool_type.id,
-            Item.locker_device_id.is_not(None),
-            Item.status.in_(IN_SERVICE),
+    in_lockers = (
+        session.scalar(
+            select(func.count(Item.id)).where(
+                Item.tool_type_id == tool_type.id,
+                Item.locker_device_id.is_not(None),
+                Item.status.in_(IN_SERVICE),
+            )
         )
-    ) or 0
-    out = session.scalar(
-        select(func.count(Loan.id)).where(
-            Loan.tool_type_id == tool_type.id,
-            Loan.status.in_(OPEN_LOAN_STATUSES),
-            Loan.due_at > starts_at,
+        or 0
+    )
+    out = (
+        session.scalar(
+            select(func.count(Loan.id)).where(
+                Loan.tool_type_id == tool_type.id,
+                Loan.status.in_(OPEN_LOAN_STATUSES),
+                Loan.due_at > starts_at,
+            )
         )
-    ) or 0
+        or 0
+    )
     loan = timedelta(days=tool_type.loan_days)
     if now + loan > starts_at:
-        out += session.scalar(
-            select(func.count(DoorSession.id))
-            .join(Item, Item.id == DoorSession.item_id)
-            .where(
-                Item.tool_type_id == tool_type.id,
-                DoorSession.purpose == DoorPurpose.PICKUP,
-                DoorSession.state.in_(LIVE_DOOR_STATES),
-                DoorSession.loan_id.is_(None),
+        out += (
+            session.scalar(
+                select(func.count(DoorSession.id))
+                .join(Item, Item.id == DoorSession.item_id)
+                .where(
+                    Item.tool_type_id == tool_type.id,
+                    DoorSession.purpose == DoorPurpose.PICKUP,
+                    DoorSession.state.in_(LIVE_DOOR_STATES),
+                    DoorSession.loan_id.is_(None),
+                )
             )
-        ) or 0
-    windows = session.scalar(
-        select(func.count(ToolReservation.id)).where(
-            ToolReservation.tool_type_id == tool_type.id,
-            ToolReservation.kind == ReservationKind.WINDOW,
-            ToolReservation.status.in_(LIVE_RESERVATION_STATUSES),
-            # Each window's item is out for a loan period from its start: two windows
-            # closer than that need two items. (A collected one is a loan, counted above.)
-            ToolReservation.window_starts_at > starts_at - loan,
-            ToolReservation.window_starts_at < starts_at + loan,
+            or 0
         )
-    ) or 0
+    windows = (
+        session.scalar(
+            select(func.count(ToolReservation.id)).where(
+                ToolReservation.tool_type_id == tool_type.id,
+                ToolReservation.kind == ReservationKind.WINDOW,
+                ToolReservation.status.in_(LIVE_RESERVATION_STATUSES),
+                # Each window's item is out for a loan period from its start: two windows
+                # closer than that need two items. (A collected one is a loan, counted above.)
+                ToolReservation.window_starts_at > starts_at - loan,
+                ToolReservation.window_starts_at < starts_at + loan,
+            )
+        )
+        or 0
+    )
     return in_lockers - out - windows
 
 
@@ -177,9 +189,12 @@ def join_queue(
     tool_type = _ready(session, site_id=site_id, resident_id=resident_id,
                        tool_type_id=tool_type_id, now=now)  # fmt: skip
     session.get(ToolType, tool_type.id, with_for_update=True)
-    free = session.scalar(
-        select(func.count()).select_from(holds.free_items_query(tool_type_id).subquery())
-    ) or 0
+    free = (
+        session.scalar(
+            select(func.count()).select_from(holds.free_items_query(tool_type_id).subquery())
+        )
+        or 0
+    )
     others = holds.promised(session, tool_type_id=tool_type_id, resident_id=resident_id,
                             now=now, loan_days=tool_type.loan_days)  # fmt: skip
     if free > others:
@@ -245,7 +260,10 @@ def _audit(
 def view_of(session: Session, reservation: ToolReservation) -> ReservationView:
     """One reservation as it is read: its tool, its place in the queue, its hold's end."""
     position = None
-    if reservation.kind is ReservationKind.QUEUE and reservation.status is ReservationStatus.WAITING:
+    if (
+        reservation.kind is ReservationKind.QUEUE
+        and reservation.status is ReservationStatus.WAITING
+    ):
         position = 1 + (
             session.scalar(
                 select(func.count(ToolReservation.id)).where(
@@ -277,8 +295,11 @@ def my_reservations(session: Session, *, site_id: int, resident_id: int) -> list
             ToolReservation.resident_id == resident_id,
             ToolReservation.status.in_(LIVE_RESERVATION_STATUSES),
         )
-        .order_by(ToolReservation.status != ReservationStatus.HELD, ToolReservation.created_at,
-                  ToolReservation.id)  # fmt: skip
+        .order_by(
+            ToolReservation.status != ReservationStatus.HELD,
+            ToolReservation.created_at,
+            ToolReservation.id,
+        )  # fmt: skip
     )
     return [view_of(session, row) for row in rows]
 
@@ -334,10 +355,12 @@ def locker_tool_types(session: Session, *, site_id: int) -> set[int]:
     """The tool types with items kept in lockers and in service: those reserved ahead."""
     return set(
         session.scalars(
-            select(Item.tool_type_id).where(
+            select(Item.tool_type_id)
+            .where(
                 Item.site_id == site_id,
                 Item.locker_device_id.is_not(None),
                 Item.status.in_(IN_SERVICE),
-            ).distinct()
+            )
+            .distinct()
         )
     )

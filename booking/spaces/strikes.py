@@ -17,7 +17,6 @@ from booking.people.models.staff import StaffAccount
 from booking.spaces.models.bookings import Booking
 from booking.spaces.models.strikes import NoShowStrike
 from booking.spaces.models.suspensions import BookingSuspension
-from booking.spaces.rules import STUDY_DEFAULTS, Rules
 
 
 def active_suspension(
@@ -86,10 +85,12 @@ def give_reservation_strike(
     tool_reservation_id: int,
     notice: Notice,
     now: datetime,
-    rules: Rules = STUDY_DEFAULTS,
+    strikes_to_suspend: int,
+    window: timedelta,
+    suspension: timedelta,
 ) -> NoShowStrike | None:
     """A reserved tool nobody collected, counted as a seat no-show is (once per reservation):
-    the same strikes, towards the same suspension, by the site's default seat rules."""
+    the same strikes, towards the same suspension."""
     row_locks.lock_resident(session, resident_id)
     existing = session.scalar(
         select(NoShowStrike).where(NoShowStrike.tool_reservation_id == tool_reservation_id)
@@ -102,10 +103,7 @@ def give_reservation_strike(
         tool_reservation_id=tool_reservation_id,
         given_at=now,
     )
-    return _count(
-        session, strike, notice, now, rules.strikes_to_suspend,
-        timedelta(days=rules.strike_window_days), timedelta(days=rules.suspension_days),
-    )  # fmt: skip
+    return _count(session, strike, notice, now, strikes_to_suspend, window, suspension)
 
 
 def _count(

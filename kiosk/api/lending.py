@@ -73,7 +73,9 @@ def list_tools() -> dict[str, Any]:
 def list_loans(args: dict[str, Any]) -> dict[str, Any]:
     """A resident's loans not yet returned, soonest due first."""
     with database().read() as session:
-        resident_service.get_member(session, site_id=caller().site_id, resident_id=args["resident_id"])
+        resident_service.get_member(
+            session, site_id=caller().site_id, resident_id=args["resident_id"]
+        )
         found = eligibility.open_loans(session, site_id=caller().site_id,
                                        resident_id=args["resident_id"])  # fmt: skip
         session.expunge_all()
@@ -88,7 +90,9 @@ def list_loans(args: dict[str, Any]) -> dict[str, Any]:
 def list_reservations(args: dict[str, Any]) -> dict[str, Any]:
     """A resident's reservations and queue places not yet ended: held ones first."""
     with database().read() as session:
-        resident_service.get_member(session, site_id=caller().site_id, resident_id=args["resident_id"])
+        resident_service.get_member(
+            session, site_id=caller().site_id, resident_id=args["resident_id"]
+        )
         found = reservations.my_reservations(session, site_id=caller().site_id,
                                              resident_id=args["resident_id"])  # fmt: skip
         session.expunge_all()

@@ -27,7 +27,9 @@ TOMORROW = "2026-11-25"
 
 def notices(page: str) -> str:
     """What the kiosk flashed on the page (in its notice boxes)."""
-    return " ".join(re.findall(r'<div class="notice notice-\w+" role="status">.*?<p>(.*?)</p>', page))  # the station's clock starts on Tuesday 2026-11-24
+    return " ".join(
+        re.findall(r'<div class="notice notice-\w+" role="status">.*?<p>(.*?)</p>', page)
+    )  # the station's clock starts on Tuesday 2026-11-24
 
 
 def signed_in(app: Flask, station: Station, n: int = 0) -> Resident:

@@ -51,7 +51,9 @@ def database(any_database: Database) -> Database:
     return any_database
 
 
-def lend_ladder_at_counter(database: Database, station: Station, resident: int, now: datetime) -> int:
+def lend_ladder_at_counter(
+    database: Database, station: Station, resident: int, now: datetime
+) -> int:
     with database.write() as session:
         return lending.lend_at_counter(
             session, staff=staff_of(session, station), item_id=station.ladder,
@@ -129,7 +131,9 @@ def test_two_residents_wait_and_the_ladder_returned_at_the_counter_goes_to_the_f
         (ready,) = notices(session, first, NotificationKind.TOOL_QUEUE_READY)
         assert ready.detail.splitlines()[:2] == ["折叠梯", "Folding ladder"]
         assert notices(session, second, NotificationKind.TOOL_QUEUE_READY) == []
-        (still,) = reservations.my_reservations(session, site_id=station.site_id, resident_id=second)
+        (still,) = reservations.my_reservations(
+            session, site_id=station.site_id, resident_id=second
+        )
         assert still.reservation.id == second_place and still.position == 1
 
 
@@ -300,7 +304,9 @@ def test_a_loan_still_out_at_the_window_leaves_nothing_to_reserve(
 # --- no-shows ---------------------------------------------------------------------------------
 
 
-def _held_then_expired(database: Database, station: Station, clock: FrozenClock, resident: int) -> int:
+def _held_then_expired(
+    database: Database, station: Station, clock: FrozenClock, resident: int
+) -> int:
     starts_at = clock.now() + timedelta(hours=1)
     with database.write() as session:
         reserved = reservations.reserve(

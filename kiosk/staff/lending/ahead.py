@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from booking.core.errors import DomainError
-from booking.lending import renewals, reservations
 from booking.lending import lookups as lending_lookups
+from booking.lending import renewals, reservations
 from booking.lending.models.reservations import ReservationKind, ReservationStatus
 from booking.people.models.residents import Resident
 from kiosk.extensions import clock, database

@@ -167,7 +167,9 @@ class ReservationLine:
     text: str
 
 
-def my_reservation_lines(session: Session, *, resident_id: int, timezone: str) -> list[ReservationLine]:
+def my_reservation_lines(
+    session: Session, *, resident_id: int, timezone: str
+) -> list[ReservationLine]:
     lines = []
     site_id = kiosk_session.current_site().id
     for view in reservations.my_reservations(session, site_id=site_id, resident_id=resident_id):

@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError
 from booking.lending import catalogue as lending_catalogue
-from booking.lending import door_lookup
+from booking.lending import door_lookup, reservations
 from booking.lending import eligibility as lending_eligibility
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
-from booking.lending import reservations
 from booking.lending.models.door_sessions import DoorSession
 from booking.lending.models.loans import Loan, LoanStatus, ReturnCondition
 from booking.lending.models.tool_types import ToolType
@@ -152,8 +151,9 @@ def _holds(session: Session, resident_id: int | None, now: datetime) -> list[Hol
         return []
     return [
         _hold_view(session, door)
-        for door in door_lookup.live_holds(session, site_id=kiosk_session.current_site().id,
-                                           resident_id=resident_id, now=now)  # fmt: skip
+        for door in door_lookup.live_holds(
+            session, site_id=kiosk_session.current_site().id, resident_id=resident_id, now=now
+        )  # fmt: skip
     ]
 
 
@@ -263,7 +263,9 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
         holds = _holds(session, resident.id, now)
         loans = [
             _loan_view(session, loan)
-            for loan in lending_eligibility.open_loans(session, site_id=site.id, resident_id=resident.id)
+            for loan in lending_eligibility.open_loans(
+                session, site_id=site.id, resident_id=resident.id
+            )
         ]
         # A locker return is offered only into a compartment the locker can take it in now;
         # otherwise the loan shows the counter.

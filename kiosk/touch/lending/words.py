@@ -68,6 +68,7 @@ def moment_label(moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{day_label(local.date())} {local.strftime('%H:%M')}"
 
+
 PICKUP_ENDED: dict[ReleaseReason, LazyString] = {
     ReleaseReason.DEVICE_OFFLINE: _l(
         "The locker is not connected right now, so nothing was lent. "
