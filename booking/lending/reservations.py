@@ -144,9 +144,10 @@ def items_left(session: Session, *, tool_type: ToolType, starts_at: datetime, no
             select(func.count(ToolReservation.id)).where(
                 ToolReservation.tool_type_id == tool_type.id,
                 ToolReservation.kind == ReservationKind.WINDOW,
-                ToolReservation.status.in_(LIVE_RESERVATION_STATUSES),
+                # A held one's item is its pickup and a collected one's its loan, both above.
+                ToolReservation.status == ReservationStatus.WAITING,
                 # Each window's item is out for a loan period from its start: two windows
-                # closer than that need two items. (A collected one is a loan, counted above.)
+                # closer than that need two items.
                 ToolReservation.window_starts_at > starts_at - loan,
                 ToolReservation.window_starts_at < starts_at + loan,
             )

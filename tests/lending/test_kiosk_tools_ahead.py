@@ -172,3 +172,23 @@ def test_signed_out_the_reserve_page_asks_to_sign_in(
     visitor = Resident(station_app, "")
     response = visitor.client.get(f"/kiosk/tools/{app_station.ladder_type}/reserve")
     assert response.status_code == 302 and "sign-in" in response.headers["Location"]
+
+
+@pytest.mark.usefixtures("lockers_up")
+def test_the_first_in_the_queue_finds_the_returned_ladder_held_and_a_message_in_chinese(
+    station_app: Flask, app_station: Station, clock: FrozenClock
+) -> None:
+    loan_id = lend_the_ladder(station_app, app_station, clock)
+    first, second = signed_in(station_app, app_station, 1), signed_in(station_app, app_station, 2)
+    first.post(f"/kiosk/tools/{app_station.ladder_type}/queue")
+    second.post(f"/kiosk/tools/{app_station.ladder_type}/queue")
+    with station_app.app_context(), database().write() as session:
+        lending.return_at_counter(session, staff=staff_of(session, app_station), loan_id=loan_id,
+                                  condition="fine", now=clock.now())  # fmt: skip
+    tools = first.page("/kiosk/tools")
+    assert 'class="tool-card hold-card"' in tools and "开柜取工具" in tools
+    assert "好消息：您排队等候的折叠梯已归还，放在工具柜里为您保留到" in first.page(
+        "/kiosk/bookings"
+    )
+    assert 'class="tool-card hold-card"' not in second.page("/kiosk/tools")
+    assert "排队中：您排在第1位。" in second.page("/kiosk/tools/mine")
