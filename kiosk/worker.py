@@ -45,13 +45,7 @@ def default_bridge(database: Database, url: str, site: str, stop: threading.Even
 
     # Commits in a process of their own (devices/ingest/batch_process.py), which makes its own
     # handlers: the lending and health reactions of devices.ingest.handlers.
-    run(
-        database,
-        url,
-        site,
-        stop,
-        commit_process_handlers="devices.ingest.handlers:default_handlers",
-    )
+    run(database, url, site, stop, commit_process_handlers="devices.ingest.handlers:default_handlers")
 
 
 class Worker:

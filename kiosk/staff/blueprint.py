@@ -204,7 +204,9 @@ bp.add_url_rule("/admin/items/new", "admin_new_item", admin_tools.item, methods=
 bp.add_url_rule(
     "/admin/items/<id:item_id>", "admin_item", admin_tools.item, methods=["GET", "POST"]
 )
-bp.add_url_rule("/admin/devices", "admin_devices", admin_devices.devices, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/admin/devices", "admin_devices", admin_devices.devices, methods=["GET", "POST"]
+)
 bp.add_url_rule(
     "/admin/devices/<device_id>/credentials",
     "admin_rotate_device",

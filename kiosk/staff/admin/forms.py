@@ -66,10 +66,7 @@ class HoursForm(FlaskForm):  # type: ignore[misc]
     name_en = _name(_l("Name in English"))
     address = StringField(
         _l("Address"),
-        validators=[
-            Optional(),
-            Length(max=200, message=_l("At most %(max)d characters.", max=200)),
-        ],
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters.", max=200))],
     )
     opens_at = TimeField(_l("Opens at"), validators=[InputRequired(_l("Enter a time."))])
     closes_at = TimeField(_l("Closes at"), validators=[InputRequired(_l("Enter a time."))])
@@ -141,12 +138,8 @@ class SpaceRulesForm(FlaskForm):  # type: ignore[misc]
     grid_minutes = _rule("grid_minutes", _l("Time grid in minutes (15, 30 or 60)"))
     max_booking_minutes = _rule("max_booking_minutes", _l("Longest booking, in minutes"))
     max_minutes_per_day = _rule("max_minutes_per_day", _l("Minutes one resident may book a day"))
-    check_in_early_minutes = _rule(
-        "check_in_early_minutes", _l("Check-in opens, minutes before the start")
-    )
-    check_in_late_minutes = _rule(
-        "check_in_late_minutes", _l("Check-in closes, minutes after the start")
-    )
+    check_in_early_minutes = _rule("check_in_early_minutes", _l("Check-in opens, minutes before the start"))
+    check_in_late_minutes = _rule("check_in_late_minutes", _l("Check-in closes, minutes after the start"))
     max_leave_minutes = _rule("max_leave_minutes", _l("Longest break away from a seat, in minutes"))
     strikes_to_suspend = _rule("strikes_to_suspend", _l("No-shows that suspend booking"))
     strike_window_days = _rule("strike_window_days", _l("Days over which no-shows count"))
@@ -238,14 +231,14 @@ class DeviceForm(FlaskForm):  # type: ignore[misc]
             ),
         ],
     )
-    compartments = _whole(_l("Compartments (lockers only)"), 1, MAX_COMPARTMENTS, required=False)
+    compartments = _whole(
+        _l("Compartments (lockers only)"), 1, MAX_COMPARTMENTS, required=False
+    )
 
     def validate(self, extra_validators: object = None) -> bool:
         ok: bool = super().validate(extra_validators)
-        if (
-            self.kind.data == "locker"
-            and self.compartments.data is None
-            and not (self.compartments.errors)
+        if self.kind.data == "locker" and self.compartments.data is None and not (
+            self.compartments.errors
         ):
             self.compartments.errors = [
                 *self.compartments.errors,

@@ -151,9 +151,8 @@ def _holds(session: Session, resident_id: int | None, now: datetime) -> list[Hol
         return []
     return [
         _hold_view(session, door)
-        for door in door_lookup.live_holds(
-            session, site_id=kiosk_session.current_site().id, resident_id=resident_id, now=now
-        )  # fmt: skip
+        for door in door_lookup.live_holds(session, site_id=kiosk_session.current_site().id,
+                                           resident_id=resident_id, now=now)  # fmt: skip
     ]
 
 
@@ -263,9 +262,7 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
         holds = _holds(session, resident.id, now)
         loans = [
             _loan_view(session, loan)
-            for loan in lending_eligibility.open_loans(
-                session, site_id=site.id, resident_id=resident.id
-            )
+            for loan in lending_eligibility.open_loans(session, site_id=site.id, resident_id=resident.id)
         ]
         # A locker return is offered only into a compartment the locker can take it in now;
         # otherwise the loan shows the counter.
