@@ -21,6 +21,7 @@ import booking.lending.models.events
 import booking.lending.models.loans
 import booking.lending.models.mismatches
 import booking.lending.models.policies
+import booking.lending.models.reservations
 import booking.lending.models.suspensions
 import booking.lending.models.tool_types
 import booking.lending.models.tools

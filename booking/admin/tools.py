@@ -33,6 +33,9 @@ POLICY_LIMITS: dict[str, tuple[int, int]] = {
     "overdue_window_days": (1, 365),
     "suspension_days": (0, 365),
     "escalate_after_days": (0, 60),
+    "max_renewals": (0, 10),
+    # The no-show rule: 1 counts a reserved tool nobody collected as a seat no-show is.
+    "no_show_strikes": (0, 1),
 }
 
 
@@ -265,6 +268,8 @@ def save_lending_policy(
         for name in POLICY_LIMITS
         if name in values
     }
+    if "no_show_strikes" in checked:
+        checked["no_show_strikes"] = bool(checked["no_show_strikes"])
     policy = session.scalar(select(LendingPolicy).where(LendingPolicy.site_id == staff.site_id))
     if policy is None:
         policy = LendingPolicy(site_id=staff.site_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from booking.lending.errors import DoorSessionNotFound
@@ -17,6 +17,7 @@ from booking.lending.models.door_sessions import (
     DoorSession,
     DoorSessionState,
 )
+from booking.lending.models.reservations import ToolReservation
 
 # The locker relocks an unopened door on its own clock; a door_opened sent just before that
 # may still be on its way. Giving up only this much later keeps a real pickup on its normal
@@ -95,8 +96,9 @@ def live_pickups(session: Session, *, site_id: int, resident_id: int) -> list[Do
 def live_holds(
     session: Session, *, site_id: int, resident_id: int, now: datetime
 ) -> list[DoorSession]:
-    """The tools staff hold for the resident to open at the kiosk, soonest ending first: their
-    pickups still reserved (a kiosk's own pickup asks its compartment to open in the same
+    """The tools held for the resident to open at the kiosk (by staff, or for a reservation or
+    queue place), soonest ending first: their pickups still reserved (a kiosk's own pickup
+    asks its compartment to open in the same
     transaction, so it is never seen reserved) whose hold has not run out, even if the job
     releasing it has not run yet."""
     return list(
@@ -107,7 +109,8 @@ def live_holds(
                 DoorSession.resident_id == resident_id,
                 DoorSession.purpose == DoorPurpose.PICKUP,
                 DoorSession.state == DoorSessionState.RESERVED,
-                DoorSession.requested_by_staff_id.is_not(None),
+                DoorSession.requested_by_staff_id.is_not(None)
+                | exists().where(ToolReservation.door_session_id == DoorSession.id),
                 DoorSession.expires_at > now,
             )
             .order_by(DoorSession.expires_at, DoorSession.id)

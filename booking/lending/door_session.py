@@ -20,6 +20,7 @@ from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity, StaffAlert
 from booking.lending import door_lookup as found
 from booking.lending import history as lending_history
+from booking.lending import holds
 from booking.lending import loans as lending_loans
 from booking.lending import policy as lending_policy
 from booking.lending.errors import NotInLocker, WrongLendingState
@@ -203,8 +204,10 @@ def door_closed(
             _record(session, door, LendingAction.DOOR_CLOSED, now, actor=actor, device=device)
             return
         loan = session.get_one(Loan, door.loan_id, with_for_update=True)
-        lending_loans.end_loan(loan, session.get_one(Item, door.item_id), now)
+        item = session.get_one(Item, door.item_id)
+        lending_loans.end_loan(loan, item, now)
         _record(session, door, LendingAction.RETURNED, now, actor=actor, device=device)
+        holds.hand_over(session, item, now)  # held at once for the first who waits
         return
     reason = ReleaseReason.ITEM_LEFT_INSIDE if door.is_pickup else ReleaseReason.NOTHING_RETURNED
     release(session, door, reason, now, actor=actor, device=device)

@@ -105,3 +105,44 @@ class ResolutionDoesNotFit(InvalidInput):
     """A resolution of the other kind of mismatch (an item absent cannot be "returned")."""
 
     code = "resolution_does_not_fit"
+
+
+class ReservationNotFound(NotFound):
+    code = "reservation_not_found"
+
+
+class ReservationWindowInvalid(InvalidInput):
+    """The window is not a future one of at most a day, within the days that may be
+    reserved ahead (``details["reason"]``: past, order, too_long, too_far)."""
+
+    code = "reservation_window_invalid"
+
+
+class ToolFullyReserved(Conflict):
+    """Every item of the type is reserved or out on loan for that window."""
+
+    code = "tool_fully_reserved"
+
+
+class ItemFreeNow(Conflict):
+    """The queue is for the next item returned; one is free now, to borrow at the kiosk."""
+
+    code = "item_free_now"
+
+
+class AlreadyReserved(Conflict):
+    """The resident already has a reservation or a queue place for this tool type."""
+
+    code = "already_reserved"
+
+
+class RenewalLimitReached(Conflict):
+    """The loan was renewed as many times as the policy allows (``details["limit"]``)."""
+
+    code = "renewal_limit_reached"
+
+
+class OthersWaiting(Conflict):
+    """Another resident waits for this tool type, so the loan is not renewed."""
+
+    code = "others_waiting"

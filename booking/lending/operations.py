@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from booking.alerts import operations as alerts
 from booking.alerts.models.alerts import AlertSeverity
 from booking.core import audit, row_locks
 from booking.lending import catalogue as lending_catalogue
-from booking.lending import door_lookup, door_session
+from booking.lending import door_lookup, door_session, holds
 from booking.lending import eligibility as lending_eligibility
 from booking.lending.errors import (
     InvalidCondition,
@@ -72,12 +72,12 @@ def reserve(
     later at the kiosk) and the loan the locker confirms; the resident's rules are the same.
     """
     policy = policy_for(session, site_id)
-    lending_catalogue.ensure_not_retired(
-        lending_catalogue.get_tool_type(session, site_id=site_id, tool_type_id=tool_type_id)
-    )
+    tool_type = lending_catalogue.get_tool_type(session, site_id=site_id, tool_type_id=tool_type_id)
+    lending_catalogue.ensure_not_retired(tool_type)
     lending_eligibility.ensure_can_borrow(
         session, site_id=site_id, resident_id=resident_id, now=now, policy=policy
     )
+    _ensure_not_promised(session, tool_type, resident_id, now, among)
     item = session.scalar(
         select(Item)
         .where(
@@ -136,6 +136,22 @@ def reserve(
                     "tool_type_id": tool_type_id},
         )  # fmt: skip
     return reservation
+
+
+def _ensure_not_promised(
+    session: Session, tool_type: ToolType, resident_id: int, now: datetime,
+    among: Collection[int] | None,
+) -> None:  # fmt: skip
+    """Free items that others' reservations and queue places need are not taken here."""
+    needed = holds.promised(session, tool_type_id=tool_type.id, resident_id=resident_id, now=now,
+                            loan_days=tool_type.loan_days)  # fmt: skip
+    if needed == 0:
+        return
+    free = holds.free_items_query(tool_type.id)
+    if among is not None:
+        free = free.where(Item.id.in_(list(among)))
+    if (session.scalar(select(func.count()).select_from(free.subquery())) or 0) <= needed:
+        raise NoItemAvailable("the free items are reserved", tool_type_id=tool_type.id)
 
 
 def cancel_pickup(
@@ -355,6 +371,7 @@ def return_at_counter(
     record(session, item=item, action=LendingAction.RETURNED, actor=staff_actor(staff), now=now,
            loan=loan)  # fmt: skip
     _apply_condition(session, loan, checked, note, now, actor=staff_actor(staff))
+    holds.hand_over(session, item, now)  # the next returned item goes to the first claim
     audit.record_staff(
         session, staff, action="lending.returned", now=now, subject=f"loan:{loan.id}",
         detail={"condition": checked.value},

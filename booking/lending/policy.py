@@ -25,6 +25,8 @@ class Policy:
     overdue_window: timedelta = timedelta(days=90)
     suspension: timedelta = timedelta(days=30)
     escalate_after: timedelta = timedelta(days=3)
+    max_renewals: int = 1
+    no_show_strikes: bool = True
 
 
 DEFAULT_POLICY = Policy()
@@ -43,4 +45,6 @@ def policy_for(session: Session, site_id: int) -> Policy:
         overdue_window=timedelta(days=row.overdue_window_days),
         suspension=timedelta(days=row.suspension_days),
         escalate_after=timedelta(days=row.escalate_after_days),
+        max_renewals=row.max_renewals,
+        no_show_strikes=row.no_show_strikes,
     )

@@ -22,7 +22,12 @@ from booking.people.models.api_tokens import ApiToken
 from booking.people.models.staff import StaffAccount
 
 # What a token may be allowed, each scope one kind of API call.
-SCOPES = ("availability:read", "bookings:read", "bookings:write", "residents:read")
+SCOPES = (
+    "availability:read", "bookings:read", "bookings:write", "residents:read",
+    # Tools: the catalogue and live availability; a resident's loans and reservations;
+    # reserving, queueing, cancelling and renewing for a resident.
+    "tools:read", "lending:read", "lending:write",
+)  # fmt: skip
 TOKEN_PREFIX = "linli_"
 MAX_LIFETIME = timedelta(days=366)
 MAX_NAME_LENGTH = 80

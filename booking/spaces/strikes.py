@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -63,28 +64,76 @@ def give_strike(
         booking_id=booking.id,
         given_at=now,
     )
+    notice = Notice(kind=NotificationKind.NO_SHOW, booking_id=booking.id)
+    return _count(session, strike, notice, now, strikes_to_suspend, window, suspension)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the resident is told about the no-show itself."""
+
+    kind: NotificationKind
+    booking_id: int | None = None
+    detail: str = ""
+
+
+def give_reservation_strike(
+    session: Session,
+    *,
+    site_id: int,
+    resident_id: int,
+    tool_reservation_id: int,
+    notice: Notice,
+    now: datetime,
+    strikes_to_suspend: int,
+    window: timedelta,
+    suspension: timedelta,
+) -> NoShowStrike | None:
+    """A reserved tool nobody collected, counted as a seat no-show is (once per reservation):
+    the same strikes, towards the same suspension."""
+    row_locks.lock_resident(session, resident_id)
+    existing = session.scalar(
+        select(NoShowStrike).where(NoShowStrike.tool_reservation_id == tool_reservation_id)
+    )
+    if existing is not None:
+        return None
+    strike = NoShowStrike(
+        site_id=site_id,
+        resident_id=resident_id,
+        tool_reservation_id=tool_reservation_id,
+        given_at=now,
+    )
+    return _count(session, strike, notice, now, strikes_to_suspend, window, suspension)
+
+
+def _count(
+    session: Session, strike: NoShowStrike, notice: Notice, now: datetime,
+    strikes_to_suspend: int, window: timedelta, suspension: timedelta,
+) -> NoShowStrike:  # fmt: skip
+    """Add the strike, tell the resident, and suspend seat booking on one too many."""
     session.add(strike)
     session.flush()
     notifications.notify(
         session,
-        resident_id=booking.resident_id,
-        site_id=booking.site_id,
-        kind=NotificationKind.NO_SHOW,
+        resident_id=strike.resident_id,
+        site_id=strike.site_id,
+        kind=notice.kind,
         now=now,
-        booking_id=booking.id,
+        booking_id=notice.booking_id,
+        detail=notice.detail,
     )
     counting = session.scalars(
         select(NoShowStrike).where(
-            NoShowStrike.resident_id == booking.resident_id,
-            NoShowStrike.site_id == booking.site_id,
+            NoShowStrike.resident_id == strike.resident_id,
+            NoShowStrike.site_id == strike.site_id,
             NoShowStrike.suspension_id.is_(None),
             NoShowStrike.given_at > now - window,
         )
     ).all()
     if len(counting) >= strikes_to_suspend:
         row = BookingSuspension(
-            site_id=booking.site_id,
-            resident_id=booking.resident_id,
+            site_id=strike.site_id,
+            resident_id=strike.resident_id,
             starts_at=now,
             ends_at=now + suspension,
         )
@@ -94,8 +143,8 @@ def give_strike(
             counted.suspension_id = row.id
         notifications.notify(
             session,
-            resident_id=booking.resident_id,
-            site_id=booking.site_id,
+            resident_id=strike.resident_id,
+            site_id=strike.site_id,
             kind=NotificationKind.SUSPENDED,
             now=now,
             detail=row.ends_at.isoformat(),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from booking.alerts.models.alerts import AlertSeverity
 from booking.core.errors import DomainError
-from booking.lending import door_lookup, door_session
+from booking.lending import door_lookup, door_session, holds
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
 from booking.lending.errors import DoorSessionNotFound, NoItemAvailable
@@ -107,7 +107,10 @@ def open_hold(
     A locker that cannot be used now refuses before anything changes, so the hold is kept."""
     door = door_lookup.get(session, door_session_id=door_session_id, site_id=site_id,
                            resident_id=resident_id)  # fmt: skip
-    if not door.is_pickup or door.requested_by_staff_id is None:
+    # A hold is staff's, or a reservation's (a pickup the kiosk started is not one).
+    if not door.is_pickup or (
+        door.requested_by_staff_id is None and not holds.is_reservation_hold(session, door.id)
+    ):
         raise DoorSessionNotFound("no such hold", door_session_id=door_session_id)
     settle(session, door, now)
     if door.state is not DoorSessionState.RESERVED:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from kiosk.api import bookings, meta, residents, staff
+from kiosk.api import bookings, lending, meta, residents, staff
 from kiosk.api.blueprint import STAFF_SESSION_SCHEME, TOKEN_SCHEME
 from kiosk.api.schemas import ErrorSchema
 from kiosk.staff.session import COOKIE_NAME
 
-BLUEPRINTS = (meta.blp, staff.blp, residents.blp, bookings.spaces_blp, bookings.blp)
+BLUEPRINTS = (
+    meta.blp, staff.blp, residents.blp, bookings.spaces_blp, bookings.blp, lending.blp,
+)  # fmt: skip
 
 
 class LinliApi(Api):  # type: ignore[misc]

@@ -25,6 +25,7 @@ from kiosk.staff.forms import LanguageForm, SignOutForm
 from kiosk.staff.health import contact as health_contact
 from kiosk.staff.health import pages as health_pages
 from kiosk.staff.insights.pages import insights_csv, insights_page
+from kiosk.staff.lending import ahead as lending_ahead
 from kiosk.staff.lending import counter as lending_counter
 from kiosk.staff.lending import event_words
 from kiosk.staff.lending import mismatches as lending_mismatches
@@ -298,6 +299,15 @@ bp.add_url_rule(
     lending_mismatches.resolve, methods=["POST"],
 )  # fmt: skip
 bp.add_url_rule("/lending/items/<id:item_id>", "lending_item", lending_pages.item)
+# Tools ahead of time (issue 17): a loan renewed from its row; each tool's reservations and queue.
+bp.add_url_rule(
+    "/lending/loans/<id:loan_id>/renew", "lending_renew", lending_ahead.renew, methods=["POST"]
+)
+bp.add_url_rule("/lending/reservations", "lending_reservations", lending_ahead.tool_reservations)
+bp.add_url_rule(
+    "/lending/reservations/<id:reservation_id>/cancel", "lending_reservation_cancel",
+    lending_ahead.cancel, methods=["POST"],
+)  # fmt: skip
 bp.add_url_rule(
     "/lending/items/<id:item_id>/lend", "lending_lend", lending_counter.lend, methods=["POST"]
 )

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 import kiosk.touch.health.pages as health_pages
 from kiosk.touch import code_pin, controllers, message_choices, new_pin, session, text_size
+from kiosk.touch.lending import ahead as lending_ahead
 from kiosk.touch.lending import door as lending_door
 from kiosk.touch.lending import pages as lending_pages
 from kiosk.touch.reader import card_sign_in
@@ -126,6 +127,21 @@ for _purpose in ("pickup", "return"):
         f"/tools/{_purpose}/<id:door_session_id>/status", f"tool_{_purpose}_status",
         lending_door.door_status, defaults={"purpose": _purpose},
     )  # fmt: skip
+# Tools ahead of time (issue 17): a window reserved, a queue place, either cancelled, a renewal.
+bp.add_url_rule("/tools/<id:tool_type_id>/reserve", "reserve_tool_form", lending_ahead.reserve_form)
+bp.add_url_rule(
+    "/tools/<id:tool_type_id>/reserve", "reserve_tool", lending_ahead.reserve, methods=["POST"]
+)
+bp.add_url_rule(
+    "/tools/<id:tool_type_id>/queue", "queue_for_tool", lending_ahead.join_queue, methods=["POST"]
+)
+bp.add_url_rule(
+    "/tools/reservations/<id:reservation_id>/cancel", "cancel_tool_reservation",
+    lending_ahead.cancel, methods=["POST"],
+)  # fmt: skip
+bp.add_url_rule(
+    "/tools/loans/<id:loan_id>/renew", "renew_tool", lending_ahead.renew, methods=["POST"]
+)
 bp.add_url_rule("/tools/loans/<id:loan_id>/slip", "tool_slip", lending_pages.slip)
 bp.add_url_rule("/tools/mine", "tools_mine", lending_pages.my_loans, methods=["GET"])
 bp.add_url_rule(

@@ -134,6 +134,13 @@ class ConditionForm(KioskForm):
     condition = StringField()
 
 
+class ReserveToolForm(KioskForm):
+    """A day (ISO date) and a window's name, for reserving a tool ahead."""
+
+    day = StringField()
+    window = StringField()
+
+
 class BookingActionForm(KioskForm):
     # "slip" when the button was on the booking's slip: an error is shown there again.
     came_from = StringField(name="from")

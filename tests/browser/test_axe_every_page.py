@@ -22,6 +22,7 @@ from sqlalchemy import select
 from booking.demo import past_bookings
 from booking.health.models.readings import BpReading
 from booking.lending import operations as lending
+from booking.lending import reservations as tool_reservations
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item, ItemStatus
 from booking.people.models.residents import Resident
@@ -121,6 +122,12 @@ def demo_ids(live_server: LiveServer) -> Iterator[dict[str, Any]]:
             session, site_id=admin.site_id, resident_id=resident.id,
             tool_type_id=locker_type.id, now=now, staff=admin,
         )  # fmt: skip
+        # A tool reserved for tomorrow: "my tools" and the console's queues list it.
+        tomorrow = now + timedelta(days=1)
+        tool_reservations.reserve(
+            session, site_id=admin.site_id, resident_id=resident.id, tool_type_id=locker_type.id,
+            starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=2), now=now,
+        )  # fmt: skip
         reading = session.scalars(
             select(BpReading).where(BpReading.resident_id == resident.id)
         ).first()
@@ -154,6 +161,7 @@ def kiosk_signed_in_pages(ids: dict[str, Any]) -> list[str]:
         f"/kiosk/tools/loans/{ids['loan_id']}/slip",
         f"/kiosk/tools/loans/{ids['loan_id']}/condition",
         f"/kiosk/tools/pickup/{ids['door_session_id']}",
+        f"/kiosk/tools/{ids['tool_type_id']}/reserve",
         "/kiosk/services/blood-pressure", "/kiosk/services/blood-pressure/history",
         f"/kiosk/services/blood-pressure/readings/{ids['reading_id']}",
         "/kiosk/services/blood-pressure/withdraw", "/kiosk/messages",

@@ -380,6 +380,8 @@ POLICY = {
     "overdue_window_days": "60",
     "suspension_days": "14",
     "escalate_after_days": "2",
+    "max_renewals": "2",
+    "no_show_strikes": "0",
 }
 
 
@@ -391,6 +393,22 @@ def test_the_lending_rules_are_saved_and_audited(
     assert (policy.max_items_on_loan, policy.hold_minutes, policy.suspension_days) == (2, 60, 14)
     (entry,) = audited(app, "admin.lending_policy_changed")
     assert entry.detail["max_items_on_loan"] == [3, 2]
+
+
+def test_the_renewal_limit_and_the_no_show_rule_are_staffs_to_set(
+    app: Flask, client: FlaskClient, admin: StaffActions
+) -> None:
+    page = client.get("/staff/admin/policy").get_data(as_text=True)
+    assert 'name="max_renewals"' in page and 'name="no_show_strikes"' in page
+    assert post(client, admin, "/staff/admin/policy", **POLICY).status_code == 303
+    policy = read(app, select(LendingPolicy))[0]
+    assert (policy.max_renewals, policy.no_show_strikes) == (2, False)
+    (entry,) = audited(app, "admin.lending_policy_changed")
+    assert entry.detail["max_renewals"] == [1, 2]
+    assert entry.detail["no_show_strikes"] == [True, False]
+    refused = post(client, admin, "/staff/admin/policy", **{**POLICY, "no_show_strikes": "7"})
+    assert refused.status_code == 400
+    assert read(app, select(LendingPolicy))[0].no_show_strikes is False
 
 
 def test_lending_rules_out_of_range_are_refused(

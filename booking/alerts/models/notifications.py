@@ -21,6 +21,12 @@ class NotificationKind(enum.StrEnum):
     # Sent once before a booking starts; for a seat, ``detail`` holds the check-in window
     # as two ISO times, "opens\ncloses", as the rules stated it when the reminder went out.
     BOOKING_REMINDER = "booking_reminder"
+    # A tool reserved for a window, or queued for, is held at the lockers; ``detail`` holds
+    # its names and the end of the hold, "中文\nEnglish\nISO time".
+    TOOL_RESERVATION_READY = "tool_reservation_ready"
+    TOOL_QUEUE_READY = "tool_queue_ready"
+    # A held tool nobody collected; ``detail`` holds its names, "中文\nEnglish".
+    TOOL_NO_SHOW = "tool_no_show"
 
 
 class Notification(Base):

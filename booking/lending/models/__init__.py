@@ -8,6 +8,7 @@ from booking.lending.models import (  # noqa: F401
     loans,
     mismatches,
     policies,
+    reservations,
     suspensions,
     tool_types,
     tools,

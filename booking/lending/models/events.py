@@ -42,6 +42,7 @@ class LendingAction(enum.StrEnum):
     UNEXPECTED_ITEM = "unexpected_item"  # something appeared where nothing was expected
     JAMMED = "jammed"
     MAINTENANCE_OPEN = "maintenance_open"
+    RENEWED = "renewed"  # a loan's due date moved later (``detail``: both dates)
 
 
 class LendingEvent(Base):

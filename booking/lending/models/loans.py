@@ -94,6 +94,8 @@ class Loan(Base):
     # What the loan slip's QR code carries (never the id): unguessable, so only the slip's
     # holder can start its return by scanning it (booking/lending/slip_tokens.py).
     slip_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # How many times the loan was renewed (each one is a RENEWED event with both due dates).
+    renewals: Mapped[int] = mapped_column(default=0)
 
     @property
     def is_open(self) -> bool:
@@ -111,6 +113,15 @@ class Loan(Base):
             raise WrongLendingState("only an active loan goes overdue", status=self.status.value)
         self.status = LoanStatus.OVERDUE
         self.overdue_since = now
+
+    def renew(self, due_at: datetime) -> None:
+        """Keep the tool longer: an active loan gets a later due date."""
+        if self.status is not LoanStatus.ACTIVE:
+            raise WrongLendingState("only an active loan is renewed", status=self.status.value)
+        if due_at <= self.due_at:
+            raise WrongLendingState("a renewal moves the due date later")
+        self.due_at = due_at
+        self.renewals += 1
 
     def write_off(self) -> None:
         """Staff give up on an open loan's tool: lost."""

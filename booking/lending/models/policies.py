@@ -30,3 +30,9 @@ class LendingPolicy(Base):
     suspension_days: Mapped[int] = mapped_column(default=30)
     # An overdue loan still out this many days after its due date alerts staff.
     escalate_after_days: Mapped[int] = mapped_column(default=3)
+    # A loan may be renewed this many times (by the resident or staff), each time by the
+    # tool type's loan period, and only while nobody waits for the tool type.
+    max_renewals: Mapped[int] = mapped_column(default=1)
+    # Staff's rule for a reserved tool nobody collected within its hold: counted as a seat
+    # no-show is (a strike towards the same suspension), or only recorded.
+    no_show_strikes: Mapped[bool] = mapped_column(default=True)

@@ -34,6 +34,9 @@ SCOPE_LABELS = {
     "bookings:read": _l("See bookings"),
     "bookings:write": _l("Book, check in and cancel for residents"),
     "residents:read": _l("See residents (names, phones)"),
+    "tools:read": _l("See the tools and how many are free"),
+    "lending:read": _l("See residents' loans and tool reservations"),
+    "lending:write": _l("Reserve, queue, cancel and renew tools for residents"),
 }
 
 

@@ -287,3 +287,16 @@ class LendingPolicyForm(FlaskForm):  # type: ignore[misc]
     escalate_after_days = _whole(
         _l("Days overdue before staff are alerted"), *_LIMITS["escalate_after_days"]
     )
+    max_renewals = _whole(
+        _l("Times a resident may renew a loan (never while others wait)"),
+        *_LIMITS["max_renewals"],
+    )
+    no_show_strikes = SelectField(
+        _l("A reserved tool nobody collects in time"),
+        choices=[
+            SelectChoice(1, _l("Counts as a no-show strike, as for a seat")),
+            SelectChoice(0, _l("Is only recorded")),
+        ],
+        coerce=int,
+        validators=[InputRequired(_l("Choose what a no-show counts as."))],
+    )

@@ -69,6 +69,8 @@ def policy() -> ResponseReturnValue:
         "overdue_window_days": rules.overdue_window.days,
         "suspension_days": rules.suspension.days,
         "escalate_after_days": rules.escalate_after.days,
+        "max_renewals": rules.max_renewals,
+        "no_show_strikes": int(rules.no_show_strikes),
     }
     form = LendingPolicyForm(data=current)
     if form.validate_on_submit():

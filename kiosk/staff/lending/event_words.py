@@ -34,7 +34,14 @@ DETAIL_KEY: dict[str, LazyString] = {
     "mismatch_id": _l("Mismatch number"),
     "door_session_id": _l("Door session number"),
     "requested_by": _l("Requested by"),
+    "reservation_id": _l("Reservation number"),
+    "reservation": _l("Held for"),
+    "due_before": _l("Due before"),
+    "due_after": _l("Due now"),
+    "renewals": _l("Times renewed"),
 }
+# What a hold was made for: a reservation of a day and time, or the queue.
+RESERVATION = {"window": _l("a reservation"), "queue": _l("the first in the queue")}
 
 # Yes/no details are shown by their words alone when true, and not at all when false.
 DETAIL_FLAG: dict[str, LazyString] = {
@@ -65,6 +72,7 @@ _VALUES: dict[str, Mapping[str, LazyString]] = {
     # A maintenance reason is staff's own text; a door session's is one of the codes above.
     "reason": RELEASE_REASON,
     "kind": {kind.value: words for kind, words in mismatch_words.KIND.items()},
+    "reservation": RESERVATION,
 }
 
 
@@ -90,6 +98,8 @@ def detail_text(detail: Mapping[str, Any] | None) -> str:
         shown = _VALUES.get(key, {}).get(str(value), value)
         if key == "requested_by":
             shown = _requested_by(str(value))
+        elif key in ("due_before", "due_after"):
+            shown = str(value)[:16].replace("T", " ")  # the UTC time, to the minute
         parts.append(str(_("%(label)s: %(value)s", label=label, value=shown)))
     return str(_("; ")).join(parts) if parts else ""
 
@@ -114,4 +124,6 @@ def actor_text(actor: str) -> str:
         return str(_("Device %(device)s", device=name))
     if kind == "resident":
         return str(_("The resident"))
+    if kind == "api_token" and name:
+        return str(_("API token %(number)s", number=name))
     return actor

@@ -33,6 +33,7 @@ from kiosk.extensions import clock, database
 from kiosk.staff.csv_export import Cell, csv_lines
 from kiosk.staff.forms import query_text
 from kiosk.staff.lending import words as lending_words
+from kiosk.staff.lending.ahead import ActionForm
 from kiosk.staff.lending.forms import (
     CounterLendForm,
     CounterReturnForm,
@@ -127,6 +128,7 @@ def records() -> ResponseReturnValue:
             now=now,
             filter_args=_filter_args(form),
             words=lending_words,
+            renew_form=ActionForm(),
         ), status
 
 
@@ -244,6 +246,7 @@ def resident(resident_id: int) -> ResponseReturnValue:
             ),
             now=now,
             words=lending_words,
+            renew_form=ActionForm(),
         )
 
 

@@ -60,6 +60,7 @@ ACTION = {
     LendingAction.UNEXPECTED_ITEM: _l("Unexpected item in a compartment"),
     LendingAction.JAMMED: _l("Lock jammed"),
     LendingAction.MAINTENANCE_OPEN: _l("Opened for maintenance"),
+    LendingAction.RENEWED: _l("Renewed"),
 }
 
 # Refusals of counter lending and returns, by the domain error's stable code.
@@ -73,6 +74,9 @@ REFUSAL: dict[str, LazyString] = {
     "loan_not_found": _l("There is no such loan at this centre."),
     "wrong_lending_state": _l("The item has already been returned."),
     "invalid_condition": _l("Say whether the item is fine, damaged or missing parts."),
+    "renewal_limit_reached": _l("The loan was already renewed as many times as allowed."),
+    "others_waiting": _l("Other residents are waiting for this tool: it cannot be renewed."),
+    "reservation_not_found": _l("There is no such reservation at this centre."),
 }
 DEFAULT_REFUSAL = _l("That could not be done. Nothing was changed.")
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError
 from booking.lending import catalogue as lending_catalogue
-from booking.lending import door_lookup
+from booking.lending import door_lookup, reservations
 from booking.lending import eligibility as lending_eligibility
 from booking.lending import loans as lending_loans
 from booking.lending import operations as lending
@@ -38,7 +38,7 @@ from kiosk.touch import qr_code
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.controllers import SERVICES_BY_SLUG
 from kiosk.touch.forms import ConditionForm
-from kiosk.touch.lending import door
+from kiosk.touch.lending import ahead, door
 from kiosk.touch.lending import words as lending_words
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
@@ -80,6 +80,8 @@ class ToolView:
     loan_days: int
     in_lockers: int
     at_counter: int
+    # Kept in lockers (free or not): it can be reserved ahead, or queued for when none is free.
+    reservable: bool = False
 
 
 def _tool_view(tool_type: ToolType, in_lockers: int = 0, at_counter: int = 0) -> ToolView:
@@ -183,14 +185,22 @@ def catalogue() -> ResponseReturnValue:
         # for the staff to hand over at the counter.
         offered = Counter(link_status.items_to_offer(session, site_id=site.id, now=now).values())
         lockers_down = not link_status.link_status(session, site=site.slug, now=now).live
+        in_lockers = reservations.locker_tool_types(session, site_id=site.id)
         tools = [
-            _tool_view(
-                entry.tool_type,
-                offered[entry.tool_type.id],
-                entry.at_counter + entry.in_lockers - offered[entry.tool_type.id],
+            replace(
+                _tool_view(
+                    entry.tool_type,
+                    # What others' reservations and queue places need is not offered.
+                    reservations.free_now(
+                        session, tool_type=entry.tool_type, usable=offered[entry.tool_type.id],
+                        resident_id=resident.id if resident is not None else None, now=now,
+                    ),
+                    entry.at_counter + entry.in_lockers - offered[entry.tool_type.id],
+                ),
+                reservable=entry.tool_type.id in in_lockers,
             )
             for entry in entries
-        ]
+        ]  # fmt: skip
     lockers_down = lockers_down and any(entry.in_lockers for entry in entries)
     return render_template(
         "touch/tools.html", service=SERVICE, tools=tools, holds=holds, lockers_down=lockers_down
@@ -275,10 +285,12 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
             for loan in loans
         ]  # fmt: skip
         lockers_down = not link_status.link_status(session, site=site.slug, now=now).live
+        waiting = ahead.my_reservation_lines(session, resident_id=resident.id,
+                                             timezone=site.timezone)  # fmt: skip
     lockers_down = lockers_down and any(loan.locker_name for loan in loans)
     return render_template(
         "touch/tools_mine.html", service=SERVICE, loans=loans, holds=holds,
-        lockers_down=lockers_down,
+        lockers_down=lockers_down, reservations=waiting,
     )  # fmt: skip
 
 

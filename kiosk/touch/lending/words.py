@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -36,7 +36,38 @@ REFUSALS: dict[str, LazyString] = {
     "devices_unavailable": _l(
         "The lockers are not connected right now. Please ask the staff at the service desk."
     ),
+    "tool_fully_reserved": _l(
+        "Sorry, this tool is already reserved for that time. Please choose another day or time."
+    ),
+    "item_free_now": _l("One is free now: you can borrow it straight away, no need to queue."),
+    "already_reserved": _l("You have already reserved or queued for this tool. See My tools."),
+    "reservation_window_invalid": _l("Please choose a day and a time from the list."),
+    "reservation_not_found": _l("This reservation was not found. It may have ended already."),
+    "renewal_limit_reached": _l(
+        "This tool has been renewed as many times as allowed. Please return it by its date."
+    ),
+    "others_waiting": _l(
+        "Sorry, other residents are waiting for this tool, so it cannot be renewed. "
+        "Please return it by its date."
+    ),
 }
+CHOOSE_WINDOW = _l("Please choose a day and a time from the list.")
+HELD_UNTIL = _l("Ready in the locker, kept for you until %(time)s.")
+IN_QUEUE = _l("Waiting: you are number %(number)d in the queue.")
+RESERVED_FOR = _l("Reserved for %(time)s to %(end)s.")
+WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+            _l("Saturday"), _l("Sunday"))  # fmt: skip
+
+
+def day_label(day: date) -> str:
+    """A day as a resident reads it on a button: "11-25 Wednesday"."""
+    return f"{day.strftime('%m-%d')} {WEEKDAYS[day.weekday()]}"
+
+
+def moment_label(moment: datetime, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{day_label(local.date())} {local.strftime('%H:%M')}"
+
 
 PICKUP_ENDED: dict[ReleaseReason, LazyString] = {
     ReleaseReason.DEVICE_OFFLINE: _l(

@@ -138,7 +138,24 @@ NOTICE_TEXTS = {
     NotificationKind.BOOKING_REMINDER: _l(
         "Reminder: you have booked %(what)s, %(when)s. Please come on time."
     ),
+    NotificationKind.TOOL_RESERVATION_READY: _l(
+        "The %(what)s you reserved is ready in the locker, kept for you until %(until)s. "
+        "Open it on the Borrow tools page."
+    ),
+    NotificationKind.TOOL_QUEUE_READY: _l(
+        "Good news: a %(what)s you were waiting for is back, kept for you in the locker until "
+        "%(until)s. Open it on the Borrow tools page."
+    ),
+    NotificationKind.TOOL_NO_SHOW: _l(
+        "The %(what)s kept for you was not collected in time, so it was given to others."
+    ),
 }
+# The tool notices' detail: the tool's names, "中文\nEnglish", then when its hold ends.
+TOOL_NOTICES = (
+    NotificationKind.TOOL_RESERVATION_READY,
+    NotificationKind.TOOL_QUEUE_READY,
+    NotificationKind.TOOL_NO_SHOW,
+)
 SEAT_REMINDER_TEXT = _l(
     "Reminder: you have booked %(what)s, %(when)s. Please check in at the kiosk "
     "between %(opens)s and %(closes)s, or the seat will be released."
@@ -159,6 +176,8 @@ def notice_text(
     about = what(space, seat) if space is not None else ""
     if notification.kind is NotificationKind.WAITLIST_ENDED:
         about = _retired_space_name(notification.detail)
+    if notification.kind in TOOL_NOTICES:
+        return _tool_notice(notification, timezone)
     when = period_text(starts_at, ends_at, timezone) if starts_at and ends_at else ""
     until = ""
     if notification.kind is NotificationKind.WAITLIST_OFFER and hold_expires_at is not None:
@@ -201,3 +220,16 @@ def _suspension_end(detail: str, timezone: str) -> str:
     except ValueError:
         return "—"
     return moment_text(ends_at, timezone)
+
+
+def _tool_notice(notification: Notification, timezone: str) -> str:
+    """A tool held or given up: its name in the resident's language and the hold's end."""
+    name_zh, name_en, *rest = (notification.detail.split("\n") + ["", ""])[:3]
+    until = "—"
+    if rest and rest[0]:
+        try:
+            until = moment_text(datetime.fromisoformat(rest[0]), timezone)
+        except ValueError:
+            until = "—"
+    what = in_language(name_zh, name_en or name_zh) or "—"
+    return str(NOTICE_TEXTS[notification.kind]) % {"what": what, "until": until}
