@@ -104,6 +104,8 @@ class Bridge:
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
         self._generation = 0
+        # The filters of each SUBSCRIBE in flight, to name the ones the broker refuses.
+        self._subscribing: dict[int, list[str]] = {}
         self.connected = threading.Event()
         # When the current connection began (None before the first): for operators, and for
         # bench/mqtt_ingest.py, which times from it.
@@ -128,7 +130,7 @@ class Bridge:
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
-            clean_session=not self.role.shared,  # devices.sharing says why
+            clean_session=self.role.shared,  # devices.sharing says why
             protocol=mqtt.MQTTv311,
             manual_ack=True,
         )
@@ -144,6 +146,7 @@ class Bridge:
         # network thread's time at 500 acks a batch. MQTT 3.1.1 has no receive maximum.
         client.max_inflight_messages_set(0)
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
@@ -212,6 +215,22 @@ class Bridge:
 
     # --- paho callbacks (network thread: never block, never wait for a publish here) --------------
 
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Any,
+    ) -> None:
+        """A filter the broker refused (its ACL, say) leaves the bridge deaf to it: say so
+        loudly, naming the filter, rather than wait in silence for events that never come."""
+        filters = self._subscribing.pop(mid, [])
+        for topic, code in zip(filters, reason_codes, strict=False):
+            if code.is_failure:
+                log.error("broker refused the subscription %s (%s): check the server "
+                          "account's ACL (docs/operations.md)", topic, code)  # fmt: skip
+
     def _on_connect(
         self,
         client: mqtt.Client,
@@ -227,7 +246,10 @@ class Bridge:
             self._generation += 1
         # Every time, whatever session-present says: a broker that lost its state (crash,
         # new volume) would otherwise leave us connected and deaf.
-        client.subscribe([(topic, 1) for topic in subscriptions(self.site, self.role)])
+        filters = subscriptions(self.site, self.role)
+        _, mid = client.subscribe([(topic, 1) for topic in filters])
+        if mid is not None:
+            self._subscribing[mid] = filters
         if self.role.leads:
             client.publish(**server_status(self.site, True, self.clock.now()))
         self.connected_at = self.clock.now()

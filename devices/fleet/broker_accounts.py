@@ -90,6 +90,13 @@ def server_acls() -> list[dict[str, Any]]:
             _acl("subscribePattern", topic),
             _acl("unsubscribePattern", topic),
         ]
+    # Several workers share the device traffic (devices/sharing.py), and Mosquitto checks a
+    # shared subscription against the ACL as written, "$share/{group}/linli/v1/…": without
+    # these, every worker of a PostgreSQL deployment is refused its share and hears no event.
+    acls += [
+        _acl("subscribePattern", "$share/+/linli/v1/#"),
+        _acl("unsubscribePattern", "$share/+/linli/v1/#"),
+    ]
     return acls
 
 

@@ -3,6 +3,10 @@ of several, who share the traffic and leave the retained kinds to the leader."""
 
 from __future__ import annotations
 
+from paho.mqtt.client import topic_matches_sub
+
+from devices.bridge import Bridge
+from devices.fleet.broker_accounts import server_acls
 from devices.sharing import Role, subscriptions
 
 
@@ -28,3 +32,19 @@ def test_the_leader_shares_the_same_and_hears_status_and_state_plainly() -> None
     leader = subscriptions("xinhua", Role.LEADER)
     assert leader[:4] == subscriptions("xinhua", Role.FOLLOWER)
     assert leader[4:] == ["linli/v1/xinhua/+/state", "linli/v1/xinhua/+/status"]
+
+
+def test_a_sole_worker_keeps_its_session_and_sharing_workers_keep_none() -> None:
+    # The one worker's persistent session is what redelivers the events that came while it
+    # was down (tests/lending/test_locker_flows.py); a shared group's member keeps none.
+    for role, clean in ((Role.SOLE, False), (Role.LEADER, True), (Role.FOLLOWER, True)):
+        bridge = Bridge(None, "mqtt://127.0.0.1:1", "xinhua", role=role)  # type: ignore[arg-type]
+        assert bridge._client._clean_session is clean, role
+
+
+def test_the_server_account_may_take_every_filter_of_every_role() -> None:
+    # Mosquitto checks a shared subscription against the ACL with its $share prefix.
+    patterns = [acl["topic"] for acl in server_acls() if acl["acltype"] == "subscribePattern"]
+    for role in Role:
+        for topic in subscriptions("xinhua", role):
+            assert any(topic_matches_sub(pattern, topic) for pattern in patterns), topic
