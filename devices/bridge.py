@@ -5,9 +5,8 @@ the queue in batches, applies each batch in ONE write transaction (:mod:`devices
 and, after the commit, acknowledges every MQTT message (``manual_ack``: the broker keeps
 redelivering until then) and publishes the protocol ``ack`` {session, seqs} naming the
 batch's committed events of each device.
-A crash anywhere before the commit loses nothing: the persistent session
-(``clean_session=False``, fixed client id) redelivers, and (device, session, seq) dedupes.
-Of several workers (PostgreSQL), each bridge has a :class:`~devices.sharing.Role`.
+A crash before the commit loses nothing: the persistent session (``clean_session=False``, fixed
+client id) redelivers, (device, session, seq) dedupes; of several workers, devices.sharing.
 """
 
 from __future__ import annotations
@@ -33,15 +32,14 @@ from devices.ingest.batch_process import BatchProcess
 from devices.ingest.reactions import Handlers
 from devices.mqtt_client import BrokerUrl, disable_nagle
 from devices.protocol import messages as protocol
-from devices.sharing import Role, server_client_id, server_status, subscriptions
+from devices.sharing import Role, SubscribeWatch, server_client_id, server_status, subscriptions
 
 log = logging.getLogger(__name__)
 
 SERVER_USERNAME = "linli-server"
-# The broker sends at most its max_inflight_messages before our PUBACKs (sent after the
-# commit), so keep that window well above the batch (deploy/mosquitto: 1000): then the next
-# batch arrives while this one commits. Per-batch costs (queries, flush, commit) spread over
-# more events: bench/mqtt_ingest.py CPU per event 183 µs at 200 (window 100) → 146 µs.
+# The broker's max_inflight_messages (deploy/mosquitto: 1000) well above the batch lets the next
+# batch arrive while this one commits, and per-batch costs spread over more events
+# (bench/mqtt_ingest.py: CPU per event 183 µs at 200 (window 100) → 146 µs).
 BATCH_SIZE = 500
 # How long the worker waits for more after a batch's first message. None by default: a batch
 # is what queued up while the previous one was being committed, so a burst still goes in
@@ -104,8 +102,7 @@ class Bridge:
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
         self._generation = 0
-        # The filters of each SUBSCRIBE in flight, to name the ones the broker refuses.
-        self._subscribing: dict[int, list[str]] = {}
+        self._subscribing = SubscribeWatch()
         self.connected = threading.Event()
         # When the current connection began (None before the first): for operators, and for
         # bench/mqtt_ingest.py, which times from it.
@@ -146,7 +143,7 @@ class Bridge:
         # network thread's time at 500 acks a batch. MQTT 3.1.1 has no receive maximum.
         client.max_inflight_messages_set(0)
         client.on_connect = self._on_connect
-        client.on_subscribe = self._on_subscribe
+        client.on_subscribe = self._subscribing.answered
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
@@ -215,22 +212,6 @@ class Bridge:
 
     # --- paho callbacks (network thread: never block, never wait for a publish here) --------------
 
-    def _on_subscribe(
-        self,
-        client: mqtt.Client,
-        userdata: Any,
-        mid: int,
-        reason_codes: list[ReasonCode],
-        properties: Any,
-    ) -> None:
-        """A filter the broker refused (its ACL, say) leaves the bridge deaf to it: say so
-        loudly, naming the filter, rather than wait in silence for events that never come."""
-        filters = self._subscribing.pop(mid, [])
-        for topic, code in zip(filters, reason_codes, strict=False):
-            if code.is_failure:
-                log.error("broker refused the subscription %s (%s): check the server "
-                          "account's ACL (docs/operations.md)", topic, code)  # fmt: skip
-
     def _on_connect(
         self,
         client: mqtt.Client,
@@ -247,9 +228,7 @@ class Bridge:
         # Every time, whatever session-present says: a broker that lost its state (crash,
         # new volume) would otherwise leave us connected and deaf.
         filters = subscriptions(self.site, self.role)
-        _, mid = client.subscribe([(topic, 1) for topic in filters])
-        if mid is not None:
-            self._subscribing[mid] = filters
+        self._subscribing.sent(client.subscribe([(topic, 1) for topic in filters])[1], filters)
         if self.role.leads:
             client.publish(**server_status(self.site, True, self.clock.now()))
         self.connected_at = self.clock.now()

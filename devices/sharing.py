@@ -16,12 +16,15 @@ flight to it is lost at the broker, and the devices re-send every event they hav
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from devices.protocol import messages as protocol
+
+log = logging.getLogger(__name__)
 
 
 class Role(Enum):
@@ -92,3 +95,28 @@ def server_status(site: str, online: bool, now: datetime) -> dict[str, Any]:
         "qos": 1,
         "retain": True,
     }
+
+
+class SubscribeWatch:
+    """The filters of each SUBSCRIBE in flight, to name the ones the broker refuses.
+
+    A refused filter (the server account's ACL, say: Mosquitto checks a shared subscription
+    with its ``$share`` prefix) leaves the bridge deaf to it; it is logged loudly, naming the
+    filter, rather than waited on in silence for events that never come.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, list[str]] = {}
+
+    def sent(self, mid: int | None, filters: list[str]) -> None:
+        if mid is not None:
+            self._pending[mid] = filters
+
+    def answered(
+        self, client: Any, userdata: Any, mid: int, reason_codes: list[Any], properties: Any
+    ) -> None:
+        """paho's ``on_subscribe`` (callback API version 2)."""
+        for topic, code in zip(self._pending.pop(mid, []), reason_codes, strict=False):
+            if code.is_failure:
+                log.error("broker refused the subscription %s (%s): check the server "
+                          "account's ACL (docs/operations.md)", topic, code)  # fmt: skip

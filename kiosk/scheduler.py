@@ -32,6 +32,7 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from booking.health import retention as health_retention
 from booking.lending import jobs as lending_jobs
+from booking.messages import retention as message_retention
 from booking.messages import sending as message_sending
 from booking.messages.sending import Channel
 from booking.people import erasure
@@ -126,8 +127,9 @@ def purge_expired_health_readings() -> None:
 
 
 def prune_old_records() -> None:
-    """Delete ended sign-in sessions, finished commands and device messages older than the
-    operator's periods, in short transactions (booking.core.retention, devices.fleet.retention)."""
+    """Delete ended sign-in sessions, finished commands, device messages and text messages
+    older than the operator's periods, in short transactions (booking.core.retention,
+    devices.fleet.retention, booking.messages.retention)."""
     rt = runtime()
     now = rt.clock.now()
     keep = rt.retention
@@ -136,6 +138,9 @@ def prune_old_records() -> None:
     )
     finished = _in_batches(
         rt.database, partial(device_retention.prune_commands, before=now - keep.device_commands)
+    )
+    texts = _in_batches(
+        rt.database, partial(message_retention.prune_messages, before=now - keep.messages)
     )
     ledger_before = now - keep.device_messages
     with rt.database.read() as session:
@@ -147,12 +152,13 @@ def prune_old_records() -> None:
         )
         for device_id in device_ids
     )
-    if sessions or finished or messages:
+    if sessions or finished or messages or texts:
         log.info(
-            "retention: deleted %d device messages, %d commands and %d sessions",
+            "retention: deleted %d device messages, %d commands, %d sessions and %d texts",
             messages,
             finished,
             sessions,
+            texts,
         )
     else:
         log.debug("retention: nothing older than the periods")

@@ -42,6 +42,9 @@ class RetentionPeriods:
     # Deactivated residents' personal data (booking.people.erasure): a year lets someone
     # who moved back be reactivated, and staff settle what was still out.
     deactivated_residents: timedelta = timedelta(days=365)
+    # Text messages sent or given up (booking.messages.retention): half a year answers "did
+    # the centre tell me?" for the season; one still waiting is never pruned.
+    messages: timedelta = timedelta(days=180)
 
     @classmethod
     def from_days(cls, days: Mapping[str, object]) -> RetentionPeriods:
