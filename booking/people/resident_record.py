@@ -18,6 +18,7 @@ from booking.health.models.consents import HealthConsent
 from booking.health.models.readings import BpReading
 from booking.lending import eligibility as lending_eligibility
 from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
+from booking.lending.models.reservations import ToolReservation
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
@@ -52,9 +53,22 @@ class LoanLine:
 
 @dataclass(frozen=True)
 class StrikeLine:
+    """A no-show strike and what was not collected: a seat or room booking, or a tool held for
+    a reservation (booking.lending.jobs, when the policy counts it like a seat's)."""
+
     strike: NoShowStrike
-    booking: Booking
-    space: Space
+    booking: Booking | None
+    space: Space | None
+    reservation: ToolReservation | None = None
+    tool: ToolType | None = None
+
+    @property
+    def missed_at(self) -> datetime:
+        """When the resident was expected: the booking's start, or the tool's hold."""
+        if self.booking is not None:
+            return self.booking.starts_at
+        assert self.reservation is not None
+        return self.reservation.held_at or self.reservation.window_starts_at or self.strike.given_at
 
 
 @dataclass(frozen=True)
@@ -102,11 +116,13 @@ def resident_record(
         .limit(RECENT_BOOKINGS),
     )
     strike_lines = [
-        StrikeLine(strike, booking, space)
-        for strike, booking, space in session.execute(
-            select(NoShowStrike, Booking, Space)
-            .join(Booking, Booking.id == NoShowStrike.booking_id)
-            .join(Space, Space.id == Booking.space_id)
+        StrikeLine(*row)
+        for row in session.execute(
+            select(NoShowStrike, Booking, Space, ToolReservation, ToolType)
+            .outerjoin(Booking, Booking.id == NoShowStrike.booking_id)
+            .outerjoin(Space, Space.id == Booking.space_id)
+            .outerjoin(ToolReservation, ToolReservation.id == NoShowStrike.tool_reservation_id)
+            .outerjoin(ToolType, ToolType.id == ToolReservation.tool_type_id)
             .where(NoShowStrike.resident_id == resident_id, NoShowStrike.site_id == site_id)
             .order_by(NoShowStrike.given_at.desc(), NoShowStrike.id.desc())
         )

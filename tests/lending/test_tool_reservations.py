@@ -35,6 +35,7 @@ from booking.lending.models.loans import Loan
 from booking.lending.models.policies import LendingPolicy
 from booking.lending.models.reservations import ReservationStatus, ToolReservation
 from booking.lending.models.tools import Item, ItemStatus
+from booking.people.resident_record import resident_record
 from booking.spaces.models.strikes import NoShowStrike
 from booking.spaces.models.suspensions import BookingSuspension
 
@@ -335,6 +336,15 @@ def test_a_hold_nobody_collected_is_a_no_show_with_a_strike_like_a_seats(
         assert (strike.resident_id, strike.tool_reservation_id) == (resident, reserved)
         assert len(notices(session, resident, NotificationKind.TOOL_NO_SHOW)) == 1
         assert session.get_one(Item, station.ladder).status is ItemStatus.AVAILABLE
+        # Staff find it on the resident's record beside the seat no-shows, naming the tool.
+        record = resident_record(
+            session, site_id=station.site_id, resident_id=resident, now=clock.now()
+        )
+        [line] = record.strikes
+        assert (line.strike.id, line.booking, line.tool.id) == (  # type: ignore[union-attr]
+            strike.id, None, station.ladder_type,
+        )  # fmt: skip
+        assert line.missed_at == session.get_one(ToolReservation, reserved).held_at
 
 
 def test_three_tool_no_shows_suspend_seat_booking_as_three_seat_no_shows_do(
