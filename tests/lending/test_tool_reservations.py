@@ -450,6 +450,32 @@ def test_a_loan_is_not_renewed_while_someone_queues_for_the_tool(
         assert (loan.due_at, loan.renewals) == (clock.now() + timedelta(days=2), 0)
 
 
+def test_a_loan_is_not_renewed_over_a_window_another_resident_reserved_the_only_item_for(
+    database: Database, station: Station, clock: FrozenClock
+) -> None:
+    borrower, other, _ = station.residents
+    loan_id = lend_ladder_at_counter(database, station, borrower, clock.now())  # due in 2 days
+    reserve_window(database, station, other, clock.now() + timedelta(days=3))
+    with pytest.raises(OthersWaiting), database.write() as session:
+        renewals.renew_loan(session, site_id=station.site_id, loan_id=loan_id,
+                            resident_id=borrower, now=clock.now())  # fmt: skip
+    with database.read() as session:
+        loan = session.get_one(Loan, loan_id)
+        assert (loan.due_at, loan.renewals) == (clock.now() + timedelta(days=2), 0)
+
+
+def test_a_window_after_the_renewed_due_date_does_not_stop_the_renewal(
+    database: Database, station: Station, clock: FrozenClock
+) -> None:
+    borrower, other, _ = station.residents
+    loan_id = lend_ladder_at_counter(database, station, borrower, clock.now())
+    reserve_window(database, station, other, clock.now() + timedelta(days=5))
+    with database.write() as session:
+        loan = renewals.renew_loan(session, site_id=station.site_id, loan_id=loan_id,
+                                   resident_id=borrower, now=clock.now())  # fmt: skip
+        assert loan.due_at == clock.now() + timedelta(days=4)
+
+
 def test_an_overdue_loan_is_not_renewed_but_returned(
     database: Database, station: Station, clock: FrozenClock
 ) -> None:
