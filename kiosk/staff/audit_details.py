@@ -3,6 +3,7 @@ labels, and values that are codes (statuses, purposes, reasons) through the cons
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from booking.lending.models.reservations import ReservationStatus
-from kiosk.staff.audit_words import CODE_PURPOSE
+from kiosk.staff.audit_words import CODE_PURPOSE, Names
 from kiosk.staff.devices.board import KIND_LABELS
 from kiosk.staff.health.pages import CHANNEL_NAMES
 from kiosk.staff.lending import event_words
@@ -127,6 +128,9 @@ DETAIL_KEY: dict[str, LazyString] = {
     "offer_minutes": _l("Minutes to take up an offer"),
 }
 OTHER_DETAIL = _l("Other detail")
+RESIDENT = _l("Resident")
+# A time the domain stored as ISO text ("expires_at": "2026-11-24T10:00:00+00:00").
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
 
 RESERVATION_STATUS: dict[str, LazyString] = {
     ReservationStatus.WAITING.value: _l("Waiting in the queue"),
@@ -169,6 +173,8 @@ def _value_text(key: str, value: Any, subject_kind: str) -> str:
             str(_("%(label)s: %(value)s", label=DETAIL_KEY.get(k, k), value=_value_text(k, v, "")))
             for k, v in value.items()
         )
+    if isinstance(value, str) and ISO_TIME.fullmatch(value):
+        return value[:16].replace("T", " ")  # the stored UTC time, to the minute
     words = VALUES.get(key)
     if key == "status":
         words = STATUS_BY_SUBJECT.get(subject_kind) or ANY_STATUS
@@ -182,12 +188,15 @@ class Detail:
     code: str = ""
 
 
-def detail_words(detail: Mapping[str, Any], subject: str) -> list[Detail]:
+def detail_words(detail: Mapping[str, Any], subject: str, names: Names) -> list[Detail]:
     """Each detail as label and value in words; a key with no words is "Other detail" with the
-    key in small type."""
+    key in small type. The resident a detail names reads as the console shows residents."""
     kind = subject.partition(":")[0]
     shown = []
     for key, value in sorted(detail.items()):
+        if key == "resident_id" and value is not None:
+            shown.append(Detail(str(RESIDENT), names.resident_named(str(value))))
+            continue
         label = DETAIL_KEY.get(key)
         text = _value_text(key, value, kind)
         if label is None:

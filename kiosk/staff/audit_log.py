@@ -94,6 +94,10 @@ def _names(session: Session, site_id: int, entries: Sequence[AuditEntry]) -> aud
         for entry in entries
         for kind, _sep, who in (entry.actor.partition(":"), entry.subject.partition(":"))
         if kind == "resident" and who.isdigit()
+    } | {
+        int(number)
+        for entry in entries
+        if str(number := (entry.detail or {}).get("resident_id", "")).isdigit()
     }
     # Masked, as any centre's staff may read a resident's name.
     residents = session.execute(
@@ -154,7 +158,9 @@ def audit_log() -> ResponseReturnValue:
                 "actor": audit_words.actor_words(entry.actor, names),
                 "action": audit_words.action_words(entry.action),
                 "subject": audit_words.subject_words(entry.subject, names),
-                "detail": audit_details.detail_words(dict(entry.detail or {}), entry.subject),
+                "detail": audit_details.detail_words(
+                    dict(entry.detail or {}), entry.subject, names
+                ),
             }
             for entry in shown
         ]

@@ -166,6 +166,13 @@ class Names:
             return str(_("Resident %(name)s (no. %(number)s)", name=masked, number=number))
         return str(_("Resident no. %(number)s", number=number))
 
+    def resident_named(self, number: str) -> str:
+        """A resident a detail names, beside the label "Resident": masked name and number."""
+        masked = self.residents.get(number)
+        if masked:
+            return str(_("%(name)s (no. %(number)s)", name=masked, number=number))
+        return str(_("No. %(number)s", number=number))
+
 
 SYSTEM_JOBS: dict[str, LazyString] = {
     "retention": _l("The system (deleting old records)"),

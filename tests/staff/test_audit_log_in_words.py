@@ -186,7 +186,13 @@ def test_every_action_reads_in_chinese_with_no_code_and_no_english_status_word(
     # People read as people: the staff's name, the resident masked as elsewhere.
     assert "孙主任 (站长)" in text and "admin" not in text
     assert every_action_logged["masked"] in text
+    # A resident named in the details too: "居民：王*英（#1）", not "居民编号：1".
+    resident = f'{every_action_logged["masked"]}（#{every_action_logged["number"]}）'
+    assert f"居民：{resident}" in text and "居民编号" not in text
     assert "系统" in text
+    # Statuses, purposes, reasons and kinds that are codes read through their word maps.
+    for words in ("已取消", "忘记密码", "迁出", "血压测量终端", "缺少配件", "2026-11-24 10:00"):
+        assert words in text, words
 
 
 def test_an_unknown_action_reads_as_other_with_its_code_in_small_type(
