@@ -187,7 +187,7 @@ def test_every_action_reads_in_chinese_with_no_code_and_no_english_status_word(
     assert "孙主任 (站长)" in text and "admin" not in text
     assert every_action_logged["masked"] in text
     # A resident named in the details too: "居民：王*英（#1）", not "居民编号：1".
-    resident = f'{every_action_logged["masked"]}（#{every_action_logged["number"]}）'
+    resident = f"{every_action_logged['masked']}（#{every_action_logged['number']}）"
     assert f"居民：{resident}" in text and "居民编号" not in text
     assert "系统" in text
     # Statuses, purposes, reasons and kinds that are codes read through their word maps.
