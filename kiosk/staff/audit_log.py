@@ -5,6 +5,7 @@ There is no route that changes an entry: the log is append-only (:mod:`booking.c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,15 +14,18 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from booking.core import audit
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
+from booking.people.models.residents import Resident, mask_name
 from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database
 from kiosk.form_dates import CenturyDateField
+from kiosk.staff import audit_details, audit_words
 from kiosk.staff.forms import query_text
 
 PAGE_SIZE = 50
@@ -78,6 +82,34 @@ def _start_of(day: date | None, zone: ZoneInfo) -> datetime | None:
     return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
+def _names(session: Session, site_id: int, entries: Sequence[AuditEntry]) -> audit_words.Names:
+    """The staff and residents the entries name, looked up once for the page."""
+    staff = session.execute(
+        select(StaffAccount.id, StaffAccount.username, StaffAccount.display_name).where(
+            StaffAccount.site_id == site_id
+        )
+    ).all()
+    numbers = {
+        int(who)
+        for entry in entries
+        for kind, _sep, who in (entry.actor.partition(":"), entry.subject.partition(":"))
+        if kind == "resident" and who.isdigit()
+    } | {
+        int(number)
+        for entry in entries
+        if str(number := (entry.detail or {}).get("resident_id", "")).isdigit()
+    }
+    # Masked, as any centre's staff may read a resident's name.
+    residents = session.execute(
+        select(Resident.id, Resident.name).where(Resident.id.in_(numbers))
+    ).all()
+    return audit_words.Names(
+        staff_by_username={row.username: row.display_name for row in staff},
+        staff_by_id={str(row.id): row.display_name for row in staff},
+        residents={str(row.id): mask_name(row.name) for row in residents if row.name},
+    )
+
+
 def audit_log() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     with database().read() as session:
@@ -102,7 +134,7 @@ def audit_log() -> ResponseReturnValue:
                 form=form,
                 entries=None,
                 usernames=usernames,
-                actions=actions,
+                actions=_worded(actions),
             ), 400
         zone = ZoneInfo(session.get_one(Site, g.staff.site_id).timezone)
         page = form.page.data or 1
@@ -118,15 +150,19 @@ def audit_log() -> ResponseReturnValue:
             limit=PAGE_SIZE + 1,
             offset=(page - 1) * PAGE_SIZE,
         )
+        shown = found[:PAGE_SIZE]
+        names = _names(session, g.staff.site_id, shown)
         rows = [
             {
                 "at": entry.at,
-                "actor": entry.actor,
-                "action": entry.action,
-                "subject": entry.subject,
-                "detail": dict(entry.detail or {}),
+                "actor": audit_words.actor_words(entry.actor, names),
+                "action": audit_words.action_words(entry.action),
+                "subject": audit_words.subject_words(entry.subject, names),
+                "detail": audit_details.detail_words(
+                    dict(entry.detail or {}), entry.subject, names
+                ),
             }
-            for entry in found[:PAGE_SIZE]
+            for entry in shown
         ]
     filters = query_text(form, ("person", "action", "date_from", "date_to"))
     return render_template(
@@ -137,5 +173,10 @@ def audit_log() -> ResponseReturnValue:
         has_next=len(found) > PAGE_SIZE,
         filters=filters,
         usernames=usernames,
-        actions=actions,
+        actions=_worded(actions),
     )
+
+
+def _worded(actions: list[str]) -> list[tuple[str, str]]:
+    """The filter's suggestions: each code staff may type, labelled with its words."""
+    return [(action, audit_words.action_words(action).text) for action in actions]

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from booking.core import audit
 from booking.core.models.sites import Site
 from booking.demo import past_bookings
 from booking.people.models.residents import Resident
@@ -90,6 +91,9 @@ def busy_pages(live_server: LiveServer) -> dict[str, str]:
                 ("bp-1", "bp_terminal", "血压计"),
             ):
                 provisioning.register_device(session, site.id, device_id, kind, name, now)
+            # The audit log shows a code it has no words for in a secondary line, measured too.
+            audit.record(session, action="future.unknown_action", actor="system", now=now,
+                         site_id=site.id, subject="future:1", detail={"new_key": 1})  # fmt: skip
     with live_server.app.app_context(), database().read() as session:
         wang = session.scalars(select(Resident.id).where(Resident.phone == "13800000001")).one()
         space = session.scalars(select(Space.id).order_by(Space.id)).first()
@@ -102,6 +106,7 @@ def busy_pages(live_server: LiveServer) -> dict[str, str]:
         "admin_space": f"/staff/admin/spaces/{space}",
         "admin_tools": "/staff/admin/tools",
         "bookings": "/staff/bookings",
+        "audit_log": "/staff/audit",
     }
 
 

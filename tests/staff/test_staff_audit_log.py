@@ -46,21 +46,21 @@ def signed_in(client: FlaskClient, staff_auth: StaffActions, demo: None) -> Staf
 def test_the_log_lists_entries_newest_first(
     app: Flask, client: FlaskClient, clock: FrozenClock
 ) -> None:
-    record(app, clock, "booking.approved", subject="booking:1")
+    record(app, clock, "booking.approve", subject="booking:1")
     clock.advance(timedelta(minutes=1))
     record(app, clock, "health.viewed", subject="resident:2")
     page = table(client.get("/staff/audit"))
-    assert page.index("health.viewed") < page.index("booking.approved")
+    assert page.index("Health readings viewed") < page.index("Booking approved")
 
 
 @pytest.mark.usefixtures("signed_in")
 def test_the_log_filters_by_person_given_as_a_username(
     app: Flask, client: FlaskClient, clock: FrozenClock
 ) -> None:
-    record(app, clock, "booking.approved", actor="staff:zhao", subject="booking:11")
-    record(app, clock, "booking.approved", actor="staff:admin", subject="booking:22")
+    record(app, clock, "booking.approve", actor="staff:zhao", subject="booking:11")
+    record(app, clock, "booking.approve", actor="staff:admin", subject="booking:22")
     page = client.get("/staff/audit?person=admin").get_data(as_text=True)
-    assert "booking:22" in page and "booking:11" not in page
+    assert "Booking no. 22" in page and "Booking no. 11" not in page
 
 
 @pytest.mark.usefixtures("signed_in")
@@ -70,31 +70,32 @@ def test_the_log_filters_by_the_start_of_an_action(
     record(app, clock, "alert.resolved", subject="alert:1")
     record(app, clock, "health.viewed", subject="resident:3")
     page = client.get("/staff/audit?action=alert.").get_data(as_text=True)
-    assert "alert:1" in page and "resident:3" not in page
+    assert "Alert no. 1" in page and "Resident no. 3" not in page
 
 
 @pytest.mark.usefixtures("signed_in")
 def test_the_log_filters_by_local_date(app: Flask, client: FlaskClient, clock: FrozenClock) -> None:
     now = clock.now()  # 24 Nov, 09:30 Shanghai
     clock.set(now - timedelta(hours=9))  # 24 Nov 00:30 Shanghai, still 23 Nov in UTC
-    record(app, clock, "booking.approved", subject="booking:just-after-midnight")
+    record(app, clock, "booking.approve", subject="booking:just-after-midnight")
     clock.set(now - timedelta(hours=10))  # 23 Nov 23:30 Shanghai
-    record(app, clock, "booking.approved", subject="booking:the-evening-before")
+    record(app, clock, "booking.approve", subject="booking:the-evening-before")
     clock.set(now)
     page = table(client.get("/staff/audit?date_from=2026-11-24&date_to=2026-11-24"))
-    assert "booking:just-after-midnight" in page and "booking:the-evening-before" not in page
+    assert "Booking no. just-after-midnight" in page
+    assert "Booking no. the-evening-before" not in page
 
 
 @pytest.mark.usefixtures("signed_in")
 def test_the_log_pages_older_entries(app: Flask, client: FlaskClient, clock: FrozenClock) -> None:
     for n in range(PAGE_SIZE + 1):
         clock.advance(timedelta(seconds=1))
-        record(app, clock, "booking.approved", subject=f"booking:{n}x")
+        record(app, clock, "booking.approve", subject=f"booking:{n}x")
     first = client.get("/staff/audit?action=booking.").get_data(as_text=True)
-    assert f"booking:{PAGE_SIZE}x" in first and "booking:0x" not in first
+    assert f"Booking no. {PAGE_SIZE}x" in first and "Booking no. 0x" not in first
     assert 'rel="next"' in first
     second = client.get("/staff/audit?action=booking.&page=2").get_data(as_text=True)
-    assert "booking:0x" in second and 'rel="next"' not in second
+    assert "Booking no. 0x" in second and 'rel="next"' not in second
 
 
 @pytest.mark.usefixtures("signed_in")

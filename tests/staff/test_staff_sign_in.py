@@ -375,8 +375,9 @@ def test_wrong_passwords_slow_the_client_that_typed_them_and_show_in_the_audit_l
     admin = StaffActions(desk)
     assert admin.sign_in("admin", ADMIN_PASSWORD).status_code == 302
     log = desk.get("/staff/audit?action=staff.sign_in_failed").get_data(as_text=True)
-    assert log.count("client:203.0.113.66") == 3
-    assert log.count("staff:zhao") == 3
+    # In words: the client that typed them, and the account they were typed for.
+    assert log.count("来自 203.0.113.66 的控制台或服务机") == 3
+    assert log.count("工作人员账户 zhao") == 3
     assert "not the password" not in log
 
 
