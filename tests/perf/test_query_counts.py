@@ -48,9 +48,7 @@ def add_rows(app: Flask, clock: FrozenClock, count: int, first: int) -> None:
         items = session.execute(
             select(Item.id, Item.tool_type_id).where(Item.site_id == site.id).order_by(Item.id)
         ).all()
-        seats = session.execute(
-            select(Seat.id, Seat.space_id).order_by(Seat.id)
-        ).all()
+        seats = session.execute(select(Seat.id, Seat.space_id).order_by(Seat.id)).all()
         loans: list[dict[str, Any]] = []
         bookings: list[dict[str, Any]] = []
         for n in range(first, first + count):
@@ -113,6 +111,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "kiosk tools": ("kiosk", "/kiosk/tools"),
     "my bookings": ("kiosk", "/kiosk/bookings"),
     "phone home": ("phone", "/m/"),
+    "phone bookings": ("phone", "/m/bookings"),
     "console overview": ("staff", "/staff/"),
     "staff residents": ("staff", "/staff/residents"),
     "staff lending records": ("staff", "/staff/lending"),
