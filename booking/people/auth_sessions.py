@@ -230,6 +230,38 @@ def resume_resident_session(
     return resident, row.site_id
 
 
+def resident_seen_granularity(idle_limit: timedelta) -> timedelta:
+    """How long after being marked seen a resident's session resumes without a write: a
+    twelfth of its idle limit (5 s of the kiosk's minute, so it never ends much early) and
+    at most :data:`SEEN_GRANULARITY` (the phone's month)."""
+    return min(SEEN_GRANULARITY, idle_limit / 12)
+
+
+def recently_seen_resident(
+    session: Session, *, token: str, now: datetime, idle_limit: timedelta,
+    channel: SessionChannel = SessionChannel.KIOSK,
+) -> tuple[Resident, int] | None:  # fmt: skip
+    """The resident and site behind a live token made on ``channel`` and marked seen within
+    :func:`resident_seen_granularity`, in one read and no write (every signed-in kiosk and
+    phone request wrote ``last_seen_at`` and so took the database's write lock). Still read
+    on every request: a session ended or an account deactivated is refused at once. None
+    means "ask :func:`resume_resident_session`", which decides and marks it seen."""
+    if not token:
+        return None
+    found = session.execute(
+        select(Resident, ResidentSession.site_id)
+        .join(ResidentSession, ResidentSession.resident_id == Resident.id)
+        .where(
+            ResidentSession.token_hash == _hash(token),
+            ResidentSession.ended_at.is_(None),
+            ResidentSession.channel == channel,
+            ResidentSession.last_seen_at > now - resident_seen_granularity(idle_limit),
+            Resident.deactivated_at.is_(None),
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
 def end_resident_session(
     session: Session, *, token: str, now: datetime, reason: str = "signed_out"
 ) -> None:

@@ -67,8 +67,13 @@ COUNTED_STATUSES = ACTIVE_STATUSES | {BookingStatus.COMPLETED}
 
 def rules_for(session: Session, space: Space) -> Rules:
     """The space's rules: its ``space_rules`` row where set, the defaults of its kind elsewhere."""
+    return rules_from(space, session.get(SpaceRules, space.id))
+
+
+def rules_from(space: Space, row: SpaceRules | None) -> Rules:
+    """The space's rules from its ``space_rules`` row (None: the defaults of its kind), for a
+    caller that loaded the rows of many spaces at once."""
     base = STUDY_DEFAULTS if space.kind is SpaceKind.STUDY else ACTIVITY_DEFAULTS
-    row = session.get(SpaceRules, space.id)
     if row is None:
         return base
     overrides = {f.name: getattr(row, f.name) for f in fields(Rules)}

@@ -49,12 +49,8 @@ def _list_page(
     now = clock().now()
     with database().read() as session:
         site = _site(session)
-        views = [
-            _phone_view(booking_views.view_of(session, booking, site, now))
-            for booking in seats.bookings_of(
-                session, resident_id=resident.id, site_id=site.id, now=now
-            )
-        ]
+        own = seats.bookings_of(session, resident_id=resident.id, site_id=site.id, now=now)
+        views = [_phone_view(view) for view in booking_views.views_of(session, own, site, now)]
     return render_template(
         "mobile/bookings.html",
         current=[view for view in views if view.is_active],

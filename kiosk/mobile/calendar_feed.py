@@ -125,8 +125,8 @@ def feed(token: str) -> ResponseReturnValue:
 def _events(session: Session, *, resident_id: int, site: Site) -> list[calendar_events.Event]:
     now = clock().now()
     events = []
-    for booking in seats.bookings_of(session, resident_id=resident_id, site_id=site.id, now=now):
-        view = booking_views.view_of(session, booking, site, now)
+    own = seats.bookings_of(session, resident_id=resident_id, site_id=site.id, now=now)
+    for booking, view in zip(own, booking_views.views_of(session, own, site, now), strict=True):
         event = booking_slip.event_for(
             site_slug=site.slug, booking_id=view.id, summary=view.what, location=view.where,
             starts_at=view.starts_at, ends_at=view.ends_at,

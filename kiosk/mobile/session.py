@@ -51,7 +51,10 @@ def load_phone_context() -> ResponseReturnValue | None:
     g.phone_clear_cookie = False
     token = presented_token()
     db = database()
-    with db.write() if token else db.read() as session:
+    now = clock().now()
+    # No transaction: the two reads need not agree on one snapshot, and a signed-in request
+    # so costs two statements and no write (docs/benchmarks.md).
+    with db.read_statements() as session:
         try:
             site = sites.get_site_by_slug(session, current_app.config["SITE"])
         except NotFound:
@@ -59,13 +62,22 @@ def load_phone_context() -> ResponseReturnValue | None:
         g.phone_site = KioskSite(site.id, site.slug, site.name_zh, site.name_en, site.timezone)
         if not token:
             return None
-        try:
-            resident, site_id = auth_sessions.resume_resident_session(
-                session, token=token, now=clock().now(), idle_limit=idle_limit(),
-                channel=SessionChannel.PHONE,
-            )  # fmt: skip
-        except SessionExpired:
-            resident, site_id = None, None
+        # A session used moments ago resumes in this one read, with no write (and no write
+        # lock): most requests. Otherwise the write below decides, and marks it seen.
+        found = auth_sessions.recently_seen_resident(
+            session, token=token, now=now, idle_limit=idle_limit(), channel=SessionChannel.PHONE
+        )
+    if found is not None:
+        resident, site_id = found
+    else:
+        with db.write() as session:
+            try:
+                resident, site_id = auth_sessions.resume_resident_session(
+                    session, token=token, now=now, idle_limit=idle_limit(),
+                    channel=SessionChannel.PHONE,
+                )  # fmt: skip
+            except SessionExpired:
+                resident, site_id = None, None
     if resident is None or site_id != site.id:
         g.phone_clear_cookie = True
         return None

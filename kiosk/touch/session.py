@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from booking.core import sites
 from booking.core.errors import NotFound, SessionExpired
 from booking.people import auth_sessions
+from booking.people.models.resident_sessions import SessionChannel
 from kiosk import i18n
 from kiosk.extensions import clock, database
 from kiosk.tls import cookie_secure
@@ -69,7 +70,10 @@ def load_kiosk_context() -> ResponseReturnValue | None:
     g.kiosk_clear_cookie = False
     token = request.cookies.get(COOKIE_NAME, "")
     db = database()
-    with db.write() if token else db.read() as session:
+    now = clock().now()
+    # No transaction: the two reads need not agree on one snapshot, and a signed-in request
+    # so costs two statements and no write (docs/benchmarks.md).
+    with db.read_statements() as session:
         try:
             site = sites.get_site_by_slug(session, current_app.config["SITE"])
         except NotFound:
@@ -77,13 +81,22 @@ def load_kiosk_context() -> ResponseReturnValue | None:
         g.kiosk_site = KioskSite(site.id, site.slug, site.name_zh, site.name_en, site.timezone)
         if not token:
             return None
-        try:
-            # Resuming counts as activity; an idle session is ended (and committed) here.
-            resident, site_id = auth_sessions.resume_resident_session(
-                session, token=token, now=clock().now(), idle_limit=idle_limit()
-            )
-        except SessionExpired:
-            resident, site_id = None, None
+        # A session used moments ago resumes in this one read, with no write (and no write
+        # lock): most requests. Otherwise the write below decides, and marks it seen.
+        found = auth_sessions.recently_seen_resident(
+            session, token=token, now=now, idle_limit=idle_limit(), channel=SessionChannel.KIOSK
+        )
+    if found is not None:
+        resident, site_id = found
+    else:
+        with db.write() as session:
+            try:
+                # Resuming counts as activity; an idle session is ended (and committed) here.
+                resident, site_id = auth_sessions.resume_resident_session(
+                    session, token=token, now=now, idle_limit=idle_limit()
+                )
+            except SessionExpired:
+                resident, site_id = None, None
     if resident is None or site_id != site.id:
         g.kiosk_clear_cookie = True
         forget_personal_settings()

@@ -167,12 +167,12 @@ def _my_bookings_page(
     now = clock().now()
     with database().read() as session:
         site = _site(session)
-        views = [
-            booking_views.view_of(session, booking, site, now)
-            for booking in seats.bookings_of(
-                session, resident_id=resident.id, site_id=site.id, now=now
-            )
-        ]
+        views = booking_views.views_of(
+            session,
+            seats.bookings_of(session, resident_id=resident.id, site_id=site.id, now=now),
+            site,
+            now,
+        )
         queue = _queue(session, resident.id, site)
         notices = _notices(session, resident.id, site)
     current = [view for view in views if view.is_active]

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
 from booking.spaces.models.seats import Seat
+from booking.spaces.models.space_rules import SpaceRules
 from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.touch.spaces import slip as booking_slip
 from kiosk.touch.spaces import words as booking_words
@@ -65,10 +67,57 @@ class BookingView:
         return self.status in ACTIVE_STATUSES
 
 
+def views_of(
+    session: Session, bookings: list[Booking], site: Site, now: datetime
+) -> list[BookingView]:
+    """The views of a list of bookings at three queries in all, not three per booking: their
+    spaces, seats and rules are loaded together (a space without a rules row would otherwise
+    be looked up again for each of its bookings, as the identity map keeps no misses)."""
+    space_ids = {booking.space_id for booking in bookings}
+    seat_ids = {booking.seat_id for booking in bookings if booking.seat_id is not None}
+    if not bookings:
+        return []
+    spaces = {s.id: s for s in session.scalars(select(Space).where(Space.id.in_(space_ids)))}
+    rows = {
+        row.space_id: row
+        for row in session.scalars(select(SpaceRules).where(SpaceRules.space_id.in_(space_ids)))
+    }
+    seats_by_id = (
+        {seat.id: seat for seat in session.scalars(select(Seat).where(Seat.id.in_(seat_ids)))}
+        if seat_ids
+        else {}
+    )
+    rules = {
+        space_id: booking_rules.rules_from(space, rows.get(space_id))
+        for space_id, space in spaces.items()
+    }
+    return [
+        _view(
+            booking,
+            spaces[booking.space_id],
+            seats_by_id[booking.seat_id] if booking.seat_id is not None else None,
+            rules[booking.space_id],
+            site,
+            now,
+        )
+        for booking in bookings
+    ]
+
+
 def view_of(session: Session, booking: Booking, site: Site, now: datetime) -> BookingView:
     space = session.get_one(Space, booking.space_id)
     seat = session.get(Seat, booking.seat_id) if booking.seat_id is not None else None
-    rules = booking_rules.rules_for(session, space)
+    return _view(booking, space, seat, booking_rules.rules_for(session, space), site, now)
+
+
+def _view(
+    booking: Booking,
+    space: Space,
+    seat: Seat | None,
+    rules: booking_rules.Rules,
+    site: Site,
+    now: datetime,
+) -> BookingView:
     actions, note = _actions(booking, rules, now, site.timezone)
     return BookingView(
         id=booking.id,

@@ -1,0 +1,165 @@
+"""A page costs the same number of SQL statements whether it lists 5 rows or 50.
+
+Each main page is fetched once with a few rows of what it lists (loans, bookings, residents)
+and again after many more were added; the statements sent to the database are counted on the
+database (SQLite's trace callback). A count that grows with the rows is an N+1: a query
+per row where one query (or eager loading) should fetch them all. Counts, not timings: the
+machine running the suite may be loaded by anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, insert, select
+
+from booking.core import sites
+from booking.core.clock import FrozenClock
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.tools import Item
+from booking.people.models.residents import Resident
+from booking.spaces.models.bookings import Booking, BookingStatus
+from booking.spaces.models.seats import Seat
+from kiosk.extensions import database
+from tests.conftest import StaffActions
+from tests.kiosk.conftest import DEMO_PHONE, KioskActions
+from tests.mobile.conftest import PhoneActions
+from tests.resident_rows import residents_named_test
+
+FEW, MANY = 5, 50
+
+
+def add_rows(app: Flask, clock: FrozenClock, count: int, first: int) -> None:
+    """``count`` more of each listed thing for the demo resident and centre: residents, loans
+    (returned and open) and bookings (past and coming), each on a day of its own."""
+    if first == 0:
+        residents_named_test(app, clock, count, digits=3)
+    else:
+        _more_residents(app, clock, count, first)
+    now = clock.now()
+    with app.app_context(), database().write() as session:
+        site = sites.get_site_by_slug(session, "xinhua")
+        resident_id = session.scalar(select(Resident.id).where(Resident.phone == DEMO_PHONE))
+        items = session.execute(
+            select(Item.id, Item.tool_type_id).where(Item.site_id == site.id).order_by(Item.id)
+        ).all()
+        seats = session.execute(select(Seat.id, Seat.space_id).order_by(Seat.id)).all()
+        loans: list[dict[str, Any]] = []
+        bookings: list[dict[str, Any]] = []
+        for n in range(first, first + count):
+            item_id, type_id = items[n % len(items)]
+            started = now - timedelta(days=400 - n)
+            loans.append(
+                {"site_id": site.id, "item_id": item_id, "tool_type_id": type_id,
+                 "resident_id": resident_id, "channel": LoanChannel.COUNTER,
+                 "status": LoanStatus.RETURNED, "started_at": started,
+                 "due_at": started + timedelta(days=3), "returned_at": started + timedelta(days=1),
+                 "return_note": ""}
+            )  # fmt: skip
+            seat_id, space_id = seats[n % len(seats)]
+            # Half in the past (history), half coming (what the resident still has ahead).
+            day = now + timedelta(days=(n // 2 + 1) * (1 if n % 2 else -1))
+            bookings.append(
+                {"site_id": site.id, "space_id": space_id, "seat_id": seat_id,
+                 "resident_id": resident_id,
+                 "status": BookingStatus.CONFIRMED if n % 2 else BookingStatus.COMPLETED,
+                 "starts_at": day, "ends_at": day + timedelta(hours=2), "created_at": now}
+            )  # fmt: skip
+        session.execute(insert(Loan), loans)
+        session.execute(insert(Booking), bookings)
+
+
+def _more_residents(app: Flask, clock: FrozenClock, count: int, first: int) -> None:
+    from booking.people import residents as resident_service
+
+    with app.app_context(), database().write() as session:
+        site = sites.get_site_by_slug(session, "xinhua")
+        for n in range(first, first + count):
+            resident_service.register_resident(
+                session, site_id=site.id, name=f"测试{n:03d}", phone=f"1370000{n:04d}",
+                pin="275139", now=clock.now(),
+            )  # fmt: skip
+
+
+def statements(app: Flask, fetch: Callable[[], Any]) -> list[str]:
+    """The SQL statements the database runs while ``fetch`` runs (after checking it answered
+    200). Counted by SQLite itself (its trace callback on every connection opened meanwhile),
+    not by the engine's ``before_cursor_execute``: the hottest reads (booking.core.driver_sql)
+    go straight to the driver's cursor, which the engine's events never see."""
+    sent: list[str] = []
+
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(sent.append)
+
+    with app.app_context():
+        engine = database().engine
+    assert engine.dialect.name == "sqlite"
+    engine.dispose()  # so every connection the request uses is a new, traced one
+    event.listen(engine, "connect", trace)
+    try:
+        response = fetch()
+    finally:
+        event.remove(engine, "connect", trace)
+        engine.dispose()
+    assert response.status_code == 200, response.status_code
+    assert sent, "no statement seen: the count would prove nothing"
+    return sent
+
+
+PAGES: dict[str, tuple[str, str]] = {
+    # name: (who is signed in, path)
+    "kiosk home, signed out": ("nobody", "/kiosk/"),
+    "kiosk home, signed in": ("kiosk", "/kiosk/"),
+    "kiosk tools": ("kiosk", "/kiosk/tools"),
+    "my bookings": ("kiosk", "/kiosk/bookings"),
+    "phone home": ("phone", "/m/"),
+    "phone bookings": ("phone", "/m/bookings"),
+    "console overview": ("staff", "/staff/"),
+    "staff residents": ("staff", "/staff/residents"),
+    "staff lending records": ("staff", "/staff/lending"),
+    "availability API": ("staff", "AVAILABILITY"),
+}
+
+
+def signed_in_client(app: Flask, who: str) -> FlaskClient:
+    client = app.test_client()
+    if who == "kiosk":
+        KioskActions(client).sign_in()
+    elif who == "phone":
+        PhoneActions(client).sign_in()
+    elif who == "staff":
+        StaffActions(client).sign_in()
+    return client
+
+
+def availability_path(app: Flask, clock: FrozenClock) -> str:
+    with app.app_context(), database().read() as session:
+        space_id = session.scalar(select(Seat.space_id).order_by(Seat.id).limit(1))
+    starts = (clock.now() + timedelta(days=1)).replace(hour=6, minute=0)
+    ends = starts + timedelta(hours=2)
+    return (
+        f"/api/v1/spaces/{space_id}/seats?starts_at={starts.isoformat().replace('+', '%2B')}"
+        f"&ends_at={ends.isoformat().replace('+', '%2B')}"
+    )
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_pages_query_count_does_not_grow_with_its_rows(
+    app: Flask, clock: FrozenClock, demo: None, page: str
+) -> None:
+    who, path = PAGES[page]
+    if path == "AVAILABILITY":
+        path = availability_path(app, clock)
+    client = signed_in_client(app, who)
+    add_rows(app, clock, FEW, first=0)
+    client.get(path)  # warm: first-request work (caches, lazy imports) is not per row
+    few = statements(app, lambda: client.get(path))
+    add_rows(app, clock, MANY - FEW, first=FEW)
+    many = statements(app, lambda: client.get(path))
+    print(f"{page}: {len(few)} statements with {FEW} rows, {len(many)} with {MANY}")
+    assert len(many) == len(few), "\n".join(many)
