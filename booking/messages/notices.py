@@ -20,6 +20,13 @@ from booking.spaces.models.spaces import Space
 
 # Provider templates limit a parameter's length; a staff reason is cut to this.
 REASON_LENGTH = 20
+TOOL_KINDS = frozenset(
+    {
+        NotificationKind.TOOL_RESERVATION_READY,
+        NotificationKind.TOOL_QUEUE_READY,
+        NotificationKind.TOOL_NO_SHOW,
+    }
+)
 
 
 def local_text(at: datetime, site: Site, with_date: bool = True) -> str:
@@ -35,6 +42,15 @@ def _params(session: Session, notice: Notification, zh: bool) -> list[str]:
     if notice.kind is NotificationKind.WAITLIST_ENDED:
         names = notice.detail.split("\n")
         return [names[0] if zh or len(names) < 2 else names[1]]
+    if notice.kind in TOOL_KINDS:
+        # The lending jobs write "中文名\nEnglish name" and, for a hold, when it ends.
+        parts = notice.detail.split("\n")
+        if len(parts) < 2:
+            return []
+        params = [parts[0] if zh else parts[1]]
+        if notice.kind is not NotificationKind.TOOL_NO_SHOW and len(parts) > 2:
+            params.append(local_text(datetime.fromisoformat(parts[2]), site))
+        return params
     if notice.booking_id is None:
         return []
     booking = session.get_one(Booking, notice.booking_id)

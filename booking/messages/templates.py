@@ -50,6 +50,19 @@ TEMPLATES: dict[str, Template] = {
         "【邻里】因多次爽约，您的预约权限暂停至{1}。",
         "[Linli] After several no-shows you cannot book until {1}.",
     ),
+    "tool_reservation_ready": (
+        "【邻里】您预约的{1}已为您保留到{2}，请到中心自助机取用。",
+        "[Linli] The {1} you reserved is held for you until {2}: collect it at the kiosk.",
+    ),
+    "tool_queue_ready": (
+        "【邻里】您排队等候的{1}已归还，为您保留到{2}，请到中心自助机取用。",
+        "[Linli] The {1} you queued for is back and held for you until {2}: collect it at "
+        "the kiosk.",
+    ),
+    "tool_no_show": (
+        "【邻里】为您保留的{1}未被取用，保留已结束。",
+        "[Linli] The {1} held for you was not collected: the hold has ended.",
+    ),
     kinds.LOAN_DUE_TOMORROW: (
         "【邻里】您借的{1}明天（{2}）到期，请按时归还。",
         "[Linli] The {1} you borrowed is due back tomorrow ({2}).",

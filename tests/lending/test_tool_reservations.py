@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from lending_centre import Station, build_station, staff_of
+from messages_phone import outbox_rows
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.alerts.models.notifications import Notification, NotificationKind
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
+from booking.core.models.sites import Site
 from booking.lending import door_session, renewals, reservations
 from booking.lending import jobs as lending_jobs
 from booking.lending import operations as lending
@@ -35,6 +37,8 @@ from booking.lending.models.loans import Loan
 from booking.lending.models.policies import LendingPolicy
 from booking.lending.models.reservations import ReservationStatus, ToolReservation
 from booking.lending.models.tools import Item, ItemStatus
+from booking.messages.notices import local_text
+from booking.messages.templates import render
 from booking.people.resident_record import resident_record
 from booking.spaces.models.strikes import NoShowStrike
 from booking.spaces.models.suspensions import BookingSuspension
@@ -132,10 +136,18 @@ def test_two_residents_wait_and_the_ladder_returned_at_the_counter_goes_to_the_f
         (ready,) = notices(session, first, NotificationKind.TOOL_QUEUE_READY)
         assert ready.detail.splitlines()[:2] == ["折叠梯", "Folding ladder"]
         assert notices(session, second, NotificationKind.TOOL_QUEUE_READY) == []
+        # The same news goes to the first one's phone, with when the hold ends.
+        assert door.expires_at is not None
+        until = local_text(door.expires_at, session.get_one(Site, station.site_id))
         (still,) = reservations.my_reservations(
             session, site_id=station.site_id, resident_id=second
         )
         assert still.reservation.id == second_place and still.position == 1
+    [sms] = outbox_rows(database, "tool_queue_ready")
+    assert sms.resident_id == first
+    assert render(sms.kind, sms.language, sms.params) == (
+        f"【邻里】您排队等候的折叠梯已归还，为您保留到{until}，请到中心自助机取用。"
+    )
 
 
 def test_the_ladder_put_back_in_its_locker_goes_to_the_first_in_the_queue(
@@ -335,6 +347,10 @@ def test_a_hold_nobody_collected_is_a_no_show_with_a_strike_like_a_seats(
         strike = session.scalars(select(NoShowStrike)).one()
         assert (strike.resident_id, strike.tool_reservation_id) == (resident, reserved)
         assert len(notices(session, resident, NotificationKind.TOOL_NO_SHOW)) == 1
+        [sms] = outbox_rows(database, "tool_no_show")
+        assert render(sms.kind, sms.language, sms.params) == (
+            "【邻里】为您保留的折叠梯未被取用，保留已结束。"
+        )
         assert session.get_one(Item, station.ladder).status is ItemStatus.AVAILABLE
         # Staff find it on the resident's record beside the seat no-shows, naming the tool.
         record = resident_record(
