@@ -35,6 +35,7 @@ bp.add_url_rule("/sign-in", "sign_in_form", sign_in.sign_in_form, methods=["GET"
 bp.add_url_rule("/sign-in", "sign_in", sign_in.sign_in, methods=["POST"])
 bp.add_url_rule("/code", "code_form", sign_in.code_form, methods=["GET"])
 bp.add_url_rule("/code", "sign_in_with_code", sign_in.sign_in_with_code, methods=["POST"])
+bp.add_url_rule("/code/send", "send_code", sign_in.send_code, methods=["POST"])
 bp.add_url_rule("/sign-out", "sign_out", sign_in.sign_out, methods=["POST"])
 bp.add_url_rule("/pin", "new_pin", new_pin.new_pin, methods=["GET"])
 bp.add_url_rule("/pin", "choose_pin", new_pin.choose_pin, methods=["POST"])

@@ -1,19 +1,26 @@
-"""The one place where the phone page will ask for a sign-in code by SMS.
+"""A sign-in code sent by SMS to the phone a resident typed on their phone page.
 
-Today a resident signs in on their phone with a code staff printed on a slip (enrolment or a
-forgotten PIN). Sending a code by SMS belongs to the message outbox (``booking/messages/``,
-issue 17's SMS part), built apart from this page. When it lands, the application sets
-``SMS_SIGN_IN_SENDER`` to its issue-and-send function and this module calls it; until then no
-sender is configured, so the "send me a code" button is not drawn and nothing pretends to send.
+The code is issued and queued by :func:`booking.messages.sign_in_codes.send_sign_in_code`
+(the worker sends it at once, at any hour). The button is drawn only where an SMS provider
+reaches phones (``LINLI_SMS_PROVIDER=tencent``): the demo's log channel reaches nobody, and a
+button that sends nothing would leave a resident waiting for a message that never comes.
+
+The answer is the same whether or not the phone is a member here, so the page tells a
+stranger nothing about who is; only a second request within the minute is answered apart.
 """
 
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
-CONFIG_KEY = "SMS_SIGN_IN_SENDER"
+SENT = _l(
+    "If this number belongs to a member of this centre, a code is on its way by text message. "
+    "Type it below within 24 hours."
+)
+TOO_SOON = _l("A code was sent a moment ago. Wait a minute before asking again.")
 
 
 def sender_configured() -> bool:
     """Whether a code can be sent by SMS here: only then does the page offer to send one."""
-    return current_app.config.get(CONFIG_KEY) is not None
+    return str(current_app.config.get("SMS_PROVIDER", "log")).strip().lower() == "tencent"

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError, TooManySignIns
+from booking.messages import sign_in_codes
 from booking.people import auth_sessions, one_time_codes, residents
 from booking.people.models.resident_sessions import SessionChannel
 from booking.people.models.residents import Resident
@@ -25,7 +26,7 @@ from kiosk.mobile import code_by_sms
 from kiosk.mobile import session as phone_session
 from kiosk.touch.code_pin import CODE_HELP, EXPIRED, REPLACED, USED, WRONG
 from kiosk.touch.controllers import PHONE_HELP, PIN_HELP, SIGNED_OUT
-from kiosk.touch.forms import CodeForm, SignInForm
+from kiosk.touch.forms import CodeForm, SendCodeForm, SignInForm
 from kiosk.touch.messages import message_for
 
 
@@ -46,7 +47,17 @@ def sign_in_form() -> ResponseReturnValue:
 def code_form() -> ResponseReturnValue:
     if phone_session.current_resident() is not None:
         return redirect(url_for("mobile.home"))
+    # Back from "send me a code": the phone stays typed, the code is what comes next.
+    phone = SendCodeForm.read().text("phone")
+    if residents.PHONE_PATTERN.match(phone):
+        return _page("mobile/code_sign_in.html", phone=phone, focus="secret")
     return _page("mobile/code_sign_in.html")
+
+
+def code_page(
+    error: str | None, status: int, phone: str = "", focus: str = "phone"
+) -> ResponseReturnValue:
+    return _page("mobile/code_sign_in.html", error, status, phone=phone, focus=focus)
 
 
 def sign_in() -> ResponseReturnValue:
@@ -138,3 +149,21 @@ def sign_out() -> ResponseReturnValue:
         flash(str(SIGNED_OUT), "info")
     phone_session.forget_token()
     return redirect(url_for("mobile.sign_in_form"))
+
+
+def send_code() -> ResponseReturnValue:
+    """ "Send me a code by text message" (kiosk.mobile.code_by_sms says when it is offered)."""
+    if not code_by_sms.sender_configured():
+        return code_page(None, 404)
+    phone = SendCodeForm.read().text("phone")
+    if not residents.PHONE_PATTERN.match(phone):
+        return code_page(str(PHONE_HELP), 422, phone=phone)
+    site = phone_session.current_site()
+    try:
+        with database().write() as db:
+            sign_in_codes.send_sign_in_code(db, site_id=site.id, phone=phone, now=clock().now())
+    except sign_in_codes.CodeRequestedTooSoon:
+        return code_page(str(code_by_sms.TOO_SOON), 429, phone=phone, focus="secret")
+    # The same words whether or not the phone is a member here.
+    flash(str(code_by_sms.SENT), "info")
+    return redirect(url_for("mobile.code_form", phone=phone))

@@ -80,6 +80,12 @@ class CodeForm(NextForm):
     code = StringField()
 
 
+class SendCodeForm(KioskForm):
+    """The phone a sign-in code is to be sent to by SMS (the phone page, kiosk.mobile)."""
+
+    phone = StringField(filters=[lambda value: normalise_phone(value or "")])
+
+
 class PairingForm(KioskForm):
     """The code staff type to pair this screen with its reader (kiosk.touch.reader.setup)."""
 
