@@ -53,6 +53,7 @@ bp.add_url_rule("/seats/book", "book_seat", seats.book_seat, methods=["POST"])
 bp.add_url_rule("/rooms", "rooms", rooms.room_form, methods=["GET"])
 bp.add_url_rule("/rooms/book", "book_room", rooms.book_room, methods=["POST"])
 bp.add_url_rule("/tools", "my_loans", loans.my_loans, methods=["GET"])
+bp.add_url_rule("/tools/<int:loan_id>/renew", "renew_loan", loans.renew, methods=["POST"])
 bp.add_url_rule("/blood-pressure", "health", health.history, methods=["GET"])
 
 bp.add_url_rule("/calendar", "calendar", calendar_feed.feed_page, methods=["GET"])

@@ -1,7 +1,7 @@
 """The resident's tools on loan, read from the phone: what, since when, due when.
 
-Read-only for now: renewing a loan is the lending service's (issue 17's lending part), and
-returning happens at the lockers or the counter.
+A loan not overdue can be kept longer through the kiosk's own renewal (the lending service's
+rules and the kiosk's words); returning happens at the lockers or the counter.
 """
 
 from __future__ import annotations
@@ -9,18 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import render_template
+from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from booking.lending import eligibility
+from booking.core.errors import DomainError
+from booking.lending import eligibility, renewals
 from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
-from kiosk.extensions import database
+from kiosk.extensions import clock, database
 from kiosk.mobile import session as phone_session
 from kiosk.mobile.session import PhoneResident
 from kiosk.mobile.signed_in import resident_required
+from kiosk.touch.lending import words as lending_words
+from kiosk.touch.lending.ahead import RENEWED
 from kiosk.touch.spaces import words as booking_words
 
 
@@ -66,3 +69,18 @@ def my_loans(resident: PhoneResident) -> ResponseReturnValue:
         loans = loan_lines(session, resident_id=resident.id, site_id=site.id,
                            timezone=site.timezone)  # fmt: skip
     return render_template("mobile/loans.html", loans=loans)
+
+
+@resident_required
+def renew(resident: PhoneResident, loan_id: int) -> ResponseReturnValue:
+    site = phone_session.current_site()
+    try:
+        with database().write() as session:
+            loan = renewals.renew_loan(session, site_id=site.id, loan_id=loan_id,
+                                       resident_id=resident.id, now=clock().now())  # fmt: skip
+            due = loan.due_at
+    except DomainError as error:
+        flash(lending_words.refusal(error, timezone=site.timezone), "error")
+    else:
+        flash(str(RENEWED) % {"date": lending_words.moment_label(due, site.timezone)}, "info")
+    return redirect(url_for("mobile.my_loans", _anchor=f"loan-{loan_id}"))

@@ -15,7 +15,7 @@ from booking.health import operations as health
 from booking.health.models.consents import ConsentChannel
 from booking.health.values import Values
 from booking.lending.loans import start_loan
-from booking.lending.models.loans import LoanChannel
+from booking.lending.models.loans import Loan, LoanChannel
 from booking.lending.models.tools import Item
 from kiosk.extensions import database
 from tests.mobile.conftest import DEMO_PHONE, OTHER_PHONE, OTHER_PIN, PhoneActions, resident_id
@@ -85,3 +85,43 @@ def test_a_resident_who_never_agreed_sees_only_how_to_agree(phone: PhoneActions)
     phone.sign_in(OTHER_PHONE, OTHER_PIN)
     text = phone.page("/m/blood-pressure")
     assert 'id="no-consent"' in text and "<table" not in text
+
+
+def lend_at_counter(app: Flask, clock: FrozenClock, phone: str = DEMO_PHONE) -> int:
+    with app.app_context(), database().write() as session:
+        item = session.scalars(select(Item).where(Item.locker_device_id.is_(None))).first()
+        assert item is not None
+        return start_loan(session, item=item, resident_id=resident_id(app, phone),
+                          channel=LoanChannel.COUNTER, now=clock.now(), loan_days=7).id  # fmt: skip
+
+
+def due_of(app: Flask, loan_id: int) -> tuple[object, int]:
+    with app.app_context(), database().read() as session:
+        loan = session.get_one(Loan, loan_id)
+        return loan.due_at, loan.renewals
+
+
+def test_a_loan_is_kept_longer_from_the_phone_by_the_kiosks_rule(
+    phone: PhoneActions, app: Flask, clock: FrozenClock
+) -> None:
+    phone.sign_in()
+    loan_id = lend_at_counter(app, clock)
+    due, _ = due_of(app, loan_id)
+    assert f"/m/tools/{loan_id}/renew" in phone.page("/m/tools")
+    renewed = phone.post(f"/m/tools/{loan_id}/renew")
+    assert renewed.status_code == 302 and renewed.headers["Location"].endswith(f"#loan-{loan_id}")
+    assert "续借成功" in phone.page("/m/tools")
+    assert due_of(app, loan_id)[1] == 1 and due_of(app, loan_id)[0] > due  # type: ignore[operator]
+    # The policy allows one renewal: the second is refused in words and changes nothing.
+    again = phone.post(f"/m/tools/{loan_id}/renew")
+    assert again.status_code == 302
+    assert "续借次数已用完" in phone.page("/m/tools") and due_of(app, loan_id)[1] == 1
+
+
+def test_nobody_renews_another_residents_loan_from_their_phone(
+    phone: PhoneActions, app: Flask, clock: FrozenClock
+) -> None:
+    loan_id = lend_at_counter(app, clock, OTHER_PHONE)
+    phone.sign_in()
+    phone.post(f"/m/tools/{loan_id}/renew")
+    assert due_of(app, loan_id)[1] == 0
