@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LANDSCAPE, PORTRAIT, LiveServer, PageProblems, screenshot
+from tests.browser.keypad import tap_digits
 
 pytestmark = pytest.mark.browser
 
@@ -15,11 +16,6 @@ pytestmark = pytest.mark.browser
 def wait_until_idle_timer_is_armed(page: Page) -> None:
     """Moving the clock before idle.js has run would move it past a timer not yet set."""
     expect(page.locator("body")).to_have_attribute("data-idle-ready", "true")
-
-
-def tap_digits(page: Page, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'.keypad [data-key="{digit}"]').tap()
 
 
 def sign_in_and_stay_idle_until_the_overlay_shows(page: Page) -> None:

@@ -16,16 +16,12 @@ from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database as app_database
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
+from tests.browser.keypad import tap_digits
 
 pytestmark = pytest.mark.browser
 
 PHONE = "13800000001"  # 王秀英 in the demo centre
 PIN = "275139"
-
-
-def tap_digits(page: Page, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'.keypad [data-key="{digit}"]').tap()
 
 
 def sign_in_on_the_keypad(page: Page, pin: str = PIN) -> None:

@@ -21,6 +21,7 @@ from booking.people.models.resident_codes import CodePurpose
 from booking.people.models.residents import Resident
 from kiosk.extensions import database
 from tests.browser.conftest import LANDSCAPE, PORTRAIT, LiveServer, PageProblems, screenshot
+from tests.browser.keypad import tap_digits
 from tests.browser.kiosk_pages import (
     RESIDENT_PHONE,
     RESIDENT_PIN,
@@ -63,11 +64,6 @@ OVERFLOW = """() => {
     return {page: document.documentElement.scrollWidth - innerWidth, spilled: spilled.slice(0, 5)};
 }"""
 TARGETS = "main a.button, main button, .topbar .button, .bottombar .button"
-
-
-def tap_digits(page: Page, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'.keypad [data-key="{digit}"]').tap()
 
 
 def issue_code(live_server: LiveServer) -> str:

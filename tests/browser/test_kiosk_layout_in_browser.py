@@ -17,13 +17,9 @@ from devices.models.device import Device, DeviceKind
 from devices.models.links import LinkState
 from kiosk.extensions import database
 from tests.browser.conftest import LANDSCAPE, PORTRAIT, LiveServer, PageProblems, screenshot
+from tests.browser.keypad import tap_digits
 
 pytestmark = pytest.mark.browser
-
-
-def tap_digits(page: Page, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'.keypad [data-key="{digit}"]').tap()
 
 
 def lockers_report_every_item(live_server: LiveServer) -> None:

@@ -10,13 +10,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
+from tests.browser.keypad import tap_digits
 
 pytestmark = pytest.mark.browser
-
-
-def tap_digits(page: Page, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'.keypad [data-key="{digit}"]').tap()
 
 
 def test_a_resident_books_a_seat_on_the_map_and_checks_in(

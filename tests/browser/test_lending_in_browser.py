@@ -25,6 +25,7 @@ from devices.models.device import Device, DeviceKind
 from kiosk.extensions import database as app_database
 from linli_sim.locker import LockerSim
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
+from tests.browser.keypad import tap_digits
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +41,6 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_S)
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
-
-
-def tap_digits(page: Page, digits: str) -> None:
-    for digit in digits:
-        page.locator(f'.keypad [data-key="{digit}"]').tap()
 
 
 @pytest.fixture

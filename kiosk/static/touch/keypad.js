@@ -67,4 +67,7 @@
   });
 
   setActive(active);
+  // Said once the keys type: a tap before this (the script is deferred) would be lost, and
+  // the browser tests wait for it rather than for the page's address.
+  document.querySelectorAll(".keypad").forEach(function (pad) { pad.dataset.keypadReady = "true"; });
 })();
