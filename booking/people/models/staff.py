@@ -12,6 +12,8 @@ from booking.core.db import Base, UTCDateTime, str_enum
 class StaffRole(enum.StrEnum):
     STAFF = "staff"
     ADMIN = "admin"
+    # Sees and manages every centre of the deployment (one deployment serves one district).
+    DISTRICT_ADMIN = "district_admin"
 
 
 class StaffAccount(Base):
@@ -31,4 +33,9 @@ class StaffAccount(Base):
 
     @property
     def is_admin(self) -> bool:
-        return self.role is StaffRole.ADMIN
+        """May manage the centre: a centre's admin, and a district admin at every centre."""
+        return self.role in (StaffRole.ADMIN, StaffRole.DISTRICT_ADMIN)
+
+    @property
+    def is_district_admin(self) -> bool:
+        return self.role is StaffRole.DISTRICT_ADMIN
