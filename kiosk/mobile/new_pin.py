@@ -7,15 +7,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from booking.core.errors import InvalidInput
-from booking.people import pin_policy, residents
-from kiosk.extensions import clock, database
 from kiosk.mobile import session as phone_session
 from kiosk.mobile.session import PhoneResident
 from kiosk.mobile.signed_in import resident_required
 from kiosk.touch.code_pin import ACCEPTED
 from kiosk.touch.forms import NewPinForm
-from kiosk.touch.new_pin import DONE, NOT_THE_SAME, WHY
+from kiosk.touch.new_pin import DONE, save_new_pin
 
 
 def _page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
@@ -29,17 +26,10 @@ def new_pin(resident: PhoneResident) -> ResponseReturnValue:
 
 @resident_required
 def choose_pin(resident: PhoneResident) -> ResponseReturnValue:
-    form = NewPinForm.read()
-    pin, again = form.text("pin"), form.text("pin_again")
-    if pin != again:
-        return _page(str(NOT_THE_SAME), 422)
-    try:
-        with database().write() as session:
-            residents.change_pin(
-                session, resident_id=resident.id, site_id=phone_session.current_site().id,
-                new_pin=pin, now=clock().now(),
-            )  # fmt: skip
-    except InvalidInput as error:
-        return _page(str(WHY.get(str(error.details.get("rule")), WHY[pin_policy.LENGTH])), 422)
+    refusal = save_new_pin(
+        NewPinForm.read(), resident_id=resident.id, site_id=phone_session.current_site().id
+    )
+    if refusal is not None:
+        return _page(refusal, 422)
     flash(str(DONE), "success")
     return redirect(url_for("mobile.home"))

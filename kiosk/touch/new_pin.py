@@ -64,16 +64,23 @@ def choose_pin() -> ResponseReturnValue:
     if resident is None:
         return redirect(url_for("touch.sign_in_form"))
     form = NewPinForm.read()
+    refusal = save_new_pin(form, resident_id=resident.id, site_id=kiosk_session.current_site().id)
+    if refusal is not None:
+        return _page(refusal, 422)
+    flash(str(DONE), "success")
+    return redirect(safe_next(form.text("next")))
+
+
+def save_new_pin(form: NewPinForm, *, resident_id: int, site_id: int) -> str | None:
+    """Save the PIN typed twice on ``form`` (kiosk and phone alike); the refusal in words, if any."""
     pin, again = form.text("pin"), form.text("pin_again")
     if pin != again:
-        return _page(str(NOT_THE_SAME), 422)
+        return str(NOT_THE_SAME)
     try:
         with database().write() as session:
             residents.change_pin(
-                session, resident_id=resident.id, site_id=kiosk_session.current_site().id,
-                new_pin=pin, now=clock().now(),
-            )  # fmt: skip
+                session, resident_id=resident_id, site_id=site_id, new_pin=pin, now=clock().now()
+            )
     except InvalidInput as error:
-        return _page(str(WHY.get(str(error.details.get("rule")), WHY[pin_policy.LENGTH])), 422)
-    flash(str(DONE), "success")
-    return redirect(safe_next(form.text("next")))
+        return str(WHY.get(str(error.details.get("rule")), WHY[pin_policy.LENGTH]))
+    return None
