@@ -61,14 +61,11 @@ def _list_page(
 
 
 def _own_view(session: Session, resident: PhoneResident, booking_id: int) -> BookingView:
-    site = _site(session)
-    try:
-        booking = releases.own_booking(session, resident.id, booking_id)
-    except NotFound:
-        abort(404)
-    if booking.site_id != site.id:
-        abort(404)
-    return _phone_view(booking_views.view_of(session, booking, site, clock().now()))
+    view = booking_views.own_view(
+        session, resident_id=resident.id, booking_id=booking_id, site=_site(session),
+        now=clock().now(),
+    )  # fmt: skip
+    return _phone_view(view)
 
 
 @resident_required

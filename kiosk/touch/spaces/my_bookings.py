@@ -190,14 +190,10 @@ def _my_bookings_page(
 
 
 def _own_view(session: Session, resident: KioskResident, booking_id: int) -> BookingView:
-    site = _site(session)
-    try:
-        booking = releases.own_booking(session, resident.id, booking_id)
-    except NotFound:
-        abort(404)
-    if booking.site_id != site.id:
-        abort(404)
-    return booking_views.view_of(session, booking, site, clock().now())
+    return booking_views.own_view(
+        session, resident_id=resident.id, booking_id=booking_id, site=_site(session),
+        now=clock().now(),
+    )  # fmt: skip
 
 
 @resident_required

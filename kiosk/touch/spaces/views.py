@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking.core.errors import NotFound
 from booking.core.models.sites import Site
+from booking.spaces import releases
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
 from booking.spaces.models.seats import Seat
@@ -108,6 +111,22 @@ def view_of(session: Session, booking: Booking, site: Site, now: datetime) -> Bo
     space = session.get_one(Space, booking.space_id)
     seat = session.get(Seat, booking.seat_id) if booking.seat_id is not None else None
     return _view(booking, space, seat, booking_rules.rules_for(session, space), site, now)
+
+
+def own_view(
+    session: Session, *, resident_id: int, booking_id: int, site: Site, now: datetime
+) -> BookingView:
+    """The resident's own booking at this centre, seen as they see it; 404 for any other.
+
+    Another resident's booking and another centre's answer alike, so an id tells nothing.
+    """
+    try:
+        booking = releases.own_booking(session, resident_id, booking_id)
+    except NotFound:
+        abort(404)
+    if booking.site_id != site.id:
+        abort(404)
+    return view_of(session, booking, site, now)
 
 
 def _view(
