@@ -163,17 +163,16 @@ def console_pages(live_server: LiveServer, ids: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+# In Chinese only: staff work in Chinese, and the Chinese pages are the ones that can lose a
+# label's words (an empty translation); the English ones are the same markup with the msgids.
 def test_every_console_page_has_no_serious_axe_violation(
-    page: Page, live_server: LiveServer, demo_ids: dict[str, Any], lang: str
+    page: Page, live_server: LiveServer, demo_ids: dict[str, Any]
 ) -> None:
     violations = audit(page, "/staff/sign-in")
     page.locator("#username").fill("admin")
     page.locator("#password").fill("linli-admin-2026")
     page.locator("button[type=submit]").last.click()
     expect(page.locator(".console-user")).to_be_visible()
-    if lang == "en":
-        switch_language(page, ".console-language button", "en")
 
     pages = console_pages(live_server, demo_ids)
     assert len(pages) >= 40 and "/staff/admin/spaces/new" in pages

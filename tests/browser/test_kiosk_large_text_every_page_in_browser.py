@@ -20,7 +20,7 @@ from booking.people import one_time_codes
 from booking.people.models.resident_codes import CodePurpose
 from booking.people.models.residents import Resident
 from kiosk.extensions import database
-from tests.browser.conftest import LANDSCAPE, PORTRAIT, LiveServer, PageProblems, screenshot
+from tests.browser.conftest import PORTRAIT, LiveServer, PageProblems, screenshot
 from tests.browser.keypad import tap_digits
 from tests.browser.kiosk_pages import (
     RESIDENT_PHONE,
@@ -130,12 +130,15 @@ def walk(page: Page, live_server: LiveServer, ids: dict[str, Any], look: Callabl
     look("/kiosk/pin (must set)")
 
 
-@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+# Portrait only: the kiosk stands 1080 wide, and a landscape screen is wider still, so large
+# words that fit here fit there (test_kiosk_layout_in_browser walks landscape's own layout).
+# Walking both took 40 s of CI's 20 minutes for no page that could fail only sideways.
+@pytest.mark.parametrize("viewport", [PORTRAIT], ids=["portrait"])
 def test_large_text_on_every_kiosk_page_is_half_as_large_again_and_still_fits(
     page: Page, live_server: LiveServer, page_problems: PageProblems, viewport: dict[str, int]
 ) -> None:
     ids = seed_page_subjects(live_server)
-    orientation = "portrait" if viewport is PORTRAIT else "landscape"
+    orientation = "portrait"
     checked: list[str] = []
     problems: list[str] = []
 
