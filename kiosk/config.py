@@ -14,6 +14,9 @@ from booking.core.retention import RetentionPeriods
 DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Shanghai",
     "SITE": "xinhua",
+    # The worker bridges every centre's devices; LINLI_WORKER_SITE=<slug> limits a worker to
+    # one, to split a city's centres between groups of workers (docs/scaling.md).
+    "WORKER_SITE": None,
     "MQTT_URL": None,
     # How device accounts reach the broker (devices/fleet/broker_accounts.py): "dynsec", through
     # Mosquitto's dynamic security plugin at once; "files", generated files and a reload.

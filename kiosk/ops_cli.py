@@ -218,7 +218,7 @@ def worker_command(no_wait: bool) -> None:
         extensions.database(),
         extensions.clock(),
         mqtt_url=current_app.config.get("MQTT_URL"),
-        site=current_app.config["SITE"],
+        site=current_app.config.get("WORKER_SITE") or None,
         retention=periods,
     )
     try:

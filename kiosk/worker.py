@@ -1,4 +1,10 @@
-"""`linli worker`: the process that runs the scheduler and the MQTT bridge.
+"""`linli worker`: the process that runs the scheduler and the MQTT bridges.
+
+One deployment serves a district: a worker bridges the devices of every centre in the
+database, one bridge (one MQTT connection, with its own Will on that centre's server status)
+per centre, and starts a bridge for a centre made while it runs within a minute.
+``LINLI_WORKER_SITE`` limits a worker to one centre, to split a city's hundreds of centres
+between groups of workers (docs/scaling.md).
 
 On SQLite exactly one worker runs per deployment. It holds the lease row in ``worker_leases``
 (renewed every third of its lifetime) for as long as it runs; a second worker waits for the
@@ -24,11 +30,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from booking.core.clock import Clock
 from booking.core.db import Database
+from booking.core.models.sites import Site
 from booking.core.retention import RetentionPeriods
+from devices.protocol import messages as protocol
 from devices.sharing import Role
 from kiosk import leases, scheduler, scheduler_lock
 from kiosk.models import WorkerLease
@@ -38,6 +46,9 @@ log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(seconds=60)
 # How long the bridge may take to publish "offline" and disconnect before we give up on it.
 BRIDGE_STOP_TIMEOUT = 10.0
+# How often a worker serving every centre looks for a centre made since it started, so a new
+# centre's lockers are heard without restarting the worker.
+NEW_SITES_EVERY_S = 60.0
 
 # A bridge runs until ``stop`` is set, then says goodbye to the broker and returns.
 BridgeRunner = Callable[[Database, str, str, threading.Event, Role], None]
@@ -80,7 +91,7 @@ class Worker:
         clock: Clock,
         *,
         mqtt_url: str | None,
-        site: str,
+        site: str | None = None,
         lease_ttl: timedelta = LEASE_TTL,
         bridge: BridgeRunner = default_bridge,
         holder: str | None = None,
@@ -89,6 +100,8 @@ class Worker:
         self.database = database
         self.clock = clock
         self.mqtt_url = mqtt_url
+        # One centre (tests, or a deployment split between workers by LINLI_WORKER_SITE), or
+        # None: every centre of the database, the district on one deployment.
         self.site = site
         self.lease_ttl = lease_ttl
         self.bridge = bridge
@@ -96,7 +109,11 @@ class Worker:
         self.retention = retention
         self.failed = False
         self._stop = threading.Event()
-        self._bridges: list[tuple[threading.Event, threading.Thread]] = []
+        # One bridge per centre served: each its own connection, so each centre's devices see
+        # their own server status and the Will of the connection that serves them.
+        self._bridges: dict[str, tuple[threading.Event, threading.Thread]] = {}
+        self._role = Role.SOLE
+        self._next_site_look = 0.0
 
     # --- the lease -----------------------------------------------------------------------------
 
@@ -158,11 +175,23 @@ class Worker:
         """Whether this deployment may run several workers: on PostgreSQL."""
         return self.database.engine.dialect.name == "postgresql"
 
-    def _run_bridge(self, url: str, role: Role, own_stop: threading.Event) -> None:
+    def served_sites(self) -> list[str]:
+        """The centres whose devices this worker bridges: its one, or every centre there is."""
+        if self.site is not None:
+            return [self.site]
+        with self.database.read() as session:
+            slugs = list(session.scalars(select(Site.slug).order_by(Site.id)))
+        usable = [slug for slug in slugs if protocol.ID_PATTERN.match(slug)]
+        for slug in sorted(set(slugs) - set(usable)):
+            # Never made by `linli site` (it checks); a bridge could not subscribe for it.
+            log.error("centre %r has a slug MQTT topics cannot carry; its devices go unheard", slug)
+        return usable
+
+    def _run_bridge(self, url: str, site: str, role: Role, own_stop: threading.Event) -> None:
         try:
-            self.bridge(self.database, url, self.site, own_stop, role)
+            self.bridge(self.database, url, site, own_stop, role)
         except Exception:
-            log.exception("the MQTT bridge failed; stopping the worker")
+            log.exception("the MQTT bridge of %s failed; stopping the worker", site)
             self.failed = True
         finally:
             # A bridge that returns on its own has nothing left to do: without it the worker
@@ -173,33 +202,50 @@ class Worker:
             own_stop.set()
 
     def _start_bridge(self, role: Role) -> None:
-        if not self.mqtt_url:
+        """Bridge every centre served, in ``role``."""
+        self._role = role
+        self._next_site_look = 0.0
+        self._bridge_new_sites()
+
+    def _bridge_new_sites(self) -> None:
+        """Start a bridge for each centre served that has none yet (at most once a minute)."""
+        if not self.mqtt_url or time.monotonic() < self._next_site_look:
             return
-        own_stop = threading.Event()
-        thread = threading.Thread(
-            target=self._run_bridge,
-            args=(self.mqtt_url, role, own_stop),
-            name="linli-bridge",
-            daemon=True,
-        )
-        self._bridges.append((own_stop, thread))
-        thread.start()
+        self._next_site_look = time.monotonic() + NEW_SITES_EVERY_S
+        try:
+            sites = self.served_sites()
+        except Exception:
+            log.exception("could not read the centres; looking again in a minute")
+            return
+        for site in sites:
+            if site in self._bridges:
+                continue
+            own_stop = threading.Event()
+            thread = threading.Thread(
+                target=self._run_bridge,
+                args=(self.mqtt_url, site, self._role, own_stop),
+                name=f"linli-bridge-{site}",
+                daemon=True,
+            )
+            self._bridges[site] = (own_stop, thread)
+            thread.start()
+            log.info("bridging centre %s (%s)", site, self._role.value)
 
     def _stop_bridges(self) -> None:
-        for own_stop, _ in self._bridges:
+        for own_stop, _ in self._bridges.values():
             own_stop.set()
-        for _, thread in self._bridges:
+        for _, thread in self._bridges.values():
             thread.join(BRIDGE_STOP_TIMEOUT)
             if thread.is_alive():
                 log.error("%s did not stop within %s s", thread.name, BRIDGE_STOP_TIMEOUT)
                 self.failed = True
-        self._bridges = []
+        self._bridges = {}
 
     def run(self, stop: threading.Event, *, wait_for_lease: bool = True) -> int:
         """Run until ``stop`` is set; return the exit status (0 after a clean stop)."""
         self.check_schema()
         self._stop = stop
-        self._bridges = []
+        self._bridges = {}
         if not self.mqtt_url:
             log.warning("LINLI_MQTT_URL is not set: the worker runs without devices")
         if self.several:
@@ -221,7 +267,7 @@ class Worker:
             self._start_bridge(Role.SOLE)
             # Wake up now and then so that signal handlers run promptly in the main thread.
             while not stop.wait(0.5):
-                pass
+                self._bridge_new_sites()
         finally:
             stop.set()
             if jobs is not None:
@@ -251,6 +297,7 @@ class Worker:
             next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
             # Wake up now and then so that signal handlers run promptly in the main thread.
             while not stop.wait(0.5):
+                self._bridge_new_sites()
                 if leading or time.monotonic() < next_try:
                     continue  # once leading, the watchdog looks after the lock
                 next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S

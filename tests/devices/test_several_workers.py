@@ -331,3 +331,39 @@ def test_a_device_s_status_published_while_no_worker_leads_reaches_the_next_lead
     finally:
         sim.stop()
     assert follower.stop() == 0
+
+
+def test_one_worker_serves_the_devices_of_every_centre_of_the_district(
+    start_worker: Any, postgres_database: Database, own_mosquitto: Any, tmp_path: Path
+) -> None:
+    centres = {"east": "east-locker", "west": "west-locker"}
+    for site, device_id in centres.items():
+        add_locker(postgres_database, site, device_id)
+    ear, heard = published_commands(own_mosquitto.url, "west", "west-locker")
+    # Started for the east centre's kiosk (LINLI_SITE): its worker serves the district.
+    worker = start_worker("east")
+    wait_for(lambda: worker.said("bridging centre west"), "the west centre bridged", 30)
+    sims = [
+        LockerSim(device_id, site, own_mosquitto.url, tmp_path / site, time_scale=0.01)
+        for site, device_id in centres.items()
+    ]
+    try:
+        for sim in sims:
+            sim.start()
+        for device_id in centres.values():
+            wait_for(lambda d=device_id: locker_row(postgres_database, d).online, f"{device_id}")
+        emitted = {sim.device_id: [sim.emit("forced_open", compartment=1)] for sim in sims}
+        for sim in sims:
+            wait_for(lambda s=sim: s.unacked_count() == 0, f"{sim.device_id}'s event acked")
+        for device_id, events in emitted.items():
+            keys, _ = stored_event_keys(postgres_database, device_id)
+            assert keys == {(e["session"], e["seq"]) for e in events}
+        # Commands go out to the other centre's locker too, from its own bridge.
+        sent = issue_opens(postgres_database, "west-locker", 1)
+        wait_for(lambda: set(sent) <= set(heard), "the west locker's command published", 20)
+    finally:
+        for sim in sims:
+            sim.stop()
+        ear.loop_stop()
+        ear.disconnect()
+    assert worker.stop() == 0

@@ -192,3 +192,76 @@ def test_linli_worker_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
         )
     database.dispose()
     assert held is None
+
+
+class SitesBridge:
+    """Stands in for devices.bridge.run, remembering which centre each bridge served."""
+
+    def __init__(self) -> None:
+        self.sites: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(
+        self, database: Database, url: str, site: str, stop: threading.Event, role: Role
+    ) -> None:
+        with self.lock:
+            self.sites.append(site)
+        stop.wait()
+
+    def served(self) -> list[str]:
+        with self.lock:
+            return sorted(self.sites)
+
+
+def add_site(database: Database, slug: str) -> None:
+    from booking.core.models.sites import Site
+
+    with database.write() as session:
+        session.add(Site(slug=slug, name_zh=f"{slug}中心", name_en=slug))
+
+
+def wait_for(condition: Any, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_worker_of_the_district_bridges_every_centre_and_a_new_one_within_a_minute(
+    database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk import worker as worker_module
+
+    # The minute between looks for new centres, shortened for the test.
+    monkeypatch.setattr(worker_module, "NEW_SITES_EVERY_S", 0.2)
+    add_site(database, "xinhua")
+    add_site(database, "yongsheng")
+    bridge = SitesBridge()
+    worker = Worker(database, clock, mqtt_url=MQTT_URL, bridge=bridge)
+    stop, thread, status = start_worker(worker)
+    assert wait_for(lambda: bridge.served() == ["xinhua", "yongsheng"])
+
+    add_site(database, "lucheng")
+    assert wait_for(lambda: bridge.served() == ["lucheng", "xinhua", "yongsheng"])
+    time.sleep(0.5)
+    assert bridge.served() == ["lucheng", "xinhua", "yongsheng"]  # one bridge a centre, once
+    stop.set()
+    thread.join(10)
+    assert status == [0]
+
+
+def test_a_worker_given_one_centre_bridges_that_centre_only(
+    database: Database, clock: FrozenClock
+) -> None:
+    add_site(database, "xinhua")
+    add_site(database, "yongsheng")
+    bridge = SitesBridge()
+    worker = Worker(database, clock, mqtt_url=MQTT_URL, site="yongsheng", bridge=bridge)
+    stop, thread, _ = start_worker(worker)
+    assert wait_for(lambda: bridge.served() == ["yongsheng"])
+    time.sleep(0.3)
+    stop.set()
+    thread.join(10)
+    assert bridge.served() == ["yongsheng"]
