@@ -14,9 +14,9 @@ from booking.core.retention import RetentionPeriods
 DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Shanghai",
     "SITE": "xinhua",
-    # The worker bridges every centre's devices; LINLI_WORKER_SITE=<slug> limits a worker to
-    # one, to split a city's centres between groups of workers (docs/scaling.md).
-    "WORKER_SITE": None,
+    # The worker bridges every centre's devices; LINLI_WORKER_SITES=<slug>,<slug> limits a
+    # worker to those, to split a city's centres between groups of workers (docs/scaling.md).
+    "WORKER_SITES": "",
     "MQTT_URL": None,
     # How device accounts reach the broker (devices/fleet/broker_accounts.py): "dynsec", through
     # Mosquitto's dynamic security plugin at once; "files", generated files and a reload.
@@ -96,6 +96,21 @@ def retention_periods(config: Mapping[str, Any]) -> RetentionPeriods:
             f"LINLI_{key} must be a whole number of days from {error.details['min']} to "
             f"{error.details['max']}, not {error.details['value']!r}"
         ) from None
+
+
+def worker_sites(config: Mapping[str, Any]) -> list[str] | None:
+    """The centres a worker is limited to by ``LINLI_WORKER_SITES``, or None for every centre."""
+    from devices.protocol.messages import ID_PATTERN
+
+    slugs = [slug.strip() for slug in str(config.get("WORKER_SITES") or "").split(",")]
+    slugs = [slug for slug in slugs if slug]
+    for slug in slugs:
+        # What an MQTT topic of the protocol can carry as its site.
+        if not ID_PATTERN.match(slug):
+            raise ConfigError(
+                f"LINLI_WORKER_SITES must be centre slugs separated by commas, not {slug!r}"
+            )
+    return slugs or None
 
 
 def device_broker_url(config: Mapping[str, Any]) -> str:

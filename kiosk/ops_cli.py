@@ -200,6 +200,7 @@ def worker_command(no_wait: bool) -> None:
 
     try:
         periods = config.retention_periods(current_app.config)
+        only = config.worker_sites(current_app.config)
         # Checked here, before the lease: a wrong LINLI_SMS_* stops the worker with its name.
         sms_config(os.environ)
     except config.ConfigError as error:
@@ -218,7 +219,7 @@ def worker_command(no_wait: bool) -> None:
         extensions.database(),
         extensions.clock(),
         mqtt_url=current_app.config.get("MQTT_URL"),
-        site=current_app.config.get("WORKER_SITE") or None,
+        sites=only,
         retention=periods,
     )
     try:

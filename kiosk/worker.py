@@ -3,7 +3,7 @@
 One deployment serves a district: a worker bridges the devices of every centre in the
 database, one bridge (one MQTT connection, with its own Will on that centre's server status)
 per centre, and starts a bridge for a centre made while it runs within a minute.
-``LINLI_WORKER_SITE`` limits a worker to one centre, to split a city's hundreds of centres
+``LINLI_WORKER_SITES`` (slugs, comma-separated) limits a worker to those centres, to split a city's hundreds of centres
 between groups of workers (docs/scaling.md).
 
 On SQLite exactly one worker runs per deployment. It holds the lease row in ``worker_leases``
@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -92,6 +92,7 @@ class Worker:
         *,
         mqtt_url: str | None,
         site: str | None = None,
+        sites: Sequence[str] | None = None,
         lease_ttl: timedelta = LEASE_TTL,
         bridge: BridgeRunner = default_bridge,
         holder: str | None = None,
@@ -100,9 +101,9 @@ class Worker:
         self.database = database
         self.clock = clock
         self.mqtt_url = mqtt_url
-        # One centre (tests, or a deployment split between workers by LINLI_WORKER_SITE), or
-        # None: every centre of the database, the district on one deployment.
-        self.site = site
+        # Some centres (a city split between groups of workers by LINLI_WORKER_SITES; one in
+        # tests), or None: every centre of the database, the district on one deployment.
+        self.only: list[str] | None = [site] if site else (list(sites) if sites else None)
         self.lease_ttl = lease_ttl
         self.bridge = bridge
         self.holder = holder or leases.new_holder_id()
@@ -177,8 +178,8 @@ class Worker:
 
     def served_sites(self) -> list[str]:
         """The centres whose devices this worker bridges: its one, or every centre there is."""
-        if self.site is not None:
-            return [self.site]
+        if self.only is not None:
+            return self.only
         with self.database.read() as session:
             slugs = list(session.scalars(select(Site.slug).order_by(Site.id)))
         usable = [slug for slug in slugs if protocol.ID_PATTERN.match(slug)]

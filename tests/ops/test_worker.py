@@ -265,3 +265,22 @@ def test_a_worker_given_one_centre_bridges_that_centre_only(
     stop.set()
     thread.join(10)
     assert bridge.served() == ["yongsheng"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "sites"),
+    [("", None), ("yongsheng", ["yongsheng"]), (" xinhua, yongsheng ,", ["xinhua", "yongsheng"])],
+)
+def test_linli_worker_sites_names_the_centres_a_worker_is_limited_to(
+    setting: str, sites: list[str] | None
+) -> None:
+    from kiosk import config
+
+    assert config.worker_sites({"WORKER_SITES": setting}) == sites
+
+
+def test_a_worker_sites_setting_that_is_no_slug_is_refused_by_name() -> None:
+    from kiosk import config
+
+    with pytest.raises(config.ConfigError, match="LINLI_WORKER_SITES .* 'Xin Hua'"):
+        config.worker_sites({"WORKER_SITES": "xinhua,Xin Hua"})
