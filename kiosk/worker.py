@@ -84,6 +84,19 @@ def default_bridge(
     )
 
 
+def district_bridge(
+    database: Database, url: str, site: str, stop: threading.Event, role: Role
+) -> None:
+    """A bridge of one of several centres: it commits in its own thread. A commit process
+    each, as one centre's bridge has, would make a worker of a district dozens of processes;
+    a centre's traffic (20 lockers, an event a few seconds apart) needs no process of its own.
+    """
+    from devices.bridge import run
+    from devices.ingest.handlers import default_handlers
+
+    run(database, url, site, stop, handlers=default_handlers(), role=role)
+
+
 class Worker:
     def __init__(
         self,
@@ -188,9 +201,11 @@ class Worker:
             log.error("centre %r has a slug MQTT topics cannot carry; its devices go unheard", slug)
         return usable
 
-    def _run_bridge(self, url: str, site: str, role: Role, own_stop: threading.Event) -> None:
+    def _run_bridge(
+        self, runner: BridgeRunner, url: str, site: str, role: Role, own_stop: threading.Event
+    ) -> None:
         try:
-            self.bridge(self.database, url, site, own_stop, role)
+            runner(self.database, url, site, own_stop, role)
         except Exception:
             log.exception("the MQTT bridge of %s failed; stopping the worker", site)
             self.failed = True
@@ -221,10 +236,13 @@ class Worker:
         for site in sites:
             if site in self._bridges:
                 continue
+            runner = self.bridge
+            if runner is default_bridge and len(sites) > 1:
+                runner = district_bridge
             own_stop = threading.Event()
             thread = threading.Thread(
                 target=self._run_bridge,
-                args=(self.mqtt_url, site, self._role, own_stop),
+                args=(runner, self.mqtt_url, site, self._role, own_stop),
                 name=f"linli-bridge-{site}",
                 daemon=True,
             )

@@ -71,7 +71,7 @@ class CommandDispatcher:
         send: Send,
         connected: threading.Event,
         count: Count,
-        fallback_poll: float = command_outbox.FALLBACK_POLL_S,
+        fallback_poll: float | None = None,
     ) -> None:
         self.database = database
         self.site = site
@@ -80,6 +80,13 @@ class CommandDispatcher:
         self._send = send
         self._connected = connected
         self._count = count
+        if fallback_poll is None:
+            listened = command_outbox.NotifyListener.works_on(database)
+            fallback_poll = (
+                command_outbox.LISTENED_FALLBACK_POLL_S
+                if listened
+                else command_outbox.FALLBACK_POLL_S
+            )
         self._fallback_poll = fallback_poll
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

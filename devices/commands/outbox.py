@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "linli_command_outbox"
 FALLBACK_POLL_S = 0.25
+# With PostgreSQL's notices heard, the poll only covers a notice lost in a reconnect (after
+# which every bridge looks anyway): a district's hundred bridges need not ask 4 times a second.
+LISTENED_FALLBACK_POLL_S = 2.0
 _WAKE_KEY = "linli_outbox_wakes"
 # How long the listening threads block before they look at their stop flag.
 _LISTEN_TIMEOUT_S = 0.5
@@ -171,30 +174,83 @@ def listen_local(database: Database, site: str) -> socket.socket | None:
 
 class NotifyListener:
     """For a bridge on PostgreSQL (psycopg): calls ``wake`` whenever a command is queued for
-    ``site``, from a thread LISTENing on a connection of its own. On another database it does
-    nothing; when the server is away it retries, and the fallback poll carries on meanwhile."""
+    ``site``. On another database it does nothing.
+
+    The LISTEN connection and its thread are one per process and database, shared by the
+    bridges of every centre a worker serves (:class:`_SharedListen`): a worker of a district
+    with a connection per centre would use up the server's connections.
+    """
 
     def __init__(self, database: Database, site: str, wake: Callable[[], None]) -> None:
         self._database = database
         self._site = site
         self._wake = wake
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._shared: _SharedListen | None = None
+
+    @staticmethod
+    def works_on(database: Database) -> bool:
+        dialect = database.engine.dialect
+        return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
     def start(self) -> None:
-        dialect = self._database.engine.dialect
-        if dialect.name != "postgresql" or dialect.driver != "psycopg":
+        if not self.works_on(self._database):
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._listen, name="linli-outbox-listen",
-                                        daemon=True)  # fmt: skip
-        self._thread.start()
+        self._shared = _SharedListen.join(self._database, self._site, self._wake)
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
+        if self._shared is not None:
+            self._shared.leave(self._site, self._wake, timeout)
+            self._shared = None
+
+
+class _SharedListen:
+    """One thread LISTENing on a connection of its own for a database, waking the bridges of
+    the sites named in each notice; when the server is away it retries, and the bridges'
+    fallback polls carry on meanwhile. It stops when its last bridge leaves."""
+
+    _lock = threading.Lock()
+    _running: dict[str, _SharedListen] = {}
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._wakes: dict[str, list[Callable[[], None]]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="linli-outbox-listen",
+                                        daemon=True)  # fmt: skip
+
+    @classmethod
+    def join(cls, database: Database, site: str, wake: Callable[[], None]) -> _SharedListen:
+        with cls._lock:
+            shared = cls._running.get(database.url)
+            if shared is None:
+                shared = cls._running[database.url] = cls(database)
+                shared._wakes.setdefault(site, []).append(wake)
+                shared._thread.start()
+            else:
+                shared._wakes.setdefault(site, []).append(wake)
+                # Commands queued before this bridge joined: it looks at once anyway (the
+                # dispatcher's first turn), so no wake-up is owed here.
+            return shared
+
+    def leave(self, site: str, wake: Callable[[], None], timeout: float) -> None:
+        with self._lock:
+            wakes = self._wakes.get(site, [])
+            if wake in wakes:
+                wakes.remove(wake)
+            if not wakes:
+                self._wakes.pop(site, None)
+            last = not self._wakes
+            if last and self._running.get(self._database.url) is self:
+                del self._running[self._database.url]
+        if last:
+            self._stop.set()
             self._thread.join(timeout)
-            self._thread = None
+
+    def _wake(self, site: str | None) -> None:
+        with self._lock:
+            found = [w for key, ws in self._wakes.items() if site in (None, key) for w in ws]
+        for wake in found:
+            wake()
 
     def _listen(self) -> None:
         import psycopg
@@ -205,12 +261,11 @@ class NotifyListener:
             try:
                 with psycopg.connect(conninfo, autocommit=True) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
-                    # Anything queued while we were not listening: look now.
-                    self._wake()
+                    # Anything queued while we were not listening: every bridge looks now.
+                    self._wake(None)
                     while not self._stop.is_set():
                         for notice in connection.notifies(timeout=_LISTEN_TIMEOUT_S):
-                            if notice.payload == self._site:
-                                self._wake()
+                            self._wake(notice.payload)
             except psycopg.Error as error:
                 log.warning("listening for queued commands failed (%s); again shortly", error)
                 self._stop.wait(_RECONNECT_DELAY_S)
