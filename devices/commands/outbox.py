@@ -172,6 +172,11 @@ def listen_local(database: Database, site: str) -> socket.socket | None:
     return sock
 
 
+def listen_name() -> str:
+    """The application name of this process's LISTEN connection."""
+    return f"linli-outbox-listen {os.getpid()}"
+
+
 class NotifyListener:
     """For a bridge on PostgreSQL (psycopg): calls ``wake`` whenever a command is queued for
     ``site``. On another database it does nothing.
@@ -259,7 +264,10 @@ class _SharedListen:
         conninfo = url.render_as_string(hide_password=False)
         while not self._stop.is_set():
             try:
-                with psycopg.connect(conninfo, autocommit=True) as connection:
+                # Named, so an operator (and a test) finds it among the server's sessions.
+                with psycopg.connect(
+                    conninfo, autocommit=True, application_name=listen_name()
+                ) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     # Anything queued while we were not listening: every bridge looks now.
                     self._wake(None)

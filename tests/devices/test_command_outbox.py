@@ -17,6 +17,7 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from devices.bridge import Bridge
 from devices.commands import operations as commands
+from devices.commands import outbox as command_outbox
 from devices.commands import waiting
 from devices.commands.dispatcher import CommandDispatcher
 from devices.commands.waiting import OutcomeResult
@@ -168,3 +169,52 @@ def test_broker_urls_give_host_port_tls_and_credentials(
 def test_a_url_that_is_not_a_broker_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="broker URL"):
         BrokerUrl(url)
+
+
+@pytest.mark.postgres
+def test_the_bridges_of_a_district_s_centres_share_one_listen_connection_and_wake_alone(
+    postgres_database: Database,
+) -> None:
+    from sqlalchemy import text
+
+    add_device(postgres_database)
+    with postgres_database.write() as session:
+        site = Site(slug="elsewhere", name_zh="别处", name_en="Elsewhere")
+        session.add(site)
+        session.flush()
+        session.add(Device(site_id=site.id, device_id="far-locker", kind=DeviceKind.LOCKER,
+                           name="", mqtt_password_hash="$7$unused", online=True,
+                           capabilities={"compartments": 8}, created_at=T0))  # fmt: skip
+    connected = threading.Event()
+    connected.set()
+    sent: dict[str, threading.Event] = {"demo": threading.Event(), "elsewhere": threading.Event()}
+
+    def dispatcher(site: str) -> CommandDispatcher:
+        def send(topic: str, payload: bytes) -> threading.Event:
+            sent[site].set()
+            return threading.Event()
+
+        return CommandDispatcher(
+            postgres_database, site, FrozenClock(T0), client_id=f"linli-server-{site}",
+            send=send, connected=connected, count=lambda name, n: None, fallback_poll=60.0,
+        )  # fmt: skip
+
+    dispatchers = [dispatcher("demo"), dispatcher("elsewhere")]
+    for each in dispatchers:
+        each.start()
+    try:
+        time.sleep(0.5)  # both have looked once, and the LISTEN is made
+        with postgres_database.engine.connect() as connection:
+            listening = connection.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": command_outbox.listen_name()},
+            )
+        assert listening == 1
+        with postgres_database.write() as session:
+            commands.issue(session, "far-locker", "open", {"compartment": 1}, T0,
+                           requested_by="staff:3")  # fmt: skip
+        assert sent["elsewhere"].wait(WAIT_S)
+        assert not sent["demo"].wait(0.3)
+    finally:
+        for each in dispatchers:
+            each.stop()
