@@ -330,7 +330,9 @@ def small_bars(
     parts = _open_svg(chart_id, width, height, title, description, font_size=11)
     for i, value in enumerate(values):
         x = left + i * slot + 2
-        h = value * scale
+        # At least 2 px for any count: on a scale set by a busy centre, a quiet centre's 1
+        # must still look different from 0.
+        h = max(value * scale, 2.0) if value > 0 else 0.0
         parts.append(
             f'<g class="bar"><title>{_e(bar_titles[i])}</title>'
             f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
