@@ -107,7 +107,7 @@ def today_rows(rows: Sequence[CentreToday], devices: dict[int, DeviceCount]) -> 
                     f"{r.seats_in_use} / {r.seats}",
                     charts.meter([(r.seats_in_use, CALM)], scale=r.seats, width=METER_WIDTH),
                     _(
-                        "%(used)d of %(booked)d bookings today checked in",
+                        "Checked in today: %(used)d of %(booked)d",
                         used=r.seat_bookings_used,
                         booked=r.seat_bookings,
                     ),
@@ -115,7 +115,7 @@ def today_rows(rows: Sequence[CentreToday], devices: dict[int, DeviceCount]) -> 
                 rooms=Figure(
                     f"{r.rooms_booked} / {r.rooms}",
                     charts.meter([(r.rooms_booked, CALM)], scale=r.rooms, width=METER_WIDTH),
-                    _("%(count)d bookings today", count=r.room_bookings),
+                    _("Bookings today: %(count)d", count=r.room_bookings),
                 ),
                 loans=Figure(
                     str(r.loans_out),
@@ -124,7 +124,7 @@ def today_rows(rows: Sequence[CentreToday], devices: dict[int, DeviceCount]) -> 
                         scale=most_loans,
                         width=METER_WIDTH,
                     ),
-                    _("%(count)d overdue", count=r.loans_overdue),
+                    _("Overdue: %(count)d", count=r.loans_overdue),
                     needs_attention=r.loans_overdue > 0,
                 ),
                 alerts=Figure(
@@ -134,7 +134,7 @@ def today_rows(rows: Sequence[CentreToday], devices: dict[int, DeviceCount]) -> 
                         scale=most_alerts,
                         width=METER_WIDTH,
                     ),
-                    _("%(count)d urgent", count=r.alerts_urgent),
+                    _("Urgent: %(count)d", count=r.alerts_urgent),
                     needs_attention=r.alerts_urgent > 0,
                 ),
                 devices=Figure(
