@@ -221,7 +221,7 @@ def test_a_trends_csv_has_a_line_per_week_and_centre(
 
 
 @pytest.mark.usefixtures("district_admin")
-@pytest.mark.parametrize("weeks", ["3", "13", "abc", "8.5", "-8"])
+@pytest.mark.parametrize("weeks", ["3", "13", "abc", "8.5", "-8", str(2**70), "字" * 300])
 def test_a_bad_number_of_weeks_is_refused_with_a_message(
     client: FlaskClient, staff_auth: StaffActions, weeks: str
 ) -> None:
