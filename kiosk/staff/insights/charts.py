@@ -328,18 +328,25 @@ def small_bars(
     bar_w = max(slot - 4, 2)
     scale = plot_h / maximum if maximum else 0
     parts = _open_svg(chart_id, width, height, title, description, font_size=11)
+    # Lean markup, as a district draws five of these for each of up to 200 centres: the
+    # numbers share one ink and anchor, and an empty week draws no rectangle.
+    parts.append(f'<g fill="{INK}" text-anchor="middle">')
     for i, value in enumerate(values):
         x = left + i * slot + 2
         # At least 2 px for any count: on a scale set by a busy centre, a quiet centre's 1
         # must still look different from 0.
         h = max(value * scale, 2.0) if value > 0 else 0.0
-        parts.append(
-            f'<g class="bar"><title>{_e(bar_titles[i])}</title>'
+        bar = (
             f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
             f'fill="{colour}"/>'
-            + _text(x + bar_w / 2, base - h - 4, str(value), text_anchor="middle", fill=INK)
+        )
+        parts.append(
+            f'<g class="bar"><title>{_e(bar_titles[i])}</title>'
+            + (bar if value > 0 else "")
+            + _text(x + bar_w / 2, base - h - 4, str(value))
             + "</g>"
         )
+    parts.append("</g>")
     parts.append(f'<line x1="0" x2="{width}" y1="{base}" y2="{base}" stroke="{INK}"/>')
     parts.append(_text(left, base + 16, first_label, fill=INK))
     parts.append(_text(width - left, base + 16, last_label, text_anchor="end", fill=INK))
