@@ -292,17 +292,23 @@ def trend_chart(trends: WeeklyTrends, trend: Trend) -> TrendChart:
             ],
         )
         panels.append(Panel(centre, name, svg, values))
-    rows: list[list[Cell]] = [
-        [week.isoformat(), centre.slug, centre_name(centre), trends.count(trend, centre.id, week)]
-        for week in trends.weeks
-        for centre in trends.centres
-    ]
     return TrendChart(
         slug=trend.value,
         weeks=trends.weeks,
         title=title,
         explanation=str(words.explanation),
         panels=panels,
-        table=Table([_("Week starting"), _("Centre code"), _("Centre"), str(words.counted)], rows),
+        table=trend_table(trends, trend),
         empty=highest == 0,
     )
+
+
+def trend_table(trends: WeeklyTrends, trend: Trend) -> Table:
+    """A trend's numbers, one line per week and centre: its CSV."""
+    rows: list[list[Cell]] = [
+        [week.isoformat(), centre.slug, centre_name(centre), trends.count(trend, centre.id, week)]
+        for week in trends.weeks
+        for centre in trends.centres
+    ]
+    header = [_("Week starting"), _("Centre code"), _("Centre"), str(TREND_WORDS[trend].counted)]
+    return Table(header, rows)

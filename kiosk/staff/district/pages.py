@@ -87,10 +87,9 @@ def overview_page() -> ResponseReturnValue:
         centres = district.all_centres(session)
         today = district.today(session, centres=centres, now=now)
         devices = offline_by_site(session)
-        trends = district.weekly(
-            session, centres=centres, now=now, weeks=weeks or district.DEFAULT_WEEKS
-        )
-    charts = [labelled.trend_chart(trends, trend) for trend in Trend] if weeks else []
+        # Weeks refused: today's figures still show, under the form and its message.
+        trends = district.weekly(session, centres=centres, now=now, weeks=weeks) if weeks else None
+    charts = [labelled.trend_chart(trends, trend) for trend in Trend] if trends else []
     days = sorted({row.day for row in today})
     return render_template(
         "staff/district.html",
@@ -99,7 +98,6 @@ def overview_page() -> ResponseReturnValue:
         rows=labelled.today_rows(today, devices),
         totals=labelled.totals(today, devices),
         day=days[-1] if len(days) == 1 else None,
-        trends=trends,
         charts=charts,
         switch_form=SwitchSiteForm() if SWITCH_ENDPOINT in current_app.view_functions else None,
         switch_endpoint=SWITCH_ENDPOINT,
@@ -125,7 +123,7 @@ def overview_csv(table: str) -> ResponseReturnValue:
             filename = f"linli-district-today-{dates[-1].isoformat()}.csv"
         else:
             trends = district.weekly(session, centres=centres, now=now, weeks=weeks)
-            found = labelled.trend_chart(trends, Trend(table)).table
+            found = labelled.trend_table(trends, Trend(table))
             first = trends.weeks[0].isoformat() if trends.weeks else now.date().isoformat()
             filename = f"linli-district-{table}-{weeks}-weeks-from-{first}.csv"
     return Response(
