@@ -21,6 +21,7 @@ from kiosk.staff.admin import tools as admin_tools
 from kiosk.staff.alerts import pages as alerts
 from kiosk.staff.alerts import stream as alert_stream
 from kiosk.staff.devices import board as devices_board
+from kiosk.staff.district import pages as district_pages
 from kiosk.staff.forms import LanguageForm, SignOutForm
 from kiosk.staff.health import contact as health_contact
 from kiosk.staff.health import pages as health_pages
@@ -128,6 +129,7 @@ account_routes.register(bp)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)
+district_pages.register(bp)
 bp.add_url_rule("/alerts", "alerts", alerts.inbox)
 bp.add_url_rule("/alerts/stream", "alerts_stream", alert_stream.stream)
 bp.add_url_rule("/alerts/history", "alerts_history", alerts.history)

@@ -15,10 +15,18 @@ class NavEntry:
     endpoint: str
     label: LazyString
     admin_only: bool = False
+    # Only for district admins, who look after every centre of the deployment.
+    district_only: bool = False
+
+    def shown_to(self, staff: StaffAccount) -> bool:
+        if self.district_only:
+            return staff.is_district_admin
+        return staff.is_admin or not self.admin_only
 
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("staff.overview", _l("Overview")),
+    NavEntry("staff.district", _l("District"), district_only=True),
     NavEntry("staff.alerts", _l("Alerts inbox")),
     NavEntry("staff.devices", _l("Devices")),
     NavEntry("staff.residents", _l("Residents")),
@@ -35,7 +43,7 @@ NAV: tuple[NavEntry, ...] = (
 def entries_for(staff: StaffAccount | None) -> list[NavEntry]:
     if staff is None:
         return []
-    return [entry for entry in NAV if staff.is_admin or not entry.admin_only]
+    return [entry for entry in NAV if entry.shown_to(staff)]
 
 
 def section_of(endpoint: str | None) -> str | None:

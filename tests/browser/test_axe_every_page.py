@@ -17,6 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from kiosk.extensions import database
 from tests.browser.conftest import PORTRAIT, LiveServer
 from tests.browser.kiosk_pages import (
     RESIDENT_PHONE,
@@ -24,6 +25,12 @@ from tests.browser.kiosk_pages import (
     kiosk_signed_in_pages,
     kiosk_signed_out_pages,
     seed_page_subjects,
+)
+from tests.district_centres import (
+    DISTRICT_ADMIN,
+    DISTRICT_PASSWORD,
+    add_centres,
+    add_district_admin,
 )
 
 pytestmark = pytest.mark.browser
@@ -35,6 +42,8 @@ CONSOLE_VIEWPORT = {"width": 1366, "height": 768}
 PHONE_VIEWPORT = {"width": 360, "height": 740}  # a small phone: the /m pages' narrowest
 # Not pages: downloads, JSON polled by scripts, the alerts' event stream.
 NOT_PAGES = (".csv", ".json", ".xlsx", ".ics", "/status", "/stream", "/static/")
+# Pages only a district admin sees (the demo admin gets a 403): audited as one, below.
+DISTRICT_PAGES = ("/staff/district",)
 
 AXE = Axe()
 # The WCAG A and AA rules, axe's best practices, and its experimental rules too: among them
@@ -163,6 +172,10 @@ def console_pages(live_server: LiveServer, ids: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
+def centre_admin_pages(live_server: LiveServer, ids: dict[str, Any]) -> list[str]:
+    return [p for p in console_pages(live_server, ids) if not p.startswith(DISTRICT_PAGES)]
+
+
 # In Chinese only: staff work in Chinese, and the Chinese pages are the ones that can lose a
 # label's words (an empty translation); the English ones are the same markup with the msgids.
 def test_every_console_page_has_no_serious_axe_violation(
@@ -174,8 +187,34 @@ def test_every_console_page_has_no_serious_axe_violation(
     page.locator("button[type=submit]").last.click()
     expect(page.locator(".console-user")).to_be_visible()
 
-    pages = console_pages(live_server, demo_ids)
+    pages = centre_admin_pages(live_server, demo_ids)
     assert len(pages) >= 40 and "/staff/admin/spaces/new" in pages
     for path in pages:
         violations += audit(page, path)
+    fail_if_any(violations)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_district_page_has_no_serious_axe_violation(
+    page: Page, live_server: LiveServer, demo_ids: dict[str, Any], lang: str
+) -> None:
+    with live_server.app.app_context(), database().write() as session:
+        add_centres(session, now=live_server.clock.now(), count=2)
+        add_district_admin(session, now=live_server.clock.now())
+    page.goto("/staff/sign-in")
+    page.locator("#username").fill(DISTRICT_ADMIN)
+    page.locator("#password").fill(DISTRICT_PASSWORD)
+    page.locator("button[type=submit]").last.click()
+    expect(page.locator(".console-user")).to_be_visible()
+    if lang == "en":
+        switch_language(page, ".console-language button", "en")
+
+    pages = [p for p in console_pages(live_server, demo_ids) if p.startswith(DISTRICT_PAGES)]
+    assert "/staff/district" in pages
+    violations = []
+    for path in pages:
+        violations += audit(page, path)
+    # The trends' numbers, folded away at first, opened too.
+    page.locator("section[data-trend] details summary").first.click()
+    violations += serious_violations(page)
     fail_if_any(violations)

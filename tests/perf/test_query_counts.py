@@ -27,6 +27,12 @@ from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.seats import Seat
 from kiosk.extensions import database
 from tests.conftest import StaffActions
+from tests.district_centres import (
+    DISTRICT_ADMIN,
+    DISTRICT_PASSWORD,
+    add_centres,
+    add_district_admin,
+)
 from tests.kiosk.conftest import DEMO_PHONE, KioskActions
 from tests.mobile.conftest import PhoneActions
 from tests.resident_rows import residents_named_test
@@ -162,4 +168,25 @@ def test_a_pages_query_count_does_not_grow_with_its_rows(
     add_rows(app, clock, MANY - FEW, first=FEW)
     many = statements(app, lambda: client.get(path))
     print(f"{page}: {len(few)} statements with {FEW} rows, {len(many)} with {MANY}")
+    assert len(many) == len(few), "\n".join(many)
+
+
+@pytest.mark.parametrize(
+    "path", ["/staff/district", "/staff/district/today.csv", "/staff/district/alerts.csv"]
+)
+def test_the_district_overview_costs_the_same_for_3_centres_as_for_30(
+    app: Flask, clock: FrozenClock, demo: None, path: str
+) -> None:
+    # A district may run 200 centres: a statement per centre would be 200 round trips.
+    with app.app_context(), database().write() as session:
+        add_district_admin(session, now=clock.now())
+        add_centres(session, now=clock.now(), count=3)
+    client = app.test_client()
+    assert StaffActions(client).sign_in(DISTRICT_ADMIN, DISTRICT_PASSWORD).status_code == 302
+    client.get(path)  # warm
+    few = statements(app, lambda: client.get(path))
+    with app.app_context(), database().write() as session:
+        add_centres(session, now=clock.now(), count=27, first=3)
+    many = statements(app, lambda: client.get(path))
+    print(f"{path}: {len(few)} statements with 4 centres, {len(many)} with 31")
     assert len(many) == len(few), "\n".join(many)

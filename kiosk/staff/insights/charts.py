@@ -32,11 +32,14 @@ def _e(text: object) -> str:
     return str(escape(str(text)))
 
 
-def _open_svg(chart_id: str, width: int, height: int, title: str, description: str) -> list[str]:
+def _open_svg(
+    chart_id: str, width: int, height: int, title: str, description: str, font_size: int = 14
+) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{_e(chart_id)}" '
         f'viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-labelledby="{_e(chart_id)}-title {_e(chart_id)}-desc" {FONT} font-size="14">',
+        f'aria-labelledby="{_e(chart_id)}-title {_e(chart_id)}-desc" {FONT} '
+        f'font-size="{font_size}">',
         f'<title id="{_e(chart_id)}-title">{_e(title)}</title>',
         f'<desc id="{_e(chart_id)}-desc">{_e(description)}</desc>',
     ]
@@ -274,5 +277,78 @@ def bar_chart(
                 f'fill="{PALETTE[k % len(PALETTE)]}"/>' + _text(lx + 26, ly + 15, one.name)
             )
         parts.append("</g>")
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# --- small pictures for pages that compare many centres ---------------------------------------
+
+
+def meter(parts: Sequence[tuple[float, str]], *, scale: float, width: int = 120) -> Markup:
+    """A thin horizontal bar: ``parts`` (value, colour) laid end to end over a track worth
+    ``scale``. Decorative (``aria-hidden``): the page writes the same numbers beside it."""
+    height = 14
+    parts_svg = []
+    x = 0.0
+    for value, colour in parts:
+        if value <= 0 or scale <= 0:
+            continue
+        w = min(value / scale, 1.0) * width
+        w = min(w, width - x)
+        parts_svg.append(
+            f'<rect x="{x:.1f}" y="1" width="{w:.1f}" height="{height - 2}" fill="{colour}"/>'
+        )
+        x += w
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="meter" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" aria-hidden="true" focusable="false">'
+        f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" fill="#ffffff" '
+        f'stroke="{GRID}"/>' + "".join(parts_svg) + "</svg>"
+    )
+
+
+def small_bars(
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    values: Sequence[int],
+    maximum: float,
+    first_label: str,
+    last_label: str,
+    bar_titles: Sequence[str],
+    colour: str = PALETTE[0],
+) -> Markup:
+    """One of a row of small multiples: a bar per week, every chart of the row on the same
+    ``maximum`` so their heights compare; each bar carries its number."""
+    width, top, plot_h, left = 280, 18, 72, 4
+    base = top + plot_h
+    height = base + 22
+    slot = (width - 2 * left) / max(len(values), 1)
+    bar_w = max(slot - 4, 2)
+    scale = plot_h / maximum if maximum else 0
+    parts = _open_svg(chart_id, width, height, title, description, font_size=11)
+    # Lean markup, as a district draws five of these for each of up to 200 centres: the
+    # numbers share one ink and anchor, and an empty week draws no rectangle.
+    parts.append(f'<g fill="{INK}" text-anchor="middle">')
+    for i, value in enumerate(values):
+        x = left + i * slot + 2
+        # At least 2 px for any count: on a scale set by a busy centre, a quiet centre's 1
+        # must still look different from 0.
+        h = max(value * scale, 2.0) if value > 0 else 0.0
+        bar = (
+            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+            f'fill="{colour}"/>'
+        )
+        parts.append(
+            f'<g class="bar"><title>{_e(bar_titles[i])}</title>'
+            + (bar if value > 0 else "")
+            + _text(x + bar_w / 2, base - h - 4, str(value))
+            + "</g>"
+        )
+    parts.append("</g>")
+    parts.append(f'<line x1="0" x2="{width}" y1="{base}" y2="{base}" stroke="{INK}"/>')
+    parts.append(_text(left, base + 16, first_label, fill=INK))
+    parts.append(_text(width - left, base + 16, last_label, text_anchor="end", fill=INK))
     parts.append("</svg>")
     return Markup("".join(parts))
