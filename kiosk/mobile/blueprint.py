@@ -13,6 +13,7 @@ from kiosk.mobile import (
     calendar_feed,
     health,
     loans,
+    messages,
     new_pin,
     pages,
     rooms,
@@ -71,6 +72,8 @@ bp.add_url_rule(
     "/tools/reservations/<id:reservation_id>/cancel", "cancel_tool_reservation",
     tools_ahead.cancel, methods=["POST"],
 )  # fmt: skip
+bp.add_url_rule("/messages", "my_messages", messages.my_messages, methods=["GET"])
+bp.add_url_rule("/messages/choose", "message_choose", messages.choose, methods=["POST"])
 bp.add_url_rule("/blood-pressure", "health", health.history, methods=["GET"])
 
 bp.add_url_rule("/calendar", "calendar", calendar_feed.feed_page, methods=["GET"])
