@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Base
@@ -20,11 +19,10 @@ from booking.lending.models.loans import LoanChannel
 from booking.lending.models.reservations import (
     ReservationKind,
     ReservationStatus,
-    ToolReservation,
 )
 from booking.lending.models.tools import Item
 from kiosk.extensions import database
-from tests.lending.lending_centre import Station, build_station, report_locker
+from tests.lending.lending_centre import Station, build_station, report_locker, reservations_of
 from tests.mobile.conftest import PhoneActions, alert_of
 
 TOMORROW = "2026-11-25"  # the clock's Tuesday 24 November, plus one
@@ -65,13 +63,6 @@ def signed_in(app: Flask, n: int = 0) -> PhoneActions:
     phone = PhoneActions(app.test_client())
     assert phone.sign_in(here(app).phones[n], PIN).status_code == 302
     return phone
-
-
-def reservations_of(app: Flask) -> list[ToolReservation]:
-    with app.app_context(), database().read() as session:
-        found = list(session.scalars(select(ToolReservation).order_by(ToolReservation.id)))
-        session.expunge_all()
-        return found
 
 
 def lend_the_ladder(app: Flask, clock: FrozenClock, n: int = 1) -> None:
