@@ -103,4 +103,4 @@ def renew(resident: PhoneResident, loan_id: int) -> ResponseReturnValue:
     if not outcome.done:
         return loans_page(resident, outcome.words, outcome.status)
     flash(outcome.words, "success")
-    return redirect(url_for("mobile.my_loans", _anchor=f"loan-{loan_id}"))
+    return redirect(url_for("mobile.my_loans"))

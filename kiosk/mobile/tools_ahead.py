@@ -85,8 +85,9 @@ def reserve(resident: PhoneResident, tool_type_id: int) -> ResponseReturnValue:
     )  # fmt: skip
     if not outcome.done:
         return _form_page(tool_type_id, form, outcome.words, outcome.status)
+    # To the top of "my tools", not an anchor: on a small screen the confirmation is the news.
     flash(outcome.words, "success")
-    return redirect(url_for("mobile.my_loans", _anchor="my-reservations"))
+    return redirect(url_for("mobile.my_loans"))
 
 
 @resident_required
@@ -98,7 +99,7 @@ def join_queue(resident: PhoneResident, tool_type_id: int) -> ResponseReturnValu
     if not outcome.done:
         return _tools_page(resident, outcome.words, outcome.status)
     flash(outcome.words, "success")
-    return redirect(url_for("mobile.my_loans", _anchor="my-reservations"))
+    return redirect(url_for("mobile.my_loans"))
 
 
 @resident_required
@@ -109,4 +110,4 @@ def cancel(resident: PhoneResident, reservation_id: int) -> ResponseReturnValue:
     if not outcome.done:
         return phone_loans.loans_page(resident, outcome.words, outcome.status)
     flash(outcome.words, "success")
-    return redirect(url_for("mobile.my_loans", _anchor="my-reservations"))
+    return redirect(url_for("mobile.my_loans"))
