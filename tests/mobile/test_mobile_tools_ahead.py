@@ -15,7 +15,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base
 from booking.lending import reservations as reservation_service
 from booking.lending.loans import start_loan
-from booking.lending.models.loans import LoanChannel
+from booking.lending.models.loans import Loan, LoanChannel
 from booking.lending.models.reservations import (
     ReservationKind,
     ReservationStatus,
@@ -207,3 +207,18 @@ def test_a_neighbours_reservation_is_not_theirs_to_cancel(stations: Flask) -> No
 def test_reserving_asks_to_sign_in_first(stations: Flask, path: str) -> None:
     response = stations.test_client().get(path)
     assert response.status_code == 302 and response.headers["Location"].endswith("/m/sign-in")
+
+
+def test_another_centres_loan_is_not_renewed_from_here(stations: Flask, clock: FrozenClock) -> None:
+    theirs = there(stations)
+    with stations.app_context(), database().write() as session:
+        ladder = session.get_one(Item, theirs.ladder)
+        loan = start_loan(session, item=ladder, resident_id=theirs.residents[0],
+                          channel=LoanChannel.COUNTER, now=clock.now(), loan_days=2)  # fmt: skip
+        loan_id, due = loan.id, loan.due_at
+    refused = signed_in(stations).post(f"/m/tools/{loan_id}/renew")
+    assert refused.status_code == 404
+    assert alert_of(refused.get_data(as_text=True))  # said in words, not a bare error page
+    with stations.app_context(), database().read() as session:
+        kept = session.get_one(Loan, loan_id)
+        assert (kept.renewals, kept.due_at) == (0, due)
