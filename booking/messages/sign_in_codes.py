@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError
 from booking.messages import kinds, outbox
+from booking.messages.models.outbox import OutboxMessage
 from booking.people import one_time_codes
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.resident_codes import CodePurpose, ResidentCode
@@ -27,6 +28,13 @@ RESEND_AFTER = timedelta(minutes=1)
 class CodeRequestedTooSoon(DomainError):
     code = "code_requested_too_soon"
     status = 429
+
+
+class CodeNotSendable(DomainError):
+    """The resident has no phone the outbox may use (deactivated meanwhile)."""
+
+    code = "code_not_sendable"
+    status = 409
 
 
 def send_sign_in_code(session: Session, *, site_id: int, phone: str, now: datetime) -> bool:
@@ -56,8 +64,21 @@ def send_sign_in_code(session: Session, *, site_id: int, phone: str, now: dateti
         session, resident_id=resident.id, site_id=site_id, purpose=CodePurpose.SIGN_IN,
         now=now, actor=f"resident:{resident.id}",
     )  # fmt: skip
-    outbox.enqueue(
-        session, site_id=site_id, resident_id=resident.id, kind=kinds.SIGN_IN_CODE,
+    queue_code(session, site_id=site_id, issued=issued, now=now)
+    return True
+
+
+def queue_code(
+    session: Session, *, site_id: int, issued: one_time_codes.IssuedCode, now: datetime
+) -> OutboxMessage:
+    """Queue the SMS carrying ``issued`` to its resident's own phone, to go at once at any
+    hour: asked for on the phone page, or sent by staff instead of a printed slip. The message
+    holds the code alone (never a PIN), and the code is blanked once the message has left."""
+    message = outbox.enqueue(
+        session, site_id=site_id, resident_id=issued.resident_id, kind=kinds.SIGN_IN_CODE,
         params=[issued.code], now=now, ignores_quiet_hours=True,
     )  # fmt: skip
-    return True
+    if message is None:
+        # A code is issued only to an active member, who always has a phone: not reached.
+        raise CodeNotSendable("the resident's phone cannot be reached")
+    return message

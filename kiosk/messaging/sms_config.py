@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app
+
 from booking.messages.templates import TEMPLATES
 from kiosk.config import ConfigError
 
@@ -83,3 +85,10 @@ def sms_config(environ: Mapping[str, str]) -> SmsConfig:
         templates=_templates(environ["LINLI_SMS_TEMPLATES"].strip()),
         endpoint=environ.get("LINLI_SMS_ENDPOINT", "").strip(),
     )
+
+
+def reaches_phones() -> bool:
+    """Whether this deployment's SMS reaches phones (``LINLI_SMS_PROVIDER=tencent``): only then
+    is a code offered by SMS. The demo's log channel reaches nobody, and a button that sends
+    nothing would leave a resident waiting for a message that never comes."""
+    return str(current_app.config.get("SMS_PROVIDER", "log")).strip().lower() == "tencent"

@@ -39,3 +39,13 @@ def kind_label(kind: str) -> str:
     """A kind's name; a notice kind added later reads as a kiosk notice until it has one."""
     label = KIND_LABELS.get(kind)
     return str(label) if label is not None else str(_l("Notice at the kiosk"))
+
+
+# The same states as the resident reads them on their phone: what it means for them.
+RESIDENT_STATE_LABELS: dict[MessageState, LazyString] = {
+    MessageState.QUEUED: _l("Waiting to be sent"),
+    MessageState.SENDING: _l("Being sent"),
+    MessageState.SENT: _l("Sent to the phone"),
+    MessageState.RETRYING: _l("Not sent yet: we will try again"),
+    MessageState.GAVE_UP: _l("Could not be sent. The notice is still at the kiosk."),
+}

@@ -13,11 +13,13 @@ from kiosk.mobile import (
     calendar_feed,
     health,
     loans,
+    messages,
     new_pin,
     pages,
     rooms,
     seats,
     sign_in,
+    tools_ahead,
 )
 from kiosk.mobile import session as phone_session
 
@@ -53,7 +55,25 @@ bp.add_url_rule("/seats/book", "book_seat", seats.book_seat, methods=["POST"])
 bp.add_url_rule("/rooms", "rooms", rooms.room_form, methods=["GET"])
 bp.add_url_rule("/rooms/book", "book_room", rooms.book_room, methods=["POST"])
 bp.add_url_rule("/tools", "my_loans", loans.my_loans, methods=["GET"])
-bp.add_url_rule("/tools/<int:loan_id>/renew", "renew_loan", loans.renew, methods=["POST"])
+bp.add_url_rule("/tools/<id:loan_id>/renew", "renew_loan", loans.renew, methods=["POST"])
+# Tools ahead of time (issue 17): a window reserved, a queue place, either cancelled.
+bp.add_url_rule("/tools/reserve", "tools_ahead", tools_ahead.tool_list, methods=["GET"])
+bp.add_url_rule(
+    "/tools/<id:tool_type_id>/reserve", "reserve_tool_form", tools_ahead.reserve_form,
+    methods=["GET"],
+)  # fmt: skip
+bp.add_url_rule(
+    "/tools/<id:tool_type_id>/reserve", "reserve_tool", tools_ahead.reserve, methods=["POST"]
+)
+bp.add_url_rule(
+    "/tools/<id:tool_type_id>/queue", "queue_for_tool", tools_ahead.join_queue, methods=["POST"]
+)
+bp.add_url_rule(
+    "/tools/reservations/<id:reservation_id>/cancel", "cancel_tool_reservation",
+    tools_ahead.cancel, methods=["POST"],
+)  # fmt: skip
+bp.add_url_rule("/messages", "my_messages", messages.my_messages, methods=["GET"])
+bp.add_url_rule("/messages/choose", "message_choose", messages.choose, methods=["POST"])
 bp.add_url_rule("/blood-pressure", "health", health.history, methods=["GET"])
 
 bp.add_url_rule("/calendar", "calendar", calendar_feed.feed_page, methods=["GET"])

@@ -2,8 +2,7 @@
 
 The code is issued and queued by :func:`booking.messages.sign_in_codes.send_sign_in_code`
 (the worker sends it at once, at any hour). The button is drawn only where an SMS provider
-reaches phones (``LINLI_SMS_PROVIDER=tencent``): the demo's log channel reaches nobody, and a
-button that sends nothing would leave a resident waiting for a message that never comes.
+reaches phones (``kiosk.messaging.sms_config.reaches_phones``).
 
 The answer is the same whether or not the phone is a member here, so the page tells a
 stranger nothing about who is; only a second request within the minute is answered apart.
@@ -11,7 +10,6 @@ stranger nothing about who is; only a second request within the minute is answer
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 SENT = _l(
@@ -19,8 +17,3 @@ SENT = _l(
     "Type it below within 24 hours."
 )
 TOO_SOON = _l("A code was sent a moment ago. Wait a minute before asking again.")
-
-
-def sender_configured() -> bool:
-    """Whether a code can be sent by SMS here: only then does the page offer to send one."""
-    return str(current_app.config.get("SMS_PROVIDER", "log")).strip().lower() == "tencent"

@@ -1,7 +1,8 @@
 """The resident's tools on loan, read from the phone: what, since when, due when.
 
 A loan not overdue can be kept longer through the kiosk's own renewal (the lending service's
-rules and the kiosk's words); returning happens at the lockers or the counter.
+rules and the kiosk's words); returning happens at the lockers or the counter. The tools
+reserved ahead and the queue places are listed here too, to cancel (kiosk.mobile.tools_ahead).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from booking.core.errors import DomainError
-from booking.lending import eligibility, renewals
+from booking.lending import eligibility
 from booking.lending.models.loans import Loan, LoanStatus
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
@@ -22,8 +22,7 @@ from kiosk.extensions import clock, database
 from kiosk.mobile import session as phone_session
 from kiosk.mobile.session import PhoneResident
 from kiosk.mobile.signed_in import resident_required
-from kiosk.touch.lending import words as lending_words
-from kiosk.touch.lending.ahead import RENEWED
+from kiosk.touch.lending import reserving
 from kiosk.touch.spaces import words as booking_words
 
 
@@ -62,25 +61,46 @@ def _line(session: Session, loan: Loan, timezone: str) -> LoanLine:
     )
 
 
-@resident_required
-def my_loans(resident: PhoneResident) -> ResponseReturnValue:
+@dataclass(frozen=True)
+class ReservationLine:
+    """A reservation or queue place as the phone lists it: the tool in the page's language."""
+
+    id: int
+    tool: str
+    text: str
+
+
+def loans_page(
+    resident: PhoneResident, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The loans, then the reservations and queue places (each with its cancel button)."""
     site = phone_session.current_site()
     with database().read() as session:
         loans = loan_lines(session, resident_id=resident.id, site_id=site.id,
                            timezone=site.timezone)  # fmt: skip
-    return render_template("mobile/loans.html", loans=loans)
+        waiting = [
+            ReservationLine(line.id, booking_words.in_language(line.name_zh, line.name_en),
+                            line.text)
+            for line in reserving.my_reservation_lines(
+                session, site_id=site.id, resident_id=resident.id, timezone=site.timezone
+            )
+        ]  # fmt: skip
+    return render_template(
+        "mobile/loans.html", loans=loans, reservations=waiting, error=error
+    ), status
+
+
+@resident_required
+def my_loans(resident: PhoneResident) -> ResponseReturnValue:
+    return loans_page(resident)
 
 
 @resident_required
 def renew(resident: PhoneResident, loan_id: int) -> ResponseReturnValue:
     site = phone_session.current_site()
-    try:
-        with database().write() as session:
-            loan = renewals.renew_loan(session, site_id=site.id, loan_id=loan_id,
-                                       resident_id=resident.id, now=clock().now())  # fmt: skip
-            due = loan.due_at
-    except DomainError as error:
-        flash(lending_words.refusal(error, timezone=site.timezone), "error")
-    else:
-        flash(str(RENEWED) % {"date": lending_words.moment_label(due, site.timezone)}, "info")
-    return redirect(url_for("mobile.my_loans", _anchor=f"loan-{loan_id}"))
+    outcome = reserving.renew(site_id=site.id, timezone=site.timezone, resident_id=resident.id,
+                              loan_id=loan_id, now=clock().now())  # fmt: skip
+    if not outcome.done:
+        return loans_page(resident, outcome.words, outcome.status)
+    flash(outcome.words, "success")
+    return redirect(url_for("mobile.my_loans"))

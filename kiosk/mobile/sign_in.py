@@ -22,6 +22,7 @@ from booking.people.models.resident_sessions import SessionChannel
 from booking.people.models.residents import Resident
 from kiosk import sign_in_waits
 from kiosk.extensions import clock, database
+from kiosk.messaging import sms_config
 from kiosk.mobile import code_by_sms
 from kiosk.mobile import session as phone_session
 from kiosk.touch.code_pin import CODE_HELP, EXPIRED, REPLACED, USED, WRONG
@@ -34,7 +35,7 @@ def _page(template: str, error: str | None = None, status: int = 200, phone: str
           focus: str = "phone", headers: dict[str, str] | None = None) -> ResponseReturnValue:  # fmt: skip
     return render_template(
         template, error=error, phone=phone, focus=focus,
-        can_send_code=code_by_sms.sender_configured(),
+        can_send_code=sms_config.reaches_phones(),
     ), status, headers or {}  # fmt: skip
 
 
@@ -153,7 +154,7 @@ def sign_out() -> ResponseReturnValue:
 
 def send_code() -> ResponseReturnValue:
     """ "Send me a code by text message" (kiosk.mobile.code_by_sms says when it is offered)."""
-    if not code_by_sms.sender_configured():
+    if not sms_config.reaches_phones():
         return code_page(None, 404)
     phone = SendCodeForm.read().text("phone")
     if not residents.PHONE_PATTERN.match(phone):

@@ -8,11 +8,13 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask import Flask
 from sqlalchemy import select
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.sites import Site
+from booking.lending.models.reservations import ToolReservation
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
 from booking.people import residents, staff
@@ -137,3 +139,13 @@ def report_locker(database: Database, station: Station, clock: FrozenClock) -> N
             session.add(Compartment(device_id=station.locker, n=n, lock=LockState.LOCKED,
                                     door=DoorState.CLOSED, item_present=n <= 4,
                                     updated_at=now))  # fmt: skip
+
+
+def reservations_of(app: Flask) -> list[ToolReservation]:
+    """Every tool reservation in the app's database, oldest first (detached, as they are now)."""
+    from kiosk.extensions import database as app_database
+
+    with app.app_context(), app_database().read() as session:
+        found = list(session.scalars(select(ToolReservation).order_by(ToolReservation.id)))
+        session.expunge_all()
+        return found

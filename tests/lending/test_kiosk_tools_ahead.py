@@ -9,8 +9,7 @@ import re
 import pytest
 from flask import Flask
 from kiosk_helpers import Resident
-from lending_centre import Station, staff_of
-from sqlalchemy import select
+from lending_centre import Station, reservations_of, staff_of
 
 from booking.core.clock import FrozenClock
 from booking.lending import operations as lending
@@ -18,7 +17,6 @@ from booking.lending.models.loans import Loan
 from booking.lending.models.reservations import (
     ReservationKind,
     ReservationStatus,
-    ToolReservation,
 )
 from kiosk.extensions import database
 
@@ -36,13 +34,6 @@ def signed_in(app: Flask, station: Station, n: int = 0) -> Resident:
     resident = Resident(app, station.phones[n])
     resident.sign_in()
     return resident
-
-
-def reservations_of(app: Flask) -> list[ToolReservation]:
-    with app.app_context(), database().read() as session:
-        found = list(session.scalars(select(ToolReservation).order_by(ToolReservation.id)))
-        session.expunge_all()
-        return found
 
 
 def lend_the_ladder(app: Flask, station: Station, clock: FrozenClock, n: int = 0) -> int:

@@ -18,7 +18,14 @@ from booking.lending.loans import start_loan
 from booking.lending.models.loans import Loan, LoanChannel
 from booking.lending.models.tools import Item
 from kiosk.extensions import database
-from tests.mobile.conftest import DEMO_PHONE, OTHER_PHONE, OTHER_PIN, PhoneActions, resident_id
+from tests.mobile.conftest import (
+    DEMO_PHONE,
+    OTHER_PHONE,
+    OTHER_PIN,
+    PhoneActions,
+    alert_of,
+    resident_id,
+)
 
 FLAGS = {"body_movement": False, "cuff_too_loose": False, "irregular_pulse": False,
          "pulse_out_of_range": False, "improper_position": False}  # fmt: skip
@@ -109,13 +116,15 @@ def test_a_loan_is_kept_longer_from_the_phone_by_the_kiosks_rule(
     due, _ = due_of(app, loan_id)
     assert f"/m/tools/{loan_id}/renew" in phone.page("/m/tools")
     renewed = phone.post(f"/m/tools/{loan_id}/renew")
-    assert renewed.status_code == 302 and renewed.headers["Location"].endswith(f"#loan-{loan_id}")
+    assert renewed.status_code == 302 and renewed.headers["Location"].endswith("/m/tools")
     assert "续借成功" in phone.page("/m/tools")
     assert due_of(app, loan_id)[1] == 1 and due_of(app, loan_id)[0] > due  # type: ignore[operator]
     # The policy allows one renewal: the second is refused in words and changes nothing.
+    # The page comes again with the reason, not a redirect: the refusal is its answer.
     again = phone.post(f"/m/tools/{loan_id}/renew")
-    assert again.status_code == 302
-    assert "续借次数已用完" in phone.page("/m/tools") and due_of(app, loan_id)[1] == 1
+    assert again.status_code == 409
+    assert "续借次数已用完" in alert_of(again.get_data(as_text=True))
+    assert due_of(app, loan_id)[1] == 1
 
 
 def test_nobody_renews_another_residents_loan_from_their_phone(

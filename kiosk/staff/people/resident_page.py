@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from booking.core.errors import DomainError, NotFound
 from booking.lending import overdue as lending_overdue
@@ -29,6 +29,7 @@ from booking.spaces import strikes
 from booking.spaces.models.bookings import BookingStatus
 from booking.spaces.models.suspensions import BookingSuspension
 from kiosk.extensions import clock, database
+from kiosk.messaging import sms_config
 from kiosk.messaging import words as message_words
 from kiosk.staff.people import act_for
 from kiosk.staff.people.calendar_feed import RevokeFeedForm
@@ -79,6 +80,11 @@ class ResetPinForm(FlaskForm):  # type: ignore[misc]
         _l("I checked the resident's identity document in person."),
         validators=[DataRequired(_l("Check the resident's identity first, then tick the box."))],
     )
+    # Which button: a printed slip, or (where SMS reaches phones) a text to the resident's own.
+    deliver = StringField(
+        default="print",
+        validators=[AnyOf(("print", "sms"), message=_l("Choose one of the buttons."))],
+    )
 
 
 def _page(
@@ -114,6 +120,7 @@ def _page(
         revoke_feed_form=RevokeFeedForm(),
         **act_for.page_extras(session, member, record.upcoming),
         pin_reset_form=pin_reset_form or ResetPinForm(formdata=None),
+        code_by_sms=sms_config.reaches_phones(),
         waiting_code=one_time_codes.live_code(session, resident_id=member.id, now=clock().now()),
         messages=outbox.messages_of(session, resident_id=member.id, site_id=g.staff.site_id)[
             :MESSAGES_SHOWN

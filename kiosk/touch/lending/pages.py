@@ -38,7 +38,7 @@ from kiosk.touch import qr_code
 from kiosk.touch import session as kiosk_session
 from kiosk.touch.controllers import SERVICES_BY_SLUG
 from kiosk.touch.forms import ConditionForm
-from kiosk.touch.lending import ahead, door
+from kiosk.touch.lending import door, reserving
 from kiosk.touch.lending import words as lending_words
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
@@ -174,34 +174,46 @@ def _hold_view(session: Session, door: DoorSession) -> HoldView:
 # --- catalogue ----------------------------------------------------------------------------------
 
 
+def offered_tools(
+    session: Session, *, site_id: int, site_slug: str, resident_id: int | None, now: datetime
+) -> tuple[list[ToolView], bool]:
+    """The tool types offered here, each with how many the lockers can lend now, and whether
+    the lockers are down (when any tool is kept in them): the kiosk's catalogue and the phone's
+    "reserve a tool" read the same."""
+    entries = lending_catalogue.catalogue(session, site_id=site_id)
+    # A locker item is offered only where the locker can be used now; the others are
+    # for the staff to hand over at the counter.
+    offered = Counter(link_status.items_to_offer(session, site_id=site_id, now=now).values())
+    lockers_down = not link_status.link_status(session, site=site_slug, now=now).live
+    in_lockers = reservations.locker_tool_types(session, site_id=site_id)
+    tools = [
+        replace(
+            _tool_view(
+                entry.tool_type,
+                # What others' reservations and queue places need is not offered.
+                reservations.free_now(
+                    session, tool_type=entry.tool_type, usable=offered[entry.tool_type.id],
+                    resident_id=resident_id, now=now,
+                ),
+                entry.at_counter + entry.in_lockers - offered[entry.tool_type.id],
+            ),
+            reservable=entry.tool_type.id in in_lockers,
+        )
+        for entry in entries
+    ]  # fmt: skip
+    return tools, lockers_down and any(entry.in_lockers for entry in entries)
+
+
 def catalogue() -> ResponseReturnValue:
     site = kiosk_session.current_site()
     now = clock().now()
     resident = kiosk_session.current_resident()
     with database().read() as session:
         holds = _holds(session, resident.id if resident is not None else None, now)
-        entries = lending_catalogue.catalogue(session, site_id=site.id)
-        # A locker item is offered only where the locker can be used now; the others are
-        # for the staff to hand over at the counter.
-        offered = Counter(link_status.items_to_offer(session, site_id=site.id, now=now).values())
-        lockers_down = not link_status.link_status(session, site=site.slug, now=now).live
-        in_lockers = reservations.locker_tool_types(session, site_id=site.id)
-        tools = [
-            replace(
-                _tool_view(
-                    entry.tool_type,
-                    # What others' reservations and queue places need is not offered.
-                    reservations.free_now(
-                        session, tool_type=entry.tool_type, usable=offered[entry.tool_type.id],
-                        resident_id=resident.id if resident is not None else None, now=now,
-                    ),
-                    entry.at_counter + entry.in_lockers - offered[entry.tool_type.id],
-                ),
-                reservable=entry.tool_type.id in in_lockers,
-            )
-            for entry in entries
-        ]  # fmt: skip
-    lockers_down = lockers_down and any(entry.in_lockers for entry in entries)
+        tools, lockers_down = offered_tools(
+            session, site_id=site.id, site_slug=site.slug,
+            resident_id=resident.id if resident is not None else None, now=now,
+        )  # fmt: skip
     return render_template(
         "touch/tools.html", service=SERVICE, tools=tools, holds=holds, lockers_down=lockers_down
     )
@@ -285,8 +297,8 @@ def my_loans(resident: KioskResident) -> ResponseReturnValue:
             for loan in loans
         ]  # fmt: skip
         lockers_down = not link_status.link_status(session, site=site.slug, now=now).live
-        waiting = ahead.my_reservation_lines(session, resident_id=resident.id,
-                                             timezone=site.timezone)  # fmt: skip
+        waiting = reserving.my_reservation_lines(session, site_id=site.id, resident_id=resident.id,
+                                                 timezone=site.timezone)  # fmt: skip
     lockers_down = lockers_down and any(loan.locker_name for loan in loans)
     return render_template(
         "touch/tools_mine.html", service=SERVICE, loans=loans, holds=holds,
