@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import IO
@@ -57,11 +57,13 @@ class Child:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     log_copier: threading.Thread | None = None
+    # This process's own settings over the demo's (a district's centre: its LINLI_SITE).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def start(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
             self.argv,
-            env=env,
+            env={**env, **self.extra_env},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
