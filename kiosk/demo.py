@@ -41,7 +41,7 @@ from kiosk.broker import (
     free_port,
     mosquitto_binary,
 )
-from kiosk.demo_children import Child
+from kiosk.demo_children import Child, simulator_command, web_command
 
 DEVICES_FILE = "demo-devices.json"
 READY_TIMEOUT = 30.0
@@ -274,10 +274,8 @@ def run(
     echo: Callable[[str], None],
     district: bool = False,
 ) -> int:
-    """Run the demo centre, or with ``district`` the three centres of the demo district
-    (booking.demo.district): one web process per centre on consecutive ports from ``port``
-    (a kiosk serves one centre, LINLI_SITE), one simulated fleet per centre with its own
-    site slug, and one worker."""
+    """Run the demo centre, or the demo district's three: a web (kiosk) and a simulated
+    fleet per centre (ports from ``port``), one worker bridging them all."""
     instance = Path(instance_path)
     logs = instance / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -285,10 +283,8 @@ def run(
     check_schema_complete(database)
     centres = demo_district.CENTRES if district else (demo_district.FIRST,)
     with database.write() as session:
-        if district:
-            logins = demo_district.seed(session, now=clock.now())
-        else:
-            logins = demo_centre.seed(session, now=clock.now())
+        seed = demo_district.seed if district else demo_centre.seed
+        logins = seed(session, now=clock.now())
         past_bookings.seed_history(session, now=clock.now())  # past bookings for the insights
     for centre in centres:
         provision(database, clock, devices_file_of(instance, centre), centre)
@@ -331,7 +327,13 @@ def run(
                 )
             )
         demo.children.append(
-            Child("worker", [str(bin_dir / "linli"), "worker"], logs / "worker.log")
+            Child(
+                "worker",
+                # One worker bridges every centre's devices and runs the one scheduler.
+                [str(bin_dir / "linli"), "worker"]
+                + [f"--also-site={centre.slug}" for centre in centres[1:]],
+                logs / "worker.log",
+            )
         )
         if with_simulator:
             for number, centre in enumerate(centres):
@@ -355,15 +357,11 @@ def run(
         for number in range(len(centres)):
             wait_until_ready(f"http://127.0.0.1:{port + number}/healthz", demo)
         echo("")
-        if district:
-            for number, centre in enumerate(centres):
-                echo(f"  {centre.name_en}:")
-                echo(f"    Kiosk (residents):  http://127.0.0.1:{port + number}/kiosk/")
-                echo(f"    Phone page:         http://127.0.0.1:{port + number}/m/")
-            echo(f"  Staff console (every centre's staff):  {base}/staff/")
-        else:
-            echo(f"  Kiosk (residents):  {base}/kiosk/")
-            echo(f"  Staff console:      {base}/staff/")
+        for number, centre in enumerate(centres):
+            where = f"http://127.0.0.1:{port + number}"
+            echo(f"  {centre.name_en}:  kiosk {where}/kiosk/  phone {where}/m/" if district
+                 else f"  Kiosk (residents):  {where}/kiosk/")  # fmt: skip
+        echo(f"  Staff console{' (every centre)' if district else ''}:      {base}/staff/")
         echo("")
         echo("  Demo logins:")
         for login in logins:
@@ -390,41 +388,6 @@ def run(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         echo("demo stopped")
-
-
-def web_command(bin_dir: Path, port: int) -> list[str]:
-    return [
-        str(bin_dir / "gunicorn"),
-        "--workers",
-        "2",
-        # Threads: each open alerts inbox holds a request (its event stream).
-        "--threads",
-        "8",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--graceful-timeout",
-        "5",
-        "kiosk:create_app()",
-    ]
-
-
-def simulator_command(
-    bin_dir: Path, broker_url: str, site: str, state_dir: Path, devices_file: Path
-) -> list[str]:
-    return [
-        str(bin_dir / "linli-sim"),
-        "fleet",
-        "--broker",
-        broker_url,
-        "--site",
-        site,
-        "--state-dir",
-        str(state_dir),
-        "--devices",
-        str(devices_file),
-        "--auto-person",
-        "--no-console",
-    ]
 
 
 def choose_port(requested: int | None) -> int:

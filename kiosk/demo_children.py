@@ -105,3 +105,38 @@ class Child:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def web_command(bin_dir: Path, port: int) -> list[str]:
+    return [
+        str(bin_dir / "gunicorn"),
+        "--workers",
+        "2",
+        # Threads: each open alerts inbox holds a request (its event stream).
+        "--threads",
+        "8",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--graceful-timeout",
+        "5",
+        "kiosk:create_app()",
+    ]
+
+
+def simulator_command(
+    bin_dir: Path, broker_url: str, site: str, state_dir: Path, devices_file: Path
+) -> list[str]:
+    return [
+        str(bin_dir / "linli-sim"),
+        "fleet",
+        "--broker",
+        broker_url,
+        "--site",
+        site,
+        "--state-dir",
+        str(state_dir),
+        "--devices",
+        str(devices_file),
+        "--auto-person",
+        "--no-console",
+    ]

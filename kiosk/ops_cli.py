@@ -193,7 +193,14 @@ def devices_mosquitto_config(out_dir: Path) -> None:
     is_flag=True,
     help="SQLite: refuse to start when another worker holds the lease, instead of waiting.",
 )
-def worker_command(no_wait: bool) -> None:
+@click.option(
+    "--also-site",
+    "also_sites",
+    multiple=True,
+    metavar="SLUG",
+    help="Bridge the devices of this other centre of the district too (repeatable).",
+)
+def worker_command(no_wait: bool, also_sites: tuple[str, ...]) -> None:
     """Run the scheduler and the MQTT bridge: one worker on SQLite; on PostgreSQL several may
     share the device traffic, one of them running the scheduler (docs/operations.md)."""
     from kiosk.worker import Worker, WorkerError
@@ -220,6 +227,7 @@ def worker_command(no_wait: bool) -> None:
         mqtt_url=current_app.config.get("MQTT_URL"),
         site=current_app.config["SITE"],
         retention=periods,
+        also_sites=also_sites,
     )
     try:
         status = worker.run(stop, wait_for_lease=not no_wait)

@@ -85,11 +85,15 @@ class Worker:
         bridge: BridgeRunner = default_bridge,
         holder: str | None = None,
         retention: RetentionPeriods | None = None,
+        also_sites: tuple[str, ...] = (),
     ) -> None:
         self.database = database
         self.clock = clock
         self.mqtt_url = mqtt_url
         self.site = site
+        # Other centres of the district whose devices this worker bridges too, each on its own
+        # topics (the scheduler already serves every site of the deployment).
+        self.sites = (site, *(s for s in dict.fromkeys(also_sites) if s != site))
         self.lease_ttl = lease_ttl
         self.bridge = bridge
         self.holder = holder or leases.new_holder_id()
@@ -158,9 +162,9 @@ class Worker:
         """Whether this deployment may run several workers: on PostgreSQL."""
         return self.database.engine.dialect.name == "postgresql"
 
-    def _run_bridge(self, url: str, role: Role, own_stop: threading.Event) -> None:
+    def _run_bridge(self, url: str, site: str, role: Role, own_stop: threading.Event) -> None:
         try:
-            self.bridge(self.database, url, self.site, own_stop, role)
+            self.bridge(self.database, url, site, own_stop, role)
         except Exception:
             log.exception("the MQTT bridge failed; stopping the worker")
             self.failed = True
@@ -175,15 +179,16 @@ class Worker:
     def _start_bridge(self, role: Role) -> None:
         if not self.mqtt_url:
             return
-        own_stop = threading.Event()
-        thread = threading.Thread(
-            target=self._run_bridge,
-            args=(self.mqtt_url, role, own_stop),
-            name="linli-bridge",
-            daemon=True,
-        )
-        self._bridges.append((own_stop, thread))
-        thread.start()
+        for site in self.sites:
+            own_stop = threading.Event()
+            thread = threading.Thread(
+                target=self._run_bridge,
+                args=(self.mqtt_url, site, role, own_stop),
+                name="linli-bridge" if site == self.site else f"linli-bridge-{site}",
+                daemon=True,
+            )
+            self._bridges.append((own_stop, thread))
+            thread.start()
 
     def _stop_bridges(self) -> None:
         for own_stop, _ in self._bridges:

@@ -112,6 +112,31 @@ def test_a_stopped_worker_stops_its_bridge_and_releases_the_lease(
         )
 
 
+def test_one_worker_bridges_the_devices_of_every_centre_of_the_district_it_is_given(
+    database: Database, clock: FrozenClock
+) -> None:
+    sites: list[str] = []
+
+    class SiteBridge(FakeBridge):
+        def __call__(
+            self, database: Database, url: str, site: str, stop: threading.Event, role: Role
+        ) -> None:
+            sites.append(site)
+            super().__call__(database, url, site, stop, role)
+
+    bridge = SiteBridge()
+    worker = Worker(database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=bridge,
+                    also_sites=("hongqiao", "jiangning", "xinhua"))  # fmt: skip
+    stop, thread, status = start_worker(worker)
+    deadline = time.monotonic() + 5
+    while len(sites) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    thread.join(10)
+    assert status == [0]
+    assert sorted(sites) == ["hongqiao", "jiangning", "xinhua"]  # each once
+
+
 def test_a_failing_bridge_stops_the_worker_with_an_error_status(
     database: Database, clock: FrozenClock
 ) -> None:
