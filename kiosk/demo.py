@@ -274,8 +274,8 @@ def run(
     echo: Callable[[str], None],
     district: bool = False,
 ) -> int:
-    """Run the demo centre, or the demo district's three: a web (kiosk) and a simulated
-    fleet per centre (ports from ``port``), one worker bridging them all."""
+    """The demo centre, or the district's three: a web and a simulated fleet per centre (ports
+    from ``port``; each centre's start-up adds to the wait), one worker bridging them all."""
     instance = Path(instance_path)
     logs = instance / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -355,7 +355,8 @@ def run(
             child.start(env)
         base = f"http://127.0.0.1:{port}"
         for number in range(len(centres)):
-            wait_until_ready(f"http://127.0.0.1:{port + number}/healthz", demo)
+            url = f"http://127.0.0.1:{port + number}/healthz"
+            wait_until_ready(url, demo, READY_TIMEOUT * len(centres))
         echo("")
         for number, centre in enumerate(centres):
             where = f"http://127.0.0.1:{port + number}"
