@@ -13,6 +13,7 @@ from booking.core import audit
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.errors import NotFound, ResidentSuspended, SignInFailed, TooManySignIns
+from booking.lending import lookups
 from booking.lending import operations as lending
 from booking.lending.errors import LendingSuspended, LoanLimitReached
 from booking.lending.models.policies import LendingPolicy
@@ -259,3 +260,20 @@ def test_a_resident_of_nowhere_cannot_be_made_a_visitor(
         session.flush()
         with pytest.raises(NotFound):
             visits.visit(session, resident=stranger, site_id=centre_b.site_id, now=clock.now())
+
+
+def test_at_bs_counter_staff_lend_to_a_resident_of_a_who_then_is_bs_visitor(
+    any_database: Database, centre_a: Centre, centre_b: Centre, clock: FrozenClock
+) -> None:
+    [drill] = add_drills(any_database, centre_b, 1)
+    with any_database.write() as session:
+        found = lookups.borrower_by_phone(
+            session, site_id=centre_b.site_id, phone="139 0000 0001", now=clock.now()
+        )
+        assert found is not None and found.id == centre_a.residents[0]
+        assert visits.standing(session, resident=found, site_id=centre_b.site_id).visitor
+        nobody = lookups.borrower_by_phone(
+            session, site_id=centre_b.site_id, phone="13711112222", now=clock.now()
+        )
+        assert nobody is None
+    lend(any_database, centre_b, drill, centre_a.residents[0], clock)
