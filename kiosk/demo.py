@@ -30,6 +30,7 @@ from sqlalchemy import inspect, select
 from booking.core.clock import Clock
 from booking.core.db import Base, Database
 from booking.demo import centre as demo_centre
+from booking.demo import district as demo_district
 from booking.demo import past_bookings
 from devices.fleet import provisioning
 from devices.models.device import Device, DeviceKind
@@ -40,16 +41,25 @@ from kiosk.broker import (
     free_port,
     mosquitto_binary,
 )
-from kiosk.demo_children import Child
+from kiosk.demo_children import Child, simulator_command, web_command
 
 DEVICES_FILE = "demo-devices.json"
 READY_TIMEOUT = 30.0
 
 
-def demo_devices() -> list[tuple[str, DeviceKind]]:
-    return [(d, DeviceKind.LOCKER) for d in demo_centre.LOCKERS] + [
-        (d, DeviceKind.BP_TERMINAL) for d in demo_centre.BP_TERMINALS
+def demo_devices(
+    centre: demo_district.DemoCentre = demo_district.FIRST,
+) -> list[tuple[str, DeviceKind]]:
+    return [(d, DeviceKind.LOCKER) for d in centre.lockers] + [
+        (d, DeviceKind.BP_TERMINAL) for d in centre.bp_terminals
     ]
+
+
+def devices_file_of(instance: Path, centre: demo_district.DemoCentre) -> Path:
+    """The simulator's devices file of a centre: the demo centre's keeps its old name."""
+    if centre.slug == demo_district.FIRST.slug:
+        return instance / DEVICES_FILE
+    return instance / f"demo-devices-{centre.slug}.json"
 
 
 # --- preparing the database ------------------------------------------------------------------
@@ -66,8 +76,14 @@ def check_schema_complete(database: Database) -> None:
         )
 
 
-def provision(database: Database, clock: Clock, devices_file: Path) -> list[dict[str, Any]]:
-    """Register the demo devices, or reuse them; write the simulator's devices file.
+def provision(
+    database: Database,
+    clock: Clock,
+    devices_file: Path,
+    centre: demo_district.DemoCentre = demo_district.FIRST,
+) -> list[dict[str, Any]]:
+    """Register the demo devices of ``centre`` (the demo centre unless a district's other
+    centre is given), or reuse them; write the simulator's devices file.
 
     A password is only ever known at registration, so the file is the memory: when it
     still matches the stored hash the device keeps its password (and the broker's files
@@ -82,8 +98,8 @@ def provision(database: Database, clock: Clock, devices_file: Path) -> list[dict
             known = {}
     entries = []
     with database.write() as session:
-        site = provisioning.site_by_slug(session, demo_centre.SITE_SLUG)
-        for device_id, kind in demo_devices():
+        site = provisioning.site_by_slug(session, centre.slug)
+        for device_id, kind in demo_devices(centre):
             device = session.scalar(select(Device).where(Device.device_id == device_id))
             password = known.get(device_id)
             if device is None:
@@ -92,7 +108,10 @@ def provision(database: Database, clock: Clock, devices_file: Path) -> list[dict
                     site.id,
                     device_id,
                     kind,
-                    demo_centre.DEVICE_NAMES.get(device_id, device_id),
+                    # A district's other centres name theirs as the demo centre does.
+                    demo_centre.DEVICE_NAMES.get(
+                        device_id.removeprefix(f"{centre.slug}-"), device_id
+                    ),
                     clock.now(),
                 )
             elif password is None or not provisioning.verify_mosquitto_hash(
@@ -104,7 +123,7 @@ def provision(database: Database, clock: Clock, devices_file: Path) -> list[dict
                 "kind": kind.value,
                 "username": device_id,
                 "password": password,
-                "site": demo_centre.SITE_SLUG,
+                "site": centre.slug,
             }
             if kind is DeviceKind.LOCKER:
                 entry["compartments"] = demo_centre.COMPARTMENTS_PER_LOCKER
@@ -253,17 +272,22 @@ def run(
     exit_after_ready: bool,
     with_simulator: bool,
     echo: Callable[[str], None],
+    district: bool = False,
 ) -> int:
+    """The demo centre, or the district's three: a web and a simulated fleet per centre (ports
+    from ``port``; each centre's start-up adds to the wait), one worker bridging them all."""
     instance = Path(instance_path)
     logs = instance / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(database_url)
     check_schema_complete(database)
+    centres = demo_district.CENTRES if district else (demo_district.FIRST,)
     with database.write() as session:
-        logins = demo_centre.seed(session, now=clock.now())
+        seed = demo_district.seed if district else demo_centre.seed
+        logins = seed(session, now=clock.now())
         past_bookings.seed_history(session, now=clock.now())  # past bookings for the insights
-    devices_file = instance / DEVICES_FILE
-    provision(database, clock, devices_file)
+    for centre in centres:
+        provision(database, clock, devices_file_of(instance, centre), centre)
     server_pw = mqtt_config.server_password(instance_path, mqtt_url)
 
     demo = Demo()
@@ -288,61 +312,56 @@ def run(
             "LINLI_MQTT_URL": demo.broker.server_url,
             "LINLI_BROKER_ACCOUNTS": demo.broker.accounts,
             "LINLI_DEVICE_BROKER_URL": demo.broker.device_url,
-            "LINLI_SITE": demo_centre.SITE_SLUG,
+            "LINLI_SITE": demo_centre.SITE_SLUG,  # the worker's; each web has its centre's
             # On this machine only, over plain HTTP: no warning about the missing TLS.
             "LINLI_DEMO": "true",
             "PYTHONUNBUFFERED": "1",
         }
-        demo.children.append(
-            Child(
-                "web",
-                [
-                    str(bin_dir / "gunicorn"),
-                    "--workers",
-                    "2",
-                    # Threads: each open alerts inbox holds a request (its event stream).
-                    "--threads",
-                    "8",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--graceful-timeout",
-                    "5",
-                    "kiosk:create_app()",
-                ],
-                logs / "web.log",
-            )
-        )
-        demo.children.append(
-            Child("worker", [str(bin_dir / "linli"), "worker"], logs / "worker.log")
-        )
-        if with_simulator:
+        for number, centre in enumerate(centres):
             demo.children.append(
                 Child(
-                    "simulator",
-                    [
-                        str(bin_dir / "linli-sim"),
-                        "fleet",
-                        "--broker",
-                        demo.broker.device_url,
-                        "--site",
-                        demo_centre.SITE_SLUG,
-                        "--state-dir",
-                        str(instance / "sim-state"),
-                        "--devices",
-                        str(devices_file),
-                        "--auto-person",
-                        "--no-console",
-                    ],
-                    logs / "simulator.log",
+                    "web" if number == 0 else f"web-{centre.slug}",
+                    web_command(bin_dir, port + number),
+                    logs / ("web.log" if number == 0 else f"web-{centre.slug}.log"),
+                    extra_env={"LINLI_SITE": centre.slug},
                 )
             )
+        demo.children.append(
+            Child(
+                "worker",
+                # One worker bridges every centre's devices and runs the one scheduler.
+                [str(bin_dir / "linli"), "worker"],
+                logs / "worker.log",
+            )
+        )
+        if with_simulator:
+            for number, centre in enumerate(centres):
+                name = "simulator" if number == 0 else f"simulator-{centre.slug}"
+                demo.children.append(
+                    Child(
+                        name,
+                        simulator_command(
+                            bin_dir,
+                            demo.broker.device_url,
+                            centre.slug,
+                            instance / ("sim-state" if number == 0 else f"sim-state-{centre.slug}"),
+                            devices_file_of(instance, centre),
+                        ),
+                        logs / f"{name}.log",
+                    )
+                )
         for child in demo.children:
             child.start(env)
         base = f"http://127.0.0.1:{port}"
-        wait_until_ready(f"{base}/healthz", demo)
+        for number in range(len(centres)):
+            url = f"http://127.0.0.1:{port + number}/healthz"
+            wait_until_ready(url, demo, READY_TIMEOUT * len(centres))
         echo("")
-        echo(f"  Kiosk (residents):  {base}/kiosk/")
-        echo(f"  Staff console:      {base}/staff/")
+        for number, centre in enumerate(centres):
+            where = f"http://127.0.0.1:{port + number}"
+            echo(f"  {centre.name_en}:  kiosk {where}/kiosk/  phone {where}/m/" if district
+                 else f"  Kiosk (residents):  {where}/kiosk/")  # fmt: skip
+        echo(f"  Staff console{' (every centre)' if district else ''}:      {base}/staff/")
         echo("")
         echo("  Demo logins:")
         for login in logins:

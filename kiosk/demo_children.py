@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import IO
@@ -57,11 +57,13 @@ class Child:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     log_copier: threading.Thread | None = None
+    # This process's own settings over the demo's (a district's centre: its LINLI_SITE).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def start(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
             self.argv,
-            env=env,
+            env={**env, **self.extra_env},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -103,3 +105,38 @@ class Child:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def web_command(bin_dir: Path, port: int) -> list[str]:
+    return [
+        str(bin_dir / "gunicorn"),
+        "--workers",
+        "2",
+        # Threads: each open alerts inbox holds a request (its event stream).
+        "--threads",
+        "8",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--graceful-timeout",
+        "5",
+        "kiosk:create_app()",
+    ]
+
+
+def simulator_command(
+    bin_dir: Path, broker_url: str, site: str, state_dir: Path, devices_file: Path
+) -> list[str]:
+    return [
+        str(bin_dir / "linli-sim"),
+        "fleet",
+        "--broker",
+        broker_url,
+        "--site",
+        site,
+        "--state-dir",
+        str(state_dir),
+        "--devices",
+        str(devices_file),
+        "--auto-person",
+        "--no-console",
+    ]

@@ -238,9 +238,17 @@ def worker_command(no_wait: bool) -> None:
     help="Stop everything once the kiosk answers (for smoke tests).",
 )
 @click.option("--no-simulator", is_flag=True, help="Do not start the simulated devices.")
+@click.option(
+    "--district",
+    is_flag=True,
+    help="Three centres of one district: a kiosk each on consecutive ports, a district admin.",
+)
 @with_appcontext
-def demo_command(port: int | None, exit_after_ready: bool, no_simulator: bool) -> None:
-    """Run a whole demo centre: web, worker, broker and simulated devices."""
+def demo_command(
+    port: int | None, exit_after_ready: bool, no_simulator: bool, district: bool
+) -> None:
+    """Run a whole demo centre (or with --district, a district of three): web, worker, broker
+    and simulated devices."""
     from kiosk import demo
 
     status = demo.run(
@@ -253,5 +261,6 @@ def demo_command(port: int | None, exit_after_ready: bool, no_simulator: bool) -
         exit_after_ready=exit_after_ready,
         with_simulator=not no_simulator,
         echo=click.echo,
+        district=district,
     )
     sys.exit(status)

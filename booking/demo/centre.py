@@ -123,8 +123,8 @@ def seed(session: Session, *, now: datetime) -> list[DemoLogin]:
         )
         session.add(site)
         session.flush()
-        _seed_spaces(session, site)
-        _seed_tools(session, site)
+        seed_spaces(session, site)
+        seed_tools(session, site)
         for name, phone, pin, card, elderly, alone in DEMO_RESIDENTS:
             residents.register_resident(
                 session,
@@ -183,7 +183,7 @@ def _seed_health_consent(session: Session, site: Site, now: datetime) -> None:
             )
 
 
-def _seed_spaces(session: Session, site: Site) -> None:
+def seed_spaces(session: Session, site: Site) -> None:
     study = Space(
         site_id=site.id,
         code="study",
@@ -218,7 +218,11 @@ def _seed_spaces(session: Session, site: Site) -> None:
         )
 
 
-def _seed_tools(session: Session, site: Site) -> None:
+def seed_tools(
+    session: Session, site: Site, *, tag_prefix: str = SITE_SLUG, lockers: tuple[str, ...] = LOCKERS
+) -> None:
+    """The tool fleet: each of ``lockers`` (device ids) filled as :data:`LOCKER_LAYOUT` fills
+    the demo's two, the rest at the counter; asset tags begin with ``tag_prefix``."""
     types: dict[str, ToolType] = {}
     for code, zh, en, days, icon in TOOL_TYPES:
         note_zh, note_en = SAFETY_NOTES.get(code, ("", ""))
@@ -232,9 +236,9 @@ def _seed_tools(session: Session, site: Site) -> None:
 
     def tag(code: str) -> str:
         serial[code] = serial.get(code, 0) + 1
-        return f"{SITE_SLUG.upper()}-{code.upper()}-{serial[code]:03d}"
+        return f"{tag_prefix.upper()}-{code.upper()}-{serial[code]:03d}"
 
-    for locker, layout in LOCKER_LAYOUT.items():
+    for locker, layout in zip(lockers, LOCKER_LAYOUT.values(), strict=True):
         for compartment, code in enumerate(layout, start=1):
             session.add(
                 Item(

@@ -5,6 +5,7 @@ resident (newest first)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from booking.lending.models.loans import OPEN_LOAN_STATUSES, Loan
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
 from booking.lending.records import HISTORY_LIMIT, MAX_QUERY_LENGTH
+from booking.people import visits
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.residents import Resident
 from booking.people.residents import normalise_phone
@@ -84,6 +86,25 @@ def member_by_phone(session: Session, *, site_id: int, phone: str) -> Resident |
         .join(ResidentMembership)
         .where(Resident.phone == digits, ResidentMembership.site_id == site_id)
     )
+
+
+def borrower_by_phone(
+    session: Session, *, site_id: int, phone: str, now: datetime
+) -> Resident | None:
+    """Who borrows at the counter: the site's member with this phone, or a resident of
+    another centre of the district, standing at this counter, who becomes its visitor
+    (booking.people.visits) and borrows under its rules. None for anyone else."""
+    found = member_by_phone(session, site_id=site_id, phone=phone)
+    if found is not None:
+        return found
+    digits = normalise_phone(phone)
+    if not digits.isdigit() or len(digits) > 20:
+        return None
+    resident = visits.of_the_district(session, digits)
+    if resident is None:
+        return None
+    visits.visit(session, resident=resident, site_id=site_id, now=now)
+    return resident
 
 
 def tool_types(session: Session, *, site_id: int) -> list[ToolType]:

@@ -153,6 +153,8 @@ def _member_ids(session: Session, site_id: int, resident_ids: list[int]) -> set[
             select(ResidentMembership.resident_id).where(
                 ResidentMembership.site_id == site_id,
                 ResidentMembership.resident_id.in_(resident_ids),
+                # A visitor from another centre of the district may be enrolled here.
+                ResidentMembership.visitor.is_(False),
             )
         )
     )
@@ -273,7 +275,11 @@ def enrol_resident(
     else:
         resident = existing
     fill_details(resident, d, now=now, overwrite=existing is None)
-    resident.memberships.append(ResidentMembership(site_id=site_id, joined_at=now))
+    visiting = next((m for m in resident.memberships if m.site_id == site_id), None)
+    if visiting is not None:
+        visiting.enrol()  # came here as a visitor, a member from now on
+    else:
+        resident.memberships.append(ResidentMembership(site_id=site_id, joined_at=now))
     session.flush()
     detail: dict[str, object] = {"joined_existing": existing is not None}
     if namesakes:

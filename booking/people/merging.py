@@ -179,6 +179,8 @@ def _settle_memberships(session: Session, survivor_id: int, merged_id: int, now:
                     resident_id=survivor_id,
                     site_id=membership.site_id,
                     joined_at=membership.joined_at,
+                    # A centre the merged account only visited stays a visited one.
+                    visitor=membership.visitor,
                 )
             )
     session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.core.errors import Conflict, InvalidInput, NotFound, SignInFailed
-from booking.people import passwords, pin_policy, sign_in_guard
+from booking.people import passwords, pin_policy, sign_in_guard, visits
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.residents import Resident
 from booking.people.models.sign_in_failures import SignInKind
@@ -76,20 +76,18 @@ def authenticate_resident(
 ) -> Resident:
     """Check a phone and PIN at a kiosk of ``site_id``, typed at ``client`` (its address).
 
-    Unknown phone, wrong PIN and not-a-member all raise the same :class:`SignInFailed`, and
-    are counted and audited alike (booking.people.sign_in_guard), so the caller must commit
-    even when this raises. A client that must wait gets :class:`TooManySignIns` before any
-    PIN is checked.
+    Any resident of the district signs in at any of its centres with the same phone and PIN:
+    at a centre other than their own they become its visitor (booking.people.visits).
+    Unknown phone, wrong PIN and no account all raise the same :class:`SignInFailed`, and
+    are counted and audited alike (booking.people.sign_in_guard, per account and client,
+    never per centre), so the caller must commit even when this raises. A client that must
+    wait gets :class:`TooManySignIns` before any PIN is checked.
     """
     phone = normalise_phone(phone)
     attempt = sign_in_guard.Attempt.of(SignInKind.RESIDENT, phone, client)
     sign_in_guard.check(session, attempt, now=now)
 
-    resident = session.scalar(
-        select(Resident)
-        .join(ResidentMembership)
-        .where(Resident.phone == phone, ResidentMembership.site_id == site_id)
-    )
+    resident = visits.of_the_district(session, phone)
     if resident is None or resident.pin_hash is None or not resident.is_active:
         # No such member, one who has not chosen a PIN yet (enrolled, or reset by staff), or
         # a deactivated account: the same verification time and the same answer as a wrong PIN.
@@ -100,6 +98,7 @@ def authenticate_resident(
 
     if ok and resident is not None and resident.pin_hash is not None:
         sign_in_guard.forget(session, attempt)
+        visits.visit(session, resident=resident, site_id=site_id, now=now)
         if pin_policy.weakness(pin, phone=phone) is not None:
             # Set before the policy: it still opens, once, to choose a better one.
             resident.require_new_pin()

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from kiosk.mobile import (
     bookings,
     calendar_feed,
+    centres,
     health,
     loans,
     messages,
@@ -50,6 +51,7 @@ bp.add_url_rule(
 bp.add_url_rule(
     "/bookings/<id:booking_id>/cancel", "cancel_booking", bookings.cancel, methods=["POST"]
 )
+bp.add_url_rule("/centre", "choose_centre", centres.choose, methods=["POST"])
 bp.add_url_rule("/seats", "seats", seats.seat_list, methods=["GET"])
 bp.add_url_rule("/seats/book", "book_seat", seats.book_seat, methods=["POST"])
 bp.add_url_rule("/rooms", "rooms", rooms.room_form, methods=["GET"])

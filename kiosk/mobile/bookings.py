@@ -17,7 +17,7 @@ from booking.core.models.sites import Site
 from booking.spaces import releases, seats
 from booking.spaces.models.bookings import Booking
 from kiosk.extensions import clock, database
-from kiosk.mobile import session as phone_session
+from kiosk.mobile import centres
 from kiosk.mobile.session import PhoneResident
 from kiosk.mobile.signed_in import resident_required
 from kiosk.touch.forms import BookingActionForm
@@ -35,7 +35,8 @@ def _phone_view(view: BookingView) -> BookingView:
 
 
 def _site(session: Session) -> Site:
-    return session.get_one(Site, phone_session.current_site().id)
+    # The centre chosen for booking (kiosk.mobile.centres): its bookings are listed here.
+    return session.get_one(Site, centres.chosen_site().id)
 
 
 @resident_required
@@ -51,8 +52,11 @@ def _list_page(
         site = _site(session)
         own = seats.bookings_of(session, resident_id=resident.id, site_id=site.id, now=now)
         views = [_phone_view(view) for view in booking_views.views_of(session, own, site, now)]
+        options = centres.options(session)
     return render_template(
         "mobile/bookings.html",
+        centres=options,
+        centre_back="bookings",
         current=[view for view in views if view.is_active],
         finished=[view for view in views if not view.is_active],
         actions=kiosk_bookings.ACTIONS,
@@ -84,7 +88,7 @@ def cancel(resident: PhoneResident, booking_id: int) -> ResponseReturnValue:
     """Cancel through the same service as the kiosk; only the confirmation's "yes" does."""
     if BookingActionForm.read().text("confirm") != kiosk_bookings.CONFIRMED:
         return redirect(url_for("mobile.cancel_booking_form", booking_id=booking_id))
-    site_info = phone_session.current_site()
+    site_info = centres.chosen_site()
     try:
         with database().write() as session:
             booking = session.get(Booking, booking_id)

@@ -18,7 +18,7 @@ from booking.spaces import rooms
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import BookingStatus
 from kiosk.extensions import clock, database
-from kiosk.mobile import session as phone_session
+from kiosk.mobile import centres
 from kiosk.mobile.session import PhoneResident
 from kiosk.mobile.signed_in import resident_required
 from kiosk.touch.forms import PeriodForm, RoomBookingForm
@@ -45,7 +45,7 @@ def _page(
     values: dict[str, str], error: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     with database().read() as session:
-        site = session.get_one(Site, phone_session.current_site().id)
+        site = session.get_one(Site, centres.chosen_site().id)
         spaces = kiosk_rooms.activity_rooms(session, site.id)
         if not spaces:
             abort(404)
@@ -60,15 +60,17 @@ def _page(
         options = [RoomOption(r.id, booking_words.space_name(r), r.id == space.id) for r in spaces]
         room = {"id": space.id, "capacity": space.capacity, "needs_approval": space.needs_approval}
         today = booking_rules.local_date(site, clock().now())
+        centre_options = centres.options(session)
     return render_template(
         "mobile/rooms.html", rooms=options, room=room, choice=choice, today=today,
         values=values, purposes=kiosk_rooms.PURPOSES, error=error, words=booking_words,
+        centres=centre_options, centre_back="rooms",
     ), status  # fmt: skip
 
 
 @resident_required
 def book_room(resident: PhoneResident) -> ResponseReturnValue:
-    site_info = phone_session.current_site()
+    site_info = centres.chosen_site()
     form = RoomBookingForm.read()
     values = {**form.values(), "room": PeriodForm.read().text("room")}
     space_id = id_from_text(values["room"])
@@ -82,6 +84,7 @@ def book_room(resident: PhoneResident) -> ResponseReturnValue:
             starts_at, ends_at = booking_times.period_from_form(
                 site, values["day"], values["start"], values["minutes"]
             )
+            centres.make_visitor_if_new(session, resident, now)
             booking = rooms.book_room(
                 session, resident_id=resident.id, space_id=space.id, starts_at=starts_at,
                 ends_at=ends_at, headcount=kiosk_rooms.headcount_from_form(values["headcount"]),

@@ -19,7 +19,7 @@ from booking.spaces import rules as booking_rules
 from booking.spaces.availability import SeatState
 from booking.spaces.models.spaces import Space
 from kiosk.extensions import clock, database
-from kiosk.mobile import session as phone_session
+from kiosk.mobile import centres
 from kiosk.mobile.session import PhoneResident
 from kiosk.mobile.signed_in import resident_required
 from kiosk.touch.forms import PeriodForm, SeatForm
@@ -67,7 +67,7 @@ def _page(
     values: dict[str, str], error: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     with database().read() as session:
-        site = session.get_one(Site, phone_session.current_site().id)
+        site = session.get_one(Site, centres.chosen_site().id)
         space, rooms = _room(session, site.id, values.get("room", ""))
         room_id = space.id
         choice = _choice(session, site, space, values)
@@ -87,15 +87,17 @@ def _page(
             ]
             when = booking_words.period_text(choice.starts_at, choice.ends_at, site.timezone)
         today = booking_rules.local_date(site, clock().now())
+        options = centres.options(session)
     return render_template(
         "mobile/seats.html", rooms=rooms, room_id=room_id, choice=choice, today=today,
-        free=free, when=when, error=error, words=booking_words,
+        free=free, when=when, error=error, words=booking_words, centres=options,
+        centre_back="seats",
     ), status  # fmt: skip
 
 
 @resident_required
 def book_seat(resident: PhoneResident) -> ResponseReturnValue:
-    site_info = phone_session.current_site()
+    site_info = centres.chosen_site()
     form = SeatForm.read()
     values = {key: form.text(key) for key in ("day", "start", "minutes", "room")}
     seat_id = id_from_text(form.text("seat_id"))
@@ -108,6 +110,7 @@ def book_seat(resident: PhoneResident) -> ResponseReturnValue:
             starts_at, ends_at = booking_times.period_from_form(
                 site, values["day"], values["start"], values["minutes"]
             )
+            centres.make_visitor_if_new(session, resident, clock().now())
             seats.book_seat(session, resident_id=resident.id, seat_id=seat.id,
                             starts_at=starts_at, ends_at=ends_at, now=clock().now())  # fmt: skip
     except NotFound:

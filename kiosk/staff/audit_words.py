@@ -94,6 +94,7 @@ ACTION: dict[str, LazyString] = {
     "resident.deactivated": _l("Account deactivated"),
     "resident.details_changed": _l("Resident's details changed"),
     "resident.enrolled": _l("Resident enrolled"),
+    "resident.first_visit": _l("First visit from another centre of the district"),
     "resident.erased": _l("Resident's data erased"),
     "resident.merged": _l("Accounts merged"),
     "resident.pin_changed": _l("PIN changed"),

@@ -74,16 +74,17 @@ def test_unknown_phone_and_wrong_pin_fail_with_the_same_error(
     assert wrong_pin.value.message == unknown_phone.value.message
 
 
-def test_a_member_of_another_site_cannot_sign_in_here(
+def test_a_member_of_another_centre_of_the_district_signs_in_here_too(
     any_database: Database, resident_id: int, clock: FrozenClock
 ) -> None:
+    # One deployment is one district: the same phone and PIN open every centre of it
+    # (booking.people.visits; tests/booking/test_visiting_another_centre.py).
     with any_database.write() as session:
         other = Site(slug="other", name_zh="别处", name_en="Elsewhere")
         session.add(other)
         session.flush()
         other_id = other.id
-    with pytest.raises(SignInFailed):
-        sign_in(any_database, other_id, clock, "275139")
+    assert sign_in(any_database, other_id, clock, "275139") == resident_id
 
 
 def test_two_slips_cost_nothing_then_each_try_waits_twice_as_long(
@@ -160,9 +161,7 @@ def test_a_successful_sign_in_clears_the_clients_earlier_slips(
     sign_in(any_database, site_id, clock, "275139")
     fail(any_database, site_id, clock, 2)  # two more slips cost nothing again
     with any_database.read() as session:
-        assert sign_in_guard.failures_of(
-            session, SignInKind.RESIDENT, PHONE, now=clock.now()
-        ) == 2
+        assert sign_in_guard.failures_of(session, SignInKind.RESIDENT, PHONE, now=clock.now()) == 2
 
 
 def test_each_failed_sign_in_is_audited_with_client_and_phone_never_the_pin(

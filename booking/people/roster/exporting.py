@@ -22,7 +22,9 @@ def roster_rows(session: Session, *, site_id: int) -> Iterator[list[ExportCell]]
     query = (
         select(Resident)
         .join(ResidentMembership)
-        .where(ResidentMembership.site_id == site_id)
+        # The centre's own residents: visitors from elsewhere in the district are their
+        # home centre's (booking.people.visits).
+        .where(ResidentMembership.site_id == site_id, ResidentMembership.visitor.is_(False))
         .order_by(Resident.building, Resident.unit, Resident.room, Resident.name, Resident.id)
         .execution_options(yield_per=1000)
     )

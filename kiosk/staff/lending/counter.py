@@ -49,8 +49,8 @@ def lend(item_id: int) -> ResponseReturnValue:
     now = clock().now()
     try:
         with database().write() as session:
-            member = lending_lookups.member_by_phone(
-                session, site_id=g.staff.site_id, phone=form.resident.data or ""
+            member = lending_lookups.borrower_by_phone(
+                session, site_id=g.staff.site_id, phone=form.resident.data or "", now=now
             )
             if member is None:
                 raise NotAMember("no member with that phone")

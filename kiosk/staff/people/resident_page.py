@@ -20,7 +20,7 @@ from booking.lending import overdue as lending_overdue
 from booking.lending.models.loans import LoanStatus
 from booking.lending.models.suspensions import LendingSuspension
 from booking.messages import outbox
-from booking.people import calendar_feeds, one_time_codes, sign_in_guard
+from booking.people import calendar_feeds, one_time_codes, sign_in_guard, visits
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
 from booking.people.models.sign_in_failures import SignInKind
@@ -104,6 +104,7 @@ def _page(
         "staff/resident.html",
         resident=member,
         memberships=len(member.memberships),
+        standing=visits.standing(session, resident=member, site_id=g.staff.site_id),
         record=record,
         seat_form=seat_form or LiftSuspensionForm(prefix="seat"),
         lending_form=lending_form or LiftSuspensionForm(prefix="lending"),

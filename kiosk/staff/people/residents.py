@@ -7,6 +7,7 @@ from flask import g, render_template, request
 from flask.typing import ResponseReturnValue
 
 from booking.people import residents as resident_service
+from booking.people import visits
 from kiosk.extensions import database
 from kiosk.staff.forms import ResidentSearchForm
 
@@ -21,8 +22,12 @@ def residents() -> ResponseReturnValue:
             session, site_id=g.staff.site_id, query=query, page=form.page.data or 1,
             status=form.status.data or "",
         )  # fmt: skip
+        # Visitors from another centre of the district are marked with their home centre.
+        visitors = visits.visitors_here(
+            session, site_id=g.staff.site_id, resident_ids=[r.id for r in result.residents]
+        )
         # Rendered inside the block: a read session's objects expire when it closes.
         return render_template(
             "staff/residents.html", form=form, result=result, query=query,
-            status=form.status.data or None,
+            status=form.status.data or None, visitors=visitors,
         )  # fmt: skip
