@@ -307,9 +307,11 @@ class Worker:
         jobs = None
         try:
             leading = lock.acquire()
+            if leading:
+                watchdog.start()
             self._start_bridge(Role.LEADER if leading else Role.FOLLOWER)
             if leading:
-                jobs = self._lead(watchdog)
+                jobs = self._lead()
             else:
                 log.info("worker %s shares the device traffic; %s runs the scheduler",
                          self.holder, lock.holder_now() or "another worker")  # fmt: skip
@@ -326,11 +328,15 @@ class Worker:
                     log.exception("could not try for the scheduler lock; trying again")
                     continue
                 if leading:
+                    # Pinged from now on: stopping the follower's bridges can take seconds
+                    # under load, and a lock connection left idle that long past the server's
+                    # idle_session_timeout was ended, and the new leader stopped at once.
+                    watchdog.start()
                     # The follower's bridge makes way for a leader's: its Will, the retained
                     # kinds' plain subscriptions and the command sender come with the connection.
                     self._stop_bridges()
                     self._start_bridge(Role.LEADER)
-                    jobs = self._lead(watchdog)
+                    jobs = self._lead()
         finally:
             stop.set()
             # The watchdog goes on pinging meanwhile: a job that takes long to finish must not
@@ -358,7 +364,6 @@ class Worker:
                     self._stop.set()
                 return
 
-    def _lead(self, watchdog: threading.Thread) -> BackgroundScheduler:
-        watchdog.start()
+    def _lead(self) -> BackgroundScheduler:
         log.info("worker %s holds the scheduler lock: it runs the scheduler", self.holder)
         return scheduler.start_scheduler(self.database, self.clock, self.retention)

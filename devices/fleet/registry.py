@@ -134,14 +134,33 @@ def mark_silent_devices_offline(session: Session, now: datetime) -> list[Device]
 
     Returns the devices marked offline.
     """
-    silent = []
-    for device in session.scalars(select(Device).where(Device.online.is_(True))):
-        allowed = timedelta(seconds=MISSED_HEARTBEATS * (device.heartbeat_s or DEFAULT_HEARTBEAT_S))
-        heard = device.last_seen_at or device.online_changed_at
-        if heard is None or now - heard > allowed:
-            _set_online(device, False, now)
-            silent.append(device)
+    online = session.scalars(select(Device).where(Device.online.is_(True)))
+    silent = [device for device in online if _is_silent(device, now)]
+    if silent and session.get_bind().dialect.name == "postgresql":
+        # Locked in device_id order, as a batch of events locks its devices (devices.ingest.
+        # apply): taken in another order, the job and a batch each held a row the other
+        # wanted, and PostgreSQL broke the deadlock by failing one. Read again once locked: a
+        # batch may have heard from a device meanwhile.
+        silent = [
+            device
+            for device in session.scalars(
+                select(Device)
+                .where(Device.id.in_([device.id for device in silent]))
+                .order_by(Device.device_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if device.online and _is_silent(device, now)
+        ]
+    for device in silent:
+        _set_online(device, False, now)
     return silent
+
+
+def _is_silent(device: Device, now: datetime) -> bool:
+    allowed = timedelta(seconds=MISSED_HEARTBEATS * (device.heartbeat_s or DEFAULT_HEARTBEAT_S))
+    heard = device.last_seen_at or device.online_changed_at
+    return heard is None or now - heard > allowed
 
 
 # --- compartments -------------------------------------------------------------------------------
