@@ -75,6 +75,7 @@ from district_seed import seed  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from booking.core.db import Database  # noqa: E402
+from devices.models.commands import DeviceCommand  # noqa: E402
 from devices.models.device import Device  # noqa: E402
 from devices.models.messages import DeviceMessage  # noqa: E402
 
@@ -165,6 +166,25 @@ def events_between(database: Database, start: datetime, end: datetime) -> int:
         return int(session.scalar(select(func.count()).select_from(DeviceMessage).where(
             DeviceMessage.kind == "event", DeviceMessage.received_at >= start,
             DeviceMessage.received_at < end)) or 0)  # fmt: skip
+
+
+def timeline(database: Database, start: datetime, end: datetime) -> list[int]:
+    """Events applied in each 10 s of the run, to see where the workers fell behind."""
+    with database.read() as session:
+        times = session.scalars(select(DeviceMessage.received_at).where(
+            DeviceMessage.kind == "event", DeviceMessage.received_at >= start,
+            DeviceMessage.received_at < end)).all()  # fmt: skip
+    counts = [0] * (int((end - start).total_seconds()) // 10 + 1)
+    for moment in times:
+        counts[int((moment - start).total_seconds()) // 10] += 1
+    return counts
+
+
+def resyncs(database: Database) -> int:
+    """Resync commands the workers issued (a sequence gap seen, docs/protocol.md §3)."""
+    with database.read() as session:
+        return int(session.scalar(select(func.count()).select_from(DeviceCommand).where(
+            DeviceCommand.name == "resync")) or 0)  # fmt: skip
 
 
 def applied_rows(database: Database) -> int:
@@ -284,20 +304,35 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
         kiosks.start()
         commands.start()
         killed_at = took = handover_end = None
+        restarts: list[str] = []
+
+        def supervise() -> bool:
+            """Restart a worker that stopped on its own (not the one killed), as systemd
+            would: docs/operations.md has the worker's supervisor restart it."""
+            for i, worker in enumerate(workers):
+                if worker is not leader and worker.process.poll() is not None:
+                    restarts.append(f"{time.monotonic() - t0:.0f} s: {worker.why_stopped()}")
+                    print(f"a worker stopped ({restarts[-1]}); restarting it", flush=True)
+                    workers[i] = worker.restarted()
+                    cpu.groups["workers"].append(workers[i].process.pid)
+            return False
+
         while time.monotonic() - t0 < args.seconds:
             time.sleep(0.2)
             poll_fleets()
+            supervise()
             now = time.monotonic()
             if killed_at is None and now - t0 >= args.seconds / 2:
                 cpu.sample()  # the leader's last figures, before its processes go
                 killed_at = time.monotonic()
                 leader.kill()
                 print(f"killed the scheduler's worker at {killed_at - t0:.0f} s", flush=True)
-            if killed_at is not None and took is None and follower.said(
-                    "holds the scheduler lock"):  # fmt: skip
+            survivors = [w for w in workers if w is not leader]
+            if killed_at is not None and took is None and any(
+                    w.said("holds the scheduler lock") for w in survivors):  # fmt: skip
                 took = time.monotonic() - killed_at
-            if took is not None and handover_end is None and follower.said_after(
-                    "holds the scheduler lock", "bridge connected"):  # fmt: skip
+            if took is not None and handover_end is None and any(w.said_after(
+                    "holds the scheduler lock", "bridge connected") for w in survivors):  # fmt: skip
                 handover_end = time.monotonic() + 1.0
         t1, t1_wall = time.monotonic(), datetime.now(UTC)
         for _, conn in fleets:
@@ -307,7 +342,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
         cpu.sample()
         rows_in_run = applied_rows(database) - rows_before
         began = time.monotonic()
-        wait_until("every event acknowledged", lambda: poll_fleets()[1] == 0
+        wait_until("every event acknowledged", lambda: supervise() or poll_fleets()[1] == 0
                    and time.monotonic() - began > 2, DRAIN_LIMIT_S)  # fmt: skip
         emitted: set[tuple[str, int, int]] = set()
         for _, conn in fleets:
@@ -323,22 +358,12 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
         doubled = (rows - len(keys)) + len(keys - emitted)
         seconds = t1 - t0
         events_in_run = events_between(database, t0_wall, t1_wall)
-        report(
-            args,
-            district,
-            cpu,
-            kiosks,
-            commands,
-            killed_at,
-            took,
-            handover_end,
-            seconds,
-            rows_in_run,
-            events_in_run,
-            lost,
-            doubled,
-            t0,
-        )
+        print(f"events made in all: {len(emitted)}; applied per 10 s of the run: "
+              f"{timeline(database, t0_wall, t1_wall)}")  # fmt: skip
+        print(f"workers restarted by the bench's supervisor: {len(restarts)} {restarts}; "
+              f"resync commands issued: {resyncs(database)}")  # fmt: skip
+        report(args, cpu, kiosks, commands, (killed_at, took, handover_end), seconds,
+               rows_in_run, events_in_run, lost, doubled)  # fmt: skip
     except BaseException:
         for n, worker in enumerate(workers):
             print(f"--- worker {n}'s last lines:\n" + "".join(worker.lines[-15:]), file=sys.stderr)
@@ -361,10 +386,13 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
         database.dispose()
 
 
-def report(args: argparse.Namespace, district: object, cpu: Cpu, kiosks: KioskLoad,
-           commands: Commands, killed_at: float | None, took: float | None,
-           handover_end: float | None, seconds: float, rows_in_run: int, events: int,
-           lost: int, doubled: int, t0: float) -> None:  # fmt: skip
+Handover = tuple[float | None, float | None, float | None]  # killed at, took, ended at
+
+
+def report(args: argparse.Namespace, cpu: Cpu, kiosks: KioskLoad, commands: Commands,
+           handover: Handover, seconds: float, rows_in_run: int, events: int, lost: int,
+           doubled: int) -> None:  # fmt: skip
+    killed_at, took, handover_end = handover
     n_devices = args.sites * args.devices
     used = cpu.used()
     print(f"run {seconds:.0f} s: {events} events applied ({events / seconds:.0f}/s), "

@@ -52,13 +52,15 @@ class WorkerProcess:
     crash of its machine would), its log lines collected as they come."""
 
     process: subprocess.Popen[str]
+    command: list[str]
+    env: dict[str, str]
     lines: list[str] = field(default_factory=list)
 
     @classmethod
     def start(cls, command: list[str], env: dict[str, str]) -> WorkerProcess:
         process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True,
                                    start_new_session=True)  # fmt: skip
-        worker = cls(process)
+        worker = cls(process, command, env)
 
         def collect() -> None:
             assert process.stderr is not None
@@ -67,6 +69,16 @@ class WorkerProcess:
 
         threading.Thread(target=collect, daemon=True).start()
         return worker
+
+    def restarted(self) -> WorkerProcess:
+        """The same worker started again, as its supervisor (systemd's Restart=) would."""
+        return WorkerProcess.start(self.command, self.env)
+
+    def why_stopped(self) -> str:
+        for line in reversed(list(self.lines)):
+            if "lost" in line or "Error" in line or "failed" in line:
+                return line.strip()
+        return f"exit {self.process.returncode}"
 
     def said(self, words: str) -> bool:
         return any(words in line for line in list(self.lines))
