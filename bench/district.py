@@ -209,6 +209,7 @@ def main() -> None:
     parser.add_argument("--visit-every", type=float, default=2.0, help="per kiosk site, s")
     parser.add_argument("--commands-per-s", type=float, default=2.0)
     parser.add_argument("--port", type=int, default=18835, help="our Mosquitto's port")
+    parser.add_argument("--logs", type=Path, help="write each worker's log lines here")
     parser.add_argument("--web-port", type=int, default=18845)
     parser.add_argument("--postgres", default=os.environ.get(
         "LINLI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/distbench"))  # fmt: skip
@@ -236,6 +237,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
     broker = start_broker(workdir, args.port)
     spawn = multiprocessing.get_context("spawn")
     workers: list[WorkerProcess] = []
+    all_workers: list[WorkerProcess] = []  # with the restarted ones, for --logs
     fleets: list[tuple[BaseProcess, Connection]] = []
     stop_locker = spawn.Event()
     locker = spawn.Process(target=run_locker, args=(broker_url, home, district.command_locker,
@@ -255,6 +257,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
                 raise SystemExit(f"worker {n} exited with {worker.process.returncode}")
             wait_until(f"worker {n}'s bridge", lambda w=worker: w.said("bridge connected"), 60)
         leader, follower = workers
+        all_workers.extend(workers)
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{args.web_port}",
              "--workers", "2", "--worker-class", "gthread", "--threads", "8",
@@ -275,6 +278,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
             fleets.append((fleet_process, mine))
         connected = [0] * len(fleets)
         unacked = [0] * len(fleets)
+        dropped = [0] * len(fleets)  # device connections lost (each reconnects, new session)
 
         def poll_fleets() -> tuple[int, int]:
             """The fleets' latest counts: devices connected, events not yet acked."""
@@ -282,7 +286,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
                 while conn.poll():
                     message = conn.recv()
                     if message[0] == "connected":
-                        connected[i], unacked[i] = message[1], message[2]
+                        connected[i], unacked[i], dropped[i] = message[1:4]
             return sum(connected), sum(unacked)
 
         total = len(district.devices) + 1
@@ -314,6 +318,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
                     restarts.append(f"{time.monotonic() - t0:.0f} s: {worker.why_stopped()}")
                     print(f"a worker stopped ({restarts[-1]}); restarting it", flush=True)
                     workers[i] = worker.restarted()
+                    all_workers.append(workers[i])
                     cpu.groups["workers"].append(workers[i].process.pid)
             return False
 
@@ -342,6 +347,8 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
         cpu.sample()
         rows_in_run = applied_rows(database) - rows_before
         began = time.monotonic()
+        print(f"at the end of the run: {sum(unacked)} events unacked, {sum(connected)} devices "
+              f"connected, {sum(dropped)} device connections lost so far", flush=True)  # fmt: skip
         wait_until("every event acknowledged", lambda: supervise() or poll_fleets()[1] == 0
                    and time.monotonic() - began > 2, DRAIN_LIMIT_S)  # fmt: skip
         emitted: set[tuple[str, int, int]] = set()
@@ -358,6 +365,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
         doubled = (rows - len(keys)) + len(keys - emitted)
         seconds = t1 - t0
         events_in_run = events_between(database, t0_wall, t1_wall)
+        print(f"device connections lost (each reconnected): {sum(dropped)}")
         print(f"events made in all: {len(emitted)}; applied per 10 s of the run: "
               f"{timeline(database, t0_wall, t1_wall)}")  # fmt: skip
         print(f"workers restarted by the bench's supervisor: {len(restarts)} {restarts}; "
@@ -369,6 +377,10 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
             print(f"--- worker {n}'s last lines:\n" + "".join(worker.lines[-15:]), file=sys.stderr)
         raise
     finally:
+        if args.logs is not None:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for n, worker in enumerate(all_workers):
+                (args.logs / f"worker{n}.log").write_text("".join(worker.lines))
         for process, _ in fleets:
             process.join(10)
             if process.is_alive():

@@ -125,6 +125,7 @@ class Fleet:
         self.devices = [self._make(device_id, site) for device_id, site in devices]
         self.emitting = True
         self.stopping = False
+        self.disconnects = 0
 
     def _make(self, device_id: str, site: str) -> Device:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=device_id,
@@ -184,6 +185,7 @@ class Fleet:
     def _on_disconnect(self, client: mqtt.Client, device: Device, flags: Any, rc: Any,
                        properties: Any) -> None:  # fmt: skip
         device.online = False
+        self.disconnects += 1
         if not self.stopping:
             device.reconnect_at = time.monotonic() + random.uniform(0.5, 1.0)
 
@@ -307,7 +309,7 @@ def run(devices: list[tuple[str, str]], host: str, port: int, event_every_s: flo
             fleet.misc()
             last_misc = now
         if now - last_report >= 1.0:
-            conn.send(("connected", fleet.connected(), fleet.unacked()))
+            conn.send(("connected", fleet.connected(), fleet.unacked(), fleet.disconnects))
             last_report = now
         if conn.poll():
             order = conn.recv()
