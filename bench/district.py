@@ -41,7 +41,7 @@ leader's bridge is connected, plus 1 s); those inside are printed on a line of t
 CPU per event: the workers' process groups' CPU time (bridge, commit process, scheduler) over
 the ledger rows applied in the run; per request: gunicorn's over the requests.
 
-    .venv/bin/python bench/district.py                                  # 200 × 20, 240 s
+    .venv/bin/python bench/district.py                                  # 200 × 20, 180 s
     .venv/bin/python bench/district.py --sites 10 --devices 5 --seconds 40   # quick
 
 The last line is exactly ``sites=… devices=… events_per_s=… lost=… doubled=…
@@ -203,7 +203,7 @@ def main() -> None:
                         help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--sites", type=int, default=200)
     parser.add_argument("--devices", type=int, default=20, help="lockers per site")
-    parser.add_argument("--seconds", type=float, default=240.0, help="the measured run")
+    parser.add_argument("--seconds", type=float, default=180.0, help="the measured run")
     parser.add_argument("--event-every", type=float, default=10.0)
     parser.add_argument("--kiosk-sites", type=int, default=20)
     parser.add_argument("--visit-every", type=float, default=2.0, help="per kiosk site, s")
@@ -308,6 +308,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
         kiosks.start()
         commands.start()
         killed_at = took = handover_end = None
+        steady: tuple[dict[str, float], int, float] | None = None
         restarts: list[str] = []
 
         def supervise() -> bool:
@@ -329,6 +330,8 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
             now = time.monotonic()
             if killed_at is None and now - t0 >= args.seconds / 2:
                 cpu.sample()  # the leader's last figures, before its processes go
+                # The first half, before the kill: both workers steady, no start-up in it.
+                steady = (cpu.totals(), applied_rows(database) - rows_before, now - t0)
                 killed_at = time.monotonic()
                 leader.kill()
                 print(f"killed the scheduler's worker at {killed_at - t0:.0f} s", flush=True)
@@ -370,6 +373,14 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
               f"{timeline(database, t0_wall, t1_wall)}")  # fmt: skip
         print(f"workers restarted by the bench's supervisor: {len(restarts)} {restarts}; "
               f"resync commands issued: {resyncs(database)}")  # fmt: skip
+        if steady is not None:
+            used, rows, span = steady
+            print(f"first half ({span:.0f} s, both workers): {rows} ledger rows, "
+                  f"{rows / span:.0f}/s; CPU per row: workers "
+                  f"{used['workers'] / max(rows, 1) * 1e6:.0f} µs, broker "
+                  f"{used['broker'] / max(rows, 1) * 1e6:.0f} µs; workers "
+                  f"{used['workers'] / span:.2f} cores, web {used['web'] / span:.2f}, "
+                  f"broker {used['broker'] / span:.2f}, fleet {used['fleet'] / span:.2f}")  # fmt: skip
         report(args, cpu, kiosks, commands, (killed_at, took, handover_end), seconds,
                rows_in_run, events_in_run, lost, doubled)  # fmt: skip
     except BaseException:
