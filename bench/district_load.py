@@ -160,6 +160,10 @@ class Cpu:
 
     def used(self) -> dict[str, float]:
         self._stop.set()
+        return self.totals()
+
+    def totals(self) -> dict[str, float]:
+        """CPU seconds of each group since ``start``."""
         totals = dict.fromkeys(self.groups, 0.0)
         for pid, seconds in self.last.items():
             totals[self.owner[pid]] += seconds - self.first.get(pid, 0.0)
