@@ -30,9 +30,16 @@ What runs, each in processes of its own as in production:
   kiosk pages serve the one ``LINLI_SITE`` of their app, so 20 sites' pages would need 20
   apps); a 409/422 (a seat taken) is an answer, any 5xx or other error a failure.
 - **Commands**: ``devices.commands.waiting.send_and_wait`` of an ``open`` every
-  ``1 / --commands-per-s`` s from this process, as a web request does.
+  ``1 / --commands-per-s`` s from this process, as a web request does, one at a time (a
+  slow one delays the next).
+- A worker that stops on its own (not the one killed) is restarted, as its supervisor would
+  restart it (docs/operations.md); each restart is printed with the worker's reason.
+  ``--logs DIR`` keeps every worker's log.
 
-Counted at the end, after the devices stop making events and every one is acked (or 90 s):
+``events_per_s``: the events the workers applied (ledger rows, by their ``received_at``)
+during the run, over its length. Counted at the end, after the devices stop making events
+and every one is acked (the bench fails, printing the workers' last lines, if that takes
+more than 90 s):
 ``lost`` = events the devices made that the ledger (``device_messages``) lacks; ``doubled`` =
 ledger rows beyond one per (device, session, seq) plus ledger events no device made.
 ``takeover_s``: from the SIGKILL to the survivor's log saying it holds the scheduler lock.
