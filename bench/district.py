@@ -10,19 +10,15 @@ What runs, each in processes of its own as in production:
   (persistence, autosave every 10 s, 100,000 queued, window 1000, no Nagle).
 - **PostgreSQL**: a fresh schema of ``--postgres`` (default ``LINLI_TEST_DATABASE_URL``),
   dropped at the end.
-- **Two workers**: the production ``Worker`` (``linli worker``: scheduler lock, scheduler,
-  bridge with its commit process), each in a process group of its own. One difference, the
-  reason this bench is needed: the product's bridge serves the one site of ``LINLI_SITE``
-  (its subscriptions, its server status and Will, its command dispatcher). Here each worker's
-  subscriptions are widened from ``linli/v1/{site}/+/…`` to ``linli/v1/+/+/…`` (shared
-  group ``$share/linli-d001/…``; the leader's plain ``status``/``state`` too), which the
-  ingest already handles (it checks each topic's site against the device's). The server
-  status, its Will and the command dispatcher stay with ``d001``, so commands are measured
-  there. A district-wide bridge in the product is the gap this shows (docs/scaling.md).
+- **Two workers**: ``linli worker`` as it is, each in a process group of its own: the
+  scheduler lock and the scheduler in one, and in both a bridge per centre (its own MQTT
+  connection, Will and shared subscription ``$share/linli-{site}/…``, committing in its own
+  thread; one LISTEN connection for the commands), docs/operations.md.
 - **Devices**: ``--sites`` × ``--devices`` lockers in ``bench/district_fleet.py`` processes
   (a thousand paho clients each, one connection and persistent session per device: what is
   simplified is written there), each sending an event every ``--event-every`` s and a
-  heartbeat every 30 s; plus linli_sim's own ``LockerSim`` at d001 for the commands.
+  heartbeat every 30 s; plus linli_sim's own ``LockerSim`` at d001 for the commands (a
+  fleet device answers a ``resync`` and refuses anything else).
 - **gunicorn** (2 workers × 8 threads) with the app; ``--kiosk-sites`` threads, one per site,
   each with that site's admin API token, doing a visit every ``--visit-every`` s: seat
   availability, book a seat for a resident tomorrow, cancel it, the tool list, the
@@ -88,23 +84,6 @@ from devices.models.messages import DeviceMessage  # noqa: E402
 
 DEVICES_PER_PROCESS = 1000
 DRAIN_LIMIT_S = 90.0
-
-
-def widened_worker() -> None:
-    """``linli worker``, its bridge subscribed to every site's topics (see the docstring)."""
-    import devices.bridge as bridge_module
-    from devices import sharing
-    from devices.protocol.messages import PREFIX
-
-    one_site = sharing.subscriptions
-
-    def every_site(site: str, role: sharing.Role) -> list[str]:
-        return [f.replace(f"{PREFIX}/{site}/+/", f"{PREFIX}/+/+/") for f in one_site(site, role)]
-
-    setattr(bridge_module, "subscriptions", every_site)  # noqa: B010  (a module global, on purpose)
-    from kiosk.cli import main
-
-    main(["worker"])
 
 
 def start_broker(workdir: Path, port: int) -> subprocess.Popen[bytes]:
@@ -206,8 +185,6 @@ def online_devices(database: Database) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--role", choices=["bench", "worker"], default="bench",
-                        help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--sites", type=int, default=200)
     parser.add_argument("--devices", type=int, default=20, help="lockers per site")
     parser.add_argument("--seconds", type=float, default=180.0, help="the measured run")
@@ -221,9 +198,6 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get(
         "LINLI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/distbench"))  # fmt: skip
     args = parser.parse_args()
-    if args.role == "worker":
-        widened_worker()
-        return
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="linli-district-") as tmp, \
             fresh_schema(args.postgres) as url:  # fmt: skip
@@ -253,7 +227,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
     try:
         for n in range(2):
             worker = WorkerProcess.start(
-                [sys.executable, __file__, "--role", "worker"],
+                [sys.executable, "-c", "from kiosk.cli import main; main(['worker'])"],
                 {**env, "LINLI_INSTANCE_PATH": str(workdir / f"worker{n}")},
             )
             workers.append(worker)
