@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-clock-shifted lint layout install ci mosquitto-config
+.PHONY: demo test test-clock-shifted lint layout install ci mosquitto-config bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ layout:
 # What CI runs: PostgreSQL, Mosquitto and Chromium made available, then every test, no skips.
 ci:
 	.ci/run
+
+# Every benchmark in bench/, one after another at quick settings, one line each: its figure,
+# its target, ok or no (bench/run_all.py; full output in instance/bench/). They need Mosquitto
+# and, for the district and several others, PostgreSQL (LINLI_TEST_DATABASE_URL). Give them
+# the machine: they measure time, and other work on the cores moves the figures.
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py $(BENCHES)
 
 # Regenerate the broker's password file and ACL from the device registry (OUT=/etc/mosquitto/linli).
 OUT ?= instance/mosquitto

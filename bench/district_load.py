@@ -1,0 +1,313 @@
+"""The moving parts of bench/district.py: the worker processes, the CPU meter, the kiosks'
+HTTP load and the command round trips."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from district_seed import Kiosk
+from sqlalchemy import text
+
+from booking.core.clock import SystemClock
+from booking.core.db import Database
+from devices.commands import waiting
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def fresh_schema(postgres_url: str) -> Iterator[str]:
+    """A schema of its own in the database, dropped afterwards."""
+    schema = f"district_{uuid.uuid4().hex[:10]}"
+    admin = Database(postgres_url)
+    with admin.engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in postgres_url else "?"
+    try:
+        yield f"{postgres_url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@dataclass
+class WorkerProcess:
+    """A worker in a process group of its own (a kill takes its commit process too, as a
+    crash of its machine would), its log lines collected as they come."""
+
+    process: subprocess.Popen[str]
+    command: list[str]
+    env: dict[str, str]
+    lines: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, command: list[str], env: dict[str, str]) -> WorkerProcess:
+        process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)  # fmt: skip
+        worker = cls(process, command, env)
+
+        def collect() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                worker.lines.append(line)
+
+        threading.Thread(target=collect, daemon=True).start()
+        return worker
+
+    def restarted(self) -> WorkerProcess:
+        """The same worker started again, as its supervisor (systemd's Restart=) would."""
+        return WorkerProcess.start(self.command, self.env)
+
+    def why_stopped(self) -> str:
+        for line in reversed(list(self.lines)):
+            if "lost" in line or "Error" in line or "failed" in line:
+                return line.strip()
+        return f"exit {self.process.returncode}"
+
+    def said(self, words: str) -> bool:
+        return any(words in line for line in list(self.lines))
+
+    def said_after(self, first: str, then: str) -> bool:
+        lines = list(self.lines)
+        for i, line in enumerate(lines):
+            if first in line:
+                return any(then in later for later in lines[i + 1 :])
+        return False
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+class Cpu:
+    """CPU time (user + system) of process groups, from /proc, sampled every second so a
+    killed process's last figure is kept."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.owner: dict[int, str] = {}
+        self._stop = threading.Event()
+        self.sample(first=True)
+
+    def _pids(self) -> dict[int, str]:
+        """Every process whose group or parent is one of ours (gunicorn's workers, a
+        worker's commit process, a fleet process's own)."""
+        found: dict[int, str] = {}
+        roots = {pid: name for name, pids in self.groups.items() for pid in pids}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid, pgrp = int(entry), int(fields[1]), int(fields[2])
+            for root in (pid, ppid, pgrp):
+                if root in roots:
+                    found[pid] = roots[root]
+                    break
+        return found
+
+    def sample(self, first: bool = False) -> None:
+        for pid, name in self._pids().items():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / TICKS
+            self.owner[pid] = name
+            if first:
+                self.first[pid] = seconds
+            self.last[pid] = seconds
+
+    def start(self) -> None:
+        self.sample(first=True)
+
+        def loop() -> None:
+            while not self._stop.wait(1.0):
+                self.sample()
+
+        threading.Thread(target=loop, daemon=True).start()
+
+    def used(self) -> dict[str, float]:
+        self._stop.set()
+        return self.totals()
+
+    def totals(self) -> dict[str, float]:
+        """CPU seconds of each group since ``start``."""
+        totals = dict.fromkeys(self.groups, 0.0)
+        for pid, seconds in self.last.items():
+            totals[self.owner[pid]] += seconds - self.first.get(pid, 0.0)
+        return totals
+
+
+class KioskLoad:
+    """One thread per kiosk site, each on a keep-alive connection with its site's token."""
+
+    def __init__(self, port: int, kiosks: list[Kiosk], every_s: float) -> None:
+        self.port, self.kiosks, self.every_s = port, kiosks, every_s
+        self.latencies: list[float] = []
+        self.ok = self.failed = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for kiosk in self.kiosks:
+            thread = threading.Thread(target=self._visits, args=(kiosk,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+
+    def counts(self) -> tuple[int, int]:
+        return self.ok, self.failed
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000 if ordered else 0
+
+    def _call(self, conn: http.client.HTTPConnection, kiosk: Kiosk, method: str, path: str,
+              body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:  # fmt: skip
+        headers = {"Authorization": f"Bearer {kiosk.token}"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        started = time.perf_counter()
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        elapsed = time.perf_counter() - started
+        good = response.status < 300 or response.status in (409, 422)
+        with self._lock:
+            self.latencies.append(elapsed)
+            if good:
+                self.ok += 1
+            else:
+                self.failed += 1
+                if len(self.failures) < 5:
+                    self.failures.append(f"{method} {path} {response.status} {raw[:200]!r}")
+        try:
+            return response.status, json.loads(raw) if raw else {}
+        except ValueError:
+            return response.status, {}
+
+    def _visits(self, kiosk: Kiosk) -> None:
+        rng = random.Random(kiosk.site)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        next_at = time.monotonic() + rng.uniform(0, self.every_s)
+        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
+            next_at += self.every_s
+            try:
+                self._visit(conn, kiosk, rng)
+            except (OSError, http.client.HTTPException) as error:
+                with self._lock:
+                    self.failed += 1
+                    self.failures.append(f"{kiosk.site}: {error!r}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.close()
+
+    def _visit(self, conn: http.client.HTTPConnection, kiosk: Kiosk, rng: random.Random) -> None:
+        tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date()
+        hour = rng.randrange(9, 20)
+        starts = datetime(tomorrow.year, tomorrow.month, tomorrow.day, hour, tzinfo=SHANGHAI)
+        ends = starts + timedelta(hours=1)
+        period = urlencode({"starts_at": starts.isoformat(), "ends_at": ends.isoformat()})
+        self._call(conn, kiosk, "GET", f"/api/v1/spaces/{kiosk.study_id}/seats?{period}")
+        resident = rng.choice(kiosk.resident_ids)
+        status, booking = self._call(conn, kiosk, "POST", "/api/v1/bookings", {
+            "resident_id": resident, "seat_id": rng.choice(kiosk.seat_ids),
+            "starts_at": starts.isoformat(), "ends_at": ends.isoformat()})  # fmt: skip
+        if status == 201:
+            self._call(conn, kiosk, "POST", f"/api/v1/bookings/{booking['id']}/cancel")
+        self._call(conn, kiosk, "GET", "/api/v1/lending/tools")
+        self._call(conn, kiosk, "GET", f"/api/v1/lending/loans?resident_id={resident}")
+
+
+class Commands:
+    """``open`` commands to the d001 locker at a steady rate, each timed from the issue to
+    the recorded final answer (devices.commands.waiting.send_and_wait, as a web request)."""
+
+    def __init__(self, database: Database, device_id: str, per_s: float) -> None:
+        self.database, self.device_id, self.per_s = database, device_id, per_s
+        self.samples: list[tuple[float, float, bool]] = []  # (issued, ms, ok)
+        self.failed = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        clock = SystemClock()
+        n = 0
+        next_at = time.monotonic()
+        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
+            next_at += 1 / self.per_s
+            issued = time.monotonic()
+            outcome = waiting.send_and_wait(
+                self.database, self.device_id, "open", {"compartment": n % 8 + 1},
+                ttl=timedelta(seconds=10), requested_by="system:bench", clock=clock,
+            )  # fmt: skip
+            n += 1
+            self.samples.append((issued, (time.monotonic() - issued) * 1000, outcome.ok))
+            if not outcome.ok and len(self.failures) < 10:
+                self.failures.append(f"{outcome.result} {outcome.reason}")
+
+    def split(self, start: float | None, end: float | None
+              ) -> tuple[list[tuple[float, float, bool]], list[tuple[float, float, bool]]]:  # fmt: skip
+        """The samples issued within the handover [start, end], and the others."""
+        if start is None:
+            return [], list(self.samples)
+        end = end if end is not None else float("inf")
+        inside = [
+            s for s in self.samples if start - 10.0 <= s[0] <= end and s[0] + s[1] / 1000 >= start
+        ]
+        outside = [s for s in self.samples if s not in inside]
+        self.failed = sum(1 for s in outside if not s[2])
+        return inside, outside
+
+    @staticmethod
+    def percentile(values: list[float], fraction: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
