@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database
 from kiosk.staff.auth import admin_required
+from kiosk.staff.session import console_site_id
 
 
 @admin_required
@@ -17,7 +18,7 @@ def accounts() -> ResponseReturnValue:
         found = list(
             session.scalars(
                 select(StaffAccount)
-                .where(StaffAccount.site_id == g.staff.site_id)
+                .where(StaffAccount.site_id == console_site_id())
                 .order_by(StaffAccount.username)
             )
         )

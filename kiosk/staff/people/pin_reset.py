@@ -15,6 +15,7 @@ from booking.people.models.resident_codes import CodePurpose
 from kiosk.extensions import clock, database
 from kiosk.staff.people.code_slip import slip_page
 from kiosk.staff.people.resident_page import ResetPinForm, resident_page_with
+from kiosk.staff.session import console_site_id
 
 
 def reset_pin(resident_id: int) -> ResponseReturnValue:
@@ -25,13 +26,13 @@ def reset_pin(resident_id: int) -> ResponseReturnValue:
     with database().write() as session:
         # A resident of another centre answers 404 like one who does not exist.
         member = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         issued = one_time_codes.issue_code(
-            session, resident_id=member.id, site_id=g.staff.site_id,
+            session, resident_id=member.id, site_id=console_site_id(),
             purpose=CodePurpose.PIN_RESET, now=now, actor=audit.staff_actor(g.staff),
             staff_id=g.staff.id,
         )  # fmt: skip
-        site = session.get(Site, g.staff.site_id)
+        site = session.get(Site, console_site_id())
         assert site is not None
         return slip_page(site, member, issued)

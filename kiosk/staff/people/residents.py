@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from flask import g, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from booking.people import residents as resident_service
 from kiosk.extensions import database
 from kiosk.staff.forms import ResidentSearchForm
+from kiosk.staff.session import console_site_id
 
 
 def residents() -> ResponseReturnValue:
@@ -18,7 +19,7 @@ def residents() -> ResponseReturnValue:
     query = (form.q.data or "").strip()
     with database().read() as session:
         result = resident_service.resident_page(
-            session, site_id=g.staff.site_id, query=query, page=form.page.data or 1,
+            session, site_id=console_site_id(), query=query, page=form.page.data or 1,
             status=form.status.data or "",
         )  # fmt: skip
         # Rendered inside the block: a read session's objects expire when it closes.
