@@ -95,21 +95,30 @@ def switch_site(
         audit.record(
             session, action="staff.site_switched", actor=audit.staff_actor(staff), now=now,
             site_id=at, staff_id=staff.id, subject=f"site:{site_id}",
-            detail={"from_site": left, "to_site": site_id},
+            detail={"from_site": session.get_one(Site, left).slug, "to_site": site.slug},
         )  # fmt: skip
     return site
 
 
-def _district_admin(by: StaffAccount) -> None:
+# Who grants from the command line: whoever runs ``linli staff`` runs the deployment.
+COMMAND_LINE = "system:cli"
+
+
+def _district_admin(by: StaffAccount | None) -> tuple[str, int | None]:
+    """The audit's actor and staff id for ``by`` (None: the command line), if it may grant."""
+    if by is None:
+        return COMMAND_LINE, None
     if not by.is_district_admin:
         raise NotPermitted("only a district admin grants or revokes other centres")
+    return audit.staff_actor(by), by.id
 
 
 def grant_site(
-    session: Session, *, by: StaffAccount, staff_id: int, site_id: int, now: datetime
+    session: Session, *, by: StaffAccount | None, staff_id: int, site_id: int, now: datetime
 ) -> StaffSiteAccess:
-    """Let ``staff_id`` work at ``site_id`` too. Only a district admin may."""
-    _district_admin(by)
+    """Let ``staff_id`` work at ``site_id`` too. Only a district admin (or the command line,
+    ``by`` None) may."""
+    actor, by_id = _district_admin(by)
     account = session.get(StaffAccount, staff_id)
     if account is None:
         raise NotFound("no such staff account")
@@ -121,23 +130,24 @@ def grant_site(
         raise Conflict("this is the account's home centre")
     if session.scalar(select(_granted(staff_id, site_id))):
         raise Conflict("this account works at that centre already")
-    grant = StaffSiteAccess(staff_id=staff_id, site_id=site_id, granted_by=by.id, granted_at=now)
+    slug = session.get_one(Site, site_id).slug
+    grant = StaffSiteAccess(staff_id=staff_id, site_id=site_id, granted_by=by_id, granted_at=now)
     session.add(grant)
     session.flush()
     audit.record(
-        session, action="staff.site_granted", actor=audit.staff_actor(by), now=now,
-        site_id=site_id, staff_id=by.id, subject=f"staff:{account.username}",
-        detail={"site_id": site_id},
+        session, action="staff.site_granted", actor=actor, now=now,
+        site_id=site_id, staff_id=by_id, subject=f"staff:{account.username}",
+        detail={"site": slug},
     )  # fmt: skip
     return grant
 
 
 def revoke_site(
-    session: Session, *, by: StaffAccount, staff_id: int, site_id: int, now: datetime
+    session: Session, *, by: StaffAccount | None, staff_id: int, site_id: int, now: datetime
 ) -> None:
     """Stop ``staff_id`` working at ``site_id``; its consoles there go back to the home centre
-    on their next request. Only a district admin may."""
-    _district_admin(by)
+    on their next request. Only a district admin (or the command line, ``by`` None) may."""
+    actor, by_id = _district_admin(by)
     account = session.get(StaffAccount, staff_id)
     if account is None:
         raise NotFound("no such staff account")
@@ -157,7 +167,7 @@ def revoke_site(
     ):
         row.work_at(None)
     audit.record(
-        session, action="staff.site_revoked", actor=audit.staff_actor(by), now=now,
-        site_id=site_id, staff_id=by.id, subject=f"staff:{account.username}",
-        detail={"site_id": site_id},
+        session, action="staff.site_revoked", actor=actor, now=now,
+        site_id=site_id, staff_id=by_id, subject=f"staff:{account.username}",
+        detail={"site": session.get_one(Site, site_id).slug},
     )  # fmt: skip
