@@ -128,15 +128,10 @@ for rule, endpoint, view, methods in (
     bp.add_url_rule(f"/residents/<id:resident_id>{rule}", endpoint, view, methods=methods)
 account_routes.register(bp)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
-bp.add_url_rule(
-    "/accounts/<int:staff_id>/sites", "account_grant_site", accounts.grant_site, methods=["POST"]
-)
-bp.add_url_rule(
-    "/accounts/<int:staff_id>/sites/<int:site_id>/revoke",
-    "account_revoke_site",
-    accounts.revoke_site,
-    methods=["POST"],
-)
+bp.add_url_rule("/accounts/<int:staff_id>/sites", "account_grant_site", accounts.grant_site,
+                methods=["POST"])  # fmt: skip
+bp.add_url_rule("/accounts/<int:staff_id>/sites/<int:site_id>/revoke", "account_revoke_site",
+                accounts.revoke_site, methods=["POST"])  # fmt: skip
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)
 bp.add_url_rule("/alerts", "alerts", alerts.inbox)
