@@ -88,6 +88,11 @@ MADE_BY_THE_DEMO = {"space_id", "booking_id", "tool_type_id", "item_id", "alert_
 NONE_AT_B = str(10**6)
 FILLED = {*B_ROWS, "site_id", "compartment", "chart", "token", "resident_id", "seat_id"}
 
+# How a change of B's is refused: not found, forbidden, the form sent back (400, 409, 422), or
+# the console's way, back to its page with the reason in a notice (302, 303). The rows
+# compared before and after are what shows that nothing changed.
+REFUSED = {302, 303, 400, 403, 404, 409, 422}
+
 # Rows still open to action, preferred where B has one: an alert acknowledged, a loan
 # returned, a booking approved could not be refused for being settled already.
 OPEN_TO_ACTION = {
@@ -247,7 +252,7 @@ def test_staff_of_one_centre_see_and_change_nothing_of_another(
     assert missing == [], "centre B has none of these to walk with"
     client, csrf = walker(district)
     before = snapshot(district)
-    shown, server_errors, found_by_id = {}, [], []
+    shown, server_errors, found_by_id, not_refused = {}, [], [], []
     for rule in walked_rules(district):
         url = fill(rule, values)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -295,6 +300,7 @@ def test_staff_of_one_centre_see_and_change_nothing_of_another(
     assert server_errors == []
     assert shown == {}
     assert found_by_id == []
+    assert not_refused == []
     after = snapshot(district)
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert changed == {}
