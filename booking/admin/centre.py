@@ -45,7 +45,7 @@ def update_site(
     """The centre's names, address and opening hours (spaces without hours of their own follow
     them). The slug and timezone stay as created: devices and stored local times depend on them."""
     checks.hours(opens_at, closes_at, optional=False)
-    site = session.get_one(Site, staff.site_id)
+    site = session.get_one(Site, staff.working_site_id)
     values: dict[str, Any] = {
         "name_zh": checks.text(name_zh, "name_zh"),
         "name_en": checks.text(name_en, "name_en"),
@@ -61,7 +61,7 @@ def update_site(
 def space_of(session: Session, staff: StaffAccount, space_id: int) -> Space:
     """A space of the admin's own centre; another centre's is as good as absent."""
     space = session.get(Space, space_id)
-    if space is None or space.site_id != staff.site_id:
+    if space is None or space.site_id != staff.working_site_id:
         raise NotFound("no such space", space_id=space_id)
     return space
 
@@ -130,11 +130,11 @@ def create_space(
         "closes_at": closes_at,
     }
     taken = session.scalar(
-        select(Space.id).where(Space.site_id == staff.site_id, Space.code == code)
+        select(Space.id).where(Space.site_id == staff.working_site_id, Space.code == code)
     )
     if taken is not None:
         raise Conflict(f"a space {code!r} exists already", field="code")
-    space = Space(site_id=staff.site_id, **values)
+    space = Space(site_id=staff.working_site_id, **values)
     session.add(space)
     session.flush()
     audit.record_staff(
@@ -319,7 +319,7 @@ def update_seat(
     now: datetime,
 ) -> Seat:
     seat = session.get(Seat, seat_id)
-    if seat is None or seat.space.site_id != staff.site_id:
+    if seat is None or seat.space.site_id != staff.working_site_id:
         raise NotFound("no such seat", seat_id=seat_id)
     changed = checks.apply_changes(
         seat, _seat_features(has_power, by_window, quiet_zone, map_row, map_col)

@@ -41,7 +41,7 @@ POLICY_LIMITS: dict[str, tuple[int, int]] = {
 
 def _tool_type(session: Session, staff: StaffAccount, tool_type_id: int) -> ToolType:
     tool_type = session.get(ToolType, tool_type_id)
-    if tool_type is None or tool_type.site_id != staff.site_id:
+    if tool_type is None or tool_type.site_id != staff.working_site_id:
         raise NotFound("no such tool type", tool_type_id=tool_type_id)
     return tool_type
 
@@ -91,12 +91,12 @@ def save_tool_type(
         ),
     }
     same_code = session.scalar(
-        select(ToolType.id).where(ToolType.site_id == staff.site_id, ToolType.code == code)
+        select(ToolType.id).where(ToolType.site_id == staff.working_site_id, ToolType.code == code)
     )
     if tool_type_id is None:
         if same_code is not None:
             raise Conflict(f"a tool type {code!r} exists already", field="code")
-        tool_type = ToolType(site_id=staff.site_id, **values)
+        tool_type = ToolType(site_id=staff.working_site_id, **values)
         session.add(tool_type)
         session.flush()
         audit.record_staff(
@@ -185,12 +185,12 @@ def save_item(
     """
     asset_tag = checks.text(asset_tag, "asset_tag", max_length=40).upper()
     tool_type = session.get(ToolType, tool_type_id)
-    if tool_type is None or tool_type.site_id != staff.site_id:
+    if tool_type is None or tool_type.site_id != staff.working_site_id:
         raise InvalidInput("choose a tool type of this centre", field="tool_type")
     # Locked: a loan or pickup under way decides the item's status, and the check below
     # must see it rather than overwrite it (booking.core.row_locks).
     existing = row_locks.lock_item(session, item_id) if item_id is not None else None
-    if item_id is not None and (existing is None or existing.site_id != staff.site_id):
+    if item_id is not None and (existing is None or existing.site_id != staff.working_site_id):
         raise NotFound("no such item", item_id=item_id)
     if tool_type.retired_at is not None and (
         existing is None or existing.tool_type_id != tool_type.id
@@ -204,7 +204,7 @@ def save_item(
         raise InvalidInput("give both a locker and a compartment, or neither", field="compartment")
     locker_device_id = locker.device_id if locker is not None else None
     if locker is not None and compartment is not None:
-        if locker.site_id != staff.site_id:
+        if locker.site_id != staff.working_site_id:
             raise InvalidInput("choose a locker of this centre", field="locker")
         checks.whole(compartment, "compartment", 1, locker.compartments or MAX_COMPARTMENT)
         taken = session.scalar(
@@ -225,7 +225,7 @@ def save_item(
         "status": status,
     }
     if item_id is None:
-        item = Item(site_id=staff.site_id, **values)
+        item = Item(site_id=staff.working_site_id, **values)
         session.add(item)
         session.flush()
         audit.record_staff(
@@ -270,9 +270,11 @@ def save_lending_policy(
     }
     if "no_show_strikes" in checked:
         checked["no_show_strikes"] = bool(checked["no_show_strikes"])
-    policy = session.scalar(select(LendingPolicy).where(LendingPolicy.site_id == staff.site_id))
+    policy = session.scalar(
+        select(LendingPolicy).where(LendingPolicy.site_id == staff.working_site_id)
+    )
     if policy is None:
-        policy = LendingPolicy(site_id=staff.site_id)
+        policy = LendingPolicy(site_id=staff.working_site_id)
         session.add(policy)
         # Defaults of the model, so the audit's "old" values are what applied until now.
         for name in POLICY_LIMITS:
@@ -281,6 +283,11 @@ def save_lending_policy(
     changed = checks.apply_changes(policy, checked)
     session.flush()
     checks.audit_changes(
-        session, staff, "admin.lending_policy_changed", f"site:{staff.site_id}", changed, now
+        session,
+        staff,
+        "admin.lending_policy_changed",
+        f"site:{staff.working_site_id}",
+        changed,
+        now,
     )
     return policy

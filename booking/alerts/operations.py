@@ -107,7 +107,7 @@ def resolve_by_itself(
 
 def _alert_for(session: Session, staff: StaffAccount, alert_id: int) -> StaffAlert:
     alert = session.get(StaffAlert, alert_id, with_for_update=True)
-    if alert is None or alert.site_id != staff.site_id:
+    if alert is None or alert.site_id != staff.working_site_id:
         raise NotFound("no such alert", alert_id=alert_id)
     return alert
 

@@ -58,7 +58,7 @@ def record_staff(
         action=action,
         actor=staff_actor(staff),
         staff_id=staff.id,
-        site_id=staff.site_id,
+        site_id=staff.working_site_id,
         now=now,
         subject=subject,
         detail=detail,

@@ -69,6 +69,13 @@ class ScopeMissing(DomainError):
     status = 403
 
 
+class NotPermitted(DomainError):
+    """Signed in, but this account may not do that here (another centre's business)."""
+
+    code = "not_permitted"
+    status = 403
+
+
 # --- Booking seats and rooms (issue 4) ----------------------------------------------------------
 
 

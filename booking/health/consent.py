@@ -146,8 +146,8 @@ def record_paper_consent(
     NotFound for a resident of another site; InvalidInput for a date ``check_signed_on``
     refuses; Conflict when a consent is already in force (that one stands unchanged).
     """
-    membership = _membership(session, site_id=staff.site_id, resident_id=resident_id)
-    zone = _zone(session, staff.site_id)
+    membership = _membership(session, site_id=staff.working_site_id, resident_id=resident_id)
+    zone = _zone(session, staff.working_site_id)
     today = now.astimezone(zone).date()
     check_signed_on(signed_on, today=today, joined_on=membership.joined_at.astimezone(zone).date())
     if consent_in_force(session, resident_id) is not None:
@@ -157,7 +157,7 @@ def record_paper_consent(
     return give_consent(
         session,
         resident_id=resident_id,
-        site_id=staff.site_id,
+        site_id=staff.working_site_id,
         channel=ConsentChannel.PAPER,
         now=now,
         notice_version=NOTICE_VERSION,
@@ -180,7 +180,7 @@ def record_withdrawal(
     Deletes every stored reading and returns how many. NotFound for a resident of another
     site; InvalidInput for another channel; Conflict when no consent is in force.
     """
-    _membership(session, site_id=staff.site_id, resident_id=resident_id)
+    _membership(session, site_id=staff.working_site_id, resident_id=resident_id)
     if channel not in STAFF_WITHDRAWAL_CHANNELS:
         raise InvalidInput("not a channel staff record", field="channel")
     if consent_in_force(session, resident_id) is None:
@@ -188,7 +188,7 @@ def record_withdrawal(
     return withdraw_consent(
         session,
         resident_id=resident_id,
-        site_id=staff.site_id,
+        site_id=staff.working_site_id,
         channel=channel,
         now=now,
         actor=audit.staff_actor(staff),

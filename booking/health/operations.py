@@ -95,9 +95,11 @@ def configure(
             min=MIN_RETENTION_DAYS,
             max=MAX_RETENTION_DAYS,
         )
-    row = session.scalar(select(HealthSettings).where(HealthSettings.site_id == staff.site_id))
+    row = session.scalar(
+        select(HealthSettings).where(HealthSettings.site_id == staff.working_site_id)
+    )
     if row is None:
-        row = HealthSettings(site_id=staff.site_id)
+        row = HealthSettings(site_id=staff.working_site_id)
         session.add(row)
     row.ruleset = chosen.value
     row.retention_days = retention_days
@@ -279,7 +281,7 @@ def view_resident_health(
     member = session.scalar(
         select(Resident)
         .join(ResidentMembership, ResidentMembership.resident_id == Resident.id)
-        .where(Resident.id == resident_id, ResidentMembership.site_id == staff.site_id)
+        .where(Resident.id == resident_id, ResidentMembership.site_id == staff.working_site_id)
     )
     if member is None:
         raise NotFound("no such resident", resident_id=resident_id)

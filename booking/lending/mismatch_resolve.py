@@ -55,7 +55,7 @@ def resolve(
     except ValueError:
         raise ResolutionDoesNotFit("no such resolution", field="resolution") from None
     m = session.get(LendingMismatch, mismatch_id, with_for_update=True)
-    if m is None or m.site_id != staff.site_id:
+    if m is None or m.site_id != staff.working_site_id:
         raise MismatchNotFound("no such mismatch", mismatch_id=mismatch_id)
     if not m.is_open:
         raise MismatchAlreadyResolved("the mismatch is already resolved", mismatch_id=m.id)

@@ -161,7 +161,7 @@ def cancel_pickup(
     (still held, as a hold for the resident to open at the kiosk is, or waiting for the
     compartment to close): the item is free again. One at the
     door is the locker's to finish (:class:`WrongLendingState`)."""
-    door = door_lookup.get(session, door_session_id=door_session_id, site_id=staff.site_id)
+    door = door_lookup.get(session, door_session_id=door_session_id, site_id=staff.working_site_id)
     if not door.is_pickup or door.requested_by_staff_id is None:
         raise WrongLendingState("only a pickup staff started is called off here")
     if door.state not in (DoorSessionState.RESERVED, DoorSessionState.WAITING):
@@ -285,7 +285,9 @@ def back_in_service(
 ) -> Item:
     """Staff checked and fixed an item: it can be lent again (not while a loan of it is
     still open, as records from before the item lock may show)."""
-    item = lending_catalogue.get_item(session, site_id=staff.site_id, item_id=item_id, lock=True)
+    item = lending_catalogue.get_item(
+        session, site_id=staff.working_site_id, item_id=item_id, lock=True
+    )
     open_loan = session.scalar(
         select(Loan.id).where(Loan.item_id == item.id, Loan.status.in_(OPEN_LOAN_STATUSES))
     )
@@ -313,7 +315,7 @@ def lend_at_counter(
     session: Session, *, staff: StaffAccount, item_id: int, resident_id: int, now: datetime
 ) -> Loan:
     """Staff hand an item over at the counter (big items; also a locker item in hand)."""
-    site_id = staff.site_id
+    site_id = staff.working_site_id
     policy = policy_for(session, site_id)
     # The resident before the item (booking.core.row_locks): ensure_can_borrow locks the resident.
     lending_eligibility.ensure_can_borrow(
@@ -362,7 +364,7 @@ def return_at_counter(
 ) -> Loan:
     """Staff take an item back at the counter and say what state it is in."""
     checked = _condition(condition)
-    loan = get_loan(session, site_id=staff.site_id, loan_id=loan_id)
+    loan = get_loan(session, site_id=staff.working_site_id, loan_id=loan_id)
     if not loan.is_open and loan.status is not LoanStatus.LOST:
         raise WrongLendingState("the item has already been returned", state=loan.status)
     item = session.get_one(Item, loan.item_id)
@@ -383,7 +385,7 @@ def mark_lost(
     session: Session, *, staff: StaffAccount, loan_id: int, now: datetime, note: str = ""
 ) -> Loan:
     """Staff give up on an item that is not coming back."""
-    loan = get_loan(session, site_id=staff.site_id, loan_id=loan_id)
+    loan = get_loan(session, site_id=staff.working_site_id, loan_id=loan_id)
     if not loan.is_open:
         raise WrongLendingState("only an open loan can be marked lost", state=loan.status)
     item = session.get_one(Item, loan.item_id)

@@ -111,7 +111,7 @@ def lift_suspension(
     if not reason:
         raise InvalidInput("say why the suspension is lifted")
     suspension = session.get(LendingSuspension, suspension_id, with_for_update=True)
-    if suspension is None or suspension.site_id != staff.site_id:
+    if suspension is None or suspension.site_id != staff.working_site_id:
         raise SuspensionNotFound("no such suspension", suspension_id=suspension_id)
     if suspension.lifted_at is not None or suspension.ends_at <= now:
         raise WrongLendingState("the suspension is not active")

@@ -57,7 +57,7 @@ def create_token(
         raise InvalidInput("the token expires after now and within a year", field="expires_at")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        site_id=staff.site_id, name=name, scopes=chosen, token_hash=_hash(secret),
+        site_id=staff.working_site_id, name=name, scopes=chosen, token_hash=_hash(secret),
         prefix=secret[:12], created_by_staff_id=staff.id, created_at=now,
         expires_at=expires_at,
     )  # fmt: skip
@@ -91,7 +91,7 @@ def record_use(session: Session, token: ApiToken, *, what: str, now: datetime) -
 
 def revoke(session: Session, *, staff: StaffAccount, token_id: int, now: datetime) -> ApiToken:
     token = session.get(ApiToken, token_id, with_for_update=True)
-    if token is None or token.site_id != staff.site_id or not staff.is_admin:
+    if token is None or token.site_id != staff.working_site_id or not staff.is_admin:
         raise NotFound("no such API token")
     token.revoke(staff_id=staff.id, now=now)
     audit.record_staff(

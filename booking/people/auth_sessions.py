@@ -32,8 +32,12 @@ from booking.people.models.staff_sessions import StaffSession
 STAFF_IDLE_LIMIT = timedelta(minutes=30)
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a sign-in token (its SHA-256), never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_hash = token_hash
 
 
 def start_staff_session(session: Session, *, staff: StaffAccount, now: datetime) -> str:

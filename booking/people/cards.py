@@ -110,7 +110,7 @@ def start_bind(
     ):
         earlier.finish(CardBindStatus.CANCELLED, now)
     bind = CardBind(
-        site_id=staff.site_id,
+        site_id=staff.working_site_id,
         resident_id=resident.id,
         staff_id=staff.id,
         device_id=device_id,

@@ -33,7 +33,7 @@ def book_seat(
 ) -> Booking:  # fmt: skip
     """Book a study seat of the staff member's centre for the resident."""
     seat = session.get(Seat, seat_id)
-    if seat is None or session.get_one(Space, seat.space_id).site_id != staff.site_id:
+    if seat is None or session.get_one(Space, seat.space_id).site_id != staff.working_site_id:
         raise NotFound("no such seat", field="seat")
     booking = seats.book_seat(
         session, resident_id=resident_id, seat_id=seat.id, starts_at=starts_at,
@@ -51,7 +51,7 @@ def book_room(
     """Book an activity room of the staff member's centre for the resident (pending where
     the room needs approval, as at the kiosk)."""
     space = session.get(Space, space_id)
-    if space is None or space.site_id != staff.site_id:
+    if space is None or space.site_id != staff.working_site_id:
         raise NotFound("no such activity room", field="room")
     booking = rooms.book_room(
         session, resident_id=resident_id, space_id=space.id, starts_at=starts_at,
@@ -67,7 +67,7 @@ def cancel(
 ) -> Booking:
     """Cancel the resident's booking before it begins (or decline an offer), as they could."""
     found = session.get(Booking, booking_id)
-    if found is None or found.site_id != staff.site_id:
+    if found is None or found.site_id != staff.working_site_id:
         raise NotFound("no such booking")
     booking = releases.cancel(session, resident_id=resident_id, booking_id=booking_id, now=now)
     _audit(session, staff, "booking.cancelled_for_resident", booking, now)

@@ -12,6 +12,7 @@ from booking.alerts.models.notifications import NotificationKind
 from booking.core import audit
 from booking.core.errors import InvalidInput, NotFound, WrongBookingState
 from booking.core.models.sites import Site
+from booking.people import staff_sites
 from booking.people.models.staff import StaffAccount
 from booking.spaces import occupancy, releases
 from booking.spaces import rules as booking_rules
@@ -69,8 +70,13 @@ def book_room(
 def staff_member(session: Session, staff_id: int, site_id: int) -> StaffAccount:
     """An active staff account of the site; any other is treated as unknown."""
     staff = session.get(StaffAccount, staff_id)
-    if staff is None or not staff.is_active or staff.site_id != site_id:
+    if (
+        staff is None
+        or not staff.is_active
+        or not staff_sites.may_work_at(session, staff=staff, site_id=site_id)
+    ):
         raise NotFound("no such staff member at this centre")
+    staff.work_at(site_id)
     return staff
 
 

@@ -12,6 +12,7 @@ from booking.alerts import notifications
 from booking.alerts.models.notifications import NotificationKind
 from booking.core import audit, row_locks, suspensions
 from booking.core.errors import InvalidInput, NotFound, ResidentSuspended, SuspensionNotActive
+from booking.people import staff_sites
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 from booking.spaces.models.bookings import Booking
@@ -177,7 +178,11 @@ def lift_suspension(
         raise NotFound("no such suspension")
     # booking.spaces.rooms.staff_member's rule, inline: rooms imports booking_rules, which imports us.
     staff = session.get(StaffAccount, staff_id)
-    if staff is None or not staff.is_active or staff.site_id != suspension.site_id:
+    if (
+        staff is None
+        or not staff.is_active
+        or not staff_sites.may_work_at(session, staff=staff, site_id=suspension.site_id)
+    ):
         raise NotFound("no such staff member at this centre")
     if suspension.lifted_at is not None or not suspension.starts_at <= now < suspension.ends_at:
         raise SuspensionNotActive("this suspension is not in force")

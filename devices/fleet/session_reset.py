@@ -59,7 +59,7 @@ def reset_session_counter(
     if not staff.is_admin:
         raise AdminOnly("only an admin can reset a device's session counter")
     device = session.scalar(select(Device).where(Device.device_id == device_id))
-    if device is None or device.site_id != staff.site_id:
+    if device is None or device.site_id != staff.working_site_id:
         raise DeviceNotFound(f"no device {device_id!r} at this site", device_id=device_id)
     if not registry.has_open_fault(session, device_id, FaultKind.SESSION_BEHIND):
         raise CounterNotBehind(

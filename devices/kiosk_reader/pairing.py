@@ -60,10 +60,11 @@ def offer_code(
     device = reader(session, site_id=site_id, device_id=device_id)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     device.offer_pairing(_hash(code), now + CODE_LIFE)
+    staff = session.get_one(StaffAccount, staff_id)
+    staff.work_at(site_id)  # audited at the reader's centre, which may not be staff's home
     audit.record_staff(
-        session, session.get_one(StaffAccount, staff_id), action="device.pairing_offered",
-        now=now, subject=f"device:{device_id}",
-    )  # fmt: skip
+        session, staff, action="device.pairing_offered", now=now, subject=f"device:{device_id}"
+    )
     return code
 
 

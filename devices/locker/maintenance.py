@@ -53,7 +53,11 @@ def open_for_maintenance(
     if len(reason) > MAX_REASON:
         raise InvalidInput("the reason is too long", field="reason", max=MAX_REASON)
     device = session.scalar(select(Device).where(Device.device_id == device_id))
-    if device is None or device.site_id != staff.site_id or device.kind is not DeviceKind.LOCKER:
+    if (
+        device is None
+        or device.site_id != staff.working_site_id
+        or device.kind is not DeviceKind.LOCKER
+    ):
         raise DeviceNotFound(f"no locker {device_id!r} at this site", device_id=device_id)
     command = commands.issue(
         session,

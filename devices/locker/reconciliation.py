@@ -97,7 +97,7 @@ def ask_for_full_states(session: Session, staff: StaffAccount, now: datetime) ->
     lockers = session.scalars(
         select(Device)
         .where(
-            Device.site_id == staff.site_id,
+            Device.site_id == staff.working_site_id,
             Device.kind == DeviceKind.LOCKER,
             Device.online.is_(True),
         )

@@ -24,6 +24,7 @@ from booking.people.models.staff import StaffAccount
 from kiosk.errors import register_domain_errors
 from kiosk.extensions import clock, database
 from kiosk.request_reads import read_connection, read_session
+from kiosk.staff import session as staff_session
 from kiosk.staff.session import COOKIE_NAME, current_staff
 
 API_PREFIX = "/api/v1"
@@ -95,7 +96,7 @@ def api_access(blp: Blueprint, scope: str) -> Callable[[F], F]:
                 if staff is None:
                     raise SessionExpired("sign in to the staff console, or send an API token")
                 g.api_caller = Caller(
-                    site_id=staff.site_id, actor=audit.staff_actor(staff), staff=staff
+                    site_id=staff.working_site_id, actor=audit.staff_actor(staff), staff=staff
                 )
             return view(*args, **kwargs)
 
@@ -110,6 +111,7 @@ def api_access(blp: Blueprint, scope: str) -> Callable[[F], F]:
         return documented  # type: ignore[no-any-return]
 
     return decorate
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -161,6 +163,7 @@ def signed_in_staff() -> StaffAccount | None:
     )
     if account is None:
         return current_staff(read_session())
+    staff_session.settle_site(read_connection(), account, token)
     g.staff = account
     g.staff_token = token
     return account

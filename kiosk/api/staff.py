@@ -25,7 +25,7 @@ def me() -> dict[str, Any]:
     """Who is signed in, and at which centre."""
     account = g.staff
     with database().read() as session:
-        site = session.get(Site, account.site_id)
+        site = session.get(Site, account.working_site_id)
         # Detached, so the read session's closing rollback does not expire what we answer.
         session.expunge_all()
     return {

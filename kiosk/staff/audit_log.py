@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import g, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -27,6 +27,7 @@ from kiosk.extensions import database
 from kiosk.form_dates import CenturyDateField
 from kiosk.staff import audit_details, audit_words
 from kiosk.staff.forms import query_text
+from kiosk.staff.session import console_site_id
 
 PAGE_SIZE = 50
 MAX_FILTER = 80
@@ -116,14 +117,14 @@ def audit_log() -> ResponseReturnValue:
         usernames = list(
             session.scalars(
                 select(StaffAccount.username)
-                .where(StaffAccount.site_id == g.staff.site_id)
+                .where(StaffAccount.site_id == console_site_id())
                 .order_by(StaffAccount.username)
             )
         )
         actions = list(
             session.scalars(
                 select(AuditEntry.action)
-                .where(AuditEntry.site_id == g.staff.site_id)
+                .where(AuditEntry.site_id == console_site_id())
                 .distinct()
                 .order_by(AuditEntry.action)
             )
@@ -136,11 +137,11 @@ def audit_log() -> ResponseReturnValue:
                 usernames=usernames,
                 actions=_worded(actions),
             ), 400
-        zone = ZoneInfo(session.get_one(Site, g.staff.site_id).timezone)
+        zone = ZoneInfo(session.get_one(Site, console_site_id()).timezone)
         page = form.page.data or 1
         found = audit.entries(
             session,
-            site_id=g.staff.site_id,
+            site_id=console_site_id(),
             actor=actor_of(form.person.data) if form.person.data else None,
             action=(form.action.data or "").strip() or None,
             since=_start_of(form.date_from.data, zone),
@@ -151,7 +152,7 @@ def audit_log() -> ResponseReturnValue:
             offset=(page - 1) * PAGE_SIZE,
         )
         shown = found[:PAGE_SIZE]
-        names = _names(session, g.staff.site_id, shown)
+        names = _names(session, console_site_id(), shown)
         rows = [
             {
                 "at": entry.at,

@@ -106,6 +106,9 @@ ACTION: dict[str, LazyString] = {
     "series.create": _l("Repeating booking made"),
     "series.end": _l("Repeating booking ended"),
     "series.exception": _l("One date of a repeating booking changed"),
+    "staff.site_granted": _l("Staff account given another centre"),
+    "staff.site_revoked": _l("Centre taken away from a staff account"),
+    "staff.site_switched": _l("Console switched to another centre"),
 }
 
 CODE_PURPOSE: dict[str, LazyString] = {

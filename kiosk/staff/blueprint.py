@@ -10,7 +10,7 @@ import werkzeug.exceptions
 from flask import Blueprint, g, request, url_for
 
 from booking.core.errors import NotFound
-from kiosk.staff import audit_log, auth, nav, overview
+from kiosk.staff import audit_log, auth, nav, overview, site_switch
 from kiosk.staff import session as staff_session
 from kiosk.staff.admin import api_tokens as admin_api_tokens
 from kiosk.staff.admin import devices as admin_devices
@@ -22,7 +22,7 @@ from kiosk.staff.alerts import pages as alerts
 from kiosk.staff.alerts import stream as alert_stream
 from kiosk.staff.devices import board as devices_board
 from kiosk.staff.district import pages as district_pages
-from kiosk.staff.forms import LanguageForm, SignOutForm
+from kiosk.staff.forms import LanguageForm, SignOutForm, SiteSwitchForm
 from kiosk.staff.health import contact as health_contact
 from kiosk.staff.health import pages as health_pages
 from kiosk.staff.insights.pages import insights_csv, insights_page
@@ -71,6 +71,8 @@ bp.add_url_rule("/sign-in", "sign_in", auth.sign_in, methods=["GET", "POST"])
 bp.add_url_rule("/sign-out", "sign_out", auth.sign_out, methods=["POST"])
 bp.add_url_rule("/password", "change_password", auth.change_password, methods=["GET", "POST"])
 bp.add_url_rule("/language", "choose_language", auth.choose_language, methods=["POST"])
+# The district overview's "open this centre's console" buttons post site=<slug> here too.
+bp.add_url_rule("/site", "switch_site", site_switch.switch_site, methods=["POST"])
 bp.add_url_rule("/", "overview", overview.overview)
 bp.add_url_rule("/residents", "residents", residents.residents)
 bp.add_url_rule("/residents/new", "resident_enrol", enrol.enrol, methods=["GET", "POST"])
@@ -127,6 +129,10 @@ for rule, endpoint, view, methods in (
     bp.add_url_rule(f"/residents/<id:resident_id>{rule}", endpoint, view, methods=methods)
 account_routes.register(bp)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
+bp.add_url_rule("/accounts/<int:staff_id>/sites", "account_grant_site", accounts.grant_site,
+                methods=["POST"])  # fmt: skip
+bp.add_url_rule("/accounts/<int:staff_id>/sites/<int:site_id>/revoke", "account_revoke_site",
+                accounts.revoke_site, methods=["POST"])  # fmt: skip
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)
 district_pages.register(bp)
@@ -376,6 +382,8 @@ def _console_context() -> dict[str, Any]:
         "nav_section": nav.section_of(request.endpoint),
         "sign_out_form": SignOutForm(),
         "language_form": LanguageForm(next=_page_to_return_to()),
+        "site_choices": site_switch.choices_for(g.get("staff")),
+        "site_switch_form": SiteSwitchForm(),
     }
 
 

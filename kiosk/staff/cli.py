@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from booking.core import sites
 from booking.core.errors import DomainError
 from booking.people import staff as staff_service
+from booking.people import staff_sites
 from booking.people.models.staff import StaffRole
 from kiosk.extensions import clock, database
 
@@ -94,5 +95,41 @@ def set_password(username: str, password: str) -> None:
                 session, staff_id=account.id, new=password, now=clock().now()
             )
             click.echo(f"password of {account.username} set; its sessions are ended")
+    except DomainError as error:
+        raise _fail(error) from None
+
+
+@staff_group.command("grant-site")
+@click.argument("username")
+@click.argument("site_slug", metavar="SLUG")
+@with_appcontext
+def grant_site(username: str, site_slug: str) -> None:
+    """Let USERNAME work at the centre SLUG as well as at its home centre."""
+    try:
+        with database().write() as session:
+            account = staff_service.get_staff_by_username(session, username)
+            site = sites.get_site_by_slug(session, site_slug)
+            staff_sites.grant_site(
+                session, by=None, staff_id=account.id, site_id=site.id, now=clock().now()
+            )
+            click.echo(f"{account.username} may now work at {site.slug}")
+    except DomainError as error:
+        raise _fail(error) from None
+
+
+@staff_group.command("revoke-site")
+@click.argument("username")
+@click.argument("site_slug", metavar="SLUG")
+@with_appcontext
+def revoke_site(username: str, site_slug: str) -> None:
+    """Stop USERNAME working at the centre SLUG (its consoles there go home at once)."""
+    try:
+        with database().write() as session:
+            account = staff_service.get_staff_by_username(session, username)
+            site = sites.get_site_by_slug(session, site_slug)
+            staff_sites.revoke_site(
+                session, by=None, staff_id=account.id, site_id=site.id, now=clock().now()
+            )
+            click.echo(f"{account.username} no longer works at {site.slug}")
     except DomainError as error:
         raise _fail(error) from None

@@ -68,6 +68,23 @@ class LanguageForm(FlaskForm):  # type: ignore[misc]
     next = HiddenField()
 
 
+class SiteSwitchForm(FlaskForm):  # type: ignore[misc]
+    """The header's centre switcher (and the district overview's buttons): a centre's slug,
+    checked against the centres the account works at by ``booking.people.staff_sites``."""
+
+    site = StringField(validators=[InputRequired(), Length(max=40)])
+
+
+class SiteGrantForm(FlaskForm):  # type: ignore[misc]
+    """A district admin lets an account work at another centre (the centre's slug)."""
+
+    site = StringField(validators=[InputRequired(), Length(max=40)])
+
+
+class SiteRevokeForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: the account and centre are in the address."""
+
+
 class NextQueryForm(FlaskForm):  # type: ignore[misc]
     """Where the sign-in page was asked to lead afterwards (``?next=``), checked before use."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
@@ -10,6 +10,7 @@ from booking.core import sites
 from booking.core.models.sites import Site
 from booking.lending.models.tools import ItemStatus
 from kiosk.extensions import database
+from kiosk.staff.session import console_site_id
 
 ITEM_STATUS_LABELS = {
     ItemStatus.AVAILABLE: _l("Available"),
@@ -24,8 +25,8 @@ ITEM_STATUS_LABELS = {
 
 def overview() -> ResponseReturnValue:
     with database().read() as session:
-        site = session.get(Site, g.staff.site_id)
-        counts = sites.count_site(session, g.staff.site_id)
+        site = session.get(Site, console_site_id())
+        counts = sites.count_site(session, console_site_id())
         # Rendered inside the block: a read session's objects expire when it closes.
         return render_template(
             "staff/overview.html", site=site, counts=counts, item_status_labels=ITEM_STATUS_LABELS

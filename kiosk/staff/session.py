@@ -10,11 +10,12 @@ from contextlib import nullcontext
 from datetime import timedelta
 
 from flask import current_app, g, request
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from booking.core.errors import SessionExpired
-from booking.people import auth_sessions
+from booking.people import auth_sessions, staff_sites
 from booking.people.models.staff import StaffAccount
 from kiosk.extensions import clock, database
 from kiosk.tls import cookie_secure
@@ -75,15 +76,34 @@ def current_staff(reads: Session | None = None) -> StaffAccount | None:
             except SessionExpired:
                 # Leave the block normally so the session's end (idle, disabled) is committed.
                 g.staff_cookie_stale = True
+    if account is not None:
+        with nullcontext(reads) if reads is not None else database().read() as session:
+            settle_site(session, account, token)
     g.staff = account
     g.staff_token = token if account is not None else None
     return account
+
+
+def settle_site(reads: Session | Connection, account: StaffAccount, token: str) -> None:
+    """Point ``account`` at this sign-in's current centre, checked anew on every request: a
+    grant revoked a moment ago sends the console back to the home centre at once."""
+    account.work_at(staff_sites.console_site_id(reads, staff=account, token=token))
+
+
+def console_site_id() -> int:
+    """The centre the signed-in console works at, which every console page and API route
+    shows and changes (never ``g.staff.site_id``, the home centre). Only for signed-in
+    requests, which every console page but sign-in is."""
+    staff: StaffAccount = g.staff
+    return staff.working_site_id
 
 
 def start(response: Response, account: StaffAccount) -> None:
     """Open a session for ``account`` and give this browser its cookie."""
     with database().write() as session:
         token = auth_sessions.start_staff_session(session, staff=account, now=clock().now())
+    # A new sign-in starts at the home centre (change_password signs in again this way).
+    account.work_at(account.site_id)
     set_cookie(response, token)
     g.staff = account
     g.staff_token = token

@@ -13,4 +13,5 @@ from booking.people.models import (  # noqa: F401
     sign_in_failures,
     staff,
     staff_sessions,
+    staff_site_access,
 )

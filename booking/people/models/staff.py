@@ -39,3 +39,16 @@ class StaffAccount(Base):
     @property
     def is_district_admin(self) -> bool:
         return self.role is StaffRole.DISTRICT_ADMIN
+
+    # The centre this account works at in the current request, which is not a column: the
+    # console keeps it per sign-in (StaffSession.site_id) and checks it on every request
+    # (booking.people.staff_sites), then tells the account with work_at. Every rule that acts
+    # "at the staff's centre" reads working_site_id, never site_id (the home centre).
+    @property
+    def working_site_id(self) -> int:
+        working: int | None = self.__dict__.get("_working_site_id")
+        return self.site_id if working is None else working
+
+    def work_at(self, site_id: int) -> None:
+        """Act at ``site_id`` from now on (for this object only; nothing is stored)."""
+        self.__dict__["_working_site_id"] = site_id

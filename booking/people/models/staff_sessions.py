@@ -27,3 +27,11 @@ class StaffSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(40))
+    # The centre this console works at, when not the account's home centre (None): a worker
+    # of two centres switches in the header, and each browser keeps its own choice.
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="SET NULL"))
+
+    def work_at(self, site_id: int | None) -> None:
+        """Make ``site_id`` this console's current centre (None: back to the home centre).
+        Whether the account may work there is the caller's to check (booking.people.staff_sites)."""
+        self.site_id = site_id

@@ -25,6 +25,7 @@ from kiosk.form_dates import CenturyDateField
 from kiosk.staff.admin.forms import RetireForm
 from kiosk.staff.admin.saving import show_error
 from kiosk.staff.auth import admin_required
+from kiosk.staff.session import console_site_id
 
 # What the form offers as the last day; the admin may choose up to a year.
 DEFAULT_LIFETIME = timedelta(days=90)
@@ -65,7 +66,7 @@ def _end_of(day: date, timezone: str) -> datetime:
 
 def _page(form: TokenForm, *, secret: str | None = None, status: int = 200) -> ResponseReturnValue:
     with database().read() as session:
-        tokens = api_tokens.tokens_of_site(session, site_id=g.staff.site_id)
+        tokens = api_tokens.tokens_of_site(session, site_id=console_site_id())
         return render_template(
             "staff/admin/api_tokens.html", form=form, tokens=tokens, secret=secret,
             scope_labels=SCOPE_LABELS, revoke_form=RetireForm(), now=clock().now(),
@@ -88,7 +89,7 @@ def tokens() -> ResponseReturnValue:
     now = clock().now()
     try:
         with database().write() as session:
-            site = session.get_one(Site, g.staff.site_id)
+            site = session.get_one(Site, console_site_id())
             _token, secret = api_tokens.create_token(
                 session, staff=g.staff, name=form.name.data or "", scopes=form.scopes.data or [],
                 expires_at=_end_of(form.expires_on.data, site.timezone), now=now,

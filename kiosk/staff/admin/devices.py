@@ -31,6 +31,7 @@ from kiosk.staff.admin import saving
 from kiosk.staff.admin.forms import DeviceActionForm, DeviceForm
 from kiosk.staff.auth import admin_required
 from kiosk.staff.devices.board import KIND_LABELS
+from kiosk.staff.session import console_site_id
 
 # The linli-sim command that plays each kind on the provisioning sheet.
 SIM_COMMANDS = {
@@ -73,7 +74,7 @@ def devices() -> ResponseReturnValue:
             made = credentials.register(
                 database(),
                 broker_accounts(),
-                site_id=g.staff.site_id,
+                site_id=console_site_id(),
                 device_id=form.device_id.data or "",
                 kind=form.kind.data or "",
                 name=form.name.data or "",
@@ -122,7 +123,7 @@ def _rows() -> list[dict[str, Any]]:
                 "compartments": (d.capabilities or {}).get("compartments"),
             }
             for d in session.scalars(
-                select(Device).where(Device.site_id == g.staff.site_id).order_by(Device.device_id)
+                select(Device).where(Device.site_id == console_site_id()).order_by(Device.device_id)
             )
         ]
 
@@ -137,7 +138,7 @@ def rotate(device_id: str) -> ResponseReturnValue:
             database(),
             broker_accounts(),
             device_id=device_id,
-            site_id=g.staff.site_id,
+            site_id=console_site_id(),
             record=_audit("admin.device_credentials_rotated"),
         )
     except BrokerAccountsError as error:
@@ -155,7 +156,7 @@ def revoke(device_id: str) -> ResponseReturnValue:
             database(),
             broker_accounts(),
             device_id=device_id,
-            site_id=g.staff.site_id,
+            site_id=console_site_id(),
             now=clock().now(),
             record=_audit("admin.device_credentials_revoked"),
         )

@@ -19,6 +19,7 @@ from kiosk.staff.admin.forms import (
     LendingPolicyForm,
 )
 from kiosk.staff.auth import admin_required
+from kiosk.staff.session import console_site_id
 
 
 @admin_required
@@ -29,7 +30,7 @@ def index() -> ResponseReturnValue:
 @admin_required
 def hours() -> ResponseReturnValue:
     with database().read() as session:
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         current = {
             "name_zh": site.name_zh,
             "name_en": site.name_en,
@@ -60,7 +61,7 @@ def hours() -> ResponseReturnValue:
 @admin_required
 def policy() -> ResponseReturnValue:
     with database().read() as session:
-        rules = policy_for(session, g.staff.site_id)
+        rules = policy_for(session, console_site_id())
     current = {
         "max_items_on_loan": rules.max_items_on_loan,
         "hold_minutes": int(rules.hold.total_seconds() // 60),

@@ -12,6 +12,7 @@ from devices.kiosk_reader import pairing
 from kiosk.extensions import clock, database
 from kiosk.staff.admin.forms import DeviceActionForm
 from kiosk.staff.auth import admin_required
+from kiosk.staff.session import console_site_id
 
 
 @admin_required
@@ -22,7 +23,7 @@ def offer(device_id: str) -> ResponseReturnValue:
     try:
         with database().write() as session:
             code = pairing.offer_code(
-                session, site_id=g.staff.site_id, device_id=device_id,
+                session, site_id=console_site_id(), device_id=device_id,
                 staff_id=g.staff.id, now=clock().now(),
             )  # fmt: skip
     except DomainError:

@@ -26,13 +26,14 @@ from kiosk.staff.admin.forms import (
     SpaceRulesForm,
 )
 from kiosk.staff.auth import admin_required
+from kiosk.staff.session import console_site_id
 
 
 @admin_required
 def spaces() -> ResponseReturnValue:
     with database().read() as session:
         found = session.scalars(
-            select(Space).where(Space.site_id == g.staff.site_id).order_by(Space.kind, Space.code)
+            select(Space).where(Space.site_id == console_site_id()).order_by(Space.kind, Space.code)
         ).all()
         rows = [
             {
@@ -102,7 +103,7 @@ def restore_space(space_id: int) -> ResponseReturnValue:
 def _space_data(space_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
     with database().read() as session:
         space = session.get(Space, space_id)
-        if space is None or space.site_id != g.staff.site_id:
+        if space is None or space.site_id != console_site_id():
             raise NotFound("no such space", space_id=space_id)
         data = {
             "name_zh": space.name_zh,
@@ -221,7 +222,7 @@ def add_seat(space_id: int) -> ResponseReturnValue:
 def seat(seat_id: int) -> ResponseReturnValue:
     with database().read() as session:
         found = session.get(Seat, seat_id)
-        if found is None or found.space.site_id != g.staff.site_id:
+        if found is None or found.space.site_id != console_site_id():
             raise NotFound("no such seat", seat_id=seat_id)
         space_id = found.space_id
     form = SeatForm()

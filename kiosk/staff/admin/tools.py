@@ -26,18 +26,19 @@ from kiosk.staff.admin.forms import (
 )
 from kiosk.staff.auth import admin_required
 from kiosk.staff.lending import words as lending_words
+from kiosk.staff.session import console_site_id
 
 
 @admin_required
 def tools() -> ResponseReturnValue:
     with database().read() as session:
         types = session.scalars(
-            select(ToolType).where(ToolType.site_id == g.staff.site_id).order_by(ToolType.code)
+            select(ToolType).where(ToolType.site_id == console_site_id()).order_by(ToolType.code)
         ).all()
         items = session.execute(
             select(Item, ToolType.name_zh, ToolType.name_en)
             .join(ToolType, ToolType.id == Item.tool_type_id)
-            .where(Item.site_id == g.staff.site_id)
+            .where(Item.site_id == console_site_id())
             .order_by(Item.asset_tag)
         ).all()
         return render_template(
@@ -55,7 +56,7 @@ def tool_type(tool_type_id: int | None = None) -> ResponseReturnValue:
     if tool_type_id is not None:
         with database().read() as session:
             found = session.get(ToolType, tool_type_id)
-            if found is None or found.site_id != g.staff.site_id:
+            if found is None or found.site_id != console_site_id():
                 raise NotFound("no such tool type", tool_type_id=tool_type_id)
             data = {
                 name: getattr(found, name)
@@ -96,7 +97,7 @@ def tool_type(tool_type_id: int | None = None) -> ResponseReturnValue:
 def _lockers(session: Session) -> dict[str, tools_admin.Locker]:
     found = session.scalars(
         select(Device)
-        .where(Device.site_id == g.staff.site_id, Device.kind == DeviceKind.LOCKER)
+        .where(Device.site_id == console_site_id(), Device.kind == DeviceKind.LOCKER)
         .order_by(Device.device_id)
     )
     lockers = {}
@@ -112,7 +113,7 @@ def _lockers(session: Session) -> dict[str, tools_admin.Locker]:
 def item(item_id: int | None = None) -> ResponseReturnValue:
     with database().read() as session:
         types = session.scalars(
-            select(ToolType).where(ToolType.site_id == g.staff.site_id).order_by(ToolType.code)
+            select(ToolType).where(ToolType.site_id == console_site_id()).order_by(ToolType.code)
         ).all()
         type_choices = [(t.id, f"{t.name_zh} · {t.name_en}") for t in types]
         lockers = _lockers(session)
@@ -120,7 +121,7 @@ def item(item_id: int | None = None) -> ResponseReturnValue:
         lent = False
         if item_id is not None:
             found = session.get(Item, item_id)
-            if found is None or found.site_id != g.staff.site_id:
+            if found is None or found.site_id != console_site_id():
                 raise NotFound("no such item", item_id=item_id)
             data = {
                 "asset_tag": found.asset_tag,

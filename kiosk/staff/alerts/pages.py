@@ -23,6 +23,7 @@ from kiosk.staff.alerts import stream as alert_stream
 from kiosk.staff.alerts import words as alert_words
 from kiosk.staff.alerts.forms import AcknowledgeForm, HistoryFilterForm, ResolveForm
 from kiosk.staff.forms import query_text
+from kiosk.staff.session import console_site_id
 
 
 def inbox(
@@ -34,9 +35,9 @@ def inbox(
     """Open and acknowledged alerts, urgent first, newest first within a severity."""
     now = clock().now()
     with database().read() as session:
-        found = alert_service.open_alerts(session, site_id=g.staff.site_id)
+        found = alert_service.open_alerts(session, site_id=console_site_id())
         views = [alert_words.view(alert, now) for alert in found]
-        latest = alert_history.latest_alert_id(session, site_id=g.staff.site_id)
+        latest = alert_history.latest_alert_id(session, site_id=console_site_id())
     # The token goes into the page's session now, before the live stream renders forms with it.
     generate_csrf()
     return (
@@ -89,7 +90,7 @@ def history() -> ResponseReturnValue:
     if not form.validate():
         return render_template("staff/alerts_history.html", form=form, result=None), 400
     with database().read() as session:
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         zone = ZoneInfo(site.timezone)
         result = alert_history.resolved_alerts(
             session,

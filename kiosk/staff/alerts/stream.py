@@ -40,6 +40,7 @@ from kiosk.extensions import clock, database
 from kiosk.staff import session as staff_session
 from kiosk.staff.alerts import words as alert_words
 from kiosk.staff.alerts.forms import AcknowledgeForm, ResolveForm
+from kiosk.staff.session import console_site_id
 
 STREAM_SECONDS = 55.0
 POLL_SECONDS = 2.0
@@ -138,7 +139,7 @@ def stream() -> Response:
 
 
 def _open_stream() -> Response:
-    site_id: int = g.staff.site_id
+    site_id: int = console_site_id()
     token: str = g.staff_token or ""
     start, changes_from = _start()
     generate_csrf()  # into the session now: forms rendered later in the stream reuse it

@@ -26,6 +26,7 @@ from devices.protocol.messages import Reason
 from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.staff.auth import admin_required
+from kiosk.staff.session import console_site_id
 
 KIND_LABELS: dict[DeviceKind, LazyString] = {
     DeviceKind.LOCKER: _l("Smart locker"),
@@ -80,7 +81,7 @@ class MaintenanceOpenForm(FlaskForm):  # type: ignore[misc]
 
 def board(form: MaintenanceOpenForm | None = None, status: int = 200) -> ResponseReturnValue:
     with database().read() as session:
-        rows = device_board.board(session, g.staff.site_id)
+        rows = device_board.board(session, console_site_id())
     return (
         render_template(
             "staff/devices.html",
@@ -137,7 +138,7 @@ def maintenance_open(device_id: str, compartment: int) -> ResponseReturnValue:
         return board(form=form, status=400)
     try:
         # Before anything is issued or audited: without the worker nothing could open.
-        device_link.ensure_live(g.staff.site_id)
+        device_link.ensure_live(console_site_id())
     except DomainError:
         flash(_("The command could not be sent: the device link is not running."), "error")
         return redirect(url_for("staff.devices"), 303)

@@ -20,6 +20,7 @@ from booking.messages import health_contact, kinds, preferences
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
 from kiosk.extensions import clock, database
+from kiosk.staff.session import console_site_id
 
 ANSWERS = {"yes": True, "no": False}
 
@@ -61,7 +62,7 @@ def record_consent(resident_id: int) -> ResponseReturnValue:
         flash(_("Choose the resident's answer."), "error")
         return _back(resident_id)
     with database().write() as session:
-        resident_service.get_member(session, site_id=g.staff.site_id, resident_id=resident_id)
+        resident_service.get_member(session, site_id=console_site_id(), resident_id=resident_id)
         health_contact.record_consent(
             session, resident_id=resident_id, consents=ANSWERS[form.answer.data],
             staff_id=g.staff.id, now=clock().now(),
@@ -76,9 +77,9 @@ def message_contact(resident_id: int) -> ResponseReturnValue:
         return _back(resident_id)
     try:
         with database().write() as session:
-            resident_service.get_member(session, site_id=g.staff.site_id, resident_id=resident_id)
+            resident_service.get_member(session, site_id=console_site_id(), resident_id=resident_id)
             health_contact.message_contact(
-                session, site_id=g.staff.site_id, resident_id=resident_id, now=clock().now()
+                session, site_id=console_site_id(), resident_id=resident_id, now=clock().now()
             )
     except health_contact.NoContactConsent:
         flash(_("No message: the resident has not agreed, or has no contact phone."), "error")

@@ -48,6 +48,7 @@ from kiosk.form_dates import CenturyDateField
 from kiosk.staff.alerts import words as alert_words
 from kiosk.staff.alerts.forms import AcknowledgeForm, ResolveForm
 from kiosk.staff.health import contact
+from kiosk.staff.session import console_site_id
 
 
 class NoteForm(FlaskForm):  # type: ignore[misc]
@@ -156,10 +157,10 @@ def overview(
     """Open health alerts and follow-up tasks: who and what, never a value."""
     now = clock().now()
     with database().read() as session:
-        found = health.health_alerts(session, site_id=g.staff.site_id)
+        found = health.health_alerts(session, site_id=console_site_id())
         names = _names(session, {a.resident_id for a in found if a.resident_id})
         views = [(alert_words.view(a, now), a.resident_id) for a in found]
-        settings = health.settings_for(session, g.staff.site_id)
+        settings = health.settings_for(session, console_site_id())
     if settings_form is None and g.staff.is_admin:
         settings_form = HealthSettingsForm(
             formdata=None, ruleset=settings.ruleset.value, retention_days=settings.retention_days
@@ -203,7 +204,7 @@ def resident(
             )
         except NotFound:
             abort(404)
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         readings = health.recent_readings(session, resident_id)
         found = health.health_alerts(
             session, site_id=site.id, resident_id=resident_id, include_resolved=True, limit=50

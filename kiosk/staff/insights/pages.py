@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, g, render_template, request
+from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,6 +26,7 @@ from kiosk.extensions import clock, database
 from kiosk.form_dates import CenturyDateField
 from kiosk.staff.csv_export import csv_lines
 from kiosk.staff.insights.labelled import CHARTS
+from kiosk.staff.session import console_site_id
 
 DEFAULT_WEEKS = 8
 
@@ -68,7 +69,7 @@ class RangeForm(FlaskForm):  # type: ignore[misc]
 
 
 def _today(session: Session) -> date:
-    site = session.get(Site, g.staff.site_id)
+    site = session.get(Site, console_site_id())
     assert site is not None
     return sites.local_time(site, clock().now()).date()
 
@@ -99,7 +100,7 @@ def insights_page() -> ResponseReturnValue:
             return render_template("staff/insights.html", form=form, charts=[], within=None), 400
         if form.start.data is None:
             form.start.data, form.end.data = within.first, within.last
-        shown = [build(session, g.staff.site_id, within) for build in CHARTS.values()]
+        shown = [build(session, console_site_id(), within) for build in CHARTS.values()]
         return render_template("staff/insights.html", form=form, charts=shown, within=within)
 
 
@@ -113,7 +114,7 @@ def insights_csv(chart: str) -> ResponseReturnValue:
         if within is None:
             errors = [e for f in (form.start, form.end) for e in f.errors]
             return Response("\n".join(errors), status=400, mimetype="text/plain")
-        table = build(session, g.staff.site_id, within).table
+        table = build(session, console_site_id(), within).table
     filename = f"linli-{chart}-{within.first.isoformat()}-{within.last.isoformat()}.csv"
     return Response(
         "".join(csv_lines(table.header, table.rows)),

@@ -20,6 +20,7 @@ from booking.lending.models.reservations import ReservationKind, ReservationStat
 from booking.people.models.residents import Resident
 from kiosk.extensions import clock, database
 from kiosk.staff.lending import words as lending_words
+from kiosk.staff.session import console_site_id
 
 NOT_RENEWED_OVERDUE = _l("Only a loan that is not overdue or returned can be renewed.")
 
@@ -59,7 +60,7 @@ def renew(loan_id: int) -> ResponseReturnValue:
         return redirect(url_for("staff.lending"), 303)
     try:
         with database().write() as session:
-            loan = renewals.renew_loan(session, site_id=g.staff.site_id, loan_id=loan_id,
+            loan = renewals.renew_loan(session, site_id=console_site_id(), loan_id=loan_id,
                                        staff=g.staff, now=clock().now())  # fmt: skip
             resident_id = loan.resident_id
     except DomainError as error:
@@ -72,7 +73,7 @@ def renew(loan_id: int) -> ResponseReturnValue:
 
 def tool_reservations() -> ResponseReturnValue:
     """Each tool's reservations ahead and its queue, in the order items go to them."""
-    site_id = g.staff.site_id
+    site_id = console_site_id()
     tools = []
     with database().read() as session:
         for tool in lending_lookups.tool_types(session, site_id=site_id):
@@ -101,7 +102,7 @@ def cancel(reservation_id: int) -> ResponseReturnValue:
         return redirect(url_for("staff.lending_reservations"), 303)
     try:
         with database().write() as session:
-            reservations.cancel_reservation(session, site_id=g.staff.site_id,
+            reservations.cancel_reservation(session, site_id=console_site_id(),
                                             reservation_id=reservation_id, staff=g.staff,
                                             now=clock().now())  # fmt: skip
     except DomainError as error:

@@ -27,6 +27,7 @@ from kiosk.extensions import clock, database
 from kiosk.staff.lending import words as lending_words
 from kiosk.staff.lending.forms import CounterLendForm, CounterReturnForm, MaintenanceOpenForm
 from kiosk.staff.lending.pages import item
+from kiosk.staff.session import console_site_id
 
 # --- counter lending --------------------------------------------------------------------------
 
@@ -50,7 +51,7 @@ def lend(item_id: int) -> ResponseReturnValue:
     try:
         with database().write() as session:
             member = lending_lookups.borrower_by_phone(
-                session, site_id=g.staff.site_id, phone=form.resident.data or "", now=now
+                session, site_id=console_site_id(), phone=form.resident.data or "", now=now
             )
             if member is None:
                 raise NotAMember("no member with that phone")
@@ -58,7 +59,7 @@ def lend(item_id: int) -> ResponseReturnValue:
                 session, staff=g.staff, item_id=item_id, resident_id=member.id, now=now
             )
             lent = session.get_one(Item, loan.item_id)
-            site = session.get_one(Site, g.staff.site_id)
+            site = session.get_one(Site, console_site_id())
             message = _(
                 "%(tag)s lent to %(name)s, due back %(due)s.",
                 tag=lent.asset_tag,
@@ -75,7 +76,7 @@ def lend(item_id: int) -> ResponseReturnValue:
 def take_back(loan_id: int) -> ResponseReturnValue:
     form = CounterReturnForm()
     with database().read() as session:
-        row = lending_records.loan_row(session, site_id=g.staff.site_id, loan_id=loan_id)
+        row = lending_records.loan_row(session, site_id=console_site_id(), loan_id=loan_id)
     if not form.validate_on_submit():
         flash(_("Nothing was returned: say what condition the item is in."), "error")
         return item(row.item_id, forms={"return": form}, status=400)
@@ -118,7 +119,7 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
     now = clock().now()
     try:
         with database().write() as session:
-            found = lending_lookups.site_item(session, site_id=g.staff.site_id, item_id=item_id)
+            found = lending_lookups.site_item(session, site_id=console_site_id(), item_id=item_id)
             if found.locker_device_id is None or found.compartment is None:
                 raise NotInLocker("the item is kept at the counter")
             # The audit entry, the command (requested_by names staff and reason) and the
@@ -133,7 +134,7 @@ def maintenance_open(item_id: int) -> ResponseReturnValue:
             )
             # Without the worker nothing could open: then nothing is issued or audited either,
             # as this transaction rolls back.
-            device_link.ensure_live(g.staff.site_id, session)
+            device_link.ensure_live(console_site_id(), session)
             command_id, device_id, number = command.id, found.locker_device_id, found.compartment
     except NotInLocker:
         flash(_("This item is kept at the counter, not in a locker."), "error")

@@ -19,12 +19,13 @@ from kiosk.extensions import clock, database
 from kiosk.staff.lending import mismatch_words
 from kiosk.staff.lending import words as lending_words
 from kiosk.staff.lending.mismatch_forms import AskLockersForm, ResolveMismatchForm, form_for
+from kiosk.staff.session import console_site_id
 
 
 def mismatches(
     *, failed: ResolveMismatchForm | None = None, failed_id: int | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    site_id = g.staff.site_id
+    site_id = console_site_id()
     with database().read() as session:
         open_rows = mismatch_list.open_mismatches(session, site_id=site_id)
         settled = mismatch_list.settled_mismatches(session, site_id=site_id)
@@ -35,9 +36,9 @@ def mismatches(
             )
         }
     forms = {
-        row.id: failed if failed is not None and row.id == failed_id else form_for(
-            row.id, row.resolutions
-        )
+        row.id: failed
+        if failed is not None and row.id == failed_id
+        else form_for(row.id, row.resolutions)
         for row in open_rows
     }
     return render_template(
@@ -56,7 +57,7 @@ def mismatches(
 def resolve(mismatch_id: int) -> ResponseReturnValue:
     with database().read() as session:
         found = session.get(LendingMismatch, mismatch_id)
-        if found is None or found.site_id != g.staff.site_id:
+        if found is None or found.site_id != console_site_id():
             abort(404)
         resolutions = found.resolutions
         tag = session.get_one(Item, found.item_id).asset_tag

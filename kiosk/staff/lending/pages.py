@@ -10,7 +10,6 @@ from typing import Any
 from flask import (
     Response,
     abort,
-    g,
     render_template,
     request,
     stream_with_context,
@@ -40,6 +39,7 @@ from kiosk.staff.lending.forms import (
     MaintenanceOpenForm,
     RecordsFilterForm,
 )
+from kiosk.staff.session import console_site_id
 
 # --- reading ----------------------------------------------------------------------------------
 
@@ -52,7 +52,7 @@ def _filter_form(session: Session) -> RecordsFilterForm:
     form = RecordsFilterForm(request.args)
     form.tool_type.choices = [("", _("Any tool"))] + [
         (str(t.id), _tool_name(t))
-        for t in lending_lookups.tool_types(session, site_id=g.staff.site_id)
+        for t in lending_lookups.tool_types(session, site_id=console_site_id())
     ]
     form.status.choices = [("", _("Any status"))] + [
         (status.value, str(label)) for status, label in lending_words.LOAN_STATUS.items()
@@ -61,7 +61,7 @@ def _filter_form(session: Session) -> RecordsFilterForm:
 
 
 def _loan_filter(session: Session, form: RecordsFilterForm) -> LoanFilter:
-    site = session.get_one(Site, g.staff.site_id)
+    site = session.get_one(Site, console_site_id())
     started_from, started_before = lending_records.local_day_bounds(
         site, form.date_from.data, form.date_to.data
     )
@@ -102,7 +102,7 @@ def records() -> ResponseReturnValue:
             try:
                 page = lending_records.loan_page(
                     session,
-                    site_id=g.staff.site_id,
+                    site_id=console_site_id(),
                     where=_loan_filter(session, form),
                     now=now,
                     before=_cursor(form),
@@ -115,7 +115,7 @@ def records() -> ResponseReturnValue:
         # A scanned or typed full asset tag also offers the item's own page.
         exact_item = (
             lending_lookups.item_by_tag(
-                session, site_id=g.staff.site_id, asset_tag=form.item.data or ""
+                session, site_id=console_site_id(), asset_tag=form.item.data or ""
             )
             if page is not None
             else None
@@ -138,7 +138,7 @@ def records_csv() -> ResponseReturnValue:
         if not form.validate():
             abort(400)
         where = _loan_filter(session, form)
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         session.expunge(site)
     now = clock().now()
     header = [
@@ -179,7 +179,7 @@ def records_csv() -> ResponseReturnValue:
 def overdue() -> ResponseReturnValue:
     with database().read() as session:
         now = clock().now()
-        rows = lending_records.overdue_loans(session, site_id=g.staff.site_id, now=now)
+        rows = lending_records.overdue_loans(session, site_id=console_site_id(), now=now)
         return render_template(
             "staff/lending_overdue.html", rows=rows, now=now, words=lending_words
         )
@@ -189,22 +189,22 @@ def item(
     item_id: int, *, forms: dict[str, Any] | None = None, status: int = 200
 ) -> ResponseReturnValue:
     with database().read() as session:
-        found = lending_lookups.site_item(session, site_id=g.staff.site_id, item_id=item_id)
+        found = lending_lookups.site_item(session, site_id=console_site_id(), item_id=item_id)
         now = clock().now()
         open_loan = lending_lookups.open_loan_of_item(
-            session, site_id=g.staff.site_id, item_id=item_id
+            session, site_id=console_site_id(), item_id=item_id
         )
         loans = lending_records.loan_page(
-            session, site_id=g.staff.site_id, where=LoanFilter(item_id=item_id), now=now
+            session, site_id=console_site_id(), where=LoanFilter(item_id=item_id), now=now
         )
         forms = forms or {}
-        history = lending_lookups.item_history(session, site_id=g.staff.site_id, item_id=item_id)
+        history = lending_lookups.item_history(session, site_id=console_site_id(), item_id=item_id)
         return render_template(
             "staff/lending_item.html",
             item=found,
             tool=session.get_one(ToolType, found.tool_type_id),
             open_loan=(
-                lending_records.loan_row(session, site_id=g.staff.site_id, loan_id=open_loan.id)
+                lending_records.loan_row(session, site_id=console_site_id(), loan_id=open_loan.id)
                 if open_loan
                 else None
             ),
@@ -222,7 +222,7 @@ def item(
 def resident(resident_id: int) -> ResponseReturnValue:
     with database().read() as session:
         found = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         now = clock().now()
         form = RecordsFilterForm(request.args)
@@ -230,7 +230,7 @@ def resident(resident_id: int) -> ResponseReturnValue:
             before = _cursor(form)
             loans = lending_records.loan_page(
                 session,
-                site_id=g.staff.site_id,
+                site_id=console_site_id(),
                 where=LoanFilter(resident_id=resident_id),
                 now=now,
                 before=before,
@@ -242,7 +242,7 @@ def resident(resident_id: int) -> ResponseReturnValue:
             resident=found,
             loans=loans,
             history=lending_lookups.resident_history(
-                session, site_id=g.staff.site_id, resident_id=resident_id
+                session, site_id=console_site_id(), resident_id=resident_id
             ),
             now=now,
             words=lending_words,
@@ -252,18 +252,20 @@ def resident(resident_id: int) -> ResponseReturnValue:
 
 def counter() -> ResponseReturnValue:
     with database().read() as session:
-        items = lending_lookups.counter_items(session, site_id=g.staff.site_id)
+        items = lending_lookups.counter_items(session, site_id=console_site_id())
         now = clock().now()
         loans = {
-            i.id: lending_lookups.open_loan_of_item(session, site_id=g.staff.site_id, item_id=i.id)
+            i.id: lending_lookups.open_loan_of_item(
+                session, site_id=console_site_id(), item_id=i.id
+            )
             for i in items
         }
         rows = {
-            item_id: lending_records.loan_row(session, site_id=g.staff.site_id, loan_id=loan.id)
+            item_id: lending_records.loan_row(session, site_id=console_site_id(), loan_id=loan.id)
             for item_id, loan in loans.items()
             if loan is not None
         }
-        tools = {t.id: t for t in lending_lookups.tool_types(session, site_id=g.staff.site_id)}
+        tools = {t.id: t for t in lending_lookups.tool_types(session, site_id=console_site_id())}
         return render_template(
             "staff/lending_counter.html",
             items=items,

@@ -31,6 +31,7 @@ from kiosk.staff.people.account_forms import (
     TypeCardForm,
     UnbindCardForm,
 )
+from kiosk.staff.session import console_site_id
 
 FORMS: dict[str, Any] = {
     "read": ReadCardForm,
@@ -92,7 +93,7 @@ def _terminals(session: Session) -> list[tuple[str, str]]:
     rows = session.execute(
         select(Device.device_id, Device.name)
         .where(
-            Device.site_id == g.staff.site_id,
+            Device.site_id == console_site_id(),
             Device.kind.in_((DeviceKind.BP_TERMINAL, DeviceKind.KIOSK_READER)),
         )
         .order_by(Device.name, Device.device_id)
@@ -101,7 +102,7 @@ def _terminals(session: Session) -> list[tuple[str, str]]:
 
 
 def _member(session: Session, resident_id: int) -> Resident:
-    return resident_service.get_member(session, site_id=g.staff.site_id, resident_id=resident_id)
+    return resident_service.get_member(session, site_id=console_site_id(), resident_id=resident_id)
 
 
 def _render(
@@ -118,13 +119,13 @@ def _render(
     if (bind_id := request.args.get("bind", type=int)) is not None:
         try:
             bind = cards.bind_of(
-                session, site_id=g.staff.site_id, resident_id=member.id, bind_id=bind_id,
+                session, site_id=console_site_id(), resident_id=member.id, bind_id=bind_id,
                 now=clock().now(),
             )  # fmt: skip
         except NotFound:
             bind = None
     merged_into = session.get(Resident, member.merged_into_id) if member.merged_into_id else None
-    lending = deactivation.open_lending(session, site_id=g.staff.site_id, resident_id=member.id)
+    lending = deactivation.open_lending(session, site_id=console_site_id(), resident_id=member.id)
     return render_template(
         "staff/resident_account.html", resident=member, forms=forms, terminals=terminals,
         bind=bind, bind_words=bind_words(bind) if bind else "", reason_labels=REASON_LABELS,
@@ -184,7 +185,7 @@ def bind_status(resident_id: int, bind_id: int) -> ResponseReturnValue:
     with database().write() as session:
         member = _member(session, resident_id)
         bind = cards.bind_of(
-            session, site_id=g.staff.site_id, resident_id=member.id, bind_id=bind_id,
+            session, site_id=console_site_id(), resident_id=member.id, bind_id=bind_id,
             now=clock().now(),
         )  # fmt: skip
         return jsonify(
@@ -232,7 +233,7 @@ def _other_account(session: Session, text: str) -> Resident:
     query = (
         select(Resident)
         .join(ResidentMembership)
-        .where(ResidentMembership.site_id == g.staff.site_id)
+        .where(ResidentMembership.site_id == console_site_id())
     )
     if resident_service.PHONE_PATTERN.match(phone):
         found = session.scalar(query.where(Resident.phone == phone))

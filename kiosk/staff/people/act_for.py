@@ -31,6 +31,7 @@ from kiosk.staff.people.act_for_forms import (
     SeatForAResidentForm,
 )
 from kiosk.staff.people.act_for_lending import live_holds, live_pickups
+from kiosk.staff.session import console_site_id
 from kiosk.touch.messages import message_for
 from kiosk.touch.spaces import words as booking_words
 
@@ -47,7 +48,9 @@ def _spaces(session: Session, kind: SpaceKind) -> list[Space]:
     return list(
         session.scalars(
             select(Space)
-            .where(Space.site_id == g.staff.site_id, Space.kind == kind, Space.retired_at.is_(None))
+            .where(
+                Space.site_id == console_site_id(), Space.kind == kind, Space.retired_at.is_(None)
+            )
             .order_by(Space.id)
         )
     )
@@ -73,7 +76,7 @@ def _room_choices(session: Session) -> list[tuple[int, str]]:
 
 
 def _member(session: Session, resident_id: int) -> Resident:
-    return resident_service.get_member(session, site_id=g.staff.site_id, resident_id=resident_id)
+    return resident_service.get_member(session, site_id=console_site_id(), resident_id=resident_id)
 
 
 def _period(site: Site, form: SeatForAResidentForm | RoomForAResidentForm) -> tuple[Any, Any]:
@@ -159,7 +162,7 @@ def _book(kind: str, resident_id: int, form: Any, book: Any) -> ResponseReturnVa
     try:
         with database().write() as session:
             member = _member(session, resident_id)
-            site = session.get_one(Site, g.staff.site_id)
+            site = session.get_one(Site, console_site_id())
             starts_at, ends_at = _period(site, form)
             booking = book(session, site, starts_at, ends_at)
             message = _booked(booking, member, site)
@@ -171,7 +174,7 @@ def _book(kind: str, resident_id: int, form: Any, book: Any) -> ResponseReturnVa
     except DomainError as error:
         with database().read() as session:
             member = _member(session, resident_id)
-            site = session.get_one(Site, g.staff.site_id)
+            site = session.get_one(Site, console_site_id())
             _refused(form, member.name, kiosk_words(error, site))
         return _show(kind, resident_id, form, error.status)
     flash(message, "success")
@@ -197,7 +200,7 @@ def cancel_booking(resident_id: int, booking_id: int) -> ResponseReturnValue:
         if isinstance(error, NotFound):
             raise
         with database().read() as session:
-            site = session.get_one(Site, g.staff.site_id)
+            site = session.get_one(Site, console_site_id())
             flash(
                 _(
                     "Nothing was cancelled. The kiosk says: %(words)s",

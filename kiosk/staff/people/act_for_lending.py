@@ -42,6 +42,7 @@ from devices.locker import opening as lending_locker
 from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.staff.people.act_for_forms import ActForAResidentForm
+from kiosk.staff.session import console_site_id
 from kiosk.touch.lending import words as lending_words
 
 # While the locker is still working, the pickup page reloads itself this often (seconds).
@@ -56,16 +57,16 @@ class ToolChoice:
 
 
 def _member(session: Session, resident_id: int) -> Resident:
-    return resident_service.get_member(session, site_id=g.staff.site_id, resident_id=resident_id)
+    return resident_service.get_member(session, site_id=console_site_id(), resident_id=resident_id)
 
 
 def _site(session: Session) -> Site:
-    return session.get_one(Site, g.staff.site_id)
+    return session.get_one(Site, console_site_id())
 
 
 def tool_page(resident_id: int) -> ResponseReturnValue:
     """The centre's tools: open a locker for the resident, or hand over a counter item."""
-    site_id = g.staff.site_id
+    site_id = console_site_id()
     now = clock().now()
     with database().read() as session:
         member = _member(session, resident_id)
@@ -118,13 +119,13 @@ def lend_from_locker(resident_id: int, tool_type_id: int) -> ResponseReturnValue
         flash(_("Nothing was lent: the form had expired. Please try again."), "error")
         return back
     try:
-        device_link.ensure_live(g.staff.site_id)
+        device_link.ensure_live(console_site_id())
         with database().write() as session:
             member = _member(session, resident_id)
-            lending_catalogue.get_tool_type(session, site_id=g.staff.site_id,
+            lending_catalogue.get_tool_type(session, site_id=console_site_id(),
                                             tool_type_id=tool_type_id)  # fmt: skip
             door = lending_locker.start_pickup(
-                session, site_id=g.staff.site_id, resident_id=member.id,
+                session, site_id=console_site_id(), resident_id=member.id,
                 tool_type_id=tool_type_id, now=clock().now(), staff=g.staff,
             )  # fmt: skip
             door_id = door.id
@@ -148,10 +149,10 @@ def hold_for_resident(resident_id: int, tool_type_id: int) -> ResponseReturnValu
     try:
         with database().write() as session:
             member = _member(session, resident_id)
-            tool_type = lending_catalogue.get_tool_type(session, site_id=g.staff.site_id,
+            tool_type = lending_catalogue.get_tool_type(session, site_id=console_site_id(),
                                                         tool_type_id=tool_type_id)  # fmt: skip
             door = lending_locker.hold_for_resident(
-                session, site_id=g.staff.site_id, resident_id=member.id,
+                session, site_id=console_site_id(), resident_id=member.id,
                 tool_type_id=tool_type.id, now=clock().now(), staff=g.staff,
             )  # fmt: skip
             assert door.expires_at is not None  # a hold always has its end
@@ -196,7 +197,7 @@ def lend_at_counter(resident_id: int, item_id: int) -> ResponseReturnValue:
     try:
         with database().write() as session:
             member = _member(session, resident_id)
-            item = lending_catalogue.get_item(session, site_id=g.staff.site_id, item_id=item_id)
+            item = lending_catalogue.get_item(session, site_id=console_site_id(), item_id=item_id)
             if item.locker_device_id is not None:
                 flash(
                     _("This item is in a locker: open its compartment for the resident instead."),
@@ -225,7 +226,7 @@ def _staff_pickup(session: Session, resident_id: int, door_session_id: int) -> D
     """A pickup staff started for this resident at this centre, locked; else a 404."""
     try:
         door = door_lookup.get(session, door_session_id=door_session_id,
-                               site_id=g.staff.site_id, resident_id=resident_id)  # fmt: skip
+                               site_id=console_site_id(), resident_id=resident_id)  # fmt: skip
     except DomainError:
         abort(404)
     if not door.is_pickup or door.requested_by_staff_id is None:
@@ -310,7 +311,7 @@ def live_pickups(session: Session, member: Resident) -> list[DoorSession]:
     return [
         door
         for door in door_lookup.live_pickups(
-            session, site_id=g.staff.site_id, resident_id=member.id
+            session, site_id=console_site_id(), resident_id=member.id
         )
         if door.requested_by_staff_id is not None and door.state is not DoorSessionState.RESERVED
     ]

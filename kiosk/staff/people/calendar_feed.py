@@ -13,6 +13,7 @@ from booking.core import audit
 from booking.people import calendar_feeds
 from booking.people import residents as resident_service
 from kiosk.extensions import clock, database
+from kiosk.staff.session import console_site_id
 
 
 class RevokeFeedForm(FlaskForm):  # type: ignore[misc]
@@ -25,10 +26,10 @@ def revoke(resident_id: int) -> ResponseReturnValue:
     with database().write() as session:
         # A resident of another centre answers 404 like one who does not exist.
         member = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         stopped = calendar_feeds.revoke_feed(
-            session, resident_id=member.id, site_id=g.staff.site_id,
+            session, resident_id=member.id, site_id=console_site_id(),
             actor=audit.staff_actor(g.staff), staff_id=g.staff.id, now=clock().now(),
         )  # fmt: skip
     if stopped:

@@ -15,6 +15,7 @@ from booking.people import residents as resident_service
 from booking.people.account_errors import AccountStateWrong
 from kiosk.extensions import clock, database
 from kiosk.staff.people.enrol import ResidentDetailsForm, show_problems
+from kiosk.staff.session import console_site_id
 
 PHONE_IN_USE = _l("Another resident signs in with this mobile phone (here or at another centre).")
 DEACTIVATED = _l("This account is deactivated: reactivate it before changing its details.")
@@ -34,7 +35,7 @@ def details(resident_id: int) -> ResponseReturnValue:
     with database().read() as session:
         # Another centre's resident answers 404, like one who does not exist.
         member = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         name = member.name
         current = resident_details.current_details(member)
@@ -46,7 +47,7 @@ def details(resident_id: int) -> ResponseReturnValue:
     try:
         with database().write() as session:
             changed = resident_details.update_details(
-                session, site_id=g.staff.site_id, resident_id=resident_id,
+                session, site_id=console_site_id(), resident_id=resident_id,
                 details=form.details(), now=clock().now(), actor=audit.staff_actor(g.staff),
                 staff_id=g.staff.id,
             )  # fmt: skip

@@ -27,6 +27,7 @@ from booking.people.enrolment import EnrolmentDetails, PossibleDuplicate
 from booking.people.models.resident_codes import CodePurpose
 from kiosk.extensions import clock, database
 from kiosk.staff.people.code_slip import slip_page
+from kiosk.staff.session import console_site_id
 
 YEAR_HELP = _l("Enter the year of birth as 4 digits, e.g. 1948.")
 
@@ -59,7 +60,10 @@ class ResidentDetailsForm(FlaskForm):  # type: ignore[misc]
     emergency_contact_phone = _text(_l("Emergency contact's phone"), 20)
     preferred_language = RadioField(
         _l("Preferred language"),
-        choices=[SelectChoice(value="zh_CN", label="中文"), SelectChoice(value="en", label="English")],
+        choices=[
+            SelectChoice(value="zh_CN", label="中文"),
+            SelectChoice(value="en", label="English"),
+        ],
         default="zh_CN",
         # Judged by the service, which answers in the desk's words (WTForms' would be English).
         validate_choice=False,
@@ -169,7 +173,7 @@ def enrol() -> ResponseReturnValue:
     try:
         with database().write() as session:
             done = enrolment.enrol_resident(
-                session, site_id=g.staff.site_id, details=form.details(), now=now,
+                session, site_id=console_site_id(), details=form.details(), now=now,
                 actor=audit.staff_actor(g.staff), staff_id=g.staff.id,
                 confirmed_different=bool(form.confirmed_different.data),
             )  # fmt: skip
@@ -177,7 +181,7 @@ def enrol() -> ResponseReturnValue:
             if form.health_consent.data:
                 today = now.astimezone(_site_zone(session)).date()
                 _record_consent(session, resident.id, today)
-            site = session.get(Site, g.staff.site_id)
+            site = session.get(Site, console_site_id())
             assert site is not None
             if resident.has_pin:
                 # Enrolled at another centre, with a PIN already: it works here too.
@@ -185,7 +189,7 @@ def enrol() -> ResponseReturnValue:
                         "here too. Their PIN works at this kiosk.", name=resident.name), "success")  # fmt: skip
                 return redirect(url_for("staff.resident", resident_id=resident.id), code=303)
             issued = one_time_codes.issue_code(
-                session, resident_id=resident.id, site_id=g.staff.site_id,
+                session, resident_id=resident.id, site_id=console_site_id(),
                 purpose=CodePurpose.ENROL, now=now, actor=audit.staff_actor(g.staff),
                 staff_id=g.staff.id,
             )  # fmt: skip
@@ -196,7 +200,7 @@ def enrol() -> ResponseReturnValue:
     except enrolment.AlreadyMember:
         with database().read() as session:
             matches = enrolment.find_possible_duplicates(
-                session, g.staff.site_id, form.name.data or "", form.phone.data or ""
+                session, console_site_id(), form.name.data or "", form.phone.data or ""
             )
         form.phone.errors = [*form.phone.errors, str(ALREADY_MEMBER)]
         return _page(form, status=409, matches=matches, message=str(ALREADY_MEMBER))
@@ -209,7 +213,7 @@ def enrol() -> ResponseReturnValue:
 
 
 def _site_zone(session: Session) -> ZoneInfo:
-    site = session.get(Site, g.staff.site_id)
+    site = session.get(Site, console_site_id())
     return ZoneInfo(site.timezone if site is not None else "Asia/Shanghai")
 
 

@@ -23,6 +23,7 @@ from kiosk.extensions import clock, database
 from kiosk.messaging import sms_config
 from kiosk.staff.people.code_slip import slip_page
 from kiosk.staff.people.resident_page import ResetPinForm, resident_page_with
+from kiosk.staff.session import console_site_id
 
 NOT_REACHABLE = _l("This resident's phone cannot be sent messages. Print the code instead.")
 NO_SMS_HERE = _l("Text messages do not reach phones here. Print the code instead.")
@@ -54,17 +55,17 @@ def _reset(resident_id: int, *, by_sms: bool, now: datetime) -> ResponseReturnVa
     with database().write() as session:
         # A resident of another centre answers 404 like one who does not exist.
         member = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         issued = one_time_codes.issue_code(
-            session, resident_id=member.id, site_id=g.staff.site_id,
+            session, resident_id=member.id, site_id=console_site_id(),
             purpose=CodePurpose.PIN_RESET, now=now, actor=audit.staff_actor(g.staff),
             staff_id=g.staff.id,
         )  # fmt: skip
         if not by_sms:
-            site = session.get_one(Site, g.staff.site_id)
+            site = session.get_one(Site, console_site_id())
             return slip_page(site, member, issued)
-        sign_in_codes.queue_code(session, site_id=g.staff.site_id, issued=issued, now=now)
+        sign_in_codes.queue_code(session, site_id=console_site_id(), issued=issued, now=now)
         tail = member.phone[-4:]
     flash(str(SENT_BY_SMS) % {"tail": tail}, "success")
     return redirect(url_for("staff.resident", resident_id=resident_id, _anchor="pin-heading"))

@@ -34,6 +34,7 @@ from kiosk.messaging import words as message_words
 from kiosk.staff.people import act_for
 from kiosk.staff.people.calendar_feed import RevokeFeedForm
 from kiosk.staff.people.sign_in_failures import ClearFailuresForm
+from kiosk.staff.session import console_site_id
 
 REASON_MAX = 300
 MESSAGES_SHOWN = 20
@@ -97,14 +98,14 @@ def _page(
     status: int = 200,
 ) -> ResponseReturnValue:
     record = resident_record(
-        session, site_id=g.staff.site_id, resident_id=member.id, now=clock().now()
+        session, site_id=console_site_id(), resident_id=member.id, now=clock().now()
     )
     # Rendered inside the session: the record's rows expire when it closes.
     return render_template(
         "staff/resident.html",
         resident=member,
         memberships=len(member.memberships),
-        standing=visits.standing(session, resident=member, site_id=g.staff.site_id),
+        standing=visits.standing(session, resident=member, site_id=console_site_id()),
         record=record,
         seat_form=seat_form or LiftSuspensionForm(prefix="seat"),
         lending_form=lending_form or LiftSuspensionForm(prefix="lending"),
@@ -116,14 +117,14 @@ def _page(
         ),
         clear_failures_form=ClearFailuresForm(),
         calendar_feed=calendar_feeds.live_feed(
-            session, resident_id=member.id, site_id=g.staff.site_id
+            session, resident_id=member.id, site_id=console_site_id()
         ),
         revoke_feed_form=RevokeFeedForm(),
         **act_for.page_extras(session, member, record.upcoming),
         pin_reset_form=pin_reset_form or ResetPinForm(formdata=None),
         code_by_sms=sms_config.reaches_phones(),
         waiting_code=one_time_codes.live_code(session, resident_id=member.id, now=clock().now()),
-        messages=outbox.messages_of(session, resident_id=member.id, site_id=g.staff.site_id)[
+        messages=outbox.messages_of(session, resident_id=member.id, site_id=console_site_id())[
             :MESSAGES_SHOWN
         ],
         message_kind_label=message_words.kind_label,
@@ -137,7 +138,7 @@ def resident_page_with(
     """The resident's page again, showing a form's problems (a reset without the box ticked)."""
     with database().read() as session:
         member = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         return _page(session, member, pin_reset_form=pin_reset_form, status=status)
 
@@ -154,7 +155,7 @@ def resident(resident_id: int) -> ResponseReturnValue:
     # A resident of another centre answers 404 like one who does not exist.
     with database().read() as session:
         member = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         return _page(session, member)
 
@@ -176,7 +177,7 @@ def _lift(
         try:
             with database().write() as session:
                 member = resident_service.get_member(
-                    session, site_id=g.staff.site_id, resident_id=resident_id
+                    session, site_id=console_site_id(), resident_id=resident_id
                 )
                 lift(session, member, reason)
         except NotFound:
@@ -190,7 +191,7 @@ def _lift(
             return redirect(url_for("staff.resident", resident_id=resident_id), code=303)
     with database().read() as session:
         member = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         return _page(session, member, status=status, **{f"{kind}_form": form})
 

@@ -40,6 +40,7 @@ from kiosk.extensions import clock, database
 from kiosk.staff.auth import admin_required
 from kiosk.staff.csv_export import csv_lines
 from kiosk.staff.people import code_slip, roster_files, roster_uploads, roster_words
+from kiosk.staff.session import console_site_id
 
 # Room for the form's other fields and the multipart framing around the file.
 UPLOAD_LIMIT = reading.MAX_FILE_BYTES + 64 * 1024
@@ -71,7 +72,7 @@ class SlipsForm(FlaskForm):  # type: ignore[misc]
 
 def _slips_form(formdata: object | None = None) -> SlipsForm:
     with database().read() as session:
-        waiting = slips.awaiting_by_building(session, site_id=g.staff.site_id, now=clock().now())
+        waiting = slips.awaiting_by_building(session, site_id=console_site_id(), now=clock().now())
     form = SlipsForm(formdata=formdata)
     total = sum(count for _, count in waiting)
     unnamed = _("No building")
@@ -120,12 +121,12 @@ def check() -> ResponseReturnValue:
     try:
         sheet = reading.read_roster(data)
         with database().read() as session:
-            report = checking.check_roster(session, site_id=g.staff.site_id, sheet=sheet, now=now)
+            report = checking.check_roster(session, site_id=console_site_id(), sheet=sheet, now=now)
     except RosterFileError as error:
         form.roster.errors = [roster_words.file_error(error)]
         return _page(form, 400)
     token = roster_uploads.save(
-        data, filename=upload.filename or "", site_id=g.staff.site_id, staff_id=g.staff.id,
+        data, filename=upload.filename or "", site_id=console_site_id(), staff_id=g.staff.id,
         accepted=report.accepted_numbers, now=now,
     )  # fmt: skip
     return _report(report, token)
@@ -136,7 +137,7 @@ def confirm(token: str) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     now = clock().now()
-    upload = roster_uploads.load(token, site_id=g.staff.site_id, staff_id=g.staff.id, now=now)
+    upload = roster_uploads.load(token, site_id=console_site_id(), staff_id=g.staff.id, now=now)
     if upload is None:
         flash(_("That checked file is no longer here (it is kept for two hours): upload it "
                 "again."), "error")  # fmt: skip
@@ -145,10 +146,10 @@ def confirm(token: str) -> ResponseReturnValue:
     result: importing.ImportResult | None = None
     try:
         with database().write() as session:
-            report = checking.check_roster(session, site_id=g.staff.site_id, sheet=sheet, now=now)
+            report = checking.check_roster(session, site_id=console_site_id(), sheet=sheet, now=now)
             if report.accepted_numbers == upload.accepted:
                 result = importing.import_roster(
-                    session, site_id=g.staff.site_id, report=report, now=now,
+                    session, site_id=console_site_id(), report=report, now=now,
                     actor=audit.staff_actor(g.staff), staff_id=g.staff.id,
                     file_digest=upload.digest,
                 )  # fmt: skip
@@ -157,7 +158,7 @@ def confirm(token: str) -> ResponseReturnValue:
         result = None
     if result is None:
         with database().read() as session:
-            report = checking.check_roster(session, site_id=g.staff.site_id, sheet=sheet, now=now)
+            report = checking.check_roster(session, site_id=console_site_id(), sheet=sheet, now=now)
         roster_uploads.replace_accepted(token, report.accepted_numbers)
         flash(_("Residents were enrolled while you read the report, so it has changed and "
                 "nothing was imported. Read it again and confirm."), "error")  # fmt: skip
@@ -178,9 +179,9 @@ def print_slips() -> ResponseReturnValue:
         ), 400  # fmt: skip
     building = None if form.building.data == ALL_BUILDINGS else form.building.data
     with database().write() as session:
-        site = session.get(Site, g.staff.site_id)
+        site = session.get(Site, console_site_id())
         issued = slips.issue_slips(
-            session, site_id=g.staff.site_id, now=clock().now(), actor=audit.staff_actor(g.staff),
+            session, site_id=console_site_id(), now=clock().now(), actor=audit.staff_actor(g.staff),
             staff_id=g.staff.id, building=building, limit=form.count.data,
         )  # fmt: skip
         # The same slip as the desk prints for one resident (kiosk.staff.people.code_slip).
@@ -198,7 +199,7 @@ def print_slips() -> ResponseReturnValue:
 
 def _export_rows() -> list[list[exporting.ExportCell]]:
     with database().write() as session:
-        rows = list(exporting.roster_rows(session, site_id=g.staff.site_id))
+        rows = list(exporting.roster_rows(session, site_id=console_site_id()))
         audit.record_staff(session, g.staff, action="resident.roster_exported", now=clock().now(),
                            detail={"residents": len(rows)})  # fmt: skip
     return rows

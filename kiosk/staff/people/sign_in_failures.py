@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from booking.people import residents as resident_service
 from booking.people import sign_in_guard
 from kiosk.extensions import clock, database
+from kiosk.staff.session import console_site_id
 
 
 class ClearFailuresForm(FlaskForm):  # type: ignore[misc]
@@ -24,7 +25,7 @@ def clear(resident_id: int) -> ResponseReturnValue:
     with database().write() as session:
         # A resident of another centre answers 404 like one who does not exist.
         member = resident_service.get_member(
-            session, site_id=g.staff.site_id, resident_id=resident_id
+            session, site_id=console_site_id(), resident_id=resident_id
         )
         cleared = sign_in_guard.clear_resident_failures(
             session, staff=g.staff, resident=member, now=clock().now()

@@ -13,6 +13,7 @@ from booking.core.models.sites import Site
 from booking.spaces import rooms, schedule
 from kiosk.extensions import database
 from kiosk.staff.row_actions import answer_row_form, row_forms, run_or_refusal
+from kiosk.staff.session import console_site_id
 from kiosk.staff.spaces.calendar import pending_count, space_label
 from kiosk.staff.spaces.errors import MESSAGES, show_error
 from kiosk.staff.spaces.forms import ApproveForm, RejectForm
@@ -24,7 +25,7 @@ def _reject_form(booking_id: int) -> RejectForm:
 
 def _page(failed: tuple[int, RejectForm] | None = None, status: int = 200) -> ResponseReturnValue:
     with database().read() as session:
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         waiting = schedule.pending_approvals(session, site_id=site.id)
         forms = row_forms((booking.id for booking, _r, _s in waiting), _reject_form, failed)
         return render_template(

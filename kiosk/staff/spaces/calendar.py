@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import g, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from booking.spaces.models.closures import Closure
 from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import clock, database
 from kiosk.staff.people.resident_page import BOOKING_STATUS_LABELS
+from kiosk.staff.session import console_site_id
 from kiosk.staff.spaces.forms import CalendarForm
 
 
@@ -134,7 +135,7 @@ def _hours(opens: time, closes: time) -> list[tuple[str, float]]:
 def calendar() -> ResponseReturnValue:
     locale = str(get_locale() or "")
     with database().read() as session:
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         spaces = schedule.spaces_of(session, site_id=site.id)
         today = booking_rules.local_date(site, clock().now())
         form = CalendarForm(

@@ -17,6 +17,7 @@ from booking.core.models.sites import Site
 from booking.spaces import closures, schedule
 from booking.spaces import rules as booking_rules
 from kiosk.extensions import clock, database
+from kiosk.staff.session import console_site_id
 from kiosk.staff.spaces.calendar import pending_count, space_label
 from kiosk.staff.spaces.errors import show_error
 from kiosk.staff.spaces.forms import WHOLE_CENTRE, ClosureForm
@@ -26,7 +27,7 @@ def _places() -> dict[int, str]:
     """What can close: the whole centre, or one of its rooms."""
     locale = str(get_locale() or "")
     with database().read() as session:
-        spaces = schedule.spaces_of(session, site_id=g.staff.site_id)
+        spaces = schedule.spaces_of(session, site_id=console_site_id())
         return {WHOLE_CENTRE: _("The whole centre")} | {
             space.id: space_label(space, locale) for space in spaces
         }
@@ -41,7 +42,7 @@ def _form() -> ClosureForm:
 def _page(form: ClosureForm | None = None, status: int = 200) -> ResponseReturnValue:
     form = form or _form()
     with database().read() as session:
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         upcoming = closures.closures_of(session, site_id=site.id, now=clock().now())
         rooms = _places()
         return render_template(
@@ -70,7 +71,7 @@ def declare() -> ResponseReturnValue:
     now = clock().now()
     try:
         with database().write() as session:
-            site = session.get_one(Site, g.staff.site_id)
+            site = session.get_one(Site, console_site_id())
             closure = closures.declare_closure(
                 session,
                 staff_id=g.staff.id,

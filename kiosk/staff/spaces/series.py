@@ -16,6 +16,7 @@ from booking.spaces import rules as booking_rules
 from booking.spaces import schedule, series
 from booking.spaces.models.spaces import SpaceKind
 from kiosk.extensions import clock, database
+from kiosk.staff.session import console_site_id
 from kiosk.staff.spaces.calendar import pending_count, space_label
 from kiosk.staff.spaces.errors import show_error
 from kiosk.staff.spaces.forms import WEEKDAYS, SeriesEndForm, SeriesExceptionForm, SeriesForm
@@ -33,7 +34,7 @@ def _room_names(session: Session, site_id: int) -> dict[int, str]:
 def _create_form() -> SeriesForm:
     form = SeriesForm(prefix="new")
     with database().read() as session:
-        names = _room_names(session, g.staff.site_id)
+        names = _room_names(session, console_site_id())
     form.space.choices = [SelectChoice(space_id, name) for space_id, name in names.items()]
     return form
 
@@ -45,7 +46,7 @@ def _page(
 ) -> ResponseReturnValue:
     create = create or _create_form()
     with database().read() as session:
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         found = series.series_of(session, site_id=site.id)
         today = booking_rules.local_date(site, clock().now())
         rooms = _room_names(session, site.id)

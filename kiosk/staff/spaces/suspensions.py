@@ -15,6 +15,7 @@ from booking.core.models.sites import Site
 from booking.spaces import strikes
 from kiosk.extensions import clock, database
 from kiosk.staff.row_actions import answer_row_form, row_forms
+from kiosk.staff.session import console_site_id
 from kiosk.staff.spaces.calendar import pending_count
 from kiosk.staff.spaces.errors import show_error
 from kiosk.staff.spaces.forms import LiftForm
@@ -29,7 +30,7 @@ def _lift_form(suspension_id: int) -> LiftForm:
 def _page(failed: tuple[int, LiftForm] | None = None, status: int = 200) -> ResponseReturnValue:
     now = clock().now()
     with database().read() as session:
-        site = session.get_one(Site, g.staff.site_id)
+        site = session.get_one(Site, console_site_id())
         suspended = strikes.current_suspensions(session, site_id=site.id, now=now)
         given = strikes.recent_strikes(session, site_id=site.id, since=now - STRIKES_SHOWN)
         forms = row_forms((suspension.id for suspension, _r in suspended), _lift_form, failed)

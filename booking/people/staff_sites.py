@@ -1,0 +1,173 @@
+"""The centres a member of staff works at: their home centre, the centres a district admin
+granted them, and, for a district admin, every centre of the deployment.
+
+The console's current centre is kept on its sign-in (``StaffSession.site_id``) and checked
+here on every request, so a grant revoked ends that centre's console at the next click.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Exists, SQLColumnExpression, delete, exists, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from booking.core import audit
+from booking.core.errors import Conflict, NotFound, NotPermitted
+from booking.core.models.sites import Site
+from booking.people.auth_sessions import token_hash
+from booking.people.models.staff import StaffAccount
+from booking.people.models.staff_sessions import StaffSession
+from booking.people.models.staff_site_access import StaffSiteAccess
+
+
+def _granted(staff_id: int, site_id: int | SQLColumnExpression[int | None]) -> Exists:
+    return exists().where(StaffSiteAccess.staff_id == staff_id, StaffSiteAccess.site_id == site_id)
+
+
+def may_work_at(session: Session, *, staff: StaffAccount, site_id: int) -> bool:
+    """Whether ``staff`` may open the console at ``site_id``."""
+    if site_id == staff.site_id:
+        return True
+    if staff.is_district_admin:
+        return session.get(Site, site_id) is not None
+    return bool(session.scalar(select(_granted(staff.id, site_id))))
+
+
+def work_sites(session: Session, *, staff: StaffAccount) -> list[Site]:
+    """Every centre ``staff`` may work at, the home centre first, then by slug."""
+    query = select(Site).order_by(Site.slug)
+    if not staff.is_district_admin:
+        query = query.where(
+            (Site.id == staff.site_id)
+            | Site.id.in_(
+                select(StaffSiteAccess.site_id).where(StaffSiteAccess.staff_id == staff.id)
+            )
+        )
+    found = list(session.scalars(query))
+    return sorted(found, key=lambda site: site.id != staff.site_id)
+
+
+def granted_sites(session: Session, *, staff_id: int) -> list[Site]:
+    """The centres granted to an account besides its home centre, by slug."""
+    return list(
+        session.scalars(
+            select(Site)
+            .join(StaffSiteAccess, StaffSiteAccess.site_id == Site.id)
+            .where(StaffSiteAccess.staff_id == staff_id)
+            .order_by(Site.slug)
+        )
+    )
+
+
+def console_site_id(reads: Session | Connection, *, staff: StaffAccount, token: str) -> int:
+    """The centre the sign-in ``token`` of ``staff`` works at: the one it switched to while
+    the account may still work there, else the home centre. One read (``reads`` may be the
+    request's bare read connection)."""
+    row = reads.execute(
+        select(
+            StaffSession.site_id, select(_granted(staff.id, StaffSession.site_id)).scalar_subquery()
+        ).where(StaffSession.token_hash == token_hash(token))
+    ).first()
+    if row is None or row[0] is None or row[0] == staff.site_id:
+        return staff.site_id
+    chosen, granted = int(row[0]), bool(row[1])
+    # A district admin's choice needs no grant; the foreign key empties it if the site goes.
+    return chosen if granted or staff.is_district_admin else staff.site_id
+
+
+def switch_site(
+    session: Session, *, staff: StaffAccount, token: str, site_id: int, now: datetime
+) -> Site:
+    """Make ``site_id`` the current centre of the sign-in ``token``; audited at both centres
+    (where the worker left and where they arrived). Refused, changing nothing, when the
+    account may not work there."""
+    site = session.get(Site, site_id)
+    if site is None or not may_work_at(session, staff=staff, site_id=site_id):
+        raise NotPermitted("this account does not work at that centre", site_id=site_id)
+    row = session.get(StaffSession, token_hash(token))
+    if row is None or row.staff_id != staff.id or row.ended_at is not None:
+        raise NotFound("no such sign-in")
+    left = row.site_id or staff.site_id
+    row.work_at(None if site_id == staff.site_id else site_id)
+    for at in sorted({left, site_id}):
+        audit.record(
+            session, action="staff.site_switched", actor=audit.staff_actor(staff), now=now,
+            site_id=at, staff_id=staff.id, subject=f"site:{site_id}",
+            detail={"from_site": session.get_one(Site, left).slug, "to_site": site.slug},
+        )  # fmt: skip
+    return site
+
+
+# Who grants from the command line: whoever runs ``linli staff`` runs the deployment.
+COMMAND_LINE = "system:cli"
+
+
+def _district_admin(by: StaffAccount | None) -> tuple[str, int | None]:
+    """The audit's actor and staff id for ``by`` (None: the command line), if it may grant."""
+    if by is None:
+        return COMMAND_LINE, None
+    if not by.is_district_admin:
+        raise NotPermitted("only a district admin grants or revokes other centres")
+    return audit.staff_actor(by), by.id
+
+
+def grant_site(
+    session: Session, *, by: StaffAccount | None, staff_id: int, site_id: int, now: datetime
+) -> StaffSiteAccess:
+    """Let ``staff_id`` work at ``site_id`` too. Only a district admin (or the command line,
+    ``by`` None) may."""
+    actor, by_id = _district_admin(by)
+    account = session.get(StaffAccount, staff_id)
+    if account is None:
+        raise NotFound("no such staff account")
+    if session.get(Site, site_id) is None:
+        raise NotFound("no such centre")
+    if account.is_district_admin:
+        raise Conflict("a district admin works at every centre already")
+    if site_id == account.site_id:
+        raise Conflict("this is the account's home centre")
+    if session.scalar(select(_granted(staff_id, site_id))):
+        raise Conflict("this account works at that centre already")
+    slug = session.get_one(Site, site_id).slug
+    grant = StaffSiteAccess(staff_id=staff_id, site_id=site_id, granted_by=by_id, granted_at=now)
+    session.add(grant)
+    session.flush()
+    audit.record(
+        session, action="staff.site_granted", actor=actor, now=now,
+        site_id=site_id, staff_id=by_id, subject=f"staff:{account.username}",
+        detail={"site": slug},
+    )  # fmt: skip
+    return grant
+
+
+def revoke_site(
+    session: Session, *, by: StaffAccount | None, staff_id: int, site_id: int, now: datetime
+) -> None:
+    """Stop ``staff_id`` working at ``site_id``; its consoles there go back to the home centre
+    on their next request. Only a district admin (or the command line, ``by`` None) may."""
+    actor, by_id = _district_admin(by)
+    account = session.get(StaffAccount, staff_id)
+    if account is None:
+        raise NotFound("no such staff account")
+    removed = session.execute(
+        delete(StaffSiteAccess).where(
+            StaffSiteAccess.staff_id == staff_id, StaffSiteAccess.site_id == site_id
+        )
+    )
+    if not getattr(removed, "rowcount", 0):
+        raise NotFound("this account has no grant for that centre")
+    # Its consoles at that centre would go home anyway (console_site_id checks); emptied so
+    # that a grant given again later does not reopen them there unasked.
+    for row in session.scalars(
+        select(StaffSession).where(
+            StaffSession.staff_id == staff_id, StaffSession.site_id == site_id
+        )
+    ):
+        row.work_at(None)
+    audit.record(
+        session, action="staff.site_revoked", actor=actor, now=now,
+        site_id=site_id, staff_id=by_id, subject=f"staff:{account.username}",
+        detail={"site": session.get_one(Site, site_id).slug},
+    )  # fmt: skip
