@@ -13,8 +13,11 @@ from types import FrameType
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
 
+from booking.core.db import Database
 from booking.core.errors import DomainError
+from booking.core.models.sites import Site
 from devices.fleet import credentials, provisioning
 from devices.models.device import DeviceKind
 from kiosk import config, extensions, mqtt_config
@@ -216,7 +219,7 @@ def worker_command(no_wait: bool) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     worker = Worker(
-        extensions.database(),
+        worker_database(extensions.database(), only),
         extensions.clock(),
         mqtt_url=current_app.config.get("MQTT_URL"),
         sites=only,
@@ -228,6 +231,22 @@ def worker_command(no_wait: bool) -> None:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
     sys.exit(status)
+
+
+def worker_database(database: Database, only: list[str] | None) -> Database:
+    """The worker's database, its pool sized to its bridges on PostgreSQL.
+
+    Each centre's bridge commits in its own thread and its command sender reads and writes
+    beside it: with the app's pool (5 and 10 more) a worker of a few dozen centres waited for
+    connections, timed out and retried (docs/scaling.md). Two a centre, and the scheduler's.
+    """
+    if database.engine.dialect.name != "postgresql":
+        return database  # one writer anyway; SQLite's pool is per file
+    with database.read() as session:
+        centres = len(only) if only else session.scalar(select(func.count(Site.id))) or 1
+    if 2 * centres + 5 <= 15:
+        return database
+    return Database(database.url, pool_size=2 * centres + 5, max_overflow=10)
 
 
 @click.command("demo")

@@ -284,3 +284,20 @@ def test_a_worker_sites_setting_that_is_no_slug_is_refused_by_name() -> None:
 
     with pytest.raises(config.ConfigError, match="LINLI_WORKER_SITES .* 'Xin Hua'"):
         config.worker_sites({"WORKER_SITES": "xinhua,Xin Hua"})
+
+
+@pytest.mark.postgres
+def test_a_worker_of_many_centres_has_connections_for_each_of_its_bridges(
+    postgres_database: Database,
+) -> None:
+    from kiosk.ops_cli import worker_database
+
+    for n in range(20):
+        add_site(postgres_database, f"centre-{n}")
+    every = worker_database(postgres_database, None)
+    # Two a centre (its commits, its command sender) and the scheduler's: 45, where the
+    # app's pool has 5 and 10 more.
+    assert every.engine.pool.size() == 45  # type: ignore[attr-defined]
+    every.dispose()
+    # A worker limited to a few centres keeps the app's pool.
+    assert worker_database(postgres_database, ["centre-1", "centre-2"]) is postgres_database
