@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import url_for
 from flask_babel import get_timezone
@@ -58,7 +58,8 @@ class IdUrls:
 
     def __init__(self, endpoint: str, name: str) -> None:
         # MAX_ID appears nowhere else in a URL of ours, so the split finds the id's place.
-        self._prefix, self._suffix = url_for(endpoint, **{name: MAX_ID}).split(str(MAX_ID), 1)
+        values: dict[str, Any] = {name: MAX_ID}
+        self._prefix, self._suffix = url_for(endpoint, **values).split(str(MAX_ID), 1)
 
     def __call__(self, row_id: int) -> str:
         return f"{self._prefix}{int(row_id)}{self._suffix}"
