@@ -7,7 +7,6 @@ without a request, whatever the page in front of the resident does.
 
 from __future__ import annotations
 
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -84,11 +83,10 @@ def load_kiosk_context() -> ResponseReturnValue | None:
             return None
         # A session used moments ago resumes in this one read, with no write (and no write
         # lock): most requests. Otherwise the write below decides, and marks it seen.
-        with closing(db.statement_session(connection)) as session:
-            found = auth_sessions.recently_seen_resident(
-                session, token=token, now=now, idle_limit=idle_limit(),
-                channel=SessionChannel.KIOSK,
-            )  # fmt: skip
+        found = auth_sessions.recently_seen_resident_detached(
+            connection, token=token, now=now, idle_limit=idle_limit(),
+            channel=SessionChannel.KIOSK,
+        )  # fmt: skip
     if found is not None:
         resident, site_id = found
     else:
