@@ -16,35 +16,32 @@ centre with ``--history-days`` of past seat bookings, so the booking indexes mat
 
 The load generator shares the CPU with the server, so both figures are lower than on a
 separate client machine; the ratio is what this measures. The machine's load average is
-printed before and after. The last line is exactly ``availability_rps=… bare_rps=… ratio=…``.
+printed before and after. The last line is
+``name=availability-<db> rps=… bare_rps=… ratio=… target=0.5 ok=yes|no``
+(``bench/harness/gunicorn_ratio.py``, shared with the kiosk home and lending records benches).
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import os
 import random
-import signal
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import gunicorn_ratio as ratio_bench  # noqa: E402
+from harness.gunicorn_ratio import BARE, Target  # noqa: E402
 
 import devices.models  # noqa: E402,F401  (so create_all makes every table)
 import kiosk.models  # noqa: E402,F401
@@ -58,22 +55,7 @@ from booking.spaces.models.seats import Seat  # noqa: E402
 from booking.spaces.models.spaces import Space  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TARGET_RATIO = 0.4
-
-
-@dataclass
-class Load:
-    requests: int = 0
-    failures: int = 0
-    seconds: float = 0.0
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-def load_average() -> str:
-    return " ".join(f"{figure:.1f}" for figure in os.getloadavg())
+TARGET_RATIO = 0.5
 
 
 @contextmanager
@@ -81,17 +63,8 @@ def fresh_database_url(postgres_url: str | None, workdir: Path) -> Iterator[str]
     if postgres_url is None:
         yield f"sqlite:///{workdir / 'bench.sqlite3'}"
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with ratio_bench.fresh_schema(postgres_url) as url:
+        yield url
 
 
 def seed(url: str, history_days: int) -> tuple[int, str]:
@@ -140,107 +113,14 @@ def seed(url: str, history_days: int) -> tuple[int, str]:
     return study_id, token
 
 
-@contextmanager
-def gunicorn(app: str, port: int, args: argparse.Namespace, env: dict[str, str]) -> Iterator[None]:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(args.threads),
-        "--keep-alive",
-        "30",
-        "--log-level",
-        "warning",
-        "--pythonpath",
-        f"{ROOT},{ROOT / 'bench'}",
-        app,
-    ]
-    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)
-    try:
-        yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_ready(port: int, path: str, headers: dict[str, str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-            conn.close()
-            if response.status == 200:
-                return
-            raise SystemExit(f"{path} answered {response.status}: {body[:300]!r}")
-        except (ConnectionError, OSError):
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn on port {port} did not answer in {timeout} s")
-
-
-def hammer(port: int, path: str, headers: dict[str, str], clients: int, seconds: float) -> Load:
-    """``clients`` threads, each asking over its own keep-alive connection until time is up."""
-    counts = [0] * clients
-    failures = [0] * clients
-    start_gate = threading.Barrier(clients + 1)
-    stop_at = 0.0
-
-    def client(n: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        start_gate.wait()
-        while time.monotonic() < stop_at:
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                if response.status == 200:
-                    counts[n] += 1
-                else:
-                    failures[n] += 1
-            except (ConnectionError, OSError, http.client.HTTPException):
-                failures[n] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    began = time.monotonic()
-    stop_at = began + seconds
-    start_gate.wait()
-    for thread in threads:
-        thread.join()
-    return Load(sum(counts), sum(failures), time.monotonic() - began)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", help="a PostgreSQL URL (default: a fresh SQLite file)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=20.0, help="per target, in all")
-    parser.add_argument("--rounds", type=int, default=10, help="alternations of the targets")
-    parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--history-days", type=int, default=60)
-    parser.add_argument("--port", type=int, default=18731)
+    ratio_bench.add_arguments(parser, port=18731)
     args = parser.parse_args()
 
-    print(f"load average before: {load_average()}", flush=True)
+    print(f"load average before: {ratio_bench.load_average()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp, fresh_database_url(args.postgres, Path(tmp)) as url:
         study_id, token = seed(url, args.history_days)
         today = datetime.now(SHANGHAI).date()
@@ -251,59 +131,34 @@ def main() -> None:
                 "ends_at": (starts_at + timedelta(hours=2)).isoformat(),
             }
         )
-        availability_path = f"/api/v1/spaces/{study_id}/seats?{query}"
-        cookie = {"Cookie": f"linli_staff={token}"}
         env = {
             "LINLI_DATABASE_URL": url,
             "LINLI_SECRET_KEY": "bench-secret",
             "LINLI_INSTANCE_PATH": tmp,
         }
-        linli_port, bare_port = args.port, args.port + 1
         targets = {
-            "availability": (linli_port, availability_path, cookie),
+            "availability": Target(
+                "linli",
+                f"/api/v1/spaces/{study_id}/seats?{query}",
+                {"Cookie": f"linli_staff={token}"},
+            ),
             # The floor: Linli's app with no sign-in and one trivial query.
-            "health": (linli_port, "/api/v1/health", {}),
-            "bare": (bare_port, "/bare", {}),
+            "health": Target("linli", "/api/v1/health"),
+            BARE: Target(BARE, "/bare"),
         }
-        results = {name: Load() for name in targets}
-        rounds: dict[str, list[float]] = {name: [] for name in targets}
-        with (
-            gunicorn("kiosk:create_app()", linli_port, args, env),
-            gunicorn("bare_flask:app", bare_port, args, env),
-        ):
-            for port, path, headers in targets.values():
-                wait_ready(port, path, headers)
-                hammer(port, path, headers, args.clients, args.warmup)
-            # Short alternating rounds, so that a burst of other work on the machine weighs
-            # on every target alike rather than on whichever ran at the time.
-            for _ in range(args.rounds):
-                for name, (port, path, headers) in targets.items():
-                    load = hammer(port, path, headers, args.clients, args.seconds / args.rounds)
-                    results[name].requests += load.requests
-                    results[name].failures += load.failures
-                    results[name].seconds += load.seconds
-                    rounds[name].append(load.rps)
-        for name, load in results.items():
-            print(
-                f"{name}: {load.requests} requests in {load.seconds:.1f} s, "
-                f"{load.failures} failed, rounds {' '.join(f'{r:.0f}' for r in rounds[name])}/s",
-                flush=True,
-            )
-            if load.failures:
-                raise SystemExit(f"{name}: {load.failures} requests failed")
-    print(f"load average after: {load_average()}")
-    median = {name: statistics.median(rates) for name, rates in rounds.items()}
-    availability, bare = median["availability"], median["bare"]
-    ratio = statistics.median(
-        a / b for a, b in zip(rounds["availability"], rounds["bare"], strict=True) if b
-    )
+        results = ratio_bench.measure(targets, args, env)
+    print(f"load average after: {ratio_bench.load_average()}")
     db = "postgresql" if args.postgres else "sqlite"
-    print(f"health_rps={median['health']:.0f} (Linli's app, no sign-in, SELECT 1)")
+    print(f"health_rps={results['health'].rps:.0f} (Linli's app, no sign-in, SELECT 1)")
     print(
         f"db={db} workers={args.workers} threads={args.threads} clients={args.clients} "
-        f"rounds={args.rounds} target_ratio={TARGET_RATIO}"
+        f"rounds={args.rounds}"
     )
-    print(f"availability_rps={availability:.0f} bare_rps={bare:.0f} ratio={ratio:.2f}")
+    print(
+        ratio_bench.result_line(
+            results, "availability", label=f"availability-{db}", target=TARGET_RATIO
+        )
+    )
 
 
 if __name__ == "__main__":

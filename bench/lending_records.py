@@ -1,4 +1,4 @@
-"""The staff's lending-records page with 100,000 loans: how long its queries take.
+"""The staff's lending-records page with 100,000 loans: its queries, then the page under load.
 
 Seeds one centre with ``--loans`` loans (default 100,000) over two years, bulk-inserted in
 batches (Core ``executemany``), with 5,000 residents, 9 tool types and 300 items, then runs
@@ -10,8 +10,15 @@ count) ``--repeat`` times each and prints per-query p50/p95.
     .venv/bin/python bench/lending_records.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 With ``--postgres`` (or LINLI_TEST_DATABASE_URL set) PostgreSQL runs too, in a schema of its
-own that is dropped afterwards. The last line (over every query of every database) is
-``p95_ms=… p50_ms=… max_ms=… loans=… dbs=…``; the target is p95 < 200 ms.
+own that is dropped afterwards. The queries' line (over every query of every database) is
+``p95_ms=… p50_ms=… max_ms=… loans=… dbs=…``; their target is p95 < 200 ms.
+
+Then the page itself, ``GET /staff/lending`` as a signed-in staff member of that centre (no
+filter: the newest 50 loans and the count), over the last database seeded (PostgreSQL when
+given), under gunicorn beside a bare Flask endpoint in alternating rounds
+(``bench/harness/gunicorn_ratio.py``, the same as ``bench/api_load.py``). The last line is
+``name=lending_records-<db> rps=… bare_rps=… ratio=… target=0.25 ok=yes|no``
+(``--no-load`` leaves the page out; ``--queries 0`` the per-query timings).
 """
 
 from __future__ import annotations
@@ -34,15 +41,24 @@ from urllib.parse import quote
 
 from sqlalchemy import insert, select, text
 
-from booking.core.db import Base, Database
-from booking.core.models.sites import Site
-from booking.lending import records as lending_records
-from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
-from booking.lending.models.tool_types import ToolType
-from booking.lending.models.tools import Item
-from booking.lending.records import LoanFilter
-from booking.people.models.memberships import ResidentMembership
-from booking.people.models.residents import Resident
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import gunicorn_ratio as ratio_bench  # noqa: E402
+from harness.gunicorn_ratio import BARE, Target  # noqa: E402
+
+from booking.core.db import Base, Database  # noqa: E402
+from booking.core.models.sites import Site  # noqa: E402
+from booking.lending import records as lending_records  # noqa: E402
+from booking.lending.models.loans import Loan, LoanChannel, LoanStatus  # noqa: E402
+from booking.lending.models.tool_types import ToolType  # noqa: E402
+from booking.lending.models.tools import Item  # noqa: E402
+from booking.lending.records import LoanFilter  # noqa: E402
+from booking.people import auth_sessions  # noqa: E402
+from booking.people.models.memberships import ResidentMembership  # noqa: E402
+from booking.people.models.residents import Resident  # noqa: E402
+from booking.people.models.staff import StaffAccount, StaffRole  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 SPAN = timedelta(days=730)
@@ -60,6 +76,7 @@ TOOLS = (
     ("sewing", "缝纫机", "Sewing machine", 7, 30),
 )
 RESIDENTS = 5000
+TARGET_RATIO = 0.25
 
 
 @dataclass
@@ -264,9 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--postgres", default=os.environ.get("LINLI_TEST_DATABASE_URL"))
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--no-load", action="store_true", help="the queries only, no page load")
+    ratio_bench.add_arguments(parser, port=18751)
     args = parser.parse_args(argv)
-    if args.loans < 100 or args.repeat < 1:
-        parser.error("--loans must be at least 100 and --repeat at least 1")
+    if args.loans < 100 or args.repeat < 0:
+        parser.error("--loans must be at least 100 and --repeat not negative")
 
     import devices.models  # noqa: F401  (create_all makes every table, as in production)
     import kiosk.models  # noqa: F401
@@ -274,19 +293,61 @@ def main(argv: list[str] | None = None) -> int:
     every: list[float] = []
     backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", sqlite_database)]
     if args.postgres:
-        backends.append(("postgresql", lambda: postgres_database(args.postgres)))
+        # The page under load runs on the last one seeded: PostgreSQL, as the task asks.
+        backends = [("postgresql", lambda: postgres_database(args.postgres))]
+        if args.repeat:
+            backends.insert(0, ("sqlite", sqlite_database))
+    print(f"load average before: {ratio_bench.load_average()}", flush=True)
+    last = ""
     for name, opener in backends:
         rng = random.Random(args.seed)
         with opener() as database:
             started = time.perf_counter()
             seeded = seed(database, args.loans, rng)
             print(f"\n{name}: seeded {args.loans} loans in {time.perf_counter() - started:.1f} s")
-            every += run_queries(database, seeded, args.repeat, rng)
-    print(
-        f"p95_ms={p95(every):.1f} p50_ms={statistics.median(every):.1f} "
-        f"max_ms={max(every):.1f} loans={args.loans} dbs={'+'.join(n for n, _ in backends)}"
-    )
+            if args.repeat:
+                every += run_queries(database, seeded, args.repeat, rng)
+            if not args.no_load and (name, opener) == backends[-1]:
+                last = page_under_load(database, seeded, name, args)
+    if every:
+        print(
+            f"p95_ms={p95(every):.1f} p50_ms={statistics.median(every):.1f} "
+            f"max_ms={max(every):.1f} loans={args.loans} dbs={'+'.join(n for n, _ in backends)}"
+        )
+    if last:
+        print(f"load average after: {ratio_bench.load_average()}")
+        print(last)
     return 0
+
+
+def page_under_load(database: Database, seeded: Seeded, db: str, args: argparse.Namespace) -> str:
+    """``GET /staff/lending`` as a staff member of the seeded centre, against bare Flask."""
+    with database.write() as session:
+        staff = StaffAccount(
+            site_id=seeded.site.id, username="bench", display_name="基准", password_hash="x",
+            role=StaffRole.STAFF, created_at=NOW, password_changed_at=NOW,
+        )  # fmt: skip
+        session.add(staff)
+        session.flush()
+        token = auth_sessions.start_staff_session(session, staff=staff, now=datetime.now(UTC))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            "LINLI_DATABASE_URL": database.engine.url.render_as_string(hide_password=False),
+            "LINLI_SECRET_KEY": "bench-secret",
+            "LINLI_INSTANCE_PATH": tmp,
+        }
+        targets = {
+            "records": Target("linli", "/staff/lending", {"Cookie": f"linli_staff={token}"}),
+            BARE: Target(BARE, "/bare"),
+        }
+        results = ratio_bench.measure(targets, args, env)
+    print(
+        f"db={db} loans={args.loans} workers={args.workers} threads={args.threads} "
+        f"clients={args.clients} rounds={args.rounds}"
+    )
+    return ratio_bench.result_line(
+        results, "records", label=f"lending_records-{db}", target=TARGET_RATIO
+    )
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from booking.core.driver_sql import DriverStatement
 from booking.core.errors import Conflict, InvalidInput, NotFound
 from booking.core.models.sites import Site
 from booking.lending.models.tools import Item, ItemStatus
@@ -86,6 +88,26 @@ def get_site_by_slug(session: Session, slug: str) -> Site:
     if site is None:
         raise NotFound(f"no site {slug!r}")
     return site
+
+
+# A kiosk's every request reads its own site (it may have been renamed, or not set up yet):
+# as plain columns on the driver's cursor, built once, since the ORM's query was most of a
+# signed-out kiosk request's own work (statement cache key, session, loading; pyinstrument,
+# docs/benchmarks.md).
+_SITE_BY_SLUG = DriverStatement(
+    select(Site.id, Site.slug, Site.name_zh, Site.name_en, Site.timezone).where(
+        Site.slug == bindparam("slug")
+    )
+)
+
+
+def site_names_by_slug(connection: Connection, slug: str) -> tuple[int, str, str, str, str]:
+    """(id, slug, Chinese name, English name, timezone) of the site ``slug``."""
+    rows = _SITE_BY_SLUG.rows(connection, {"slug": slug})
+    if not rows:
+        raise NotFound(f"no site {slug!r}")
+    site_id, found_slug, name_zh, name_en, timezone = rows[0]
+    return site_id, found_slug, name_zh, name_en, timezone
 
 
 def local_time(site: Site, moment: datetime) -> datetime:

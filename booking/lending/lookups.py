@@ -113,6 +113,16 @@ def tool_types(session: Session, *, site_id: int) -> list[ToolType]:
     )
 
 
+def tool_type_names(session: Session, *, site_id: int) -> list[tuple[int, str, str]]:
+    """The site's tool types as (id, Chinese name, English name), for a filter's choices."""
+    rows = session.execute(
+        select(ToolType.id, ToolType.name_zh, ToolType.name_en)
+        .where(ToolType.site_id == site_id)
+        .order_by(ToolType.id)
+    )
+    return [(tool_id, name_zh, name_en) for tool_id, name_zh, name_en in rows]
+
+
 def open_loan_of_item(session: Session, *, site_id: int, item_id: int) -> Loan | None:
     return session.scalar(
         select(Loan).where(

@@ -266,6 +266,50 @@ def recently_seen_resident(
     return None if found is None else (found[0], found[1])
 
 
+# The kiosk's every signed-in request runs this: as plain columns on the driver's cursor,
+# the resident built as the ORM's loader builds one, like the staff check above (the ORM
+# query was the larger part of a signed-in kiosk request's own work; docs/benchmarks.md).
+_RESIDENT_FIELDS = tuple(attribute.key for attribute in sa_inspect(Resident).column_attrs)
+_RESIDENT_CLASS = sa_inspect(Resident).class_manager
+_RECENTLY_SEEN_RESIDENT_ROW = DriverStatement(
+    select(ResidentSession.site_id, *(getattr(Resident, field) for field in _RESIDENT_FIELDS))
+    .join(ResidentSession, ResidentSession.resident_id == Resident.id)
+    .where(
+        ResidentSession.token_hash == bindparam("token_hash"),
+        ResidentSession.ended_at.is_(None),
+        ResidentSession.channel == bindparam("channel"),
+        ResidentSession.last_seen_at > bindparam("seen_after", type_=UTCDateTime),
+        Resident.deactivated_at.is_(None),
+    )
+)
+
+
+def recently_seen_resident_detached(
+    connection: Connection, *, token: str, now: datetime, idle_limit: timedelta,
+    channel: SessionChannel = SessionChannel.KIOSK,
+) -> tuple[Resident, int] | None:  # fmt: skip
+    """:func:`recently_seen_resident` on a bare connection, the resident detached (in no
+    session, every column loaded, as if expunged). Still read on every call: a session
+    ended or an account deactivated is refused at once."""
+    if not token:
+        return None
+    rows = _RECENTLY_SEEN_RESIDENT_ROW.rows(
+        connection,
+        {
+            "token_hash": _hash(token),
+            "channel": channel,
+            "seen_after": now - resident_seen_granularity(idle_limit),
+        },
+    )
+    if not rows:
+        return None
+    site_id, *values = rows[0]
+    resident: Resident = _RESIDENT_CLASS.new_instance()
+    resident.__dict__.update(zip(_RESIDENT_FIELDS, values, strict=True))
+    make_transient_to_detached(resident)
+    return resident, site_id
+
+
 def end_resident_session(
     session: Session, *, token: str, now: datetime, reason: str = "signed_out"
 ) -> None:

@@ -10,7 +10,7 @@ import werkzeug.exceptions
 from flask import Blueprint, g, request, url_for
 
 from booking.core.errors import NotFound
-from kiosk.staff import audit_log, auth, nav, overview, site_switch
+from kiosk.staff import audit_log, auth, nav, overview, site_switch, table_formats
 from kiosk.staff import session as staff_session
 from kiosk.staff.admin import api_tokens as admin_api_tokens
 from kiosk.staff.admin import devices as admin_devices
@@ -372,6 +372,7 @@ def _not_found(error: NotFound) -> werkzeug.exceptions.NotFound:
 bp.add_app_template_filter(event_words.detail_text, "lending_detail")
 bp.add_app_template_filter(event_words.actor_text, "lending_actor")
 bp.add_app_template_filter(event_words.item_condition, "item_condition")
+table_formats.register(bp)
 
 
 @bp.context_processor

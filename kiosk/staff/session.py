@@ -52,13 +52,21 @@ def current_staff(reads: Session | None = None) -> StaffAccount | None:
         return staff
     token = request.cookies.get(COOKIE_NAME, "")
     account: StaffAccount | None = None
-    if token:
+    if token and reads is not None:
         # Most requests come within a minute of the last: a read, no write lock.
-        with nullcontext(reads) if reads is not None else database().read() as session:
-            account = auth_sessions.recently_seen_staff(session, token=token, now=clock().now())
-            if account is not None:
-                # Detached: views use it in sessions of their own.
-                session.expunge(account)
+        account = auth_sessions.recently_seen_staff(reads, token=token, now=clock().now())
+        if account is not None:
+            # Detached: views use it in sessions of their own.
+            reads.expunge(account)
+    elif token:
+        # A console page: one statement on a connection of its own, no transaction and no ORM
+        # session (a transaction's BEGIN and ROLLBACK were two more round trips to a server,
+        # and the session a fifth of the check's time; docs/benchmarks.md). The account
+        # comes back detached. Still read on every request: revocation stays immediate.
+        with database().read_connection() as connection:
+            account = auth_sessions.recently_seen_staff_detached(
+                connection, token=token, now=clock().now()
+            )
     if token and account is None and is_background_request():
         # Read only: a page refreshing itself must not count as someone using the console.
         with nullcontext(reads) if reads is not None else database().read() as session:

@@ -73,19 +73,20 @@ def load_kiosk_context() -> ResponseReturnValue | None:
     now = clock().now()
     # No transaction: the two reads need not agree on one snapshot, and a signed-in request
     # so costs two statements and no write (docs/benchmarks.md).
-    with db.read_statements() as session:
+    with db.read_connection() as connection:
         try:
-            site = sites.get_site_by_slug(session, current_app.config["SITE"])
+            site = KioskSite(*sites.site_names_by_slug(connection, current_app.config["SITE"]))
         except NotFound:
             return _not_set_up()
-        g.kiosk_site = KioskSite(site.id, site.slug, site.name_zh, site.name_en, site.timezone)
+        g.kiosk_site = site
         if not token:
             return None
         # A session used moments ago resumes in this one read, with no write (and no write
         # lock): most requests. Otherwise the write below decides, and marks it seen.
-        found = auth_sessions.recently_seen_resident(
-            session, token=token, now=now, idle_limit=idle_limit(), channel=SessionChannel.KIOSK
-        )
+        found = auth_sessions.recently_seen_resident_detached(
+            connection, token=token, now=now, idle_limit=idle_limit(),
+            channel=SessionChannel.KIOSK,
+        )  # fmt: skip
     if found is not None:
         resident, site_id = found
     else:

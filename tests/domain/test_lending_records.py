@@ -153,6 +153,26 @@ def test_keyset_pages_list_every_loan_once_even_when_start_times_tie(centre: Cen
     assert len(seen) == len(set(seen))
 
 
+def test_matching_loans_are_counted_up_to_the_count_limit_and_more_is_said_beyond_it(
+    centre: Centre,
+) -> None:
+    for hours in range(4):
+        centre.loan("DR-001", "王秀英", NOW - timedelta(days=hours + 1), status=LoanStatus.RETURNED)
+
+    def counted(limit: int, **where: Any) -> tuple[int, bool]:
+        page = lending_records.loan_page(
+            centre.session, site_id=centre.site.id, where=LoanFilter(**where), now=NOW,
+            page_size=2, count_limit=limit,
+        )  # fmt: skip
+        return page.total, page.more
+
+    assert counted(3) == (3, True)
+    assert counted(4) == (4, False)
+    assert counted(10) == (4, False)
+    # The limit counts what matches the filter, not every loan of the centre.
+    assert counted(3, status=LoanStatus.ACTIVE) == (0, False)
+
+
 def test_a_cursor_of_another_centre_or_no_loan_is_refused(centre: Centre) -> None:
     with pytest.raises(InvalidInput):
         lending_records.loan_page(
