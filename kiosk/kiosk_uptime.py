@@ -23,6 +23,7 @@ from flask import Flask, Response, current_app
 from booking.core import sites, uptime
 from booking.core.errors import NotFound
 from booking.core.models.uptime import ServicePart
+from kiosk import screen_site
 from kiosk.extensions import clock, database
 
 # One write per web process and site in this time is enough: several screens, or pages
@@ -76,7 +77,7 @@ def database_failed(now: datetime) -> None:
 def beat() -> Response:
     """Record the kiosk's heartbeat (and a database outage this process saw end); 204."""
     now = clock().now()
-    slug = current_app.config["SITE"]
+    slug = screen_site.slug()
     memory = _memory()
     down_since = memory.take_down_since()
     if down_since is None and not memory.beat_due(slug, now):

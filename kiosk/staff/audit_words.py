@@ -63,6 +63,7 @@ ACTION: dict[str, LazyString] = {
     "health.readings_purged": _l("Old health readings deleted"),
     "health.settings_changed": _l("Health settings changed"),
     "health.viewed": _l("Health readings viewed"),
+    "kiosk.screen_set_up": _l("A browser set up as this centre's kiosk screen"),
     "lending.back_in_service": _l("Back in service"),
     "lending.hold_for_resident": _l("Held tool opened for a resident"),
     "lending.lent": _l("Lent"),

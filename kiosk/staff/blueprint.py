@@ -228,12 +228,10 @@ bp.add_url_rule(
     admin_devices.rotate,
     methods=["POST"],
 )
-bp.add_url_rule(
-    "/admin/devices/<device_id>/pairing",
-    "admin_reader_pairing",
-    admin_reader_pairing.offer,
-    methods=["POST"],
-)
+bp.add_url_rule("/admin/kiosk-screen", "admin_kiosk_screen", admin_devices.use_as_kiosk_screen,
+                methods=["POST"])  # fmt: skip
+bp.add_url_rule("/admin/devices/<device_id>/pairing", "admin_reader_pairing",
+                admin_reader_pairing.offer, methods=["POST"])  # fmt: skip
 bp.add_url_rule(
     "/admin/devices/<device_id>/revoke",
     "admin_revoke_device",

@@ -21,7 +21,7 @@ from booking.core import sites
 from booking.core.errors import NotFound, SessionExpired
 from booking.people import auth_sessions
 from booking.people.models.resident_sessions import SessionChannel
-from kiosk import i18n
+from kiosk import i18n, screen_site
 from kiosk.extensions import clock, database
 from kiosk.tls import cookie_secure
 
@@ -75,9 +75,16 @@ def load_kiosk_context() -> ResponseReturnValue | None:
     # so costs two statements and no write (docs/benchmarks.md).
     with db.read_connection() as connection:
         try:
-            site = KioskSite(*sites.site_names_by_slug(connection, current_app.config["SITE"]))
+            site = KioskSite(*sites.site_names_by_slug(connection, screen_site.slug()))
         except NotFound:
-            return _not_set_up()
+            if screen_site.chosen_slug() is None:
+                return _not_set_up()
+            # The centre this screen was set up for is gone: it serves the app's own again.
+            screen_site.forget_gone_site()
+            try:
+                site = KioskSite(*sites.site_names_by_slug(connection, screen_site.slug()))
+            except NotFound:
+                return _not_set_up()
         g.kiosk_site = site
         if not token:
             return None
@@ -112,7 +119,7 @@ def load_kiosk_context() -> ResponseReturnValue | None:
 
 
 def _not_set_up() -> ResponseReturnValue:
-    return render_template("touch/not_set_up.html", site_slug=current_app.config["SITE"]), 503
+    return render_template("touch/not_set_up.html", site_slug=screen_site.slug()), 503
 
 
 def current_resident() -> KioskResident | None:

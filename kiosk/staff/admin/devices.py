@@ -14,18 +14,20 @@ from typing import Any
 import segno
 from flask import current_app, flash, g, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.core.errors import Conflict, InvalidInput
+from booking.core.models.sites import Site
 from devices.fleet import credentials, provisioning
 from devices.fleet.broker_accounts import BrokerAccountsError
 from devices.fleet.credentials import Credentials
 from devices.models.device import Device, DeviceKind
 from devices.mqtt_client import BrokerUrl
-from kiosk import config
+from kiosk import config, screen_site
 from kiosk.extensions import broker_accounts, clock, database
 from kiosk.staff.admin import saving
 from kiosk.staff.admin.forms import DeviceActionForm, DeviceForm
@@ -100,7 +102,14 @@ def devices() -> ResponseReturnValue:
         action_form=DeviceActionForm(formdata=None),
         devices=_rows(),
         immediate=broker_accounts_immediate(),
+        site_name=_site_name(),
     ), status
+
+
+def _site_name() -> str:
+    with database().read() as session:
+        site = session.get_one(Site, console_site_id())
+        return site.name_zh if str(get_locale() or "").startswith("zh") else site.name_en
 
 
 def broker_accounts_immediate() -> bool:
@@ -182,6 +191,7 @@ def _refused(message: str, status: int = 400) -> ResponseReturnValue:
         action_form=DeviceActionForm(formdata=None),
         devices=_rows(),
         immediate=broker_accounts_immediate(),
+        site_name=_site_name(),
     ), status
 
 
@@ -231,3 +241,17 @@ def _sheet(made: Credentials, *, registered: bool) -> ResponseReturnValue:
     # The password is on this response alone: no cache, no history copy to come back to.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@admin_required
+def use_as_kiosk_screen() -> ResponseReturnValue:
+    """Make this browser a kiosk screen of the console's centre (one app serves every
+    centre's screens, kiosk.screen_site): staff do it once on the kiosk's own browser."""
+    if not DeviceActionForm().validate_on_submit():
+        return redirect(url_for("staff.admin_devices"), 303)
+    with database().write() as session:
+        site = session.get_one(Site, console_site_id())
+        audit.record_staff(session, g.staff, action="kiosk.screen_set_up", now=clock().now(),
+                           subject=site.slug)  # fmt: skip
+        slug = site.slug
+    return screen_site.set_up(redirect(url_for("touch.home"), 303), slug)

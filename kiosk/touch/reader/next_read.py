@@ -7,12 +7,13 @@ day must not keep the last resident signed in (as ``/uptime/kiosk``, kiosk.kiosk
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 from flask.typing import ResponseReturnValue
 
 from booking.core import sites
 from booking.core.errors import DomainError
 from devices.kiosk_reader import pairing
+from kiosk import screen_site
 from kiosk.extensions import database
 from kiosk.touch.reader import acts, paired
 from kiosk.touch.session import KioskSite
@@ -24,7 +25,7 @@ def next_read() -> ResponseReturnValue:
         return {"paired": False}, 404
     with database().read() as session:
         try:
-            site = sites.get_site_by_slug(session, current_app.config["SITE"])
+            site = sites.get_site_by_slug(session, screen_site.slug())
             pairing.reader(session, site_id=site.id, device_id=device_id)
         except DomainError:
             # A reader removed or revoked, or another centre's: this screen pairs nothing.
