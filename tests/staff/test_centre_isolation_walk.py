@@ -86,7 +86,7 @@ B_ROWS = {
 MADE_BY_THE_DEMO = {"space_id", "booking_id", "tool_type_id", "item_id", "alert_id", "device_id",
                     "loan_id", "staff_id", "series_id"}  # fmt: skip
 NONE_AT_B = str(10**6)
-FILLED = {*B_ROWS, "site_id", "compartment", "chart", "token", "resident_id", "seat_id"}
+FILLED = {*B_ROWS, "site_id", "compartment", "chart", "table", "token", "resident_id", "seat_id"}
 
 # How a change of B's is refused: not found, forbidden, the form sent back (400, 409, 422), or
 # the console's way, back to its page with the reason in a notice (302, 303). The rows
@@ -152,7 +152,7 @@ def b_values(app: Flask) -> tuple[dict[str, str], list[str]]:
         b = sites.get_site_by_slug(session, "xinhua").id
         a = sites.get_site_by_slug(session, "dongfang").id
         values = {"site_id": str(b), "compartment": "1", "chart": next(iter(CHARTS)),
-                  "token": "x" * 32}  # fmt: skip
+                  "table": "today", "token": "x" * 32}  # fmt: skip
         for param, (name, column) in B_ROWS.items():
             table = tables[name]
             query = select(table.c[column]).where(table.c.site_id == b).order_by(table.c.id.desc())

@@ -251,18 +251,9 @@ def test_an_unknown_table_is_not_found(client: FlaskClient) -> None:
 # --- opening a centre's console ------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("district_admin")
-def test_without_the_switch_endpoint_no_button_is_offered(client: FlaskClient) -> None:
-    page = client.get("/staff/district").get_data(as_text=True)
-    assert "data-switch=" not in page
-
-
 def test_each_centre_has_a_button_that_posts_its_slug_to_switch_site(
     app: Flask, client: FlaskClient, district: None, staff_auth: StaffActions
 ) -> None:
-    if "staff.switch_site" not in app.view_functions:
-        # Until the endpoint exists (the district helper's work), one stands in for it here.
-        app.add_url_rule("/staff/switch-site", "staff.switch_site", lambda: "", methods=["POST"])
     assert staff_auth.sign_in(DISTRICT_ADMIN, DISTRICT_PASSWORD).status_code == 302
 
     page = client.get("/staff/district").get_data(as_text=True)
@@ -271,11 +262,19 @@ def test_each_centre_has_a_button_that_posts_its_slug_to_switch_site(
                        page, re.S)  # fmt: skip
     assert [slug for _, slug, _ in forms] == ["c000", "c001", "c002", "xinhua"]
     for action, slug, body in forms:
-        assert action == "/staff/switch-site"
+        assert action == "/staff/site"
         assert re.search(r'<input [^>]*name="csrf_token"', body)
         assert re.search(rf'<input [^>]*name="site"[^>]*value="{slug}"', body) or re.search(
             rf'<input [^>]*value="{slug}"[^>]*name="site"', body
         )
+    # Pressing one opens that centre's console.
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    opened = client.post("/staff/site", data={"csrf_token": token.group(1), "site": "c001"})
+    assert opened.status_code in (302, 303)
+    overview = client.get("/staff/").get_data(as_text=True)
+    # The header's switcher lists the centre now open first, chosen.
+    assert re.search(r'<option value="c001" selected>', overview)
 
 
 @pytest.mark.usefixtures("district_admin")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,8 +28,7 @@ from kiosk.staff.csv_export import csv_lines
 from kiosk.staff.district import labelled
 from kiosk.staff.insights.labelled import Table
 
-# Made by the district helper's work (a district admin opening one centre's console); the
-# overview offers its button only once the endpoint exists.
+# Where a centre's button goes: the console's centre switcher (kiosk/staff/site_switch.py).
 SWITCH_ENDPOINT = "staff.switch_site"
 WEEK_CHOICES = (4, 6, 8, 10, 12)
 TODAY_CSV = "today"
@@ -74,7 +73,8 @@ class WeeksForm(FlaskForm):  # type: ignore[misc]
 
 
 class SwitchSiteForm(FlaskForm):  # type: ignore[misc]
-    """The button that opens one centre's console: the CSRF token and the centre's slug."""
+    """The button that opens one centre's console: the CSRF token and the centre's slug, as a
+    hidden field (the switcher itself reads it with kiosk.staff.forms.SiteSwitchForm)."""
 
     site = HiddenField()
 
@@ -99,7 +99,7 @@ def overview_page() -> ResponseReturnValue:
         totals=labelled.totals(today, devices),
         day=days[-1] if len(days) == 1 else None,
         charts=charts,
-        switch_form=SwitchSiteForm() if SWITCH_ENDPOINT in current_app.view_functions else None,
+        switch_form=SwitchSiteForm(),
         switch_endpoint=SWITCH_ENDPOINT,
     ), (200 if weeks else 400)
 
