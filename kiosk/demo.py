@@ -312,20 +312,14 @@ def run(
             "LINLI_MQTT_URL": demo.broker.server_url,
             "LINLI_BROKER_ACCOUNTS": demo.broker.accounts,
             "LINLI_DEVICE_BROKER_URL": demo.broker.device_url,
-            "LINLI_SITE": demo_centre.SITE_SLUG,  # the worker's; each web has its centre's
+            # The server's own centre: a kiosk screen not set up for another serves it.
+            "LINLI_SITE": demo_centre.SITE_SLUG,
             # On this machine only, over plain HTTP: no warning about the missing TLS.
             "LINLI_DEMO": "true",
             "PYTHONUNBUFFERED": "1",
         }
-        for number, centre in enumerate(centres):
-            demo.children.append(
-                Child(
-                    "web" if number == 0 else f"web-{centre.slug}",
-                    web_command(bin_dir, port + number),
-                    logs / ("web.log" if number == 0 else f"web-{centre.slug}.log"),
-                    extra_env={"LINLI_SITE": centre.slug},
-                )
-            )
+        # One web app serves every centre's kiosk screens, phones and console (issue 18).
+        demo.children.append(Child("web", web_command(bin_dir, port), logs / "web.log"))
         demo.children.append(
             Child(
                 "worker",
@@ -353,14 +347,14 @@ def run(
         for child in demo.children:
             child.start(env)
         base = f"http://127.0.0.1:{port}"
-        for number in range(len(centres)):
-            url = f"http://127.0.0.1:{port + number}/healthz"
-            wait_until_ready(url, demo, READY_TIMEOUT * len(centres))
+        wait_until_ready(f"{base}/healthz", demo, READY_TIMEOUT * len(centres))
         echo("")
-        for number, centre in enumerate(centres):
-            where = f"http://127.0.0.1:{port + number}"
-            echo(f"  {centre.name_en}:  kiosk {where}/kiosk/  phone {where}/m/" if district
-                 else f"  Kiosk (residents):  {where}/kiosk/")  # fmt: skip
+        echo(f"  Kiosk (residents):  {base}/kiosk/   Phone: {base}/m/")
+        if district:
+            echo(f"    that is {centres[0].name_en}'s; for another centre's kiosk screen, sign in")
+            echo(
+                "    to the console as its admin, then Devices → Use this browser as a kiosk screen"
+            )
         echo(f"  Staff console{' (every centre)' if district else ''}:      {base}/staff/")
         echo("")
         echo("  Demo logins:")
