@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -105,16 +107,7 @@ def set_password(username: str, password: str) -> None:
 @with_appcontext
 def grant_site(username: str, site_slug: str) -> None:
     """Let USERNAME work at the centre SLUG as well as at its home centre."""
-    try:
-        with database().write() as session:
-            account = staff_service.get_staff_by_username(session, username)
-            site = sites.get_site_by_slug(session, site_slug)
-            staff_sites.grant_site(
-                session, by=None, staff_id=account.id, site_id=site.id, now=clock().now()
-            )
-            click.echo(f"{account.username} may now work at {site.slug}")
-    except DomainError as error:
-        raise _fail(error) from None
+    _change_sites(username, site_slug, staff_sites.grant_site, "may now work at")
 
 
 @staff_group.command("revoke-site")
@@ -123,13 +116,16 @@ def grant_site(username: str, site_slug: str) -> None:
 @with_appcontext
 def revoke_site(username: str, site_slug: str) -> None:
     """Stop USERNAME working at the centre SLUG (its consoles there go home at once)."""
+    _change_sites(username, site_slug, staff_sites.revoke_site, "no longer works at")
+
+
+def _change_sites(username: str, site_slug: str, change: Any, said: str) -> None:
+    """Grant or revoke a centre from the command line (the operator: no staff ``by``)."""
     try:
         with database().write() as session:
             account = staff_service.get_staff_by_username(session, username)
             site = sites.get_site_by_slug(session, site_slug)
-            staff_sites.revoke_site(
-                session, by=None, staff_id=account.id, site_id=site.id, now=clock().now()
-            )
-            click.echo(f"{account.username} no longer works at {site.slug}")
+            change(session, by=None, staff_id=account.id, site_id=site.id, now=clock().now())
+            click.echo(f"{account.username} {said} {site.slug}")
     except DomainError as error:
         raise _fail(error) from None

@@ -99,7 +99,8 @@ def test_a_screen_of_a_centre_that_is_gone_serves_the_deployment_s_own_centre(
     district: Flask,
 ) -> None:
     client = district.test_client()
-    signed = URLSafeSerializer(district.secret_key or "", salt=screen_site._SALT).dumps("gone")
+    serializer = URLSafeSerializer(district.secret_key or "", salt=screen_site.COOKIE.salt)
+    signed = serializer.dumps("gone")
     client.set_cookie(screen_site.COOKIE_NAME, signed)
     assert centre_shown(client) == XINHUA
     assert client.get("/kiosk/rooms").status_code == 200

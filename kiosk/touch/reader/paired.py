@@ -8,47 +8,22 @@ a reader that was removed or revoked pairs nobody any more.
 
 from __future__ import annotations
 
-from flask import current_app, request
-from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
-from kiosk.tls import cookie_secure
+from kiosk.signed_cookie import SignedCookie
 
-COOKIE_NAME = "linli_reader"
 # Outside /kiosk too: the poll (next_read) lives outside it so it keeps nobody signed in.
-COOKIE_PATH = "/"
-# A screen stays paired until staff pair it again: ten years is "for good" for a browser.
-COOKIE_MAX_AGE = 10 * 365 * 24 * 3600
-_SALT = "linli.kiosk-reader"
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key or "", salt=_SALT)
+COOKIE = SignedCookie("linli_reader", "linli.kiosk-reader", path="/")
+COOKIE_NAME = COOKIE.name
 
 
 def paired_device_id() -> str | None:
     """The reader id this browser was paired with, if its cookie is genuine."""
-    raw = request.cookies.get(COOKIE_NAME, "")
-    if not raw:
-        return None
-    try:
-        value = _serializer().loads(raw)
-    except BadSignature:
-        return None
-    return value if isinstance(value, str) else None
+    return COOKIE.read()
 
 
 def pair(response: Response, device_id: str) -> Response:
-    response.set_cookie(
-        COOKIE_NAME,
-        _serializer().dumps(device_id),
-        max_age=COOKIE_MAX_AGE,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="Lax",
-        secure=cookie_secure(),
-    )
-    return response
+    return COOKIE.give(response, device_id)
 
 
 def template_context() -> dict[str, object]:
