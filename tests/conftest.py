@@ -17,7 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, create_mock_engine, text
 
 import devices.models  # noqa: F401  (so create_all makes every table)
 import kiosk.models  # noqa: F401  (the worker lease)
@@ -47,6 +47,31 @@ def _postgres_schema_url(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+_POSTGRES_DDL: list[str] = []
+
+
+def create_tables(engine: Engine) -> None:
+    """The schema's tables, as ``Base.metadata.create_all`` makes them.
+
+    On PostgreSQL the same statements go in one round trip: each test's new schema cost
+    0.4 s made statement by statement (with a look for each table first), a tenth of the
+    suite's time on CI's clock; one script costs two thirds of that.
+    """
+    if engine.dialect.name != "postgresql":
+        Base.metadata.create_all(engine)
+        return
+    if not _POSTGRES_DDL:
+        statements: list[str] = []
+        mock = create_mock_engine(
+            "postgresql+psycopg://",
+            lambda sql, *_a, **_k: statements.append(str(sql.compile(dialect=mock.dialect))),
+        )
+        Base.metadata.create_all(mock, checkfirst=False)
+        _POSTGRES_DDL.append(";\n".join(statement.strip() for statement in statements) + ";")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(_POSTGRES_DDL[0])
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """An empty database on each backend (PostgreSQL skipped when not configured)."""
@@ -62,7 +87,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterato
 def any_database(empty_database_url: str) -> Iterator[Database]:
     """The schema on each backend, for domain rules that must hold on both."""
     database = Database(empty_database_url)
-    Base.metadata.create_all(database.engine)
+    create_tables(database.engine)
     yield database
     database.dispose()
 
@@ -74,7 +99,7 @@ def postgres_database() -> Iterator[Database]:
         pytest.skip(SKIP_NO_POSTGRES)
     for url in _postgres_schema_url(POSTGRES_URL):
         database = Database(url)
-        Base.metadata.create_all(database.engine)
+        create_tables(database.engine)
         try:
             yield database
         finally:

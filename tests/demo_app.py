@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from booking.core.clock import FrozenClock
-from booking.core.db import Base
+from tests.conftest import create_tables
 
 
 def demo_app_on(database_url: str, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
@@ -23,7 +23,7 @@ def demo_app_on(database_url: str, tmp_path: Path, clock: FrozenClock) -> Iterat
                       "DATABASE_URL": database_url})  # fmt: skip
     app.instance_path = str(tmp_path)
     with app.app_context():
-        Base.metadata.create_all(database().engine)
+        create_tables(database().engine)
         with database().write() as session:
             demo_centre.seed(session, now=clock.now())
     yield app

@@ -80,13 +80,7 @@ class CommandDispatcher:
         self._send = send
         self._connected = connected
         self._count = count
-        if fallback_poll is None:
-            listened = command_outbox.NotifyListener.works_on(database)
-            fallback_poll = (
-                command_outbox.LISTENED_FALLBACK_POLL_S
-                if listened
-                else command_outbox.FALLBACK_POLL_S
-            )
+        # Chosen at start (_poll_every), when the database is known to be there.
         self._fallback_poll = fallback_poll
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -159,12 +153,21 @@ class CommandDispatcher:
                     else:
                         log.exception("sending queued commands failed")
                     self._stop.wait(OUTAGE_RETRY_S)
-                timeout = MARK_SENT_AFTER_S if self._unconfirmed else self._fallback_poll
+                timeout = MARK_SENT_AFTER_S if self._unconfirmed else self._poll_every()
                 ready = selector.select(timeout)
                 # Drained before looking: a wake-up after this makes the next select return.
                 for key, _ in ready:
                     _drain(key.fileobj)  # type: ignore[arg-type]
                 woken = bool(ready)
+
+    def _poll_every(self) -> float:
+        """How long the loop sleeps with nothing to do: long once PostgreSQL's notices are
+        heard (a lost one is covered by the look after each reconnect), short otherwise."""
+        if self._fallback_poll is not None:
+            return self._fallback_poll
+        if command_outbox.NotifyListener.works_on(self.database):
+            return command_outbox.LISTENED_FALLBACK_POLL_S
+        return command_outbox.FALLBACK_POLL_S
 
     def _turn(self, woken: bool) -> None:
         state = LinkState.CONNECTED if self._connected.is_set() else LinkState.DISCONNECTED

@@ -41,9 +41,9 @@ def outage_app(outage: DatabaseOutage, tmp_path: Path, clock: FrozenClock) -> It
         outage.end()
 
 
-# What the page does is the same whichever database went away; the tests above show each
-# backend's failure reaches it. These run where an outage costs no wait (SQLite gives up on
-# held locks only after ten seconds of its own retries).
+# What the page does is the same whichever database went away; the calm page's test shows
+# each backend's failure reaches it. The others run where an outage costs no wait (SQLite
+# gives up on held locks only after ten seconds of its own retries, twenty a test).
 server_outage_only = pytest.mark.parametrize(
     "outage", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
@@ -102,6 +102,7 @@ def test_a_form_sent_during_an_outage_is_not_sent_again_by_the_retry(
     assert 'url=/kiosk/">' in response.get_data(as_text=True)
 
 
+@server_outage_only
 def test_the_web_records_the_database_outage_it_saw_when_the_kiosk_next_reaches_it(
     outage_app: Flask, outage: DatabaseOutage, clock: FrozenClock
 ) -> None:
@@ -128,6 +129,7 @@ def test_the_web_records_the_database_outage_it_saw_when_the_kiosk_next_reaches_
     assert outages == [(ServicePart.DATABASE, down_at, down_at + timedelta(minutes=1))]
 
 
+@server_outage_only
 def test_during_a_database_outage_health_is_a_503_naming_the_database(
     outage_app: Flask, outage: DatabaseOutage
 ) -> None:
