@@ -186,3 +186,14 @@ def test_a_hongqiao_screen_pairs_hongqiao_s_reader_and_its_poll_takes_hongqiao_s
 
     assert poll(screen) == (200, {"go": "/kiosk/sign-in/card"})
     assert poll(stranger) == (404, {"paired": False})
+
+
+def test_the_site_api_answers_the_screen_s_centre(district: Flask) -> None:
+    client = district.test_client()
+    assert client.get("/api/v1/site").json["slug"] == "xinhua"  # type: ignore[index]
+    set_up_screen(client, "hongqiao-admin", "linli-hongqiao-admin-2026")
+    assert client.get("/api/v1/site").json["slug"] == "hongqiao"  # type: ignore[index]
+    gone = district.test_client()
+    signed = URLSafeSerializer(district.secret_key or "", salt=screen_site._SALT).dumps("gone")
+    gone.set_cookie(screen_site.COOKIE_NAME, signed)
+    assert gone.get("/api/v1/site").json["slug"] == "xinhua"  # type: ignore[index]
