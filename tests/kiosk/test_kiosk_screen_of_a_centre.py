@@ -197,3 +197,25 @@ def test_the_site_api_answers_the_screen_s_centre(district: Flask) -> None:
     signed = URLSafeSerializer(district.secret_key or "", salt=screen_site._SALT).dumps("gone")
     gone.set_cookie(screen_site.COOKIE_NAME, signed)
     assert gone.get("/api/v1/site").json["slug"] == "xinhua"  # type: ignore[index]
+
+
+def test_a_hongqiao_screen_s_heartbeat_is_hongqiao_s_kiosk_alive(
+    district: Flask, any_database: Database
+) -> None:
+    from booking.core.models.sites import Site
+    from booking.core.models.uptime import Heartbeat, ServicePart
+
+    client = district.test_client()
+    set_up_screen(client, "hongqiao-admin", "linli-hongqiao-admin-2026")
+    page = client.get("/kiosk/").get_data(as_text=True)
+    url = re.search(r'data-alive-url="([^"]+)"', page)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert url and token
+    assert client.post(url.group(1), headers={"X-CSRFToken": token.group(1)}).status_code == 204
+    with any_database.read() as session:
+        beating = session.scalars(
+            select(Site.slug)
+            .join(Heartbeat, Heartbeat.site_id == Site.id)
+            .where(Heartbeat.part == ServicePart.KIOSK)
+        ).all()
+    assert beating == ["hongqiao"]
