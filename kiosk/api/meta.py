@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 
 from booking.core import sites
+from booking.core.errors import NotFound
 from booking.core.models.sites import Site
-from kiosk import service_health
+from kiosk import screen_site, service_health
 from kiosk.api.blueprint import api_blueprint
 from kiosk.api.schemas import HealthSchema, SiteSchema
 from kiosk.errors import error_response
@@ -56,9 +57,17 @@ def health() -> dict[str, Any] | Response:
 @blp.response(200, SiteSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def site() -> Site:
-    """The centre this server is configured for (setting ``SITE``): names, timezone, hours."""
+    """The centre this browser's screen serves (kiosk.screen_site; the deployment's own,
+    setting ``SITE``, unless staff set the screen up for another): names, timezone, hours."""
     with database().read() as session:
-        found = sites.get_site_by_slug(session, current_app.config["SITE"])
+        try:
+            found = sites.get_site_by_slug(session, screen_site.slug())
+        except NotFound:
+            if screen_site.chosen_slug() is None:
+                raise
+            # The centre the screen was set up for is gone: the deployment's own, as the kiosk.
+            screen_site.forget_gone_site()
+            found = sites.get_site_by_slug(session, screen_site.slug())
         # Detached, so the read session's closing rollback does not expire what we answer.
         session.expunge(found)
     return found
