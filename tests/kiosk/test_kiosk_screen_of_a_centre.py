@@ -195,7 +195,8 @@ def test_the_site_api_answers_the_screen_s_centre(district: Flask) -> None:
     set_up_screen(client, "hongqiao-admin", "linli-hongqiao-admin-2026")
     assert client.get("/api/v1/site").json["slug"] == "hongqiao"  # type: ignore[index]
     gone = district.test_client()
-    signed = URLSafeSerializer(district.secret_key or "", salt=screen_site._SALT).dumps("gone")
+    serializer = URLSafeSerializer(district.secret_key or "", salt=screen_site.COOKIE.salt)
+    signed = serializer.dumps("gone")
     gone.set_cookie(screen_site.COOKIE_NAME, signed)
     assert gone.get("/api/v1/site").json["slug"] == "xinhua"  # type: ignore[index]
 
