@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from booking.core.models.sites import Site
 from booking.spaces.models.bookings import Booking
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space
@@ -74,3 +75,21 @@ def book_seat(
         minutes=minutes,
         return_to="/kiosk/seats",
     )
+
+
+def site_id(app: Flask, slug: str) -> int:
+    """A centre's id by its slug (the demo district's centres in the tests of visiting)."""
+    with app.app_context(), database().read() as session:
+        return session.scalars(select(Site.id).where(Site.slug == slug)).one()
+
+
+def seat_at(app: Flask, slug: str, number: int) -> int:
+    """Seat ``number`` of a centre's study room."""
+    with app.app_context(), database().read() as session:
+        return session.scalars(
+            select(Seat.id)
+            .join(Space)
+            .where(
+                Space.site_id == site_id(app, slug), Space.code == "study", Seat.number == number
+            )
+        ).one()

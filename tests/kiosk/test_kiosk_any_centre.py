@@ -15,11 +15,9 @@ from booking.core.models.sites import Site
 from booking.demo import district as demo_district
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.residents import Resident
-from booking.spaces.models.seats import Seat
-from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
 from tests.conftest import StaffActions
-from tests.kiosk.booking_helpers import TODAY, bookings, post
+from tests.kiosk.booking_helpers import TODAY, bookings, post, seat_at, site_id
 from tests.kiosk.conftest import KioskActions, alert_of
 
 LI = ("13800000002", "386204")  # 李建国, enrolled at Xinhua only
@@ -33,22 +31,6 @@ def district(app: Flask, clock: FrozenClock) -> Flask:
         demo_district.seed(session, now=clock.now())
     app.config["SITE"] = VISITED
     return app
-
-
-def site_id(app: Flask, slug: str) -> int:
-    with app.app_context(), database().read() as session:
-        return session.scalars(select(Site.id).where(Site.slug == slug)).one()
-
-
-def seat_at(app: Flask, slug: str, number: int) -> int:
-    with app.app_context(), database().read() as session:
-        return session.scalars(
-            select(Seat.id)
-            .join(Space)
-            .where(
-                Space.site_id == site_id(app, slug), Space.code == "study", Seat.number == number
-            )
-        ).one()
 
 
 def memberships(app: Flask, phone: str) -> list[tuple[str, bool]]:

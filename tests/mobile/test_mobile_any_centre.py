@@ -11,13 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from booking.core.clock import FrozenClock
-from booking.core.models.sites import Site
 from booking.demo import district as demo_district
 from booking.people.models.memberships import ResidentMembership
-from booking.spaces.models.seats import Seat
-from booking.spaces.models.spaces import Space
 from kiosk.extensions import database
-from tests.kiosk.booking_helpers import TOMORROW, bookings
+from tests.kiosk.booking_helpers import TOMORROW, bookings, seat_at, site_id
 from tests.mobile.conftest import OTHER_PHONE, OTHER_PIN, PhoneActions, alert_of, resident_id
 
 
@@ -29,22 +26,6 @@ def phone(app: Flask, client: FlaskClient, clock: FrozenClock) -> PhoneActions:
     actions = PhoneActions(client)
     assert actions.sign_in(OTHER_PHONE, OTHER_PIN).status_code == 302
     return actions
-
-
-def site_id(app: Flask, slug: str) -> int:
-    with app.app_context(), database().read() as session:
-        return session.scalars(select(Site.id).where(Site.slug == slug)).one()
-
-
-def seat_at(app: Flask, slug: str, number: int) -> int:
-    with app.app_context(), database().read() as session:
-        return session.scalars(
-            select(Seat.id)
-            .join(Space)
-            .where(
-                Space.site_id == site_id(app, slug), Space.code == "study", Seat.number == number
-            )
-        ).one()
 
 
 def chosen_centre(page: str) -> str:
