@@ -52,6 +52,7 @@ def current_staff(reads: Session | None = None) -> StaffAccount | None:
         return staff
     token = request.cookies.get(COOKIE_NAME, "")
     account: StaffAccount | None = None
+    settled = False
     if token and reads is not None:
         # Most requests come within a minute of the last: a read, no write lock.
         account = auth_sessions.recently_seen_staff(reads, token=token, now=clock().now())
@@ -67,6 +68,11 @@ def current_staff(reads: Session | None = None) -> StaffAccount | None:
             account = auth_sessions.recently_seen_staff_detached(
                 connection, token=token, now=clock().now()
             )
+            if account is not None:
+                # On the same connection: its centre is the check's second statement, not a
+                # transaction of its own.
+                settle_site(connection, account, token)
+                settled = True
     if token and account is None and is_background_request():
         # Read only: a page refreshing itself must not count as someone using the console.
         with nullcontext(reads) if reads is not None else database().read() as session:
@@ -84,7 +90,7 @@ def current_staff(reads: Session | None = None) -> StaffAccount | None:
             except SessionExpired:
                 # Leave the block normally so the session's end (idle, disabled) is committed.
                 g.staff_cookie_stale = True
-    if account is not None:
+    if account is not None and not settled:
         with nullcontext(reads) if reads is not None else database().read() as session:
             settle_site(session, account, token)
     g.staff = account
