@@ -11,7 +11,10 @@ Two cursors travel in each event id, ``<alert id>-<change time in ms>``: the hig
 sent (for ``alert`` events, new alerts) and the latest acknowledgement or resolution sent (for
 ``change`` events, which move or remove an alert on the page). Each poll also re-reads the
 staff session, so a console signed out elsewhere, disabled or whose password changed stops
-receiving at the next poll.
+receiving at the next poll; and the sign-in's current centre, so a stream whose console
+switched centre in another tab, or whose grant to this centre was taken away, stops sending
+this centre's alerts at the next poll rather than when it would have ended (``centre_changed``:
+the page reloads, showing the centre it now works at).
 
 Each open inbox holds one of the web worker's threads for as long as its stream runs, so a
 worker serves at most ``STAFF_ALERT_STREAMS_PER_WORKER`` streams at once (8 of gunicorn's 16
@@ -35,7 +38,7 @@ from flask_wtf.csrf import generate_csrf
 from wtforms import StringField
 
 from booking.alerts import history as alert_history
-from booking.people import auth_sessions
+from booking.people import auth_sessions, staff_sites
 from kiosk.extensions import clock, database
 from kiosk.staff import session as staff_session
 from kiosk.staff.alerts import words as alert_words
@@ -158,11 +161,15 @@ def _open_stream() -> Response:
         began = last_beat = time.monotonic()
         while True:
             with db.read() as session:
-                if not auth_sessions.staff_session_is_live(
+                account = auth_sessions.live_staff(
                     session, token=token, now=clk.now(), idle_limit=idle
-                ):
+                )
+                if account is None:
                     # The browser reconnects, is sent to sign in, and stops on that answer.
                     yield "event: signed_out\ndata: {}\n\n"
+                    return
+                if staff_sites.console_site_id(session, staff=account, token=token) != site_id:
+                    yield "event: centre_changed\ndata: {}\n\n"
                     return
                 found = alert_history.alerts_after(
                     session, site_id=site_id, after_id=max(0, cursor - LOOKBACK_IDS)

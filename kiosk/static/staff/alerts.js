@@ -111,6 +111,12 @@
     source.close();
     live.textContent = live.dataset.textSignedOut;
   });
+  // The sign-in now works at another centre (switched in another tab, or this centre's grant
+  // was taken away): this page shows the old centre's alerts, so draw it again.
+  source.addEventListener("centre_changed", function () {
+    source.close();
+    window.location.reload();
+  });
 
   // Each reconnect keeps the staff session alive; an unattended console must still sign out
   // after the idle limit, so the page stops listening a minute before it.
