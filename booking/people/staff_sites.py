@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Exists, SQLColumnExpression, delete, exists, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -17,22 +17,38 @@ from booking.core import audit
 from booking.core.errors import Conflict, NotFound, NotPermitted
 from booking.core.models.sites import Site
 from booking.people.auth_sessions import token_hash
-from booking.people.models.staff import StaffAccount
+from booking.people.models.staff import StaffAccount, StaffRole
 from booking.people.models.staff_sessions import StaffSession
 from booking.people.models.staff_site_access import StaffSiteAccess
 
 
-def _granted(staff_id: int, site_id: int | SQLColumnExpression[int | None]) -> Exists:
-    return exists().where(StaffSiteAccess.staff_id == staff_id, StaffSiteAccess.site_id == site_id)
+def admin_at(session: Session, *, staff: StaffAccount, site_id: int) -> bool | None:
+    """Whether ``staff`` manages ``site_id`` (True) or only works there (False); None when it
+    may not work there at all. At home the home role decides, elsewhere the grant's role."""
+    if site_id == staff.site_id:
+        return staff.role is not StaffRole.STAFF
+    if staff.is_district_admin:
+        return True if session.get(Site, site_id) is not None else None
+    return session.scalar(
+        select(StaffSiteAccess.as_admin).where(
+            StaffSiteAccess.staff_id == staff.id, StaffSiteAccess.site_id == site_id
+        )
+    )
 
 
 def may_work_at(session: Session, *, staff: StaffAccount, site_id: int) -> bool:
     """Whether ``staff`` may open the console at ``site_id``."""
-    if site_id == staff.site_id:
-        return True
-    if staff.is_district_admin:
-        return session.get(Site, site_id) is not None
-    return bool(session.scalar(select(_granted(staff.id, site_id))))
+    return admin_at(session, staff=staff, site_id=site_id) is not None
+
+
+def work_there(session: Session, *, staff: StaffAccount, site_id: int) -> bool:
+    """Make ``staff`` act at ``site_id`` with the role it has there (StaffAccount.work_at);
+    False, changing nothing, when it may not work there."""
+    as_admin = admin_at(session, staff=staff, site_id=site_id)
+    if as_admin is None:
+        return False
+    staff.work_at(site_id, as_admin=as_admin)
+    return True
 
 
 def work_sites(session: Session, *, staff: StaffAccount) -> list[Site]:
@@ -49,32 +65,48 @@ def work_sites(session: Session, *, staff: StaffAccount) -> list[Site]:
     return sorted(found, key=lambda site: site.id != staff.site_id)
 
 
-def granted_sites(session: Session, *, staff_id: int) -> list[Site]:
-    """The centres granted to an account besides its home centre, by slug."""
-    return list(
-        session.scalars(
-            select(Site)
+def granted_sites(session: Session, *, staff_id: int) -> list[tuple[Site, bool]]:
+    """The centres granted to an account besides its home centre, by slug, each with whether
+    the account manages it there."""
+    return [
+        (site, as_admin)
+        for site, as_admin in session.execute(
+            select(Site, StaffSiteAccess.as_admin)
             .join(StaffSiteAccess, StaffSiteAccess.site_id == Site.id)
             .where(StaffSiteAccess.staff_id == staff_id)
             .order_by(Site.slug)
         )
+    ]
+
+
+def console_workplace(
+    reads: Session | Connection, *, staff: StaffAccount, token: str
+) -> tuple[int, bool]:
+    """The centre the sign-in ``token`` of ``staff`` works at, and whether it manages it
+    there: the centre it switched to while the account may still work there, else the home
+    centre. One read (``reads`` may be the request's bare read connection)."""
+    grant_role = (
+        select(StaffSiteAccess.as_admin)
+        .where(
+            StaffSiteAccess.staff_id == staff.id, StaffSiteAccess.site_id == StaffSession.site_id
+        )
+        .scalar_subquery()
     )
+    row = reads.execute(
+        select(StaffSession.site_id, grant_role).where(StaffSession.token_hash == token_hash(token))
+    ).first()
+    home = (staff.site_id, staff.role is not StaffRole.STAFF)
+    if row is None or row[0] is None or row[0] == staff.site_id:
+        return home
+    # A district admin's choice needs no grant; the foreign key empties it if the site goes.
+    if staff.is_district_admin:
+        return int(row[0]), True
+    return home if row[1] is None else (int(row[0]), bool(row[1]))
 
 
 def console_site_id(reads: Session | Connection, *, staff: StaffAccount, token: str) -> int:
-    """The centre the sign-in ``token`` of ``staff`` works at: the one it switched to while
-    the account may still work there, else the home centre. One read (``reads`` may be the
-    request's bare read connection)."""
-    row = reads.execute(
-        select(
-            StaffSession.site_id, select(_granted(staff.id, StaffSession.site_id)).scalar_subquery()
-        ).where(StaffSession.token_hash == token_hash(token))
-    ).first()
-    if row is None or row[0] is None or row[0] == staff.site_id:
-        return staff.site_id
-    chosen, granted = int(row[0]), bool(row[1])
-    # A district admin's choice needs no grant; the foreign key empties it if the site goes.
-    return chosen if granted or staff.is_district_admin else staff.site_id
+    """The centre the sign-in ``token`` of ``staff`` works at (:func:`console_workplace`)."""
+    return console_workplace(reads, staff=staff, token=token)[0]
 
 
 def switch_site(
@@ -114,10 +146,17 @@ def _district_admin(by: StaffAccount | None) -> tuple[str, int | None]:
 
 
 def grant_site(
-    session: Session, *, by: StaffAccount | None, staff_id: int, site_id: int, now: datetime
+    session: Session,
+    *,
+    by: StaffAccount | None,
+    staff_id: int,
+    site_id: int,
+    now: datetime,
+    as_admin: bool = False,
 ) -> StaffSiteAccess:
-    """Let ``staff_id`` work at ``site_id`` too. Only a district admin (or the command line,
-    ``by`` None) may."""
+    """Let ``staff_id`` work at ``site_id`` too, managing it there when ``as_admin`` (its
+    home role does not carry over). Granting again with the other role changes the grant's
+    role. Only a district admin (or the command line, ``by`` None) may."""
     actor, by_id = _district_admin(by)
     account = session.get(StaffAccount, staff_id)
     if account is None:
@@ -128,16 +167,26 @@ def grant_site(
         raise Conflict("a district admin works at every centre already")
     if site_id == account.site_id:
         raise Conflict("this is the account's home centre")
-    if session.scalar(select(_granted(staff_id, site_id))):
+    grant = session.scalar(
+        select(StaffSiteAccess)
+        .where(StaffSiteAccess.staff_id == staff_id, StaffSiteAccess.site_id == site_id)
+        .with_for_update()
+    )
+    if grant is not None and grant.as_admin == as_admin:
         raise Conflict("this account works at that centre already")
     slug = session.get_one(Site, site_id).slug
-    grant = StaffSiteAccess(staff_id=staff_id, site_id=site_id, granted_by=by_id, granted_at=now)
-    session.add(grant)
+    if grant is None:
+        grant = StaffSiteAccess(
+            staff_id=staff_id, site_id=site_id, granted_by=by_id, granted_at=now, as_admin=as_admin
+        )
+        session.add(grant)
+    else:
+        grant.change_role(as_admin=as_admin, by=by_id, now=now)
     session.flush()
     audit.record(
         session, action="staff.site_granted", actor=actor, now=now,
         site_id=site_id, staff_id=by_id, subject=f"staff:{account.username}",
-        detail={"site": slug},
+        detail={"site": slug, "as_admin": as_admin},
     )  # fmt: skip
     return grant
 

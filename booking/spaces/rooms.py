@@ -73,10 +73,9 @@ def staff_member(session: Session, staff_id: int, site_id: int) -> StaffAccount:
     if (
         staff is None
         or not staff.is_active
-        or not staff_sites.may_work_at(session, staff=staff, site_id=site_id)
+        or not staff_sites.work_there(session, staff=staff, site_id=site_id)
     ):
         raise NotFound("no such staff member at this centre")
-    staff.work_at(site_id)
     return staff
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import click
@@ -104,10 +105,18 @@ def set_password(username: str, password: str) -> None:
 @staff_group.command("grant-site")
 @click.argument("username")
 @click.argument("site_slug", metavar="SLUG")
+@click.option(
+    "--admin", "as_admin", is_flag=True,
+    help="Manage that centre too (its admin there); without it, work there as staff.",
+)  # fmt: skip
 @with_appcontext
-def grant_site(username: str, site_slug: str) -> None:
-    """Let USERNAME work at the centre SLUG as well as at its home centre."""
-    _change_sites(username, site_slug, staff_sites.grant_site, "may now work at")
+def grant_site(username: str, site_slug: str, as_admin: bool) -> None:
+    """Let USERNAME work at the centre SLUG as well as at its home centre (granting again
+    with or without --admin changes the role there)."""
+    _change_sites(
+        username, site_slug, functools.partial(staff_sites.grant_site, as_admin=as_admin),
+        "may now manage" if as_admin else "may now work at",
+    )  # fmt: skip
 
 
 @staff_group.command("revoke-site")

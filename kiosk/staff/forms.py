@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
@@ -76,9 +76,11 @@ class SiteSwitchForm(FlaskForm):  # type: ignore[misc]
 
 
 class SiteGrantForm(FlaskForm):  # type: ignore[misc]
-    """A district admin lets an account work at another centre (the centre's slug)."""
+    """A district admin lets an account work at another centre (the centre's slug), managing
+    it there when ``as_admin`` is ticked."""
 
     site = StringField(validators=[InputRequired(), Length(max=40)])
+    as_admin = BooleanField()
 
 
 class SiteRevokeForm(FlaskForm):  # type: ignore[misc]

@@ -101,7 +101,8 @@ def current_staff(reads: Session | None = None) -> StaffAccount | None:
 def settle_site(reads: Session | Connection, account: StaffAccount, token: str) -> None:
     """Point ``account`` at this sign-in's current centre, checked anew on every request: a
     grant revoked a moment ago sends the console back to the home centre at once."""
-    account.work_at(staff_sites.console_site_id(reads, staff=account, token=token))
+    site_id, as_admin = staff_sites.console_workplace(reads, staff=account, token=token)
+    account.work_at(site_id, as_admin=as_admin)
 
 
 def console_site_id() -> int:

@@ -78,7 +78,7 @@ def test_a_district_admin_grants_and_the_worker_may_work_there(district: Databas
             select(AuditEntry).where(AuditEntry.action == "staff.site_granted")
         )
         assert (entry.actor, entry.subject, entry.detail) == (
-            "staff:qu.admin", "staff:wang", {"site": "xinhua"},
+            "staff:qu.admin", "staff:wang", {"site": "xinhua", "as_admin": False},
         )  # fmt: skip
 
 
@@ -116,3 +116,73 @@ def test_the_current_centre_goes_home_when_the_grant_goes(district: Database) ->
         assert staff_sites.console_site_id(session, staff=wang, token=token) == wang.site_id
         with pytest.raises(NotFound):
             staff_sites.revoke_site(session, by=None, staff_id=wang.id, site_id=xinhua, now=NOW)
+
+
+def _working_at(session: Session, username: str, slug: str) -> StaffAccount:
+    """The account as the console builds it for a sign-in that switched to ``slug``."""
+    account = _get(session, username)
+    token = auth_sessions.start_staff_session(session, staff=account, now=NOW)
+    staff_sites.switch_site(
+        session, staff=account, token=token, site_id=_site(session, slug), now=NOW
+    )
+    site_id, as_admin = staff_sites.console_workplace(session, staff=account, token=token)
+    account.work_at(site_id, as_admin=as_admin)
+    return account
+
+
+def test_an_admin_at_home_only_works_at_a_centre_granted_without_the_admin_role(
+    district: Database,
+) -> None:
+    with district.write() as session:
+        admin = _get(session, "a.admin")
+        assert admin.is_admin  # at home, dongfang
+        staff_sites.grant_site(
+            session, by=None, staff_id=admin.id, site_id=_site(session, "xinhua"), now=NOW
+        )
+        away = _working_at(session, "a.admin", "xinhua")
+        assert away.working_site_id == _site(session, "xinhua")
+        assert not away.is_admin
+        away.work_at(away.site_id)
+        assert away.is_admin  # back home, the home role again
+
+
+def test_a_worker_granted_a_centre_as_its_admin_manages_it_there_only(district: Database) -> None:
+    with district.write() as session:
+        wang = _get(session, "wang")
+        staff_sites.grant_site(
+            session, by=None, staff_id=wang.id, site_id=_site(session, "xinhua"), now=NOW,
+            as_admin=True,
+        )  # fmt: skip
+        away = _working_at(session, "wang", "xinhua")
+        assert away.is_admin
+        away.work_at(away.site_id)
+        assert not away.is_admin  # at home, dongfang, a worker
+
+
+def test_granting_again_with_the_other_role_changes_the_role_and_is_audited(
+    district: Database,
+) -> None:
+    with district.write() as session:
+        wang, xinhua = _get(session, "wang"), _site(session, "xinhua")
+        staff_sites.grant_site(session, by=None, staff_id=wang.id, site_id=xinhua, now=NOW)
+        staff_sites.grant_site(
+            session, by=None, staff_id=wang.id, site_id=xinhua, now=NOW, as_admin=True
+        )
+        assert [(s.slug, a) for s, a in staff_sites.granted_sites(session, staff_id=wang.id)] == [
+            ("xinhua", True),
+        ]  # fmt: skip
+        with pytest.raises(Conflict):
+            staff_sites.grant_site(
+                session, by=None, staff_id=wang.id, site_id=xinhua, now=NOW, as_admin=True
+            )
+        details = [
+            e.detail
+            for e in session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "staff.site_granted")
+                .order_by(AuditEntry.id)
+            )
+        ]
+        assert details == [
+            {"site": "xinhua", "as_admin": False}, {"site": "xinhua", "as_admin": True},
+        ]  # fmt: skip

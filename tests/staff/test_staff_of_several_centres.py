@@ -182,6 +182,28 @@ def test_an_open_alerts_stream_stops_when_its_centre_is_taken_away(district: Fla
     assert b"still here" not in rest
 
 
+def test_a_centres_admin_granted_another_centre_as_staff_does_not_manage_it(
+    district: Flask,
+) -> None:
+    """The home role does not travel: "admin" manages xinhua, and only works at dongfang."""
+    assert cli(district, "grant-site", "admin", "dongfang") == (
+        0, "admin may now work at dongfang\n",
+    )  # fmt: skip
+    client, actions = signed_in(district, "admin", ADMIN_PASSWORD)
+    assert client.get("/staff/accounts").status_code == 200  # at home
+    switch(client, actions, "dongfang")
+    assert DONGFANG_RESIDENT in residents_page(client)
+    assert client.get("/staff/accounts").status_code == 403
+    assert client.get("/staff/admin/api-tokens").status_code == 403
+
+    assert cli(district, "grant-site", "--admin", "admin", "dongfang") == (
+        0, "admin may now manage dongfang\n",
+    )  # fmt: skip
+    accounts = client.get("/staff/accounts")
+    assert accounts.status_code == 200  # the next request, no sign-in again
+    assert "df.wang" in accounts.get_data(as_text=True)
+
+
 def test_a_district_admin_works_at_every_centre(district: Flask) -> None:
     client, actions = signed_in(district, "qu.admin", PASSWORD)
     page = residents_page(client)

@@ -33,8 +33,13 @@ class StaffAccount(Base):
 
     @property
     def is_admin(self) -> bool:
-        """May manage the centre: a centre's admin, and a district admin at every centre."""
-        return self.role in (StaffRole.ADMIN, StaffRole.DISTRICT_ADMIN)
+        """May manage the centre it works at: a district admin at every centre; at home, a
+        centre's admin; at a centre granted to it, what the grant says (see work_at)."""
+        if self.role is StaffRole.DISTRICT_ADMIN:
+            return True
+        if self.working_site_id == self.site_id:
+            return self.role is StaffRole.ADMIN
+        return bool(self.__dict__.get("_working_as_admin", False))
 
     @property
     def is_district_admin(self) -> bool:
@@ -49,6 +54,8 @@ class StaffAccount(Base):
         working: int | None = self.__dict__.get("_working_site_id")
         return self.site_id if working is None else working
 
-    def work_at(self, site_id: int) -> None:
-        """Act at ``site_id`` from now on (for this object only; nothing is stored)."""
+    def work_at(self, site_id: int, *, as_admin: bool = False) -> None:
+        """Act at ``site_id`` from now on (for this object only; nothing is stored), managing
+        it when its grant says so (``as_admin``; the home centre goes by the home role)."""
         self.__dict__["_working_site_id"] = site_id
+        self.__dict__["_working_as_admin"] = as_admin

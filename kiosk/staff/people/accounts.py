@@ -43,8 +43,8 @@ def accounts() -> ResponseReturnValue:
         )
         granted = {
             account.id: [
-                (site.id, site.slug, site_name(site))
-                for site in staff_sites.granted_sites(session, staff_id=account.id)
+                (site.id, site.slug, site_name(site), as_admin)
+                for site, as_admin in staff_sites.granted_sites(session, staff_id=account.id)
             ]
             for account in found
         }
@@ -65,8 +65,9 @@ def grant_site(staff_id: int) -> ResponseReturnValue:
         with database().write() as session:
             site = sites.get_site_by_slug(session, form.site.data or "")
             staff_sites.grant_site(
-                session, by=g.staff, staff_id=staff_id, site_id=site.id, now=clock().now()
-            )
+                session, by=g.staff, staff_id=staff_id, site_id=site.id, now=clock().now(),
+                as_admin=bool(form.as_admin.data),
+            )  # fmt: skip
             name = site_name(site)
     except NotPermitted:
         flash(_("Only a district admin gives staff other centres."), "error")
@@ -74,9 +75,12 @@ def grant_site(staff_id: int) -> ResponseReturnValue:
     except NotFound:
         abort(404)
     except Conflict:
-        flash(_("That account works at that centre already."), "error")
+        flash(_("That account works at that centre already, in that role."), "error")
         return redirect(url_for("staff.accounts")), 303
-    flash(_("The account may now work at %(centre)s.", centre=name), "info")
+    if form.as_admin.data:
+        flash(_("The account may now work at %(centre)s and manage it.", centre=name), "info")
+    else:
+        flash(_("The account may now work at %(centre)s.", centre=name), "info")
     return redirect(url_for("staff.accounts")), 303
 
 
