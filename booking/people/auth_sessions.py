@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
@@ -77,7 +78,7 @@ SEEN_GRANULARITY = timedelta(minutes=1)
 
 
 # A live session marked seen less than SEEN_GRANULARITY ago, of an active account.
-_RECENTLY_SEEN_CRITERIA = (
+RECENTLY_SEEN_CRITERIA = (
     StaffSession.token_hash == bindparam("token_hash"),
     StaffSession.ended_at.is_(None),
     StaffSession.last_seen_at > bindparam("seen_after", type_=UTCDateTime),
@@ -88,20 +89,22 @@ _RECENTLY_SEEN_CRITERIA = (
 _RECENTLY_SEEN_STAFF = (
     select(StaffAccount)
     .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
-    .where(*_RECENTLY_SEEN_CRITERIA)
+    .where(*RECENTLY_SEEN_CRITERIA)
 )
 
 # The same read as plain columns on the driver's cursor, for the API's every request.
-_STAFF_FIELDS = tuple(attribute.key for attribute in sa_inspect(StaffAccount).column_attrs)
+STAFF_FIELDS = tuple(attribute.key for attribute in sa_inspect(StaffAccount).column_attrs)
+STAFF_COLUMNS = tuple(getattr(StaffAccount, field) for field in STAFF_FIELDS)
 _STAFF_CLASS = sa_inspect(StaffAccount).class_manager
 _RECENTLY_SEEN_STAFF_ROW = DriverStatement(
-    select(*(getattr(StaffAccount, field) for field in _STAFF_FIELDS))
+    select(*STAFF_COLUMNS)
     .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
-    .where(*_RECENTLY_SEEN_CRITERIA)
+    .where(*RECENTLY_SEEN_CRITERIA)
 )
 
 
-def _recently_seen_params(token: str, now: datetime) -> dict[str, object]:
+def recently_seen_params(token: str, now: datetime) -> dict[str, object]:
+    """The parameters of :data:`RECENTLY_SEEN_CRITERIA` for ``token`` at ``now``."""
     return {"token_hash": _hash(token), "seen_after": now - SEEN_GRANULARITY}
 
 
@@ -110,28 +113,33 @@ def recently_seen_staff(session: Session, *, token: str, now: datetime) -> Staff
     found in one read; None means "ask :func:`resume_staff_session`", which decides."""
     if not token:
         return None
-    return session.scalar(_RECENTLY_SEEN_STAFF, _recently_seen_params(token, now))
+    return session.scalar(_RECENTLY_SEEN_STAFF, recently_seen_params(token, now))
+
+
+def detached_staff(values: Sequence[object]) -> StaffAccount:
+    """An account from the values of :data:`STAFF_COLUMNS`, detached (in no session, every
+    column loaded, as if expunged)."""
+    # As the ORM's loader makes an instance (no __init__, the row's values put in place,
+    # a third of the cost), then detached with its identity: the state an expunged one has.
+    account: StaffAccount = _STAFF_CLASS.new_instance()
+    account.__dict__.update(zip(STAFF_FIELDS, values, strict=True))
+    make_transient_to_detached(account)
+    return account
 
 
 def recently_seen_staff_detached(
     reads: Session | Connection, *, token: str, now: datetime
 ) -> StaffAccount | None:
-    """:func:`recently_seen_staff`, but the account comes back detached (in no session, every
-    column loaded, as if expunged) and is read without the ORM's per-query machinery, which
-    was a fifth of a signed-in API read (docs/benchmarks.md). Still read on every call: a
-    revoked or expired session is refused at once. ``reads`` may be a bare connection."""
+    """:func:`recently_seen_staff`, but the account comes back detached and is read without
+    the ORM's per-query machinery, which was a fifth of a signed-in API read
+    (docs/benchmarks.md). Still read on every call: a revoked or expired session is refused
+    at once. ``reads`` may be a bare connection. (The console and the API use
+    ``booking.people.staff_sites.recently_seen_at_work``, which also reads the centre.)"""
     if not token:
         return None
     connection = reads if isinstance(reads, Connection) else reads.connection()
-    rows = _RECENTLY_SEEN_STAFF_ROW.rows(connection, _recently_seen_params(token, now))
-    if not rows:
-        return None
-    # As the ORM's loader makes an instance (no __init__, the row's values put in place,
-    # a third of the cost), then detached with its identity: the state an expunged one has.
-    account: StaffAccount = _STAFF_CLASS.new_instance()
-    account.__dict__.update(zip(_STAFF_FIELDS, rows[0], strict=True))
-    make_transient_to_detached(account)
-    return account
+    rows = _RECENTLY_SEEN_STAFF_ROW.rows(connection, recently_seen_params(token, now))
+    return detached_staff(rows[0]) if rows else None
 
 
 def live_staff(

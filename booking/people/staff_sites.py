@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from booking.core import audit
+from booking.core.driver_sql import DriverStatement
 from booking.core.errors import Conflict, NotFound, NotPermitted
 from booking.core.models.sites import Site
+from booking.people import auth_sessions
 from booking.people.auth_sessions import token_hash
 from booking.people.models.staff import StaffAccount, StaffRole
 from booking.people.models.staff_sessions import StaffSession
@@ -79,29 +81,76 @@ def granted_sites(session: Session, *, staff_id: int) -> list[tuple[Site, bool]]
     ]
 
 
+# The grant of the sign-in's chosen centre to its account: its role there, NULL for none.
+_GRANT_ROLE = (
+    select(StaffSiteAccess.as_admin)
+    .where(
+        StaffSiteAccess.staff_id == StaffSession.staff_id,
+        StaffSiteAccess.site_id == StaffSession.site_id,
+    )
+    .scalar_subquery()
+)
+# Built once, run on the driver's cursor: every console and API request reads its centre
+# (building the statement each time was a fifth of a signed-in API read, docs/benchmarks.md).
+_WORKPLACE = DriverStatement(
+    select(StaffSession.site_id, _GRANT_ROLE).where(
+        StaffSession.token_hash == bindparam("token_hash"),
+        StaffSession.staff_id == bindparam("staff_id"),
+    )
+)
+# The sign-in check and the centre in one statement, for the common case (a session used
+# within the last minute): one round trip per request instead of two.
+_RECENTLY_SEEN_AT_WORK = DriverStatement(
+    select(*auth_sessions.STAFF_COLUMNS, StaffSession.site_id, _GRANT_ROLE)
+    .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
+    .where(*auth_sessions.RECENTLY_SEEN_CRITERIA)
+)
+
+
+def _workplace(
+    staff: StaffAccount, chosen: int | None, grant_as_admin: bool | None
+) -> tuple[int, bool]:
+    """Where a sign-in that chose ``chosen`` works, and whether it manages it there."""
+    if chosen is None or chosen == staff.site_id:
+        return staff.site_id, staff.role is not StaffRole.STAFF
+    # A district admin's choice needs no grant; the foreign key empties it if the site goes.
+    if staff.is_district_admin:
+        return chosen, True
+    if grant_as_admin is None:  # the grant went: home again
+        return staff.site_id, staff.role is not StaffRole.STAFF
+    return chosen, bool(grant_as_admin)
+
+
 def console_workplace(
     reads: Session | Connection, *, staff: StaffAccount, token: str
 ) -> tuple[int, bool]:
     """The centre the sign-in ``token`` of ``staff`` works at, and whether it manages it
     there: the centre it switched to while the account may still work there, else the home
     centre. One read (``reads`` may be the request's bare read connection)."""
-    grant_role = (
-        select(StaffSiteAccess.as_admin)
-        .where(
-            StaffSiteAccess.staff_id == staff.id, StaffSiteAccess.site_id == StaffSession.site_id
-        )
-        .scalar_subquery()
-    )
-    row = reads.execute(
-        select(StaffSession.site_id, grant_role).where(StaffSession.token_hash == token_hash(token))
-    ).first()
-    home = (staff.site_id, staff.role is not StaffRole.STAFF)
-    if row is None or row[0] is None or row[0] == staff.site_id:
-        return home
-    # A district admin's choice needs no grant; the foreign key empties it if the site goes.
-    if staff.is_district_admin:
-        return int(row[0]), True
-    return home if row[1] is None else (int(row[0]), bool(row[1]))
+    connection = reads if isinstance(reads, Connection) else reads.connection()
+    rows = _WORKPLACE.rows(connection, {"token_hash": token_hash(token), "staff_id": staff.id})
+    chosen, grant_as_admin = rows[0] if rows else (None, None)
+    return _workplace(staff, chosen, grant_as_admin)
+
+
+def recently_seen_at_work(
+    reads: Session | Connection, *, token: str, now: datetime
+) -> StaffAccount | None:
+    """The account of a sign-in used within the last minute (``auth_sessions.
+    recently_seen_staff_detached``), detached and already working at the sign-in's current
+    centre with its role there (:func:`console_workplace`), in one statement. None means
+    "ask the full check", as there. Read on every request: revocations count at once."""
+    if not token:
+        return None
+    connection = reads if isinstance(reads, Connection) else reads.connection()
+    rows = _RECENTLY_SEEN_AT_WORK.rows(connection, auth_sessions.recently_seen_params(token, now))
+    if not rows:
+        return None
+    *values, chosen, grant_as_admin = rows[0]
+    account = auth_sessions.detached_staff(values)
+    site_id, as_admin = _workplace(account, chosen, grant_as_admin)
+    account.work_at(site_id, as_admin=as_admin)
+    return account
 
 
 def console_site_id(reads: Session | Connection, *, staff: StaffAccount, token: str) -> int:

@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.core.errors import ScopeMissing, SessionExpired, TokenRefused
-from booking.people import api_tokens, auth_sessions
+from booking.people import api_tokens, staff_sites
 from booking.people.models.staff import StaffAccount
 from kiosk.errors import register_domain_errors
 from kiosk.extensions import clock, database
 from kiosk.request_reads import read_connection, read_session
-from kiosk.staff import session as staff_session
 from kiosk.staff.session import COOKIE_NAME, current_staff
 
 API_PREFIX = "/api/v1"
@@ -158,12 +157,10 @@ def signed_in_staff() -> StaffAccount | None:
         staff: StaffAccount | None = g.staff
         return staff
     token = request.cookies.get(COOKIE_NAME, "")
-    account = auth_sessions.recently_seen_staff_detached(
-        read_connection(), token=token, now=clock().now()
-    )
+    # One statement: the sign-in, and the centre it works at with its role there.
+    account = staff_sites.recently_seen_at_work(read_connection(), token=token, now=clock().now())
     if account is None:
         return current_staff(read_session())
-    staff_session.settle_site(read_connection(), account, token)
     g.staff = account
     g.staff_token = token
     return account

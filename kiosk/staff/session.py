@@ -64,15 +64,10 @@ def current_staff(reads: Session | None = None) -> StaffAccount | None:
         # session (a transaction's BEGIN and ROLLBACK were two more round trips to a server,
         # and the session a fifth of the check's time; docs/benchmarks.md). The account
         # comes back detached. Still read on every request: revocation stays immediate.
+        # The same statement reads the sign-in's current centre and its role there.
         with database().read_connection() as connection:
-            account = auth_sessions.recently_seen_staff_detached(
-                connection, token=token, now=clock().now()
-            )
-            if account is not None:
-                # On the same connection: its centre is the check's second statement, not a
-                # transaction of its own.
-                settle_site(connection, account, token)
-                settled = True
+            account = staff_sites.recently_seen_at_work(connection, token=token, now=clock().now())
+            settled = account is not None
     if token and account is None and is_background_request():
         # Read only: a page refreshing itself must not count as someone using the console.
         with nullcontext(reads) if reads is not None else database().read() as session:
