@@ -7,8 +7,14 @@ so the Chinese catalogue lives in ``kiosk/translations/zh_Hans_CN``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, current_app, session
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, get_translations, refresh
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 babel = Babel()
 
@@ -20,7 +26,45 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language_context() -> dict[str, object]:
-        return {"html_lang": html_lang(), "current_locale": select_locale()}
+        return {
+            "html_lang": html_lang(),
+            "current_locale": select_locale(),
+            **template_gettext(),
+        }
+
+
+def template_gettext() -> dict[str, Callable[..., str]]:
+    """``gettext`` and ``ngettext`` for one render, bound to this request's catalogue.
+
+    Flask-Babel installs callables that look the catalogue up again on every call (the
+    request context, the locale, the domain: a quarter of the kiosk home's CPU for its dozen
+    words, docs/benchmarks.md). A template resolves ``_``, ``gettext`` and ``ngettext`` (and
+    ``{% trans %}``) from its context before the environment's globals, so these are used
+    where a page's context reaches, and Flask-Babel's elsewhere (macros imported without
+    context). They do what Jinja's newstyle gettext does (jinja2.ext._make_new_gettext):
+    autoescape-aware Markup, and the text always %-formatted with the keyword variables.
+    """
+    translations = get_translations()
+    find, find_plural = translations.ugettext, translations.ungettext
+
+    @pass_context
+    def gettext(context: Context, string: str, /, **variables: Any) -> str:
+        found = find(string)
+        if context.eval_ctx.autoescape:
+            found = Markup(found)
+        return found % variables  # type: ignore[no-any-return]
+
+    @pass_context
+    def ngettext(
+        context: Context, singular: str, plural: str, num: int, /, **variables: Any
+    ) -> str:
+        variables.setdefault("num", num)
+        found = find_plural(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            found = Markup(found)
+        return found % variables  # type: ignore[no-any-return]
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def languages() -> tuple[str, ...]:
