@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
 from booking.core.clock import Clock
 from booking.core.db import Database
@@ -68,3 +68,5 @@ def wait_for(future: Future[Committed | None], stop: threading.Event) -> Committ
         except TimeoutError:
             if stop.is_set() and future.cancel():
                 return None
+        except CancelledError:
+            return None  # the committers stopped before it began: nothing of it committed
