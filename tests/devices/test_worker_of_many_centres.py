@@ -86,14 +86,16 @@ def test_a_worker_of_thirty_centres_keeps_few_connections_and_applies_every_even
     try:
         for sim in sims:
             sim.start()
-        for device_id in lockers.values():
-            wait_for(lambda d=device_id: locker_row(postgres_database, d).online, device_id, 60)
+
+        def online() -> bool:
+            return all(locker_row(postgres_database, d).online for d in lockers.values())
+
+        wait_for(online, "every centre's locker online", 60)
         emitted: dict[str, list[Any]] = {sim.device_id: [] for sim in sims}
         for _ in range(EVENTS_EACH):
             for sim in sims:  # the centres' events interleaved, as a district's are
                 emitted[sim.device_id].append(sim.emit("forced_open", compartment=1))
-        for sim in sims:
-            wait_for(lambda s=sim: s.unacked_count() == 0, f"{sim.device_id}'s events acked", 60)
+        wait_for(lambda: all(sim.unacked_count() == 0 for sim in sims), "every event acked", 60)
         for device_id, events in emitted.items():
             keys, rows = stored_event_keys(postgres_database, device_id)
             assert keys == {(e["session"], e["seq"]) for e in events}, device_id
