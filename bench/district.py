@@ -12,8 +12,9 @@ What runs, each in processes of its own as in production:
   dropped at the end.
 - **Two workers**: ``linli worker`` as it is, each in a process group of its own: the
   scheduler lock and the scheduler in one, and in both a bridge per centre (its own MQTT
-  connection, Will and shared subscription ``$share/linli-{site}/…``, committing in its own
-  thread; one LISTEN connection for the commands), docs/operations.md.
+  connection, Will and shared subscription ``$share/linli-{site}/…``), the bridges' batches
+  committed by four shared committer threads and the commands sent by one sender for all
+  centres (one LISTEN connection), docs/operations.md and docs/scaling.md item 1.
 - **Devices**: ``--sites`` × ``--devices`` lockers in ``bench/district_fleet.py`` processes
   (a thousand paho clients each, one connection and persistent session per device: what is
   simplified is written there), each sending an event every ``--event-every`` s and a

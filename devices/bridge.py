@@ -25,10 +25,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 from booking.core.clock import Clock, SystemClock
 from booking.core.db import Database
 from devices.commands.dispatcher import CommandDispatcher
+from devices.commands.group import DispatcherGroup
 from devices.inbox import Inbox, Pubacks, Received
 from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import Committed, commit_batch
 from devices.ingest.batch_process import BatchProcess
+from devices.ingest.committers import Committers
 from devices.ingest.reactions import Handlers
 from devices.mqtt_client import BrokerUrl, disable_nagle
 from devices.protocol import messages as protocol
@@ -37,18 +39,14 @@ from devices.sharing import Role, SubscribeWatch, server_client_id, server_statu
 log = logging.getLogger(__name__)
 
 SERVER_USERNAME = "linli-server"
-# The broker's max_inflight_messages (deploy/mosquitto: 1000) well above the batch lets the next
-# batch arrive while this one commits, and per-batch costs spread over more events
-# (bench/mqtt_ingest.py: CPU per event 183 µs at 200 (window 100) → 146 µs).
+# Well under the broker's max_inflight_messages (1000): the next batch arrives while this one
+# commits (bench/mqtt_ingest.py: CPU per event 183 µs at 200 (window 100) → 146 µs).
 BATCH_SIZE = 500
-# How long the worker waits for more after a batch's first message. None by default: a batch
-# is what queued up while the previous one was being committed, so a burst still goes in
-# batches of BATCH_SIZE, and a lone command reply is recorded at once instead of after a
-# wait (which was 5 ms of every command's round trip).
+# How long the worker waits for more after a batch's first message: none. A batch is what
+# queued while the previous one committed, and a lone command reply is recorded at once.
 BATCH_WAIT_S = 0.0
 RETRY_DELAY_S = 1.0
-# Batches sent to the commit process before the oldest is answered: the next is on its way
-# while one commits, so the child does not wait for the parent's acknowledgements.
+# Batches sent to the commit process before the oldest is answered: the child never waits.
 COMMITS_IN_FLIGHT = 2
 # How often the worker looks for an answer while it could still take another batch.
 ANSWER_POLL_S = 0.002
@@ -72,11 +70,15 @@ class Bridge:
         keepalive: int = 30,
         commit_process_handlers: str | None = None,
         role: Role = Role.SOLE,
+        committers: Committers | None = None,
+        dispatchers: DispatcherGroup | None = None,
     ) -> None:
         """``commit_process_handlers`` (``module:function`` making the Handlers): commit the
         batches in a process of their own (:mod:`devices.ingest.batch_process`), as the ``linli
-        worker`` does; the child keeps the system clock. Without it, in the worker thread,
-        with ``handlers`` and ``clock`` (tests)."""
+        worker`` of one centre does; the child keeps the system clock. Else ``committers``
+        shared by a worker's bridges (:mod:`devices.ingest.committers`) or the worker thread
+        commit, with ``handlers`` and ``clock``. ``dispatchers``: the worker's one command
+        sender (:mod:`devices.commands.group`)."""
         if not protocol.ID_PATTERN.match(site):
             raise ValueError(f"not a site slug: {site!r}")
         if commit_process_handlers is not None and (handlers is not None or clock is not None):
@@ -100,6 +102,7 @@ class Bridge:
         self._inbox = Inbox()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        self._committers = committers
         self._lock = threading.Lock()
         self._generation = 0
         self._subscribing = SubscribeWatch()
@@ -121,6 +124,7 @@ class Bridge:
             send=self._send_command,
             connected=self.connected,
             count=self._count,
+            group=dispatchers,
         )
 
     def _make_client(self) -> mqtt.Client:
@@ -312,6 +316,9 @@ class Bridge:
     def _commit(self, batch: list[Received]) -> Committed | None:
         """The batch applied and committed in this thread; None if stopping first."""
         items = [received.inbound for received in batch]
+        if self._committers is not None:
+            return self._committers.commit(items, self.clock, self.handlers,
+                                           retry_delay=self.retry_delay, stop=self._stop)  # fmt: skip
         return commit_batch(
             self.database,
             items,
@@ -384,15 +391,8 @@ def run(
     role: Role = Role.SOLE,
 ) -> None:
     """Run a bridge until ``stop_event`` is set (for the ``linli worker``)."""
-    bridge = Bridge(
-        database,
-        url,
-        site,
-        handlers=handlers,
-        clock=clock,
-        commit_process_handlers=commit_process_handlers,
-        role=role,
-    )
+    bridge = Bridge(database, url, site, handlers=handlers, clock=clock,
+                    commit_process_handlers=commit_process_handlers, role=role)  # fmt: skip
     bridge.start()
     try:
         stop_event.wait()

@@ -13,11 +13,9 @@ from types import FrameType
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
 
 from booking.core.db import Database
 from booking.core.errors import DomainError
-from booking.core.models.sites import Site
 from devices.fleet import credentials, provisioning
 from devices.models.device import DeviceKind
 from kiosk import config, extensions, mqtt_config
@@ -234,19 +232,24 @@ def worker_command(no_wait: bool) -> None:
 
 
 def worker_database(database: Database, only: list[str] | None) -> Database:
-    """The worker's database, its pool sized to its bridges on PostgreSQL.
+    """The worker's database: on PostgreSQL a pool of a fixed size, whatever its centres.
 
-    Each centre's bridge commits in its own thread and its command sender reads and writes
-    beside it: with the app's pool (5 and 10 more) a worker of a few dozen centres waited for
-    connections, timed out and retried (docs/scaling.md). Two a centre, and the scheduler's.
+    Its bridges commit through a few shared committer threads and one command sender serves
+    all its centres (kiosk/worker.py, ``Shared``), so it needs the committers' connections,
+    the sender's and the scheduler's, not two a centre (docs/scaling.md). ``only`` is kept
+    for the callers; the pool no longer depends on it.
     """
+    from devices.ingest.committers import COMMITTER_THREADS
+
     if database.engine.dialect.name != "postgresql":
         return database  # one writer anyway; SQLite's pool is per file
-    with database.read() as session:
-        centres = len(only) if only else session.scalar(select(func.count(Site.id))) or 1
-    if 2 * centres + 5 <= 15:
-        return database
-    return Database(database.url, pool_size=2 * centres + 5, max_overflow=10)
+    return Database(database.url, pool_size=COMMITTER_THREADS + WORKER_OTHER_CONNECTIONS,
+                    max_overflow=WORKER_OVERFLOW)  # fmt: skip
+
+
+# The command sender (1), the scheduler's jobs and the lease or link beats beside them.
+WORKER_OTHER_CONNECTIONS = 4
+WORKER_OVERFLOW = 5
 
 
 @click.command("demo")

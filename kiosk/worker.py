@@ -23,6 +23,7 @@ or lock is released so a successor need not wait.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -36,6 +37,7 @@ from booking.core.clock import Clock
 from booking.core.db import Database
 from booking.core.models.sites import Site
 from booking.core.retention import RetentionPeriods
+from devices.commands.group import Shared
 from devices.protocol import messages as protocol
 from devices.sharing import Role
 from kiosk import leases, scheduler, scheduler_lock
@@ -85,16 +87,30 @@ def default_bridge(
 
 
 def district_bridge(
-    database: Database, url: str, site: str, stop: threading.Event, role: Role
+    database: Database,
+    url: str,
+    site: str,
+    stop: threading.Event,
+    role: Role,
+    *,
+    shared: Shared | None = None,
 ) -> None:
-    """A bridge of one of several centres: it commits in its own thread. A commit process
-    each, as one centre's bridge has, would make a worker of a district dozens of processes;
-    a centre's traffic (20 lockers, an event a few seconds apart) needs no process of its own.
+    """A bridge of one of several centres. A commit process each, as one centre's bridge has,
+    would make a worker of a district dozens of processes, and a commit thread and a command
+    sender each made it 400 connections for 200 centres (docs/scaling.md): its batches go to
+    the worker's few committers and its commands to the worker's one sender (``shared``).
     """
-    from devices.bridge import run
+    from devices.bridge import Bridge
     from devices.ingest.handlers import default_handlers
 
-    run(database, url, site, stop, handlers=default_handlers(), role=role)
+    shared = shared or Shared(database)
+    bridge = Bridge(database, url, site, handlers=default_handlers(), role=role,
+                    committers=shared.committers, dispatchers=shared.dispatchers)  # fmt: skip
+    bridge.start()
+    try:
+        stop.wait()
+    finally:
+        bridge.stop()
 
 
 class Worker:
@@ -128,6 +144,7 @@ class Worker:
         self._bridges: dict[str, tuple[threading.Event, threading.Thread]] = {}
         self._role = Role.SOLE
         self._next_site_look = 0.0
+        self._shared: Shared | None = None
 
     # --- the lease -----------------------------------------------------------------------------
 
@@ -238,7 +255,8 @@ class Worker:
                 continue
             runner = self.bridge
             if runner is default_bridge and len(sites) > 1:
-                runner = district_bridge
+                self._shared = self._shared or Shared(self.database)
+                runner = functools.partial(district_bridge, shared=self._shared)
             own_stop = threading.Event()
             thread = threading.Thread(
                 target=self._run_bridge,
@@ -259,6 +277,9 @@ class Worker:
                 log.error("%s did not stop within %s s", thread.name, BRIDGE_STOP_TIMEOUT)
                 self.failed = True
         self._bridges = {}
+        if self._shared is not None:
+            self._shared.stop()
+            self._shared = None
 
     def run(self, stop: threading.Event, *, wait_for_lease: bool = True) -> int:
         """Run until ``stop`` is set; return the exit status (0 after a clean stop)."""

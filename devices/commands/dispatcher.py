@@ -30,6 +30,7 @@ from booking.core.clock import Clock
 from booking.core.db import Database
 from devices.commands import operations as commands
 from devices.commands import outbox as command_outbox
+from devices.commands.group import MARK_SENT_AFTER_S, OUTAGE_RETRY_S, DispatcherGroup
 from devices.fleet import link_status
 from devices.ingest import apply as ingest
 from devices.models.links import LinkState
@@ -37,12 +38,8 @@ from devices.protocol import messages as protocol
 
 log = logging.getLogger(__name__)
 
-# After publishing, how long to wait before recording the sends: the device's reply is
-# usually committed by then, so the two writes do not queue behind each other.
-MARK_SENT_AFTER_S = 0.05
 # ... unless this many wait: a steady stream of commands must not defer them for ever.
 MARK_SENT_BATCH = 50
-OUTAGE_RETRY_S = 1.0
 
 # Publishes (topic, payload) at QoS 1; an event set on the broker's PUBACK, or None when the
 # client refused the message outright.
@@ -72,7 +69,10 @@ class CommandDispatcher:
         connected: threading.Event,
         count: Count,
         fallback_poll: float | None = None,
+        group: DispatcherGroup | None = None,
     ) -> None:
+        """``group``: run as a lane of that group's one thread (a worker of many centres,
+        :mod:`devices.commands.group`) instead of a thread of its own."""
         self.database = database
         self.site = site
         self.clock = clock
@@ -82,6 +82,7 @@ class CommandDispatcher:
         self._count = count
         # Chosen at start (_poll_every), when the database is known to be there.
         self._fallback_poll = fallback_poll
+        self._group = group
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # The loop sleeps in select() on what can wake it: a socket pair for this process's
@@ -104,6 +105,9 @@ class CommandDispatcher:
             end.setblocking(False)
         self._local = command_outbox.listen_local(self.database, self.site)
         self._listener.start()
+        if self._group is not None:
+            self._group.join(self, self._local)
+            return
         self._thread = threading.Thread(target=self._run, name="linli-commands", daemon=True)
         self._thread.start()
 
@@ -113,6 +117,8 @@ class CommandDispatcher:
         self._stop.set()
         self.wake()
         self._listener.stop()
+        if self._group is not None:
+            self._group.leave(self, self._local)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -128,6 +134,10 @@ class CommandDispatcher:
 
     def wake(self) -> None:
         """Look now (from any thread, paho's callbacks too: it never blocks)."""
+        if self._group is not None:
+            if self._local is not None or self._wake_pair is not None:
+                self._group.wake(self)
+            return
         pair = self._wake_pair
         if pair is None:
             return  # not running: it looks at once when started
@@ -168,6 +178,19 @@ class CommandDispatcher:
         if command_outbox.NotifyListener.works_on(self.database):
             return command_outbox.LISTENED_FALLBACK_POLL_S
         return command_outbox.FALLBACK_POLL_S
+
+    # --- as a lane of a group -----------------------------------------------------------------
+
+    def due(self) -> bool:
+        """Whether the lane has work though nobody woke it: its beat, or sends to record."""
+        state = LinkState.CONNECTED if self._connected.is_set() else LinkState.DISCONNECTED
+        return state is not self._recorded or time.monotonic() >= self._next_beat or self.waiting()
+
+    def waiting(self) -> bool:
+        return bool(self._unconfirmed or self._taken)
+
+    def turn(self, woken: bool) -> None:
+        self._turn(woken)
 
     def _turn(self, woken: bool) -> None:
         state = LinkState.CONNECTED if self._connected.is_set() else LinkState.DISCONNECTED

@@ -287,17 +287,17 @@ def test_a_worker_sites_setting_that_is_no_slug_is_refused_by_name() -> None:
 
 
 @pytest.mark.postgres
-def test_a_worker_of_many_centres_has_connections_for_each_of_its_bridges(
-    postgres_database: Database,
-) -> None:
-    from kiosk.ops_cli import worker_database
+def test_a_worker_s_pool_does_not_grow_with_its_centres(postgres_database: Database) -> None:
+    from devices.ingest.committers import COMMITTER_THREADS
+    from kiosk.ops_cli import WORKER_OTHER_CONNECTIONS, worker_database
 
-    for n in range(20):
+    sizes = []
+    for n in range(40):
         add_site(postgres_database, f"centre-{n}")
-    every = worker_database(postgres_database, None)
-    # Two a centre (its commits, its command sender) and the scheduler's: 45, where the
-    # app's pool has 5 and 10 more.
-    assert every.engine.pool.size() == 45  # type: ignore[attr-defined]
-    every.dispose()
-    # A worker limited to a few centres keeps the app's pool.
-    assert worker_database(postgres_database, ["centre-1", "centre-2"]) is postgres_database
+        if n in (1, 39):
+            pool = worker_database(postgres_database, None)
+            sizes.append(pool.engine.pool.size())  # type: ignore[attr-defined]
+            pool.dispose()
+    # The committers' and the one command sender's and the scheduler's: the same for 2
+    # centres as for 40, where a commit thread and a sender a centre made it 85.
+    assert sizes == [COMMITTER_THREADS + WORKER_OTHER_CONNECTIONS] * 2
