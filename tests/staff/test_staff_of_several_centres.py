@@ -6,6 +6,7 @@ gives nobody another centre; ``linli staff grant-site|revoke-site`` do the same 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -149,24 +150,31 @@ def test_a_revoked_grant_is_refused_at_once_even_before_the_session_is_told(
         assert kept is not None  # still stored, no longer honoured
 
 
-def open_alert_stream(app: Flask, client: FlaskClient) -> Iterator[bytes]:
-    """A long alerts stream that says something at every poll, read one piece at a time."""
+@contextmanager
+def open_alert_stream(app: Flask, client: FlaskClient) -> Iterator[Iterator[bytes]]:
+    """A long alerts stream that says something at every poll, read one piece at a time, and
+    closed afterwards (a stream left suspended is finalised by the garbage collector at some
+    later moment, inside whatever another test is doing)."""
     app.config.update(
         STAFF_ALERT_STREAM_SECONDS=600, STAFF_ALERT_POLL_SECONDS=0, STAFF_ALERT_HEARTBEAT_SECONDS=0
     )
-    chunks = iter(client.get("/staff/alerts/stream", buffered=False).response)
-    assert next(chunks).startswith(b"retry: ")
-    assert next(chunks) == b": still here\n\n"
-    return chunks
+    response = client.get("/staff/alerts/stream", buffered=False)
+    try:
+        chunks = iter(response.response)
+        assert next(chunks).startswith(b"retry: ")
+        assert next(chunks) == b": still here\n\n"
+        yield chunks
+    finally:
+        response.close()
 
 
 def test_an_open_alerts_stream_stops_when_its_console_switches_centre(district: Flask) -> None:
     """Another tab of the same sign-in switched: this page's stream was for the old centre."""
     cli(district, "grant-site", "zhao", "dongfang")
     client, actions = signed_in(district, "zhao", STAFF_PASSWORD)
-    chunks = open_alert_stream(district, client)
-    switch(client, actions, "dongfang")
-    rest = b"".join(chunks)  # would run for ten minutes if the stream did not notice
+    with open_alert_stream(district, client) as chunks:
+        switch(client, actions, "dongfang")
+        rest = b"".join(chunks)  # would run for ten minutes if the stream did not notice
     assert rest.startswith(b"event: centre_changed")
     assert b"still here" not in rest
 
@@ -175,9 +183,9 @@ def test_an_open_alerts_stream_stops_when_its_centre_is_taken_away(district: Fla
     cli(district, "grant-site", "zhao", "dongfang")
     client, actions = signed_in(district, "zhao", STAFF_PASSWORD)
     switch(client, actions, "dongfang")
-    chunks = open_alert_stream(district, client)
-    cli(district, "revoke-site", "zhao", "dongfang")
-    rest = b"".join(chunks)
+    with open_alert_stream(district, client) as chunks:
+        cli(district, "revoke-site", "zhao", "dongfang")
+        rest = b"".join(chunks)
     assert rest.startswith(b"event: centre_changed")
     assert b"still here" not in rest
 
