@@ -213,9 +213,9 @@ def grant_site(
     if session.get(Site, site_id) is None:
         raise NotFound("no such centre")
     if account.is_district_admin:
-        raise Conflict("a district admin works at every centre already")
+        raise Conflict("a district admin works at every centre already", reason="district_admin")
     if site_id == account.site_id:
-        raise Conflict("this is the account's home centre")
+        raise Conflict("this is the account's home centre", reason="home_centre")
     grant = session.scalar(
         select(StaffSiteAccess)
         .where(StaffSiteAccess.staff_id == staff_id, StaffSiteAccess.site_id == site_id)

@@ -5,6 +5,7 @@ gives nobody another centre; ``linli staff grant-site|revoke-site`` do the same 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -245,6 +246,27 @@ def test_a_district_admin_grants_and_takes_away_from_the_staff_page(district: Fl
     )
     assert response.status_code == 303
     assert XINHUA_RESIDENT in residents_page(zhao_client)
+
+
+@pytest.mark.parametrize(
+    ("username", "slug", "said"),
+    [
+        ("admin", "xinhua", "That is the account's home centre."),
+        ("qu.admin", "dongfang", "A district admin works at every centre already."),
+    ],
+)
+def test_a_grant_that_changes_nothing_says_why(
+    district: Flask, username: str, slug: str, said: str
+) -> None:
+    client, actions = signed_in(district, "qu.admin", PASSWORD)
+    with district.app_context(), database().read() as session:
+        account = session.scalar(select(StaffAccount.id).where(StaffAccount.username == username))
+    response = client.post(
+        f"/staff/accounts/{account}/sites",
+        data={"site": slug, "csrf_token": actions.csrf_token()}, follow_redirects=True,
+    )  # fmt: skip
+    assert said in html.unescape(response.get_data(as_text=True))
+    assert audited(district, "staff.site_granted") == []
 
 
 def test_a_centres_admin_gives_nobody_another_centre(district: Flask) -> None:

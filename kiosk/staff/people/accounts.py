@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from booking.core import sites
@@ -56,6 +57,14 @@ def accounts() -> ResponseReturnValue:
         )  # fmt: skip
 
 
+# Why a grant changed nothing, in the words the page shows (booking.people.staff_sites).
+_CONFLICTS = {
+    "home_centre": _l("That is the account's home centre."),
+    "district_admin": _l("A district admin works at every centre already."),
+}
+_ALREADY = _l("That account works at that centre already, in that role.")
+
+
 @admin_required
 def grant_site(staff_id: int) -> ResponseReturnValue:
     form = SiteGrantForm()
@@ -74,8 +83,8 @@ def grant_site(staff_id: int) -> ResponseReturnValue:
         return redirect(url_for("staff.accounts")), 303
     except NotFound:
         abort(404)
-    except Conflict:
-        flash(_("That account works at that centre already, in that role."), "error")
+    except Conflict as error:
+        flash(str(_CONFLICTS.get(str(error.details.get("reason")), _ALREADY)), "error")
         return redirect(url_for("staff.accounts")), 303
     if form.as_admin.data:
         flash(_("The account may now work at %(centre)s and manage it.", centre=name), "info")
