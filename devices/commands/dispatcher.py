@@ -171,13 +171,7 @@ class CommandDispatcher:
                 woken = bool(ready)
 
     def _poll_every(self) -> float:
-        """How long the loop sleeps with nothing to do: long once PostgreSQL's notices are
-        heard (a lost one is covered by the look after each reconnect), short otherwise."""
-        if self._fallback_poll is not None:
-            return self._fallback_poll
-        if command_outbox.NotifyListener.works_on(self.database):
-            return command_outbox.LISTENED_FALLBACK_POLL_S
-        return command_outbox.FALLBACK_POLL_S
+        return command_outbox.fallback_poll_s(self.database, self._fallback_poll)
 
     # --- as a lane of a group -----------------------------------------------------------------
 

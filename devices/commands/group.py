@@ -126,11 +126,7 @@ class DispatcherGroup:
     # --- the thread ------------------------------------------------------------------------------
 
     def _poll_every(self) -> float:
-        if self._fallback_poll is not None:
-            return self._fallback_poll
-        if command_outbox.NotifyListener.works_on(self.database):
-            return command_outbox.LISTENED_FALLBACK_POLL_S
-        return command_outbox.FALLBACK_POLL_S
+        return command_outbox.fallback_poll_s(self.database, self._fallback_poll)
 
     def _run(self) -> None:
         selector = self._selector

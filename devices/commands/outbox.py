@@ -277,3 +277,15 @@ class _SharedListen:
             except psycopg.Error as error:
                 log.warning("listening for queued commands failed (%s); again shortly", error)
                 self._stop.wait(_RECONNECT_DELAY_S)
+
+
+def fallback_poll_s(database: Database, chosen: float | None = None) -> float:
+    """How long a command sender sleeps with nothing to do (``chosen`` when given): long once
+    PostgreSQL's notices are heard (a lost one is covered by the look after each reconnect),
+    short otherwise."""
+    if chosen is not None:
+        return chosen
+    if NotifyListener.works_on(database):
+        return LISTENED_FALLBACK_POLL_S
+    return FALLBACK_POLL_S
+
