@@ -4,6 +4,11 @@
 ask :func:`check`; both answer 503 naming the part that is down, so whoever is paged knows
 where to look. A deployment without a broker (``LINLI_MQTT_URL`` unset) has no device link to
 check: the part reads ``not_configured`` and does not fail the check.
+
+``/healthz`` also lists every centre's device link (``centres``, and ``centres_down``), since one
+worker bridges every centre of a district. Only the deployment's own centre (``LINLI_SITE``)
+decides the status code: one centre's bridge down must not take the district's kiosks and
+consoles out of a load balancer; a monitor alerts on ``centres_down``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from devices.fleet.link_status import link_status
+from devices.fleet.link_status import every_link_status, link_status
 from kiosk.extensions import clock, database
 from kiosk.request_reads import read_connection
 
@@ -104,10 +109,28 @@ def check_this_app() -> ServiceHealth:
     )
 
 
+def centre_links(connection: Connection, *, now: datetime) -> dict[str, PartState]:
+    """Every centre's device link, by slug (one read)."""
+    with database().statement_session(connection) as session:
+        found = every_link_status(session, now=now)
+    return {slug: PartState.OK if status.live else PartState.DOWN for slug, status in found.items()}
+
+
 def healthz() -> tuple[Response, int] | Response:
-    """200 with every part's state, or 503 naming the parts that are down."""
+    """200 with every part's state, or 503 naming the parts that are down; with a broker
+    configured and the database up, every centre's device link as well."""
     health = check_this_app()
-    body = {"status": "ok" if health.ok else "unavailable", **health.as_dict()}
+    body: dict[str, object] = {"status": "ok" if health.ok else "unavailable", **health.as_dict()}
+    if health.database is PartState.OK and health.device_link is not PartState.NOT_CONFIGURED:
+        try:
+            centres = centre_links(read_connection(), now=clock().now())
+        except DBAPIError as error:  # gone since the first read: the parts above say enough
+            log.warning("health: the database stopped answering: %s", type(error.orig).__name__)
+        else:
+            body["centres"] = {slug: state.value for slug, state in centres.items()}
+            body["centres_down"] = [
+                slug for slug, state in centres.items() if state is PartState.DOWN
+            ]
     if health.ok:
         return jsonify(body)
     response = jsonify({**body, "down": health.down})

@@ -85,7 +85,19 @@ def record_link(
 
 def link_status(session: Session, *, site: str, now: datetime) -> LinkStatus:
     """Whether the site's device link is live now (for the kiosk, the console and /healthz)."""
-    link = session.get(DeviceLink, site)
+    return _status_of(session.get(DeviceLink, site), now)
+
+
+def every_link_status(session: Session, *, now: datetime) -> dict[str, LinkStatus]:
+    """:func:`link_status` of every centre of the deployment, by slug, in one read (a worker
+    bridges every centre, one bridge and one beat each)."""
+    rows = session.execute(
+        select(Site.slug, DeviceLink).outerjoin(DeviceLink, DeviceLink.site == Site.slug)
+    )
+    return {slug: _status_of(link, now) for slug, link in sorted(rows, key=lambda row: row[0])}
+
+
+def _status_of(link: DeviceLink | None, now: datetime) -> LinkStatus:
     if link is None:
         return LinkStatus(False, LinkDown.NOT_RUNNING)
     if link.state is LinkState.STOPPED:
@@ -131,8 +143,9 @@ def compartment_status(
     if not device.online:
         return LinkStatus(False, LinkDown.LOCKER_OFFLINE, device.online_changed_at)
     known = session.scalar(
-        select(Compartment.id).where(Compartment.device_id == device_id, Compartment.n == n,
-                                     *_known())  # fmt: skip
+        select(Compartment.id).where(
+            Compartment.device_id == device_id, Compartment.n == n, *_known()
+        )  # fmt: skip
     )
     if known is None:
         return LinkStatus(False, LinkDown.COMPARTMENT_UNKNOWN)

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from booking.core import sites
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from devices.fleet.link_status import STALE_AFTER, record_link
@@ -22,9 +23,13 @@ from devices.models.links import LinkState
 
 @pytest.fixture
 def linked_app(any_database: Database, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
-    """The app of a deployment with a broker, so it has a device link to check."""
+    """The app of a deployment with a broker, so it has a device link to check; its own
+    centre (xinhua) is the deployment's only one."""
     from kiosk import create_app
     from kiosk.extensions import database
+
+    with any_database.write() as session:
+        sites.create_site(session, slug="xinhua", name_zh="新华", name_en="Xinhua")
 
     app = create_app(
         {
@@ -75,6 +80,8 @@ def test_with_the_worker_running_both_parts_are_ok(
         "status": "ok",
         "database": "ok",
         "device_link": "ok",
+        "centres": {"xinhua": "ok"},
+        "centres_down": [],
     }
     api = client.get("/api/v1/health")
     assert api.status_code == 200
@@ -94,6 +101,8 @@ def test_with_no_worker_running_health_is_a_503_naming_the_device_link(
         "database": "ok",
         "device_link": "down",
         "down": ["device_link"],
+        "centres": {"xinhua": "down"},
+        "centres_down": ["xinhua"],
     }
     api = client.get("/api/v1/health")
     assert api.status_code == 503
@@ -125,3 +134,25 @@ def test_a_worker_whose_bridge_stopped_beating_died_without_saying_so(
 
     assert response.status_code == 503
     assert response.json["down"] == ["device_link"]
+
+
+def test_every_centre_s_device_link_is_listed_and_only_the_own_centre_decides_the_status(
+    linked_app: Flask, any_database: Database, clock: FrozenClock
+) -> None:
+    """One worker bridges a district: a monitor sees each centre's bridge; a load balancer
+    keeps the web in while another centre's bridge is down."""
+    with any_database.write() as session:
+        sites.create_site(session, slug="dongfang", name_zh="东方", name_en="Dongfang")
+        sites.create_site(session, slug="hongqiao", name_zh="虹桥", name_en="Hongqiao")
+    bridge_beats(any_database, clock, LinkState.CONNECTED)
+    with any_database.write() as session:
+        record_link(
+            session, site="dongfang", client_id="linli-server-dongfang",
+            state=LinkState.DISCONNECTED, now=clock.now(),
+        )  # fmt: skip
+
+    response = linked_app.test_client().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json["centres"] == {"dongfang": "down", "hongqiao": "down", "xinhua": "ok"}
+    assert response.json["centres_down"] == ["dongfang", "hongqiao"]
