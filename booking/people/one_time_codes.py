@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.core.errors import DomainError, NotFound, SignInFailed
-from booking.people import auth_sessions, passwords, pin_policy, sign_in_guard
+from booking.people import auth_sessions, passwords, pin_policy, sign_in_guard, visits
 from booking.people.account_errors import AccountStateWrong
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.resident_codes import CodePurpose, ResidentCode
@@ -134,16 +134,14 @@ def void_unused(session: Session, *, resident_id: int, now: datetime) -> None:
         earlier.void(now)
 
 
-def _latest_code(session: Session, *, site_id: int, phone: str) -> ResidentCode | None:
-    """The newest code of the member of ``site_id`` with this phone, in whatever state."""
+def _latest_code(session: Session, *, phone: str) -> ResidentCode | None:
+    """The newest code of the district's resident with this phone, in whatever state.
+
+    Whichever centre printed or sent it: like the PIN, a code signs its resident in at any
+    centre of the district, which then gets them as its visitor (booking.people.visits)."""
     return session.scalar(
         select(ResidentCode)
         .join(Resident, Resident.id == ResidentCode.resident_id)
-        .join(
-            ResidentMembership,
-            (ResidentMembership.resident_id == Resident.id)
-            & (ResidentMembership.site_id == site_id),
-        )
         # A deactivated account's slip opens nothing, as if it had no code.
         .where(Resident.phone == phone, Resident.deactivated_at.is_(None))
         .order_by(ResidentCode.issued_at.desc(), ResidentCode.id.desc())
@@ -154,7 +152,8 @@ def _latest_code(session: Session, *, site_id: int, phone: str) -> ResidentCode 
 def check_code(
     session: Session, *, site_id: int, phone: str, code: str, now: datetime, client: str
 ) -> ResidentCode:
-    """The live code a resident typed at a kiosk of ``site_id`` (at ``client``), not yet used.
+    """The live code a resident typed at a kiosk of ``site_id`` (at ``client``), not yet used:
+    the resident's latest, whichever centre of the district issued it.
 
     A wrong code, an unknown phone and a phone with no code all raise the same
     :class:`SignInFailed`, counted as a failed sign-in of that phone (so the caller must
@@ -165,7 +164,7 @@ def check_code(
     phone, code = normalise_phone(phone), normalise_code(code)
     attempt = sign_in_guard.Attempt.of(SignInKind.RESIDENT, phone, client)
     sign_in_guard.check(session, attempt, now=now)
-    row = _latest_code(session, site_id=site_id, phone=phone)
+    row = _latest_code(session, phone=phone)
     if row is None or not CODE_PATTERN.match(code):
         passwords.burn_verification(code)
         right = False
@@ -189,7 +188,7 @@ def redeem_code(
     judged by the policy (:class:`InvalidInput` with ``rule``, and the code stays usable),
     then set, and the code used up. Audited, never with the PIN or the code."""
     row = session.get(ResidentCode, code_id)
-    if row is None or row.site_id != site_id:
+    if row is None:
         raise NotFound("no such code")
     resident = session.get(Resident, row.resident_id)
     if resident is None or not resident.is_active:
@@ -201,6 +200,8 @@ def redeem_code(
     pin_policy.check_new_pin(new_pin, phone=resident.phone)
     row.use(now)
     resident.set_pin(passwords.hash_secret(new_pin))
+    # A code of another centre of the district: this one gets them as its visitor.
+    visits.visit(session, resident=resident, site_id=site_id, now=now)
     audit.record(
         session, action=f"resident.pin_set_with_code.{row.purpose.value}",
         actor=f"resident:{resident.id}", site_id=site_id, now=now,
@@ -220,6 +221,7 @@ def sign_in_with_code(
     if resident is None or not resident.is_active:
         raise NotFound("no such resident")
     row.use(now)
+    visits.visit(session, resident=resident, site_id=site_id, now=now)
     audit.record(
         session, action="resident.signed_in_with_code", actor=f"resident:{resident.id}",
         site_id=site_id, now=now, subject=f"resident:{resident.id}",

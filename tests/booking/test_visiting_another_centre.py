@@ -20,8 +20,9 @@ from booking.lending.models.policies import LendingPolicy
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
-from booking.people import enrolment, residents, visits
+from booking.people import enrolment, one_time_codes, residents, visits
 from booking.people.models.memberships import ResidentMembership
+from booking.people.models.resident_codes import CodePurpose
 from booking.people.models.residents import DeactivationReason, Resident
 from booking.people.models.staff import StaffAccount
 from booking.people.roster import exporting
@@ -126,6 +127,72 @@ def test_the_wrong_pin_at_b_fails_as_anywhere_and_makes_no_visitor(
     with any_database.read() as session:
         resident = session.get_one(Resident, centre_a.residents[0])
         assert [m.site_id for m in resident.memberships] == [centre_a.site_id]
+
+
+def code_from_a(db: Database, centre_a: Centre, clock: FrozenClock, purpose: CodePurpose) -> str:
+    """A code A's staff sent or printed for its resident (PHONE_OF_A)."""
+    with db.write() as session:
+        return one_time_codes.issue_code(
+            session, resident_id=centre_a.residents[0], site_id=centre_a.site_id,
+            purpose=purpose, now=clock.now(), actor="staff:a-staff",
+        ).code  # fmt: skip
+
+
+def memberships(db: Database, resident_id: int) -> list[tuple[int, bool]]:
+    with db.read() as session:
+        rows = session.execute(
+            select(ResidentMembership.site_id, ResidentMembership.visitor).where(
+                ResidentMembership.resident_id == resident_id
+            )
+        )
+        return sorted((site_id, visitor) for site_id, visitor in rows)
+
+
+def test_a_code_from_a_signs_the_resident_in_on_the_phone_at_b_as_bs_visitor(
+    any_database: Database, centre_a: Centre, centre_b: Centre, clock: FrozenClock
+) -> None:
+    code = code_from_a(any_database, centre_a, clock, CodePurpose.SIGN_IN)
+    with any_database.write() as session:
+        resident = one_time_codes.sign_in_with_code(
+            session, site_id=centre_b.site_id, phone=PHONE_OF_A, code=code, now=clock.now(),
+            client=KIOSK_B,
+        )  # fmt: skip
+        assert resident.id == centre_a.residents[0]
+    assert memberships(any_database, centre_a.residents[0]) == [
+        (centre_a.site_id, False), (centre_b.site_id, True),
+    ]  # fmt: skip
+
+
+def test_a_pin_chosen_at_bs_kiosk_with_as_slip_makes_a_visitor_of_b(
+    any_database: Database, centre_a: Centre, centre_b: Centre, clock: FrozenClock
+) -> None:
+    code = code_from_a(any_database, centre_a, clock, CodePurpose.PIN_RESET)
+    with any_database.write() as session:
+        row = one_time_codes.check_code(
+            session, site_id=centre_b.site_id, phone=PHONE_OF_A, code=code, now=clock.now(),
+            client=KIOSK_B,
+        )  # fmt: skip
+        one_time_codes.redeem_code(
+            session, site_id=centre_b.site_id, code_id=row.id, new_pin="582914", now=clock.now()
+        )
+    assert memberships(any_database, centre_a.residents[0]) == [
+        (centre_a.site_id, False), (centre_b.site_id, True),
+    ]  # fmt: skip
+    assert sign_in(any_database, centre_b.site_id, clock, pin="582914") == centre_a.residents[0]
+
+
+def test_a_wrong_code_at_b_fails_and_makes_no_visitor(
+    any_database: Database, centre_a: Centre, centre_b: Centre, clock: FrozenClock
+) -> None:
+    code = code_from_a(any_database, centre_a, clock, CodePurpose.SIGN_IN)
+    wrong = f"{(int(code) + 1) % 10**8:08d}"
+    with any_database.write() as session:
+        with pytest.raises(SignInFailed):
+            one_time_codes.sign_in_with_code(
+                session, site_id=centre_b.site_id, phone=PHONE_OF_A, code=wrong,
+                now=clock.now(), client=KIOSK_B,
+            )  # fmt: skip
+    assert memberships(any_database, centre_a.residents[0]) == [(centre_a.site_id, False)]
 
 
 def test_wrong_pins_for_one_account_count_together_across_centres(
