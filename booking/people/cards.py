@@ -53,6 +53,22 @@ def resident_by_card(session: Session, *, site_id: int, card_id: str) -> Residen
     )
 
 
+def resident_of_the_district_by_card(session: Session, *, card_id: str) -> Resident | None:
+    """The active resident of the district (enrolled at some centre) holding that card: at a
+    kiosk, a card signs its holder in at any centre, as their phone and PIN do (the PIN is
+    still asked, and the sign-in makes them a visitor there: booking.people.visits)."""
+    return session.scalar(
+        select(Resident)
+        .join(ResidentMembership, ResidentMembership.resident_id == Resident.id)
+        .where(
+            Resident.card_id == card_id,
+            Resident.deactivated_at.is_(None),
+            ResidentMembership.visitor.is_(False),
+        )
+        .limit(1)
+    )
+
+
 def _subject(resident_id: int) -> str:
     return f"resident:{resident_id}"
 

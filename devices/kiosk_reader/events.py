@@ -40,7 +40,7 @@ def on_card_read(session: Session, device: Device, event: Event, now: datetime) 
     if bind is not None:
         log.info("card read at %s: bind %s", device.device_id, bind.bind.status.value)
         return
-    finding, target = scans.card_finding(session, site_id=device.site_id, card_id=card_id)
+    finding, target = scans.card_finding(session, card_id=card_id)
     scans.record(session, site_id=device.site_id, device_id=device.device_id,
                  finding=finding, target_id=target, now=now)  # fmt: skip
     log.info("card read at %s: %s", device.device_id, finding.value)

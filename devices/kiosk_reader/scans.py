@@ -27,8 +27,10 @@ SCAN_LIFE = timedelta(seconds=60)
 KEEP_FOR = timedelta(hours=1)
 
 
-def card_finding(session: Session, *, site_id: int, card_id: str) -> tuple[ScanFinding, int | None]:
-    resident = cards.resident_by_card(session, site_id=site_id, card_id=card_id)
+def card_finding(session: Session, *, card_id: str) -> tuple[ScanFinding, int | None]:
+    # Any resident of the district: the card only names who then types their PIN, and that
+    # sign-in makes them the centre's visitor (kiosk.touch.reader.card_sign_in).
+    resident = cards.resident_of_the_district_by_card(session, card_id=card_id)
     if resident is None:
         return ScanFinding.UNKNOWN_CARD, None
     return ScanFinding.RESIDENT, resident.id

@@ -158,6 +158,17 @@ def test_a_code_that_is_no_slip_of_this_centre_is_kept_as_unknown(
     assert all_scans(database) == [(ScanFinding.UNKNOWN_CODE, None)]
 
 
+def test_the_card_of_a_resident_of_another_centre_names_them_for_their_pin(
+    feed: ReaderFeed, database: Database, clock: FrozenClock
+) -> None:
+    """Their PIN signs them in as this centre's visitor, as phone and PIN would."""
+    other = build_centre(database, clock, slug="other", phones_from=50, staff_name="qian")
+    with database.write() as session:
+        session.get_one(Resident, other.residents[0]).card_id = "CARD-OTHER"
+    feed.apply(feed.card("CARD-OTHER"))
+    assert all_scans(database) == [(ScanFinding.RESIDENT, other.residents[0])]
+
+
 def test_another_centres_slip_is_unknown_here(
     feed: ReaderFeed, database: Database, clock: FrozenClock
 ) -> None:
