@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from booking.core import audit
@@ -39,18 +39,19 @@ def check_card_number(card_id: str) -> str:
     return card_id
 
 
-def resident_by_card(session: Session, *, site_id: int, card_id: str) -> Resident | None:
-    """The active member of the site holding that card, if any (a deactivated account's
+def _active_holder(card_id: str) -> Select[Resident]:
+    """The active resident holding that card, by their memberships (a deactivated account's
     card identifies nobody)."""
-    return session.scalar(
+    return (
         select(Resident)
         .join(ResidentMembership, ResidentMembership.resident_id == Resident.id)
-        .where(
-            Resident.card_id == card_id,
-            Resident.deactivated_at.is_(None),
-            ResidentMembership.site_id == site_id,
-        )
+        .where(Resident.card_id == card_id, Resident.deactivated_at.is_(None))
     )
+
+
+def resident_by_card(session: Session, *, site_id: int, card_id: str) -> Resident | None:
+    """The active member of the site holding that card, if any."""
+    return session.scalar(_active_holder(card_id).where(ResidentMembership.site_id == site_id))
 
 
 def resident_of_the_district_by_card(session: Session, *, card_id: str) -> Resident | None:
@@ -58,14 +59,7 @@ def resident_of_the_district_by_card(session: Session, *, card_id: str) -> Resid
     kiosk, a card signs its holder in at any centre, as their phone and PIN do (the PIN is
     still asked, and the sign-in makes them a visitor there: booking.people.visits)."""
     return session.scalar(
-        select(Resident)
-        .join(ResidentMembership, ResidentMembership.resident_id == Resident.id)
-        .where(
-            Resident.card_id == card_id,
-            Resident.deactivated_at.is_(None),
-            ResidentMembership.visitor.is_(False),
-        )
-        .limit(1)
+        _active_holder(card_id).where(ResidentMembership.visitor.is_(False)).limit(1)
     )
 
 

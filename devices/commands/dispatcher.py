@@ -30,7 +30,12 @@ from booking.core.clock import Clock
 from booking.core.db import Database
 from devices.commands import operations as commands
 from devices.commands import outbox as command_outbox
-from devices.commands.group import MARK_SENT_AFTER_S, OUTAGE_RETRY_S, DispatcherGroup
+from devices.commands.group import (
+    MARK_SENT_AFTER_S,
+    OUTAGE_RETRY_S,
+    DispatcherGroup,
+    report_failed_turn,
+)
 from devices.fleet import link_status
 from devices.ingest import apply as ingest
 from devices.models.links import LinkState
@@ -158,10 +163,7 @@ class CommandDispatcher:
                     self._turn(woken)
                 except Exception as error:
                     # Never let the sender die: the next turn tries again.
-                    if ingest.is_outage(error):
-                        log.warning("database away; commands wait: %s", error)
-                    else:
-                        log.exception("sending queued commands failed")
+                    report_failed_turn(error)
                     self._stop.wait(OUTAGE_RETRY_S)
                 timeout = MARK_SENT_AFTER_S if self._unconfirmed else self._poll_every()
                 ready = selector.select(timeout)

@@ -35,6 +35,15 @@ MARK_SENT_AFTER_S = 0.05
 OUTAGE_RETRY_S = 1.0
 
 
+def report_failed_turn(error: Exception) -> None:
+    """Log a sender's turn that raised (its thread goes on: the next turn tries again); a
+    database outage is expected and said in one line, anything else with its traceback."""
+    if ingest.is_outage(error):
+        log.warning("database away; commands wait: %s", error)
+    else:
+        log.exception("sending queued commands failed")
+
+
 class CommandDispatcher(Protocol):
     """A lane: :class:`devices.commands.dispatcher.CommandDispatcher`."""
 
@@ -136,10 +145,7 @@ class DispatcherGroup:
                 self._poll()
                 busy = self._turn_all()
             except Exception as error:
-                if ingest.is_outage(error):
-                    log.warning("database away; commands wait: %s", error)
-                else:
-                    log.exception("sending queued commands failed")
+                report_failed_turn(error)
                 self._stop.wait(OUTAGE_RETRY_S)
                 busy = True
             timeout = MARK_SENT_AFTER_S if busy else min(1.0, self._poll_every())
