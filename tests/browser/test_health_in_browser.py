@@ -24,6 +24,7 @@ from devices.models.device import Device, DeviceKind
 from kiosk.extensions import database as app_database
 from linli_sim.bp_terminal import BpTerminalSim
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
+from tests.browser.keypad import tap_digits
 from tests.browser.test_kiosk_in_browser import CONTRAST_BELOW_7
 
 pytestmark = pytest.mark.browser
@@ -87,8 +88,7 @@ def terminal(
 
 def sign_in(page: Page) -> None:
     page.goto("/kiosk/sign-in")
-    for digit in "13800000001275139":
-        page.locator(f'.keypad [data-key="{digit}"]').tap()
+    tap_digits(page, "13800000001275139")
     page.locator(".button-submit").tap()
     expect(page.locator(".greeting")).to_have_text("您好，王*英")
 

@@ -14,6 +14,7 @@ from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
 from kiosk.extensions import database as app_database
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
+from tests.browser.keypad import tap_digits
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +39,7 @@ def test_a_held_tool_is_first_on_the_tool_pages_with_a_big_open_button(
     page.locator(".button-sign-in").tap()
     # The sign-in page has loaded before a key is tapped.
     expect(page.locator("#sign-in-form")).to_be_visible()
-    for digit in "13800000001275139":
-        page.locator(f'.keypad [data-key="{digit}"]').tap()
+    tap_digits(page, "13800000001275139")
     page.locator(".button-submit").tap()
     expect(page.locator(".greeting")).to_have_text("您好，王*英")
     page.goto("/kiosk/tools")
