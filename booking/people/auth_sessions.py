@@ -96,11 +96,6 @@ _RECENTLY_SEEN_STAFF = (
 STAFF_FIELDS = tuple(attribute.key for attribute in sa_inspect(StaffAccount).column_attrs)
 STAFF_COLUMNS = tuple(getattr(StaffAccount, field) for field in STAFF_FIELDS)
 _STAFF_CLASS = sa_inspect(StaffAccount).class_manager
-_RECENTLY_SEEN_STAFF_ROW = DriverStatement(
-    select(*STAFF_COLUMNS)
-    .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
-    .where(*RECENTLY_SEEN_CRITERIA)
-)
 
 
 def recently_seen_params(token: str, now: datetime) -> dict[str, object]:
@@ -125,21 +120,6 @@ def detached_staff(values: Sequence[object]) -> StaffAccount:
     account.__dict__.update(zip(STAFF_FIELDS, values, strict=True))
     make_transient_to_detached(account)
     return account
-
-
-def recently_seen_staff_detached(
-    reads: Session | Connection, *, token: str, now: datetime
-) -> StaffAccount | None:
-    """:func:`recently_seen_staff`, but the account comes back detached and is read without
-    the ORM's per-query machinery, which was a fifth of a signed-in API read
-    (docs/benchmarks.md). Still read on every call: a revoked or expired session is refused
-    at once. ``reads`` may be a bare connection. (The console and the API use
-    ``booking.people.staff_sites.recently_seen_at_work``, which also reads the centre.)"""
-    if not token:
-        return None
-    connection = reads if isinstance(reads, Connection) else reads.connection()
-    rows = _RECENTLY_SEEN_STAFF_ROW.rows(connection, recently_seen_params(token, now))
-    return detached_staff(rows[0]) if rows else None
 
 
 def live_staff(

@@ -137,7 +137,7 @@ def recently_seen_at_work(
     reads: Session | Connection, *, token: str, now: datetime
 ) -> StaffAccount | None:
     """The account of a sign-in used within the last minute (``auth_sessions.
-    recently_seen_staff_detached``), detached and already working at the sign-in's current
+    RECENTLY_SEEN_CRITERIA``), detached and already working at the sign-in's current
     centre with its role there (:func:`console_workplace`), in one statement. None means
     "ask the full check", as there. Read on every request: revocations count at once."""
     if not token:

@@ -1,5 +1,6 @@
-"""``recently_seen_staff_detached``: the API's sign-in read on the driver's cursor finds the
-same account the ORM read does, detached, and refuses every session the ORM read refuses."""
+"""``staff_sites.recently_seen_at_work``: the console's and the API's sign-in read on the
+driver's cursor finds the same account the ORM read does, detached, and refuses every session
+the ORM read refuses."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import inspect, update
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.sites import Site
-from booking.people import auth_sessions, staff
+from booking.people import auth_sessions, staff, staff_sites
 from booking.people.models.staff import StaffAccount, StaffRole
 
 
@@ -37,7 +38,7 @@ def both_reads(
     database: Database, token: str, clock: FrozenClock
 ) -> tuple[StaffAccount | None, StaffAccount | None]:
     with database.read_statements() as session:
-        detached = auth_sessions.recently_seen_staff_detached(session, token=token, now=clock.now())
+        detached = staff_sites.recently_seen_at_work(session, token=token, now=clock.now())
         loaded = auth_sessions.recently_seen_staff(session, token=token, now=clock.now())
     return detached, loaded
 
