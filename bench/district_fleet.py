@@ -33,7 +33,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 PREFIX = "linli/v1"
 FIRMWARE = "linli-bench 0.1.0"
 COMPARTMENTS = 8
-RESEND_EVERY_S = 5.0
+# The first re-send round 5 s after the last, each further round while events stay unacked
+# twice as long (up to 60 s, up to 10 % less at random), back to 5 s once the outbox is empty:
+# docs/protocol.md §5, as linli_sim's Link does.
+RESEND_FIRST_S = 5.0
+RESEND_MAX_S = 60.0
 HEARTBEAT_S = 30
 KEEPALIVE_S = 30
 
@@ -63,6 +67,8 @@ class Device:
     next_event: float = 0.0
     next_heartbeat: float = 0.0
     reconnect_at: float | None = None
+    last_resend: float = 0.0
+    resend_wait: float = RESEND_FIRST_S
 
     def topic(self, kind: str) -> str:
         return f"{PREFIX}/{self.site}/{self.device_id}/{kind}"
@@ -104,10 +110,20 @@ class Device:
         self.client.publish(self.topic("event"), payload, qos=1)
 
     def resend(self, now: float) -> None:
-        for key, (payload, sent) in list(self.outbox.items()):
-            if now - sent >= RESEND_EVERY_S:
-                self.outbox[key] = (payload, now)
-                self.client.publish(self.topic("event"), payload, qos=1)
+        """A round of re-sends when it is due; each round waits longer than the one before."""
+        if now - self.last_resend < self.resend_wait:
+            return
+        self.last_resend = now
+        for key, (payload, _sent) in list(self.outbox.items()):
+            self.outbox[key] = (payload, now)
+            self.client.publish(self.topic("event"), payload, qos=1)
+        grown = min(self.resend_wait * 2, RESEND_MAX_S)
+        self.resend_wait = grown * random.uniform(0.9, 1.0)
+
+    def resend_soon(self, now: float) -> None:
+        """The next round after RESEND_FIRST_S (a connect, an ack that empties the outbox)."""
+        self.last_resend = now
+        self.resend_wait = RESEND_FIRST_S
 
     def heartbeat(self) -> None:
         beat = {"v": 1, "device": self.device_id, "session": self.session, "ts": ts()}
@@ -178,6 +194,7 @@ class Fleet:
         device.online = True
         device.seen_server_status = False
         now = time.monotonic()
+        device.resend_soon(now)
         for key, (payload, _) in list(device.outbox.items()):
             device.outbox[key] = (payload, now)
             client.publish(device.topic("event"), payload, qos=1)
@@ -201,9 +218,12 @@ class Fleet:
             for first, last in payload.get("seqs", []):
                 for seq in range(first, last + 1):
                     device.outbox.pop((payload["session"], seq), None)
+            if not device.outbox:
+                device.resend_soon(time.monotonic())
         elif kind == "status":  # the server's
             if device.seen_server_status and payload.get("state") == "online":
                 device.birth_and_state()
+                device.resend_soon(time.monotonic())
             device.seen_server_status = True
         elif kind == "cmd" and "id" in payload:
             self._command(device, payload)

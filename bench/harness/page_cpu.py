@@ -59,7 +59,9 @@ def main() -> None:
         for _ in range(args.requests):
             client.get(args.path)
         profile.disable()
-        pstats.Stats(profile).sort_stats(os.environ.get("PAGE_CPU_SORT", "tottime")).print_stats(int(os.environ.get("PAGE_CPU_LINES", "30")))
+        pstats.Stats(profile).sort_stats(os.environ.get("PAGE_CPU_SORT", "tottime")).print_stats(
+            int(os.environ.get("PAGE_CPU_LINES", "30"))
+        )
     print(f"path={args.path} cpu_ms={best * 1000:.2f}")
 
 

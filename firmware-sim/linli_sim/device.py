@@ -53,6 +53,7 @@ class DeviceSim:
         resend_interval: float = 5.0,
         seed: int | None = None,
         clock: Clock = system_clock,
+        client_id: str | None = None,
     ) -> None:
         if not DEVICE_ID.match(device_id) or device_id == "server":
             raise ValueError(f"device id must match {DEVICE_ID.pattern} (and not be 'server')")
@@ -70,6 +71,10 @@ class DeviceSim:
         self.resend_interval = resend_interval
         self.rng = random.Random(seed)
         self.clock = clock
+        # The protocol's client id is the device id (docs/protocol.md §1); tests that run at
+        # once on one broker give theirs another, or the broker hands one's session to the
+        # other and both keep reconnecting.
+        self.client_id = client_id or device_id
         self.lock = threading.RLock()
         self.store = DeviceStore(Path(state_dir) / f"{device_id}.sqlite3")
         self.timers = Scheduler(device_id)
@@ -89,6 +94,7 @@ class DeviceSim:
             heartbeat_s=self.heartbeat_s,
             resend_interval=self.resend_interval,
             clock=self.clock,
+            client_id=self.client_id,
         )
 
     def seconds(self, nominal: float) -> float:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import queue
+import random
 import socket
 import threading
 import time
@@ -38,6 +39,9 @@ from linli_sim.wire import (
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 30
+# While events stay unacked, each round of re-sends waits twice as long as the one before, up
+# to this many times the first wait (5 s → 60 s): docs/protocol.md §5.
+RESEND_BACKOFF_CAP = 12
 
 
 class Link:
@@ -58,8 +62,10 @@ class Link:
         resend_interval: float = 5.0,
         keepalive: int = KEEPALIVE_S,
         clock: Clock = system_clock,
+        client_id: str | None = None,
     ) -> None:
         self.device_id = device_id
+        self.client_id = client_id or device_id
         # Every timestamp the device writes comes from this one clock; a test that sets the
         # server's clock hands the same one here, so both agree whatever today's date is.
         self.clock = clock
@@ -94,6 +100,9 @@ class Link:
         self._seen_server_status = False
         self._last_heartbeat = 0.0
         self._last_resend = 0.0
+        # How long after the last round the next re-send comes: ``resend_interval`` while the
+        # server keeps up, doubled each round it does not (see :meth:`_resend_round`).
+        self._resend_wait = resend_interval
         # Faults: the last seq'd message as sent, and messages held back to be sent reversed.
         self._last_sent: tuple[str, bytes] | None = None
         self._reversed = Reversal()
@@ -243,7 +252,7 @@ class Link:
         session = self.store.begin_session()
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=self.device_id,
+            client_id=self.client_id,
             clean_session=False,
             protocol=mqtt.MQTTv311,
         )
@@ -298,9 +307,30 @@ class Link:
             self._last_heartbeat = now
             heartbeat = heartbeat_payload(self.device_id, self.session, self.clock())
             self._outgoing.put((self.topic("heartbeat"), encode(heartbeat), 0, False))
-        if now - self._last_resend >= self.resend_interval:
-            self._last_resend = now
-            self.resend_unacked()
+        if now - self._last_resend >= self._resend_wait:
+            self._resend_round(now)
+
+    def _resend_round(self, now: float) -> None:
+        """Re-send what is unacked, and wait longer before the next round.
+
+        A server that has not acked within the wait is behind (or away); re-sending at the
+        same pace would multiply its backlog, every waiting event arriving again every few
+        seconds (docs/scaling.md). So the wait doubles, with jitter so that devices that
+        lost the server together do not return in step, and is back to ``resend_interval``
+        once the outbox is empty.
+        """
+        self._last_resend = now
+        if self.resend_unacked():
+            grown = min(self._resend_wait * 2, self.resend_interval * RESEND_BACKOFF_CAP)
+            self._resend_wait = grown * random.uniform(0.9, 1.0)
+        else:
+            self._resend_wait = self.resend_interval
+
+    def _resend_soon(self) -> None:
+        """The next round after ``resend_interval`` again (a new connection, the server back
+        online, the outbox emptied by an ack)."""
+        self._last_resend = time.monotonic()
+        self._resend_wait = self.resend_interval
 
     def _lost(self) -> None:
         self._connected.clear()
@@ -357,7 +387,7 @@ class Link:
         # The first heartbeat goes out at once, so the server's liveness clock starts now.
         self._last_heartbeat = 0.0
         self._on_online()
-        self._last_resend = time.monotonic()
+        self._resend_soon()
         self.resend_unacked()
 
     def _handle_disconnect(
@@ -382,7 +412,8 @@ class Link:
         if ack is None:
             log.warning("%s: ignoring a malformed ack", self.device_id)
             return
-        self.store.acked(*ack)
+        if self.store.acked(*ack) == 0:
+            self._resend_soon()
 
     def _handle_server_status(self, message: mqtt.MQTTMessage) -> None:
         try:
@@ -394,3 +425,6 @@ class Link:
         self._seen_server_status = True
         if rebirth:
             self._on_online()
+            # The server is back: what waits for it goes within resend_interval, not after a
+            # wait that backed off while it was away.
+            self._resend_soon()

@@ -91,16 +91,16 @@ class DeviceStore:
 
     def acked(self, session: int, ranges: list[tuple[int, int]]) -> int:
         """Forget the events of ``session`` the server has committed, given as inclusive
-        (first, last) seq ranges, in one transaction; how many were still kept."""
+        (first, last) seq ranges, in one transaction; how many events it keeps after that
+        (counted in the same transaction: an event kept meanwhile by another thread is either
+        counted or comes after)."""
         with self._lock, self._db:
-            forgotten = 0
             for first, last in ranges:
-                cursor = self._db.execute(
+                self._db.execute(
                     "DELETE FROM outbox WHERE session = ? AND seq BETWEEN ? AND ?",
                     (session, first, last),
                 )
-                forgotten += cursor.rowcount
-            return forgotten
+            return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
 
     def unacked(self) -> list[dict[str, Any]]:
         with self._lock:

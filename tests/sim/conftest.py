@@ -34,6 +34,8 @@ def start_device(
 
     def start(cls: type, device_id: str, **options: Any) -> Any:
         options.setdefault("time_scale", 0.01)
+        # Another test may run a "locker-a" on the same broker at the same time.
+        options.setdefault("client_id", f"{mqtt_site}-{device_id}")
         device = cls(
             device_id, mqtt_site, options.pop("broker_url", mqtt_url), tmp_path / "state", **options
         )

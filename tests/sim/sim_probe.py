@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ class Message:
     suffix: str
     payload: dict[str, Any]
     retain: bool
+    # When the probe received it (time.monotonic), for the tests of how often devices send.
+    at: float = field(default_factory=time.monotonic)
 
     def __getitem__(self, key: str) -> Any:
         return self.payload[key]

@@ -167,12 +167,35 @@ def test_events_made_while_offline_are_sent_after_reconnecting(
 def test_unacked_events_are_re_sent_periodically_while_connected(
     start_device: StartDevice, probe: ServerProbe
 ) -> None:
-    locker = start_device(LockerSim, "locker-a", resend_interval=0.2)
+    # At real time, so that the door left open makes no event of its own meanwhile.
+    locker = start_device(LockerSim, "locker-a", resend_interval=0.2, time_scale=1.0)
     locker.force_open(1)
-    copies = probe.wait_for("locker-a", "event", 3, timeout=5)
+    copies = probe.wait_for("locker-a", "event", 3, timeout=5, type="forced_open")
     assert len({(c["session"], c["seq"]) for c in copies}) == 1
     probe.ack("locker-a", copies[0]["session"], copies[0]["seq"])
     probe.wait_until(lambda: locker.unacked_count() == 0)
+
+
+def test_re_sends_back_off_while_no_ack_comes_and_keep_pace_again_after_an_ack(
+    start_device: StartDevice, probe: ServerProbe
+) -> None:
+    """docs/protocol.md §5: each round of re-sends that finds the event still unacked waits
+    twice as long as the one before (here from 0.2 s, with up to 10 % less at random)."""
+    # At real time, so that the door left open makes no event of its own meanwhile.
+    locker = start_device(LockerSim, "locker-a", resend_interval=0.2, time_scale=1.0)
+    locker.force_open(1)
+    copies = probe.wait_for("locker-a", "event", 5, timeout=15, type="forced_open")
+    assert len({(c["session"], c["seq"]) for c in copies}) == 1
+    # Rounds of 0.4, 0.8 and 1.6 s at least 10 % shorter: 2.27 s between the second copy and
+    # the fifth, where a fixed pace of 0.2 s would take 0.6 s. (A slow machine only adds.)
+    assert copies[4].at - copies[1].at >= 0.9 * (0.4 + 0.8 + 1.6) * 0.9
+
+    probe.ack("locker-a", copies[0]["session"], copies[0]["seq"])
+    probe.wait_until(lambda: locker.unacked_count() == 0)
+    locker.force_open(2)
+    second = probe.wait_for("locker-a", "event", 2, timeout=15, compartment=2, type="forced_open")
+    # The emptied outbox set the pace back to 0.2 s; backed off it would be 2.16 s or more.
+    assert second[1].at - second[0].at < 2.0
 
 
 def test_power_cycle_grows_the_session_restarts_seq_and_keeps_the_outbox(
