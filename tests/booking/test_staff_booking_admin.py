@@ -162,6 +162,7 @@ def test_ending_a_series_cancels_its_later_meetings_and_frees_the_room(
         ended = series.end_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             series_id=series_id,
             last_date=date(2026, 11, 24),
             now=at(9, 30),
@@ -182,6 +183,7 @@ def test_ending_a_series_before_it_begins_leaves_it_never_meeting(
         series.end_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             series_id=series_id,
             last_date=date(2026, 11, 24),
             now=at(9, 30),
@@ -199,6 +201,7 @@ def test_ending_a_series_on_or_after_its_last_date_is_refused(
         series.end_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             series_id=series_id,
             last_date=date(2026, 12, 22),
             now=at(9, 30),
