@@ -132,6 +132,7 @@ def test_staff_lifting_one_suspension_at_once_lift_it_once(
         def call() -> object:
             with any_database.write() as session:
                 return strikes.lift_suspension(session, staff_id=centre.staff_id,
+                                               site_id=centre.site_id,
                                                suspension_id=suspension_id,
                                                reason=f"desk {desk}: kiosk fault",
                                                now=clock.now())  # fmt: skip
