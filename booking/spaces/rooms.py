@@ -79,20 +79,27 @@ def staff_member(session: Session, staff_id: int, site_id: int) -> StaffAccount:
     return staff
 
 
-def _pending(session: Session, staff_id: int, booking_id: int) -> tuple[Booking, StaffAccount]:
+def _pending(
+    session: Session, staff_id: int, site_id: int, booking_id: int
+) -> tuple[Booking, StaffAccount]:
     # Locked: two staff deciding at once (or a decision and the resident's cancelling)
     # decide once; the second reads the first's decision instead of overwriting it.
     booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
-    if booking is None:
+    # Another centre's booking is not found here, even by a worker of both centres: the
+    # console decides for the centre it works at (booking.people.staff_sites).
+    if booking is None or booking.site_id != site_id:
         raise NotFound("no such booking")
-    staff = staff_member(session, staff_id, booking.site_id)
+    staff = staff_member(session, staff_id, site_id)
     if booking.status is not BookingStatus.PENDING:
         raise WrongBookingState("this booking is not waiting for approval")
     return booking, staff
 
 
-def approve(session: Session, *, staff_id: int, booking_id: int, now: datetime) -> Booking:
-    booking, staff = _pending(session, staff_id, booking_id)
+def approve(
+    session: Session, *, staff_id: int, site_id: int, booking_id: int, now: datetime
+) -> Booking:
+    """Approve a pending booking of ``site_id``, the centre the staff member works at now."""
+    booking, staff = _pending(session, staff_id, site_id, booking_id)
     booking.approve(staff_id=staff_id, now=now)
     session.flush()
     audit.record_staff(
@@ -112,13 +119,15 @@ def approve(session: Session, *, staff_id: int, booking_id: int, now: datetime) 
 
 
 def reject(
-    session: Session, *, staff_id: int, booking_id: int, reason: str, now: datetime
-) -> Booking:
-    """Refuse a pending booking; the resident reads ``reason``, and the slot frees."""
+    session: Session, *, staff_id: int, site_id: int, booking_id: int, reason: str,
+    now: datetime,
+) -> Booking:  # fmt: skip
+    """Refuse a pending booking of ``site_id`` (as :func:`approve`); the resident reads
+    ``reason``, and the slot frees."""
     reason = reason.strip()
     if not reason or len(reason) > 300:
         raise InvalidInput("give a reason the resident can read (1–300 characters)", field="reason")
-    booking, staff = _pending(session, staff_id, booking_id)
+    booking, staff = _pending(session, staff_id, site_id, booking_id)
     booking.record_decision(staff_id=staff_id, now=now)
     releases.release(session, booking, status=BookingStatus.REJECTED, now=now, reason=reason)
     audit.record_staff(

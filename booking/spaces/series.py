@@ -180,14 +180,22 @@ def materialise(
     return result
 
 
-def add_exception(
-    session: Session, *, staff_id: int, series_id: int, on_date: date, now: datetime
-) -> SeriesException:
-    """The series skips ``on_date``; a booking already made for it is cancelled."""
+def _series_of(session: Session, staff_id: int, site_id: int, series_id: int) -> BookingSeries:
+    """A series of ``site_id``, the centre the staff member works at now: another centre's is
+    not found, even by a worker of both (booking.people.staff_sites)."""
     series = session.get(BookingSeries, series_id)
-    if series is None:
+    if series is None or series.site_id != site_id:
         raise NotFound("no such series")
-    staff_member(session, staff_id, series.site_id)
+    staff_member(session, staff_id, site_id)
+    return series
+
+
+def add_exception(
+    session: Session, *, staff_id: int, site_id: int, series_id: int, on_date: date,
+    now: datetime,
+) -> SeriesException:  # fmt: skip
+    """The series skips ``on_date``; a booking already made for it is cancelled."""
+    series = _series_of(session, staff_id, site_id, series_id)
     if on_date.weekday() != series.weekday or not series.starts_on <= on_date <= series.ends_on:
         raise InvalidInput(f"{on_date} is not a date of the series", field="on_date")
     existing = next((e for e in series.exceptions if e.on_date == on_date), None)
@@ -207,17 +215,15 @@ def add_exception(
 
 
 def end_series(
-    session: Session, *, staff_id: int, series_id: int, last_date: date, now: datetime
-) -> BookingSeries:
+    session: Session, *, staff_id: int, site_id: int, series_id: int, last_date: date,
+    now: datetime,
+) -> BookingSeries:  # fmt: skip
     """The series meets on no date after ``last_date``; its later bookings are cancelled.
 
     Ending before the first meeting leaves a series that never meets (its first date is
     kept, as an exception, because a series spans at least one day).
     """
-    series = session.get(BookingSeries, series_id)
-    if series is None:
-        raise NotFound("no such series")
-    staff_member(session, staff_id, series.site_id)
+    series = _series_of(session, staff_id, site_id, series_id)
     if last_date >= series.ends_on:
         raise InvalidInput("the series already ends by then", field="last_date")
     occupancy.lock_space(session, series.space_id)

@@ -164,24 +164,27 @@ def strikes_of(session: Session, *, resident_id: int, site_id: int) -> list[NoSh
 
 
 def lift_suspension(
-    session: Session, *, staff_id: int, suspension_id: int, reason: str, now: datetime
-) -> BookingSuspension:
-    """Staff end a suspension early (a misunderstanding, a kiosk fault); the resident may
-    book seats again at once. The strikes that caused it stay counted towards it, so they
-    cannot suspend the resident a second time."""
+    session: Session, *, staff_id: int, site_id: int, suspension_id: int, reason: str,
+    now: datetime,
+) -> BookingSuspension:  # fmt: skip
+    """Staff at ``site_id`` end a suspension of theirs early (a misunderstanding, a kiosk
+    fault); the resident may book seats again at once. The strikes that caused it stay
+    counted towards it, so they cannot suspend the resident a second time."""
     reason = reason.strip()
     if not reason or len(reason) > 300:
         raise InvalidInput("give the reason for lifting it (1–300 characters)", field="reason")
     # Locked, so two desks lifting it at once lift it once, with one reason.
     suspension = session.get(BookingSuspension, suspension_id, with_for_update=True)
-    if suspension is None:
+    # Another centre's suspension is not found here, even by a worker of both centres: the
+    # console lifts those of the centre it works at (booking.people.staff_sites).
+    if suspension is None or suspension.site_id != site_id:
         raise NotFound("no such suspension")
     # booking.spaces.rooms.staff_member's rule, inline: rooms imports booking_rules, which imports us.
     staff = session.get(StaffAccount, staff_id)
     if (
         staff is None
         or not staff.is_active
-        or not staff_sites.may_work_at(session, staff=staff, site_id=suspension.site_id)
+        or not staff_sites.may_work_at(session, staff=staff, site_id=site_id)
     ):
         raise NotFound("no such staff member at this centre")
     if suspension.lifted_at is not None or not suspension.starts_at <= now < suspension.ends_at:

@@ -15,6 +15,7 @@ from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.spaces import rooms
+from booking.spaces.models.bookings import Booking
 from kiosk.extensions import database
 from tests.api.api_centre import Ids, local
 from tests.api.test_api_v1 import assert_error
@@ -440,5 +441,8 @@ def test_a_pending_room_booking_approved_by_the_domain_reads_confirmed(
             select(AuditEntry.staff_id).where(AuditEntry.action == "booking.create")
         )
         assert staff_id is not None
-        rooms.approve(session, staff_id=staff_id, booking_id=booking_id, now=clock.now())
+        site_id = session.get_one(Booking, booking_id).site_id
+        rooms.approve(
+            session, staff_id=staff_id, site_id=site_id, booking_id=booking_id, now=clock.now()
+        )
     assert client.get(f"/api/v1/bookings/{booking_id}").json["status"] == "confirmed"

@@ -143,7 +143,8 @@ def test_a_room_booking_pending_approval_gets_no_reminder_until_approved(
     assert booking_jobs.run_due(any_database, now=at(13)) == 0
     assert reminders_sent(any_database) == []
     with any_database.write() as session:
-        rooms.approve(session, staff_id=centre.staff_id, booking_id=booking_id, now=at(13, 10))
+        rooms.approve(session, staff_id=centre.staff_id, site_id=centre.site_id,
+                      booking_id=booking_id, now=at(13, 10))  # fmt: skip
     booking_jobs.run_due(any_database, now=at(13, 11))
     assert [r.booking_id for r in reminders_sent(any_database)] == [booking_id]
 

@@ -132,6 +132,7 @@ def test_staff_lifting_one_suspension_at_once_lift_it_once(
         def call() -> object:
             with any_database.write() as session:
                 return strikes.lift_suspension(session, staff_id=centre.staff_id,
+                                               site_id=centre.site_id,
                                                suspension_id=suspension_id,
                                                reason=f"desk {desk}: kiosk fault",
                                                now=clock.now())  # fmt: skip
@@ -320,14 +321,20 @@ def test_two_staff_deciding_one_room_request_at_once_decide_it_once(
                                       space_id=centre.meeting_id, starts_at=at(14),
                                       ends_at=at(15), headcount=6, now=clock.now()).id  # fmt: skip
 
-        def approve(request: int = request, staff: int = centre.staff_id) -> object:
+        def approve(
+            request: int = request, staff: int = centre.staff_id, site: int = centre.site_id
+        ) -> object:
             with any_database.write() as session:
-                return rooms.approve(session, staff_id=staff, booking_id=request, now=clock.now())
+                return rooms.approve(session, staff_id=staff, site_id=site,
+                                     booking_id=request, now=clock.now())  # fmt: skip
 
-        def reject(request: int = request, staff: int = centre.staff_id) -> object:
+        def reject(
+            request: int = request, staff: int = centre.staff_id, site: int = centre.site_id
+        ) -> object:
             with any_database.write() as session:
-                return rooms.reject(session, staff_id=staff, booking_id=request,
-                                    reason="the room is being painted", now=clock.now())  # fmt: skip
+                return rooms.reject(session, staff_id=staff, site_id=site,
+                                    booking_id=request, reason="the room is being painted",
+                                    now=clock.now())  # fmt: skip
 
         outcomes = all_at_once([approve, reject] * 4)
         refusals_only(outcomes, "wrong_booking_state")

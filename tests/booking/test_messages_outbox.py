@@ -65,9 +65,10 @@ def test_an_approval_and_a_rejection_with_its_reason(
     approved = book_room(any_database, centre, centre.meeting_id, at(14), at(16))
     rejected = book_room(any_database, centre, centre.meeting_id, at(17), at(19), who=1)
     with any_database.write() as session:
-        rooms.approve(session, staff_id=centre.staff_id, booking_id=approved.id, now=at(10))
-        rooms.reject(session, staff_id=centre.staff_id, booking_id=rejected.id,
-                     reason="当天有社区会议", now=at(10))  # fmt: skip
+        rooms.approve(session, staff_id=centre.staff_id, site_id=centre.site_id,
+                      booking_id=approved.id, now=at(10))  # fmt: skip
+        rooms.reject(session, staff_id=centre.staff_id, site_id=centre.site_id,
+                     booking_id=rejected.id, reason="当天有社区会议", now=at(10))  # fmt: skip
     [approval] = outbox_rows(any_database, "booking_approved")
     assert approval.params == ["议事室", "11-24 14:00"]
     [rejection] = outbox_rows(any_database, "booking_rejected")
@@ -123,8 +124,8 @@ def test_a_message_in_quiet_hours_waits_until_they_end(
 ) -> None:
     rejected = book_room(any_database, centre, centre.meeting_id, at(14, days=1), at(16, days=1))
     with any_database.write() as session:
-        rooms.reject(session, staff_id=centre.staff_id, booking_id=rejected.id,
-                     reason="已满", now=at(22))  # fmt: skip
+        rooms.reject(session, staff_id=centre.staff_id, site_id=centre.site_id,
+                     booking_id=rejected.id, reason="已满", now=at(22))  # fmt: skip
     phone = Phone()
     assert send(any_database, phone, at(22)) == sending.Round(deferred=1)
     [message] = outbox_rows(any_database)

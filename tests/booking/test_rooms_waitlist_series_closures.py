@@ -61,7 +61,8 @@ def test_an_approval_room_booking_waits_as_pending_until_staff_approve(
     booking = book_room(any_database, centre, centre.meeting_id, at(14), at(16))
     assert booking.status is BookingStatus.PENDING
     with any_database.write() as session:
-        rooms.approve(session, staff_id=centre.staff_id, booking_id=booking.id, now=at(10))
+        rooms.approve(session, staff_id=centre.staff_id, site_id=centre.site_id,
+                      booking_id=booking.id, now=at(10))  # fmt: skip
     assert kinds(any_database, centre.residents[0], centre.site_id) == [
         NotificationKind.BOOKING_APPROVED
     ]
@@ -75,6 +76,7 @@ def test_a_rejected_booking_shows_the_resident_the_reason_and_frees_the_room(
         rooms.reject(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             booking_id=booking.id,
             reason="会议室维修",
             now=at(10),
@@ -91,8 +93,9 @@ def test_a_rejection_without_a_reason_is_refused(any_database: Database, centre:
     booking = book_room(any_database, centre, centre.meeting_id, at(14), at(16))
     with pytest.raises(InvalidInput), any_database.write() as session:
         rooms.reject(
-            session, staff_id=centre.staff_id, booking_id=booking.id, reason=" ", now=at(10)
-        )
+            session, staff_id=centre.staff_id, site_id=centre.site_id, booking_id=booking.id,
+            reason=" ", now=at(10),
+        )  # fmt: skip
 
 
 def test_queueing_for_a_free_slot_is_refused(any_database: Database, centre: Centre) -> None:
@@ -210,6 +213,7 @@ def test_an_exception_added_later_cancels_that_occurrence(
         series.add_exception(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             series_id=friday.id,
             on_date=date(2026, 11, 27),
             now=at(9),
@@ -259,4 +263,45 @@ def test_staff_of_another_centre_cannot_approve_a_booking_here(
     booking = book_room(any_database, centre, centre.meeting_id, at(14), at(16))
     other = build_centre(any_database, clock, slug="second", phones_from=10, staff_name="qian")
     with pytest.raises(NotFound), any_database.write() as session:
-        rooms.approve(session, staff_id=other.staff_id, booking_id=booking.id, now=at(10))
+        rooms.approve(session, staff_id=other.staff_id, site_id=other.site_id,
+                      booking_id=booking.id, now=at(10))  # fmt: skip
+
+
+def test_a_worker_of_two_centres_decides_a_booking_only_at_its_own_centre(
+    any_database: Database, centre: Centre, clock: FrozenClock
+) -> None:
+    """Granted this centre too, a worker of another still decides its bookings only while
+    working here: from the other centre's console the booking is not found, nor its series."""
+    from booking_centre import build_centre
+
+    from booking.people import staff_sites
+
+    booking = book_room(any_database, centre, centre.meeting_id, at(14), at(16))
+    other = build_centre(any_database, clock, slug="second", phones_from=10, staff_name="qian")
+    with any_database.write() as session:
+        staff_sites.grant_site(
+            session, by=None, staff_id=other.staff_id, site_id=centre.site_id, now=at(9)
+        )
+        weekly, _ = series.create_series(
+            session, staff_id=centre.staff_id, space_id=centre.dance_id, title="太极拳",
+            weekday=4, start_time=time(9), end_time=time(10), starts_on=date(2026, 11, 25),
+            ends_on=date(2026, 12, 31), now=at(9),
+        )  # fmt: skip
+    for refused in (
+        lambda session: rooms.approve(session, staff_id=other.staff_id, site_id=other.site_id,
+                                      booking_id=booking.id, now=at(10)),
+        lambda session: rooms.reject(session, staff_id=other.staff_id, site_id=other.site_id,
+                                     booking_id=booking.id, reason="满了", now=at(10)),
+        lambda session: series.add_exception(session, staff_id=other.staff_id,
+                                             site_id=other.site_id, series_id=weekly.id,
+                                             on_date=date(2026, 11, 27), now=at(10)),
+        lambda session: series.end_series(session, staff_id=other.staff_id,
+                                          site_id=other.site_id, series_id=weekly.id,
+                                          last_date=date(2026, 12, 4), now=at(10)),
+    ):  # fmt: skip
+        with pytest.raises(NotFound), any_database.write() as session:
+            refused(session)
+    with any_database.write() as session:
+        approved = rooms.approve(session, staff_id=other.staff_id, site_id=centre.site_id,
+                                 booking_id=booking.id, now=at(10))  # fmt: skip
+        assert approved.status is BookingStatus.CONFIRMED

@@ -44,8 +44,9 @@ def book_seat(db: Database, c: Centre, start_hour: int, seat: int = 0, who: int 
 def lift(db: Database, c: Centre, suspension_id: int, reason: str = "kiosk was broken") -> None:
     with db.write() as session:
         strikes.lift_suspension(
-            session, staff_id=c.staff_id, suspension_id=suspension_id, reason=reason, now=at(9, 30)
-        )
+            session, staff_id=c.staff_id, site_id=c.site_id, suspension_id=suspension_id,
+            reason=reason, now=at(9, 30),
+        )  # fmt: skip
 
 
 def test_lifting_a_suspension_lets_the_resident_book_seats_again(
@@ -95,8 +96,35 @@ def test_staff_of_another_centre_cannot_lift_a_suspension_here(
     suspension_id = suspend(any_database, centre)
     with any_database.write() as session, pytest.raises(NotFound):
         strikes.lift_suspension(
-            session, staff_id=other.staff_id, suspension_id=suspension_id, reason="x", now=at(10)
+            session, staff_id=other.staff_id, site_id=other.site_id,
+            suspension_id=suspension_id, reason="x", now=at(10),
+        )  # fmt: skip
+
+
+def test_a_worker_of_both_centres_lifts_a_suspension_only_while_working_at_its_centre(
+    any_database: Database, centre: Centre, clock: object
+) -> None:
+    from booking_centre import build_centre
+
+    from booking.people import staff_sites
+
+    other = build_centre(any_database, clock, slug="other", phones_from=50, staff_name="qian")  # type: ignore[arg-type]
+    with any_database.write() as session:
+        staff_sites.grant_site(
+            session, by=None, staff_id=other.staff_id, site_id=centre.site_id, now=at(9)
         )
+    suspension_id = suspend(any_database, centre)
+    with any_database.write() as session, pytest.raises(NotFound):
+        strikes.lift_suspension(
+            session, staff_id=other.staff_id, site_id=other.site_id,
+            suspension_id=suspension_id, reason="x", now=at(10),
+        )  # fmt: skip
+    with any_database.write() as session:
+        lifted = strikes.lift_suspension(
+            session, staff_id=other.staff_id, site_id=centre.site_id,
+            suspension_id=suspension_id, reason="kiosk was broken", now=at(10),
+        )  # fmt: skip
+        assert lifted.lifted_by_staff_id == other.staff_id
 
 
 def test_current_suspensions_list_only_those_in_force_with_their_residents(
@@ -162,6 +190,7 @@ def test_ending_a_series_cancels_its_later_meetings_and_frees_the_room(
         ended = series.end_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             series_id=series_id,
             last_date=date(2026, 11, 24),
             now=at(9, 30),
@@ -182,6 +211,7 @@ def test_ending_a_series_before_it_begins_leaves_it_never_meeting(
         series.end_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             series_id=series_id,
             last_date=date(2026, 11, 24),
             now=at(9, 30),
@@ -199,6 +229,7 @@ def test_ending_a_series_on_or_after_its_last_date_is_refused(
         series.end_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             series_id=series_id,
             last_date=date(2026, 12, 22),
             now=at(9, 30),

@@ -140,7 +140,8 @@ def test_the_meeting_room_waits_for_approval_and_then_shows_approved(
     assert "等待工作人员审批" in page(kiosk, "/kiosk/bookings")
 
     with app.app_context(), database().write() as session:
-        rooms.approve(session, staff_id=staff_id(app), booking_id=booking.id, now=clock.now())
+        rooms.approve(session, staff_id=staff_id(app), site_id=booking.site_id,
+                      booking_id=booking.id, now=clock.now())  # fmt: skip
     mine = page(kiosk, "/kiosk/bookings")
     assert "已批准：您预约的协商议事室" in mine
     assert "已预约" in mine
@@ -157,6 +158,7 @@ def test_a_rejected_request_shows_the_staffs_reason(
         rooms.reject(
             session,
             staff_id=staff_id(app),
+            site_id=booking.site_id,
             booking_id=booking.id,
             reason="那天有街道会议",
             now=clock.now(),

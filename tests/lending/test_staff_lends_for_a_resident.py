@@ -165,6 +165,17 @@ def test_a_pickup_of_another_resident_is_not_found(
     assert doors(station_app)[0].state is DoorSessionState.OPENING
 
 
+@pytest.mark.usefixtures("lockers_up")
+def test_calling_off_a_pickup_for_no_resident_of_this_centre_is_not_found(
+    station_app: Flask, app_station: Station, staff: FlaskClient
+) -> None:
+    """Not "the compartment is already opening": the console has no such resident."""
+    post(staff, f"/staff/residents/{app_station.residents[0]}/lend/locker/{app_station.drill_type}")
+    [door] = doors(station_app)
+    response = post(staff, f"/staff/residents/{10**6}/pickups/{door.id}/cancel")
+    assert response.status_code == 404
+
+
 # --- a counter tool -----------------------------------------------------------------------------
 
 

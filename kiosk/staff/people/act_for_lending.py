@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.core.errors import DomainError
+from booking.core.errors import DomainError, NotFound
 from booking.core.models.sites import Site
 from booking.core.sites import local_time
 from booking.lending import catalogue as lending_catalogue
@@ -295,6 +295,10 @@ def cancel_pickup(resident_id: int, door_session_id: int) -> ResponseReturnValue
             lending.cancel_pickup(
                 session, staff=g.staff, door_session_id=door_session_id, now=clock().now()
             )
+    except NotFound:
+        # No such resident at this centre: not found, as the pickup's page says, rather
+        # than "already opening" about a pickup the console cannot see.
+        raise
     except DomainError:
         flash(_("The compartment is already opening: the locker finishes this pickup."), "error")
         return redirect(here, 303)

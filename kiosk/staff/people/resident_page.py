@@ -203,8 +203,8 @@ def lift_seat_suspension(resident_id: int, suspension_id: int) -> ResponseReturn
             raise NotFound("no such suspension of this resident")
         # Audited by the service itself, in this transaction.
         strikes.lift_suspension(
-            session, staff_id=g.staff.id, suspension_id=suspension_id, reason=reason,
-            now=clock().now(),
+            session, staff_id=g.staff.id, site_id=console_site_id(), suspension_id=suspension_id,
+            reason=reason, now=clock().now(),
         )  # fmt: skip
 
     return _lift(resident_id, "seat", lift)

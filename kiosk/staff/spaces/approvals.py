@@ -49,7 +49,10 @@ def approve(booking_id: int) -> ResponseReturnValue:
 
     def approve_it(session: Session, now: datetime) -> None:
         # Audited by the service, in this transaction.
-        rooms.approve(session, staff_id=g.staff.id, booking_id=booking_id, now=now)
+        rooms.approve(
+            session, staff_id=g.staff.id, site_id=console_site_id(), booking_id=booking_id,
+            now=now,
+        )  # fmt: skip
 
     error = run_or_refusal(approve_it)
     if error is not None:
@@ -64,8 +67,8 @@ def reject(booking_id: int) -> ResponseReturnValue:
 
     def reject_it(session: Session, now: datetime) -> None:
         rooms.reject(
-            session, staff_id=g.staff.id, booking_id=booking_id, reason=form.reason.data or "",
-            now=now,
+            session, staff_id=g.staff.id, site_id=console_site_id(), booking_id=booking_id,
+            reason=form.reason.data or "", now=now,
         )  # fmt: skip
 
     return answer_row_form(

@@ -138,6 +138,7 @@ def add_exception(series_id: int) -> ResponseReturnValue:
             series.add_exception(
                 session,
                 staff_id=g.staff.id,
+                site_id=console_site_id(),
                 series_id=series_id,
                 on_date=form.on_date.data,
                 now=now,
@@ -169,6 +170,7 @@ def end(series_id: int) -> ResponseReturnValue:
             ended = series.end_series(
                 session,
                 staff_id=g.staff.id,
+                site_id=console_site_id(),
                 series_id=series_id,
                 last_date=form.last_date.data,
                 now=now,

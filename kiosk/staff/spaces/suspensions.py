@@ -53,8 +53,8 @@ def lift(suspension_id: int) -> ResponseReturnValue:
     def lift_it(session: Session, now: datetime) -> None:
         # Audited by the service, as the resident page's lift is.
         strikes.lift_suspension(
-            session, staff_id=g.staff.id, suspension_id=suspension_id,
-            reason=form.reason.data or "", now=now,
+            session, staff_id=g.staff.id, site_id=console_site_id(),
+            suspension_id=suspension_id, reason=form.reason.data or "", now=now,
         )  # fmt: skip
 
     def no_longer_in_force(error: DomainError) -> ResponseReturnValue | None:
