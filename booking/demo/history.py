@@ -317,6 +317,7 @@ def _seed_series(session: Session, site: Site, staff: StaffAccount, now: datetim
         series.create_series(
             session,
             staff_id=staff.id,
+            site_id=site.id,
             space_id=room.id,
             title=title,
             weekday=weekday,

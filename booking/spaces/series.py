@@ -35,6 +35,7 @@ def create_series(
     session: Session,
     *,
     staff_id: int,
+    site_id: int,
     space_id: int,
     title: str,
     weekday: int,
@@ -46,9 +47,12 @@ def create_series(
     headcount: int = 1,
     skip_dates: tuple[date, ...] = (),
 ) -> tuple[BookingSeries, Materialised]:
-    """Create a weekly series and book its occurrences within the horizon at once."""
+    """Create a weekly series and book its occurrences within the horizon at once.
+
+    ``site_id`` is the centre the staff member works at: another centre's room is not found
+    there, even for an account that may work at both."""
     space = session.get(Space, space_id)
-    if space is None or space.kind is not SpaceKind.ACTIVITY:
+    if space is None or space.kind is not SpaceKind.ACTIVITY or space.site_id != site_id:
         raise NotFound("no such activity room")
     site = session.get_one(Site, space.site_id)
     staff_member(session, staff_id, site.id)

@@ -165,6 +165,7 @@ def test_a_staff_series_occurrence_gets_no_reminder(
         series.create_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             space_id=centre.dance_id,
             title="太极拳",
             weekday=2,

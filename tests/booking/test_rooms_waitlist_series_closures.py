@@ -176,6 +176,7 @@ def test_a_weekly_series_books_every_tuesday_until_its_last_date_except_the_exce
         tai_chi, made = series.create_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             space_id=centre.dance_id,
             title="太极拳",
             weekday=1,
@@ -201,6 +202,7 @@ def test_an_exception_added_later_cancels_that_occurrence(
         friday, _ = series.create_series(
             session,
             staff_id=centre.staff_id,
+            site_id=centre.site_id,
             space_id=centre.dance_id,
             title="周五服务日",
             weekday=4,
@@ -283,7 +285,8 @@ def test_a_worker_of_two_centres_decides_a_booking_only_at_its_own_centre(
             session, by=None, staff_id=other.staff_id, site_id=centre.site_id, now=at(9)
         )
         weekly, _ = series.create_series(
-            session, staff_id=centre.staff_id, space_id=centre.dance_id, title="太极拳",
+            session, staff_id=centre.staff_id, site_id=centre.site_id, space_id=centre.dance_id,
+            title="太极拳",
             weekday=4, start_time=time(9), end_time=time(10), starts_on=date(2026, 11, 25),
             ends_on=date(2026, 12, 31), now=at(9),
         )  # fmt: skip
@@ -298,6 +301,11 @@ def test_a_worker_of_two_centres_decides_a_booking_only_at_its_own_centre(
         lambda session: series.end_series(session, staff_id=other.staff_id,
                                           site_id=other.site_id, series_id=weekly.id,
                                           last_date=date(2026, 12, 4), now=at(10)),
+        lambda session: series.create_series(session, staff_id=other.staff_id,
+                                             site_id=other.site_id, space_id=centre.dance_id,
+                                             title="广场舞", weekday=2, start_time=time(19),
+                                             end_time=time(20), starts_on=date(2026, 11, 25),
+                                             ends_on=date(2026, 12, 31), now=at(10)),
     ):  # fmt: skip
         with pytest.raises(NotFound), any_database.write() as session:
             refused(session)

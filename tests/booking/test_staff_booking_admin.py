@@ -164,6 +164,7 @@ def make_tai_chi(db: Database, c: Centre, starts_on: date = date(2026, 11, 24)) 
         made, _ = series.create_series(
             session,
             staff_id=c.staff_id,
+            site_id=c.site_id,
             space_id=c.dance_id,
             title="太极拳",
             weekday=1,

@@ -455,7 +455,8 @@ def furnish_dongfang(session: Session, dongfang: Site, now: datetime) -> None:
     ).one()
     # On Fridays, as B's newest class (the demo's 便民服务日): one date skips both.
     series.create_series(
-        session, staff_id=worker.id, space_id=dance.id, title="东方太极", weekday=4,
+        session, staff_id=worker.id, site_id=dongfang.id, space_id=dance.id, title="东方太极",
+        weekday=4,
         start_time=time(9), end_time=time(10), starts_on=now.date() + timedelta(days=1),
         ends_on=now.date() + timedelta(weeks=8), now=now, headcount=10,
     )  # fmt: skip

@@ -156,6 +156,7 @@ def test_the_calendar_shows_series_meetings_and_closures(
         series.create_series(
             session,
             staff_id=centre.zhao,
+            site_id=centre.site,
             space_id=centre.dance,
             title="太极拳",
             weekday=1,

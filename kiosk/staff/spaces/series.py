@@ -82,6 +82,7 @@ def create() -> ResponseReturnValue:
             made, result = series.create_series(
                 session,
                 staff_id=g.staff.id,
+                site_id=console_site_id(),
                 space_id=form.space.data,
                 title=form.title.data or "",
                 weekday=form.weekday.data,
