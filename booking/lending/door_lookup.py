@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from booking.lending.errors import DoorSessionNotFound
@@ -39,19 +39,24 @@ def get(
     return found
 
 
+# Built once: every locker event asks it, and building the statement (SQLAlchemy's operator
+# overloading and coercions) cost more than running it (docs/benchmarks.md).
+_LIVE_AT = (
+    select(DoorSession)
+    .where(
+        DoorSession.device_id == bindparam("device_id"),
+        DoorSession.compartment == bindparam("n"),
+        DoorSession.state.in_(LIVE_DOOR_STATES),
+    )
+    .order_by(DoorSession.state.in_(AT_THE_DOOR_STATES).desc(), DoorSession.id)
+    .limit(1)
+    .with_for_update()
+)
+
+
 def live_at(session: Session, device_id: str, n: int) -> DoorSession | None:
     """The live session of a compartment, locked (the one at the door first)."""
-    return session.scalar(
-        select(DoorSession)
-        .where(
-            DoorSession.device_id == device_id,
-            DoorSession.compartment == n,
-            DoorSession.state.in_(LIVE_DOOR_STATES),
-        )
-        .order_by(DoorSession.state.in_(AT_THE_DOOR_STATES).desc(), DoorSession.id)
-        .limit(1)
-        .with_for_update()
-    )
+    return session.scalar(_LIVE_AT, {"device_id": device_id, "n": n})
 
 
 def another_at_the_door(session: Session, door: DoorSession) -> bool:

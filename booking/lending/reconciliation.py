@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from booking.alerts import operations as alerts
@@ -86,6 +86,14 @@ class Reconciled:
     cleared: list[LendingMismatch] = field(default_factory=list)
 
 
+# Built once: reconcile runs after every locker event, and building these per call cost more
+# than running them (docs/benchmarks.md).
+_ITEMS_OF_LOCKER = select(Item).where(Item.locker_device_id == bindparam("device_id"))
+_OPEN_MISMATCHES = select(LendingMismatch).where(
+    LendingMismatch.device_id == bindparam("device_id"), LendingMismatch.cleared_at.is_(None)
+)
+_OPEN_MISMATCHES_LOCKED = _OPEN_MISMATCHES.with_for_update()
+
 # What one compartment shows: a disagreement (its kind and the loan it is about), nothing, or
 # "cannot judge now".
 _Finding = tuple[MismatchKind, int | None]
@@ -107,17 +115,14 @@ def reconcile(
     event (not a full state) may show that one is over, never that one began."""
     result = Reconciled()
     by_n = {report.n: report for report in reports}
-    items = list(session.scalars(select(Item).where(Item.locker_device_id == device_id)))
+    of_locker = {"device_id": device_id}
+    items = list(session.scalars(_ITEMS_OF_LOCKER, of_locker))
     # A full state locks them (before any item, as staff resolving one do), so staff acting
     # at the same moment wait, or find it cleared. After an event the item rows are already
     # locked by the lending handlers: taking these after them could deadlock with staff, and
     # a mismatch an event ends is one the next full state would end anyway.
-    query = select(LendingMismatch).where(
-        LendingMismatch.device_id == device_id, LendingMismatch.cleared_at.is_(None)
-    )
-    current = {
-        m.item_id: m for m in session.scalars(query.with_for_update() if raise_new else query)
-    }
+    query = _OPEN_MISMATCHES_LOCKED if raise_new else _OPEN_MISMATCHES
+    current = {m.item_id: m for m in session.scalars(query, of_locker)}
     if not items and not current:
         return result
     at_item = {item.compartment: item for item in items}

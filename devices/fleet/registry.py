@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from devices.fleet import staff_alerts
@@ -166,6 +166,11 @@ def _is_silent(device: Device, now: datetime) -> bool:
 # --- compartments -------------------------------------------------------------------------------
 
 
+# Built once: each batch reads its lockers' compartments with it (see _LIVE_AT in
+# booking.lending.door_lookup for why).
+_COMPARTMENTS_OF = select(Compartment).where(Compartment.device_id == bindparam("device_id"))
+
+
 class BatchCache:
     """The compartments and open faults of the devices in one transaction, loaded once each.
 
@@ -181,9 +186,7 @@ class BatchCache:
     def compartments(self, device_id: str) -> dict[int, Compartment]:
         found = self._compartments.get(device_id)
         if found is None:
-            rows = self._session.scalars(
-                select(Compartment).where(Compartment.device_id == device_id)
-            )
+            rows = self._session.scalars(_COMPARTMENTS_OF, {"device_id": device_id})
             found = {row.n: row for row in rows}
             self._compartments[device_id] = found
         return found

@@ -17,7 +17,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from booking.alerts import operations as alerts
@@ -77,18 +77,29 @@ def _at_the_door(session: Session, device_id: str, n: int) -> DoorSession | None
     return door if door is not None and door.state is DoorSessionState.DOOR_OPEN else None
 
 
+# The statements every locker event may run, built once: building one per call (SQLAlchemy's
+# operator overloading and coercions) cost more than running it (docs/benchmarks.md).
+_ITEM_AT = (
+    select(Item)
+    .where(Item.locker_device_id == bindparam("device_id"), Item.compartment == bindparam("n"))
+    .with_for_update()
+)
+_OPEN_LOAN = select(Loan).where(
+    Loan.item_id == bindparam("item_id"), Loan.status.in_(OPEN_LOAN_STATUSES)
+)
+_AT_ANOTHER_DOOR = select(DoorSession).where(
+    DoorSession.device_id == bindparam("device_id"),
+    DoorSession.state.in_(AT_THE_DOOR_STATES),
+    DoorSession.compartment != bindparam("n"),
+)
+
+
 def _item_at(session: Session, device_id: str, n: int) -> Item | None:
-    return session.scalar(
-        select(Item)
-        .where(Item.locker_device_id == device_id, Item.compartment == n)
-        .with_for_update()
-    )
+    return session.scalar(_ITEM_AT, {"device_id": device_id, "n": n})
 
 
 def _open_loan(session: Session, item_id: int) -> Loan | None:
-    return session.scalar(
-        select(Loan).where(Loan.item_id == item_id, Loan.status.in_(OPEN_LOAN_STATUSES))
-    )
+    return session.scalar(_OPEN_LOAN, {"item_id": item_id})
 
 
 def _actor(device: Device) -> str:
@@ -175,13 +186,7 @@ def _item_appeared(session: Session, device: Device, n: int, event: Event, now: 
     item = _item_at(session, device.device_id, n)
     if item is not None and _open_loan(session, item.id) is None:
         return  # its own item back in view (e.g. a sensor flicker): nothing changed
-    elsewhere = session.scalar(
-        select(DoorSession).where(
-            DoorSession.device_id == device.device_id,
-            DoorSession.state.in_(AT_THE_DOOR_STATES),
-            DoorSession.compartment != n,
-        )
-    )
+    elsewhere = session.scalar(_AT_ANOTHER_DOOR, {"device_id": device.device_id, "n": n})
     where = f"{device.device_id} compartment {n}"
     params: dict[str, str | int] = {"device": device.device_id, "compartment": n}
     if elsewhere is not None and not elsewhere.is_pickup:
