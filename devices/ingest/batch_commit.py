@@ -84,21 +84,52 @@ def commit_batch(
     ``retry_delay`` (``stopping(delay)`` waits and says whether to give up) and try again:
     the messages stay unacknowledged meanwhile, and the broker holds the rest.
     """
+    done = commit_batches(
+        database, [(items, handlers)], clock, retry_delay=retry_delay, stopping=stopping
+    )
+    return None if done is None else done[0]
+
+
+def commit_batches(
+    database: Database,
+    batches: Sequence[tuple[Sequence[Inbound], Handlers]],
+    clock: Clock,
+    *,
+    retry_delay: float,
+    stopping: Callable[[float], bool],
+) -> list[Committed] | None:
+    """Several bridges' batches (each with its handlers) in one write transaction, each
+    applied as :func:`commit_batch` applies one and answered on its own, in order.
+
+    One transaction for many quiet centres' small batches rather than one each: a commit
+    (BEGIN, COMMIT and its fsync, the session) cost a district worker as much as the one or
+    two events most centres' batches hold (docs/scaling.md). If any message raises, every
+    batch is applied again isolated (a savepoint per message), so only culprits become dead
+    letters; an outage retries them all.
+    """
     retries = 0
     while True:
         now = clock.now()
         try:
             try:
                 with database.write() as session:
-                    outcome = ingest.apply_batch(session, items, now, handlers)
+                    outcomes = [
+                        ingest.apply_batch(session, items, now, handlers)
+                        for items, handlers in batches
+                    ]
             except Exception as error:
                 if ingest.is_outage(error):
                     raise
                 with database.write() as session:
-                    outcome = ingest.apply_batch(session, items, now, handlers, isolate=True)
-            return _committed(outcome, retries)
+                    outcomes = [
+                        ingest.apply_batch(session, items, now, handlers, isolate=True)
+                        for items, handlers in batches
+                    ]
+            return [_committed(outcome, retries) for outcome in outcomes]
         except Exception:
-            log.exception("ingest of %d messages failed; retrying", len(items))
+            log.exception(
+                "ingest of %d messages failed; retrying", sum(len(items) for items, _ in batches)
+            )
             retries += 1
             if stopping(retry_delay):
                 return None

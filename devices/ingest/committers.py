@@ -4,39 +4,74 @@ Each centre's bridge committing in a thread of its own made a worker of 200 cent
 threads each wanting a database connection at once (docs/scaling.md). Here a bridge hands its
 batch to a :class:`Committers` and waits for the outcome, exactly as it waits for its own
 commit: it acknowledges nothing before the commit, and sends its next batch only after, so a
-centre's (and so a device's) messages are still applied in order. At most ``threads`` batches
-commit at once, so the commits hold at most that many connections however many centres the
-worker serves.
+centre's (and so a device's) messages are still applied in order. At most ``threads``
+transactions run at once, so the commits hold at most that many connections however many
+centres the worker serves.
+
+A committer takes every batch waiting when it is free (up to ``max_items`` messages) and
+commits them in one transaction (:func:`~devices.ingest.batch_commit.commit_batches`), each
+bridge still answered with its own batch's outcome. Most of a district's centres are quiet,
+their batches one or two events, and a transaction each cost more than the events in it.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass, field
 
 from booking.core.clock import Clock
 from booking.core.db import Database
 from devices.ingest.apply import Inbound
-from devices.ingest.batch_commit import Committed, commit_batch
+from devices.ingest.batch_commit import Committed, commit_batches
 from devices.ingest.reactions import Handlers
 
 # Enough to keep PostgreSQL's commits (each an fsync) overlapping on a small machine; more
 # would only contend for the one interpreter's GIL.
 COMMITTER_THREADS = 4
+# Messages in one joint transaction: a bridge's own batch is at most as many (devices.bridge).
+MAX_ITEMS = 500
 # How often a waiting bridge looks whether it was told to stop.
 _STOP_POLL_S = 0.2
+
+
+@dataclass
+class _Waiting:
+    items: list[Inbound]
+    clock: Clock
+    handlers: Handlers
+    retry_delay: float
+    stop: threading.Event
+    future: Future[Committed | None] = field(default_factory=Future)
+
+    @property
+    def site(self) -> str:
+        # linli/v1/{site}/…: every message of a bridge's batch is of its centre.
+        return self.items[0].topic.split("/")[2] if self.items else ""
 
 
 class Committers:
     """``commit(...)`` from any bridge's thread; ``stop()`` when the worker's bridges stop."""
 
-    def __init__(self, database: Database, threads: int = COMMITTER_THREADS) -> None:
+    def __init__(
+        self, database: Database, threads: int = COMMITTER_THREADS, max_items: int = MAX_ITEMS
+    ) -> None:
         if threads < 1:
             raise ValueError("at least one committer thread")
         self.database = database
         self.threads = threads
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="linli-commit")
+        self.max_items = max_items
+        self._waiting: deque[_Waiting] = deque()
+        self._changed = threading.Condition()
+        self._stopped = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"linli-commit-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def commit(
         self,
@@ -49,14 +84,78 @@ class Committers:
     ) -> Committed | None:
         """The batch applied and committed by one of the committers; None if ``stop`` was set
         before it was (then nothing of it is committed, and the broker redelivers it)."""
-        future: Future[Committed | None] = self._pool.submit(
-            commit_batch, self.database, list(items), clock, handlers,
-            retry_delay=retry_delay, stopping=stop.wait,
-        )  # fmt: skip
-        return wait_for(future, stop)
+        waiting = _Waiting(list(items), clock, handlers, retry_delay, stop)
+        with self._changed:
+            if self._stopped.is_set():
+                return None
+            self._waiting.append(waiting)
+            self._changed.notify()
+        return wait_for(waiting.future, stop)
 
     def stop(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._changed:
+            self._stopped.set()
+            for waiting in self._waiting:
+                waiting.future.cancel()
+            self._waiting.clear()
+            self._changed.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _take(self) -> list[_Waiting] | None:
+        """The batches to commit together (oldest first, one clock, at most ``max_items``
+        messages, at least one batch); None once stopped."""
+        with self._changed:
+            while not self._waiting and not self._stopped.is_set():
+                self._changed.wait()
+            if self._stopped.is_set():
+                return None
+            taken: list[_Waiting] = []
+            size = 0
+            kept: deque[_Waiting] = deque()
+            while self._waiting:
+                waiting = self._waiting.popleft()
+                fits = not taken or (
+                    size + len(waiting.items) <= self.max_items and waiting.clock is taken[0].clock
+                )
+                if not fits:
+                    kept.append(waiting)
+                elif waiting.future.set_running_or_notify_cancel():
+                    taken.append(waiting)
+                    size += len(waiting.items)
+            self._waiting.extendleft(reversed(kept))
+            return taken
+
+    def _serve(self) -> None:
+        while (taken := self._take()) is not None:
+            if not taken:
+                continue
+
+            def stopping(delay: float, taken: list[_Waiting] = taken) -> bool:
+                # While the database is away: give up only when every bridge stopped, or the
+                # worker; its batches' messages stay unacknowledged and come again.
+                if self._stopped.wait(delay):
+                    return True
+                return all(waiting.stop.is_set() for waiting in taken)
+
+            try:
+                # In the order of their centres: every transaction then locks devices centre
+                # by centre (and by device id within one, devices.ingest.apply), so two
+                # workers' joint transactions never wait for each other in a circle.
+                taken.sort(key=lambda waiting: waiting.site)
+                done = commit_batches(
+                    self.database,
+                    [(waiting.items, waiting.handlers) for waiting in taken],
+                    taken[0].clock,
+                    retry_delay=min(waiting.retry_delay for waiting in taken),
+                    stopping=stopping,
+                )
+            except BaseException as error:  # never leave a bridge waiting for ever
+                for waiting in taken:
+                    waiting.future.set_exception(error)
+                continue
+            for n, waiting in enumerate(taken):
+                waiting.future.set_result(None if done is None else done[n])
 
 
 def wait_for(future: Future[Committed | None], stop: threading.Event) -> Committed | None:

@@ -1,6 +1,7 @@
 """The committer threads a worker's bridges share (devices/ingest/committers.py): at most
-``threads`` batches commit at once, each bridge gets its own batch's outcome, and a batch
-whose bridge stops before a committer took it is never committed."""
+``threads`` transactions at once, the batches waiting when a committer is free committed
+together, each bridge getting its own batch's outcome, and a batch whose bridge stops before a
+committer took it never committed."""
 
 from __future__ import annotations
 
@@ -12,16 +13,30 @@ import pytest
 
 from booking.core.clock import SystemClock
 from devices.ingest import committers as module
+from devices.ingest.apply import Inbound
 from devices.ingest.committers import Committers
 from devices.ingest.reactions import Handlers
 
+CLOCK = SystemClock()
 
-def test_at_most_threads_batches_commit_at_once_and_each_gets_its_own_outcome(
+
+def commit_from(shared: Committers, topics: list[str], stop: threading.Event | None = None) -> Any:
+    items = [Inbound(topic, b"{}", CLOCK.now()) for topic in topics]
+    return shared.commit(items, CLOCK, Handlers(), retry_delay=0.1,
+                         stop=stop or threading.Event())  # fmt: skip
+
+
+def topics(batches: list[Any]) -> list[str]:
+    """The first topic of each batch a committer was given."""
+    return [items[0].topic for items, _handlers in batches]
+
+
+def test_at_most_threads_transactions_at_once_and_each_bridge_gets_its_own_outcome(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     running, most, lock = 0, 0, threading.Lock()
 
-    def commit(database: Any, items: list[Any], *args: Any, **kwargs: Any) -> Any:
+    def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
         nonlocal running, most
         with lock:
             running += 1
@@ -29,16 +44,14 @@ def test_at_most_threads_batches_commit_at_once_and_each_gets_its_own_outcome(
         time.sleep(0.05)
         with lock:
             running -= 1
-        return ("committed", items[0])
+        return [("committed", topic) for topic in topics(batches)]
 
-    monkeypatch.setattr(module, "commit_batch", commit)
+    monkeypatch.setattr(module, "commit_batches", commit)
     shared = Committers(object(), threads=2)  # type: ignore[arg-type]
     outcomes: dict[int, Any] = {}
 
     def bridge(n: int) -> None:
-        items: Any = [n]
-        outcomes[n] = shared.commit(items, SystemClock(), Handlers(), retry_delay=0.1,
-                                    stop=threading.Event())  # fmt: skip
+        outcomes[n] = commit_from(shared, [f"linli/v1/site-{n}/event"])
 
     threads = [threading.Thread(target=bridge, args=(n,)) for n in range(8)]
     for thread in threads:
@@ -46,8 +59,47 @@ def test_at_most_threads_batches_commit_at_once_and_each_gets_its_own_outcome(
     for thread in threads:
         thread.join(5)
     shared.stop()
-    assert outcomes == {n: ("committed", n) for n in range(8)}
+    assert outcomes == {n: ("committed", f"linli/v1/site-{n}/event") for n in range(8)}
     assert most == 2
+
+
+def test_batches_waiting_for_a_committer_are_committed_together_up_to_max_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release, calls = threading.Event(), []
+
+    def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
+        calls.append(topics(batches))
+        release.wait(5)
+        return [("committed", topic) for topic in topics(batches)]
+
+    monkeypatch.setattr(module, "commit_batches", commit)
+    shared = Committers(object(), threads=1, max_items=3)  # type: ignore[arg-type]
+    outcomes: dict[str, Any] = {}
+
+    def bridge(site: str, size: int) -> None:
+        topic = f"linli/v1/{site}/d/event"
+        outcomes[site] = commit_from(shared, [topic] * size)
+
+    first = threading.Thread(target=bridge, args=("a", 1))
+    first.start()
+    while not calls:  # the one committer is busy with "a"
+        time.sleep(0.01)
+    waiting = [threading.Thread(target=bridge, args=(site, size))
+               for site, size in (("d", 1), ("c", 1), ("b", 1), ("e", 2))]  # fmt: skip
+    for thread in waiting:
+        thread.start()
+        time.sleep(0.05)  # in this order
+    release.set()
+    for thread in [first, *waiting]:
+        thread.join(5)
+    shared.stop()
+    # d, c and b waited together: one transaction, in the order of their centres; e's two
+    # messages would have made four, so e waited for the next.
+    assert [[topic.split("/")[2] for topic in call] for call in calls] == [
+        ["a"], ["b", "c", "d"], ["e"],
+    ]  # fmt: skip
+    assert outcomes == {site: ("committed", f"linli/v1/{site}/d/event") for site in "abcde"}
 
 
 def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed(
@@ -55,22 +107,21 @@ def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed
 ) -> None:
     release, committed = threading.Event(), []
 
-    def commit(database: Any, items: list[Any], *args: Any, **kwargs: Any) -> Any:
+    def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
         release.wait(5)
-        committed.append(items[0])
-        return "committed"
+        committed.extend(topics(batches))
+        return ["committed" for _batch in batches]
 
-    monkeypatch.setattr(module, "commit_batch", commit)
+    monkeypatch.setattr(module, "commit_batches", commit)
     shared = Committers(object(), threads=1)  # type: ignore[arg-type]
-    busy = threading.Thread(target=shared.commit, args=(["first"], SystemClock(), Handlers()),
-                            kwargs={"retry_delay": 0.1, "stop": threading.Event()})  # fmt: skip
+    busy = threading.Thread(target=commit_from, args=(shared, ["linli/v1/a/first"]))
     busy.start()
     stop = threading.Event()
     threading.Timer(0.3, stop.set).start()
     started = time.monotonic()
-    outcome = shared.commit(["second"], SystemClock(), Handlers(), retry_delay=0.1, stop=stop)  # type: ignore[list-item]
+    outcome = commit_from(shared, ["linli/v1/b/second"], stop)
     assert outcome is None and time.monotonic() - started < 2
     release.set()
     busy.join(5)
     shared.stop()
-    assert committed == ["first"]
+    assert committed == ["linli/v1/a/first"]

@@ -1,0 +1,142 @@
+"""A locker event's CPU with the lending handlers, in one process (no broker, no bridge).
+
+bench/mqtt_ingest.py measures the bridge with bare handlers; this measures what the
+workers of a district spend per event once lending looks at it: ``item_present_changed``
+events of lockers holding no tools (each one an unexpected item, as bench/district_fleet.py
+sends), committed as a worker commits them. The best of three runs by ``time.process_time``:
+
+    .venv/bin/python bench/harness/event_cpu.py sqlite            # batches of 500, one locker
+    LINLI_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python bench/harness/event_cpu.py postgresql    # 20 centres, one event each
+
+On PostgreSQL it prints the CPU per event with 1, 5 and 20 centres' one-event batches in a
+transaction (what the shared committers join, devices/ingest/committers.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from booking.core.clock import SystemClock  # noqa: E402
+from booking.core.db import Base, Database  # noqa: E402
+from devices.ingest.apply import Inbound  # noqa: E402
+from devices.ingest.batch_commit import commit_batches  # noqa: E402
+from devices.ingest.handlers import default_handlers  # noqa: E402
+
+SITES, PER_SITE = 20, 20
+
+
+class Lockers:
+    """Events of the seeded lockers, each locker's seqs counting up."""
+
+    def __init__(self, devices: list[tuple[str, str]]) -> None:
+        self.devices = devices
+        self.seqs = dict.fromkeys((device for device, _site in devices), 0)
+
+    def birth(self, device: str, site: str) -> Inbound:
+        state = {"compartments": [{"n": n, "lock": "locked", "door": "closed",
+                                   "item_present": False} for n in range(1, 9)]}  # fmt: skip
+        body = {"v": 1, "device": device, "session": 1, "seq": 0, "ts": _ts(), "kind": "locker",
+                "firmware": "bench", "capabilities": {"compartments": 8}, "heartbeat_s": 30,
+                "state": state}  # fmt: skip
+        return Inbound(f"linli/v1/{site}/{device}/birth", json.dumps(body).encode(), _now())
+
+    def event(self, device: str, site: str) -> Inbound:
+        self.seqs[device] += 1
+        seq = self.seqs[device]
+        body = {"v": 1, "device": device, "session": 1, "seq": seq, "ts": _ts(),
+                "type": "item_present_changed", "compartment": 1 + seq % 8,
+                "present": seq % 2 == 0}  # fmt: skip
+        return Inbound(f"linli/v1/{site}/{device}/event", json.dumps(body).encode(), _now())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts() -> str:
+    moment = _now()
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def best_of_three(measure: Callable[[], tuple[float, int]]) -> float:
+    """The least CPU per event (µs) of three runs of ``measure`` (CPU seconds, events)."""
+    runs = [measure() for _ in range(3)]
+    return min(cpu / events for cpu, events in runs) * 1e6
+
+
+def run(database: Database, sites: int, per_site: int, shapes: list[tuple[str, int, int]]) -> None:
+    from district_seed import seed
+
+    district = seed(database, sites, per_site, 0)
+    lockers = Lockers(district.devices)
+    clock, handlers, stop = SystemClock(), default_handlers(), threading.Event()
+
+    def commit(batches: list[list[Inbound]]) -> None:
+        commit_batches(database, [(items, handlers) for items in batches], clock,
+                       retry_delay=1.0, stopping=stop.wait)  # fmt: skip
+
+    commit([[lockers.birth(device, site) for device, site in district.devices]])
+    by_site: dict[str, list[str]] = {}
+    for device, site in district.devices:
+        by_site.setdefault(site, []).append(device)
+    for label, batch_size, per_transaction in shapes:
+
+        def measure(
+            batch_size: int = batch_size, per_transaction: int = per_transaction
+        ) -> tuple[float, int]:
+            # Every site's batch of batch_size events, per_transaction batches a transaction.
+            rounds = max(1, 600 // (len(by_site) * batch_size))
+            transactions = []
+            for r in range(rounds):
+                batches = [[lockers.event(devices[(r * batch_size + i) % len(devices)], site)
+                            for i in range(batch_size)] for site, devices in by_site.items()]  # fmt: skip
+                transactions += [batches[i:i + per_transaction]
+                                 for i in range(0, len(batches), per_transaction)]  # fmt: skip
+            started = time.process_time()
+            for transaction in transactions:
+                commit(transaction)
+            return time.process_time() - started, sum(len(b) for t in transactions for b in t)
+
+        print(f"{label}: {best_of_three(measure):.0f} µs of CPU an event")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    if args.database == "sqlite":
+        database = Database(f"sqlite:///{tempfile.mkdtemp()}/events.sqlite3")
+        Base.metadata.create_all(database.engine)
+        run(database, 1, 1, [("sqlite, one locker, batches of 500", 500, 1)])
+        return
+    from district_load import fresh_schema
+
+    url = os.environ.get(
+        "LINLI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    with fresh_schema(url) as schema_url:
+        database = Database(schema_url)
+        try:
+            run(database, SITES, PER_SITE, [
+                (f"postgresql, {SITES} centres' one-event batches, {k} a transaction", 1, k)
+                for k in (1, 5, 20)
+            ])  # fmt: skip
+        finally:
+            database.dispose()
+
+
+if __name__ == "__main__":
+    main()

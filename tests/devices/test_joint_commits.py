@@ -1,0 +1,90 @@
+"""Several centres' batches committed in one transaction (``commit_batches``, what a worker's
+shared committers do): each batch is answered with its own acks, and a message that breaks a
+handler makes only itself a dead letter, whichever centre's batch it is in."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from device_rows import add_device
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from devices.ingest.apply import Ack, Inbound
+from devices.ingest.batch_commit import commit_batches
+from devices.ingest.reactions import Handlers
+from devices.models.dead_letters import DeadLetter
+from devices.models.device import Device
+from devices.models.messages import DeviceMessage
+from devices.protocol.messages import Event
+
+NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+
+
+def closed(site: str, device: str, seq: int) -> Inbound:
+    body = {
+        "v": 1, "device": device, "session": 1, "seq": seq,
+        "ts": NOW.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "type": "door_closed", "compartment": 1,
+    }  # fmt: skip
+    return Inbound(f"linli/v1/{site}/{device}/event", json.dumps(body).encode(), NOW, False)
+
+
+def breaking_on(device_id: str) -> Handlers:
+    """Handlers whose door_closed handler has a bug that one device's events trip."""
+
+    def door_closed(session: Session, device: Device, event: Event, now: datetime) -> None:
+        if device.device_id == device_id:
+            raise RuntimeError("a handler's bug")
+
+    handlers = Handlers()
+    handlers.register("door_closed", door_closed)
+    return handlers
+
+
+def test_each_centre_s_batch_is_answered_on_its_own_from_one_transaction(
+    any_database: Database,
+) -> None:
+    add_device(any_database, "east-1", site="east")
+    add_device(any_database, "west-1", site="west")
+    east = [closed("east", "east-1", seq) for seq in (1, 2)]
+    west = [closed("west", "west-1", 1)]
+
+    done = commit_batches(any_database, [(east, Handlers()), (west, Handlers())],
+                          FrozenClock(NOW), retry_delay=0.01, stopping=lambda _: True)  # fmt: skip
+
+    assert done is not None
+    assert [d.acks for d in done] == [
+        [Ack("east", "east-1", 1, 1), Ack("east", "east-1", 1, 2)],
+        [Ack("west", "west-1", 1, 1)],
+    ]
+    assert [d.applied for d in done] == [2, 1]
+    with any_database.read() as session:
+        assert len(session.scalars(select(DeviceMessage)).all()) == 3
+
+
+def test_a_message_that_breaks_a_handler_is_the_only_dead_letter_of_the_joint_commit(
+    any_database: Database,
+) -> None:
+    add_device(any_database, "east-1", site="east")
+    add_device(any_database, "west-1", site="west")
+    east = [closed("east", "east-1", 1)]
+    west = [closed("west", "west-1", 1)]
+    handlers = breaking_on("west-1")
+
+    done = commit_batches(any_database, [(east, handlers), (west, handlers)],
+                          FrozenClock(NOW), retry_delay=0.01, stopping=lambda _: True)  # fmt: skip
+
+    assert done is not None
+    east_done, west_done = done
+    assert (east_done.applied, dict(east_done.dead_letters)) == (1, {})
+    assert west_done.applied == 0 and sum(west_done.dead_letters.values()) == 1
+    # Kept as a dead letter is kept: the west locker is told, or it would re-send for ever.
+    assert west_done.acks == [Ack("west", "west-1", 1, 1)]
+    with any_database.read() as session:
+        stored = session.scalars(select(DeviceMessage.device_id)).all()
+        dead = session.scalars(select(DeadLetter.device_id)).all()
+    assert (stored, dead) == (["east-1"], ["west-1"])
