@@ -95,3 +95,15 @@ def test_flask_babel_keeps_its_per_request_state_where_it_always_did(app: Flask)
         assert flask_babel.gettext("Borrow tools") == "借工具"
     with app.app_context():
         assert babel_namespace() is g._flask_babel
+
+
+def test_each_language_is_parsed_once_for_the_process(app: Flask) -> None:
+    with app.test_request_context("/kiosk/"):
+        chinese = flask_babel.get_locale()
+    with app.test_request_context("/kiosk/"):
+        assert flask_babel.get_locale() is chinese
+        session[SESSION_KEY] = "en"
+        flask_babel.refresh()
+        english = flask_babel.get_locale()
+    assert chinese is not None and english is not None
+    assert (chinese.language, chinese.territory, english.language) == ("zh", "CN", "en")
