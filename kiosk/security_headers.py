@@ -39,6 +39,28 @@ CONSOLE_CONTENT_SECURITY_POLICY = _policy("style-src-attr 'unsafe-inline'")
 REFERRER_POLICY = "same-origin"
 
 
+# Every header as (lower-case name, name, value), in the order they are added: built once,
+# not per response (setdefault on werkzeug's Headers scans the list three times and raises and
+# catches an exception for each missing header: 20 µs of the 0.64 ms availability read in one
+# process, docs/benchmarks.md).
+_EVERY_RESPONSE = {
+    console: tuple(
+        (name.lower(), name, value)
+        for name, value in (
+            ("Content-Security-Policy", policy),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", REFERRER_POLICY),
+        )
+    )
+    for console, policy in (
+        (False, CONTENT_SECURITY_POLICY),
+        (True, CONSOLE_CONTENT_SECURITY_POLICY),
+    )
+}
+_NOT_STORED = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+
+
 def _is_static() -> bool:
     endpoint = request.endpoint or ""
     return endpoint == "static" or endpoint.endswith(".static")
@@ -47,17 +69,18 @@ def _is_static() -> bool:
 def add_security_headers(response: Response) -> Response:
     """An app-wide ``after_request`` hook; a header a view set on purpose is kept."""
     headers = response.headers
-    console = request.path.startswith("/staff")
-    headers.setdefault(
-        "Content-Security-Policy",
-        CONSOLE_CONTENT_SECURITY_POLICY if console else CONTENT_SECURITY_POLICY,
-    )
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", REFERRER_POLICY)
+    present = {name.lower() for name, _value in headers}
+    for lower, name, value in _EVERY_RESPONSE[request.path.startswith("/staff")]:
+        if lower not in present:
+            headers.add(name, value)
     if not _is_static():
-        headers["Cache-Control"] = "no-store"
-        headers["Pragma"] = "no-cache"
+        if "cache-control" in present or "pragma" in present:
+            # Replaced where the view put them, as assigning does.
+            for name, value in _NOT_STORED:
+                headers[name] = value
+        else:
+            for name, value in _NOT_STORED:
+                headers.add(name, value)
     return response
 
 

@@ -197,6 +197,15 @@ def _refuse_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
     raise ReadOnlySessionError("a statement read cannot write; use Database.write()")
 
 
+def runs_without_transaction(connection: Connection) -> bool:
+    """True for a connection of :meth:`Database.read_connection` (or ``read_statements``):
+    each statement reads on its own, and beginning a transaction on it emits nothing."""
+    options = connection.get_execution_options()
+    return (
+        bool(options.get(_NO_TRANSACTION_OPTION)) or options.get("isolation_level") == "AUTOCOMMIT"
+    )
+
+
 class Database:
     """An engine and its session factory; one per process."""
 

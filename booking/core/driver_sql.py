@@ -40,6 +40,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from booking.core.db import runs_without_transaction
+
 _Processor = Callable[[Any], Any]
 
 
@@ -137,8 +139,10 @@ class DriverStatement:
             for index, name in compiled.slots:
                 positional[index] = values[name]
             driver_params = positional
-        if not connection.in_transaction():
-            # As Connection.execute would (it autobegins): our BEGIN hooks run, if any.
+        if not connection.in_transaction() and not runs_without_transaction(connection):
+            # As Connection.execute would (it autobegins): our BEGIN hooks run, if any. A read
+            # connection's begin emits nothing, and then cost a transaction object, its events
+            # and a rollback at close, a tenth of the connection's use (docs/benchmarks.md).
             connection.begin()
         cursor = connection.connection.cursor()
         try:

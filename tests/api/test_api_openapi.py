@@ -100,3 +100,25 @@ def test_health_documents_both_parts_and_its_503_and_every_route_its_error_envel
                 "$ref": "#/components/responses/DEFAULT_ERROR"
             }, (path, method)
     assert "database_unavailable" in spec["info"]["description"]
+
+
+def test_documentation_only_decorators_document_without_wrapping_the_view() -> None:
+    from kiosk.api.blueprint import api_blueprint
+
+    blp = api_blueprint("api_doc_only", "/doc-only", "Documentation only")
+
+    def view(answer: int = 42, *, twice: bool = False) -> int:
+        """The answer."""
+        return answer * 2 if twice else answer
+
+    documented = blp.doc(summary="Ask")(blp.alt_response(404, response="NOT_FOUND")(view))
+    assert documented.__code__ is view.__code__
+    assert documented(twice=True) == 84 and documented.__doc__ == "The answer."
+    assert documented._apidoc["manual_doc"] == {"summary": "Ask"}
+    assert documented._apidoc["response"]["responses"][404]
+    assert not hasattr(view, "_apidoc")  # the view itself is left as it was
+
+
+def test_the_availability_read_still_documents_its_refusals(spec: dict[str, Any]) -> None:
+    responses = spec["paths"]["/api/v1/spaces/{space_id}/seats"]["get"]["responses"]
+    assert {"200", "401", "403", "404", "422"} <= set(responses)

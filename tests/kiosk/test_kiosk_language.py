@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import flask_babel
 import pytest
+from flask import Flask, g, session
 from flask.testing import FlaskClient
 
+from kiosk.i18n import SESSION_KEY, babel_namespace, forget_locale
 from tests.kiosk.conftest import KioskActions
 
 
@@ -76,3 +79,31 @@ def test_the_wait_after_wrong_pins_is_said_in_chinese_then_english_whatever_the_
     text = kiosk.sign_in().get_data(as_text=True)
     chinese, english = text.index("请 30 秒后再试"), text.index("Please try again in 30 seconds.")
     assert chinese < english
+
+
+def test_flask_babel_keeps_its_per_request_state_where_it_always_did(app: Flask) -> None:
+    """kiosk.i18n finds Flask-Babel's namespace with one context lookup: the same ``g``
+    attribute, none outside a context, and forgetting the locale still takes effect at once."""
+    assert flask_babel._get_current_context is babel_namespace
+    assert babel_namespace() is None
+    with app.test_request_context("/kiosk/"):
+        session[SESSION_KEY] = "en"
+        assert flask_babel.gettext("Borrow tools") == "Borrow tools"
+        assert babel_namespace() is g._flask_babel
+        assert str(flask_babel.get_locale()) == "en"
+        forget_locale()
+        assert flask_babel.gettext("Borrow tools") == "借工具"
+    with app.app_context():
+        assert babel_namespace() is g._flask_babel
+
+
+def test_each_language_is_parsed_once_for_the_process(app: Flask) -> None:
+    with app.test_request_context("/kiosk/"):
+        chinese = flask_babel.get_locale()
+    with app.test_request_context("/kiosk/"):
+        assert flask_babel.get_locale() is chinese
+        session[SESSION_KEY] = "en"
+        flask_babel.refresh()
+        english = flask_babel.get_locale()
+    assert chinese is not None and english is not None
+    assert (chinese.language, chinese.territory, english.language) == ("zh", "CN", "en")

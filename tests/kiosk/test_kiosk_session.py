@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import Flask
@@ -121,3 +122,27 @@ def test_a_kiosk_session_cookie_is_not_sent_outside_the_kiosk(kiosk: KioskAction
 
 def test_the_sign_in_page_carries_a_csrf_meta_tag_for_fetch_calls(kiosk: KioskActions) -> None:
     assert csrf_token_of(kiosk.client.get("/kiosk/sign-in").get_data(as_text=True))
+
+
+def test_every_form_of_a_page_carries_the_pages_one_csrf_token_and_it_is_accepted(
+    kiosk: KioskActions,
+) -> None:
+    page = kiosk.home()
+    forms = re.findall(r'name="csrf_token" value="([^"]+)"', page)
+    assert len(forms) >= 2
+    assert set(forms) == {csrf_token_of(page)}
+    response = kiosk.client.post(
+        "/kiosk/language", data={"locale": "en", "next": "/kiosk/", "csrf_token": forms[-1]}
+    )
+    assert response.status_code == 302
+
+
+def test_a_form_post_with_a_token_from_another_browser_is_refused(
+    kiosk: KioskActions, app: Flask
+) -> None:
+    other = csrf_token_of(app.test_client().get("/kiosk/").get_data(as_text=True))
+    kiosk.home()
+    response = kiosk.client.post(
+        "/kiosk/language", data={"locale": "en", "next": "/kiosk/", "csrf_token": other}
+    )
+    assert response.status_code == 400

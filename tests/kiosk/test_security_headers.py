@@ -5,6 +5,7 @@ and nothing but the static files may be kept by a browser or a proxy."""
 from __future__ import annotations
 
 import pytest
+from flask import Response
 from flask.testing import FlaskClient
 
 from tests.conftest import StaffActions
@@ -86,3 +87,24 @@ def test_static_files_may_be_cached_but_keep_the_other_headers(
     assert response.status_code == 200
     assert response.headers.get("Cache-Control") != "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_header_a_view_set_is_kept_and_caching_is_forbidden_where_the_view_allowed_it(
+    client: FlaskClient,
+) -> None:
+    def own_headers() -> Response:
+        response = Response("ok")
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Cache-Control"] = "max-age=60"
+        response.headers["X-Other"] = "kept"
+        return response
+
+    client.application.add_url_rule("/own-headers", view_func=own_headers)
+    response = client.get("/own-headers")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("Cache-Control") == ["no-store"]
+    assert response.headers["Pragma"] == "no-cache"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    # Where the view put it: replaced in place, as assignment does.
+    names = [name for name, _value in response.headers]
+    assert names.index("Cache-Control") < names.index("X-Other")

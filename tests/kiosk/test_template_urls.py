@@ -3,7 +3,7 @@ that cannot change built once per script root, and everything else built every t
 
 from __future__ import annotations
 
-from flask import Flask, url_for
+from flask import Flask, render_template_string, url_for
 
 from kiosk import template_urls
 from kiosk.template_urls import template_url_for
@@ -53,3 +53,13 @@ def test_what_is_kept_is_bounded(app: Flask) -> None:
         with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": f"/p{n}"}):
             template_url_for("touch.home")
     assert len(remembered(app)) <= template_urls.MAX_REMEMBERED
+
+
+def test_a_page_rendered_in_a_request_gets_the_same_addresses_bound_to_it(app: Flask) -> None:
+    page = "{{ url_for('touch.home') }} {{ url_for('static', filename='touch/kiosk.css') }}"
+    with app.test_request_context("/kiosk/", environ_overrides={"SCRIPT_NAME": "/linli"}):
+        assert render_template_string(page) == (
+            f"{url_for('touch.home')} {url_for('static', filename='touch/kiosk.css')}"
+        )
+        assert render_template_string("{{ url_for('.home') }}") == url_for("touch.home")
+    assert ("/linli", "touch.home", None) in remembered(app)
