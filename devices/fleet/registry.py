@@ -163,11 +163,9 @@ def _is_silent(device: Device, now: datetime) -> bool:
     return heard is None or now - heard > allowed
 
 
-# --- compartments -------------------------------------------------------------------------------
+# --- compartments (the query built once, as booking.lending.door_lookup._LIVE_AT says why) -----
 
 
-# Built once: each batch reads its lockers' compartments with it (see _LIVE_AT in
-# booking.lending.door_lookup for why).
 _COMPARTMENTS_OF = select(Compartment).where(Compartment.device_id == bindparam("device_id"))
 
 

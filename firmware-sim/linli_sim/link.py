@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import queue
-import random
 import socket
 import threading
 import time
@@ -25,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from linli_sim import socket_loop
 from linli_sim.outbox import DeviceStore
 from linli_sim.reordering import Reversal
+from linli_sim.resend import ResendPace
 from linli_sim.wire import (
     BrokerAddress,
     Clock,
@@ -39,9 +39,6 @@ from linli_sim.wire import (
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 30
-# While events stay unacked, each round of re-sends waits twice as long as the one before, up
-# to this many times the first wait (5 s → 60 s): docs/protocol.md §5.
-RESEND_BACKOFF_CAP = 12
 
 
 class Link:
@@ -99,10 +96,7 @@ class Link:
         self._thread: threading.Thread | None = None
         self._seen_server_status = False
         self._last_heartbeat = 0.0
-        self._last_resend = 0.0
-        # How long after the last round the next re-send comes: ``resend_interval`` while the
-        # server keeps up, doubled each round it does not (see :meth:`_resend_round`).
-        self._resend_wait = resend_interval
+        self._resend = ResendPace(resend_interval)
         # Faults: the last seq'd message as sent, and messages held back to be sent reversed.
         self._last_sent: tuple[str, bytes] | None = None
         self._reversed = Reversal()
@@ -307,30 +301,8 @@ class Link:
             self._last_heartbeat = now
             heartbeat = heartbeat_payload(self.device_id, self.session, self.clock())
             self._outgoing.put((self.topic("heartbeat"), encode(heartbeat), 0, False))
-        if now - self._last_resend >= self._resend_wait:
-            self._resend_round(now)
-
-    def _resend_round(self, now: float) -> None:
-        """Re-send what is unacked, and wait longer before the next round.
-
-        A server that has not acked within the wait is behind (or away); re-sending at the
-        same pace would multiply its backlog, every waiting event arriving again every few
-        seconds (docs/scaling.md). So the wait doubles, with jitter so that devices that
-        lost the server together do not return in step, and is back to ``resend_interval``
-        once the outbox is empty.
-        """
-        self._last_resend = now
-        if self.resend_unacked():
-            grown = min(self._resend_wait * 2, self.resend_interval * RESEND_BACKOFF_CAP)
-            self._resend_wait = grown * random.uniform(0.9, 1.0)
-        else:
-            self._resend_wait = self.resend_interval
-
-    def _resend_soon(self) -> None:
-        """The next round after ``resend_interval`` again (a new connection, the server back
-        online, the outbox emptied by an ack)."""
-        self._last_resend = time.monotonic()
-        self._resend_wait = self.resend_interval
+        if self._resend.due(now):
+            self._resend.round_done(now, self.resend_unacked())
 
     def _lost(self) -> None:
         self._connected.clear()
@@ -387,7 +359,7 @@ class Link:
         # The first heartbeat goes out at once, so the server's liveness clock starts now.
         self._last_heartbeat = 0.0
         self._on_online()
-        self._resend_soon()
+        self._resend.start_over(time.monotonic())
         self.resend_unacked()
 
     def _handle_disconnect(
@@ -413,7 +385,7 @@ class Link:
             log.warning("%s: ignoring a malformed ack", self.device_id)
             return
         if self.store.acked(*ack) == 0:
-            self._resend_soon()
+            self._resend.start_over(time.monotonic())
 
     def _handle_server_status(self, message: mqtt.MQTTMessage) -> None:
         try:
@@ -425,6 +397,4 @@ class Link:
         self._seen_server_status = True
         if rebirth:
             self._on_online()
-            # The server is back: what waits for it goes within resend_interval, not after a
-            # wait that backed off while it was away.
-            self._resend_soon()
+            self._resend.start_over(time.monotonic())  # not the wait grown while it was away
