@@ -74,15 +74,21 @@ def create_tables(engine: Engine) -> None:
         connection.exec_driver_sql(_POSTGRES_DDL[0])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """An empty database on each backend (PostgreSQL skipped when not configured)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'linli.sqlite3'}"
+def database_url_on(backend: str, directory: Any) -> Iterator[str]:
+    """An empty database: a SQLite file in ``directory``, or a PostgreSQL schema of its own
+    (skipped when PostgreSQL is not configured), dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'linli.sqlite3'}"
         return
     if not POSTGRES_URL:
         pytest.skip(SKIP_NO_POSTGRES)
     yield from _postgres_schema_url(POSTGRES_URL)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database on each backend (PostgreSQL skipped when not configured)."""
+    yield from database_url_on(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ def test_each_icon_is_what_the_macro_draws(app: Flask, name: str) -> None:
     assert "<svg" in first and "<script>" not in first
 
 
-def test_an_icon_is_drawn_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def drawings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the icons drawn from now on."""
     from kiosk import template_icons
 
     drawn: list[str] = []
@@ -40,6 +41,11 @@ def test_an_icon_is_drawn_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> N
         "_draw",
         lambda env, name, label: drawn.append(name) or draw(env, name, label),
     )
+    return drawn
+
+
+def test_an_icon_is_drawn_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = drawings(monkeypatch)
     with app.test_request_context("/kiosk/"):
         for _ in range(3):
             render_template_string(USE, name="globe")
@@ -49,15 +55,7 @@ def test_an_icon_is_drawn_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> N
 def test_while_templates_reload_every_icon_is_drawn_again(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kiosk import template_icons
-
-    drawn: list[str] = []
-    draw = template_icons._draw
-    monkeypatch.setattr(
-        template_icons,
-        "_draw",
-        lambda env, name, label: drawn.append(name) or draw(env, name, label),
-    )
+    drawn = drawings(monkeypatch)
     app.jinja_env.auto_reload = True
     with app.test_request_context("/kiosk/"):
         for _ in range(2):

@@ -68,14 +68,7 @@ from devices.fleet import provisioning
 from devices.models.links import DeviceLink, LinkState
 from kiosk.extensions import database
 from kiosk.staff.insights.labelled import CHARTS
-from tests.conftest import (
-    ADMIN_PASSWORD,
-    POSTGRES_URL,
-    SKIP_NO_POSTGRES,
-    STAFF_PASSWORD,
-    StaffActions,
-    _postgres_schema_url,
-)
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, StaffActions, database_url_on
 from tests.demo_app import demo_app_on
 from tests.staff.district_sites import DONGFANG_RESIDENT, PASSWORD, add_dongfang
 
@@ -354,12 +347,7 @@ def district_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """As ``empty_database_url``, once for the module: the walkers share one district."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('walk') / 'linli.sqlite3'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip(SKIP_NO_POSTGRES)
-    yield from _postgres_schema_url(POSTGRES_URL)
+    yield from database_url_on(request.param, tmp_path_factory.mktemp("walk"))
 
 
 @pytest.fixture(scope="module")
