@@ -61,8 +61,8 @@ class Device:
     online: bool = False
     seen_server_status: bool = False
     present: list[bool] = field(default_factory=lambda: [True] * COMPARTMENTS)
-    # (session, seq) -> (payload, monotonic time last sent)
-    outbox: dict[tuple[int, int], tuple[bytes, float]] = field(default_factory=dict)
+    # (session, seq) -> payload, until acked (when to re-send is the device's, not the event's)
+    outbox: dict[tuple[int, int], bytes] = field(default_factory=dict)
     emitted: list[tuple[int, int]] = field(default_factory=list)
     next_event: float = 0.0
     next_heartbeat: float = 0.0
@@ -99,13 +99,13 @@ class Device:
         state = self.envelope({"state": self.state()})
         self.client.publish(self.topic("state"), encode(state), qos=1, retain=True)
 
-    def event(self, now: float) -> None:
+    def event(self) -> None:
         n = random.randrange(COMPARTMENTS)
         self.present[n] = not self.present[n]
         payload = encode(self.envelope({"type": "item_present_changed", "compartment": n + 1,
                                         "present": self.present[n]}))  # fmt: skip
         key = (self.session, self.seq)
-        self.outbox[key] = (payload, now)
+        self.outbox[key] = payload
         self.emitted.append(key)
         self.client.publish(self.topic("event"), payload, qos=1)
 
@@ -114,8 +114,7 @@ class Device:
         if now - self.last_resend < self.resend_wait:
             return
         self.last_resend = now
-        for key, (payload, _sent) in list(self.outbox.items()):
-            self.outbox[key] = (payload, now)
+        for payload in list(self.outbox.values()):
             self.client.publish(self.topic("event"), payload, qos=1)
         grown = min(self.resend_wait * 2, RESEND_MAX_S)
         self.resend_wait = grown * random.uniform(0.9, 1.0)
@@ -195,8 +194,7 @@ class Fleet:
         device.seen_server_status = False
         now = time.monotonic()
         device.resend_soon(now)
-        for key, (payload, _) in list(device.outbox.items()):
-            device.outbox[key] = (payload, now)
+        for payload in list(device.outbox.values()):
             client.publish(device.topic("event"), payload, qos=1)
 
     def _on_disconnect(self, client: mqtt.Client, device: Device, flags: Any, rc: Any,
@@ -278,7 +276,7 @@ class Fleet:
                 if not device.next_event:  # each device at its own phase of the period
                     device.next_event = now + random.uniform(0, self.event_every_s)
                 elif now >= device.next_event:
-                    device.event(now)
+                    device.event()
                     device.next_event += self.event_every_s
             if now >= device.next_heartbeat:
                 device.heartbeat()
