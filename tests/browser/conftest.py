@@ -9,7 +9,7 @@ Browser tests are marked ``browser`` and skip when Chromium or Playwright is mis
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,27 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def closing_bodies(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterator[bytes]]:
+    """Close each response body as soon as it has been sent.
+
+    Werkzeug's development server closes a body only after draining what is left of the
+    request, and a browser that resets the connection (a favicon fetch as a page closes)
+    raises there first: the static file's handle is then closed by the garbage collector,
+    whose ResourceWarning the suite turns into an error in whichever test runs next.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(tmp_path: Path, clock: FrozenClock) -> Iterator[LiveServer]:
     """The app on 127.0.0.1 and a free port, its database seeded with the demo centre."""
@@ -81,7 +102,7 @@ def live_server(tmp_path: Path, clock: FrozenClock) -> Iterator[LiveServer]:
         Base.metadata.create_all(database().engine)
         with database().write() as session:
             demo_centre.seed(session, now=clock.now())
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_bodies(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -89,6 +110,7 @@ def live_server(tmp_path: Path, clock: FrozenClock) -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        server.server_close()
         with app.app_context():
             database().dispose()
 
