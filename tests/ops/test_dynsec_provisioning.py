@@ -5,6 +5,7 @@ half-made."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import re
@@ -327,17 +328,20 @@ def test_linli_sim_runs_with_the_credentials_on_the_sheet(
     args = found.group(1).replace("./locker-c-state", str(tmp_path / "sim")).split()
     server = server_client(centre, clients)
     assert server.subscribe(f"linli/v1/{SITE}/locker-c/status")
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "linli_sim.cli", *args, "--no-console"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "sim.log"
+    with log.open("wb") as output:
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "linli_sim.cli", *args, "--no-console"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 15
         status: dict[str, Any] = {}
-        while status.get("state") != "online" and time.monotonic() < deadline:
-            status = json.loads(server.messages.get(timeout=15).payload)
-        assert status.get("state") == "online"
+        while status.get("state") != "online" and (left := deadline - time.monotonic()) > 0:
+            with contextlib.suppress(queue.Empty):
+                status = json.loads(server.messages.get(timeout=left).payload)
+        assert status.get("state") == "online", log.read_text(errors="replace")
     finally:
         sim.terminate()
         sim.wait(10)

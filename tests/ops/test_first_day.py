@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from flask import Flask
@@ -63,14 +63,14 @@ def section_commands() -> list[str]:
     ]
 
 
-def wait_until(condition: Callable[[], Any], what: str) -> Any:
+def wait_until(condition: Callable[[], Any], what: str, machine: Machine) -> Any:
     deadline = time.monotonic() + WAIT_S
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}\n{machine.logs()}")
         time.sleep(0.1)
 
 
@@ -120,6 +120,19 @@ class Machine:
         )  # fmt: skip
         assert result.returncode == 0, (args, result.stdout, result.stderr)
         return result.stdout
+
+    def log(self, name: str) -> IO[bytes]:
+        """A file for a process's output, so a test that times out can show what it said."""
+        return (self.tmp / f"{name}.log").open("wb")
+
+    def logs(self) -> str:
+        tails = []
+        for name in ("worker", "sim"):
+            path = self.tmp / f"{name}.log"
+            if path.exists():
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                tails.append(f"--- the last of {name}.log ---\n" + "\n".join(lines[-40:]))
+        return "\n".join(tails)
 
     def stop(self) -> None:
         for process in (self.sim, self.worker):
@@ -202,10 +215,11 @@ def start_web_and_worker(machine: Machine, args: list[str]) -> None:
     worker_unit = (units / "linli-worker.service").read_text()
     assert re.search(r"^ExecStart=\S*/linli worker$", worker_unit, re.M)
     assert "'kiosk:create_app()'" in (units / "linli-web.service").read_text()
-    machine.worker = subprocess.Popen(
-        [sys.executable, "-c", "from kiosk.cli import main; main()", "worker"],
-        env=machine.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with machine.log("worker") as output:
+        machine.worker = subprocess.Popen(
+            [sys.executable, "-c", "from kiosk.cli import main; main()", "worker"],
+            env=machine.env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     # The web: the app gunicorn serves, built from the same environment.
     saved = dict(os.environ)
     os.environ.update(machine.env)
@@ -229,10 +243,11 @@ def run_sim(machine: Machine, args: list[str]) -> None:
     state = machine.tmp / "locker-1-state"
     run = shlex.split(machine.sheet_command) + ["--auto-person", "--no-console"]
     run = [str(state) if word == "./locker-1-state" else word for word in run]
-    machine.sim = subprocess.Popen(
-        [sys.executable, "-m", "linli_sim.cli", *run[1:]],
-        env=machine.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with machine.log("sim") as output:
+        machine.sim = subprocess.Popen(
+            [sys.executable, "-m", "linli_sim.cli", *run[1:]],
+            env=machine.env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     kiosk_steps(machine)
 
 
@@ -312,7 +327,7 @@ def kiosk_steps(machine: Machine) -> None:
         found = re.search(r'action="(/kiosk/tools/\d+/borrow)"', page)
         return (page, found) if found and locker_online(machine) else None
 
-    tools, borrow = wait_until(offered, "the kiosk to offer the drill in locker-1")
+    tools, borrow = wait_until(offered, "the kiosk to offer the drill in locker-1", machine)
     response = kiosk.post(borrow.group(1), data={"csrf_token": csrf(tools)})
     assert response.status_code in (302, 303), response.get_data(as_text=True)[-2000:]
     pickup = response.headers["Location"]
@@ -324,7 +339,9 @@ def kiosk_steps(machine: Machine) -> None:
         location = status.get("next") or status.get("redirect") or ""
         return location if "/slip" in str(location) else None
 
-    wait_until(lambda: loan_slip() or active_loan(machine), "the locker to confirm the loan")
+    wait_until(
+        lambda: loan_slip() or active_loan(machine), "the locker to confirm the loan", machine
+    )
     loan = active_loan(machine)
     assert loan is not None
 
