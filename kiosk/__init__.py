@@ -52,12 +52,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     request_reads.init_app(app)
 
-    from kiosk import csrf, i18n, template_icons, template_urls
+    from kiosk import csrf, i18n, template_fragments, template_icons, template_urls
 
     i18n.init_app(app)
     csrf.init_app(app)
     template_urls.init_app(app)
     template_icons.init_app(app)
+    template_fragments.init_app(app)
 
     from kiosk.touch import bp as touch_bp
 
