@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from booking.core.db import UTCDateTime
 from booking.core.driver_sql import DriverStatement
-from booking.core.errors import SessionExpired
+from booking.core.errors import NotFound, SessionExpired
+from booking.core.models.sites import Site
 from booking.people.models.resident_sessions import ResidentSession, SessionChannel
 from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount
@@ -259,6 +260,7 @@ def recently_seen_resident(
 # query was the larger part of a signed-in kiosk request's own work; docs/benchmarks.md).
 _RESIDENT_FIELDS = tuple(attribute.key for attribute in sa_inspect(Resident).column_attrs)
 _RESIDENT_CLASS = sa_inspect(Resident).class_manager
+_RESIDENT_ID = _RESIDENT_FIELDS.index("id")
 _RECENTLY_SEEN_RESIDENT_ROW = DriverStatement(
     select(ResidentSession.site_id, *(getattr(Resident, field) for field in _RESIDENT_FIELDS))
     .join(ResidentSession, ResidentSession.resident_id == Resident.id)
@@ -270,6 +272,57 @@ _RECENTLY_SEEN_RESIDENT_ROW = DriverStatement(
         Resident.deactivated_at.is_(None),
     )
 )
+
+
+# The same read with the kiosk's own site in front, in one statement: a signed-in kiosk request
+# read its site and then its resident, two round trips, the larger part of its database time
+# on PostgreSQL (bench/kiosk_home.py). The site is a row whatever the token; the resident's
+# columns are NULL when the token is no live session of the channel.
+_LIVE_SESSION = (
+    (ResidentSession.token_hash == bindparam("token_hash"))
+    & ResidentSession.ended_at.is_(None)
+    & (ResidentSession.channel == bindparam("channel"))
+    & (ResidentSession.last_seen_at > bindparam("seen_after", type_=UTCDateTime))
+)
+_SITE_AND_RECENTLY_SEEN_RESIDENT = DriverStatement(
+    select(
+        Site.id, Site.slug, Site.name_zh, Site.name_en, Site.timezone, ResidentSession.site_id,
+        *(getattr(Resident, field) for field in _RESIDENT_FIELDS),
+    )
+    .select_from(Site)
+    .outerjoin(ResidentSession, _LIVE_SESSION)
+    .outerjoin(
+        Resident,
+        (Resident.id == ResidentSession.resident_id) & Resident.deactivated_at.is_(None),
+    )
+    .where(Site.slug == bindparam("slug"))
+)  # fmt: skip
+
+
+def site_and_recently_seen_resident(
+    connection: Connection, *, slug: str, token: str, now: datetime, idle_limit: timedelta,
+    channel: SessionChannel = SessionChannel.KIOSK,
+) -> tuple[tuple[int, str, str, str, str], tuple[Resident, int] | None]:  # fmt: skip
+    """The site ``slug`` as :func:`booking.core.sites.site_names_by_slug` gives it, and what
+    :func:`recently_seen_resident_detached` gives for ``token``, in one read. Raises
+    NotFound when there is no such site."""
+    rows = _SITE_AND_RECENTLY_SEEN_RESIDENT.rows(
+        connection,
+        {
+            "slug": slug,
+            "token_hash": _hash(token),
+            "channel": channel,
+            "seen_after": now - resident_seen_granularity(idle_limit),
+        },
+    )
+    if not rows:
+        raise NotFound(f"no site {slug!r}")
+    site_id, found_slug, name_zh, name_en, timezone, session_site_id, *values = rows[0]
+    site = (site_id, found_slug, name_zh, name_en, timezone)
+    # The resident's id is NULL both with no live session and with a deactivated account.
+    if session_site_id is None or values[_RESIDENT_ID] is None:
+        return site, None
+    return site, (_detached_resident(values), session_site_id)
 
 
 def recently_seen_resident_detached(
@@ -292,10 +345,15 @@ def recently_seen_resident_detached(
     if not rows:
         return None
     site_id, *values = rows[0]
+    return _detached_resident(values), site_id
+
+
+def _detached_resident(values: Sequence[object]) -> Resident:
+    """A resident built from its columns as the ORM's loader builds one, then detached."""
     resident: Resident = _RESIDENT_CLASS.new_instance()
     resident.__dict__.update(zip(_RESIDENT_FIELDS, values, strict=True))
     make_transient_to_detached(resident)
-    return resident, site_id
+    return resident
 
 
 def end_resident_session(

@@ -8,19 +8,21 @@ without a request, whatever the page in front of the resident does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, flash, g, render_template, request
 from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.engine import Connection
 from werkzeug.wrappers import Response
 
 from booking.core import sites
 from booking.core.errors import NotFound, SessionExpired
 from booking.people import auth_sessions
 from booking.people.models.resident_sessions import SessionChannel
+from booking.people.models.residents import Resident
 from kiosk import i18n, screen_site
 from kiosk.extensions import clock, database
 from kiosk.tls import cookie_secure
@@ -71,29 +73,24 @@ def load_kiosk_context() -> ResponseReturnValue | None:
     token = request.cookies.get(COOKIE_NAME, "")
     db = database()
     now = clock().now()
-    # No transaction: the two reads need not agree on one snapshot, and a signed-in request
-    # so costs two statements and no write (docs/benchmarks.md).
+    # No transaction and no write: a request is one statement, its site with the resident of
+    # a session used moments ago (docs/benchmarks.md). Otherwise the write below decides,
+    # and marks the session seen.
     with db.read_connection() as connection:
         try:
-            site = KioskSite(*sites.site_names_by_slug(connection, screen_site.slug()))
+            site, found = _site_and_resident(connection, screen_site.slug(), token, now)
         except NotFound:
             if screen_site.chosen_slug() is None:
                 return _not_set_up()
             # The centre this screen was set up for is gone: it serves the app's own again.
             screen_site.forget_gone_site()
             try:
-                site = KioskSite(*sites.site_names_by_slug(connection, screen_site.slug()))
+                site, found = _site_and_resident(connection, screen_site.slug(), token, now)
             except NotFound:
                 return _not_set_up()
         g.kiosk_site = site
         if not token:
             return None
-        # A session used moments ago resumes in this one read, with no write (and no write
-        # lock): most requests. Otherwise the write below decides, and marks it seen.
-        found = auth_sessions.recently_seen_resident_detached(
-            connection, token=token, now=now, idle_limit=idle_limit(),
-            channel=SessionChannel.KIOSK,
-        )  # fmt: skip
     if found is not None:
         resident, site_id = found
     else:
@@ -116,6 +113,20 @@ def load_kiosk_context() -> ResponseReturnValue | None:
         resident.id, resident.masked_name, must_change_pin=resident.pin_change_required
     )
     return None
+
+
+def _site_and_resident(
+    connection: Connection, slug: str, token: str, now: datetime
+) -> tuple[KioskSite, tuple[Resident, int] | None]:
+    """The screen's site, and the resident of ``token`` if used moments ago; NotFound when
+    there is no site ``slug``."""
+    if not token:
+        return KioskSite(*sites.site_names_by_slug(connection, slug)), None
+    site, found = auth_sessions.site_and_recently_seen_resident(
+        connection, slug=slug, token=token, now=now, idle_limit=idle_limit(),
+        channel=SessionChannel.KIOSK,
+    )  # fmt: skip
+    return KioskSite(*site), found
 
 
 def _not_set_up() -> ResponseReturnValue:

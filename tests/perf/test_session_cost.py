@@ -33,7 +33,7 @@ def test_a_kiosk_request_soon_after_the_last_resumes_the_session_without_writing
     sent = statements(app, lambda: kiosk.client.get("/kiosk/"))
     assert 'data-signed-in="true"' in kiosk.home()
     assert not [s for s in sent if s.lstrip().upper().startswith(WRITES)], sent
-    assert len(sent) == 2, sent  # the centre, then the session with its resident
+    assert len(sent) == 1, sent  # the centre with the session and its resident, in one read
 
 
 def test_a_session_ended_elsewhere_is_refused_on_the_very_next_request(
@@ -48,6 +48,19 @@ def test_a_session_ended_elsewhere_is_refused_on_the_very_next_request(
             session, resident_id=resident_id, now=clock.now(), reason="pin_reset"
         )
     # Same moment: the session was marked seen just now, and is refused all the same.
+    assert not kiosk.is_signed_in()
+
+
+def test_an_account_deactivated_behind_a_live_session_is_refused_on_the_very_next_request(
+    app: Flask, clock: FrozenClock, kiosk: KioskActions
+) -> None:
+    """The one read joins the account too: a deactivated resident's session, even one left
+    live (deactivation ends them as well), signs nobody in."""
+    kiosk.sign_in()
+    assert kiosk.is_signed_in()
+    with app.app_context(), database().write() as session:
+        resident = session.scalars(select(Resident).where(Resident.phone == DEMO_PHONE)).one()
+        resident.deactivated_at = clock.now()
     assert not kiosk.is_signed_in()
 
 
