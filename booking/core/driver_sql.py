@@ -19,10 +19,12 @@ bind processors, then one ``executemany`` through ``Connection.exec_driver_sql``
 SQLAlchemy's error wrapping and the connection's transaction.
 
 Everything else reaches the database one way: :class:`booking.core.db.Database` and its
-``write()`` / ``read()`` units of work. Only three statements run here, each because its
-benchmark showed the ORM path was most of the cost (docs/benchmarks.md, which has the runs):
-- the API's staff-session check (``booking.people.auth_sessions``), ``bench/api_load.py``;
+``write()`` / ``read()`` units of work. Only these run here, each because its benchmark
+showed the ORM path was most of the cost (docs/benchmarks.md, which has the runs):
+- the staff-session check and its centre (``booking.people.staff_sites``), ``bench/api_load.py``;
 - the API's seat availability (``booking.spaces.availability``), ``bench/api_load.py``;
+- the kiosk's site, alone or with its resident's session (``booking.core.sites``,
+  ``booking.people.auth_sessions``), ``bench/kiosk_home.py``;
 - the bridge's ledger insert (``devices.ingest.ledger``), ``bench/mqtt_ingest.py``.
 A new one needs a benchmark of its own that shows the same.
 """
