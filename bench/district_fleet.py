@@ -30,14 +30,16 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from linli_sim.resend import ResendPace
+
 PREFIX = "linli/v1"
 FIRMWARE = "linli-bench 0.1.0"
 COMPARTMENTS = 8
 # The first re-send round 5 s after the last, each further round while events stay unacked
 # twice as long (up to 60 s, up to 10 % less at random), back to 5 s once the outbox is empty:
-# docs/protocol.md §5, as linli_sim's Link does.
+# docs/protocol.md §5, paced by linli_sim's own rule (bench/district.py puts firmware-sim on
+# the path of this process).
 RESEND_FIRST_S = 5.0
-RESEND_MAX_S = 60.0
 HEARTBEAT_S = 30
 KEEPALIVE_S = 30
 
@@ -67,8 +69,7 @@ class Device:
     next_event: float = 0.0
     next_heartbeat: float = 0.0
     reconnect_at: float | None = None
-    last_resend: float = 0.0
-    resend_wait: float = RESEND_FIRST_S
+    resend_pace: ResendPace = field(default_factory=lambda: ResendPace(RESEND_FIRST_S))
 
     def topic(self, kind: str) -> str:
         return f"{PREFIX}/{self.site}/{self.device_id}/{kind}"
@@ -111,18 +112,15 @@ class Device:
 
     def resend(self, now: float) -> None:
         """A round of re-sends when it is due; each round waits longer than the one before."""
-        if now - self.last_resend < self.resend_wait:
+        if not self.resend_pace.due(now):
             return
-        self.last_resend = now
         for payload in list(self.outbox.values()):
             self.client.publish(self.topic("event"), payload, qos=1)
-        grown = min(self.resend_wait * 2, RESEND_MAX_S)
-        self.resend_wait = grown * random.uniform(0.9, 1.0)
+        self.resend_pace.round_done(now, len(self.outbox))
 
     def resend_soon(self, now: float) -> None:
         """The next round after RESEND_FIRST_S (a connect, an ack that empties the outbox)."""
-        self.last_resend = now
-        self.resend_wait = RESEND_FIRST_S
+        self.resend_pace.start_over(now)
 
     def heartbeat(self) -> None:
         beat = {"v": 1, "device": self.device_id, "session": self.session, "ts": ts()}
