@@ -16,25 +16,45 @@ and never change while the process runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import Flask
-from jinja2 import nodes
+from jinja2 import Environment, nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 from markupsafe import Markup
 
-# Keys come from templates and the languages a screen can choose: keep the table bounded.
+# Keys come from templates, data (an icon's name) and the languages a screen can choose:
+# keep each table bounded.
 MAX_REMEMBERED = 256
+
+
+class RememberedMarkup:
+    """Markup drawn once per key and handed out after (this tag's and kiosk.template_icons');
+    drawn every time while ``environment`` reloads templates."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.drawn: dict[Hashable, Markup] = {}
+
+    def get(self, key: Hashable, draw: Callable[[], Markup]) -> Markup:
+        found = self.drawn.get(key)
+        if found is None:
+            found = draw()
+            if not self.environment.auto_reload:
+                if len(self.drawn) >= MAX_REMEMBERED:
+                    self.drawn.clear()
+                self.drawn[key] = found
+        return found
 
 
 class RememberedFragments(Extension):
     tags = {"remembered"}
 
-    def __init__(self, environment: Any) -> None:
+    def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        self.drawn: dict[tuple[Any, ...], Markup] = {}
+        self.remembered = RememberedMarkup(environment)
 
     def parse(self, parser: Parser) -> nodes.Node:
         lineno = next(parser.stream).lineno
@@ -46,14 +66,7 @@ class RememberedFragments(Extension):
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
     def _remembered(self, key: tuple[Any, ...], caller: Callable[[], str]) -> Markup:
-        found = self.drawn.get(key)
-        if found is None:
-            found = Markup(caller())
-            if not self.environment.auto_reload:
-                if len(self.drawn) >= MAX_REMEMBERED:
-                    self.drawn.clear()
-                self.drawn[key] = found
-        return found
+        return self.remembered.get(key, lambda: Markup(caller()))
 
 
 def init_app(app: Flask) -> None:

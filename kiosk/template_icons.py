@@ -16,29 +16,21 @@ from flask import Flask
 from jinja2 import Environment, pass_environment
 from markupsafe import Markup
 
+from kiosk.template_fragments import RememberedMarkup
+
 ICONS_TEMPLATE = "touch/icons.html"
-# Names come from templates and from data (a service's icon): keep the table bounded.
-MAX_REMEMBERED = 256
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["remembered_icon"] = _remembering()
+    app.jinja_env.globals["remembered_icon"] = _remembering(app.jinja_env)
 
 
-def _remembering() -> Callable[..., Markup]:
-    drawn: dict[tuple[str, str], Markup] = {}
+def _remembering(environment: Environment) -> Callable[..., Markup]:
+    remembered = RememberedMarkup(environment)
 
     @pass_environment
     def remembered_icon(env: Environment, name: str, label: str = "") -> Markup:
-        key = (name, label)
-        found = drawn.get(key)
-        if found is None:
-            found = _draw(env, name, label)
-            if not env.auto_reload:
-                if len(drawn) >= MAX_REMEMBERED:
-                    drawn.clear()
-                drawn[key] = found
-        return found
+        return remembered.get((name, label), lambda: _draw(env, name, label))
 
     return remembered_icon
 
