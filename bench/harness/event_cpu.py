@@ -10,7 +10,10 @@ sends), committed as a worker commits them. The best of three runs by ``time.pro
         .venv/bin/python bench/harness/event_cpu.py postgresql    # 20 centres, one event each
 
 On PostgreSQL it prints the CPU per event with 1, 5 and 20 centres' one-event batches in a
-transaction (what the shared committers join, devices/ingest/committers.py).
+transaction (what the shared committers join, devices/ingest/committers.py), then what a
+takeover costs a device: a new session's birth and state, each centre's in one batch, as
+every locker sends them when a new leader says `online` (docs/protocol.md §4, docs/scaling.md
+item 10).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from devices.ingest.batch_commit import commit_batches  # noqa: E402
 from devices.ingest.handlers import default_handlers  # noqa: E402
 
 SITES, PER_SITE = 20, 20
+_EMPTY_LOCKER = {"compartments": [{"n": n, "lock": "locked", "door": "closed",
+                                   "item_present": False} for n in range(1, 9)]}  # fmt: skip
 
 
 class Lockers:
@@ -45,13 +50,17 @@ class Lockers:
         self.devices = devices
         self.seqs = dict.fromkeys((device for device, _site in devices), 0)
 
-    def birth(self, device: str, site: str) -> Inbound:
-        state = {"compartments": [{"n": n, "lock": "locked", "door": "closed",
-                                   "item_present": False} for n in range(1, 9)]}  # fmt: skip
-        body = {"v": 1, "device": device, "session": 1, "seq": 0, "ts": _ts(), "kind": "locker",
-                "firmware": "bench", "capabilities": {"compartments": 8}, "heartbeat_s": 30,
-                "state": state}  # fmt: skip
+    def birth(self, device: str, site: str, session: int = 1) -> Inbound:
+        body = {"v": 1, "device": device, "session": session, "seq": 0, "ts": _ts(),
+                "kind": "locker", "firmware": "bench", "capabilities": {"compartments": 8},
+                "heartbeat_s": 30, "state": _EMPTY_LOCKER}  # fmt: skip
         return Inbound(f"linli/v1/{site}/{device}/birth", json.dumps(body).encode(), _now())
+
+    def state(self, device: str, site: str, session: int) -> Inbound:
+        """The state a device sends right after its birth (seq 1, docs/protocol.md §4)."""
+        body = {"v": 1, "device": device, "session": session, "seq": 1, "ts": _ts(),
+                "state": _EMPTY_LOCKER}  # fmt: skip
+        return Inbound(f"linli/v1/{site}/{device}/state", json.dumps(body).encode(), _now())
 
     def event(self, device: str, site: str) -> Inbound:
         self.seqs[device] += 1
@@ -111,6 +120,25 @@ def run(database: Database, sites: int, per_site: int, shapes: list[tuple[str, i
             return time.process_time() - started, sum(len(b) for t in transactions for b in t)
 
         print(f"{label}: {best_of_three(measure):.0f} µs of CPU an event")
+    if len(by_site) > 1:
+        rebirths = iter(range(2, 100))
+
+        def takeover() -> tuple[float, int]:
+            # Each centre's lockers all re-born at once: one batch a centre, as its bridge
+            # takes them, one centre's batch a transaction.
+            session = next(rebirths)
+            batches = [[message for device in devices for message in
+                        (lockers.birth(device, site, session), lockers.state(device, site, session))]
+                       for site, devices in by_site.items()]  # fmt: skip
+            started = time.process_time()
+            for batch in batches:
+                commit([batch])
+            return time.process_time() - started, sum(len(b) for b in batches) // 2
+
+        print(
+            f"a takeover's birth and state, one centre's batch a transaction: "
+            f"{best_of_three(takeover):.0f} µs of CPU a device"
+        )
 
 
 def main() -> None:
