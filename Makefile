@@ -16,7 +16,8 @@ install: $(STAMP)
 
 # Everything a fresh machine with only python3 needs: the venv, the schema, the demo centre,
 # its devices and a broker; then web, worker and simulator until Ctrl-C (LINLI_PORT to move it).
-# DISTRICT=1: three centres of one district instead (a kiosk each on consecutive ports).
+# DISTRICT=1: three centres of one district on one server instead (one web port: a browser
+# becomes another centre's kiosk screen from the console; docs/operations.md, "Demo and CI").
 demo: $(STAMP)
 	$(BIN)/linli demo $(if $(DISTRICT),--district)
 

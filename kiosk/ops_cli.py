@@ -263,7 +263,7 @@ WORKER_OVERFLOW = 5
 @click.option(
     "--district",
     is_flag=True,
-    help="Three centres of one district: a kiosk each on consecutive ports, a district admin.",
+    help="Three centres of one district on one server (one web port), a district admin.",
 )
 @with_appcontext
 def demo_command(
