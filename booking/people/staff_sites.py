@@ -98,10 +98,15 @@ _WORKPLACE = DriverStatement(
         StaffSession.staff_id == bindparam("staff_id"),
     )
 )
-# The sign-in check and the centre in one statement, for the common case (a session used
-# within the last minute): one round trip per request instead of two.
+# Whether the account has a grant at all: staff of one centre (most of them) then need no
+# read of their centres for the header's switcher (kiosk/staff/site_switch.py).
+_GRANTED_ELSEWHERE = (
+    select(StaffSiteAccess.id).where(StaffSiteAccess.staff_id == StaffAccount.id).exists()
+)
+# The sign-in check, the centre and whether there are others, in one statement, for the
+# common case (a session used within the last minute): one round trip per request.
 _RECENTLY_SEEN_AT_WORK = DriverStatement(
-    select(*auth_sessions.STAFF_COLUMNS, StaffSession.site_id, _GRANT_ROLE)
+    select(*auth_sessions.STAFF_COLUMNS, StaffSession.site_id, _GRANT_ROLE, _GRANTED_ELSEWHERE)
     .join(StaffSession, StaffSession.staff_id == StaffAccount.id)
     .where(*auth_sessions.RECENTLY_SEEN_CRITERIA)
 )
@@ -138,18 +143,20 @@ def recently_seen_at_work(
 ) -> StaffAccount | None:
     """The account of a sign-in used within the last minute (``auth_sessions.
     RECENTLY_SEEN_CRITERIA``), detached and already working at the sign-in's current
-    centre with its role there (:func:`console_workplace`), in one statement. None means
-    "ask the full check", as there. Read on every request: revocations count at once."""
+    centre with its role there (:func:`console_workplace`) and told whether any other
+    centre is granted to it, in one statement. None means "ask the full check", as there.
+    Read on every request: revocations and grants count at once."""
     if not token:
         return None
     connection = reads if isinstance(reads, Connection) else reads.connection()
     rows = _RECENTLY_SEEN_AT_WORK.rows(connection, auth_sessions.recently_seen_params(token, now))
     if not rows:
         return None
-    *values, chosen, grant_as_admin = rows[0]
+    *values, chosen, grant_as_admin, granted_elsewhere = rows[0]
     account = auth_sessions.detached_staff(values)
     site_id, as_admin = _workplace(account, chosen, grant_as_admin)
     account.work_at(site_id, as_admin=as_admin)
+    account.granted_elsewhere(bool(granted_elsewhere))
     return account
 
 

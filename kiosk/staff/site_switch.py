@@ -35,7 +35,8 @@ def site_name(site: Site) -> str:
 
 def choices_for(staff: StaffAccount | None) -> list[SiteChoice]:
     """The centres the header offers: none for staff of one centre (nothing to switch)."""
-    if staff is None:
+    if staff is None or staff.works_at_home_only:
+        # The sign-in check already read that no other centre is granted: no read here.
         return []
     with database().read() as session:
         found = staff_sites.work_sites(session, staff=staff)

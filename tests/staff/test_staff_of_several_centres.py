@@ -14,10 +14,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from booking.core import sites
 from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
+from booking.core.models.sites import Site
+from booking.people import staff_sites
 from booking.people.models.staff import StaffAccount
 from booking.people.models.staff_sessions import StaffSession
 from booking.people.models.staff_site_access import StaffSiteAccess
@@ -92,6 +95,32 @@ def test_staff_of_one_centre_get_no_switcher_and_cannot_switch(district: Flask) 
     assert XINHUA_RESIDENT in residents_page(client)
     assert DONGFANG_RESIDENT not in residents_page(client)
     assert audited(district, "staff.site_switched") == []
+
+
+def test_a_grant_shows_the_switcher_at_the_next_request_of_a_console_already_open(
+    district: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Staff of one centre are most of the console's users: the sign-in check already says
+    # they have no grant, so their header reads no list of centres.
+    read_centres: list[str] = []
+    work_sites = staff_sites.work_sites
+
+    def counted(session: Session, *, staff: StaffAccount) -> list[Site]:
+        read_centres.append(staff.username)
+        return work_sites(session, staff=staff)
+
+    monkeypatch.setattr(staff_sites, "work_sites", counted)
+    client, _actions = signed_in(district, "zhao", STAFF_PASSWORD)
+    assert 'action="/staff/site"' not in residents_page(client)
+    assert read_centres == []
+
+    assert cli(district, "grant-site", "zhao", "dongfang")[0] == 0
+    page = residents_page(client)
+    assert 'action="/staff/site"' in page and 'value="dongfang"' in page
+    assert read_centres == ["zhao"]
+
+    assert cli(district, "revoke-site", "zhao", "dongfang")[0] == 0
+    assert 'action="/staff/site"' not in residents_page(client)
 
 
 def test_a_worker_given_a_second_centre_switches_and_sees_it(district: Flask) -> None:

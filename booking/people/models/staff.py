@@ -59,3 +59,15 @@ class StaffAccount(Base):
         it when its grant says so (``as_admin``; the home centre goes by the home role)."""
         self.__dict__["_working_site_id"] = site_id
         self.__dict__["_working_as_admin"] = as_admin
+
+    def granted_elsewhere(self, granted: bool) -> None:
+        """Tell this object (nothing is stored) whether a centre besides home is granted to
+        it, as the request's sign-in check read it (booking.people.staff_sites)."""
+        self.__dict__["_granted_elsewhere"] = granted
+
+    @property
+    def works_at_home_only(self) -> bool:
+        """Known, from this request's sign-in check, to work at its home centre and nowhere
+        else: no grant and not a district admin. False when not known (ask the database)."""
+        granted: bool | None = self.__dict__.get("_granted_elsewhere")
+        return granted is False and not self.is_district_admin
