@@ -375,14 +375,16 @@ table_formats.register(bp)
 
 @bp.context_processor
 def _console_context() -> dict[str, Any]:
+    choices = site_switch.choices_for(g.get("staff"))
     return {
         "staff": g.get("staff"),
         "nav_entries": nav.entries_for(g.get("staff")),
         "nav_section": nav.section_of(request.endpoint),
         "sign_out_form": SignOutForm(),
         "language_form": LanguageForm(next=_page_to_return_to()),
-        "site_choices": site_switch.choices_for(g.get("staff")),
-        "site_switch_form": SiteSwitchForm(),
+        "site_choices": choices,
+        # Only drawn with choices to make (staff of one centre have none): no form built else.
+        "site_switch_form": SiteSwitchForm() if choices else None,
     }
 
 
