@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from devices.fleet import staff_alerts
+from devices.fleet import device_locks, staff_alerts
 from devices.models.compartments import Compartment, DoorState, LockState
 from devices.models.device import Device
 from devices.models.faults import DeviceFault, FaultKind
@@ -135,23 +135,13 @@ def mark_silent_devices_offline(session: Session, now: datetime) -> list[Device]
     Returns the devices marked offline.
     """
     online = session.scalars(select(Device).where(Device.online.is_(True)))
-    silent = [device for device in online if _is_silent(device, now)]
-    if silent and session.get_bind().dialect.name == "postgresql":
-        # Locked in device_id order, as a batch of events locks its devices (devices.ingest.
-        # apply): taken in another order, the job and a batch each held a row the other
-        # wanted, and PostgreSQL broke the deadlock by failing one. Read again once locked: a
-        # batch may have heard from a device meanwhile.
-        silent = [
-            device
-            for device in session.scalars(
-                select(Device)
-                .where(Device.id.in_([device.id for device in silent]))
-                .order_by(Device.device_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            if device.online and _is_silent(device, now)
-        ]
+    found = [device for device in online if _is_silent(device, now)]
+    # Locked in the batches' order and looked at again: a batch may have heard from one since.
+    silent = [
+        device
+        for device in device_locks.lock_in_batch_order(session, found)
+        if device.online and _is_silent(device, now)
+    ]
     for device in silent:
         _set_online(device, False, now)
     return silent
