@@ -51,6 +51,7 @@ def _set_online(device: Device, online: bool, now: datetime) -> None:
 def _adopt_session(device: Device, session: int) -> None:
     device.session_counter = session
     device.last_seq = None
+    device.close_gap()  # the new session's birth carries the whole state
 
 
 def is_current_or_newer(device: Device, session: int) -> bool:
@@ -66,32 +67,34 @@ def apply_status(device: Device, status: Status, now: datetime) -> None:
     _set_online(device, status.online, now)
 
 
-def apply_heartbeat(device: Device, heartbeat: Heartbeat, now: datetime) -> bool:
-    """A heartbeat of the current session keeps the device online; True when it comes from a
-    session the server has not seen begin (the birth was missed: ask for a resync)."""
+def apply_heartbeat(device: Device, heartbeat: Heartbeat, now: datetime) -> None:
+    """A heartbeat of the current session keeps the device online. One of a session the server
+    has not seen begin opens a gap at its birth (seq 0): another worker may be applying the
+    birth now, else the wait ends in a resync (devices.ingest.gaps)."""
     if not is_current_or_newer(device, heartbeat.session):
-        return False
-    missed_birth = device.session_counter is None or heartbeat.session > device.session_counter
-    if missed_birth:
+        return
+    if device.session_counter is None or heartbeat.session > device.session_counter:
         _adopt_session(device, heartbeat.session)
+        device.open_gap(heartbeat.session, 0, 0, now)
     _set_online(device, True, now)
-    return missed_birth
 
 
-def note_sequence(device: Device, session: int, seq: int) -> bool:
-    """Track the current session's seq; True when a message between went missing.
+def note_sequence(device: Device, session: int, seq: int, now: datetime) -> None:
+    """Track the current session's seq; the seqs skipped open (or widen) the device's gap,
+    which waits for them before a resync (devices.ingest.gaps).
 
     A newer session is adopted (its birth normally has seq 0; anything else means the birth
     was missed). Messages of older sessions, re-sent from a device's outbox, neither move the
     counter nor count as gaps.
     """
     if device.session_counter is not None and session < device.session_counter:
-        return False
+        return
     if device.session_counter is None or session > device.session_counter:
         _adopt_session(device, session)
     last = device.last_seq if device.last_seq is not None else -1
     device.last_seq = max(last, seq)
-    return seq > last + 1
+    if seq > last + 1:
+        device.open_gap(session, last + 1, seq - 1, now)
 
 
 def may_have_applied(device: Device, session: int, seq: int) -> bool:
@@ -118,6 +121,7 @@ def apply_birth(session: Session, device: Device, birth: Birth, now: datetime) -
     """The device (re)introduced itself: online, firmware, capabilities and full state."""
     if not is_current_or_newer(device, birth.session):
         return
+    device.close_gap_before(birth.session, birth.seq)
     device.firmware = birth.firmware
     device.capabilities = dict(birth.capabilities)
     device.heartbeat_s = birth.heartbeat_s

@@ -106,6 +106,12 @@ class Device(Base):
         self.gap_session, self.gap_first_seq, self.gap_last_seq = session, first, last
         self.gap_noticed_at = now
 
+    def close_gap_before(self, session: int, seq: int) -> None:
+        """A birth at (``session``, ``seq``) carries the whole state: a gap of that session
+        before it needs no resync (an event in it is re-sent until acknowledged anyway)."""
+        if self.gap_session == session and (self.gap_last_seq or 0) < seq:
+            self.close_gap()
+
     def close_gap(self) -> None:
         """The missing messages came, a resync was asked for or a newer session began (its
         birth carries the whole state)."""
