@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from device_rows import T0, add_device
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from test_bridge import DEADLINE_S, TestDevice, add_locker, event_seqs, locker_row, wait_for
 from test_concurrent_batches import commit_both_at_once
 from test_ingest import LOCKER, Feed, device, site  # noqa: F401 (site: a fixture)
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
+from devices.bridge import Bridge
 from devices.ingest import gaps
 from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import commit_batch
@@ -27,6 +32,7 @@ from devices.models.commands import DeviceCommand
 from devices.models.device import Device
 from devices.models.messages import DeviceMessage
 from devices.models.outbox import CommandOutbox
+from devices.sharing import Role
 from kiosk import scheduler
 
 JUST = timedelta(milliseconds=1)
@@ -300,3 +306,65 @@ def test_two_workers_sharing_each_devices_messages_ask_for_no_resync(
     with postgres_database.read() as session:
         rows = session.scalar(select(func.count()).select_from(DeviceMessage))
     assert rows == 202 * len(lockers)
+
+
+class LaggingDatabase(Database):
+    """The follower's own pool (another worker's, as in production) whose write transactions,
+    once armed, wait at the door until the test lets them in: a worker whose commits lag
+    behind what it receives, so that the other commits the device's later messages first."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.armed, self.knocked, self.open = (threading.Event() for _ in range(3))
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        if self.armed.is_set():
+            self.knocked.set()
+            self.open.wait(DEADLINE_S)
+        with super().write() as session:
+            yield session
+
+
+@pytest.mark.postgres
+def test_two_bridges_sharing_a_devices_messages_over_the_broker_ask_for_no_resync(
+    postgres_database: Database, mqtt_url: str, mqtt_site: str
+) -> None:
+    """Two workers' bridges share the site's traffic through Mosquitto ($share, round robin).
+    The follower's commits lag until the leader has committed the device's later messages,
+    so the gap is real; then the follower's messages fill it and the job, run once the wait
+    is over, asks for nothing."""
+    device_id = f"{mqtt_site}-locker"
+    add_locker(postgres_database, mqtt_site, device_id)
+    # The bridges' shared clock, started at the system's time: the test device stamps its
+    # messages with that, and the ingest refuses times ahead of the server's.
+    clock = FrozenClock(datetime.now(UTC))
+    lagging = LaggingDatabase(postgres_database.url)
+    bridges = [
+        Bridge(database, mqtt_url, mqtt_site, clock=clock, role=role,
+               client_id=f"linli-server-{mqtt_site}-{role.value}")
+        for role, database in ((Role.LEADER, postgres_database), (Role.FOLLOWER, lagging))
+    ]  # fmt: skip
+    for bridge in bridges:
+        bridge.start()
+    lagging.armed.set()
+    locker = TestDevice(mqtt_url, mqtt_site, device_id, session=1)
+    try:
+        locker.birth()
+        seqs = [locker.event("door_closed", compartment=1) for _ in range(6)]
+        wait_for(lagging.knocked.is_set, "the follower's share received, its commit waiting")
+        wait_for(lambda: gap_of(postgres_database, device_id), "later messages committed first")
+        lagging.open.set()
+        wait_for(lambda: locker.pending() == 0, "every event acknowledged")
+        wait_for(lambda: locker_row(postgres_database, device_id).firmware, "the birth stored")
+        assert event_seqs(postgres_database, device_id) == seqs
+        clock.advance(REORDER_WAIT)
+        assert settle(postgres_database, clock) == []
+        assert gap_of(postgres_database, device_id) is None
+        assert resyncs_queued(postgres_database) == []
+    finally:
+        lagging.open.set()
+        locker.stop()
+        for bridge in bridges:
+            bridge.stop()
+        lagging.dispose()
