@@ -204,7 +204,7 @@ class Bridge:
         self.stop()
 
     def counters(self) -> dict[str, int]:
-        """Received, applied, duplicates, acks, resyncs and ``dead_letter.<reason>`` counts."""
+        """Received, applied, duplicates, acks and ``dead_letter.<reason>`` counts."""
         with self._lock:
             counts = dict(self._counts)
         counts["received"] = self._inbox.received
@@ -354,11 +354,6 @@ class Bridge:
             # retained event is not replayed to every later subscription (docs/protocol.md §2).
             self._client.publish(topic, b"", qos=1, retain=True)
             self._count("cleared_retained")
-        for command in outcome.resyncs:
-            log.info("sequence gap from %s: resync %s", command.device_id, command.id)
-        if outcome.resyncs:
-            # Queued in the batch's transaction, now committed: the dispatcher publishes them.
-            self._commands.wake()
 
     def _publish(self, topic: str, payload: bytes, kind: str) -> mqtt.MQTTMessageInfo | None:
         # Never retained: an ack or command replayed to a reconnecting device would lie.

@@ -40,6 +40,7 @@ from booking.spaces import jobs as booking_jobs
 from devices.commands import operations as commands
 from devices.fleet import registry
 from devices.fleet import retention as device_retention
+from devices.ingest import gaps
 from devices.locker import opening as lending_locker
 from kiosk.messaging.channels import channels_from_env
 
@@ -96,6 +97,14 @@ def mark_silent_devices_offline() -> None:
     rt = runtime()
     with rt.database.write() as session:
         registry.mark_silent_devices_offline(session, rt.clock.now())
+
+
+def settle_sequence_gaps() -> None:
+    """Seq gaps: closed once their late messages are applied (another worker had them), or a
+    resync once the wait is over (devices.ingest.gaps)."""
+    rt = runtime()
+    with rt.database.write() as session:
+        gaps.settle_gaps(session, rt.clock.now())
 
 
 def expire_overdue_commands() -> None:
@@ -224,6 +233,8 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("devices.mark_silent_offline", mark_silent_devices_offline, timedelta(seconds=30)),
     JobSpec("devices.expire_overdue_commands", expire_overdue_commands, timedelta(seconds=5)),
+    # Every 2 s against a 3 s wait: a lost message is asked for 3 to 5 s after it was missed.
+    JobSpec("devices.settle_sequence_gaps", settle_sequence_gaps, timedelta(seconds=2)),
     JobSpec("booking.run_due", run_booking_jobs, uptime.HEARTBEAT_EVERY),
     JobSpec("lending.run_due", run_lending_jobs, timedelta(seconds=15)),
     JobSpec("messages.send_due", send_messages, timedelta(seconds=20)),

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from devices.fleet import staff_alerts
+from devices.fleet import device_locks, staff_alerts
 from devices.models.compartments import Compartment, DoorState, LockState
 from devices.models.device import Device
 from devices.models.faults import DeviceFault, FaultKind
@@ -51,6 +51,7 @@ def _set_online(device: Device, online: bool, now: datetime) -> None:
 def _adopt_session(device: Device, session: int) -> None:
     device.session_counter = session
     device.last_seq = None
+    device.close_gap()  # the new session's birth carries the whole state
 
 
 def is_current_or_newer(device: Device, session: int) -> bool:
@@ -66,32 +67,34 @@ def apply_status(device: Device, status: Status, now: datetime) -> None:
     _set_online(device, status.online, now)
 
 
-def apply_heartbeat(device: Device, heartbeat: Heartbeat, now: datetime) -> bool:
-    """A heartbeat of the current session keeps the device online; True when it comes from a
-    session the server has not seen begin (the birth was missed: ask for a resync)."""
+def apply_heartbeat(device: Device, heartbeat: Heartbeat, now: datetime) -> None:
+    """A heartbeat of the current session keeps the device online. One of a session the server
+    has not seen begin opens a gap at its birth (seq 0): another worker may be applying the
+    birth now, else the wait ends in a resync (devices.ingest.gaps)."""
     if not is_current_or_newer(device, heartbeat.session):
-        return False
-    missed_birth = device.session_counter is None or heartbeat.session > device.session_counter
-    if missed_birth:
+        return
+    if device.session_counter is None or heartbeat.session > device.session_counter:
         _adopt_session(device, heartbeat.session)
+        device.open_gap(heartbeat.session, 0, 0, now)
     _set_online(device, True, now)
-    return missed_birth
 
 
-def note_sequence(device: Device, session: int, seq: int) -> bool:
-    """Track the current session's seq; True when a message between went missing.
+def note_sequence(device: Device, session: int, seq: int, now: datetime) -> None:
+    """Track the current session's seq; the seqs skipped open (or widen) the device's gap,
+    which waits for them before a resync (devices.ingest.gaps).
 
     A newer session is adopted (its birth normally has seq 0; anything else means the birth
     was missed). Messages of older sessions, re-sent from a device's outbox, neither move the
     counter nor count as gaps.
     """
     if device.session_counter is not None and session < device.session_counter:
-        return False
+        return
     if device.session_counter is None or session > device.session_counter:
         _adopt_session(device, session)
     last = device.last_seq if device.last_seq is not None else -1
     device.last_seq = max(last, seq)
-    return seq > last + 1
+    if seq > last + 1:
+        device.open_gap(session, last + 1, seq - 1, now)
 
 
 def may_have_applied(device: Device, session: int, seq: int) -> bool:
@@ -118,6 +121,7 @@ def apply_birth(session: Session, device: Device, birth: Birth, now: datetime) -
     """The device (re)introduced itself: online, firmware, capabilities and full state."""
     if not is_current_or_newer(device, birth.session):
         return
+    device.close_gap_before(birth.session, birth.seq)
     device.firmware = birth.firmware
     device.capabilities = dict(birth.capabilities)
     device.heartbeat_s = birth.heartbeat_s
@@ -135,23 +139,13 @@ def mark_silent_devices_offline(session: Session, now: datetime) -> list[Device]
     Returns the devices marked offline.
     """
     online = session.scalars(select(Device).where(Device.online.is_(True)))
-    silent = [device for device in online if _is_silent(device, now)]
-    if silent and session.get_bind().dialect.name == "postgresql":
-        # Locked in device_id order, as a batch of events locks its devices (devices.ingest.
-        # apply): taken in another order, the job and a batch each held a row the other
-        # wanted, and PostgreSQL broke the deadlock by failing one. Read again once locked: a
-        # batch may have heard from a device meanwhile.
-        silent = [
-            device
-            for device in session.scalars(
-                select(Device)
-                .where(Device.id.in_([device.id for device in silent]))
-                .order_by(Device.device_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            if device.online and _is_silent(device, now)
-        ]
+    found = [device for device in online if _is_silent(device, now)]
+    # Locked in the batches' order and looked at again: a batch may have heard from one since.
+    silent = [
+        device
+        for device in device_locks.lock_in_batch_order(session, found)
+        if device.online and _is_silent(device, now)
+    ]
     for device in silent:
         _set_online(device, False, now)
     return silent

@@ -68,6 +68,7 @@ def reset_session_counter(
     was = device.session_counter
     device.session_counter = None
     device.last_seq = None
+    device.close_gap()  # of an old session: the new board's counter starts over
     # The retention job's "pruned through" mark speaks of the old sessions too: kept, it would
     # take the new counter's messages at or below it for ones already applied and pruned.
     device.ledger_pruned_through = None

@@ -4,7 +4,8 @@ The bridge hands over raw MQTT messages; this module validates them
 (:mod:`devices.protocol.messages`), refuses what breaks the contract into dead letters, applies each
 (device, session, seq) once, keeps the registry current and dispatches events to the
 handlers other modules register (lending, health). It returns what must happen *after*
-the commit: which events to acknowledge to their devices and which resync commands to send.
+the commit: which events to acknowledge to their devices. A seq gap opens on the device row
+and waits for the late message (devices.ingest.gaps) instead of a resync at once.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
 from devices.fleet import registry
-from devices.ingest import dead_letters, judge, ledger, resync, seen
+from devices.ingest import dead_letters, judge, ledger, seen
 from devices.ingest.ledger import LedgerRow, insert_rows
 from devices.ingest.reactions import Handlers
-from devices.models.commands import DeviceCommand
 from devices.models.device import Device, DeviceKind
 from devices.models.faults import FaultKind
 from devices.protocol import device_time
@@ -86,8 +86,6 @@ class Ack(NamedTuple):
 @dataclass
 class Outcome:
     acks: list[Ack] = field(default_factory=list)
-    # Resync commands created in the transaction, to publish once it commits.
-    resyncs: list[DeviceCommand] = field(default_factory=list)
     dead_letters: Counter[str] = field(default_factory=Counter)
     # Topics holding a retained copy that must not be (a refused retained event): the bridge
     # clears each after the commit.
@@ -99,7 +97,6 @@ class Outcome:
 @dataclass
 class _Result:
     ack: Ack | None = None
-    resync: bool = False
     duplicate: bool = False
     # The ledger row to insert with the rest of the batch (None: nothing to store).
     row: LedgerRow | None = None
@@ -188,7 +185,6 @@ def apply_batch(
     asked: set[tuple[str, int, int]] = set()
     applied = seen.applied_keys(session, good, devices, asked)
     forgotten = seen.forgotten_keys(session, devices, asked, applied)
-    resync_for: set[str] = set()
     # The ledger rows, inserted in one executemany at the end instead of one ORM object
     # (and one flush's worth of bookkeeping) each; nothing in the batch reads them back.
     ledger: list[LedgerRow] = []
@@ -249,11 +245,6 @@ def apply_batch(
             ledger.append(done.row)
         if done.ack is not None:
             outcome.acks.append(done.ack)
-        if done.resync and result.topic.device not in resync_for:
-            resync_for.add(result.topic.device)
-            command = resync.issue_resync(session, result.topic.device, now)
-            if command is not None:
-                outcome.resyncs.append(command)
     # On the session's connection, not through the ORM: no per-row ORM bookkeeping and no
     # autoflush (the registry's changes are flushed at commit; nothing here reads them back).
     insert_rows(session.connection(), ledger, now)
@@ -342,7 +333,8 @@ def _apply_one(
         return _Result()
     if isinstance(message, Heartbeat):
         judge.judge_clock(session, device, item, message, now)
-        return _Result(resync=registry.apply_heartbeat(device, message, now))
+        registry.apply_heartbeat(device, message, now)
+        return _Result()
     return _apply_sequenced(session, device, site, message, applied, now, handlers)
 
 
@@ -360,7 +352,7 @@ def _apply_sequenced(
     if key in applied:
         # Applied before: the device missed our ack (or the broker redelivered); ack again.
         return _Result(ack=ack if isinstance(message, Event) else None, duplicate=True)
-    gap = registry.note_sequence(device, message.session, message.seq)
+    registry.note_sequence(device, message.session, message.seq, now)
     row = LedgerRow(
         device.device_id,
         message.session,
@@ -384,4 +376,4 @@ def _apply_sequenced(
         handlers.event(session, device, message, now)
     else:
         handlers.reply(session, device, message, now)
-    return _Result(ack=ack if isinstance(message, Event) else None, resync=gap, row=row)
+    return _Result(ack=ack if isinstance(message, Event) else None, row=row)

@@ -2,7 +2,7 @@
 
 The bridge's worker calls :func:`commit_batch` in its own thread, or has a process of its own
 call it (:mod:`devices.ingest.batch_process`). What it returns is plain data (no ORM objects, so it
-can cross a pipe): what to acknowledge and which resync commands to publish, now committed.
+can cross a pipe): what to acknowledge, now committed.
 """
 
 from __future__ import annotations
@@ -10,34 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from booking.core.clock import Clock
 from booking.core.db import Database
-from devices.commands import operations as commands
 from devices.ingest import apply as ingest
 from devices.ingest.apply import Ack, Inbound, Outcome
 from devices.ingest.reactions import Handlers
-from devices.protocol import messages as protocol
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class CommandToSend:
-    """A command committed in the batch's transaction, to publish now."""
-
-    id: str
-    device_id: str
-    topic: str
-    payload: bytes
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class Committed:
     acks: list[Ack]
-    resyncs: list[CommandToSend]
     applied: int
     duplicates: int
     dead_letters: dict[str, int]
@@ -50,16 +35,6 @@ class Committed:
 def _committed(outcome: Outcome, retries: int) -> Committed:
     return Committed(
         acks=outcome.acks,
-        resyncs=[
-            CommandToSend(
-                command.id,
-                command.device_id,
-                commands.command_topic(command.site, command.device_id),
-                protocol.encode(commands.command_payload(command)),
-                command.expires_at,
-            )
-            for command in outcome.resyncs
-        ],
         applied=outcome.applied,
         duplicates=outcome.duplicates,
         dead_letters=dict(outcome.dead_letters),

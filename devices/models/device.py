@@ -61,6 +61,15 @@ class Device(Base):
     # (devices/kiosk_reader/pairing.py).
     pairing_code_hash: Mapped[str | None] = mapped_column(String(64))
     pairing_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An open seq gap (docs/protocol.md §3): seqs gap_first_seq..gap_last_seq of session
+    # gap_session were missing when a later one was applied. With several workers sharing a
+    # device's messages the later one often commits first, so the resync waits a moment
+    # (devices.ingest.gaps): the scheduler's job closes the gap once the ledger holds them all,
+    # or asks for the resync once the wait is over. Indexed for that job's look.
+    gap_session: Mapped[int | None]
+    gap_first_seq: Mapped[int | None]
+    gap_last_seq: Mapped[int | None]
+    gap_noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     def revoke_credentials(self, now: datetime) -> None:
         if self.credentials_revoked_at is not None:
@@ -80,6 +89,35 @@ class Device(Base):
     def new_credentials(self, password_hash: str) -> None:
         self.mqtt_password_hash = password_hash
         self.credentials_revoked_at = None
+
+    def open_gap(self, session: int, first: int, last: int, now: datetime) -> None:
+        """Seqs ``first``..``last`` of ``session`` are missing. An open gap of the same session
+        widens to cover them and keeps the moment it was first noticed, so that a device whose
+        messages keep arriving out of order still gets its resync one wait after the first
+        missing one, never later; a gap of another session is replaced."""
+        if (
+            self.gap_session == session
+            and self.gap_first_seq is not None
+            and self.gap_last_seq is not None
+        ):
+            self.gap_first_seq = min(self.gap_first_seq, first)
+            self.gap_last_seq = max(self.gap_last_seq, last)
+            return
+        self.gap_session, self.gap_first_seq, self.gap_last_seq = session, first, last
+        self.gap_noticed_at = now
+
+    def close_gap_before(self, session: int, seq: int) -> None:
+        """A birth at (``session``, ``seq``) carries the whole state: a gap of that session
+        before it needs no resync (an event in it is re-sent until acknowledged anyway)."""
+        if self.gap_session == session and (self.gap_last_seq or 0) < seq:
+            self.close_gap()
+
+    def close_gap(self) -> None:
+        """The missing messages came, a resync was asked for or a newer session began (its
+        birth carries the whole state)."""
+        if self.gap_session is not None:
+            self.gap_session = self.gap_first_seq = self.gap_last_seq = None
+            self.gap_noticed_at = None
 
 
 # --- ingest: what the bridge applied, what it refused, and the device state it keeps -----------

@@ -28,6 +28,7 @@ from booking.people.models.staff import StaffAccount, StaffRole
 from devices.bp_terminal import events as health_events
 from devices.bridge import Bridge
 from devices.fleet import session_reset
+from devices.ingest import gaps
 from devices.ingest.reactions import Handlers
 from devices.models.compartments import Compartment
 from devices.models.dead_letters import DeadLetter
@@ -165,6 +166,20 @@ def reasons(database: Database, device_id: str) -> list[str]:
     return [letter.reason for letter in letters(database, device_id)]
 
 
+def births(database: Database, device_id: str, session: int) -> int:
+    with database.read() as db:
+        found = db.scalar(
+            select(func.count())
+            .select_from(DeviceMessage)
+            .where(
+                DeviceMessage.device_id == device_id,
+                DeviceMessage.session == session,
+                DeviceMessage.kind == "birth",
+            )
+        )
+        return int(found or 0)
+
+
 def stored_events(database: Database, device_id: str) -> list[tuple[int, int]]:
     with database.read() as session:
         return [
@@ -219,6 +234,10 @@ def test_a_locker_that_lost_its_counter_is_held_until_an_admin_resets_it_then_he
         lambda: FaultKind.SESSION_BEHIND in open_faults(database, device_id),
         "the session-behind fault on the board",
     )
+    # The tool in compartment 3 is gone, as the board's own state says too: the birth it sends
+    # when asked to resync tells the same as the event it keeps.
+    with sim.lock:
+        sim.compartments[2].item_present = False
     taken = sim.emit("item_present_changed", compartment=3, present=False)
     assert taken["session"] == 1
     wait_for(lambda: sim.unacked_count() == 1, "the event kept by the locker")
@@ -234,8 +253,19 @@ def test_a_locker_that_lost_its_counter_is_held_until_an_admin_resets_it_then_he
         )
     assert was == 40
 
-    # Its next heartbeat starts anew: resync, birth, and the kept event applied and acked.
-    wait_for(lambda: device_row(database, device_id).online, "the locker heard again")
+    # Its next message starts anew: a session not seen begin, whose birth may still be on its
+    # way (devices.ingest.gaps); once the wait is over a resync, its birth, and the kept event
+    # applied and acked.
+    def heard_without_its_birth() -> bool:
+        row = device_row(database, device_id)
+        return row.online and row.gap_session == 1
+
+    wait_for(heard_without_its_birth, "the locker heard again, its birth missing")
+    clock.advance(gaps.REORDER_WAIT)
+    with database.write() as session:
+        asked = [command.device_id for command in gaps.settle_gaps(session, clock.now())]
+    assert asked == [device_id]
+    wait_for(lambda: births(database, device_id, 1) > 0, "the locker's birth, answering")
     wait_for(lambda: sim.unacked_count() == 0, "the held event acknowledged")
     assert (taken["session"], taken["seq"]) in stored_events(database, device_id)
     with database.read() as session:

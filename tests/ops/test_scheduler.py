@@ -131,6 +131,7 @@ def test_the_worker_schedules_the_booking_device_and_command_jobs() -> None:
         "booking.run_due",
         "devices.mark_silent_offline",
         "devices.expire_overdue_commands",
+        "devices.settle_sequence_gaps",
         "health.purge_expired",
         "lending.run_due",
         "messages.send_due",
