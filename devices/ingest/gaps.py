@@ -38,6 +38,12 @@ log = logging.getLogger(__name__)
 REORDER_WAIT = timedelta(seconds=3)
 
 
+def any_open(session: Session) -> bool:
+    """Whether any device has an open gap (by the index; almost always none)."""
+    found = session.scalar(select(Device.id).where(Device.gap_noticed_at.is_not(None)).limit(1))
+    return found is not None
+
+
 def settle_gaps(session: Session, now: datetime) -> list[DeviceCommand]:
     """Close every open gap whose missing messages are all applied; ask for a resync where one
     is still missing once the wait is over. Returns the resync commands issued (published by

@@ -225,6 +225,21 @@ def test_the_workers_scheduled_job_settles_the_gaps_on_the_workers_clock(
     assert resyncs_queued(database) == [LOCKER]
 
 
+def test_the_job_takes_no_writer_while_no_gap_is_open(
+    feed: Feed, database: Database, clock: FrozenClock
+) -> None:
+    """It runs every 2 s: on SQLite a write transaction each time would take the one writer
+    from the kiosk's bookings for nothing, so with no gap it only reads."""
+    feed.apply(feed.birth(4))
+    feed.apply(closed(feed, 1))
+    scheduler.set_runtime(database, clock, channels={})
+    job = threading.Thread(target=scheduler.settle_sequence_gaps, daemon=True)
+    with database.write():  # a booking holding the writer
+        job.start()
+        job.join(timeout=DEADLINE_S)
+        assert not job.is_alive()
+
+
 def test_events_of_an_older_session_open_no_gap(
     feed: Feed, database: Database, clock: FrozenClock
 ) -> None:
