@@ -74,7 +74,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "firmware-sim"), str(ROOT / "bench")]
 
-from district_load import Commands, Cpu, KioskLoad, WorkerProcess, fresh_schema  # noqa: E402
+from district_load import STEPS, Commands, Cpu, KioskLoad, WorkerProcess, fresh_schema  # noqa: E402
 from district_seed import seed  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -363,8 +363,8 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
                   f"{used['broker'] / max(rows, 1) * 1e6:.0f} µs; workers "
                   f"{used['workers'] / span:.2f} cores, web {used['web'] / span:.2f}, "
                   f"broker {used['broker'] / span:.2f}, fleet {used['fleet'] / span:.2f}")  # fmt: skip
-        report(args, cpu, kiosks, commands, (killed_at, took, handover_end), seconds,
-               rows_in_run, events_in_run, lost, doubled)  # fmt: skip
+        report(args, database, cpu, kiosks, commands, (killed_at, took, handover_end), t0,
+               seconds, rows_in_run, events_in_run, lost, doubled)  # fmt: skip
     except BaseException:
         for n, worker in enumerate(workers):
             print(f"--- worker {n}'s last lines:\n" + "".join(worker.lines[-15:]), file=sys.stderr)
@@ -394,9 +394,9 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
 Handover = tuple[float | None, float | None, float | None]  # killed at, took, ended at
 
 
-def report(args: argparse.Namespace, cpu: Cpu, kiosks: KioskLoad, commands: Commands,
-           handover: Handover, seconds: float, rows_in_run: int, events: int, lost: int,
-           doubled: int) -> None:  # fmt: skip
+def report(args: argparse.Namespace, database: Database, cpu: Cpu, kiosks: KioskLoad,
+           commands: Commands, handover: Handover, t0: float, seconds: float, rows_in_run: int,
+           events: int, lost: int, doubled: int) -> None:  # fmt: skip
     killed_at, took, handover_end = handover
     n_devices = args.sites * args.devices
     used = cpu.used()
@@ -418,6 +418,14 @@ def report(args: argparse.Namespace, cpu: Cpu, kiosks: KioskLoad, commands: Comm
     p99 = commands.percentile([s for _, s, _ in outside], 0.99)
     p50 = commands.percentile([s for _, s, _ in outside], 0.50)
     print(f"command_p50_ms={p50:.1f}")
+    stages = commands.stages(database, outside)
+    print("command steps p50/p99 ms: " + " ".join(
+        f"{name}={commands.percentile([s[name] for _, _, s in stages], 0.5):.0f}/"
+        f"{commands.percentile([s[name] for _, _, s in stages], 0.99):.0f}" for name in STEPS))  # fmt: skip
+    slowest = sorted(stages, key=lambda row: -row[1])[:5]
+    print("slowest commands: " + "; ".join(
+        f"at {issued - t0:.0f} s {ms:.0f} ms (" + " ".join(f"{k} {v:.0f}" for k, v in s.items()) + ")"
+        for issued, ms, s in slowest))  # fmt: skip
     takeover = f"{took:.1f}" if took is not None else "none"
     print(
         f"sites={args.sites} devices={n_devices} events_per_s={events / seconds:.0f} "

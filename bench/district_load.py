@@ -259,6 +259,9 @@ class KioskLoad:
         self._call(conn, kiosk, "GET", f"/api/v1/lending/loans?resident_id={resident}")
 
 
+STEPS = ("out", "motor", "back", "poll")
+
+
 class Commands:
     """``open`` commands to the d001 locker at a steady rate, each timed from the issue to
     the recorded final answer (devices.commands.waiting.send_and_wait, as a web request)."""
@@ -266,6 +269,7 @@ class Commands:
     def __init__(self, database: Database, device_id: str, per_s: float) -> None:
         self.database, self.device_id, self.per_s = database, device_id, per_s
         self.samples: list[tuple[float, float, bool]] = []  # (issued, ms, ok)
+        self.ids: dict[float, str] = {}  # issued -> the command's id, for :meth:`stages`
         self.failed = 0
         self.failures: list[str] = []
         self._stop = threading.Event()
@@ -291,6 +295,8 @@ class Commands:
             )  # fmt: skip
             n += 1
             self.samples.append((issued, (time.monotonic() - issued) * 1000, outcome.ok))
+            if outcome.command_id is not None:
+                self.ids[issued] = outcome.command_id
             if not outcome.ok and len(self.failures) < 10:
                 self.failures.append(f"{outcome.result} {outcome.reason}")
 
@@ -311,3 +317,33 @@ class Commands:
     def percentile(values: list[float], fraction: float) -> float:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+    def stages(self, database: Database, samples: list[tuple[float, float, bool]]
+               ) -> list[tuple[float, float, dict[str, float]]]:  # fmt: skip
+        """Where the round trips of ``samples`` went, step by step (ms each), from the command
+        rows and the ledger's replies (the devices' clock is this machine's): ``out`` from the
+        issue to the device's ``accepted`` (the sender, the broker, the device), ``motor`` to
+        its ``done``, ``back`` from its ``done`` to the commit that recorded it (the broker, a
+        worker's bridge, the wait for a committer: the ledger's ``received_at`` is the
+        commit's time), and ``poll`` until the caller saw it (the rest of its round trip).
+        One (issued, ms, steps) for each command, in the order issued."""
+        ids = {self.ids[issued]: (issued, ms) for issued, ms, _ok in samples if issued in self.ids}
+        found: list[tuple[float, float, dict[str, float]]] = []
+        with database.read() as session:
+            rows = session.execute(text(
+                "SELECT c.id, c.created_at, a.device_ts, d.device_ts, d.received_at "
+                "FROM device_commands c "
+                "JOIN device_messages a ON a.device_id = c.device_id AND a.kind = 'reply' "
+                "AND a.payload->>'command_id' = c.id AND a.payload->>'status' = 'accepted' "
+                "JOIN device_messages d ON d.device_id = c.device_id AND d.kind = 'reply' "
+                "AND d.payload->>'command_id' = c.id AND d.payload->>'status' <> 'accepted' "
+                "WHERE c.id = ANY(:ids)"
+            ), {"ids": list(ids)})  # fmt: skip
+            for command_id, created, accepted, done, recorded in rows:
+                issued, ms = ids[command_id]
+                times = [created, accepted, done, recorded]
+                steps = {name: (b - a).total_seconds() * 1000
+                         for name, a, b in zip(STEPS[:3], times[:-1], times[1:], strict=True)}  # fmt: skip
+                steps["poll"] = ms - (recorded - created).total_seconds() * 1000
+                found.append((issued, ms, steps))
+        return sorted(found, key=lambda row: row[0])
