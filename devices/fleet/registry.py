@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from devices.fleet import device_locks, staff_alerts
+from devices.fleet import batch_cache, device_locks, staff_alerts
 from devices.models.compartments import Compartment, DoorState, LockState
 from devices.models.device import Device
 from devices.models.faults import DeviceFault, FaultKind
@@ -157,69 +157,7 @@ def _is_silent(device: Device, now: datetime) -> bool:
     return heard is None or now - heard > allowed
 
 
-# --- compartments (the query built once, as booking.lending.door_lookup._LIVE_AT says why) -----
-
-
-_COMPARTMENTS_OF = select(Compartment).where(Compartment.device_id == bindparam("device_id"))
-
-
-class BatchCache:
-    """The compartments and open faults of the devices in one transaction, loaded once each.
-
-    Kept in ``session.info`` so every function of this module shares it; forget it after a
-    rollback (:func:`forget_cache`), since rows it holds may be gone.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._compartments: dict[str, dict[int, Compartment]] = {}
-        self._faults: dict[str, list[DeviceFault]] = {}
-
-    def compartments(self, device_id: str) -> dict[int, Compartment]:
-        found = self._compartments.get(device_id)
-        if found is None:
-            rows = self._session.scalars(_COMPARTMENTS_OF, {"device_id": device_id})
-            found = {row.n: row for row in rows}
-            self._compartments[device_id] = found
-        return found
-
-    def compartment(self, device_id: str, n: int, now: datetime) -> Compartment:
-        rows = self.compartments(device_id)
-        row = rows.get(n)
-        if row is None:
-            row = Compartment(
-                device_id=device_id,
-                n=n,
-                lock_version=-1,
-                door_version=-1,
-                item_version=-1,
-                updated_at=now,
-            )
-            self._session.add(row)
-            rows[n] = row
-        return row
-
-    def open_faults(self, device_id: str) -> list[DeviceFault]:
-        found = self._faults.get(device_id)
-        if found is None:
-            found = open_faults(self._session, device_id)
-            self._faults[device_id] = found
-        return found
-
-
-def cache(session: Session) -> BatchCache:
-    found = session.info.get(_CACHE_KEY)
-    if not isinstance(found, BatchCache):
-        found = BatchCache(session)
-        session.info[_CACHE_KEY] = found
-    return found
-
-
-def forget_cache(session: Session) -> None:
-    session.info.pop(_CACHE_KEY, None)
-
-
-_CACHE_KEY = "linli_device_cache"
+# --- compartments ----------------------------------------------------------------------------
 
 
 def compartments_of(session: Session, device_id: str) -> list[Compartment]:
@@ -262,7 +200,7 @@ def apply_state_snapshot(
     """A locker's full state: every compartment field it reports, unless something newer set it."""
     rows: Iterable[Mapping[str, Any]] = state.get("compartments") or ()
     at = version(msg_session, seq)
-    batch = cache(session)
+    batch = batch_cache.cache(session)
     for item in rows:
         row = batch.compartment(device.device_id, int(item["n"]), now)
         lock = LockState(item["lock"])
@@ -313,7 +251,7 @@ def apply_locker_event(session: Session, device: Device, event: Event, now: date
     if not isinstance(compartment, int):
         return
     at = version(event.session, event.seq)
-    row = cache(session).compartment(device.device_id, compartment, now)
+    row = batch_cache.cache(session).compartment(device.device_id, compartment, now)
     if event.type == "item_present_changed":
         change: CompartmentUpdate | None = _ITEM_PRESENT[bool(event.fields["present"])]
     else:
@@ -347,7 +285,7 @@ def open_fault(
     session: Session, device_id: str, compartment: int | None, kind: FaultKind, now: datetime
 ) -> DeviceFault:
     """Record a fault unless the same one is already open (a repeated report is one fault)."""
-    faults = cache(session).open_faults(device_id)
+    faults = batch_cache.cache(session).open_faults(device_id)
     for fault in faults:
         if fault.compartment == compartment and fault.kind is kind:
             return fault
@@ -365,13 +303,14 @@ def open_fault(
 def has_open_fault(session: Session, device_id: str, kind: FaultKind) -> bool:
     """Whether the device has an open device-wide fault of ``kind``."""
     return any(
-        f.kind is kind and f.compartment is None for f in cache(session).open_faults(device_id)
+        f.kind is kind and f.compartment is None
+        for f in batch_cache.cache(session).open_faults(device_id)
     )
 
 
 def close_device_fault(session: Session, device_id: str, kind: FaultKind, now: datetime) -> bool:
     """Close the device-wide fault of ``kind`` if one is open; whether one was."""
-    faults = cache(session).open_faults(device_id)
+    faults = batch_cache.cache(session).open_faults(device_id)
     closed = False
     for fault in list(faults):
         if fault.compartment is None and fault.kind is kind:
@@ -386,7 +325,7 @@ def close_device_fault(session: Session, device_id: str, kind: FaultKind, now: d
 def close_faults(
     session: Session, device_id: str, compartment: int, kinds: Iterable[FaultKind], now: datetime
 ) -> None:
-    faults = cache(session).open_faults(device_id)
+    faults = batch_cache.cache(session).open_faults(device_id)
     closing = set(kinds)
     for fault in list(faults):
         if fault.compartment == compartment and fault.kind in closing:

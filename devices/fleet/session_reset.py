@@ -25,7 +25,7 @@ from booking.core import audit
 from booking.core.errors import DomainError
 from booking.people.models.staff import StaffAccount
 from devices.commands.operations import DeviceNotFound
-from devices.fleet import registry
+from devices.fleet import batch_cache, registry
 from devices.models.compartments import Compartment
 from devices.models.device import Device
 from devices.models.faults import FaultKind
@@ -78,7 +78,7 @@ def reset_session_counter(
         .where(Compartment.device_id == device_id)
         .values(lock_version=-1, door_version=-1, item_version=-1)
     )
-    registry.forget_cache(session)
+    batch_cache.forget(session)
     registry.close_device_fault(session, device_id, FaultKind.SESSION_BEHIND, now)
     audit.record_staff(
         session,

@@ -18,12 +18,10 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.core.models.sites import Site
-from devices.fleet import registry
-from devices.ingest import dead_letters, judge, ledger, seen
+from devices.fleet import batch_cache, registry
+from devices.ingest import dead_letters, intake, judge, ledger, seen
 from devices.ingest.ledger import LedgerRow, insert_rows
 from devices.ingest.reactions import Handlers
 from devices.models.device import Device, DeviceKind
@@ -41,8 +39,6 @@ from devices.protocol.messages import (
     Sequenced,
     State,
     Status,
-    is_server_status,
-    parse,
     parse_topic,
 )
 
@@ -109,25 +105,6 @@ class _Refused(Exception):
         self.detail = detail
 
 
-def _load_devices(session: Session, device_ids: set[str]) -> dict[str, tuple[Device, str]]:
-    if not device_ids:
-        return {}
-    query = (
-        select(Device, Site.slug)
-        .join(Site, Site.id == Device.site_id)
-        .where(Device.device_id.in_(sorted(device_ids)))
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # Several workers may apply batches at once (docs/architecture.md). Locking the batch's
-        # devices first makes two batches of one device take turns: the second reads the
-        # counters and the ledger as the first committed them, so a message both received (a
-        # re-send, a redelivery) is applied once and no counter update is lost. In device_id
-        # order, so that two batches never wait for each other. SQLite has one writer anyway.
-        query = query.order_by(Device.device_id).with_for_update(of=Device)
-    rows = session.execute(query)
-    return {device.device_id: (device, slug) for device, slug in rows}
-
-
 def _refuse_forgotten(session: Session, outcome: Outcome, item: Inbound, parsed: Parsed) -> None:
     """Keep it as a dead letter, never apply it: it may have been applied once already.
     An event is acked, or its device would re-send it every few seconds for ever."""
@@ -160,34 +137,61 @@ def apply_batch(
     back alone and dead-lettered; without it (the fast path) any error propagates and the
     caller retries the batch isolated. Database outages always propagate.
     """
+    return apply_batches(session, [(items, handlers)], now, isolate=isolate)[0]
+
+
+def apply_batches(
+    session: Session,
+    batches: Sequence[tuple[Sequence[Inbound], Handlers]],
+    now: datetime,
+    *,
+    isolate: bool = False,
+) -> list[Outcome]:
+    """Several bridges' batches in the caller's one transaction, each applied as
+    :func:`apply_batch` applies one and with an outcome of its own.
+
+    The devices of all of them are locked first, in one statement and one order (two
+    transactions never wait for each other's devices), and their compartments and open faults
+    read in two more: a statement each per device was most of what the small batches of a
+    district's quiet centres cost (docs/scaling.md item 9).
+    """
+    checked = [intake.check(items) for items, _handlers in batches]
+    devices = intake.lock_devices(session, set().union(*map(intake.devices_of, checked)))
+    batch_cache.cache(session).prefetch(devices.keys())
+    # The ledger rows, inserted in one executemany at the end instead of one ORM object (and
+    # one flush's worth of bookkeeping) each, on the session's connection: no autoflush (the
+    # registry's changes are flushed at commit). Only devices.ingest.seen reads them back, so
+    # a device's rows are in before any later batch of the transaction with that device.
+    rows: list[LedgerRow] = []
+    outcomes: list[Outcome] = []
+    seen_devices: set[str] = set()
+    for batch, (_items, handlers) in zip(checked, batches, strict=True):
+        mine = intake.devices_of(batch)
+        if mine & seen_devices:
+            insert_rows(session.connection(), rows, now)
+            rows = []
+        seen_devices |= mine
+        outcomes.append(_apply_checked(session, batch, devices, now, handlers, isolate, rows))
+    insert_rows(session.connection(), rows, now)
+    return outcomes
+
+
+def _apply_checked(
+    session: Session,
+    checked: intake.Checked,
+    devices: dict[str, tuple[Device, str]],
+    now: datetime,
+    handlers: Handlers,
+    isolate: bool,
+    ledger: list[LedgerRow],
+) -> Outcome:
+    """One batch's messages applied in order; the ledger rows of those applied are appended to
+    ``ledger`` for the caller to insert."""
     outcome = Outcome()
-    checked: list[tuple[Inbound, Parsed | ProtocolError]] = []
-    for item in items:
-        if is_server_status(item.topic):
-            continue  # our own status, heard through the `+/status` subscription
-        if not item.payload:
-            # How MQTT deletes a retained copy (ours of a refused retained event, or a
-            # device's own): no message to apply or refuse.
-            continue
-        try:
-            checked.append((item, parse(item.topic, item.payload)))
-        except ProtocolError as error:
-            checked.append((item, error))
     good = [result for _, result in checked if isinstance(result, Parsed)]
-    misdated = {
-        result.device
-        for _, result in checked
-        if isinstance(result, ProtocolError)
-        and result.reason == Reason.IMPOSSIBLE_TIME
-        and result.device is not None
-    }
-    devices = _load_devices(session, {p.topic.device for p in good} | misdated)
     asked: set[tuple[str, int, int]] = set()
     applied = seen.applied_keys(session, good, devices, asked)
     forgotten = seen.forgotten_keys(session, devices, asked, applied)
-    # The ledger rows, inserted in one executemany at the end instead of one ORM object
-    # (and one flush's worth of bookkeeping) each; nothing in the batch reads them back.
-    ledger: list[LedgerRow] = []
 
     for item, result in checked:
         if isinstance(result, ProtocolError):
@@ -220,7 +224,7 @@ def apply_batch(
         except Exception as error:
             if not isolate or is_outage(error):
                 raise
-            registry.forget_cache(session)
+            batch_cache.forget(session)
             log.exception("applying %s from %s failed", result.topic.kind, result.topic.device)
             _dead_letter(
                 session,
@@ -245,9 +249,6 @@ def apply_batch(
             ledger.append(done.row)
         if done.ack is not None:
             outcome.acks.append(done.ack)
-    # On the session's connection, not through the ORM: no per-row ORM bookkeeping and no
-    # autoflush (the registry's changes are flushed at commit; nothing here reads them back).
-    insert_rows(session.connection(), ledger, now)
     return outcome
 
 

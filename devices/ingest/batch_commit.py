@@ -88,18 +88,12 @@ def commit_batches(
         try:
             try:
                 with database.write() as session:
-                    outcomes = [
-                        ingest.apply_batch(session, items, now, handlers)
-                        for items, handlers in batches
-                    ]
+                    outcomes = ingest.apply_batches(session, batches, now)
             except Exception as error:
                 if ingest.is_outage(error):
                     raise
                 with database.write() as session:
-                    outcomes = [
-                        ingest.apply_batch(session, items, now, handlers, isolate=True)
-                        for items, handlers in batches
-                    ]
+                    outcomes = ingest.apply_batches(session, batches, now, isolate=True)
             return [_committed(outcome, retries) for outcome in outcomes]
         except Exception:
             log.exception(

@@ -21,7 +21,7 @@ from booking.lending.history import DeviceRef
 from booking.lending.reconciliation import CompartmentReport
 from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
-from devices.fleet import registry
+from devices.fleet import batch_cache
 from devices.ingest.reactions import Handlers
 from devices.models.compartments import Compartment, DoorState, LockState
 from devices.models.device import Device, DeviceKind
@@ -61,7 +61,7 @@ def full_state(session: Session, device: Device, message: Birth | State, now: da
         session,
         site_id=device.site_id,
         device_id=device.device_id,
-        reports=_reports(registry.cache(session).compartments(device.device_id)),
+        reports=_reports(batch_cache.cache(session).compartments(device.device_id)),
         now=now,
         source=DeviceRef(device.device_id, message.session, message.seq),
     )
@@ -72,7 +72,7 @@ def settle_after_event(session: Session, device: Device, event: Event, now: date
     n = event.fields.get("compartment")
     if device.kind is not DeviceKind.LOCKER or not isinstance(n, int) or isinstance(n, bool):
         return
-    row = registry.cache(session).compartments(device.device_id).get(n)
+    row = batch_cache.cache(session).compartments(device.device_id).get(n)
     if row is None:
         return
     lending_reconciliation.reconcile(

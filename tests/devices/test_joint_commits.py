@@ -5,10 +5,14 @@ handler makes only itself a dead letter, whichever centre's batch it is in."""
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from device_rows import add_device
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from booking.core.clock import FrozenClock
@@ -88,3 +92,61 @@ def test_a_message_that_breaks_a_handler_is_the_only_dead_letter_of_the_joint_co
         stored = session.scalars(select(DeviceMessage.device_id)).all()
         dead = session.scalars(select(DeadLetter.device_id)).all()
     assert (stored, dead) == (["east-1"], ["west-1"])
+
+
+def test_a_joint_commit_reads_its_devices_their_compartments_and_faults_once_for_all(
+    any_database: Database,
+) -> None:
+    """A district worker's committers join many quiet centres' one-event batches: read a
+    device at a time, the reads were most of what each event cost (docs/scaling.md item 9)."""
+    centres = [f"c{n:02d}" for n in range(10)]
+    for centre in centres:
+        add_device(any_database, f"{centre}-1", site=centre)
+    batches = [([closed(centre, f"{centre}-1", 1)], Handlers()) for centre in centres]
+
+    with statements_run(any_database) as run:
+        done = commit_batches(any_database, batches, FrozenClock(NOW),
+                              retry_delay=0.01, stopping=lambda _: True)  # fmt: skip
+
+    assert done is not None and [d.applied for d in done] == [1] * len(centres)
+    read = [run[("SELECT", table)] for table in ("devices", "device_compartments", "device_faults")]
+    assert read == [1, 1, 1]
+    assert run[("INSERT", "device_messages")] == 1
+
+
+def test_a_device_in_two_batches_of_one_commit_has_each_message_applied_once(
+    any_database: Database,
+) -> None:
+    """Its first batch's ledger rows are in before the second batch is checked against the
+    ledger, so a re-sent message is a duplicate there, not a second row."""
+    add_device(any_database, "east-1", site="east")
+    first = [closed("east", "east-1", 1)]
+    again = [closed("east", "east-1", 1), closed("east", "east-1", 2)]
+
+    done = commit_batches(any_database, [(first, Handlers()), (again, Handlers())],
+                          FrozenClock(NOW), retry_delay=0.01, stopping=lambda _: True)  # fmt: skip
+
+    assert done is not None
+    assert [(d.applied, d.duplicates) for d in done] == [(1, 0), (1, 1)]
+    assert done[1].acks == [Ack("east", "east-1", 1, 1), Ack("east", "east-1", 1, 2)]
+    with any_database.read() as session:
+        assert session.scalars(select(DeviceMessage.seq).order_by(DeviceMessage.seq)).all() == [
+            1,
+            2,
+        ]
+
+
+@contextmanager
+def statements_run(database: Database) -> Iterator[Counter[tuple[str, str]]]:
+    """The statements sent to the database meanwhile, by verb and first table."""
+    run: Counter[tuple[str, str]] = Counter()
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", statement, re.IGNORECASE)
+        run[(statement.split()[0].upper(), table.group(1) if table else "")] += 1
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        yield run
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
