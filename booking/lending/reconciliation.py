@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from booking.alerts import operations as alerts
@@ -93,6 +93,19 @@ _OPEN_MISMATCHES = select(LendingMismatch).where(
     LendingMismatch.device_id == bindparam("device_id"), LendingMismatch.cleared_at.is_(None)
 )
 _OPEN_MISMATCHES_LOCKED = _OPEN_MISMATCHES.with_for_update()
+# After a single event only an open mismatch or a missing item can change (raise_new False):
+# almost always neither, and one look instead of the two reads below.
+_ANYTHING_TO_SETTLE = select(
+    or_(
+        exists().where(
+            LendingMismatch.device_id == bindparam("device_id"),
+            LendingMismatch.cleared_at.is_(None),
+        ),
+        exists().where(
+            Item.locker_device_id == bindparam("device_id"), Item.status == ItemStatus.MISSING
+        ),
+    )
+)
 
 # What one compartment shows: a disagreement (its kind and the loan it is about), nothing, or
 # "cannot judge now".
@@ -116,6 +129,8 @@ def reconcile(
     result = Reconciled()
     by_n = {report.n: report for report in reports}
     of_locker = {"device_id": device_id}
+    if not raise_new and not session.scalar(_ANYTHING_TO_SETTLE, of_locker):
+        return result
     items = list(session.scalars(_ITEMS_OF_LOCKER, of_locker))
     # A full state locks them (before any item, as staff resolving one do), so staff acting
     # at the same moment wait, or find it cleared. After an event the item rows are already
