@@ -105,9 +105,10 @@ def test_batches_waiting_for_a_committer_are_committed_together_up_to_max_items(
 def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    release, committed = threading.Event(), []
+    release, taken, committed = threading.Event(), threading.Event(), []
 
     def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
+        taken.set()
         release.wait(5)
         committed.extend(topics(batches))
         return ["committed" for _batch in batches]
@@ -116,6 +117,9 @@ def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed
     shared = Committers(object(), threads=1)  # type: ignore[arg-type]
     busy = threading.Thread(target=commit_from, args=(shared, ["linli/v1/a/first"]))
     busy.start()
+    # Only once the one committer is busy with "a" does "b" wait: on a loaded machine the busy
+    # thread could otherwise reach the queue after "b", and "b" would be taken (with "a").
+    assert taken.wait(5)
     stop = threading.Event()
     threading.Timer(0.3, stop.set).start()
     started = time.monotonic()
