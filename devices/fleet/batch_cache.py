@@ -62,7 +62,7 @@ class BatchCache:
 
     def compartments(self, device_id: str) -> dict[int, Compartment]:
         if device_id not in self._compartments:
-            self.prefetch_one(device_id)
+            self.prefetch((device_id,))
         return self._compartments[device_id]
 
     def compartment(self, device_id: str, n: int, now: datetime) -> Compartment:
@@ -70,14 +70,7 @@ class BatchCache:
         rows = self.compartments(device_id)
         row = rows.get(n)
         if row is None:
-            row = Compartment(
-                device_id=device_id,
-                n=n,
-                lock_version=-1,
-                door_version=-1,
-                item_version=-1,
-                updated_at=now,
-            )
+            row = Compartment.unheard(device_id, n, now)
             self._session.add(row)
             rows[n] = row
         return row
@@ -86,11 +79,8 @@ class BatchCache:
         """The device's open faults, oldest first: the cache's own list, which the registry
         changes as it opens and closes them."""
         if device_id not in self._faults:
-            self.prefetch_one(device_id)
+            self.prefetch((device_id,))
         return self._faults[device_id]
-
-    def prefetch_one(self, device_id: str) -> None:
-        self.prefetch((device_id,))
 
 
 def cache(session: Session) -> BatchCache:

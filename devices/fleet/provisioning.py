@@ -161,16 +161,7 @@ def register_device(
     session.add(device)
     session.flush()
     for n in range(1, (count or 0) + 1):
-        session.add(
-            Compartment(
-                device_id=device_id,
-                n=n,
-                lock_version=-1,
-                door_version=-1,
-                item_version=-1,
-                updated_at=now,
-            )
-        )
+        session.add(Compartment.unheard(device_id, n, now))
     session.flush()
     return device, password
 

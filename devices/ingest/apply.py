@@ -183,10 +183,10 @@ def _apply_checked(
     now: datetime,
     handlers: Handlers,
     isolate: bool,
-    ledger: list[LedgerRow],
+    rows: list[LedgerRow],
 ) -> Outcome:
     """One batch's messages applied in order; the ledger rows of those applied are appended to
-    ``ledger`` for the caller to insert."""
+    ``rows`` for the caller to insert."""
     outcome = Outcome()
     good = [result for _, result in checked if isinstance(result, Parsed)]
     asked: set[tuple[str, int, int]] = set()
@@ -246,7 +246,7 @@ def _apply_checked(
         else:
             outcome.applied += 1
         if done.row is not None:
-            ledger.append(done.row)
+            rows.append(done.row)
         if done.ack is not None:
             outcome.acks.append(done.ack)
     return outcome

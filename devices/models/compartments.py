@@ -47,3 +47,16 @@ class Compartment(Base):
     door_version: Mapped[int] = mapped_column(BigInteger, default=-1)
     item_version: Mapped[int] = mapped_column(BigInteger, default=-1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def unheard(cls, device_id: str, n: int, now: datetime) -> Compartment:
+        """Compartment ``n`` of a device before the device has said anything about it: every
+        version -1, so the first report of each field is taken."""
+        return cls(
+            device_id=device_id,
+            n=n,
+            lock_version=-1,
+            door_version=-1,
+            item_version=-1,
+            updated_at=now,
+        )
