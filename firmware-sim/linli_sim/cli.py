@@ -39,6 +39,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="a resident opens, takes/returns and closes after every unlock",
     )
     parser.add_argument(
+        "--no-show-rate",
+        type=float,
+        default=0.0,
+        help="with --auto-person, the share of unlocks nobody comes to (0 to 1; default 0)",
+    )
+    parser.add_argument(
         "--time-scale",
         type=float,
         default=1.0,
@@ -112,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.time_scale <= 0:
         parser.error("--time-scale must be greater than 0")
+    if not 0 <= args.no_show_rate <= 1:
+        parser.error("--no-show-rate must be between 0 and 1")
     try:
         fleet = Fleet(
             specs_from(args),
@@ -119,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             broker_url=args.broker,
             state_dir=args.state_dir,
             auto_person=args.auto_person,
+            no_show_rate=args.no_show_rate,
             time_scale=args.time_scale,
             activity_every_s=args.activity_every or None,
             seed=args.seed,

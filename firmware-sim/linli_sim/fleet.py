@@ -110,6 +110,7 @@ class Fleet:
         broker_url: str,
         state_dir: Path,
         auto_person: bool = False,
+        no_show_rate: float = 0.0,
         time_scale: float = 1.0,
         activity_every_s: float | None = 180.0,
         seed: int | None = None,
@@ -132,6 +133,7 @@ class Fleet:
                     state_dir,
                     spec.compartments,
                     auto_person=auto_person,
+                    no_show_rate=no_show_rate,
                     **options,
                 )
             elif spec.kind == "kiosk_reader":

@@ -53,6 +53,7 @@ class LockerSim(DeviceSim):
         compartments: int = 8,
         *,
         auto_person: bool = False,
+        no_show_rate: float = 0.0,
         relock_after_s: float = 60.0,
         door_left_open_after_s: float = 60.0,
         unlock_s: float = 0.5,
@@ -67,7 +68,7 @@ class LockerSim(DeviceSim):
         self.door_left_open_after_s = door_left_open_after_s
         self.unlock_s = unlock_s
         self.lock_s = lock_s
-        self.person = AutoPerson(self, self.rng) if auto_person else None
+        self.person = AutoPerson(self, self.rng, no_show_rate=no_show_rate) if auto_person else None
 
     def capabilities(self) -> dict[str, Any]:
         return {"compartments": len(self.compartments)}

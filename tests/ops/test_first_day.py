@@ -28,7 +28,7 @@ from typing import IO, Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from booking.lending.models.loans import Loan, LoanStatus
 from booking.people.models.residents import Resident
@@ -47,6 +47,8 @@ ADMIN_PASSWORD = "a long enough passphrase for sunli"
 RESIDENT_PHONE = "13912345678"
 RESIDENT_PIN = "258147"
 WAIT_S = 30.0
+DUMPED_TABLES = ("device_commands", "device_messages", "device_compartments",
+                 "device_dead_letters", "door_sessions", "lending_events", "items", "loans")  # fmt: skip
 
 
 def section_commands() -> list[str]:
@@ -132,6 +134,13 @@ class Machine:
             if path.exists():
                 lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
                 tails.append(f"--- the last of {name}.log ---\n" + "\n".join(lines[-40:]))
+        if self.app is not None:
+            # What the locker said and what the server made of it: a timeout then shows where
+            # the loan stopped (no command, no reply, no door event, no loan).
+            with self.app.app_context(), database().read() as session:
+                for table in DUMPED_TABLES:
+                    rows = session.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
+                    tails.append(f"--- {table} ---\n" + "\n".join(map(str, rows)))
         return "\n".join(tails)
 
     def stop(self) -> None:
