@@ -196,9 +196,12 @@ def test_a_no_show_rate_leaves_unlocks_unanswered_and_the_compartment_relocks(
             state["state"]["compartments"][0]["lock"] for state in probe.of("locker-a", "state")
         ]
 
-    # Unlocked, nobody came: after the relock time it locks again by itself.
-    probe.wait_until(lambda: "locked" in first_lock_states()[first_lock_states().index("unlocked"):]
-                     if "unlocked" in first_lock_states() else False)  # fmt: skip
+    def relocked() -> bool:
+        # Unlocked, nobody came: after the relock time it locks again by itself.
+        states = first_lock_states()
+        return "unlocked" in states and "locked" in states[states.index("unlocked") :]
+
+    probe.wait_until(relocked)
     assert probe.of("locker-a", "event") == []
 
 
