@@ -46,7 +46,7 @@ RULES = ("size", "cycles", "layers", "status", "database")
 DATABASE_DOORS = frozenset({
     "booking/core/db.py",  # the Database itself: the engine, its sessions and units of work
     "booking/core/driver_sql.py",  # the ingest path's raw statements, with their benchmark
-    "devices/commands/outbox.py",  # PostgreSQL LISTEN needs a connection of its own
+    "devices/commands/notices.py",  # PostgreSQL LISTEN needs a connection of its own
     "kiosk/migrate.py",  # Alembic runs before there is a Database to ask
     "kiosk/scheduler_lock.py",  # an advisory lock lives on a connection held open for it
 })

@@ -19,7 +19,8 @@ recorded its PUBACK), so every non-final state accepts every reply. Final states
 Any process can send a command, but only the worker's bridge publishes it: :func:`issue`
 writes the row and its outbox entry in the caller's transaction (:mod:`devices.commands.outbox`),
 the bridge takes and publishes it, records the device's answers, and :func:`devices.commands.waiting.send_and_wait` /
-:func:`devices.commands.waiting.await_outcome` poll the row until it is final or the command's time is up. With the
+:func:`devices.commands.waiting.await_outcome` wait until the row is final or the command's time is up (woken by the
+final state's notice on PostgreSQL, :mod:`devices.commands.outcomes`). With the
 worker down nothing is published, and a command is never published after its expiry.
 """
 
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session
 from booking.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from booking.core.models.sites import Site
 from devices.commands import outbox as command_outbox
+from devices.commands import outcomes as command_outcomes
 from devices.models.commands import CommandState, DeviceCommand
 from devices.models.device import Device, DeviceKind
 
@@ -242,10 +244,12 @@ def record_reply(session: Session, reply: Reply, now: datetime) -> DeviceCommand
         return command
     if status is ReplyStatus.ACCEPTED:
         command.accept(now)
-    elif status is ReplyStatus.DONE:
+        return command
+    if status is ReplyStatus.DONE:
         command.succeed(now)
     else:
         command.refuse(reply.reason or "unspecified", now)
+    command_outcomes.announce(session, command)
     return command
 
 
@@ -269,6 +273,7 @@ def expire_overdue(session: Session, now: datetime) -> list[DeviceCommand]:
     ).all()
     for command in overdue:
         command.time_out(now)
+        command_outcomes.announce(session, command)
     return list(overdue)
 
 
@@ -279,6 +284,7 @@ def mark_timed_out(session: Session, command_id: str, now: datetime) -> DeviceCo
         raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
     if not command.state.is_final:
         command.time_out(now)
+        command_outcomes.announce(session, command)
     return command
 
 

@@ -13,7 +13,7 @@ The bridge must take a new command at once (a command's round trip has a 50 ms b
 docs/benchmarks.md), so an enqueue also wakes it:
 
 - PostgreSQL: ``pg_notify`` in the issuing transaction, delivered at commit and dropped with a
-  rollback; the bridge LISTENs on a connection of its own (:class:`Wakeups`).
+  rollback; the bridge LISTENs on a connection of its own (:class:`NotifyListener`).
 - SQLite: the web and the worker share the database file, hence one machine. After the
   commit the issuing session sends a datagram to an abstract Unix socket named after the
   file and the site, which the bridge has bound.
@@ -32,10 +32,10 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy import delete, event, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from booking.core.db import Database
+from devices.commands import notices
 from devices.models.commands import DeviceCommand
 from devices.models.outbox import CommandOutbox
 
@@ -47,9 +47,6 @@ FALLBACK_POLL_S = 0.25
 # which every bridge looks anyway): a district's hundred bridges need not ask 4 times a second.
 LISTENED_FALLBACK_POLL_S = 2.0
 _WAKE_KEY = "linli_outbox_wakes"
-# How long the listening threads block before they look at their stop flag.
-_LISTEN_TIMEOUT_S = 0.5
-_RECONNECT_DELAY_S = 1.0
 
 
 # --- queueing and taking -------------------------------------------------------------------------
@@ -194,8 +191,7 @@ class NotifyListener:
 
     @staticmethod
     def works_on(database: Database) -> bool:
-        dialect = database.engine.dialect
-        return dialect.name == "postgresql" and dialect.driver == "psycopg"
+        return notices.works_on(database)
 
     def start(self) -> None:
         if not self.works_on(self._database):
@@ -209,9 +205,9 @@ class NotifyListener:
 
 
 class _SharedListen:
-    """One thread LISTENing on a connection of its own for a database, waking the bridges of
-    the sites named in each notice; when the server is away it retries, and the bridges'
-    fallback polls carry on meanwhile. It stops when its last bridge leaves."""
+    """One :class:`~devices.commands.notices.Listener` for a database, waking the bridges of
+    the sites named in each notice (and every bridge when its ``LISTEN`` is remade); while the
+    server is away the bridges' fallback polls carry on. It stops when its last bridge leaves."""
 
     _lock = threading.Lock()
     _running: dict[str, _SharedListen] = {}
@@ -219,9 +215,9 @@ class _SharedListen:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._wakes: dict[str, list[Callable[[], None]]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._listen, name="linli-outbox-listen",
-                                        daemon=True)  # fmt: skip
+        self._listener = notices.Listener(
+            notices.conninfo(database.url), CHANNEL, listen_name(), self._wake
+        )
 
     @classmethod
     def join(cls, database: Database, site: str, wake: Callable[[], None]) -> _SharedListen:
@@ -230,7 +226,7 @@ class _SharedListen:
             if shared is None:
                 shared = cls._running[database.url] = cls(database)
                 shared._wakes.setdefault(site, []).append(wake)
-                shared._thread.start()
+                shared._listener.start()
             else:
                 shared._wakes.setdefault(site, []).append(wake)
                 # Commands queued before this bridge joined: it looks at once anyway (the
@@ -248,35 +244,14 @@ class _SharedListen:
             if last and self._running.get(self._database.url) is self:
                 del self._running[self._database.url]
         if last:
-            self._stop.set()
-            self._thread.join(timeout)
+            self._listener.stop(timeout)
 
     def _wake(self, site: str | None) -> None:
+        # None: the LISTEN was (re)made, and anything queued meanwhile waits; every bridge looks.
         with self._lock:
             found = [w for key, ws in self._wakes.items() if site in (None, key) for w in ws]
         for wake in found:
             wake()
-
-    def _listen(self) -> None:
-        import psycopg
-
-        url = make_url(self._database.url).set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
-        while not self._stop.is_set():
-            try:
-                # Named, so an operator (and a test) finds it among the server's sessions.
-                with psycopg.connect(
-                    conninfo, autocommit=True, application_name=listen_name()
-                ) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    # Anything queued while we were not listening: every bridge looks now.
-                    self._wake(None)
-                    while not self._stop.is_set():
-                        for notice in connection.notifies(timeout=_LISTEN_TIMEOUT_S):
-                            self._wake(notice.payload)
-            except psycopg.Error as error:
-                log.warning("listening for queued commands failed (%s); again shortly", error)
-                self._stop.wait(_RECONNECT_DELAY_S)
 
 
 def fallback_poll_s(database: Database, chosen: float | None = None) -> float:
@@ -288,4 +263,3 @@ def fallback_poll_s(database: Database, chosen: float | None = None) -> float:
     if NotifyListener.works_on(database):
         return LISTENED_FALLBACK_POLL_S
     return FALLBACK_POLL_S
-

@@ -1,13 +1,16 @@
 """Waiting for a command's outcome: issue and wait, retry, or wait for one issued elsewhere.
 
-The worker's bridge publishes commands and records the answers; these poll the command's row
-until it is final or its time is up, then time it out. What a command's outcome means (and
+The worker's bridge publishes commands and records the answers; these wait until the
+command's row is final or its time is up, then time it out. On PostgreSQL the final state's
+notice wakes the wait (:mod:`devices.commands.outcomes`); on SQLite, or while the notices
+cannot be heard, the wait reads the row over and over. What a command's outcome means (and
 does not) is in :mod:`devices.commands.operations`.
 """
 
 from __future__ import annotations
 
 import enum
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from booking.core.clock import Clock
 from booking.core.db import Database
 from devices.commands import operations as commands
 from devices.commands import outbox as command_outbox
+from devices.commands import outcomes
 from devices.models.commands import CommandState, DeviceCommand
 
 
@@ -60,6 +64,10 @@ class CommandOutcome:
 FAST_POLL_S = 0.005
 FAST_POLL_FOR_S = 0.5
 MAX_POLL_S = 0.05
+# While the notices are heard, the row is read when one names the command, and otherwise this
+# seldom: a notice missed while the listening connection was down is covered by the look
+# every waiter takes when it is back.
+LISTENED_POLL_S = 0.5
 
 
 def send_and_wait(
@@ -123,12 +131,32 @@ def await_outcome(database: Database, command_id: str, *, clock: Clock) -> Comma
 def wait_for_outcome(
     database: Database, command_id: str, *, deadline: float, clock: Clock
 ) -> CommandOutcome:
-    """Poll the command's row until it is final or ``deadline`` (``time.monotonic()``) passes;
+    """Wait until the command's row is final or ``deadline`` (``time.monotonic()``) passes;
     then time it out. An accepted command is given :data:`ACCEPTED_GRACE` more, once."""
+    waits = outcomes.waits_for(database)
+    if waits is None:
+        return _wait(database, command_id, deadline, clock, None, None)
+    heard = waits.expect(command_id)
+    try:
+        return _wait(database, command_id, deadline, clock, waits, heard)
+    finally:
+        waits.forget(command_id, heard)
+
+
+def _wait(
+    database: Database,
+    command_id: str,
+    deadline: float,
+    clock: Clock,
+    waits: outcomes.Waits | None,
+    heard: threading.Event | None,
+) -> CommandOutcome:
     started = time.monotonic()
     interval = FAST_POLL_S
     graced = False
     while True:
+        if heard is not None:
+            heard.clear()  # before the read: a notice from now on wakes the wait below
         with database.read() as session:
             state = commands.get(session, command_id).state
             if state.is_final:
@@ -143,6 +171,10 @@ def wait_for_outcome(
                     return CommandOutcome.of(
                         commands.mark_timed_out(session, command_id, clock.now())
                     )
-        time.sleep(min(interval, max(0.0, deadline - now_mono)))
+        left = max(0.0, deadline - now_mono)
+        if heard is not None and waits is not None and waits.listening:
+            heard.wait(min(LISTENED_POLL_S, left))
+            continue
+        time.sleep(min(interval, left))
         if now_mono - started > FAST_POLL_FOR_S:
             interval = min(interval * 1.5, MAX_POLL_S)

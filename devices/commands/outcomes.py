@@ -1,0 +1,103 @@
+"""Telling a waiting request that its command is final (PostgreSQL).
+
+The worker records a device's answer (:func:`devices.commands.operations.record_reply`) and
+the web request that issued the command waits for it (:mod:`devices.commands.waiting`).
+Reading the command's row every few milliseconds cost a read each time, and under the
+district benchmark the step from the answer's commit to the waiter seeing it was 20–26 ms of
+a 45 ms round trip at the median (docs/benchmarks.md, tenth session). So the transaction
+that makes a command final also sends a notice naming it (:func:`announce`), and each web
+process has one ``LISTEN`` connection (:func:`waits_for`) whose notices wake the waiter of
+that command at once. SQLite has no notices: its waiters read the row as before.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from booking.core.db import Database
+from devices.commands import notices
+from devices.models.commands import DeviceCommand
+
+CHANNEL = "linli_command_outcome"
+
+
+def announce(session: Session, command: DeviceCommand) -> None:
+    """Tell the waiters of ``command``, once this transaction commits, that it is final."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_notify(CHANNEL, command.id)))
+
+
+def listen_name() -> str:
+    """The application name of this process's connection listening for outcomes."""
+    return f"linli-outcome-listen {os.getpid()}"
+
+
+class Waits:
+    """A process's waiters on one database: each command id's events, set when a notice names
+    the command (and all of them when the ``LISTEN`` is remade: a notice may have been missed
+    meanwhile)."""
+
+    def __init__(self, conninfo: str) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, list[threading.Event]] = {}
+        self._listener = notices.Listener(conninfo, CHANNEL, listen_name(), self._heard)
+        self._listener.start()
+
+    @property
+    def listening(self) -> bool:
+        """Whether a notice would be heard now; while not, waiters must look for themselves."""
+        return self._listener.listening.is_set()
+
+    def expect(self, command_id: str) -> threading.Event:
+        """An event set when a notice names ``command_id``; :meth:`forget` it when done. Ask
+        before the first look at the row, so a notice sent in between is not missed."""
+        event = threading.Event()
+        with self._lock:
+            self._events.setdefault(command_id, []).append(event)
+        return event
+
+    def forget(self, command_id: str, event: threading.Event) -> None:
+        with self._lock:
+            events = self._events.get(command_id, [])
+            if event in events:
+                events.remove(event)
+            if not events:
+                self._events.pop(command_id, None)
+
+    def stop(self) -> None:
+        self._listener.stop()
+
+    def _heard(self, command_id: str | None) -> None:
+        with self._lock:
+            if command_id is None:
+                found = [event for events in self._events.values() for event in events]
+            else:
+                found = list(self._events.get(command_id, ()))
+        for event in found:
+            event.set()
+
+
+_lock = threading.Lock()
+_waits: dict[tuple[int, str], Waits] = {}
+
+
+def waits_for(database: Database) -> Waits | None:
+    """This process's :class:`Waits` for ``database`` (None where there are no notices).
+
+    One per process and database server, started at the first wait and kept for the process's
+    life: a web worker waits for commands all day, and a ``LISTEN`` per wait would cost a
+    connection each time. Keyed by the process too: a forked child has none of the parent's
+    threads, so it starts its own.
+    """
+    if not notices.works_on(database):
+        return None
+    key = (os.getpid(), notices.conninfo(database.url, drop_options=True))
+    with _lock:
+        waits = _waits.get(key)
+        if waits is None:
+            waits = _waits[key] = Waits(key[1])
+        return waits
