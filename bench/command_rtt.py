@@ -2,11 +2,12 @@
 bridge → device → reply → recorded.
 
 Runs the production path end to end: ``devices.commands.operations.send_and_wait`` in this process (as a
-web request would: it issues the command with its outbox row and polls), the worker's
+web request would: it issues the command with its outbox row and waits, woken on PostgreSQL
+by the final state's notice, devices/commands/outcomes.py), the worker's
 ``devices.bridge.Bridge`` taking the command from the outbox (woken by NOTIFY on PostgreSQL,
 by a datagram on SQLite), publishing it and recording the replies, and a simulated locker
 (linli_sim) on the broker, each in its own process. Each sample is measured from just before
-``issue`` to the moment the poller sees ``done`` in the database.
+``issue`` to the moment the waiter sees ``done`` in the database.
 
     .venv/bin/python bench/command_rtt.py                 # own Mosquitto (else embedded amqtt)
     .venv/bin/python bench/command_rtt.py --broker mqtt://127.0.0.1:1883 --count 1000

@@ -323,9 +323,10 @@ class Commands:
         """Where the round trips of ``samples`` went, step by step (ms each), from the command
         rows and the ledger's replies (the devices' clock is this machine's): ``out`` from the
         issue to the device's ``accepted`` (the sender, the broker, the device), ``motor`` to
-        its ``done``, ``back`` from its ``done`` to the commit that recorded it (the broker, a
-        worker's bridge, the wait for a committer: the ledger's ``received_at`` is the
-        commit's time), and ``poll`` until the caller saw it (the rest of its round trip).
+        its ``done``, ``back`` from its ``done`` to the start of the transaction that recorded
+        it (the broker, a worker's bridge, the wait for a committer: the ledger's
+        ``received_at`` is taken as that transaction begins), and ``poll`` until the caller saw
+        it (the rest of that transaction and its commit, then the caller's wake-up and read).
         One (issued, ms, steps) for each command, in the order issued."""
         ids = {self.ids[issued]: (issued, ms) for issued, ms, _ok in samples if issued in self.ids}
         found: list[tuple[float, float, dict[str, float]]] = []
