@@ -2,12 +2,12 @@
 
 The worker records a device's answer (:func:`devices.commands.operations.record_reply`) and
 the web request that issued the command waits for it (:mod:`devices.commands.waiting`).
-Reading the command's row every few milliseconds cost a read each time, and under the
-district benchmark the step from the answer's commit to the waiter seeing it was 20–26 ms of
-a 45 ms round trip at the median (docs/benchmarks.md, tenth session). So the transaction
-that makes a command final also sends a notice naming it (:func:`announce`), and each web
-process has one ``LISTEN`` connection (:func:`waits_for`) whose notices wake the waiter of
-that command at once. SQLite has no notices: its waiters read the row as before.
+Reading the command's row every 5 ms cost each waiting request a read that often and up to
+5 ms of its round trip. So the transaction that makes a command final also sends a notice
+naming it (:func:`announce`), and each web process has one ``LISTEN`` connection
+(:func:`waits_for`) whose notices wake the waiter of that command at once: about a
+millisecond sooner at the median, and no reads meanwhile (docs/benchmarks.md, eleventh
+session). SQLite has no notices: its waiters read the row as before.
 """
 
 from __future__ import annotations
@@ -67,9 +67,6 @@ class Waits:
                 events.remove(event)
             if not events:
                 self._events.pop(command_id, None)
-
-    def stop(self) -> None:
-        self._listener.stop()
 
     def _heard(self, command_id: str | None) -> None:
         with self._lock:
