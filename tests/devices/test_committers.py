@@ -1,7 +1,7 @@
 """The committer threads a worker's bridges share (devices/ingest/committers.py): at most
 ``threads`` transactions at once, the batches waiting when a committer is free committed
-together, each bridge getting its own batch's outcome, and a batch whose bridge stops before a
-committer took it never committed."""
+together but a device's reply first, each bridge getting its own batch's outcome, and a batch
+whose bridge stops before a committer took it never committed."""
 
 from __future__ import annotations
 
@@ -100,6 +100,43 @@ def test_batches_waiting_for_a_committer_are_committed_together_up_to_max_items(
         ["a"], ["b", "c", "d"], ["e"],
     ]  # fmt: skip
     assert outcomes == {site: ("committed", f"linli/v1/{site}/d/event") for site in "abcde"}
+
+
+def test_a_batch_holding_a_reply_is_committed_before_the_others_and_without_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release, calls = threading.Event(), []
+
+    def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
+        calls.append([topic for items, _handlers in batches for topic in (i.topic for i in items)])
+        release.wait(5)
+        return ["committed" for _batch in batches]
+
+    monkeypatch.setattr(module, "commit_batches", commit)
+    shared = Committers(object(), threads=1)  # type: ignore[arg-type]
+    busy = threading.Thread(target=commit_from, args=(shared, ["linli/v1/a/d1/heartbeat"]))
+    busy.start()
+    while not calls:  # the one committer is busy with "a"
+        time.sleep(0.01)
+    batches = (
+        ["linli/v1/b/d2/heartbeat", "linli/v1/b/d3/heartbeat"],
+        ["linli/v1/c/d4/heartbeat", "linli/v1/c/d5/reply"],
+        ["linli/v1/d/d6/event"],
+        ["linli/v1/e/d7/reply"],
+    )
+    waiting = [threading.Thread(target=commit_from, args=(shared, batch)) for batch in batches]
+    for thread in waiting:
+        thread.start()
+        time.sleep(0.05)  # in this order
+    release.set()
+    for thread in [busy, *waiting]:
+        thread.join(5)
+    shared.stop()
+    assert calls == [
+        ["linli/v1/a/d1/heartbeat"],
+        ["linli/v1/c/d4/heartbeat", "linli/v1/c/d5/reply", "linli/v1/e/d7/reply"],
+        ["linli/v1/b/d2/heartbeat", "linli/v1/b/d3/heartbeat", "linli/v1/d/d6/event"],
+    ]
 
 
 def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed(
