@@ -5,6 +5,7 @@ whose bridge stops before a committer took it never committed."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -34,20 +35,29 @@ def topics(batches: list[Any]) -> list[str]:
 def test_at_most_threads_transactions_at_once_and_each_bridge_gets_its_own_outcome(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    running, most, lock = 0, 0, threading.Lock()
+    running, most, started, lock = 0, 0, 0, threading.Lock()
+    # The first two transactions wait for each other: both committers busy at once, however
+    # slowly the machine lets the threads start.
+    both_busy = threading.Barrier(2, timeout=5)
 
     def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
-        nonlocal running, most
+        nonlocal running, most, started
         with lock:
             running += 1
             most = max(most, running)
-        time.sleep(0.05)
+            started += 1
+            first_two = started <= 2
+        if first_two:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_busy.wait()
+        time.sleep(0.01)
         with lock:
             running -= 1
         return [("committed", topic) for topic in topics(batches)]
 
     monkeypatch.setattr(module, "commit_batches", commit)
-    shared = Committers(object(), threads=2)  # type: ignore[arg-type]
+    # One batch a transaction: else the first committer free could take all eight at once.
+    shared = Committers(object(), threads=2, max_items=1)  # type: ignore[arg-type]
     outcomes: dict[int, Any] = {}
 
     def bridge(n: int) -> None:
