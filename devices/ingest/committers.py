@@ -17,7 +17,7 @@ Except that a batch holding a device's ``reply`` goes first, with only the other
 batches: someone is waiting for it (a resident at a locker's door). Lockers that connected
 together (a broker restart, a power cut) heartbeat together, and in the district benchmark
 such a burst of every centre's heartbeats made joint transactions of tens of milliseconds of
-CPU (400 heartbeats 40–100 ms); an answer arriving then waited for the one holding its
+CPU (400 heartbeats 42–104 ms); an answer arriving then waited for the one holding its
 bridge's previous batch and then, joined with the rest of the burst, for another
 (docs/benchmarks.md, eleventh session). Replies are a few a second, so the joint commits
 lose next to nothing.
