@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 
+from sqlalchemy import event as orm_events
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,10 +26,28 @@ from devices.models.commands import DeviceCommand
 CHANNEL = "linli_command_outcome"
 
 
+_ANNOUNCED_KEY = "linli_announced_outcomes"
+
+
 def announce(session: Session, command: DeviceCommand) -> None:
     """Tell the waiters of ``command``, once this transaction commits, that it is final."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_notify(CHANNEL, command.id)))
+        # Sent just before the commit (:func:`_notify_before_commit`), not now: a statement
+        # here would flush the command at once, and a flushed object nobody holds leaves the
+        # session's identity map, so the reply's handlers read it again (two statements more
+        # a reply, where this costs one).
+        session.info.setdefault(_ANNOUNCED_KEY, set()).add(command.id)
+
+
+@orm_events.listens_for(Session, "before_commit")
+def _notify_before_commit(session: Session) -> None:
+    for command_id in sorted(session.info.pop(_ANNOUNCED_KEY, ())):
+        session.execute(select(func.pg_notify(CHANNEL, command_id)))
+
+
+@orm_events.listens_for(Session, "after_rollback")
+def _forget_announced(session: Session) -> None:
+    session.info.pop(_ANNOUNCED_KEY, None)
 
 
 def listen_name() -> str:

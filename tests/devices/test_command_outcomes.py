@@ -6,6 +6,7 @@ was heard, not polled for.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -16,14 +17,19 @@ from datetime import timedelta
 
 import pytest
 from device_rows import T0, add_device
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from booking.core.clock import FrozenClock
+from booking.core.clock import FrozenClock, SystemClock
 from booking.core.db import Database
 from devices.commands import operations as commands
 from devices.commands import outcomes, waiting
 from devices.commands.waiting import CommandOutcome, OutcomeResult
+from devices.ingest.apply import Inbound
+from devices.ingest.batch_commit import commit_batch
+from devices.ingest.handlers import default_handlers
+from devices.models.commands import CommandState
 
 HEARD_WITHIN_S = 3.0
 NEVER_S = 30.0
@@ -170,3 +176,40 @@ def test_without_notices_the_waiter_reads_the_row_until_it_is_final(
     finally:
         timer.join()
     assert outcome.result is OutcomeResult.DONE
+
+
+@pytest.mark.postgres
+def test_a_device_s_answer_and_its_handlers_read_the_command_once(db: Database) -> None:
+    # The notice goes out at the commit: sent at once, its statement flushed the command,
+    # which then left the session and the lending handler read it a second time.
+    clock = SystemClock()
+    handlers = default_handlers()
+
+    def message(topic_kind: str, seq: int, **body: object) -> Inbound:
+        now = clock.now()
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+        payload = {"v": 1, "device": "locker-1", "session": 1, "seq": seq, "ts": stamp, **body}
+        return Inbound(f"linli/v1/demo/locker-1/{topic_kind}", json.dumps(payload).encode(), now)
+
+    def commit(item: Inbound) -> None:
+        commit_batch(db, [item], clock, handlers, retry_delay=0.1, stopping=lambda _: True)
+
+    closed = [{"n": n, "lock": "locked", "door": "closed", "item_present": False}
+              for n in range(1, 9)]  # fmt: skip
+    commit(message("birth", 0, kind="locker", firmware="test", heartbeat_s=30,
+                   capabilities={"compartments": 8}, state={"compartments": closed}))  # fmt: skip
+    command_id = issue_open(db)
+    reads: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "FROM device_commands" in " ".join(statement.split()):
+            reads.append(statement)
+
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        commit(message("reply", 1, command_id=command_id, status="done"))
+    finally:
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", count)
+    with db.read() as session:
+        assert commands.get(session, command_id).state is CommandState.SUCCEEDED
+    assert len(reads) == 1
