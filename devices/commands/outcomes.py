@@ -24,8 +24,7 @@ from devices.commands import notices
 from devices.models.commands import DeviceCommand
 
 CHANNEL = "linli_command_outcome"
-
-
+# The ids of the commands this session made final, for the notice at its commit.
 _ANNOUNCED_KEY = "linli_announced_outcomes"
 
 

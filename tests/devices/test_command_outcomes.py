@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from device_rows import T0, add_device
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from test_commands import Reply
 
 from booking.core.clock import FrozenClock, SystemClock
 from booking.core.db import Database
@@ -33,14 +33,6 @@ from devices.models.commands import CommandState
 
 HEARD_WITHIN_S = 3.0
 NEVER_S = 30.0
-
-
-@dataclass(frozen=True)
-class Reply:
-    device: str
-    command_id: str
-    status: str
-    reason: str | None = None
 
 
 @pytest.fixture
