@@ -8,16 +8,18 @@ so the Chinese catalogue lives in ``kiosk/translations/zh_Hans_CN``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
 import flask_babel
-from babel import Locale
-from flask import Flask, current_app, g, has_app_context, session
+from babel import Locale, support
+from flask import Flask, Request, current_app, g, has_app_context, session
 from flask_babel import Babel, get_locale, get_translations, refresh
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from wtforms.i18n import messages_path
 
 babel = Babel()
 
@@ -26,6 +28,7 @@ SESSION_KEY = "locale"
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_selected_locale)
+    app.request_class = FormWordsRequest
     # Every Flask-Babel function finds its per-request state through this name.
     flask_babel._get_current_context = babel_namespace
 
@@ -36,6 +39,34 @@ def init_app(app: Flask) -> None:
             "current_locale": select_locale(),
             **template_gettext(),
         }
+
+
+# WTForms' own messages ("Not a valid choice", a field's "This field is required") per
+# language, each catalogue read once for the process.
+_WTFORMS_CATALOGUES: dict[str, support.Translations] = {}
+
+
+class FormWordsRequest(Request):
+    """Flask's request, with WTForms' catalogue for the request's language already read.
+
+    Flask-WTF reads that catalogue from its file on every request that draws or checks a
+    form (``babel.support.Translations.load``, the ``.mo`` parsed anew: 6 % of a console
+    page with one small form, docs/benchmarks.md) and keeps it as the request's
+    ``wtforms_translations``, asking for that attribute first. Giving it here serves Flask-WTF
+    the catalogue it would have read, parsed once a language for the process.
+    """
+
+    @cached_property
+    def wtforms_translations(self) -> support.Translations | None:
+        locale = get_locale()
+        if locale is None:
+            return None  # Flask-WTF then reads it as before
+        key = str(locale)
+        found = _WTFORMS_CATALOGUES.get(key)
+        if found is None:
+            loaded = support.Translations.load(messages_path(), [locale], domain="wtforms")
+            found = _WTFORMS_CATALOGUES[key] = loaded  # type: ignore[assignment]
+        return found
 
 
 def babel_namespace() -> SimpleNamespace | None:
