@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, url_for
 from flask_babel import get_timezone
@@ -41,8 +42,28 @@ def local_minute(moment: datetime | None) -> str:
 def local_minutes() -> Callable[[datetime | None], str]:
     """:func:`local_minute` with the timezone looked up once, for a table's many moments
     (Flask-Babel's lookup was as costly as the writing)."""
-    zone = get_timezone()
+    zone = _fast_zone(get_timezone())
     return lambda moment: _minute(moment, zone)
+
+
+_ZONES: dict[str, tzinfo] = {}
+
+
+def _fast_zone(zone: tzinfo) -> tzinfo:
+    """The standard library's zone of the same name as Flask-Babel's pytz zone: its
+    conversion is written in C, half the cost of a table's 150 moments (3.9 against 1.8 µs
+    each). The same rules: tests/staff/test_table_formats.py compares the two."""
+    name = getattr(zone, "zone", None)
+    if not isinstance(name, str):
+        return zone
+    found = _ZONES.get(name)
+    if found is None:
+        try:
+            found = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            found = zone
+        _ZONES[name] = found
+    return found
 
 
 def plain_words(words: Mapping[Key, object]) -> dict[Key, str]:

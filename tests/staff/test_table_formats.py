@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import pytz
 from flask import Flask, url_for
 from flask_babel import format_datetime
 
 from kiosk.staff.lending import words as lending_words
-from kiosk.staff.table_formats import IdUrls, local_minute, local_minutes, plain_words
+from kiosk.staff.table_formats import IdUrls, _fast_zone, local_minute, local_minutes, plain_words
 
 MOMENTS = [
     datetime(2026, 11, 24, 1, 30, tzinfo=UTC),
@@ -29,6 +30,22 @@ def test_moments_are_written_as_flask_babel_writes_the_console_pattern(
             expected = format_datetime(moment, "yyyy-MM-dd HH:mm")
             assert local_minute(moment) == minute(moment) == expected
         assert local_minute(None) == minute(None) == ""
+
+
+@pytest.mark.parametrize(
+    "name", ["Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe"]
+)
+def test_the_faster_zone_writes_every_moment_as_flask_babels_pytz_zone(name: str) -> None:
+    # Every half hour of two years, both ways across each daylight-saving change.
+    slow = pytz.timezone(name)
+    fast = _fast_zone(slow)
+    assert fast is not slow
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for step in range(2 * 366 * 48):
+        moment = start + timedelta(minutes=30 * step)
+        assert moment.astimezone(fast).strftime("%Y-%m-%d %H:%M") == moment.astimezone(
+            slow
+        ).strftime("%Y-%m-%d %H:%M"), moment
 
 
 def test_row_links_are_the_urls_url_for_builds(app: Flask) -> None:
