@@ -183,6 +183,27 @@ def test_bad_filters_are_refused_with_a_message(
     assert message in response.get_data(as_text=True)
 
 
+def test_the_filter_form_is_drawn_anew_for_a_renamed_tool_what_was_typed_and_a_refusal(
+    app: Flask, client: FlaskClient, english: StaffActions
+) -> None:
+    # The drawn form is remembered (kiosk/staff/lending/pages.py): it must never show an
+    # earlier request's tools, values or messages.
+    assert "Electric drill" in client.get("/staff/lending").get_data(as_text=True)
+    with app.app_context(), database().write() as session:
+        for drill in session.scalars(select(ToolType).where(ToolType.code == "drill")):
+            drill.name_en = "Hammer drill"
+    renamed = client.get("/staff/lending").get_data(as_text=True)
+    assert "Hammer drill" in renamed and "Electric drill" not in renamed
+
+    typed = client.get("/staff/lending", query_string={"resident": "张"}).get_data(as_text=True)
+    assert 'value="张"' in typed
+    refused = client.get("/staff/lending", query_string={"status": "stolen"})
+    assert "Not a valid choice" in refused.get_data(as_text=True)
+    plain = client.get("/staff/lending").get_data(as_text=True)
+    assert 'value="张"' not in plain and "Not a valid choice" not in plain
+    assert plain == client.get("/staff/lending").get_data(as_text=True)
+
+
 @pytest.mark.parametrize(("args", "message"), BAD_FILTERS)
 def test_an_export_of_a_bad_filter_is_refused(
     client: FlaskClient, english: StaffActions, args: dict[str, str], message: str

@@ -93,6 +93,19 @@ def _filter_args(form: RecordsFilterForm) -> dict[str, str]:
     return {name: text for name, text in sent.items() if text}
 
 
+def _drawn_from(form: RecordsFilterForm) -> tuple[object, ...]:
+    """Everything the filter form's drawing reads besides the language: the tool types offered,
+    what was sent and the messages. The page remembers the drawn form by it (WTForms' widgets
+    were a sixth of the page's CPU, docs/benchmarks.md), so a renamed tool, a value typed or
+    a refusal is drawn anew."""
+    return (
+        tuple(form.tool_type.choices),
+        tuple(sorted(request.args.items(multi=True))),
+        repr(form.errors),
+        tuple(str(error) for error in form.form_errors),
+    )
+
+
 def records() -> ResponseReturnValue:
     # No transaction: the page and its count need not agree on one snapshot (a loan lent
     # between the two is on the next view), and a BEGIN and ROLLBACK were two of the page's
@@ -127,6 +140,7 @@ def records() -> ResponseReturnValue:
         return render_template(
             "staff/lending.html",
             form=form,
+            drawn_from=_drawn_from(form),
             page=page,
             exact_item=exact_item,
             now=now,
