@@ -28,7 +28,7 @@ from kiosk.staff.health import pages as health_pages
 from kiosk.staff.insights.pages import insights_csv, insights_page
 from kiosk.staff.lending import ahead as lending_ahead
 from kiosk.staff.lending import counter as lending_counter
-from kiosk.staff.lending import event_words
+from kiosk.staff.lending import event_words, loan_lines
 from kiosk.staff.lending import mismatches as lending_mismatches
 from kiosk.staff.lending import pages as lending_pages
 from kiosk.staff.people import (
@@ -371,6 +371,7 @@ bp.add_app_template_filter(event_words.detail_text, "lending_detail")
 bp.add_app_template_filter(event_words.actor_text, "lending_actor")
 bp.add_app_template_filter(event_words.item_condition, "item_condition")
 table_formats.register(bp)
+bp.add_app_template_global(loan_lines.loan_lines, "loan_lines")
 
 
 @bp.context_processor
