@@ -48,9 +48,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     tls.init_app(app)
     security_headers.init_app(app)
 
-    from kiosk import request_reads
+    from kiosk import request_reads, warm_process
 
     request_reads.init_app(app)
+    warm_process.init_app(app)
 
     from kiosk import csrf, i18n, template_fragments, template_icons, template_urls
 

@@ -18,7 +18,7 @@ from booking.core.db import Database
 from booking.core.errors import DomainError
 from devices.fleet import credentials, provisioning
 from devices.models.device import DeviceKind
-from kiosk import config, extensions, mqtt_config
+from kiosk import config, extensions, mqtt_config, warm_process
 from kiosk.messaging.sms_config import sms_config
 
 
@@ -216,6 +216,7 @@ def worker_command(no_wait: bool) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    warm_process.freeze_when_warm()
     worker = Worker(
         worker_database(extensions.database(), only),
         extensions.clock(),
