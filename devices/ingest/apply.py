@@ -157,7 +157,9 @@ def apply_batches(
     """
     checked = [intake.check(items) for items, _handlers in batches]
     devices = intake.lock_devices(session, set().union(*map(intake.devices_of, checked)))
-    batch_cache.cache(session).prefetch(devices.keys())
+    batch_cache.cache(session).prefetch(
+        devices.keys(), compartments_of=set().union(*map(intake.devices_with_state, checked))
+    )
     # The ledger rows, inserted in one executemany at the end instead of one ORM object (and
     # one flush's worth of bookkeeping) each, on the session's connection: no autoflush (the
     # registry's changes are flushed at commit). Only devices.ingest.seen reads them back, so

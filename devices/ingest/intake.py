@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
 from devices.models.device import Device
-from devices.protocol.messages import Parsed, ProtocolError, Reason, is_server_status, parse
+from devices.protocol.messages import (
+    Heartbeat,
+    Parsed,
+    ProtocolError,
+    Reason,
+    Status,
+    is_server_status,
+    parse,
+)
 
 if TYPE_CHECKING:
     from devices.ingest.apply import Inbound
@@ -63,6 +71,16 @@ def devices_of(checked: Checked) -> set[str]:
         elif result.reason == Reason.IMPOSSIBLE_TIME and result.device is not None:
             found.add(result.device)
     return found
+
+
+def devices_with_state(checked: Checked) -> set[str]:
+    """The devices a batch has more for than a heartbeat or a status: those whose compartments
+    its messages may read."""
+    return {
+        result.topic.device
+        for _, result in checked
+        if isinstance(result, Parsed) and not isinstance(result.message, Heartbeat | Status)
+    }
 
 
 def lock_devices(session: Session, device_ids: set[str]) -> dict[str, tuple[Device, str]]:

@@ -114,6 +114,43 @@ def test_a_joint_commit_reads_its_devices_their_compartments_and_faults_once_for
     assert run[("INSERT", "device_messages")] == 1
 
 
+def heartbeat(site: str, device: str) -> Inbound:
+    body = {"v": 1, "device": device, "session": 1,
+            "ts": NOW.isoformat(timespec="milliseconds").replace("+00:00", "Z")}  # fmt: skip
+    return Inbound(f"linli/v1/{site}/{device}/heartbeat", json.dumps(body).encode(), NOW, False)
+
+
+def test_a_burst_of_heartbeats_reads_no_compartment_and_an_event_beside_it_reads_its_own(
+    any_database: Database,
+) -> None:
+    """Lockers that came online together heartbeat together: reading every one's compartments
+    was a third of such a transaction's CPU, for nothing (docs/benchmarks.md, twelfth session)."""
+    centres = [f"c{n:02d}" for n in range(10)]
+    for centre in centres:
+        add_device(any_database, f"{centre}-1", site=centre)
+    beats = [([heartbeat(centre, f"{centre}-1")], Handlers()) for centre in centres]
+
+    with statements_run(any_database) as run:
+        done = commit_batches(any_database, beats, FrozenClock(NOW),
+                              retry_delay=0.01, stopping=lambda _: True)  # fmt: skip
+
+    assert done is not None
+    read = [run[("SELECT", table)] for table in ("devices", "device_compartments", "device_faults")]
+    assert read == [1, 0, 1]  # the faults: a heartbeat judges the device's clock
+    with any_database.read() as session:
+        seen = session.scalars(select(Device.last_seen_at)).all()
+    assert seen and all(moment is not None for moment in seen)
+
+    # An event among the heartbeats: its device's compartments only, still in one read.
+    mixed = [([closed("c00", "c00-1", 1)], Handlers()), *beats[1:]]
+    with statements_run(any_database) as run:
+        done = commit_batches(any_database, mixed, FrozenClock(NOW),
+                              retry_delay=0.01, stopping=lambda _: True)  # fmt: skip
+    assert done is not None and done[0].applied == 1
+    read = [run[("SELECT", table)] for table in ("devices", "device_compartments", "device_faults")]
+    assert read == [1, 1, 1]
+
+
 def test_a_device_in_two_batches_of_one_commit_has_each_message_applied_once(
     any_database: Database,
 ) -> None:
