@@ -50,8 +50,8 @@ class FormWordsRequest(Request):
     """Flask's request, with WTForms' catalogue for the request's language already read.
 
     Flask-WTF reads that catalogue from its file on every request that draws or checks a
-    form (``babel.support.Translations.load``, the ``.mo`` parsed anew: 6 % of a console
-    page with one small form, docs/benchmarks.md) and keeps it as the request's
+    form (``babel.support.Translations.load``, the ``.mo`` parsed anew: a seventh of the CPU
+    of a console page with one small form, docs/benchmarks.md) and keeps it as the request's
     ``wtforms_translations``, asking for that attribute first. Giving it here serves Flask-WTF
     the catalogue it would have read, parsed once a language for the process.
     """

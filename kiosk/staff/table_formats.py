@@ -87,8 +87,6 @@ class IdUrls:
 
 
 def register(bp: Blueprint) -> None:
-    """The table helpers, for every template of the app."""
+    """The moment filter, for every template of the app (the loan table uses the rest from
+    Python: kiosk/staff/lending/loan_lines.py)."""
     bp.add_app_template_filter(local_minute, "minute")
-    bp.add_app_template_filter(plain_words, "plain_words")
-    bp.add_app_template_global(IdUrls, "id_urls")
-    bp.add_app_template_global(local_minutes, "local_minutes")
