@@ -10,8 +10,9 @@ sends), committed as a worker commits them. The best of three runs by ``time.pro
         .venv/bin/python bench/harness/event_cpu.py postgresql    # 20 centres, one event each
 
 On PostgreSQL it prints the CPU per event with 1, 5 and 20 centres' one-event batches in a
-transaction (what the shared committers join, devices/ingest/committers.py), then what a
-takeover costs a device: a new session's birth and state, each centre's in one batch, as
+transaction (what the shared committers join, devices/ingest/committers.py), then a burst of
+every locker's heartbeat in one transaction (lockers that came online together heartbeat
+together, docs/scaling.md item 11), then what a takeover costs a device: a new session's birth and state, each centre's in one batch, as
 every locker sends them when a new leader says `online` (docs/protocol.md §4, docs/scaling.md
 item 10).
 """
