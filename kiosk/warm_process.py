@@ -13,7 +13,9 @@ Once a process, :data:`WARM_AFTER_S` after it starts to work: by then what it ke
 Without a collection first: that would be one more full pass (70-160 ms measured), and the
 garbage frozen with the rest is what one pass would have freed, kept once. For the same reason
 not again and again: an object frozen that later becomes garbage in a cycle is never reclaimed.
-Not in tests (``app.testing``): their processes make and drop hundreds of apps.
+Not for apps under test (``app.testing``): their processes make and drop hundreds of apps. (A
+test that serves requests from an app set up as in production plans its process's freeze like
+a server's: once, keeping at most what was alive then.)
 """
 
 from __future__ import annotations
