@@ -201,7 +201,6 @@ def test_the_filter_form_is_drawn_anew_for_a_renamed_tool_what_was_typed_and_a_r
     assert "Not a valid choice" in refused.get_data(as_text=True)
     plain = client.get("/staff/lending").get_data(as_text=True)
     assert 'value="张"' not in plain and "Not a valid choice" not in plain
-    assert plain == client.get("/staff/lending").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("args", "message"), BAD_FILTERS)
