@@ -389,12 +389,16 @@ class Link:
 
     def _handle_server_status(self, message: mqtt.MQTTMessage) -> None:
         try:
-            state = json.loads(message.payload).get("state")
+            status = json.loads(message.payload)
+            state, asked = status.get("state"), status.get("rebirth", True)
         except (ValueError, AttributeError):
             return
         # The copy retained at subscribe time needs no answer: birth went out on connect.
-        rebirth = state == "online" and (self._seen_server_status or not message.retain)
+        back = state == "online" and (self._seen_server_status or not message.retain)
         self._seen_server_status = True
-        if rebirth:
-            self._on_online()
+        if back:
+            # `rebirth: false`: another worker of the server took over, with nothing lost
+            # that the unacked events do not bring back (docs/protocol.md §4).
+            if asked is not False:
+                self._on_online()
             self._resend.start_over(time.monotonic())  # not the wait grown while it was away

@@ -228,6 +228,12 @@ BAD_PAYLOADS: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("server-status.json", "unknown state", example("server-status.json", state="busy")),
     ("server-status.json", "device field", example("server-status.json", device="server")),
+    ("server-status.json", "rebirth as text", example("server-status.json", rebirth="no")),
+    (
+        "server-status.json",
+        "offline saying whether to re-birth",
+        example("server-status.json", 2, rebirth=False),
+    ),
 ]
 
 

@@ -175,8 +175,11 @@ class ServerProbe:
     def ack(self, device: str, session: int, seq: int) -> None:
         self.publish(device, "ack", {"v": 1, "session": session, "seqs": [[seq, seq]]})
 
-    def server_status(self, state: str) -> None:
-        payload = json.dumps({"v": 1, "state": state, "ts": utc(datetime.now(UTC))})
+    def server_status(self, state: str, *, rebirth: bool | None = None) -> None:
+        status: dict[str, Any] = {"v": 1, "state": state, "ts": utc(datetime.now(UTC))}
+        if rebirth is not None:
+            status["rebirth"] = rebirth
+        payload = json.dumps(status)
         self.client.publish(
             f"linli/v1/{self.site}/server/status", payload, qos=1, retain=True
         ).wait_for_publish(5)

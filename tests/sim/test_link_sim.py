@@ -67,6 +67,27 @@ def test_server_turning_online_again_makes_the_device_re_publish_birth_and_state
     assert states[-1]["seq"] == births[1]["seq"] + 1
 
 
+def test_a_server_online_that_asks_no_rebirth_gets_none(
+    start_device: StartDevice, probe: ServerProbe
+) -> None:
+    """docs/protocol.md §4: another worker of the server took over and lost nothing."""
+    probe.server_status("online")
+    start_device(LockerSim, "locker-a")
+    state = probe.wait_for("locker-a", "state")[0]
+    probe.server_status("offline")
+    probe.server_status("online", rebirth=False)
+    # The device reads its messages in order: the command's answer comes after whatever the
+    # status made it send, and it is the next message after the state.
+    command_id = probe.command("locker-a", "open", {"compartment": 1})
+    reply = probe.wait_for("locker-a", "reply", command_id=command_id)[0]
+    assert reply["seq"] == state["seq"] + 1
+    assert len(probe.of("locker-a", "birth")) == 1
+    # A later online that says nothing of it asks as before.
+    probe.server_status("offline")
+    probe.server_status("online")
+    assert probe.wait_for("locker-a", "birth", 2)[1]["seq"] > reply["seq"]
+
+
 def test_seq_grows_by_one_across_birth_state_events_and_replies(
     start_device: StartDevice, probe: ServerProbe
 ) -> None:
