@@ -234,7 +234,8 @@ class Bridge:
         filters = subscriptions(self.site, self.role)
         self._subscribing.sent(client.subscribe([(topic, 1) for topic in filters])[1], filters)
         if self.role.leads:
-            client.publish(**server_status(self.site, True, self.clock.now()))
+            rebirth = self.role.asks_rebirth or self.connected_at is not None
+            client.publish(**server_status(self.site, True, self.clock.now(), rebirth=rebirth))
         self.connected_at = self.clock.now()
         self.connected.set()
         # The web offers lockers only once the link is recorded as connected: at once.

@@ -38,6 +38,14 @@ class Role(Enum):
     LEADER = "leader"
     # Of several workers, one of the others: the shared subscription only.
     FOLLOWER = "follower"
+    # A leader that was a follower until the last leader died or let go: it does what a
+    # leader does, but its first `online` asks the devices for no re-birth. Its follower's
+    # bridges heard the shared traffic until a moment before, the retained kinds come with its
+    # plain subscriptions, the devices re-send every unacked event, and a birth or state lost
+    # in flight to the dead leader shows as a gap in seq, which the gap job asks for (docs/
+    # protocol.md §3 rule 3). A re-birth of every device cost the survivor about 3 s of CPU
+    # for 400 lockers while residents' commands waited behind it (docs/scaling.md item 10).
+    SUCCESSOR = "successor"
 
     @property
     def shared(self) -> bool:
@@ -46,6 +54,12 @@ class Role(Enum):
     @property
     def leads(self) -> bool:
         return self is not Role.FOLLOWER
+
+    @property
+    def asks_rebirth(self) -> bool:
+        """Whether the first `online` of a bridge of this role asks the devices to re-birth;
+        every later one does (a reconnect of its own may have lost what was in flight)."""
+        return self is not Role.SUCCESSOR
 
 
 def share_group(site: str) -> str:
@@ -85,13 +99,15 @@ def server_client_id(site: str, role: Role) -> str:
     return f"linli-server-{site}"
 
 
-def server_status(site: str, online: bool, now: datetime) -> dict[str, Any]:
+def server_status(
+    site: str, online: bool, now: datetime, *, rebirth: bool = True
+) -> dict[str, Any]:
     """The server's retained status message, as paho's ``publish`` and ``will_set`` take it.
     Only a leading bridge sends it: the server is online while a leader is, and a follower's
-    death is no outage."""
+    death is no outage. ``rebirth=False``: see :attr:`Role.SUCCESSOR`."""
     return {
         "topic": protocol.server_status_topic(site),
-        "payload": protocol.server_status_payload(online, now),
+        "payload": protocol.server_status_payload(online, now, rebirth=rebirth),
         "qos": 1,
         "retain": True,
     }

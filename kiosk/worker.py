@@ -27,7 +27,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -143,6 +143,7 @@ class Worker:
         # their own server status and the Will of the connection that serves them.
         self._bridges: dict[str, tuple[threading.Event, threading.Thread]] = {}
         self._role = Role.SOLE
+        self._heard: set[str] = set()
         self._next_site_look = 0.0
         self._shared: Shared | None = None
 
@@ -234,11 +235,15 @@ class Worker:
                 self._stop.set()
             own_stop.set()
 
-    def _start_bridge(self, role: Role) -> None:
-        """Bridge every centre served, in ``role``."""
+    def _start_bridge(self, role: Role, *, heard: Collection[str] = ()) -> None:
+        """Bridge every centre served, in ``role``; a leader's bridges of the centres in
+        ``heard``, whose traffic this worker's followers shared until now, as the successor
+        (:attr:`Role.SUCCESSOR`: their devices need not re-birth)."""
         self._role = role
+        self._heard = set(heard)
         self._next_site_look = 0.0
         self._bridge_new_sites()
+        self._heard = set()
 
     def _bridge_new_sites(self) -> None:
         """Start a bridge for each centre served that has none yet (at most once a minute)."""
@@ -253,6 +258,7 @@ class Worker:
         for site in sites:
             if site in self._bridges:
                 continue
+            role = Role.SUCCESSOR if site in self._heard else self._role
             runner = self.bridge
             if runner is default_bridge and len(sites) > 1:
                 self._shared = self._shared or Shared(self.database)
@@ -260,13 +266,13 @@ class Worker:
             own_stop = threading.Event()
             thread = threading.Thread(
                 target=self._run_bridge,
-                args=(runner, self.mqtt_url, site, self._role, own_stop),
+                args=(runner, self.mqtt_url, site, role, own_stop),
                 name=f"linli-bridge-{site}",
                 daemon=True,
             )
             self._bridges[site] = (own_stop, thread)
             thread.start()
-            log.info("bridging centre %s (%s)", site, self._role.value)
+            log.info("bridging centre %s (%s)", site, role.value)
 
     def _stop_bridges(self) -> None:
         for own_stop, _ in self._bridges.values():
@@ -355,8 +361,9 @@ class Worker:
                     watchdog.start()
                     # The follower's bridge makes way for a leader's: its Will, the retained
                     # kinds' plain subscriptions and the command sender come with the connection.
+                    heard = set(self._bridges)
                     self._stop_bridges()
-                    self._start_bridge(Role.LEADER)
+                    self._start_bridge(Role.LEADER, heard=heard)
                     jobs = self._lead()
         finally:
             stop.set()

@@ -367,5 +367,11 @@ def ack_payloads(session: int, seqs: Iterable[int]) -> list[bytes]:
     ]
 
 
-def server_status_payload(online: bool, now: datetime) -> bytes:
-    return encode({"v": 1, "state": "online" if online else "offline", "ts": iso_z(now)})
+def server_status_payload(online: bool, now: datetime, *, rebirth: bool = True) -> bytes:
+    """``rebirth`` is said only when it is false (docs/protocol.md §4): a device that hears
+    nothing of it re-births, as every device did before the field existed."""
+    if not online:
+        return encode({"v": 1, "state": "offline", "ts": iso_z(now)})
+    if rebirth:
+        return encode({"v": 1, "state": "online", "ts": iso_z(now)})
+    return encode({"v": 1, "state": "online", "rebirth": False, "ts": iso_z(now)})

@@ -23,13 +23,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from device_rows import add_device
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from test_bridge import add_locker, host_port, locker_row, wait_for
 from test_bridge_with_simulator import stored_event_keys
 
 from booking.core.db import Database
 from devices.commands import operations as commands
 from devices.commands import outbox as command_outbox
+from devices.models.messages import DeviceMessage
 from kiosk import scheduler_lock
 from linli_sim.locker import LockerSim
 
@@ -221,6 +222,62 @@ def test_killing_the_scheduler_s_worker_hands_the_scheduler_over_within_ten_seco
     assert set(holders) <= {0, 1} and 1 in holders
     assert follower.stop() == 0
     assert scheduler_lock_holders(postgres_database) == 0
+
+
+def births_of(database: Database, device_id: str) -> int:
+    with database.read() as session:
+        return int(session.scalar(
+            select(func.count()).select_from(DeviceMessage)
+            .where(DeviceMessage.device_id == device_id, DeviceMessage.kind == "birth")
+        ) or 0)  # fmt: skip
+
+
+def test_a_takeover_asks_the_devices_for_no_rebirth_and_loses_no_event(
+    start_worker: Any, postgres_database: Database, own_mosquitto: Any, tmp_path: Path
+) -> None:
+    """The follower heard the shared traffic until the leader died, so a re-birth of every
+    device would bring back nothing the re-sent events and the gap rule do not (docs/
+    protocol.md §3, §4); it cost seconds of the survivor's CPU while residents waited."""
+    site, device_id = "successor", "successor-locker"
+    add_locker(postgres_database, site, device_id)
+    statuses: list[dict[str, Any]] = []
+    ear = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{site}-status-ear")
+    ear.on_message = lambda _c, _u, message: statuses.append(json.loads(message.payload))
+    ear.connect(*host_port(own_mosquitto.url))
+    ear.subscribe(f"linli/v1/{site}/server/status", qos=1)
+    ear.loop_start()
+    leader = start_worker(site)
+    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
+    follower = start_worker(site)
+    wait_for(lambda: follower.said("bridge connected"), "the second's bridge connected", 30)
+    sim = LockerSim(
+        device_id, site, own_mosquitto.url, tmp_path / "state", time_scale=0.01,
+        resend_interval=0.3,
+    )  # fmt: skip
+    emitted = []
+    try:
+        sim.start()
+        wait_for(lambda: locker_row(postgres_database, device_id).online, "the locker online")
+        # The first leader knew nothing before it: its online asks for what it may have missed.
+        assert statuses[-1]["state"] == "online" and "rebirth" not in statuses[-1]
+        emitted += [sim.emit("forced_open", compartment=1 + n % 8) for n in range(20)]
+        leader.kill()
+        emitted += [sim.emit("forced_open", compartment=1 + n % 8) for n in range(20)]
+        wait_for(lambda: follower.said("holds the scheduler lock"), "the follower to lead", 10)
+        wait_for(lambda: statuses[-1]["state"] == "online", "the successor online", 10)
+        assert statuses[-1]["rebirth"] is False
+        emitted += [sim.emit("forced_open", compartment=1 + n % 8) for n in range(20)]
+        wait_for(lambda: sim.unacked_count() == 0, "every event acknowledged", timeout=60)
+        keys, rows = stored_event_keys(postgres_database, device_id)
+        assert keys == {(e["session"], e["seq"]) for e in emitted}
+        assert rows == len(emitted)
+        assert births_of(postgres_database, device_id) == 1
+        assert locker_row(postgres_database, device_id).online
+    finally:
+        sim.stop()
+        ear.loop_stop()
+        ear.disconnect()
+    assert follower.stop() == 0
 
 
 def test_a_scheduler_whose_lock_connection_is_cut_stops_and_another_takes_over(
