@@ -76,7 +76,6 @@ class Link:
         self.keepalive = keepalive
         self._on_online = on_online
         self._on_command = on_command
-
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
         self._stopping = threading.Event()
@@ -390,15 +389,12 @@ class Link:
     def _handle_server_status(self, message: mqtt.MQTTMessage) -> None:
         try:
             status = json.loads(message.payload)
-            state, asked = status.get("state"), status.get("rebirth", True)
+            online = status.get("state") == "online"
         except (ValueError, AttributeError):
             return
         # The copy retained at subscribe time needs no answer: birth went out on connect.
-        back = state == "online" and (self._seen_server_status or not message.retain)
-        self._seen_server_status = True
-        if back:
-            # `rebirth: false`: another worker of the server took over, with nothing lost
-            # that the unacked events do not bring back (docs/protocol.md §4).
-            if asked is not False:
+        if online and (self._seen_server_status or not message.retain):
+            if status.get("rebirth") is not False:  # false: a takeover (docs/protocol.md §4)
                 self._on_online()
             self._resend.start_over(time.monotonic())  # not the wait grown while it was away
+        self._seen_server_status = True
