@@ -119,7 +119,7 @@ def retry(database: Database, command_id: str, *, clock: Clock) -> CommandOutcom
 def await_outcome(database: Database, command_id: str, *, clock: Clock) -> CommandOutcome:
     """Wait until the command is final, at most until its expiry (plus grace once accepted);
     then time it out. For a caller that issued the command in a transaction of its own."""
-    with database.read() as session:
+    with database.read_statements() as session:
         expires_at = commands.get(session, command_id).expires_at
     # Business time comes from the clock; waiting is measured on the monotonic clock, so a
     # frozen test clock cannot make us wait forever and a wall-clock jump cannot cut us short.
@@ -157,7 +157,9 @@ def _wait(
     while True:
         if heard is not None:
             heard.clear()  # before the read: a notice from now on wakes the wait below
-        with database.read() as session:
+        # One statement, no transaction: a BEGIN and a ROLLBACK around it were two more round
+        # trips to the database on each look, on the path of a resident waiting at a door.
+        with database.read_statements() as session:
             state = commands.get(session, command_id).state
             if state.is_final:
                 return CommandOutcome.of(commands.get(session, command_id))
