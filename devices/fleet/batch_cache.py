@@ -44,6 +44,10 @@ class BatchCache:
         self._session = session
         self._compartments: dict[str, dict[int, Compartment]] = {}
         self._faults: dict[str, list[DeviceFault]] = {}
+        # Per locker: the (session, seq) of the full state last reconciled in this transaction
+        # and what it reported (devices.locker.reconciliation.full_state). Forgotten with the
+        # rest after a rollback, so a reconciliation undone is never taken as done.
+        self.reconciled: dict[str, tuple[int, int, object]] = {}
 
     def prefetch(
         self, device_ids: Collection[str], *, compartments_of: Collection[str] | None = None
