@@ -8,7 +8,8 @@ on CONNACK it subscribes to its ``cmd`` and ``ack`` and the site's server status
 ``status`` online (retained), ``birth`` (seq 0) and ``state`` (seq 1, retained); then an
 ``item_present_changed`` event every ``event_every_s`` (QoS 1, kept until acked, re-sent
 unchanged every 5 s) and a heartbeat (QoS 0) every 30 s; a later server ``online`` makes it
-publish birth and state again, unless it says ``"rebirth": false``; a ``resync`` command is answered accepted, birth, state, done.
+publish birth and state again, unless it says ``"rebirth": false``; a ``resync`` command is
+answered accepted, birth, state, done.
 
 What is simplified, and why it does not change what the bench measures: the outbox is kept in
 memory (a real one survives power loss; no device here loses power), the session counter
