@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event as orm_events
 from sqlalchemy import func, select
 
 from booking.core.clock import FrozenClock
@@ -201,6 +202,32 @@ def test_three_missed_heartbeats_mark_a_device_offline(
         silent = registry.mark_silent_devices_offline(session, clock.now())
         assert [d.device_id for d in silent] == [LOCKER]
     assert device(database).online is False
+
+
+def test_the_silent_device_job_loads_only_the_devices_it_finds_silent(
+    feed: Feed, database: Database, clock: FrozenClock
+) -> None:
+    """It runs every 30 s over every online device of a district: it judges them by three
+    columns, and loaded each whole, that was most of its CPU (docs/benchmarks.md)."""
+    feed.apply(feed.birth(4))
+    clock.advance(timedelta(seconds=91))
+    with database.write() as session:
+        heard = session.scalars(select(Device).where(Device.device_id == BP)).one()
+        heard.online, heard.last_seen_at = True, clock.now()
+    loaded: list[str] = []
+
+    def note(target: Device, _context: object) -> None:
+        loaded.append(target.device_id)
+
+    orm_events.listen(Device, "load", note)
+    try:
+        with database.write() as session:
+            silent = registry.mark_silent_devices_offline(session, clock.now())
+    finally:
+        orm_events.remove(Device, "load", note)
+    assert [d.device_id for d in silent] == [LOCKER]
+    assert set(loaded) == {LOCKER}
+    assert device(database, BP).online is True
 
 
 # --- refused messages -----------------------------------------------------------------------------
