@@ -128,8 +128,7 @@ def run_booking_jobs() -> None:
     rt = runtime()
     now = rt.clock.now()
     with rt.database.write() as session:
-        for site_id in session.scalars(select(Site.id)).all():
-            uptime.record_heartbeat(session, site_id=site_id, now=now)
+        uptime.record_heartbeats(session, site_ids=session.scalars(select(Site.id)).all(), now=now)
     booking_jobs.run_due(rt.database, now=now)
 
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from booking_centre import Centre, at, keep_alive
+from sqlalchemy import event, func, select
 
 from booking.core import uptime
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.core.models.outages import Outage
-from booking.core.models.uptime import ServicePart
+from booking.core.models.sites import Site
+from booking.core.models.uptime import Heartbeat, ServicePart
 from booking.spaces import jobs as booking_jobs
 from booking.spaces import seats
 from booking.spaces.models.bookings import Booking, BookingStatus
@@ -58,6 +60,43 @@ def test_a_gap_between_heartbeats_longer_than_three_minutes_is_recorded_as_an_ou
         assert not uptime.was_up(
             session, site_id=centre.site_id, starts_at=at(9, 5), ends_at=at(9, 30), parts=WORKER
         )
+
+
+def test_the_worker_beats_for_every_centre_at_once_in_as_many_statements_for_four_as_for_one(
+    any_database: Database, centre: Centre
+) -> None:
+    """It beats for every centre of the deployment each minute: a read and a write a centre
+    were two hundred statements a minute for a district of a hundred."""
+    with any_database.write() as session:
+        others = [Site(slug=f"beat-{n}", name_zh="另一站", name_en="Another") for n in range(3)]
+        session.add_all(others)
+        session.flush()
+        every = [centre.site_id, *(other.id for other in others)]
+        uptime.record_heartbeat(session, site_id=centre.site_id, now=at(9))
+    sent: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.split()[0].upper() != "BEGIN":  # SQLite's, sent as a statement
+            sent.append(statement.split()[0].upper())
+
+    event.listen(any_database.engine, "before_cursor_execute", note)
+    try:
+        with any_database.write() as session:
+            first = uptime.record_heartbeats(session, site_ids=every, now=at(10))
+            beats = len(sent)
+            again = uptime.record_heartbeats(session, site_ids=every, now=at(10, 1))
+            beats_again = len(sent) - beats
+    finally:
+        event.remove(any_database.engine, "before_cursor_execute", note)
+    # Only the centre that beat before had a gap: an outage of its own, from 9 to 10.
+    assert [(o.site_id, o.started_at, o.ended_at) for o in first] == [
+        (centre.site_id, at(9), at(10))
+    ]
+    assert again == []
+    with any_database.read() as session:
+        assert session.scalars(select(func.count()).select_from(Heartbeat)).one() == 4
+    # Read, the three new beats, the one moved on, its outage; then read and move four on.
+    assert beats <= 4 and beats_again == 2
 
 
 def test_nothing_before_the_first_heartbeat_counts_as_up(
