@@ -206,6 +206,17 @@ class CommandDispatcher:
                 session, site=self.site, client_id=self.client_id, state=state,
                 now=self.clock.now(),
             )  # fmt: skip
+        self.beaten(state)
+
+    def beat_due(self) -> link_status.Beat | None:
+        """For a group writing its lanes' beats together: this lane's, if one is due."""
+        state = LinkState.CONNECTED if self._connected.is_set() else LinkState.DISCONNECTED
+        if state is self._recorded and time.monotonic() < self._next_beat:
+            return None
+        return link_status.Beat(self.site, self.client_id, state, self.clock.now())
+
+    def beaten(self, state: LinkState) -> None:
+        """The link was recorded as ``state`` just now."""
         self._recorded = state
         self._next_beat = time.monotonic() + link_status.BEAT_EVERY.total_seconds()
 

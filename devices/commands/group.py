@@ -24,7 +24,9 @@ from sqlalchemy import select
 
 from booking.core.db import Database
 from devices.commands import outbox as command_outbox
+from devices.fleet import link_status
 from devices.ingest import apply as ingest
+from devices.models.links import LinkState
 from devices.models.outbox import CommandOutbox
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,10 @@ class CommandDispatcher(Protocol):
     def turn(self, woken: bool) -> None: ...
 
     def waiting(self) -> bool: ...
+
+    def beat_due(self) -> link_status.Beat | None: ...
+
+    def beaten(self, state: LinkState) -> None: ...
 
 
 class DispatcherGroup:
@@ -172,10 +178,40 @@ class DispatcherGroup:
                     self._woken.add(key)
 
     def _turn_all(self) -> bool:
-        """Turn every lane with something to do; whether any still waits for a PUBACK."""
+        """Turn every lane with something to do; whether any still waits for a PUBACK.
+
+        The lanes woken first: a command waiting is someone waiting at a locker. Then the
+        others' beats, due together every 5 s since the lanes joined together, in one write:
+        one transaction a lane put a district's 200 beats in front of the next command."""
         with self._lock:
             lanes = list(self._lanes.items())
             woken, self._woken = self._woken, set()
+        first = [(key, lane) for key, lane in lanes if key in woken]
+        rest = [(key, lane) for key, lane in lanes if key not in woken]
+        busy = self._turn(first, woken)
+        if not self._stop.is_set():
+            self._beat(rest)
+        return self._turn(rest, woken) or busy
+
+    def _beat(self, lanes: list[tuple[int, CommandDispatcher]]) -> None:
+        with self._turning:  # a lane leaving must not have its last word overwritten
+            with self._lock:
+                due = [(lane, beat) for key, lane in lanes
+                       if key in self._lanes and (beat := lane.beat_due()) is not None]  # fmt: skip
+            if len(due) < 2:
+                return  # a lane's own turn writes one beat as cheaply
+            try:
+                with self.database.write() as session:
+                    link_status.record_links(session, [beat for _, beat in due])
+            except Exception as error:
+                if ingest.is_outage(error):
+                    raise
+                log.exception("the links' joint beat failed; each lane writes its own")
+                return
+        for lane, beat in due:
+            lane.beaten(beat.state)
+
+    def _turn(self, lanes: list[tuple[int, CommandDispatcher]], woken: set[int]) -> bool:
         busy = False
         for key, lane in lanes:
             if self._stop.is_set():

@@ -15,6 +15,7 @@ down waits in the outbox and expires unsent (:mod:`devices.commands.outbox`), so
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -64,20 +65,50 @@ class DevicesUnavailable(DomainError):
 # --- the bridge's side ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Beat:
+    """A bridge's beat, to be written: its centre, client id and link state at ``at``."""
+
+    site: str
+    client_id: str
+    state: LinkState
+    at: datetime
+
+
 def record_link(
     session: Session, *, site: str, client_id: str, state: LinkState, now: datetime
 ) -> DeviceLink:
     """The bridge's beat: its state now (``changed_at`` moves only when the state does)."""
-    link = session.get(DeviceLink, site, with_for_update=True)
-    if link is None:
-        link = DeviceLink(site=site, client_id=client_id, state=state, changed_at=now, beat_at=now)
-        session.add(link)
-        session.flush()
-        return link
-    if link.state is not state or link.client_id != client_id:
-        link.changed_at = now
-    link.state, link.client_id, link.beat_at = state, client_id, now
-    return link
+    return record_links(session, [Beat(site, client_id, state, now)])[0]
+
+
+def record_links(session: Session, beats: Sequence[Beat]) -> list[DeviceLink]:
+    """The beats of a worker's bridges (one a centre) in one read and one write, locked in
+    centre order: written one transaction each, a worker of 200 centres wrote 40 times a
+    second from the thread that sends the commands (devices.commands.group)."""
+    rows = {
+        link.site: link
+        for link in session.scalars(
+            select(DeviceLink)
+            .where(DeviceLink.site.in_(sorted({beat.site for beat in beats})))
+            .order_by(DeviceLink.site)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # as read under the lock
+        )
+    }
+    for beat in sorted(beats, key=lambda beat: beat.site):
+        link = rows.get(beat.site)
+        if link is None:
+            rows[beat.site] = link = DeviceLink(site=beat.site, client_id=beat.client_id,
+                                                state=beat.state, changed_at=beat.at,
+                                                beat_at=beat.at)  # fmt: skip
+            session.add(link)
+            continue
+        if link.state is not beat.state or link.client_id != beat.client_id:
+            link.changed_at = beat.at
+        link.state, link.client_id, link.beat_at = beat.state, beat.client_id, beat.at
+    session.flush()
+    return [rows[beat.site] for beat in beats]
 
 
 # --- the web's side ------------------------------------------------------------------------------
