@@ -218,7 +218,10 @@ class CommandDispatcher:
     def beaten(self, state: LinkState) -> None:
         """The link was recorded as ``state`` just now."""
         self._recorded = state
-        self._next_beat = time.monotonic() + link_status.BEAT_EVERY.total_seconds()
+        every = link_status.BEAT_EVERY.total_seconds()
+        # The next beat on the process's grid of beats, not one period from now: a group's
+        # lanes joined moments apart are then due together, and their beats written as one.
+        self._next_beat = (time.monotonic() // every + 1) * every
 
     def _dispatch(self, woken: bool) -> None:
         # Reads only: the rows are deleted with the 'sent' marks a moment later, so no write
