@@ -143,7 +143,6 @@ class Worker:
         # their own server status and the Will of the connection that serves them.
         self._bridges: dict[str, tuple[threading.Event, threading.Thread]] = {}
         self._role = Role.SOLE
-        self._heard: set[str] = set()
         self._next_site_look = 0.0
         self._shared: Shared | None = None
 
@@ -240,13 +239,12 @@ class Worker:
         ``heard``, whose traffic this worker's followers shared until now, as the successor
         (:attr:`Role.SUCCESSOR`: their devices need not re-birth)."""
         self._role = role
-        self._heard = set(heard)
         self._next_site_look = 0.0
-        self._bridge_new_sites()
-        self._heard = set()
+        self._bridge_new_sites(heard=heard)
 
-    def _bridge_new_sites(self) -> None:
-        """Start a bridge for each centre served that has none yet (at most once a minute)."""
+    def _bridge_new_sites(self, *, heard: Collection[str] = ()) -> None:
+        """Start a bridge for each centre served that has none yet (at most once a minute);
+        those in ``heard`` as the successor (see :meth:`_start_bridge`)."""
         if not self.mqtt_url or time.monotonic() < self._next_site_look:
             return
         self._next_site_look = time.monotonic() + NEW_SITES_EVERY_S
@@ -258,7 +256,7 @@ class Worker:
         for site in sites:
             if site in self._bridges:
                 continue
-            role = Role.SUCCESSOR if site in self._heard else self._role
+            role = Role.SUCCESSOR if site in heard else self._role
             runner = self.bridge
             if runner is default_bridge and len(sites) > 1:
                 self._shared = self._shared or Shared(self.database)

@@ -72,7 +72,6 @@ class Lockers:
                 "present": seq % 2 == 0}  # fmt: skip
         return Inbound(f"linli/v1/{site}/{device}/event", json.dumps(body).encode(), _now())
 
-
     def heartbeat(self, device: str, site: str, session: int = 1) -> Inbound:
         body = {"v": 1, "device": device, "session": session, "ts": _ts()}
         return Inbound(f"linli/v1/{site}/{device}/heartbeat", json.dumps(body).encode(), _now())
