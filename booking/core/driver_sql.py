@@ -25,7 +25,9 @@ showed the ORM path was most of the cost (docs/benchmarks.md, which has the runs
 - the API's seat availability (``booking.spaces.availability``), ``bench/api_load.py``;
 - the kiosk's site, alone or with its resident's session (``booking.core.sites``,
   ``booking.people.auth_sessions``), ``bench/kiosk_home.py``;
-- the bridge's ledger insert (``devices.ingest.ledger``), ``bench/mqtt_ingest.py``.
+- the bridge's ledger insert (``devices.ingest.ledger``), ``bench/mqtt_ingest.py``;
+- an API token's check and the audit entry of its use (``booking.people.api_tokens``),
+  ``bench/harness/api_mix_cpu.py``.
 A new one needs a benchmark of its own that shows the same.
 """
 

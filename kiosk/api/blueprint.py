@@ -68,14 +68,16 @@ def bearer_token() -> str | None:
 
 def _token_caller(secret: str, scope: str) -> Caller:
     now = clock().now()
+    # The check on the request's read connection (read-only views go on using it); only the
+    # audit entry of the use is a write.
+    token = api_tokens.live_token(read_connection(), secret=secret, now=now)
+    if token is None:
+        raise TokenRefused("the API token is unknown, expired or revoked")
+    if scope not in token.scopes:
+        raise ScopeMissing(f"this API token may not use {scope}", scope=scope)
     with database().write() as session:
-        token = api_tokens.usable_token(session, secret=secret, now=now)
-        if token is None:
-            raise TokenRefused("the API token is unknown, expired or revoked")
-        if scope not in token.scopes:
-            raise ScopeMissing(f"this API token may not use {scope}", scope=scope)
         api_tokens.record_use(session, token, what=f"{request.method} {request.path}", now=now)
-        return Caller(site_id=token.site_id, actor=f"api_token:{token.id}", token_id=token.id)
+    return Caller(site_id=token.site_id, actor=f"api_token:{token.id}", token_id=token.id)
 
 
 def api_access(blp: Blueprint, scope: str) -> Callable[[F], F]:

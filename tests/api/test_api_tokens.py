@@ -20,6 +20,7 @@ from kiosk.extensions import database
 from tests.api.api_centre import Ids, local
 from tests.api.test_api_v1 import assert_error
 from tests.conftest import ADMIN_PASSWORD, StaffActions
+from tests.perf.test_query_counts import statements
 
 TOKENS = "/staff/admin/api-tokens"
 
@@ -112,6 +113,44 @@ def test_a_token_that_may_book_books_without_a_csrf_token_and_is_audited(
         ("api_token.used", f"api_token:{token_id}", "POST /api/v1/bookings"),
         ("booking.create", f"api_token:{token_id}", f"booking:{response.json['id']}"),
     ]
+
+
+def test_every_call_is_audited_and_the_last_use_shown_to_the_minute(
+    app: Flask, client: FlaskClient, ids_anonymous: Ids, clock: FrozenClock
+) -> None:
+    token = make_token(app, ["availability:read"])
+
+    def last_used_and_uses() -> tuple[object, int]:
+        with app.app_context(), database().read() as session:
+            stored = session.scalars(select(ApiToken)).one()
+            uses = session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "api_token.used")
+            ).all()
+            return stored.last_used_at, len(uses)
+
+    assert last_used_and_uses() == (None, 0)
+    first = clock.now()
+    assert call(client, "get", seats_url(ids_anonymous), token).status_code == 200
+    assert last_used_and_uses() == (first, 1)
+    clock.advance(timedelta(seconds=59))
+    assert call(client, "get", seats_url(ids_anonymous), token).status_code == 200
+    # Audited, though the last use is still the one a minute ago, as the console shows it.
+    assert last_used_and_uses() == (first, 2)
+    clock.advance(timedelta(seconds=1))
+    assert call(client, "get", seats_url(ids_anonymous), token).status_code == 200
+    assert last_used_and_uses() == (clock.now(), 3)
+
+
+def test_a_tokens_call_within_the_minute_writes_only_its_audit_entry(
+    app: Flask, client: FlaskClient, ids_anonymous: Ids, clock: FrozenClock
+) -> None:
+    token = make_token(app, ["availability:read"])
+    assert call(client, "get", seats_url(ids_anonymous), token).status_code == 200
+    clock.advance(timedelta(seconds=5))
+    sent = statements(app, lambda: call(client, "get", seats_url(ids_anonymous), token))
+    writes = [s for s in sent if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) == 1 and writes[0].startswith("INSERT INTO audit_log"), sent
+    assert len([s for s in sent if "FROM api_tokens" in s]) == 1, sent
 
 
 def test_a_token_stops_working_when_it_expires(
