@@ -11,9 +11,10 @@ the door session and the lending rules, which both call it, so neither imports t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,20 +84,55 @@ def promised(
     """How many of the type's free items others' reservations need: the claims waiting now,
     and windows starting before a loan taken now would be back. A walk-up pickup gets an
     item only when more than these are free."""
-    back_by = now + timedelta(days=loan_days)
-    count = session.scalar(
-        select(func.count(ToolReservation.id)).where(
-            ToolReservation.tool_type_id == tool_type_id,
-            ToolReservation.resident_id != resident_id,
-            ToolReservation.status == ReservationStatus.WAITING,
-            or_(
-                ToolReservation.kind == ReservationKind.QUEUE,
-                (ToolReservation.window_starts_at < back_by)
-                & (ToolReservation.window_ends_at > now),
-            ),
-        )
+    rows = session.execute(
+        _promising().where(ToolReservation.tool_type_id == tool_type_id),
+        {"resident_id": resident_id, "now": now},
     )
-    return count or 0
+    return _promised_of(rows, now, {tool_type_id: loan_days})[tool_type_id]
+
+
+def promised_by_type(
+    session: Session, *, site_id: int, loan_days: Mapping[int, int], resident_id: int,
+    now: datetime,
+) -> dict[int, int]:  # fmt: skip
+    """:func:`promised` for each tool type of ``loan_days`` (its id → its loan days) of the
+    site, in one read: a catalogue asks it of every type it shows, and a read a type made
+    its statements grow with the types a centre lends."""
+    rows = session.execute(
+        _promising().where(ToolReservation.site_id == site_id),
+        {"resident_id": resident_id, "now": now},
+    )
+    return _promised_of(rows, now, loan_days)
+
+
+def _promising() -> Select[int, ReservationKind, datetime | None]:
+    """Others' waiting claims that may count against a loan taken now: the queue, and windows
+    not over. Whether a window starts before that loan is back depends on the tool type's
+    loan days: :func:`_promised_of` decides."""
+    return select(
+        ToolReservation.tool_type_id, ToolReservation.kind, ToolReservation.window_starts_at
+    ).where(
+        ToolReservation.resident_id != bindparam("resident_id"),
+        ToolReservation.status == ReservationStatus.WAITING,
+        or_(
+            ToolReservation.kind == ReservationKind.QUEUE,
+            ToolReservation.window_ends_at > bindparam("now"),
+        ),
+    )
+
+
+def _promised_of(
+    rows: Iterable[Row[int, ReservationKind, datetime | None]], now: datetime,
+    loan_days: Mapping[int, int],
+) -> dict[int, int]:  # fmt: skip
+    counts = dict.fromkeys(loan_days, 0)
+    for tool_type_id, kind, starts_at in rows:
+        if tool_type_id not in counts:
+            continue
+        back_by = now + timedelta(days=loan_days[tool_type_id])
+        if kind is ReservationKind.QUEUE or (starts_at is not None and starts_at < back_by):
+            counts[tool_type_id] += 1
+    return counts
 
 
 def free_items_query(tool_type_id: int) -> Select[Item]:

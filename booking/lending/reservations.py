@@ -10,6 +10,7 @@ plain services of a session and values, for the kiosk, the console, the API and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -342,14 +343,17 @@ def waiting_counts(session: Session, *, site_id: int) -> dict[int, int]:
 
 
 def free_now(
-    session: Session, *, tool_type: ToolType, usable: int, resident_id: int | None, now: datetime
-) -> int:
-    """Of ``usable`` items of the type a resident could take from a locker now, how many are
-    left once others' reservations and queue places have theirs (``resident_id``: whose own
-    claims do not count against them; None: everyone's count)."""
-    needed = holds.promised(session, tool_type_id=tool_type.id, resident_id=resident_id or 0,
-                            now=now, loan_days=tool_type.loan_days)  # fmt: skip
-    return max(0, usable - needed)
+    session: Session, *, site_id: int, tool_types: Iterable[ToolType], usable: Mapping[int, int],
+    resident_id: int | None, now: datetime,
+) -> dict[int, int]:  # fmt: skip
+    """For each of ``tool_types`` (by id), of the ``usable`` items of the type a resident could
+    take from a locker now, how many are left once others' reservations and queue places have
+    theirs (``resident_id``: whose own claims do not count against them; None: everyone's
+    count). One read for them all."""
+    loan_days = {tool_type.id: tool_type.loan_days for tool_type in tool_types}
+    needed = holds.promised_by_type(session, site_id=site_id, loan_days=loan_days,
+                                    resident_id=resident_id or 0, now=now)  # fmt: skip
+    return {type_id: max(0, usable.get(type_id, 0) - needed[type_id]) for type_id in loan_days}
 
 
 def locker_tool_types(session: Session, *, site_id: int) -> set[int]:

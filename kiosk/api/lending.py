@@ -10,6 +10,7 @@ rule holds, and is audited under the caller; the lending history names the calle
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -48,17 +49,20 @@ def list_tools() -> dict[str, Any]:
     now = clock().now()
     site_id = caller().site_id
     with database().read() as session:
-        usable = link_status.items_to_offer(session, site_id=site_id, now=now)
+        usable = Counter(link_status.items_to_offer(session, site_id=site_id, now=now).values())
         waiting = reservations.waiting_counts(session, site_id=site_id)
+        entries = lending_catalogue.catalogue(session, site_id=site_id)
+        free = reservations.free_now(
+            session, site_id=site_id, tool_types=[entry.tool_type for entry in entries],
+            usable=usable, resident_id=None, now=now,
+        )  # fmt: skip
         items = []
-        for entry in lending_catalogue.catalogue(session, site_id=site_id):
+        for entry in entries:
             tool_type = entry.tool_type
-            in_lockers = sum(1 for type_id in usable.values() if type_id == tool_type.id)
             items.append({
                 "id": tool_type.id, "code": tool_type.code, "name_zh": tool_type.name_zh,
                 "name_en": tool_type.name_en, "loan_days": tool_type.loan_days,
-                "free_now": reservations.free_now(session, tool_type=tool_type, usable=in_lockers,
-                                                  resident_id=None, now=now),
+                "free_now": free[tool_type.id],
                 "at_counter": entry.at_counter, "waiting": waiting.get(tool_type.id, 0),
             })  # fmt: skip
     return {"items": items}

@@ -21,6 +21,7 @@ from sqlalchemy import event, insert, select
 from booking.core import sites
 from booking.core.clock import FrozenClock
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import Booking, BookingStatus
@@ -189,4 +190,31 @@ def test_the_district_overview_costs_the_same_for_3_centres_as_for_30(
         add_centres(session, now=clock.now(), count=27, first=3)
     many = statements(app, lambda: client.get(path))
     print(f"{path}: {len(few)} statements with 4 centres, {len(many)} with 31")
+    assert len(many) == len(few), "\n".join(many)
+
+
+def add_tool_types(app: Flask, count: int, first: int) -> None:
+    with app.app_context(), database().write() as session:
+        site = sites.get_site_by_slug(session, "xinhua")
+        session.add_all(
+            ToolType(site_id=site.id, code=f"tool-{n}", name_zh=f"工具{n}", name_en=f"Tool {n}")
+            for n in range(first, first + count)
+        )
+
+
+@pytest.mark.parametrize(
+    ("who", "path"), [("kiosk", "/kiosk/tools"), ("staff", "/api/v1/lending/tools")]
+)
+def test_the_tool_catalogue_costs_the_same_for_few_tool_types_as_for_many(
+    app: Flask, demo: None, who: str, path: str
+) -> None:
+    # Each type's share promised to others' reservations was a read of its own.
+    client = signed_in_client(app, who)
+    add_tool_types(app, 1, first=0)
+    client.get(path)  # warm
+    few = statements(app, lambda: client.get(path))
+    add_tool_types(app, 12, first=1)
+    many = statements(app, lambda: client.get(path))
+    assert "Tool 12" in client.get(path).get_data(as_text=True)
+    print(f"{path}: {len(few)} statements with few tool types, {len(many)} with 12 more")
     assert len(many) == len(few), "\n".join(many)

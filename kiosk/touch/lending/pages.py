@@ -186,15 +186,16 @@ def offered_tools(
     offered = Counter(link_status.items_to_offer(session, site_id=site_id, now=now).values())
     lockers_down = not link_status.link_status(session, site=site_slug, now=now).live
     in_lockers = reservations.locker_tool_types(session, site_id=site_id)
+    # What others' reservations and queue places need is not offered.
+    free = reservations.free_now(
+        session, site_id=site_id, tool_types=[entry.tool_type for entry in entries],
+        usable=offered, resident_id=resident_id, now=now,
+    )  # fmt: skip
     tools = [
         replace(
             _tool_view(
                 entry.tool_type,
-                # What others' reservations and queue places need is not offered.
-                reservations.free_now(
-                    session, tool_type=entry.tool_type, usable=offered[entry.tool_type.id],
-                    resident_id=resident_id, now=now,
-                ),
+                free[entry.tool_type.id],
                 entry.at_counter + entry.in_lockers - offered[entry.tool_type.id],
             ),
             reservable=entry.tool_type.id in in_lockers,
