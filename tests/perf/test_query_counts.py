@@ -26,6 +26,7 @@ from booking.lending.models.tools import Item
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import database
 from tests.conftest import StaffActions
 from tests.district_centres import (
@@ -217,4 +218,35 @@ def test_the_tool_catalogue_costs_the_same_for_few_tool_types_as_for_many(
     many = statements(app, lambda: client.get(path))
     assert "Tool 12" in client.get(path).get_data(as_text=True)
     print(f"{path}: {len(few)} statements with few tool types, {len(many)} with 12 more")
+    assert len(many) == len(few), "\n".join(many)
+
+
+def add_rooms(app: Flask, count: int, first: int, kind: SpaceKind) -> None:
+    with app.app_context(), database().write() as session:
+        site = sites.get_site_by_slug(session, "xinhua")
+        for n in range(first, first + count):
+            room = Space(site_id=site.id, code=f"room-{n}", kind=kind, name_zh=f"房间{n}",
+                         name_en=f"Room {n}", capacity=10)  # fmt: skip
+            session.add(room)
+            session.flush()
+            if kind is SpaceKind.STUDY:
+                session.add_all(Seat(space_id=room.id, number=k) for k in range(1, 4))
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/kiosk/rooms", SpaceKind.ACTIVITY), ("/kiosk/seats", SpaceKind.STUDY)]
+)
+def test_the_kiosks_room_pages_cost_the_same_for_few_rooms_as_for_many(
+    app: Flask, demo: None, path: str, kind: SpaceKind
+) -> None:
+    # The activity rooms' timeline read each room's day and rules on its own, and the study
+    # rooms' list each room's seats, rules and taken seats: three statements a room.
+    client = signed_in_client(app, "kiosk")
+    add_rooms(app, 1, first=0, kind=kind)
+    client.get(path)  # warm
+    few = statements(app, lambda: client.get(path))
+    add_rooms(app, 10, first=1, kind=kind)
+    many = statements(app, lambda: client.get(path))
+    assert "房间10" in client.get(path).get_data(as_text=True)
+    print(f"{path}: {len(few)} statements with few rooms, {len(many)} with 10 more")
     assert len(many) == len(few), "\n".join(many)

@@ -78,10 +78,9 @@ def room_here(session: Session, site_id: int, space_id: int) -> Space:
 
 
 def _cells(
-    session: Session, site: Site, space: Space, day: date, times: list[time], now: datetime
-) -> list[Cell]:
-    plan = availability.room_day(session, site_id=site.id, space_id=space.id, day=day)
-    rules = booking_rules.rules_for(session, space)
+    site: Site, plan: availability.RoomDay, rules: booking_rules.Rules, day: date,
+    times: list[time], now: datetime,
+) -> list[Cell]:  # fmt: skip
     earliest = booking_rules.floor_to_grid(site, rules, now)
     cells = []
     for start in times:
@@ -137,13 +136,16 @@ def timeline() -> ResponseReturnValue:
         if day not in days:
             day = days[0]
         times = _grid_times(site, spaces, rules.grid)
+        # Every room's day and rules in a few reads, not a few a room.
+        plans = availability.rooms_day(session, site=site, spaces=spaces, day=day)
+        rooms_rules = booking_rules.rules_of(session, spaces)
         columns = [
             RoomColumn(
                 id=space.id,
                 name=booking_words.space_name(space),
                 capacity=space.capacity,
                 needs_approval=space.needs_approval,
-                cells=_cells(session, site, space, day, times, now),
+                cells=_cells(site, plans[space.id], rooms_rules[space.id], day, times, now),
             )
             for space in spaces
         ]
@@ -192,7 +194,8 @@ def _room_form_page(
         )
         taken = False
         if choice.start is not None:
-            first = _cells(session, site, space, choice.day, [choice.start], now)[0]
+            plan = availability.rooms_day(session, site=site, spaces=[space], day=choice.day)
+            first = _cells(site, plan[space.id], rules, choice.day, [choice.start], now)[0]
             taken = first.state in ("taken", "pending")
         name = booking_words.space_name(space)
         capacity = space.capacity

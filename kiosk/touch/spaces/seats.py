@@ -10,7 +10,7 @@ from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
@@ -55,19 +55,21 @@ class RoomCard:
     now: bool  # that period is already under way
 
 
-def study_rooms(session: Session, site_id: int) -> list[Space]:
-    """The site's study rooms in use, in the order they were set up."""
-    return list(
-        session.scalars(
-            select(Space)
-            .where(
-                Space.site_id == site_id,
-                Space.kind == SpaceKind.STUDY,
-                Space.retired_at.is_(None),
-            )
-            .order_by(Space.id)
+def study_rooms(session: Session, site_id: int, *, with_seats: bool = False) -> list[Space]:
+    """The site's study rooms in use, in the order they were set up; ``with_seats``: their
+    seats loaded too, in one more read for them all."""
+    query = (
+        select(Space)
+        .where(
+            Space.site_id == site_id,
+            Space.kind == SpaceKind.STUDY,
+            Space.retired_at.is_(None),
         )
+        .order_by(Space.id)
     )
+    if with_seats:
+        query = query.options(selectinload(Space.seats))
+    return list(session.scalars(query))
 
 
 def _study_room_here(session: Session, site_id: int, text: str) -> Space:
@@ -116,19 +118,27 @@ def _taken_seat_ids(
     session: Session, space_id: int, starts_at: datetime, ends_at: datetime
 ) -> set[int]:
     """The seats of the room held (by anyone) for part of the period, in one query."""
-    return {
-        seat_id
-        for seat_id in session.scalars(
-            select(Booking.seat_id).where(
-                Booking.space_id == space_id,
-                Booking.seat_id.is_not(None),
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.starts_at < ends_at,
-                Booking.ends_at > starts_at,
-            )
+    return _taken_by_room(session, [space_id], starts_at, ends_at)[space_id]
+
+
+def _taken_by_room(
+    session: Session, space_ids: list[int], starts_at: datetime, ends_at: datetime
+) -> dict[int, set[int]]:
+    """:func:`_taken_seat_ids` of each of the rooms ``space_ids``, by room, in one query."""
+    taken: dict[int, set[int]] = {space_id: set() for space_id in space_ids}
+    rows = session.execute(
+        select(Booking.space_id, Booking.seat_id).where(
+            Booking.space_id.in_(space_ids),
+            Booking.seat_id.is_not(None),
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.starts_at < ends_at,
+            Booking.ends_at > starts_at,
         )
-        if seat_id is not None
-    }
+    )
+    for space_id, seat_id in rows:
+        if seat_id is not None:
+            taken[space_id].add(seat_id)
+    return taken
 
 
 def _my_seat_ids(session: Session, resident: KioskResident | None, choice: Choice) -> set[int]:
@@ -148,10 +158,16 @@ def _my_seat_ids(session: Session, resident: KioskResident | None, choice: Choic
 
 
 def _choice(session: Session, site: Site, space: Space, values: dict[str, str]) -> Choice:
+    return _choice_by(site, space, booking_rules.rules_for(session, space), values)
+
+
+def _choice_by(
+    site: Site, space: Space, rules: booking_rules.Rules, values: dict[str, str]
+) -> Choice:
     return booking_times.choose(
         site,
         space,
-        booking_rules.rules_for(session, space),
+        rules,
         clock().now(),
         day_text=values.get("day", ""),
         start_text=values.get("start", ""),
@@ -170,15 +186,26 @@ def seat_map() -> ResponseReturnValue:
 
 
 def _room_cards(session: Session, site: Site, values: dict[str, str]) -> list[RoomCard]:
-    """Every study room in use with its free seats in the asked (or first sensible) period."""
+    """Every study room in use with its free seats in the asked (or first sensible) period.
+    A few reads whatever the number of rooms: their seats, their rules, and what is taken in
+    each period asked (one, unless the rooms' rules or hours differ)."""
     now = clock().now()
+    rooms = study_rooms(session, site.id, with_seats=True)
+    rules = booking_rules.rules_of(session, rooms)
+    choices = {space.id: _choice_by(site, space, rules[space.id], values) for space in rooms}
+    periods: dict[tuple[datetime, datetime], list[int]] = {}
+    for space_id, choice in choices.items():
+        if choice.starts_at is not None and choice.ends_at is not None:
+            periods.setdefault((choice.starts_at, choice.ends_at), []).append(space_id)
+    taken: dict[int, set[int]] = {}
+    for (starts_at, ends_at), space_ids in periods.items():
+        taken |= _taken_by_room(session, space_ids, starts_at, ends_at)
     cards = []
-    for space in study_rooms(session, site.id):
-        choice = _choice(session, site, space, values)
+    for space in rooms:
+        choice = choices[space.id]
         free, when = 0, ""
         if choice.starts_at is not None and choice.ends_at is not None:
-            taken = _taken_seat_ids(session, space.id, choice.starts_at, choice.ends_at)
-            free = sum(1 for seat in space.seats if seat.id not in taken)
+            free = sum(1 for seat in space.seats if seat.id not in taken[space.id])
             when = booking_words.period_text(choice.starts_at, choice.ends_at, site.timezone)
         cards.append(
             RoomCard(
