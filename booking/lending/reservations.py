@@ -306,26 +306,47 @@ def my_reservations(session: Session, *, site_id: int, resident_id: int) -> list
     return [view_of(session, row) for row in rows]
 
 
-def reservations_of_type(
-    session: Session, *, site_id: int, tool_type_id: int
-) -> list[ReservationView]:
-    """A tool type's live reservations and queue, for staff: windows by start, then the
-    queue in its order."""
-    lending_catalogue.get_tool_type(session, site_id=site_id, tool_type_id=tool_type_id)
+def reservations_by_type(session: Session, *, site_id: int) -> dict[int, list[ReservationView]]:
+    """The site's live reservations and queues, for staff, by tool type: windows by start,
+    then the queue in its order. A few reads however many tools and reservations there are
+    (each reservation's queue place and hold were a read of their own)."""
     rows = session.scalars(
         select(ToolReservation)
         .where(
-            ToolReservation.tool_type_id == tool_type_id,
+            ToolReservation.site_id == site_id,
             ToolReservation.status.in_(LIVE_RESERVATION_STATUSES),
         )
         .order_by(
+            ToolReservation.tool_type_id,
             ToolReservation.kind == ReservationKind.QUEUE,
             ToolReservation.window_starts_at,
             ToolReservation.created_at,
             ToolReservation.id,
         )
-    )
-    return [view_of(session, row) for row in rows]
+    ).all()
+    held = [row.door_session_id for row in rows if row.status is ReservationStatus.HELD]
+    doors = {door.id: door.expires_at for door in session.scalars(
+        select(DoorSession).where(DoorSession.id.in_([d for d in held if d is not None]))
+    )}  # fmt: skip
+    types = {t.id: t for t in session.scalars(select(ToolType).where(ToolType.site_id == site_id))}
+    # Every waiting queue place is live, so all are here: a place is counted among them in
+    # the order view_of counts it (created, then id).
+    waiting = sorted(
+        (row for row in rows
+         if row.kind is ReservationKind.QUEUE and row.status is ReservationStatus.WAITING),
+        key=lambda row: (row.created_at, row.id),
+    )  # fmt: skip
+    positions: dict[int, int] = {}
+    seen: dict[int, int] = {}
+    for row in waiting:
+        seen[row.tool_type_id] = positions[row.id] = seen.get(row.tool_type_id, 0) + 1
+    found: dict[int, list[ReservationView]] = {}
+    for row in rows:
+        held_until = doors.get(row.door_session_id) if row.door_session_id is not None else None
+        view = ReservationView(row, types[row.tool_type_id], positions.get(row.id),
+                               held_until if row.status is ReservationStatus.HELD else None)  # fmt: skip
+        found.setdefault(row.tool_type_id, []).append(view)
+    return found
 
 
 def waiting_counts(session: Session, *, site_id: int) -> dict[int, int]:

@@ -116,9 +116,9 @@ def test_two_residents_wait_and_the_ladder_returned_at_the_counter_goes_to_the_f
     with database.read() as session:
         places = {
             view.reservation.resident_id: view.position
-            for view in reservations.reservations_of_type(
-                session, site_id=station.site_id, tool_type_id=station.ladder_type
-            )
+            for view in reservations.reservations_by_type(session, site_id=station.site_id)[
+                station.ladder_type
+            ]
         }
     assert places == {first: 1, second: 2}
 

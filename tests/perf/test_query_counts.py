@@ -21,6 +21,7 @@ from sqlalchemy import event, insert, select
 from booking.core import sites
 from booking.core.clock import FrozenClock
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus
+from booking.lending.models.reservations import ToolReservation
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
 from booking.people.models.residents import Resident
@@ -28,7 +29,7 @@ from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space, SpaceKind
 from kiosk.extensions import database
-from tests.conftest import StaffActions
+from tests.conftest import ADMIN_PASSWORD, StaffActions
 from tests.district_centres import (
     DISTRICT_ADMIN,
     DISTRICT_PASSWORD,
@@ -249,4 +250,56 @@ def test_the_kiosks_room_pages_cost_the_same_for_few_rooms_as_for_many(
     many = statements(app, lambda: client.get(path))
     assert "房间10" in client.get(path).get_data(as_text=True)
     print(f"{path}: {len(few)} statements with few rooms, {len(many)} with 10 more")
+    assert len(many) == len(few), "\n".join(many)
+
+
+def add_reservations(app: Flask, clock: FrozenClock, tools: int, first: int) -> None:
+    """``tools`` more tool types, each with two residents queueing and a window ahead."""
+    now = clock.now()
+    with app.app_context(), database().write() as session:
+        site = sites.get_site_by_slug(session, "xinhua")
+        people = session.scalars(select(Resident.id).order_by(Resident.id).limit(3)).all()
+        for n in range(first, first + tools):
+            tool = ToolType(site_id=site.id, code=f"kept-{n}", name_zh=f"预约工具{n}",
+                            name_en=f"Reserved {n}")  # fmt: skip
+            session.add(tool)
+            session.flush()
+            for k, resident_id in enumerate(people[:2]):
+                session.add(ToolReservation.in_queue(site_id=site.id, tool_type_id=tool.id,
+                                                     resident_id=resident_id,
+                                                     now=now + timedelta(seconds=k)))  # fmt: skip
+            session.add(ToolReservation.for_window(
+                site_id=site.id, tool_type_id=tool.id, resident_id=people[2],
+                starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=1, hours=2),
+                now=now,
+            ))  # fmt: skip
+
+
+@pytest.mark.parametrize(("who", "path"), [("staff", "/staff/lending/reservations"),
+                                           ("admin", "/staff/admin/spaces")])  # fmt: skip
+def test_the_consoles_tool_and_room_lists_cost_the_same_for_few_as_for_many(
+    app: Flask, clock: FrozenClock, demo: None, who: str, path: str
+) -> None:
+    # Each reservation's queue place and each tool's list were a read of their own, and the
+    # rooms' list read each room's seats.
+    client = app.test_client()
+    if who == "admin":
+        StaffActions(client).sign_in("admin", ADMIN_PASSWORD)
+    else:
+        StaffActions(client).sign_in()
+
+    def add(count: int, first: int) -> None:
+        add_reservations(app, clock, count, first)
+        add_rooms(app, count, first, SpaceKind.STUDY)
+
+    add(1, first=0)
+    client.get(path)  # warm
+    few = statements(app, lambda: client.get(path))
+    add(6, first=1)
+    many = statements(app, lambda: client.get(path))
+    page = client.get(path).get_data(as_text=True)
+    assert ("预约工具6" if who == "staff" else "房间6") in page
+    if who == "staff":  # each tool's queue counted on its own
+        assert page.count("排队第 1 位") == page.count("排队第 2 位") == 7, page
+    print(f"{path}: {len(few)} statements with few, {len(many)} with more")
     assert len(many) == len(few), "\n".join(many)

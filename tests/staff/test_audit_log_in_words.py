@@ -62,7 +62,7 @@ def _callee(call: ast.Call) -> str:
 def written_codes() -> set[str]:
     """Every audit action in booking/, devices/ and kiosk/: ``action=`` and ``audit_action=``
     arguments and defaults, the first arguments of the helpers that pass one on, and
-    module constants ``ACTION = "…"``."""
+    module constants ``ACTION = "…"`` and ``…_ACTION = "…"``."""
     found: set[str] = set()
     for top in ("booking", "devices", "kiosk"):
         for path in (ROOT / top).rglob("*.py"):
@@ -82,7 +82,8 @@ def written_codes() -> set[str]:
                         if arg.arg in ACTION_NAMES and default is not None:
                             found |= set(_codes_in(default))
                 elif isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "ACTION" for t in node.targets
+                    isinstance(t, ast.Name) and (t.id == "ACTION" or t.id.endswith("_ACTION"))
+                    for t in node.targets
                 ):
                     found |= set(_codes_in(node.value))
     return found
@@ -107,6 +108,7 @@ def test_the_scan_finds_codes_however_they_are_written() -> None:
         "lending.pickup_for_resident",  # a default audit_action
         "lending.hold_for_resident",  # audit_action="…"
         "locker.opened_for_maintenance",  # ACTION = "…"
+        "api_token.used",  # USE_ACTION = "…"
         "resident.card_bind_refused",  # "…" if … else "…"
         "resident.code_issued.{}",  # an f-string
         "{}.sign_in_failed",

@@ -8,6 +8,7 @@ from flask import flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from booking.admin import centre as centre_admin
 from booking.admin import space_rules as space_rules_admin
@@ -33,7 +34,11 @@ from kiosk.staff.session import console_site_id
 def spaces() -> ResponseReturnValue:
     with database().read() as session:
         found = session.scalars(
-            select(Space).where(Space.site_id == console_site_id()).order_by(Space.kind, Space.code)
+            select(Space)
+            .where(Space.site_id == console_site_id())
+            .order_by(Space.kind, Space.code)
+            # The seats counted below: one read for every room, not one a room.
+            .options(selectinload(Space.seats))
         ).all()
         rows = [
             {

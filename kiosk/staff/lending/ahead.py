@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from booking.core.errors import DomainError
 from booking.lending import lookups as lending_lookups
@@ -76,13 +77,15 @@ def tool_reservations() -> ResponseReturnValue:
     site_id = console_site_id()
     tools = []
     with database().read() as session:
+        by_type = reservations.reservations_by_type(session, site_id=site_id)
+        people = {resident.id: resident for resident in session.scalars(select(Resident).where(
+            Resident.id.in_({v.reservation.resident_id for vs in by_type.values() for v in vs})
+        ))}  # fmt: skip
         for tool in lending_lookups.tool_types(session, site_id=site_id):
-            views = reservations.reservations_of_type(session, site_id=site_id,
-                                                      tool_type_id=tool.id)  # fmt: skip
             lines = []
-            for view in views:
+            for view in by_type.get(tool.id, []):
                 row = view.reservation
-                resident = session.get_one(Resident, row.resident_id)
+                resident = people[row.resident_id]
                 lines.append(Line(
                     id=row.id, resident_id=resident.id, resident_name=resident.name,
                     resident_phone=resident.phone, queue=row.kind is ReservationKind.QUEUE,
