@@ -13,14 +13,13 @@ from typing import Any
 from flask import flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError, NotFound
 from booking.core.models.sites import Site
 from booking.people import residents as resident_service
 from booking.people.models.residents import Resident
-from booking.spaces import for_residents
+from booking.spaces import availability, for_residents
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.spaces import Space, SpaceKind
@@ -45,15 +44,7 @@ def kiosk_words(error: DomainError, site: Site) -> str:
 
 
 def _spaces(session: Session, kind: SpaceKind) -> list[Space]:
-    return list(
-        session.scalars(
-            select(Space)
-            .where(
-                Space.site_id == console_site_id(), Space.kind == kind, Space.retired_at.is_(None)
-            )
-            .order_by(Space.id)
-        )
-    )
+    return availability.spaces_in_use(session, site_id=console_site_id(), kind=kind)
 
 
 def _seat_choices(session: Session) -> dict[str, list[tuple[int, str]]]:

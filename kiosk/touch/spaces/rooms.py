@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core.errors import DomainError, InvalidInput, NotFound, SlotTaken
@@ -57,17 +56,7 @@ class RoomColumn:
 
 
 def activity_rooms(session: Session, site_id: int) -> list[Space]:
-    return list(
-        session.scalars(
-            select(Space)
-            .where(
-                Space.site_id == site_id,
-                Space.kind == SpaceKind.ACTIVITY,
-                Space.retired_at.is_(None),
-            )
-            .order_by(Space.id)
-        )
-    )
+    return availability.spaces_in_use(session, site_id=site_id, kind=SpaceKind.ACTIVITY)
 
 
 def room_here(session: Session, site_id: int, space_id: int) -> Space:

@@ -10,10 +10,11 @@ from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from booking.core.errors import InvalidInput, NotFound
 from booking.core.models.sites import Site
+from booking.spaces import availability
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking
 from booking.spaces.models.seats import Seat
@@ -56,20 +57,10 @@ class RoomCard:
 
 
 def study_rooms(session: Session, site_id: int, *, with_seats: bool = False) -> list[Space]:
-    """The site's study rooms in use, in the order they were set up; ``with_seats``: their
-    seats loaded too, in one more read for them all."""
-    query = (
-        select(Space)
-        .where(
-            Space.site_id == site_id,
-            Space.kind == SpaceKind.STUDY,
-            Space.retired_at.is_(None),
-        )
-        .order_by(Space.id)
+    """The site's study rooms in use, in the order they were set up."""
+    return availability.spaces_in_use(
+        session, site_id=site_id, kind=SpaceKind.STUDY, with_seats=with_seats
     )
-    if with_seats:
-        query = query.options(selectinload(Space.seats))
-    return list(session.scalars(query))
 
 
 def _study_room_here(session: Session, site_id: int, text: str) -> Space:
