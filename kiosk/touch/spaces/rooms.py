@@ -116,7 +116,9 @@ def timeline() -> ResponseReturnValue:
         spaces = activity_rooms(session, site.id)
         if not spaces:
             abort(404)
-        rules = booking_rules.rules_for(session, spaces[0])
+        # Every room's rules in one read; the first room's set the days and the grid.
+        rooms_rules = booking_rules.rules_of(session, spaces)
+        rules = rooms_rules[spaces[0].id]
         days = booking_times.bookable_days(site, rules, now)
         try:
             day = booking_times.parse_day(PeriodForm.read().text("day"))
@@ -125,9 +127,8 @@ def timeline() -> ResponseReturnValue:
         if day not in days:
             day = days[0]
         times = _grid_times(site, spaces, rules.grid)
-        # Every room's day and rules in a few reads, not a few a room.
+        # Every room's day in two reads, not two a room.
         plans = availability.rooms_day(session, site=site, spaces=spaces, day=day)
-        rooms_rules = booking_rules.rules_of(session, spaces)
         columns = [
             RoomColumn(
                 id=space.id,
