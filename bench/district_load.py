@@ -12,10 +12,11 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -243,20 +244,36 @@ class KioskLoad:
         conn.close()
 
     def _visit(self, conn: http.client.HTTPConnection, kiosk: Kiosk, rng: random.Random) -> None:
-        tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date()
-        hour = rng.randrange(9, 20)
-        starts = datetime(tomorrow.year, tomorrow.month, tomorrow.day, hour, tzinfo=SHANGHAI)
-        ends = starts + timedelta(hours=1)
-        period = urlencode({"starts_at": starts.isoformat(), "ends_at": ends.isoformat()})
-        self._call(conn, kiosk, "GET", f"/api/v1/spaces/{kiosk.study_id}/seats?{period}")
-        resident = rng.choice(kiosk.resident_ids)
-        status, booking = self._call(conn, kiosk, "POST", "/api/v1/bookings", {
-            "resident_id": resident, "seat_id": rng.choice(kiosk.seat_ids),
-            "starts_at": starts.isoformat(), "ends_at": ends.isoformat()})  # fmt: skip
-        if status == 201:
-            self._call(conn, kiosk, "POST", f"/api/v1/bookings/{booking['id']}/cancel")
-        self._call(conn, kiosk, "GET", "/api/v1/lending/tools")
-        self._call(conn, kiosk, "GET", f"/api/v1/lending/loans?resident_id={resident}")
+        def call(_label: str, method: str, path: str,
+                 body: dict[str, object] | None = None) -> tuple[int, Any]:  # fmt: skip
+            return self._call(conn, kiosk, method, path, body)
+
+        kiosk_visit(kiosk, rng, call)
+
+
+# (label, method, path, JSON body or None) -> (status, the answer's JSON)
+KioskCall = Callable[[str, str, str, "dict[str, object] | None"], tuple[int, Any]]
+
+
+def kiosk_visit(kiosk: Kiosk, rng: random.Random, call: KioskCall) -> None:
+    """One resident's visit to a kiosk through the API: the seats free tomorrow at an hour,
+    a booking of one (cancelled again when made), the tool catalogue and the resident's
+    loans. ``call`` asks each, labelled; bench/harness/api_mix_cpu.py asks the same of an app
+    in its own process."""
+    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date()
+    hour = rng.randrange(9, 20)
+    starts = datetime(tomorrow.year, tomorrow.month, tomorrow.day, hour, tzinfo=SHANGHAI)
+    ends = starts + timedelta(hours=1)
+    period = urlencode({"starts_at": starts.isoformat(), "ends_at": ends.isoformat()})
+    call("seats", "GET", f"/api/v1/spaces/{kiosk.study_id}/seats?{period}", None)
+    resident = rng.choice(kiosk.resident_ids)
+    status, booking = call("book", "POST", "/api/v1/bookings", {
+        "resident_id": resident, "seat_id": rng.choice(kiosk.seat_ids),
+        "starts_at": starts.isoformat(), "ends_at": ends.isoformat()})  # fmt: skip
+    if status == 201:
+        call("cancel", "POST", f"/api/v1/bookings/{booking['id']}/cancel", None)
+    call("tools", "GET", "/api/v1/lending/tools", None)
+    call("loans", "GET", f"/api/v1/lending/loans?resident_id={resident}", None)
 
 
 STEPS = ("out", "motor", "back", "poll")

@@ -2,9 +2,10 @@
 
 bench/district.py's kiosks call the API with a token (``district_load.KioskLoad``): a seat
 availability read, a booking, its cancelling, the tool catalogue and a resident's loans.
-This asks the same calls, in the same order, of one app through Flask's test client (no
-gunicorn, no load generator) over ``district_seed``'s 20 centres on PostgreSQL, 100 visits to
-warm up, then ``--visits`` visits, and prints each call's CPU time by ``time.process_time``:
+This asks the same calls (``district_load.kiosk_visit``) of one app through Flask's test
+client (no gunicorn, no load generator) over ``district_seed``'s 20 centres on PostgreSQL, 100
+visits to warm up, then ``--visits`` visits, and prints each call's CPU time by
+``time.process_time``:
 
     LINLI_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         PYTHONPATH=. .venv/bin/python bench/harness/api_mix_cpu.py [--profile]
@@ -23,16 +24,11 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def main() -> None:
@@ -40,7 +36,7 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    from district_load import fresh_schema
+    from district_load import fresh_schema, kiosk_visit
     from district_seed import Kiosk, seed
 
     from booking.core.db import Database
@@ -59,31 +55,17 @@ def main() -> None:
         calls: Counter[str] = Counter()
         rng = random.Random(7)
 
-        def call(label: str, kiosk: Kiosk, method: str, path: str,
-                 body: dict[str, Any] | None = None) -> tuple[int, Any]:  # fmt: skip
-            started = time.process_time()
-            response = client.open(path, method=method, json=body,
-                                   headers={"Authorization": f"Bearer {kiosk.token}"})  # fmt: skip
-            cpu[label] += time.process_time() - started
-            calls[label] += 1
-            return response.status_code, response.get_json(silent=True)
-
         def visit(kiosk: Kiosk) -> None:
-            # As district_load.KioskLoad._visit does.
-            tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date()
-            hour = rng.randrange(9, 20)
-            starts = datetime(tomorrow.year, tomorrow.month, tomorrow.day, hour, tzinfo=SHANGHAI)
-            ends = starts + timedelta(hours=1)
-            period = urlencode({"starts_at": starts.isoformat(), "ends_at": ends.isoformat()})
-            call("seats", kiosk, "GET", f"/api/v1/spaces/{kiosk.study_id}/seats?{period}")
-            resident = rng.choice(kiosk.resident_ids)
-            status, booking = call("book", kiosk, "POST", "/api/v1/bookings", {
-                "resident_id": resident, "seat_id": rng.choice(kiosk.seat_ids),
-                "starts_at": starts.isoformat(), "ends_at": ends.isoformat()})  # fmt: skip
-            if status == 201:
-                call("cancel", kiosk, "POST", f"/api/v1/bookings/{booking['id']}/cancel")
-            call("tools", kiosk, "GET", "/api/v1/lending/tools")
-            call("loans", kiosk, "GET", f"/api/v1/lending/loans?resident_id={resident}")
+            def call(label: str, method: str, path: str,
+                     body: dict[str, object] | None) -> tuple[int, Any]:  # fmt: skip
+                started = time.process_time()
+                response = client.open(path, method=method, json=body,
+                                       headers={"Authorization": f"Bearer {kiosk.token}"})  # fmt: skip
+                cpu[label] += time.process_time() - started
+                calls[label] += 1
+                return response.status_code, response.get_json(silent=True)
+
+            kiosk_visit(kiosk, rng, call)
 
         for n in range(100):
             visit(district.kiosks[n % len(district.kiosks)])

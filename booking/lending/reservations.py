@@ -306,10 +306,13 @@ def my_reservations(session: Session, *, site_id: int, resident_id: int) -> list
     return [view_of(session, row) for row in rows]
 
 
-def reservations_by_type(session: Session, *, site_id: int) -> dict[int, list[ReservationView]]:
+def reservations_by_type(
+    session: Session, *, site_id: int, tool_types: Iterable[ToolType]
+) -> dict[int, list[ReservationView]]:
     """The site's live reservations and queues, for staff, by tool type: windows by start,
-    then the queue in its order. A few reads however many tools and reservations there are
-    (each reservation's queue place and hold were a read of their own)."""
+    then the queue in its order. ``tool_types``: every type of the site, as the caller has
+    read them. Two reads however many tools and reservations there are (each reservation's
+    queue place and hold were a read of their own)."""
     rows = session.scalars(
         select(ToolReservation)
         .where(
@@ -328,7 +331,7 @@ def reservations_by_type(session: Session, *, site_id: int) -> dict[int, list[Re
     doors = {door.id: door.expires_at for door in session.scalars(
         select(DoorSession).where(DoorSession.id.in_([d for d in held if d is not None]))
     )}  # fmt: skip
-    types = {t.id: t for t in session.scalars(select(ToolType).where(ToolType.site_id == site_id))}
+    types = {tool_type.id: tool_type for tool_type in tool_types}
     # Every waiting queue place is live, so all are here: a place is counted among them in
     # the order view_of counts it (created, then id).
     waiting = sorted(

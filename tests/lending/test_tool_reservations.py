@@ -19,6 +19,7 @@ from booking.core.db import Database
 from booking.core.models.sites import Site
 from booking.lending import door_session, renewals, reservations
 from booking.lending import jobs as lending_jobs
+from booking.lending import lookups as lending_lookups
 from booking.lending import operations as lending
 from booking.lending.errors import (
     AlreadyReserved,
@@ -116,9 +117,11 @@ def test_two_residents_wait_and_the_ladder_returned_at_the_counter_goes_to_the_f
     with database.read() as session:
         places = {
             view.reservation.resident_id: view.position
-            for view in reservations.reservations_by_type(session, site_id=station.site_id)[
-                station.ladder_type
-            ]
+            for view in reservations.reservations_by_type(
+                session,
+                site_id=station.site_id,
+                tool_types=lending_lookups.tool_types(session, site_id=station.site_id),
+            )[station.ladder_type]
         }
     assert places == {first: 1, second: 2}
 

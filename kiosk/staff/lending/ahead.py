@@ -77,11 +77,13 @@ def tool_reservations() -> ResponseReturnValue:
     site_id = console_site_id()
     tools = []
     with database().read() as session:
-        by_type = reservations.reservations_by_type(session, site_id=site_id)
+        every_tool = lending_lookups.tool_types(session, site_id=site_id)
+        by_type = reservations.reservations_by_type(session, site_id=site_id,
+                                                    tool_types=every_tool)  # fmt: skip
         people = {resident.id: resident for resident in session.scalars(select(Resident).where(
             Resident.id.in_({v.reservation.resident_id for vs in by_type.values() for v in vs})
         ))}  # fmt: skip
-        for tool in lending_lookups.tool_types(session, site_id=site_id):
+        for tool in every_tool:
             lines = []
             for view in by_type.get(tool.id, []):
                 row = view.reservation
