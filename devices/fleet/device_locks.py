@@ -1,7 +1,7 @@
 """Locking devices in the order every batch of their messages locks them: by ``device_id``.
 
-A batch locks its devices ``ORDER BY device_id FOR UPDATE`` (devices.ingest.apply), so two
-workers' batches never wait for each other in a cycle. A scheduled job that changes devices it
+A batch locks its devices ``ORDER BY device_id FOR NO KEY UPDATE`` (devices.ingest.intake), so
+two workers' batches never wait for each other in a cycle. A scheduled job that changes devices it
 found by a plain read must lock them in the same order: taken in table order, the silent-device
 job and two batches each held a row another wanted, and PostgreSQL broke the deadlock by
 failing one (docs/scaling.md, item 4). Once it holds them it reads them again, since a batch
@@ -28,7 +28,7 @@ def lock_in_batch_order(session: Session, devices: Sequence[Device]) -> list[Dev
             select(Device)
             .where(Device.id.in_([device.id for device in devices]))
             .order_by(Device.device_id)
-            .with_for_update()
+            .with_for_update(key_share=True)  # as a batch's: see devices.ingest.intake
             .execution_options(populate_existing=True)
         )
     )

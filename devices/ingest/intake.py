@@ -41,7 +41,11 @@ _DEVICES = (
 # redelivery) is applied once and no counter update is lost. All of them in one statement, in
 # device_id order, so that two transactions never wait for each other. SQLite has one writer
 # anyway.
-_DEVICES_LOCKED = _DEVICES.order_by(Device.device_id).with_for_update(of=Device)
+# FOR NO KEY UPDATE, not FOR UPDATE: batches still take turns, but a row that refers to the
+# device (a command issued for it, checked by its foreign key's FOR KEY SHARE) is written at
+# once instead of waiting for the batch to commit. That wait was the start of a command's
+# round trip whenever the locker's own messages were being committed (docs/benchmarks.md).
+_DEVICES_LOCKED = _DEVICES.order_by(Device.device_id).with_for_update(of=Device, key_share=True)
 
 
 def check(items: Sequence[Inbound]) -> Checked:

@@ -10,10 +10,13 @@ from datetime import UTC, datetime
 
 import pytest
 from device_rows import add_device
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
+from devices.commands import operations as commands
+from devices.ingest import intake
 from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import Committed, commit_batch
 from devices.ingest.reactions import Handlers
@@ -89,3 +92,30 @@ def test_a_message_received_by_two_workers_at_once_is_applied_once(
         rows = db.scalar(select(func.count()).select_from(DeviceMessage))
         seqs = set(db.scalars(select(DeviceMessage.seq)))
     assert rows == 90 and seqs == set(range(1, 91))
+
+
+def test_a_command_for_a_locker_is_issued_while_a_batch_of_its_messages_is_committing(
+    postgres_database: Database,
+) -> None:
+    """The batch's device lock must not hold up a web request: issuing a command writes a row
+    whose foreign key refers to the device, and that check must not wait for the batch."""
+    add_device(postgres_database, LOCKER)
+    with postgres_database.write() as batch:
+        assert LOCKER in intake.lock_devices(batch, {LOCKER})
+        with postgres_database.write() as web:
+            # Waiting for the batch would fail here instead of hanging the test.
+            web.execute(text("SET LOCAL lock_timeout = '500ms'"))
+            command = commands.issue(
+                web, LOCKER, "open", {"compartment": 1}, NOW, requested_by="staff:1"
+            )
+        assert command.state == "created"
+
+
+def test_two_batches_of_one_locker_still_take_turns(postgres_database: Database) -> None:
+    add_device(postgres_database, LOCKER)
+    with postgres_database.write() as first:
+        intake.lock_devices(first, {LOCKER})
+        with pytest.raises(OperationalError, match="lock timeout"):
+            with postgres_database.write() as second:
+                second.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                intake.lock_devices(second, {LOCKER})
