@@ -192,18 +192,38 @@ class CompartmentUpdate:
     item_present: bool | None = None
 
 
-def _update(row: Compartment, at: int, change: CompartmentUpdate, now: datetime) -> None:
-    """Apply each field only when ``at`` is newer than what last set that field."""
+@dataclass(frozen=True)
+class Applied:
+    """Which fields of a compartment a message was the newest word on."""
+
+    lock: bool = False
+    door: bool = False
+    item_present: bool = False
+
+
+def _update(
+    row: Compartment, at: int, change: CompartmentUpdate, now: datetime, *,
+    floor: int = -1, snapshot: bool = False,
+) -> Applied:  # fmt: skip
+    """Apply each field only when ``at`` is newer than what last set that field: its own
+    version, or ``floor``, the device's last full state (``Device.state_version``), which
+    said every field of every compartment. A ``snapshot`` (a full state at ``at``, which then
+    becomes the floor) writes only the fields it changes: one that says what the row says
+    already is left alone, the new floor being its version from then on."""
+    lock = change.lock is not None and at > max(row.lock_version, floor)
+    door = change.door is not None and at > max(row.door_version, floor)
+    item = change.item_present is not None and at > max(row.item_version, floor)
     changed = False
-    if change.lock is not None and at > row.lock_version:
+    if lock and not (snapshot and row.lock is change.lock):
         row.lock, row.lock_version, changed = change.lock, at, True
-    if change.door is not None and at > row.door_version:
+    if door and not (snapshot and row.door is change.door):
         row.door, row.door_version, changed = change.door, at, True
-    if change.item_present is not None and at > row.item_version:
+    if item and not (snapshot and row.item_present is change.item_present):
         row.item_present, row.item_version, changed = change.item_present, at, True
     # Events of one batch share `now`: set once, not once per event (an ORM set records history).
     if changed and row.updated_at != now:
         row.updated_at = now
+    return Applied(lock, door, item)
 
 
 def apply_state_snapshot(
@@ -214,23 +234,35 @@ def apply_state_snapshot(
     state: Mapping[str, Any],
     now: datetime,
 ) -> None:
-    """A locker's full state: every compartment field it reports, unless something newer set it."""
-    rows: Iterable[Mapping[str, Any]] = state.get("compartments") or ()
+    """A locker's full state: every compartment field it reports, unless something newer set it.
+
+    A state lists every compartment (docs/protocol.md §7) and most say again what the rows
+    say of all but one: the device's ``state_version`` records that this state spoke of every
+    field, so only the fields it changes are written. That was eight row updates a state, and
+    a command's answer waits for the locker's state before it (docs/benchmarks.md). A state
+    that does not list every compartment the device has sets each field's version as before.
+    """
+    rows: list[Mapping[str, Any]] = list(state.get("compartments") or ())
     at = version(msg_session, seq)
     batch = batch_cache.cache(session)
+    known = batch.compartments(device.device_id).keys()
+    whole = known <= {int(item["n"]) for item in rows}
+    floor = device.state_version
     for item in rows:
         row = batch.compartment(device.device_id, int(item["n"]), now)
         lock = LockState(item["lock"])
-        _update(
+        applied = _update(
             row,
             at,
             CompartmentUpdate(lock, DoorState(item["door"]), bool(item["item_present"])),
             now,
+            floor=floor,
+            snapshot=whole,
         )
-        if row.lock_version == at:
+        if applied.lock:
             if lock is not LockState.JAMMED:
                 close_faults(session, device.device_id, row.n, [FaultKind.JAMMED], now)
-        if row.door_version == at and row.door is DoorState.CLOSED:
+        if applied.door and row.door is DoorState.CLOSED:
             close_faults(
                 session,
                 device.device_id,
@@ -238,6 +270,8 @@ def apply_state_snapshot(
                 [FaultKind.DOOR_LEFT_OPEN, FaultKind.FORCED_OPEN],
                 now,
             )
+    if whole and at > floor:
+        device.state_version = at
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -273,12 +307,13 @@ def apply_locker_event(session: Session, device: Device, event: Event, now: date
         change: CompartmentUpdate | None = _ITEM_PRESENT[bool(event.fields["present"])]
     else:
         change = _CHANGE_OF_EVENT.get(event.type)
+    applied = Applied()
     if change is not None:
-        _update(row, at, change, now)
+        applied = _update(row, at, change, now, floor=device.state_version)
     fault = _FAULT_OF_EVENT.get(event.type)
     if fault is not None:
         open_fault(session, device.device_id, compartment, fault, now)
-    elif event.type == "door_closed" and row.door_version == at:
+    elif event.type == "door_closed" and applied.door:
         close_faults(
             session,
             device.device_id,

@@ -72,6 +72,7 @@ def reset_session_counter(
     # The retention job's "pruned through" mark speaks of the old sessions too: kept, it would
     # take the new counter's messages at or below it for ones already applied and pruned.
     device.ledger_pruned_through = None
+    device.state_version = -1  # as the compartments' versions below: the new counter's count
     released = session.execute(delete(DeviceMessage).where(DeviceMessage.device_id == device_id))
     session.execute(
         update(Compartment)

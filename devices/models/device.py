@@ -53,6 +53,10 @@ class Device(Base):
     # retention job may have deleted: at or below it, a message missing from the ledger may
     # have been applied already (devices/fleet/retention.py).
     ledger_pruned_through: Mapped[int | None] = mapped_column(BigInteger)
+    # The (session, seq), packed, of the newest full state applied, which spoke of every field
+    # of every compartment: a field is as new as this or its own version, whichever is newer
+    # (devices.fleet.registry.apply_state_snapshot). -1: none yet, or the counter was reset.
+    state_version: Mapped[int] = mapped_column(BigInteger, default=-1, server_default="-1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set when staff revoke its broker credentials (the broker refuses it from then on);
     # cleared when it is given new ones.

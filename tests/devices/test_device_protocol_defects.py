@@ -27,7 +27,7 @@ from booking.people import residents, staff
 from booking.people.models.staff import StaffAccount, StaffRole
 from devices.bp_terminal import events as health_events
 from devices.bridge import Bridge
-from devices.fleet import session_reset
+from devices.fleet import registry, session_reset
 from devices.ingest import gaps
 from devices.ingest.reactions import Handlers
 from devices.models.compartments import Compartment
@@ -210,6 +210,8 @@ def test_a_locker_that_lost_its_counter_is_held_until_an_admin_resets_it_then_he
         # The old board had connected 40 times; the server applied its session 1 long ago.
         device = session.scalars(select(Device).where(Device.device_id == device_id)).one()
         device.session_counter, device.last_seq = 40, 12
+        # And its last full state: left in place, it would outrank all the new board says.
+        device.state_version = registry.version(40, 12)
         for seq in range(3):
             session.add(
                 DeviceMessage(

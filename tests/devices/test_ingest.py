@@ -365,6 +365,58 @@ def test_an_older_state_snapshot_does_not_overwrite_a_newer_event(
     assert compartment(database, 2).item_present is False
 
 
+def test_a_full_state_that_repeats_a_door_still_outranks_an_older_event_of_it(
+    feed: Feed, database: Database
+) -> None:
+    """The state at seq 5 writes nothing of compartment 1 (it says what the row says), yet the
+    late door_opened of seq 3 is older news than it, though newer than the door_closed."""
+    feed.apply(feed.birth(4))
+    feed.apply(feed.event(4, 2, "door_closed", compartment=1))
+    both = [{"n": n, "lock": "locked", "door": "closed", "item_present": True} for n in (1, 2)]
+    feed.apply(feed.state(4, 5, both))
+    feed.apply(feed.event(4, 3, "door_opened", compartment=1, command_id=None))
+    assert compartment(database, 1).door is DoorState.CLOSED
+
+
+def test_a_full_state_writes_only_the_compartment_it_changes(
+    feed: Feed, database: Database
+) -> None:
+    feed.apply(feed.birth(4, compartments=[
+        {"n": n, "lock": "locked", "door": "closed", "item_present": True} for n in range(1, 9)
+    ]))  # fmt: skip
+    rows_written: list[int] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if statement.startswith("UPDATE device_compartments"):
+            rows_written.append(len(params) if many else 1)
+
+    after = [{"n": n, "lock": "unlocked" if n == 4 else "locked", "door": "closed",
+              "item_present": True} for n in range(1, 9)]  # fmt: skip
+    orm_events.listen(database.engine, "before_cursor_execute", note)
+    try:
+        feed.apply(feed.state(4, 1, after))
+    finally:
+        orm_events.remove(database.engine, "before_cursor_execute", note)
+    assert rows_written == [1]
+    assert compartment(database, 4).lock is LockState.UNLOCKED
+    assert compartment(database, 3).lock is LockState.LOCKED
+
+
+def test_a_state_that_leaves_out_a_compartment_still_guards_the_ones_it_lists(
+    feed: Feed, database: Database
+) -> None:
+    """Compartment 2 is not in the state, so the state cannot speak for it; compartment 1 is."""
+    feed.apply(feed.birth(4))
+    feed.apply(feed.state(4, 5, [{"n": 1, "lock": "locked", "door": "closed",
+                                  "item_present": True}]))  # fmt: skip
+    feed.apply(
+        feed.event(4, 3, "door_opened", compartment=1, command_id=None),
+        feed.event(4, 4, "door_opened", compartment=2, command_id=None),
+    )
+    assert compartment(database, 1).door is DoorState.CLOSED
+    assert compartment(database, 2).door is DoorState.OPEN
+
+
 def settle_gaps(database: Database, clock: FrozenClock) -> list[tuple[str, str]]:
     """The scheduler's gap job, run once now: the commands it issued."""
     with database.write() as session:
