@@ -33,17 +33,24 @@ from typing import Any
 
 from sqlalchemy import select
 
-from booking.core.clock import SystemClock
-from booking.core.db import Base, Database
-from booking.core.models.sites import Site
-from devices.bridge import Bridge
-from devices.commands import waiting
-from devices.fleet import provisioning
-from devices.models.commands import DeviceCommand
-from devices.models.device import Device
-from devices.models.messages import DeviceMessage
-from kiosk.broker import EmbeddedBroker, MosquittoBroker, RunningBroker, mosquitto_binary
-from linli_sim.locker import LockerSim
+# This checkout's code, not the one the virtualenv's editable install points at (a worktree
+# of an older commit, compared with it, would otherwise run the newer code).
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "firmware-sim"), str(ROOT / "bench")]
+
+from district_load import fresh_schema  # noqa: E402
+
+from booking.core.clock import SystemClock  # noqa: E402
+from booking.core.db import Base, Database  # noqa: E402
+from booking.core.models.sites import Site  # noqa: E402
+from devices.bridge import Bridge  # noqa: E402
+from devices.commands import waiting  # noqa: E402
+from devices.fleet import provisioning  # noqa: E402
+from devices.models.commands import DeviceCommand  # noqa: E402
+from devices.models.device import Device  # noqa: E402
+from devices.models.messages import DeviceMessage  # noqa: E402
+from kiosk.broker import EmbeddedBroker, MosquittoBroker, RunningBroker, mosquitto_binary  # noqa: E402
+from linli_sim.locker import LockerSim  # noqa: E402
 
 COMPARTMENTS = 8
 
@@ -148,6 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.database and args.database.startswith("postgresql"):
+        # A schema of its own, dropped afterwards: tables left in the database's own schema
+        # by an older checkout would not have this one's columns.
+        with fresh_schema(args.database) as url:
+            args.database = url
+            return run(args)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
     broker: RunningBroker | None = None

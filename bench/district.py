@@ -419,9 +419,10 @@ def report(args: argparse.Namespace, database: Database, cpu: Cpu, kiosks: Kiosk
     p50 = commands.percentile([s for _, s, _ in outside], 0.50)
     print(f"command_p50_ms={p50:.1f}")
     stages = commands.stages(database, outside)
+    names = [*STEPS, *(("commit", "wake") if stages and "commit" in stages[0][2] else ())]
     print("command steps p50/p99 ms: " + " ".join(
         f"{name}={commands.percentile([s[name] for _, _, s in stages], 0.5):.0f}/"
-        f"{commands.percentile([s[name] for _, _, s in stages], 0.99):.0f}" for name in STEPS))  # fmt: skip
+        f"{commands.percentile([s[name] for _, _, s in stages], 0.99):.0f}" for name in names))  # fmt: skip
     slowest = sorted(stages, key=lambda row: -row[1])[:5]
     print("slowest commands: " + "; ".join(
         f"at {issued - t0:.0f} s {ms:.0f} ms (" + " ".join(f"{k} {v:.0f}" for k, v in s.items()) + ")"

@@ -344,12 +344,18 @@ class Commands:
         it (the broker, a worker's bridge, the wait for a committer: the ledger's
         ``received_at`` is taken as that transaction begins), and ``poll`` until the caller saw
         it (the rest of that transaction and its commit, then the caller's wake-up and read).
+        When the server keeps commit times (``track_commit_timestamp = on``, which takes a
+        restart), ``poll`` is split too: ``commit`` until that transaction committed, ``wake``
+        from there until the caller saw it.
         One (issued, ms, steps) for each command, in the order issued."""
         ids = {self.ids[issued]: (issued, ms) for issued, ms, _ok in samples if issued in self.ids}
         found: list[tuple[float, float, dict[str, float]]] = []
         with database.read() as session:
+            split = session.scalar(text("SELECT current_setting('track_commit_timestamp')")) == "on"
+            # The reply's ledger row was written by the transaction that recorded it.
+            committed = "pg_xact_commit_timestamp(d.xmin)" if split else "NULL"
             rows = session.execute(text(
-                "SELECT c.id, c.created_at, a.device_ts, d.device_ts, d.received_at "
+                f"SELECT c.id, c.created_at, a.device_ts, d.device_ts, d.received_at, {committed} "
                 "FROM device_commands c "
                 "JOIN device_messages a ON a.device_id = c.device_id AND a.kind = 'reply' "
                 "AND a.payload->>'command_id' = c.id AND a.payload->>'status' = 'accepted' "
@@ -357,11 +363,14 @@ class Commands:
                 "AND d.payload->>'command_id' = c.id AND d.payload->>'status' <> 'accepted' "
                 "WHERE c.id = ANY(:ids)"
             ), {"ids": list(ids)})  # fmt: skip
-            for command_id, created, accepted, done, recorded in rows:
+            for command_id, created, accepted, done, recorded, commit in rows:
                 issued, ms = ids[command_id]
                 times = [created, accepted, done, recorded]
                 steps = {name: (b - a).total_seconds() * 1000
                          for name, a, b in zip(STEPS[:3], times[:-1], times[1:], strict=True)}  # fmt: skip
                 steps["poll"] = ms - (recorded - created).total_seconds() * 1000
+                if commit is not None:
+                    steps["commit"] = (commit - recorded).total_seconds() * 1000
+                    steps["wake"] = steps["poll"] - steps["commit"]
                 found.append((issued, ms, steps))
         return sorted(found, key=lambda row: row[0])
