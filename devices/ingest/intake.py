@@ -16,6 +16,7 @@ from devices.protocol.messages import (
     Parsed,
     ProtocolError,
     Reason,
+    Reply,
     Status,
     is_server_status,
     parse,
@@ -78,12 +79,13 @@ def devices_of(checked: Checked) -> set[str]:
 
 
 def devices_with_state(checked: Checked) -> set[str]:
-    """The devices a batch has more for than a heartbeat or a status: those whose compartments
-    its messages may read."""
+    """The devices a batch has a birth, a state or an event for: those whose compartments its
+    messages read. A heartbeat, a status or a reply reads none, so a command's answer alone
+    does not wait for them (a handler that needs them after all reads them then)."""
     return {
         result.topic.device
         for _, result in checked
-        if isinstance(result, Parsed) and not isinstance(result.message, Heartbeat | Status)
+        if isinstance(result, Parsed) and not isinstance(result.message, Heartbeat | Status | Reply)
     }
 
 

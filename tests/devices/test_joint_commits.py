@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
+from devices.commands import operations as commands
 from devices.ingest.apply import Ack, Inbound
 from devices.ingest.batch_commit import commit_batches
+from devices.ingest.handlers import default_handlers
 from devices.ingest.reactions import Handlers
+from devices.models.commands import CommandState
 from devices.models.dead_letters import DeadLetter
 from devices.models.device import Device
 from devices.models.messages import DeviceMessage
@@ -149,6 +152,35 @@ def test_a_burst_of_heartbeats_reads_no_compartment_and_an_event_beside_it_reads
     assert done is not None and done[0].applied == 1
     read = [run[("SELECT", table)] for table in ("devices", "device_compartments", "device_faults")]
     assert read == [1, 1, 1]
+
+
+def reply(site: str, device: str, seq: int, command_id: str, status: str) -> Inbound:
+    body = {"v": 1, "device": device, "session": 1, "seq": seq,
+            "ts": NOW.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "command_id": command_id, "status": status}  # fmt: skip
+    return Inbound(f"linli/v1/{site}/{device}/reply", json.dumps(body).encode(), NOW, False)
+
+
+def test_a_command_s_answer_reads_no_compartment(any_database: Database) -> None:
+    """Someone at the locker waits for the answer's transaction, which reads only what a reply
+    needs: the device, its faults (its clock is judged), the command and its door session."""
+    add_device(any_database, "east-1", site="east")
+    with any_database.write() as session:
+        command = commands.issue(session, "east-1", "open", {"compartment": 1}, NOW,
+                                 requested_by="staff:1")  # fmt: skip
+        command_id = command.id
+    answers = [reply("east", "east-1", 1, command_id, "accepted"),
+               reply("east", "east-1", 2, command_id, "done")]  # fmt: skip
+
+    with statements_run(any_database) as run:
+        done = commit_batches(any_database, [(answers, default_handlers())], FrozenClock(NOW),
+                              retry_delay=0.01, stopping=lambda _: True)  # fmt: skip
+
+    assert done is not None and done[0].applied == 2
+    read = [run[("SELECT", table)] for table in ("devices", "device_compartments", "device_faults")]
+    assert read == [1, 0, 1]
+    with any_database.read() as session:
+        assert commands.get(session, command_id).state == CommandState.SUCCEEDED
 
 
 def test_a_device_in_two_batches_of_one_commit_has_each_message_applied_once(
