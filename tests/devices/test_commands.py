@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from device_rows import T0, add_device
 from jsonschema import Draft202012Validator
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -87,6 +87,24 @@ def test_issuing_stores_a_created_command_with_its_expiry_and_who_asked(db: Data
     assert command.expires_at == T0 + timedelta(seconds=10)
     assert command.requested_by == "kiosk:resident:12"
     assert command.sent_at is None and command.send_count == 0
+
+
+def test_issuing_reads_the_device_and_its_centre_in_one_statement(db: Database) -> None:
+    """A resident at the locker waits for this transaction."""
+    selects: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        # Reads of tables (PostgreSQL's notice for the outbox is a SELECT too).
+        if statement.lstrip().upper().startswith("SELECT") and "FROM" in statement.upper().split():
+            selects.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        command_id = issue_open(db)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(selects) == 1
+    assert state_of(db, command_id).site == "demo"
 
 
 def test_the_payload_follows_the_command_schema(db: Database) -> None:
