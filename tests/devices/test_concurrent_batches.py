@@ -20,6 +20,7 @@ from devices.ingest import intake
 from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import Committed, commit_batch
 from devices.ingest.reactions import Handlers
+from devices.models.commands import CommandState
 from devices.models.device import Device
 from devices.models.messages import DeviceMessage
 
@@ -108,7 +109,7 @@ def test_a_command_for_a_locker_is_issued_while_a_batch_of_its_messages_is_commi
             command = commands.issue(
                 web, LOCKER, "open", {"compartment": 1}, NOW, requested_by="staff:1"
             )
-        assert command.state == "created"
+        assert command.state is CommandState.CREATED
 
 
 def test_two_batches_of_one_locker_still_take_turns(postgres_database: Database) -> None:
