@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from device_rows import T0, add_device
 from jsonschema import Draft202012Validator
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
+from statement_log import statements_run
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -91,19 +92,10 @@ def test_issuing_stores_a_created_command_with_its_expiry_and_who_asked(db: Data
 
 def test_issuing_reads_the_device_and_its_centre_in_one_statement(db: Database) -> None:
     """A resident at the locker waits for this transaction."""
-    selects: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        # Reads of tables (PostgreSQL's notice for the outbox is a SELECT too).
-        if statement.lstrip().upper().startswith("SELECT") and "FROM" in statement.upper().split():
-            selects.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements_run(db) as run:
         command_id = issue_open(db)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-    assert len(selects) == 1
+    # Reads of tables (PostgreSQL's notice for the outbox is a SELECT of none).
+    assert sum(n for (verb, table), n in run.items() if verb == "SELECT" and table) == 1
     assert state_of(db, command_id).site == "demo"
 
 

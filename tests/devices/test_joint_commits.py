@@ -5,15 +5,12 @@ handler makes only itself a dead letter, whichever centre's batch it is in."""
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from device_rows import add_device
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from statement_log import statements_run
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -203,19 +200,3 @@ def test_a_device_in_two_batches_of_one_commit_has_each_message_applied_once(
             1,
             2,
         ]
-
-
-@contextmanager
-def statements_run(database: Database) -> Iterator[Counter[tuple[str, str]]]:
-    """The statements sent to the database meanwhile, by verb and first table."""
-    run: Counter[tuple[str, str]] = Counter()
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", statement, re.IGNORECASE)
-        run[(statement.split()[0].upper(), table.group(1) if table else "")] += 1
-
-    event.listen(database.engine, "before_cursor_execute", count)
-    try:
-        yield run
-    finally:
-        event.remove(database.engine, "before_cursor_execute", count)
