@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from harness import gunicorn_ratio as ratio_bench  # noqa: E402
 from harness.gunicorn_ratio import BARE, Target  # noqa: E402
+from harness.schemas import fresh_schema  # noqa: E402
 
 import devices.models  # noqa: E402,F401  (so create_all makes every table)
 import kiosk.models  # noqa: E402,F401
@@ -63,7 +64,7 @@ def fresh_database_url(postgres_url: str | None, workdir: Path) -> Iterator[str]
     if postgres_url is None:
         yield f"sqlite:///{workdir / 'bench.sqlite3'}"
         return
-    with ratio_bench.fresh_schema(postgres_url) as url:
+    with fresh_schema(postgres_url) as url:
         yield url
 
 

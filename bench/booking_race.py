@@ -30,28 +30,34 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, UniqueConstraint, insert, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from booking.core.db import Base, Database
-from booking.core.errors import SlotTaken
-from booking.core.models.sites import Site
-from booking.people.models.memberships import ResidentMembership
-from booking.people.models.residents import Resident
-from booking.spaces import seats
-from booking.spaces.models.bookings import Booking, BookingStatus
-from booking.spaces.models.seats import Seat
-from booking.spaces.models.spaces import Space, SpaceKind
+ROOT = Path(__file__).resolve().parent.parent
+# This checkout's code first (not the virtualenv's editable install), as the other benches do.
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from harness.schemas import fresh_schema  # noqa: E402
+
+import devices.models  # noqa: E402,F401  (so create_all makes every table, as in production)
+import kiosk.models  # noqa: E402,F401
+from booking.core.db import Base, Database  # noqa: E402
+from booking.core.errors import SlotTaken  # noqa: E402
+from booking.core.models.sites import Site  # noqa: E402
+from booking.people.models.memberships import ResidentMembership  # noqa: E402
+from booking.people.models.residents import Resident  # noqa: E402
+from booking.spaces import seats  # noqa: E402
+from booking.spaces.models.bookings import Booking, BookingStatus  # noqa: E402
+from booking.spaces.models.seats import Seat  # noqa: E402
+from booking.spaces.models.spaces import Space, SpaceKind  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 07:00 in Shanghai: every slot of the day (08:00–21:00) lies ahead.
@@ -104,24 +110,13 @@ def fresh_database(kind: str, postgres_url: str | None) -> Iterator[Database]:
             database.dispose()
         return
     assert postgres_url is not None
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = Database(postgres_url)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_url else "?"
-    # A pool as large as the crowd, so clients wait on the database, not on the pool.
-    database = Database(
-        f"{postgres_url}{sep}options={quote(f'-csearch_path={schema}')}",
-        pool_size=64,
-        max_overflow=0,
-    )
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(postgres_url) as url:
+        # A pool as large as the crowd, so clients wait on the database, not on the pool.
+        database = Database(url, pool_size=64, max_overflow=0)
+        try:
+            yield database
+        finally:
+            database.dispose()
 
 
 def seed(database: Database, n_seats: int, n_residents: int) -> tuple[list[int], list[int]]:

@@ -38,7 +38,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "firmware-sim"), str(ROOT / "bench")]
 
-from district_load import fresh_schema  # noqa: E402
+from harness.schemas import fresh_schema  # noqa: E402
 
 from booking.core.clock import SystemClock  # noqa: E402
 from booking.core.db import Base, Database  # noqa: E402

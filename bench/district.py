@@ -74,8 +74,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "firmware-sim"), str(ROOT / "bench")]
 
-from district_load import STEPS, Commands, Cpu, KioskLoad, WorkerProcess, fresh_schema  # noqa: E402
+from district_load import STEPS, Commands, Cpu, KioskLoad, WorkerProcess  # noqa: E402
 from district_seed import seed  # noqa: E402
+from harness.schemas import fresh_schema  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from booking.core.db import Database  # noqa: E402
@@ -201,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="linli-district-") as tmp, \
-            fresh_schema(args.postgres) as url:  # fmt: skip
+            fresh_schema(args.postgres, "district") as url:  # fmt: skip
         run(args, Path(tmp), url)
 
 

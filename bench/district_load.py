@@ -11,13 +11,11 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from district_seed import Kiosk
@@ -29,22 +27,6 @@ from devices.commands import waiting
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def fresh_schema(postgres_url: str) -> Iterator[str]:
-    """A schema of its own in the database, dropped afterwards."""
-    schema = f"district_{uuid.uuid4().hex[:10]}"
-    admin = Database(postgres_url)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @dataclass

@@ -25,18 +25,17 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from harness.schemas import fresh_schema  # noqa: E402
 
 import devices.models  # noqa: E402,F401  (so create_all makes every table)
 import kiosk.models  # noqa: E402,F401
@@ -46,7 +45,8 @@ from booking.core.models.sites import Site  # noqa: E402
 from booking.insights import figures as insights  # noqa: E402
 from booking.insights.local_time import DateRange  # noqa: E402
 from booking.lending.models.loans import Loan, LoanChannel, LoanStatus  # noqa: E402
-from booking.lending.models.tools import Item, ToolType  # noqa: E402
+from booking.lending.models.tool_types import ToolType  # noqa: E402
+from booking.lending.models.tools import Item  # noqa: E402
 from booking.people.models.residents import Resident  # noqa: E402
 from booking.spaces.models.bookings import Booking, BookingStatus  # noqa: E402
 from booking.spaces.models.seats import Seat  # noqa: E402
@@ -187,21 +187,6 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
-@contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = Database(base_url)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def run(name: str, url: str, args: argparse.Namespace) -> tuple[list[float], int]:
     database = Database(url)
     Base.metadata.create_all(database.engine)
@@ -235,7 +220,7 @@ def main() -> int:
         everything += values
         dbs.append("sqlite")
     if args.postgres:
-        with postgres_schema(args.postgres) as url:
+        with fresh_schema(args.postgres) as url:
             values, bookings = run("postgresql", url, args)
             everything += values
             dbs.append("postgresql")

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from harness import gunicorn_ratio as ratio_bench  # noqa: E402
 from harness.gunicorn_ratio import BARE, Target  # noqa: E402
+from harness.schemas import fresh_schema  # noqa: E402
 
 import devices.models  # noqa: E402,F401  (so create_all makes every table)
 import kiosk.models  # noqa: E402,F401
@@ -78,7 +79,7 @@ def main() -> None:
     print(f"load average before: {ratio_bench.load_average()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         with (
-            ratio_bench.fresh_schema(args.postgres)
+            fresh_schema(args.postgres)
             if args.postgres
             else nullcontext(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         ) as url:

@@ -30,14 +30,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import insert, select, text
 
@@ -47,6 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from harness import gunicorn_ratio as ratio_bench  # noqa: E402
 from harness.gunicorn_ratio import BARE, Target  # noqa: E402
+from harness.schemas import fresh_schema  # noqa: E402
 
 from booking.core.db import Base, Database  # noqa: E402
 from booking.core.models.sites import Site  # noqa: E402
@@ -257,22 +256,13 @@ def sqlite_database() -> Iterator[Database]:
 
 @contextmanager
 def postgres_database(base_url: str) -> Iterator[Database]:
-    from sqlalchemy import create_engine
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    database = Database(f"{base_url}{sep}options={quote(f'-csearch_path={schema}')}")
-    try:
-        Base.metadata.create_all(database.engine)
-        yield database
-    finally:
-        database.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(base_url) as url:
+        database = Database(url)
+        try:
+            Base.metadata.create_all(database.engine)
+            yield database
+        finally:
+            database.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,16 +33,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from harness.schemas import fresh_schema  # noqa: E402
 
 import devices.models  # noqa: E402,F401  (so create_all makes every table)
 import kiosk.models  # noqa: E402,F401
@@ -216,21 +215,6 @@ def code_cost(url: str, samples: int = 10) -> float:
     return elapsed / len(ids) * 1000
 
 
-@contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = Database(base_url)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=12_000)
@@ -250,9 +234,9 @@ def main() -> int:
         run("sqlite", url, {"csv": files["csv"]}, csv_expected, figures)
         figures["code_ms"] = code_cost(url)
     if args.postgres:
-        with postgres_schema(args.postgres) as pg:
+        with fresh_schema(args.postgres) as pg:
             run("postgresql", pg, {"xlsx": files["xlsx"]}, expected, figures)
-        with postgres_schema(args.postgres) as pg:
+        with fresh_schema(args.postgres) as pg:
             run("postgresql", pg, {"csv": files["csv"]}, csv_expected, figures)
     totals = [
         figures[key] + figures[key.replace("dry_run", "import")]

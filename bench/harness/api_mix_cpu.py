@@ -36,10 +36,11 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    from district_load import fresh_schema, kiosk_visit
+    from district_load import kiosk_visit
     from district_seed import Kiosk, seed
 
     from booking.core.db import Database
+    from harness.schemas import fresh_schema
 
     url = os.environ.get(
         "LINLI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -171,7 +171,7 @@ def main() -> None:
         Base.metadata.create_all(database.engine)
         run(database, 1, 1, [("sqlite, one locker, batches of 500", 500, 1)])
         return
-    from district_load import fresh_schema
+    from harness.schemas import fresh_schema
 
     url = os.environ.get(
         "LINLI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -24,14 +24,10 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
-
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BARE = "bare"
@@ -72,22 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser, *, port: int) -> None:
     parser.add_argument("--rounds", type=int, default=10, help="alternations of the targets")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--port", type=int, default=port)
-
-
-@contextmanager
-def fresh_schema(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL URL whose search path is a new schema, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager
