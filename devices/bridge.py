@@ -26,7 +26,7 @@ from booking.core.clock import Clock, SystemClock
 from booking.core.db import Database
 from devices.commands.dispatcher import CommandDispatcher
 from devices.commands.group import DispatcherGroup
-from devices.inbox import Inbox, Pubacks, Received
+from devices.inbox import IDLE_WAIT_S, Inbox, Pubacks, Received
 from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import Committed, commit_batch
 from devices.ingest.batch_process import BatchProcess
@@ -159,6 +159,7 @@ class Bridge:
     def start(self, connect_timeout: float = 10.0) -> Bridge:
         """Connect in the background and start the worker; waits for the first connection."""
         self._stop.clear()
+        self._inbox.rearm()
         if self._batches is not None:
             self._batches.start()
         self._worker = threading.Thread(target=self._work, name="linli-bridge", daemon=True)
@@ -177,6 +178,7 @@ class Bridge:
         delivers them again to the next bridge.
         """
         self._stop.set()
+        self._inbox.wake()  # the worker sees the stop now, not at the end of its wait
         # First: no command goes out that this bridge would not be there to record.
         if self.role.leads:
             self._commands.stop(timeout)
@@ -286,7 +288,7 @@ class Bridge:
             self._work_with_commit_process(self._batches)
             return
         while not self._stop.is_set():
-            batch = self._inbox.take(self.batch_size, self.batch_wait, 0.2)
+            batch = self._inbox.take(self.batch_size, self.batch_wait, IDLE_WAIT_S)
             if not batch:
                 continue
             committed = self._commit(batch)
@@ -300,7 +302,8 @@ class Bridge:
         sent: deque[list[Received]] = deque()
         while not self._stop.is_set():
             if len(sent) < COMMITS_IN_FLIGHT:
-                batch = self._inbox.take(self.batch_size, self.batch_wait, 0.2 if not sent else 0.0)
+                idle = IDLE_WAIT_S if not sent else 0.0
+                batch = self._inbox.take(self.batch_size, self.batch_wait, idle)
                 if batch:
                     batches.submit([received.inbound for received in batch])
                     sent.append(batch)

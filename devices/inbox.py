@@ -16,6 +16,10 @@ from devices.ingest.apply import Inbound
 
 # While waiting (batch_wait > 0): how long without a new message ends the batch early.
 BATCH_IDLE_S = 0.005
+# How long an idle worker waits for a message before it looks again. Stopping wakes it at once
+# (Inbox.wake), so this is only a safety net: at 0.2 s, each of a district worker's 200 idle
+# bridges woke five times a second, 1,000 wake-ups a second for nothing (docs/benchmarks.md).
+IDLE_WAIT_S = 5.0
 
 
 class Received(NamedTuple):
@@ -35,6 +39,8 @@ class Inbox:
         self._arrived = threading.Event()
         # True while the worker waits for the inbox: only then must a message wake it.
         self._worker_waiting = False
+        # Set by wake() (the bridge stopping), until rearm(): no wait may begin meanwhile.
+        self._woken = False
         # Written by the network thread alone, so it needs no lock.
         self.received = 0
 
@@ -46,15 +52,27 @@ class Inbox:
         if self._worker_waiting:
             self._arrived.set()
 
+    def wake(self) -> None:
+        """From any thread (the bridge stopping): end the worker's wait now, and every wait
+        until :meth:`rearm`, so the worker sees the stop without polling for it."""
+        self._woken = True
+        self._arrived.set()
+
+    def rearm(self) -> None:
+        """Waits wait again (the bridge starting)."""
+        self._woken = False
+
     def _wait(self, timeout: float) -> bool:
-        """Whether a message is in the inbox, waiting up to ``timeout`` for one."""
+        """Whether a message is in the inbox, waiting up to ``timeout`` for one (not at all
+        once woken)."""
         if self._messages:
             return True
         self._arrived.clear()
         # Said before looking again, so a message appended after this look wakes us.
         self._worker_waiting = True
         try:
-            if not self._messages:
+            # _woken is looked at after the clear: a wake() before it is not lost.
+            if not self._messages and not self._woken:
                 self._arrived.wait(timeout)
         finally:
             self._worker_waiting = False

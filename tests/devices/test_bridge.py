@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from booking.core.db import Database
 from booking.core.models.sites import Site
 from devices.bridge import Bridge
+from devices.inbox import IDLE_WAIT_S
 from devices.ingest import gaps
 from devices.models.commands import CommandState, DeviceCommand
 from devices.models.device import Device, DeviceKind
@@ -229,6 +230,14 @@ def test_the_bridge_turns_nagle_off_so_acks_and_resyncs_are_not_held(bridge: Bri
     sock = bridge._client.socket()  # the one way to see the option paho left us to set
     assert sock is not None
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_an_idle_bridge_stops_at_once_instead_of_at_the_end_of_its_wait(bridge: Bridge) -> None:
+    # Its worker waits IDLE_WAIT_S for a message; stopping wakes it instead of being polled for.
+    time.sleep(0.3)
+    began = time.monotonic()
+    bridge.stop()
+    assert time.monotonic() - began < IDLE_WAIT_S / 2
 
 
 def test_a_birth_over_the_broker_marks_the_locker_online(
