@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from booking.core.db import Database
 from devices.commands import waiting
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CHECKOUT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -41,8 +43,10 @@ class WorkerProcess:
 
     @classmethod
     def start(cls, command: list[str], env: dict[str, str]) -> WorkerProcess:
+        # From this checkout: ``python -c`` puts the current directory first on sys.path,
+        # ahead of PYTHONPATH, so a bench started from another checkout ran that one's worker.
         process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True,
-                                   start_new_session=True)  # fmt: skip
+                                   start_new_session=True, cwd=CHECKOUT)  # fmt: skip
         worker = cls(process, command, env)
 
         def collect() -> None:

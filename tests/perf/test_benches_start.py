@@ -1,5 +1,5 @@
-"""Every benchmark of `make bench` still starts, and the ones that seed their own database
-still seed it and answer at a tiny size.
+"""Every benchmark of `make bench` (and every one-process harness of bench/harness) still
+starts, and the benches that seed their own database still seed it and answer at a tiny size.
 
 Nothing else runs the benches: two of them (bench/booking_race.py, bench/insights.py) stopped
 at their first line when the models moved to one table per file, and `make bench` reported
@@ -35,6 +35,12 @@ def _benches() -> list[str]:
 
 
 BENCHES = _benches()
+# The one-process harnesses the history was measured with (docs/benchmarks.md): scripts too.
+HARNESSES = sorted(
+    f"harness/{path.stem}"
+    for path in (BENCH / "harness").glob("*.py")
+    if "__main__" in path.read_text(encoding="utf-8")
+)
 
 
 def run_bench(name: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -55,9 +61,10 @@ def last_line(output: str) -> str:
 
 def test_the_benches_are_the_ones_make_bench_runs() -> None:
     assert {"booking_race", "insights", "lending_records", "district", "api_load"} <= set(BENCHES)
+    assert {"harness/event_cpu", "harness/idle_worker", "harness/page_cpu"} <= set(HARNESSES)
 
 
-@pytest.mark.parametrize("name", BENCHES)
+@pytest.mark.parametrize("name", BENCHES + HARNESSES)
 def test_every_bench_imports_what_it_needs_and_reads_its_arguments(name: str) -> None:
     done = run_bench(name, "--help", timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
