@@ -31,7 +31,10 @@ def test_a_freeze_leaves_every_object_alive_now_out_of_later_collections() -> No
     kept = weakref.ref(earlier)
     try:
         frozen = warm_process.freeze()
-        assert frozen == gc.get_freeze_count()
+        # The number frozen. A frozen object that dies later leaves the count (freed by the log
+        # line, or by a thread an earlier test left running), so it can only have shrunk since:
+        # CI once saw 1,479,352 left of 1,479,355.
+        assert 0.99 * frozen < gc.get_freeze_count() <= frozen
         assert frozen > 10_000  # this test process's modules, at least
         del earlier
         gc.collect()
