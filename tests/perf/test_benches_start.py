@@ -1,9 +1,9 @@
 """Every benchmark of `make bench` (and every one-process harness of bench/harness) still
 starts, and the benches that seed their own database still seed it and answer at a tiny size.
 
-Nothing else runs the benches: two of them (bench/booking_race.py, bench/insights.py) stopped
-at their first line when the models moved to one table per file, and `make bench` reported
-them as failing for days before anyone looked. A run here costs seconds; the figures
+Nothing else runs the benches: two of them stopped at their first line, bench/booking_race.py
+at the reshape and bench/insights.py when the models moved to one table per file, and
+`make bench` reported them as failing for two days before anyone looked. A run here costs seconds; the figures
 themselves are `make bench`'s business (docs/benchmarks.md), not the suite's.
 """
 
