@@ -26,26 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "firmware-sim")]
 
 from district import start_broker, wait_until  # noqa: E402
-from district_load import WorkerProcess  # noqa: E402
+from district_load import Cpu, WorkerProcess  # noqa: E402
 from district_seed import seed  # noqa: E402
 
 from booking.core.db import Database  # noqa: E402
 from harness.schemas import fresh_schema  # noqa: E402
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu_s(group: int) -> float:
-    """CPU seconds of every process of the process group ``group`` (the worker's)."""
-    total = 0.0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group:
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
 
 
 def wakeups(pid: int) -> int:
@@ -87,10 +72,12 @@ def main() -> None:
             time.sleep(args.settle)
             pid = worker.process.pid
             threads = len(os.listdir(f"/proc/{pid}/task"))
-            cpu, woken, began = group_cpu_s(pid), wakeups(pid), time.monotonic()
+            # The worker's process group, as bench/district.py counts a worker's CPU.
+            cpu, woken, began = Cpu({"worker": [pid]}), wakeups(pid), time.monotonic()
             time.sleep(args.seconds)
+            cpu.sample()
             elapsed = time.monotonic() - began
-            cores = (group_cpu_s(pid) - cpu) / elapsed
+            cores = cpu.totals()["worker"] / elapsed
             per_s = (wakeups(pid) - woken) / elapsed
         finally:
             worker.process.terminate()

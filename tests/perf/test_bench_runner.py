@@ -4,24 +4,16 @@ cannot read is a failure, never a pass."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-RUNNER = Path(__file__).resolve().parents[2] / "bench" / "run_all.py"
+from tests.perf.run_all_module import RUNNER, load_run_all
 
 
 @pytest.fixture(scope="module")
 def run_all() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run_all", RUNNER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building
-    spec.loader.exec_module(module)
-    return module
+    return load_run_all()
 
 
 def test_the_ingest_bench_passes_at_its_target_ratio_with_nothing_lost(run_all: ModuleType) -> None:

@@ -9,7 +9,6 @@ themselves are `make bench`'s business (docs/benchmarks.md), not the suite's.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -18,23 +17,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import POSTGRES_URL, SKIP_NO_POSTGRES
+from tests.perf.run_all_module import load_run_all
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
-
-
-def _benches() -> list[str]:
-    """What `make bench` runs: bench/run_all.py's own list."""
-    spec = importlib.util.spec_from_file_location("bench_run_all_listing", BENCH / "run_all.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building
-    spec.loader.exec_module(module)
-    found: list[str] = module.benches()
-    return found
-
-
-BENCHES = _benches()
+# What `make bench` runs: bench/run_all.py's own list.
+BENCHES: list[str] = load_run_all().benches()
 # The one-process harnesses the history was measured with (docs/benchmarks.md): scripts too.
 HARNESSES = sorted(
     f"harness/{path.stem}"
