@@ -147,7 +147,7 @@ class Bridge:
         # network thread's time at 500 acks a batch. MQTT 3.1.1 has no receive maximum.
         client.max_inflight_messages_set(0)
         client.on_connect = self._on_connect
-        client.on_subscribe = self._subscribing.answered
+        client.on_subscribe = self._subscribing.answered  # then _subscribed
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
@@ -190,7 +190,7 @@ class Bridge:
         if self.connected.is_set() and self.role.leads:
             info = self._client.publish(**server_status(self.site, False, self.clock.now()))
             # Best effort: had the connection gone meanwhile, the broker published our Will.
-            self._track(info.mid).wait(timeout)
+            self._pubacks.track(info.mid).wait(timeout)
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
@@ -234,15 +234,19 @@ class Bridge:
         # Every time, whatever session-present says: a broker that lost its state (crash,
         # new volume) would otherwise leave us connected and deaf.
         filters = subscriptions(self.site, self.role)
-        self._subscribing.sent(client.subscribe([(topic, 1) for topic in filters])[1], filters)
+        mid = client.subscribe([(topic, 1) for topic in filters])[1]
+        self._subscribing.sent(mid, filters, then=self._subscribed)
         if self.role.leads:
             rebirth = self.role.asks_rebirth or self.connected_at is not None
             client.publish(**server_status(self.site, True, self.clock.now(), rebirth=rebirth))
         self.connected_at = self.clock.now()
-        self.connected.set()
-        # The web offers lockers only once the link is recorded as connected: at once.
-        self._commands.wake()
         log.info("bridge connected (session present: %s)", flags.session_present)
+
+    def _subscribed(self) -> None:
+        # Connected means able to hear: before the broker's SUBACK a follower's shared
+        # messages all go to the group's other members, and a reply could beat its filter.
+        self.connected.set()
+        self._commands.wake()  # the web offers lockers once the link is recorded connected
 
     def _on_disconnect(
         self,
@@ -368,14 +372,10 @@ class Bridge:
         self._count(f"published.{kind}")
         return info
 
-    def _track(self, mid: int) -> threading.Event:
-        """An event set once the broker has acknowledged the message ``mid`` (QoS 1)."""
-        return self._pubacks.track(mid)
-
     def _send_command(self, topic: str, payload: bytes) -> threading.Event | None:
         """For the dispatcher: publish a command; the event is set on the broker's PUBACK."""
         info = self._publish(topic, payload, "command")
-        return None if info is None else self._track(info.mid)
+        return None if info is None else self._pubacks.track(info.mid)
 
 
 def run(

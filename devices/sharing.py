@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -114,7 +115,8 @@ def server_status(
 
 
 class SubscribeWatch:
-    """The filters of each SUBSCRIBE in flight, to name the ones the broker refuses.
+    """A connection's SUBSCRIBE in flight: what to do once the broker answers it, and the
+    filters, to name the ones it refuses.
 
     A refused filter (the server account's ACL, say: Mosquitto checks a shared subscription
     with its ``$share`` prefix) leaves the bridge deaf to it; it is logged loudly, naming the
@@ -122,17 +124,23 @@ class SubscribeWatch:
     """
 
     def __init__(self) -> None:
-        self._pending: dict[int, list[str]] = {}
+        self._pending: dict[int, tuple[list[str], Callable[[], None]]] = {}
 
-    def sent(self, mid: int | None, filters: list[str]) -> None:
+    def sent(self, mid: int | None, filters: list[str], then: Callable[[], None]) -> None:
+        """One per connection: a SUBSCRIBE of an earlier one will never be answered."""
+        self._pending.clear()
         if mid is not None:
-            self._pending[mid] = filters
+            self._pending[mid] = (filters, then)
 
     def answered(
         self, client: Any, userdata: Any, mid: int, reason_codes: list[Any], properties: Any
     ) -> None:
         """paho's ``on_subscribe`` (callback API version 2)."""
-        for topic, code in zip(self._pending.pop(mid, []), reason_codes, strict=False):
+        if mid not in self._pending:
+            return
+        filters, then = self._pending.pop(mid)
+        for topic, code in zip(filters, reason_codes, strict=False):
             if code.is_failure:
                 log.error("broker refused the subscription %s (%s): check the server "
                           "account's ACL (docs/operations.md)", topic, code)  # fmt: skip
+        then()
