@@ -234,19 +234,19 @@ class Bridge:
         # Every time, whatever session-present says: a broker that lost its state (crash,
         # new volume) would otherwise leave us connected and deaf.
         filters = subscriptions(self.site, self.role)
-        mid = client.subscribe([(topic, 1) for topic in filters])[1]
-        self._subscribing.sent(mid, filters, then=self._subscribed)
+        mid, present = client.subscribe([(topic, 1) for topic in filters])[1], flags.session_present
+        self._subscribing.sent(mid, filters, then=lambda: self._subscribed(present))
         if self.role.leads:
             rebirth = self.role.asks_rebirth or self.connected_at is not None
             client.publish(**server_status(self.site, True, self.clock.now(), rebirth=rebirth))
         self.connected_at = self.clock.now()
-        log.info("bridge connected (session present: %s)", flags.session_present)
 
-    def _subscribed(self) -> None:
+    def _subscribed(self, session_present: bool) -> None:
         # Connected means able to hear: before the broker's SUBACK a follower's shared
         # messages all go to the group's other members, and a reply could beat its filter.
         self.connected.set()
         self._commands.wake()  # the web offers lockers once the link is recorded connected
+        log.info("bridge connected and subscribed (session present: %s)", session_present)
 
     def _on_disconnect(
         self,

@@ -138,9 +138,8 @@ def test_two_workers_split_the_events_and_a_killed_one_loses_none_and_doubles_no
     wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
     follower = start_worker(site)
     wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
-    # Connected (and subscribed right after), so that the broker shares from the first event.
+    # Connected and subscribed, so that the broker shares from the first event.
     wait_for(lambda: follower.said("bridge connected"), "the second's bridge connected", 30)
-    time.sleep(0.5)
     sim = LockerSim(
         device_id, site, own_mosquitto.url, tmp_path / "state", time_scale=0.01,
         resend_interval=0.3,
