@@ -234,8 +234,8 @@ class Bridge:
         # Every time, whatever session-present says: a broker that lost its state (crash,
         # new volume) would otherwise leave us connected and deaf.
         filters = subscriptions(self.site, self.role)
-        mid, present = client.subscribe([(topic, 1) for topic in filters])[1], flags.session_present
-        self._subscribing.sent(mid, filters, then=lambda: self._subscribed(present))
+        mid = client.subscribe([(topic, 1) for topic in filters])[1]
+        self._subscribing.sent(mid, filters, then=lambda: self._subscribed(flags.session_present))
         if self.role.leads:
             rebirth = self.role.asks_rebirth or self.connected_at is not None
             client.publish(**server_status(self.site, True, self.clock.now(), rebirth=rebirth))

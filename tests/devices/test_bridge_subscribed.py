@@ -79,14 +79,19 @@ class SubackHeldBroker:
             return None
         length, shift = 0, 0
         while True:  # the remaining length: 7 bits a byte, high bit set while more follow
-            byte = connection.recv(1)[0]
-            length += (byte & 0x7F) << shift
+            byte = connection.recv(1)
+            if not byte:
+                return None
+            length += (byte[0] & 0x7F) << shift
             shift += 7
-            if not byte & 0x80:
+            if not byte[0] & 0x80:
                 break
         body = b""
         while len(body) < length:
-            body += connection.recv(length - len(body))
+            chunk = connection.recv(length - len(body))
+            if not chunk:
+                return None  # the client went away mid-packet
+            body += chunk
         return header[0] & 0xF0, body
 
 
