@@ -280,9 +280,15 @@ def build_scheduler(
     """A scheduler (not started) whose persistent jobs live in ``database``."""
     set_runtime(database, clock, periods)
     log_routine_runs_at_debug()
+    stored = SQLAlchemyJobStore(engine=database.engine, tablename=JOBS_TABLE)
+    # APScheduler makes its table in a deferred transaction, a look and then CREATE, which
+    # SQLite refuses at once if another writer (a worker waiting for the lease, the web) came
+    # in between: seen in CI. Made here as a writer, its own look then finds the table.
+    with database.write() as session:
+        stored.jobs_t.create(session.connection(), checkfirst=True)
     return BackgroundScheduler(
         jobstores={
-            "default": SQLAlchemyJobStore(engine=database.engine, tablename=JOBS_TABLE),
+            "default": stored,
             # For jobs that belong to this process only and must not outlive it.
             "process": MemoryJobStore(),
         },
