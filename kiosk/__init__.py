@@ -40,10 +40,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     cookie_session.init_app(app)
 
-    from kiosk import input_guard, security_headers, tls, url_ids
+    from kiosk import input_guard, json_provider, security_headers, tls, url_ids
 
     url_ids.init_app(app)
     input_guard.init_app(app)
+    json_provider.init_app(app)
 
     tls.init_app(app)
     security_headers.init_app(app)

@@ -103,5 +103,5 @@ def refuse_unreadable_text() -> Response | None:
 
 
 def init_app(app: Flask) -> None:
-    app.json = GuardedJSONProvider(app)
+    # The JSON provider, which reads through GuardedJSONProvider, is kiosk.json_provider's.
     app.before_request(refuse_unreadable_text)
