@@ -32,7 +32,7 @@ from devices.ingest.batch_commit import Committed, commit_batch
 from devices.ingest.batch_process import BatchProcess
 from devices.ingest.committers import Committers
 from devices.ingest.reactions import Handlers
-from devices.mqtt_client import BrokerUrl, disable_nagle
+from devices.mqtt_client import BrokerUrl, Client, disable_nagle
 from devices.protocol import messages as protocol
 from devices.sharing import Role, SubscribeWatch, server_client_id, server_status, subscriptions
 
@@ -128,7 +128,7 @@ class Bridge:
         )
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
+        client = Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             clean_session=self.role.shared,  # devices.sharing says why

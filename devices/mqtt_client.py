@@ -1,4 +1,5 @@
-"""What the server's MQTT clients share: the broker URL, and the socket option they set.
+"""What the server's MQTT clients share: the broker URL, the socket option they set, and a
+network loop that waits with ``poll`` rather than ``select``.
 
 There is no command publisher outside the bridge any more. A process that published commands
 without recording the replies opened a locker while the worker was stopped, and nobody
@@ -9,11 +10,13 @@ publishes them (:mod:`devices.commands.outbox`).
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode, _ConnectionState
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
@@ -41,3 +44,60 @@ def disable_nagle(client: mqtt.Client, userdata: Any, sock: Any) -> None:
     """
     with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+_READABLE = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP | select.POLLNVAL
+
+
+class Client(mqtt.Client):
+    """paho's client, its threaded network loop waiting in ``poll`` instead of ``select``.
+
+    ``select`` takes no socket numbered 1024 or more, and paho's loop (2.x, ``Client._loop``)
+    turns the ValueError it raises into "connection lost": such a client reconnects every
+    ``max_delay`` seconds for ever without sending its CONNECT, and says nothing (paho issue
+    #819, still open). A worker of a district holds three sockets a centre (the connection
+    and paho's wake-up pair) besides its database's: in ``bench/district.py`` at 200 centres,
+    the survivor of a takeover held 1,412, and the 77 bridges started last never connected,
+    their centres' events unheard until the worker restarted (docs/benchmarks.md, eighteenth
+    session). The loop below is paho's own, step for step, with only the wait changed.
+    """
+
+    def _loop(self, timeout: float = 1.0) -> MQTTErrorCode:
+        if timeout < 0.0:
+            raise ValueError("Invalid timeout.")
+        sock, wake = self._sock, self._sockpairR
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        # Bytes a TLS socket already decrypted are not seen by poll: read them now.
+        pending = sock.pending() if hasattr(sock, "pending") else 0
+        poller = select.poll()
+        try:
+            sock_fd = sock.fileno()
+            poller.register(sock_fd, select.POLLIN | (select.POLLOUT if self.want_write() else 0))
+            wake_fd = wake.fileno() if wake is not None else -1
+            if wake is not None:
+                poller.register(wake_fd, select.POLLIN)
+            ready = dict(poller.poll(0 if pending > 0 else timeout * 1000))
+        except (TypeError, ValueError, OSError):
+            # The socket closed meanwhile (disconnect() from another thread): as paho's loop.
+            if self._state not in (
+                _ConnectionState.MQTT_CS_DISCONNECTING,
+                _ConnectionState.MQTT_CS_DISCONNECTED,
+            ):
+                self._state = _ConnectionState.MQTT_CS_CONNECTION_LOST
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        events = ready.get(sock_fd, 0)
+        if events & _READABLE or pending > 0:
+            rc = self.loop_read()
+            if rc or self._sock is None:
+                return rc
+        woken = wake is not None and wake_fd in ready
+        if wake is not None and woken:
+            # A publish() from another thread: its packet waits to be written.
+            with contextlib.suppress(BlockingIOError):
+                wake.recv(10000)
+        if events & select.POLLOUT or woken:
+            rc = self.loop_write()
+            if rc or self._sock is None:
+                return rc
+        return self.loop_misc()

@@ -31,7 +31,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from booking.core.errors import DomainError
 from devices.fleet import provisioning
-from devices.mqtt_client import BrokerUrl, disable_nagle
+from devices.mqtt_client import BrokerUrl, Client, disable_nagle
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 RESPONSE_TOPIC = "$CONTROL/dynamic-security/v1/response"
@@ -278,7 +278,7 @@ class DynsecAccounts:
         refused: list[str] = []
         # A server client id (devices may not take the prefix): unique, so that two consoles
         # changing accounts at once do not take each other's session.
-        client = mqtt.Client(
+        client = Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"linli-server-accounts-{secrets.token_hex(6)}",
             protocol=mqtt.MQTTv311,

@@ -1,0 +1,66 @@
+"""A worker of a district holds three sockets a centre besides its database's, so its later
+bridges' sockets are numbered past 1024, where select() cannot wait. Such a bridge still
+connects, stores its lockers' events and acks them (devices/mqtt_client.py): with paho's own
+loop it reconnected every few seconds for ever without a word, its centre unheard."""
+
+from __future__ import annotations
+
+import os
+import resource
+from collections.abc import Iterator
+
+import pytest
+from test_bridge import TestDevice, add_locker, event_seqs, wait_for
+
+from booking.core.db import Database
+from devices.bridge import Bridge
+
+# select() takes descriptors below FD_SETSIZE (1024 on Linux); start well past it.
+PAST_SELECT = 1100
+
+
+@pytest.fixture
+def descriptors_taken_up_to_past_select() -> Iterator[None]:
+    """Every descriptor below PAST_SELECT held open, so the next sockets are numbered past it."""
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft, hard = limits
+    if soft != resource.RLIM_INFINITY and soft < PAST_SELECT + 100:
+        assert hard == resource.RLIM_INFINITY or hard >= PAST_SELECT + 100, (
+            f"the open-files limit ({hard}) is too low to show a district worker's sockets"
+        )
+        resource.setrlimit(resource.RLIMIT_NOFILE, (PAST_SELECT + 100, hard))
+    held: list[int] = []
+    try:
+        while (fd := os.open(os.devnull, os.O_RDONLY)) < PAST_SELECT:
+            held.append(fd)
+        held.append(fd)
+        yield
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+
+
+def test_a_bridge_whose_sockets_are_numbered_past_1024_hears_its_lockers(
+    mqtt_url: str, mqtt_site: str, database: Database, request: pytest.FixtureRequest
+) -> None:
+    device_id = f"{mqtt_site}-locker"
+    add_locker(database, mqtt_site, device_id)
+    # The locker is someone else's hardware, with its own few sockets: connected first.
+    locker = TestDevice(mqtt_url, mqtt_site, device_id, session=1)
+    try:
+        request.getfixturevalue("descriptors_taken_up_to_past_select")
+        bridge = Bridge(database, mqtt_url, mqtt_site, client_id=f"linli-server-{mqtt_site}")
+        bridge.start()
+        try:
+            sock = bridge._client.socket()  # the one way to see which number it was given
+            assert sock is not None and sock.fileno() > PAST_SELECT
+            assert bridge.connected.is_set(), "the bridge could not connect"
+            locker.birth()
+            seq = locker.event("door_closed", compartment=1)
+            wait_for(lambda: locker.pending() == 0, "the ack of the event")
+            assert event_seqs(database, device_id) == [seq]
+        finally:
+            bridge.stop()
+    finally:
+        locker.stop()
