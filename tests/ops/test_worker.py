@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -19,7 +20,14 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
 from devices.sharing import Role
 from kiosk import leases
-from kiosk.worker import LEASE_TTL, SQLITE_SINGLE, LeaseTaken, Worker, WorkerError
+from kiosk.worker import (
+    LEASE_TTL,
+    SQLITE_SINGLE,
+    LeaseTaken,
+    Worker,
+    WorkerError,
+    allow_open_files,
+)
 
 MQTT_URL = "mqtt://127.0.0.1:1"
 
@@ -301,3 +309,18 @@ def test_a_worker_s_pool_does_not_grow_with_its_centres(postgres_database: Datab
     # The committers' and the one command sender's and the scheduler's: the same for 2
     # centres as for 40, where a commit thread and a sender a centre made it 85.
     assert sizes == [COMMITTER_THREADS + WORKER_OTHER_CONNECTIONS] * 2
+
+
+def test_a_worker_started_with_systemd_s_soft_limit_of_open_files_raises_it_to_the_hard_one() -> (
+    None
+):
+    # A leader of 200 centres holds about a thousand sockets (kiosk.worker.allow_open_files).
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hard = limits[1]
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+        allow_open_files()
+        raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        assert raised == (hard if hard != resource.RLIM_INFINITY else 1 << 20)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
