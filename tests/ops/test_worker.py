@@ -20,14 +20,8 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
 from devices.sharing import Role
 from kiosk import leases
-from kiosk.worker import (
-    LEASE_TTL,
-    SQLITE_SINGLE,
-    LeaseTaken,
-    Worker,
-    WorkerError,
-    allow_open_files,
-)
+from kiosk.open_files import allow_open_files
+from kiosk.worker import LEASE_TTL, SQLITE_SINGLE, LeaseTaken, Worker, WorkerError
 
 MQTT_URL = "mqtt://127.0.0.1:1"
 
@@ -314,7 +308,7 @@ def test_a_worker_s_pool_does_not_grow_with_its_centres(postgres_database: Datab
 def test_a_worker_started_with_systemd_s_soft_limit_of_open_files_raises_it_to_the_hard_one() -> (
     None
 ):
-    # A leader of 200 centres holds about a thousand sockets (kiosk.worker.allow_open_files).
+    # A leader of 200 centres holds about a thousand sockets (kiosk.open_files).
     limits = resource.getrlimit(resource.RLIMIT_NOFILE)
     hard = limits[1]
     try:
