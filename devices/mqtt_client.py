@@ -91,9 +91,10 @@ class Client(mqtt.Client):
             rc = self.loop_read()
             if rc or self._sock is None:
                 return rc
-        woken = wake is not None and wake_fd in ready
-        if wake is not None and woken:
+        woken = False
+        if wake is not None and wake_fd in ready:
             # A publish() from another thread: its packet waits to be written.
+            woken = True
             with contextlib.suppress(BlockingIOError):
                 wake.recv(10000)
         if events & select.POLLOUT or woken:
