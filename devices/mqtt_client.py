@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -61,6 +62,20 @@ class Client(mqtt.Client):
     their centres' events unheard until the worker restarted (docs/benchmarks.md, eighteenth
     session). The loop below is paho's own, step for step, with only the wait changed.
     """
+
+    def loop_stop(self) -> MQTTErrorCode:
+        """Stop the network thread, then close its wake-up pair.
+
+        paho closes the pair only when the client is collected. A worker taking over from
+        another stops a follower bridge for each of its centres and starts a leader: the
+        survivor of a 200-centre takeover held 400 descriptors more than the leader it
+        replaced, on its way to the limit a worker of many centres is near.
+        """
+        stopped_from = self._thread
+        rc = super().loop_stop()
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and threading.current_thread() is not stopped_from:
+            self._reset_sockets(sockpair_only=True)
+        return rc
 
     def _loop(self, timeout: float = 1.0) -> MQTTErrorCode:
         if timeout < 0.0:
