@@ -299,6 +299,8 @@ def test_only_an_admin_resets_a_session_counter(database: Database, clock: Froze
 # --- a retained event ---------------------------------------------------------------------------
 
 
+# amqtt hands the cleared copy back to the bridge's returning session (conftest.SKIP_AMQTT).
+@pytest.mark.mosquitto
 def test_a_retained_event_replayed_to_a_new_subscription_is_refused_and_cleared(
     database: Database,
     clock: FrozenClock,
@@ -474,6 +476,8 @@ def test_a_reading_dated_impossibly_is_refused_with_the_reason_and_acknowledged(
     assert (reading["session"], reading["seq"]) not in stored_events(database, device_id)
 
 
+# Counts the births refused: amqtt replays the retained birth to a returning session.
+@pytest.mark.mosquitto
 def test_a_terminal_whose_clock_was_never_set_shows_the_device_clock_fault(
     database: Database, device_clock: DeviceClock, started_sim: Callable[..., Any]
 ) -> None:

@@ -496,6 +496,10 @@ def test_a_worker_killed_during_a_pickup_records_the_loan_from_the_events_after_
     assert rig.locker.compartment(1)["item_present"] is False
 
 
+# amqtt hands the restarted worker the locker's retained state before its queued events: the
+# tool is reported missing, then lent late and the alert resolved (test_reconciliation_rules).
+# This holds Mosquitto's order, queued events first, in which no alert is raised at all.
+@pytest.mark.mosquitto
 def test_an_item_removed_after_its_pickup_was_released_becomes_a_loan_confirmed_late(
     rig: Rig,
 ) -> None:

@@ -67,6 +67,8 @@ def test_server_turning_online_again_makes_the_device_re_publish_birth_and_state
     assert states[-1]["seq"] == births[1]["seq"] + 1
 
 
+# amqtt replays the retained `online` that asked for a rebirth to the returning device.
+@pytest.mark.mosquitto
 def test_a_server_online_that_asks_no_rebirth_gets_none(
     start_device: StartDevice, probe: ServerProbe
 ) -> None:
