@@ -27,10 +27,21 @@ from tests.conftest import POSTGRES_URL, _postgres_schema_url
 # The WAL index's lock bytes in the -shm file: the write, checkpoint and recovery locks and
 # the five read marks (SQLite's wal.c, WAL_WRITE_LOCK .. WAL_READ_LOCK(4)).
 _SHM_LOCKS = "fcntl.lockf(shm, fcntl.LOCK_EX | fcntl.LOCK_NB, 8, 120)"
+# The app may hold one of them for a moment (a read mark during a request the page made by
+# itself): wait for it, as a stuck backup would have. Taking them at the first try failed the
+# browser's outage test on a busy CI machine, the holder gone before it said "held".
 _HOLD_SHM = f"""
-import fcntl, os, sys
+import fcntl, os, sys, time
 shm = os.open(sys.argv[1], os.O_RDWR)
-{_SHM_LOCKS}
+deadline = time.monotonic() + 10
+while True:
+    try:
+        {_SHM_LOCKS}
+        break
+    except BlockingIOError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.01)
 print("held", flush=True)
 sys.stdin.read()
 """
@@ -57,7 +68,10 @@ class DatabaseOutage:
                 text=True,
             )
             assert self._holder.stdout is not None
-            assert self._holder.stdout.readline().strip() == "held"
+            said = self._holder.stdout.readline().strip()
+            if said != "held":
+                self.end()  # nothing left running for a later test to trip over
+                raise AssertionError(f"the lock holder did not take the locks: {said!r}")
             return
         self._admin(
             f'ALTER ROLE "{self.role}" NOLOGIN',
