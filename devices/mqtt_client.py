@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
-import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -71,9 +70,10 @@ class Client(mqtt.Client):
         survivor of a 200-centre takeover held 400 descriptors more than the leader it
         replaced, on its way to the limit a worker of many centres is near.
         """
-        stopped_from = self._thread
         rc = super().loop_stop()
-        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and threading.current_thread() is not stopped_from:
+        # No thread left: stopped and joined here, or ended on its own after disconnect() (then
+        # paho answers MQTT_ERR_INVAL). Called from the loop's own thread, it is still running.
+        if self._thread is None:
             self._reset_sockets(sockpair_only=True)
         return rc
 

@@ -86,7 +86,7 @@ def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file with every table, made once per test process, for tests to copy.
 
     ``create_all`` on a new file cost 40-100 ms (a look for each table, then its DDL) in
-    every one of some three thousand tests; a copy costs under a millisecond. The file is in
+    most of the suite's tests; a copy costs under a millisecond. The file is in
     WAL mode, which lives in its header; closing its last connection checkpointed it.
     """
     template = tmp_path_factory.mktemp("schema") / "linli.sqlite3"

@@ -10,10 +10,12 @@ import resource
 from collections.abc import Iterator
 
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from test_bridge import TestDevice, add_locker, event_seqs, wait_for
 
 from booking.core.db import Database
 from devices.bridge import Bridge
+from devices.mqtt_client import BrokerUrl, Client
 
 # select() takes descriptors below FD_SETSIZE (1024 on Linux); start well past it.
 PAST_SELECT = 1100
@@ -92,4 +94,21 @@ def test_a_stopped_bridge_keeps_no_socket_open(
     assert len(_open_sockets().items() - before) >= 3  # the connection and the wake-up pair
     bridge.stop()
     # Still referenced, as the worker's records of its bridges may keep it: nothing to collect.
+    assert dict(_open_sockets().items() - before) == {}
+
+
+def test_a_client_whose_loop_ended_after_disconnect_closes_its_wake_up_pair_on_loop_stop(
+    mqtt_url: str,
+) -> None:
+    """After disconnect() paho's loop thread may end by itself before loop_stop() is called
+    (paho then answers MQTT_ERR_INVAL): the pair is closed all the same. A bridge's stop is
+    disconnect() then loop_stop(), so which of the two ends the thread is a matter of timing."""
+    broker = BrokerUrl(mqtt_url)
+    before = _open_sockets().items()
+    client = Client(CallbackAPIVersion.VERSION2)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    client.disconnect()
+    wait_for(lambda: client._thread is None, "the loop thread's own end")
+    client.loop_stop()
     assert dict(_open_sockets().items() - before) == {}
