@@ -20,7 +20,6 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
 from devices.sharing import Role
 from kiosk import leases
-from kiosk.open_files import allow_open_files
 from kiosk.worker import LEASE_TTL, SQLITE_SINGLE, LeaseTaken, Worker, WorkerError
 
 MQTT_URL = "mqtt://127.0.0.1:1"
@@ -305,16 +304,21 @@ def test_a_worker_s_pool_does_not_grow_with_its_centres(postgres_database: Datab
     assert sizes == [COMMITTER_THREADS + WORKER_OTHER_CONNECTIONS] * 2
 
 
-def test_a_worker_started_with_systemd_s_soft_limit_of_open_files_raises_it_to_the_hard_one() -> (
-    None
-):
+def test_a_worker_started_with_systemd_s_soft_limit_of_open_files_raises_it_to_the_hard_one(
+    database: Database, clock: FrozenClock
+) -> None:
     # A leader of 200 centres holds about a thousand sockets (kiosk.open_files).
     limits = resource.getrlimit(resource.RLIMIT_NOFILE)
     hard = limits[1]
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
-        allow_open_files()
+        bridge = FakeBridge()
+        worker = Worker(database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=bridge)
+        stop, thread, _ = start_worker(worker)
+        assert bridge.started.wait(5)
         raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        stop.set()
+        thread.join(10)
         assert raised == (hard if hard != resource.RLIM_INFINITY else 1 << 20)
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, limits)
