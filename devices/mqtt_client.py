@@ -1,5 +1,6 @@
-"""What the server's MQTT clients share: the broker URL, the socket option they set, and a
-network loop that waits with ``poll`` rather than ``select``.
+"""What the server's MQTT clients share: the broker URL, the socket option they set, a
+network loop that waits with ``poll`` rather than ``select``, and a batch's PUBACKs in one
+write.
 
 There is no command publisher outside the bridge any more. A process that published commands
 without recording the replies opened a locker while the worker was stopped, and nobody
@@ -12,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import struct
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -46,6 +49,11 @@ def disable_nagle(client: mqtt.Client, userdata: Any, sock: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+# A PUBACK: its type, remaining length 2, the message id (MQTT 3.1.1 §3.4; a 5.0 PUBACK of
+# "success" with no properties may be the same, §3.4.2.1).
+_PUBACK = struct.Struct("!BBH")
+_PUBACK_TYPE = 0x40
+
 _READABLE = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP | select.POLLNVAL
 
 
@@ -76,6 +84,23 @@ class Client(mqtt.Client):
         if self._thread is None:
             self._reset_sockets(sockpair_only=True)
         return rc
+
+    def ack_many(self, mids: Iterable[int]) -> MQTTErrorCode:
+        """PUBACK each QoS 1 message of ``mids`` (``manual_ack``), all in one queued packet.
+
+        paho's ``ack(mid, 1)`` queues each PUBACK on its own: a dict, a byte written to the
+        wake-up pair and, in the network thread, a ``send`` each, 500 of each for one of the
+        bridge's batches. In ``bench/mqtt_ingest.py`` that was the largest part of what the
+        bridge's process spends a message beyond a bare subscriber, and that process (paho's
+        thread and the bridge's worker under one GIL) is the one the ingest waits for
+        (docs/benchmarks.md, twentieth session). The bytes are the same PUBACKs, in the same
+        order: MQTT is a byte stream to the broker, which reads them one by one.
+        """
+        packet = b"".join(_PUBACK.pack(_PUBACK_TYPE, 2, mid) for mid in mids)
+        if not packet:
+            return MQTTErrorCode.MQTT_ERR_SUCCESS
+        # paho's own queueing (wake-up byte, a write now when no thread runs the loop).
+        return self._packet_queue(_PUBACK_TYPE, packet, 0, 1)
 
     def _loop(self, timeout: float = 1.0) -> MQTTErrorCode:
         if timeout < 0.0:
