@@ -21,6 +21,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from booking.core import json_columns
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -166,6 +168,7 @@ def make_engine(url: str, *, idle_ping_after: float = IDLE_PING_AFTER_S, **kwarg
     server's connections are pinged only after ``idle_ping_after`` seconds in the pool.
     """
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+    kwargs.setdefault("json_serializer", json_columns.dumps)
     if url.startswith("sqlite"):
         _create_private_sqlite_file(url)
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
