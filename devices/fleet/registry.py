@@ -87,12 +87,17 @@ def note_sequence(device: Device, session: int, seq: int, now: datetime) -> None
     was missed). Messages of older sessions, re-sent from a device's outbox, neither move the
     counter nor count as gaps.
     """
-    if device.session_counter is not None and session < device.session_counter:
+    # Each column read once: an ORM attribute read is a descriptor call, and this runs for
+    # every event a locker sends (the commit process's CPU, bench/mqtt_ingest.py).
+    counter = device.session_counter
+    if counter is not None and session < counter:
         return
-    if device.session_counter is None or session > device.session_counter:
+    if counter is None or session > counter:
         _adopt_session(device, session)
-    last = device.last_seq if device.last_seq is not None else -1
-    device.last_seq = max(last, seq)
+    known = device.last_seq
+    last = known if known is not None else -1
+    if seq > last:  # not set again when it stays: each set records history for the flush
+        device.last_seq = seq
     if seq > last + 1:
         device.open_gap(session, last + 1, seq - 1, now)
 
@@ -105,15 +110,18 @@ def may_have_applied(device: Device, session: int, seq: int) -> bool:
     ``session_counter`` and nothing of that session above ``last_seq``. Only older messages
     (re-sent, redelivered, out of order) need looking up.
     """
-    if device.session_counter is None or session > device.session_counter:
+    counter = device.session_counter
+    if counter is None or session > counter:
         return False
-    if session < device.session_counter:
+    if session < counter:
         return True
-    return device.last_seq is not None and seq <= device.last_seq
+    last = device.last_seq
+    return last is not None and seq <= last
 
 
 def touch(device: Device, now: datetime) -> None:
-    if device.last_seen_at is None or now > device.last_seen_at:
+    seen = device.last_seen_at
+    if seen is None or now > seen:
         device.last_seen_at = now
 
 

@@ -350,16 +350,17 @@ def _apply_sequenced(
     now: datetime,
     handlers: Handlers,
 ) -> _Result:
-    key = (device.device_id, message.session, message.seq)
-    ack = Ack(site, device.device_id, message.session, message.seq)
+    device_id, msg_session, seq = device.device_id, message.session, message.seq
+    key = (device_id, msg_session, seq)
+    ack = Ack(site, device_id, msg_session, seq)
     if key in applied:
         # Applied before: the device missed our ack (or the broker redelivered); ack again.
         return _Result(ack=ack if isinstance(message, Event) else None, duplicate=True)
-    registry.note_sequence(device, message.session, message.seq, now)
+    registry.note_sequence(device, msg_session, seq, now)
     row = LedgerRow(
-        device.device_id,
-        message.session,
-        message.seq,
+        device_id,
+        msg_session,
+        seq,
         ledger.kind_of(message),
         message.type if isinstance(message, Event) else None,
         ledger.stored_payload(message),
