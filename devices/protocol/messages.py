@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
+from devices.protocol import json_reading
 from devices.protocol.schemas import schema_mismatch
 
 log = logging.getLogger(__name__)
@@ -264,7 +263,7 @@ def parse(topic: str, payload: bytes) -> Parsed:
     try:
         # Decoded here, as the contract says UTF-8: json.loads of bytes would first guess
         # among UTF-8/16/32 (a third of its time for a small event) and accept UTF-16 too.
-        data = _json_value(payload, payload.decode("utf-8"))
+        data = json_reading.value(payload, payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise ProtocolError(Reason.NOT_JSON, str(error)[:200], device=where.device) from None
     except RecursionError:
@@ -290,31 +289,6 @@ def parse(topic: str, payload: bytes) -> Parsed:
         return Parsed(where, _build(where.kind, data))
     except ValueError as error:
         raise ProtocolError(Reason.SCHEMA, str(error)[:200], device=where.device) from None
-
-
-# Every digit as "0": a run of 19 of them may be an integer orjson reads as a float (beyond
-# 64 bits). (A regular expression's search took 1.4-2.2 µs a message, this 0.3.)
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_NINETEEN_DIGITS = b"0" * 19
-
-
-def _json_value(payload: bytes, text: str) -> Any:
-    """``json.loads(text)`` (``text``, the ``payload`` decoded), read by orjson where it reads
-    the same: a quarter of the time, where the standard library's decoder was 7 % of the commit
-    process's CPU (bench/mqtt_ingest.py).
-
-    What orjson refuses (``NaN``, a lone surrogate, nesting past 1,024, a number beyond a
-    double) goes to ``json.loads``, which accepts or refuses it as before, with its own
-    message; so does a payload with a run of 19 digits or more, where orjson would turn an
-    integer beyond 64 bits into a float. Everything else orjson reads to the same value
-    (tests/protocol/test_json_reading.py compares the two).
-    """
-    if _NINETEEN_DIGITS not in payload.translate(_DIGITS_AS_ZERO):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
 
 
 def _reason_of(mismatch: str) -> str:

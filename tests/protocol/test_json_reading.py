@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.protocol.messages import Event, _json_value, parse
+from devices.protocol import json_reading
+from devices.protocol.messages import Event, parse
 
 
 def _read(read: Any, text: str) -> tuple[str, str]:
@@ -22,7 +23,7 @@ def _read(read: Any, text: str) -> tuple[str, str]:
 
 
 def _ours(text: str) -> Any:
-    return _json_value(text.encode("utf-8", "surrogatepass"), text)
+    return json_reading.value(text.encode("utf-8", "surrogatepass"), text)
 
 
 @pytest.mark.parametrize(
