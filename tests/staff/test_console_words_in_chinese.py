@@ -17,7 +17,6 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -33,7 +32,7 @@ from booking.people.models.staff import StaffAccount
 from devices.fleet import provisioning
 from kiosk.extensions import database
 from tests.conftest import StaffActions
-from tests.kiosk.test_kiosk_translations import KEYWORDS, ROOT, load_po
+from tests.kiosk.test_kiosk_translations import extracted, load_po
 
 ADMIN_PASSWORD = "linli-admin-2026"
 # Pages that are not HTML, or that stream, or that sign out.
@@ -212,11 +211,7 @@ def test_every_message_used_by_the_code_and_templates_has_its_chinese() -> None:
     """What `pybabel extract -F babel.cfg` finds (the messages.pot): each msgid translated."""
     found = {
         message if isinstance(message, str) else message[0]
-        for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT),
-            method_map=[("kiosk/**.py", "python"), ("kiosk/templates/**.html", "jinja2")],
-            keywords=KEYWORDS,
-        )
+        for message in extracted([("kiosk/**.py", "python"), ("kiosk/templates/**.html", "jinja2")])
     }
     chinese = {
         m.id if isinstance(m.id, str) else m.id[0]: m.string for m in load_po("zh_CN") if m.id
