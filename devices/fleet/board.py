@@ -51,6 +51,8 @@ class RefusedMessages:
     reason: str
     count: int
     last_at: datetime
+    # How many times they came in all: a device re-sends what it was not acknowledged for.
+    times: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,14 +91,22 @@ def board(session: Session, site_id: int) -> list[DeviceRow]:
     ):
         faults[fault.device_id].append(fault)
     refused: dict[str, list[RefusedMessages]] = defaultdict(list)
-    for device_id, reason, count, last_at in session.execute(
-        select(DeadLetter.device_id, DeadLetter.reason, func.count(), func.max(DeadLetter.received_at))
+    for device_id, reason, count, repeats, last_at in session.execute(
+        select(
+            DeadLetter.device_id,
+            DeadLetter.reason,
+            func.count(),
+            func.sum(DeadLetter.repeats),
+            func.max(DeadLetter.received_at),
+        )
         .where(DeadLetter.device_id.in_(ids))
         .group_by(DeadLetter.device_id, DeadLetter.reason)
         .order_by(DeadLetter.device_id, DeadLetter.reason)
     ):
         if device_id is not None:
-            refused[device_id].append(RefusedMessages(reason, int(count), last_at))
+            refused[device_id].append(
+                RefusedMessages(reason, int(count), last_at, int(count) + int(repeats or 0))
+            )
     items: dict[tuple[str, int], ItemInPlace] = {}
     for item, tool in session.execute(
         select(Item, ToolType)

@@ -9,6 +9,7 @@ Staff see that a letter exists, why, and from which device; never its payload.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -40,28 +41,46 @@ def record(
     device_id: str | None = None,
     detail: str = "",
 ) -> DeadLetter:
-    """Keep a refused message (payload cut to the protocol's 8 KiB) and log why.
+    """Keep a refused message (payload cut to the protocol's 8 KiB) and log why; the same
+    message refused again counts on its letter (:meth:`DeadLetter.refused_again`).
 
     The log line names topic and reason only: a refused payload may hold health values.
     """
     kept = bytes(payload[:MAX_PAYLOAD_BYTES])
-    holds_health, card_id = health_content(kept)
-    letter = DeadLetter(
-        topic=topic[:MAX_TOPIC],
-        reason=reason,
-        detail=detail[:MAX_DETAIL],
-        device_id=device_id[:40] if device_id else None,
-        payload=kept,
-        received_at=received_at,
-        site_id=_site_of(session, topic),
-        health_data=holds_health,
-        card_id=card_id,
+    topic = topic[:MAX_TOPIC]
+    digest = hashlib.sha256(topic.encode("utf-8", "surrogateescape") + b"\0" + kept).hexdigest()
+    # Autoflush makes a letter of this same transaction (the message twice in one batch)
+    # found too. A registered device's messages are applied under its row's lock, so two
+    # workers never both miss each other's letter for it.
+    letter = session.scalar(
+        select(DeadLetter)
+        .where(DeadLetter.digest == digest, DeadLetter.topic == topic, DeadLetter.reason == reason)
+        .order_by(DeadLetter.id)
+        .limit(1)
     )
-    session.add(letter)
+    if letter is not None and letter.payload == kept:
+        letter.refused_again(received_at)
+        log.info("dead letter (%s) on %s again: %s", reason, topic, detail[:MAX_DETAIL])
+    else:
+        holds_health, card_id = health_content(kept)
+        letter = DeadLetter(
+            topic=topic,
+            reason=reason,
+            detail=detail[:MAX_DETAIL],
+            device_id=device_id[:40] if device_id else None,
+            payload=kept,
+            received_at=received_at,
+            digest=digest,
+            site_id=_site_of(session, topic),
+            health_data=holds_health,
+            card_id=card_id,
+        )
+        session.add(letter)
+        log.warning("dead letter (%s) on %s: %s", reason, topic, detail[:MAX_DETAIL])
+    # Again each time: staff may have closed the alert while the device still sends it.
     staff_alerts.message_refused(
         session, topic=topic, reason=reason, device_id=letter.device_id, now=received_at
     )
-    log.warning("dead letter (%s) on %s: %s", reason, topic[:MAX_TOPIC], detail[:MAX_DETAIL])
     return letter
 
 

@@ -15,7 +15,10 @@ class DeadLetter(Base):
     """A message the bridge refused or could not apply, kept for staff to inspect.
 
     ``device_id`` is what the topic claimed, known or not (no foreign key: an unregistered
-    device's message is exactly what lands here).
+    device's message is exactly what lands here). A device re-sends an event it was not
+    acknowledged for (every 60 s at most, and after every reconnect), and one acknowledged
+    may cross its ack: the same message refused again is one letter that came ``repeats``
+    more times, ``received_at`` the last (what retention counts from), not a letter each time.
     """
 
     __tablename__ = "device_dead_letters"
@@ -28,6 +31,10 @@ class DeadLetter(Base):
     # At most the protocol's 8 KiB: an oversized message is cut, never stored whole.
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # SHA-256 of topic and payload, how the same message refused again is found (None: a
+    # letter kept before the digest existed, never matched).
+    digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    repeats: Mapped[int] = mapped_column(default=0, server_default="0")
     # The site the topic named, when it is one of ours: its health retention period applies.
     site_id: Mapped[int | None]
     # The payload may hold health data (a reading's values, a card id, or bytes nobody can
@@ -35,3 +42,8 @@ class DeadLetter(Base):
     health_data: Mapped[bool] = mapped_column(default=False)
     # The card the payload named, so a withdrawal of consent finds the letter.
     card_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    def refused_again(self, received_at: datetime) -> None:
+        """The same message came and was refused once more."""
+        self.repeats += 1
+        self.received_at = max(self.received_at, received_at)

@@ -56,7 +56,7 @@ def test_the_health_retention_purge_deletes_old_refused_health_data_and_keeps_th
         recent = clock.now() - timedelta(days=days - 1)
         for when, payload, topic in (
             (old, json.dumps(READING).encode(), "linli/v1/xinhua/locker-1/event"),
-            (recent, json.dumps(READING).encode(), "linli/v1/xinhua/locker-1/event"),
+            (recent, json.dumps({**READING, "seq": 6}).encode(), "linli/v1/xinhua/locker-1/event"),
             (old, json.dumps(DOOR).encode(), "linli/v1/xinhua/locker-1/event"),
             (old, b"garbage", "linli/v1/nowhere/locker-9/event"),
         ):

@@ -15,6 +15,7 @@ from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from devices.fleet import provisioning, registry
 from devices.ingest import dead_letters
+from devices.models.dead_letters import DeadLetter
 from devices.models.device import Device
 from devices.models.faults import FaultKind
 from devices.models.messages import DeviceMessage
@@ -75,6 +76,27 @@ def test_staff_see_that_a_message_was_refused_and_why_but_never_its_values(
     assert "Session counter went back" in page
     for value in ("187", "113", "C0099887"):
         assert value not in page
+
+
+def test_staff_see_how_many_times_a_refused_message_came(
+    app: Flask, client: FlaskClient, staff_auth: StaffActions, locker_a: None, clock: FrozenClock
+) -> None:
+    english(client, staff_auth)
+    assert "received" not in client.get("/staff/devices").get_data(as_text=True)
+    with app.app_context(), database().write() as session:
+        letter = session.scalars(select(DeadLetter)).one()
+        for _ in range(2):
+            dead_letters.record(
+                session, topic=letter.topic, reason=letter.reason, payload=letter.payload,
+                received_at=clock.now(), device_id="locker-a", detail=letter.detail,
+            )  # fmt: skip
+    page = client.get("/staff/devices").get_data(as_text=True)
+    assert "1 refused: of the wrong kind for this device" in page
+    assert "(wrong_kind)</span> · received 3 times · last" in page
+    client.post("/staff/language", data={"locale": "zh_CN", "csrf_token": staff_auth.csrf_token()})
+    assert "(wrong_kind)</span> · 共收到 3 次 ·" in client.get("/staff/devices").get_data(
+        as_text=True
+    )
 
 
 def test_only_an_admin_sees_and_may_press_the_session_counter_reset(
