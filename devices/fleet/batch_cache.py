@@ -48,6 +48,9 @@ class BatchCache:
         # and what it reported (devices.locker.reconciliation.full_state). Forgotten with the
         # rest after a rollback, so a reconciliation undone is never taken as done.
         self.reconciled: dict[str, tuple[int, int, object]] = {}
+        # What other modules read once a transaction (devices.locker.quiet_lockers), by
+        # their key: forgotten with the rest.
+        self.kept: dict[str, object] = {}
 
     def prefetch(
         self, device_ids: Collection[str], *, compartments_of: Collection[str] | None = None
@@ -78,6 +81,10 @@ class BatchCache:
             for fault in self._session.scalars(_OPEN_FAULTS_OF, {"device_ids": unread}):
                 faults[fault.device_id].append(fault)
             self._faults.update(faults)
+
+    def devices_with_compartments(self) -> list[str]:
+        """The devices whose compartments were read: the lockers with more than a heartbeat."""
+        return list(self._compartments)
 
     def compartments(self, device_id: str) -> dict[int, Compartment]:
         if device_id not in self._compartments:

@@ -38,6 +38,7 @@ from booking.lending.models.tools import Item, ItemStatus
 from devices.commands import operations as commands
 from devices.ingest.reactions import Handlers
 from devices.locker import opening as lending_locker
+from devices.locker import quiet_lockers
 from devices.models.commands import DeviceCommand
 from devices.models.device import Device, DeviceKind
 from devices.protocol.messages import Event, Reply
@@ -73,6 +74,9 @@ def _locker_compartment(device: Device, event: Event) -> int | None:
 
 def _at_the_door(session: Session, device_id: str, n: int) -> DoorSession | None:
     """The session whose door is open at the compartment, if any."""
+    if quiet_lockers.of(session, device_id).no_door_open(device_id, n):
+        return None
+    quiet_lockers.busy(session, device_id)
     door = door_lookup.live_at(session, device_id, n)
     return door if door is not None and door.state is DoorSessionState.DOOR_OPEN else None
 
@@ -116,6 +120,7 @@ def door_opened(session: Session, device: Device, event: Event, now: datetime) -
     command_id = event.fields.get("command_id")
     if n is None or not isinstance(command_id, str):
         return
+    quiet_lockers.busy(session, device.device_id)
     door = door_lookup.of_command(session, command_id)
     if door is not None and (door.device_id, door.compartment) == (device.device_id, n):
         door_session.door_opened(session, door, now, _ref(event))
@@ -135,6 +140,15 @@ def item_present_changed(session: Session, device: Device, event: Event, now: da
     present = event.fields.get("present")
     if n is None or not isinstance(present, bool):
         return
+    lockers = quiet_lockers.of(session, device.device_id)
+    if lockers.no_door_open(device.device_id, n) and lockers.no_item(device.device_id, n):
+        # Nothing of ours is kept there and no door is open for it: at most something
+        # turned up where nothing was expected, which changes no lending record.
+        if present:
+            elsewhere = lockers.at_another_door(device.device_id, n)
+            _tell_unexpected(session, device, n, None, elsewhere, event, now)
+        return
+    quiet_lockers.busy(session, device.device_id)
     door = _at_the_door(session, device.device_id, n)
     if door is not None:
         door_session.item_sensed(session, door, present, now, _ref(event))
@@ -187,6 +201,20 @@ def _item_appeared(session: Session, device: Device, n: int, event: Event, now: 
     if item is not None and _open_loan(session, item.id) is None:
         return  # its own item back in view (e.g. a sensor flicker): nothing changed
     elsewhere = session.scalar(_AT_ANOTHER_DOOR, {"device_id": device.device_id, "n": n})
+    _tell_unexpected(session, device, n, item, elsewhere, event, now)
+
+
+def _tell_unexpected(
+    session: Session,
+    device: Device,
+    n: int,
+    item: Item | None,
+    elsewhere: DoorSession | quiet_lockers.AtTheDoor | None,
+    event: Event,
+    now: datetime,
+) -> None:
+    """Staff are told (and the item's history says, if it is ours) that something was put
+    into compartment ``n``; ``elsewhere`` is a session at the door of another compartment."""
     where = f"{device.device_id} compartment {n}"
     params: dict[str, str | int] = {"device": device.device_id, "compartment": n}
     if elsewhere is not None and not elsewhere.is_pickup:
@@ -255,6 +283,7 @@ def _record_fault(
 
 def door_left_open(session: Session, device: Device, event: Event, now: datetime) -> None:
     """The registry alerts staff (one alert per door); the history notes it for the item."""
+    quiet_lockers.busy(session, device.device_id)
     _record_fault(session, device, event, now, LendingAction.DOOR_LEFT_OPEN,
                   {"open_seconds": event.fields.get("open_seconds")})  # fmt: skip
 
@@ -262,6 +291,7 @@ def door_left_open(session: Session, device: Device, event: Event, now: datetime
 def forced_open(session: Session, device: Device, event: Event, now: datetime) -> None:
     """The registry raises the urgent alert; a session waiting on this door to be opened is
     given up (a forced door is no proof of who took the tool or put it back)."""
+    quiet_lockers.busy(session, device.device_id)
     n = _compartment(event)
     if n is not None:
         door = door_lookup.live_at(session, device.device_id, n)
@@ -274,6 +304,7 @@ def forced_open(session: Session, device: Device, event: Event, now: datetime) -
 def jammed(session: Session, device: Device, event: Event, now: datetime) -> None:
     """A jammed lock ends a session that was waiting for the compartment to open (the
     registry alerts); one whose door is already open carries on."""
+    quiet_lockers.busy(session, device.device_id)
     n = _compartment(event)
     if n is None:
         return
@@ -286,6 +317,7 @@ def jammed(session: Session, device: Device, event: Event, now: datetime) -> Non
 
 def reply(session: Session, device: Device, message: Reply, now: datetime) -> None:
     """After ``commands.record_reply`` (registered first): settle the door session."""
+    quiet_lockers.busy(session, device.device_id)
     try:
         command = commands.get(session, message.command_id)
     except commands.CommandNotFound:

@@ -23,6 +23,7 @@ from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
 from devices.fleet import batch_cache
 from devices.ingest.reactions import Handlers
+from devices.locker import quiet_lockers
 from devices.models.compartments import Compartment, DoorState, LockState
 from devices.models.device import Device, DeviceKind
 from devices.protocol.messages import Birth, Event, State
@@ -70,6 +71,7 @@ def full_state(session: Session, device: Device, message: Birth | State, now: da
     cache.reconciled[device.device_id] = (message.session, message.seq, reports)
     if last == (message.session, message.seq - 1, reports):
         return
+    quiet_lockers.busy(session, device.device_id)  # it may raise mismatches
     lending_reconciliation.reconcile(
         session,
         site_id=device.site_id,
@@ -86,7 +88,9 @@ def settle_after_event(session: Session, device: Device, event: Event, now: date
     if device.kind is not DeviceKind.LOCKER or not isinstance(n, int) or isinstance(n, bool):
         return
     row = batch_cache.cache(session).compartments(device.device_id).get(n)
-    if row is None:
+    if row is None or quiet_lockers.of(session, device.device_id).nothing_to_settle(
+        device.device_id
+    ):
         return
     lending_reconciliation.reconcile(
         session,
