@@ -16,6 +16,8 @@ from booking.demo import past_bookings
 from booking.people.models.residents import Resident
 from booking.spaces.models.spaces import Space
 from devices.fleet import provisioning
+from devices.ingest import dead_letters
+from devices.protocol.messages import Reason
 from kiosk.extensions import database
 from tests.browser.conftest import LiveServer, PageProblems, screenshot
 
@@ -91,6 +93,13 @@ def busy_pages(live_server: LiveServer) -> dict[str, str]:
                 ("bp-1", "bp_terminal", "血压计"),
             ):
                 provisioning.register_device(session, site.id, device_id, kind, name, now)
+            # A message locker-a sent three times and the bridge refused: one letter, counted.
+            for _ in range(3):
+                dead_letters.record(
+                    session, topic="linli/v1/xinhua/locker-a/event", reason=Reason.SCHEMA,
+                    payload=b'{"v": 1, "type": "door_closed", "compartment": "one"}',
+                    received_at=now, device_id="locker-a", detail="compartment: type failed",
+                )  # fmt: skip
             # The audit log shows a code it has no words for in a secondary line, measured too.
             audit.record(session, action="future.unknown_action", actor="system", now=now,
                          site_id=site.id, subject="future:1", detail={"new_key": 1})  # fmt: skip
@@ -134,6 +143,7 @@ def test_busy_console_pages_have_16px_text_24px_targets_and_fit_the_screen(
         assert measured["texts"] and measured["targets"], f"{name}: nothing measured"
         if name == "devices_board":
             assert page.locator(".device").count() == 3
+            expect(page.locator("ul.refused li")).to_contain_text("共收到 3 次")
         if name == "lending_records":
             assert page.locator("table.table tbody tr").count() >= 20, "the records are busy"
         small = too_small(measured)
