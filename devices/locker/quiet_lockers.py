@@ -1,8 +1,9 @@
 """What the lending handlers of one ingest transaction need to know of its lockers, read once.
 
-Most locker events happen where lending has nothing going on: no door open for a pickup or a
-return, no tool kept in the compartment, no mismatch to end. Finding that out was three
-statements an event (the session at the door, the item in the compartment, anything to
+Many locker events come where lending has nothing going on: no door open for a pickup or a
+return, no tool kept in the compartment, no mismatch to end (something left in an empty
+compartment, a sensor's flicker, every event of bench/district.py's fleet). Finding that out
+was three statements an event (the session at the door, the item in the compartment, anything to
 settle), and the first of them flushed the registry's update of the compartment before it:
 five round trips to PostgreSQL for an event that changes no lending record
 (bench/harness/event_cpu.py, docs/benchmarks.md). Here one statement reads it for every
@@ -111,10 +112,7 @@ def of(session: Session, device_id: str) -> QuietLockers:
     """The transaction's reads, made on first use for every locker whose compartments the
     transaction read (and for ``device_id``)."""
     cache = batch_cache.cache(session)
-    found = cache.kept.get(_KEY)
-    if not isinstance(found, QuietLockers):
-        found = QuietLockers()
-        cache.kept[_KEY] = found
+    found = _kept(cache)
     if device_id not in found.known and device_id not in found.busy:
         _read(session, found, {*cache.devices_with_compartments(), device_id} - found.known)
     return found
@@ -122,12 +120,16 @@ def of(session: Session, device_id: str) -> QuietLockers:
 
 def busy(session: Session, device_id: str) -> None:
     """A handler may change the locker's lending records: ask the database from now on."""
-    cache = batch_cache.cache(session)
+    _kept(batch_cache.cache(session)).busy.add(device_id)
+
+
+def _kept(cache: batch_cache.BatchCache) -> QuietLockers:
+    # In the registry's cache, so that it is forgotten with it after a rollback.
     found = cache.kept.get(_KEY)
     if not isinstance(found, QuietLockers):
         found = QuietLockers()
         cache.kept[_KEY] = found
-    found.busy.add(device_id)
+    return found
 
 
 def _read(session: Session, into: QuietLockers, device_ids: set[str]) -> None:
