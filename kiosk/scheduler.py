@@ -40,7 +40,7 @@ from booking.spaces import jobs as booking_jobs
 from devices.commands import operations as commands
 from devices.fleet import registry
 from devices.fleet import retention as device_retention
-from devices.ingest import gaps
+from devices.ingest import dead_letters, gaps
 from devices.locker import opening as lending_locker
 from kiosk.messaging.channels import channels_from_env
 
@@ -140,9 +140,10 @@ def purge_expired_health_readings() -> None:
 
 
 def prune_old_records() -> None:
-    """Delete ended sign-in sessions, finished commands, device messages and text messages
-    older than the operator's periods, in short transactions (booking.core.retention,
-    devices.fleet.retention, booking.messages.retention)."""
+    """Delete ended sign-in sessions, finished commands, device messages, text messages and
+    refused device messages older than the operator's periods, in short transactions
+    (booking.core.retention, devices.fleet.retention, booking.messages.retention,
+    devices.ingest.dead_letters)."""
     rt = runtime()
     now = rt.clock.now()
     keep = rt.retention
@@ -155,6 +156,9 @@ def prune_old_records() -> None:
     texts = _in_batches(
         rt.database, partial(message_retention.prune_messages, before=now - keep.messages)
     )
+    refused = _in_batches(
+        rt.database, partial(dead_letters.prune_before, before=now - keep.dead_letters)
+    )
     ledger_before = now - keep.device_messages
     with rt.database.read() as session:
         device_ids = device_retention.devices_with_old_messages(session, before=ledger_before)
@@ -165,13 +169,15 @@ def prune_old_records() -> None:
         )
         for device_id in device_ids
     )
-    if sessions or finished or messages or texts:
+    if sessions or finished or messages or texts or refused:
         log.info(
-            "retention: deleted %d device messages, %d commands, %d sessions and %d texts",
+            "retention: deleted %d device messages, %d commands, %d sessions, %d texts and "
+            "%d refused device messages",
             messages,
             finished,
             sessions,
             texts,
+            refused,
         )
     else:
         log.debug("retention: nothing older than the periods")

@@ -45,6 +45,11 @@ class RetentionPeriods:
     # Text messages sent or given up (booking.messages.retention): half a year answers "did
     # the centre tell me?" for the season; one still waiting is never pruned.
     messages: timedelta = timedelta(days=180)
+    # Device messages the bridge refused, after the last time one came (the device board shows
+    # them; devices.ingest.dead_letters): each differs from the next when a device's firmware
+    # gets every event wrong, so they only grow. Those that may hold health data go sooner
+    # when the site's health retention is shorter.
+    dead_letters: timedelta = timedelta(days=90)
 
     @classmethod
     def from_days(cls, days: Mapping[str, object]) -> RetentionPeriods:

@@ -4,7 +4,9 @@ A refused payload is kept as it came, for whoever must find out what the device 
 one that may hold health data (a reading from a locker, a card id, bytes nobody can read)
 is health data: it goes with the health records, after the site's retention period or when
 the card's holder withdraws consent (:func:`booking.health.retention.register_other_health_data`).
-Staff see that a letter exists, why, and from which device; never its payload.
+Staff see that a letter exists, why, and from which device; never its payload. Every letter
+goes when its last copy is older than the operator's period (``LINLI_DEAD_LETTERS_RETENTION_DAYS``,
+90 days: :func:`prune_before`, the worker's retention job).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
+from booking.core.retention import BATCH
 from booking.health import retention as health_retention
 from devices.fleet import staff_alerts
 from devices.models.dead_letters import DeadLetter
@@ -152,6 +155,23 @@ def _site_of(session: Session, topic: str) -> int | None:
     if len(parts) < 3 or f"{parts[0]}/{parts[1]}" != PREFIX or not ID_PATTERN.match(parts[2]):
         return None
     return session.scalar(select(Site.id).where(Site.slug == parts[2]))
+
+
+def prune_before(session: Session, *, before: datetime, limit: int = BATCH) -> int:
+    """Delete up to ``limit`` letters that last came before ``before`` (the retention job's,
+    kiosk.scheduler), oldest first; how many."""
+    oldest = (
+        select(DeadLetter.id)
+        .where(DeadLetter.received_at < before)
+        .order_by(DeadLetter.received_at)
+        .limit(limit)
+    )
+    result = session.execute(
+        delete(DeadLetter)
+        .where(DeadLetter.id.in_(oldest.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def purge_card(session: Session, card_id: str) -> int:

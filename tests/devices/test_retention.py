@@ -25,6 +25,7 @@ from booking.people.models.staff import StaffAccount, StaffRole
 from booking.people.models.staff_sessions import StaffSession
 from devices.fleet.registry import version
 from devices.ingest import apply as ingest
+from devices.ingest import dead_letters
 from devices.ingest.apply import Inbound, Outcome
 from devices.ingest.reactions import Handlers
 from devices.models.commands import CommandState, DeviceCommand
@@ -251,6 +252,31 @@ def test_each_period_is_the_operators(centre: Centre, clock: FrozenClock) -> Non
     clock.advance(timedelta(days=11))
     centre.run_job()
     assert (centre.commands(), centre.sessions()) == ({"answered"}, 0)
+
+
+def test_refused_messages_go_after_their_period_counted_from_the_last_copy(
+    centre: Centre, clock: FrozenClock
+) -> None:
+    topic = f"linli/v1/{SITE}/{LOCKER}/event"
+
+    def refuse(payload: bytes) -> None:
+        with centre.database.write() as session:
+            dead_letters.record(session, topic=topic, reason=Reason.SCHEMA, payload=payload,
+                                received_at=clock.now(), device_id=LOCKER)  # fmt: skip
+
+    refuse(b'{"seq": 1}')  # sent once, on day 0
+    refuse(b'{"seq": 2}')  # still re-sent on day 60: it stays
+    clock.advance(timedelta(days=60))
+    refuse(b'{"seq": 2}')
+    clock.advance(timedelta(days=31))
+    # 91 days after the first, 31 after the second one's last copy; the period is 90.
+    centre.run_job()
+    with centre.database.read() as session:
+        kept = [(d.payload, d.repeats) for d in session.scalars(select(DeadLetter))]
+    assert kept == [(b'{"seq": 2}', 1)]
+    clock.advance(timedelta(days=60))
+    centre.run_job()
+    assert centre.dead_letters() == []
 
 
 def test_a_message_re_sent_after_its_ledger_row_was_pruned_is_never_applied_twice(

@@ -87,11 +87,13 @@ def test_a_worker_given_the_drills_empty_broker_url_runs_its_jobs_without_a_brid
 def test_the_retention_periods_are_the_operators(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINLI_DEVICE_MESSAGES_RETENTION_DAYS", "7")
     monkeypatch.setenv("LINLI_SESSIONS_RETENTION_DAYS", "365")
+    monkeypatch.setenv("LINLI_DEAD_LETTERS_RETENTION_DAYS", "30")
     app = create_app({"SECRET_KEY": "x"})
     assert config.retention_periods(app.config) == RetentionPeriods(
         device_messages=timedelta(days=7),
         device_commands=timedelta(days=90),
         sessions=timedelta(days=365),
+        dead_letters=timedelta(days=30),
     )
 
 
