@@ -51,8 +51,9 @@ class RefusedMessages:
     reason: str
     count: int
     last_at: datetime
-    # How many times they came in all: a device re-sends what it was not acknowledged for.
-    times: int = 0
+    # How many times they came in all (``count`` and every copy sent again): a device re-sends
+    # what it was not acknowledged for.
+    times: int
 
 
 @dataclass(frozen=True)
