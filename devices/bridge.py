@@ -85,7 +85,9 @@ class Bridge:
             raise ValueError("a commit process makes its own handlers and keeps the system clock")
         self.database = database
         self.site = site
-        self.clock = clock or SystemClock()
+        if committers is not None and clock is not None and clock is not committers.clock:
+            raise ValueError("a bridge whose batches shared committers commit keeps their clock")
+        self.clock = clock or (committers.clock if committers is not None else SystemClock())
         self.handlers = handlers or Handlers()
         self.role = role
         self.client_id = client_id or server_client_id(site, role)
@@ -325,7 +327,7 @@ class Bridge:
         """The batch applied and committed in this thread; None if stopping first."""
         items = [received.inbound for received in batch]
         if self._committers is not None:
-            return self._committers.commit(items, self.clock, self.handlers,
+            return self._committers.commit(items, self.handlers,
                                            retry_delay=self.retry_delay, stop=self._stop)  # fmt: skip
         return commit_batch(
             self.database,

@@ -260,7 +260,7 @@ class Worker:
             role = Role.SUCCESSOR if site in heard else self._role
             runner = self.bridge
             if runner is default_bridge and len(sites) > 1:
-                self._shared = self._shared or Shared(self.database)
+                self._shared = self._shared or Shared(self.database, self.clock)
                 runner = functools.partial(district_bridge, shared=self._shared)
             own_stop = threading.Event()
             thread = threading.Thread(

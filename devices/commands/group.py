@@ -22,6 +22,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
+from booking.core.clock import Clock
 from booking.core.db import Database
 from devices.commands import outbox as command_outbox
 from devices.fleet import link_status
@@ -237,10 +238,10 @@ class Shared:
     """What the bridges of a worker's centres share: a few committer threads and one command
     sender, so the worker's database connections do not grow with its centres."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Clock | None = None) -> None:
         from devices.ingest.committers import Committers
 
-        self.committers = Committers(database)
+        self.committers = Committers(database, clock)
         self.dispatchers = DispatcherGroup(database)
 
     def stop(self) -> None:

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 
-from booking.core.clock import Clock
+from booking.core.clock import Clock, SystemClock
 from booking.core.db import Database
 from devices.ingest.apply import Inbound
 from devices.ingest.batch_commit import Committed, commit_batches
@@ -49,7 +49,6 @@ _STOP_POLL_S = 0.2
 @dataclass
 class _Waiting:
     items: list[Inbound]
-    clock: Clock
     handlers: Handlers
     retry_delay: float
     stop: threading.Event
@@ -71,11 +70,19 @@ class Committers:
     """``commit(...)`` from any bridge's thread; ``stop()`` when the worker's bridges stop."""
 
     def __init__(
-        self, database: Database, threads: int = COMMITTER_THREADS, max_items: int = MAX_ITEMS
+        self,
+        database: Database,
+        clock: Clock | None = None,
+        threads: int = COMMITTER_THREADS,
+        max_items: int = MAX_ITEMS,
     ) -> None:
         if threads < 1:
             raise ValueError("at least one committer thread")
         self.database = database
+        # One clock for every bridge's batches: a joint transaction has one ``now``. A clock
+        # each bridge brought, compared when batches were joined, kept every transaction to
+        # one centre's batch, as each bridge of `linli worker` had a SystemClock of its own.
+        self.clock = clock or SystemClock()
         self.threads = threads
         self.max_items = max_items
         self._waiting: deque[_Waiting] = deque()
@@ -91,7 +98,6 @@ class Committers:
     def commit(
         self,
         items: Sequence[Inbound],
-        clock: Clock,
         handlers: Handlers,
         *,
         retry_delay: float,
@@ -99,7 +105,7 @@ class Committers:
     ) -> Committed | None:
         """The batch applied and committed by one of the committers; None if ``stop`` was set
         before it was (then nothing of it is committed, and the broker redelivers it)."""
-        waiting = _Waiting(list(items), clock, handlers, retry_delay, stop)
+        waiting = _Waiting(list(items), handlers, retry_delay, stop)
         with self._changed:
             if self._stopped.is_set():
                 return None
@@ -118,7 +124,7 @@ class Committers:
             thread.join()
 
     def _take(self) -> list[_Waiting] | None:
-        """The batches to commit together (oldest first, one clock, at most ``max_items``
+        """The batches to commit together (oldest first, at most ``max_items``
         messages, at least one batch; only the urgent ones while any waits); None once
         stopped."""
         with self._changed:
@@ -133,11 +139,7 @@ class Committers:
             while self._waiting:
                 waiting = self._waiting.popleft()
                 fits = (waiting.urgent or not urgent_only) and (
-                    not taken
-                    or (
-                        size + len(waiting.items) <= self.max_items
-                        and waiting.clock is taken[0].clock
-                    )
+                    not taken or size + len(waiting.items) <= self.max_items
                 )
                 if not fits:
                     kept.append(waiting)
@@ -167,7 +169,7 @@ class Committers:
                 done = commit_batches(
                     self.database,
                     [(waiting.items, waiting.handlers) for waiting in taken],
-                    taken[0].clock,
+                    self.clock,
                     retry_delay=min(waiting.retry_delay for waiting in taken),
                     stopping=stopping,
                 )

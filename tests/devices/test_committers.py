@@ -23,7 +23,7 @@ CLOCK = SystemClock()
 
 def commit_from(shared: Committers, topics: list[str], stop: threading.Event | None = None) -> Any:
     items = [Inbound(topic, b"{}", CLOCK.now()) for topic in topics]
-    return shared.commit(items, CLOCK, Handlers(), retry_delay=0.1,
+    return shared.commit(items, Handlers(), retry_delay=0.1,
                          stop=stop or threading.Event())  # fmt: skip
 
 
@@ -76,15 +76,17 @@ def test_at_most_threads_transactions_at_once_and_each_bridge_gets_its_own_outco
 def test_batches_waiting_for_a_committer_are_committed_together_up_to_max_items(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    release, calls = threading.Event(), []
+    release, calls, clocks = threading.Event(), [], []
 
-    def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
+    def commit(database: Any, batches: list[Any], clock: Any, **kwargs: Any) -> Any:
         calls.append(topics(batches))
+        clocks.append(clock)
         release.wait(5)
         return [("committed", topic) for topic in topics(batches)]
 
     monkeypatch.setattr(module, "commit_batches", commit)
-    shared = Committers(object(), threads=1, max_items=3)  # type: ignore[arg-type]
+    clock = SystemClock()
+    shared = Committers(object(), clock, threads=1, max_items=3)  # type: ignore[arg-type]
     outcomes: dict[str, Any] = {}
 
     def bridge(site: str, size: int) -> None:
@@ -110,6 +112,9 @@ def test_batches_waiting_for_a_committer_are_committed_together_up_to_max_items(
         ["a"], ["b", "c", "d"], ["e"],
     ]  # fmt: skip
     assert outcomes == {site: ("committed", f"linli/v1/{site}/d/event") for site in "abcde"}
+    # Every transaction's moment is read from the committers' one clock: the bridges bring
+    # none (a clock each kept every batch of `linli worker` in a transaction of its own).
+    assert clocks == [clock] * 3
 
 
 def test_a_batch_holding_a_reply_is_committed_before_the_others_and_without_them(

@@ -1,7 +1,8 @@
 """A `linli worker` of many centres (issue 18, docs/scaling.md item 1), as a real process
 against real PostgreSQL and Mosquitto: its connections to the database stay a small fixed
 number however many centres it bridges, and every event of every centre is still applied
-exactly once and every centre's commands are still sent and answered."""
+exactly once, in transactions that join several centres' batches when they wait, and every
+centre's commands are still sent and answered."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from test_bridge import add_locker, locker_row, wait_for
 from test_bridge_with_simulator import stored_event_keys
 from test_several_workers import issue_opens, start_worker  # noqa: F401 (the fixture)
@@ -52,6 +53,20 @@ def postgres_connections(pid: int, port: int) -> int:
                 if remote_port == port and fields[3] == "01" and fields[9] in inodes:
                     count += 1  # 01: ESTABLISHED
     return count
+
+
+def most_centres_in_one_transaction(database: Database) -> int:
+    """The most centres whose ledger rows one transaction wrote (``xmin``: PostgreSQL's id of
+    the transaction that inserted the row)."""
+    with database.read() as session:
+        return session.execute(
+            text(
+                "SELECT coalesce(max(centres), 0) FROM ("
+                " SELECT count(DISTINCT d.site_id) AS centres"
+                " FROM device_messages m JOIN devices d ON d.device_id = m.device_id"
+                " GROUP BY m.xmin::text) AS transactions"
+            )
+        ).scalar_one()
 
 
 def test_a_worker_of_thirty_centres_keeps_few_connections_and_applies_every_event_once(
@@ -100,6 +115,9 @@ def test_a_worker_of_thirty_centres_keeps_few_connections_and_applies_every_even
             keys, rows = stored_event_keys(postgres_database, device_id)
             assert keys == {(e["session"], e["seq"]) for e in events}, device_id
             assert rows == len(events), device_id  # once each, never twice
+        # Ninety events at once are more batches than the committers: those waiting were
+        # joined, several centres' batches in one transaction.
+        assert most_centres_in_one_transaction(postgres_database) > 1
         # The one command sender serves every centre: each locker is told to open, and answers.
         sent = [issue_opens(postgres_database, device_id, 1)[0] for device_id in lockers.values()]
 
