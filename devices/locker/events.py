@@ -144,9 +144,10 @@ def item_present_changed(session: Session, device: Device, event: Event, now: da
     if lockers.no_door_open(device.device_id, n) and lockers.no_item(device.device_id, n):
         # Nothing of ours is kept there and no door is open for it: at most something
         # turned up where nothing was expected, which changes no lending record.
-        if present:
+        if present and not quiet_lockers.unexpected_alert_open(session, device.device_id, n):
             elsewhere = lockers.at_another_door(device.device_id, n)
             _tell_unexpected(session, device, n, None, elsewhere, event, now)
+            quiet_lockers.alert_raised(session, device.device_id, n)
         return
     quiet_lockers.busy(session, device.device_id)
     door = _at_the_door(session, device.device_id, n)
@@ -244,7 +245,7 @@ def _tell_unexpected(
         params=params,
         now=now,
         subject=f"device:{device.device_id}",
-        dedupe_key=f"lending:unexpected:{device.device_id}:{n}",
+        dedupe_key=quiet_lockers.unexpected_item_key(device.device_id, n),
     )
 
 

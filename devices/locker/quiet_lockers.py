@@ -20,6 +20,14 @@ Why what it read stays true for the transaction:
   while the transaction runs: the event is handled as if it came just before (as a read at
   the event could have seen anyway); the next transaction reads afresh.
 - Anything to settle: an event only ever ends a mismatch, which the next full state ends too.
+
+The open alerts of something put into an empty compartment are read the same way, once a
+transaction and only when such an event comes (:func:`unexpected_alert_open`): a sensor that
+keeps reporting the same thing (a flickering one, or bench/district.py's fleet) cost a read of
+the alert, and the flush of the registry's updates before it, for every report, which was a
+third of a district worker's CPU (docs/benchmarks.md). An alert staff resolve while the
+transaction runs is raised again by the cause's next report, as with a read at the event
+just before they resolved it.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from sqlalchemy import bindparam, literal, null, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import BindParameter, CompoundSelect
 
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
 from booking.lending.models.door_sessions import (
     AT_THE_DOOR_STATES,
     DoorPurpose,
@@ -40,6 +49,7 @@ from booking.lending.models.door_sessions import (
 from booking.lending.models.mismatches import LendingMismatch
 from booking.lending.models.tools import Item, ItemStatus
 from devices.fleet import batch_cache
+from devices.models.device import Device
 
 _KEY = "quiet_lockers"
 _DEVICES: BindParameter[list[str]] = bindparam("device_ids", expanding=True)
@@ -67,6 +77,20 @@ _READ: CompoundSelect[Any] = union_all(
 )
 
 
+# The open alerts among ``keys`` (each of one of the lockers), looked up by the alerts' index
+# (site, dedupe key).
+_OPEN_ALERTS = select(StaffAlert.dedupe_key).where(
+    StaffAlert.site_id.in_(select(Device.site_id).where(Device.device_id.in_(_DEVICES))),
+    StaffAlert.dedupe_key.in_(bindparam("keys", expanding=True)),
+    StaffAlert.status != AlertStatus.RESOLVED,
+)
+
+
+def unexpected_item_key(device_id: str, n: int) -> str:
+    """The alert of something put into compartment ``n`` where nothing was expected."""
+    return f"lending:unexpected:{device_id}:{n}"
+
+
 @dataclass(frozen=True)
 class AtTheDoor:
     """A session unlocking or with its door open at a compartment."""
@@ -87,6 +111,9 @@ class QuietLockers:
     at_the_door: dict[str, list[AtTheDoor]] = field(default_factory=dict)
     with_items: set[tuple[str, int]] = field(default_factory=set)
     to_settle: set[str] = field(default_factory=set)
+    # The lockers whose compartments' unexpected-item alerts were read, and those open.
+    alerts_read: set[str] = field(default_factory=set)
+    open_alerts: set[str] = field(default_factory=set)
 
     def read(self, device_id: str) -> bool:
         """Whether what was read of the locker still holds (else ask the database)."""
@@ -116,6 +143,28 @@ def of(session: Session, device_id: str) -> QuietLockers:
     if device_id not in found.known and device_id not in found.busy:
         _read(session, found, {*cache.devices_with_compartments(), device_id} - found.known)
     return found
+
+
+def unexpected_alert_open(session: Session, device_id: str, n: int) -> bool:
+    """Whether staff have an open alert of something put into compartment ``n`` of a locker
+    :func:`of` read. The first call of a transaction reads them for the compartments of every
+    locker read, later ones for lockers read since; :func:`alert_raised` adds one raised."""
+    found = _kept(batch_cache.cache(session))
+    if device_id not in found.alerts_read:
+        cache = batch_cache.cache(session)
+        ids = sorted((found.known | {device_id}) - found.alerts_read)
+        keys = {unexpected_item_key(d, m) for d in ids for m in cache.compartments(d)}
+        keys.add(unexpected_item_key(device_id, n))
+        found.open_alerts.update(
+            session.scalars(_OPEN_ALERTS, {"device_ids": ids, "keys": sorted(keys)})
+        )
+        found.alerts_read.update(ids)
+    return unexpected_item_key(device_id, n) in found.open_alerts
+
+
+def alert_raised(session: Session, device_id: str, n: int) -> None:
+    """The unexpected-item alert of compartment ``n`` is open now."""
+    _kept(batch_cache.cache(session)).open_alerts.add(unexpected_item_key(device_id, n))
 
 
 def busy(session: Session, device_id: str) -> None:

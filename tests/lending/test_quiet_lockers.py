@@ -13,7 +13,8 @@ from lending_centre import Station, build_station, report_locker
 from sqlalchemy import event as orm_events
 from sqlalchemy import select
 
-from booking.alerts.models.alerts import StaffAlert
+from booking.alerts import operations as alerts
+from booking.alerts.models.alerts import AlertStatus, StaffAlert
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
 from booking.lending import door_session
@@ -182,6 +183,53 @@ def test_events_where_nothing_of_ours_is_kept_read_the_lending_records_once_a_ba
             select(StaffAlert.subject).where(StaffAlert.kind == "lending.wrong_compartment")
         ).all()
     assert alerts == [f"device:{station.locker}"] * 4
+
+
+def test_a_sensor_that_keeps_reporting_something_where_nothing_was_expected_keeps_one_alert(
+    any_database: Database, station: Station, clock: FrozenClock, locker: Locker
+) -> None:
+    # Compartments 5 and 6 hold nothing of ours; something turned up in 5 earlier.
+    locker.apply(locker.event("item_present_changed", compartment=5, present=True))
+    flickers = [
+        locker.event("item_present_changed", compartment=n, present=present)
+        for _ in range(3)
+        for n in (5, 6)
+        for present in (False, True)
+    ]
+    alert_statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "staff_alerts" in statement:
+            alert_statements.append(statement.split()[0])
+
+    orm_events.listen(any_database.engine, "before_cursor_execute", note)
+    try:
+        locker.apply(*flickers)
+    finally:
+        orm_events.remove(any_database.engine, "before_cursor_execute", note)
+    # The batch read its locker's open alerts once; compartment 6's was raised once (looked
+    # for, then inserted), and six reports of something there asked nothing more.
+    assert alert_statements == ["SELECT", "SELECT", "INSERT"]
+
+    def alerts_of(n: int) -> list[AlertStatus]:
+        with any_database.read() as session:
+            return list(
+                session.scalars(
+                    select(StaffAlert.status)
+                    .where(StaffAlert.dedupe_key == f"lending:unexpected:{station.locker}:{n}")
+                    .order_by(StaffAlert.id)
+                )
+            )
+
+    assert alerts_of(5) == alerts_of(6) == [AlertStatus.OPEN]
+    # Staff resolve compartment 5's alert: its next report raises it again.
+    with any_database.write() as session:
+        alerts.resolve_by_itself(
+            session, site_id=station.site_id, now=clock.now(), note="looked",
+            dedupe_key=f"lending:unexpected:{station.locker}:5",
+        )  # fmt: skip
+    locker.apply(locker.event("item_present_changed", compartment=5, present=True))
+    assert alerts_of(5) == [AlertStatus.RESOLVED, AlertStatus.OPEN]
 
 
 def test_a_door_opened_for_a_pickup_is_seen_by_the_next_batch_too(
