@@ -144,7 +144,7 @@ def item_present_changed(session: Session, device: Device, event: Event, now: da
     if lockers.no_door_open(device.device_id, n) and lockers.no_item(device.device_id, n):
         # Nothing of ours is kept there and no door is open for it: at most something
         # turned up where nothing was expected, which changes no lending record.
-        if present and not quiet_lockers.unexpected_alert_open(session, device.device_id, n):
+        if present and not quiet_lockers.unexpected_alert_open(session, device, n):
             elsewhere = lockers.at_another_door(device.device_id, n)
             _tell_unexpected(session, device, n, None, elsewhere, event, now)
             quiet_lockers.alert_raised(session, device.device_id, n)

@@ -21,10 +21,10 @@ Why what it read stays true for the transaction:
   the event could have seen anyway); the next transaction reads afresh.
 - Anything to settle: an event only ever ends a mismatch, which the next full state ends too.
 
-The open alerts of something put into an empty compartment are read the same way, once a
-transaction and only when such an event comes (:func:`unexpected_alert_open`): a sensor that
-keeps reporting the same thing (a flickering one, or bench/district.py's fleet) cost a read of
-the alert, and the flush of the registry's updates before it, for every report, which was a
+A locker's open alerts of something put into an empty compartment are read once a
+transaction too, when the first such report comes (:func:`unexpected_alert_open`): a sensor
+that keeps reporting the same thing (a flickering one, or bench/district.py's fleet) cost a
+read of the alert, and the flush of the registry's updates before it, for every report: a
 third of a district worker's CPU (docs/benchmarks.md). An alert staff resolve while the
 transaction runs is raised again by the cause's next report, as with a read at the event
 just before they resolved it.
@@ -77,10 +77,9 @@ _READ: CompoundSelect[Any] = union_all(
 )
 
 
-# The open alerts among ``keys`` (each of one of the lockers), looked up by the alerts' index
-# (site, dedupe key).
+# A locker's open alerts among ``keys``, found by the alerts' index (site, dedupe key).
 _OPEN_ALERTS = select(StaffAlert.dedupe_key).where(
-    StaffAlert.site_id.in_(select(Device.site_id).where(Device.device_id.in_(_DEVICES))),
+    StaffAlert.site_id == bindparam("site_id"),
     StaffAlert.dedupe_key.in_(bindparam("keys", expanding=True)),
     StaffAlert.status != AlertStatus.RESOLVED,
 )
@@ -111,7 +110,7 @@ class QuietLockers:
     at_the_door: dict[str, list[AtTheDoor]] = field(default_factory=dict)
     with_items: set[tuple[str, int]] = field(default_factory=set)
     to_settle: set[str] = field(default_factory=set)
-    # The lockers whose compartments' unexpected-item alerts were read, and those open.
+    # The lockers whose unexpected-item alerts were read, and those open.
     alerts_read: set[str] = field(default_factory=set)
     open_alerts: set[str] = field(default_factory=set)
 
@@ -145,20 +144,21 @@ def of(session: Session, device_id: str) -> QuietLockers:
     return found
 
 
-def unexpected_alert_open(session: Session, device_id: str, n: int) -> bool:
-    """Whether staff have an open alert of something put into compartment ``n`` of a locker
-    :func:`of` read. The first call of a transaction reads them for the compartments of every
-    locker read, later ones for lockers read since; :func:`alert_raised` adds one raised."""
+def unexpected_alert_open(session: Session, device: Device, n: int) -> bool:
+    """Whether staff have an open alert of something put into compartment ``n`` where nothing
+    was expected. Read once a transaction for all the locker's compartments, and without
+    flushing the registry's updates first: in an ingest only ``raise_alert`` writes these
+    alerts, it flushes each it opens, and :func:`alert_raised` notes it here."""
     found = _kept(batch_cache.cache(session))
+    device_id = device.device_id
     if device_id not in found.alerts_read:
-        cache = batch_cache.cache(session)
-        ids = sorted((found.known | {device_id}) - found.alerts_read)
-        keys = {unexpected_item_key(d, m) for d in ids for m in cache.compartments(d)}
-        keys.add(unexpected_item_key(device_id, n))
-        found.open_alerts.update(
-            session.scalars(_OPEN_ALERTS, {"device_ids": ids, "keys": sorted(keys)})
-        )
-        found.alerts_read.update(ids)
+        compartments = batch_cache.cache(session).compartments(device_id)
+        keys = sorted({unexpected_item_key(device_id, m) for m in (*compartments, n)})
+        with session.no_autoflush:
+            found.open_alerts.update(
+                session.scalars(_OPEN_ALERTS, {"site_id": device.site_id, "keys": keys})
+            )
+        found.alerts_read.add(device_id)
     return unexpected_item_key(device_id, n) in found.open_alerts
 
 
