@@ -85,9 +85,7 @@ class Bridge:
             raise ValueError("a commit process makes its own handlers and keeps the system clock")
         self.database = database
         self.site = site
-        if committers is not None and clock is not None and clock is not committers.clock:
-            raise ValueError("a bridge whose batches shared committers commit keeps their clock")
-        self.clock = clock or (committers.clock if committers is not None else SystemClock())
+        self.clock = clock or SystemClock()
         self.handlers = handlers or Handlers()
         self.role = role
         self.client_id = client_id or server_client_id(site, role)

@@ -105,8 +105,10 @@ def district_bridge(
     from devices.ingest.handlers import default_handlers
 
     shared = shared or Shared(database)
+    # One clock for the bridges and their committers: a joint transaction has one ``now``.
     bridge = Bridge(database, url, site, handlers=default_handlers(), role=role,
-                    committers=shared.committers, dispatchers=shared.dispatchers)  # fmt: skip
+                    clock=shared.clock, committers=shared.committers,
+                    dispatchers=shared.dispatchers)  # fmt: skip
     bridge.start()
     try:
         stop.wait()

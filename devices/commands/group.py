@@ -22,7 +22,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from booking.core.clock import Clock
+from booking.core.clock import Clock, SystemClock
 from booking.core.db import Database
 from devices.commands import outbox as command_outbox
 from devices.fleet import link_status
@@ -241,7 +241,8 @@ class Shared:
     def __init__(self, database: Database, clock: Clock | None = None) -> None:
         from devices.ingest.committers import Committers
 
-        self.committers = Committers(database, clock)
+        self.clock = clock or SystemClock()
+        self.committers = Committers(database, self.clock)
         self.dispatchers = DispatcherGroup(database)
 
     def stop(self) -> None:
