@@ -76,9 +76,10 @@ class Bridge:
         """``commit_process_handlers`` (``module:function`` making the Handlers): commit the
         batches in a process of their own (:mod:`devices.ingest.batch_process`), as the ``linli
         worker`` of one centre does; the child keeps the system clock. Else ``committers``
-        shared by a worker's bridges (:mod:`devices.ingest.committers`) or the worker thread
-        commit, with ``handlers`` and ``clock``. ``dispatchers``: the worker's one command
-        sender (:mod:`devices.commands.group`)."""
+        shared by a worker's bridges (:mod:`devices.ingest.committers`, whose clock the
+        transactions read: give the bridge the same) or the worker thread commit, with
+        ``handlers`` and ``clock``. ``dispatchers``: the worker's one command sender
+        (:mod:`devices.commands.group`)."""
         if not protocol.ID_PATTERN.match(site):
             raise ValueError(f"not a site slug: {site!r}")
         if commit_process_handlers is not None and (handlers is not None or clock is not None):

@@ -24,10 +24,11 @@ Why what it read stays true for the transaction:
 A locker's open alerts of something put into an empty compartment are read once a
 transaction too, when the first such report comes (:func:`unexpected_alert_open`): a sensor
 that keeps reporting the same thing (a flickering one, or bench/district.py's fleet) cost a
-read of the alert, and the flush of the registry's updates before it, for every report: a
-third of a district worker's CPU (docs/benchmarks.md). An alert staff resolve while the
-transaction runs is raised again by the cause's next report, as with a read at the event
-just before they resolved it.
+read of the alert, and the flush of the registry's updates before it, for every report (a
+third of a district worker's time under the interpreter lock in one profile; the district
+did not move for this, as most of its lockers report once a transaction: docs/benchmarks.md).
+An alert staff resolve while the transaction runs is raised again by the cause's next report,
+as with a read at the event just before they resolved it.
 """
 
 from __future__ import annotations
