@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from booking.core.errors import InvalidInput
 from booking.people.models.resident_sessions import ResidentSession
@@ -83,6 +84,28 @@ class RetentionPeriods:
         return cls(**values)
 
 
+def delete_some(
+    session: Session,
+    key: InstrumentedAttribute[Any],
+    over: ColumnElement[bool],
+    *,
+    limit: int,
+    oldest_first: ColumnElement[Any] | InstrumentedAttribute[Any] | None = None,
+) -> int:
+    """Delete up to ``limit`` rows of ``key``'s table that are ``over`` (by ``oldest_first``
+    when given); how many went. The prunes' one statement: the rows chosen by key in a
+    subquery, as a DELETE cannot take a LIMIT on PostgreSQL."""
+    chosen = select(key).where(over).limit(limit)
+    if oldest_first is not None:
+        chosen = chosen.order_by(oldest_first)
+    result = session.execute(
+        delete(key.class_)
+        .where(key.in_(chosen.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def prune_sessions(session: Session, *, before: datetime, limit: int = BATCH) -> int:
     """Delete up to ``limit`` resident and staff sessions that ended before ``before``, or
     were last used before it without being ended (a kiosk walked away from, a console tab
@@ -97,13 +120,7 @@ def prune_sessions(session: Session, *, before: datetime, limit: int = BATCH) ->
             table.ended_at < before,
             (table.ended_at.is_(None)) & (table.last_seen_at < before),
         )
-        oldest = select(table.token_hash).where(over).limit(limit - deleted)
-        result = session.execute(
-            delete(table)
-            .where(table.token_hash.in_(oldest))
-            .execution_options(synchronize_session=False)
-        )
-        deleted += int(getattr(result, "rowcount", 0) or 0)
+        deleted += delete_some(session, table.token_hash, over, limit=limit - deleted)
         if deleted >= limit:
             break
     return deleted

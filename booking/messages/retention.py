@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from booking.core.retention import BATCH
+from booking.core.retention import BATCH, delete_some
 from booking.messages.models.outbox import MessageState, OutboxMessage
 
 
@@ -23,10 +23,4 @@ def prune_messages(session: Session, *, before: datetime, limit: int = BATCH) ->
         (OutboxMessage.state == MessageState.SENT) & (OutboxMessage.sent_at < before),
         (OutboxMessage.state == MessageState.GAVE_UP) & (OutboxMessage.gave_up_at < before),
     )
-    oldest = select(OutboxMessage.id).where(over).order_by(OutboxMessage.id).limit(limit)
-    result = session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.id.in_(oldest.scalar_subquery()))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return delete_some(session, OutboxMessage.id, over, limit=limit, oldest_first=OutboxMessage.id)

@@ -28,7 +28,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from booking.core.retention import BATCH
+from booking.core.retention import BATCH, delete_some
 from devices.fleet.registry import version
 from devices.models.commands import CommandState, DeviceCommand
 from devices.models.device import Device
@@ -74,11 +74,7 @@ def prune_ledger(session: Session, device_id: str, *, before: datetime, limit: i
     session.execute(
         update(Device)
         .where(Device.device_id == device_id)
-        .values(
-            ledger_pruned_through=case(
-                (mark.is_(None) | (mark < newest), newest), else_=mark
-            )
-        )
+        .values(ledger_pruned_through=case((mark.is_(None) | (mark < newest), newest), else_=mark))
         .execution_options(synchronize_session=False)
     )
     session.execute(
@@ -96,17 +92,8 @@ def prune_commands(session: Session, *, before: datetime, limit: int = BATCH) ->
     the expiry job finishes it, and the period counts from then.
     """
     finished = func.coalesce(DeviceCommand.finished_at, DeviceCommand.created_at)
-    oldest = (
-        select(DeviceCommand.id)
-        .where(DeviceCommand.state.in_(_FINAL_STATES), finished < before)
-        .limit(limit)
-    )
-    result = session.execute(
-        delete(DeviceCommand)
-        .where(DeviceCommand.id.in_(oldest))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    over = DeviceCommand.state.in_(_FINAL_STATES) & (finished < before)
+    return delete_some(session, DeviceCommand.id, over, limit=limit)
 
 
 # --- what the bridge asks ----------------------------------------------------------------------

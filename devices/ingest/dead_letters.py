@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
-from booking.core.retention import BATCH
+from booking.core.retention import BATCH, delete_some
 from booking.health import retention as health_retention
 from devices.fleet import staff_alerts
 from devices.models.dead_letters import DeadLetter
@@ -160,18 +160,10 @@ def _site_of(session: Session, topic: str) -> int | None:
 def prune_before(session: Session, *, before: datetime, limit: int = BATCH) -> int:
     """Delete up to ``limit`` letters that last came before ``before`` (the retention job's,
     kiosk.scheduler), oldest first; how many."""
-    oldest = (
-        select(DeadLetter.id)
-        .where(DeadLetter.received_at < before)
-        .order_by(DeadLetter.received_at)
-        .limit(limit)
+    over = DeadLetter.received_at < before
+    return delete_some(
+        session, DeadLetter.id, over, limit=limit, oldest_first=DeadLetter.received_at
     )
-    result = session.execute(
-        delete(DeadLetter)
-        .where(DeadLetter.id.in_(oldest.scalar_subquery()))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def purge_card(session: Session, card_id: str) -> int:

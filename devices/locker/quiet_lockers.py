@@ -150,10 +150,11 @@ def unexpected_alert_open(session: Session, device: Device, n: int) -> bool:
     was expected. Read once a transaction for all the locker's compartments, and without
     flushing the registry's updates first: in an ingest only ``raise_alert`` writes these
     alerts, it flushes each it opens, and :func:`alert_raised` notes it here."""
-    found = _kept(batch_cache.cache(session))
+    cache = batch_cache.cache(session)
+    found = _kept(cache)
     device_id = device.device_id
     if device_id not in found.alerts_read:
-        compartments = batch_cache.cache(session).compartments(device_id)
+        compartments = cache.compartments(device_id)
         keys = sorted({unexpected_item_key(device_id, m) for m in (*compartments, n)})
         with session.no_autoflush:
             found.open_alerts.update(
