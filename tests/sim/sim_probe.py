@@ -80,10 +80,12 @@ class ServerProbe:
         assert subscribed.wait(WAIT_S), "probe could not subscribe"
 
     def close(self) -> None:
-        # In this order: disconnecting first leaves amqtt's server-side streams unclosed,
-        # which surfaces as ResourceWarnings (errors under filterwarnings) at session end.
-        self.client.loop_stop()
+        # Disconnecting wakes the network thread, which then ends: stopped first, it ended
+        # only when its wait for the socket timed out, a second into every sim test's
+        # teardown. (The other order once kept amqtt's ResourceWarnings out of the session;
+        # amqtt now runs in a process of its own, tests/conftest.py.)
         self.client.disconnect()
+        self.client.loop_stop()
 
     def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
         _, _, _, device, suffix = message.topic.split("/")
