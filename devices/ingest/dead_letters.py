@@ -52,9 +52,9 @@ def record(
     kept = bytes(payload[:MAX_PAYLOAD_BYTES])
     topic = topic[:MAX_TOPIC]
     digest = hashlib.sha256(topic.encode("utf-8", "surrogateescape") + b"\0" + kept).hexdigest()
+    _lock_digest(session, digest)
     # Autoflush makes a letter of this same transaction (the message twice in one batch)
-    # found too. A registered device's messages are applied under its row's lock, so two
-    # workers never both miss each other's letter for it.
+    # found too.
     letter = session.scalar(
         select(DeadLetter)
         .where(DeadLetter.digest == digest, DeadLetter.topic == topic, DeadLetter.reason == reason)
@@ -85,6 +85,29 @@ def record(
         session, topic=topic, reason=reason, device_id=letter.device_id, now=received_at
     )
     return letter
+
+
+# The advisory lock class of letters being recorded ("LNDL"; the scheduler's is "LNLI").
+LETTER_LOCK_CLASS = 0x4C4E444C
+
+
+def _lock_digest(session: Session, digest: str) -> None:
+    """Wait, until this transaction ends, for any other that is recording the same message.
+
+    Two workers share the devices' messages, and both may get a copy of one refused message
+    (a re-send). A registered device's copies are applied under its row's lock, but an
+    unregistered device has no row: without this, each worker found no letter and each made
+    one. The second now waits for the first's commit, and its read then finds the letter.
+    The key is 32 bits of schema and digest: two different messages that share it only wait
+    for each other. SQLite has one writer at a time already.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        select(func.pg_advisory_xact_lock(
+            LETTER_LOCK_CLASS, func.hashtext(func.current_schema() + digest)
+        ))
+    )  # fmt: skip
 
 
 def counts(session: Session, since: datetime | None = None) -> dict[str, int]:

@@ -5,9 +5,11 @@ cross its ack, so a letter a copy would fill the console and the table with one 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from booking.alerts.models.alerts import AlertStatus, StaffAlert
 from booking.core.clock import FrozenClock
@@ -117,3 +119,36 @@ def test_a_refusal_that_comes_again_after_staff_resolved_its_alert_raises_it_aga
 def _site_id(database: Database) -> int:
     with database.read() as session:
         return int(session.scalar(select(Site.id).where(Site.slug == SITE)) or 0)
+
+
+UNREGISTERED_TOPIC = "linli/v1/nowhere/ghost-locker/event"
+
+
+def test_two_workers_refusing_one_unregistered_device_s_message_together_make_one_letter(
+    postgres_database: Database, clock: FrozenClock
+) -> None:
+    """Both workers may get a copy of a re-sent message. An unregistered device has no row to
+    lock, so the second worker's transaction waits for the first's letter instead."""
+
+    def refuse(session: Session) -> None:
+        dead_letters.record(
+            session, topic=UNREGISTERED_TOPIC, reason="unknown_device", payload=UNREADABLE,
+            received_at=clock.now(), device_id="ghost-locker",
+        )  # fmt: skip
+
+    second_done = threading.Event()
+
+    def second_worker() -> None:
+        with postgres_database.write() as session:
+            refuse(session)
+        second_done.set()
+
+    with postgres_database.write() as session:
+        refuse(session)
+        second = threading.Thread(target=second_worker)
+        second.start()
+        # Until the first commits, the second waits (on the old code it made its own letter).
+        assert not second_done.wait(timeout=1.0)
+    second.join(timeout=10)
+    assert second_done.is_set()
+    assert letters(postgres_database) == [(UNREGISTERED_TOPIC, "unknown_device", 1)]
