@@ -76,17 +76,18 @@ class Bridge:
         """``commit_process_handlers`` (``module:function`` making the Handlers): commit the
         batches in a process of their own (:mod:`devices.ingest.batch_process`), as the ``linli
         worker`` of one centre does; the child keeps the system clock. Else ``committers``
-        shared by a worker's bridges (:mod:`devices.ingest.committers`, whose clock the
-        transactions read: give the bridge the same) or the worker thread commit, with
-        ``handlers`` and ``clock``. ``dispatchers``: the worker's one command sender
-        (:mod:`devices.commands.group`)."""
+        shared by a worker's bridges (:mod:`devices.ingest.committers`: the bridge reads their
+        clock) or the worker thread commit, with ``handlers`` and ``clock``. ``dispatchers``:
+        the worker's one command sender (:mod:`devices.commands.group`)."""
         if not protocol.ID_PATTERN.match(site):
             raise ValueError(f"not a site slug: {site!r}")
         if commit_process_handlers is not None and (handlers is not None or clock is not None):
             raise ValueError("a commit process makes its own handlers and keeps the system clock")
+        if committers is not None and clock not in (None, committers.clock):
+            raise ValueError("a bridge of shared committers reads their clock, not one of its own")
         self.database = database
         self.site = site
-        self.clock = clock or SystemClock()
+        self.clock = clock or (committers.clock if committers is not None else SystemClock())
         self.handlers = handlers or Handlers()
         self.role = role
         self.client_id = client_id or server_client_id(site, role)
@@ -328,14 +329,8 @@ class Bridge:
         if self._committers is not None:
             return self._committers.commit(items, self.handlers,
                                            retry_delay=self.retry_delay, stop=self._stop)  # fmt: skip
-        return commit_batch(
-            self.database,
-            items,
-            self.clock,
-            self.handlers,
-            retry_delay=self.retry_delay,
-            stopping=self._stop.wait,
-        )
+        return commit_batch(self.database, items, self.clock, self.handlers,
+                            retry_delay=self.retry_delay, stopping=self._stop.wait)  # fmt: skip
 
     def _after_commit(self, batch: list[Received], outcome: Committed) -> None:
         with self._lock:

@@ -105,10 +105,9 @@ def district_bridge(
     from devices.ingest.handlers import default_handlers
 
     shared = shared or Shared(database)
-    # One clock for the bridges and their committers: a joint transaction has one ``now``.
+    # The bridge reads its committers' clock: a joint transaction has one ``now``.
     bridge = Bridge(database, url, site, handlers=default_handlers(), role=role,
-                    clock=shared.clock, committers=shared.committers,
-                    dispatchers=shared.dispatchers)  # fmt: skip
+                    committers=shared.committers, dispatchers=shared.dispatchers)  # fmt: skip
     bridge.start()
     try:
         stop.wait()

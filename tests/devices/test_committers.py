@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from booking.core.clock import SystemClock
+from booking.core.db import Database
+from devices.bridge import Bridge
 from devices.ingest import committers as module
 from devices.ingest.apply import Inbound
 from devices.ingest.committers import Committers
@@ -181,3 +183,18 @@ def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed
     busy.join(5)
     shared.stop()
     assert committed == ["linli/v1/a/first"]
+
+
+def test_a_bridge_of_shared_committers_reads_their_clock_and_refuses_another(
+    database: Database,
+) -> None:
+    """A joint transaction reads one ``now``: the committers' (kiosk.worker's bridges)."""
+    shared = Committers(database, SystemClock())
+    try:
+        bridge = Bridge(database, "mqtt://127.0.0.1:1", "yongsheng", committers=shared)
+        assert bridge.clock is shared.clock
+        with pytest.raises(ValueError, match="reads their clock"):
+            Bridge(database, "mqtt://127.0.0.1:1", "yongsheng", committers=shared,
+                   clock=SystemClock())  # fmt: skip
+    finally:
+        shared.stop()
