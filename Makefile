@@ -46,6 +46,7 @@ test-clock-shifted: $(STAMP)
 
 lint: $(STAMP) layout
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # The layout rules of docs/architecture.md: file size, import cycles, layers, and state set only

@@ -38,7 +38,9 @@ RULESET_NAMES: dict[str, LazyString] = {
 
 # The guideline's advice for each level (0 … 4, see booking.health.classification).
 ADVICE: dict[int, LazyString] = {
-    0: _l("This reading is in the normal range. Keep up your healthy habits and measure regularly."),
+    0: _l(
+        "This reading is in the normal range. Keep up your healthy habits and measure regularly."
+    ),
     1: _l(
         "This reading is a little above the ideal range. Eat less salt, stay active, "
         "and measure again on another day."
@@ -57,15 +59,21 @@ ADVICE: dict[int, LazyString] = {
         "on one side, call 120 at once."
     ),
 }
-NOT_A_DIAGNOSIS = _l("One reading is not a diagnosis. Only a doctor can tell what it means for you.")
+NOT_A_DIAGNOSIS = _l(
+    "One reading is not a diagnosis. Only a doctor can tell what it means for you."
+)
 
 # The terminal's Measurement Status flags, as advice about the measurement itself.
 FLAG_NOTES: dict[str, LazyString] = {
     "body_movement": _l("You moved during the measurement. Sit still and measure again."),
     "cuff_too_loose": _l("The cuff was too loose. Ask the staff to help you put it on."),
-    "irregular_pulse": _l("The terminal noticed an irregular pulse. If this happens often, tell your doctor."),
+    "irregular_pulse": _l(
+        "The terminal noticed an irregular pulse. If this happens often, tell your doctor."
+    ),
     "pulse_out_of_range": _l("The pulse was outside the range the terminal can measure."),
-    "improper_position": _l("Your arm was not in the right position. Rest it on the table and measure again."),
+    "improper_position": _l(
+        "Your arm was not in the right position. Rest it on the table and measure again."
+    ),
 }
 
 # Why a "measure now" ended without a stored reading.
@@ -75,8 +83,12 @@ FAILURES: dict[str, LazyString] = {
     "overpressure": _l("The cuff pressure went too high and was stopped. Please try again."),
     "low_battery": _l("The terminal's battery is low. Please ask the staff for help."),
     "timeout": _l("The measurement took too long. Please try again."),
-    "impossible_reading": _l("The terminal gave a reading that cannot be right. Please measure again."),
-    "other_card": _l("Someone else's card was used at the terminal, so this measurement was not for you."),
+    "impossible_reading": _l(
+        "The terminal gave a reading that cannot be right. Please measure again."
+    ),
+    "other_card": _l(
+        "Someone else's card was used at the terminal, so this measurement was not for you."
+    ),
     "no_consent": _l("The reading was not kept, because you have not agreed to keep readings."),
 }
 FAILURE_FALLBACK = _l("The measurement did not work. Please try again.")

@@ -261,11 +261,7 @@ def dynsec_plugin() -> str | None:
 def dynsec_config(plugin: str, dynsec_file: Path) -> str:
     """The plugin's lines, before any listener: it keeps every account and ACL of the broker
     (both listeners), so a device's account changes without a reload."""
-    return (
-        "per_listener_settings false\n"
-        f"plugin {plugin}\n"
-        f"plugin_opt_config_file {dynsec_file}\n"
-    )
+    return f"per_listener_settings false\nplugin {plugin}\nplugin_opt_config_file {dynsec_file}\n"
 
 
 def dynsec_listeners(*, device_port: int = DEVICE_PORT, server_port: int = SERVER_PORT) -> str:
@@ -273,9 +269,7 @@ def dynsec_listeners(*, device_port: int = DEVICE_PORT, server_port: int = SERVE
     the server's own on loopback. The plugin pins each device's client id to its id, so a
     device's password takes no server session on either listener."""
     return (
-        f"listener {device_port}\n"
-        "use_username_as_clientid true\n"
-        f"listener {server_port} 127.0.0.1\n"
+        f"listener {device_port}\nuse_username_as_clientid true\nlistener {server_port} 127.0.0.1\n"
     )
 
 

@@ -33,8 +33,7 @@ WITHOUT_TLS_WARNING = (
     "\n" + "!" * 78 + "\n"
     "!! Linli is running WITHOUT TLS. Phone numbers, PINs, staff passwords and the sign-in\n"
     "!! cookies cross the network in clear text. Put it behind a TLS proxy and set\n"
-    "!! LINLI_TLS=true (and LINLI_PROXY_HOPS=1): docs/operations.md, section \"TLS\".\n"
-    + "!" * 78
+    '!! LINLI_TLS=true (and LINLI_PROXY_HOPS=1): docs/operations.md, section "TLS".\n' + "!" * 78
 )
 
 
@@ -70,4 +69,3 @@ def init_app(app: Flask) -> None:
         app.config["PREFERRED_URL_SCHEME"] = "https"
     elif is_real_start(app):
         log.warning(WITHOUT_TLS_WARNING)
-

@@ -43,13 +43,15 @@ FORBIDDEN = {
 RULES = ("size", "cycles", "layers", "status", "database")
 # The only modules that reach the database other than through ``Database``, each for a reason
 # its docstring gives.
-DATABASE_DOORS = frozenset({
-    "booking/core/db.py",  # the Database itself: the engine, its sessions and units of work
-    "booking/core/driver_sql.py",  # the ingest path's raw statements, with their benchmark
-    "devices/commands/notices.py",  # PostgreSQL LISTEN needs a connection of its own
-    "kiosk/migrate.py",  # Alembic runs before there is a Database to ask
-    "kiosk/scheduler_lock.py",  # an advisory lock lives on a connection held open for it
-})
+DATABASE_DOORS = frozenset(
+    {
+        "booking/core/db.py",  # the Database itself: the engine, its sessions and units of work
+        "booking/core/driver_sql.py",  # the ingest path's raw statements, with their benchmark
+        "devices/commands/notices.py",  # PostgreSQL LISTEN needs a connection of its own
+        "kiosk/migrate.py",  # Alembic runs before there is a Database to ask
+        "kiosk/scheduler_lock.py",  # an advisory lock lives on a connection held open for it
+    }
+)
 DATABASE_DRIVERS = ("psycopg", "psycopg2", "sqlite3")
 # Names that make a way to the database of their own (an engine, a session over a raw
 # connection) or send SQL text without SQLAlchemy's compiler.

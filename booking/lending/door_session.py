@@ -83,7 +83,9 @@ def begin_return(
 ) -> DoorSession:
     """Start a return of the resident's open loan to its item's own compartment; the device
     side then opens the compartment (or waits for it) for the session."""
-    loan = lending_loans.get_loan(session, site_id=site_id, loan_id=loan_id, resident_id=resident_id)
+    loan = lending_loans.get_loan(
+        session, site_id=site_id, loan_id=loan_id, resident_id=resident_id
+    )
     if not loan.is_open:
         raise WrongLendingState("the item has already been returned", state=loan.status)
     item = session.get_one(Item, loan.item_id, with_for_update=True)
@@ -149,7 +151,11 @@ def door_opened(
 
 
 def item_sensed(
-    session: Session, door: DoorSession, present: bool, now: datetime, device: lending_history.DeviceRef
+    session: Session,
+    door: DoorSession,
+    present: bool,
+    now: datetime,
+    device: lending_history.DeviceRef,
 ) -> None:
     """The item sensor changed while the session's door is open.
 
@@ -255,8 +261,9 @@ def alert_about_compartment(
         site_id=item.site_id,
         kind=kind,
         severity=severity,
-        summary=summary.format(tool=tool_type.name_en, asset=item.asset_tag, device=device_id,
-                               compartment=compartment),  # fmt: skip
+        summary=summary.format(
+            tool=tool_type.name_en, asset=item.asset_tag, device=device_id, compartment=compartment
+        ),
         params={
             "tool_zh": tool_type.name_zh,
             "tool_en": tool_type.name_en,

@@ -30,7 +30,11 @@ from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStat
 from booking.spaces.models.waitlist import WaitlistEntry, WaitlistStatus
 
 # The reasons staff may choose; "merged" is given only by booking.people.merging.
-STAFF_REASONS = (DeactivationReason.MOVED_AWAY, DeactivationReason.DECEASED, DeactivationReason.OTHER)
+STAFF_REASONS = (
+    DeactivationReason.MOVED_AWAY,
+    DeactivationReason.DECEASED,
+    DeactivationReason.OTHER,
+)
 
 
 @dataclass(frozen=True)

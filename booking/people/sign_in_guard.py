@@ -141,13 +141,16 @@ def forget(session: Session, attempt: Attempt) -> None:
 
 def failures_of(session: Session, kind: SignInKind, account: str, *, now: datetime) -> int:
     """How many failures the account has from any client that still count."""
-    return session.scalar(
-        select(func.count()).where(
-            SignInFailure.kind == kind,
-            SignInFailure.account == account,
-            SignInFailure.at > now - ACCOUNT_MEMORY,
+    return (
+        session.scalar(
+            select(func.count()).where(
+                SignInFailure.kind == kind,
+                SignInFailure.account == account,
+                SignInFailure.at > now - ACCOUNT_MEMORY,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def clear_resident_failures(

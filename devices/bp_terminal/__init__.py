@@ -1,2 +1,1 @@
-"""The blood-pressure terminal: its events, handed to booking.health.
-"""
+"""The blood-pressure terminal: its events, handed to booking.health."""

@@ -64,7 +64,9 @@ def start_pickup(
     ``staff``: who started it for the resident at the console (the loan will name them)."""
     # Only an item whose locker is online and has reported its compartment: the device link
     # must be there to record what the locker does (devices.fleet.link_status).
-    usable = link_status.items_to_offer(session, site_id=site_id, now=now, tool_type_id=tool_type_id)
+    usable = link_status.items_to_offer(
+        session, site_id=site_id, now=now, tool_type_id=tool_type_id
+    )
     try:
         door = lending.reserve(
             session, site_id=site_id, resident_id=resident_id, tool_type_id=tool_type_id,
@@ -85,7 +87,9 @@ def hold_for_resident(
     call: "keep a drill for me"): reserved by the same rules and from the same usable lockers
     as :func:`start_pickup`, for the policy's hold, and nothing opened. The resident opens it
     with :func:`open_hold`; the lending jobs release it when the hold runs out."""
-    usable = link_status.items_to_offer(session, site_id=site_id, now=now, tool_type_id=tool_type_id)
+    usable = link_status.items_to_offer(
+        session, site_id=site_id, now=now, tool_type_id=tool_type_id
+    )
     try:
         return lending.reserve(
             session, site_id=site_id, resident_id=resident_id, tool_type_id=tool_type_id,
@@ -135,7 +139,9 @@ def start_return(
     gives a return released as ``device_offline``."""
     # Before anything is written (the caller commits what came before a refusal): the
     # compartment must be one the locker has reported, behind a live device link.
-    loan = lending_loans.get_loan(session, site_id=site_id, loan_id=loan_id, resident_id=resident_id)
+    loan = lending_loans.get_loan(
+        session, site_id=site_id, loan_id=loan_id, resident_id=resident_id
+    )
     item = session.get_one(Item, loan.item_id)
     if loan.is_open and item.locker_device_id is not None and item.compartment is not None:
         link_status.ensure_compartment_usable(

@@ -32,8 +32,7 @@ CLAIM_LIFETIME = timedelta(minutes=3)
 
 CODE_HELP = _l("The code on your slip has 8 digits. Please type all of them.")
 WRONG = _l(
-    "The phone number or the code is not right. Please check both against your slip and "
-    "try again."
+    "The phone number or the code is not right. Please check both against your slip and try again."
 )
 EXPIRED = _l(
     "This code has run out: a code works for 24 hours. Please ask the staff for a new slip."

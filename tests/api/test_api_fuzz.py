@@ -83,9 +83,7 @@ class StaffOrToken:
 
 
 @pytest.fixture
-def fuzzed_app(
-    empty_database_url: str, tmp_path: Path, clock: FrozenClock
-) -> Iterator[Flask]:
+def fuzzed_app(empty_database_url: str, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
     """The demo centre, and a token of every scope for its admin."""
     from kiosk.extensions import database
 

@@ -68,9 +68,7 @@ def test_a_token_is_shown_once_and_only_its_hash_is_kept(app: Flask, demo: None)
     assert secret not in page and secret[:12] in page and "booking screen" in page
     with app.app_context(), database().read() as session:
         [token] = session.scalars(select(ApiToken)).all()
-        assert secret not in repr(
-            [getattr(token, c.key) for c in ApiToken.__table__.columns]
-        )
+        assert secret not in repr([getattr(token, c.key) for c in ApiToken.__table__.columns])
 
 
 def test_only_admins_make_tokens(client: FlaskClient, staff_auth: StaffActions, demo: None) -> None:

@@ -48,8 +48,12 @@ class District:
 def towns(any_database: Database, clock: FrozenClock) -> District:
     """Three centres built alike; the third keeps New York's time."""
     anting = build_centre(any_database, clock, slug="anting", phones_from=1, staff_name="anting")
-    baoshan = build_centre(any_database, clock, slug="baoshan", phones_from=11, staff_name="baoshan")
-    newyork = build_centre(any_database, clock, slug="newyork", phones_from=21, staff_name="newyork")
+    baoshan = build_centre(
+        any_database, clock, slug="baoshan", phones_from=11, staff_name="baoshan"
+    )
+    newyork = build_centre(
+        any_database, clock, slug="newyork", phones_from=21, staff_name="newyork"
+    )
     with any_database.write() as session:
         site = session.get(Site, newyork.site_id)
         assert site is not None

@@ -171,9 +171,12 @@ def test_a_card_of_another_site_does_not_identify_its_holder(
         other = Site(slug="other", name_zh="别处", name_en="Elsewhere")
         session.add(other)
         session.flush()
-        assert health_pairing.resident_by_card(session, site_id=other.id, card_id="C-FAMILY") is None
         assert (
-            health_pairing.resident_by_card(session, site_id=centre.site_id, card_id="C-FAMILY") is not None
+            health_pairing.resident_by_card(session, site_id=other.id, card_id="C-FAMILY") is None
+        )
+        assert (
+            health_pairing.resident_by_card(session, site_id=centre.site_id, card_id="C-FAMILY")
+            is not None
         )
 
 

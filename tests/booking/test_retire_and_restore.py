@@ -213,7 +213,9 @@ def test_restoring_a_retired_tool_type_puts_it_back_in_the_catalogue(
             session, admin, None, tool_type_id=saw.id, asset_tag="S-1", locker=None,
             compartment=None, status=ItemStatus.AVAILABLE, now=clock.now(),
         )  # fmt: skip
-        assert saw.id in [e.tool_type.id for e in lending_catalogue.catalogue(session, site_id=admin.site_id)]
+        assert saw.id in [
+            e.tool_type.id for e in lending_catalogue.catalogue(session, site_id=admin.site_id)
+        ]
         assert actions(session, f"tool_type:{saw.id}")[-2:] == [
             "admin.tool_type_retired",
             "admin.tool_type_restored",

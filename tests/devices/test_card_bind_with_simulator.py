@@ -84,7 +84,6 @@ def setup(database: Database, mqtt_url: str, mqtt_site: str, tmp_path: Path) -> 
         yield Setup(database, clock, terminal, device_id, *ids)
 
 
-
 def start_bind(s: Setup, resident_id: int) -> int:
     with s.database.write() as session:
         return cards.start_bind(

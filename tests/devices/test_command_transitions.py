@@ -40,7 +40,11 @@ def command_in(state: CommandState) -> DeviceCommand:
 
 @pytest.mark.parametrize(
     ("method", "start", "end"),
-    [(method, start, row[i]) for start, row in EXPECTED.items() for i, method in enumerate(METHODS)],
+    [
+        (method, start, row[i])
+        for start, row in EXPECTED.items()
+        for i, method in enumerate(METHODS)
+    ],
 )
 def test_a_commands_method_allows_only_its_transitions(
     method: str, start: CommandState, end: CommandState | None

@@ -462,9 +462,7 @@ def test_a_reading_dated_impossibly_is_refused_with_the_reason_and_acknowledged(
     wait_for(lambda: device_row(database, device_id).online, "the terminal online")
     device_clock.fixed = device_time(clock.now())
     reading = sim.measure({"systolic": 150, "diastolic": 90, "pulse": 70})
-    wait_for(
-        lambda: Reason.IMPOSSIBLE_TIME in reasons(database, device_id), "the reading refused"
-    )
+    wait_for(lambda: Reason.IMPOSSIBLE_TIME in reasons(database, device_id), "the reading refused")
     wait_for(lambda: sim.unacked_count() == 0, "the refused reading acknowledged")
     # The terminal resends an unacknowledged reading every 0.3 s: on a busy machine a copy
     # may arrive before the first refusal's acknowledgement, and is refused the same way.

@@ -24,7 +24,9 @@ from devices.models.messages import DeviceMessage
 from devices.protocol.messages import ProtocolError, Reason, iso_z, parse
 
 TOPIC = "linli/v1/demo/{device}/{kind}"
-LOCKER_STATE = {"compartments": [{"n": 1, "lock": "locked", "door": "closed", "item_present": True}]}
+LOCKER_STATE = {
+    "compartments": [{"n": 1, "lock": "locked", "door": "closed", "item_present": True}]
+}
 
 
 def payload(device: str, at: datetime, **fields: Any) -> dict[str, Any]:
@@ -48,9 +50,7 @@ def refusals(database: Database) -> list[tuple[str, str]]:
 
 def faults(database: Database) -> set[FaultKind]:
     with database.read() as session:
-        return set(
-            session.scalars(select(DeviceFault.kind).where(DeviceFault.closed_at.is_(None)))
-        )
+        return set(session.scalars(select(DeviceFault.kind).where(DeviceFault.closed_at.is_(None))))
 
 
 def ledger(database: Database) -> int:
@@ -60,7 +60,9 @@ def ledger(database: Database) -> int:
 
 @pytest.mark.parametrize("year", ["1970", "2000", "2023", "2100"])
 def test_a_year_outside_2024_to_2099_fails_the_schema_as_an_impossible_time(year: str) -> None:
-    body = payload("locker-1", datetime(2026, 11, 24, tzinfo=UTC), type="door_closed", compartment=1)
+    body = payload(
+        "locker-1", datetime(2026, 11, 24, tzinfo=UTC), type="door_closed", compartment=1
+    )
     body["ts"] = f"{year}-01-01T00:00:00Z"
     with pytest.raises(ProtocolError) as refused:
         parse(TOPIC.format(device="locker-1", kind="event"), json.dumps(body).encode())
@@ -73,7 +75,9 @@ def test_an_event_more_than_five_minutes_ahead_of_the_server_is_refused_and_ackn
     add_device(database)
     ahead = clock.now() + timedelta(minutes=5, seconds=1)
     outcome = apply(database, clock.now(), "event", payload("locker-1", ahead, type="door_closed", compartment=1))  # fmt: skip
-    assert refusals(database) == [(Reason.IMPOSSIBLE_TIME, "ts is 301 s ahead of the server's clock")]
+    assert refusals(database) == [
+        (Reason.IMPOSSIBLE_TIME, "ts is 301 s ahead of the server's clock")
+    ]
     assert outcome.acks == [Ack("demo", "locker-1", 1, 0)]
     assert ledger(database) == 0
 

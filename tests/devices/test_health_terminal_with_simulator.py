@@ -82,7 +82,6 @@ def setup(database: Database, mqtt_url: str, mqtt_site: str, tmp_path: Path) -> 
         yield Setup(database, clock, terminal, device_id, *ids)
 
 
-
 def stored(s: Setup) -> list[tuple[int, float, float]]:
     with s.database.read() as session:
         return [

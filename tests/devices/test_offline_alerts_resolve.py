@@ -67,9 +67,7 @@ def test_an_offline_alert_resolves_by_itself_when_the_device_comes_back(
     back = t0 + timedelta(minutes=9)
     status(any_database, True, back, session_no=5)
 
-    assert alerts_of(any_database) == [
-        (AlertStatus.RESOLVED, t0 + timedelta(minutes=1), back)
-    ]
+    assert alerts_of(any_database) == [(AlertStatus.RESOLVED, t0 + timedelta(minutes=1), back)]
     with any_database.read() as session:
         alert = session.scalars(select(StaffAlert)).one()
         assert alert.resolved_by_staff_id is None

@@ -103,7 +103,13 @@ class Centre:
         )
 
     def _envelope(self, session: int, seq: int) -> dict[str, Any]:
-        return {"v": 1, "device": LOCKER, "session": session, "seq": seq, "ts": ts(self.clock.now())}
+        return {
+            "v": 1,
+            "device": LOCKER,
+            "session": session,
+            "seq": seq,
+            "ts": ts(self.clock.now()),
+        }
 
     def birth(self, session: int) -> Inbound:
         compartments = [

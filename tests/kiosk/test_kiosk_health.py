@@ -129,7 +129,10 @@ def test_giving_consent_at_the_kiosk_records_channel_and_notice_version(
     with app.app_context(), database().read() as session:
         consent = health.consent_in_force(session, resident_id(app, LI[0]))
         assert consent is not None
-        assert (consent.channel.value, consent.notice_version) == ("kiosk", health_consent.NOTICE_VERSION)
+        assert (consent.channel.value, consent.notice_version) == (
+            "kiosk",
+            health_consent.NOTICE_VERSION,
+        )
     assert "立即测量" in kiosk.client.get(BP).get_data(as_text=True)
 
 

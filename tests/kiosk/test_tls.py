@@ -47,9 +47,7 @@ def tls_app(tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
 
 
 def set_cookies(response: Any) -> dict[str, str]:
-    return {
-        header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")
-    }
+    return {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
 
 
 def kiosk_sign_in(client: FlaskClient) -> Any:

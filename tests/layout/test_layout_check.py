@@ -63,7 +63,9 @@ def test_an_import_circle_is_flagged_with_its_path(tmp_path: Path) -> None:
     })  # fmt: skip
     problems = layout_check.check(root)
     assert [p.rule for p in problems] == ["cycles"]
-    assert problems[0].what == "imports in a circle: booking.a -> booking.b -> booking.c -> booking.a"
+    assert (
+        problems[0].what == "imports in a circle: booking.a -> booking.b -> booking.c -> booking.a"
+    )
 
 
 def test_imports_for_type_checking_only_make_no_circle(tmp_path: Path) -> None:
@@ -157,9 +159,7 @@ def test_device_kinds_depend_on_a_shared_core_never_on_each_other(
     "from sqlalchemy.orm import Session\ndef f(c):\n    return Session(bind=c)\n",
     "def f(c):\n    c.exec_driver_sql('DELETE FROM loans')\n",
 ])  # fmt: skip
-def test_a_way_to_the_database_beside_the_database_is_flagged(
-    tmp_path: Path, source: str
-) -> None:
+def test_a_way_to_the_database_beside_the_database_is_flagged(tmp_path: Path, source: str) -> None:
     root = tree(tmp_path, {"booking/__init__.py": "", "booking/lending.py": source})
     assert [rule for rule, _where in rules_broken(root)] == ["database"]
 

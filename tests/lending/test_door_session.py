@@ -199,8 +199,14 @@ def test_the_lockers_late_events_through_its_handlers_make_the_loan_and_close_th
         with any_database.write() as session:
             locker = session.scalars(select(Device).where(Device.device_id == station.locker))
             handler = getattr(lending_events, kind)
-            handler(session, locker.one(), Event(station.locker, 1, next(SEQ), clock.now(),
-                                                 kind, {"compartment": 1, **fields}), clock.now())
+            handler(
+                session,
+                locker.one(),
+                Event(
+                    station.locker, 1, next(SEQ), clock.now(), kind, {"compartment": 1, **fields}
+                ),
+                clock.now(),
+            )
 
     event("door_opened", command_id=command_id)
     event("item_present_changed", present=False)

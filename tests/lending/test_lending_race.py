@@ -449,7 +449,9 @@ def test_a_maintenance_step_that_read_the_item_before_it_was_reserved_releases_t
     station = fresh_station(postgres_database, clock)
     with postgres_database.write() as session:
         staff = staff_of(session, station)
-        ladder = lending_catalogue.get_item(session, site_id=station.site_id, item_id=station.ladder)
+        ladder = lending_catalogue.get_item(
+            session, site_id=station.site_id, item_id=station.ladder
+        )
         reserve(postgres_database, station, clock, station.ladder_type, station.residents[0])()
         lending.send_to_maintenance(session, item=ladder, actor=lending_history.staff_actor(staff),
                                     now=clock.now(), reason="loose rung")  # fmt: skip

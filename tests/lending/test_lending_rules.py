@@ -223,11 +223,18 @@ def test_an_overdue_loan_is_shown_once_at_the_next_sign_in(
         loan = pick_up(session, station, resident, station.ladder_type, clock.now())
     lending_jobs.run_due(database, now=loan.due_at)
     with database.write() as session:
-        due = lending_eligibility.loans_to_remind(session, site_id=station.site_id, resident_id=resident)
+        due = lending_eligibility.loans_to_remind(
+            session, site_id=station.site_id, resident_id=resident
+        )
         assert [d.id for d in due] == [loan.id]
         lending_eligibility.mark_reminded(session, due, loan.due_at + timedelta(hours=1))
     with database.read() as session:
-        assert lending_eligibility.loans_to_remind(session, site_id=station.site_id, resident_id=resident) == []
+        assert (
+            lending_eligibility.loans_to_remind(
+                session, site_id=station.site_id, resident_id=resident
+            )
+            == []
+        )
 
 
 def test_an_overdue_item_must_come_back_before_another_is_borrowed(

@@ -138,9 +138,7 @@ def test_a_tool_gone_while_the_locker_was_off_is_missing_after_its_birth_and_bac
     # Every later full state shows the same: still one mismatch, one alert.
     rig.locker.publish_state()
     rig.locker.publish_birth_and_state()
-    wait_until(
-        lambda: rig.mismatches()[0].last_seen_at == rig.clock.now(), "the state seen"
-    )
+    wait_until(lambda: rig.mismatches()[0].last_seen_at == rig.clock.now(), "the state seen")
     time.sleep(0.3)
     assert len(rig.mismatches()) == 1 and len(rig.lending_alerts()) == 1
     # The tool is put back while the locker is off: its next birth agrees again.

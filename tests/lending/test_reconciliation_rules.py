@@ -141,7 +141,9 @@ def test_staff_confirming_the_tool_is_back_end_the_loan_at_the_counter_with_who_
     assert loan.status is LoanStatus.RETURNED and loan.returned_to_staff_id == station.staff_id
     assert item(db, station.drills[0]).status is ItemStatus.AVAILABLE
     [m] = rows(db, LendingMismatch)
-    assert m.resolution is MismatchResolution.RETURNED and m.resolved_by_staff_id == station.staff_id
+    assert (
+        m.resolution is MismatchResolution.RETURNED and m.resolved_by_staff_id == station.staff_id
+    )
     assert m.note == "drill is in compartment 1, works" and not m.is_current
     [alert] = rows(db, StaffAlert)
     assert alert.status is AlertStatus.RESOLVED
@@ -392,7 +394,9 @@ def test_a_late_item_removed_that_makes_the_loan_after_all_ends_the_missing_mism
     clock.advance(timedelta(seconds=5))
     with db.write() as session:
         late = session.get_one(DoorSession, hold_id)
-        door_session.confirm_pickup_late(session, late, clock.now(), DeviceRef(station.locker, 1, 99))
+        door_session.confirm_pickup_late(
+            session, late, clock.now(), DeviceRef(station.locker, 1, 99)
+        )
         lending_reconciliation.reconcile(
             session, site_id=station.site_id, device_id=station.locker,
             reports=[CompartmentReport(1, False, True)], now=clock.now(), raise_new=False,

@@ -179,8 +179,9 @@ def test_a_command_issued_as_the_worker_died_is_never_sent_even_when_it_comes_ba
     try:
         wait_until(lambda: not centre.rows(CommandOutbox), "the queued command taken")
         state = wait_until(
-            lambda: (s := resident.client.get(page + "/status").get_json())["phase"] == "failed"
-            and s,
+            lambda: (
+                (s := resident.client.get(page + "/status").get_json())["phase"] == "failed" and s
+            ),
             "the kiosk to say the pickup failed",
         )
         assert state["open"] is False and state["message"]

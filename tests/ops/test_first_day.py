@@ -244,8 +244,9 @@ def run_sim(machine: Machine, args: list[str]) -> None:
     line = shlex.join(args)
     # The page's line is the sheet's, with the placeholders the sheet fills in.
     expected = (
-        machine.sheet_command.replace(f"127.0.0.1:{machine.broker_port}", "BROKER-HOST:1883")
-        .replace(sheet_password(machine.sheet_command), "PASSWORD-FROM-THE-SHEET")
+        machine.sheet_command.replace(
+            f"127.0.0.1:{machine.broker_port}", "BROKER-HOST:1883"
+        ).replace(sheet_password(machine.sheet_command), "PASSWORD-FROM-THE-SHEET")
         + " --auto-person"
     )
     assert shlex.split(line) == shlex.split(expected), (line, expected)

@@ -66,9 +66,7 @@ def test_a_worker_given_the_drills_empty_broker_url_runs_its_jobs_without_a_brid
     app = create_app({"SECRET_KEY": "drill", "DATABASE_URL": database.url})
     assert app.config["MQTT_URL"] == ""
     bridge = Bridge()
-    worker = Worker(
-        database, clock, mqtt_url=app.config["MQTT_URL"], site="xinhua", bridge=bridge
-    )
+    worker = Worker(database, clock, mqtt_url=app.config["MQTT_URL"], site="xinhua", bridge=bridge)
     stop = threading.Event()
     status: list[int] = []
     thread = threading.Thread(target=lambda: status.append(worker.run(stop)), daemon=True)

@@ -149,7 +149,12 @@ def test_the_booking_job_records_that_the_service_is_alive_at_every_site(
     from booking.core.models.uptime import Heartbeat
 
     with database.write() as session:
-        session.add_all([Site(slug="one", name_zh="一", name_en="One"), Site(slug="two", name_zh="二", name_en="Two")])
+        session.add_all(
+            [
+                Site(slug="one", name_zh="一", name_en="One"),
+                Site(slug="two", name_zh="二", name_en="Two"),
+            ]
+        )
     scheduler.set_runtime(database, clock)
     scheduler.run_booking_jobs()
     with database.read() as session:

@@ -124,7 +124,12 @@ def test_a_resident_of_another_centre_is_not_found_and_leaves_no_audit_entry(
         session.add(other)
         session.flush()
         stranger = residents.register_resident(
-            session, site_id=other.id, name="路人", phone="13700000009", pin="275139", now=clock.now()
+            session,
+            site_id=other.id,
+            name="路人",
+            phone="13700000009",
+            pin="275139",
+            now=clock.now(),
         ).id
     signed_in(client, staff_auth)
     assert client.get(f"/staff/health/residents/{stranger}").status_code == 404

@@ -322,7 +322,12 @@ def test_a_resident_of_another_site_is_not_found_and_nothing_changes(
         session.add(other)
         session.flush()
         stranger = residents.register_resident(
-            session, site_id=other.id, name="路人", phone="13700000009", pin="275139", now=clock.now()
+            session,
+            site_id=other.id,
+            name="路人",
+            phone="13700000009",
+            pin="275139",
+            now=clock.now(),
         ).id
         health_consent.give_consent(
             session,

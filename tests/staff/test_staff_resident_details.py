@@ -42,7 +42,9 @@ def details(staff_auth: StaffActions, **changes: str) -> dict[str, str]:
 
 
 def save(client: FlaskClient, staff_auth: StaffActions, resident_id: int, **changes: str) -> Any:
-    return client.post(f"/staff/residents/{resident_id}/details", data=details(staff_auth, **changes))
+    return client.post(
+        f"/staff/residents/{resident_id}/details", data=details(staff_auth, **changes)
+    )
 
 
 def resident(app: Flask, resident_id: int) -> Resident:

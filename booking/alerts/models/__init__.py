@@ -1,2 +1,1 @@
-"""Tables of alerts: staff alerts and resident notifications.
-"""
+"""Tables of alerts: staff alerts and resident notifications."""

@@ -24,7 +24,7 @@ class CardBindStatus(enum.StrEnum):
 
 
 class CardBind(Base):
-    """"Bind card" pressed on a resident's console page: while it waits, the next card read at
+    """ "Bind card" pressed on a resident's console page: while it waits, the next card read at
     ``device_id`` binds that card to the resident instead of pairing a measurement. The card
     number itself is kept only on the resident, never here."""
 

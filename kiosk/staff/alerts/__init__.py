@@ -1,2 +1,1 @@
-"""The console's alert inbox, its live stream and history, and the words of each alert.
-"""
+"""The console's alert inbox, its live stream and history, and the words of each alert."""

@@ -1,2 +1,1 @@
-"""The console's device board: each device, its compartments and faults, and maintenance.
-"""
+"""The console's device board: each device, its compartments and faults, and maintenance."""

@@ -1,2 +1,1 @@
-"""The console's health pages: follow-up alerts, residents' readings, consent and export.
-"""
+"""The console's health pages: follow-up alerts, residents' readings, consent and export."""

@@ -1,2 +1,1 @@
-"""The console's insight charts and their CSV files.
-"""
+"""The console's insight charts and their CSV files."""

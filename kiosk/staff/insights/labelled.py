@@ -346,5 +346,3 @@ CHARTS: dict[str, Callable[[Session, int, DateRange], Chart]] = {
         insights.bp_alerts_per_week(s, site_id=site, within=within)
     ),
 }
-
-

@@ -15,9 +15,7 @@ from booking.lending.reconciliation import MAX_NOTE
 # What each resolution means, said as staff would: the choice's own label.
 RESOLUTION_CHOICES = {
     MismatchResolution.RETURNED: _l("The tool is back: end the loan as returned at the counter"),
-    MismatchResolution.STILL_OUT: _l(
-        "Something else is in the compartment: the loan stays open"
-    ),
+    MismatchResolution.STILL_OUT: _l("Something else is in the compartment: the loan stays open"),
     MismatchResolution.FOUND: _l("Found: the tool is back in its compartment and can be lent"),
     MismatchResolution.LOST: _l("Really gone: mark the tool lost"),
 }
@@ -54,9 +52,7 @@ class ResolveMismatchForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-def form_for(
-    mismatch_id: int, resolutions: tuple[MismatchResolution, ...]
-) -> ResolveMismatchForm:
+def form_for(mismatch_id: int, resolutions: tuple[MismatchResolution, ...]) -> ResolveMismatchForm:
     """The form of one mismatch, offering only the resolutions of its kind (bound to the
     request's form data when it is a submission)."""
     form = ResolveMismatchForm(prefix=f"m{mismatch_id}")

@@ -1,2 +1,1 @@
-"""The console's resident and staff pages: the resident list, one resident's page, accounts.
-"""
+"""The console's resident and staff pages: the resident list, one resident's page, accounts."""

@@ -1,2 +1,1 @@
-"""The console's booking pages: the calendar, approvals, closures, series and suspensions.
-"""
+"""The console's booking pages: the calendar, approvals, closures, series and suspensions."""

@@ -1,4 +1,3 @@
-
 """The console's forms for bookings: the calendar's choice, decisions, series, closures."""
 
 from __future__ import annotations
@@ -91,8 +90,12 @@ class SeriesForm(FlaskForm):  # type: ignore[misc]
     end_time = TimeField(
         _l("Until"), validators=[InputRequired(_l("Give the end time, e.g. 10:00."))]
     )
-    starts_on = CenturyDateField(_l("First date"), validators=[InputRequired(_l("Give the first date."))])
-    ends_on = CenturyDateField(_l("Last date"), validators=[InputRequired(_l("Give the last date."))])
+    starts_on = CenturyDateField(
+        _l("First date"), validators=[InputRequired(_l("Give the first date."))]
+    )
+    ends_on = CenturyDateField(
+        _l("Last date"), validators=[InputRequired(_l("Give the last date."))]
+    )
     headcount = IntegerField(
         _l("People"),
         default=1,

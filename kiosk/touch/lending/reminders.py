@@ -23,7 +23,9 @@ def remind_overdue(resident_id: int, site_id: int, timezone: str) -> None:
     the my-tools page keeps showing it as overdue after that)."""
     zh = str(get_locale() or "").startswith("zh")
     with database().write() as session:
-        loans = lending_eligibility.loans_to_remind(session, site_id=site_id, resident_id=resident_id)
+        loans = lending_eligibility.loans_to_remind(
+            session, site_id=site_id, resident_id=resident_id
+        )
         for loan in loans:
             tool_type = session.get_one(ToolType, session.get_one(Item, loan.item_id).tool_type_id)
             due = loan.due_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d")
