@@ -31,8 +31,9 @@ class DeadLetter(Base):
     # At most the protocol's 8 KiB: an oversized message is cut, never stored whole.
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    # SHA-256 of topic and payload, how the same message refused again is found (None: a
-    # letter kept before the digest existed, never matched).
+    # SHA-256 of topic and payload, how the same message refused again is found. Letters
+    # kept before it existed got theirs in migration 0021l; the column stays nullable as
+    # 0020d made it.
     digest: Mapped[str | None] = mapped_column(String(64), index=True)
     repeats: Mapped[int] = mapped_column(default=0, server_default="0")
     # The site the topic named, when it is one of ours: its health retention period applies.

@@ -152,3 +152,31 @@ def test_two_workers_refusing_one_unregistered_device_s_message_together_make_on
     second.join(timeout=10)
     assert second_done.is_set()
     assert letters(postgres_database) == [(UNREGISTERED_TOPIC, "unknown_device", 1)]
+
+
+def test_a_letter_kept_before_digests_existed_counts_the_same_message_refused_again(
+    empty_database_url: str, clock: FrozenClock
+) -> None:
+    """Migration 0021l gives the letters of before 0020d their digest."""
+    from kiosk import migrate
+
+    migrate.upgrade(empty_database_url, "0020d")
+    database = Database(empty_database_url)
+    try:
+        with database.write() as session:
+            session.execute(
+                DeadLetter.__table__.insert().values(
+                    topic=EVENT_TOPIC, reason="schema", detail="", payload=UNREADABLE,
+                    received_at=clock.now(), digest=None, repeats=0, health_data=False,
+                )
+            )  # fmt: skip
+        migrate.upgrade(empty_database_url)
+        clock.advance(timedelta(seconds=60))
+        with database.write() as session:
+            dead_letters.record(
+                session, topic=EVENT_TOPIC, reason="schema", payload=UNREADABLE,
+                received_at=clock.now(),
+            )  # fmt: skip
+        assert letters(database) == [(EVENT_TOPIC, "schema", 1)]
+    finally:
+        database.dispose()
