@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from booking.alerts import history as alert_history
 from booking.alerts import operations as alerts
@@ -222,3 +224,34 @@ def test_an_alert_keeps_the_params_that_word_its_summary(
         stored = session.get_one(StaffAlert, alert_id)
         assert stored.params == {"device": "储物柜 A", "compartment": 2}
         assert stored.changed_at == stored.created_at
+
+
+def test_two_workers_raising_one_cause_at_once_make_one_alert(
+    postgres_database: Database, clock: FrozenClock
+) -> None:
+    """The second transaction's insert waits for the first's, and then finds its alert."""
+    with postgres_database.write() as session:
+        site = Site(slug="demo", name_zh="演示中心", name_en="Demo centre")
+        session.add(site)
+        session.flush()
+        site_id = site.id
+    second: list[int] = []
+    second_done = threading.Event()
+
+    def second_worker() -> None:
+        second.append(door_alert(postgres_database, clock, site_id))
+        second_done.set()
+
+    with postgres_database.write() as session:
+        first = alerts.raise_alert(
+            session, site_id=site_id, kind="locker.door_left_open",
+            severity=AlertSeverity.WARNING, summary="locker-a compartment 3 left open",
+            subject="device:locker-a", dedupe_key="door_left_open:locker-a:3", now=clock.now(),
+        ).id  # fmt: skip
+        thread = threading.Thread(target=second_worker)
+        thread.start()
+        assert not second_done.wait(timeout=1.0)  # waiting for the first to commit
+    thread.join(timeout=10)
+    assert second == [first]
+    with postgres_database.read() as session:
+        assert session.scalars(select(StaffAlert.id)).all() == [first]
