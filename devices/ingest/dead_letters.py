@@ -99,7 +99,10 @@ def _lock_digest(session: Session, digest: str) -> None:
     unregistered device has no row: without this, each worker found no letter and each made
     one. The second now waits for the first's commit, and its read then finds the letter.
     The key is 32 bits of schema and digest: two different messages that share it only wait
-    for each other. SQLite has one writer at a time already.
+    for each other. Two batches that each refuse the same two messages, in opposite orders,
+    can wait for each other: PostgreSQL fails one of them after its deadlock timeout, and
+    the committer tries that batch again (devices.ingest.batch_commit). SQLite has one
+    writer at a time already.
     """
     if session.get_bind().dialect.name != "postgresql":
         return

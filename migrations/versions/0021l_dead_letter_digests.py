@@ -56,6 +56,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # 0020d's letters had digests of their own: which were filled in here is not known, and
-    # a digest is right for any letter. Nothing to undo.
+    # A digest is right for any letter, and which ones this revision filled in is not
+    # recorded: nothing to undo.
     pass
