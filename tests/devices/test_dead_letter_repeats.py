@@ -147,7 +147,7 @@ def test_two_workers_refusing_one_unregistered_device_s_message_together_make_on
         refuse(session)
         second = threading.Thread(target=second_worker)
         second.start()
-        # Until the first commits, the second waits (on the old code it made its own letter).
+        # Until the first commits, the second waits (without the lock it made its own letter).
         assert not second_done.wait(timeout=1.0)
     second.join(timeout=10)
     assert second_done.is_set()

@@ -29,7 +29,7 @@ BAD_TEXT = {
     "year 1": "0001-01-01",
     "year 9999": "9999-12-31",
     "time in year 1": "0001-01-01T00:00:00+08:00",
-    # Longer than any column (the longest is 500) by more than twice, in Chinese and over
+    # Longer than any column (the longest is 500) by more than twice, with Chinese in it,
     # 1,500 bytes. Mostly ASCII: every "字" is nine characters percent-encoded, and 1,200 of
     # them in each of the 27 query names took 16-18 s a run to unquote, in the test client
     # and in the app (5,000 took 47 s).
