@@ -22,7 +22,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from booking.core.clock import Clock, SystemClock
+from booking.core.clock import Clock
 from booking.core.db import Database
 from devices.commands import outbox as command_outbox
 from devices.fleet import link_status
@@ -241,8 +241,8 @@ class Shared:
     def __init__(self, database: Database, clock: Clock | None = None) -> None:
         from devices.ingest.committers import Committers
 
-        self.clock = clock or SystemClock()
-        self.committers = Committers(database, self.clock)
+        # The committers own the one clock of the worker's bridges (devices.bridge reads it).
+        self.committers = Committers(database, clock)
         self.dispatchers = DispatcherGroup(database)
 
     def stop(self) -> None:
