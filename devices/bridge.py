@@ -24,6 +24,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from booking.core.clock import Clock, SystemClock
 from booking.core.db import Database
+from devices import sharing
 from devices.commands.dispatcher import CommandDispatcher
 from devices.commands.group import DispatcherGroup
 from devices.inbox import IDLE_WAIT_S, Inbox, Pubacks, Received
@@ -173,8 +174,9 @@ class Bridge:
         self.connected.wait(connect_timeout)
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Say offline (a clean disconnect sends no Will), disconnect, stop the worker.
+    def stop(self, timeout: float = 5.0, *, say_offline: bool = True) -> None:
+        """Say offline (a clean disconnect sends no Will) unless told not to
+        (:class:`~devices.sharing.BridgeStop`), disconnect, stop the worker.
 
         Messages received but not yet committed are not acknowledged, so the broker
         delivers them again to the next bridge.
@@ -189,7 +191,7 @@ class Bridge:
             self._worker = None
         if self._batches is not None:
             self._batches.stop(timeout)
-        if self.connected.is_set() and self.role.leads:
+        if self.connected.is_set() and self.role.leads and say_offline:
             info = self._client.publish(**server_status(self.site, False, self.clock.now()))
             # Best effort: had the connection gone meanwhile, the broker published our Will.
             self._pubacks.track(info.mid).wait(timeout)
@@ -392,4 +394,4 @@ def run(
     try:
         stop_event.wait()
     finally:
-        bridge.stop()
+        bridge.stop(say_offline=sharing.says_offline(stop_event))

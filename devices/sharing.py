@@ -17,6 +17,7 @@ flight to it is lost at the broker, and the devices re-send every event they hav
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -61,6 +62,26 @@ class Role(Enum):
         """Whether the first `online` of a bridge of this role asks the devices to re-birth;
         every later one does (a reconnect of its own may have lost what was in flight)."""
         return self is not Role.SUCCESSOR
+
+
+class BridgeStop(threading.Event):
+    """Set to stop a bridge. :meth:`hand_over` when its worker lost the scheduler lock and
+    goes on as a follower: another worker may lead by now, and a leader's `offline` published
+    after that one's `online` would be retained over it, telling every device that connects
+    that the server is gone while it is not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed_over = False
+
+    def hand_over(self) -> None:
+        self.handed_over = True
+        self.set()
+
+
+def says_offline(stop: threading.Event) -> bool:
+    """Whether a leading bridge stopped by ``stop`` publishes the server's `offline`."""
+    return not (isinstance(stop, BridgeStop) and stop.handed_over)
 
 
 def share_group(site: str) -> str:

@@ -14,7 +14,8 @@ On PostgreSQL several workers may run (docs/operations.md, "Several workers"). E
 bridge on the shared subscription, so they split the device traffic; the one holding the
 scheduler lock (:mod:`kiosk.scheduler_lock`) also runs the scheduler and publishes the
 commands. The others try for the lock every two seconds and take over within ten when the
-holder dies; a holder whose lock connection fails stops, and its supervisor restarts it.
+holder dies; a holder whose lock connection fails stops its scheduler and goes on as a
+follower, trying for the lock again.
 
 A worker stops cleanly on SIGTERM or SIGINT: the scheduler finishes the job in hand, the
 bridge disconnects (the leader's first publishes the server's offline status), and the lease
@@ -27,7 +28,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -39,8 +40,9 @@ from booking.core.models.sites import Site
 from booking.core.retention import RetentionPeriods
 from devices.commands.group import Shared
 from devices.protocol import messages as protocol
-from devices.sharing import Role
+from devices.sharing import BridgeStop, Role
 from kiosk import leases, scheduler, scheduler_lock
+from kiosk.bridge_runners import BridgeRunner, default_bridge, district_bridge
 from kiosk.models import WorkerLease
 from kiosk.open_files import allow_open_files
 
@@ -52,9 +54,6 @@ BRIDGE_STOP_TIMEOUT = 10.0
 # How often a worker serving every centre looks for a centre made since it started, so a new
 # centre's lockers are heard without restarting the worker.
 NEW_SITES_EVERY_S = 60.0
-
-# A bridge runs until ``stop`` is set, then says goodbye to the broker and returns.
-BridgeRunner = Callable[[Database, str, str, threading.Event, Role], None]
 
 SQLITE_SINGLE = (
     "SQLite: this deployment runs a single worker (the scheduler and every device message "
@@ -68,51 +67,6 @@ class WorkerError(Exception):
 
 class LeaseTaken(WorkerError):
     pass
-
-
-def default_bridge(
-    database: Database, url: str, site: str, stop: threading.Event, role: Role
-) -> None:
-    from devices.bridge import run
-
-    # Commits in a process of their own (devices/ingest/batch_process.py), which makes its own
-    # handlers: the lending and health reactions of devices.ingest.handlers.
-    run(
-        database,
-        url,
-        site,
-        stop,
-        commit_process_handlers="devices.ingest.handlers:default_handlers",
-        role=role,
-    )
-
-
-def district_bridge(
-    database: Database,
-    url: str,
-    site: str,
-    stop: threading.Event,
-    role: Role,
-    *,
-    shared: Shared | None = None,
-) -> None:
-    """A bridge of one of several centres. A commit process each, as one centre's bridge has,
-    would make a worker of a district dozens of processes, and a commit thread and a command
-    sender each made it 400 connections for 200 centres (docs/scaling.md): its batches go to
-    the worker's few committers and its commands to the worker's one sender (``shared``).
-    """
-    from devices.bridge import Bridge
-    from devices.ingest.handlers import default_handlers
-
-    shared = shared or Shared(database)
-    # The bridge reads its committers' clock: a joint transaction has one ``now``.
-    bridge = Bridge(database, url, site, handlers=default_handlers(), role=role,
-                    committers=shared.committers, dispatchers=shared.dispatchers)  # fmt: skip
-    bridge.start()
-    try:
-        stop.wait()
-    finally:
-        bridge.stop()
 
 
 class Worker:
@@ -143,7 +97,7 @@ class Worker:
         self._stop = threading.Event()
         # One bridge per centre served: each its own connection, so each centre's devices see
         # their own server status and the Will of the connection that serves them.
-        self._bridges: dict[str, tuple[threading.Event, threading.Thread]] = {}
+        self._bridges: dict[str, tuple[BridgeStop, threading.Thread]] = {}
         self._role = Role.SOLE
         self._next_site_look = 0.0
         self._shared: Shared | None = None
@@ -221,7 +175,7 @@ class Worker:
         return usable
 
     def _run_bridge(
-        self, runner: BridgeRunner, url: str, site: str, role: Role, own_stop: threading.Event
+        self, runner: BridgeRunner, url: str, site: str, role: Role, own_stop: BridgeStop
     ) -> None:
         try:
             runner(self.database, url, site, own_stop, role)
@@ -263,7 +217,7 @@ class Worker:
             if runner is default_bridge and len(sites) > 1:
                 self._shared = self._shared or Shared(self.database, self.clock)
                 runner = functools.partial(district_bridge, shared=self._shared)
-            own_stop = threading.Event()
+            own_stop = BridgeStop()
             thread = threading.Thread(
                 target=self._run_bridge,
                 args=(runner, self.mqtt_url, site, role, own_stop),
@@ -274,9 +228,14 @@ class Worker:
             thread.start()
             log.info("bridging centre %s (%s)", site, role.value)
 
-    def _stop_bridges(self) -> None:
+    def _stop_bridges(self, *, handed_over: bool = False) -> None:
+        """Stop every bridge; ``handed_over`` when another worker may lead by now, so that the
+        leader's bridges leave the server's status as that one set it."""
         for own_stop, _ in self._bridges.values():
-            own_stop.set()
+            if handed_over:
+                own_stop.hand_over()
+            else:
+                own_stop.set()
         for _, thread in self._bridges.values():
             thread.join(BRIDGE_STOP_TIMEOUT)
             if thread.is_alive():
@@ -328,15 +287,14 @@ class Worker:
 
     def _run_several(self, stop: threading.Event) -> int:
         lock = scheduler_lock.SchedulerLock(self.database.url, self.holder)
+        lost = threading.Event()  # set by the watchdog when the lock's connection fails
+        watchdog: threading.Thread | None = None
         released = threading.Event()
-        watchdog = threading.Thread(
-            target=self._watch_lock, args=(lock, released), name="linli-lock", daemon=True
-        )
         jobs = None
         try:
             leading = lock.acquire()
             if leading:
-                watchdog.start()
+                watchdog = self._watch(lock, lost, released)
             self._start_bridge(Role.LEADER if leading else Role.FOLLOWER)
             if leading:
                 jobs = self._lead()
@@ -347,6 +305,15 @@ class Worker:
             # Wake up now and then so that signal handlers run promptly in the main thread.
             while not stop.wait(0.5):
                 self._bridge_new_sites()
+                if leading and lost.is_set():
+                    self._step_down(jobs, released)
+                    jobs, leading, lost, released = (
+                        None,
+                        False,
+                        threading.Event(),
+                        threading.Event(),
+                    )
+                    next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
                 if leading or time.monotonic() < next_try:
                     continue  # once leading, the watchdog looks after the lock
                 next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
@@ -359,7 +326,7 @@ class Worker:
                     # Pinged from now on: stopping the follower's bridges can take seconds
                     # under load, and a lock connection left idle that long past the server's
                     # idle_session_timeout was ended, and the new leader stopped at once.
-                    watchdog.start()
+                    watchdog = self._watch(lock, lost, released)
                     # The follower's bridge makes way for a leader's: its Will, the retained
                     # kinds' plain subscriptions and the command sender come with the connection.
                     heard = set(self._bridges)
@@ -372,26 +339,49 @@ class Worker:
             # let the server end the lock's idle session and a successor start beside it.
             if jobs is not None:
                 jobs.shutdown(wait=True)
-            self._stop_bridges()
+            self._stop_bridges(handed_over=lost.is_set())
             released.set()
-            if watchdog.is_alive():
+            if watchdog is not None and watchdog.is_alive():
                 watchdog.join(scheduler_lock.PING_EVERY_S + 5)
             lock.release()
             log.info("worker %s stopped", self.holder)
         return 1 if self.failed else 0
 
-    def _watch_lock(self, lock: scheduler_lock.SchedulerLock, released: threading.Event) -> None:
+    def _step_down(self, jobs: BackgroundScheduler | None, released: threading.Event) -> None:
+        """The lock's connection failed, so another worker may lead by now: stop the scheduler
+        and go on sharing the device traffic as a follower, trying for the lock again.
+
+        Until the twenty-fourth session the worker stopped here and its supervisor restarted
+        it. On a starved machine (load 49 on two cores, the 200-centre bench) the lock's ping
+        waited past the server's idle timeout, and the restart re-birthed every device of the
+        district, the work that had starved it. A follower's bridges keep the traffic moving,
+        and a worker that takes the lock back leads as the successor (no re-birth)."""
+        log.error("worker %s lost the scheduler lock; it stops the scheduler and goes on "
+                  "sharing the device traffic", self.holder)  # fmt: skip
+        released.set()
+        if jobs is not None:
+            # No new run starts; a job in hand finishes (the jobs' once-only claims keep it
+            # from sending anything twice beside a successor's: kiosk/scheduler_lock.py).
+            jobs.shutdown(wait=False)
+        self._stop_bridges(handed_over=True)
+        self._start_bridge(Role.FOLLOWER)
+
+    def _watch(
+        self, lock: scheduler_lock.SchedulerLock, lost: threading.Event, released: threading.Event
+    ) -> threading.Thread:
         """Ping the lock's connection while leading, from a thread of its own, so that nothing
         the main thread waits for (a bridge stopping, a job finishing) leaves it idle for the
-        server's timeout; stop the worker when the connection fails."""
-        while not released.wait(scheduler_lock.PING_EVERY_S):
-            if not lock.check():
-                if not self._stop.is_set():
-                    # The lock may be someone else's by now: stop leading at once.
-                    log.error("worker %s lost the scheduler lock; stopping", self.holder)
-                    self.failed = True
-                    self._stop.set()
-                return
+        server's timeout; ``lost`` when the connection fails (the main loop steps down)."""
+
+        def watch() -> None:
+            while not released.wait(scheduler_lock.PING_EVERY_S):
+                if not lock.check():
+                    lost.set()
+                    return
+
+        thread = threading.Thread(target=watch, name="linli-lock", daemon=True)
+        thread.start()
+        return thread
 
     def _lead(self) -> BackgroundScheduler:
         log.info("worker %s holds the scheduler lock: it runs the scheduler", self.holder)

@@ -279,19 +279,11 @@ def test_a_takeover_asks_the_devices_for_no_rebirth_and_loses_no_event(
     assert follower.stop() == 0
 
 
-def test_a_scheduler_whose_lock_connection_is_cut_stops_and_another_takes_over(
-    start_worker: Any, postgres_database: Database
-) -> None:
-    site = "cutoff"
-    add_locker(postgres_database, site, "cutoff-locker")
-    leader = start_worker(site)
-    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
-    follower = start_worker(site)
-    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
-    # As a network cut or a database restart ends the session: the lock goes with it, and
-    # the old holder must stop running jobs before someone else starts.
-    with postgres_database.engine.connect() as connection:
-        ended = connection.scalar(
+def end_the_scheduler_lock_session(database: Database) -> int:
+    """As a network cut, a database restart or the server's idle timeout on a starved holder
+    ends the session: the lock goes with it."""
+    with database.engine.connect() as connection:
+        return int(connection.scalar(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                 " WHERE application_name LIKE 'linli-scheduler %'"
@@ -300,12 +292,93 @@ def test_a_scheduler_whose_lock_connection_is_cut_stops_and_another_takes_over(
                 " AND objid = CAST(hashtext(current_schema()) AS oid))"
             ),
             {"cls": scheduler_lock.LOCK_CLASS},
-        )
-    assert ended == 1
-    assert leader.process.wait(timeout=TAKEOVER_LIMIT_S) == 1
-    assert leader.said("lost the scheduler lock")
+        ) or 0)  # fmt: skip
+
+
+def server_statuses(url: str, site: str) -> tuple[mqtt.Client, list[dict[str, Any]]]:
+    """Every server status the broker passes on for ``site``, as a device hears them."""
+    statuses: list[dict[str, Any]] = []
+    ear = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{site}-status-ear")
+    ear.on_message = lambda _c, _u, message: statuses.append(json.loads(message.payload))
+    ear.connect(*host_port(url))
+    ear.subscribe(f"linli/v1/{site}/server/status", qos=1)
+    ear.loop_start()
+    return ear, statuses
+
+
+def retained_server_status(url: str, site: str) -> dict[str, Any]:
+    """What a device that connects now is handed first: the retained server status."""
+    ear, statuses = server_statuses(url, site)
+    try:
+        wait_for(lambda: statuses, "the retained server status", 10)
+        return statuses[0]
+    finally:
+        ear.loop_stop()
+        ear.disconnect()
+
+
+def test_a_scheduler_whose_lock_connection_is_cut_steps_down_and_another_takes_over(
+    start_worker: Any, postgres_database: Database, own_mosquitto: Any, tmp_path: Path
+) -> None:
+    site, device_id = "cutoff", "cutoff-locker"
+    add_locker(postgres_database, site, device_id)
+    leader = start_worker(site)
+    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
+    follower = start_worker(site)
+    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
+    assert end_the_scheduler_lock_session(postgres_database) == 1
+    # The old holder stops running jobs at once: someone else may start them.
+    wait_for(lambda: leader.said("lost the scheduler lock"), "the leader to step down", 10)
     wait_for(lambda: follower.said("holds the scheduler lock"), "the follower to lead", 10)
+    # Instead of exiting (a restart re-births every device), it goes on as a follower.
+    wait_for(lambda: leader.said(f"bridging centre {site} (follower)"), "a follower's bridge", 20)
+    assert leader.process.poll() is None
+    assert scheduler_lock_holders(postgres_database) == 1
+    # The step-down said nothing of the server's status: the successor's online stands.
+    time.sleep(1.0)
+    assert retained_server_status(own_mosquitto.url, site)["state"] == "online"
+    # Both share the traffic still: every event is applied, once.
+    sim = LockerSim(device_id, site, own_mosquitto.url, tmp_path / "state", time_scale=0.01,
+                    resend_interval=0.3)  # fmt: skip
+    try:
+        sim.start()
+        emitted = [sim.emit("forced_open", compartment=1 + n % 8) for n in range(40)]
+        wait_for(lambda: sim.unacked_count() == 0, "every event acknowledged", timeout=60)
+        keys, rows = stored_event_keys(postgres_database, device_id)
+        assert keys == {(e["session"], e["seq"]) for e in emitted}
+        assert rows == len(emitted)
+    finally:
+        sim.stop()
+    assert leader.stop() == 0
     assert follower.stop() == 0
+
+
+def test_a_lone_worker_whose_lock_connection_is_cut_takes_the_lock_back_as_the_successor(
+    start_worker: Any, postgres_database: Database, own_mosquitto: Any
+) -> None:
+    site = "alone"
+    add_locker(postgres_database, site, "alone-locker")
+    worker = start_worker(site)
+    wait_for(lambda: worker.said("holds the scheduler lock"), "the worker to lead", 30)
+    wait_for(lambda: worker.said("bridge connected"), "its bridge connected", 30)
+    ear, statuses = server_statuses(own_mosquitto.url, site)
+    try:
+        wait_for(lambda: statuses, "the retained server status", 10)
+        assert end_the_scheduler_lock_session(postgres_database) == 1
+        wait_for(lambda: worker.said("lost the scheduler lock"), "the step-down", 10)
+        took_back = lambda: sum("holds the scheduler lock" in line for line in worker.lines) == 2  # noqa: E731
+        wait_for(took_back, "the lock taken back", TAKEOVER_LIMIT_S)
+        wait_for(lambda: len(statuses) > 1, "the new leader's online", 10)
+        # The worker never left: it shared the traffic meanwhile, so the devices are asked for
+        # their unacked events only, not a birth each.
+        assert all(status["state"] == "online" for status in statuses)
+        assert statuses[-1]["rebirth"] is False
+        assert scheduler_lock_holders(postgres_database) == 1
+        assert worker.process.poll() is None
+    finally:
+        ear.loop_stop()
+        ear.disconnect()
+    assert worker.stop() == 0
 
 
 def published_commands(url: str, site: str, device_id: str) -> tuple[mqtt.Client, Counter[str]]:
