@@ -307,12 +307,8 @@ class Worker:
                 self._bridge_new_sites()
                 if leading and lost.is_set():
                     self._step_down(jobs, released)
-                    jobs, leading, lost, released = (
-                        None,
-                        False,
-                        threading.Event(),
-                        threading.Event(),
-                    )
+                    jobs, leading = None, False
+                    lost, released = threading.Event(), threading.Event()  # the next term's
                     next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
                 if leading or time.monotonic() < next_try:
                     continue  # once leading, the watchdog looks after the lock
