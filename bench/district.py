@@ -201,7 +201,7 @@ def main() -> None:
     parser.add_argument("--drain-limit", type=float, default=DRAIN_LIMIT_S,
                         help="s to wait after the run for every event to be acked")  # fmt: skip
     parser.add_argument("--postgres", default=os.environ.get(
-        "LINLI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/distbench"))  # fmt: skip
+        "LINLI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="linli-district-") as tmp, \

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 
 @contextmanager
@@ -22,8 +23,15 @@ def fresh_schema(postgres_url: str, prefix: str = "bench") -> Iterator[str]:
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(postgres_url)
     try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        except OperationalError as error:
+            # A bench's traceback from deep in the driver said less than this.
+            raise SystemExit(
+                f"cannot use PostgreSQL at {admin.url.render_as_string(hide_password=True)}: "
+                f"{error.orig}; is it running, and does the database exist? Or set LINLI_TEST_DATABASE_URL"
+            ) from None
         sep = "&" if "?" in postgres_url else "?"
         try:
             yield f"{postgres_url}{sep}options={quote(f'-csearch_path={schema}')}"
