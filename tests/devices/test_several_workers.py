@@ -100,6 +100,15 @@ def start_worker(postgres_database: Database, own_mosquitto: Any, tmp_path: Path
             worker.process.stderr.close()
 
 
+def leader_and_follower(start_worker: Any, site: str) -> tuple[WorkerProcess, WorkerProcess]:
+    """Two workers of ``site``: the first holding the scheduler lock, the second sharing."""
+    leader = start_worker(site)
+    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
+    follower = start_worker(site)
+    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
+    return leader, follower
+
+
 def scheduler_lock_holders(database: Database) -> int:
     """How many sessions hold the deployment's scheduler lock, as PostgreSQL sees it."""
     with database.engine.connect() as connection:
@@ -134,10 +143,7 @@ def test_two_workers_split_the_events_and_a_killed_one_loses_none_and_doubles_no
 ) -> None:
     site, device_id = "district", "district-locker"
     add_locker(postgres_database, site, device_id)
-    leader = start_worker(site)
-    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
-    follower = start_worker(site)
-    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
+    leader, follower = leader_and_follower(start_worker, site)
     # Connected and subscribed, so that the broker shares from the first event.
     wait_for(lambda: follower.said("bridge connected"), "the second's bridge connected", 30)
     sim = LockerSim(
@@ -181,10 +187,7 @@ def test_killing_the_scheduler_s_worker_hands_the_scheduler_over_within_ten_seco
 ) -> None:
     site = "handover"
     add_locker(postgres_database, site, "handover-locker")
-    leader = start_worker(site)
-    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
-    follower = start_worker(site)
-    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
+    leader, follower = leader_and_follower(start_worker, site)
     wait_for(lambda: job_next_runs(postgres_database), "the jobs stored", 30)
 
     holders: list[int] = []
@@ -322,10 +325,7 @@ def test_a_scheduler_whose_lock_connection_is_cut_steps_down_and_another_takes_o
 ) -> None:
     site, device_id = "cutoff", "cutoff-locker"
     add_locker(postgres_database, site, device_id)
-    leader = start_worker(site)
-    wait_for(lambda: leader.said("holds the scheduler lock"), "the first worker to lead", 30)
-    follower = start_worker(site)
-    wait_for(lambda: follower.said("shares the device traffic"), "the second to follow", 30)
+    leader, follower = leader_and_follower(start_worker, site)
     assert end_the_scheduler_lock_session(postgres_database) == 1
     # The old holder stops running jobs at once: someone else may start them.
     wait_for(lambda: leader.said("lost the scheduler lock"), "the leader to step down", 10)
