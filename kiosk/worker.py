@@ -349,11 +349,11 @@ class Worker:
         """The lock's connection failed, so another worker may lead by now: stop the scheduler
         and go on sharing the device traffic as a follower, trying for the lock again.
 
-        Until the twenty-fourth session the worker stopped here and its supervisor restarted
-        it. On a starved machine (load 49 on two cores, the 200-centre bench) the lock's ping
-        waited past the server's idle timeout, and the restart re-birthed every device of the
-        district, the work that had starved it. A follower's bridges keep the traffic moving,
-        and a worker that takes the lock back leads as the successor (no re-birth)."""
+        Not exiting for the supervisor to restart it: on a starved machine (load 49 on two
+        cores, the 200-centre bench) the lock's ping waited past the server's idle timeout,
+        and a restart re-birthed every device of the district, the work that had starved it.
+        A follower's bridges keep the traffic moving, and a worker that takes the lock back
+        leads as the successor (no re-birth)."""
         log.error("worker %s lost the scheduler lock; it stops the scheduler and goes on "
                   "sharing the device traffic", self.holder)  # fmt: skip
         released.set()
