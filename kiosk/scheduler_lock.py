@@ -26,6 +26,8 @@ The key is the lock's class (``LNLI``) and a hash of the connection's schema, so
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
@@ -143,3 +145,36 @@ class SchedulerLock:
                 connection.close()
             except Exception:
                 log.debug("closing a failed lock connection", exc_info=True)
+
+
+# While a try goes on failing, a line this often (the first one carries the traceback).
+STILL_FAILING_EVERY_S = 60.0
+
+
+class TryLog:
+    """What the log says of a follower's tries for the lock while they fail: the first failure
+    with its traceback, then a line a minute, and one when a try works again. Every follower
+    tries every :data:`RETRY_EVERY_S`, so through a database outage a traceback each time was
+    1,800 an hour per worker, and the line that says the outage ended was lost among them."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._since: float | None = None
+        self._next_line = 0.0
+
+    def failed(self, error: BaseException) -> None:
+        now = self._clock()
+        if self._since is None:
+            self._since, self._next_line = now, now + STILL_FAILING_EVERY_S
+            log.error("could not try for the scheduler lock; trying every %.0f s",
+                      RETRY_EVERY_S, exc_info=error)  # fmt: skip
+        elif now >= self._next_line:
+            self._next_line = now + STILL_FAILING_EVERY_S
+            log.error("still could not try for the scheduler lock, for %.0f s now: %s",
+                      now - self._since, error)  # fmt: skip
+
+    def tried(self) -> None:
+        if self._since is not None:
+            log.warning("tried for the scheduler lock again after %.0f s of failures",
+                        self._clock() - self._since)  # fmt: skip
+            self._since = None

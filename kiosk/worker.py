@@ -288,6 +288,7 @@ class Worker:
     def _run_several(self, stop: threading.Event) -> int:
         lock = scheduler_lock.SchedulerLock(self.database.url, self.holder)
         lost = threading.Event()  # set by the watchdog when the lock's connection fails
+        tries = scheduler_lock.TryLog()
         watchdog: threading.Thread | None = None
         released = threading.Event()
         jobs = None
@@ -315,9 +316,10 @@ class Worker:
                 next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
                 try:
                     leading = lock.acquire()
-                except Exception:
-                    log.exception("could not try for the scheduler lock; trying again")
+                except Exception as error:
+                    tries.failed(error)
                     continue
+                tries.tried()
                 if leading:
                     # Pinged from now on: stopping the follower's bridges can take seconds
                     # under load, and a lock connection left idle that long past the server's
