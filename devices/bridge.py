@@ -24,7 +24,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from booking.core.clock import Clock, SystemClock
 from booking.core.db import Database
-from devices import sharing
 from devices.commands.dispatcher import CommandDispatcher
 from devices.commands.group import DispatcherGroup
 from devices.inbox import IDLE_WAIT_S, Inbox, Pubacks, Received
@@ -34,6 +33,7 @@ from devices.ingest.batch_process import BatchProcess
 from devices.ingest.committers import Committers
 from devices.ingest.reactions import Handlers
 from devices.mqtt_client import BrokerUrl, Client, disable_nagle
+from devices.network_loop import NetworkLoop
 from devices.protocol import messages as protocol
 from devices.sharing import Role, SubscribeWatch, server_client_id, server_status, subscriptions
 
@@ -73,13 +73,15 @@ class Bridge:
         role: Role = Role.SOLE,
         committers: Committers | None = None,
         dispatchers: DispatcherGroup | None = None,
+        network: NetworkLoop | None = None,
     ) -> None:
         """``commit_process_handlers`` (``module:function`` making the Handlers): commit the
         batches in a process of their own (:mod:`devices.ingest.batch_process`), as the ``linli
         worker`` of one centre does; the child keeps the system clock. Else ``committers``
         shared by a worker's bridges (:mod:`devices.ingest.committers`: the bridge reads their
         clock) or the worker thread commit, with ``handlers`` and ``clock``. ``dispatchers``:
-        the worker's one command sender (:mod:`devices.commands.group`)."""
+        the worker's one command sender (:mod:`devices.commands.group`); ``network``: the
+        worker's one network thread (:mod:`devices.network_loop`), else paho's own."""
         if not protocol.ID_PATTERN.match(site):
             raise ValueError(f"not a site slug: {site!r}")
         if commit_process_handlers is not None and (handlers is not None or clock is not None):
@@ -106,6 +108,7 @@ class Bridge:
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._committers = committers
+        self._network = network
         self._lock = threading.Lock()
         self._generation = 0
         self._subscribing = SubscribeWatch()
@@ -168,7 +171,10 @@ class Bridge:
         self._worker = threading.Thread(target=self._work, name="linli-bridge", daemon=True)
         self._worker.start()
         self._client.connect_async(self._broker.host, self._broker.port, self._keepalive)
-        self._client.loop_start()
+        if self._network is not None:
+            self._network.add(self._client)
+        else:
+            self._client.loop_start()
         if self.role.leads:
             self._commands.start()
         self.connected.wait(connect_timeout)
@@ -196,7 +202,10 @@ class Bridge:
             # Best effort: had the connection gone meanwhile, the broker published our Will.
             self._pubacks.track(info.mid).wait(timeout)
         self._client.disconnect()
-        self._client.loop_stop()
+        if self._network is not None:
+            self._network.remove(self._client, timeout)
+        else:
+            self._client.loop_stop()
         self.connected.clear()
         # Of several workers, each applied its share: the operator (and a test) can compare.
         n = self.counters()
@@ -374,24 +383,3 @@ class Bridge:
         """For the dispatcher: publish a command; the event is set on the broker's PUBACK."""
         info = self._publish(topic, payload, "command")
         return None if info is None else self._pubacks.track(info.mid)
-
-
-def run(
-    database: Database,
-    url: str,
-    site: str,
-    stop_event: threading.Event,
-    *,
-    handlers: Handlers | None = None,
-    clock: Clock | None = None,
-    commit_process_handlers: str | None = None,
-    role: Role = Role.SOLE,
-) -> None:
-    """Run a bridge until ``stop_event`` is set (for the ``linli worker``)."""
-    bridge = Bridge(database, url, site, handlers=handlers, clock=clock,
-                    commit_process_handlers=commit_process_handlers, role=role)  # fmt: skip
-    bridge.start()
-    try:
-        stop_event.wait()
-    finally:
-        bridge.stop(say_offline=sharing.says_offline(stop_event))

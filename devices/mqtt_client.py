@@ -142,3 +142,48 @@ class Client(mqtt.Client):
             if rc or self._sock is None:
                 return rc
         return self.loop_misc()
+
+    # --- for devices.network_loop: paho's external-loop API, and what its threaded loop does
+    # --- beside it (reading until the socket is empty, the reconnection's backoff) ----------
+
+    def read_one(self) -> MQTTErrorCode:
+        """Read one packet: SUCCESS if one was read, AGAIN if no whole packet is waiting, or
+        the error (the connection then closed, as paho's ``loop_read`` closes it).
+
+        paho's ``loop_read`` reads one packet and answers SUCCESS whether or not there was one,
+        so a caller cannot tell when the socket is drained."""
+        if self._sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        rc = self._packet_read()
+        if rc > 0:
+            return self._loop_rc_handle(rc) or MQTTErrorCode.MQTT_ERR_NO_CONN
+        return rc
+
+    def pending_tls_bytes(self) -> int:
+        """Bytes a TLS socket has decrypted and not yet handed over (``poll`` cannot see them)."""
+        sock = self._sock
+        return sock.pending() if sock is not None and hasattr(sock, "pending") else 0
+
+    def connection_state(self) -> _ConnectionState:
+        return self._state
+
+    def connect_failed(self) -> None:
+        """A connection attempt failed: ``on_connect_fail``, as paho's threaded loop calls it."""
+        self._handle_on_connect_fail()
+
+    def next_reconnect_delay(self) -> float:
+        """The wait before the next attempt: ``reconnect_delay_set``'s minimum, doubled each
+        time up to its maximum, and the minimum again once a connection is accepted (paho's
+        ``_reconnect_wait``, whose sleep the network loop cannot take)."""
+        with self._reconnect_delay_mutex:
+            if self._reconnect_delay is None:
+                self._reconnect_delay = self._reconnect_min_delay
+            else:
+                self._reconnect_delay = min(self._reconnect_delay * 2, self._reconnect_max_delay)
+            return float(self._reconnect_delay)
+
+    def client_name(self) -> str:
+        return self._client_id.decode(errors="replace")
+
+    def close_socket(self) -> None:
+        self._sock_close()

@@ -22,18 +22,16 @@ BridgeRunner = Callable[[Database, str, str, threading.Event, Role], None]
 def default_bridge(
     database: Database, url: str, site: str, stop: threading.Event, role: Role
 ) -> None:
-    from devices.bridge import run
+    from devices.bridge import Bridge
 
     # Commits in a process of their own (devices/ingest/batch_process.py), which makes its own
     # handlers: the lending and health reactions of devices.ingest.handlers.
-    run(
-        database,
-        url,
-        site,
-        stop,
-        commit_process_handlers="devices.ingest.handlers:default_handlers",
-        role=role,
-    )
+    handlers = "devices.ingest.handlers:default_handlers"
+    bridge = Bridge(database, url, site, commit_process_handlers=handlers, role=role).start()
+    try:
+        stop.wait()
+    finally:
+        bridge.stop(say_offline=says_offline(stop))
 
 
 def district_bridge(
@@ -48,7 +46,8 @@ def district_bridge(
     """A bridge of one of several centres. A commit process each, as one centre's bridge has,
     would make a worker of a district dozens of processes, and a commit thread and a command
     sender each made it 400 connections for 200 centres (docs/scaling.md): its batches go to
-    the worker's few committers and its commands to the worker's one sender (``shared``).
+    the worker's few committers and its commands to the worker's one sender, and its network
+    is run by the worker's one network thread (``shared``).
     """
     from devices.bridge import Bridge
     from devices.ingest.handlers import default_handlers
@@ -56,7 +55,8 @@ def district_bridge(
     shared = shared or Shared(database)
     # The bridge reads its committers' clock: a joint transaction has one ``now``.
     bridge = Bridge(database, url, site, handlers=default_handlers(), role=role,
-                    committers=shared.committers, dispatchers=shared.dispatchers)  # fmt: skip
+                    committers=shared.committers, dispatchers=shared.dispatchers,
+                    network=shared.network)  # fmt: skip
     bridge.start()
     try:
         stop.wait()

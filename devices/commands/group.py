@@ -236,15 +236,19 @@ class DispatcherGroup:
 
 class Shared:
     """What the bridges of a worker's centres share: a few committer threads and one command
-    sender, so the worker's database connections do not grow with its centres."""
+    sender, so the worker's database connections do not grow with its centres, and one
+    network thread (devices.network_loop), so neither do its threads."""
 
     def __init__(self, database: Database, clock: Clock | None = None) -> None:
         from devices.ingest.committers import Committers
+        from devices.network_loop import NetworkLoop
 
         # The committers own the one clock of the worker's bridges (devices.bridge reads it).
         self.committers = Committers(database, clock)
         self.dispatchers = DispatcherGroup(database)
+        self.network = NetworkLoop().start()
 
     def stop(self) -> None:
         self.dispatchers.stop()
         self.committers.stop()
+        self.network.stop()
