@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections import Counter, defaultdict, deque
 from datetime import datetime
 from typing import Any
@@ -180,13 +181,26 @@ class Bridge:
         self.connected.wait(connect_timeout)
         return self
 
-    def stop(self, timeout: float = 5.0, *, say_offline: bool = True) -> None:
+    def stop(self, timeout: float = 5.0, *, say_offline: bool = True, drain_s: float = 0.0) -> None:
         """Say offline (a clean disconnect sends no Will) unless told not to
         (:class:`~devices.sharing.BridgeStop`), disconnect, stop the worker.
 
         Messages received but not yet committed are not acknowledged, so the broker
-        delivers them again to the next bridge.
+        delivers them again to the next bridge; except that a broker drops what was in
+        flight to a clean session's shared subscription, and a device whose event was
+        dropped is asked to resync. ``drain_s``: first unsubscribe, then commit and
+        acknowledge everything received, for at most that long (a follower making way for
+        its worker's leader, docs/scaling.md item 5).
         """
+        if drain_s > 0 and self.connected.is_set():
+            unsubscribed = threading.Event()
+            self._client.on_unsubscribe = lambda *args: unsubscribed.set()
+            self._client.unsubscribe(subscriptions(self.site, self.role))
+            deadline = time.monotonic() + drain_s
+            # After the UNSUBACK nothing more comes: what was sent before it came before it.
+            unsubscribed.wait(drain_s)
+            while not self._inbox.drained() and time.monotonic() < deadline:
+                time.sleep(0.05)
         self._stop.set()
         self._inbox.wake()  # the worker sees the stop now, not at the end of its wait
         # First: no command goes out that this bridge would not be there to record.
@@ -211,12 +225,6 @@ class Bridge:
         n = self.counters()
         log.info("bridge %s stopped (%s): received %d, applied %d, duplicates %d", self.client_id,
                  self.role.value, n["received"], n.get("applied", 0), n.get("duplicates", 0))  # fmt: skip
-
-    def __enter__(self) -> Bridge:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def counters(self) -> dict[str, int]:
         """Received, applied, duplicates, acks and ``dead_letter.<reason>`` counts."""

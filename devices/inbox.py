@@ -72,6 +72,11 @@ class Inbox:
         self._woken = True
         self._arrived.set()
 
+    def drained(self) -> bool:
+        """Whether everything put was taken and the worker is done with it: it waits for more
+        (its last batch committed and acknowledged)."""
+        return not self._messages and self._worker_waiting
+
     def rearm(self) -> None:
         """Waits wait again (the bridge starting)."""
         self._woken = False

@@ -73,15 +73,27 @@ class BridgeStop(threading.Event):
     def __init__(self) -> None:
         super().__init__()
         self.handed_over = False
+        self.drain_s = 0.0
 
     def hand_over(self) -> None:
         self.handed_over = True
+        self.set()
+
+    def drain(self, seconds: float) -> None:
+        """Stop once the bridge has heard the last of its subscriptions and committed what it
+        received, taking at most ``seconds`` for that (:meth:`devices.bridge.Bridge.stop`)."""
+        self.drain_s = seconds
         self.set()
 
 
 def says_offline(stop: threading.Event) -> bool:
     """Whether a leading bridge stopped by ``stop`` publishes the server's `offline`."""
     return not (isinstance(stop, BridgeStop) and stop.handed_over)
+
+
+def drain_seconds(stop: threading.Event) -> float:
+    """How long a bridge stopped by ``stop`` may take to finish what it received."""
+    return stop.drain_s if isinstance(stop, BridgeStop) else 0.0
 
 
 def share_group(site: str) -> str:

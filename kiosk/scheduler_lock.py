@@ -26,6 +26,7 @@ The key is the lock's class (``LNLI``) and a hash of the connection's schema, so
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -178,3 +179,21 @@ class TryLog:
             log.warning("tried for the scheduler lock again after %.0f s of failures",
                         self._clock() - self._since)  # fmt: skip
             self._since = None
+
+
+def watch(
+    lock: SchedulerLock, lost: threading.Event, released: threading.Event
+) -> threading.Thread:
+    """Ping the lock's connection while leading, from a thread of its own, so that nothing
+    the worker's main thread waits for (a bridge stopping, a job finishing) leaves it idle for
+    the server's timeout; ``lost`` when the connection fails (the worker then steps down)."""
+
+    def ping() -> None:
+        while not released.wait(PING_EVERY_S):
+            if not lock.check():
+                lost.set()
+                return
+
+    thread = threading.Thread(target=ping, name="linli-lock", daemon=True)
+    thread.start()
+    return thread

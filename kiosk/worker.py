@@ -51,6 +51,12 @@ log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(seconds=60)
 # How long the bridge may take to publish "offline" and disconnect before we give up on it.
 BRIDGE_STOP_TIMEOUT = 10.0
+# How long a follower's bridges may take to commit what they received when its worker takes
+# over the scheduler (and its bridges become a leader's).
+SWAP_DRAIN_S = 20.0
+
+# A worker's bridges by centre (each its stop and the thread running it), and what they share.
+Bridges = tuple[dict[str, tuple[BridgeStop, threading.Thread]], Shared | None]
 # How often a worker serving every centre looks for a centre made since it started, so a new
 # centre's lockers are heard without restarting the worker.
 NEW_SITES_EVERY_S = 60.0
@@ -228,23 +234,33 @@ class Worker:
             thread.start()
             log.info("bridging centre %s (%s)", site, role.value)
 
-    def _stop_bridges(self, *, handed_over: bool = False) -> None:
-        """Stop every bridge; ``handed_over`` when another worker may lead by now, so that the
-        leader's bridges leave the server's status as that one set it."""
-        for own_stop, _ in self._bridges.values():
+    def _detach_bridges(self) -> Bridges:
+        """The running bridges and what they share, no longer the worker's own."""
+        detached = (self._bridges, self._shared)
+        self._bridges, self._shared = {}, None
+        return detached
+
+    def _stop_bridges(
+        self, *, handed_over: bool = False, drain_s: float = 0.0, detached: Bridges | None = None
+    ) -> None:
+        """Stop every bridge (or the ``detached`` ones); ``handed_over`` when another worker
+        may lead by now, so that the leader's bridges leave the server's status as that one set
+        it; ``drain_s``: each may take that long to commit what it received first."""
+        bridges, shared = detached or self._detach_bridges()
+        for own_stop, _ in bridges.values():
             if handed_over:
                 own_stop.hand_over()
+            elif drain_s:
+                own_stop.drain(drain_s)
             else:
                 own_stop.set()
-        for _, thread in self._bridges.values():
-            thread.join(BRIDGE_STOP_TIMEOUT)
+        for _, thread in bridges.values():
+            thread.join(BRIDGE_STOP_TIMEOUT + drain_s)
             if thread.is_alive():
                 log.error("%s did not stop within %s s", thread.name, BRIDGE_STOP_TIMEOUT)
                 self.failed = True
-        self._bridges = {}
-        if self._shared is not None:
-            self._shared.stop()
-            self._shared = None
+        if shared is not None:
+            shared.stop()
 
     def run(self, stop: threading.Event, *, wait_for_lease: bool = True) -> int:
         """Run until ``stop`` is set; return the exit status (0 after a clean stop)."""
@@ -295,7 +311,7 @@ class Worker:
         try:
             leading = lock.acquire()
             if leading:
-                watchdog = self._watch(lock, lost, released)
+                watchdog = scheduler_lock.watch(lock, lost, released)
             self._start_bridge(Role.LEADER if leading else Role.FOLLOWER)
             if leading:
                 jobs = self._lead()
@@ -324,15 +340,18 @@ class Worker:
                     # Pinged from now on: stopping the follower's bridges can take seconds
                     # under load, and a lock connection left idle that long past the server's
                     # idle_session_timeout was ended, and the new leader stopped at once.
-                    watchdog = self._watch(lock, lost, released)
+                    watchdog = scheduler_lock.watch(lock, lost, released)
                     # The jobs first: they need the database only, and swapping 200 centres'
                     # bridges took the 200-centre bench's takeover past 10 s (docs/scaling.md).
                     jobs = self._lead()
                     # The follower's bridge makes way for a leader's: its Will, the retained
                     # kinds' plain subscriptions and the command sender come with the connection.
-                    heard = set(self._bridges)
-                    self._stop_bridges()
-                    self._start_bridge(Role.LEADER, heard=heard)
+                    # The leader's start first, then the follower's finish what they received:
+                    # the broker drops what was in flight to a clean session's shared
+                    # subscription, and each such event cost a resync (docs/scaling.md item 5).
+                    followers = self._detach_bridges()
+                    self._start_bridge(Role.LEADER, heard=set(followers[0]))
+                    self._stop_bridges(drain_s=SWAP_DRAIN_S, detached=followers)
         finally:
             stop.set()
             # The watchdog goes on pinging meanwhile: a job that takes long to finish must not
@@ -365,23 +384,6 @@ class Worker:
             jobs.shutdown(wait=False)
         self._stop_bridges(handed_over=True)
         self._start_bridge(Role.FOLLOWER)
-
-    def _watch(
-        self, lock: scheduler_lock.SchedulerLock, lost: threading.Event, released: threading.Event
-    ) -> threading.Thread:
-        """Ping the lock's connection while leading, from a thread of its own, so that nothing
-        the main thread waits for (a bridge stopping, a job finishing) leaves it idle for the
-        server's timeout; ``lost`` when the connection fails (the main loop steps down)."""
-
-        def watch() -> None:
-            while not released.wait(scheduler_lock.PING_EVERY_S):
-                if not lock.check():
-                    lost.set()
-                    return
-
-        thread = threading.Thread(target=watch, name="linli-lock", daemon=True)
-        thread.start()
-        return thread
 
     def _lead(self) -> BackgroundScheduler:
         log.info("worker %s holds the scheduler lock: it runs the scheduler", self.holder)

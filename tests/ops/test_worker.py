@@ -18,7 +18,7 @@ import pytest
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
-from devices.sharing import Role
+from devices.sharing import Role, drain_seconds
 from kiosk import leases
 from kiosk.worker import LEASE_TTL, SQLITE_SINGLE, LeaseTaken, Worker, WorkerError
 
@@ -335,9 +335,10 @@ class SlowToStopBridge:
     def __call__(
         self, database: Database, url: str, site: str, stop: threading.Event, role: Role
     ) -> None:
-        run: dict[str, Any] = {"role": role}
+        run: dict[str, Any] = {"role": role, "started_at": time.monotonic()}
         self.runs.append(run)
         stop.wait()
+        run["drain_s"] = drain_seconds(stop)
         time.sleep(self.stop_takes)
         run["stopped_at"] = time.monotonic()
 
@@ -372,9 +373,14 @@ def test_a_follower_that_takes_the_lock_runs_the_scheduler_before_it_swaps_its_b
     stop_first.set()
     thread_first.join(10)
     assert wait_for(lambda: len(led) == 2 and len(bridge.runs) == 2, seconds=10)
+    assert wait_for(lambda: "stopped_at" in bridge.runs[0], seconds=10)
     follower_stopped = bridge.runs[0]["stopped_at"]
     assert bridge.runs[1]["role"] is Role.SUCCESSOR
     assert led[1] < follower_stopped, "the scheduler waited for the bridges to swap"
+    # The leader's bridge runs before the follower's goes, and the follower's was told to
+    # finish what it received first (the broker drops a leaving shared member's in-flight).
+    assert bridge.runs[1]["started_at"] < follower_stopped
+    assert bridge.runs[0]["drain_s"] > 0
     stop_second.set()
     thread_second.join(15)
     assert status == [0]
