@@ -72,6 +72,11 @@ class Inbox:
         self._woken = True
         self._arrived.set()
 
+    def reply_waits(self) -> bool:
+        """Whether a reply was put and not yet taken (from any thread: a stale answer is only
+        a moment late)."""
+        return self._replies_put != self._replies_taken
+
     def drained(self) -> bool:
         """Whether everything put was taken and the worker is done with it: it waits for more
         (its last batch committed and acknowledged)."""
