@@ -3,14 +3,6 @@ batches, and the broker's PUBACKs for what the bridge published.
 
 The network thread must never block (it also sends our acks and PUBACKs), so it only appends
 and signals; the worker waits and takes.
-
-A device's ``reply`` to a command does not wait its turn behind a backlog: someone is waiting
-for it (a resident at a locker's door). In the 200-centre district bench, with the workers
-behind, a reply waited 5–8 s (median) in its bridge's inbox behind other lockers' events
-before its batch was taken (docs/benchmarks.md, twenty-fifth session). The next batch takes
-it, with every message of its device queued before it, so each device's messages are still
-applied in the order they came; only other devices' messages, which no rule orders against
-it, are passed. The committers then commit that batch first (devices/ingest/committers.py).
 """
 
 from __future__ import annotations
@@ -51,16 +43,10 @@ class Inbox:
         self._woken = False
         # Written by the network thread alone, so it needs no lock.
         self.received = 0
-        # Replies put (by the network thread) and taken (by the worker): each counter has one
-        # writer, so neither needs a lock; their difference is the replies still queued.
-        self._replies_put = 0
-        self._replies_taken = 0
 
     def put(self, message: Received) -> None:
         """From the network thread."""
         self.received += 1
-        if is_reply(message):
-            self._replies_put += 1
         self._messages.append(message)
         # After the append: a worker that saw the inbox empty has said it waits by now.
         if self._worker_waiting:
@@ -71,11 +57,6 @@ class Inbox:
         until :meth:`rearm`, so the worker sees the stop without polling for it."""
         self._woken = True
         self._arrived.set()
-
-    def reply_waits(self) -> bool:
-        """Whether a reply was put and not yet taken (from any thread: a stale answer is only
-        a moment late)."""
-        return self._replies_put != self._replies_taken
 
     def drained(self) -> bool:
         """Whether everything put was taken and the worker is done with it: it waits for more
@@ -118,37 +99,7 @@ class Inbox:
             left = deadline - time.monotonic()
             if left <= 0 or not self._wait(min(left, BATCH_IDLE_S)):
                 break
-        self._replies_taken += sum(1 for message in batch if is_reply(message))
-        if self._replies_taken != self._replies_put:
-            batch += self._replies_behind()
         return batch
-
-    def _replies_behind(self) -> list[Received]:
-        """Every reply still queued, each with its device's messages queued before it; the
-        rest goes back to the front of the queue, in its order, before whatever the network
-        thread appended meanwhile (a deque's appends and pops at either end are atomic)."""
-        queued: list[Received] = []
-        while self._messages:
-            queued.append(self._messages.popleft())
-        last_reply = {device_of(m): n for n, m in enumerate(queued) if is_reply(m)}
-        pulled: list[Received] = []
-        kept: list[Received] = []
-        for n, message in enumerate(queued):
-            ahead = n <= last_reply.get(device_of(message), -1)
-            (pulled if ahead else kept).append(message)
-        self._messages.extendleft(reversed(kept))
-        self._replies_taken += sum(1 for message in pulled if is_reply(message))
-        return pulled
-
-
-def is_reply(message: Received) -> bool:
-    # linli/v1/{site}/{device}/reply
-    return message.inbound.topic.endswith("/reply")
-
-
-def device_of(message: Received) -> str:
-    parts = message.inbound.topic.split("/")
-    return parts[3] if len(parts) > 3 else ""
 
 
 class Pubacks:

@@ -14,8 +14,7 @@ bridge still answered with its own batch's outcome. Most of a district's centres
 their batches one or two events, and a transaction each cost more than the events in it.
 
 Except that a batch holding a device's ``reply`` goes first, with only the other such
-batches, and so does a batch behind which a reply waits at its bridge: someone is waiting for
-it (a resident at a locker's door). Lockers that connected
+batches: someone is waiting for it (a resident at a locker's door). Lockers that connected
 together (a broker restart, a power cut) heartbeat together, and in the district benchmark
 such a burst of every centre's heartbeats made joint transactions of tens of milliseconds of
 CPU (400 heartbeats 42–104 ms); an answer arriving then waited for the one holding its
@@ -28,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 
@@ -53,20 +52,13 @@ class _Waiting:
     handlers: Handlers
     retry_delay: float
     stop: threading.Event
-    # Whether a reply now waits behind this batch at its bridge (which takes its next batch
-    # only once this one is committed): then this one is as urgent as the reply.
-    hurry: Callable[[], bool] | None = None
     future: Future[Committed | None] = field(default_factory=Future)
 
-    holds_reply: bool = field(init=False)
+    urgent: bool = field(init=False)
 
     def __post_init__(self) -> None:
         # linli/v1/{site}/{device}/reply: a device's answer to a command.
-        self.holds_reply = any(item.topic.endswith("/reply") for item in self.items)
-
-    @property
-    def urgent(self) -> bool:
-        return self.holds_reply or (self.hurry is not None and self.hurry())
+        self.urgent = any(item.topic.endswith("/reply") for item in self.items)
 
     @property
     def site(self) -> str:
@@ -110,12 +102,10 @@ class Committers:
         *,
         retry_delay: float,
         stop: threading.Event,
-        hurry: Callable[[], bool] | None = None,
     ) -> Committed | None:
         """The batch applied and committed by one of the committers; None if ``stop`` was set
-        before it was (then nothing of it is committed, and the broker redelivers it).
-        ``hurry``: whether a reply now waits at the bridge behind this batch."""
-        waiting = _Waiting(list(items), handlers, retry_delay, stop, hurry)
+        before it was (then nothing of it is committed, and the broker redelivers it)."""
+        waiting = _Waiting(list(items), handlers, retry_delay, stop)
         with self._changed:
             if self._stopped.is_set():
                 return None
@@ -145,11 +135,10 @@ class Committers:
             taken: list[_Waiting] = []
             size = 0
             kept: deque[_Waiting] = deque()
-            urgent = [waiting.urgent for waiting in self._waiting]
-            urgent_only = any(urgent)
-            for is_urgent in urgent:
+            urgent_only = any(waiting.urgent for waiting in self._waiting)
+            while self._waiting:
                 waiting = self._waiting.popleft()
-                fits = (is_urgent or not urgent_only) and (
+                fits = (waiting.urgent or not urgent_only) and (
                     not taken or size + len(waiting.items) <= self.max_items
                 )
                 if not fits:

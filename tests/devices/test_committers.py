@@ -156,50 +156,6 @@ def test_a_batch_holding_a_reply_is_committed_before_the_others_and_without_them
     ]
 
 
-def test_a_batch_behind_which_a_reply_waits_at_its_bridge_goes_first_too(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The bridge takes its next batch (the one with the reply) only once this one is
-    # committed: had it waited its turn, so would the reply.
-    release, calls = threading.Event(), []
-
-    def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
-        calls.append([items[0].topic for items, _handlers in batches])
-        release.wait(5)
-        return ["committed" for _batch in batches]
-
-    monkeypatch.setattr(module, "commit_batches", commit)
-    shared = Committers(object(), threads=1)  # type: ignore[arg-type]
-    busy = threading.Thread(target=commit_from, args=(shared, ["linli/v1/a/d1/event"]))
-    busy.start()
-    while not calls:  # the one committer is busy with "a"
-        time.sleep(0.01)
-    reply_waits = threading.Event()
-
-    def from_bridge(topic: str, hurry: Any) -> None:
-        shared.commit([Inbound(topic, b"{}", CLOCK.now())], Handlers(), retry_delay=0.1,
-                      stop=threading.Event(), hurry=hurry)  # fmt: skip
-
-    waiting = [
-        threading.Thread(target=from_bridge, args=("linli/v1/b/d2/event", None)),
-        threading.Thread(target=from_bridge, args=("linli/v1/c/d3/event", reply_waits.is_set)),
-        threading.Thread(target=from_bridge, args=("linli/v1/d/d4/event", lambda: False)),
-    ]
-    for thread in waiting:
-        thread.start()
-        time.sleep(0.05)  # in this order
-    reply_waits.set()  # a reply reached c's bridge while its batch waited
-    release.set()
-    for thread in [busy, *waiting]:
-        thread.join(5)
-    shared.stop()
-    assert calls == [
-        ["linli/v1/a/d1/event"],
-        ["linli/v1/c/d3/event"],
-        ["linli/v1/b/d2/event", "linli/v1/d/d4/event"],
-    ]
-
-
 def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

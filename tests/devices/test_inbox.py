@@ -69,31 +69,3 @@ def test_after_a_wake_messages_are_still_taken_and_a_rearmed_inbox_waits_again()
     began = time.monotonic()
     assert inbox.take(10, 0.0, 0.2) == []
     assert time.monotonic() - began >= 0.15
-
-
-def message(device: str, kind: str, n: int) -> Received:
-    inbound = Inbound(f"linli/v1/s1/{device}/{kind}", b"{}", datetime.now(UTC))
-    return Received(inbound, mid=n, qos=1, generation=0)
-
-
-def test_a_reply_behind_a_backlog_comes_next_with_its_devices_earlier_messages() -> None:
-    # Someone waits for a reply; the other lockers' events can wait. The replying device's
-    # messages keep their order: its events before the reply come with it, those after stay.
-    inbox = Inbox()
-    queued = [message("d1", "event", 1), message("d2", "event", 2), message("d3", "event", 3),
-              message("d2", "event", 4), message("d3", "event", 5), message("d2", "reply", 6),
-              message("d2", "event", 7), message("d4", "event", 8)]  # fmt: skip
-    for m in queued:
-        inbox.put(m)
-    first = [m.mid for m in inbox.take(2, 0.0, 0.0)]
-    assert first == [1, 2, 4, 6]
-    assert [m.mid for m in inbox.take(10, 0.0, 0.0)] == [3, 5, 7, 8]
-
-
-def test_a_reply_already_in_the_batch_pulls_nothing_more() -> None:
-    inbox = Inbox()
-    for m in [message("d1", "reply", 1), message("d2", "event", 2), message("d1", "event", 3)]:
-        inbox.put(m)
-    assert [m.mid for m in inbox.take(1, 0.0, 0.0)] == [1]
-    assert [m.mid for m in inbox.take(1, 0.0, 0.0)] == [2]
-    assert [m.mid for m in inbox.take(1, 0.0, 0.0)] == [3]
