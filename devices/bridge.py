@@ -198,9 +198,11 @@ class Bridge:
             self._client.unsubscribe(subscriptions(self.site, self.role))
             deadline = time.monotonic() + drain_s
             # After the UNSUBACK nothing more comes: what was sent before it came before it.
-            unsubscribed.wait(drain_s)
-            while not self._inbox.drained() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            # A connection lost meanwhile ends the wait: nothing more can be acknowledged.
+            while not (unsubscribed.is_set() and self._inbox.drained()):
+                if not self.connected.is_set() or time.monotonic() >= deadline:
+                    break
+                unsubscribed.wait(0.05)
         self._stop.set()
         self._inbox.wake()  # the worker sees the stop now, not at the end of its wait
         # First: no command goes out that this bridge would not be there to record.

@@ -73,8 +73,9 @@ class Inbox:
         if self._messages:
             return True
         self._arrived.clear()
-        # Said before looking again, so a message appended after this look wakes us.
-        self._worker_waiting = True
+        # Said before looking again, so a message appended after this look wakes us; not when
+        # it will not wait, so that drained() is not told so by a glance between batches.
+        self._worker_waiting = timeout > 0
         try:
             # _woken is looked at after the clear: a wake() before it is not lost.
             if not self._messages and not self._woken:

@@ -257,7 +257,7 @@ class Worker:
         for _, thread in bridges.values():
             thread.join(BRIDGE_STOP_TIMEOUT + drain_s)
             if thread.is_alive():
-                log.error("%s did not stop within %s s", thread.name, BRIDGE_STOP_TIMEOUT)
+                log.error("%s did not stop within %s s", thread.name, BRIDGE_STOP_TIMEOUT + drain_s)
                 self.failed = True
         if shared is not None:
             shared.stop()

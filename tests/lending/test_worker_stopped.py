@@ -25,7 +25,7 @@ from booking.core.db import Database
 from booking.lending.models.door_sessions import DoorSession
 from booking.lending.models.loans import Loan
 from booking.lending.models.tools import Item, ItemStatus
-from devices import bridge as bridge_module
+from devices.bridge import Bridge
 from devices.fleet import link_status
 from devices.ingest.handlers import default_handlers
 from devices.models.commands import DeviceCommand
@@ -60,7 +60,9 @@ def start_worker(database: Database, clock: FrozenClock, url: str) -> RunningWor
     def bridge(db: Database, url: str, site: str, stop: threading.Event, role: Role) -> None:
         # As the default bridge, but in this process with the test's clock (the locker reads
         # it too), so that a command's expiry means the same to both.
-        bridge_module.run(db, url, site, stop, handlers=default_handlers(), clock=clock, role=role)
+        bridge = Bridge(db, url, site, handlers=default_handlers(), clock=clock, role=role).start()
+        stop.wait()
+        bridge.stop()
 
     stop = threading.Event()
     worker = Worker(database, clock, mqtt_url=url, site=SITE.slug, bridge=bridge)
