@@ -198,11 +198,11 @@ class Bridge:
             self._client.unsubscribe(subscriptions(self.site, self.role))
             deadline = time.monotonic() + drain_s
             # After the UNSUBACK nothing more comes: what was sent before it came before it.
-            # A connection lost meanwhile ends the wait: nothing more can be acknowledged.
-            while not (unsubscribed.is_set() and self._inbox.drained()):
-                if not self.connected.is_set() or time.monotonic() >= deadline:
+            # In steps of a second: a connection lost meanwhile ends the wait.
+            while self.connected.is_set() and (left := deadline - time.monotonic()) > 0:
+                step = min(left, 1.0)
+                if unsubscribed.wait(step) and self._inbox.wait_drained(step):
                     break
-                unsubscribed.wait(0.05)
         self._stop.set()
         self._inbox.wake()  # the worker sees the stop now, not at the end of its wait
         # First: no command goes out that this bridge would not be there to record.

@@ -39,6 +39,8 @@ class Inbox:
         self._arrived = threading.Event()
         # True while the worker waits for the inbox: only then must a message wake it.
         self._worker_waiting = False
+        # Set while the worker waits with nothing to do, for wait_drained().
+        self._idle = threading.Event()
         # Set by wake() (the bridge stopping), until rearm(): no wait may begin meanwhile.
         self._woken = False
         # Written by the network thread alone, so it needs no lock.
@@ -58,10 +60,19 @@ class Inbox:
         self._woken = True
         self._arrived.set()
 
-    def drained(self) -> bool:
-        """Whether everything put was taken and the worker is done with it: it waits for more
-        (its last batch committed and acknowledged)."""
-        return not self._messages and self._worker_waiting
+    def wait_drained(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` until everything put was taken and the worker is done with
+        it: it waits for more (its last batch committed and acknowledged). Blocking, not
+        polling: 200 centres' bridges draining at once at a takeover polled 4,000 times a
+        second, on the machine whose scheduler lock's ping must not be starved."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            if not self._idle.wait(left):
+                return False
+            if not self._messages:
+                return True
+            time.sleep(0.01)  # a message came as it went idle: it is being taken
+        return False
 
     def rearm(self) -> None:
         """Waits wait again (the bridge starting)."""
@@ -74,13 +85,16 @@ class Inbox:
             return True
         self._arrived.clear()
         # Said before looking again, so a message appended after this look wakes us; not when
-        # it will not wait, so that drained() is not told so by a glance between batches.
+        # it will not wait (a glance between batches is not idleness).
         self._worker_waiting = timeout > 0
         try:
             # _woken is looked at after the clear: a wake() before it is not lost.
             if not self._messages and not self._woken:
+                if timeout > 0:
+                    self._idle.set()
                 self._arrived.wait(timeout)
         finally:
+            self._idle.clear()
             self._worker_waiting = False
         return bool(self._messages)
 

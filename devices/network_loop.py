@@ -16,6 +16,10 @@ client's socket, and a packet queued from any thread (``publish``, ``ack_many``,
 
 Every socket operation on a client (connect, read, write, close) happens in this thread, so
 the poller's registrations are brought up to date right after each one (``_sync``).
+
+Why a loop of our own: paho offers one thread a client or the pieces for an external loop,
+not a loop for many clients; the asyncio clients (aiomqtt, itself on paho; gmqtt) would have
+the bridges, their committers and the command sender rewritten around an event loop.
 """
 
 from __future__ import annotations

@@ -69,3 +69,18 @@ def test_after_a_wake_messages_are_still_taken_and_a_rearmed_inbox_waits_again()
     began = time.monotonic()
     assert inbox.take(10, 0.0, 0.2) == []
     assert time.monotonic() - began >= 0.15
+
+
+def test_the_inbox_is_drained_only_once_its_worker_took_everything_and_waits_again() -> None:
+    inbox = Inbox()
+    inbox.put(received(1))
+    # Nobody has taken it yet.
+    assert not inbox.wait_drained(0.2)
+    thread, result = take_in_thread(inbox, wait=10.0)
+    thread.join(5)
+    assert [r.mid for r in result[0]] == [1]  # type: ignore[attr-defined]
+    # The worker came back for more and waits: everything it took is done with.
+    thread, _ = take_in_thread(inbox, wait=10.0)
+    assert inbox.wait_drained(5.0)
+    inbox.wake()
+    thread.join(5)

@@ -6,6 +6,7 @@ server went away), and one client that cannot connect holds up none of the other
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -42,6 +43,23 @@ def bridge_on(
     return bridge
 
 
+@contextlib.contextmanager
+def bridged_locker(
+    network: NetworkLoop, database: Database, url: str, site: str
+) -> Iterator[tuple[Bridge, TestDevice]]:
+    """A centre's bridge on ``network`` and its locker, born and heard."""
+    device_id = f"{site}-locker"
+    add_locker(database, site, device_id)
+    bridge = bridge_on(network, database, url, site)
+    locker = TestDevice(url, site, device_id, session=1)
+    try:
+        locker.birth()
+        yield bridge, locker
+    finally:
+        locker.stop()
+        bridge.stop()
+
+
 def server_paho_threads() -> list[str]:
     """paho's network threads of the server's clients (the test's lockers have their own)."""
     return [t.name for t in threading.enumerate() if t.name.startswith("paho-mqtt-client-linli")]
@@ -74,12 +92,7 @@ def test_bridges_on_one_network_thread_each_hear_their_own_lockers(
 def test_a_bridge_whose_connection_breaks_connects_again_and_hears_the_rest(
     network: NetworkLoop, mqtt_url: str, mqtt_site: str, database: Database
 ) -> None:
-    device_id = f"{mqtt_site}-locker"
-    add_locker(database, mqtt_site, device_id)
-    bridge = bridge_on(network, database, mqtt_url, mqtt_site)
-    locker = TestDevice(mqtt_url, mqtt_site, device_id, session=1)
-    try:
-        locker.birth()
+    with bridged_locker(network, database, mqtt_url, mqtt_site) as (bridge, locker):
         first = locker.event("door_closed", compartment=1)
         wait_for(lambda: locker.pending() == 0, "the first ack")
         connected_at = bridge.connected_at
@@ -95,10 +108,7 @@ def test_a_bridge_whose_connection_breaks_connects_again_and_hears_the_rest(
             return locker.pending() == 0
 
         wait_for(acked, "the ack after the reconnection")
-        assert event_seqs(database, device_id) == [first, second]
-    finally:
-        locker.stop()
-        bridge.stop()
+        assert event_seqs(database, locker.device_id) == [first, second]
 
 
 def test_after_a_broker_crash_every_event_is_stored_exactly_once(
@@ -191,19 +201,13 @@ def test_a_client_that_cannot_connect_holds_up_no_other_bridge(
     stranded.reconnect_delay_set(min_delay=1, max_delay=4)
     stranded.connect_async("127.0.0.1", port)
     network.add(stranded)
-    device_id = f"{mqtt_site}-locker"
-    add_locker(database, mqtt_site, device_id)
-    bridge = bridge_on(network, database, mqtt_url, mqtt_site)
-    locker = TestDevice(mqtt_url, mqtt_site, device_id, session=1)
     try:
-        locker.birth()
-        seq = locker.event("door_closed", compartment=1)
-        wait_for(lambda: locker.pending() == 0, "the ack")
-        assert event_seqs(database, device_id) == [seq]
+        with bridged_locker(network, database, mqtt_url, mqtt_site) as (_bridge, locker):
+            seq = locker.event("door_closed", compartment=1)
+            wait_for(lambda: locker.pending() == 0, "the ack")
+            assert event_seqs(database, locker.device_id) == [seq]
         wait_for(lambda: len(failures) >= 3, "three tries of the stranded client", timeout=10)
         # paho's backoff: 1 s, then 2 s, not a try on every turn of the loop.
         assert failures[2] - failures[1] >= 1.5
     finally:
         network.remove(stranded, timeout=0.5)
-        locker.stop()
-        bridge.stop()
