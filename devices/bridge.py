@@ -181,7 +181,14 @@ class Bridge:
         self.connected.wait(connect_timeout)
         return self
 
-    def stop(self, timeout: float = 5.0, *, say_offline: bool = True, drain_s: float = 0.0) -> None:
+    def stop(
+        self,
+        timeout: float = 5.0,
+        *,
+        say_offline: bool = True,
+        drain_s: float = 0.0,
+        drain_cut: threading.Event | None = None,
+    ) -> None:
         """Say offline (a clean disconnect sends no Will) unless told not to
         (:class:`~devices.sharing.BridgeStop`), disconnect, stop the worker.
 
@@ -190,7 +197,7 @@ class Bridge:
         flight to a clean session's shared subscription, and a device whose event was
         dropped is asked to resync. ``drain_s``: first unsubscribe, then commit and
         acknowledge everything received, for at most that long (a follower making way for
-        its worker's leader, docs/scaling.md item 5).
+        its worker's leader, docs/scaling.md item 5), or until ``drain_cut`` is set.
         """
         if drain_s > 0 and self.connected.is_set():
             unsubscribed = threading.Event()
@@ -198,8 +205,13 @@ class Bridge:
             self._client.unsubscribe(subscriptions(self.site, self.role))
             deadline = time.monotonic() + drain_s
             # After the UNSUBACK nothing more comes: what was sent before it came before it.
-            # In steps of a second: a connection lost meanwhile ends the wait.
-            while self.connected.is_set() and (left := deadline - time.monotonic()) > 0:
+            # In steps of a second: a connection lost or a cut meanwhile ends the wait.
+            cut = drain_cut or threading.Event()
+            while (
+                self.connected.is_set()
+                and not cut.is_set()
+                and (left := deadline - time.monotonic()) > 0
+            ):
                 step = min(left, 1.0)
                 if unsubscribed.wait(step) and self._inbox.wait_drained(step):
                     break

@@ -74,6 +74,9 @@ class BridgeStop(threading.Event):
         super().__init__()
         self.handed_over = False
         self.drain_s = 0.0
+        # Set when the worker itself is told to stop during a drain: a SIGTERM must not wait
+        # up to the drain's 20 s and then systemd's TimeoutStopSec SIGKILL the worker.
+        self.drain_cut = threading.Event()
 
     def hand_over(self) -> None:
         self.handed_over = True
@@ -85,6 +88,10 @@ class BridgeStop(threading.Event):
         self.drain_s = seconds
         self.set()
 
+    def cut_drain(self) -> None:
+        """End a drain now: what is still uncommitted stays unacknowledged and comes again."""
+        self.drain_cut.set()
+
 
 def says_offline(stop: threading.Event) -> bool:
     """Whether a leading bridge stopped by ``stop`` publishes the server's `offline`."""
@@ -94,6 +101,11 @@ def says_offline(stop: threading.Event) -> bool:
 def drain_seconds(stop: threading.Event) -> float:
     """How long a bridge stopped by ``stop`` may take to finish what it received."""
     return stop.drain_s if isinstance(stop, BridgeStop) else 0.0
+
+
+def drain_cut(stop: threading.Event) -> threading.Event | None:
+    """Set when the drain of a bridge stopped by ``stop`` must end at once."""
+    return stop.drain_cut if isinstance(stop, BridgeStop) else None
 
 
 def share_group(site: str) -> str:

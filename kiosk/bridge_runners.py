@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from booking.core.db import Database
 from devices.commands.group import Shared
-from devices.sharing import Role, drain_seconds, says_offline
+from devices.sharing import Role, drain_cut, drain_seconds, says_offline
 
 # A bridge runs until ``stop`` is set, then says goodbye to the broker and returns.
 BridgeRunner = Callable[[Database, str, str, threading.Event, Role], None]
@@ -61,4 +61,5 @@ def district_bridge(
     try:
         stop.wait()
     finally:
-        bridge.stop(say_offline=says_offline(stop), drain_s=drain_seconds(stop))
+        bridge.stop(say_offline=says_offline(stop), drain_s=drain_seconds(stop),
+                    drain_cut=drain_cut(stop))  # fmt: skip

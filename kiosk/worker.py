@@ -255,7 +255,12 @@ class Worker:
             else:
                 own_stop.set()
         for _, thread in bridges.values():
-            thread.join(BRIDGE_STOP_TIMEOUT + drain_s)
+            deadline = time.monotonic() + BRIDGE_STOP_TIMEOUT + drain_s
+            while thread.is_alive() and (left := deadline - time.monotonic()) > 0:
+                thread.join(min(left, 0.5))
+                if drain_s and self._stop.is_set():  # told to stop meanwhile (a SIGTERM)
+                    for own_stop, _ in bridges.values():
+                        own_stop.cut_drain()
             if thread.is_alive():
                 log.error("%s did not stop within %s s", thread.name, BRIDGE_STOP_TIMEOUT + drain_s)
                 self.failed = True

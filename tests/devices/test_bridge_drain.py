@@ -6,6 +6,7 @@ and before that the gap rule asked the device to resync (docs/scaling.md item 5)
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 
@@ -34,7 +35,13 @@ def slow_handlers() -> Handlers:
 
 
 def received_all_then_stop(
-    mqtt_url: str, site: str, database: Database, *, drain_s: float
+    mqtt_url: str,
+    site: str,
+    database: Database,
+    *,
+    drain_s: float,
+    events: int = EVENTS,
+    drain_cut: threading.Event | None = None,
 ) -> tuple[TestDevice, list[int]]:
     device_id = f"{site}-locker"
     add_locker(database, site, device_id)
@@ -42,10 +49,10 @@ def received_all_then_stop(
                     batch_size=1).start()  # fmt: skip
     locker = TestDevice(mqtt_url, site, device_id, session=1)
     assert bridge.connected.is_set()
-    sent = [locker.event("door_closed", compartment=1) for _ in range(EVENTS)]
-    wait_for(lambda: bridge.counters()["received"] == EVENTS, "every event at the bridge")
-    assert bridge.counters().get("applied", 0) < EVENTS // 2, "the bridge did not fall behind"
-    bridge.stop(say_offline=False, drain_s=drain_s)
+    sent = [locker.event("door_closed", compartment=1) for _ in range(events)]
+    wait_for(lambda: bridge.counters()["received"] == events, "every event at the bridge")
+    assert bridge.counters().get("applied", 0) < events // 2, "the bridge did not fall behind"
+    bridge.stop(say_offline=False, drain_s=drain_s, drain_cut=drain_cut)
     return locker, sent
 
 
@@ -71,4 +78,26 @@ def test_a_follower_stopped_at_once_leaves_what_it_had_not_committed_to_the_devi
         # The rest waits in the locker's outbox for its next round of re-sends.
         assert locker.pending() >= EVENTS - len(stored)
     finally:
+        locker.stop()
+
+
+def test_a_drain_cut_short_stops_the_bridge_leaving_the_rest_to_the_devices_resends(
+    mqtt_url: str, mqtt_site: str, database: Database
+) -> None:
+    # Its worker was told to stop (a SIGTERM) during the drain: 40 events at 0.1 s each would
+    # take 4 s, and a district's bridges waiting out their whole drain kept systemd waiting.
+    cut = threading.Event()
+    timer = threading.Timer(0.3, cut.set)
+    started = time.monotonic()
+    timer.start()
+    locker, sent = received_all_then_stop(
+        mqtt_url, mqtt_site, database, drain_s=15.0, events=40, drain_cut=cut
+    )
+    try:
+        assert time.monotonic() - started < 3.0
+        stored = event_seqs(database, locker.device_id)
+        assert stored == sent[: len(stored)] and len(stored) < 40
+        assert locker.pending() >= 40 - len(stored)
+    finally:
+        timer.cancel()
         locker.stop()

@@ -18,7 +18,7 @@ import pytest
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
-from devices.sharing import Role, drain_seconds
+from devices.sharing import Role, drain_cut, drain_seconds
 from kiosk import leases
 from kiosk.worker import LEASE_TTL, SQLITE_SINGLE, LeaseTaken, Worker, WorkerError
 
@@ -383,4 +383,52 @@ def test_a_follower_that_takes_the_lock_runs_the_scheduler_before_it_swaps_its_b
     assert bridge.runs[0]["drain_s"] > 0
     stop_second.set()
     thread_second.join(15)
+    assert status == [0]
+
+
+class DrainingBridge:
+    """A follower's bridge whose drain takes its whole allowance unless it is cut short, as a
+    district's draining bridges can under load; it notes whether the drain was cut."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict[str, Any]] = []
+
+    def __call__(
+        self, database: Database, url: str, site: str, stop: threading.Event, role: Role
+    ) -> None:
+        run: dict[str, Any] = {"role": role}
+        self.runs.append(run)
+        stop.wait()
+        cut = drain_cut(stop)
+        if drain_seconds(stop) and cut is not None:
+            run["drain_cut"] = cut.wait(drain_seconds(stop))
+
+
+@pytest.mark.postgres
+def test_a_worker_told_to_stop_during_a_takeover_s_drain_stops_without_waiting_for_the_drain(
+    postgres_database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # systemd SIGKILLs a worker that takes longer than TimeoutStopSec (30 s) to stop; the drain
+    # alone may take SWAP_DRAIN_S, and the leader's bridges then their own stop timeout.
+    from kiosk import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "SWAP_DRAIN_S", 60.0)
+    add_site(postgres_database, "xinhua")
+    first = Worker(postgres_database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=FakeBridge())
+    stop_first, thread_first, _ = start_worker(first)
+    bridge = DrainingBridge()
+    second = Worker(postgres_database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=bridge)
+    stop_second, thread_second, status = start_worker(second)
+    assert wait_for(lambda: bridge.runs and bridge.runs[0]["role"] is Role.FOLLOWER)
+    stop_first.set()
+    thread_first.join(10)
+    # The lock is taken, the leader's bridge runs and the follower's drains.
+    assert wait_for(lambda: len(bridge.runs) == 2, seconds=15)
+    time.sleep(0.5)
+    told = time.monotonic()
+    stop_second.set()
+    thread_second.join(8)
+    assert not thread_second.is_alive(), "the worker waited for the drain"
+    assert time.monotonic() - told < 5
+    assert bridge.runs[0]["drain_cut"] is True
     assert status == [0]
