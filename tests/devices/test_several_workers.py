@@ -54,6 +54,13 @@ class WorkerProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def pause(self) -> None:
+        """Frozen, as a machine that stalls: it takes no lock and hears nothing meanwhile."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=30)
@@ -300,22 +307,26 @@ def end_the_scheduler_lock_session(database: Database) -> int:
         ) or 0)  # fmt: skip
 
 
-def server_statuses(url: str, site: str) -> tuple[mqtt.Client, list[dict[str, Any]]]:
-    """Every server status the broker passes on for ``site``, as a device hears them."""
+def server_statuses(
+    url: str, site: str, of: str = "server"
+) -> tuple[mqtt.Client, list[dict[str, Any]]]:
+    """Every status the broker passes on for ``site``'s server (or device ``of``), as a
+    device hears them."""
     statuses: list[dict[str, Any]] = []
-    ear = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{site}-status-ear")
+    ear = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{site}-{of}-status-ear")
     ear.on_message = lambda _c, _u, message: statuses.append(json.loads(message.payload))
     ear.connect(*host_port(url))
-    ear.subscribe(f"linli/v1/{site}/server/status", qos=1)
+    ear.subscribe(f"linli/v1/{site}/{of}/status", qos=1)
     ear.loop_start()
     return ear, statuses
 
 
-def retained_server_status(url: str, site: str) -> dict[str, Any]:
-    """What a device that connects now is handed first: the retained server status."""
-    ear, statuses = server_statuses(url, site)
+def retained_server_status(url: str, site: str, of: str = "server") -> dict[str, Any]:
+    """What a device that connects now is handed first: the retained server status (or the
+    retained status of device ``of``, as a new leader is handed it)."""
+    ear, statuses = server_statuses(url, site, of)
     try:
-        wait_for(lambda: statuses, "the retained server status", 10)
+        wait_for(lambda: statuses, "the retained status", 10)
         return statuses[0]
     finally:
         ear.loop_stop()
@@ -454,11 +465,23 @@ def test_a_device_s_status_published_while_no_worker_leads_reaches_the_next_lead
     try:
         sim.start()
         wait_for(lambda: locker_row(postgres_database, device_id).online, "the locker online")
-        leader.kill()
         # The locker drops off (its Will: a retained `offline`) before anyone leads again:
         # the follower's shared subscription does not take `status`, so nobody hears it live.
-        sim.go_offline()
-        assert not follower.said("holds the scheduler lock")
+        # The follower is held still meanwhile: left running, it could take the dead leader's
+        # lock before the Will was out, and then hear it live (a race this test once lost).
+        follower.pause()
+        try:
+            leader.kill()
+            sim.go_offline()
+            wait_for(
+                lambda: (
+                    retained_server_status(own_mosquitto.url, site, of=device_id)["state"]
+                    == "offline"
+                ),
+                "the Will retained at the broker",
+            )
+        finally:
+            follower.resume()
         wait_for(lambda: follower.said("holds the scheduler lock"), "the follower to lead", 10)
         # The new leader's plain subscription is handed the retained copy.
         wait_for(lambda: not locker_row(postgres_database, device_id).online, "the locker offline")
