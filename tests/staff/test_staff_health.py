@@ -21,6 +21,7 @@ from booking.health import pairing as health_pairing
 from booking.people.models.residents import Resident
 from kiosk.extensions import database
 from tests.page_text import without_csrf_tokens
+from tests.staff.district_sites import add_dongfang
 
 ADMIN_PASSWORD = "linli-admin-2026"
 FLAGS = {
@@ -117,20 +118,7 @@ def test_the_resident_health_page_shows_values_and_chart_and_is_audited(
 def test_a_resident_of_another_centre_is_not_found_and_leaves_no_audit_entry(
     app: Flask, client: FlaskClient, staff_auth: object, wang: int, clock: FrozenClock
 ) -> None:
-    from booking.people import residents
-
-    with app.app_context(), database().write() as session:
-        other = Site(slug="other", name_zh="别处", name_en="Elsewhere")
-        session.add(other)
-        session.flush()
-        stranger = residents.register_resident(
-            session,
-            site_id=other.id,
-            name="路人",
-            phone="13700000009",
-            pin="275139",
-            now=clock.now(),
-        ).id
+    stranger = add_dongfang(app, clock).resident_id
     signed_in(client, staff_auth)
     assert client.get(f"/staff/health/residents/{stranger}").status_code == 404
     assert client.get(f"/staff/health/residents/{stranger}/fhir.json").status_code == 404

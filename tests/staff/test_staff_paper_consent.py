@@ -24,6 +24,7 @@ from booking.health.models.consents import ConsentChannel, HealthConsent
 from booking.people.models.residents import Resident
 from kiosk.extensions import database
 from tests.conftest import StaffActions
+from tests.staff.district_sites import add_dongfang
 
 FLAGS = {
     "body_movement": False,
@@ -315,24 +316,13 @@ def test_a_withdrawal_without_a_consent_in_force_says_so_and_changes_nothing(
 def test_a_resident_of_another_site_is_not_found_and_nothing_changes(
     app: Flask, signed_in: FlaskClient, clock: FrozenClock, li: int
 ) -> None:
-    from booking.people import residents
-
+    other = add_dongfang(app, clock)
+    stranger = other.resident_id
     with app.app_context(), database().write() as session:
-        other = Site(slug="other", name_zh="别处", name_en="Elsewhere")
-        session.add(other)
-        session.flush()
-        stranger = residents.register_resident(
-            session,
-            site_id=other.id,
-            name="路人",
-            phone="13700000009",
-            pin="275139",
-            now=clock.now(),
-        ).id
         health_consent.give_consent(
             session,
             resident_id=stranger,
-            site_id=other.id,
+            site_id=other.site_id,
             channel=ConsentChannel.KIOSK,
             now=clock.now(),
         )
