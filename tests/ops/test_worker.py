@@ -414,12 +414,14 @@ def test_a_worker_told_to_stop_during_a_takeover_s_drain_stops_without_waiting_f
 
     monkeypatch.setattr(worker_module, "SWAP_DRAIN_S", 60.0)
     add_site(postgres_database, "xinhua")
-    first = Worker(postgres_database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=FakeBridge())
+    first_bridge = FakeBridge()
+    first = Worker(postgres_database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=first_bridge)
     stop_first, thread_first, _ = start_worker(first)
+    assert first_bridge.started.wait(15), "the first worker leads"  # its bridge: the lock held
     bridge = DrainingBridge()
     second = Worker(postgres_database, clock, mqtt_url=MQTT_URL, site="xinhua", bridge=bridge)
     stop_second, thread_second, status = start_worker(second)
-    assert wait_for(lambda: bridge.runs and bridge.runs[0]["role"] is Role.FOLLOWER)
+    assert wait_for(lambda: bridge.runs and bridge.runs[0]["role"] is Role.FOLLOWER, seconds=15)
     stop_first.set()
     thread_first.join(10)
     # The lock is taken, the leader's bridge runs and the follower's drains.
