@@ -1,4 +1,4 @@
-"""The demo centre's past loans, blood-pressure readings and standing weekly classes.
+"""A demo centre's past loans, blood-pressure readings and standing weekly classes.
 
 Part of ``booking.demo.past_bookings.seed_history`` (only ``linli demo`` runs it): everything goes
 through the domain's own functions with a past ``now``, so the lending history, overdue
@@ -79,25 +79,38 @@ def seed(
     consenting_phones: tuple[str, ...],
     this_monday: date,
     now: datetime,
+    worker: str = STAFF_USERNAME,
+    bp_terminal: str = BP_TERMINAL,
+    seed: int = SEED,
+    busyness: float = 1.0,
 ) -> Added:
     """Loans and returns, readings (and the alerts they raise, followed up), weekly classes.
 
     ``people`` are the history residents who borrow; the residents of ``consenting_phones``
-    (the demo's own consents) and a few of ``people`` measure their blood pressure.
+    (the demo's own consents) and a few of ``people`` measure their blood pressure on
+    ``bp_terminal``. The staff member ``worker`` lends and follows up; ``busyness`` scales
+    the loans a day (a smaller centre of the demo district lends less).
     """
     staff = session.scalar(
-        select(StaffAccount).where(
-            StaffAccount.site_id == site.id, StaffAccount.username == STAFF_USERNAME
-        )
+        select(StaffAccount).where(StaffAccount.site_id == site.id, StaffAccount.username == worker)
     )
     if staff is None:
         return Added(0, 0, 0)
     zone = ZoneInfo(site.timezone)
     return Added(
-        loans=_seed_loans(session, site, staff, people, this_monday, zone),
+        loans=_seed_loans(session, site, staff, people, this_monday, zone, seed, busyness),
         readings=_seed_readings(
-            session, site, staff, people, consenting_phones, this_monday, zone, now
-        ),
+            session,
+            site,
+            staff,
+            people,
+            consenting_phones,
+            this_monday,
+            zone,
+            now,
+            bp_terminal,
+            seed,
+        ),  # fmt: skip
         series=_seed_series(session, site, staff, now),
     )
 
@@ -117,12 +130,14 @@ def _seed_loans(
     people: list[int],
     this_monday: date,
     zone: ZoneInfo,
+    seed: int,
+    busyness: float,
 ) -> int:
     if not people or session.scalar(
         select(Loan.id).where(Loan.site_id == site.id, Loan.resident_id.in_(people)).limit(1)
     ):
         return 0
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     policy = lending_policy.policy_for(session, site.id)
     items = list(
         session.scalars(
@@ -166,7 +181,7 @@ def _seed_loans(
     day = first_day
     while day <= last_day:
         extra = 1 if day.weekday() >= 5 else 0
-        for _ in range(rng.randint(*LOANS_PER_DAY) + extra):
+        for _ in range(round((rng.randint(*LOANS_PER_DAY) + extra) * busyness)):
             lent_at = _at(day, 9 + rng.randrange(18) / 2 + rng.randrange(30) / 60, zone)
             catch_up(lent_at)
             free_items = [item for item in items if free_from[item.id] <= lent_at]
@@ -208,6 +223,8 @@ def _seed_readings(
     this_monday: date,
     zone: ZoneInfo,
     now: datetime,
+    bp_terminal: str,
+    seed: int,
 ) -> int:
     first_day = this_monday - timedelta(weeks=READING_WEEKS)
     if session.scalar(
@@ -216,7 +233,7 @@ def _seed_readings(
         .limit(1)
     ):
         return 0
-    rng = random.Random(SEED + 1)
+    rng = random.Random(seed + 1)
     began = _at(first_day - timedelta(days=1), 10, zone)
     extra = rng.sample(people, min(EXTRA_CONSENTING, len(people)))
     for resident_id in extra:
@@ -262,7 +279,7 @@ def _seed_readings(
                     session,
                     site_id=site.id,
                     resident_id=resident_id,
-                    device_id=BP_TERMINAL,
+                    device_id=bp_terminal,
                     identified_by="card",
                     values=values,
                     now=measured_at + timedelta(seconds=20),

@@ -1,9 +1,12 @@
-"""The demo centre's past: weeks of finished bookings, then (``booking.demo.history``) past
-loans, readings and classes, so the console's insights show something in ``make demo``."""
+"""The demo centres' past: weeks of finished bookings, then (``booking.demo.history``) past
+loans, readings and classes, so the console's insights show something in ``make demo``, and
+the district overview's weekly trends have centres of different sizes to compare in
+``make demo DISTRICT=1``."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,24 +41,60 @@ SEAT_SLOTS = (
 ROOM_DEMAND = {"dance": 0.7, "table-tennis": 0.5, "calligraphy": 0.35, "meeting": 0.2}
 
 
-def seed_history(session: Session, *, now: datetime) -> int:
-    """Weeks of finished bookings before this week, so the console's insights show something
-    in ``make demo``; returns how many bookings it added (0 when the history is there).
+@dataclass(frozen=True)
+class CentreHistory:
+    """Whose past a demo centre has: its history residents' phones (a format of one number),
+    how busy it is against the first centre, its random seeds, the staff member who lends
+    and follows up, its blood-pressure terminal, and the demo residents who consented."""
 
-    Booked by 30 extra residents (phones 13900000001…), each at most once per time slot.
-    Every booking is finished (completed, no-show, cancelled, rejected), so no job acts on
-    it; no-shows carry no strikes, so nobody starts the demo suspended. Seeded random:
-    the same pattern on every machine, dated back from ``now``.
+    slug: str
+    phones: str
+    busyness: float
+    seed: int
+    history_seed: int
+    worker: str
+    bp_terminal: str
+    consenting_phones: tuple[str, ...] = ()
+
+
+HISTORIES = (
+    CentreHistory(SITE_SLUG, HISTORY_PHONES, 1.0, demo_history.SEED, HISTORY_SEED,
+                  demo_history.STAFF_USERNAME, demo_history.BP_TERMINAL, HEALTH_CONSENTS),
+    # The district demo's other two centres (booking.demo.district), smaller than the first.
+    CentreHistory("hongqiao", "1390001{:04d}", 0.6, demo_history.SEED + 10, HISTORY_SEED + 10,
+                  "hongqiao-staff", "hongqiao-bp-1"),
+    CentreHistory("jiangning", "1390002{:04d}", 0.35, demo_history.SEED + 20,
+                  HISTORY_SEED + 20, "jiangning-staff", "jiangning-bp-1"),
+)  # fmt: skip
+
+
+def seed_history(session: Session, *, now: datetime) -> int:
+    """Weeks of finished bookings before this week at every demo centre there is, so the
+    console's insights show something in ``make demo``; returns how many bookings it added
+    (0 when the history is there).
+
+    Booked by 30 extra residents of each centre (at the first, phones 13900000001…), each at
+    most once per time slot. Every booking is finished (completed, no-show, cancelled,
+    rejected), so no job acts on it; no-shows carry no strikes, so nobody starts the demo
+    suspended. Seeded random: the same pattern on every machine, dated back from ``now``.
     """
-    site = session.scalar(select(Site).where(Site.slug == SITE_SLUG))
-    if site is None:
-        return 0
+    added = 0
+    for history in HISTORIES:
+        site = session.scalar(select(Site).where(Site.slug == history.slug))
+        if site is not None:
+            added += _seed_centre_history(session, site, history, now)
+    return added
+
+
+def _seed_centre_history(
+    session: Session, site: Site, history: CentreHistory, now: datetime
+) -> int:
     zone = ZoneInfo(site.timezone)
     this_monday = now.astimezone(zone).date() - timedelta(days=now.astimezone(zone).weekday())
-    if session.scalar(select(Resident.id).where(Resident.phone == HISTORY_PHONES.format(1))):
-        _seed_lending_and_health(session, site, this_monday, now)  # each part idempotent
+    if session.scalar(select(Resident.id).where(Resident.phone == history.phones.format(1))):
+        _seed_lending_and_health(session, site, history, this_monday, now)  # each idempotent
         return 0
-    rng = random.Random(HISTORY_SEED)
+    rng = random.Random(history.history_seed)
     # The history's residents are extras who never sign in: one argon2 hash of one PIN serves
     # them all, where thirty hashes cost up to half a minute of the demo's start.
     shared_pin_hash = passwords.hash_secret(HISTORY_PIN)
@@ -64,7 +103,7 @@ def seed_history(session: Session, *, now: datetime) -> int:
     for n in range(1, HISTORY_RESIDENTS + 1):
         extra = Resident(
             name=rng.choice(HISTORY_SURNAMES) + "".join(rng.sample(HISTORY_GIVEN, 2)),
-            phone=HISTORY_PHONES.format(n),
+            phone=history.phones.format(n),
             pin_hash=shared_pin_hash,
             is_elderly=rng.random() < 0.4,
             lives_alone=rng.random() < 0.2,
@@ -92,7 +131,7 @@ def seed_history(session: Session, *, now: datetime) -> int:
             return (midnight + timedelta(hours=hour)).astimezone(ZoneInfo("UTC"))
 
         for first, last, end_by, weekday_share, weekend_share in SEAT_SLOTS:
-            share = weekend_share if weekend else weekday_share
+            share = (weekend_share if weekend else weekday_share) * history.busyness
             taken = round(len(study.seats) * share * rng.uniform(0.7, 1.2))
             taken = min(taken, len(study.seats), len(people))
             for seat, person in zip(
@@ -108,7 +147,7 @@ def seed_history(session: Session, *, now: datetime) -> int:
                 added += 1
         for code, demand in ROOM_DEMAND.items():
             for first in (9, 14):
-                if rng.random() < demand * (1.2 if weekend else 1):
+                if rng.random() < demand * history.busyness * (1.2 if weekend else 1):
                     session.add(
                         _history_booking(
                             rng,
@@ -123,32 +162,31 @@ def seed_history(session: Session, *, now: datetime) -> int:
                     )
                     added += 1
     session.flush()
-    _seed_lending_and_health(session, site, this_monday, now)
+    _seed_lending_and_health(session, site, history, this_monday, now)
     return added
 
 
 def _seed_lending_and_health(
-    session: Session, site: Site, this_monday: date, now: datetime
+    session: Session, site: Site, history: CentreHistory, this_monday: date, now: datetime
 ) -> None:
     """Past loans, blood-pressure readings and the weekly classes (``booking.demo.history``)."""
+    phones = [history.phones.format(n) for n in range(1, HISTORY_RESIDENTS + 1)]
     people = list(
         session.scalars(
-            select(Resident.id)
-            .where(
-                Resident.phone.in_(
-                    [HISTORY_PHONES.format(n) for n in range(1, HISTORY_RESIDENTS + 1)]
-                )
-            )
-            .order_by(Resident.phone)
+            select(Resident.id).where(Resident.phone.in_(phones)).order_by(Resident.phone)
         )
     )
     demo_history.seed(
         session,
         site=site,
         people=people,
-        consenting_phones=HEALTH_CONSENTS,
+        consenting_phones=history.consenting_phones,
         this_monday=this_monday,
         now=now,
+        worker=history.worker,
+        bp_terminal=history.bp_terminal,
+        seed=history.seed,
+        busyness=history.busyness,
     )
 
 

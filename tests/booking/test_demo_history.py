@@ -170,3 +170,41 @@ def test_history_fills_the_loans_and_blood_pressure_charts(
     assert sum(tool.overdue for tool in tools) > 0
     assert sum(week.urgent for week in bp) > 0 and sum(week.follow_up for week in bp) > 0
     assert len([week for week in bp if week.total]) >= 4
+
+
+def test_the_district_demo_s_centres_each_have_a_past_the_smaller_ones_less(
+    database: Database, clock: FrozenClock
+) -> None:
+    # The district overview compares centres' weekly trends side by side: with the first
+    # centre's past alone, the other two charts of `make demo DISTRICT=1` were flat at zero.
+    from booking.demo import district as demo_district
+
+    with database.write() as session:
+        demo_district.seed(session, now=clock.now())
+        added = past_bookings.seed_history(session, now=clock.now())
+    within = DateRange.recent_weeks(date(2026, 11, 24), 8)
+    past: dict[str, tuple[int, int, int]] = {}
+    with database.read() as session:
+        for centre in demo_district.CENTRES:
+            site = session.scalars(select(Site).where(Site.slug == centre.slug)).one()
+            bookings = session.scalar(
+                select(func.count()).where(Booking.site_id == site.id, Booking.series_id.is_(None))
+            )
+            loans = sum(
+                tool.loans
+                for tool in insights.loans_per_tool_type(session, site_id=site.id, within=within)
+            )
+            readings = session.scalar(
+                select(func.count()).where(BpReading.site_id == site.id).select_from(BpReading)
+            )
+            past[centre.slug] = (bookings or 0, loans, readings or 0)
+        assert session.scalar(select(func.count()).select_from(LendingSuspension)) == 0
+    xinhua, hongqiao, jiangning = (past[centre.slug] for centre in demo_district.CENTRES)
+    # The first centre's past is the single demo's, unchanged.
+    assert xinhua[1] == LOANS
+    assert sum(counts[0] for counts in past.values()) == added
+    for bigger, smaller in ((xinhua, hongqiao), (hongqiao, jiangning)):
+        assert bigger[0] > smaller[0] > 0 and bigger[1] > smaller[1] > 0
+    assert hongqiao[2] > 0 and jiangning[2] > 0
+    with database.write() as session:
+        assert past_bookings.seed_history(session, now=clock.now()) == 0
