@@ -181,14 +181,8 @@ class Bridge:
         self.connected.wait(connect_timeout)
         return self
 
-    def stop(
-        self,
-        timeout: float = 5.0,
-        *,
-        say_offline: bool = True,
-        drain_s: float = 0.0,
-        drain_cut: threading.Event | None = None,
-    ) -> None:
+    def stop(self, timeout: float = 5.0, *, say_offline: bool = True, drain_s: float = 0.0,
+             drain_cut: threading.Event | None = None) -> None:  # fmt: skip
         """Say offline (a clean disconnect sends no Will) unless told not to
         (:class:`~devices.sharing.BridgeStop`), disconnect, stop the worker.
 
@@ -206,12 +200,9 @@ class Bridge:
             deadline = time.monotonic() + drain_s
             # After the UNSUBACK nothing more comes: what was sent before it came before it.
             # In steps of a second: a connection lost or a cut meanwhile ends the wait.
-            cut = drain_cut or threading.Event()
-            while (
-                self.connected.is_set()
-                and not cut.is_set()
-                and (left := deadline - time.monotonic()) > 0
-            ):
+            while self.connected.is_set() and not (drain_cut and drain_cut.is_set()):
+                if (left := deadline - time.monotonic()) <= 0:
+                    break
                 step = min(left, 1.0)
                 if unsubscribed.wait(step) and self._inbox.wait_drained(step):
                     break
