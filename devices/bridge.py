@@ -299,6 +299,8 @@ class Bridge:
                 self._generation,
             )
         )
+        if self._committers is not None and message.topic.endswith("/reply"):
+            self._committers.nudge()  # the batch it waits behind may be waiting there
 
     def _on_publish(
         self,
@@ -351,8 +353,8 @@ class Bridge:
         """The batch applied and committed in this thread; None if stopping first."""
         items = [received.inbound for received in batch]
         if self._committers is not None:
-            return self._committers.commit(items, self.handlers,
-                                           retry_delay=self.retry_delay, stop=self._stop)  # fmt: skip
+            return self._committers.commit(items, self.handlers, retry_delay=self.retry_delay,
+                                           stop=self._stop, hurry=self._inbox.reply_waits)  # fmt: skip
         return commit_batch(self.database, items, self.clock, self.handlers,
                             retry_delay=self.retry_delay, stopping=self._stop.wait)  # fmt: skip
 

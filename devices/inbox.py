@@ -45,10 +45,16 @@ class Inbox:
         self._woken = False
         # Written by the network thread alone, so it needs no lock.
         self.received = 0
+        # Replies put (by the network thread) and taken (by the worker): each counter has one
+        # writer, so neither needs a lock; they differ while a reply is queued.
+        self._replies_put = 0
+        self._replies_taken = 0
 
     def put(self, message: Received) -> None:
         """From the network thread."""
         self.received += 1
+        if is_reply(message):
+            self._replies_put += 1
         self._messages.append(message)
         # After the append: a worker that saw the inbox empty has said it waits by now.
         if self._worker_waiting:
@@ -114,7 +120,18 @@ class Inbox:
             left = deadline - time.monotonic()
             if left <= 0 or not self._wait(min(left, BATCH_IDLE_S)):
                 break
+        self._replies_taken += sum(1 for message in batch if is_reply(message))
         return batch
+
+    def reply_waits(self) -> bool:
+        """Whether a reply was put and not yet taken (from any thread: an answer a moment
+        stale only delays the reply a moment)."""
+        return self._replies_put != self._replies_taken
+
+
+def is_reply(message: Received) -> bool:
+    # linli/v1/{site}/{device}/reply: a device's answer to a command.
+    return message.inbound.topic.endswith("/reply")
 
 
 class Pubacks:

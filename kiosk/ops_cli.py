@@ -240,11 +240,12 @@ def worker_database(database: Database, only: list[str] | None) -> Database:
     the sender's and the scheduler's, not two a centre (docs/scaling.md). ``only`` is kept
     for the callers; the pool no longer depends on it.
     """
-    from devices.ingest.committers import COMMITTER_THREADS
+    from devices.ingest.committers import COMMITTER_THREADS, REPLY_COMMITTERS
 
     if database.engine.dialect.name != "postgresql":
         return database  # one writer anyway; SQLite's pool is per file
-    return Database(database.url, pool_size=COMMITTER_THREADS + WORKER_OTHER_CONNECTIONS,
+    committers = COMMITTER_THREADS + REPLY_COMMITTERS
+    return Database(database.url, pool_size=committers + WORKER_OTHER_CONNECTIONS,
                     max_overflow=WORKER_OVERFLOW)  # fmt: skip
 
 

@@ -6,11 +6,14 @@ whose bridge stops before a committer took it never committed."""
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
+import uuid
 from typing import Any
 
 import pytest
+from test_bridge import TestDevice, add_locker, event_seqs, wait_for
 
 from booking.core.clock import SystemClock
 from booking.core.db import Database
@@ -59,7 +62,7 @@ def test_at_most_threads_transactions_at_once_and_each_bridge_gets_its_own_outco
 
     monkeypatch.setattr(module, "commit_batches", commit)
     # One batch a transaction: else the first committer free could take all eight at once.
-    shared = Committers(object(), threads=2, max_items=1)  # type: ignore[arg-type]
+    shared = Committers(object(), threads=2, max_items=1, reply_threads=0)  # type: ignore[arg-type]
     outcomes: dict[int, Any] = {}
 
     def bridge(n: int) -> None:
@@ -88,7 +91,7 @@ def test_batches_waiting_for_a_committer_are_committed_together_up_to_max_items(
 
     monkeypatch.setattr(module, "commit_batches", commit)
     clock = SystemClock()
-    shared = Committers(object(), clock, threads=1, max_items=3)  # type: ignore[arg-type]
+    shared = Committers(object(), clock, threads=1, max_items=3, reply_threads=0)  # type: ignore[arg-type]
     outcomes: dict[str, Any] = {}
 
     def bridge(site: str, size: int) -> None:
@@ -130,7 +133,8 @@ def test_a_batch_holding_a_reply_is_committed_before_the_others_and_without_them
         return ["committed" for _batch in batches]
 
     monkeypatch.setattr(module, "commit_batches", commit)
-    shared = Committers(object(), threads=1)  # type: ignore[arg-type]
+    # No reply committer: the order among the others is what this shows.
+    shared = Committers(object(), threads=1, reply_threads=0)  # type: ignore[arg-type]
     busy = threading.Thread(target=commit_from, args=(shared, ["linli/v1/a/d1/heartbeat"]))
     busy.start()
     while not calls:  # the one committer is busy with "a"
@@ -154,6 +158,77 @@ def test_a_batch_holding_a_reply_is_committed_before_the_others_and_without_them
         ["linli/v1/c/d4/heartbeat", "linli/v1/c/d5/reply", "linli/v1/e/d7/reply"],
         ["linli/v1/b/d2/heartbeat", "linli/v1/b/d3/heartbeat", "linli/v1/d/d6/event"],
     ]
+
+
+def events_hold_every_committer(
+    monkeypatch: pytest.MonkeyPatch, release: threading.Event, threads: int
+) -> tuple[Committers, list[threading.Thread], list[list[str]]]:
+    """Committers each busy with a transaction that lasts until ``release`` (a batch of a
+    locker ``busy``); the rest are quick."""
+    calls: list[list[str]] = []
+
+    def commit(database: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
+        batch_topics = [item.topic for items, _handlers in batches for item in items]
+        calls.append(batch_topics)
+        if any("/busy/" in topic for topic in batch_topics):
+            release.wait(5)
+        return ["committed" for _batch in batches]
+
+    monkeypatch.setattr(module, "commit_batches", commit)
+    shared = Committers(object(), threads=threads)  # type: ignore[arg-type]
+    busy = [
+        threading.Thread(target=commit_from, args=(shared, [f"linli/v1/{site}/busy/event"]))
+        for site in "ab"[:threads]
+    ]
+    for thread in busy:
+        thread.start()
+        while len(calls) < busy.index(thread) + 1:  # each committer busy, one after the other
+            time.sleep(0.01)
+    return shared, busy, calls
+
+
+def test_a_reply_is_committed_at_once_while_every_other_committer_is_in_a_long_transaction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In the 200-centre district bench the four committers were in joint transactions of up
+    # to 500 messages when a reply came, and it waited seconds for one of them.
+    release = threading.Event()
+    shared, busy, calls = events_hold_every_committer(monkeypatch, release, threads=2)
+    started = time.monotonic()
+    outcome = commit_from(shared, ["linli/v1/c/d/reply"])
+    assert outcome == "committed" and time.monotonic() - started < 2
+    release.set()
+    for thread in busy:
+        thread.join(5)
+    shared.stop()
+    assert calls[2] == ["linli/v1/c/d/reply"]
+
+
+def test_a_batch_behind_which_a_reply_waits_at_its_bridge_is_committed_at_once_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Its bridge sends the reply's batch only once this one is committed.
+    release = threading.Event()
+    shared, busy, calls = events_hold_every_committer(monkeypatch, release, threads=1)
+    reply_behind = threading.Event()
+    outcome: list[Any] = []
+    items = [Inbound("linli/v1/c/d/event", b"{}", CLOCK.now())]
+    bridge = threading.Thread(target=lambda: outcome.append(shared.commit(
+        items, Handlers(), retry_delay=0.1, stop=threading.Event(), hurry=reply_behind.is_set,
+    )))  # fmt: skip
+    bridge.start()
+    time.sleep(0.2)
+    assert not outcome, "an event's batch waits its turn while nothing waits behind it"
+    started = time.monotonic()
+    reply_behind.set()  # as the bridge's inbox says once the reply is in it
+    shared.nudge()
+    bridge.join(5)
+    assert outcome == ["committed"] and time.monotonic() - started < 2
+    release.set()
+    for thread in busy:
+        thread.join(5)
+    shared.stop()
+    assert calls[1] == ["linli/v1/c/d/event"]
 
 
 def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed(
@@ -197,4 +272,43 @@ def test_a_bridge_of_shared_committers_reads_their_clock_and_refuses_another(
             Bridge(database, "mqtt://127.0.0.1:1", "yongsheng", committers=shared,
                    clock=SystemClock())  # fmt: skip
     finally:
+        shared.stop()
+
+
+def test_a_reply_reaching_a_bridge_hurries_the_batch_it_waits_behind(
+    mqtt_url: str, mqtt_site: str, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over a real broker: the bridge tells the committers a reply came (Committers.nudge), and
+    # its batch in hand, waiting behind the one busy committer, is committed by the reply's.
+    release, busy_taken = threading.Event(), threading.Event()
+    real_commit = module.commit_batches
+
+    def commit(database_: Any, batches: list[Any], *args: Any, **kwargs: Any) -> Any:
+        if any("/busy/" in item.topic for items, _handlers in batches for item in items):
+            busy_taken.set()
+            release.wait(10)
+            return ["committed" for _batch in batches]
+        return real_commit(database_, batches, *args, **kwargs)
+
+    monkeypatch.setattr(module, "commit_batches", commit)
+    shared = Committers(database, SystemClock(), threads=1)
+    busy = threading.Thread(target=commit_from, args=(shared, ["linli/v1/x/busy/event"]))
+    busy.start()
+    assert busy_taken.wait(5)
+    device_id = f"{mqtt_site}-locker"
+    add_locker(database, mqtt_site, device_id)
+    bridge = Bridge(database, mqtt_url, mqtt_site, committers=shared).start()
+    locker = TestDevice(mqtt_url, mqtt_site, device_id, session=1)
+    try:
+        seq = locker.event("door_closed", compartment=1)
+        time.sleep(0.5)
+        assert event_seqs(database, device_id) == [], "the event waits behind the busy committer"
+        reply = {**locker.envelope(), "command_id": str(uuid.uuid4()), "status": "done"}
+        locker.client.publish(locker.topic("reply"), json.dumps(reply).encode(), qos=1)
+        wait_for(lambda: event_seqs(database, device_id) == [seq], "the event committed", 3)
+    finally:
+        release.set()
+        busy.join(5)
+        locker.stop()
+        bridge.stop()
         shared.stop()

@@ -84,3 +84,17 @@ def test_the_inbox_is_drained_only_once_its_worker_took_everything_and_waits_aga
     assert inbox.wait_drained(5.0)
     inbox.wake()
     thread.join(5)
+
+
+def test_the_inbox_says_a_reply_waits_from_its_arrival_until_a_batch_takes_it() -> None:
+    # The committers hurry a bridge's batch in hand while a reply waits behind it.
+    inbox = Inbox()
+    inbox.put(received(1))
+    assert not inbox.reply_waits()
+    when = datetime.now(UTC)
+    inbox.put(Received(Inbound("linli/v1/s/d/reply", b"{}", when), 2, 1, 0))
+    assert inbox.reply_waits()
+    assert len(inbox.take(1, 0.0, 0.0)) == 1
+    assert inbox.reply_waits(), "the event was taken, not the reply"
+    assert len(inbox.take(10, 0.0, 0.0)) == 1
+    assert not inbox.reply_waits()

@@ -289,7 +289,7 @@ def test_a_worker_sites_setting_that_is_no_slug_is_refused_by_name() -> None:
 
 @pytest.mark.postgres
 def test_a_worker_s_pool_does_not_grow_with_its_centres(postgres_database: Database) -> None:
-    from devices.ingest.committers import COMMITTER_THREADS
+    from devices.ingest.committers import COMMITTER_THREADS, REPLY_COMMITTERS
     from kiosk.ops_cli import WORKER_OTHER_CONNECTIONS, worker_database
 
     sizes = []
@@ -301,7 +301,7 @@ def test_a_worker_s_pool_does_not_grow_with_its_centres(postgres_database: Datab
             pool.dispose()
     # The committers' and the one command sender's and the scheduler's: the same for 2
     # centres as for 40, where a commit thread and a sender a centre made it 85.
-    assert sizes == [COMMITTER_THREADS + WORKER_OTHER_CONNECTIONS] * 2
+    assert sizes == [COMMITTER_THREADS + REPLY_COMMITTERS + WORKER_OTHER_CONNECTIONS] * 2
 
 
 def test_a_worker_started_with_systemd_s_soft_limit_of_open_files_raises_it_to_the_hard_one(
