@@ -18,7 +18,7 @@ batches, and so does a batch behind which a reply waits at its bridge (which sen
 batch only once this one is committed): someone is waiting for it (a resident at a locker's
 door). One more committer takes only those: in the 200-centre district bench all four were
 in joint transactions of up to 500 messages when a reply came, and the reply waited 4–6 s
-(median) for its transaction to begin; with this committer, 0.3 s (docs/benchmarks.md,
+(median) for its transaction to begin; with this committer, 0.1–0.3 s (docs/benchmarks.md,
 twenty-sixth session). Lockers that connected
 together (a broker restart, a power cut) heartbeat together, and in the district benchmark
 such a burst of every centre's heartbeats made joint transactions of tens of milliseconds of
