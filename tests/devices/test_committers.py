@@ -187,6 +187,15 @@ def events_hold_every_committer(
     return shared, busy, calls
 
 
+def let_the_busy_finish(
+    shared: Committers, busy: list[threading.Thread], release: threading.Event
+) -> None:
+    release.set()
+    for thread in busy:
+        thread.join(5)
+    shared.stop()
+
+
 def test_a_reply_is_committed_at_once_while_every_other_committer_is_in_a_long_transaction(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -197,10 +206,7 @@ def test_a_reply_is_committed_at_once_while_every_other_committer_is_in_a_long_t
     started = time.monotonic()
     outcome = commit_from(shared, ["linli/v1/c/d/reply"])
     assert outcome == "committed" and time.monotonic() - started < 2
-    release.set()
-    for thread in busy:
-        thread.join(5)
-    shared.stop()
+    let_the_busy_finish(shared, busy, release)
     assert calls[2] == ["linli/v1/c/d/reply"]
 
 
@@ -224,10 +230,7 @@ def test_a_batch_behind_which_a_reply_waits_at_its_bridge_is_committed_at_once_t
     shared.nudge()
     bridge.join(5)
     assert outcome == ["committed"] and time.monotonic() - started < 2
-    release.set()
-    for thread in busy:
-        thread.join(5)
-    shared.stop()
+    let_the_busy_finish(shared, busy, release)
     assert calls[1] == ["linli/v1/c/d/event"]
 
 
