@@ -97,22 +97,10 @@ def seed(
     if staff is None:
         return Added(0, 0, 0)
     zone = ZoneInfo(site.timezone)
-    return Added(
-        loans=_seed_loans(session, site, staff, people, this_monday, zone, seed, busyness),
-        readings=_seed_readings(
-            session,
-            site,
-            staff,
-            people,
-            consenting_phones,
-            this_monday,
-            zone,
-            now,
-            bp_terminal,
-            seed,
-        ),  # fmt: skip
-        series=_seed_series(session, site, staff, now),
-    )
+    loans = _seed_loans(session, site, staff, people, this_monday, zone, seed, busyness)
+    readings = _seed_readings(session, site, staff, people, consenting_phones, this_monday,
+                              zone, now, bp_terminal, seed)  # fmt: skip
+    return Added(loans=loans, readings=readings, series=_seed_series(session, site, staff, now))
 
 
 def _at(day: date, hour: float, zone: ZoneInfo) -> datetime:

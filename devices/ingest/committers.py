@@ -16,16 +16,17 @@ their batches one or two events, and a transaction each cost more than the event
 Except that a batch holding a device's ``reply`` goes first, with only the other such
 batches, and so does a batch behind which a reply waits at its bridge (which sends its next
 batch only once this one is committed): someone is waiting for it (a resident at a locker's
-door). One more committer takes only those: in the 200-centre district bench all four were
-in joint transactions of up to 500 messages when a reply came, and the reply waited 4–6 s
-(median) for its transaction to begin; with this committer, 0.1–0.3 s (docs/benchmarks.md,
-twenty-sixth session). Lockers that connected
-together (a broker restart, a power cut) heartbeat together, and in the district benchmark
-such a burst of every centre's heartbeats made joint transactions of tens of milliseconds of
-CPU (400 heartbeats 42–104 ms); an answer arriving then waited for the one holding its
-bridge's previous batch and then, joined with the rest of the burst, for another
-(docs/benchmarks.md, eleventh session). Replies are a few a second, so the joint commits
-lose next to nothing.
+door). Lockers that connected together (a broker restart, a power cut) heartbeat together,
+and in the district benchmark such a burst of every centre's heartbeats made joint
+transactions of tens of milliseconds of CPU (400 heartbeats 42–104 ms); an answer arriving
+then waited for the one holding its bridge's previous batch and then, joined with the rest of
+the burst, for another (docs/benchmarks.md, eleventh session). Replies are a few a second, so
+the joint commits lose next to nothing.
+
+And one more committer takes only those urgent batches. In the 200-centre district bench all
+four were in joint transactions of up to 500 messages when a reply came, and the reply waited
+4–6 s (median) for its transaction to begin; with this committer, 0.1–0.3 s
+(docs/benchmarks.md, twenty-sixth session).
 """
 
 from __future__ import annotations
@@ -135,7 +136,9 @@ class Committers:
                 return None
             self._waiting.append(waiting)
             self._changed.notify()
-            if waiting.holds_reply:
+            # Urgent by a reply behind it too: one that arrived as this batch was being handed
+            # over nudged before the batch was here to hurry.
+            if waiting.urgent:
                 self._urgent.notify()
         return wait_for(waiting.future, stop)
 

@@ -234,6 +234,21 @@ def test_a_batch_behind_which_a_reply_waits_at_its_bridge_is_committed_at_once_t
     assert calls[1] == ["linli/v1/c/d/event"]
 
 
+def test_a_batch_handed_over_after_the_reply_behind_it_arrived_is_committed_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The reply came (and nudged) while its bridge was handing this batch over: no nudge
+    # follows, so the batch's arrival must wake the reply committer itself.
+    release = threading.Event()
+    shared, busy, _calls = events_hold_every_committer(monkeypatch, release, threads=1)
+    items = [Inbound("linli/v1/c/d/event", b"{}", CLOCK.now())]
+    started = time.monotonic()
+    outcome = shared.commit(items, Handlers(), retry_delay=0.1, stop=threading.Event(),
+                            hurry=lambda: True)  # fmt: skip
+    assert outcome == "committed" and time.monotonic() - started < 2
+    let_the_busy_finish(shared, busy, release)
+
+
 def test_a_batch_whose_bridge_stops_before_a_committer_takes_it_is_not_committed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
