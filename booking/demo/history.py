@@ -39,8 +39,6 @@ from booking.spaces.models.spaces import Space
 
 SEED = 20261125
 DEMO_ACTOR = "system:demo"
-STAFF_USERNAME = "zhao"  # the demo's community worker lends, takes back and follows up
-BP_TERMINAL = "bp-1"
 
 # Loans: from this many weeks back until two weeks before this week (so every loan, even
 # one returned days late, is back before today), a few a day, more at weekends.
@@ -79,8 +77,8 @@ def seed(
     consenting_phones: tuple[str, ...],
     this_monday: date,
     now: datetime,
-    worker: str = STAFF_USERNAME,
-    bp_terminal: str = BP_TERMINAL,
+    worker: str,
+    bp_terminal: str,
     seed: int = SEED,
     busyness: float = 1.0,
 ) -> Added:

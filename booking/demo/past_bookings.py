@@ -14,11 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core.models.sites import Site
+from booking.demo import district as demo_district
 from booking.demo import history as demo_history
 from booking.demo.centre import HEALTH_CONSENTS, SITE_SLUG
+from booking.demo.district import DemoCentre
 from booking.people import passwords
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.residents import Resident
+from booking.people.models.staff import StaffRole
 from booking.spaces.models.bookings import Booking, BookingStatus
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space, SpaceKind
@@ -43,29 +46,22 @@ ROOM_DEMAND = {"dance": 0.7, "table-tennis": 0.5, "calligraphy": 0.35, "meeting"
 
 @dataclass(frozen=True)
 class CentreHistory:
-    """Whose past a demo centre has: its history residents' phones (a format of one number),
-    how busy it is against the first centre, its random seeds, the staff member who lends
-    and follows up, its blood-pressure terminal, and the demo residents who consented."""
+    """How a demo centre's past differs from the first's: its history residents' phones (a
+    format of one number), how busy it is against the first, the offset of its random seeds,
+    and the demo residents who consented. Its staff and terminal are booking.demo.district's."""
 
-    slug: str
     phones: str
     busyness: float
-    seed: int
-    history_seed: int
-    worker: str
-    bp_terminal: str
+    seed_offset: int
     consenting_phones: tuple[str, ...] = ()
 
 
-HISTORIES = (
-    CentreHistory(SITE_SLUG, HISTORY_PHONES, 1.0, demo_history.SEED, HISTORY_SEED,
-                  demo_history.STAFF_USERNAME, demo_history.BP_TERMINAL, HEALTH_CONSENTS),
-    # The district demo's other two centres (booking.demo.district), smaller than the first.
-    CentreHistory("hongqiao", "1390001{:04d}", 0.6, demo_history.SEED + 10, HISTORY_SEED + 10,
-                  "hongqiao-staff", "hongqiao-bp-1"),
-    CentreHistory("jiangning", "1390002{:04d}", 0.35, demo_history.SEED + 20,
-                  HISTORY_SEED + 20, "jiangning-staff", "jiangning-bp-1"),
-)  # fmt: skip
+HISTORIES = {
+    SITE_SLUG: CentreHistory(HISTORY_PHONES, 1.0, 0, HEALTH_CONSENTS),
+    # The district demo's other two centres, smaller than the first.
+    "hongqiao": CentreHistory("1390001{:04d}", 0.6, 10),
+    "jiangning": CentreHistory("1390002{:04d}", 0.35, 20),
+}
 
 
 def seed_history(session: Session, *, now: datetime) -> int:
@@ -79,22 +75,21 @@ def seed_history(session: Session, *, now: datetime) -> int:
     suspended. Seeded random: the same pattern on every machine, dated back from ``now``.
     """
     added = 0
-    for history in HISTORIES:
-        site = session.scalar(select(Site).where(Site.slug == history.slug))
+    for centre in demo_district.CENTRES:
+        site = session.scalar(select(Site).where(Site.slug == centre.slug))
         if site is not None:
-            added += _seed_centre_history(session, site, history, now)
+            added += _seed_centre_history(session, site, centre, now)
     return added
 
 
-def _seed_centre_history(
-    session: Session, site: Site, history: CentreHistory, now: datetime
-) -> int:
+def _seed_centre_history(session: Session, site: Site, centre: DemoCentre, now: datetime) -> int:
+    history = HISTORIES[centre.slug]
     zone = ZoneInfo(site.timezone)
     this_monday = now.astimezone(zone).date() - timedelta(days=now.astimezone(zone).weekday())
     if session.scalar(select(Resident.id).where(Resident.phone == history.phones.format(1))):
-        _seed_lending_and_health(session, site, history, this_monday, now)  # each idempotent
+        _seed_lending_and_health(session, site, centre, this_monday, now)  # each idempotent
         return 0
-    rng = random.Random(history.history_seed)
+    rng = random.Random(HISTORY_SEED + history.seed_offset)
     # The history's residents are extras who never sign in: one argon2 hash of one PIN serves
     # them all, where thirty hashes cost up to half a minute of the demo's start.
     shared_pin_hash = passwords.hash_secret(HISTORY_PIN)
@@ -162,14 +157,16 @@ def _seed_centre_history(
                     )
                     added += 1
     session.flush()
-    _seed_lending_and_health(session, site, history, this_monday, now)
+    _seed_lending_and_health(session, site, centre, this_monday, now)
     return added
 
 
 def _seed_lending_and_health(
-    session: Session, site: Site, history: CentreHistory, this_monday: date, now: datetime
+    session: Session, site: Site, centre: DemoCentre, this_monday: date, now: datetime
 ) -> None:
-    """Past loans, blood-pressure readings and the weekly classes (``booking.demo.history``)."""
+    """Past loans, blood-pressure readings and the weekly classes (``booking.demo.history``),
+    lent and followed up by the centre's community worker, measured on its terminal."""
+    history = HISTORIES[centre.slug]
     phones = [history.phones.format(n) for n in range(1, HISTORY_RESIDENTS + 1)]
     people = list(
         session.scalars(
@@ -183,9 +180,9 @@ def _seed_lending_and_health(
         consenting_phones=history.consenting_phones,
         this_monday=this_monday,
         now=now,
-        worker=history.worker,
-        bp_terminal=history.bp_terminal,
-        seed=history.seed,
+        worker=next(user for user, _name, _pw, role in centre.staff if role is StaffRole.STAFF),
+        bp_terminal=centre.bp_terminals[0],
+        seed=demo_history.SEED + history.seed_offset,
         busyness=history.busyness,
     )
 

@@ -166,7 +166,8 @@ class Committers:
         with self._changed:
             while not self._stopped.is_set():
                 urgent = [waiting.urgent for waiting in self._waiting]
-                if any(urgent) or (urgent and not replies_only):
+                # Anything waiting for a committer; only what is urgent for a reply committer.
+                if urgent and (not replies_only or any(urgent)):
                     break
                 (self._urgent if replies_only else self._changed).wait()
             if self._stopped.is_set():

@@ -411,7 +411,8 @@ def furnish_xinhua(session: Session, xinhua: Site, now: datetime) -> None:
     today = now.astimezone(zone).date()
     demo_history.seed(
         session, site=xinhua, people=members, consenting_phones=demo_centre.HEALTH_CONSENTS,
-        this_monday=today - timedelta(days=today.weekday()), now=now,
+        this_monday=today - timedelta(days=today.weekday()), now=now, worker="zhao",
+        bp_terminal=demo_centre.BP_TERMINALS[0],
     )  # fmt: skip
     provisioning.register_device(
         session, xinhua.id, B_LOCKER, "locker", B_LOCKER_NAME, now, compartments=4
