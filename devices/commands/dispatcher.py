@@ -5,13 +5,16 @@ It runs as a thread of the :class:`~devices.bridge.Bridge`, the one process that
 devices answer, so every command it sends has its reply and door events recorded. Each turn
 it
 
-- records the link (:func:`devices.fleet.link_status.record_link`) when the broker connection
-  changes, and beats it every :data:`~devices.fleet.link_status.BEAT_EVERY` otherwise;
 - while connected, reads the site's queued commands (:func:`devices.commands.outbox.queued`)
   and publishes them at once, dropping any past its expiry. While disconnected it takes
   nothing: a command left queued is sent on reconnection if still in time, never after;
+- records the link (:func:`devices.fleet.link_status.record_link`) when the broker connection
+  changes, and beats it every :data:`~devices.fleet.link_status.BEAT_EVERY` otherwise;
 - a little after publishing, deletes the rows taken and marks as ``sent`` the commands the
-  broker has acknowledged, in one write that does not queue in front of the device's reply.
+  broker has acknowledged, in one write that does not queue in front of the device's reply,
+  nor behind it: a command whose row the reply's transaction holds is marked on a later turn.
+
+The link's beat comes after the sending in a turn, so a command never waits for it.
 """
 
 from __future__ import annotations
@@ -190,11 +193,14 @@ class CommandDispatcher:
 
     def _turn(self, woken: bool) -> None:
         state = LinkState.CONNECTED if self._connected.is_set() else LinkState.DISCONNECTED
-        if state is not self._recorded or time.monotonic() >= self._next_beat:
-            self._record(state)
-        # Sending first: a command waiting is someone waiting at a locker.
-        if state is LinkState.CONNECTED:
-            self._dispatch(woken)
+        # Sending first, the link's beat after: a command waiting is someone waiting at a
+        # locker, and the beat's write took up to a third of a second in the loaded district.
+        try:
+            if state is LinkState.CONNECTED:
+                self._dispatch(woken)
+        finally:  # a command that cannot be sent must not make the link look dead
+            if state is not self._recorded or time.monotonic() >= self._next_beat:
+                self._record(state)
         quiet = time.monotonic() - self._last_publish >= MARK_SENT_AFTER_S
         pending = len(self._unconfirmed) + len(self._taken)
         if pending and (quiet or pending >= MARK_SENT_BATCH):
@@ -265,12 +271,18 @@ class CommandDispatcher:
             elif unconfirmed.expires_at > now and not final:
                 waiting.append(unconfirmed)
         taken = set(self._taken)
+        held: set[str] = set()
         if delivered or taken:
             try:
                 with self.database.write() as session:
                     command_outbox.remove(session, taken)
-                    for unconfirmed in delivered:
-                        commands.mark_sent(session, unconfirmed.command_id, now)
+                    if final:  # the last word: wait for each row rather than lose a mark
+                        for unconfirmed in delivered:
+                            commands.mark_sent(session, unconfirmed.command_id, now)
+                    else:  # never behind a reply's transaction: every centre's sends wait
+                        held = commands.mark_sent_unless_held(
+                            session, [unconfirmed.command_id for unconfirmed in delivered], now
+                        )
             except Exception as error:
                 if ingest.is_outage(error) and not final:
                     log.warning("could not record %d commands as sent; later", len(delivered))
@@ -280,7 +292,10 @@ class CommandDispatcher:
             else:
                 self._taken -= taken
                 for unconfirmed in delivered:
-                    self._count(f"delivered.{unconfirmed.name}", 1)
+                    if unconfirmed.command_id in held:
+                        waiting.append(unconfirmed)  # delivered: marked on a later turn
+                    else:
+                        self._count(f"delivered.{unconfirmed.name}", 1)
         self._unconfirmed = waiting
 
 

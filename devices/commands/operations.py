@@ -29,7 +29,7 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -228,6 +228,40 @@ def mark_sent(session: Session, command_id: str, now: datetime) -> DeviceCommand
         raise CommandNotFound(f"no command {command_id!r}", command_id=command_id)
     command.published(now)
     return command
+
+
+def mark_sent_unless_held(
+    session: Session, command_ids: Collection[str], now: datetime
+) -> set[str]:
+    """:func:`mark_sent` for each command whose row no other transaction holds; returns the
+    ids of those held, to be marked later (a command no longer there is not among them).
+
+    The worker's one command sender records every centre's sends. A command's row is held
+    by the transaction that records the device's reply, and with the workers behind (the
+    200-centre district bench) that transaction waited seconds for the locker's row: the
+    sender waited behind it, and every centre's next command with it (docs/benchmarks.md,
+    twenty-seventh session). A reply that commits meanwhile has moved the command past
+    ``sent`` anyway; the mark still counts the publication. (SQLite serialises writers, so
+    nothing is ever held there.)
+    """
+    wanted = sorted(set(command_ids))
+    if not wanted:
+        return set()
+    free = session.scalars(
+        select(DeviceCommand)
+        .where(DeviceCommand.id.in_(wanted))
+        .order_by(DeviceCommand.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for command in free:
+        command.published(now)
+    marked = {command.id for command in free}
+    if len(marked) == len(wanted):
+        return set()
+    # Skipped: held by another transaction, or gone. A plain read waits for no lock.
+    return set(
+        session.scalars(select(DeviceCommand.id).where(DeviceCommand.id.in_(set(wanted) - marked)))
+    )
 
 
 def record_reply(session: Session, reply: Reply, now: datetime) -> DeviceCommand | None:
