@@ -29,6 +29,7 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -244,7 +245,8 @@ def mark_sent_unless_held(
     ``sent`` anyway; the mark still counts the publication. (SQLite serialises writers, so
     nothing is ever held there.)
     """
-    wanted = sorted(set(command_ids))
+    publications = Counter(command_ids)  # a command published twice is counted twice
+    wanted = sorted(publications)
     if not wanted:
         return set()
     free = session.scalars(
@@ -254,7 +256,8 @@ def mark_sent_unless_held(
         .with_for_update(skip_locked=True)
     ).all()
     for command in free:
-        command.published(now)
+        for _ in range(publications[command.id]):
+            command.published(now)
     marked = {command.id for command in free}
     if len(marked) == len(wanted):
         return set()

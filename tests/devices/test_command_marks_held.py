@@ -62,10 +62,11 @@ def test_a_held_command_is_left_for_later_and_the_others_are_marked_at_once(
         # Waiting for the held row would end in this error, not in a pass.
         session.execute(text("SET LOCAL lock_timeout = '2s'"))
         still = commands.mark_sent_unless_held(
-            session, [first, second, "no-such-command"], CLOCK.now()
+            session, [first, second, second, "no-such-command"], CLOCK.now()
         )
     assert still == {first}
     assert command(postgres_database, second).state is CommandState.SENT
+    assert command(postgres_database, second).send_count == 2  # published twice
     assert command(postgres_database, first).state is CommandState.CREATED
 
 
