@@ -55,14 +55,15 @@ _SESSION_SETTINGS = (
     "SET tcp_keepalives_count = 3",
     "SET statement_timeout = '3s'",
 )
-_TRY = text(
-    "SELECT pg_try_advisory_lock(:cls, hashtext(current_schema()))"
-)  # fmt: skip
+# The lock's key: the deployment's schema, and a scope ("" for the scheduler's own lock; a
+# group of workers' centres for the lock that leads their bridges, kiosk.scheduler_seat).
+_KEY = "hashtext(current_schema() || :scope)"
+_TRY = text(f"SELECT pg_try_advisory_lock(:cls, {_KEY})")
 _HOLDER = text(
     "SELECT a.application_name, a.client_addr, a.pid FROM pg_locks l"
     " JOIN pg_stat_activity a ON a.pid = l.pid"
     " WHERE l.locktype = 'advisory' AND l.granted"
-    " AND l.classid = CAST(:cls AS oid) AND l.objid = CAST(hashtext(current_schema()) AS oid)"
+    f" AND l.classid = CAST(:cls AS oid) AND l.objid = CAST({_KEY} AS oid)"
 )
 
 
@@ -70,8 +71,9 @@ class SchedulerLock:
     """``acquire()`` until it returns True, then ``check()`` every :data:`PING_EVERY_S`
     while leading; ``release()`` at the end (closing the connection frees the lock)."""
 
-    def __init__(self, url: str, holder: str) -> None:
+    def __init__(self, url: str, holder: str, scope: str = "") -> None:
         self.holder = holder
+        self.scope = scope
         self._engine: Engine = create_engine(
             url,
             poolclass=NullPool,
@@ -80,7 +82,8 @@ class SchedulerLock:
                 "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
                 "connect_timeout": CONNECT_TIMEOUT_S,
                 # Shown in pg_stat_activity, so an operator can see who leads (docs/operations.md).
-                "application_name": f"linli-scheduler {holder}"[:63],
+                # A group's lock (kiosk.scheduler_seat) leads bridges only: named apart.
+                "application_name": f"linli-{'lead' if scope else 'scheduler'} {holder}"[:63],
             },
             isolation_level="AUTOCOMMIT",
         )
@@ -96,7 +99,7 @@ class SchedulerLock:
         try:
             for setting in _SESSION_SETTINGS:
                 connection.execute(text(setting))
-            won = bool(connection.scalar(_TRY, {"cls": LOCK_CLASS}))
+            won = bool(connection.scalar(_TRY, {"cls": LOCK_CLASS, "scope": self.scope}))
         except Exception:
             connection.close()
             raise
@@ -109,7 +112,7 @@ class SchedulerLock:
     def holder_now(self) -> str | None:
         """Who holds the lock, as PostgreSQL knows it (for the waiting worker's log line)."""
         with self._engine.connect() as connection:
-            row = connection.execute(_HOLDER, {"cls": LOCK_CLASS}).first()
+            row = connection.execute(_HOLDER, {"cls": LOCK_CLASS, "scope": self.scope}).first()
         if row is None:
             return None
         return f"{row.application_name or 'unknown'} (backend pid {row.pid})"
@@ -131,8 +134,8 @@ class SchedulerLock:
         if self._connection is not None:
             try:
                 self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:cls, hashtext(current_schema()))"),
-                    {"cls": LOCK_CLASS},
+                    text(f"SELECT pg_advisory_unlock(:cls, {_KEY})"),
+                    {"cls": LOCK_CLASS, "scope": self.scope},
                 )
             except Exception:
                 log.warning("could not unlock; closing the connection frees the lock anyway")

@@ -3,8 +3,9 @@
 One deployment serves a district: a worker bridges the devices of every centre in the
 database, one bridge (one MQTT connection, with its own Will on that centre's server status)
 per centre, and starts a bridge for a centre made while it runs within a minute.
-``LINLI_WORKER_SITES`` (slugs, comma-separated) limits a worker to those centres, to split a city's hundreds of centres
-between groups of workers (docs/scaling.md).
+``LINLI_WORKER_SITES`` (slugs, comma-separated) limits a worker to those centres, to split a
+city's hundreds of centres between groups of workers, each group led on its own
+(:mod:`kiosk.scheduler_seat`; docs/scaling.md).
 
 On SQLite exactly one worker runs per deployment. It holds the lease row in ``worker_leases``
 (renewed every third of its lifetime) for as long as it runs; a second worker waits for the
@@ -41,7 +42,7 @@ from booking.core.retention import RetentionPeriods
 from devices.commands.group import Shared
 from devices.protocol import messages as protocol
 from devices.sharing import BridgeStop, Role
-from kiosk import leases, scheduler, scheduler_lock
+from kiosk import leases, scheduler, scheduler_lock, scheduler_seat
 from kiosk.bridge_runners import BridgeRunner, default_bridge, district_bridge
 from kiosk.models import WorkerLease
 from kiosk.open_files import allow_open_files
@@ -95,6 +96,7 @@ class Worker:
         # Some centres (a city split between groups of workers by LINLI_WORKER_SITES; one in
         # tests), or None: every centre of the database, the district on one deployment.
         self.only: list[str] | None = [site] if site else (list(sites) if sites else None)
+        self._scope = scheduler_seat.bridge_scope(None if site else sites)
         self.lease_ttl = lease_ttl
         self.bridge = bridge
         self.holder = holder or leases.new_holder_id()
@@ -307,7 +309,9 @@ class Worker:
         return 1 if self.failed else 0
 
     def _run_several(self, stop: threading.Event) -> int:
-        lock = scheduler_lock.SchedulerLock(self.database.url, self.holder)
+        lock = scheduler_lock.SchedulerLock(self.database.url, self.holder, self._scope)
+        seat = scheduler_seat.seat_for(self._scope, self.database, self.clock, self.retention,
+                                       self.holder)  # fmt: skip
         lost = threading.Event()  # set by the watchdog when the lock's connection fails
         tries = scheduler_lock.TryLog()
         watchdog: threading.Thread | None = None
@@ -368,18 +372,17 @@ class Worker:
             if watchdog is not None and watchdog.is_alive():
                 watchdog.join(scheduler_lock.PING_EVERY_S + 5)
             lock.release()
+            if seat is not None:
+                seat.stop()
             log.info("worker %s stopped", self.holder)
         return 1 if self.failed else 0
 
     def _step_down(self, jobs: BackgroundScheduler | None, released: threading.Event) -> None:
         """The lock's connection failed, so another worker may lead by now: stop the scheduler
-        and go on sharing the device traffic as a follower, trying for the lock again.
-
-        Not exiting for the supervisor to restart it: on a starved machine (load 49 on two
-        cores, the 200-centre bench) the lock's ping waited past the server's idle timeout,
-        and a restart re-birthed every device of the district, the work that had starved it.
-        A follower's bridges keep the traffic moving, and a worker that takes the lock back
-        leads as the successor (no re-birth)."""
+        and go on sharing the device traffic as a follower, trying for the lock again. Not
+        exiting for the supervisor to restart it: on a starved machine (load 49 on two cores,
+        the 200-centre bench) a restart re-birthed every device of the district, the work that
+        had starved it; a worker that takes the lock back leads as the successor (no re-birth)."""
         log.error("worker %s lost the scheduler lock; it stops the scheduler and goes on "
                   "sharing the device traffic", self.holder)  # fmt: skip
         released.set()
@@ -390,6 +393,8 @@ class Worker:
         self._stop_bridges(handed_over=True)
         self._start_bridge(Role.FOLLOWER)
 
-    def _lead(self) -> BackgroundScheduler:
+    def _lead(self) -> BackgroundScheduler | None:
+        if self._scope:  # it leads its group's bridges; the seat runs the scheduler
+            return None
         log.info("worker %s holds the scheduler lock: it runs the scheduler", self.holder)
         return scheduler.start_scheduler(self.database, self.clock, self.retention)

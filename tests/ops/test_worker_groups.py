@@ -1,0 +1,134 @@
+"""Workers split between groups of centres (``LINLI_WORKER_SITES``): every group has a leader
+for its centres' bridges, and the deployment still runs one scheduler.
+
+With one lock for the deployment, only the group of the scheduler's worker had leading
+bridges: the other groups' centres had their commands queued and never sent, and their
+devices never heard the server say `online` (kiosk/scheduler_seat.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from booking.core.clock import FrozenClock
+from booking.core.db import Database
+from booking.core.models.sites import Site
+from devices.sharing import Role
+from kiosk import scheduler
+from kiosk.worker import Worker
+
+MQTT_URL = "mqtt://127.0.0.1:1"
+
+pytestmark = pytest.mark.postgres
+
+
+class RolesBridge:
+    """Stands in for the bridges: notes each centre's current role until told to stop."""
+
+    def __init__(self) -> None:
+        self.roles: dict[str, Role] = {}
+
+    def __call__(
+        self, database: Database, url: str, site: str, stop: threading.Event, role: Role
+    ) -> None:
+        self.roles[site] = role
+        stop.wait()
+
+
+class Schedulers:
+    """Stands in for ``kiosk.scheduler.start_scheduler``: how many run now, and how many ran."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.started = 0
+
+    def start(self, *_args: Any) -> Any:
+        schedulers = self
+
+        class Jobs:
+            def shutdown(self, wait: bool = True) -> None:
+                schedulers.running -= 1
+
+        self.running += 1
+        self.started += 1
+        return Jobs()
+
+
+def wait_for(condition: Any, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def schedulers(monkeypatch: pytest.MonkeyPatch) -> Schedulers:
+    found = Schedulers()
+    monkeypatch.setattr(scheduler, "start_scheduler", found.start)
+    return found
+
+
+def running(worker: Worker) -> tuple[threading.Event, threading.Thread]:
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def test_each_group_of_workers_leads_its_own_centres_and_one_scheduler_runs(
+    postgres_database: Database, clock: FrozenClock, schedulers: Schedulers
+) -> None:
+    with postgres_database.write() as session:
+        session.add_all(Site(slug=slug, name_zh=slug, name_en=slug) for slug in ("east", "west"))
+    east, west, east_too = RolesBridge(), RolesBridge(), RolesBridge()
+    # The east group's first worker starts first, and so runs the scheduler.
+    started = [running(Worker(postgres_database, clock, mqtt_url=MQTT_URL, sites=["east"],
+                              bridge=east))]  # fmt: skip
+    second_east = Worker(postgres_database, clock, mqtt_url=MQTT_URL, sites=["east"],
+                         bridge=east_too)  # fmt: skip
+    try:
+        assert wait_for(lambda: east.roles == {"east": Role.LEADER})
+        assert wait_for(lambda: schedulers.running == 1)
+        started.append(running(Worker(postgres_database, clock, mqtt_url=MQTT_URL,
+                                      sites=["west"], bridge=west)))  # fmt: skip
+        assert wait_for(lambda: west.roles == {"west": Role.LEADER})
+        # A second worker of a group shares its traffic, as in a deployment of one group.
+        started.append(running(second_east))
+        assert wait_for(lambda: east_too.roles == {"east": Role.FOLLOWER})
+        time.sleep(2.5)  # every worker has tried for every lock by now
+        assert schedulers.running == 1
+        # The scheduler's worker goes: another takes the scheduler within ten seconds, and
+        # the other group keeps its leader as it was.
+        first_seat = schedulers.started
+        stop, thread = started[0]
+        stop.set()
+        thread.join(15)
+        assert wait_for(lambda: schedulers.running == 1 and schedulers.started > first_seat)
+        assert wait_for(lambda: east_too.roles["east"] is Role.SUCCESSOR)
+        assert west.roles == {"west": Role.LEADER}
+    finally:
+        for stop, thread in started:
+            stop.set()
+            thread.join(15)
+    assert schedulers.running == 0
+
+
+def test_a_worker_of_every_centre_leads_its_bridges_and_the_scheduler_with_one_lock(
+    postgres_database: Database, clock: FrozenClock, schedulers: Schedulers
+) -> None:
+    with postgres_database.write() as session:
+        session.add_all(Site(slug=slug, name_zh=slug, name_en=slug) for slug in ("east", "west"))
+    bridge = RolesBridge()
+    stop, thread = running(Worker(postgres_database, clock, mqtt_url=MQTT_URL, bridge=bridge))
+    try:
+        assert wait_for(lambda: bridge.roles == {"east": Role.LEADER, "west": Role.LEADER})
+        assert wait_for(lambda: schedulers.running == 1)
+        assert [t.name for t in threading.enumerate() if t.name == "linli-scheduler-seat"] == []
+    finally:
+        stop.set()
+        thread.join(15)
