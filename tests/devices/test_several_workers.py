@@ -70,7 +70,7 @@ class WorkerProcess:
 def start_worker(postgres_database: Database, own_mosquitto: Any, tmp_path: Path) -> Iterator[Any]:
     started: list[WorkerProcess] = []
 
-    def start(site: str) -> WorkerProcess:
+    def start(site: str, **more: str) -> WorkerProcess:
         env = {
             **os.environ,
             "LINLI_DATABASE_URL": postgres_database.url,
@@ -78,6 +78,7 @@ def start_worker(postgres_database: Database, own_mosquitto: Any, tmp_path: Path
             "LINLI_SITE": site,
             "LINLI_INSTANCE_PATH": str(tmp_path / f"instance{len(started)}"),
             "LINLI_SECRET_KEY": "test",
+            **more,
         }
         linli = Path(sys.executable).parent / "linli"
         process = subprocess.Popen(
@@ -450,6 +451,33 @@ def test_commands_are_published_once_by_the_scheduler_s_worker_and_after_a_takeo
     # Only the leader's bridge takes commands from the outbox: each went out once.
     assert heard == Counter(first + second)
     assert follower.stop() == 0
+
+
+def test_workers_split_by_linli_worker_sites_each_send_their_own_centres_commands(
+    start_worker: Any, postgres_database: Database, own_mosquitto: Any
+) -> None:
+    """A city split between groups of workers: each group's centres have a leader, whichever
+    group's worker runs the scheduler (kiosk/scheduler_seat.py)."""
+    sites = {"north": "north-locker", "south": "south-locker"}
+    for site, device_id in sites.items():
+        add_device(postgres_database, device_id, site=site)
+    ears = {site: published_commands(own_mosquitto.url, site, d) for site, d in sites.items()}
+    try:
+        workers = [start_worker(site, LINLI_WORKER_SITES=site) for site in sites]
+        for worker in workers:
+            wait_for(lambda w=worker: w.said("bridge connected"), "each group's bridge", 60)
+        issued = {site: issue_opens(postgres_database, d, 3) for site, d in sites.items()}
+        for site, ids in issued.items():
+            wait_for(lambda s=site, i=ids: set(i) <= set(ears[s][1]), f"{site}'s commands", 20)
+        time.sleep(1.0)  # anything published twice would have arrived by now
+        assert scheduler_lock_holders(postgres_database) == 1
+    finally:
+        for ear, _heard in ears.values():
+            ear.loop_stop()
+            ear.disconnect()
+    for site, ids in issued.items():
+        assert ears[site][1] == Counter(ids)
+    assert [worker.stop() for worker in workers] == [0, 0]
 
 
 def test_a_device_s_status_published_while_no_worker_leads_reaches_the_next_leader(
