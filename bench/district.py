@@ -32,6 +32,11 @@ What runs, each in processes of its own as in production:
 - A worker that stops on its own (not the one killed) is restarted, as its supervisor would
   restart it (docs/operations.md); each restart is printed with the worker's reason.
   ``--logs DIR`` keeps every worker's log.
+- ``--split``: each worker is given half of the centres (``LINLI_WORKER_SITES``), a group of
+  one worker leading its own: every message of a locker goes to one worker, where the shared
+  subscription deals them to both in turn (docs/scaling.md item 3). The killed worker is then
+  started again at once, as systemd's ``Restart=`` would, and the handover lasts until its
+  bridges are connected.
 
 ``events_per_s``: the events the workers applied (ledger rows, by their ``received_at``)
 during the run, over its length. Counted at the end, after the devices stop making events
@@ -197,6 +202,11 @@ def main() -> None:
     parser.add_argument("--commands-per-s", type=float, default=2.0)
     parser.add_argument("--port", type=int, default=18835, help="our Mosquitto's port")
     parser.add_argument("--logs", type=Path, help="write each worker's log lines here")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="each worker its own half of the centres (LINLI_WORKER_SITES)",
+    )
     parser.add_argument("--web-port", type=int, default=18845)
     parser.add_argument("--drain-limit", type=float, default=DRAIN_LIMIT_S,
                         help="s to wait after the run for every event to be acked")  # fmt: skip
@@ -230,13 +240,17 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
                                                      str(workdir / "locker"), stop_locker))  # fmt: skip
     gunicorn: subprocess.Popen[bytes] | None = None
     try:
+        half = len(district.sites) // 2
+        groups = [district.sites[:half], district.sites[half:]]
         for n in range(2):
+            split = {"LINLI_WORKER_SITES": ",".join(groups[n])} if args.split else {}
             worker = WorkerProcess.start(
                 [sys.executable, "-c", "from kiosk.cli import main; main(['worker'])"],
-                {**env, "LINLI_INSTANCE_PATH": str(workdir / f"worker{n}")},
+                {**env, "LINLI_INSTANCE_PATH": str(workdir / f"worker{n}"), **split},
             )
             workers.append(worker)
-            words = "holds the scheduler lock" if n == 0 else "shares the device traffic"
+            follows = "bridging centre" if args.split else "shares the device traffic"
+            words = "holds the scheduler lock" if n == 0 else follows
             wait_until(f"worker {n}: {words}", lambda w=worker, s=words: w.said(s)
                        or w.process.poll() is not None, 60)  # fmt: skip
             if worker.process.poll() is not None:
@@ -321,12 +335,17 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> None:
                 killed_at = time.monotonic()
                 leader.kill()
                 print(f"killed the scheduler's worker at {killed_at - t0:.0f} s", flush=True)
+                if args.split:  # its centres have no other worker: its supervisor restarts it
+                    workers[workers.index(leader)] = back = leader.restarted()
+                    all_workers.append(back)
+                    cpu.groups["workers"].append(back.process.pid)
             survivors = [w for w in workers if w is not leader]
             if killed_at is not None and took is None and any(
                     w.said("holds the scheduler lock") for w in survivors):  # fmt: skip
                 took = time.monotonic() - killed_at
-            if took is not None and handover_end is None and any(w.said_after(
-                    "holds the scheduler lock", "bridge connected") for w in survivors):  # fmt: skip
+            if took is not None and handover_end is None and (
+                    back.said("bridge connected") if args.split else any(w.said_after(
+                    "holds the scheduler lock", "bridge connected") for w in survivors)):  # fmt: skip
                 handover_end = time.monotonic() + 1.0
         t1, t1_wall = time.monotonic(), datetime.now(UTC)
         for _, conn in fleets:
