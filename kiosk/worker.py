@@ -96,7 +96,7 @@ class Worker:
         # Some centres (a city split between groups of workers by LINLI_WORKER_SITES; one in
         # tests), or None: every centre of the database, the district on one deployment.
         self.only: list[str] | None = [site] if site else (list(sites) if sites else None)
-        self._scope = scheduler_seat.bridge_scope(None if site else sites)
+        self._scope = scheduler_seat.bridge_scope(None if site else self.only)
         self.lease_ttl = lease_ttl
         self.bridge = bridge
         self.holder = holder or leases.new_holder_id()
@@ -325,7 +325,7 @@ class Worker:
             if leading:
                 jobs = self._lead()
             else:
-                log.info("worker %s shares the device traffic; %s runs the scheduler",
+                log.info("worker %s shares the device traffic; %s leads",
                          self.holder, lock.holder_now() or "another worker")  # fmt: skip
             next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
             # Wake up now and then so that signal handlers run promptly in the main thread.

@@ -118,13 +118,16 @@ def test_each_group_of_workers_leads_its_own_centres_and_one_scheduler_runs(
     assert schedulers.running == 0
 
 
+@pytest.mark.parametrize("sites", [None, []], ids=["unset", "empty"])
 def test_a_worker_of_every_centre_leads_its_bridges_and_the_scheduler_with_one_lock(
-    postgres_database: Database, clock: FrozenClock, schedulers: Schedulers
-) -> None:
+    postgres_database: Database, clock: FrozenClock, schedulers: Schedulers,
+    sites: list[str] | None,
+) -> None:  # fmt: skip
     with postgres_database.write() as session:
         session.add_all(Site(slug=slug, name_zh=slug, name_en=slug) for slug in ("east", "west"))
     bridge = RolesBridge()
-    stop, thread = running(Worker(postgres_database, clock, mqtt_url=MQTT_URL, bridge=bridge))
+    worker = Worker(postgres_database, clock, mqtt_url=MQTT_URL, sites=sites, bridge=bridge)
+    stop, thread = running(worker)
     try:
         assert wait_for(lambda: bridge.roles == {"east": Role.LEADER, "west": Role.LEADER})
         assert wait_for(lambda: schedulers.running == 1)
