@@ -88,7 +88,9 @@ class SchedulerSeat:
                         watchdog = scheduler_lock.watch(self.lock, lost, released)
                         log.info("worker %s holds the scheduler lock: it runs the scheduler",
                                  self.lock.holder)  # fmt: skip
-                        jobs = scheduler.start_scheduler(self.database, self.clock, self.retention)
+                        jobs = self._start_jobs(released)
+                        if jobs is None:
+                            lost, released = threading.Event(), threading.Event()
                 self._stop.wait(scheduler_lock.RETRY_EVERY_S if jobs is None else 0.5)
         finally:
             # Pinged until the jobs are done: a successor must not start beside them.
@@ -98,3 +100,16 @@ class SchedulerSeat:
             if watchdog is not None and watchdog.is_alive():
                 watchdog.join(scheduler_lock.PING_EVERY_S + 5)
             self.lock.release()
+
+    def _start_jobs(self, released: threading.Event) -> BackgroundScheduler | None:
+        """The scheduler started; None, with the lock let go for another worker to try, if
+        it would not start. A seat whose thread died of it would leave the deployment with
+        no scheduler once every worker's had (the worker's own path exits for its
+        supervisor instead)."""
+        try:
+            return scheduler.start_scheduler(self.database, self.clock, self.retention)
+        except Exception:
+            log.exception("the scheduler would not start; the lock is let go and tried again")
+            released.set()
+            self.lock.release()
+            return None

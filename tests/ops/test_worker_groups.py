@@ -135,3 +135,27 @@ def test_a_worker_of_every_centre_leads_its_bridges_and_the_scheduler_with_one_l
     finally:
         stop.set()
         thread.join(15)
+
+
+def test_a_seat_whose_scheduler_would_not_start_lets_the_lock_go_and_tries_again(
+    postgres_database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.scheduler_seat import SchedulerSeat
+
+    found = Schedulers()
+    tries: list[int] = []
+
+    def start_once_broken(*args: Any) -> Any:
+        tries.append(1)
+        if len(tries) == 1:
+            raise RuntimeError("a job's store would not open")
+        return found.start(*args)
+
+    monkeypatch.setattr(scheduler, "start_scheduler", start_once_broken)
+    seat = SchedulerSeat(postgres_database, clock, None, "test-seat").start()
+    try:
+        assert wait_for(lambda: found.running == 1)
+        assert len(tries) == 2
+    finally:
+        seat.stop()
+    assert found.running == 0
