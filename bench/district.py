@@ -33,8 +33,8 @@ What runs, each in processes of its own as in production:
   restart it (docs/operations.md); each restart is printed with the worker's reason.
   ``--logs DIR`` keeps every worker's log.
 - ``--split``: each worker is given half of the centres (``LINLI_WORKER_SITES``), a group of
-  one worker leading its own: every message of a locker goes to one worker, where the shared
-  subscription deals them to both in turn (docs/scaling.md item 3). The killed worker is then
+  one worker leading its own: every message of a locker goes to one worker (the shared
+  subscription otherwise deals them to both in turn, docs/scaling.md item 3). The killed worker is then
   started again at once, as systemd's ``Restart=`` would, and the handover lasts until its
   bridges are connected.
 

@@ -111,14 +111,14 @@ def test_another_centres_command_goes_out_while_a_reply_holds_one(
             while "west-locker" not in published and time.monotonic() < deadline:
                 time.sleep(0.01)
             # Before the fix the sender waited here until the lock went, 10 s later.
-            assert published.get("west-locker", deadline) - woken < 2.0
+            assert published.get("west-locker", deadline) - woken < 5.0
             assert command(postgres_database, east).state is CommandState.CREATED
         deadline = time.monotonic() + 10
-        while command(postgres_database, east).state is not CommandState.SENT:
-            assert time.monotonic() < deadline, "the held command was never marked"
+        # Each marked a little after its publication (west's too: the test may get here first).
+        while {command(postgres_database, c).state for c in (east, west)} != {CommandState.SENT}:
+            assert time.monotonic() < deadline, "a command was never marked"
             time.sleep(0.05)
         assert command(postgres_database, east).send_count == 1
-        assert command(postgres_database, west).state is CommandState.SENT
     finally:
         for lane in lanes.values():
             lane.stop()
