@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,10 +27,15 @@ from devices.ingest.reactions import Handlers
 CLOCK = SystemClock()
 
 
-def commit_from(shared: Committers, topics: list[str], stop: threading.Event | None = None) -> Any:
+def commit_from(
+    shared: Committers,
+    topics: list[str],
+    stop: threading.Event | None = None,
+    hurry: Callable[[], bool] | None = None,
+) -> Any:
     items = [Inbound(topic, b"{}", CLOCK.now()) for topic in topics]
     return shared.commit(items, Handlers(), retry_delay=0.1,
-                         stop=stop or threading.Event())  # fmt: skip
+                         stop=stop or threading.Event(), hurry=hurry)  # fmt: skip
 
 
 def topics(batches: list[Any]) -> list[str]:
@@ -218,10 +224,9 @@ def test_a_batch_behind_which_a_reply_waits_at_its_bridge_is_committed_at_once_t
     shared, busy, calls = events_hold_every_committer(monkeypatch, release, threads=1)
     reply_behind = threading.Event()
     outcome: list[Any] = []
-    items = [Inbound("linli/v1/c/d/event", b"{}", CLOCK.now())]
-    bridge = threading.Thread(target=lambda: outcome.append(shared.commit(
-        items, Handlers(), retry_delay=0.1, stop=threading.Event(), hurry=reply_behind.is_set,
-    )))  # fmt: skip
+    bridge = threading.Thread(target=lambda: outcome.append(
+        commit_from(shared, ["linli/v1/c/d/event"], hurry=reply_behind.is_set)
+    ))  # fmt: skip
     bridge.start()
     time.sleep(0.2)
     assert not outcome, "an event's batch waits its turn while nothing waits behind it"
@@ -241,10 +246,8 @@ def test_a_batch_handed_over_after_the_reply_behind_it_arrived_is_committed_at_o
     # follows, so the batch's arrival must wake the reply committer itself.
     release = threading.Event()
     shared, busy, _calls = events_hold_every_committer(monkeypatch, release, threads=1)
-    items = [Inbound("linli/v1/c/d/event", b"{}", CLOCK.now())]
     started = time.monotonic()
-    outcome = shared.commit(items, Handlers(), retry_delay=0.1, stop=threading.Event(),
-                            hurry=lambda: True)  # fmt: skip
+    outcome = commit_from(shared, ["linli/v1/c/d/event"], hurry=lambda: True)
     assert outcome == "committed" and time.monotonic() - started < 2
     let_the_busy_finish(shared, busy, release)
 

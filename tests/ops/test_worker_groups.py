@@ -7,11 +7,14 @@ devices never heard the server say `online` (kiosk/scheduler_seat.py)."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
 
 import pytest
+from test_worker import start_worker
+from test_worker import wait_for as wait_up_to
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -57,13 +60,8 @@ class Schedulers:
         return Jobs()
 
 
-def wait_for(condition: Any, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+# A takeover waits for a lock retry (every 2 s) and a loaded CI machine.
+wait_for = functools.partial(wait_up_to, seconds=10.0)
 
 
 @pytest.fixture
@@ -74,9 +72,7 @@ def schedulers(monkeypatch: pytest.MonkeyPatch) -> Schedulers:
 
 
 def running(worker: Worker) -> tuple[threading.Event, threading.Thread]:
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
+    stop, thread, _status = start_worker(worker)
     return stop, thread
 
 
