@@ -90,6 +90,13 @@ class SchedulerLock:
         self._connection: Connection | None = None
 
     @property
+    def name(self) -> str:
+        """What the log calls this lock."""
+        return (
+            f"the lock that leads centres {self.scope[1:]}" if self.scope else "the scheduler lock"
+        )
+
+    @property
     def held(self) -> bool:
         return self._connection is not None
 
@@ -125,7 +132,7 @@ class SchedulerLock:
         try:
             self._connection.execute(text("SELECT 1"))
         except Exception as error:
-            log.error("the scheduler lock's connection failed: %s", error)
+            log.error("the connection of %s failed: %s", self.name, error)
             self._drop()
             return False
         return True
@@ -161,8 +168,10 @@ class TryLog:
     tries every :data:`RETRY_EVERY_S`, so through a database outage a traceback each time was
     1,800 an hour per worker, and the line that says the outage ended was lost among them."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, lock: str = "the scheduler lock"
+    ) -> None:
+        self._clock, self._lock = clock, lock
         self._since: float | None = None
         self._next_line = 0.0
 
@@ -170,17 +179,17 @@ class TryLog:
         now = self._clock()
         if self._since is None:
             self._since, self._next_line = now, now + STILL_FAILING_EVERY_S
-            log.error("could not try for the scheduler lock; trying every %.0f s",
-                      RETRY_EVERY_S, exc_info=error)  # fmt: skip
+            log.error("could not try for %s; trying every %.0f s",
+                      self._lock, RETRY_EVERY_S, exc_info=error)  # fmt: skip
         elif now >= self._next_line:
             self._next_line = now + STILL_FAILING_EVERY_S
-            log.error("still could not try for the scheduler lock, for %.0f s now: %s",
-                      now - self._since, error)  # fmt: skip
+            log.error("still could not try for %s, for %.0f s now: %s",
+                      self._lock, now - self._since, error)  # fmt: skip
 
     def tried(self) -> None:
         if self._since is not None:
-            log.warning("tried for the scheduler lock again after %.0f s of failures",
-                        self._clock() - self._since)  # fmt: skip
+            log.warning("tried for %s again after %.0f s of failures",
+                        self._lock, self._clock() - self._since)  # fmt: skip
             self._since = None
 
 
@@ -200,3 +209,67 @@ def watch(
     thread = threading.Thread(target=ping, name="linli-lock", daemon=True)
     thread.start()
     return thread
+
+
+class Contender:
+    """One worker's contention for a lock over its life, in terms: tries every
+    :data:`RETRY_EVERY_S` while it does not lead, the watchdog while it does, and the lock let
+    go at the end. The worker's own loop (its bridges, and the scheduler with them) and the
+    scheduler seat's (:mod:`kiosk.scheduler_seat`) both step one twice a second: each leads
+    something different with it, and both must try, watch and step down alike."""
+
+    def __init__(self, lock: SchedulerLock, clock: Callable[[], float] = time.monotonic) -> None:
+        self.lock = lock
+        self.leading = False
+        self._clock = clock
+        self._tries = TryLog(clock, lock.name)
+        self._next_try = 0.0  # the first try is due at once
+        self._lost = threading.Event()  # set by this term's watchdog
+        self._released = threading.Event()  # set to stop this term's watchdog
+        self._watchdog: threading.Thread | None = None
+
+    @property
+    def lost(self) -> bool:
+        """The lock's connection failed while leading: another worker may lead by now, so
+        the holder stops what it leads and calls :meth:`step_down`."""
+        return self.leading and self._lost.is_set()
+
+    def try_now(self) -> bool:
+        """One try, which raises if the database cannot be asked; True if it won, and then
+        the lock is watched from now on."""
+        self._next_try = self._clock() + RETRY_EVERY_S
+        if self.lock.acquire():
+            self.leading = True
+            self._watchdog = watch(self.lock, self._lost, self._released)
+        return self.leading
+
+    def try_when_due(self) -> bool:
+        """A try if one is due and it does not lead; True if it won. A failure to ask is
+        logged (:class:`TryLog`) and the next try is due as usual."""
+        if self.leading or self._clock() < self._next_try:
+            return False
+        try:
+            won = self.try_now()
+        except Exception as error:
+            self._tries.failed(error)
+            return False
+        self._tries.tried()
+        return won
+
+    def step_down(self) -> None:
+        """Stop watching and let the lock go, if its connection still holds it; the next
+        term's try is :data:`RETRY_EVERY_S` away."""
+        self._released.set()
+        self.lock.release()
+        self.leading = False
+        self._lost, self._released = threading.Event(), threading.Event()
+        self._next_try = self._clock() + RETRY_EVERY_S
+
+    def end(self) -> None:
+        """Let the lock go for good, once what it led has stopped: pinged until then, so
+        that the server does not end the idle session and a successor start beside it."""
+        self._released.set()
+        if self._watchdog is not None and self._watchdog.is_alive():
+            self._watchdog.join(PING_EVERY_S + 5)
+        self.lock.release()
+        self.leading = False

@@ -45,7 +45,8 @@ def seat_for(
 
 class SchedulerSeat:
     """``start()``, then ``stop()``: runs the scheduler while this worker holds the
-    deployment's scheduler lock, trying for it every :data:`scheduler_lock.RETRY_EVERY_S`."""
+    deployment's scheduler lock, trying for it every :data:`scheduler_lock.RETRY_EVERY_S`
+    (:class:`scheduler_lock.Contender`)."""
 
     def __init__(
         self, database: Database, clock: Clock, retention: RetentionPeriods | None, holder: str
@@ -65,43 +66,28 @@ class SchedulerSeat:
 
     def _run(self) -> None:
         jobs: BackgroundScheduler | None = None
-        lost, released = threading.Event(), threading.Event()
-        watchdog: threading.Thread | None = None
-        tries = scheduler_lock.TryLog()
+        term = scheduler_lock.Contender(self.lock)
         try:
             while not self._stop.is_set():
-                if jobs is not None and lost.is_set():
+                if term.lost:
                     log.error("worker %s lost the scheduler lock; it stops the scheduler",
                               self.lock.holder)  # fmt: skip
-                    released.set()
-                    jobs.shutdown(wait=False)  # a job in hand finishes (its once-only claims)
-                    jobs, lost, released = None, threading.Event(), threading.Event()
-                if jobs is None:
-                    try:
-                        won = self.lock.acquire()
-                    except Exception as error:
-                        tries.failed(error)
-                        won = False
-                    else:
-                        tries.tried()
-                    if won:
-                        watchdog = scheduler_lock.watch(self.lock, lost, released)
-                        log.info("worker %s holds the scheduler lock: it runs the scheduler",
-                                 self.lock.holder)  # fmt: skip
-                        jobs = self._start_jobs(released)
-                        if jobs is None:
-                            lost, released = threading.Event(), threading.Event()
-                self._stop.wait(scheduler_lock.RETRY_EVERY_S if jobs is None else 0.5)
+                    term.step_down()
+                    if jobs is not None:
+                        jobs.shutdown(wait=False)  # a job in hand finishes (its once-only claims)
+                    jobs = None
+                elif term.try_when_due():
+                    log.info("worker %s holds the scheduler lock: it runs the scheduler",
+                             self.lock.holder)  # fmt: skip
+                    jobs = self._start_jobs(term)
+                self._stop.wait(0.5)
         finally:
             # Pinged until the jobs are done: a successor must not start beside them.
             if jobs is not None:
                 jobs.shutdown(wait=True)
-            released.set()
-            if watchdog is not None and watchdog.is_alive():
-                watchdog.join(scheduler_lock.PING_EVERY_S + 5)
-            self.lock.release()
+            term.end()
 
-    def _start_jobs(self, released: threading.Event) -> BackgroundScheduler | None:
+    def _start_jobs(self, term: scheduler_lock.Contender) -> BackgroundScheduler | None:
         """The scheduler started; None, with the lock let go for another worker to try, if
         it would not start. A seat whose thread died of it would leave the deployment with
         no scheduler once every worker's had (the worker's own path exits for its
@@ -110,6 +96,5 @@ class SchedulerSeat:
             return scheduler.start_scheduler(self.database, self.clock, self.retention)
         except Exception:
             log.exception("the scheduler would not start; the lock is let go and tried again")
-            released.set()
-            self.lock.release()
+            term.step_down()
             return None

@@ -312,46 +312,28 @@ class Worker:
         lock = scheduler_lock.SchedulerLock(self.database.url, self.holder, self._scope)
         seat = scheduler_seat.seat_for(self._scope, self.database, self.clock, self.retention,
                                        self.holder)  # fmt: skip
-        lost = threading.Event()  # set by the watchdog when the lock's connection fails
-        tries = scheduler_lock.TryLog()
-        watchdog: threading.Thread | None = None
-        released = threading.Event()
+        term = scheduler_lock.Contender(lock)
         jobs = None
         try:
-            leading = lock.acquire()
-            if leading:
-                watchdog = scheduler_lock.watch(lock, lost, released)
-            self._start_bridge(Role.LEADER if leading else Role.FOLLOWER)
-            if leading:
+            if term.try_now():
+                self._start_bridge(Role.LEADER)
                 jobs = self._lead()
             else:
+                self._start_bridge(Role.FOLLOWER)
                 log.info("worker %s shares the device traffic; %s leads",
                          self.holder, lock.holder_now() or "another worker")  # fmt: skip
-            next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
             # Wake up now and then so that signal handlers run promptly in the main thread.
             while not stop.wait(0.5):
                 self._bridge_new_sites()
-                if leading and lost.is_set():
-                    self._step_down(jobs, released)
-                    jobs, leading = None, False
-                    lost, released = threading.Event(), threading.Event()  # the next term's
-                    next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
-                if leading or time.monotonic() < next_try:
-                    continue  # once leading, the watchdog looks after the lock
-                next_try = time.monotonic() + scheduler_lock.RETRY_EVERY_S
-                try:
-                    leading = lock.acquire()
-                except Exception as error:
-                    tries.failed(error)
-                    continue
-                tries.tried()
-                if leading:
-                    # Pinged from now on: stopping the follower's bridges can take seconds
-                    # under load, and a lock connection left idle that long past the server's
-                    # idle_session_timeout was ended, and the new leader stopped at once.
-                    watchdog = scheduler_lock.watch(lock, lost, released)
+                if term.lost:
+                    self._step_down(jobs, term)
+                    jobs = None
+                elif term.try_when_due():
                     # The jobs first: they need the database only, and swapping 200 centres'
                     # bridges took the 200-centre bench's takeover past 10 s (docs/scaling.md).
+                    # The watchdog pings the lock meanwhile: stopping the follower's bridges
+                    # can take seconds under load, and a lock connection left idle that long
+                    # past the server's idle_session_timeout was ended.
                     jobs = self._lead()
                     # The follower's bridge makes way for a leader's: its Will, the retained
                     # kinds' plain subscriptions and the command sender come with the connection.
@@ -367,25 +349,23 @@ class Worker:
             # let the server end the lock's idle session and a successor start beside it.
             if jobs is not None:
                 jobs.shutdown(wait=True)
-            self._stop_bridges(handed_over=lost.is_set())
-            released.set()
-            if watchdog is not None and watchdog.is_alive():
-                watchdog.join(scheduler_lock.PING_EVERY_S + 5)
-            lock.release()
+            self._stop_bridges(handed_over=term.lost)
+            term.end()
             if seat is not None:
                 seat.stop()
             log.info("worker %s stopped", self.holder)
         return 1 if self.failed else 0
 
-    def _step_down(self, jobs: BackgroundScheduler | None, released: threading.Event) -> None:
+    def _step_down(self, jobs: BackgroundScheduler | None, term: scheduler_lock.Contender) -> None:
         """The lock's connection failed, so another worker may lead by now: stop the scheduler
         and go on sharing the device traffic as a follower, trying for the lock again. Not
         exiting for the supervisor to restart it: on a starved machine (load 49 on two cores,
         the 200-centre bench) a restart re-birthed every device of the district, the work that
         had starved it; a worker that takes the lock back leads as the successor (no re-birth)."""
-        log.error("worker %s lost the scheduler lock; it stops the scheduler and goes on "
-                  "sharing the device traffic", self.holder)  # fmt: skip
-        released.set()
+        log.error("worker %s lost %s; it stops %s and goes on sharing the device traffic",
+                  self.holder, term.lock.name,
+                  "leading its centres" if self._scope else "the scheduler")  # fmt: skip
+        term.step_down()
         if jobs is not None:
             # No new run starts; a job in hand finishes (the jobs' once-only claims keep it
             # from sending anything twice beside a successor's: kiosk/scheduler_lock.py).
