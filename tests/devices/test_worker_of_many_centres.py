@@ -21,6 +21,7 @@ from test_several_workers import issue_opens, start_worker  # noqa: F401 (the fi
 from booking.core.db import Database
 from devices.ingest.committers import COMMITTER_THREADS
 from devices.models.commands import DeviceCommand
+from devices.models.device import Device
 from kiosk.ops_cli import WORKER_OTHER_CONNECTIONS, WORKER_OVERFLOW
 from linli_sim.locker import LockerSim
 
@@ -69,6 +70,15 @@ def most_centres_in_one_transaction(database: Database) -> int:
         ).scalar_one()
 
 
+def sessions_blocked_by(database: Database, holder_pid: int) -> int:
+    """How many database sessions wait for a lock that the session ``holder_pid`` holds."""
+    with database.engine.connect() as connection:
+        return int(connection.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
+            {"holder": holder_pid},
+        ) or 0)  # fmt: skip
+
+
 def test_a_worker_of_thirty_centres_keeps_few_connections_and_applies_every_event_once(
     start_worker: Any,  # noqa: F811
     postgres_database: Database,
@@ -107,9 +117,23 @@ def test_a_worker_of_thirty_centres_keeps_few_connections_and_applies_every_even
 
         wait_for(online, "every centre's locker online", 60)
         emitted: dict[str, list[Any]] = {sim.device_id: [] for sim in sims}
-        for _ in range(EVENTS_EACH):
-            for sim in sims:  # the centres' events interleaved, as a district's are
-                emitted[sim.device_id].append(sim.emit("forced_open", compartment=1))
+        # Batches are joined when they wait for a committer. Left to the machine's speed, a
+        # quick worker sometimes took each batch as it came (once on CI), so the lockers' rows
+        # are held meanwhile, as a long transaction would hold them.
+        with postgres_database.engine.connect() as holding, holding.begin():
+            holder_pid = holding.scalar(text("SELECT pg_backend_pid()"))
+            holding.execute(
+                select(Device.device_id).where(Device.device_id.in_(lockers.values()))
+                .with_for_update()
+            )  # fmt: skip
+            for _ in range(EVENTS_EACH):
+                for sim in sims:  # the centres' events interleaved, as a district's are
+                    emitted[sim.device_id].append(sim.emit("forced_open", compartment=1))
+            # Once a committer waits on the held rows, every batch after it waits for a
+            # committer too, or is joined by one that waits; a second for them to come in.
+            wait_for(lambda: sessions_blocked_by(postgres_database, holder_pid) > 0,
+                     "a committer waiting on the held lockers", 30)  # fmt: skip
+            time.sleep(1.0)
         wait_for(lambda: all(sim.unacked_count() == 0 for sim in sims), "every event acked", 60)
         for device_id, events in emitted.items():
             keys, rows = stored_event_keys(postgres_database, device_id)
