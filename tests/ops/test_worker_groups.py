@@ -8,11 +8,13 @@ devices never heard the server say `online` (kiosk/scheduler_seat.py)."""
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from test_worker import start_worker
 from test_worker import wait_for as wait_up_to
 
@@ -111,6 +113,40 @@ def test_each_group_of_workers_leads_its_own_centres_and_one_scheduler_runs(
         for stop, thread in started:
             stop.set()
             thread.join(15)
+    assert schedulers.running == 0
+
+
+def test_a_group_leader_whose_lock_connection_is_cut_steps_down_and_leads_again_alone(
+    postgres_database: Database, clock: FrozenClock, schedulers: Schedulers,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    with postgres_database.write() as session:
+        session.add(Site(slug="east", name_zh="east", name_en="east"))
+    east = RolesBridge()
+    worker = Worker(postgres_database, clock, mqtt_url=MQTT_URL, sites=["east"], bridge=east)
+    stop, thread = running(worker)
+    try:
+        assert wait_for(lambda: east.roles == {"east": Role.LEADER} and schedulers.running == 1)
+        with caplog.at_level(logging.ERROR):
+            with postgres_database.engine.connect() as connection:
+                cut = connection.scalar(
+                    text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                         " WHERE application_name = :name"),
+                    {"name": f"linli-lead {worker.holder}"[:63]},
+                )  # fmt: skip
+            assert cut == 1
+            # Alone in its group, it takes its lock back as the successor: no re-birth.
+            assert wait_for(lambda: east.roles == {"east": Role.SUCCESSOR})
+        lines = [record.getMessage() for record in caplog.records]
+        assert lines[0].startswith("the connection of the lock that leads centres east failed")
+        assert lines[1:] == [
+            f"worker {worker.holder} lost the lock that leads centres east; it stops leading "
+            "its centres and goes on sharing the device traffic"
+        ]
+        assert (schedulers.running, schedulers.started) == (1, 1)  # the seat's lock held on
+    finally:
+        stop.set()
+        thread.join(15)
     assert schedulers.running == 0
 
 
