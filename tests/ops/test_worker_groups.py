@@ -44,11 +44,13 @@ class RolesBridge:
 
 
 class Schedulers:
-    """Stands in for ``kiosk.scheduler.start_scheduler``: how many run now, and how many ran."""
+    """Stands in for ``kiosk.scheduler.start_scheduler``: how many run now, how many ran, and
+    the most that ran at once."""
 
     def __init__(self) -> None:
         self.running = 0
         self.started = 0
+        self.most = 0
 
     def start(self, *_args: Any) -> Any:
         schedulers = self
@@ -59,6 +61,7 @@ class Schedulers:
 
         self.running += 1
         self.started += 1
+        self.most = max(self.most, self.running)
         return Jobs()
 
 
@@ -113,7 +116,7 @@ def test_each_group_of_workers_leads_its_own_centres_and_one_scheduler_runs(
         for stop, thread in started:
             stop.set()
             thread.join(15)
-    assert schedulers.running == 0
+    assert (schedulers.running, schedulers.most) == (0, 1)  # never two at once
 
 
 def test_a_group_leader_whose_lock_connection_is_cut_steps_down_and_leads_again_alone(
