@@ -8,10 +8,9 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 from test_scheduler_lock_tries import Seconds
 from test_worker import wait_for
-from test_worker_groups import Schedulers
+from test_worker_groups import Schedulers, cut_the_lock_connection
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -20,16 +19,6 @@ from kiosk.scheduler_lock import Contender, SchedulerLock
 from kiosk.scheduler_seat import SchedulerSeat
 
 pytestmark = pytest.mark.postgres
-
-
-def cut_the_lock_connection(database: Database, holder: str) -> int:
-    """As a network cut or the server's idle timeout on a starved holder ends the session."""
-    with database.engine.connect() as connection:
-        return int(connection.scalar(
-            text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                 " WHERE application_name = :name"),
-            {"name": f"linli-scheduler {holder}"},
-        ) or 0)  # fmt: skip
 
 
 @pytest.fixture
@@ -68,7 +57,7 @@ def test_a_cut_lock_connection_is_lost_and_after_the_step_down_another_leads(
     assert first.try_when_due() is True
     assert first.lost is False
 
-    assert cut_the_lock_connection(postgres_database, "w1") == 1
+    assert cut_the_lock_connection(postgres_database, "linli-scheduler w1") == 1
     assert wait_for(lambda: first.lost, scheduler_lock.PING_EVERY_S + 5)
 
     first.step_down()
@@ -116,7 +105,7 @@ def test_a_seat_whose_lock_connection_is_cut_stops_its_scheduler_and_takes_the_l
     seat = SchedulerSeat(postgres_database, clock, None, "seat-1").start()
     try:
         assert wait_for(lambda: found.running == 1)
-        assert cut_the_lock_connection(postgres_database, "seat-1") == 1
+        assert cut_the_lock_connection(postgres_database, "linli-scheduler seat-1") == 1
         # Stopped when the watchdog notices, started again when the seat's next try wins:
         # never two at once.
         assert wait_for(lambda: found.started == 2, 2 * scheduler_lock.PING_EVERY_S + 10)
