@@ -137,7 +137,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterato
 class _EmptiedSchemas:
     """PostgreSQL schemas with every table, emptied for the next test of this process.
 
-    Why: a new schema cost 0.3-0.4 s of DDL in each of the ~700 domain tests on PostgreSQL,
+    Why: a new schema cost 0.3-0.4 s of DDL in each of the ~480 domain tests on PostgreSQL,
     most of it the server's, on CI's two cores. Emptying the tables costs a few
     milliseconds. An emptied schema is as the next test would find a new one: no rows, and
     every sequence back at 1. A schema that cannot be emptied at once (a lock still held)
