@@ -16,7 +16,10 @@ own that is dropped afterwards. The queries' line (over every query of every dat
 Then the page itself, ``GET /staff/lending`` as a signed-in staff member of that centre (no
 filter: the newest 50 loans and the count), over the last database seeded (PostgreSQL when
 given), under gunicorn beside a bare Flask endpoint in alternating rounds
-(``bench/harness/gunicorn_ratio.py``, the same as ``bench/api_load.py``). The last line is
+(``bench/harness/gunicorn_ratio.py``, the same as ``bench/api_load.py``). The console's
+floor runs in the same rounds, ``/staff/password`` (a page with one small form and no table),
+as ``bench/api_load.py`` runs the health check: its line ``floor_rps=… floor_ratio=…`` says how
+near bare Flask any console page of this app gets on this machine. The last line is
 ``name=lending_records-<db> rps=… bare_rps=… ratio=… target=0.25 ok=yes|no``
 (``--no-load`` leaves the page out; ``--queries 0`` the per-query timings).
 """
@@ -326,11 +329,19 @@ def page_under_load(database: Database, seeded: Seeded, db: str, args: argparse.
             "LINLI_SECRET_KEY": "bench-secret",
             "LINLI_INSTANCE_PATH": tmp,
         }
+        signed_in = {"Cookie": f"linli_staff={token}"}
         targets = {
-            "records": Target("linli", "/staff/lending", {"Cookie": f"linli_staff={token}"}),
+            "records": Target("linli", "/staff/lending", signed_in),
+            # The console's floor: its page with one small form (three fields) and no table,
+            # through the same sign-in check, header and frame as the records.
+            "floor": Target("linli", "/staff/password", signed_in),
             BARE: Target(BARE, "/bare"),
         }
         results = ratio_bench.measure(targets, args, env)
+    print(
+        f"floor_rps={results['floor'].rps:.0f} floor_ratio={ratio_bench.ratio(results, 'floor'):.2f} "
+        "(/staff/password: the console's frame and sign-in check with one small form, no table)"
+    )
     print(
         f"db={db} loans={args.loans} workers={args.workers} threads={args.threads} "
         f"clients={args.clients} rounds={args.rounds}"
