@@ -23,7 +23,7 @@ from test_bridge import TestDevice, add_locker, event_seqs, host_port, wait_for
 from booking.core.db import Database
 from devices.bridge import Bridge
 from devices.mqtt_client import Client
-from devices.network_loop import NetworkLoop
+from devices.network_loop import MISC_EVERY_S, NetworkLoop
 from devices.protocol.messages import server_status_topic
 from devices.sharing import Role
 
@@ -144,10 +144,17 @@ def test_a_silent_connection_is_kept_alive_by_the_loop(
 ) -> None:
     add_locker(database, mqtt_site, f"{mqtt_site}-locker")
     # The broker drops a client silent for 1.5 keepalives; the loop must ping in between.
-    bridge = bridge_on(network, database, mqtt_url, mqtt_site, keepalive=1)
+    # paho pings once a keepalive has passed, and the loop gives it the chance every
+    # MISC_EVERY_S, so a ping goes up to that much later: with a keepalive of 1 s, up to
+    # 1.5 s after the last packet, just when the broker drops the client, and a loaded
+    # machine lost the connection (.ci/run, once). With 3 s the ping has a second to spare;
+    # 8 s of silence needs two of them.
+    keepalive = 3
+    assert keepalive / 2 - MISC_EVERY_S >= 1.0
+    bridge = bridge_on(network, database, mqtt_url, mqtt_site, keepalive=keepalive)
     try:
         connected_at = bridge.connected_at
-        time.sleep(4)
+        time.sleep(8)
         assert bridge.connected.is_set()
         assert bridge.connected_at == connected_at, "the connection was lost and made again"
     finally:
