@@ -19,7 +19,7 @@ given), under gunicorn beside a bare Flask endpoint in alternating rounds
 (``bench/harness/gunicorn_ratio.py``, the same as ``bench/api_load.py``). The console's
 floor runs in the same rounds, ``/staff/password`` (a page with one small form and no table),
 as ``bench/api_load.py`` runs the health check: its line ``floor_rps=… floor_ratio=…`` says how
-near bare Flask any console page of this app gets on this machine. The last line is
+near bare Flask a console page gets here with almost no work of its own. The last line is
 ``name=lending_records-<db> rps=… bare_rps=… ratio=… target=0.25 ok=yes|no``
 (``--no-load`` leaves the page out; ``--queries 0`` the per-query timings).
 """
