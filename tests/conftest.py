@@ -55,6 +55,11 @@ def pytest_configure(config: pytest.Config) -> None:
         admin.dispose()
 
 
+def _new_schema_name() -> str:
+    """A test schema's name: ``t_`` and 12 random hex digits, for new and emptied schemas alike."""
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
 def _schema_url(base_url: str, schema: str) -> str:
     """``base_url`` for connections that see only ``schema``."""
     sep = "&" if "?" in base_url else "?"
@@ -63,7 +68,7 @@ def _schema_url(base_url: str, schema: str) -> str:
 
 def _postgres_schema_url(base_url: str) -> Iterator[str]:
     """A URL whose connections see only a new, empty schema; dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = _new_schema_name()
     admin = create_engine(base_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -161,7 +166,7 @@ class _EmptiedSchemas:
     def take(self) -> str:
         if self.free:
             return self.free.pop()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
+        schema = _new_schema_name()
         with self.admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         self.made.add(schema)
