@@ -80,8 +80,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "firmware-sim"), str(ROOT / "bench")]
 
-from district_load import STEPS, Commands, Cpu, KioskLoad, WorkerProcess  # noqa: E402
+from district_load import STEPS, Commands, KioskLoad, WorkerProcess  # noqa: E402
 from district_seed import seed  # noqa: E402
+from harness.cpu_meter import Cpu  # noqa: E402
 from harness.schemas import fresh_schema  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 

@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "firmware-sim")]
 
 from district import start_broker, wait_until  # noqa: E402
-from district_load import Cpu, WorkerProcess  # noqa: E402
+from district_load import WorkerProcess  # noqa: E402
 from district_seed import seed  # noqa: E402
 
 from booking.core.db import Database  # noqa: E402
+from harness.cpu_meter import Cpu  # noqa: E402
 from harness.schemas import fresh_schema  # noqa: E402
 
 
