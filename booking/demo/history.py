@@ -40,10 +40,11 @@ from booking.spaces.models.spaces import Space
 SEED = 20261125
 DEMO_ACTOR = "system:demo"
 
-# Loans: from this many weeks back until two weeks before this week (so every loan, even
-# one returned days late, is back before today), a few a day, more at weekends.
+# Loans: from this many weeks back until the end of last week, a few a day, more at weekends.
+# Every loan is back before this week begins (a loan of last week, or one that would come
+# back late past then, is brought back early instead), so the demo starts with every tool
+# in its place and the district's weekly trends show lending up to last week, not a gap.
 LOAN_WEEKS = 7  # inside the insights' default eight weeks (this one included)
-LOANS_END_DAYS_BEFORE_MONDAY = 14
 LOANS_PER_DAY = (1, 4)
 OVERDUE_SHARE = 0.15
 
@@ -163,7 +164,8 @@ def _seed_loans(
                 )
 
     added = 0
-    last_day = this_monday - timedelta(days=LOANS_END_DAYS_BEFORE_MONDAY)
+    last_day = this_monday - timedelta(days=1)
+    back_by = _at(last_day, 21, zone)  # last Sunday's closing time
     day = first_day
     while day <= last_day:
         extra = 1 if day.weekday() >= 5 else 0
@@ -178,14 +180,17 @@ def _seed_loans(
             loan = lending.lend_at_counter(
                 session, staff=staff, item_id=item.id, resident_id=person, now=lent_at
             )
-            if person not in went_overdue and rng.random() < OVERDUE_SHARE:
+            late_back = loan.due_at + timedelta(days=rng.randint(1, 3), hours=rng.randint(1, 6))
+            if person not in went_overdue and rng.random() < OVERDUE_SHARE and late_back < back_by:
                 went_overdue.add(person)
                 heapq.heappush(
                     due, (loan.due_at + timedelta(hours=1), sequence, "overdue", loan.id)
                 )
-                back = loan.due_at + timedelta(days=rng.randint(1, 3), hours=rng.randint(1, 6))
+                back = late_back
             else:
                 back = lent_at + (loan.due_at - lent_at) * rng.uniform(0.2, 0.95)
+                if back >= back_by:
+                    back = lent_at + (back_by - lent_at) * rng.uniform(0.3, 0.9)
             heapq.heappush(due, (back, sequence + 1, "return", loan.id))
             sequence += 2
             free_from[item.id] = back + timedelta(hours=1)

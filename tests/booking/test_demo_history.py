@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,11 +14,12 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
 from booking.core.models.sites import Site
 from booking.demo import centre as demo_centre
+from booking.demo import history as demo_history
 from booking.demo import past_bookings
 from booking.health.models.consents import HealthConsent
 from booking.health.models.readings import BpReading
 from booking.insights import figures as insights
-from booking.insights.local_time import DateRange
+from booking.insights.local_time import DateRange, week_of
 from booking.lending.models.events import LendingAction, LendingEvent
 from booking.lending.models.loans import Loan
 from booking.lending.models.suspensions import LendingSuspension
@@ -31,7 +32,7 @@ from booking.spaces.models.strikes import NoShowStrike
 from booking.spaces.models.suspensions import BookingSuspension
 
 THIS_MONDAY = datetime(2026, 11, 23, tzinfo=ZoneInfo("Asia/Shanghai"))
-LOANS = 101  # what the fixed seed makes of the suite's clock
+LOANS = 130  # what the fixed seed makes of the suite's clock
 
 
 def seeded_with_history(database: Database, clock: FrozenClock) -> int:
@@ -115,6 +116,19 @@ def test_history_lends_and_takes_back_through_the_lending_rules(
         actions = session.scalars(select(LendingEvent.action)).all()
         assert actions.count(LendingAction.LENT) == actions.count(LendingAction.RETURNED) == LOANS
         assert actions.count(LendingAction.MARKED_OVERDUE) == len(went_overdue)
+
+
+def test_history_lends_in_every_week_up_to_this_one(database: Database, clock: FrozenClock) -> None:
+    # The loans used to end two weeks before this week, and the district overview's weekly
+    # loans fell to zero there at every centre: a demo whose lending seemed to have stopped.
+    seeded_with_history(database, clock)
+    with database.read() as session:
+        started = session.scalars(select(Loan.started_at)).all()
+    weeks = {week_of(moment.astimezone(THIS_MONDAY.tzinfo).date()) for moment in started}
+    this_week = THIS_MONDAY.date()
+    assert weeks == {
+        this_week - timedelta(weeks=back) for back in range(1, demo_history.LOAN_WEEKS + 1)
+    }
 
 
 def test_history_readings_are_of_consenting_residents_and_their_alerts_followed_up(
