@@ -46,6 +46,9 @@ DEMO_ACTOR = "system:demo"
 # in its place and the district's weekly trends show lending up to last week, not a gap.
 LOAN_WEEKS = 7  # inside the insights' default eight weeks (this one included)
 LOANS_PER_DAY = (1, 4)
+# When the history's tools come back to the counter, local hours: the demo centres are open
+# 08:00 to 21:00, and staff reading the records should not see returns at three in the night.
+COUNTER_HOURS = (9.0, 20.5)
 OVERDUE_SHARE = 0.15
 
 # Blood pressure: the consenting residents' usual (systolic, diastolic), and how many of
@@ -108,6 +111,17 @@ def _at(day: date, hour: float, zone: ZoneInfo) -> datetime:
 
 
 # --- loans --------------------------------------------------------------------------------------
+
+
+def _counter_time(
+    moment: datetime, lent_at: datetime, zone: ZoneInfo, rng: random.Random
+) -> datetime:
+    """A time in the counter's hours of ``moment``'s local day, at least half an hour after
+    ``lent_at`` (the history lends by 18:00, so a same-day return still fits)."""
+    day = moment.astimezone(zone).date()
+    first, last = COUNTER_HOURS
+    earliest = max(_at(day, first, zone), lent_at + timedelta(minutes=30))
+    return earliest + (_at(day, last, zone) - earliest) * rng.random()
 
 
 def _seed_loans(
@@ -191,6 +205,7 @@ def _seed_loans(
                 back = lent_at + (loan.due_at - lent_at) * rng.uniform(0.2, 0.95)
                 if back >= back_by:
                     back = lent_at + (back_by - lent_at) * rng.uniform(0.3, 0.9)
+            back = _counter_time(back, lent_at, zone, rng)
             heapq.heappush(due, (back, sequence + 1, "return", loan.id))
             sequence += 2
             free_from[item.id] = back + timedelta(hours=1)
