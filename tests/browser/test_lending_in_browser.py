@@ -173,6 +173,32 @@ def test_a_drill_borrowed_at_the_kiosk_shows_up_in_the_consoles_lending_records(
     assert page_problems.messages == []
 
 
+def test_a_tool_chosen_before_signing_in_is_marked_on_the_list_after_it(
+    page: Page, locker: LockerSim, page_problems: PageProblems
+) -> None:
+    # Borrowing opens a locker, so signing in does not borrow by itself: the resident comes
+    # back to the list at the tool they chose, and that card stands out from the others.
+    page.goto("/kiosk/tools")
+    drill = page.locator(".tool-card", has_text="电钻")
+    drill_id = drill.get_attribute("id")
+    drill.locator(".button-borrow").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/sign-in\?next="))
+    tap_digits(page, "13800000001")
+    tap_digits(page, "275139")
+    page.locator(".button-submit").tap()
+    expect(page).to_have_url(re.compile(rf"/kiosk/tools#{drill_id}$"))
+    expect(page.locator(".greeting")).to_have_text("您好，王*英")
+    background = "el => getComputedStyle(el).backgroundColor"
+    unmarked = "rgba(0, 0, 0, 0)"
+    assert drill.evaluate(background) != unmarked
+    others = page.locator(".tool-grid .tool-card").filter(has_not_text="电钻")
+    assert others.count() > 0
+    assert {others.nth(i).evaluate(background) for i in range(others.count())} == {unmarked}
+    expect(drill.locator(".button-borrow")).to_be_in_viewport()
+    screenshot(page, "lending-00-chosen-tool-after-sign-in")
+    assert page_problems.messages == []
+
+
 def test_a_drill_handed_straight_back_waits_on_screen_for_its_compartment_to_close(
     page: Page, locker: LockerSim, page_problems: PageProblems
 ) -> None:
