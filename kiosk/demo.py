@@ -13,7 +13,6 @@ credentials; without Mosquitto, the embedded amqtt broker, which accepts anyone.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 
 from booking.core.clock import Clock
 from booking.core.db import Base, Database
@@ -33,7 +32,6 @@ from booking.demo import centre as demo_centre
 from booking.demo import district as demo_district
 from booking.demo import past_bookings
 from devices.fleet import provisioning
-from devices.models.device import Device, DeviceKind
 from kiosk import migrate, mqtt_config
 from kiosk.broker import (
     EmbeddedBroker,
@@ -42,24 +40,9 @@ from kiosk.broker import (
     mosquitto_binary,
 )
 from kiosk.demo_children import Child, simulator_command, web_command
+from kiosk.demo_fleet import devices_file_of, provision, sim_state_of
 
-DEVICES_FILE = "demo-devices.json"
 READY_TIMEOUT = 30.0
-
-
-def demo_devices(
-    centre: demo_district.DemoCentre = demo_district.FIRST,
-) -> list[tuple[str, DeviceKind]]:
-    return [(d, DeviceKind.LOCKER) for d in centre.lockers] + [
-        (d, DeviceKind.BP_TERMINAL) for d in centre.bp_terminals
-    ]
-
-
-def devices_file_of(instance: Path, centre: demo_district.DemoCentre) -> Path:
-    """The simulator's devices file of a centre: the demo centre's keeps its old name."""
-    if centre.slug == demo_district.FIRST.slug:
-        return instance / DEVICES_FILE
-    return instance / f"demo-devices-{centre.slug}.json"
 
 
 # --- preparing the database ------------------------------------------------------------------
@@ -74,64 +57,6 @@ def check_schema_complete(database: Database) -> None:
             "the migrations are behind the models; tables missing after `linli db upgrade`: "
             + ", ".join(missing)
         )
-
-
-def provision(
-    database: Database,
-    clock: Clock,
-    devices_file: Path,
-    centre: demo_district.DemoCentre = demo_district.FIRST,
-) -> list[dict[str, Any]]:
-    """Register the demo devices of ``centre`` (the demo centre unless a district's other
-    centre is given), or reuse them; write the simulator's devices file.
-
-    A password is only ever known at registration, so the file is the memory: when it
-    still matches the stored hash the device keeps its password (and the broker's files
-    stay the same); otherwise the device gets a new one.
-    """
-    known: dict[str, str] = {}
-    if devices_file.exists():
-        try:
-            for remembered in json.loads(devices_file.read_text()):
-                known[remembered["device_id"]] = remembered["password"]
-        except (ValueError, KeyError, TypeError):
-            known = {}
-    entries = []
-    with database.write() as session:
-        site = provisioning.site_by_slug(session, centre.slug)
-        for device_id, kind in demo_devices(centre):
-            device = session.scalar(select(Device).where(Device.device_id == device_id))
-            password = known.get(device_id)
-            if device is None:
-                device, password = provisioning.register_device(
-                    session,
-                    site.id,
-                    device_id,
-                    kind,
-                    # A district's other centres name theirs as the demo centre does.
-                    demo_centre.DEVICE_NAMES.get(
-                        device_id.removeprefix(f"{centre.slug}-"), device_id
-                    ),
-                    clock.now(),
-                )
-            elif password is None or not provisioning.verify_mosquitto_hash(
-                device.mqtt_password_hash, password
-            ):
-                device, password = provisioning.rotate_password(session, device_id)
-            entry: dict[str, Any] = {
-                "device_id": device_id,
-                "kind": kind.value,
-                "username": device_id,
-                "password": password,
-                "site": centre.slug,
-            }
-            if kind is DeviceKind.LOCKER:
-                entry["compartments"] = demo_centre.COMPARTMENTS_PER_LOCKER
-            entries.append(entry)
-    fd = os.open(devices_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(entries, out, indent=2)
-    return entries
 
 
 # --- the broker --------------------------------------------------------------------------------
@@ -287,7 +212,10 @@ def run(
         logins = seed(session, now=clock.now())
         past_bookings.seed_history(session, now=clock.now())  # past bookings for the insights
     for centre in centres:
-        provision(database, clock, devices_file_of(instance, centre), centre)
+        provision(
+            database, clock, devices_file_of(instance, centre), centre,
+            sim_state_of(instance, centre),
+        )  # fmt: skip
     server_pw = mqtt_config.server_password(instance_path, mqtt_url)
 
     demo = Demo()
@@ -338,7 +266,7 @@ def run(
                             bin_dir,
                             demo.broker.device_url,
                             centre.slug,
-                            instance / ("sim-state" if number == 0 else f"sim-state-{centre.slug}"),
+                            sim_state_of(instance, centre),
                             devices_file_of(instance, centre),
                         ),
                         logs / f"{name}.log",

@@ -64,6 +64,11 @@ class LockerSim(DeviceSim):
             raise ValueError(f"a locker has 1 to {MAX_COMPARTMENTS} compartments")
         super().__init__(device_id, site, broker_url, state_dir, **options)
         self.compartments = [Compartment(n) for n in range(1, compartments + 1)]
+        # Every compartment starts with its item, except where a person took it out (or left
+        # one) before this simulator last stopped: the tools stay where they were.
+        for n, present in self.store.contents().items():
+            if 1 <= n <= compartments:
+                self.compartments[n - 1].item_present = present
         self.relock_after_s = relock_after_s
         self.door_left_open_after_s = door_left_open_after_s
         self.unlock_s = unlock_s
@@ -184,6 +189,7 @@ class LockerSim(DeviceSim):
             if c.door != "open" or c.item_present == present:
                 return False
             c.item_present = present
+            self.store.keep_contents(n, present)
             self.emit("item_present_changed", compartment=n, present=present)
             self.publish_state()
             return True

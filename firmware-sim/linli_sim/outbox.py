@@ -4,6 +4,11 @@ It holds what a real locker keeps in flash: the session counter (Sparkplug bdSeq
 never go down), the high-water mark of seq in that session, every event not yet acked by the
 server, and the answers given to each command id (so a repeated command is never executed
 twice, even across a restart).
+
+And one thing no flash holds: what lies in each compartment. A real locker's item sensors
+read that afresh after a power cut, and the tools are where people left them; the simulator
+has no tools, so it keeps the world's side here, or a restarted simulator would report every
+drill that is out on loan as back in its compartment.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ CREATE TABLE IF NOT EXISTS answers (
     command_id TEXT PRIMARY KEY,
     executed INTEGER NOT NULL DEFAULT 0,
     answers TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS contents (
+    compartment INTEGER PRIMARY KEY,
+    item_present INTEGER NOT NULL
 );
 """
 
@@ -141,3 +150,18 @@ class DeviceStore:
                 "SELECT command_id FROM answers WHERE executed = 1 ORDER BY rowid"
             ).fetchall()
         return [row[0] for row in rows]
+
+    # --- the world: what lies in each compartment -------------------------------------------
+
+    def contents(self) -> dict[int, bool]:
+        """Whether an item lies in each compartment, as last left (those never changed: not listed)."""
+        with self._lock:
+            rows = self._db.execute("SELECT compartment, item_present FROM contents").fetchall()
+        return {int(n): bool(present) for n, present in rows}
+
+    def keep_contents(self, compartment: int, item_present: bool) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO contents (compartment, item_present) VALUES (?, ?)",
+                (compartment, int(item_present)),
+            )

@@ -20,7 +20,7 @@ from booking.core.clock import FrozenClock
 from booking.core.db import Base, Database
 from booking.demo import centre as demo_centre
 from devices.fleet import provisioning
-from kiosk import demo, demo_children, migrate
+from kiosk import demo, demo_children, demo_fleet, migrate
 from kiosk.broker import free_port
 
 
@@ -35,12 +35,32 @@ def test_provisioning_the_demo_twice_keeps_the_same_passwords(
 ) -> None:
     seeded(database, clock)
     devices_file = tmp_path / "demo-devices.json"
-    first = demo.provision(database, clock, devices_file)
-    second = demo.provision(database, clock, devices_file)
+    first = demo_fleet.provision(database, clock, devices_file)
+    second = demo_fleet.provision(database, clock, devices_file)
     assert [e["device_id"] for e in first] == ["locker-a", "locker-b", "bp-1"]
     assert first == second
     assert json.loads(devices_file.read_text()) == second
     assert devices_file.stat().st_mode & 0o077 == 0
+
+
+def test_a_device_registered_anew_forgets_its_simulated_state_and_a_known_one_keeps_it(
+    database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    # The simulated lockers keep which tools were taken out; that belongs to the database it
+    # happened in. A demo database made afresh registers new lockers, full of their tools.
+    seeded(database, clock)
+    devices_file, sim_state = tmp_path / "demo-devices.json", tmp_path / "sim-state"
+    sim_state.mkdir()
+    old_world = [sim_state / name for name in ("locker-a.sqlite3", "locker-a.sqlite3-wal")]
+    for path in old_world:
+        path.write_bytes(b"a world this database never knew")
+    demo_fleet.provision(database, clock, devices_file, sim_state=sim_state)
+    assert not any(path.exists() for path in old_world)
+
+    kept = sim_state / "locker-a.sqlite3"
+    kept.write_bytes(b"the drill of loan 1 is out")
+    demo_fleet.provision(database, clock, devices_file, sim_state=sim_state)
+    assert kept.read_bytes() == b"the drill of loan 1 is out"
 
 
 def test_a_lost_devices_file_gives_the_demo_devices_new_passwords_that_work(
@@ -48,9 +68,9 @@ def test_a_lost_devices_file_gives_the_demo_devices_new_passwords_that_work(
 ) -> None:
     seeded(database, clock)
     devices_file = tmp_path / "demo-devices.json"
-    first = demo.provision(database, clock, devices_file)
+    first = demo_fleet.provision(database, clock, devices_file)
     devices_file.unlink()
-    second = demo.provision(database, clock, devices_file)
+    second = demo_fleet.provision(database, clock, devices_file)
     assert first[0]["password"] != second[0]["password"]
     with database.read() as session:
         hashes = {d.device_id: d.mqtt_password_hash for d, _ in provisioning.list_devices(session)}

@@ -20,7 +20,7 @@ from booking.people.models.residents import Resident
 from booking.people.models.staff import StaffAccount, StaffRole
 from booking.spaces.models.spaces import Space
 from devices.models.device import Device
-from kiosk import demo
+from kiosk import demo_fleet
 
 
 def seed_district(database: Database, clock: FrozenClock, tmp_path: Path) -> list[str]:
@@ -29,7 +29,7 @@ def seed_district(database: Database, clock: FrozenClock, tmp_path: Path) -> lis
     with database.write() as session:
         logins = demo_district.seed(session, now=clock.now())
     for centre in demo_district.CENTRES:
-        demo.provision(database, clock, demo.devices_file_of(tmp_path, centre), centre)
+        demo_fleet.provision(database, clock, demo_fleet.devices_file_of(tmp_path, centre), centre)
     return [f"{login.login} {login.secret}" for login in logins]
 
 
@@ -72,11 +72,11 @@ def test_each_centres_simulated_fleet_has_its_own_site_slug(
 ) -> None:
     seed_district(any_database, clock, tmp_path)
     for centre in demo_district.CENTRES:
-        entries = json.loads(demo.devices_file_of(tmp_path, centre).read_text())
+        entries = json.loads(demo_fleet.devices_file_of(tmp_path, centre).read_text())
         assert {entry["site"] for entry in entries} == {centre.slug}
         assert sorted(entry["device_id"] for entry in entries) == sorted(centre.devices)
     # The demo centre's file keeps the name the plain demo gives it.
-    assert demo.devices_file_of(tmp_path, demo_district.FIRST).name == demo.DEVICES_FILE
+    assert demo_fleet.devices_file_of(tmp_path, demo_district.FIRST).name == demo_fleet.DEVICES_FILE
 
 
 def test_shared_residents_are_visitors_elsewhere_and_keep_their_home_centre(

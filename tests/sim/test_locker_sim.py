@@ -145,6 +145,24 @@ def test_a_borrowing_opens_takes_and_closes_with_events_in_order(
     )
 
 
+def test_a_tool_taken_out_is_still_gone_when_the_simulator_starts_again(
+    start_device: StartDevice, probe: ServerProbe
+) -> None:
+    # A real locker's sensors find the drill still out after a restart; a simulator that
+    # forgot it reported every tool on loan back in its compartment (make demo, run twice).
+    first = start_device(LockerSim, "locker-a", compartments=4)
+    command_id = probe.command("locker-a", "open", {"compartment": 3})
+    probe.wait_for("locker-a", "reply", 2, command_id=command_id)
+    assert first.person_opens(3) and first.person_takes_item(3) and first.person_closes(3)
+    probe.wait_for("locker-a", "event", 3)
+    first.stop()
+
+    again = start_device(LockerSim, "locker-a", compartments=4)
+    birth = probe.wait_for("locker-a", "birth", session=again.session)[0]
+    present = {c["n"]: c["item_present"] for c in birth["state"]["compartments"]}
+    assert present == {1: True, 2: True, 3: False, 4: True}
+
+
 def test_a_locked_door_cannot_be_opened_by_a_person(start_device: StartDevice) -> None:
     locker = start_device(LockerSim, "locker-a")
     assert locker.person_opens(1) is False
