@@ -16,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core import audit
+from booking.lending import door_lookup, door_session
 from booking.lending import reconciliation as lending_reconciliation
 from booking.lending.history import DeviceRef
+from booking.lending.models.door_sessions import DoorSessionState
 from booking.lending.reconciliation import CompartmentReport
 from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
@@ -66,7 +68,9 @@ def full_state(session: Session, device: Device, message: Birth | State, now: da
     if device.kind is not DeviceKind.LOCKER:
         return
     cache = batch_cache.cache(session)
-    reports = _reports(cache.compartments(device.device_id))
+    rows = cache.compartments(device.device_id)
+    _doors_shut_unheard(session, device, rows, message, now)
+    reports = _reports(rows)
     last = cache.reconciled.get(device.device_id)
     cache.reconciled[device.device_id] = (message.session, message.seq, reports)
     if last == (message.session, message.seq - 1, reports):
@@ -80,6 +84,33 @@ def full_state(session: Session, device: Device, message: Birth | State, now: da
         now=now,
         source=DeviceRef(device.device_id, message.session, message.seq),
     )
+
+
+def _doors_shut_unheard(
+    session: Session, device: Device, rows: dict[int, Compartment], message: Birth | State,
+    now: datetime,
+) -> None:  # fmt: skip
+    """End the door cycles that a full state shows over: the door shut and its bolt at rest
+    while the session still waits for its ``door_closed``.
+
+    The locker lost its power (or restarted) with the door open, and someone shut it
+    meanwhile: no ``door_closed`` will ever come, and the session would hold the compartment
+    for good, refusing every return to it. The full state is the locker's own word on the
+    door and on the item sensor, as its events would have been; so what it says of the item
+    is taken as an ``item_present_changed`` (a pickup's tool gone makes its loan, as the event
+    would), and then the cycle ends as ``door_closed`` ends it."""
+    lockers = quiet_lockers.of(session, device.device_id)
+    ref = DeviceRef(device.device_id, message.session, message.seq)
+    for n, row in rows.items():
+        if not report_of(row).at_rest or lockers.no_door_open(device.device_id, n):
+            continue
+        door = door_lookup.live_at(session, device.device_id, n)
+        if door is None or door.state is not DoorSessionState.DOOR_OPEN:
+            continue
+        quiet_lockers.busy(session, device.device_id)
+        if row.item_present is not None and row.item_present != door.item_inside:
+            door_session.item_sensed(session, door, row.item_present, now, ref)
+        door_session.door_closed(session, door, now, ref)
 
 
 def settle_after_event(session: Session, device: Device, event: Event, now: datetime) -> None:

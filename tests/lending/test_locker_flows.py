@@ -4,7 +4,7 @@ every way it can go wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from devices.models.commands import DeviceCommand
 from devices.models.device import Device
 from kiosk.extensions import database as app_database
 from linli_sim.locker import LockerSim
+from linli_sim.outbox import DeviceStore
 from tests.broker_waits import clear_retained, wait_until
 
 
@@ -523,3 +524,73 @@ def test_an_item_removed_after_its_pickup_was_released_becomes_a_loan_confirmed_
     assert door.loan_id == loan.id
     # Signed in again, the resident finds the tool among their loans.
     assert f"/kiosk/tools/loans/{loan.id}/" in rig.resident().page("/kiosk/tools/mine")
+
+
+# --- the locker restarts with a door open --------------------------------------------------------
+
+
+def restart_the_locker(rig: Rig, *, while_off: Callable[[DeviceStore], None] | None = None) -> None:
+    """The locker loses its power and comes back as a new process: the door someone shut
+    meanwhile is shut, and nothing tells the server so but the locker's full state."""
+    rig.locker.stop()
+    if while_off is not None:
+        store = DeviceStore(rig.locker.store.path)
+        try:
+            while_off(store)
+        finally:
+            store.close()
+    rig.locker = LockerSim(
+        rig.station.locker, rig.station.slug, rig.app.config["MQTT_URL"], rig.locker.store.path.parent,
+        time_scale=0.1, clock=rig.clock.now, resend_interval=0.5,
+    )  # fmt: skip
+    rig.locker.start()
+
+
+def test_a_door_shut_while_the_locker_was_off_ends_the_pickup_from_its_full_state(
+    rig: Rig,
+) -> None:
+    # The drill left (its event made the loan), then the power went with the door open and
+    # someone shut it. No door_closed will come: the birth's "closed, locked" ends the cycle,
+    # or the compartment would refuse every return until someone cleared it by hand.
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    rig.wait_phase(resident, page, "unlocked")
+    assert rig.locker.person_opens(1)
+    rig.wait_phase(resident, page, "door_open")
+    assert rig.locker.person_takes_item(1)
+    wait_until(lambda: len(rig.rows(Loan)) == 1, "the loan made as the drill left")
+    try:
+        restart_the_locker(rig)
+        wait_until(lambda: rig.rows(DoorSession)[0].state.value == "completed", "the cycle ended")
+        [loan] = rig.rows(Loan)
+        page = rig.give_back(resident, loan.id)
+        rig.wait_phase(resident, page, "unlocked")  # not held "closing" for good
+    finally:
+        rig.locker.stop()
+
+
+def test_a_drill_taken_while_the_locker_was_off_is_lent_on_the_locker_s_word_when_it_is_back(
+    rig: Rig,
+) -> None:
+    # The door opened for the pickup, then the power went; the resident took the drill and
+    # shut the door meanwhile. The locker's full state says the compartment is empty and at
+    # rest: the same word as its "item removed" event, so the pickup's loan is made from it.
+    resident = rig.resident()
+    page = rig.borrow(resident)
+    rig.wait_phase(resident, page, "unlocked")
+    assert rig.locker.person_opens(1)
+    rig.wait_phase(resident, page, "door_open")
+    try:
+        restart_the_locker(rig, while_off=lambda store: store.keep_contents(1, False))
+        rig.wait_phase(resident, page, "done")
+        [loan] = rig.rows(Loan)
+        assert loan.status is LoanStatus.ACTIVE and loan.item_id == rig.station.drills[0]
+        [door] = rig.rows(DoorSession)
+        assert door.state.value == "completed" and door.loan_id == loan.id
+        lent = rig.rows(LendingEvent, LendingEvent.action == LendingAction.LENT)[0]
+        assert lent.device_id == rig.station.locker and lent.device_seq is not None
+        assert rig.rows(Item, Item.id == loan.item_id)[0].status is ItemStatus.ON_LOAN
+        # Only the locker's going offline is news to staff: nothing missing to clear up.
+        assert [a.kind for a in rig.rows(StaffAlert)] == ["device.offline"]
+    finally:
+        rig.locker.stop()
