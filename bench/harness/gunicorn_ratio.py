@@ -246,6 +246,10 @@ def _postmaster(url: str) -> int | None:
     finally:
         engine.dispose()
     try:
+        # On another machine the backend's process id names some unrelated process here.
+        with open(f"/proc/{backend}/cmdline", "rb") as f:
+            if not f.read().startswith(b"postgres"):
+                return None
         with open(f"/proc/{backend}/stat") as f:
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except OSError:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from booking.core import audit
 from booking.lending import door_lookup, door_session
 from booking.lending import reconciliation as lending_reconciliation
 from booking.lending.history import DeviceRef
-from booking.lending.models.door_sessions import DoorSessionState
+from booking.lending.models.door_sessions import DoorSession, DoorSessionState
 from booking.lending.reconciliation import CompartmentReport
 from booking.people.models.staff import StaffAccount
 from devices.commands import operations as commands
@@ -69,7 +69,8 @@ def full_state(session: Session, device: Device, message: Birth | State, now: da
         return
     cache = batch_cache.cache(session)
     rows = cache.compartments(device.device_id)
-    _doors_shut_unheard(session, device, rows, message, now)
+    if isinstance(message, Birth):
+        _doors_shut_unheard(session, device, rows, message, now)
     reports = _reports(rows)
     last = cache.reconciled.get(device.device_id)
     cache.reconciled[device.device_id] = (message.session, message.seq, reports)
@@ -87,22 +88,24 @@ def full_state(session: Session, device: Device, message: Birth | State, now: da
 
 
 def _doors_shut_unheard(
-    session: Session, device: Device, rows: dict[int, Compartment], message: Birth | State,
+    session: Session, device: Device, rows: dict[int, Compartment], message: Birth,
     now: datetime,
 ) -> None:  # fmt: skip
-    """End the door cycles that a full state shows over: the door shut and its bolt at rest
-    while the session still waits for its ``door_closed``.
+    """End the door cycles that a locker's birth shows over: the door shut and its bolt at
+    rest while the session still waits for its ``door_closed``.
 
     The locker lost its power (or restarted) with the door open, and someone shut it
     meanwhile: no ``door_closed`` will ever come, and the session would hold the compartment
-    for good, refusing every return to it. The full state is the locker's own word on the
-    door and on the item sensor, as its events would have been; so what it says of the item
-    is taken as an ``item_present_changed`` (a pickup's tool gone makes its loan, as the event
-    would), and then the cycle ends as ``door_closed`` ends it."""
-    lockers = quiet_lockers.of(session, device.device_id)
+    for good, refusing every return to it. The birth is the locker's own word on the door and
+    on the item sensor, as its events would have been; so what it says of the item is taken
+    as an ``item_present_changed`` (a pickup's tool gone makes its loan, as the event would),
+    and then the cycle ends as ``door_closed`` ends it. Only a birth: a door goes unheard only
+    across a restart, which always begins with one (a locker that merely lost its link sends
+    its kept events again), and a later ``state`` would pay the lookup for nothing."""
     ref = DeviceRef(device.device_id, message.session, message.seq)
-    for n, row in rows.items():
-        if not report_of(row).at_rest or lockers.no_door_open(device.device_id, n):
+    for n in sorted(_doors_open(session, device.device_id)):
+        row = rows.get(n)
+        if row is None or not report_of(row).at_rest:
             continue
         door = door_lookup.live_at(session, device.device_id, n)
         if door is None or door.state is not DoorSessionState.DOOR_OPEN:
@@ -111,6 +114,21 @@ def _doors_shut_unheard(
         if row.item_present is not None and row.item_present != door.item_inside:
             door_session.item_sensed(session, door, row.item_present, now, ref)
         door_session.door_closed(session, door, now, ref)
+
+
+def _doors_open(session: Session, device_id: str) -> set[int]:
+    """The compartments whose session has its door open: from the transaction's read of the
+    locker while it holds (nearly always none, and no query), else in one query."""
+    lockers = quiet_lockers.of(session, device_id)
+    if lockers.read(device_id):
+        return {d.compartment for d in lockers.at_the_door.get(device_id, ()) if d.door_open}
+    return set(session.scalars(_DOORS_OPEN, {"device_id": device_id}))
+
+
+_DOORS_OPEN = select(DoorSession.compartment).where(
+    DoorSession.device_id == bindparam("device_id"),
+    DoorSession.state == DoorSessionState.DOOR_OPEN,
+)
 
 
 def settle_after_event(session: Session, device: Device, event: Event, now: datetime) -> None:

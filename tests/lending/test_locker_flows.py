@@ -76,12 +76,17 @@ class Rig:
         assert "/kiosk/tools/return/" in page, page
         return page
 
-    def take_tool(self, resident: Resident, n: int = 1) -> int:
-        """A whole good pickup of the drill in compartment n; the new loan's id."""
+    def open_for_pickup(self, resident: Resident, n: int = 1) -> str:
+        """A pickup of the drill up to its door standing open; the kiosk's pickup page."""
         page = self.borrow(resident)
         self.wait_phase(resident, page, "unlocked")
         assert self.locker.person_opens(n)
         self.wait_phase(resident, page, "door_open")
+        return page
+
+    def take_tool(self, resident: Resident, n: int = 1) -> int:
+        """A whole good pickup of the drill in compartment n; the new loan's id."""
+        page = self.open_for_pickup(resident, n)
         assert self.locker.person_takes_item(n)
         assert self.locker.person_closes(n)
         done = self.wait_phase(resident, page, "done")
@@ -553,10 +558,7 @@ def test_a_door_shut_while_the_locker_was_off_ends_the_pickup_from_its_full_stat
     # someone shut it. No door_closed will come: the birth's "closed, locked" ends the cycle,
     # or the compartment would refuse every return until someone cleared it by hand.
     resident = rig.resident()
-    page = rig.borrow(resident)
-    rig.wait_phase(resident, page, "unlocked")
-    assert rig.locker.person_opens(1)
-    rig.wait_phase(resident, page, "door_open")
+    page = rig.open_for_pickup(resident)
     assert rig.locker.person_takes_item(1)
     wait_until(lambda: len(rig.rows(Loan)) == 1, "the loan made as the drill left")
     try:
@@ -576,10 +578,7 @@ def test_a_drill_taken_while_the_locker_was_off_is_lent_on_the_locker_s_word_whe
     # shut the door meanwhile. The locker's full state says the compartment is empty and at
     # rest: the same word as its "item removed" event, so the pickup's loan is made from it.
     resident = rig.resident()
-    page = rig.borrow(resident)
-    rig.wait_phase(resident, page, "unlocked")
-    assert rig.locker.person_opens(1)
-    rig.wait_phase(resident, page, "door_open")
+    page = rig.open_for_pickup(resident)
     try:
         restart_the_locker(rig, while_off=lambda store: store.keep_contents(1, False))
         rig.wait_phase(resident, page, "done")
