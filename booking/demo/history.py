@@ -43,7 +43,9 @@ DEMO_ACTOR = "system:demo"
 # Loans: from this many weeks back until the end of last week, a few a day, more at weekends.
 # Every loan is back before this week begins (a loan of last week, or one that would come
 # back late past then, is brought back early instead), so the demo starts with every tool
-# in its place and the district's weekly trends show lending up to last week, not a gap.
+# in its place and the district's weekly trends show lending up to last week, not a gap. A
+# tool comes back before the day it is due, or late (and marked overdue first, as the
+# daily job would), never later on its due day unmarked.
 LOAN_WEEKS = 7  # inside the insights' default eight weeks (this one included)
 LOANS_PER_DAY = (1, 4)
 # When the history's tools come back to the counter, local hours: the demo centres are open
@@ -113,12 +115,9 @@ def _at(day: date, hour: float, zone: ZoneInfo) -> datetime:
 # --- loans --------------------------------------------------------------------------------------
 
 
-def _counter_time(
-    moment: datetime, lent_at: datetime, zone: ZoneInfo, rng: random.Random
-) -> datetime:
-    """A time in the counter's hours of ``moment``'s local day, at least half an hour after
+def _counter_time(day: date, lent_at: datetime, zone: ZoneInfo, rng: random.Random) -> datetime:
+    """A time in the counter's hours of the local ``day``, at least half an hour after
     ``lent_at`` (the history lends by 18:00, so a same-day return still fits)."""
-    day = moment.astimezone(zone).date()
     first, last = COUNTER_HOURS
     earliest = max(_at(day, first, zone), lent_at + timedelta(minutes=30))
     return earliest + (_at(day, last, zone) - earliest) * rng.random()
@@ -178,8 +177,7 @@ def _seed_loans(
                 )
 
     added = 0
-    last_day = this_monday - timedelta(days=1)
-    back_by = _at(last_day, 21, zone)  # last Sunday's closing time
+    last_day = this_monday - timedelta(days=1)  # last Sunday
     day = first_day
     while day <= last_day:
         extra = 1 if day.weekday() >= 5 else 0
@@ -194,18 +192,20 @@ def _seed_loans(
             loan = lending.lend_at_counter(
                 session, staff=staff, item_id=item.id, resident_id=person, now=lent_at
             )
-            late_back = loan.due_at + timedelta(days=rng.randint(1, 3), hours=rng.randint(1, 6))
-            if person not in went_overdue and rng.random() < OVERDUE_SHARE and late_back < back_by:
+            due_day = loan.due_at.astimezone(zone).date()
+            late_day = due_day + timedelta(days=rng.randint(1, 3))
+            if person not in went_overdue and rng.random() < OVERDUE_SHARE and late_day <= last_day:
                 went_overdue.add(person)
                 heapq.heappush(
                     due, (loan.due_at + timedelta(hours=1), sequence, "overdue", loan.id)
                 )
-                back = late_back
+                back_day = late_day
             else:
-                back = lent_at + (loan.due_at - lent_at) * rng.uniform(0.2, 0.95)
-                if back >= back_by:
-                    back = lent_at + (back_by - lent_at) * rng.uniform(0.3, 0.9)
-            back = _counter_time(back, lent_at, zone, rng)
+                early = lent_at + (loan.due_at - lent_at) * rng.uniform(0.2, 0.95)
+                back_day = max(
+                    day, min(early.astimezone(zone).date(), due_day - timedelta(days=1), last_day)
+                )
+            back = _counter_time(back_day, lent_at, zone, rng)
             heapq.heappush(due, (back, sequence + 1, "return", loan.id))
             sequence += 2
             free_from[item.id] = back + timedelta(hours=1)
