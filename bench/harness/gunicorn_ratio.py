@@ -243,14 +243,20 @@ def _postmaster(url: str) -> int | None:
     try:
         with engine.connect() as connection:
             backend = connection.scalar(text("SELECT pg_backend_pid()"))
+            # Read while the connection holds its backend: once it closes, the process is gone
+            # (the bench then measured no database, now and then, under load).
+            return _parent_if_postgres(int(backend))
     finally:
         engine.dispose()
+
+
+def _parent_if_postgres(pid: int) -> int | None:
     try:
         # On another machine the backend's process id names some unrelated process here.
-        with open(f"/proc/{backend}/cmdline", "rb") as f:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
             if not f.read().startswith(b"postgres"):
                 return None
-        with open(f"/proc/{backend}/stat") as f:
+        with open(f"/proc/{pid}/stat") as f:
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except OSError:
         return None

@@ -1,6 +1,7 @@
 """The console at a desk screen (1366x768) in Chinese reads at arm's length: body text and the
-text of its form controls of at least 16 px, targets (checkboxes, radios, buttons, selects, links in tables) of at least
-24 x 24 px, and no page wider than the screen, on the busiest pages."""
+text of its form controls of at least 16 px, targets (checkboxes, radios, buttons, selects,
+links in tables) of at least 24 x 24 px, and no page wider than the screen, on the busiest
+pages."""
 
 from __future__ import annotations
 
