@@ -56,7 +56,9 @@ def http_error_response(error: HTTPException) -> Response:
     status = error.code or 500
     if isinstance(error, CSRFError):
         return error_response(status, "csrf_failed", error.description or "CSRF token missing")
-    code = HTTP_ERROR_CODES.get(status, (error.name or "error").lower().replace(" ", "_"))
+    code = getattr(error, "api_code", None) or HTTP_ERROR_CODES.get(
+        status, (error.name or "error").lower().replace(" ", "_")
+    )
     message = error.description or error.name
     details: dict[str, Any] = {}
     headers: dict[str, str] = {}

@@ -63,17 +63,25 @@ def _depth_and_text_ok(value: Any) -> bool:
     return True
 
 
+class UnreadableInput(BadRequest):
+    """A body no reader of ours can take; the API answers it with its own code."""
+
+    api_code = UNREADABLE
+
+
 class GuardedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, refusing bodies nested too deep or carrying unreadable strings."""
+    """Flask's JSON, refusing bodies nested too deep or carrying unreadable strings. The
+    API's argument parser reads bodies through it too (kiosk.api.blueprint.GuardedParser)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
-            raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+            raise UnreadableInput(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
         if not _depth_and_text_ok(value):
-            raise BadRequest(
-                f"JSON nested deeper than {MAX_JSON_DEPTH} levels, or with unreadable text"
+            raise UnreadableInput(
+                f"JSON nested deeper than {MAX_JSON_DEPTH} levels, or with a NUL byte or text "
+                "that is not valid Unicode"
             )
         return value
 

@@ -25,6 +25,15 @@ class UTCDateTime(ma.fields.AwareDateTime):
 
 # A row's id, as the tables can hold it (booking.core.db.MAX_ID): beyond it, 422, not a 500.
 AN_ID = validate.Range(min=1, max=MAX_ID)
+
+
+def body_id(**kwargs: Any) -> ma.fields.Integer:
+    """An id in a JSON body: a JSON integer only. Read leniently, ``1.5`` was taken as 1 and
+    ``"1"`` as 1, so a booking naming resident 1.5 was made for resident 1. (A query
+    string's ids are text, so they stay lenient.)"""
+    return ma.fields.Integer(strict=True, validate=AN_ID, **kwargs)
+
+
 # More than any room holds; the room's own capacity is the rule (over_capacity).
 MAX_HEADCOUNT = 10_000
 WHEN = {"description": "With a UTC offset, e.g. 2026-11-24T10:00:00+08:00"}
@@ -132,13 +141,13 @@ class BookingQuerySchema(ma.Schema):
 class BookingCreateSchema(ma.Schema):
     """A seat booking names ``seat_id``; a room booking names ``space_id`` (and a headcount)."""
 
-    resident_id = ma.fields.Integer(required=True, validate=AN_ID)
-    seat_id = ma.fields.Integer(load_default=None, validate=AN_ID)
-    space_id = ma.fields.Integer(load_default=None, validate=AN_ID)
+    resident_id = body_id(required=True)
+    seat_id = body_id(load_default=None)
+    space_id = body_id(load_default=None)
     starts_at = when(required=True, metadata=WHEN)
     ends_at = when(required=True, metadata=WHEN)
     headcount = ma.fields.Integer(
-        load_default=1, validate=validate.Range(min=1, max=MAX_HEADCOUNT),
+        strict=True, load_default=1, validate=validate.Range(min=1, max=MAX_HEADCOUNT),
         metadata={"description": "Rooms only"},
     )  # fmt: skip
     purpose = ma.fields.String(

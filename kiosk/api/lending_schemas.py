@@ -8,7 +8,7 @@ from marshmallow import validate
 
 from booking.lending.models.loans import LoanStatus
 from booking.lending.models.reservations import ReservationKind, ReservationStatus
-from kiosk.api.booking_schemas import AN_ID, WHEN, UTCDateTime, when
+from kiosk.api.booking_schemas import AN_ID, WHEN, UTCDateTime, body_id, when
 
 
 class ToolAvailabilitySchema(ma.Schema):
@@ -84,12 +84,12 @@ class ReservationListSchema(ma.Schema):
 
 
 class ReservationCreateSchema(ma.Schema):
-    resident_id = ma.fields.Integer(required=True, validate=AN_ID)
-    tool_type_id = ma.fields.Integer(required=True, validate=AN_ID)
+    resident_id = body_id(required=True)
+    tool_type_id = body_id(required=True)
     starts_at = when(required=True, metadata=WHEN)
     ends_at = when(required=True, metadata={"description": "At most 12 hours after starts_at"})
 
 
 class QueueJoinSchema(ma.Schema):
-    resident_id = ma.fields.Integer(required=True, validate=AN_ID)
-    tool_type_id = ma.fields.Integer(required=True, validate=AN_ID)
+    resident_id = body_id(required=True)
+    tool_type_id = body_id(required=True)
