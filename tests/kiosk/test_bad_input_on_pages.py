@@ -17,6 +17,10 @@ from sqlalchemy import select
 
 from booking.core.clock import FrozenClock
 from booking.core.models.audit import AuditEntry
+from booking.spaces.models.bookings import Booking
+from booking.spaces.models.seats import Seat
+from booking.spaces.models.spaces import Space
+from kiosk.extensions import database
 from tests.conftest import ADMIN_PASSWORD, StaffActions
 from tests.demo_app import demo_app_on
 from tests.kiosk.conftest import KioskActions
@@ -83,8 +87,6 @@ READING_IS_AUDITED = {"health.viewed", "health.exported", "resident.roster_expor
 
 
 def audited_actions(app: Flask) -> list[str]:
-    from kiosk.extensions import database
-
     with app.app_context(), database().read() as session:
         return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
@@ -172,3 +174,32 @@ def test_a_kiosk_post_naming_a_seat_that_cannot_exist_is_refused_and_books_nothi
     })  # fmt: skip
     assert 400 <= response.status_code < 500, response.status_code
     assert "已预约" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_booking_form_for_a_day_outside_this_century_is_refused_and_books_nothing(
+    bad_input_app: Flask, day: str
+) -> None:
+    # The kiosk's and the phone's forms read their day with one parser; year 1 overflowed
+    # when its opening time was moved to UTC, a 500 on the phone's seat and room forms.
+    with bad_input_app.app_context(), database().read() as session:
+        rooms = {space.code: space.id for space in session.scalars(select(Space))}
+        seat = session.scalars(select(Seat.id).where(Seat.space_id == rooms["study"])).first()
+        before = len(session.scalars(select(Booking.id)).all())
+    kiosk = KioskActions(bad_input_app.test_client())
+    assert kiosk.sign_in().status_code == 302
+    assert PhoneActions(kiosk.client).sign_in().status_code == 302
+    for path, room in [
+        ("/kiosk/seats/book", rooms["study"]), ("/kiosk/seats/waitlist", rooms["study"]),
+        (f"/kiosk/rooms/{rooms['meeting']}/book", rooms["meeting"]),
+        ("/m/seats/book", rooms["study"]), ("/m/rooms/book", rooms["meeting"]),
+    ]:  # fmt: skip
+        for start in ("15:00", "00:00"):
+            response = kiosk.client.post(path, data={
+                "day": day, "start": start, "minutes": "60", "seat_id": str(seat),
+                "room": str(room), "headcount": "2", "purpose": "meeting",
+                "csrf_token": kiosk.csrf_token(),
+            })  # fmt: skip
+            assert 400 <= response.status_code < 500, (path, start, response.status_code)
+    with bad_input_app.app_context(), database().read() as session:
+        assert len(session.scalars(select(Booking.id)).all()) == before

@@ -82,6 +82,9 @@ def test_a_taken_seat_is_refused_in_the_kiosks_words(signed_in: PhoneActions, ap
         {"day": TOMORROW, "start": "10:00", "minutes": "-5", "seat_id": "SEAT"},
         {"day": TOMORROW, "start": "10:00", "minutes": "9999", "seat_id": "SEAT"},
         {"day": "2027-11-25", "start": "10:00", "minutes": "120", "seat_id": "SEAT"},
+        # Moved to UTC, year 1's opening time overflowed: a 500 before any rule.
+        {"day": "0001-01-01", "start": "15:00", "minutes": "60", "seat_id": "SEAT"},
+        {"day": "9999-12-31", "start": "15:00", "minutes": "60", "seat_id": "SEAT"},
         {"day": TOMORROW, "start": "10:00", "minutes": "120", "seat_id": "999999"},
     ],
 )

@@ -19,6 +19,7 @@ from booking.core.models.sites import Site
 from booking.spaces import rules as booking_rules
 from booking.spaces.models.spaces import Space
 from booking.spaces.rules import Rules
+from kiosk.form_dates import in_this_century
 
 T = TypeVar("T")
 
@@ -53,9 +54,14 @@ def parse_day(text: str) -> date:
     if not DAY_PATTERN.match(text):
         raise InvalidInput("a day is YYYY-MM-DD", field="day")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as error:
         raise InvalidInput("no such day", field="day") from error
+    # Year 1 overflowed when its opening time was moved to UTC (a 500 on the phone's booking
+    # forms); no day the screens offer is outside this century.
+    if not in_this_century(day):
+        raise InvalidInput("no such day", field="day")
+    return day
 
 
 def parse_time(text: str) -> time:
