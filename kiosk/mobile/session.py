@@ -35,6 +35,8 @@ class PhoneResident:
     id: int
     masked_name: str
     has_pin: bool = True
+    # Set before the PIN policy and found weak at sign-in (booking.people.pin_policy).
+    must_change_pin: bool = False
 
 
 def idle_limit() -> timedelta:
@@ -82,8 +84,9 @@ def load_phone_context() -> ResponseReturnValue | None:
         g.phone_clear_cookie = True
         return None
     g.phone_resident = PhoneResident(
-        resident.id, resident.masked_name, resident.pin_hash is not None
-    )
+        resident.id, resident.masked_name, resident.pin_hash is not None,
+        must_change_pin=resident.pin_change_required,
+    )  # fmt: skip
     return None
 
 

@@ -54,8 +54,11 @@ def _page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
 
 
 def new_pin() -> ResponseReturnValue:
-    if kiosk_session.current_resident() is None:
+    resident = kiosk_session.current_resident()
+    if resident is None:
         return redirect(url_for("touch.sign_in_form", next=url_for("touch.new_pin")))
+    if not resident.must_change_pin:
+        return redirect(url_for("touch.home"))
     return _page()
 
 
@@ -63,6 +66,11 @@ def choose_pin() -> ResponseReturnValue:
     resident = kiosk_session.current_resident()
     if resident is None:
         return redirect(url_for("touch.sign_in_form"))
+    # Only a PIN the policy found weak is replaced here, without the old one: anyone else at a
+    # screen left signed in could otherwise set a PIN of their own and come back as the
+    # resident. A forgotten PIN is replaced with a staff slip's code (kiosk.touch.code_pin).
+    if not resident.must_change_pin:
+        return redirect(url_for("touch.home"))
     form = NewPinForm.read()
     refusal = save_new_pin(form, resident_id=resident.id, site_id=kiosk_session.current_site().id)
     if refusal is not None:

@@ -10,8 +10,10 @@ from sqlalchemy import select
 
 from booking.demo import past_bookings
 from booking.health.models.readings import BpReading
+from booking.lending import loans
 from booking.lending import operations as lending
 from booking.lending import reservations as tool_reservations
+from booking.lending.models.loans import LoanChannel
 from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item, ItemStatus
 from booking.people.models.residents import Resident
@@ -62,6 +64,17 @@ def seed_page_subjects(live_server: LiveServer) -> dict[str, Any]:
             session, site_id=admin.site_id, resident_id=resident.id, tool_type_id=locker_type.id,
             starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=2), now=now,
         )  # fmt: skip
+        # A tool brought back to a locker a moment ago, its condition not yet said: the page
+        # that asks for it exists only for such a loan.
+        returned_item = session.scalars(
+            select(Item).where(Item.locker_device_id.is_not(None), Item.status == ItemStatus.AVAILABLE)
+        ).first()  # fmt: skip
+        assert returned_item is not None
+        returned = loans.start_loan(
+            session, item=returned_item, resident_id=resident.id, channel=LoanChannel.LOCKER,
+            now=now - timedelta(hours=3), loan_days=3,
+        )  # fmt: skip
+        loans.end_loan(returned, returned_item, now - timedelta(minutes=2))
         reading = session.scalars(
             select(BpReading).where(BpReading.resident_id == resident.id)
         ).first()
@@ -71,10 +84,19 @@ def seed_page_subjects(live_server: LiveServer) -> dict[str, Any]:
         assert item is not None
         ids = {
             "resident_id": resident.id, "booking_id": booking.id, "loan_id": loan.id,
+            "returned_loan_id": returned.id,
             "door_session_id": door.id, "reading_id": reading.id, "space_id": room.id,
             "seat_id": seat.id, "item_id": item.id, "tool_type_id": locker_type.id,
         }  # fmt: skip
     return ids
+
+
+def ask_for_a_new_pin(live_server: LiveServer) -> None:
+    """王秀英 must choose a new PIN at her next sign-in, as after staff asked for one: the only
+    way a resident with a PIN reaches the new-PIN page (``/kiosk/pin``, ``/m/pin``)."""
+    with live_server.app.app_context(), database().write() as session:
+        resident = session.scalars(select(Resident).where(Resident.phone == RESIDENT_PHONE)).one()
+        resident.require_new_pin()
 
 
 def kiosk_signed_out_pages() -> list[str]:
@@ -86,9 +108,9 @@ def kiosk_signed_in_pages(ids: dict[str, Any]) -> list[str]:
     return [
         "/kiosk/", "/kiosk/tools", "/kiosk/tools/mine", "/kiosk/seats",
         f"/kiosk/seats/{ids['seat_id']}", "/kiosk/rooms", f"/kiosk/rooms/{ids['space_id']}/book",
-        "/kiosk/bookings", f"/kiosk/bookings/{ids['booking_id']}", "/kiosk/pin",
+        "/kiosk/bookings", f"/kiosk/bookings/{ids['booking_id']}",
         f"/kiosk/tools/loans/{ids['loan_id']}/slip",
-        f"/kiosk/tools/loans/{ids['loan_id']}/condition",
+        f"/kiosk/tools/loans/{ids['returned_loan_id']}/condition",
         f"/kiosk/tools/pickup/{ids['door_session_id']}",
         f"/kiosk/tools/{ids['tool_type_id']}/reserve",
         "/kiosk/services/blood-pressure", "/kiosk/services/blood-pressure/history",

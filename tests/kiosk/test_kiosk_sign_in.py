@@ -283,3 +283,19 @@ def test_a_form_sent_before_the_new_pin_is_chosen_leads_to_the_pin_page_and_not_
     token = csrf_token_of(kiosk.client.get("/kiosk/pin").get_data(as_text=True))
     sent = kiosk.client.post("/kiosk/seats/book", data={"seat_id": "1", "csrf_token": token})
     assert sent.location == "/kiosk/pin"  # no "next": a form is not sent again by a redirect
+
+
+def test_a_resident_signed_in_with_a_good_pin_cannot_set_another_without_a_slip(
+    kiosk: KioskActions,
+) -> None:
+    # Someone finding a screen left signed in must not choose a PIN of their own for the
+    # resident: the new-PIN page is only for a PIN the policy found weak.
+    kiosk.sign_in()
+    assert kiosk.client.get("/kiosk/pin").location == "/kiosk/"
+    sent = kiosk.client.post("/kiosk/pin", data={
+        "pin": "902417", "pin_again": "902417", "csrf_token": kiosk.csrf_token(),
+    })  # fmt: skip
+    assert sent.location == "/kiosk/"
+    kiosk.sign_out()
+    assert kiosk.sign_in(pin="902417").status_code == 401
+    assert kiosk.sign_in().status_code == 302

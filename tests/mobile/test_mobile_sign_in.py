@@ -196,3 +196,16 @@ def test_a_wrong_pin_keeps_the_phone_typed_and_puts_the_cursor_on_the_pin(
     assert re.search(rf'id="phone"[^>]*value="{DEMO_PHONE}"', text)
     assert re.search(r'id="pin"[^>]*autofocus', text)
     assert not re.search(r'id="phone"[^>]*autofocus', text)
+
+
+def test_a_resident_signed_in_with_a_pin_cannot_set_another_without_a_slip(
+    phone: PhoneActions,
+) -> None:
+    # A phone left signed in must not let whoever holds it choose the resident's PIN: the
+    # page is for a resident with none yet (signed in with a slip's code).
+    phone.sign_in()
+    assert phone.client.get("/m/pin").headers["Location"] == "/m/"
+    assert phone.post("/m/pin", pin="385720", pin_again="385720").headers["Location"] == "/m/"
+    phone.client.post("/m/sign-out", data={"csrf_token": phone.csrf_token()})
+    assert phone.sign_in(pin="385720").status_code == 401
+    assert phone.sign_in().status_code == 302
