@@ -36,15 +36,15 @@ def _rules(session: Session, booking: Booking) -> booking_rules.Rules:
 
 
 def release_no_show(session: Session, *, booking_id: int, now: datetime) -> bool:
-    """Release a seat nobody checked in to by 15 minutes after its start, with a strike."""
+    """Release a seat nobody checked in to by the end of its check-in window (15 minutes after
+    its start, or after it was made if later: booking_rules.check_in_window), with a strike."""
     booking = session.get(Booking, booking_id)
     if booking is None or booking.seat_id is None or booking.status is not BookingStatus.CONFIRMED:
         return False
     rules = _rules(session, booking)
-    window_end = booking.starts_at + timedelta(minutes=rules.check_in_late_minutes)
+    window_start, window_end = booking_rules.check_in_window(booking, rules)
     if now < window_end:
         return False
-    window_start = booking.starts_at - timedelta(minutes=rules.check_in_early_minutes)
     kiosk_was_up = uptime.was_up(
         session, site_id=booking.site_id, starts_at=window_start, ends_at=window_end
     )

@@ -33,19 +33,11 @@ SEAT_LEAD_BEFORE_CHECK_IN = timedelta(minutes=15)
 ROOM_LEAD = timedelta(minutes=60)
 
 
-def check_in_window(booking: Booking, rules: booking_rules.Rules) -> tuple[datetime, datetime]:
-    """When a seat booking can be checked in: from before its start until after it."""
-    return (
-        booking.starts_at - timedelta(minutes=rules.check_in_early_minutes),
-        booking.starts_at + timedelta(minutes=rules.check_in_late_minutes),
-    )
-
-
 def reminder_at(booking: Booking, rules: booking_rules.Rules) -> datetime:
     """The moment the booking's reminder is due."""
     if booking.seat_id is None:
         return booking.starts_at - ROOM_LEAD
-    return check_in_window(booking, rules)[0] - SEAT_LEAD_BEFORE_CHECK_IN
+    return booking_rules.check_in_window(booking, rules)[0] - SEAT_LEAD_BEFORE_CHECK_IN
 
 
 def _reminded(booking_id: object) -> Exists:
@@ -88,7 +80,7 @@ def send_reminder(session: Session, *, booking_id: int, now: datetime) -> bool:
         return False
     detail = ""
     if booking.seat_id is not None:
-        opens, closes = check_in_window(booking, rules)
+        opens, closes = booking_rules.check_in_window(booking, rules)
         detail = f"{opens.isoformat()}\n{closes.isoformat()}"
     notifications.notify(
         session,

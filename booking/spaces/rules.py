@@ -66,6 +66,17 @@ ACTIVITY_DEFAULTS = Rules(bookable_days=14, max_minutes_per_day=None)
 COUNTED_STATUSES = ACTIVE_STATUSES | {BookingStatus.COMPLETED}
 
 
+def check_in_window(booking: Booking, rules: Rules) -> tuple[datetime, datetime]:
+    """When a seat booking can be checked in: from before its start until after it. A booking
+    made once its slot was under way gets the same minutes to come from when it was made:
+    timed from the start, a seat booked at 08:59 for 08:30 closed its check-in at 08:45,
+    before it existed, and became a no-show with a strike a minute later."""
+    return (
+        booking.starts_at - timedelta(minutes=rules.check_in_early_minutes),
+        max(booking.starts_at, booking.created_at) + timedelta(minutes=rules.check_in_late_minutes),
+    )
+
+
 def rules_for(session: Session, space: Space) -> Rules:
     """The space's rules: its ``space_rules`` row where set, the defaults of its kind elsewhere."""
     return rules_from(space, session.get(SpaceRules, space.id))

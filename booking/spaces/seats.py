@@ -207,8 +207,7 @@ def check_in(session: Session, *, resident_id: int, booking_id: int, now: dateti
     if booking.status is not BookingStatus.CONFIRMED:
         raise WrongBookingState("this booking cannot be checked in", status=booking.status.value)
     rules = _rules_of(session, booking)
-    opens = booking.starts_at - timedelta(minutes=rules.check_in_early_minutes)
-    closes = booking.starts_at + timedelta(minutes=rules.check_in_late_minutes)
+    opens, closes = booking_rules.check_in_window(booking, rules)
     if now < opens:
         raise CheckInTooEarly("check-in has not opened yet", opens_at=opens)
     if now >= closes:

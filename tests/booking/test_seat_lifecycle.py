@@ -90,6 +90,34 @@ def test_no_show_after_15_minutes_releases_seat_and_adds_strike(
     book(any_database, centre, clock, at(10, 30), at(11), who=1)  # the seat is free again
 
 
+def test_a_seat_booked_once_its_slot_is_under_way_has_its_check_in_minutes_from_then(
+    any_database: Database, centre: Centre, clock: FrozenClock
+) -> None:
+    # Booked at 10:29 for the 10:00 slot (the screens offer the slot under way): timed from
+    # the start, its check-in closed at 10:15, before it was made, and the next run of the
+    # job made it a no-show with a strike. It gets the same 15 minutes, from 10:29.
+    clock.set(at(10, 29))
+    booking_id = book(any_database, centre, clock, at(10), at(11))
+    keep_alive(any_database, centre.site_id, at(9, 30), at(10, 45))
+    assert booking_jobs.run_due(any_database, now=at(10, 30)) == 0
+    assert booking_jobs.run_due(any_database, now=at(10, 43)) == 0
+    assert status(any_database, booking_id) is BookingStatus.CONFIRMED
+    act(any_database, seats.check_in, centre, booking_id, at(10, 43))
+    assert status(any_database, booking_id) is BookingStatus.CHECKED_IN
+
+
+def test_a_seat_booked_under_way_and_never_checked_in_is_a_no_show_after_its_minutes(
+    any_database: Database, centre: Centre, clock: FrozenClock
+) -> None:
+    clock.set(at(10, 29))
+    booking_id = book(any_database, centre, clock, at(10), at(11))
+    keep_alive(any_database, centre.site_id, at(9, 30), at(10, 45))
+    with pytest.raises(CheckInClosed):
+        act(any_database, seats.check_in, centre, booking_id, at(10, 44))
+    assert booking_jobs.run_due(any_database, now=at(10, 44)) == 1
+    assert status(any_database, booking_id) is BookingStatus.NO_SHOW
+
+
 def test_the_no_show_job_run_twice_gives_one_strike(
     any_database: Database, centre: Centre, clock: FrozenClock
 ) -> None:

@@ -176,8 +176,7 @@ def _actions(
         actions: list[str] = []
         note = ""
         if booking.seat_id is not None:
-            opens = booking.starts_at - timedelta(minutes=rules.check_in_early_minutes)
-            closes = booking.starts_at + timedelta(minutes=rules.check_in_late_minutes)
+            opens, closes = booking_rules.check_in_window(booking, rules)
             if opens <= now < closes:
                 actions.append(CHECK_IN)
                 note = _note_check_in_until(at(closes, timezone))
