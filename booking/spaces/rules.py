@@ -244,13 +244,13 @@ def check_seat_holder(
     ignore_booking_id: int | None = None,
 ) -> None:
     """Whether this resident may hold a seat then: not suspended, not already seated
-    elsewhere, and within the daily cap."""
+    elsewhere (at any centre of the deployment: one person sits in one place), and within
+    this centre's daily cap."""
     strikes.ensure_not_suspended(session, resident_id=resident_id, site_id=site.id, now=now)
     day_start, day_end = local_day_bounds(site, local_date(site, starts_at))
     theirs = session.scalars(
         select(Booking).where(
             Booking.resident_id == resident_id,
-            Booking.site_id == site.id,
             Booking.seat_id.is_not(None),
             Booking.status.in_(COUNTED_STATUSES),
             Booking.starts_at < max(day_end, ends_at),
@@ -267,6 +267,8 @@ def check_seat_holder(
             and booking.ends_at > starts_at
         ):
             raise ResidentBusy("you already have a seat at that time", booking_id=booking.id)
+        if booking.site_id != site.id:
+            continue  # each centre's cap is its own
         used += max(timedelta(), min(booking.ends_at, day_end) - max(booking.starts_at, day_start))
     if rules.max_minutes_per_day is not None:
         wanted = min(ends_at, day_end) - max(starts_at, day_start)

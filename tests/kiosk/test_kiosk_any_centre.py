@@ -76,6 +76,29 @@ def test_the_kiosk_does_not_book_another_centres_seat_for_the_visitor(
     assert bookings(district) == []
 
 
+def test_a_seat_at_one_centre_keeps_the_resident_from_a_second_at_another_at_that_time(
+    district: Flask, client: FlaskClient
+) -> None:
+    # One person sits in one place: a seat held at Hongqiao from 10:00 to 12:00 leaves none
+    # for Xinhua's 11:00, which another student could use. Each centre's cap stays its own.
+    kiosk = KioskActions(client)
+    kiosk.sign_in(*LI)
+    booked = post(kiosk, "/kiosk/seats/book", seat_id=seat_at(district, VISITED, 3),
+                  day=TODAY, start="10:00", minutes=120, return_to="/kiosk/seats")  # fmt: skip
+    assert booked.status_code == 302
+    kiosk.sign_out()
+    district.config["SITE"] = "xinhua"
+    kiosk.sign_in(*LI)
+    refused = post(kiosk, "/kiosk/seats/book", seat_id=seat_at(district, "xinhua", 3),
+                   day=TODAY, start="11:00", minutes=60, return_to="/kiosk/seats")  # fmt: skip
+    assert refused.status_code == 409
+    assert "您在这个时间已经有座位了" in alert_of(refused.get_data(as_text=True))
+    assert [b.site_id for b in bookings(district)] == [site_id(district, VISITED)]
+    later = post(kiosk, "/kiosk/seats/book", seat_id=seat_at(district, "xinhua", 3),
+                 day=TODAY, start="12:00", minutes=60, return_to="/kiosk/seats")  # fmt: skip
+    assert later.status_code == 302
+
+
 def test_hongqiaos_staff_see_the_visitor_from_xinhua_and_xinhua_as_home(
     district: Flask, client: FlaskClient
 ) -> None:
