@@ -148,7 +148,10 @@ def test_the_resident_opens_the_held_tool_at_the_kiosk_and_the_loan_waits_for_th
     [command] = commands(station_app)
     assert command.requested_by == f"pickup:{door.id}" and command.args == {"compartment": 1}
     assert loans(station_app) == []
-    assert "正在打开第 1 号柜门…" in resident.page(f"/kiosk/tools/pickup/{door.id}")
+    waiting = resident.page(f"/kiosk/tools/pickup/{door.id}")
+    assert "正在打开第 1 号柜门…" in waiting
+    # Which locker, by the name staff gave it: a centre may have two side by side.
+    assert "请到Locker A前，找到第 1 号柜门。" in waiting
     assert 'id="tool-holds"' not in resident.page("/kiosk/tools")
     the_locker(station_app, app_station, door.id, clock, "take")
     [loan] = loans(station_app)

@@ -19,7 +19,9 @@ from booking.core.models.sites import Site
 from booking.messages import kinds, outbox, preferences
 from booking.messages.models.outbox import OutboxMessage
 from booking.messages.models.preferences import MessagePreference
+from booking.messages.templates import TEMPLATES
 from kiosk.extensions import database
+from kiosk.messaging.words import kind_label
 from tests.demo_app import demo_app_on
 from tests.kiosk.conftest import KioskActions
 from tests.mobile.conftest import PhoneActions, alert_of, resident_id
@@ -156,3 +158,14 @@ def test_a_choice_not_offered_is_refused_in_words_and_records_nothing(
 def test_my_messages_asks_to_sign_in_first(centre: Flask) -> None:
     response = centre.test_client().get("/m/messages")
     assert response.status_code == 302 and response.headers["Location"].endswith("/m/sign-in")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_every_kind_of_message_has_a_name_of_its_own(app: Flask, language: str) -> None:
+    # Three tool notices once read "Notice at the kiosk" alike on the choices page, so a
+    # resident could not tell which one they were turning off.
+    with app.test_request_context(headers={"Accept-Language": language}):
+        fallback = kind_label("a kind added later")
+        names = {kind: kind_label(kind) for kind in TEMPLATES}
+    assert fallback not in names.values(), [k for k, n in names.items() if n == fallback]
+    assert len(set(names.values())) == len(names)

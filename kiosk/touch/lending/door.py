@@ -16,6 +16,7 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.core.clock import Clock
@@ -31,6 +32,7 @@ from booking.lending.models.door_sessions import (
 from devices.commands import operations as commands
 from devices.commands import waiting
 from devices.locker import opening as lending_locker
+from devices.models.device import Device
 from kiosk import device_link
 from kiosk.extensions import clock, database
 from kiosk.touch import session as kiosk_session
@@ -139,12 +141,19 @@ def carried_on(
             abort(404)
         command_id = lending_locker.carry_on(session, door, clock().now())
         state = _describe(door)
+        state["locker"] = locker_name(session, door.device_id)
         session.expunge(door)
     if command_id is not None:
         # A poll answers JSON: no flashed message here, the session's own state says it all.
         link = device_link.status_of(kiosk_session.current_site().id)
         send_in_background(database(), link, command_id, clock())
     return state, door
+
+
+def locker_name(session: Session, device_id: str) -> str:
+    """The name staff gave the locker (工具柜 A), else its id. With two lockers side by side,
+    "compartment 1" alone sent residents to the wrong one."""
+    return session.scalar(select(Device.name).where(Device.device_id == device_id)) or device_id
 
 
 def _describe(door: DoorSession) -> dict[str, object]:

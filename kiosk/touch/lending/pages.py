@@ -32,7 +32,6 @@ from booking.lending.models.tool_types import ToolType
 from booking.lending.models.tools import Item
 from devices.fleet import link_status
 from devices.locker import opening as lending_locker
-from devices.models.device import Device
 from kiosk.extensions import clock, database
 from kiosk.touch import qr_code
 from kiosk.touch import session as kiosk_session
@@ -121,8 +120,7 @@ def _loan_view(session: Session, loan: Loan) -> LoanView:
     tool_type = session.get_one(ToolType, item.tool_type_id)
     locker_name = ""
     if item.locker_device_id is not None:
-        device = session.scalar(select(Device).where(Device.device_id == item.locker_device_id))
-        locker_name = (device.name if device is not None else "") or item.locker_device_id
+        locker_name = door.locker_name(session, item.locker_device_id)
     return LoanView(
         id=loan.id,
         tool=_tool_view(tool_type),
