@@ -6,6 +6,8 @@ in a transaction of its own. A failed send is tried again after 1, 2, 4, ... min
 :data:`MAX_ATTEMPTS` the message is given up and a staff alert raised, so that no message is
 silently lost. A message left *sending* by a worker that died is counted as a failed attempt
 after :data:`SENDING_TIMEOUT`: it may have gone, but a resident is better told twice than not.
+A message that could not go out within :data:`MAX_AGE` of being written is not sent at all,
+and staff are told in the same way.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ MAX_ATTEMPTS = 5
 FIRST_BACKOFF = timedelta(minutes=1)
 SENDING_TIMEOUT = timedelta(minutes=10)
 BATCH = 50
+# By then what a message says may no longer hold: a tool "overdue" has come back, a booking
+# "tomorrow" is past, a sign-in code has expired. A worker stopped for weeks sent a month's
+# stale notices on its first round (found in the demo: "your drill was due on 11-01", sent
+# on 12-08 to a resident with no loan). Quiet hours defer a message by a night at most.
+MAX_AGE = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,9 @@ def _claim(database: Database, *, now: datetime) -> tuple[list[tuple[str, Outgoi
             .with_for_update(skip_locked=True)
         ).all()
         for message in due:
+            if message.created_at <= now - MAX_AGE:
+                _expire(session, message, now)
+                continue
             until = None
             if not message.ignores_quiet_hours:
                 until = quiet_until(session.get_one(Site, message.site_id), now)
@@ -117,6 +127,23 @@ def _fail(session: Session, message: OutboxMessage, error: str, now: datetime) -
         resident_id=message.resident_id,
         dedupe_key=f"messages:gave_up:{message.id}",
         params={"kind": message.kind, "attempts": message.attempts},
+    )
+
+
+def _expire(session: Session, message: OutboxMessage, now: datetime) -> None:
+    hours = int(MAX_AGE.total_seconds() // 3600)
+    message.expire(now, f"not sent: still waiting {hours} hours after it was written")
+    raise_alert(
+        session,
+        site_id=message.site_id,
+        kind="message.expired",
+        severity=AlertSeverity.WARNING,
+        summary=f"message {message.id} ({message.kind}) was too old to send: {message.last_error}",
+        now=now,
+        subject=f"resident:{message.resident_id}",
+        resident_id=message.resident_id,
+        dedupe_key=f"messages:gave_up:{message.id}",
+        params={"kind": message.kind, "hours": hours},
     )
 
 

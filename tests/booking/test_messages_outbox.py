@@ -200,6 +200,38 @@ def test_a_message_that_never_goes_is_given_up_and_staff_are_alerted(
         assert [m.id for m in outbox.given_up(session, site_id=centre.site_id)] == [message.id]
 
 
+def test_a_message_still_waiting_a_day_after_it_was_written_is_dropped_and_staff_told(
+    any_database: Database, centre: Centre
+) -> None:
+    # The worker was stopped: a reminder for a booking long past must not reach the phone
+    # when it comes back, but staff learn that the resident was never told.
+    book_seat(any_database, centre, at(14), at(16), at(9, 30))
+    booking_jobs.run_due(any_database, now=at(13, 30))
+    phone = Phone()
+    assert send(any_database, phone, at(13, 30) + sending.MAX_AGE) == sending.Round()
+    assert phone.received == []
+    [message] = outbox_rows(any_database)
+    assert (message.state, message.attempts) == (MessageState.GAVE_UP, 0)
+    assert "24 hours" in message.last_error
+    with any_database.read() as session:
+        [alert] = session.query(StaffAlert).filter_by(kind="message.expired").all()
+        assert (alert.resident_id, alert.params["hours"]) == (centre.residents[0], 24)
+        assert [m.id for m in outbox.given_up(session, site_id=centre.site_id)] == [message.id]
+
+
+def test_a_message_held_by_a_failing_provider_for_most_of_a_day_still_goes(
+    any_database: Database, centre: Centre
+) -> None:
+    book_seat(any_database, centre, at(14), at(16), at(9, 30))
+    booking_jobs.run_due(any_database, now=at(13, 30))
+    phone = Phone()
+    phone.refuse_with = "ProviderDown"
+    assert send(any_database, phone, at(13, 30)) == sending.Round(failed=1)
+    phone.refuse_with = ""
+    later = at(13, 30) + sending.MAX_AGE - timedelta(minutes=1)
+    assert send(any_database, phone, later) == sending.Round(sent=1)
+
+
 def test_a_message_left_sending_by_a_worker_that_died_is_tried_again(
     any_database: Database, centre: Centre
 ) -> None:

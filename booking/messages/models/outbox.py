@@ -103,6 +103,14 @@ class OutboxMessage(Base):
         self.state = MessageState.RETRYING
         self.next_attempt_at = now + first_backoff * 2 ** (self.attempts - 1)
 
+    def expire(self, now: datetime, error: str) -> None:
+        """Too old to send (booking.messages.sending.MAX_AGE): given up without an attempt."""
+        self._expect(MessageState.QUEUED, MessageState.RETRYING)
+        self.state = MessageState.GAVE_UP
+        self.gave_up_at = now
+        self.last_error = error[:200]
+        self._forget_secret()
+
     def _forget_secret(self) -> None:
         # A one-time code is kept in clear only until it has left: the database otherwise
         # holds codes only as hashes (booking.people.one_time_codes).

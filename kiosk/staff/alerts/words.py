@@ -31,6 +31,7 @@ KIND_LABELS: dict[str, LazyString] = {
     "device.session_behind": _l("Device session counter went back"),
     "loan.overdue": _l("Loan overdue"),
     "message.gave_up": _l("Message not sent"),
+    "message.expired": _l("Message too old to send"),
     "lending.damaged": _l("Tool returned damaged"),
     "lending.parts_missing": _l("Tool returned with parts missing"),
     "lending.compartment_occupied": _l("Return refused: compartment occupied"),
@@ -69,6 +70,12 @@ SUMMARIES: dict[str, tuple[LazyString, ...]] = {
     "message.gave_up": (
         _l(
             "A message to the resident was not sent after %(attempts)s tries: tell them another way"
+        ),
+    ),
+    "message.expired": (
+        _l(
+            "A message to the resident could not be sent within %(hours)s hours and was dropped: "
+            "tell them another way if it still matters"
         ),
     ),
     "lending.damaged": (_l("%(tool)s %(asset)s returned damaged; now in maintenance"),),
