@@ -18,6 +18,8 @@ from booking.demo import district as demo_district
 from booking.demo import history as demo_history
 from booking.demo.centre import HEALTH_CONSENTS, SITE_SLUG
 from booking.demo.district import DemoCentre
+from booking.messages import sending
+from booking.messages.models.outbox import MessageState, OutboxMessage
 from booking.people import passwords
 from booking.people.models.memberships import ResidentMembership
 from booking.people.models.residents import Resident
@@ -79,7 +81,23 @@ def seed_history(session: Session, *, now: datetime) -> int:
         site = session.scalar(select(Site).where(Site.slug == centre.slug))
         if site is not None:
             added += _seed_centre_history(session, site, centre, now)
+    _history_messages_went_out(session, now)
     return added
+
+
+def _history_messages_went_out(session: Session, now: datetime) -> None:
+    """The history was lived: what it told residents (an overdue tool, a no-show) went out
+    when it was written, as the worker would have sent it. Left queued, the demo's first
+    round dropped each as too old to send, with an alert to staff for every one."""
+    stale = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.state == MessageState.QUEUED,
+            OutboxMessage.created_at <= now - sending.MAX_AGE,
+        )
+    )
+    for message in stale:
+        message.start_sending(message.created_at)
+        message.mark_sent(message.created_at, "demo-history")
 
 
 def _seed_centre_history(session: Session, site: Site, centre: DemoCentre, now: datetime) -> int:

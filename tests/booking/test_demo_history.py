@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +25,8 @@ from booking.lending.models.events import LendingAction, LendingEvent
 from booking.lending.models.loans import Loan
 from booking.lending.models.suspensions import LendingSuspension
 from booking.lending.models.tools import Item, ItemStatus
+from booking.messages import sending
+from booking.messages.models.outbox import MessageState, OutboxMessage
 from booking.people.models.residents import Resident
 from booking.spaces.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
 from booking.spaces.models.series import BookingSeries
@@ -230,3 +233,21 @@ def test_the_district_demo_s_centres_each_have_a_past_the_smaller_ones_less(
     assert hongqiao[2] > 0 and jiangning[2] > 0
     with database.write() as session:
         assert past_bookings.seed_history(session, now=clock.now()) == 0
+
+
+def test_what_the_history_told_residents_went_out_and_the_first_round_sends_nothing_stale(
+    database: Database, clock: FrozenClock
+) -> None:
+    # Left queued, the history's overdue notices were sent weeks late on the demo's start,
+    # and now would each be dropped as too old with an alert to staff.
+    seeded_with_history(database, clock)
+    with database.read() as session:
+        states = Counter(session.scalars(select(OutboxMessage.state)))
+    assert states[MessageState.SENT] > 0
+    assert states[MessageState.QUEUED] == 0
+    assert sending.send_due(database, {}, now=clock.now()) == sending.Round()
+    with database.read() as session:
+        assert (
+            session.scalars(select(StaffAlert).where(StaffAlert.kind == "message.expired")).all()
+            == []
+        )
