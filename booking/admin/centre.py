@@ -93,7 +93,9 @@ def update_space(
     }
     if space.kind is SpaceKind.STUDY and capacity < len(space.seats):
         raise InvalidInput(
-            "a study room holds at least as many people as it has seats", field="capacity"
+            "a study room holds at least as many people as it has seats",
+            field="capacity",
+            reason="capacity_below_seats",
         )
     changed = checks.apply_changes(space, values)
     checks.audit_changes(session, staff, "admin.space_changed", f"space:{space.id}", changed, now)
@@ -117,7 +119,9 @@ def create_space(
     """A new study or activity room at the admin's centre; codes are unique per centre."""
     code = checks.code(code)
     if not isinstance(kind, SpaceKind):
-        raise InvalidInput("a space is a study room or an activity room", field="kind")
+        raise InvalidInput(
+            "a space is a study room or an activity room", field="kind", reason="space_kind"
+        )
     checks.hours(opens_at, closes_at, optional=True)
     values: dict[str, Any] = {
         "code": code,
@@ -236,7 +240,7 @@ def add_seat(
     """A new seat in a study room; its number is unique in the room."""
     space = space_of(session, staff, space_id)
     if space.kind is not SpaceKind.STUDY:
-        raise InvalidInput("only study rooms have seats", field="space")
+        raise InvalidInput("only study rooms have seats", field="space", reason="seats_study_only")
     number = checks.whole(number, "number", 1, MAX_SEAT_NUMBER)
     if any(seat.number == number for seat in space.seats):
         raise Conflict(f"seat {number} exists already", field="number")
@@ -273,20 +277,27 @@ def add_seat_rows(
     any seats there already: a new study room of 40 seats is one form, not forty."""
     space = space_of(session, staff, space_id)
     if space.kind is not SpaceKind.STUDY:
-        raise InvalidInput("only study rooms have seats", field="space")
+        raise InvalidInput("only study rooms have seats", field="space", reason="seats_study_only")
     first = checks.whole(first, "first", 1, MAX_SEAT_NUMBER)
     last = checks.whole(last, "last", 1, MAX_SEAT_NUMBER)
     per_row = checks.whole(per_row, "per_row", 1, MAX_MAP_CELL)
     if last < first:
-        raise InvalidInput("the last seat number comes after the first", field="last")
+        raise InvalidInput(
+            "the last seat number comes after the first", field="last", reason="seats_reversed"
+        )
     if last - first + 1 > MAX_SEATS_AT_ONCE:
-        raise InvalidInput(f"at most {MAX_SEATS_AT_ONCE} seats at once", field="last")
+        raise InvalidInput(
+            f"at most {MAX_SEATS_AT_ONCE} seats at once", field="last", reason="too_many_seats",
+            most=MAX_SEATS_AT_ONCE,
+        )  # fmt: skip
     taken = sorted(seat.number for seat in space.seats if first <= seat.number <= last)
     if taken:
         raise Conflict(f"seat {taken[0]} exists already", field="number")
     top = max((seat.map_row for seat in space.seats), default=-1) + 1
     if top + (last - first) // per_row > MAX_MAP_CELL:
-        raise InvalidInput("the seat map has no room for so many rows", field="per_row")
+        raise InvalidInput(
+            "the seat map has no room for so many rows", field="per_row", reason="seat_map_full"
+        )
     added = []
     for offset, number in enumerate(range(first, last + 1)):
         seat = Seat(number=number, map_row=top + offset // per_row, map_col=offset % per_row)

@@ -37,15 +37,21 @@ def apply_changes(row: object, values: dict[str, Any]) -> dict[str, list[object]
 def text(value: str, field: str, *, required: bool = True, max_length: int = 100) -> str:
     value = value.strip()
     if required and not value:
-        raise InvalidInput(f"{field} is required", field=field)
+        raise InvalidInput(f"{field} is required", field=field, reason="required")
     if len(value) > max_length:
-        raise InvalidInput(f"{field} is at most {max_length} characters", field=field)
+        raise InvalidInput(
+            f"{field} is at most {max_length} characters", field=field, reason="too_long",
+            max_length=max_length,
+        )  # fmt: skip
     return value
 
 
 def whole(value: int, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"{field} must be a whole number from {low} to {high}", field=field)
+        raise InvalidInput(
+            f"{field} must be a whole number from {low} to {high}", field=field,
+            reason="out_of_range", low=low, high=high,
+        )  # fmt: skip
     return value
 
 
@@ -53,9 +59,13 @@ def hours(opens_at: time | None, closes_at: time | None, *, optional: bool) -> N
     if opens_at is None and closes_at is None and optional:
         return
     if opens_at is None or closes_at is None:
-        raise InvalidInput("give both the opening and the closing time", field="opens_at")
+        raise InvalidInput(
+            "give both the opening and the closing time", field="opens_at", reason="hours_half"
+        )
     if opens_at >= closes_at:
-        raise InvalidInput("the centre must open before it closes", field="closes_at")
+        raise InvalidInput(
+            "the centre must open before it closes", field="closes_at", reason="hours_reversed"
+        )
 
 
 def audit_changes(
@@ -74,5 +84,5 @@ def code(value: str) -> str:
     """A short code staff type (``study``, ``drill``): letters, digits, - and _, lower case."""
     found = text(value, "code", max_length=40).lower()
     if not found.replace("-", "").replace("_", "").isalnum() or not found.isascii():
-        raise InvalidInput("code is letters, digits, - and _", field="code")
+        raise InvalidInput("code is letters, digits, - and _", field="code", reason="code_chars")
     return found

@@ -79,17 +79,22 @@ def set_space_rules(
     )
     grid = effective.grid_minutes
     if grid not in GRID_STEPS:
-        raise InvalidInput("the time grid is 15, 30 or 60 minutes", field="grid_minutes")
+        raise InvalidInput(
+            "the time grid is 15, 30 or 60 minutes", field="grid_minutes", reason="grid"
+        )
     if effective.max_booking_minutes % grid:
         raise InvalidInput(
             f"the longest booking must be a multiple of the {grid}-minute grid",
             field="max_booking_minutes",
+            reason="longest_off_grid",
+            grid=grid,
         )
     daily = effective.max_minutes_per_day
     if daily is not None and daily < effective.max_booking_minutes:
         raise InvalidInput(
             "the daily quota must allow at least one longest booking",
             field="max_minutes_per_day",
+            reason="daily_below_longest",
         )
     row = session.get(SpaceRules, space.id)
     if row is None:

@@ -186,7 +186,9 @@ def save_item(
     asset_tag = checks.text(asset_tag, "asset_tag", max_length=40).upper()
     tool_type = session.get(ToolType, tool_type_id)
     if tool_type is None or tool_type.site_id != staff.working_site_id:
-        raise InvalidInput("choose a tool type of this centre", field="tool_type")
+        raise InvalidInput(
+            "choose a tool type of this centre", field="tool_type", reason="tool_type_elsewhere"
+        )
     # Locked: a loan or pickup under way decides the item's status, and the check below
     # must see it rather than overwrite it (booking.core.row_locks).
     existing = row_locks.lock_item(session, item_id) if item_id is not None else None
@@ -195,17 +197,27 @@ def save_item(
     if tool_type.retired_at is not None and (
         existing is None or existing.tool_type_id != tool_type.id
     ):
-        raise InvalidInput("that tool type is retired: it takes no new items", field="tool_type")
+        raise InvalidInput(
+            "that tool type is retired: it takes no new items", field="tool_type",
+            reason="tool_type_retired",
+        )  # fmt: skip
     # A lent item's form sends its status back unchanged; any other status is set by hand.
     keeps_status = existing is not None and status is existing.status
     if status not in SETTABLE_ITEM_STATUSES and not keeps_status:
-        raise InvalidInput("an item is available, in maintenance or lost", field="status")
+        raise InvalidInput(
+            "an item is available, in maintenance or lost", field="status", reason="item_status"
+        )
     if (locker is None) != (compartment is None):
-        raise InvalidInput("give both a locker and a compartment, or neither", field="compartment")
+        raise InvalidInput(
+            "give both a locker and a compartment, or neither", field="compartment",
+            reason="locker_half",
+        )  # fmt: skip
     locker_device_id = locker.device_id if locker is not None else None
     if locker is not None and compartment is not None:
         if locker.site_id != staff.working_site_id:
-            raise InvalidInput("choose a locker of this centre", field="locker")
+            raise InvalidInput(
+                "choose a locker of this centre", field="locker", reason="locker_elsewhere"
+            )
         checks.whole(compartment, "compartment", 1, locker.compartments or MAX_COMPARTMENT)
         taken = session.scalar(
             select(Item.id).where(

@@ -67,12 +67,20 @@ def create_token(
         raise NotFound("only an admin makes API tokens")
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"name the token (1 to {MAX_NAME_LENGTH} characters)", field="name")
+        raise InvalidInput(
+            f"name the token (1 to {MAX_NAME_LENGTH} characters)", field="name",
+            reason="too_long", max_length=MAX_NAME_LENGTH,
+        )  # fmt: skip
     chosen = sorted(set(scopes))
     if not chosen or any(scope not in SCOPES for scope in chosen):
-        raise InvalidInput("choose one or more of the known scopes", field="scopes")
+        raise InvalidInput(
+            "choose one or more of the known scopes", field="scopes", reason="token_scopes"
+        )
     if not now < expires_at <= now + MAX_LIFETIME:
-        raise InvalidInput("the token expires after now and within a year", field="expires_at")
+        raise InvalidInput(
+            "the token expires after now and within a year", field="expires_at",
+            reason="token_expiry",
+        )  # fmt: skip
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         site_id=staff.working_site_id, name=name, scopes=chosen, token_hash=_hash(secret),

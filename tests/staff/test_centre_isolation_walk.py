@@ -743,7 +743,9 @@ def send(
         for param, template in PATHS.get(rule.endpoint, {}).items()
     })  # fmt: skip
     if rule.rule.startswith("/api"):
-        response = client.open(url, method=method, json=form, headers={"X-CSRFToken": csrf})
+        # The API's ids are JSON integers ("7" is refused as not one).
+        body = {name: int(v) if v.isdigit() else v for name, v in form.items()}
+        response = client.open(url, method=method, json=body, headers={"X-CSRFToken": csrf})
     else:
         response = client.open(url, method=method, data=form | {"csrf_token": csrf})
     with client.session_transaction() as session:

@@ -77,7 +77,7 @@ def test_rows_of_seats_are_added_below_the_seats_already_on_the_map(
     ("first", "last", "per_row", "message"),
     [
         ("20", "30", "6", "That seat number exists already."),
-        ("40", "30", "6", "the last seat number comes after the first"),
+        ("40", "30", "6", "The last seat number must come after the first."),
         ("25", "", "6", "Enter a whole number."),
         ("25", "30", "0", "Enter a whole number from 1 to 50."),
         ("1000", "1001", "6", "Enter a whole number from 1 to 999."),
@@ -110,7 +110,7 @@ def test_an_activity_room_has_no_seats_to_add(
         client, admin, f"/staff/admin/spaces/{dance}/seat-rows", first="1", last="4", per_row="2"
     )
     assert response.status_code == 400
-    assert "only study rooms have seats" in response.get_data(as_text=True)
+    assert "Only study rooms have seats." in response.get_data(as_text=True)
 
 
 def test_a_spaces_own_booking_rules_are_followed_and_empty_ones_fall_back(
@@ -140,9 +140,9 @@ def test_a_spaces_own_booking_rules_are_followed_and_empty_ones_fall_back(
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"grid_minutes": "20"}, "the time grid is 15, 30 or 60 minutes"),
+        ({"grid_minutes": "20"}, "The time grid is 15, 30 or 60 minutes."),
         ({"max_booking_minutes": "100"}, "must be a multiple of the 30-minute grid"),
-        ({"max_minutes_per_day": "60"}, "the daily quota must allow at least one longest booking"),
+        ({"max_minutes_per_day": "60"}, "The daily limit must allow at least one longest booking."),
         ({"bookable_days": "0"}, "Enter a whole number from 1 to 90."),
         ({"suspension_days": "a week"}, "Enter a whole number."),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -138,7 +139,7 @@ def test_the_centres_names_and_address_are_changed_on_the_same_page(
 @pytest.mark.parametrize(
     ("opens_at", "closes_at", "message"),
     [
-        ("22:00", "08:00", "the centre must open before it closes"),
+        ("22:00", "08:00", "The opening time must come before the closing time."),
         ("", "21:00", "Enter a time."),
         ("8 o'clock", "21:00", "Not a valid time value."),
     ],
@@ -315,7 +316,7 @@ def test_an_item_cannot_take_a_compartment_another_item_holds(
         ("locker-a", "", "Choose a compartment."),
         ("", "3", "Items at the counter have no compartment."),
         ("locker-z", "3", "Not a valid choice"),
-        ("locker-a", "9", "compartment must be a whole number from 1 to 8"),
+        ("locker-a", "9", "Give a whole number from 1 to 8."),
     ],
 )
 def test_an_item_needs_a_real_place(
@@ -557,3 +558,28 @@ def test_a_tool_type_with_an_item_lent_is_not_retired(
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Not retired: 1 bookings or loans are still live" in page
     assert read(app, select(ToolType).where(ToolType.id == drill))[0].retired_at is None
+
+
+@pytest.mark.parametrize(
+    ("url", "fields", "words"),
+    [
+        ("/staff/admin/hours", {**CENTRE, "opens_at": "21:00", "closes_at": "08:00"},
+         "开门时间要早于关门时间"),
+        ("/staff/admin/items/new", {"asset_tag": "XINHUA-DRILL-099", "locker": "locker-a",
+                                    "compartment": "9", "status": "available"},
+         "请填 1 到 8 之间的整数"),
+    ],
+)  # fmt: skip
+def test_a_refused_admin_change_says_why_in_chinese(
+    app: Flask, client: FlaskClient, staff_auth: StaffActions, url: str,
+    fields: dict[str, str], words: str,
+) -> None:  # fmt: skip
+    # The checks' own sentences are English (for the API and the logs); shown after "未保存："
+    # they left a Chinese form with an English reason.
+    register_locker(app)
+    staff_auth.sign_in("admin", ADMIN_PASSWORD)
+    response = post(client, staff_auth, url, tool_type=str(drill_type(app)), **fields)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f"未保存：{words}" in page
+    assert not re.search(r"未保存：[A-Za-z]", page)

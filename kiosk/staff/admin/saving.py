@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -27,6 +28,43 @@ CONFLICT_MESSAGES = {
 }
 
 
+# The admin checks' refusals (booking.admin, booking.people.api_tokens), by the ``reason``
+# each names, filled from its details. The domain's own sentence is English, for the API
+# and the logs; shown after "未保存：" it left a Chinese form with an English reason.
+REASONS: dict[str, LazyString] = {
+    "required": _l("Fill this in."),
+    "too_long": _l("At most %(max_length)s characters."),
+    "out_of_range": _l("Give a whole number from %(low)s to %(high)s."),
+    "hours_half": _l("Give both the opening and the closing time, or neither."),
+    "hours_reversed": _l("The opening time must come before the closing time."),
+    "code_chars": _l("A code is letters, digits, - and _ only."),
+    "capacity_below_seats": _l("A study room holds at least as many people as it has seats."),
+    "space_kind": _l("Choose a study room or an activity room."),
+    "seats_study_only": _l("Only study rooms have seats."),
+    "seats_reversed": _l("The last seat number must come after the first."),
+    "too_many_seats": _l("At most %(most)s seats at once."),
+    "seat_map_full": _l("The seat map has no room for so many rows. Put more seats in a row."),
+    "grid": _l("The time grid is 15, 30 or 60 minutes."),
+    "longest_off_grid": _l("The longest booking must be a multiple of the %(grid)s-minute grid."),
+    "daily_below_longest": _l("The daily limit must allow at least one longest booking."),
+    "tool_type_elsewhere": _l("Choose a tool type of this centre."),
+    "tool_type_retired": _l("That tool type is retired: it takes no new items."),
+    "item_status": _l("An item is available, in maintenance or lost."),
+    "locker_half": _l("Give both a locker and a compartment, or neither."),
+    "locker_elsewhere": _l("Choose a locker of this centre."),
+    "token_scopes": _l("Choose one or more of the permissions."),
+    "token_expiry": _l("The token must expire after today and within a year."),
+}
+
+
+def reason_words(error: DomainError) -> str:
+    """The refusal in the admin's words: by its reason, else the domain's sentence."""
+    words = REASONS.get(str(error.details.get("reason", "")))
+    if words is None:
+        return str(error)
+    return str(words) % {k: v for k, v in error.details.items() if k not in ("reason", "field")}
+
+
 def show_error(form: FlaskForm, error: DomainError) -> None:
     """Put a domain error on the form: on its field when there is one, else on the form."""
     field_name = str(error.details.get("field", "")) if hasattr(error, "details") else ""
@@ -34,7 +72,7 @@ def show_error(form: FlaskForm, error: DomainError) -> None:
     if isinstance(error, Conflict) and field_name in CONFLICT_MESSAGES:
         message = str(CONFLICT_MESSAGES[field_name])
     else:
-        message = _("Not saved: %(reason)s", reason=str(error))
+        message = _("Not saved: %(reason)s", reason=reason_words(error))
     if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, message]
     else:
