@@ -92,6 +92,9 @@ def locker(
         # The kiosk offers a locker's tools only while the worker's link beats: a test that
         # opened the tool list at once found no "borrow" button (the others sign in first).
         wait_until(lambda: link_live(database, mqtt_site), "the device link's first beat")
+        # And only tools the locker has said are in it: its state follows the birth, and
+        # under a loaded suite the page could come before it (no "borrow" button).
+        wait_until(lambda: tools_offered(database), "the locker's compartments reported")
         yield sim
     finally:
         sim.stop()
@@ -101,6 +104,12 @@ def locker(
 def device_online(database: Database, device_id: str) -> bool:
     with database.read() as session:
         return bool(session.scalar(select(Device.online).where(Device.device_id == device_id)))
+
+
+def tools_offered(database: Database) -> bool:
+    with database.read() as session:
+        site_id = session.scalars(select(Site.id)).one()
+        return bool(link_status.items_to_offer(session, site_id=site_id, now=datetime.now(UTC)))
 
 
 def link_live(database: Database, site: str) -> bool:
