@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-import werkzeug.exceptions
 from flask import Blueprint, g, request, url_for
 
-from booking.core.errors import NotFound
-from kiosk.staff import audit_log, auth, nav, overview, site_switch, table_formats
+from kiosk.staff import audit_log, auth, nav, overview, refusals, site_switch, table_formats
 from kiosk.staff import session as staff_session
 from kiosk.staff.admin import api_tokens as admin_api_tokens
 from kiosk.staff.admin import devices as admin_devices
@@ -361,9 +359,7 @@ bp.add_url_rule(
 )  # fmt: skip
 
 
-@bp.errorhandler(NotFound)
-def _not_found(error: NotFound) -> werkzeug.exceptions.NotFound:
-    return werkzeug.exceptions.NotFound()
+refusals.register(bp)
 
 
 # Filters, not context: the lending macros are imported without the page's context.

@@ -77,6 +77,23 @@ def test_every_admin_page_refuses_staff_who_are_not_admins(
     assert "/staff/admin" not in client.get("/staff/").get_data(as_text=True)
 
 
+def test_a_refused_or_missing_console_page_says_so_in_the_console_in_chinese(
+    client: FlaskClient, staff_auth: StaffActions
+) -> None:
+    # Werkzeug's own pages were bare English ("Forbidden – You don't have the permission").
+    staff_auth.sign_in()
+    for url, status, words in [
+        ("/staff/admin/hours", 403, "这个页面是给中心管理员用的"),
+        ("/staff/residents/99999", 404, "没有这个页面，或者它显示的内容属于别的中心"),
+        ("/staff/lending/items/9999", 404, "没有这个页面，或者它显示的内容属于别的中心"),
+    ]:
+        response = client.get(url)
+        page = response.get_data(as_text=True)
+        assert response.status_code == status, url
+        assert words in page and 'class="console-user"' in page, url
+        assert "Forbidden" not in page and "Not Found" not in page, url
+
+
 @pytest.mark.usefixtures("admin")
 def test_every_admin_page_opens_for_admins(app: Flask, client: FlaskClient) -> None:
     space = study_room(app)
