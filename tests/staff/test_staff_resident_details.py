@@ -138,3 +138,16 @@ def test_saving_the_same_details_records_nothing(
     save(client, staff_auth, wang)
     assert save(client, staff_auth, wang).status_code == 303
     assert len(audited(app)) == 1
+
+
+def test_a_resident_enrolled_without_a_year_of_birth_has_other_details_corrected(
+    app: Flask, client: FlaskClient, staff_auth: StaffActions, wang: int
+) -> None:
+    # A roster may give only a name and a phone: the desk must not have to make a year up
+    # to add an emergency contact.
+    with app.app_context(), database().write() as session:
+        session.get_one(Resident, wang).birth_year = None
+    response = save(client, staff_auth, wang, birth_year="", emergency_contact_name="王刚")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    after = resident(app, wang)
+    assert (after.birth_year, after.emergency_contact_name) == (None, "王刚")
