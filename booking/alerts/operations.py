@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from booking.alerts.models.alerts import AlertSeverity, AlertStatus, StaffAlert
 from booking.core import audit
 from booking.core.errors import Conflict, InvalidInput, NotFound
+from booking.core.models.sites import Site
 from booking.people.models.staff import StaffAccount
 
 MAX_NOTE = 2000
@@ -94,7 +96,7 @@ def resolve_by_itself(
     if alert is None:
         return None
     alert.resolve(now=now)
-    line = f"[{now:%Y-%m-%d %H:%M} UTC] {note}"
+    line = f"[{_local_minute(session, alert, now)}] {note}"
     alert.note = f"{alert.note}\n{line}" if alert.note else line
     alert.changed_at = now
     audit.record(
@@ -122,7 +124,7 @@ def acknowledge(
     if alert.status is AlertStatus.RESOLVED:
         raise Conflict("the alert is already resolved", alert_id=alert_id)
     alert.acknowledge(staff_id=staff.id, now=now)
-    _append_note(alert, staff, note, now)
+    _append_note(session, alert, staff, note, now)
     alert.changed_at = now
     audit.record_staff(
         session, staff, action="alert.acknowledged", now=now, subject=f"alert:{alert.id}"
@@ -143,7 +145,7 @@ def resolve(
         alert.acknowledged_at = now
         alert.acknowledged_by_staff_id = staff.id
     alert.resolve(now=now, staff_id=staff.id)
-    _append_note(alert, staff, note, now)
+    _append_note(session, alert, staff, note, now)
     alert.changed_at = now
     audit.record_staff(
         session, staff, action="alert.resolved", now=now, subject=f"alert:{alert.id}"
@@ -151,13 +153,23 @@ def resolve(
     return alert
 
 
-def _append_note(alert: StaffAlert, staff: StaffAccount, note: str, now: datetime) -> None:
+def _local_minute(session: Session, alert: StaffAlert, now: datetime) -> str:
+    """When a note was written, on the centre's clock as everything else the console shows:
+    notes once said "01:09 UTC" beside an acknowledgement shown as 09:09."""
+    zone = ZoneInfo(session.get_one(Site, alert.site_id).timezone)
+    return f"{now.astimezone(zone):%Y-%m-%d %H:%M}"
+
+
+def _append_note(
+    session: Session, alert: StaffAlert, staff: StaffAccount, note: str, now: datetime
+) -> None:
     note = note.strip()
     if not note:
         return
     if len(note) > MAX_NOTE:
         raise InvalidInput("the note is too long", field="note", max=MAX_NOTE)
-    line = f"[{now:%Y-%m-%d %H:%M} UTC {staff.username}] {note}"
+    # The name colleagues know (孙丽), as the console shows staff everywhere else.
+    line = f"[{_local_minute(session, alert, now)} {staff.display_name}] {note}"
     alert.note = f"{alert.note}\n{line}" if alert.note else line
 
 
