@@ -80,12 +80,6 @@ bp.add_url_rule("/bookings", "my_bookings", my_bookings.my_bookings, methods=["G
 bp.add_url_rule(
     "/bookings/<id:booking_id>", "booking_slip", my_bookings.booking_slip_page, methods=["GET"]
 )
-bp.add_url_rule(
-    "/bookings/<id:booking_id>/calendar.ics",
-    "booking_calendar",
-    my_bookings.booking_calendar,
-    methods=["GET"],
-)
 # Cancelling asks first, on a page of its own (no pop-ups for older residents).
 bp.add_url_rule(
     "/bookings/<id:booking_id>/cancel", "cancel_booking_form", my_bookings.cancel_form,

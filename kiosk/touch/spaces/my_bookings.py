@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.wrappers import Response
 
 from booking.alerts import notifications
 from booking.alerts.models.notifications import Notification
@@ -24,7 +23,6 @@ from booking.spaces import slip_tokens as booking_slips
 from booking.spaces.models.bookings import Booking
 from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space
-from kiosk import calendar_events
 from kiosk.extensions import clock, database
 from kiosk.touch import qr_code
 from kiosk.touch import session as kiosk_session
@@ -32,7 +30,6 @@ from kiosk.touch.forms import BookingActionForm
 from kiosk.touch.messages import message_for
 from kiosk.touch.session import KioskResident
 from kiosk.touch.signed_in import resident_required
-from kiosk.touch.spaces import slip as booking_slip
 from kiosk.touch.spaces import views as booking_views
 from kiosk.touch.spaces import words as booking_words
 from kiosk.touch.spaces.views import BookingView
@@ -212,29 +209,6 @@ def _slip_page(
     return render_template(
         "touch/bookings_slip.html", booking=view, qr=qr, actions=ACTIONS, error=error
     ), status
-
-
-@resident_required
-def booking_calendar(resident: KioskResident, booking_id: int) -> ResponseReturnValue:
-    """The booking as an .ics file (RFC 5545), times in UTC."""
-    with database().read() as session:
-        view = _own_view(session, resident, booking_id)
-        site_slug = _site(session).slug
-    event = booking_slip.event_for(
-        site_slug=site_slug,
-        booking_id=view.id,
-        summary=view.what,
-        location=view.where,
-        starts_at=view.starts_at,
-        ends_at=view.ends_at,
-    )
-    body = calendar_events.calendar(event, stamp=clock().now())
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="linli-{view.reference.lower()}.ics"'
-    )
-    return response
 
 
 def _origin(from_slip: bool, booking_id: int) -> str:
