@@ -113,7 +113,8 @@ class ReservationNotFound(NotFound):
 
 class ReservationWindowInvalid(InvalidInput):
     """The window is not a future one of at most a day, within the days that may be
-    reserved ahead (``details["reason"]``: past, order, too_long, too_far)."""
+    reserved ahead, within the centre's opening hours (``details["reason"]``: past, order,
+    too_long, too_far, closed)."""
 
     code = "reservation_window_invalid"
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from booking.core import audit
+from booking.core.models.sites import Site
 from booking.lending import catalogue as lending_catalogue
 from booking.lending import door_session, holds
 from booking.lending import eligibility as lending_eligibility
@@ -90,7 +92,7 @@ def _ready(
     return tool_type
 
 
-def check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+def check_window(site: Site, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
     if starts_at <= now:
         raise ReservationWindowInvalid("the window must start in the future", reason="past")
     if ends_at <= starts_at:
@@ -99,6 +101,17 @@ def check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
         raise ReservationWindowInvalid("a window is at most 12 hours", reason="too_long")
     if starts_at > now + timedelta(days=DAYS_AHEAD):
         raise ReservationWindowInvalid("at most 14 days ahead", reason="too_far", days=DAYS_AHEAD)
+    # The tool is collected at the centre during the window: the API took one at 03:00,
+    # which the phone and the kiosk never offer (they offer windows within opening hours).
+    zone = ZoneInfo(site.timezone)
+    local_start, local_end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    opens = datetime.combine(local_start.date(), site.opens_at, tzinfo=zone)
+    closes = datetime.combine(local_start.date(), site.closes_at, tzinfo=zone)
+    if local_start < opens or local_end > closes:
+        raise ReservationWindowInvalid(
+            f"the centre is open {site.opens_at:%H:%M}–{site.closes_at:%H:%M}", reason="closed",
+            opens_at=f"{site.opens_at:%H:%M}", closes_at=f"{site.closes_at:%H:%M}",
+        )  # fmt: skip
 
 
 def items_left(session: Session, *, tool_type: ToolType, starts_at: datetime, now: datetime) -> int:
@@ -164,7 +177,7 @@ def reserve(
 ) -> ToolReservation:  # fmt: skip
     """Reserve an item of the type for a window ahead (``staff``: for the resident). Refused
     when none is left for the window (:class:`ToolFullyReserved`: the queue is the way)."""
-    check_window(starts_at, ends_at, now)
+    check_window(session.get_one(Site, site_id), starts_at, ends_at, now)
     tool_type = _ready(session, site_id=site_id, resident_id=resident_id,
                        tool_type_id=tool_type_id, now=now)  # fmt: skip
     # The tool type locked: two residents reserving its last item are counted in turn.

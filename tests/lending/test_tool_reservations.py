@@ -281,9 +281,12 @@ def test_a_window_reservation_is_held_from_the_windows_start_for_the_policys_hol
         (timedelta(hours=1), 0, "order"),
         (timedelta(hours=1), 13, "too_long"),
         (timedelta(days=15), 2, "too_far"),
+        # The suite's clock is 09:30 in Shanghai, the station open 08:00–21:00.
+        (timedelta(hours=18), 1, "closed"),  # 03:30 the next night
+        (timedelta(hours=11), 2, "closed"),  # 20:30 until after closing
     ],
 )
-def test_a_window_must_be_ahead_short_and_within_two_weeks(
+def test_a_window_must_be_ahead_short_within_two_weeks_and_the_opening_hours(
     database: Database, station: Station, clock: FrozenClock, starts_in: timedelta, hours: int,
     reason: str,
 ) -> None:  # fmt: skip
