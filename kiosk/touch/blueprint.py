@@ -17,10 +17,12 @@ from kiosk.touch.reader import setup as reader_setup
 from kiosk.touch.spaces import my_bookings, seat_actions
 from kiosk.touch.spaces import rooms as room_pages
 from kiosk.touch.spaces import seats as seat_pages
+from kiosk.touch.spaces import words as booking_words
 
 bp = Blueprint("touch", __name__, url_prefix="/kiosk")
 
 bp.before_request(session.load_kiosk_context)
+bp.add_app_template_filter(booking_words.local_moment, "kiosk_moment")
 bp.before_request(new_pin.ask_for_new_pin)
 bp.after_request(session.write_kiosk_cookie)
 bp.register_error_handler(CSRFError, controllers.csrf_failed)

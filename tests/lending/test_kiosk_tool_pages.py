@@ -191,7 +191,7 @@ def test_my_tools_lists_each_loan_with_its_due_date(
     resident.sign_in()
     page = resident.page("/kiosk/tools/mine")
     assert "拖车" in page
-    assert "2026-11-27 09:30" in page  # three days, in Shanghai time
+    assert "11月27日周五 09:30" in page  # three days, in Shanghai time
     assert "service desk" in page or "服务台" in page  # a counter item goes back there
 
 

@@ -178,7 +178,7 @@ def test_a_drill_taken_from_its_compartment_becomes_a_loan_with_its_due_date_on_
     assert rig.locker.person_closes(1)
     done = rig.wait_phase(resident, page, "done")
     slip = resident.page(done["done_url"])
-    assert "2026-11-27 09:30" in slip  # three days from Tuesday 09:30, Shanghai time
+    assert "11月27日周五 09:30" in slip  # three days from Tuesday 09:30, Shanghai time
     [loan] = rig.rows(Loan)
     assert loan.status is LoanStatus.ACTIVE and loan.item_id == rig.station.drills[0]
     lent = rig.rows(LendingEvent, LendingEvent.action == LendingAction.LENT)[0]

@@ -7,7 +7,7 @@ icon together, never a colour alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
@@ -72,6 +72,14 @@ def period_text(starts_at: datetime, ends_at: datetime, timezone: str) -> str:
 
 def moment_text(moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
+    return f"{day_text(local.date())} {local:%H:%M}"
+
+
+def local_moment(moment: datetime, zone: tzinfo | None = None) -> str:
+    """ "12月10日周四 09:02", the kiosk's template filter ``kiosk_moment``: a moment in ``zone``,
+    else in its own. The tool slip, my tools and the blood-pressure pages wrote
+    "2026-12-10 09:02" where the bookings beside them say "12月8日周二" (kiosk walk)."""
+    local = moment.astimezone(zone) if zone is not None else moment
     return f"{day_text(local.date())} {local:%H:%M}"
 
 
