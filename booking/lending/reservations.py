@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -21,13 +20,12 @@ from sqlalchemy.orm import Session
 from booking.core import audit
 from booking.core.models.sites import Site
 from booking.lending import catalogue as lending_catalogue
-from booking.lending import door_session, holds
+from booking.lending import door_session, holds, reservation_windows
 from booking.lending import eligibility as lending_eligibility
 from booking.lending.errors import (
     AlreadyReserved,
     ItemFreeNow,
     ReservationNotFound,
-    ReservationWindowInvalid,
     ToolFullyReserved,
     WrongLendingState,
 )
@@ -51,9 +49,6 @@ from booking.lending.models.tools import Item, ItemStatus
 from booking.lending.policy import policy_for
 from booking.people.models.staff import StaffAccount
 
-# How far ahead a window may start, and how long it may be.
-DAYS_AHEAD = 14
-LONGEST_WINDOW = timedelta(hours=12)
 # Items in these states may be lent again (the rest wait for staff).
 IN_SERVICE = (ItemStatus.AVAILABLE, ItemStatus.RESERVED, ItemStatus.ON_LOAN, ItemStatus.OVERDUE)
 
@@ -90,28 +85,6 @@ def _ready(
     if live is not None:
         raise AlreadyReserved("already reserved or queued for this tool", reservation_id=live)
     return tool_type
-
-
-def check_window(site: Site, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
-    if starts_at <= now:
-        raise ReservationWindowInvalid("the window must start in the future", reason="past")
-    if ends_at <= starts_at:
-        raise ReservationWindowInvalid("the window must end after it starts", reason="order")
-    if ends_at - starts_at > LONGEST_WINDOW:
-        raise ReservationWindowInvalid("a window is at most 12 hours", reason="too_long")
-    if starts_at > now + timedelta(days=DAYS_AHEAD):
-        raise ReservationWindowInvalid("at most 14 days ahead", reason="too_far", days=DAYS_AHEAD)
-    # The tool is collected at the centre during the window: the API took one at 03:00,
-    # which the phone and the kiosk never offer (they offer windows within opening hours).
-    zone = ZoneInfo(site.timezone)
-    local_start, local_end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    opens = datetime.combine(local_start.date(), site.opens_at, tzinfo=zone)
-    closes = datetime.combine(local_start.date(), site.closes_at, tzinfo=zone)
-    if local_start < opens or local_end > closes:
-        raise ReservationWindowInvalid(
-            f"the centre is open {site.opens_at:%H:%M}–{site.closes_at:%H:%M}", reason="closed",
-            opens_at=f"{site.opens_at:%H:%M}", closes_at=f"{site.closes_at:%H:%M}",
-        )  # fmt: skip
 
 
 def items_left(session: Session, *, tool_type: ToolType, starts_at: datetime, now: datetime) -> int:
@@ -177,7 +150,7 @@ def reserve(
 ) -> ToolReservation:  # fmt: skip
     """Reserve an item of the type for a window ahead (``staff``: for the resident). Refused
     when none is left for the window (:class:`ToolFullyReserved`: the queue is the way)."""
-    check_window(session.get_one(Site, site_id), starts_at, ends_at, now)
+    reservation_windows.check_window(session.get_one(Site, site_id), starts_at, ends_at, now)
     tool_type = _ready(session, site_id=site_id, resident_id=resident_id,
                        tool_type_id=tool_type_id, now=now)  # fmt: skip
     # The tool type locked: two residents reserving its last item are counted in turn.
