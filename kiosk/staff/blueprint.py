@@ -34,6 +34,7 @@ from kiosk.staff.people import (
     accounts,
     act_for,
     act_for_lending,
+    colleagues,
     enrol,
     failed_messages,
     pin_reset,
@@ -127,6 +128,7 @@ for rule, endpoint, view, methods in (
     bp.add_url_rule(f"/residents/<id:resident_id>{rule}", endpoint, view, methods=methods)
 account_routes.register(bp)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
+colleagues.register(bp)
 bp.add_url_rule("/accounts/<int:staff_id>/sites", "account_grant_site", accounts.grant_site,
                 methods=["POST"])  # fmt: skip
 bp.add_url_rule("/accounts/<int:staff_id>/sites/<int:site_id>/revoke", "account_revoke_site",

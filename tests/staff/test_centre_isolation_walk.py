@@ -179,6 +179,13 @@ FORMS: dict[str, dict[str, str]] = {
     "staff.switch_site": {"site": "{site_slug}"},
     "staff.account_grant_site": {"site": "beicheng"},
     "staff.account_revoke_site": {},
+    "staff.account_add": {
+        "username": "walkmate", "display_name": "同事", "password": "walk-password-2026",
+        "confirm": "walk-password-2026",
+    },
+    "staff.account_password": {"password": "walk-password-2026", "confirm": "walk-password-2026"},
+    "staff.account_disable": {},
+    "staff.account_enable": {},
     "staff.admin_api_tokens": {
         "name": "walk", "scopes": "bookings:read", "expires_on": "2027-01-31",
     },
@@ -295,6 +302,7 @@ FORMS: dict[str, dict[str, str]] = {
 # room, the opening hours), so there is nothing of B to aim them at; only the control sends
 # them, to show their form is good.
 OWN_CENTRE = {
+    "staff.account_add": "a new colleague whose home is the walker's centre",
     "staff.admin_api_tokens": "a new API token of the walker's centre",
     "staff.admin_devices": "a new device of the walker's centre",
     "staff.admin_hours": "the walker's centre's names and hours",

@@ -7,6 +7,7 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 
 from booking.core import sites
@@ -17,12 +18,18 @@ from booking.people.models.staff_site_access import StaffSiteAccess
 from kiosk.extensions import clock, database
 from kiosk.staff.auth import admin_required
 from kiosk.staff.forms import SiteGrantForm, SiteRevokeForm
+from kiosk.staff.people.colleague_forms import ColleagueForm, ColleagueSwitchForm
 from kiosk.staff.session import console_site_id
 from kiosk.staff.site_switch import site_name
 
 
 @admin_required
 def accounts() -> ResponseReturnValue:
+    return accounts_page()
+
+
+def accounts_page(add_form: FlaskForm | None = None, status: int = 200) -> ResponseReturnValue:
+    """The centre's accounts, with the admin's forms (``add_form``: one refused, shown again)."""
     site_id = console_site_id()
     with database().read() as session:
         # Those at home here, and those of other centres granted this one.
@@ -54,7 +61,9 @@ def accounts() -> ResponseReturnValue:
             "staff/accounts.html", accounts=found, granted=granted, all_sites=all_sites,
             may_grant=g.staff.is_district_admin, here=site_id,
             grant_form=SiteGrantForm(), revoke_form=SiteRevokeForm(),
-        )  # fmt: skip
+            add_form=add_form or ColleagueForm(formdata=None), switch_form=ColleagueSwitchForm(),
+            me=g.staff.id,
+        ), status  # fmt: skip
 
 
 # Why a grant changed nothing, in the words the page shows (booking.people.staff_sites).
