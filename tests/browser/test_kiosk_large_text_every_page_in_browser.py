@@ -162,3 +162,23 @@ def test_large_text_on_every_kiosk_page_is_half_as_large_again_and_still_fits(
     assert len(checked) >= 28
     assert problems == []
     assert page_problems.messages == []
+
+
+def test_the_seat_map_in_english_and_large_text_keeps_its_columns_and_its_words_in_its_tiles(
+    page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    # English words are longer than Chinese: at large text the tiles grew past their columns,
+    # overlapped, and cut "Window" to "Windo" (kiosk walk). Chinese is walked above.
+    page.set_viewport_size(PORTRAIT)
+    page.goto("/kiosk/")
+    page.locator(".button-language").first.tap()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.locator(".button-text-size").tap()
+    expect(page.locator("html")).to_have_class("text-large")
+    sign_in(page)
+    expect(page.locator(".button-sign-out")).to_be_visible()
+    page.goto("/kiosk/seats")
+    expect(page.locator(".seat-map")).to_be_visible()
+    expect(page.locator(".seat-map .feature").first).to_be_visible()
+    assert page.evaluate(OVERFLOW) == {"page": 0, "spilled": []}
+    assert page_problems.messages == []
