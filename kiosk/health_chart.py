@@ -17,7 +17,12 @@ from booking.health.models.readings import BpReading
 
 WIDTH = 960
 HEIGHT = 420
+# A phone's chart: drawn narrower, so that shrunk to a 360-pixel screen its 22-unit labels
+# are still about 18 pixels tall (at 960 wide they were 7: phone walk).
+PHONE_WIDTH, PHONE_HEIGHT = 420, 360
 LEFT, RIGHT, TOP, BOTTOM = 80, 24, 24, 56
+# Room a date under the chart takes ("12/10" at 22 units), to space them apart.
+LABEL_ROOM = 80
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,9 @@ class Chart:
         return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in points)
 
 
-def trend_chart(readings: Sequence[BpReading], timezone: str) -> Chart | None:
+def trend_chart(
+    readings: Sequence[BpReading], timezone: str, *, width: int = WIDTH, height: int = HEIGHT
+) -> Chart | None:
     """The chart of ``readings`` (any order; drawn oldest to newest), or None if empty."""
     if not readings:
         return None
@@ -68,7 +75,7 @@ def trend_chart(readings: Sequence[BpReading], timezone: str) -> Chart | None:
     low = min(50.0, min(r.diastolic for r in ordered) - 10)
     high = max(200.0, max(r.systolic for r in ordered) + 10)
     low, high = 10 * (low // 10), 10 * -(-high // 10)
-    left, top, right, bottom = LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM
+    left, top, right, bottom = LEFT, TOP, width - RIGHT, height - BOTTOM
 
     def y_of(value: float) -> float:
         return bottom - (value - low) / (high - low) * (bottom - top)
@@ -83,16 +90,18 @@ def trend_chart(readings: Sequence[BpReading], timezone: str) -> Chart | None:
     diastolic = [Point(x_of(i), y_of(r.diastolic), r.diastolic) for i, r in enumerate(ordered)]
     ticks = [Tick(y_of(v), str(int(v))) for v in range(int(low), int(high) + 1, 20)]
     references, thresholds = _references(ordered, left, right, x_of, y_of)
-    # A date under the first, the last and every fifth reading: enough to read the trend.
+    # A date under the first, the last and every fifth reading (more apart on a narrow chart,
+    # so that no two dates overlap): enough to read the trend.
     last = len(ordered) - 1
+    every = max(5, -(-LABEL_ROOM // int(step)) if step >= 1 else last + 1)
     # The first and last dates hug the plot's edges so that neither is cut off.
     labels = [
         (x_of(i), _day(r.measured_at, zone), _anchor(i, last))
         for i, r in enumerate(ordered)
-        if i in (0, last) or (i % 5 == 0 and last - i >= 3)
+        if i in (0, last) or (i % every == 0 and (last - i) * step >= LABEL_ROOM)
     ]
     return Chart(
-        WIDTH, HEIGHT, systolic, diastolic, ticks, references, thresholds, labels,
+        width, height, systolic, diastolic, ticks, references, thresholds, labels,
         (left, top, right, bottom),
     )  # fmt: skip
 

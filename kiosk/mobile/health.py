@@ -25,6 +25,9 @@ def history(resident: PhoneResident) -> ResponseReturnValue:
         readings = health.recent_readings(session, resident.id)
         return render_template(
             "mobile/health.html", consent=True, readings=readings,
-            chart=health_chart.trend_chart(readings, timezone), words=health_words,
+            chart=health_chart.trend_chart(
+                readings, timezone, width=health_chart.PHONE_WIDTH,
+                height=health_chart.PHONE_HEIGHT,
+            ), words=health_words,
             timezone=ZoneInfo(timezone),
         )  # fmt: skip

@@ -9,7 +9,14 @@ import pytest
 
 from booking.health.classification import Ruleset, classify, high_thresholds
 from booking.health.models.readings import BpReading
-from kiosk.health_chart import trend_chart
+from kiosk.health_chart import (
+    HEIGHT,
+    LABEL_ROOM,
+    PHONE_HEIGHT,
+    PHONE_WIDTH,
+    WIDTH,
+    trend_chart,
+)
 
 START = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
 
@@ -67,3 +74,19 @@ def test_after_a_change_of_ruleset_each_reading_keeps_the_lines_it_was_labelled_
     assert chart.thresholds == [(140, 90), (130, 80)]
     # The y of each line is the value's: 130 sits below 140 (SVG's y grows downwards).
     assert by_label["130"].y > by_label["140"].y
+
+
+@pytest.mark.parametrize(("width", "height"), [(WIDTH, HEIGHT), (PHONE_WIDTH, PHONE_HEIGHT)])
+@pytest.mark.parametrize("days", [1, 2, 7, 30, 90])
+def test_the_dates_under_the_chart_never_overlap_wide_or_on_a_phone(
+    width: int, height: int, days: int
+) -> None:
+    # The phone draws a narrower chart so its labels stay readable when shrunk (at 960 wide,
+    # 7 pixels tall on a 390-pixel screen); its dates then stand further apart.
+    chart = trend_chart([reading(i, Ruleset.CHINA) for i in range(days)], "Asia/Shanghai",
+                        width=width, height=height)  # fmt: skip
+    assert chart is not None and (chart.width, chart.height) == (width, height)
+    xs = [x for x, _text, _anchor in chart.x_labels]
+    assert xs and all(b - a >= LABEL_ROOM for a, b in zip(xs, xs[1:], strict=False))
+    newest = START + timedelta(days=days - 1)  # 08:30 in Shanghai, the same day
+    assert chart.x_labels[-1][1] == f"{newest.month}/{newest.day}"  # always there
