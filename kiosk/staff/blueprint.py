@@ -129,9 +129,9 @@ for rule, endpoint, view, methods in (
 account_routes.register(bp)
 bp.add_url_rule("/accounts", "accounts", accounts.accounts)
 colleagues.register(bp)
-bp.add_url_rule("/accounts/<int:staff_id>/sites", "account_grant_site", accounts.grant_site,
+bp.add_url_rule("/accounts/<id:staff_id>/sites", "account_grant_site", accounts.grant_site,
                 methods=["POST"])  # fmt: skip
-bp.add_url_rule("/accounts/<int:staff_id>/sites/<int:site_id>/revoke", "account_revoke_site",
+bp.add_url_rule("/accounts/<id:staff_id>/sites/<id:site_id>/revoke", "account_revoke_site",
                 accounts.revoke_site, methods=["POST"])  # fmt: skip
 bp.add_url_rule("/insights", "insights", insights_page)
 bp.add_url_rule("/insights/<chart>.csv", "insights_csv", insights_csv)

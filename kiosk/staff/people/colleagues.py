@@ -111,9 +111,9 @@ def switch(staff_id: int, active: bool) -> ResponseReturnValue:
 
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/accounts/add", "account_add", add, methods=["POST"])
-    bp.add_url_rule("/accounts/<int:staff_id>/password", "account_password", password,
+    bp.add_url_rule("/accounts/<id:staff_id>/password", "account_password", password,
                     methods=["GET", "POST"])  # fmt: skip
-    bp.add_url_rule("/accounts/<int:staff_id>/disable", "account_disable",
+    bp.add_url_rule("/accounts/<id:staff_id>/disable", "account_disable",
                     lambda staff_id: switch(staff_id, False), methods=["POST"])  # fmt: skip
-    bp.add_url_rule("/accounts/<int:staff_id>/enable", "account_enable",
+    bp.add_url_rule("/accounts/<id:staff_id>/enable", "account_enable",
                     lambda staff_id: switch(staff_id, True), methods=["POST"])  # fmt: skip
