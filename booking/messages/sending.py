@@ -114,36 +114,33 @@ def _claim(database: Database, *, now: datetime) -> tuple[list[tuple[str, Outgoi
 
 def _fail(session: Session, message: OutboxMessage, error: str, now: datetime) -> None:
     message.mark_failed(now, error, max_attempts=MAX_ATTEMPTS, first_backoff=FIRST_BACKOFF)
-    if message.state is not MessageState.GAVE_UP:
-        return
-    raise_alert(
-        session,
-        site_id=message.site_id,
-        kind="message.gave_up",
-        severity=AlertSeverity.WARNING,
-        summary=f"message {message.id} ({message.kind}) could not be sent: {message.last_error}",
-        now=now,
-        subject=f"resident:{message.resident_id}",
-        resident_id=message.resident_id,
-        dedupe_key=f"messages:gave_up:{message.id}",
-        params={"kind": message.kind, "attempts": message.attempts},
-    )
+    if message.state is MessageState.GAVE_UP:
+        _tell_staff(session, message, now, "message.gave_up", "could not be sent",
+                    attempts=message.attempts)  # fmt: skip
 
 
 def _expire(session: Session, message: OutboxMessage, now: datetime) -> None:
     hours = int(MAX_AGE.total_seconds() // 3600)
     message.expire(now, f"not sent: still waiting {hours} hours after it was written")
+    _tell_staff(session, message, now, "message.expired", "was too old to send", hours=hours)
+
+
+def _tell_staff(
+    session: Session, message: OutboxMessage, now: datetime, kind: str, what: str, **params: int
+) -> None:
+    """A given-up message's alert, naming the resident: they were not told, staff may tell
+    them another way (one alert a message, whatever gave it up)."""
     raise_alert(
         session,
         site_id=message.site_id,
-        kind="message.expired",
+        kind=kind,
         severity=AlertSeverity.WARNING,
-        summary=f"message {message.id} ({message.kind}) was too old to send: {message.last_error}",
+        summary=f"message {message.id} ({message.kind}) {what}: {message.last_error}",
         now=now,
         subject=f"resident:{message.resident_id}",
         resident_id=message.resident_id,
         dedupe_key=f"messages:gave_up:{message.id}",
-        params={"kind": message.kind, "hours": hours},
+        params={"kind": message.kind, **params},
     )
 
 
