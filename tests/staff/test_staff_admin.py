@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from booking.core.clock import FrozenClock
+from booking.core.errors import InvalidInput
 from booking.core.models.audit import AuditEntry
 from booking.core.models.sites import Site
 from booking.lending.models.policies import LendingPolicy
@@ -21,6 +22,7 @@ from booking.spaces.models.seats import Seat
 from booking.spaces.models.spaces import Space
 from devices.fleet import provisioning
 from kiosk.extensions import database
+from kiosk.staff.admin.saving import reason_words
 from tests.conftest import ADMIN_PASSWORD, StaffActions
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -600,3 +602,12 @@ def test_a_refused_admin_change_says_why_in_chinese(
     page = response.get_data(as_text=True)
     assert f"未保存：{words}" in page
     assert not re.search(r"未保存：[A-Za-z]", page)
+
+
+def test_a_refusal_whose_reason_lacks_the_words_numbers_falls_back_to_its_own_sentence(
+    app: Flask,
+) -> None:
+    # Reasons are named per rule: a lending window's "too_long" carries no max_length.
+    with app.test_request_context():
+        refused = InvalidInput("a window is at most 12 hours", reason="too_long")
+        assert reason_words(refused) == "a window is at most 12 hours"

@@ -62,7 +62,11 @@ def reason_words(error: DomainError) -> str:
     words = REASONS.get(str(error.details.get("reason", "")))
     if words is None:
         return str(error)
-    return str(words) % {k: v for k, v in error.details.items() if k not in ("reason", "field")}
+    try:
+        return str(words) % {k: v for k, v in error.details.items() if k not in ("reason", "field")}
+    except (KeyError, TypeError, ValueError):
+        # Another rule's reason of the same name, without these numbers: its own sentence.
+        return str(error)
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
