@@ -7,6 +7,7 @@ the chart always sits beside a table of the same readings.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -93,7 +94,7 @@ def trend_chart(
     # A date under the first, the last and every fifth reading (more apart on a narrow chart,
     # so that no two dates overlap): enough to read the trend.
     last = len(ordered) - 1
-    every = max(5, -(-LABEL_ROOM // int(step)) if step >= 1 else last + 1)
+    every = max(5, math.ceil(LABEL_ROOM / step))
     # The first and last dates hug the plot's edges so that neither is cut off.
     labels = [
         (x_of(i), _day(r.measured_at, zone), _anchor(i, last))

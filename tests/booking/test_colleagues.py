@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from booking_centre import Centre, build_centre
+from sqlalchemy.orm import Session
 
 from booking.core.clock import FrozenClock
 from booking.core.db import Database
@@ -32,8 +33,8 @@ def admin_id(any_database: Database, centre: Centre, clock: FrozenClock) -> int:
     return account(any_database, centre, "sunli", StaffRole.ADMIN, clock)
 
 
-def by(session: object, staff_id: int) -> StaffAccount:
-    return session.get_one(StaffAccount, staff_id)  # type: ignore[attr-defined,no-any-return]
+def by(session: Session, staff_id: int) -> StaffAccount:
+    return session.get_one(StaffAccount, staff_id)
 
 
 def signs_in(db: Database, username: str, password: str, clock: FrozenClock) -> bool:

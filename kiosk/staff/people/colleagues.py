@@ -57,6 +57,7 @@ def add() -> ResponseReturnValue:
 
 
 def _colleague_name(staff_id: int) -> str:
+    """For the password form: a colleague at home here (the service checks again on saving)."""
     with database().read() as session:
         account = session.get(StaffAccount, staff_id)
         if account is None or account.site_id != console_site_id():
@@ -66,19 +67,19 @@ def _colleague_name(staff_id: int) -> str:
 
 @admin_required
 def password(staff_id: int) -> ResponseReturnValue:
-    name = _colleague_name(staff_id)
     form = ColleaguePasswordForm()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template(
-            "staff/colleague_password.html", form=form, name=name, staff_id=staff_id
+            "staff/colleague_password.html", form=form, name=_colleague_name(staff_id),
+            staff_id=staff_id,
         ), status  # fmt: skip
     try:
         with database().write() as session:
-            colleagues.set_password(
+            name = colleagues.set_password(
                 session, by=g.staff, staff_id=staff_id, password=form.password.data or "",
                 now=clock().now(),
-            )  # fmt: skip
+            ).display_name  # fmt: skip
     except NotPermitted as refused:
         flash(str(REFUSED[str(refused.details.get("reason"))]), "error")
         return redirect(url_for("staff.accounts"), 303)
@@ -89,15 +90,14 @@ def password(staff_id: int) -> ResponseReturnValue:
 
 @admin_required
 def switch(staff_id: int, active: bool) -> ResponseReturnValue:
-    name = _colleague_name(staff_id)
     if not ColleagueSwitchForm().validate_on_submit():
         flash(_("This page was open too long. Please try again."), "error")
         return redirect(url_for("staff.accounts"), 303)
     try:
         with database().write() as session:
-            colleagues.set_active(
+            name = colleagues.set_active(
                 session, by=g.staff, staff_id=staff_id, active=active, now=clock().now()
-            )
+            ).display_name
     except NotPermitted as refused:
         flash(str(REFUSED[str(refused.details.get("reason"))]), "error")
         return redirect(url_for("staff.accounts"), 303)

@@ -141,7 +141,6 @@ def carried_on(
             abort(404)
         command_id = lending_locker.carry_on(session, door, clock().now())
         state = _describe(door)
-        state["locker"] = locker_name(session, door.device_id)
         session.expunge(door)
     if command_id is not None:
         # A poll answers JSON: no flashed message here, the session's own state says it all.
@@ -154,6 +153,13 @@ def locker_name(session: Session, device_id: str) -> str:
     """The name staff gave the locker (工具柜 A), else its id. With two lockers side by side,
     "compartment 1" alone sent residents to the wrong one."""
     return session.scalar(select(Device.name).where(Device.device_id == device_id)) or device_id
+
+
+def waiting_locker_name(door: DoorSession) -> str:
+    """The locker's name for the waiting screen, read once when it is drawn (its status polls
+    do not need it)."""
+    with database().read() as session:
+        return locker_name(session, door.device_id)
 
 
 def _describe(door: DoorSession) -> dict[str, object]:
@@ -194,6 +200,7 @@ def door_page(resident: KioskResident, door_session_id: int, purpose: str) -> Re
         "touch/tools_wait.html",
         service=SERVICE,
         state=state,
+        locker=waiting_locker_name(door),
         compartment=door.compartment,
         purpose=purpose,
         status_url=url_for(

@@ -48,6 +48,7 @@ def return_page(door_session_id: int) -> ResponseReturnValue:
         "touch/tools_wait.html",
         service=door.SERVICE,
         state=state,
+        locker=door.waiting_locker_name(found),
         compartment=found.compartment,
         purpose="return",
         scanned=True,

@@ -71,8 +71,7 @@ def period_text(starts_at: datetime, ends_at: datetime, timezone: str) -> str:
 
 
 def moment_text(moment: datetime, timezone: str) -> str:
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{day_text(local.date())} {local:%H:%M}"
+    return local_moment(moment, ZoneInfo(timezone))
 
 
 def local_moment(moment: datetime, zone: tzinfo | None = None) -> str:
